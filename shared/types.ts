@@ -1,0 +1,41 @@
+/**
+ * Types every part shares. ES5-safe (types only).
+ */
+
+/** One channel value of a reading: a fixed-point integer `value × 10^scale` (no floats on the wire). */
+export interface ChannelValue {
+  /** Channel id, 0..255 (see hardware/boards: 0 = internal temperature, 1 = analog pin, ...). */
+  readonly id: number;
+  /** Decimal exponent, -128..127: value 2315 with scale -2 means 23.15. */
+  readonly scale: number;
+  /** Signed 32-bit integer. */
+  readonly value: number;
+}
+
+/** A sensor reading as the device signs it (BRIEF §4). */
+export interface Reading {
+  /** Printable ASCII, 1..64 bytes. */
+  readonly deviceId: string;
+  /** u32, strictly increasing per device, also across reboots. */
+  readonly seq: number;
+  /** Device clock in ms since the Unix epoch, integer 0..2^53-1. */
+  readonly t: number;
+  /** u32 epoch of the partial signature this reading is completed under. */
+  readonly epoch: number;
+  /** 32 bytes: SHA-256(σp ‖ ph) of the epoch's partial signature. */
+  readonly partialDigest: Uint8Array;
+  /** Battery in millivolts, u16. */
+  readonly batteryMv: number;
+  /** 0..16 channel values. */
+  readonly channels: readonly ChannelValue[];
+}
+
+/** A reading together with the device's tag over its canonical bytes. */
+export interface SignedReading {
+  readonly reading: Reading;
+  /** HMAC-SHA256(K_IoT, canonical(reading)), 32 bytes. */
+  readonly tag: Uint8Array;
+}
+
+/** A one-function SHA-256 so the board can plug in its native implementation. */
+export type Sha256 = (data: Uint8Array) => Uint8Array;

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests live under test/ by part (shared, firmware, edge, ledger, fabric, traffic, e2e).
+// Crypto and kill -9 tests are slow on a 2-core box, hence the generous timeouts.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'shared/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
