@@ -15,7 +15,7 @@ import { ProvenantError } from '../shared/errors.js';
 
 /** What a command module exports. */
 export interface CommandModule {
-  register(program: Command): void;
+  register(program: Command): void | Promise<void>;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,7 +32,7 @@ export async function buildProgram(): Promise<Command> {
     .sort();
   for (const file of files) {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as CommandModule;
-    mod.register(program);
+    await mod.register(program);
   }
   program.exitOverride();
   for (const cmd of program.commands) exitOverrideDeep(cmd);
