@@ -1,0 +1,262 @@
+/**
+ * What the outsourced signature's phases hand each other: the attribute schema, the device
+ * credential K_Fog (held by the edge), the registration record (for the ledger) and the partial
+ * signature (edge → ledger), with strict JSON codecs for the files and messages that carry them.
+ *
+ * Attribute values become BBS messages as their UTF-8 bytes, in schema order; the BBS header
+ * binds the schema, so a credential cannot be re-read under another attribute order.
+ */
+import { ProvenantError } from '../errors.js';
+import { fromHex, toHex } from '../encoding/hex.js';
+import { ATTRIBUTE_NAME } from './policy.js';
+import { assertEpoch, assertIdentifier } from './presentation.js';
+
+/** Ordered attribute names; the first is always 'deviceId'. */
+export type Schema = readonly string[];
+
+/** Attribute name → value, exactly the schema's names. */
+export type Attributes = Readonly<Record<string, string>>;
+
+/** K_Fog: the issuer's BBS signature over a device's attribute values. The edge holds it; no K_IoT. */
+export interface Credential {
+  readonly deviceId: string;
+  readonly schema: Schema;
+  readonly attributes: Attributes;
+  /** Issuer public key, 96 bytes (compressed G2). */
+  readonly issuerPk: Uint8Array;
+  /** BBS header: {@link schemaHeader}(schema). */
+  readonly header: Uint8Array;
+  /** BBS signature, 80 bytes. */
+  readonly signature: Uint8Array;
+}
+
+/** The registration record for the Device Registration contract: public data only, JSON-ready. */
+export interface Registration {
+  readonly deviceId: string;
+  readonly attributes: Attributes;
+  readonly schema: Schema;
+  /** Hex of the issuer public key. */
+  readonly issuerPk: string;
+  /** Hex of the BBS header. */
+  readonly header: string;
+}
+
+/** A partial signature σp for one device, epoch, edge and policy (BRIEF §3, SignPartial). */
+export interface PartialSignature {
+  readonly deviceId: string;
+  readonly epoch: number;
+  readonly edgeId: string;
+  readonly policyId: string;
+  /** Schema indexes the proof discloses, strictly increasing; always includes 0 (deviceId). */
+  readonly disclosedIndexes: readonly number[];
+  /** The disclosed attributes, name → value. */
+  readonly disclosed: Attributes;
+  /** The BBS proof σp. */
+  readonly proof: Uint8Array;
+  /** The presentation header the proof was made with. */
+  readonly ph: Uint8Array;
+  /** SHA-256(σp ‖ ph), 32 bytes. */
+  readonly partialDigest: Uint8Array;
+}
+
+const MAX_ATTRIBUTES = 32;
+const MAX_VALUE_LENGTH = 256;
+
+function bad(code: string, message: string, field: string): ProvenantError {
+  return new ProvenantError(code, message, { field });
+}
+
+/** Checks a schema: 1..32 unique attribute names, the first 'deviceId'. Throws PROV_ERR_SCHEMA_INVALID. */
+export function assertSchema(schema: unknown): asserts schema is Schema {
+  if (!Array.isArray(schema) || schema.length === 0) throw bad('PROV_ERR_SCHEMA_INVALID', 'schema must be a non-empty list of attribute names', 'schema');
+  if (schema.length > MAX_ATTRIBUTES) throw bad('PROV_ERR_SCHEMA_INVALID', `schema has more than ${MAX_ATTRIBUTES} attributes`, 'schema');
+  if (schema[0] !== 'deviceId') throw bad('PROV_ERR_SCHEMA_INVALID', "schema must start with 'deviceId'", 'schema');
+  const seen = new Set<string>();
+  for (const name of schema as unknown[]) {
+    if (typeof name !== 'string' || !ATTRIBUTE_NAME.test(name)) {
+      throw bad('PROV_ERR_SCHEMA_INVALID', `schema attribute "${String(name)}" is not [A-Za-z][A-Za-z0-9_]{0,31}`, 'schema');
+    }
+    if (seen.has(name)) throw bad('PROV_ERR_SCHEMA_INVALID', `schema names attribute "${name}" twice`, 'schema');
+    seen.add(name);
+  }
+}
+
+/**
+ * Checks a device's attributes against the schema: every schema attribute present, no other,
+ * values strings of 1..256 characters, deviceId an identifier. Throws PROV_ERR_ATTRIBUTES_INVALID
+ * naming the missing or unknown attribute.
+ */
+export function assertAttributes(schema: Schema, attributes: unknown): asserts attributes is Attributes {
+  if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
+    throw bad('PROV_ERR_ATTRIBUTES_INVALID', 'attributes must be an object of name = value', 'attributes');
+  }
+  const record = attributes as Record<string, unknown>;
+  for (const name of Object.keys(record)) {
+    if (!schema.includes(name)) {
+      throw bad('PROV_ERR_ATTRIBUTES_INVALID', `unknown attribute "${name}" (schema: ${schema.join(',')})`, name);
+    }
+  }
+  for (const name of schema) {
+    if (!Object.prototype.hasOwnProperty.call(record, name)) {
+      throw bad('PROV_ERR_ATTRIBUTES_INVALID', `missing attribute "${name}" (schema: ${schema.join(',')})`, name);
+    }
+    const value = record[name];
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
+      throw bad('PROV_ERR_ATTRIBUTES_INVALID', `attribute "${name}" must be a string of 1..${MAX_VALUE_LENGTH} characters`, name);
+    }
+  }
+  try {
+    assertIdentifier(record['deviceId'], 'deviceId');
+  } catch (err) {
+    throw bad('PROV_ERR_ATTRIBUTES_INVALID', (err as Error).message, 'deviceId');
+  }
+}
+
+/** The BBS header that binds a schema: UTF-8 of 'provenant/v1/' + names joined by ','. */
+export function schemaHeader(schema: Schema): Uint8Array {
+  return new TextEncoder().encode(`provenant/v1/${schema.join(',')}`);
+}
+
+/** The BBS messages of a device: its attribute values as UTF-8, in schema order. */
+export function attributeMessages(schema: Schema, attributes: Attributes): Uint8Array[] {
+  const enc = new TextEncoder();
+  return schema.map((name) => enc.encode(attributes[name] as string));
+}
+
+// ---- JSON codecs (files and HTTP bodies carry hex for bytes) ----
+
+/** JSON form of a credential (the `<ID>.credential.json` file the edge loads). */
+export interface CredentialJson {
+  readonly version: 1;
+  readonly deviceId: string;
+  readonly schema: string[];
+  readonly attributes: Record<string, string>;
+  readonly issuerPk: string;
+  readonly header: string;
+  readonly signature: string;
+}
+
+/** JSON form of a partial signature (edge → ledger). */
+export interface PartialSignatureJson {
+  readonly deviceId: string;
+  readonly epoch: number;
+  readonly edgeId: string;
+  readonly policyId: string;
+  readonly disclosedIndexes: number[];
+  readonly disclosed: Record<string, string>;
+  readonly proof: string;
+  readonly ph: string;
+  readonly partialDigest: string;
+}
+
+/** Credential → JSON (hex for bytes). */
+export function credentialToJson(c: Credential): CredentialJson {
+  return {
+    version: 1,
+    deviceId: c.deviceId,
+    schema: [...c.schema],
+    attributes: { ...c.attributes },
+    issuerPk: toHex(c.issuerPk),
+    header: toHex(c.header),
+    signature: toHex(c.signature),
+  };
+}
+
+function field<T>(obj: Record<string, unknown>, name: string, code: string, check: (v: unknown) => v is T, what: string): T {
+  const v = obj[name];
+  if (!check(v)) throw bad(code, `${what}: field "${name}" is missing or has the wrong type`, name);
+  return v;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function hexField(obj: Record<string, unknown>, name: string, code: string, what: string, length?: number): Uint8Array {
+  const hex = field(obj, name, code, isString, what);
+  let bytes: Uint8Array;
+  try {
+    bytes = fromHex(hex);
+  } catch (err) {
+    throw bad(code, `${what}: field "${name}": ${(err as Error).message}`, name);
+  }
+  if (length !== undefined && bytes.length !== length) throw bad(code, `${what}: field "${name}" must be ${length} bytes`, name);
+  return bytes;
+}
+
+/** JSON → credential, strictly (throws PROV_ERR_CREDENTIAL_INVALID naming the field). Does not verify the signature. */
+export function credentialFromJson(json: unknown): Credential {
+  const code = 'PROV_ERR_CREDENTIAL_INVALID';
+  if (!isObject(json)) throw bad(code, 'credential: expected a JSON object', 'credential');
+  if (json['version'] !== 1) throw bad(code, 'credential: unsupported version (expected 1)', 'version');
+  const schema = json['schema'];
+  assertSchema(schema);
+  const attributes = json['attributes'];
+  assertAttributes(schema, attributes);
+  const deviceId = field(json, 'deviceId', code, isString, 'credential');
+  if (attributes['deviceId'] !== deviceId) throw bad(code, `credential: deviceId ${deviceId} differs from its deviceId attribute`, 'deviceId');
+  const header = hexField(json, 'header', code, 'credential');
+  if (toHex(header) !== toHex(schemaHeader(schema))) throw bad(code, 'credential: header does not bind its schema', 'header');
+  return {
+    deviceId,
+    schema: Object.freeze([...schema]),
+    attributes: Object.freeze({ ...attributes }),
+    issuerPk: hexField(json, 'issuerPk', code, 'credential', 96),
+    header,
+    signature: hexField(json, 'signature', code, 'credential', 80),
+  };
+}
+
+/** Partial signature → JSON (hex for bytes). */
+export function partialToJson(p: PartialSignature): PartialSignatureJson {
+  return {
+    deviceId: p.deviceId,
+    epoch: p.epoch,
+    edgeId: p.edgeId,
+    policyId: p.policyId,
+    disclosedIndexes: [...p.disclosedIndexes],
+    disclosed: { ...p.disclosed },
+    proof: toHex(p.proof),
+    ph: toHex(p.ph),
+    partialDigest: toHex(p.partialDigest),
+  };
+}
+
+/**
+ * JSON → partial signature, checking shapes only (throws PROV_ERR_PARTIAL_INVALID). Whether it is
+ * valid is validatePartial's question.
+ */
+export function partialFromJson(json: unknown): PartialSignature {
+  const code = 'PROV_ERR_PARTIAL_INVALID';
+  const what = 'partial signature';
+  if (!isObject(json)) throw bad(code, `${what}: expected a JSON object`, 'partial');
+  const deviceId = field(json, 'deviceId', code, isString, what);
+  const edgeId = field(json, 'edgeId', code, isString, what);
+  const epoch = field(json, 'epoch', code, isNumber, what);
+  try {
+    assertIdentifier(deviceId, 'deviceId');
+    assertIdentifier(edgeId, 'edgeId');
+    assertEpoch(epoch);
+  } catch (err) {
+    throw bad(code, `${what}: ${(err as Error).message}`, 'partial');
+  }
+  const indexes = json['disclosedIndexes'];
+  if (!Array.isArray(indexes) || !indexes.every((i) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < MAX_ATTRIBUTES)) {
+    throw bad(code, `${what}: disclosedIndexes must be a list of attribute indexes`, 'disclosedIndexes');
+  }
+  const disclosed = field(json, 'disclosed', code, isObject, what);
+  for (const [k, v] of Object.entries(disclosed)) {
+    if (typeof v !== 'string') throw bad(code, `${what}: disclosed attribute "${k}" must be a string`, 'disclosed');
+  }
+  return {
+    deviceId,
+    epoch,
+    edgeId,
+    policyId: field(json, 'policyId', code, isString, what),
+    disclosedIndexes: Object.freeze([...(indexes as number[])]),
+    disclosed: Object.freeze({ ...(disclosed as Record<string, string>) }),
+    proof: hexField(json, 'proof', code, what),
+    ph: hexField(json, 'ph', code, what),
+    partialDigest: hexField(json, 'partialDigest', code, what, 32),
+  };
+}
