@@ -85,7 +85,7 @@ describe('satisfiedClause and checkDisclosure', () => {
   const attrs = { deviceId: 'd1', site: 'plant-3', line: 'l1', type: 'temperature', owner: 'acme', fw: '1.0' };
 
   it('picks the satisfied clause that discloses least', () => {
-    const p = { id: 'p', anyOf: [{ site: 'plant-3', type: 'temperature' }, { owner: 'acme' }, { site: 'plant-9' }] };
+    const p = parsePolicy({ id: 'p', anyOf: [{ site: 'plant-3', type: 'temperature' }, { owner: 'acme' }, { site: 'plant-9' }] });
     expect(satisfiedClause(p, attrs)).toEqual({ owner: 'acme' });
     expect(satisfiedClause(tempPlant3, { ...attrs, site: 'plant-4' })).toBeUndefined();
   });
