@@ -1,0 +1,294 @@
+/**
+ * Typed payloads of the wire protocol (docs/wire-protocol.md). Each message has an encoder
+ * (object → payload bytes) and a strict decoder (payload bytes → object) that rejects truncated,
+ * trailing or out-of-range input with a RangeError naming the message and field.
+ *
+ * ES5-safe: the firmware bundles the functions it uses (tree-shaken); the board only ever
+ * encodes HELLO, READING, PONG and STATUS and decodes PARTIAL, ACK, NACK, PING and MAINT.
+ */
+import { MAX_DEVICE_ID_BYTES, PARTIAL_DIGEST_BYTES, decodeReading } from '../encoding/reading.js';
+import type { Reading } from '../types.js';
+import { PayloadReader, PayloadWriter, asciiFieldLength } from './codec.js';
+
+/** Frame type bytes. Device → edge: HELLO, READING, PONG, STATUS. Edge → device: PARTIAL, ACK, NACK, MAINT. PING both ways. */
+export const MSG_HELLO = 0x01;
+/** Edge → device: the epoch's partial-signature digest, edge clock and traffic profile. */
+export const MSG_PARTIAL = 0x02;
+/** Device → edge: canonical reading bytes followed by the 32-byte tag. */
+export const MSG_READING = 0x03;
+/** Edge → device: every reading with seq ≤ ack.seq is durably stored. */
+export const MSG_ACK = 0x04;
+/** Edge → device: reading `seq` was refused, with a NACK_* reason. */
+export const MSG_NACK = 0x05;
+/** Either way: liveness probe; the receiver answers PONG with the same nonce. */
+export const MSG_PING = 0x06;
+/** Answer to PING. */
+export const MSG_PONG = 0x07;
+/** Device → edge: a condition the board reports (STATUS_* codes), e.g. provisioning missing. */
+export const MSG_STATUS = 0x08;
+/** Owner → device: maintenance command authenticated under K_IoT (e.g. unlock the console). */
+export const MSG_MAINT = 0x09;
+
+/** NACK reasons. Retryable ones leave the reading in the board's resend ring. */
+export const NACK_NOT_STORED = 1;
+/** The edge's outbox is full (ledger outage): keep the reading and resend later. */
+export const NACK_OUTBOX_FULL = 2;
+/** The tag did not verify: resending the same bytes cannot help; the board drops it. */
+export const NACK_BAD_TAG = 3;
+/** (deviceId, seq) was already seen: the board drops it (it is stored or was forged). */
+export const NACK_REPLAY = 4;
+/** Faster than the traffic profile allows: keep and resend later. */
+export const NACK_RATE = 5;
+/** The edge does not know this device: keep, say HELLO again later. */
+export const NACK_UNKNOWN_DEVICE = 6;
+/** No partial signature for the reading's epoch: keep, say HELLO to get a PARTIAL. */
+export const NACK_NO_PARTIAL = 7;
+/** The payload did not decode: the board drops it. */
+export const NACK_MALFORMED = 8;
+/** The device is revoked: the board stops sampling. */
+export const NACK_REVOKED = 9;
+
+/** True when the board should keep a NACKed reading in its ring and resend it later. */
+export function nackIsRetryable(reason: number): boolean {
+  return reason === NACK_NOT_STORED || reason === NACK_OUTBOX_FULL || reason === NACK_RATE || reason === NACK_UNKNOWN_DEVICE || reason === NACK_NO_PARTIAL;
+}
+
+/** STATUS codes the board sends. */
+export const STATUS_OK = 0;
+/** Storage has no provenant.json: the board idles until flashed. */
+export const STATUS_NOT_PROVISIONED = 1;
+/** provenant.json is present but invalid (text says which field). */
+export const STATUS_BAD_PROVISIONING = 2;
+/** seq is near 2^32: the board stopped sampling and must be re-enrolled with a new deviceId. */
+export const STATUS_SEQ_EXHAUSTED = 3;
+/** A sensor read failed; value = channel id. */
+export const STATUS_SENSOR_FAULT = 4;
+/** The resend ring is full; a sample was skipped (no seq consumed). value = samples skipped. */
+export const STATUS_RING_FULL = 5;
+/** Production build: console moved off the data link and locked. */
+export const STATUS_LOCKED = 6;
+/** Console back on the data link after a MAINT unlock or the boot button. */
+export const STATUS_UNLOCKED = 7;
+/** Frames the board dropped on receive (bad CRC, oversize, malformed); value = total. */
+export const STATUS_RX_ERRORS = 8;
+/** The edge reported the device revoked; sampling stopped. */
+export const STATUS_STOPPED = 9;
+/** A MAINT frame failed authentication or replayed a counter. */
+export const STATUS_MAINT_REJECTED = 10;
+
+/** MAINT commands. */
+export const MAINT_UNLOCK = 1;
+
+/** HELLO flag bits. */
+export const HELLO_FLAG_PRODUCTION = 1;
+/** HELLO flag: the console is locked off the data link. */
+export const HELLO_FLAG_LOCKED = 2;
+
+/** HELLO: sent by the board at boot and whenever it needs a PARTIAL. */
+export interface Hello {
+  readonly deviceId: string;
+  /** Firmware version string, 0..32 ASCII. */
+  readonly fwVersion: string;
+  /** SHA-256 of the bundle (docs/firmware.md says how it is computed). */
+  readonly fwHash: Uint8Array;
+  /** The next seq the board will use. */
+  readonly seq: number;
+  readonly bootCount: number;
+  /** HELLO_FLAG_* bits. */
+  readonly flags: number;
+  /** Readings waiting in the resend ring. */
+  readonly pending: number;
+  /** Board profile name, 0..16 ASCII. */
+  readonly board: string;
+}
+
+/** PARTIAL: the epoch's partial signature digest, the edge clock and the traffic profile. */
+export interface PartialMessage {
+  readonly epoch: number;
+  readonly partialDigest: Uint8Array;
+  /** Edge clock, ms since the Unix epoch. */
+  readonly edgeTimeMs: number;
+  /** Sampling interval in ms (≥ 1). */
+  readonly intervalMs: number;
+  /** Most readings per minute, 0 = no limit beyond the interval. */
+  readonly maxPerMinute: number;
+}
+
+/** READING: the canonical reading and its tag. */
+export interface ReadingMessage {
+  /** Canonical bytes exactly as received (what the tag covers). */
+  readonly canonical: Uint8Array;
+  readonly reading: Reading;
+  readonly tag: Uint8Array;
+}
+
+/** NACK: a refused reading. */
+export interface Nack {
+  readonly seq: number;
+  readonly reason: number;
+}
+
+/** STATUS: a board condition. */
+export interface Status {
+  readonly code: number;
+  readonly value: number;
+  /** 0..64 ASCII. */
+  readonly text: string;
+}
+
+/** MAINT: an owner command, tag = HMAC-SHA256(K_IoT, maintMessage(deviceId, command, counter)). */
+export interface Maint {
+  readonly command: number;
+  /** Strictly increasing per device (the board persists the last one). */
+  readonly counter: number;
+  readonly tag: Uint8Array;
+}
+
+/** Length of the tag in READING and MAINT. */
+export const TAG_BYTES = 32;
+
+/** Encodes HELLO. */
+export function encodeHello(h: Hello): Uint8Array {
+  const n = asciiFieldLength(h.deviceId) + asciiFieldLength(h.fwVersion) + 32 + 4 + 4 + 1 + 1 + asciiFieldLength(h.board);
+  return new PayloadWriter(n, 'HELLO')
+    .ascii(h.deviceId, 1, MAX_DEVICE_ID_BYTES, 'deviceId')
+    .ascii(h.fwVersion, 0, 32, 'fwVersion')
+    .bytes(h.fwHash, 32, 'fwHash')
+    .u32(h.seq, 'seq')
+    .u32(h.bootCount, 'bootCount')
+    .u8(h.flags, 'flags')
+    .u8(h.pending, 'pending')
+    .ascii(h.board, 0, 16, 'board').out;
+}
+
+/** Decodes HELLO strictly. */
+export function decodeHello(p: Uint8Array): Hello {
+  const r = new PayloadReader(p, 'HELLO');
+  const h: Hello = {
+    deviceId: r.ascii(1, MAX_DEVICE_ID_BYTES, 'deviceId'),
+    fwVersion: r.ascii(0, 32, 'fwVersion'),
+    fwHash: r.bytes(32, 'fwHash'),
+    seq: r.u32('seq'),
+    bootCount: r.u32('bootCount'),
+    flags: r.u8('flags'),
+    pending: r.u8('pending'),
+    board: r.ascii(0, 16, 'board'),
+  };
+  r.end();
+  return h;
+}
+
+/** Encodes PARTIAL. */
+export function encodePartial(m: PartialMessage): Uint8Array {
+  if (m.intervalMs < 1) throw new RangeError('PARTIAL.intervalMs: must be at least 1');
+  return new PayloadWriter(50, 'PARTIAL')
+    .u32(m.epoch, 'epoch')
+    .bytes(m.partialDigest, PARTIAL_DIGEST_BYTES, 'partialDigest')
+    .u53(m.edgeTimeMs, 'edgeTimeMs')
+    .u32(m.intervalMs, 'intervalMs')
+    .u16(m.maxPerMinute, 'maxPerMinute').out;
+}
+
+/** Decodes PARTIAL strictly. */
+export function decodePartial(p: Uint8Array): PartialMessage {
+  const r = new PayloadReader(p, 'PARTIAL');
+  const m: PartialMessage = {
+    epoch: r.u32('epoch'),
+    partialDigest: r.bytes(PARTIAL_DIGEST_BYTES, 'partialDigest'),
+    edgeTimeMs: r.u53('edgeTimeMs'),
+    intervalMs: r.u32('intervalMs'),
+    maxPerMinute: r.u16('maxPerMinute'),
+  };
+  r.end();
+  if (m.intervalMs < 1) r.fail('intervalMs', 'must be at least 1');
+  return m;
+}
+
+/** Encodes READING from canonical bytes (as produced by encodeReading) and the tag. */
+export function encodeReadingMessage(canonical: Uint8Array, tag: Uint8Array): Uint8Array {
+  if (tag.length !== TAG_BYTES) throw new RangeError('READING.tag: expected 32 bytes');
+  const out = new Uint8Array(canonical.length + TAG_BYTES);
+  out.set(canonical, 0);
+  out.set(tag, canonical.length);
+  return out;
+}
+
+/** Decodes READING strictly (the canonical part through decodeReading). */
+export function decodeReadingMessage(p: Uint8Array): ReadingMessage {
+  if (p.length <= TAG_BYTES) throw new RangeError('READING.length: truncated (' + p.length + ' bytes)');
+  const canonical = new Uint8Array(p.subarray(0, p.length - TAG_BYTES));
+  let reading: Reading;
+  try {
+    reading = decodeReading(canonical);
+  } catch (e) {
+    throw new RangeError('READING.reading: ' + (e instanceof Error ? e.message : String(e)));
+  }
+  return { canonical, reading, tag: new Uint8Array(p.subarray(p.length - TAG_BYTES)) };
+}
+
+/** Encodes a u32 payload (ACK seq, PING/PONG nonce). */
+export function encodeU32(v: number, msg: string): Uint8Array {
+  return new PayloadWriter(4, msg).u32(v, msg === 'ACK' ? 'seq' : 'nonce').out;
+}
+
+/** Decodes a u32 payload (ACK seq, PING/PONG nonce) strictly. */
+export function decodeU32(p: Uint8Array, msg: string): number {
+  const r = new PayloadReader(p, msg);
+  const v = r.u32(msg === 'ACK' ? 'seq' : 'nonce');
+  r.end();
+  return v;
+}
+
+/** Encodes NACK. */
+export function encodeNack(m: Nack): Uint8Array {
+  return new PayloadWriter(5, 'NACK').u32(m.seq, 'seq').u8(m.reason, 'reason').out;
+}
+
+/** Decodes NACK strictly (unknown reasons are kept: the board treats them as final). */
+export function decodeNack(p: Uint8Array): Nack {
+  const r = new PayloadReader(p, 'NACK');
+  const m: Nack = { seq: r.u32('seq'), reason: r.u8('reason') };
+  r.end();
+  if (m.reason === 0) r.fail('reason', 'must not be 0');
+  return m;
+}
+
+/** Encodes STATUS. */
+export function encodeStatus(s: Status): Uint8Array {
+  return new PayloadWriter(5 + asciiFieldLength(s.text), 'STATUS').u8(s.code, 'code').u32(s.value, 'value').ascii(s.text, 0, 64, 'text').out;
+}
+
+/** Decodes STATUS strictly. */
+export function decodeStatus(p: Uint8Array): Status {
+  const r = new PayloadReader(p, 'STATUS');
+  const s: Status = { code: r.u8('code'), value: r.u32('value'), text: r.ascii(0, 64, 'text') };
+  r.end();
+  return s;
+}
+
+/** Encodes MAINT. */
+export function encodeMaint(m: Maint): Uint8Array {
+  return new PayloadWriter(5 + TAG_BYTES, 'MAINT').u8(m.command, 'command').u32(m.counter, 'counter').bytes(m.tag, TAG_BYTES, 'tag').out;
+}
+
+/** Decodes MAINT strictly. */
+export function decodeMaint(p: Uint8Array): Maint {
+  const r = new PayloadReader(p, 'MAINT');
+  const m: Maint = { command: r.u8('command'), counter: r.u32('counter'), tag: r.bytes(TAG_BYTES, 'tag') };
+  r.end();
+  return m;
+}
+
+/**
+ * The bytes a MAINT tag covers: ASCII "PVMAINT", deviceId length and bytes, command, counter.
+ * Binding the deviceId stops a frame for one board unlocking another that shares nothing else.
+ */
+export function maintMessage(deviceId: string, command: number, counter: number): Uint8Array {
+  return new PayloadWriter(7 + asciiFieldLength(deviceId) + 5, 'MAINT')
+    .bytes(MAINT_PREFIX, 7, 'prefix')
+    .ascii(deviceId, 1, MAX_DEVICE_ID_BYTES, 'deviceId')
+    .u8(command, 'command')
+    .u32(counter, 'counter').out;
+}
+
+const MAINT_PREFIX = new Uint8Array([0x50, 0x56, 0x4d, 0x41, 0x49, 0x4e, 0x54]);

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { encodeReading } from '../../shared/encoding/reading.js';
+import { ProvenantError } from '../../shared/errors.js';
+import { FrameDecoder } from '../../shared/wire/frame.js';
+import * as M from '../../shared/wire/messages.js';
+import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/union.js';
+
+const printable = (min: number, max: number) =>
+  fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: min, maxLength: max });
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
+
+const readingArb = fc.record({
+  deviceId: printable(1, 64),
+  seq: u32,
+  t: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  epoch: u32,
+  partialDigest: bytes32,
+  batteryMv: fc.integer({ min: 0, max: 0xffff }),
+  channels: fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { maxLength: 16 }).chain((ids) =>
+    fc.tuple(...ids.sort((a, b) => a - b).map((id) =>
+      fc.record({ id: fc.constant(id), scale: fc.integer({ min: -128, max: 127 }), value: fc.integer({ min: -2147483648, max: 2147483647 }) }),
+    )),
+  ),
+});
+
+const messageArb: fc.Arbitrary<WireMessage> = fc.oneof(
+  fc.record({ kind: fc.constant('HELLO' as const), deviceId: printable(1, 64), fwVersion: printable(0, 32), fwHash: bytes32, seq: u32, bootCount: u32, flags: fc.integer({ min: 0, max: 255 }), pending: fc.integer({ min: 0, max: 255 }), board: printable(0, 16) }),
+  fc.record({ kind: fc.constant('PARTIAL' as const), epoch: u32, partialDigest: bytes32, edgeTimeMs: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), intervalMs: fc.integer({ min: 1, max: 0xffffffff }), maxPerMinute: fc.integer({ min: 0, max: 0xffff }) }),
+  fc.tuple(readingArb, bytes32).map(([r, tag]) => ({ kind: 'READING' as const, canonical: encodeReading(r), reading: r, tag })),
+  fc.record({ kind: fc.constant('ACK' as const), seq: u32 }),
+  fc.record({ kind: fc.constant('NACK' as const), seq: u32, reason: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({ kind: fc.constant('PING' as const), nonce: u32 }),
+  fc.record({ kind: fc.constant('PONG' as const), nonce: u32 }),
+  fc.record({ kind: fc.constant('STATUS' as const), code: fc.integer({ min: 0, max: 255 }), value: u32, text: printable(0, 64) }),
+  fc.record({ kind: fc.constant('MAINT' as const), command: fc.integer({ min: 0, max: 255 }), counter: u32, tag: bytes32 }),
+);
+
+const norm = (m: unknown) => JSON.parse(JSON.stringify(m, (_k, v) => (v instanceof Uint8Array ? [...v] : v)));
+
+describe('wire messages', () => {
+  it('round-trip through frames (every type, random fields)', () => {
+    fc.assert(
+      fc.property(fc.array(messageArb, { minLength: 1, maxLength: 5 }), (msgs) => {
+        const dec = new FrameDecoder();
+        const frames = msgs.flatMap((m) => dec.push(encodeMessage(m)));
+        expect(frames.map((f) => norm(decodeMessage(f)))).toEqual(msgs.map(norm));
+      }),
+    );
+  });
+  it('every maximum-size message fits the 255-byte payload', () => {
+    const big = { deviceId: 'x'.repeat(64), seq: 1, t: 1, epoch: 1, partialDigest: new Uint8Array(32), batteryMv: 1, channels: Array.from({ length: 16 }, (_, i) => ({ id: i, scale: -2, value: -1 })) };
+    const canonical = encodeReading(big);
+    expect(M.encodeReadingMessage(canonical, new Uint8Array(32)).length).toBeLessThanOrEqual(255);
+    const hello = M.encodeHello({ deviceId: 'x'.repeat(64), fwVersion: 'v'.repeat(32), fwHash: new Uint8Array(32), seq: 0, bootCount: 0, flags: 0, pending: 0, board: 'b'.repeat(16) });
+    expect(hello.length).toBeLessThanOrEqual(255);
+  });
+  it('strict decoders reject truncation and trailing bytes, naming message and field', () => {
+    fc.assert(
+      fc.property(messageArb, fc.nat(), (m, cut) => {
+        const { type, payload } = decodeFrameOf(m);
+        const short = payload.subarray(0, cut % payload.length);
+        expect(() => decodeMessage({ type, payload: short })).toThrow(ProvenantError);
+        const long = new Uint8Array(payload.length + 1);
+        long.set(payload);
+        expect(() => decodeMessage({ type, payload: long })).toThrow(/malformed frame: [A-Z]+\.\w+/);
+      }),
+    );
+  });
+  it('names the field in errors and rejects unknown types', () => {
+    expect(() => M.decodePartial(new Uint8Array(10))).toThrow('PARTIAL.partialDigest: truncated');
+    expect(() => M.decodeNack(new Uint8Array([0, 0, 0, 1, 0]))).toThrow('NACK.reason');
+    expect(() => M.decodePartial(M.encodePartial({ epoch: 1, partialDigest: new Uint8Array(32), edgeTimeMs: 5, intervalMs: 1, maxPerMinute: 0 }).map((b, i) => (i >= 44 && i < 48 ? 0 : b)))).toThrow('PARTIAL.intervalMs');
+    expect(() => M.decodeHello(new Uint8Array([1, 0x0a]))).toThrow('HELLO.deviceId: non-printable');
+    try {
+      decodeMessage({ type: 0x7f, payload: new Uint8Array(0) });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ProvenantError);
+      expect((e as ProvenantError).code).toBe('PROV_ERR_MALFORMED_FRAME');
+      expect((e as ProvenantError).details.type).toBe(0x7f);
+    }
+  });
+  it('encoders refuse out-of-range values', () => {
+    expect(() => M.encodeNack({ seq: -1, reason: 1 })).toThrow(RangeError);
+    expect(() => M.encodeU32(2 ** 32, 'ACK')).toThrow('ACK.seq');
+    expect(() => M.encodePartial({ epoch: 1, partialDigest: new Uint8Array(31), edgeTimeMs: 0, intervalMs: 1000, maxPerMinute: 0 })).toThrow('PARTIAL.partialDigest');
+    expect(() => M.encodeStatus({ code: 1, value: 0, text: 'x'.repeat(65) })).toThrow('STATUS.text');
+  });
+  it('classifies NACK reasons', () => {
+    expect([M.NACK_NOT_STORED, M.NACK_OUTBOX_FULL, M.NACK_RATE, M.NACK_NO_PARTIAL, M.NACK_UNKNOWN_DEVICE].every(M.nackIsRetryable)).toBe(true);
+    expect([M.NACK_BAD_TAG, M.NACK_REPLAY, M.NACK_MALFORMED, M.NACK_REVOKED].some(M.nackIsRetryable)).toBe(false);
+  });
+  it('maintMessage binds prefix, deviceId, command and counter', () => {
+    expect([...M.maintMessage('ab', 1, 258)]).toEqual([0x50, 0x56, 0x4d, 0x41, 0x49, 0x4e, 0x54, 2, 0x61, 0x62, 1, 0, 0, 1, 2]);
+  });
+});
+
+function decodeFrameOf(m: WireMessage) {
+  const [f] = new FrameDecoder().push(encodeMessage(m));
+  return f!;
+}
