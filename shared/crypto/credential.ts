@@ -96,10 +96,12 @@ export function assertAttributes(schema: Schema, attributes: unknown): asserts a
       throw bad('PROV_ERR_ATTRIBUTES_INVALID', `unknown attribute "${name}" (schema: ${schema.join(',')})`, name);
     }
   }
+  const missing = schema.filter((name) => !Object.prototype.hasOwnProperty.call(record, name));
+  if (missing.length > 0) {
+    const list = missing.map((n) => `"${n}"`).join(', ');
+    throw bad('PROV_ERR_ATTRIBUTES_INVALID', `missing attribute${missing.length > 1 ? 's' : ''} ${list} (schema: ${schema.join(',')})`, missing[0] as string);
+  }
   for (const name of schema) {
-    if (!Object.prototype.hasOwnProperty.call(record, name)) {
-      throw bad('PROV_ERR_ATTRIBUTES_INVALID', `missing attribute "${name}" (schema: ${schema.join(',')})`, name);
-    }
     const value = record[name];
     if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
       throw bad('PROV_ERR_ATTRIBUTES_INVALID', `attribute "${name}" must be a string of 1..${MAX_VALUE_LENGTH} characters`, name);

@@ -1,0 +1,177 @@
+/**
+ * The attribute authority's files (Node-only; shared/crypto stays free of file I/O).
+ *
+ * An authority directory holds:
+ *   issuer.secret.json   { version, sk }                 mode 0600 — the BBS issuer secret key
+ *   issuer.public.json   { version, pk, schema, header }  the issuer public key and the attribute schema
+ *
+ * Enrolling a device writes, into an output directory:
+ *   <ID>.device.json        { version, deviceId, kIoT, board? }  mode 0600 — for flashing the board
+ *   <ID>.credential.json    the credential K_Fog (no K_IoT)       — for the edge
+ *   <ID>.registration.json  the registration record (no secrets)  — for the Device Registration contract
+ *
+ * The demo and tests use these functions directly; `provenant authority` is a thin shell over them.
+ * Call `await ready()` from shared/crypto first.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { equalBytes } from '../shared/encoding/bytes.js';
+import { fromHex, toHex } from '../shared/encoding/hex.js';
+import { ProvenantError } from '../shared/errors.js';
+import * as bbs from '../shared/crypto/bbs.js';
+import { assertIdentifier } from '../shared/crypto/presentation.js';
+import { assertSchema, credentialToJson, schemaHeader, type Credential, type Registration } from '../shared/crypto/credential.js';
+import { enrollDevice, setup, type Issuer } from '../shared/crypto/outsourced.js';
+
+/** File names inside an authority directory. */
+export const AUTHORITY_FILES = { secret: 'issuer.secret.json', public: 'issuer.public.json' } as const;
+
+/** JSON of issuer.public.json: what edges and the ledger need to verify credentials and proofs. */
+export interface IssuerPublicJson {
+  readonly version: 1;
+  readonly pk: string;
+  readonly schema: string[];
+  readonly header: string;
+}
+
+function writeFileChecked(path: string, text: string, mode: number, force: boolean): void {
+  if (!force && existsSync(path)) {
+    throw new ProvenantError('PROV_ERR_EXISTS', `${path} already exists (use --force to overwrite)`, { field: path });
+  }
+  writeFileSync(path, text, { mode });
+  // writeFileSync's mode only applies to new files; an overwritten file keeps its old mode.
+  chmodSync(path, mode);
+}
+
+function readJson(path: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ProvenantError('PROV_ERR_NOT_FOUND', `${what} not found: ${path} (run provenant authority init first?)`, { field: path });
+  }
+  try {
+    const json = JSON.parse(text) as unknown;
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not an object');
+    return json as Record<string, unknown>;
+  } catch (err) {
+    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${what} ${path} is not a JSON object: ${(err as Error).message}`, { field: path });
+  }
+}
+
+/**
+ * Creates an authority in `dir`: a fresh issuer key pair and the schema. Refuses to overwrite an
+ * existing authority unless `force`. Returns the issuer (its `sk` must not be logged).
+ */
+export function initAuthority(dir: string, options: { schema?: readonly string[]; force?: boolean; keyMaterial?: Uint8Array } = {}): Issuer {
+  const issuer = setup({ ...(options.schema ? { schema: options.schema } : {}), ...(options.keyMaterial ? { keyMaterial: options.keyMaterial } : {}) });
+  const force = options.force === true;
+  const secretPath = join(dir, AUTHORITY_FILES.secret);
+  const publicPath = join(dir, AUTHORITY_FILES.public);
+  if (!force) {
+    for (const p of [secretPath, publicPath]) {
+      if (existsSync(p)) throw new ProvenantError('PROV_ERR_EXISTS', `${p} already exists (use --force to overwrite)`, { field: p });
+    }
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pub: IssuerPublicJson = { version: 1, pk: toHex(issuer.pk), schema: [...issuer.schema], header: toHex(schemaHeader(issuer.schema)) };
+  writeFileChecked(secretPath, `${JSON.stringify({ version: 1, sk: toHex(issuer.sk) }, null, 2)}\n`, 0o600, force);
+  writeFileChecked(publicPath, `${JSON.stringify(pub, null, 2)}\n`, 0o644, force);
+  return issuer;
+}
+
+/** Reads issuer.public.json: the issuer public key and schema (no secret needed). */
+export function loadIssuerPublic(dir: string): { pk: Uint8Array; schema: readonly string[] } {
+  const path = join(dir, AUTHORITY_FILES.public);
+  const json = readJson(path, 'issuer public key');
+  const schema = json['schema'];
+  try {
+    assertSchema(schema);
+    if (typeof json['pk'] !== 'string') throw new Error('field "pk" missing');
+    const pk = fromHex(json['pk']);
+    if (pk.length !== 96) throw new Error('pk must be 96 bytes');
+    return { pk, schema };
+  } catch (err) {
+    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${path}: ${(err as Error).message}`, { field: path });
+  }
+}
+
+/** Reads the whole authority (secret key included) and checks that the key pair matches. */
+export function loadAuthority(dir: string): Issuer {
+  const { pk, schema } = loadIssuerPublic(dir);
+  const path = join(dir, AUTHORITY_FILES.secret);
+  const json = readJson(path, 'issuer secret key');
+  let sk: Uint8Array;
+  try {
+    if (typeof json['sk'] !== 'string') throw new Error('field "sk" missing');
+    sk = fromHex(json['sk']);
+    if (sk.length !== 32) throw new Error('sk must be 32 bytes');
+  } catch (err) {
+    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${path}: ${(err as Error).message}`, { field: path });
+  }
+  if (!equalBytes(bbs.skToPk(sk), pk)) {
+    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${path} does not match the public key in ${AUTHORITY_FILES.public}`, { field: path });
+  }
+  return { sk, pk, schema };
+}
+
+/** Paths of the three files an enrollment writes. */
+export interface EnrollmentFiles {
+  readonly device: string;
+  readonly credential: string;
+  readonly registration: string;
+}
+
+/** Options of {@link enrollToFiles}. */
+export interface EnrollOptions {
+  /** Where the three files go (default: the authority directory). */
+  readonly outDir?: string;
+  /** Board profile name recorded for flashing (e.g. PICO). */
+  readonly board?: string;
+  /** Overwrite an earlier enrollment of the same device (its old K_IoT is lost). */
+  readonly force?: boolean;
+}
+
+/**
+ * Enrolls one device with the authority in `dir` and writes its three files. Throws
+ * PROV_ERR_ATTRIBUTES_INVALID (missing / unknown attribute), PROV_ERR_EXISTS (already enrolled).
+ */
+export function enrollToFiles(
+  dir: string,
+  attributes: Readonly<Record<string, string>>,
+  options: EnrollOptions = {},
+): { files: EnrollmentFiles; credential: Credential; registration: Registration } {
+  const issuer = loadAuthority(dir);
+  if (options.board !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(options.board)) {
+    throw new ProvenantError('PROV_ERR_ARGS', `board "${options.board}" must be 1..32 characters of [A-Za-z0-9_-]`, { field: 'board' });
+  }
+  const deviceId = attributes['deviceId'];
+  try {
+    assertIdentifier(deviceId, 'deviceId');
+  } catch (err) {
+    throw new ProvenantError('PROV_ERR_ATTRIBUTES_INVALID', (err as Error).message, { field: 'deviceId' });
+  }
+  // Device ids become file names: keep them to a safe alphabet.
+  if (!/^[A-Za-z0-9._:-]+$/.test(deviceId) || deviceId.startsWith('.')) {
+    throw new ProvenantError('PROV_ERR_ATTRIBUTES_INVALID', `deviceId "${deviceId}" must be [A-Za-z0-9._:-] and not start with '.'`, { field: 'deviceId' });
+  }
+  const outDir = options.outDir ?? dir;
+  const files: EnrollmentFiles = {
+    device: join(outDir, `${deviceId}.device.json`),
+    credential: join(outDir, `${deviceId}.credential.json`),
+    registration: join(outDir, `${deviceId}.registration.json`),
+  };
+  const force = options.force === true;
+  if (!force) {
+    for (const p of Object.values(files)) {
+      if (existsSync(p)) throw new ProvenantError('PROV_ERR_EXISTS', `${p} already exists: device ${deviceId} is enrolled (use --force to re-enroll)`, { deviceId });
+    }
+  }
+  const enrollment = enrollDevice(issuer, attributes);
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  const device = { version: 1, deviceId, kIoT: toHex(enrollment.device.kIoT), ...(options.board ? { board: options.board } : {}) };
+  writeFileChecked(files.device, `${JSON.stringify(device, null, 2)}\n`, 0o600, force);
+  writeFileChecked(files.credential, `${JSON.stringify(credentialToJson(enrollment.credential), null, 2)}\n`, 0o644, force);
+  writeFileChecked(files.registration, `${JSON.stringify({ version: 1, ...enrollment.registration }, null, 2)}\n`, 0o644, force);
+  return { files, credential: enrollment.credential, registration: enrollment.registration };
+}
