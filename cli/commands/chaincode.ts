@@ -1,0 +1,78 @@
+/**
+ * `provenant chaincode serve`: the four contracts as chaincode-as-a-service for a Fabric peer
+ * (see docs/fabric.md and deploy/fabric/). Options fall back to the environment variables the
+ * Fabric samples use for CCaaS containers, so the same image runs under Docker, Kubernetes or
+ * systemd: CHAINCODE_SERVER_ADDRESS, CHAINCODE_ID, CHAINCODE_TLS_KEY, CHAINCODE_TLS_CERT,
+ * CHAINCODE_TLS_CLIENT_CA.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import { ProvenantError } from '../../shared/errors.js';
+
+interface ServeOptions {
+  address?: string;
+  id?: string;
+  tlsKey?: string;
+  tlsCert?: string;
+  tlsClientCa?: string;
+  contractsModule?: string;
+}
+
+/** Registers `provenant chaincode serve`. */
+export function register(program: Command): void {
+  const chaincode = program.command('chaincode').description('Fabric chaincode-as-a-service');
+  chaincode
+    .command('serve')
+    .description('serve the four contracts to Fabric peers (fabric-shim chaincode server)')
+    .option('--address <host:port>', 'listen address (env CHAINCODE_SERVER_ADDRESS), e.g. 0.0.0.0:9999')
+    .option('--id <chaincodeId>', 'package id from `peer lifecycle chaincode install` (env CHAINCODE_ID)')
+    .option('--tls-key <file>', 'PEM private key; with --tls-cert enables TLS (env CHAINCODE_TLS_KEY)')
+    .option('--tls-cert <file>', 'PEM certificate (env CHAINCODE_TLS_CERT)')
+    .option('--tls-client-ca <file>', 'PEM CA for peer client certificates; requires mutual TLS (env CHAINCODE_TLS_CLIENT_CA)')
+    .option('--contracts-module <file>', 'serve the `contracts` export of another module instead of ledger-bridge/contracts')
+    .action(async (opts: ServeOptions) => {
+      const env = process.env;
+      const address = opts.address ?? env.CHAINCODE_SERVER_ADDRESS;
+      const id = opts.id ?? env.CHAINCODE_ID;
+      const tlsKey = opts.tlsKey ?? env.CHAINCODE_TLS_KEY;
+      const tlsCert = opts.tlsCert ?? env.CHAINCODE_TLS_CERT;
+      const tlsClientCa = opts.tlsClientCa ?? env.CHAINCODE_TLS_CLIENT_CA;
+      if (!address) throw new ProvenantError('PROV_ERR_CONFIG', '--address (or CHAINCODE_SERVER_ADDRESS) is required', { field: 'address' });
+      if (!id) throw new ProvenantError('PROV_ERR_CONFIG', '--id (or CHAINCODE_ID) is required', { field: 'id' });
+      if (Boolean(tlsKey) !== Boolean(tlsCert)) {
+        throw new ProvenantError('PROV_ERR_CONFIG', 'TLS needs both --tls-key and --tls-cert', { field: tlsKey ? 'tls-cert' : 'tls-key' });
+      }
+      if (tlsClientCa && !tlsKey) {
+        throw new ProvenantError('PROV_ERR_CONFIG', '--tls-client-ca needs --tls-key and --tls-cert', { field: 'tls-key' });
+      }
+      const { startChaincodeServer } = await import('../../ledger-bridge/fabric/chaincode-server.js');
+      let contracts;
+      if (opts.contractsModule) {
+        const mod = (await import(pathToFileURL(resolve(opts.contractsModule)).href)) as { contracts?: unknown };
+        if (!Array.isArray(mod.contracts)) {
+          throw new ProvenantError('PROV_ERR_CONFIG', `${opts.contractsModule} exports no \`contracts\` array`, { field: 'contracts-module' });
+        }
+        contracts = mod.contracts as (new () => unknown)[];
+      }
+      const server = await startChaincodeServer({
+        address,
+        chaincodeId: id,
+        ...(tlsKey && tlsCert ? { tls: { keyPath: tlsKey, certPath: tlsCert, ...(tlsClientCa ? { clientCaCertPath: tlsClientCa } : {}) } } : {}),
+        ...(contracts ? { contracts } : {}),
+      });
+      // One parseable line so scripts (and tests) know when and where it listens.
+      process.stdout.write(
+        `chaincode server listening ${JSON.stringify({ address, port: server.port, id, tls: Boolean(tlsKey), contracts: server.contractNames })}\n`,
+      );
+      await new Promise<void>((done) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void server.close().then(done);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}
