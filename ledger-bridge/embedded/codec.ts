@@ -1,0 +1,202 @@
+/**
+ * The embedded ledger's binary formats: block headers and transaction envelopes, both
+ * versioned, length-prefixed and big-endian (see docs/ledger.md). Hashes are SHA-256 over
+ * these exact bytes, so any stored byte that changes changes a hash up the chain.
+ *
+ * Pure (no Node APIs): an auditor decodes and re-hashes blocks without the database.
+ */
+import { ByteReader, ByteWriter } from './bytes.js';
+
+/** Format version byte of headers and envelopes. */
+export const FORMAT_VERSION = 1;
+
+/** Fabric's transaction validation codes, the subset this ledger produces. */
+export const ValidationCode = {
+  VALID: 0,
+  DUPLICATE_TXID: 2,
+  MVCC_READ_CONFLICT: 11,
+  PHANTOM_READ_CONFLICT: 12,
+} as const;
+export type ValidationCodeValue = (typeof ValidationCode)[keyof typeof ValidationCode];
+
+/** Name of a validation code, e.g. 'MVCC_READ_CONFLICT'. */
+export function validationCodeName(code: number): string {
+  for (const [name, value] of Object.entries(ValidationCode)) if (value === code) return name;
+  return `UNKNOWN_${code}`;
+}
+
+/**
+ * A block header. `dataHash` is the RFC 9162 root over the block's transaction hashes;
+ * `chainRoot` is the root over the header hashes of every earlier block (0..number-1), which
+ * makes inclusion and consistency proofs logarithmic.
+ */
+export interface BlockHeader {
+  readonly number: number;
+  readonly timestamp: number;
+  readonly txCount: number;
+  readonly previousHash: Uint8Array;
+  readonly dataHash: Uint8Array;
+  readonly chainRoot: Uint8Array;
+}
+
+/** Header bytes: version u8, number u64, timestamp u64, txCount u32, previousHash, dataHash, chainRoot (32 each). */
+export function encodeHeader(h: BlockHeader): Uint8Array {
+  for (const [name, v] of [['previousHash', h.previousHash], ['dataHash', h.dataHash], ['chainRoot', h.chainRoot]] as const) {
+    if (!(v instanceof Uint8Array) || v.length !== 32) throw new RangeError(`block header ${h.number}: ${name} must be 32 bytes`);
+  }
+  return new ByteWriter(128).u8(FORMAT_VERSION).u64(h.number).u64(h.timestamp).u32(h.txCount).raw(h.previousHash).raw(h.dataHash).raw(h.chainRoot).finish();
+}
+
+/** Decodes header bytes; RangeError on a wrong version or length. */
+export function decodeHeader(b: Uint8Array): BlockHeader {
+  const r = new ByteReader(b);
+  const version = r.u8();
+  if (version !== FORMAT_VERSION) throw new RangeError(`block header: unknown format version ${version}`);
+  const header: BlockHeader = { number: r.u64(), timestamp: r.u64(), txCount: r.u32(), previousHash: r.raw(32), dataHash: r.raw(32), chainRoot: r.raw(32) };
+  r.end();
+  return header;
+}
+
+/** A read-set entry: the key and the version (block·2^16 + tx index; 0 = absent) it had when read. */
+export interface KeyVersion {
+  readonly key: string;
+  readonly version: number;
+}
+
+/** A range query recorded for phantom-read validation, with the keys and versions it returned. */
+export interface RangeRead {
+  readonly start: string;
+  readonly end: string;
+  readonly results: readonly KeyVersion[];
+}
+
+/** A public write; `value` null deletes the key. */
+export interface Write {
+  readonly key: string;
+  readonly value: Uint8Array | null;
+}
+
+/** A private write as the block records it: hashes only, the value stays in the private store. */
+export interface PrivateWriteHash {
+  readonly collection: string;
+  readonly keyHash: Uint8Array;
+  /** SHA-256 of the value; null for a delete. */
+  readonly valueHash: Uint8Array | null;
+}
+
+/** A private read as the block records it (hashed key, version). */
+export interface PrivateReadHash {
+  readonly collection: string;
+  readonly keyHash: Uint8Array;
+  readonly version: number;
+}
+
+/** A chaincode event (Fabric keeps at most one per transaction). */
+export interface TxEvent {
+  readonly name: string;
+  readonly payload: Uint8Array;
+}
+
+/** Everything a block records about one transaction. */
+export interface TxEnvelope {
+  readonly txId: string;
+  readonly timestamp: number;
+  readonly mspId: string;
+  readonly creator: string;
+  readonly contract: string;
+  readonly fn: string;
+  readonly args: readonly string[];
+  readonly reads: readonly KeyVersion[];
+  readonly ranges: readonly RangeRead[];
+  readonly writes: readonly Write[];
+  readonly privateReads: readonly PrivateReadHash[];
+  readonly privateWrites: readonly PrivateWriteHash[];
+  readonly event: TxEvent | null;
+  /** The contract function's response payload. */
+  readonly result: Uint8Array;
+  /** Validation code, decided by MVCC validation before the block is sealed. */
+  readonly code: number;
+}
+
+/** Envelope bytes (the transaction hash is SHA-256 of these). */
+export function encodeEnvelope(t: TxEnvelope): Uint8Array {
+  const w = new ByteWriter(512);
+  w.u8(FORMAT_VERSION).str(t.txId).u64(t.timestamp).str(t.mspId).str(t.creator).str(t.contract).str(t.fn);
+  w.u32(t.args.length);
+  for (const a of t.args) w.str(a);
+  w.u32(t.reads.length);
+  for (const r of t.reads) w.str(r.key).u64(r.version);
+  w.u32(t.ranges.length);
+  for (const q of t.ranges) {
+    w.str(q.start).str(q.end).u32(q.results.length);
+    for (const r of q.results) w.str(r.key).u64(r.version);
+  }
+  w.u32(t.writes.length);
+  for (const x of t.writes) {
+    w.str(x.key);
+    if (x.value === null) w.u8(0);
+    else w.u8(1).bytes(x.value);
+  }
+  w.u32(t.privateReads.length);
+  for (const p of t.privateReads) w.str(p.collection).raw(p.keyHash).u64(p.version);
+  w.u32(t.privateWrites.length);
+  for (const p of t.privateWrites) {
+    w.str(p.collection).raw(p.keyHash);
+    if (p.valueHash === null) w.u8(0);
+    else w.u8(1).raw(p.valueHash);
+  }
+  if (t.event === null) w.u8(0);
+  else w.u8(1).str(t.event.name).bytes(t.event.payload);
+  w.bytes(t.result).u8(t.code);
+  return w.finish();
+}
+
+/** Decodes envelope bytes; RangeError on truncation, trailing bytes or a wrong version. */
+export function decodeEnvelope(b: Uint8Array): TxEnvelope {
+  const r = new ByteReader(b);
+  const version = r.u8();
+  if (version !== FORMAT_VERSION) throw new RangeError(`tx envelope: unknown format version ${version}`);
+  const txId = r.str();
+  const timestamp = r.u64();
+  const mspId = r.str();
+  const creator = r.str();
+  const contract = r.str();
+  const fn = r.str();
+  const args = times(r.u32(), () => r.str());
+  const reads = times(r.u32(), () => ({ key: r.str(), version: r.u64() }));
+  const ranges = times(r.u32(), () => ({ start: r.str(), end: r.str(), results: times(r.u32(), () => ({ key: r.str(), version: r.u64() })) }));
+  const writes = times(r.u32(), () => {
+    const key = r.str();
+    return { key, value: r.u8() === 0 ? null : r.bytes() };
+  });
+  const privateReads = times(r.u32(), () => ({ collection: r.str(), keyHash: r.raw(32), version: r.u64() }));
+  const privateWrites = times(r.u32(), () => {
+    const collection = r.str();
+    const keyHash = r.raw(32);
+    return { collection, keyHash, valueHash: r.u8() === 0 ? null : r.raw(32) };
+  });
+  const event = r.u8() === 0 ? null : { name: r.str(), payload: r.bytes() };
+  const result = r.bytes();
+  const code = r.u8();
+  r.end();
+  return { txId, timestamp, mspId, creator, contract, fn, args, reads, ranges, writes, privateReads, privateWrites, event, result, code };
+}
+
+function times<T>(n: number, f: () => T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(f());
+  return out;
+}
+
+/** Versions pack (block, tx index) so they order like Fabric's height. */
+export const TX_PER_BLOCK_LIMIT = 65_535;
+
+/** The version a write in tx `txIndex` of block `block` gets. */
+export function versionOf(block: number, txIndex: number): number {
+  return block * 65_536 + txIndex;
+}
+
+/** (block, tx index) of a version. */
+export function splitVersion(version: number): { block: number; txIndex: number } {
+  return { block: Math.floor(version / 65_536), txIndex: version % 65_536 };
+}
