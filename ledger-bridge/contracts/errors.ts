@@ -1,0 +1,58 @@
+/**
+ * The contracts' errors. Fabric carries only a message string from chaincode to client, so every
+ * message starts with its stable code: "PROV_ERR_DEVICE_NOT_FOUND: could not find the device d1".
+ * Clients (auditor, CLI, edge) recover the code with {@link codeOf}. The texts of the talk's
+ * branches ("could not find the device", "device signature mismatch", "could not locate the
+ * record", "signature mismatch") are kept verbatim after the code.
+ */
+import { ProvenantError, type ErrorDetails } from '../../shared/errors.js';
+
+/** Every code a contract throws. */
+export const CONTRACT_ERRORS = {
+  /** An argument is not what the transaction takes (JSON shape, hex, number). */
+  BAD_INPUT: 'PROV_ERR_BAD_INPUT',
+  /** DeviceRegistration.configure was not called yet. */
+  NOT_CONFIGURED: 'PROV_ERR_NOT_CONFIGURED',
+  /** DeviceRegistration.configure was called before (it is one-time). */
+  ALREADY_CONFIGURED: 'PROV_ERR_ALREADY_CONFIGURED',
+  /** The caller is not the attribute authority. */
+  UNAUTHORIZED: 'PROV_ERR_UNAUTHORIZED',
+  /** register of a deviceId that exists. */
+  DEVICE_EXISTS: 'PROV_ERR_DEVICE_EXISTS',
+  /** Alg. 2 "could not find the device" (also update/revoke of an unknown device). */
+  DEVICE_NOT_FOUND: 'PROV_ERR_DEVICE_NOT_FOUND',
+  /** update or revoke of a revoked device. */
+  DEVICE_REVOKED: 'PROV_ERR_DEVICE_REVOKED',
+  /** Alg. 2 "device signature mismatch": the challenge response is not HMAC under K_IoT. */
+  DEVICE_SIGNATURE_MISMATCH: 'PROV_ERR_DEVICE_SIGNATURE_MISMATCH',
+  /** The K_IoT deposit is missing from transient data (register) or from the collection. */
+  KIOT_MISSING: 'PROV_ERR_KIOT_MISSING',
+  /** Alg. 3 "could not locate the record". */
+  RECORD_NOT_FOUND: 'PROV_ERR_RECORD_NOT_FOUND',
+  /** Alg. 3 "signature mismatch": the presented tag differs from the recorded one. */
+  SIGNATURE_MISMATCH: 'PROV_ERR_SIGNATURE_MISMATCH',
+  /** A traffic profile for that device and window is already stored. */
+  PROFILE_EXISTS: 'PROV_ERR_PROFILE_EXISTS',
+  /** A traffic profile's window is not after the device's last accepted window. */
+  PROFILE_STALE: 'PROV_ERR_PROFILE_STALE',
+  /** No profile for that device and window. */
+  PROFILE_NOT_FOUND: 'PROV_ERR_PROFILE_NOT_FOUND',
+} as const;
+
+/** A contract error code. */
+export type ContractErrorCode = (typeof CONTRACT_ERRORS)[keyof typeof CONTRACT_ERRORS];
+
+/** A ProvenantError whose message starts with its code (what Fabric will carry). */
+export function contractError(code: ContractErrorCode, text: string, details: ErrorDetails = {}): ProvenantError {
+  return new ProvenantError(code, `${code}: ${text}`, details);
+}
+
+/** The PROV_ERR_* code at the start of an error message (or anywhere in it), if any. */
+export function codeOf(err: unknown): string | undefined {
+  if (err instanceof ProvenantError && err.code.startsWith('PROV_ERR_')) {
+    const inMessage = /PROV_ERR_[A-Z0-9_]+/.exec(err.message);
+    return inMessage?.[0] ?? err.code;
+  }
+  const message = err instanceof Error ? err.message : typeof err === 'string' ? err : '';
+  return /PROV_ERR_[A-Z0-9_]+/.exec(message)?.[0];
+}

@@ -1,0 +1,106 @@
+/**
+ * Traffic Profile Provenance (talk, Algorithm 4) around H5's deterministic model
+ * (shared/traffic/model.ts): parse the submitted profile and thresholds, judge it against the
+ * device's last MODEL_HISTORY accepted profiles, and compute the next model state. Flagged
+ * profiles are stored but never enter the history, so a fault cannot teach the model that it is
+ * normal.
+ */
+import { defaultThresholds, judgeProfile, MODEL_HISTORY, type Judgement, type Thresholds, type TrafficProfile } from '../../../shared/traffic/model.js';
+import { CONTRACT_ERRORS, contractError } from '../errors.js';
+import { isPlainObject, parseJsonArg } from './args.js';
+
+/** Per device (key profileModel~deviceId): the last window profiled and the accepted history. */
+export interface ProfileModelState {
+  /** Window of the device's latest stored profile (accepted or flagged), -1 before the first. */
+  readonly lastWindow: number;
+  /** Last ≤ MODEL_HISTORY accepted profiles, oldest first. */
+  readonly history: readonly TrafficProfile[];
+}
+
+/** A stored profile with its verdict (key profile~deviceId~window). */
+export interface StoredProfile {
+  readonly basis: number;
+  readonly deviceId: string;
+  readonly discrepancyStatus: boolean;
+  readonly features: Readonly<Record<string, number>>;
+  readonly flagged: Judgement['flagged'];
+  readonly thresholds: Thresholds;
+  readonly trafficProven: boolean;
+  readonly txId: string;
+  readonly window: number;
+}
+
+/** The empty model state of a device never profiled. */
+export const EMPTY_MODEL: ProfileModelState = Object.freeze({ history: [], lastWindow: -1 });
+
+function bad(message: string, field: string): Error {
+  return contractError(CONTRACT_ERRORS.BAD_INPUT, message, { field });
+}
+
+/** Parses the profile argument { deviceId, window, features }. */
+export function parseProfile(json: string): TrafficProfile {
+  const input = parseJsonArg(json, 'profile');
+  if (!isPlainObject(input)) throw bad('profile must be an object { deviceId, window, features }', 'profile');
+  const { deviceId, window, features } = input;
+  if (typeof deviceId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(deviceId)) throw bad('profile.deviceId must be 1..64 printable ASCII characters', 'deviceId');
+  if (typeof window !== 'number' || !Number.isSafeInteger(window) || window < 0) throw bad('profile.window must be an integer ≥ 0', 'window');
+  if (!isPlainObject(features) || Object.keys(features).length === 0) throw bad('profile.features must be a non-empty object of numbers', 'features');
+  const sorted: Record<string, number> = {};
+  for (const name of Object.keys(features).sort()) {
+    const v = features[name];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`profile.features.${name} must be a finite number`, `features.${name}`);
+    sorted[name] = v;
+  }
+  return { deviceId, features: sorted, window };
+}
+
+/** Parses the thresholds argument; '' means the model's defaults. */
+export function parseThresholds(json: string): Thresholds {
+  if (json === '') return defaultThresholds();
+  const input = parseJsonArg(json, 'thresholds');
+  if (!isPlainObject(input)) throw bad('thresholds must be an object of name → number', 'thresholds');
+  const out: Thresholds = {};
+  for (const name of Object.keys(input).sort()) {
+    const v = input[name];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`thresholds.${name} must be a finite number`, `thresholds.${name}`);
+    out[name] = v;
+  }
+  return out;
+}
+
+/**
+ * Alg. 4: judges `profile` and returns what to store. Throws PROV_ERR_PROFILE_STALE when the
+ * window is not after the device's last profiled window, PROV_ERR_BAD_INPUT when the model
+ * refuses the input (its RangeError/TypeError message kept).
+ */
+export function decideProfile(
+  state: ProfileModelState,
+  profile: TrafficProfile,
+  thresholds: Thresholds,
+  txId: string,
+): { stored: StoredProfile; next: ProfileModelState } {
+  if (profile.window <= state.lastWindow) {
+    throw contractError(CONTRACT_ERRORS.PROFILE_STALE, `profile window ${profile.window} of device ${profile.deviceId} is not after its last profiled window ${state.lastWindow}`, {
+      deviceId: profile.deviceId,
+    });
+  }
+  let judgement: Judgement;
+  try {
+    judgement = judgeProfile(state.history, profile, thresholds);
+  } catch (err) {
+    throw bad((err as Error).message, 'profile');
+  }
+  const stored: StoredProfile = {
+    basis: judgement.basis,
+    deviceId: profile.deviceId,
+    discrepancyStatus: judgement.discrepancyStatus,
+    features: profile.features,
+    flagged: judgement.flagged,
+    thresholds,
+    trafficProven: judgement.trafficProven,
+    txId,
+    window: profile.window,
+  };
+  const history = judgement.trafficProven ? [...state.history, profile].slice(-MODEL_HISTORY) : state.history;
+  return { next: { history, lastWindow: profile.window }, stored };
+}

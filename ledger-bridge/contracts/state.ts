@@ -1,0 +1,100 @@
+/**
+ * Small helpers over ctx.stub shared by the contract classes: JSON state in canonical form,
+ * lookups of the config, devices and K_IoT, and iterator draining. They work the same on
+ * Fabric's ChaincodeStub and on the embedded ledger's stub (both return an empty array for a
+ * missing key).
+ */
+import type { Context } from './fabric.js';
+import { CONTRACT_ERRORS, contractError } from './errors.js';
+import { KEY_TYPES, KIOT_COLLECTION } from './keys.js';
+import { canonicalBytes } from './logic/canonical.js';
+import type { DeviceRecord, Identity, LedgerConfig } from './logic/registration.js';
+
+const decoder = new TextDecoder();
+
+/** The value under `key` parsed as JSON, or undefined when the key is absent. */
+export async function getJson<T>(ctx: Context, key: string): Promise<T | undefined> {
+  const bytes = await ctx.stub.getState(key);
+  if (bytes === undefined || bytes === null || bytes.length === 0) return undefined;
+  return JSON.parse(decoder.decode(bytes)) as T;
+}
+
+/** Writes `value` as canonical JSON. */
+export async function putJson(ctx: Context, key: string, value: unknown): Promise<void> {
+  await ctx.stub.putState(key, canonicalBytes(value));
+}
+
+/** The calling identity. */
+export function callerOf(ctx: Context): Identity {
+  return { mspId: ctx.clientIdentity.getMSPID(), id: ctx.clientIdentity.getID() };
+}
+
+/** The config key. */
+export function configKey(ctx: Context): string {
+  return ctx.stub.createCompositeKey(KEY_TYPES.config, ['authority']);
+}
+
+/** The ledger config, or PROV_ERR_NOT_CONFIGURED. */
+export async function loadConfig(ctx: Context): Promise<LedgerConfig> {
+  const config = await getJson<LedgerConfig>(ctx, configKey(ctx));
+  if (config === undefined) throw contractError(CONTRACT_ERRORS.NOT_CONFIGURED, 'the ledger is not configured (DeviceRegistration:configure)');
+  return config;
+}
+
+/** The device key. */
+export function deviceKey(ctx: Context, deviceId: string): string {
+  return ctx.stub.createCompositeKey(KEY_TYPES.device, [deviceId]);
+}
+
+/** The device record, or undefined. */
+export async function loadDevice(ctx: Context, deviceId: string): Promise<DeviceRecord | undefined> {
+  return getJson<DeviceRecord>(ctx, deviceKey(ctx, deviceId));
+}
+
+/** The device's K_IoT deposit from the private collection, or undefined. */
+export async function loadKiot(ctx: Context, deviceId: string): Promise<Uint8Array | undefined> {
+  const bytes = await ctx.stub.getPrivateData(KIOT_COLLECTION, ctx.stub.createCompositeKey(KEY_TYPES.kIoT, [deviceId]));
+  return bytes === undefined || bytes === null || bytes.length === 0 ? undefined : bytes;
+}
+
+/** Deposits K_IoT in the private collection. */
+export async function storeKiot(ctx: Context, deviceId: string, kIoT: Uint8Array): Promise<void> {
+  await ctx.stub.putPrivateData(KIOT_COLLECTION, ctx.stub.createCompositeKey(KEY_TYPES.kIoT, [deviceId]), kIoT);
+}
+
+/** One entry of a range or partial-composite-key scan. */
+export interface KeyValue {
+  readonly key: string;
+  readonly value: Uint8Array;
+}
+
+interface ResultIterator<T> {
+  next(): Promise<{ value?: T; done?: boolean }>;
+  close(): Promise<void>;
+}
+
+/** Drains a Fabric state-query iterator into an array (and closes it). */
+export async function drain<T>(iterator: ResultIterator<T>, limit = Number.MAX_SAFE_INTEGER): Promise<T[]> {
+  const out: T[] = [];
+  try {
+    for (;;) {
+      const r = await iterator.next();
+      if (r.value !== undefined && r.value !== null) out.push(r.value);
+      if (r.done === true || out.length >= limit) break;
+    }
+  } finally {
+    await iterator.close();
+  }
+  return out;
+}
+
+/** Entries whose composite key starts with (type, ...attrs), in key order. */
+export async function scan(ctx: Context, type: string, attrs: string[], limit?: number): Promise<KeyValue[]> {
+  const iterator = (await ctx.stub.getStateByPartialCompositeKey(type, attrs)) as unknown as ResultIterator<KeyValue>;
+  return drain(iterator, limit);
+}
+
+/** Decodes UTF-8 JSON bytes. */
+export function parseBytes<T>(bytes: Uint8Array): T {
+  return JSON.parse(decoder.decode(bytes)) as T;
+}

@@ -1,0 +1,72 @@
+/**
+ * Traffic Profile Provenance contract (talk, Algorithm 4): stores each device's traffic profile
+ * per window with traffic_proven and discrepancy_status, judged by a model learnt from the
+ * device's recent accepted profiles on the ledger (shared/traffic/model.ts, deterministic).
+ */
+import { CONTRACTS } from '../client.js';
+import { EVENTS } from '../../shared/records.js';
+import { Contract, Info, Returns, StringParams, Transaction, Context } from './fabric.js';
+import { CONTRACT_ERRORS, contractError } from './errors.js';
+import { KEY_TYPES, profileAttrs } from './keys.js';
+import { parseDeviceIdArg, parseIntArg } from './logic/args.js';
+import { canonicalBytes, canonicalJson } from './logic/canonical.js';
+import { decideProfile, EMPTY_MODEL, parseProfile, parseThresholds, type ProfileModelState, type StoredProfile } from './logic/traffic.js';
+import { getJson, loadDevice, parseBytes, putJson, scan } from './state.js';
+
+/** Most profiles listProfiles returns. */
+export const MAX_LIST = 1000;
+
+/** The Traffic Profile Provenance contract. */
+@Info({ title: 'TrafficProfileProvenance', description: 'Per-device traffic profiles judged against a learnt model (talk, Algorithm 4)' })
+export class TrafficProfileProvenanceContract extends Contract {
+  constructor() {
+    super(CONTRACTS.trafficProfile);
+  }
+
+  /**
+   * Alg. 4. profileJson: { deviceId, window, features }; thresholdsJson: { name: δ limit } or ''
+   * for the defaults. Returns the stored profile: { trafficProven, discrepancyStatus, flagged, ... }.
+   */
+  @StringParams('profileJson', 'thresholdsJson')
+  @Transaction()
+  @Returns('string')
+  async submitProfile(ctx: Context, profileJson: string, thresholdsJson: string): Promise<string> {
+    const profile = parseProfile(profileJson);
+    const thresholds = parseThresholds(thresholdsJson ?? '');
+    const device = await loadDevice(ctx, profile.deviceId);
+    if (device === undefined) throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${profile.deviceId}`, { deviceId: profile.deviceId });
+    if (device.status === 'revoked') throw contractError(CONTRACT_ERRORS.DEVICE_REVOKED, `device ${profile.deviceId} is revoked`, { deviceId: profile.deviceId });
+    const modelKey = ctx.stub.createCompositeKey(KEY_TYPES.profileModel, [profile.deviceId]);
+    const state = (await getJson<ProfileModelState>(ctx, modelKey)) ?? EMPTY_MODEL;
+    const { stored, next } = decideProfile(state, profile, thresholds, ctx.stub.getTxID());
+    await putJson(ctx, ctx.stub.createCompositeKey(KEY_TYPES.profile, profileAttrs(profile.deviceId, profile.window)), stored);
+    await putJson(ctx, modelKey, next);
+    ctx.stub.setEvent(
+      stored.trafficProven ? EVENTS.profileRecorded : EVENTS.trafficDiscrepancy,
+      canonicalBytes({ deviceId: stored.deviceId, flagged: stored.flagged, trafficProven: stored.trafficProven, txId: stored.txId, window: stored.window }),
+    );
+    return canonicalJson(stored);
+  }
+
+  /** The stored profile of a device for a window; PROV_ERR_PROFILE_NOT_FOUND if none. */
+  @StringParams('deviceId', 'window')
+  @Transaction(false)
+  @Returns('string')
+  async getProfile(ctx: Context, deviceId: string, window: string): Promise<string> {
+    const id = parseDeviceIdArg(deviceId);
+    const w = parseIntArg(window, 'window', 0, Number.MAX_SAFE_INTEGER);
+    const stored = await getJson<StoredProfile>(ctx, ctx.stub.createCompositeKey(KEY_TYPES.profile, profileAttrs(id, w)));
+    if (stored === undefined) throw contractError(CONTRACT_ERRORS.PROFILE_NOT_FOUND, `no profile of device ${id} for window ${w}`, { deviceId: id });
+    return canonicalJson(stored);
+  }
+
+  /** A device's stored profiles in window order (at most MAX_LIST). */
+  @StringParams('deviceId')
+  @Transaction(false)
+  @Returns('string')
+  async listProfiles(ctx: Context, deviceId: string): Promise<string> {
+    const id = parseDeviceIdArg(deviceId);
+    const entries = await scan(ctx, KEY_TYPES.profile, [id], MAX_LIST);
+    return canonicalJson(entries.map((e) => parseBytes<StoredProfile>(e.value)));
+  }
+}
