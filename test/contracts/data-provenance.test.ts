@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTRACTS } from '../../ledger-bridge/client.js';
+import { enrollDevice, type Enrollment } from '../../shared/crypto/outsourced.js';
+import type { PartialSignatureJson } from '../../shared/crypto/credential.js';
+import { attrs, EDGE_ID, errorCode, json, partialFor, readingOf, recordBatch, signed, T0, World } from './fixture.js';
+
+const DATA = CONTRACTS.dataProvenance;
+const EPOCH = 5;
+
+describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
+  let w: World;
+  let a: Enrollment;
+  let b: Enrollment;
+  let pa: PartialSignatureJson;
+  let pb: PartialSignatureJson;
+
+  beforeAll(async () => {
+    w = await World.open();
+    a = (await w.enroll('dev-a')).enrollment;
+    b = (await w.enroll('dev-b')).enrollment;
+    pa = partialFor(a.credential, EPOCH);
+    pb = partialFor(b.credential, EPOCH);
+  });
+  afterAll(async () => {
+    await w.close();
+  });
+
+  it('records a batch of valid readings in one transaction, carrying the partials the first time', async () => {
+    const readings = [1, 2, 3].map((s) => signed(a.device.kIoT, readingOf('dev-a', s, pa))).concat([signed(b.device.kIoT, readingOf('dev-b', 1, pb))]);
+    const r = await recordBatch(w, readings, [pa, pb]);
+    expect(r).toMatchObject({ accepted: 4, rejected: [], rejectedPartials: [] });
+    const record = json(await w.auditor.evaluate({ contract: DATA, fn: 'get', args: ['dev-a', '2'] }));
+    expect(record).toMatchObject({ deviceId: 'dev-a', seq: 2, t: T0 + 2000, epoch: EPOCH, edgeId: EDGE_ID, status: 'valid', txId: r.txId, partialDigest: pa.partialDigest });
+    expect(record['path']).toEqual(['device:dev-a', `edge:${EDGE_ID}`, 'bridge:test']);
+    const stored = json(await w.auditor.evaluate({ contract: DATA, fn: 'getPartial', args: [pa.partialDigest] }));
+    expect(stored).toMatchObject({ deviceId: 'dev-a', epoch: EPOCH, edgeId: EDGE_ID });
+  });
+
+  it('later batches use the cached partial without carrying it', async () => {
+    const r = await recordBatch(w, [signed(a.device.kIoT, readingOf('dev-a', 4, pa))]);
+    expect(r).toMatchObject({ accepted: 1, rejected: [] });
+  });
+
+  it('rejects forged, replayed, revoked-device, wrong-epoch and tampered readings with their reason; valid ones in the same batch commit', async () => {
+    const { enrollment: c } = await w.enroll('dev-c');
+    const pc = partialFor(c.credential, EPOCH);
+    await recordBatch(w, [signed(c.device.kIoT, readingOf('dev-c', 1, pc))], [pc]);
+    await w.aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'revoke', args: ['dev-c', 'stolen'] });
+
+    const forged = signed(new Uint8Array(32).fill(9), readingOf('dev-a', 10, pa)); // key not K_IoT
+    const replayed = signed(a.device.kIoT, readingOf('dev-a', 2, pa)); // seq 2 is committed, same data
+    const replayOther = signed(a.device.kIoT, readingOf('dev-a', 3, pa, { batteryMv: 1 })); // seq 3 with other data
+    const revoked = signed(c.device.kIoT, readingOf('dev-c', 2, pc));
+    const wrongEpoch = signed(a.device.kIoT, readingOf('dev-a', 11, pa, { epoch: EPOCH + 1 }));
+    const good1 = signed(a.device.kIoT, readingOf('dev-a', 12, pa));
+    const tamperedSrc = signed(a.device.kIoT, readingOf('dev-a', 13, pa));
+    const tampered = { ...tamperedSrc, canonical: tamperedSrc.canonical.slice(0, -2) + (tamperedSrc.canonical.endsWith('00') ? '01' : '00') };
+    const good2 = signed(b.device.kIoT, readingOf('dev-b', 2, pb));
+    const unregistered = signed(enrollDevice(w.issuer, attrs('dev-z')).device.kIoT, readingOf('dev-z', 1, pa));
+    const otherEdge = signed(a.device.kIoT, readingOf('dev-a', 14, pa), 'edge-2');
+    const inBatchDup = signed(a.device.kIoT, readingOf('dev-a', 12, pa));
+    const malformed = { ...good1, canonical: 'ff00' };
+
+    const r = await recordBatch(w, [forged, replayed, replayOther, revoked, wrongEpoch, good1, tampered, good2, unregistered, otherEdge, inBatchDup, malformed]);
+    expect(r.accepted).toBe(2);
+    const reasons = Object.fromEntries(r.rejected.map((x) => [x.index, x.reason]));
+    expect(reasons).toEqual({
+      0: 'BAD_TAG',
+      1: 'REPLAY',
+      2: 'REPLAY',
+      3: 'REVOKED',
+      4: 'WRONG_EPOCH',
+      6: 'BAD_TAG',
+      8: 'UNKNOWN_DEVICE',
+      9: 'PROOF_BINDING',
+      10: 'REPLAY',
+      11: 'MALFORMED',
+    });
+    expect(r.rejected.find((x) => x.index === 1)?.duplicate).toBe(true);
+    expect(r.rejected.find((x) => x.index === 2)?.duplicate).toBeUndefined();
+    expect(r.rejected.find((x) => x.index === 10)?.duplicate).toBe(true);
+    for (const x of r.rejected) expect(x.message.length).toBeGreaterThan(0);
+    // the valid ones are there, the rejected ones are not
+    expect(json(await w.auditor.evaluate({ contract: DATA, fn: 'get', args: ['dev-a', '12'] }))['txId']).toBe(r.txId);
+    expect(json(await w.auditor.evaluate({ contract: DATA, fn: 'get', args: ['dev-b', '2'] }))['txId']).toBe(r.txId);
+    for (const [d, s] of [['dev-a', '10'], ['dev-a', '11'], ['dev-a', '13'], ['dev-c', '2'], ['dev-z', '1'], ['dev-a', '14']]) {
+      expect(await errorCode(w.auditor.evaluate({ contract: DATA, fn: 'get', args: [d as string, s as string] }))).toBe('PROV_ERR_RECORD_NOT_FOUND');
+    }
+    // a forged reading did not take the seq: the genuine one still records
+    expect(await recordBatch(w, [signed(a.device.kIoT, readingOf('dev-a', 10, pa))])).toMatchObject({ accepted: 1 });
+  });
+
+  it('rejects readings whose partial is unknown, forged or from another device', async () => {
+    const pa2 = partialFor(a.credential, EPOCH + 1);
+    const unknown = signed(a.device.kIoT, readingOf('dev-a', 20, pa2)); // partial never submitted
+    const r1 = await recordBatch(w, [unknown]);
+    expect(r1.rejected.map((x) => x.reason)).toEqual(['UNKNOWN_PARTIAL']);
+
+    const forgedProof: PartialSignatureJson = { ...pa2, proof: pa2.proof.slice(0, -2) + (pa2.proof.endsWith('00') ? '01' : '00') };
+    const r2 = await recordBatch(w, [unknown], [forgedProof]);
+    expect(r2.rejectedPartials.length).toBe(1);
+    expect(r2.rejected[0]?.reason).toMatch(/PROOF_BINDING|BAD_PROOF/);
+
+    const outside = enrollDevice(w.issuer, attrs('dev-o', 'plant-9'));
+    expect(() => partialFor(outside.credential, EPOCH)).toThrow(/does not satisfy/);
+
+    const stolen = signed(b.device.kIoT, readingOf('dev-b', 30, pa)); // dev-b's reading under dev-a's partial
+    const r3 = await recordBatch(w, [stolen]);
+    expect(r3.rejected.map((x) => x.reason)).toEqual(['PROOF_BINDING']);
+
+    // a valid partial after a refused one with the same digest is accepted
+    const r4 = await recordBatch(w, [unknown], [forgedProof, pa2]);
+    expect(r4).toMatchObject({ accepted: 1 });
+  });
+
+  it('refuses a partial under a policy the ledger does not accept', async () => {
+    const { enrollment: d } = await w.enroll('dev-d');
+    const { signPartial } = await import('../../shared/crypto/outsourced.js');
+    const { partialToJson } = await import('../../shared/crypto/credential.js');
+    const other = partialToJson(signPartial(d.credential, { epoch: EPOCH, edgeId: EDGE_ID, policy: { id: 'other', anyOf: [{ site: 'plant-3' }] } }));
+    const r = await recordBatch(w, [signed(d.device.kIoT, readingOf('dev-d', 1, other))], [other]);
+    expect(r.rejectedPartials[0]?.reason).toBe('POLICY_UNSATISFIED');
+    expect(r.rejected[0]?.reason).toBe('POLICY_UNSATISFIED');
+  });
+
+  it('record(one) takes a single submission', async () => {
+    const sub = signed(b.device.kIoT, readingOf('dev-b', 3, pb));
+    const res = await w.edge.submit({ contract: DATA, fn: 'record', args: [JSON.stringify(sub), ''] });
+    expect(json(res.result)).toMatchObject({ accepted: 1, rejected: [] });
+  });
+
+  it('fails the whole transaction only for a malformed envelope', async () => {
+    for (const bad of ['{', '{"version":2,"readings":[]}', '{"version":1,"readings":[]}', '[]']) {
+      expect(await errorCode(w.edge.submit({ contract: DATA, fn: 'recordBatch', args: [bad] }))).toBe('PROV_ERR_BAD_INPUT');
+    }
+  });
+
+  describe('verify', () => {
+    const verify = (deviceId: string, locator: string, data: string, tag = '') =>
+      w.auditor.evaluate({ contract: DATA, fn: 'verify', args: [deviceId, locator, data, tag] });
+
+    it('TRUE: the data hashes to the recorded dataHash (by seq, "seq:N" and by timestamp)', async () => {
+      const sub = signed(a.device.kIoT, readingOf('dev-a', 2, pa));
+      for (const loc of ['2', 'seq:2', `t:${T0 + 2000}`]) {
+        const r = json<{ verdict: string; record: { seq: number } }>(await verify('dev-a', loc, sub.canonical, sub.tag));
+        expect(r.verdict, loc).toBe('TRUE');
+        expect(r.record.seq).toBe(2);
+      }
+      expect(json(await verify('dev-a', '2', sub.canonical))['verdict']).toBe('TRUE');
+    });
+
+    it('FALSE: the data differs from what was recorded', async () => {
+      const changed = signed(a.device.kIoT, readingOf('dev-a', 2, pa, { channels: [{ id: 0, scale: -2, value: 9999 }] }));
+      const r = json(await verify('dev-a', '2', changed.canonical));
+      expect(r['verdict']).toBe('FALSE');
+    });
+
+    it('throws "could not locate the record" for an unknown seq, timestamp or device', async () => {
+      const sub = signed(a.device.kIoT, readingOf('dev-a', 2, pa));
+      await expect(verify('dev-a', '999', sub.canonical)).rejects.toThrow(/PROV_ERR_RECORD_NOT_FOUND: could not locate the record/);
+      expect(await errorCode(verify('dev-a', `t:${T0 + 1}`, sub.canonical))).toBe('PROV_ERR_RECORD_NOT_FOUND');
+      expect(await errorCode(verify('nobody', '2', sub.canonical))).toBe('PROV_ERR_RECORD_NOT_FOUND');
+    });
+
+    it('throws "signature mismatch" when the presented tag is not the recorded one', async () => {
+      const sub = signed(a.device.kIoT, readingOf('dev-a', 2, pa));
+      await expect(verify('dev-a', '2', sub.canonical, 'ab'.repeat(32))).rejects.toThrow(/PROV_ERR_SIGNATURE_MISMATCH: signature mismatch/);
+    });
+
+    it('refuses malformed arguments', async () => {
+      expect(await errorCode(verify('dev-a', 'x', 'aa'))).toBe('PROV_ERR_BAD_INPUT');
+      expect(await errorCode(verify('dev-a', '2', 'zz'))).toBe('PROV_ERR_BAD_INPUT');
+      expect(await errorCode(verify('dev-a', '2', 'aa', 'abc'))).toBe('PROV_ERR_BAD_INPUT');
+      expect(await errorCode(verify('dev-a', String(2 ** 32), 'aa'))).toBe('PROV_ERR_BAD_INPUT');
+    });
+  });
+});
