@@ -12,14 +12,15 @@
  * |-----------------------|------------------------------------------------------------------|
  * | `count`               | arrivals in the window (duplicates included: they cost energy)   |
  * | `rate`                | arrivals per minute of window length                             |
- * | `iat.mean`/`iat.std`  | inter-arrival time on the device clock `t`, seconds               |
+ * | `iat.median`/`iat.mad`| inter-arrival time on the device clock `t`, seconds: median and median absolute deviation (robust: one lost reading does not move them) |
  * | `seq.gaps`            | sequence numbers missing (inside the window and since `lastSeqBefore`) |
  * | `seq.dups`            | duplicate arrivals (edge-counted `duplicates` + repeated seq here) |
  * | `frame.errors`        | frames dropped for bad CRC / oversize in the window              |
  * | `ch.<id>.mean/std/min/max` | channel value statistics (decoded value, not fixed-point)   |
  * | `ch.<id>.slope`       | least-squares slope of the channel against `t`, units per minute |
  * | `ch.<id>.dmean`       | mean absolute first difference (roughness: spikes, noise)        |
- * | `ch.<id>.repeat`      | fraction of consecutive readings with an identical value (stuck) |
+ * | `ch.<id>.flat`        | longest run of identical consecutive values, as a fraction of the window's readings (stuck sensor) |
+ * | `ch.<id>.head`/`.tail`| mean of the first / last three values: the model checks that a window continues where the last accepted one ended |
  * | `battery.mean`        | mean battery level, mV                                           |
  * | `battery.slope`       | least-squares battery slope against `t`, mV per hour             |
  *
@@ -75,8 +76,9 @@ export function computeFeatures(input: WindowInput): Record<string, number> {
 
   const iats: number[] = [];
   for (let i = 1; i < n; i++) iats.push(((arrivals[i] as Arrival).t - (arrivals[i - 1] as Arrival).t) / 1000);
-  out['iat.mean'] = mean(iats);
-  out['iat.std'] = std(iats);
+  const iatMedian = median(iats);
+  out['iat.median'] = iatMedian;
+  out['iat.mad'] = median(iats.map((x) => Math.abs(x - iatMedian)));
 
   const seqs = arrivals.map((a) => a.seq).sort((a, b) => a - b);
   let unique = 0;
@@ -117,20 +119,25 @@ export function computeFeatures(input: WindowInput): Record<string, number> {
     let lo = vs[0] as number;
     let hi = lo;
     let absDiff = 0;
-    let same = 0;
+    let run = 1;
+    let longest = 1;
     for (let i = 1; i < vs.length; i++) {
       const v = vs[i] as number;
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
       const d = v - (vs[i - 1] as number);
       absDiff += Math.abs(d);
-      if (d === 0) same++;
+      run = d === 0 ? run + 1 : 1;
+      longest = Math.max(longest, run);
     }
     out[p + 'min'] = lo;
     out[p + 'max'] = hi;
     out[p + 'slope'] = slope(xs, vs);
     out[p + 'dmean'] = vs.length > 1 ? absDiff / (vs.length - 1) : 0;
-    out[p + 'repeat'] = vs.length > 1 ? same / (vs.length - 1) : 0;
+    out[p + 'flat'] = vs.length > 1 ? longest / vs.length : 0;
+    const k = Math.min(3, vs.length);
+    out[p + 'head'] = mean(vs.slice(0, k));
+    out[p + 'tail'] = mean(vs.slice(vs.length - k));
   }
 
   const batt = arrivals.map((a) => a.batteryMv);
@@ -152,6 +159,14 @@ function mean(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += x;
   return s / xs.length;
+}
+
+/** Median (0 for no values). */
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return 0;
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 /** Population standard deviation (0 for fewer than two values). */

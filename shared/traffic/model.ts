@@ -64,12 +64,29 @@ export const MODEL_HISTORY = 32;
 export const MIN_HISTORY = 8;
 /** Pairs enter the model only when their history correlation is at least this strong. */
 export const PAIR_MIN_CORR = 0.6;
+/**
+ * Continuity is judged against the last accepted window only while at most this many windows
+ * were skipped since: a lasting level change (a moved sensor, a weather front, a persistent
+ * offset) is flagged for this many windows, after which the model re-anchors on it instead of
+ * locking the device out for ever. Its end (the offset removed) is then the next discontinuity.
+ */
+export const CONTINUITY_HORIZON = 8;
 /** Largest threshold a transaction may carry: a lying edge cannot switch the check off. */
 export const MAX_THRESHOLD = 100;
 
 /** The default threshold vector (tuned with `provenant traffic eval`, docs/traffic-profiles.md). */
 export function defaultThresholds(): Thresholds {
-  return { '*': 6, '*~*': 6 };
+  return {
+    '*': 6,
+    '*~*': 15,
+    'rate~battery.slope': 6,
+    'battery.slope': 8,
+    'ch.*.dmean': 20,
+    'ch.*.flat': 7,
+    'ch.*.jump': 10,
+    'ch.*.slope': 15,
+    'ch.*.std': 25,
+  };
 }
 
 /** Learnt statistics of one feature. */
@@ -93,24 +110,63 @@ export interface PairStats {
 /** The correlation model C learnt from a history. */
 export interface CorrelationModel {
   readonly features: Readonly<Record<string, FeatureStats>>;
+  readonly continuity: readonly ContinuityStats[];
   readonly pairs: readonly PairStats[];
   readonly basis: number;
+  /** Window of the last accepted profile (-1 for an empty history). */
+  readonly lastWindow: number;
 }
 
-/** Learns C from the accepted history (oldest first). Features with < MIN_HISTORY values are left out. */
+/** Learnt continuity of one channel between consecutive windows. */
+export interface ContinuityStats {
+  readonly channel: string;
+  /** Tail (mean of the last three values) of the last accepted window. */
+  readonly lastTail: number;
+  /** Usual head(next) − tail(previous) between consecutive accepted windows, and its spread. */
+  readonly jumpCentre: number;
+  readonly jumpSpread: number;
+  /** Usual tail − head within a window, and its spread. */
+  readonly moveCentre: number;
+  readonly moveSpread: number;
+}
+
+/**
+ * Level features (a channel's mean, min, max, head, tail; the battery's mean) follow the
+ * environment and wander far over an hour: they are not judged against the history's centre
+ * (that flags every warm afternoon) but through continuity (`ch.<id>.jump`).
+ */
+export function isLevelFeature(name: string): boolean {
+  if (name === 'battery.mean') return true;
+  if (!name.startsWith('ch.')) return false;
+  const stat = name.slice(name.lastIndexOf('.') + 1);
+  return stat === 'mean' || stat === 'min' || stat === 'max' || stat === 'head' || stat === 'tail';
+}
+
+/** Learns C from the accepted history (oldest first, windows increasing). Features with < MIN_HISTORY values are left out. */
 export function learnModel(history: readonly TrafficProfile[]): CorrelationModel {
   const names: Record<string, true> = {};
   history.forEach((p, i) => {
     checkProfile(p, `history[${i}]`);
+    const prev = history[i - 1];
+    if (prev !== undefined && !(p.window > prev.window)) {
+      throw new RangeError(`history must be in increasing window order: history[${i}].window ${p.window} after ${prev.window} (device ${p.deviceId})`);
+    }
     for (const k of Object.keys(p.features)) names[k] = true;
   });
   const sorted = Object.keys(names).sort(byCodeUnit);
   const features: Record<string, FeatureStats> = {};
   for (const f of sorted) {
+    if (isLevelFeature(f)) continue;
     const xs = column(history, f);
     if (xs.length < MIN_HISTORY) continue;
     const centre = median(xs);
     features[f] = { centre, spread: Math.max(robustSpread(xs, centre), floorFor(f, centre)), n: xs.length };
+  }
+  const continuity: ContinuityStats[] = [];
+  for (const f of sorted) {
+    if (!f.startsWith('ch.') || !f.endsWith('.head')) continue;
+    const c = fitContinuity(history, f.slice(3, f.length - 5));
+    if (c !== undefined) continuity.push(c);
   }
   const pairs: PairStats[] = [];
   for (const [x, y] of candidatePairs(sorted)) {
@@ -120,7 +176,49 @@ export function learnModel(history: readonly TrafficProfile[]): CorrelationModel
     const pair = fitPair(history, x, y, fy.centre);
     if (pair !== undefined) pairs.push(pair);
   }
-  return { features, pairs, basis: history.length };
+  const last = history[history.length - 1];
+  return { features, continuity, pairs, basis: history.length, lastWindow: last === undefined ? -1 : last.window };
+}
+
+/**
+ * Continuity of one channel: a window must start (head) where the last accepted window ended
+ * (tail), give or take the usual step between windows; when windows were skipped (flagged),
+ * the usual within-window move is added per skipped window, its spread growing with √skipped.
+ * A shifted or injected level breaks continuity at once; a natural fall, however fast, is
+ * continuous and passes; and once the fault ends, the next window continues the last good one.
+ */
+function fitContinuity(history: readonly TrafficProfile[], ch: string): ContinuityStats | undefined {
+  const head = `ch.${ch}.head`;
+  const tail = `ch.${ch}.tail`;
+  const jumps: number[] = [];
+  const moves: number[] = [];
+  const steps: number[] = [];
+  let lastTail: number | undefined;
+  for (let i = 0; i < history.length; i++) {
+    const p = history[i] as TrafficProfile;
+    const h = p.features[head];
+    const t = p.features[tail];
+    const d = p.features[`ch.${ch}.dmean`];
+    if (h === undefined || t === undefined) continue;
+    moves.push(t - h);
+    if (d !== undefined) steps.push(d);
+    const prev = history[i - 1];
+    const pt = prev?.features[tail];
+    if (prev !== undefined && pt !== undefined && p.window === prev.window + 1) jumps.push(h - pt);
+    lastTail = t;
+  }
+  if (lastTail === undefined || jumps.length < MIN_HISTORY / 2 || moves.length < MIN_HISTORY) return undefined;
+  const stepFloor = Math.max(steps.length > 0 ? median(steps) : 0, 1e-6);
+  const jumpCentre = median(jumps);
+  const moveCentre = median(moves);
+  return {
+    channel: ch,
+    lastTail,
+    jumpCentre,
+    jumpSpread: Math.max(robustSpread(jumps, jumpCentre), stepFloor),
+    moveCentre,
+    moveSpread: Math.max(robustSpread(moves, moveCentre), stepFloor),
+  };
 }
 
 /**
@@ -148,25 +246,45 @@ export function judgeProfile(
   }
   const model = learnModel(history);
   const flagged: { feature: string; delta: number; threshold: number }[] = [];
+  for (const { feature, delta } of deltas(model, profile)) {
+    const t = thresholdFor(thresholds, feature);
+    if (delta > t) flagged.push({ feature, delta, threshold: t });
+  }
+  flagged.sort((a, b) => byCodeUnit(a.feature, b.feature));
+  const proven = flagged.length === 0;
+  return { trafficProven: proven, discrepancyStatus: !proven, flagged, basis: model.basis };
+}
+
+/**
+ * δ of every feature and pair of `profile` that the model covers, sorted by name. The judge
+ * compares these with the thresholds; the evaluation and the plot read them directly.
+ */
+export function deltas(model: CorrelationModel, profile: TrafficProfile): { feature: string; delta: number }[] {
+  const out: { feature: string; delta: number }[] = [];
   for (const f of Object.keys(profile.features).sort(byCodeUnit)) {
     const st = model.features[f];
     if (st === undefined) continue;
-    const delta = Math.abs((profile.features[f] as number) - st.centre) / st.spread;
-    const t = thresholdFor(thresholds, f);
-    if (delta > t) flagged.push({ feature: f, delta, threshold: t });
+    out.push({ feature: f, delta: Math.abs((profile.features[f] as number) - st.centre) / st.spread });
+  }
+  const gap = profile.window - model.lastWindow;
+  if (model.lastWindow >= 0 && !(gap >= 1)) {
+    throw new RangeError(`profile.window ${profile.window} must be after the last history window ${model.lastWindow} (device ${profile.deviceId})`);
+  }
+  for (const c of model.continuity) {
+    const h = profile.features[`ch.${c.channel}.head`];
+    if (h === undefined || gap - 1 > CONTINUITY_HORIZON) continue;
+    const skipped = gap - 1;
+    const expected = c.lastTail + c.jumpCentre + skipped * (c.moveCentre + c.jumpCentre);
+    const spread = c.jumpSpread + Math.sqrt(skipped) * c.moveSpread;
+    out.push({ feature: `ch.${c.channel}.jump`, delta: Math.abs(h - expected) / spread });
   }
   for (const p of model.pairs) {
     const x = profile.features[p.x];
     const y = profile.features[p.y];
     if (x === undefined || y === undefined) continue;
-    const delta = Math.abs(y - (p.intercept + p.slope * x)) / p.spread;
-    const name = `${p.x}~${p.y}`;
-    const t = thresholdFor(thresholds, name);
-    if (delta > t) flagged.push({ feature: name, delta, threshold: t });
+    out.push({ feature: `${p.x}~${p.y}`, delta: Math.abs(y - (p.intercept + p.slope * x)) / p.spread });
   }
-  flagged.sort((a, b) => byCodeUnit(a.feature, b.feature));
-  const proven = flagged.length === 0;
-  return { trafficProven: proven, discrepancyStatus: !proven, flagged, basis: model.basis };
+  return out.sort((a, b) => byCodeUnit(a.feature, b.feature));
 }
 
 /** The threshold that applies to a feature or pair name (module doc: lookup order). */
@@ -188,9 +306,9 @@ function own(o: Thresholds, k: string): number | undefined {
   return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
 }
 
-/** Pairs the model considers: every two channels' means, and rate vs battery slope. */
+/** Pairs the model considers: every two channels' slopes (temperature vs humidity), and rate vs battery slope. */
 function candidatePairs(sorted: readonly string[]): [string, string][] {
-  const means = sorted.filter((f) => f.startsWith('ch.') && f.endsWith('.mean'));
+  const means = sorted.filter((f) => f.startsWith('ch.') && f.endsWith('.slope'));
   const out: [string, string][] = [];
   for (let i = 0; i < means.length; i++) {
     for (let j = i + 1; j < means.length; j++) out.push([means[i] as string, means[j] as string]);
@@ -249,7 +367,9 @@ export function floorFor(name: string, centre: number): number {
   if (name === 'count' || name === 'seq.gaps' || name === 'seq.dups' || name === 'frame.errors') {
     return Math.sqrt(Math.max(Math.abs(centre), 1));
   }
-  if (name.endsWith('.repeat')) return 0.05;
+  if (name.endsWith('.flat')) return 0.05;
+  if (name === 'rate') return 0.15 * Math.abs(centre);
+  if (name.startsWith('iat.')) return Math.max(0.01 * Math.abs(centre), 0.01);
   return Math.max(0.01 * Math.abs(centre), 1e-6);
 }
 
