@@ -2,6 +2,7 @@
  * The outsourced signature end to end on the real BBS (mcl-wasm): one test per threat of
  * BRIEF §3, plus the happy path, disjunctive policies, JSON round trips and malformed input.
  */
+import { createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as bbs from '../../shared/crypto/bbs.js';
 import { complete } from '../../shared/crypto/complete.js';
@@ -308,5 +309,11 @@ describe('device challenge-response (Device Provenance)', () => {
     expect(reason(checkChallengeResponse(sha256, dev2.device.kIoT, 'dev-1', challenge, response))).toBe(REASONS.BAD_TAG);
     const other = deviceChallengeResponse(sha256, dev1.device.kIoT, new Uint8Array(16).fill(6));
     expect(Buffer.from(other).equals(Buffer.from(response))).toBe(false);
+  });
+
+  it('is HMAC-SHA256(K_IoT, "provenant/challenge/v1" ‖ challenge), as an independent HMAC (node:crypto) computes it', () => {
+    const challenge = new Uint8Array(32).map((_, i) => i * 7);
+    const independent = createHmac('sha256', dev2.device.kIoT).update('provenant/challenge/v1').update(challenge).digest();
+    expect(Buffer.from(deviceChallengeResponse(sha256, dev2.device.kIoT, challenge)).toString('hex')).toBe(independent.toString('hex'));
   });
 });
