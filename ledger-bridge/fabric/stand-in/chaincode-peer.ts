@@ -25,6 +25,8 @@ export interface StateView {
   getPrivate(namespace: string, collection: string, key: string): Uint8Array | undefined;
   /** Public keys in [start, end) in byte order; end '' means unbounded. */
   range(namespace: string, start: string, end: string): string[];
+  /** Committed modifications of a public key, oldest first (GetHistoryForKey). */
+  history?(namespace: string, key: string): readonly { txId: string; value: Uint8Array | null }[];
 }
 
 /** What one simulated transaction read and wrote (Fabric's rw-set, before hashing). */
@@ -243,6 +245,24 @@ export class ChaincodePeerStandIn {
           if (req.getCollection()) throw new Error('private range queries are not supported by the stand-in peer');
           const keys = p.state.range(p.namespace, req.getStartkey(), req.getEndkey());
           this.reply(m, T.RESPONSE, this.queryBatch(p, keys).serializeBinary(), p);
+          return;
+        }
+        case T.GET_HISTORY_FOR_KEY: {
+          const req = peer.GetHistoryForKey.deserializeBinary(m.getPayload_asU8());
+          const res = new peer.QueryResponse();
+          // Fabric returns the newest modification first.
+          for (const mod of [...(p.state.history?.(p.namespace, req.getKey()) ?? [])].reverse()) {
+            const km = new ledger.queryresult.KeyModification();
+            km.setTxId(mod.txId);
+            km.setIsDelete(mod.value === null);
+            if (mod.value) km.setValue(mod.value);
+            const item = new peer.QueryResultBytes();
+            item.setResultbytes(km.serializeBinary());
+            res.addResults(item);
+          }
+          res.setHasMore(false);
+          res.setId(`it${this.nextIterator++}`);
+          this.reply(m, T.RESPONSE, res.serializeBinary(), p);
           return;
         }
         case T.QUERY_STATE_NEXT:

@@ -40,6 +40,9 @@ export class StandInLedger implements StateView {
   readonly channel: string;
   private readonly state = new Map<string, Versioned>();
   private readonly privateState = new Map<string, Uint8Array>();
+  private readonly historyOf = new Map<string, { txId: string; value: Uint8Array | null }[]>();
+  /** Most transactions ever waiting in the orderer queue at once (to check client concurrency). */
+  peakQueued = 0;
   private readonly blocks: CommittedBlock[] = [];
   private readonly txIndex = new Map<string, { block: number; code: number }>();
   private readonly endorsed = new Map<string, { namespace: string; simulation: Simulation; event?: peer.ChaincodeEvent }>();
@@ -80,6 +83,10 @@ export class StandInLedger implements StateView {
 
   getPrivate(namespace: string, collection: string, key: string): Uint8Array | undefined {
     return this.privateState.get(`${namespace}\u0000${collection}\u0000${key}`);
+  }
+
+  history(namespace: string, key: string): readonly { txId: string; value: Uint8Array | null }[] {
+    return this.historyOf.get(`${namespace}\u0000${key}`) ?? [];
   }
 
   range(namespace: string, start: string, end: string): string[] {
@@ -157,6 +164,7 @@ export class StandInLedger implements StateView {
       ...(e ? { simulation: e.simulation } : {}),
       ...(e?.event ? { event: e.event } : {}),
     });
+    this.peakQueued = Math.max(this.peakQueued, this.queue.length);
     if (this.queue.length >= this.maxMessageCount) this.cut();
     else this.timer ??= setTimeout(() => this.cut(), this.batchTimeoutMs);
   }
@@ -190,7 +198,7 @@ export class StandInLedger implements StateView {
         }
       }
       seen.add(q.txId);
-      if (code === V.VALID && q.simulation) this.apply(q.namespace, q.simulation, number, txNum);
+      if (code === V.VALID && q.simulation) this.apply(q.txId, q.namespace, q.simulation, number, txNum);
       codes.push(code);
       txs.push({ txId: q.txId, code, ...(q.event ? { event: q.event } : {}) });
     });
@@ -198,9 +206,12 @@ export class StandInLedger implements StateView {
     if (this.queue.length > 0) this.timer = setTimeout(() => this.cut(), this.batchTimeoutMs);
   }
 
-  private apply(namespace: string, sim: Simulation, block: number, tx: number): void {
+  private apply(txId: string, namespace: string, sim: Simulation, block: number, tx: number): void {
     for (const [key, value] of sim.writes) {
       const k = `${namespace}\u0000${key}`;
+      let h = this.historyOf.get(k);
+      if (!h) this.historyOf.set(k, (h = []));
+      h.push({ txId, value });
       if (value === null) this.state.delete(k);
       else this.state.set(k, { value, version: { block, tx } });
     }

@@ -1,0 +1,126 @@
+/**
+ * Inclusion proofs on Fabric. Fabric gives light clients no inclusion-proof API, so the evidence
+ * is the block itself (fetched through the peer's query system chaincode, qscc) plus the headers
+ * of every later block up to a head: the verifier decodes the block, checks that its data hash
+ * covers the envelopes, that the envelope with our transaction id is in it and was marked VALID
+ * in the block's TRANSACTIONS_FILTER metadata, and that the header hashes chain from that block
+ * to the head (each header's previous_hash is the hash of the one before). Trust then rests on
+ * the head: one the auditor saved earlier, or one read from a peer it trusts.
+ */
+import { common } from '@hyperledger/fabric-protos';
+import type { ChainHead, InclusionProof } from '../client.js';
+import { ProvenantError } from '../../shared/errors.js';
+import { blockDataHash, blockHeaderHash, toHex } from './block-hash.js';
+
+/** A header as carried in the evidence (hex fields). */
+export interface HeaderEvidence {
+  readonly number: number;
+  readonly previousHash: string;
+  readonly dataHash: string;
+}
+
+/** `InclusionProof.evidence` of the Fabric client. */
+export interface FabricBlockEvidence {
+  readonly kind: 'fabric-block';
+  readonly channel: string;
+  /** The serialized common.Block (base64) that holds the transaction. */
+  readonly block: string;
+  /** Position of the transaction's envelope in the block's data. */
+  readonly txIndex: number;
+  /** Headers of blocks blockNumber+1 … head.height-1, in order. */
+  readonly headers: readonly HeaderEvidence[];
+}
+
+/** What a decoded block offers the verifier. */
+export interface DecodedBlock {
+  readonly number: number;
+  readonly previousHash: Uint8Array;
+  readonly dataHash: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly data: readonly Uint8Array[];
+  readonly txIds: readonly string[];
+  readonly channels: readonly string[];
+  /** TxValidationCode per transaction (metadata TRANSACTIONS_FILTER). */
+  readonly validation: Uint8Array;
+}
+
+const TRANSACTIONS_FILTER = 2;
+
+function proofError(message: string, details: Record<string, unknown> = {}): ProvenantError {
+  return new ProvenantError('PROV_ERR_PROOF_INVALID', message, details);
+}
+
+/** Decodes a serialized common.Block into what the verifier needs. */
+export function decodeBlock(bytes: Uint8Array): DecodedBlock {
+  let block: common.Block;
+  try {
+    block = common.Block.deserializeBinary(bytes);
+  } catch (cause) {
+    throw proofError('block bytes do not decode as common.Block', { cause });
+  }
+  const header = block.getHeader();
+  if (!header) throw proofError('block has no header');
+  const data = block.getData()?.getDataList_asU8() ?? [];
+  const txIds: string[] = [];
+  const channels: string[] = [];
+  for (const d of data) {
+    try {
+      const env = common.Envelope.deserializeBinary(d);
+      const payload = common.Payload.deserializeBinary(env.getPayload_asU8());
+      const ch = common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array());
+      txIds.push(ch.getTxId());
+      channels.push(ch.getChannelId());
+    } catch {
+      txIds.push('');
+      channels.push('');
+    }
+  }
+  const md = block.getMetadata()?.getMetadataList_asU8() ?? [];
+  const number = Number(header.getNumber());
+  const previousHash = header.getPreviousHash_asU8();
+  const dataHash = header.getDataHash_asU8();
+  return {
+    number,
+    previousHash,
+    dataHash,
+    hash: blockHeaderHash({ number, previousHash, dataHash }),
+    data,
+    txIds,
+    channels,
+    validation: md[TRANSACTIONS_FILTER] ?? new Uint8Array(),
+  };
+}
+
+/** The evidence headers of a decoded block. */
+export function headerEvidence(b: DecodedBlock): HeaderEvidence {
+  return { number: b.number, previousHash: toHex(b.previousHash), dataHash: toHex(b.dataHash) };
+}
+
+/**
+ * Verifies a Fabric inclusion proof; returns normally when it holds and throws
+ * PROV_ERR_PROOF_INVALID naming the failed check otherwise. With `trustedHead` (e.g. a head the
+ * auditor saved), the proof's head must be that head.
+ */
+export function verifyFabricInclusion(proof: InclusionProof, trustedHead?: ChainHead): void {
+  const ev = proof.evidence as FabricBlockEvidence;
+  if (!ev || ev.kind !== 'fabric-block') throw proofError('evidence is not a Fabric block proof');
+  const b = decodeBlock(Buffer.from(ev.block, 'base64'));
+  const where = { txId: proof.txId, blockNumber: proof.blockNumber };
+  if (b.number !== proof.blockNumber) throw proofError(`block is number ${b.number}, proof says ${proof.blockNumber}`, where);
+  if (toHex(blockDataHash(b.data)) !== toHex(b.dataHash)) throw proofError(`block ${b.number}: data hash does not match its transactions`, where);
+  if (b.txIds[ev.txIndex] !== proof.txId) throw proofError(`block ${b.number}: transaction ${proof.txId} is not at index ${ev.txIndex}`, where);
+  if (b.channels[ev.txIndex] !== ev.channel) throw proofError(`block ${b.number}: transaction is on channel "${b.channels[ev.txIndex]}", not "${ev.channel}"`, where);
+  if (b.validation[ev.txIndex] !== 0) throw proofError(`block ${b.number}: transaction ${proof.txId} was not committed as VALID (code ${b.validation[ev.txIndex]})`, where);
+  let hash = toHex(b.hash);
+  let number = b.number;
+  for (const h of ev.headers) {
+    if (h.number !== number + 1) throw proofError(`header ${h.number} follows block ${number}`, where);
+    if (h.previousHash !== hash) throw proofError(`block ${h.number}: previous hash does not match block ${number}`, where);
+    hash = toHex(blockHeaderHash({ number: h.number, previousHash: Buffer.from(h.previousHash, 'hex'), dataHash: Buffer.from(h.dataHash, 'hex') }));
+    number = h.number;
+  }
+  if (number !== proof.head.height - 1 || hash !== proof.head.hash) throw proofError(`the hash chain ends at block ${number} ${hash}, not at the head`, where);
+  if (trustedHead && (trustedHead.height !== proof.head.height || trustedHead.hash !== proof.head.hash)) {
+    throw proofError(`proof is against head ${proof.head.height}/${proof.head.hash}, not the trusted head ${trustedHead.height}/${trustedHead.hash}`, where);
+  }
+}
