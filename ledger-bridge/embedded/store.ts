@@ -71,9 +71,10 @@ CREATE TABLE IF NOT EXISTS tree (level INTEGER NOT NULL, idx INTEGER NOT NULL, h
 export const STORE_FORMAT = '1';
 
 /** Opens an SQLite database handle for the ledger (lazy import keeps the CLI light). */
-export async function openDatabase(path: string, options: { readonly?: boolean } = {}): Promise<BetterSqlite3.Database> {
+export async function openDatabase(path: string, options: { mustExist?: boolean } = {}): Promise<BetterSqlite3.Database> {
   const { default: Database } = await import('better-sqlite3');
-  return new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  // Never read-only: after a crash the WAL index needs recovery, which a read-only handle cannot do.
+  return new Database(path, { fileMustExist: options.mustExist ?? false });
 }
 
 /** The ledger's tables over one database handle. */

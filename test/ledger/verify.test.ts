@@ -1,0 +1,120 @@
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../ledger-bridge/embedded/verify.js';
+import { openTestLedger, tempDir } from './helpers.js';
+
+const MARKER = 'MARKER-7f3a9c-provenant';
+
+describe('provenant ledger verify: walks the chain and finds any changed byte', () => {
+  const dir = tempDir();
+  const clean = join(dir.dir, 'ledger.db');
+  let copies = 0;
+  /** A fresh copy of the clean ledger file to tamper with. */
+  const copy = (): string => {
+    const p = join(dir.dir, `copy-${copies++}.db`);
+    copyFileSync(clean, p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    const ledger = await openTestLedger(dir.dir, { blockMaxTx: 4 });
+    for (let round = 0; round < 8; round++) {
+      await Promise.allSettled([
+        ledger.submit('edge-1', { contract: 'Counter', fn: 'increment', args: ['c', '1'] }),
+        ledger.submit('edge-1', { contract: 'Counter', fn: 'increment', args: ['c', '2'] }),
+        ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['dev', String(round)] }),
+      ]);
+    }
+    await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['marker', MARKER] });
+    await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['gone', 'x'] });
+    await ledger.submit('edge-1', { contract: 'Counter', fn: 'remove', args: ['gone'] });
+    await ledger.submit('aa', { contract: 'Counter', fn: 'deposit', args: ['dev'], transient: { secret: Buffer.from('s3cret') } });
+    await ledger.close();
+  });
+  afterAll(() => dir.cleanup());
+
+  it('passes a clean ledger, including MVCC-invalidated transactions and deletes', async () => {
+    const report = await verifyLedger(clean);
+    expect(report).toMatchObject({ ok: true, badBlock: null, reason: null });
+    expect(report.transactions).toBeGreaterThan(report.validTransactions);
+    expect(report.height).toBeGreaterThan(10);
+  });
+
+  const tamper = async (sql: string, ...params: unknown[]) => {
+    const p = copy();
+    const db = new Database(p);
+    const changed = db.prepare(sql).run(...params).changes;
+    db.close();
+    expect(changed, sql).toBeGreaterThan(0);
+    return verifyLedger(p);
+  };
+
+  it('finds one changed byte in a stored transaction envelope (raw SQLite UPDATE) and names its block', async () => {
+    const db = new Database(clean, { readonly: true });
+    const row = db.prepare('SELECT block, idx, envelope FROM txs WHERE block = 5 AND idx = 0').get() as { block: number; idx: number; envelope: Buffer };
+    db.close();
+    const env = Buffer.from(row.envelope);
+    env[env.length - 3] = (env[env.length - 3] as number) ^ 0x01;
+    const report = await tamper('UPDATE txs SET envelope = ? WHERE block = ? AND idx = ?', env, row.block, row.idx);
+    expect(report.ok).toBe(false);
+    expect(report.badBlock).toBe(5);
+    expect(report.reason).toMatch(/envelope/);
+  });
+
+  it('finds a changed block header, block hash, validation code, state value, history row, event or tree node', async () => {
+    const cases: [string, string][] = [
+      ["UPDATE blocks SET header = substr(header, 1, 20) || X'FF' || substr(header, 22) WHERE number = 3", 'header'],
+      ["UPDATE blocks SET hash = zeroblob(32) WHERE number = 2", 'hash'],
+      ['UPDATE txs SET code = 11 WHERE block = 4 AND idx = 0', 'code'],
+      ["UPDATE state SET value = CAST('999' AS BLOB) WHERE key = char(0) || 'counter' || char(0) || 'c' || char(0)", 'state'],
+      ["DELETE FROM history WHERE key = 'marker'", 'history'],
+      ["UPDATE events SET payload = CAST('{}' AS BLOB) WHERE block = 1", 'event'],
+      ["UPDATE tree SET hash = zeroblob(32) WHERE level = 1 AND idx = 0", 'tree'],
+      ["INSERT INTO state (key, version, value) VALUES ('forged', 65536, CAST('x' AS BLOB))", 'extra state'],
+      ["UPDATE private SET value = CAST('other' AS BLOB)", 'private'],
+      ['DELETE FROM blocks WHERE number = 6', 'missing block'],
+    ];
+    for (const [sql, what] of cases) {
+      const report = await tamper(sql);
+      expect(report.ok, `${what}: ${report.reason}`).toBe(false);
+      expect(report.reason, what).toBeTruthy();
+    }
+  });
+
+  it('finds a raw byte flip at every place the marker value sits in the database file', async () => {
+    const bytes = readFileSync(clean);
+    const positions: number[] = [];
+    for (let at = bytes.indexOf(MARKER); at !== -1; at = bytes.indexOf(MARKER, at + 1)) positions.push(at);
+    // The value lives in the transaction envelope and in world state at least.
+    expect(positions.length).toBeGreaterThanOrEqual(2);
+    for (const at of positions) {
+      const p = copy();
+      const b = readFileSync(p);
+      b[at + 3] = (b[at + 3] as number) ^ 0x20;
+      writeFileSync(p, b);
+      const report = await verifyLedger(p);
+      expect(report.ok, `flip at ${at}`).toBe(false);
+    }
+  });
+
+  it('reports SQLite-level corruption (a flipped page header byte) as a failure', async () => {
+    const p = copy();
+    const b = readFileSync(p);
+    const pageSize = b.readUInt16BE(16) === 1 ? 65536 : b.readUInt16BE(16);
+    // Page 2's b-tree page type byte: a valid page becomes garbage for SQLite.
+    b[pageSize] = 0x77;
+    writeFileSync(p, b);
+    const report = await verifyLedger(p);
+    expect(report.ok).toBe(false);
+    expect(report.reason).toMatch(/SQLite|malformed|corrupt|cannot be read/i);
+  });
+
+  it('reports a file that is not a ledger', async () => {
+    const p = join(dir.dir, 'not-a-db.db');
+    writeFileSync(p, 'hello, not sqlite at all'.repeat(100));
+    expect((await verifyLedger(p)).ok).toBe(false);
+    expect((await verifyLedger(join(dir.dir, 'missing.db'))).ok).toBe(false);
+  });
+});
