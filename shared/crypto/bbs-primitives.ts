@@ -231,8 +231,12 @@ export function calculateDomainFr(pk: Uint8Array, L: number, header: Uint8Array)
 
 // ---------------------------------------------------------------- codecs
 
-/** A G1 point from 48 canonical compressed bytes in the subgroup; null if anything is off. */
-export function g1FromBytes(b: Uint8Array, allowIdentity = false): McL.G1 | null {
+/**
+ * A G1 point from 48 canonical compressed bytes: on the curve, in the prime-order subgroup
+ * (mcl checks both while deserialising, as verifyOrderG1 is on) and not the identity; null
+ * otherwise. Re-serialising must give the same bytes, which rules out non-canonical encodings.
+ */
+export function g1FromBytes(b: Uint8Array): McL.G1 | null {
   if (b.length !== G1_BYTES) return null;
   const p = new (S().mcl.G1)();
   try {
@@ -240,9 +244,7 @@ export function g1FromBytes(b: Uint8Array, allowIdentity = false): McL.G1 | null
   } catch {
     return null;
   }
-  if (!p.isValid() || !p.isValidOrder()) return null;
-  if (p.isZero() && !allowIdentity) return null;
-  return p;
+  return p.isZero() || !sameBytes(p.serialize(), b) ? null : p;
 }
 
 /** A G2 point (public key W) from 96 bytes; null if invalid, off-subgroup or the identity. */
@@ -254,8 +256,7 @@ export function g2FromBytes(b: Uint8Array): McL.G2 | null {
   } catch {
     return null;
   }
-  if (!p.isValid() || !p.isValidOrder() || p.isZero()) return null;
-  return p;
+  return p.isZero() || !sameBytes(p.serialize(), b) ? null : p;
 }
 
 /** A scalar from 32 big-endian bytes with 0 < s < r (or 0 <= s < r); null otherwise. */
@@ -269,6 +270,13 @@ export function frFromBytes(b: Uint8Array, allowZero = false): McL.Fr | null {
   }
   if (f.isZero() && !allowZero) return null;
   return f;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= (a[i] as number) ^ (b[i] as number);
+  return d === 0;
 }
 
 // ---------------------------------------------------------------- public keys and pairings
