@@ -8,6 +8,7 @@
  * secret key are written to mode-0600 files and never printed.
  */
 import type { Command } from 'commander';
+import type * as AuthorityStore from '../authority-store.js';
 import { ProvenantError } from '../../shared/errors.js';
 
 const DEFAULT_SCHEMA = 'deviceId,site,line,type,owner,fw';
@@ -29,7 +30,7 @@ export function parseAttrs(pairs: readonly string[]): Record<string, string> {
   return out;
 }
 
-async function loadCrypto(): Promise<typeof import('../authority-store.js')> {
+async function loadCrypto(): Promise<typeof AuthorityStore> {
   const { ready } = await import('../../shared/crypto/bbs.js');
   await ready();
   return import('../authority-store.js');

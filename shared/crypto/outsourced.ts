@@ -108,6 +108,7 @@ export function checkCredential(credential: Credential, issuerPk?: Uint8Array): 
   try {
     assertSchema(credential.schema);
     assertAttributes(credential.schema, credential.attributes);
+    if (credential.attributes['deviceId'] !== credential.deviceId) throw new RangeError('deviceId differs from its deviceId attribute');
   } catch (err) {
     return reject(REASONS.MALFORMED, `credential of ${String(credential.deviceId)}: ${(err as Error).message}`);
   }

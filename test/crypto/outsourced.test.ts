@@ -99,6 +99,7 @@ describe('enrollment (Setup, KeyGen)', () => {
   it('detects a credential whose attributes were changed after issuance', () => {
     const forged = { ...dev2.credential, attributes: { ...dev2.credential.attributes, site: 'plant-3', type: 'temperature' } };
     expect(reason(checkCredential(forged))).toBe(REASONS.BAD_PROOF);
+    expect(reason(checkCredential({ ...dev1.credential, deviceId: 'dev-2' }))).toBe(REASONS.MALFORMED);
     const otherIssuer = setup({ schema: SCHEMA, keyMaterial: new Uint8Array(32).fill(9) });
     expect(reason(checkCredential(dev1.credential, otherIssuer.pk))).toBe(REASONS.BAD_PROOF);
   });
