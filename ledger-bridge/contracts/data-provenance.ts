@@ -16,6 +16,7 @@ import { isPlainObject, parseDeviceIdArg, parseHexArg, parseIntArg, parseJsonArg
 import { canonicalBytes, canonicalJson } from './logic/canonical.js';
 import { judgePartial, type PartialOutcome, type RejectedPartial, type StoredPartial } from './logic/partials.js';
 import { judgeReading, type ReadingLedgerView } from './logic/readings.js';
+import { PreparedMac } from './logic/mac.js';
 import { dataHashOf, decideVerify, parseLocator } from './logic/verify.js';
 import type { DeviceRecord, LedgerConfig } from './logic/registration.js';
 import { getJson, loadConfig, loadDevice, loadKiot, parseBytes, scan } from './state.js';
@@ -44,7 +45,7 @@ function envelope(batchJson: string): { readings: unknown[]; partials: unknown[]
 /** The per-transaction view over ctx.stub with per-batch caches (one lookup per device and digest). */
 class BatchView implements ReadingLedgerView {
   private readonly devices = new Map<string, DeviceRecord | undefined>();
-  private readonly keys = new Map<string, Uint8Array | undefined>();
+  private readonly macs = new Map<string, PreparedMac | undefined>();
   readonly partials = new Map<string, PartialOutcome | undefined>();
 
   constructor(private readonly ctx: Context) {}
@@ -54,9 +55,12 @@ class BatchView implements ReadingLedgerView {
     return this.devices.get(deviceId);
   }
 
-  async kIoT(deviceId: string): Promise<Uint8Array | undefined> {
-    if (!this.keys.has(deviceId)) this.keys.set(deviceId, await loadKiot(this.ctx, deviceId));
-    return this.keys.get(deviceId);
+  async mac(deviceId: string): Promise<PreparedMac | undefined> {
+    if (!this.macs.has(deviceId)) {
+      const kIoT = await loadKiot(this.ctx, deviceId);
+      this.macs.set(deviceId, kIoT === undefined ? undefined : new PreparedMac(kIoT));
+    }
+    return this.macs.get(deviceId);
   }
 
   async partial(digest: string): Promise<PartialOutcome | undefined> {

@@ -16,17 +16,18 @@
  * Per reading: one getState (the reading key), one HMAC, one SHA-256; device, K_IoT and partial
  * lookups are cached per batch by the caller's view.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeReading } from '../../../shared/encoding/reading.js';
 import { checkDevice, REASONS, type ReasonCode } from '../../../shared/crypto/verdict.js';
 import { parseReadingSubmission, type ProvenanceRecord, type ReadingSubmission, type RejectedReading } from '../../../shared/records.js';
 import type { DeviceRecord } from './registration.js';
 import type { PartialOutcome } from './partials.js';
+import { sha256Hex, type PreparedMac } from './mac.js';
 
 /** What the validator needs to know from the ledger (the contract caches it per batch). */
 export interface ReadingLedgerView {
   device(deviceId: string): Promise<DeviceRecord | undefined>;
-  kIoT(deviceId: string): Promise<Uint8Array | undefined>;
+  /** The device's K_IoT prepared for HMAC, undefined without a deposit. */
+  mac(deviceId: string): Promise<PreparedMac | undefined>;
   /** The partial stored (or judged in this batch) under a digest; undefined if unknown. */
   partial(partialDigest: string): Promise<PartialOutcome | undefined>;
   /** dataHash of the record under (deviceId, seq), undefined if none. */
@@ -67,8 +68,8 @@ export async function judgeReading(
   const device = await view.device(deviceId);
   const status = checkDevice(deviceId, device?.status);
   if (!status.ok) return reject(index, deviceId, seq, status.reason, status.message);
-  const kIoT = await view.kIoT(deviceId);
-  if (kIoT === undefined) return reject(index, deviceId, seq, REASONS.UNKNOWN_DEVICE, `${who}: no K_IoT deposit for the device`);
+  const mac = await view.mac(deviceId);
+  if (mac === undefined) return reject(index, deviceId, seq, REASONS.UNKNOWN_DEVICE, `${who}: no K_IoT deposit for the device`);
 
   const digest = Buffer.from(reading.partialDigest).toString('hex');
   const partial = await view.partial(digest);
@@ -79,11 +80,9 @@ export async function judgeReading(
   if (p.epoch !== epoch) return reject(index, deviceId, seq, REASONS.WRONG_EPOCH, `${who}: reading epoch ${epoch}, partial epoch ${p.epoch}`);
   if (p.edgeId !== sub.edgeId) return reject(index, deviceId, seq, REASONS.PROOF_BINDING, `${who}: partial was issued by edge ${p.edgeId}, submitted by ${sub.edgeId}`);
 
-  const tag = Buffer.from(sub.tag, 'hex');
-  const expected = createHmac('sha256', kIoT).update(bytes).digest();
-  if (!timingSafeEqual(tag, expected)) return reject(index, deviceId, seq, REASONS.BAD_TAG, `${who}: tag does not verify under the device key`);
+  if (!mac.verify(bytes, Buffer.from(sub.tag, 'hex'))) return reject(index, deviceId, seq, REASONS.BAD_TAG, `${who}: tag does not verify under the device key`);
 
-  const dataHash = createHash('sha256').update(bytes).digest('hex');
+  const dataHash = sha256Hex(bytes);
   const batchKey = `${deviceId}\u0000${seq}`;
   const earlier = inBatch.get(batchKey) ?? (await view.recordedHash(deviceId, seq));
   if (earlier !== undefined) {
