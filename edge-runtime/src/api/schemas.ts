@@ -1,0 +1,140 @@
+/**
+ * JSON schemas of the edge HTTP API. Routes are declared from these (schema-first): fastify
+ * validates requests and serialises responses with them, and @fastify/swagger turns them into
+ * the OpenAPI document at /openapi.json.
+ */
+
+/** Every error body: a stable code and a readable message. */
+export const errorBody = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: { code: { type: 'string', pattern: '^PROV_ERR_' }, message: { type: 'string' } },
+} as const;
+
+/** Responses every authenticated route may give. */
+export const errorResponses = { 400: errorBody, 401: errorBody, 404: errorBody, 409: errorBody, 500: errorBody, 503: errorBody } as const;
+
+const rejectedCounts = { type: 'object', additionalProperties: { type: 'integer' } } as const;
+
+/** A device as the edge sees it. */
+export const deviceSummary = {
+  type: 'object',
+  required: ['deviceId', 'link', 'linkState', 'sessionState', 'received', 'acked', 'committed', 'rejected'],
+  properties: {
+    deviceId: { type: 'string' },
+    link: { type: ['string', 'null'] },
+    linkState: { type: 'string' },
+    sessionState: { type: 'string' },
+    firmware: { type: ['string', 'null'] },
+    bootCount: { type: ['integer', 'null'] },
+    lastSeenAt: { type: ['integer', 'null'] },
+    lastSeq: { type: ['integer', 'null'] },
+    received: { type: 'integer' },
+    acked: { type: 'integer' },
+    committed: { type: 'integer' },
+    rejected: rejectedCounts,
+    lastStatus: {
+      type: ['object', 'null'],
+      properties: { code: { type: 'integer' }, value: { type: 'integer' }, text: { type: 'string' } },
+    },
+    trafficProven: { type: ['boolean', 'null'] },
+  },
+} as const;
+
+/** The traffic status of a device (last judged window). */
+export const trafficStatus = {
+  type: ['object', 'null'],
+  properties: {
+    window: { type: 'integer' },
+    windowStart: { type: 'integer' },
+    trafficProven: { type: 'boolean' },
+    discrepancyStatus: { type: 'boolean' },
+    flagged: {
+      type: 'array',
+      items: { type: 'object', properties: { feature: { type: 'string' }, delta: { type: 'number' }, threshold: { type: 'number' } } },
+    },
+    features: { type: 'object', additionalProperties: { type: 'number' } },
+    txId: { type: ['string', 'null'] },
+  },
+} as const;
+
+/** GET /devices/:id */
+export const deviceDetail = {
+  type: 'object',
+  required: ['device', 'lastReadings', 'traffic'],
+  properties: {
+    device: deviceSummary,
+    lastReadings: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          seq: { type: 'integer' },
+          dataHash: { type: 'string' },
+          receivedAt: { type: 'integer' },
+          state: { type: 'string', enum: ['pending', 'committed', 'rejected'] },
+          reason: { type: ['string', 'null'] },
+          txId: { type: ['string', 'null'] },
+        },
+      },
+    },
+    traffic: trafficStatus,
+  },
+} as const;
+
+/** Path parameter :id */
+export const deviceParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' } },
+} as const;
+
+/** GET /devices/:id query */
+export const deviceQuery = {
+  type: 'object',
+  properties: { readings: { type: 'integer', minimum: 0, maximum: 1000, default: 20 } },
+  additionalProperties: false,
+} as const;
+
+/** POST /devices/:id/challenge body (optional). */
+export const challengeBody = {
+  type: ['object', 'null'],
+  properties: {
+    metadata: {
+      type: 'object',
+      description: 'What the caller believes about the device (default: the attributes of the credential this edge holds)',
+      properties: { attributes: { type: 'object', additionalProperties: { type: 'string' } }, gatewayId: { type: 'string' }, firmwareHash: { type: 'string' } },
+      required: ['attributes'],
+    },
+    timeoutMs: { type: 'integer', minimum: 100, maximum: 60000, default: 5000 },
+  },
+  additionalProperties: false,
+} as const;
+
+/** POST /devices/:id/challenge response: Algorithm 2's verdict with the evidence. */
+export const challengeResult = {
+  type: 'object',
+  required: ['deviceId', 'verdict', 'challenge', 'response'],
+  properties: {
+    deviceId: { type: 'string' },
+    verdict: { type: 'string', enum: ['TRUE', 'FALSE'] },
+    challenge: { type: 'string' },
+    response: { type: 'string' },
+    ledger: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+/** GET /health */
+export const health = {
+  type: 'object',
+  required: ['status', 'edgeId', 'ledgerUp', 'outbox', 'links'],
+  properties: {
+    status: { type: 'string', enum: ['ok', 'degraded'] },
+    edgeId: { type: 'string' },
+    ledgerUp: { type: 'boolean' },
+    lastLedgerError: { type: ['string', 'null'] },
+    outbox: { type: 'object', properties: { depth: { type: 'integer' }, capacity: { type: 'integer' } } },
+    links: { type: 'object', properties: { open: { type: 'integer' }, total: { type: 'integer' } } },
+    uptimeS: { type: 'number' },
+  },
+} as const;

@@ -1,0 +1,162 @@
+/**
+ * The edge's HTTP API (fastify 5): health, devices, one device with its last readings and traffic
+ * status, a Device Provenance challenge on demand (Algorithm 2), Prometheus metrics and the
+ * OpenAPI document. Every route but /health and /openapi.json needs `Authorization: Bearer
+ * <token>`. Errors are `{ code: 'PROV_ERR_*', message }`.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { CONTRACTS } from '../../../ledger-bridge/client.js';
+import { ProvenantError } from '../../../shared/errors.js';
+import { toHex } from '../../../shared/encoding/hex.js';
+import type { EdgeRuntime } from '../runtime.js';
+import * as S from './schemas.js';
+
+/** API settings. */
+export interface ApiOptions {
+  /** Bearer token; required (generate one with `openssl rand -hex 32`). */
+  readonly token: string;
+  /** fastify logger: a pino instance or options (default off). */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** HTTP status for our error codes (anything else is 500). */
+const STATUS: Readonly<Record<string, number>> = {
+  PROV_ERR_BAD_REQUEST: 400,
+  PROV_ERR_UNAUTHORIZED: 401,
+  PROV_ERR_DEVICE_NOT_FOUND: 404,
+  PROV_ERR_NOT_FOUND: 404,
+  PROV_ERR_NO_SESSION: 409,
+  PROV_ERR_CHALLENGE_TIMEOUT: 504,
+  PROV_ERR_CHALLENGE_UNSUPPORTED: 501,
+  PROV_ERR_LINK_DOWN: 503,
+  PROV_ERR_LEDGER_UNAVAILABLE: 503,
+};
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Builds the API app (not listening: call `listen`, or `inject` in tests). */
+export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<FastifyInstance> {
+  if (typeof options.token !== 'string' || options.token.length < 16) {
+    throw new ProvenantError('PROV_ERR_CONFIG', 'api.token must be at least 16 characters', { field: 'api.token' });
+  }
+  const app = Fastify({ logger: options.logger ?? false, ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } } });
+  const started = Date.now();
+  const { default: swagger } = await import('@fastify/swagger');
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Provenant edge API', version: '0.1.0', description: 'Edge runtime: devices, traffic status, Device Provenance challenges, metrics' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.setErrorHandler((err: Error & { code?: string; validation?: unknown; statusCode?: number }, _req, reply) => {
+    if (err.validation) return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
+    if (err instanceof ProvenantError) return reply.status(STATUS[err.code] ?? 500).send({ code: err.code, message: err.message });
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    return reply.status(status).send({ code: status === 500 ? 'PROV_ERR_INTERNAL' : 'PROV_ERR_BAD_REQUEST', message: status === 500 ? 'internal error' : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'PROV_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0];
+    if (path === '/health' || path === '/openapi.json') return;
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer (.+)$/.exec(header);
+    if (!m || !safeEqual(m[1] as string, options.token)) {
+      return reply.status(401).header('www-authenticate', 'Bearer').send({ code: 'PROV_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' });
+    }
+    return undefined;
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/health', { schema: { description: 'liveness and the state of ledger, outbox and links', security: [], response: { 200: S.health } } }, async () => {
+    const f = rt.forwarder.status();
+    const sessions = rt.allSessions();
+    const open = sessions.filter((s) => s.link.state === 'open').length;
+    return {
+      status: f.ledgerUp && open === sessions.length ? 'ok' : 'degraded',
+      edgeId: rt.edgeId,
+      ledgerUp: f.ledgerUp,
+      lastLedgerError: f.lastError,
+      outbox: { depth: rt.outbox.depth, capacity: rt.outbox.capacity },
+      links: { open, total: sessions.length },
+      uptimeS: (Date.now() - started) / 1000,
+    };
+  });
+
+  app.get('/devices', { schema: { description: 'every device this edge serves', response: { 200: { type: 'array', items: S.deviceSummary }, ...S.errorResponses } } }, async () =>
+    rt.deviceViews().map((v) => ({ ...v, trafficProven: rt.monitor?.statusOf(v.deviceId)?.trafficProven ?? null })),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { readings: number } }>(
+    '/devices/:id',
+    { schema: { description: 'one device: session, last readings, traffic status', params: S.deviceParams, querystring: S.deviceQuery, response: { 200: S.deviceDetail, ...S.errorResponses } } },
+    async (req) => {
+      const view = rt.deviceView(req.params.id);
+      if (!view) throw new ProvenantError('PROV_ERR_DEVICE_NOT_FOUND', `device ${req.params.id} is not served by this edge`, { deviceId: req.params.id });
+      const traffic = rt.monitor?.statusOf(view.deviceId) ?? null;
+      return {
+        device: { ...view, trafficProven: traffic?.trafficProven ?? null },
+        lastReadings: rt.outbox.lastReadings(view.deviceId, req.query.readings),
+        traffic,
+      };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { metadata?: { attributes: Record<string, string> }; timeoutMs?: number } | null }>(
+    '/devices/:id/challenge',
+    {
+      schema: {
+        description: 'Device Provenance (Algorithm 2): the edge sends a fresh challenge to the board, the board answers HMAC(K_IoT, challenge), the ledger judges',
+        params: S.deviceParams,
+        body: S.challengeBody,
+        response: { 200: S.challengeResult, ...S.errorResponses, 501: S.errorBody, 504: S.errorBody },
+      },
+    },
+    async (req) => {
+      const id = req.params.id;
+      const lookup = rt.credentials.lookup(id);
+      if (!lookup.ok) throw new ProvenantError('PROV_ERR_DEVICE_NOT_FOUND', `device ${id} is not served by this edge`, { deviceId: id });
+      const session = rt.sessionOf(id);
+      if (!session) throw new ProvenantError('PROV_ERR_NO_SESSION', `device ${id} has no open session (is the board connected?)`, { deviceId: id });
+      const challenge = new Uint8Array(randomBytes(32));
+      const response = await session.challenge(challenge, req.body?.timeoutMs ?? 5000);
+      const metadata = req.body?.metadata ?? { attributes: { ...lookup.credential.attributes } };
+      let result: Record<string, unknown>;
+      try {
+        const bytes = await rt.ledger.evaluate({
+          contract: CONTRACTS.deviceProvenance,
+          fn: 'prove',
+          args: [id, JSON.stringify(metadata), toHex(challenge), toHex(response)],
+        });
+        result = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        const code = /PROV_ERR_[A-Z0-9_]+/.exec(`${(err as { code?: string }).code ?? ''} ${message}`)?.[0] ?? 'PROV_ERR_LEDGER_UNAVAILABLE';
+        if (code === 'PROV_ERR_DEVICE_SIGNATURE_MISMATCH') {
+          return { deviceId: id, verdict: 'FALSE' as const, challenge: toHex(challenge), response: toHex(response), ledger: { error: message, code } };
+        }
+        throw new ProvenantError(code, message, { deviceId: id, cause: err });
+      }
+      return { deviceId: id, verdict: result['verdict'] === 'TRUE' ? ('TRUE' as const) : ('FALSE' as const), challenge: toHex(challenge), response: toHex(response), ledger: result };
+    },
+  );
+
+  app.get('/metrics', { schema: { description: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } }, async (_req, reply) => {
+    const f = rt.forwarder.status();
+    rt.metrics.ledgerUp.set(f.ledgerUp ? 1 : 0);
+    rt.metrics.outboxDepth.set(rt.outbox.depth);
+    reply.header('content-type', rt.metrics.registry.contentType);
+    return rt.metrics.render();
+  });
+
+  await app.ready();
+  return app;
+}

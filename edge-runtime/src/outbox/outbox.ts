@@ -1,0 +1,339 @@
+/**
+ * The durable outbox: every reading the edge acknowledges is first committed here (SQLite, WAL),
+ * and stays until the ledger has it. Store-and-forward: the ledger may be away for hours.
+ *
+ * Durability: `synchronous=FULL` by default, so a commit is on disk before the board gets its ACK,
+ * even across a power cut (the board then frees its resend ring). `NORMAL` is allowed for SD cards
+ * that wear out under fsyncs: in WAL mode it survives a crash of the process (kill -9) but may lose
+ * the last commits on power loss — docs/edge.md says so.
+ *
+ * Bound: at most `maxPending` readings wait for the ledger. When full, `put` answers 'full' and the
+ * session NACKs OUTBOX_FULL, a retryable reason, so the board keeps the reading in its ring and
+ * resends it later: the outbox refuses, it never drops (docs/edge.md, "Outbox policy").
+ *
+ * Exactly-once: rows are keyed by (deviceId, seq). A second copy with the same content is a
+ * duplicate (the board resent after a lost ACK) and is acknowledged again without a second row;
+ * another content under a stored key is a replay. Rows stay `pending` while their batch is in
+ * flight, so a crash re-submits them, and the ledger's (deviceId, seq) check turns that
+ * at-least-once into exactly-once.
+ */
+import type Database from 'better-sqlite3';
+import { ProvenantError } from '../../../shared/errors.js';
+import type { ReadingSubmission } from '../../../shared/records.js';
+import type { PartialSignatureJson } from '../../../shared/crypto/credential.js';
+
+/**
+ * What `put` did with a reading. ACK on 'stored' and 'duplicate'; NACK otherwise:
+ * - 'conflict': another content is committed under (deviceId, seq): a replay (NACK REPLAY);
+ * - 'busy': another content is waiting under that key, e.g. a forgery injected on the link;
+ *   the ledger will reject one of them, so the board is told to resend later (retryable);
+ * - 'stale': seq is at or below the device's pruned floor (NACK REPLAY);
+ * - 'full': the outbox is at capacity (NACK OUTBOX_FULL, retryable).
+ * A row the ledger rejected (a forgery squatting a seq) is replaced by a different content.
+ */
+export type PutStatus = 'stored' | 'duplicate' | 'conflict' | 'busy' | 'stale' | 'full';
+
+/** A reading to store. */
+export interface OutboxItem {
+  readonly deviceId: string;
+  readonly seq: number;
+  /** Hex SHA-256 of the canonical bytes: tells a resend (same) from a replay (different). */
+  readonly dataHash: string;
+  /** Hex partialDigest the reading references (its partial must travel with its first batch). */
+  readonly partialDigest: string;
+  readonly submission: ReadingSubmission;
+}
+
+/** A stored reading waiting for the ledger. */
+export interface PendingRow extends OutboxItem {
+  readonly id: number;
+}
+
+/** Outbox settings. */
+export interface OutboxOptions {
+  /** SQLite file; created with its directory's permissions. */
+  readonly path: string;
+  /** Most readings waiting for the ledger before new ones are refused. Default 100000. */
+  readonly maxPending?: number;
+  /** 'FULL' (default) or 'NORMAL' (see the module comment). */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+  /** Committed readings older than this are pruned (their keys then count as seen via the device floor). Default 24 h. */
+  readonly retainCommittedMs?: number;
+}
+
+/** Counts by state, for metrics and the API. */
+export interface OutboxCounts {
+  readonly pending: number;
+  readonly committed: number;
+  readonly rejected: number;
+}
+
+/** One stored reading, as the API shows it. */
+export interface StoredReading {
+  readonly seq: number;
+  readonly dataHash: string;
+  readonly receivedAt: number;
+  readonly state: 'pending' | 'committed' | 'rejected';
+  readonly reason: string | null;
+  readonly txId: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS readings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data_hash TEXT NOT NULL,
+  partial_digest TEXT NOT NULL,
+  submission TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'rejected')),
+  reason TEXT,
+  tx_id TEXT,
+  done_at INTEGER,
+  UNIQUE (device_id, seq)
+);
+CREATE INDEX IF NOT EXISTS readings_pending ON readings (id) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS device_floor (
+  device_id TEXT PRIMARY KEY,
+  pruned_through INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS partials (
+  digest TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  on_ledger INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+`;
+
+/** The SQLite outbox. Synchronous API (better-sqlite3): when a call returns, its commit is done. */
+export class Outbox {
+  private readonly db: Database.Database;
+  private readonly maxPending: number;
+  private pending: number;
+  private readonly stmts: ReturnType<Outbox['prepare']>;
+
+  private constructor(db: Database.Database, options: OutboxOptions) {
+    this.db = db;
+    this.maxPending = options.maxPending ?? 100_000;
+    this.stmts = this.prepare();
+    this.pending = (this.stmts.countState.get('pending') as { n: number }).n;
+  }
+
+  /** Opens (or creates) the outbox file. */
+  static async open(options: OutboxOptions): Promise<Outbox> {
+    if (options.maxPending !== undefined && (!Number.isInteger(options.maxPending) || options.maxPending < 1)) {
+      throw new RangeError(`outbox.maxPending must be an integer >= 1, got ${String(options.maxPending)}`);
+    }
+    const { default: Sqlite } = await import('better-sqlite3');
+    let db: Database.Database;
+    try {
+      db = new Sqlite(options.path);
+    } catch (err) {
+      throw new ProvenantError('PROV_ERR_OUTBOX', `cannot open outbox ${options.path}: ${(err as Error).message}`, { cause: err });
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    return new Outbox(db, options);
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      countState: db.prepare<[string]>('SELECT COUNT(*) AS n FROM readings WHERE state = ?'),
+      find: db.prepare<[string, number]>('SELECT data_hash, state FROM readings WHERE device_id = ? AND seq = ?'),
+      deleteKey: db.prepare<[string, number]>(`DELETE FROM readings WHERE device_id = ? AND seq = ? AND state = 'rejected'`),
+      floor: db.prepare<[string]>('SELECT pruned_through FROM device_floor WHERE device_id = ?'),
+      insert: db.prepare(
+        `INSERT INTO readings (device_id, seq, data_hash, partial_digest, submission, received_at, state)
+         VALUES (@deviceId, @seq, @dataHash, @partialDigest, @submission, @receivedAt, 'pending')`,
+      ),
+      takePending: db.prepare<[number]>(
+        `SELECT id, device_id, seq, data_hash, partial_digest, submission FROM readings WHERE state = 'pending' ORDER BY id LIMIT ?`,
+      ),
+      oldestPending: db.prepare(`SELECT received_at FROM readings WHERE state = 'pending' ORDER BY id LIMIT 1`),
+      markCommitted: db.prepare<[string, number, number]>(
+        `UPDATE readings SET state = 'committed', tx_id = ?, done_at = ? WHERE id = ? AND state = 'pending'`,
+      ),
+      markRejected: db.prepare<[string, string, number, number]>(
+        `UPDATE readings SET state = 'rejected', reason = ?, tx_id = ?, done_at = ? WHERE id = ? AND state = 'pending'`,
+      ),
+      putPartial: db.prepare(
+        `INSERT OR IGNORE INTO partials (digest, device_id, epoch, json, created_at) VALUES (@digest, @deviceId, @epoch, @json, @createdAt)`,
+      ),
+      getPartial: db.prepare<[string]>('SELECT json, on_ledger FROM partials WHERE digest = ?'),
+      partialOnLedger: db.prepare<[string]>('UPDATE partials SET on_ledger = 1 WHERE digest = ?'),
+      lastReadings: db.prepare<[string, number]>(
+        `SELECT seq, data_hash, received_at, state, reason, tx_id FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT ?`,
+      ),
+      pruneFloor: db.prepare<[number]>(
+        `INSERT INTO device_floor (device_id, pruned_through)
+           SELECT device_id, MAX(seq) FROM readings WHERE state != 'pending' AND done_at < ? GROUP BY device_id
+         ON CONFLICT (device_id) DO UPDATE SET pruned_through = MAX(pruned_through, excluded.pruned_through)`,
+      ),
+      pruneRows: db.prepare<[number]>(`DELETE FROM readings WHERE state != 'pending' AND done_at < ?`),
+    };
+  }
+
+  /** Readings waiting for the ledger. */
+  get depth(): number {
+    return this.pending;
+  }
+
+  /** The bound on waiting readings. */
+  get capacity(): number {
+    return this.maxPending;
+  }
+
+  /**
+   * Stores readings in ONE transaction (group commit: a burst from many boards costs one fsync)
+   * and returns each one's status, in order. When this returns, every 'stored' row is durable.
+   */
+  putMany(items: readonly OutboxItem[], receivedAt: number): PutStatus[] {
+    const run = this.db.transaction((batch: readonly OutboxItem[]) => {
+      const out: PutStatus[] = [];
+      let added = 0;
+      for (const item of batch) {
+        const existing = this.stmts.find.get(item.deviceId, item.seq) as { data_hash: string; state: string } | undefined;
+        if (existing) {
+          if (existing.data_hash === item.dataHash) {
+            out.push('duplicate');
+            continue;
+          }
+          if (existing.state === 'committed') {
+            out.push('conflict');
+            continue;
+          }
+          if (existing.state === 'pending') {
+            out.push('busy');
+            continue;
+          }
+        }
+        const floor = this.stmts.floor.get(item.deviceId) as { pruned_through: number } | undefined;
+        if (floor && item.seq <= floor.pruned_through) {
+          out.push('stale');
+          continue;
+        }
+        if (this.pending + added >= this.maxPending) {
+          out.push('full');
+          continue;
+        }
+        if (existing) this.stmts.deleteKey.run(item.deviceId, item.seq);
+        this.stmts.insert.run({
+          deviceId: item.deviceId,
+          seq: item.seq,
+          dataHash: item.dataHash,
+          partialDigest: item.partialDigest,
+          submission: JSON.stringify(item.submission),
+          receivedAt,
+        });
+        added += 1;
+        out.push('stored');
+      }
+      return { out, added };
+    });
+    const { out, added } = run(items);
+    this.pending += added;
+    return out;
+  }
+
+  /** Is exactly this reading (same key, same content) stored? */
+  has(deviceId: string, seq: number, dataHash: string): boolean {
+    const row = this.stmts.find.get(deviceId, seq) as { data_hash: string } | undefined;
+    return row !== undefined && row.data_hash === dataHash;
+  }
+
+  /** Stores a partial signature so pending readings can still be submitted after a restart. */
+  putPartial(partial: PartialSignatureJson, createdAt: number): void {
+    this.stmts.putPartial.run({ digest: partial.partialDigest, deviceId: partial.deviceId, epoch: partial.epoch, json: JSON.stringify(partial), createdAt });
+  }
+
+  /** A stored partial and whether the ledger already has it. */
+  getPartial(digest: string): { partial: PartialSignatureJson; onLedger: boolean } | undefined {
+    const row = this.stmts.getPartial.get(digest) as { json: string; on_ledger: number } | undefined;
+    return row ? { partial: JSON.parse(row.json) as PartialSignatureJson, onLedger: row.on_ledger === 1 } : undefined;
+  }
+
+  /** Remembers that the ledger holds these partials (they need not travel again). */
+  markPartialsOnLedger(digests: readonly string[]): void {
+    this.db.transaction((ds: readonly string[]) => {
+      for (const d of ds) this.stmts.partialOnLedger.run(d);
+    })(digests);
+  }
+
+  /** The oldest waiting readings, in arrival order (they stay pending until marked). */
+  takeBatch(max: number): PendingRow[] {
+    const rows = this.stmts.takePending.all(max) as {
+      id: number;
+      device_id: string;
+      seq: number;
+      data_hash: string;
+      partial_digest: string;
+      submission: string;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      deviceId: r.device_id,
+      seq: r.seq,
+      dataHash: r.data_hash,
+      partialDigest: r.partial_digest,
+      submission: JSON.parse(r.submission) as ReadingSubmission,
+    }));
+  }
+
+  /** Receive time (edge ms) of the oldest waiting reading, if any. */
+  oldestPendingAt(): number | undefined {
+    const row = this.stmts.oldestPending.get() as { received_at: number } | undefined;
+    return row?.received_at;
+  }
+
+  /** Records the ledger's verdicts for a submitted batch in one transaction. */
+  settle(txId: string, committedIds: readonly number[], rejected: readonly { id: number; reason: string }[], at: number): void {
+    const run = this.db.transaction(() => {
+      let settled = 0;
+      for (const id of committedIds) settled += this.stmts.markCommitted.run(txId, at, id).changes;
+      for (const r of rejected) settled += this.stmts.markRejected.run(r.reason, txId, at, r.id).changes;
+      return settled;
+    });
+    this.pending -= run();
+  }
+
+  /** Counts by state (a full count query: for metrics scrapes and the API, not the hot path). */
+  counts(): OutboxCounts {
+    const n = (s: string): number => (this.stmts.countState.get(s) as { n: number }).n;
+    return { pending: n('pending'), committed: n('committed'), rejected: n('rejected') };
+  }
+
+  /** The device's most recent stored readings, newest first. */
+  lastReadings(deviceId: string, limit: number): StoredReading[] {
+    const rows = this.stmts.lastReadings.all(deviceId, limit) as {
+      seq: number;
+      data_hash: string;
+      received_at: number;
+      state: StoredReading['state'];
+      reason: string | null;
+      tx_id: string | null;
+    }[];
+    return rows.map((r) => ({ seq: r.seq, dataHash: r.data_hash, receivedAt: r.received_at, state: r.state, reason: r.reason, txId: r.tx_id }));
+  }
+
+  /**
+   * Deletes settled readings older than `olderThan` (edge ms). Each device's floor rises to the
+   * highest pruned seq, so a later copy of a pruned reading is refused as a replay ('stale').
+   */
+  prune(olderThan: number): number {
+    return this.db.transaction(() => {
+      this.stmts.pruneFloor.run(olderThan);
+      return this.stmts.pruneRows.run(olderThan).changes;
+    })();
+  }
+
+  /** Closes the database (checkpointing the WAL). */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * The edge runtime: one object that owns the outbox, the forwarder, the partial issuer, the
+ * traffic monitor, the metrics and one device session per board link, and implements the
+ * SessionHost the sessions talk to. `provenant edge` and `provenant demo` build one of these; the
+ * HTTP API reads from it.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { LedgerClient } from '../../ledger-bridge/client.js';
+import { ready as bbsReady, parsePolicy, type Policy } from '../../shared/crypto/index.js';
+import type { Thresholds } from '../../shared/traffic/model.js';
+import type { BoardLink } from './links/link.js';
+import { errorMessage, silentLog, type Log } from './log.js';
+import { EdgeMetrics } from './metrics.js';
+import { Forwarder, type ForwarderOptions } from './outbox/forwarder.js';
+import { GroupCommit } from './outbox/group-commit.js';
+import { Outbox, type OutboxItem, type PutStatus } from './outbox/outbox.js';
+import { CredentialStore } from './session/credentials.js';
+import type { ChallengeCodec, SessionHost, SessionProfile, TrafficSink } from './session/host.js';
+import { PartialIssuer } from './session/partials.js';
+import { DeviceSession } from './session/session.js';
+import { TrafficMonitor } from './traffic/monitor.js';
+
+/** What the runtime needs to start. */
+export interface EdgeRuntimeOptions {
+  readonly edgeId: string;
+  /** Outbox SQLite file. */
+  readonly outboxPath: string;
+  readonly ledger: LedgerClient;
+  readonly credentials: CredentialStore;
+  /** The policy Υ the edge proves in each partial. */
+  readonly policy: Policy;
+  readonly epochMs?: number;
+  readonly profile?: { intervalMs: number; maxPerMinute?: number; burst?: number; slack?: number };
+  readonly outbox?: { maxPending?: number; synchronous?: 'FULL' | 'NORMAL'; retainCommittedMs?: number };
+  readonly forwarder?: Omit<ForwarderOptions, 'log' | 'clock'>;
+  readonly traffic?: { windowMs: number; thresholds: Thresholds } | false;
+  readonly challengeCodec?: ChallengeCodec;
+  readonly log?: Log;
+  readonly clock?: () => number;
+}
+
+/** Per-device view kept in memory for the API. */
+export interface DeviceView {
+  readonly deviceId: string;
+  link: string | null;
+  linkState: string;
+  sessionState: string;
+  firmware: string | null;
+  bootCount: number | null;
+  lastSeenAt: number | null;
+  lastSeq: number | null;
+  received: number;
+  acked: number;
+  committed: number;
+  rejected: Record<string, number>;
+  lastStatus: { code: number; value: number; text: string } | null;
+}
+
+/** The running edge. */
+export class EdgeRuntime implements SessionHost {
+  readonly edgeId: string;
+  readonly log: Log;
+  readonly clock: () => number;
+  readonly metrics = new EdgeMetrics();
+  readonly credentials: CredentialStore;
+  readonly partials: PartialIssuer;
+  readonly profile: SessionProfile;
+  readonly traffic: TrafficSink;
+  readonly monitor: TrafficMonitor | undefined;
+  readonly challengeCodec: ChallengeCodec | undefined;
+  readonly outbox: Outbox;
+  readonly forwarder: Forwarder;
+  readonly ledger: LedgerClient;
+  private readonly intake: GroupCommit;
+  private readonly sessions = new Map<string, DeviceSession>();
+  private readonly devices = new Map<string, DeviceView>();
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  private constructor(options: EdgeRuntimeOptions, outbox: Outbox) {
+    this.edgeId = options.edgeId;
+    this.log = options.log ?? silentLog;
+    this.clock = options.clock ?? Date.now;
+    this.credentials = options.credentials;
+    this.ledger = options.ledger;
+    this.outbox = outbox;
+    this.challengeCodec = options.challengeCodec;
+    const p = options.profile ?? { intervalMs: 1000 };
+    const maxPerMinute = p.maxPerMinute ?? 0;
+    const nominal = maxPerMinute > 0 ? maxPerMinute : 60_000 / p.intervalMs;
+    this.profile = {
+      intervalMs: p.intervalMs,
+      maxPerMinute,
+      ratePerMinute: nominal * (1 + (p.slack ?? 0.25)),
+      burst: p.burst ?? 16,
+    };
+    this.partials = new PartialIssuer({ edgeId: this.edgeId, policy: options.policy, epochMs: options.epochMs ?? 3_600_000, outbox, clock: this.clock });
+    this.intake = new GroupCommit(outbox, this.clock);
+    this.forwarder = new Forwarder(outbox, options.ledger, { ...options.forwarder, log: this.log, clock: this.clock });
+    if (options.traffic) {
+      this.monitor = new TrafficMonitor(options.traffic, options.ledger, this.metrics, this.log, this.clock);
+      this.traffic = this.monitor;
+    } else {
+      this.traffic = { arrival: () => undefined, duplicate: () => undefined, frameErrors: () => undefined, rateLimited: () => undefined };
+    }
+    this.metrics.outboxCapacity.set(outbox.capacity);
+    this.metrics.outboxDepth.set(outbox.depth);
+    this.metrics.ledgerUp.set(1);
+    this.forwarder.onSettled((s) => {
+      const now = this.clock();
+      this.metrics.committed.inc(s.committed.length);
+      this.metrics.submitLatency.observe(s.latencyMs / 1000);
+      for (const row of s.committed) {
+        this.metrics.commitLatency.observe(Math.max(0, now - row.submission.receivedAt) / 1000);
+        const v = this.devices.get(row.deviceId);
+        if (v) v.committed += 1;
+      }
+      for (const r of s.rejected) {
+        this.metrics.rejected.inc({ reason: r.reason, stage: 'ledger' });
+        const v = this.devices.get(r.row.deviceId);
+        if (v) v.rejected[r.reason] = (v.rejected[r.reason] ?? 0) + 1;
+      }
+      this.metrics.outboxDepth.set(this.outbox.depth);
+      this.metrics.ledgerUp.set(1);
+    });
+  }
+
+  /** Opens the outbox, loads BBS, and starts forwarding and traffic windows. */
+  static async start(options: EdgeRuntimeOptions): Promise<EdgeRuntime> {
+    parsePolicy(options.policy);
+    mkdirSync(dirname(options.outboxPath), { recursive: true });
+    const outbox = await Outbox.open({ path: options.outboxPath, ...options.outbox });
+    await bbsReady();
+    const rt = new EdgeRuntime(options, outbox);
+    for (const id of rt.credentials.deviceIds()) {
+      rt.viewOf(id);
+      rt.monitor?.watch(id);
+    }
+    rt.forwarder.start();
+    rt.monitor?.start();
+    const retain = options.outbox?.retainCommittedMs ?? 24 * 3_600_000;
+    rt.pruneTimer = setInterval(() => {
+      try {
+        rt.outbox.prune(rt.clock() - retain);
+      } catch (err) {
+        rt.log.warn({ err: errorMessage(err) }, 'outbox prune failed');
+      }
+    }, Math.min(retain, 3_600_000));
+    rt.pruneTimer.unref?.();
+    rt.log.info({ edgeId: rt.edgeId, outbox: options.outboxPath, pending: outbox.depth, devices: rt.credentials.deviceIds().length }, 'edge runtime started');
+    return rt;
+  }
+
+  /** Attaches a board link: a session listens to it, and the link is opened (retrying in the background). */
+  async attach(link: BoardLink): Promise<DeviceSession> {
+    const session = new DeviceSession(link, this);
+    this.sessions.set(link.id, session);
+    this.metrics.setLinkState(link.id, link.state);
+    link.onState((state, detail) => {
+      this.metrics.setLinkState(link.id, state);
+      if (state === 'reconnecting') this.metrics.linkDrops.inc({ link: link.id });
+      const id = session.deviceId;
+      if (id) {
+        const v = this.viewOf(id);
+        v.linkState = state;
+      }
+      if (state === 'reconnecting' || state === 'failed') this.log.warn({ link: link.id, state, detail }, 'board link lost');
+    });
+    try {
+      await link.open();
+    } catch (err) {
+      this.log.warn({ link: link.id, err: errorMessage(err) }, 'board link did not open; retrying in the background');
+    }
+    return session;
+  }
+
+  /** Every session, by link id. */
+  allSessions(): DeviceSession[] {
+    return [...this.sessions.values()];
+  }
+
+  /** The session currently serving a device (the last one that said HELLO). */
+  sessionOf(deviceId: string): DeviceSession | undefined {
+    let found: DeviceSession | undefined;
+    for (const s of this.sessions.values()) if (s.deviceId === deviceId && s.state === 'ready') found = s;
+    return found;
+  }
+
+  /** Devices known to this edge (credentials) or seen on a link, sorted. */
+  deviceViews(): DeviceView[] {
+    return [...this.devices.values()].sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
+  }
+
+  /** One device's view, if known. */
+  deviceView(deviceId: string): DeviceView | undefined {
+    return this.devices.get(deviceId);
+  }
+
+  /** Stops sessions, links, the forwarder and the traffic monitor; closes the outbox. Idempotent. */
+  async stop(options: { closeLinks?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    for (const s of this.sessions.values()) {
+      s.dispose();
+      if (options.closeLinks !== false) await s.link.close().catch(() => undefined);
+    }
+    await Promise.all([...this.sessions.values()].map((s) => s.idle()));
+    this.intake.flush();
+    await this.forwarder.stop();
+    await this.monitor?.stop();
+    this.outbox.close();
+    this.log.info({ edgeId: this.edgeId }, 'edge runtime stopped');
+  }
+
+  // ---- SessionHost
+
+  store(item: OutboxItem): Promise<PutStatus> {
+    return this.intake.put(item).then((status) => {
+      if (status === 'stored') {
+        this.metrics.outboxDepth.set(this.outbox.depth);
+        this.forwarder.kick();
+      }
+      return status;
+    });
+  }
+
+  outboxHas(deviceId: string, seq: number, dataHash: string): boolean {
+    return this.outbox.has(deviceId, seq, dataHash);
+  }
+
+  sessionReady(session: DeviceSession, firstHello: boolean): void {
+    const id = session.deviceId as string;
+    const v = this.viewOf(id);
+    v.link = session.link.id;
+    v.linkState = session.link.state;
+    v.sessionState = session.state;
+    v.firmware = session.lastHello?.fwVersion ?? null;
+    v.bootCount = session.lastHello?.bootCount ?? null;
+    v.lastSeenAt = this.clock();
+    this.monitor?.watch(id);
+    this.metrics.sessions.set(this.allSessions().filter((s) => s.state === 'ready').length);
+    if (firstHello) this.log.info({ deviceId: id, link: session.link.id }, 'device session opened');
+  }
+
+  readingStored(deviceId: string, seq: number, at: number): void {
+    const v = this.viewOf(deviceId);
+    v.received += 1;
+    v.lastSeq = Math.max(v.lastSeq ?? 0, seq);
+    v.lastSeenAt = at;
+  }
+
+  readingAcked(deviceId: string, seq: number): void {
+    void seq;
+    this.viewOf(deviceId).acked += 1;
+  }
+
+  readingRefused(deviceId: string, seq: number, reason: string): void {
+    void seq;
+    const v = this.devices.get(deviceId);
+    if (v) v.rejected[reason] = (v.rejected[reason] ?? 0) + 1;
+  }
+
+  boardStatus(deviceId: string | undefined, code: number, value: number, text: string): void {
+    if (deviceId) this.viewOf(deviceId).lastStatus = { code, value, text };
+  }
+
+  private viewOf(deviceId: string): DeviceView {
+    let v = this.devices.get(deviceId);
+    if (!v) {
+      v = {
+        deviceId,
+        link: null,
+        linkState: 'unknown',
+        sessionState: 'none',
+        firmware: null,
+        bootCount: null,
+        lastSeenAt: null,
+        lastSeq: null,
+        received: 0,
+        acked: 0,
+        committed: 0,
+        rejected: {},
+        lastStatus: null,
+      };
+      this.devices.set(deviceId, v);
+    }
+    return v;
+  }
+}

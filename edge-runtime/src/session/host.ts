@@ -1,0 +1,62 @@
+/**
+ * What a device session needs from the runtime around it. Sessions depend on this interface, not
+ * on the runtime, so they can be tested with a small host and the runtime stays the one place
+ * that wires outbox, partials, traffic and metrics together.
+ */
+import type { Reading } from '../../../shared/types.js';
+import type { WireMessage } from '../../../shared/wire/union.js';
+import type { Log } from '../log.js';
+import type { EdgeMetrics } from '../metrics.js';
+import type { OutboxItem, PutStatus } from '../outbox/outbox.js';
+import type { CredentialStore } from './credentials.js';
+import type { PartialIssuer } from './partials.js';
+import type { DeviceSession } from './session.js';
+
+/** The traffic profile the edge issues (PARTIAL) and enforces (rate check). */
+export interface SessionProfile {
+  /** Sampling interval the board must keep (ms). */
+  readonly intervalMs: number;
+  /** Most readings per minute in PARTIAL (0 = derived from the interval). */
+  readonly maxPerMinute: number;
+  /** Enforced rate of new readings per minute (with slack over the profile). */
+  readonly ratePerMinute: number;
+  /** Readings a board may send back to back (its resend ring after an outage). */
+  readonly burst: number;
+}
+
+/** Where sessions report what the traffic profile needs. */
+export interface TrafficSink {
+  arrival(reading: Reading, receivedAt: number): void;
+  duplicate(deviceId: string): void;
+  frameErrors(deviceId: string | undefined, count: number): void;
+  rateLimited(deviceId: string): void;
+}
+
+/** Challenge frames (Device Provenance, Algorithm 2), when the wire protocol has them. */
+export interface ChallengeCodec {
+  encode(challenge: Uint8Array): WireMessage;
+  /** The challenge and response if `msg` is a challenge response, else undefined. */
+  decode(msg: WireMessage): { challenge: Uint8Array; response: Uint8Array } | undefined;
+}
+
+/** The runtime as sessions see it. */
+export interface SessionHost {
+  readonly edgeId: string;
+  readonly log: Log;
+  readonly clock: () => number;
+  readonly metrics: EdgeMetrics;
+  readonly credentials: CredentialStore;
+  readonly partials: PartialIssuer;
+  readonly profile: SessionProfile;
+  readonly traffic: TrafficSink;
+  readonly challengeCodec: ChallengeCodec | undefined;
+  /** Durable store; resolves after the commit. */
+  store(item: OutboxItem): Promise<PutStatus>;
+  /** Is this exact reading already in the outbox? (resends take no rate token) */
+  outboxHas(deviceId: string, seq: number, dataHash: string): boolean;
+  sessionReady(session: DeviceSession, firstHello: boolean): void;
+  readingStored(deviceId: string, seq: number, at: number): void;
+  readingAcked(deviceId: string, seq: number): void;
+  readingRefused(deviceId: string, seq: number, reason: string): void;
+  boardStatus(deviceId: string | undefined, code: number, value: number, text: string): void;
+}

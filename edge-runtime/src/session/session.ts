@@ -1,0 +1,361 @@
+/**
+ * One board's session on one link: HELLO handshake against the credentials this edge holds,
+ * PARTIAL per epoch, READING intake with its checks, ACK only after the outbox commit, NACK with
+ * a reason otherwise, PING/PONG, STATUS, and the Device Provenance challenge.
+ *
+ * Checks on a READING, in order (the first failing one answers):
+ *   frame CRC and shape       FrameDecoder / decodeMessage      dropped and counted (no seq to NACK)
+ *   session                   HELLO done                         NACK NO_PARTIAL (board says HELLO)
+ *   device                    reading.deviceId = session's       NACK MALFORMED
+ *   partial                   digest issued by this edge to this device for reading.epoch
+ *                                                                NACK NO_PARTIAL
+ *   rate                      token bucket over new readings     NACK RATE (retryable)
+ *   outbox                    duplicate → ACK again; replay → NACK REPLAY; full → NACK OUTBOX_FULL
+ * The tag is NOT checked here: the edge has no K_IoT. The ledger checks it.
+ */
+import { FrameDecoder, type FrameStats } from '../../../shared/wire/frame.js';
+import { decodeMessage, encodeMessage, type WireMessage } from '../../../shared/wire/union.js';
+import {
+  NACK_MALFORMED, NACK_NO_PARTIAL, NACK_NOT_STORED, NACK_OUTBOX_FULL, NACK_RATE, NACK_REPLAY, NACK_UNKNOWN_DEVICE,
+  nackIsRetryable, STATUS_RING_FULL, STATUS_RX_ERRORS, type Hello, type ReadingMessage,
+} from '../../../shared/wire/messages.js';
+import { toHex } from '../../../shared/encoding/hex.js';
+import { ProvenantError } from '../../../shared/errors.js';
+import { sha256 } from '../../../shared/crypto/sha256.js';
+import { toSubmission } from '../../../shared/records.js';
+import type { BoardLink, Unsubscribe } from '../links/link.js';
+import { errorMessage, type Log } from '../log.js';
+import type { PutStatus } from '../outbox/outbox.js';
+import { AckTracker } from './ack-tracker.js';
+import type { SessionHost } from './host.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** Edge-side reason labels (metrics, logs, API); wire NACK codes are in shared/wire/messages.ts. */
+export const EDGE_REASONS = {
+  NO_SESSION: 'NO_SESSION',
+  WRONG_DEVICE: 'WRONG_DEVICE',
+  UNKNOWN_PARTIAL: 'UNKNOWN_PARTIAL',
+  WRONG_EPOCH: 'WRONG_EPOCH',
+  RATE: 'RATE',
+  REPLAY: 'REPLAY',
+  OUTBOX_FULL: 'OUTBOX_FULL',
+  BUSY: 'BUSY',
+  NOT_STORED: 'NOT_STORED',
+  MALFORMED: 'MALFORMED',
+  UNKNOWN_DEVICE: 'UNKNOWN_DEVICE',
+  BAD_CREDENTIAL: 'BAD_CREDENTIAL',
+} as const;
+
+/** Where a session is. */
+export type SessionState = 'awaiting-hello' | 'ready' | 'refused';
+
+/** A pending Device Provenance challenge. */
+interface ChallengeWait {
+  readonly challenge: string;
+  readonly resolve: (response: Uint8Array) => void;
+}
+
+/** The session of the board behind one link. */
+export class DeviceSession {
+  private decoder = new FrameDecoder();
+  private lastStats: FrameStats = { ...this.decoder.stats };
+  private stateNow: SessionState = 'awaiting-hello';
+  private device: string | undefined;
+  private hello: Hello | undefined;
+  private ack: AckTracker | undefined;
+  private bucket: TokenBucket | undefined;
+  private epochTimer: NodeJS.Timeout | undefined;
+  private readonly unsubs: Unsubscribe[] = [];
+  private readonly challenges: ChallengeWait[] = [];
+  private readonly log: Log;
+  /** Serialises frame handling so ACKs leave in order. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly link: BoardLink,
+    private readonly host: SessionHost,
+  ) {
+    this.log = host.log.child({ link: link.id });
+    this.unsubs.push(link.onData((chunk) => this.onBytes(chunk)));
+    this.unsubs.push(
+      link.onState((state) => {
+        if (state !== 'open') return;
+        // A reopened link starts mid-nothing: forget partial frames, wait for a fresh HELLO.
+        this.decoder.reset();
+      }),
+    );
+  }
+
+  /** The device id after HELLO. */
+  get deviceId(): string | undefined {
+    return this.device;
+  }
+
+  /** Session state. */
+  get state(): SessionState {
+    return this.stateNow;
+  }
+
+  /** The last HELLO (firmware, boot count...). */
+  get lastHello(): Hello | undefined {
+    return this.hello;
+  }
+
+  /** Frame decoder counters. */
+  get frameStats(): FrameStats {
+    return { ...this.decoder.stats };
+  }
+
+  /** Stops listening to the link. */
+  dispose(): void {
+    for (const u of this.unsubs.splice(0)) u();
+    if (this.epochTimer) clearTimeout(this.epochTimer);
+  }
+
+  /** Resolves once every frame received so far is handled (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  /**
+   * Sends a Device Provenance challenge and waits for the board's answer. Rejects with
+   * PROV_ERR_CHALLENGE_TIMEOUT if the board does not answer in time.
+   */
+  async challenge(challenge: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const codec = this.host.challengeCodec;
+    if (!codec) {
+      throw new ProvenantError('PROV_ERR_CHALLENGE_UNSUPPORTED', `the wire protocol in this build has no challenge frame; see docs/edge.md`, { deviceId: this.device });
+    }
+    if (this.stateNow !== 'ready') {
+      throw new ProvenantError('PROV_ERR_NO_SESSION', `device ${this.device ?? '?'} has no open session on ${this.link.id}`, { deviceId: this.device });
+    }
+    const hex = toHex(challenge);
+    const answer = new Promise<Uint8Array>((resolve, reject) => {
+      const wait: ChallengeWait = { challenge: hex, resolve };
+      this.challenges.push(wait);
+      const timer = setTimeout(() => {
+        const i = this.challenges.indexOf(wait);
+        if (i >= 0) this.challenges.splice(i, 1);
+        reject(
+          new ProvenantError('PROV_ERR_CHALLENGE_TIMEOUT', `device ${this.device ?? '?'} did not answer the challenge within ${timeoutMs} ms`, {
+            deviceId: this.device,
+          }),
+        );
+      }, timeoutMs);
+      const original = wait.resolve;
+      (wait as { resolve: (r: Uint8Array) => void }).resolve = (r) => {
+        clearTimeout(timer);
+        original(r);
+      };
+    });
+    await this.send(codec.encode(challenge));
+    return answer;
+  }
+
+  private onBytes(chunk: Uint8Array): void {
+    const frames = this.decoder.push(chunk);
+    this.reportDrops();
+    for (const frame of frames) {
+      let msg: WireMessage;
+      try {
+        msg = decodeMessage(frame);
+      } catch (err) {
+        this.host.metrics.framesDropped.inc({ link: this.link.id, kind: 'undecodable' });
+        this.host.traffic.frameErrors(this.device, 1);
+        this.log.warn({ err: errorMessage(err), type: frame.type }, 'dropped a frame that does not decode');
+        continue;
+      }
+      this.chain = this.chain.then(() => this.handle(msg)).catch((err: unknown) => {
+        this.log.error({ err: errorMessage(err), kind: msg.kind }, 'frame handler failed');
+      });
+    }
+  }
+
+  private reportDrops(): void {
+    const s = this.decoder.stats;
+    const kinds = ['badCrc', 'oversize', 'malformed', 'badVersion'] as const;
+    let total = 0;
+    for (const k of kinds) {
+      const d = s[k] - this.lastStats[k];
+      if (d > 0) {
+        this.host.metrics.framesDropped.inc({ link: this.link.id, kind: k }, d);
+        total += d;
+      }
+    }
+    if (total > 0) this.host.traffic.frameErrors(this.device, total);
+    this.lastStats = { ...s };
+  }
+
+  private async handle(msg: WireMessage): Promise<void> {
+    switch (msg.kind) {
+      case 'HELLO':
+        return this.onHello(msg);
+      case 'READING':
+        return this.onReading(msg);
+      case 'PING':
+        return this.send({ kind: 'PONG', nonce: msg.nonce });
+      case 'STATUS':
+        this.onStatus(msg.code, msg.value, msg.text);
+        return;
+      default:
+        const answer = this.host.challengeCodec?.decode(msg);
+        if (answer) {
+          const { challenge, response } = answer;
+          const hex = toHex(challenge);
+          const i = this.challenges.findIndex((c) => c.challenge === hex);
+          if (i >= 0) this.challenges.splice(i, 1)[0]?.resolve(response);
+          return;
+        }
+        this.log.debug({ kind: msg.kind }, 'ignored a frame the edge does not expect');
+    }
+  }
+
+  private async onHello(hello: Hello): Promise<void> {
+    const lookup = this.host.credentials.lookup(hello.deviceId);
+    if (!lookup.ok) {
+      this.stateNow = 'refused';
+      this.host.metrics.helloRefused.inc({ reason: lookup.problem });
+      this.log.warn({ deviceId: hello.deviceId, reason: lookup.problem, why: lookup.message }, 'refused HELLO');
+      await this.send({ kind: 'NACK', seq: hello.seq, reason: NACK_UNKNOWN_DEVICE });
+      return;
+    }
+    let issued;
+    try {
+      issued = this.host.partials.current(lookup.credential);
+    } catch (err) {
+      this.stateNow = 'refused';
+      this.host.metrics.helloRefused.inc({ reason: EDGE_REASONS.BAD_CREDENTIAL });
+      this.log.warn({ deviceId: hello.deviceId, err: errorMessage(err) }, 'refused HELLO: cannot sign a partial');
+      await this.send({ kind: 'NACK', seq: hello.seq, reason: NACK_UNKNOWN_DEVICE });
+      return;
+    }
+    const first = this.hello === undefined || this.device !== hello.deviceId;
+    this.device = hello.deviceId;
+    this.hello = hello;
+    this.stateNow = 'ready';
+    this.ack = new AckTracker(hello.seq, hello.pending);
+    const profile = this.host.profile;
+    this.bucket = new TokenBucket(profile.ratePerMinute / 60_000, profile.burst, this.host.clock());
+    this.host.sessionReady(this, first);
+    this.log.info({ deviceId: hello.deviceId, fw: hello.fwVersion, seq: hello.seq, boot: hello.bootCount, pending: hello.pending, epoch: issued.epoch }, 'HELLO accepted');
+    await this.sendPartial(issued.epoch, issued.digest);
+    this.scheduleEpochRoll();
+  }
+
+  private async sendPartial(epoch: number, digest: Uint8Array): Promise<void> {
+    const p = this.host.profile;
+    await this.send({ kind: 'PARTIAL', epoch, partialDigest: digest, edgeTimeMs: this.host.clock(), intervalMs: p.intervalMs, maxPerMinute: p.maxPerMinute });
+  }
+
+  private scheduleEpochRoll(): void {
+    if (this.epochTimer) clearTimeout(this.epochTimer);
+    const wait = this.host.partials.msToNextEpoch(this.host.clock()) + 5;
+    this.epochTimer = setTimeout(() => {
+      this.chain = this.chain
+        .then(async () => {
+          const deviceId = this.device;
+          if (!deviceId || this.stateNow !== 'ready') return;
+          const lookup = this.host.credentials.lookup(deviceId);
+          if (!lookup.ok) return;
+          const issued = this.host.partials.current(lookup.credential);
+          await this.sendPartial(issued.epoch, issued.digest);
+          this.scheduleEpochRoll();
+        })
+        .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'epoch roll failed'));
+    }, wait);
+    this.epochTimer.unref?.();
+  }
+
+  private async onReading(m: ReadingMessage): Promise<void> {
+    const r = m.reading;
+    this.host.metrics.received.inc();
+    if (this.stateNow !== 'ready' || !this.device || !this.ack || !this.bucket) {
+      return this.nack(r.seq, NACK_NO_PARTIAL, EDGE_REASONS.NO_SESSION, r.deviceId);
+    }
+    if (r.deviceId !== this.device) {
+      return this.nack(r.seq, NACK_MALFORMED, EDGE_REASONS.WRONG_DEVICE, r.deviceId);
+    }
+    const digestHex = toHex(r.partialDigest);
+    const issued = this.host.partials.lookup(digestHex);
+    if (!issued || issued.deviceId !== r.deviceId) {
+      return this.nack(r.seq, NACK_NO_PARTIAL, EDGE_REASONS.UNKNOWN_PARTIAL, r.deviceId);
+    }
+    if (issued.epoch !== r.epoch) {
+      return this.nack(r.seq, NACK_NO_PARTIAL, EDGE_REASONS.WRONG_EPOCH, r.deviceId);
+    }
+    const now = this.host.clock();
+    const dataHash = toHex(sha256(m.canonical));
+    const seenBefore = this.host.outboxHas(r.deviceId, r.seq, dataHash);
+    if (!seenBefore && !this.bucket.take(now)) {
+      this.host.traffic.rateLimited(r.deviceId);
+      return this.nack(r.seq, NACK_RATE, EDGE_REASONS.RATE, r.deviceId);
+    }
+    const submission = toSubmission({ reading: r, tag: m.tag }, this.host.edgeId, now, [`device:${r.deviceId}`, `edge:${this.host.edgeId}`]);
+    let status: PutStatus;
+    try {
+      status = await this.host.store({ deviceId: r.deviceId, seq: r.seq, dataHash, partialDigest: digestHex, submission });
+    } catch (err) {
+      this.log.error({ deviceId: r.deviceId, seq: r.seq, err: errorMessage(err) }, 'outbox write failed');
+      return this.nack(r.seq, NACK_NOT_STORED, EDGE_REASONS.NOT_STORED, r.deviceId);
+    }
+    switch (status) {
+      case 'stored':
+        this.host.traffic.arrival(r, now);
+        this.host.readingStored(r.deviceId, r.seq, now);
+        return this.acknowledge(r.seq);
+      case 'duplicate':
+        this.host.metrics.duplicates.inc();
+        this.host.traffic.duplicate(r.deviceId);
+        return this.acknowledge(r.seq);
+      case 'conflict':
+      case 'stale':
+        return this.nack(r.seq, NACK_REPLAY, EDGE_REASONS.REPLAY, r.deviceId);
+      case 'busy':
+        return this.nack(r.seq, NACK_NOT_STORED, EDGE_REASONS.BUSY, r.deviceId);
+      case 'full':
+        return this.nack(r.seq, NACK_OUTBOX_FULL, EDGE_REASONS.OUTBOX_FULL, r.deviceId);
+    }
+  }
+
+  private async acknowledge(seq: number): Promise<void> {
+    const ack = this.ack;
+    if (!ack) return;
+    const before = ack.ackPoint;
+    const moved = ack.account(seq);
+    this.host.metrics.acked.inc();
+    this.host.readingAcked(this.device as string, seq);
+    if (moved !== undefined) await this.send({ kind: 'ACK', seq: moved });
+    else if (before !== undefined && seq <= before) await this.send({ kind: 'ACK', seq: before }); // our earlier ACK was lost
+  }
+
+  private async nack(seq: number, code: number, reason: string, deviceId: string): Promise<void> {
+    this.host.metrics.rejected.inc({ reason, stage: 'edge' });
+    this.host.readingRefused(deviceId, seq, reason);
+    this.log.warn({ deviceId, seq, reason }, 'NACK');
+    if (!nackIsRetryable(code) && this.ack && deviceId === this.device) {
+      // The board drops it: it no longer holds the ACK point back.
+      const moved = this.ack.account(seq);
+      await this.send({ kind: 'NACK', seq, reason: code });
+      if (moved !== undefined) await this.send({ kind: 'ACK', seq: moved });
+      return;
+    }
+    await this.send({ kind: 'NACK', seq, reason: code });
+  }
+
+  private onStatus(code: number, value: number, text: string): void {
+    const fields = { deviceId: this.device, code, value, text };
+    if (code === STATUS_RING_FULL) this.log.warn(fields, 'board ring full: samples skipped');
+    else if (code === STATUS_RX_ERRORS) this.log.info(fields, 'board reports receive errors');
+    else this.log.info(fields, 'board status');
+    this.host.boardStatus(this.device, code, value, text);
+  }
+
+  private async send(msg: WireMessage): Promise<void> {
+    try {
+      await this.link.write(encodeMessage(msg));
+    } catch (err) {
+      // The link is down: the board resends what was not acknowledged once it is back.
+      this.log.debug({ err: errorMessage(err), kind: msg.kind }, 'could not send');
+    }
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * Traffic profiles at the edge (BRIEF §9, Algorithm 4): per device and window, the features of
+ * what the edge actually received (shared/traffic/features.ts), submitted to the Traffic Profile
+ * Provenance contract with the configured thresholds. The contract judges them against the model
+ * it learnt from the device's history; a discrepancy is logged, counted in the metrics and shown
+ * in the API's device view.
+ *
+ * Profiles are derived data: while the ledger is away they wait in a bounded queue (oldest
+ * dropped first, counted and logged). Readings themselves are never dropped (the outbox).
+ */
+import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
+import { computeFeatures, type Arrival } from '../../../shared/traffic/features.js';
+import type { Thresholds } from '../../../shared/traffic/model.js';
+import type { Reading } from '../../../shared/types.js';
+import { errorMessage, type Log } from '../log.js';
+import type { EdgeMetrics } from '../metrics.js';
+import type { TrafficSink } from '../session/host.js';
+
+/** What the API shows about a device's traffic. */
+export interface TrafficStatus {
+  readonly window: number;
+  readonly windowStart: number;
+  readonly trafficProven: boolean;
+  readonly discrepancyStatus: boolean;
+  readonly flagged: readonly { feature: string; delta: number; threshold: number }[];
+  readonly features: Readonly<Record<string, number>>;
+  readonly txId: string | null;
+}
+
+interface Accumulator {
+  arrivals: Arrival[];
+  duplicates: number;
+  frameErrors: number;
+  rateLimited: number;
+}
+
+/** Contract errors that retrying cannot fix. */
+const FINAL_CODES = new Set(['PROV_ERR_DEVICE_NOT_FOUND', 'PROV_ERR_DEVICE_REVOKED', 'PROV_ERR_BAD_INPUT', 'PROV_ERR_PROFILE_EXISTS', 'PROV_ERR_PROFILE_STALE']);
+
+/** The PROV_ERR_* code of an error, from its `code` or its message. */
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown }).code;
+  const text = `${typeof code === 'string' ? code : ''} ${errorMessage(err)}`;
+  return /PROV_ERR_[A-Z0-9_]+/.exec(text)?.[0];
+}
+
+/** Settings. */
+export interface TrafficOptions {
+  readonly windowMs: number;
+  readonly thresholds: Thresholds;
+  /** Profiles waiting for the ledger before the oldest is dropped. Default 1000. */
+  readonly maxQueued?: number;
+}
+
+interface QueuedProfile {
+  readonly deviceId: string;
+  readonly window: number;
+  readonly windowStart: number;
+  readonly features: Record<string, number>;
+}
+
+/** Collects arrivals per device and window and submits profiles. */
+export class TrafficMonitor implements TrafficSink {
+  private readonly acc = new Map<string, Accumulator>();
+  private readonly lastSeq = new Map<string, number>();
+  private readonly status = new Map<string, TrafficStatus>();
+  private readonly known = new Set<string>();
+  private queue: QueuedProfile[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly listeners = new Set<(deviceId: string, s: TrafficStatus) => void>();
+  private currentWindow: number;
+  private readonly log: Log;
+
+  constructor(
+    private readonly options: TrafficOptions,
+    private readonly ledger: LedgerClient,
+    private readonly metrics: EdgeMetrics,
+    log: Log,
+    private readonly clock: () => number,
+  ) {
+    if (!Number.isInteger(options.windowMs) || options.windowMs < 100) throw new RangeError(`traffic.windowMs must be an integer >= 100, got ${options.windowMs}`);
+    this.log = log.child({ part: 'traffic' });
+    this.currentWindow = Math.floor(clock() / options.windowMs);
+  }
+
+  /** Starts closing windows on their boundaries. */
+  start(): void {
+    const schedule = (): void => {
+      const now = this.clock();
+      const next = (Math.floor(now / this.options.windowMs) + 1) * this.options.windowMs;
+      this.timer = setTimeout(() => {
+        this.closeWindow();
+        schedule();
+      }, next - now + 1);
+      this.timer.unref?.();
+    };
+    schedule();
+  }
+
+  /** Stops the window timer and waits for submissions in flight. */
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await this.flushing;
+  }
+
+  /** Called for each judged profile. */
+  onJudged(listener: (deviceId: string, s: TrafficStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A device the edge serves (so an empty window still yields a profile with count 0). */
+  watch(deviceId: string): void {
+    this.known.add(deviceId);
+  }
+
+  arrival(reading: Reading, receivedAt: number): void {
+    const values: Record<string, number> = {};
+    for (const c of reading.channels) values[String(c.id)] = c.value * 10 ** c.scale;
+    this.accFor(reading.deviceId).arrivals.push({ seq: reading.seq, t: reading.t, receivedAt, values, batteryMv: reading.batteryMv });
+  }
+
+  duplicate(deviceId: string): void {
+    this.accFor(deviceId).duplicates += 1;
+  }
+
+  frameErrors(deviceId: string | undefined, count: number): void {
+    if (deviceId !== undefined) this.accFor(deviceId).frameErrors += count;
+  }
+
+  rateLimited(deviceId: string): void {
+    this.accFor(deviceId).rateLimited += 1;
+  }
+
+  /** The last judged profile of a device. */
+  statusOf(deviceId: string): TrafficStatus | undefined {
+    return this.status.get(deviceId);
+  }
+
+  /** Devices whose last profile was flagged. */
+  flaggedDevices(): string[] {
+    return [...this.status.entries()].filter(([, s]) => s.discrepancyStatus).map(([d]) => d).sort();
+  }
+
+  /** Closes the current window now: computes every device's profile and submits them. */
+  closeWindow(): Promise<void> {
+    const window = this.currentWindow;
+    const windowStart = window * this.options.windowMs;
+    const windowEnd = windowStart + this.options.windowMs;
+    this.currentWindow = Math.max(window + 1, Math.floor(this.clock() / this.options.windowMs));
+    const devices = new Set([...this.known, ...this.acc.keys()]);
+    for (const deviceId of [...devices].sort()) {
+      const a = this.acc.get(deviceId) ?? { arrivals: [], duplicates: 0, frameErrors: 0, rateLimited: 0 };
+      this.acc.delete(deviceId);
+      const lastSeqBefore = this.lastSeq.get(deviceId);
+      let features: Record<string, number>;
+      try {
+        features = computeFeatures({
+          windowStart,
+          windowEnd,
+          arrivals: a.arrivals,
+          frameErrors: a.frameErrors,
+          duplicates: a.duplicates,
+          ...(lastSeqBefore !== undefined ? { lastSeqBefore } : {}),
+        });
+      } catch (err) {
+        this.log.error({ deviceId, err: errorMessage(err) }, 'cannot compute traffic features');
+        continue;
+      }
+      for (const r of a.arrivals) this.lastSeq.set(deviceId, Math.max(this.lastSeq.get(deviceId) ?? 0, r.seq));
+      this.queue.push({ deviceId, window, windowStart, features });
+    }
+    const max = this.options.maxQueued ?? 1000;
+    if (this.queue.length > max) {
+      const dropped = this.queue.length - max;
+      this.queue = this.queue.slice(dropped);
+      this.log.warn({ dropped }, 'ledger unavailable: dropped the oldest queued traffic profiles');
+    }
+    this.flushing = this.flushing.then(() => this.submitQueued());
+    return this.flushing;
+  }
+
+  private async submitQueued(): Promise<void> {
+    while (this.queue.length > 0) {
+      const p = this.queue[0] as QueuedProfile;
+      try {
+        const commit = await this.ledger.submit({
+          contract: CONTRACTS.trafficProfile,
+          fn: 'submitProfile',
+          args: [JSON.stringify({ deviceId: p.deviceId, window: p.window, features: p.features }), JSON.stringify(this.options.thresholds)],
+        });
+        const stored = JSON.parse(new TextDecoder().decode(commit.result)) as {
+          trafficProven: boolean;
+          discrepancyStatus: boolean;
+          flagged?: { feature: string; delta: number; threshold: number }[];
+        };
+        this.queue.shift();
+        this.record(p, stored, commit.txId);
+      } catch (err) {
+        const code = errorCode(err);
+        if (code !== undefined && FINAL_CODES.has(code)) {
+          // The ledger will never take this one: drop it, say so.
+          this.queue.shift();
+          this.log.warn({ deviceId: p.deviceId, window: p.window, code, err: errorMessage(err) }, 'traffic profile refused by the ledger');
+          continue;
+        }
+        this.log.warn({ err: errorMessage(err), queued: this.queue.length }, 'traffic profile submit failed; will retry next window');
+        return;
+      }
+    }
+  }
+
+  private record(p: QueuedProfile, stored: { trafficProven: boolean; discrepancyStatus: boolean; flagged?: { feature: string; delta: number; threshold: number }[] }, txId: string): void {
+    const status: TrafficStatus = {
+      window: p.window,
+      windowStart: p.windowStart,
+      trafficProven: stored.trafficProven,
+      discrepancyStatus: stored.discrepancyStatus,
+      flagged: stored.flagged ?? [],
+      features: p.features,
+      txId,
+    };
+    this.status.set(p.deviceId, status);
+    this.metrics.profiles.inc({ result: status.discrepancyStatus ? 'discrepancy' : 'proven' });
+    this.metrics.devicesFlagged.set(this.flaggedDevices().length);
+    if (status.discrepancyStatus) {
+      this.log.warn({ deviceId: p.deviceId, window: p.window, flagged: status.flagged.slice(0, 8) }, 'traffic discrepancy');
+    }
+    for (const l of this.listeners) l(p.deviceId, status);
+  }
+
+  private accFor(deviceId: string): Accumulator {
+    let a = this.acc.get(deviceId);
+    if (!a) {
+      a = { arrivals: [], duplicates: 0, frameErrors: 0, rateLimited: 0 };
+      this.acc.set(deviceId, a);
+    }
+    return a;
+  }
+}
