@@ -18,6 +18,8 @@ const require = createRequire(import.meta.url);
 // process that loads both (tests, the stand-in bench) the first one loaded must be fabric-shim's,
 // or its stream serializer rejects its own messages. Load it when this module loads.
 require('reflect-metadata');
+// fabric-shim logs every call at info level; keep an operator's choice, default to warnings.
+process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'WARNING';
 const shim = require('fabric-shim') as { server(cc: unknown, opts: unknown): ShimServer };
 
 /** A fabric-contract-api Contract class (constructor). */
