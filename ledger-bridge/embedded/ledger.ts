@@ -347,8 +347,11 @@ export class EmbeddedLedger {
     for (const l of this.listeners) l(number, ledgerEvents);
   }
 
-  /** Chaincode events of valid transactions from `startBlock` on: replayed from disk, then live. */
-  async *events(options: { startBlock?: number; signal?: AbortSignal } = {}): AsyncGenerator<LedgerEvent> {
+  /**
+   * Chaincode events of valid transactions from `startBlock` on: replayed from disk, then live
+   * (unless `follow` is false: then it ends once caught up with the head).
+   */
+  async *events(options: { startBlock?: number; signal?: AbortSignal; follow?: boolean } = {}): AsyncGenerator<LedgerEvent> {
     const { signal } = options;
     let next = options.startBlock ?? 0;
     if (!Number.isInteger(next) || next < 0) throw new RangeError(`startBlock must be a non-negative integer, got ${next}`);
@@ -360,6 +363,7 @@ export class EmbeddedLedger {
       next = to;
       for (const e of rows) yield toLedgerEvent(e);
     }
+    if (options.follow === false) return;
     // Caught up: from here on, blocks arrive through a listener registered in the same tick.
     const queue: LedgerEvent[] = [];
     let wake: (() => void) | null = null;

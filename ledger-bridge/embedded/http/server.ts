@@ -1,0 +1,201 @@
+/**
+ * `provenant ledger start`: the embedded ledger served over HTTP (fastify 5, pino logs, OpenAPI
+ * at /docs/json, Prometheus at /metrics). Every route but /health and /docs needs
+ * `Authorization: Bearer <token>`; a token maps to one identity, or to any identity (chosen by
+ * the `x-provenant-identity` header) for a single-operator token. Errors are `{ code, message }`.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { ProvenantError } from '../../../shared/errors.js';
+import { toHex } from '../../../shared/encoding/hex.js';
+import { validationCodeName } from '../codec.js';
+import type { EmbeddedLedger, EngineProposal } from '../ledger.js';
+import * as S from './schemas.js';
+
+/** Identity a token may act as: a configured identity name, or '*' for any (header-selected). */
+export type TokenGrant = string;
+
+/** Server settings. */
+export interface LedgerServerOptions {
+  /** token → identity name or '*'. At least one token; each at least 16 characters. */
+  readonly tokens: ReadonlyMap<string, TokenGrant>;
+  /** Identity for '*' tokens when the request names none (default 'edge-1'). */
+  readonly defaultIdentity?: string;
+  /** fastify logger: pino options or instance (default off). */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** HTTP status of our error codes (anything else is 500). */
+const STATUS: Readonly<Record<string, number>> = {
+  PROV_ERR_BAD_REQUEST: 400,
+  PROV_ERR_ENDORSEMENT: 400,
+  PROV_ERR_UNAUTHORIZED: 401,
+  PROV_ERR_FORBIDDEN: 403,
+  PROV_ERR_UNKNOWN_IDENTITY: 403,
+  PROV_ERR_NOT_FOUND: 404,
+  PROV_ERR_TX_NOT_FOUND: 404,
+  PROV_ERR_MVCC_READ_CONFLICT: 409,
+  PROV_ERR_PHANTOM_READ_CONFLICT: 409,
+  PROV_ERR_DUPLICATE_TXID: 409,
+  PROV_ERR_LEDGER_CLOSED: 503,
+};
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** Builds the app (not listening: call listen(), or inject() in tests). */
+export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerServerOptions): Promise<FastifyInstance> {
+  if (options.tokens.size === 0) throw new ProvenantError('PROV_ERR_CONFIG', 'the ledger server needs at least one bearer token', { field: 'token' });
+  for (const [token, grant] of options.tokens) {
+    if (token.length < 16) throw new ProvenantError('PROV_ERR_CONFIG', 'bearer tokens must be at least 16 characters', { field: 'token' });
+    if (grant !== '*' && !ledger.identities.some((i) => i.name === grant)) throw new ProvenantError('PROV_ERR_CONFIG', `token grants unknown identity '${grant}'`, { field: 'token' });
+  }
+  const grants = [...options.tokens].map(([t, g]) => ({ digest: digest(t), grant: g }));
+  const defaultIdentity = options.defaultIdentity ?? 'edge-1';
+  const started = Date.now();
+
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024 });
+  const { default: swagger } = await import('@fastify/swagger');
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Provenant embedded ledger', version: '0.1.0', description: 'Submit, evaluate, events, chain head, inclusion and consistency proofs' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  const { default: swaggerUi } = await import('@fastify/swagger-ui');
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  const metrics = await import('./metrics.js').then((m) => m.ledgerMetrics(ledger));
+
+  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, req, reply) => {
+    if (err.validation) return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
+    if (err instanceof ProvenantError) {
+      const { cause: _cause, ...details } = err.details;
+      return reply.status(STATUS[err.code] ?? 500).send({ code: err.code, message: err.message, details });
+    }
+    if (err instanceof TypeError || err instanceof RangeError) return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err }, 'request failed');
+    return reply.status(status).send({ code: status === 500 ? 'PROV_ERR_INTERNAL' : 'PROV_ERR_BAD_REQUEST', message: status === 500 ? 'internal error' : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'PROV_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+
+  app.decorateRequest('identity', '');
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (path === '/health' || path === '/docs' || path.startsWith('/docs/')) return undefined;
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    const presented = m ? digest(m[1] as string) : null;
+    const found = presented ? grants.find((g) => timingSafeEqual(g.digest, presented)) : undefined;
+    if (!found) return reply.status(401).header('www-authenticate', 'Bearer').send({ code: 'PROV_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' });
+    const asked = req.headers['x-provenant-identity'];
+    const wanted = typeof asked === 'string' && asked !== '' ? asked : null;
+    if (found.grant === '*') (req as unknown as { identity: string }).identity = wanted ?? defaultIdentity;
+    else if (wanted !== null && wanted !== found.grant) return reply.status(403).send({ code: 'PROV_ERR_FORBIDDEN', message: `this token acts as '${found.grant}', not '${wanted}'` });
+    else (req as unknown as { identity: string }).identity = found.grant;
+    return undefined;
+  });
+  const identityOf = (req: unknown): string => (req as { identity: string }).identity;
+
+  app.get('/health', { schema: { description: 'liveness and chain height', security: [], response: { 200: S.health } } }, async () => ({
+    status: 'ok',
+    height: ledger.head().height,
+    pending: ledger.pendingCount(),
+    uptimeS: (Date.now() - started) / 1000,
+  }));
+
+  app.get('/metrics', { schema: { description: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } }, async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  app.post<{ Body: { contract: string; fn: string; args: string[]; transient?: Record<string, string> } }>(
+    '/v1/submit',
+    { schema: { description: 'endorse, order and commit a transaction; answers once its block is committed', body: S.submitBody, response: { 200: S.commitResult, ...S.errorResponses } } },
+    async (req) => {
+      const transient = req.body.transient ? Object.fromEntries(Object.entries(req.body.transient).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])) : undefined;
+      const proposal: EngineProposal = { contract: req.body.contract, fn: req.body.fn, args: req.body.args, ...(transient ? { transient } : {}) };
+      const t0 = performance.now();
+      try {
+        const r = await ledger.submit(identityOf(req), proposal);
+        metrics.observeSubmit('committed', (performance.now() - t0) / 1000);
+        return { txId: r.txId, blockNumber: r.blockNumber, result: Buffer.from(r.result).toString('base64') };
+      } catch (err) {
+        metrics.observeSubmit(err instanceof ProvenantError ? err.code : 'error', (performance.now() - t0) / 1000);
+        throw err;
+      }
+    },
+  );
+
+  app.post<{ Body: { contract: string; fn: string; args: string[] } }>(
+    '/v1/evaluate',
+    { schema: { description: 'run a function against committed state (nothing is ordered)', body: S.evaluateBody, response: { 200: S.evaluateResult, ...S.errorResponses } } },
+    async (req) => ({ result: Buffer.from(await ledger.evaluate(identityOf(req), req.body)).toString('base64') }),
+  );
+
+  app.get('/v1/head', { schema: { description: 'the current chain head', response: { 200: S.chainHead, ...S.errorResponses } } }, async () => ledger.head());
+
+  app.get<{ Params: { n: number } }>(
+    '/v1/blocks/:n',
+    { schema: { description: 'a block header and its transactions', params: { type: 'object', properties: { n: { type: 'integer', minimum: 0 } } }, response: { 200: S.block, ...S.errorResponses } } },
+    async (req) => {
+      const b = ledger.block(req.params.n);
+      if (!b) throw new ProvenantError('PROV_ERR_NOT_FOUND', `block ${req.params.n} does not exist (height ${ledger.head().height})`);
+      const h = b.header;
+      return {
+        number: h.number,
+        hash: b.hash,
+        header: { ...h, previousHash: toHex(h.previousHash), dataHash: toHex(h.dataHash), chainRoot: toHex(h.chainRoot) },
+        txs: b.txs.map((t) => ({ ...t, validation: validationCodeName(t.code) })),
+      };
+    },
+  );
+
+  app.get<{ Params: { txId: string } }>(
+    '/v1/proofs/inclusion/:txId',
+    {
+      schema: {
+        description: 'evidence that a transaction is in block N under the current head',
+        params: { type: 'object', properties: { txId: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
+        response: { 200: S.inclusionProof, ...S.errorResponses },
+      },
+    },
+    async (req) => ledger.inclusionProof(req.params.txId),
+  );
+
+  app.get<{ Querystring: { from: number; to?: number } }>(
+    '/v1/proofs/consistency',
+    {
+      schema: {
+        description: 'evidence that the chain at height `to` (default: now) extends the chain at height `from`',
+        querystring: { type: 'object', required: ['from'], properties: { from: { type: 'integer', minimum: 1 }, to: { type: 'integer', minimum: 1 } } },
+        response: { 200: S.consistencyProof, ...S.errorResponses },
+      },
+    },
+    async (req) => ledger.consistencyProof(req.query.from, req.query.to ?? ledger.head().height),
+  );
+
+  app.get<{ Querystring: { startBlock?: number; follow?: boolean } }>(
+    '/v1/events',
+    {
+      schema: {
+        description: 'chaincode events as NDJSON, one {blockNumber, txId, contract, name, payload(base64)} per line: replayed from startBlock, then live until the client disconnects (follow=false: until caught up)',
+        querystring: { type: 'object', properties: { startBlock: { type: 'integer', minimum: 0 }, follow: { type: 'boolean' } } },
+        produces: ['application/x-ndjson'],
+      },
+    },
+    async (req, reply) => {
+      const abort = new AbortController();
+      req.raw.on('close', () => abort.abort());
+      reply.raw.on('close', () => abort.abort());
+      const events = ledger.events({ startBlock: req.query.startBlock ?? 0, signal: abort.signal, follow: req.query.follow ?? true });
+      async function* lines(): AsyncGenerator<string> {
+        for await (const e of events) {
+          yield `${JSON.stringify({ blockNumber: e.blockNumber, txId: e.txId, contract: e.contract, name: e.name, payload: Buffer.from(e.payload).toString('base64') })}\n`;
+        }
+      }
+      return reply.type('application/x-ndjson').header('cache-control', 'no-store').send(Readable.from(lines()));
+    },
+  );
+
+  return app;
+}
