@@ -6,9 +6,9 @@
  * ES5-safe: the firmware bundles the functions it uses (tree-shaken); the board only ever
  * encodes HELLO, READING, PONG and STATUS and decodes PARTIAL, ACK, NACK, PING and MAINT.
  */
-import { MAX_DEVICE_ID_BYTES, PARTIAL_DIGEST_BYTES, decodeReading } from '../encoding/reading.js';
+import { decodeReading } from '../encoding/reading.js';
 import type { Reading } from '../types.js';
-import { PayloadReader, PayloadWriter, asciiFieldLength } from './codec.js';
+import { decodeFields, encodeFields, type Fields } from './codec.js';
 
 /** Frame type bytes. Device → edge: HELLO, READING, PONG, STATUS. Edge → device: PARTIAL, ACK, NACK, MAINT. PING both ways. */
 export const MSG_HELLO = 0x01;
@@ -147,61 +147,40 @@ export interface Maint {
 /** Length of the tag in READING and MAINT. */
 export const TAG_BYTES = 32;
 
+/** Payload layouts (shared/wire/codec.ts explains the notation; docs/wire-protocol.md the fields). */
+export const LAYOUT_HELLO = 'HELLO deviceId:a1-64 fwVersion:a0-32 fwHash:b32 seq:4 bootCount:4 flags:1 pending:1 board:a0-16';
+/** PARTIAL layout, 50 bytes. */
+export const LAYOUT_PARTIAL = 'PARTIAL epoch:4 partialDigest:b32 edgeTimeMs:8 intervalMs:4 maxPerMinute:2';
+/** NACK layout. */
+export const LAYOUT_NACK = 'NACK seq:4 reason:1';
+/** STATUS layout. */
+export const LAYOUT_STATUS = 'STATUS code:1 value:4 text:a0-64';
+/** MAINT layout. */
+export const LAYOUT_MAINT = 'MAINT command:1 counter:4 tag:b32';
+
 /** Encodes HELLO. */
 export function encodeHello(h: Hello): Uint8Array {
-  const n = asciiFieldLength(h.deviceId) + asciiFieldLength(h.fwVersion) + 32 + 4 + 4 + 1 + 1 + asciiFieldLength(h.board);
-  return new PayloadWriter(n, 'HELLO')
-    .ascii(h.deviceId, 1, MAX_DEVICE_ID_BYTES, 'deviceId')
-    .ascii(h.fwVersion, 0, 32, 'fwVersion')
-    .bytes(h.fwHash, 32, 'fwHash')
-    .u32(h.seq, 'seq')
-    .u32(h.bootCount, 'bootCount')
-    .u8(h.flags, 'flags')
-    .u8(h.pending, 'pending')
-    .ascii(h.board, 0, 16, 'board').out;
+  return encodeFields(LAYOUT_HELLO, h as unknown as Fields);
 }
 
 /** Decodes HELLO strictly. */
 export function decodeHello(p: Uint8Array): Hello {
-  const r = new PayloadReader(p, 'HELLO');
-  const h: Hello = {
-    deviceId: r.ascii(1, MAX_DEVICE_ID_BYTES, 'deviceId'),
-    fwVersion: r.ascii(0, 32, 'fwVersion'),
-    fwHash: r.bytes(32, 'fwHash'),
-    seq: r.u32('seq'),
-    bootCount: r.u32('bootCount'),
-    flags: r.u8('flags'),
-    pending: r.u8('pending'),
-    board: r.ascii(0, 16, 'board'),
-  };
-  r.end();
-  return h;
+  return decodeFields(LAYOUT_HELLO, p) as unknown as Hello;
+}
+
+function checkInterval(m: PartialMessage): PartialMessage {
+  if (m.intervalMs < 1) throw new RangeError('PARTIAL.intervalMs: must be at least 1');
+  return m;
 }
 
 /** Encodes PARTIAL. */
 export function encodePartial(m: PartialMessage): Uint8Array {
-  if (m.intervalMs < 1) throw new RangeError('PARTIAL.intervalMs: must be at least 1');
-  return new PayloadWriter(50, 'PARTIAL')
-    .u32(m.epoch, 'epoch')
-    .bytes(m.partialDigest, PARTIAL_DIGEST_BYTES, 'partialDigest')
-    .u53(m.edgeTimeMs, 'edgeTimeMs')
-    .u32(m.intervalMs, 'intervalMs')
-    .u16(m.maxPerMinute, 'maxPerMinute').out;
+  return encodeFields(LAYOUT_PARTIAL, checkInterval(m) as unknown as Fields);
 }
 
 /** Decodes PARTIAL strictly. */
 export function decodePartial(p: Uint8Array): PartialMessage {
-  const r = new PayloadReader(p, 'PARTIAL');
-  const m: PartialMessage = {
-    epoch: r.u32('epoch'),
-    partialDigest: r.bytes(PARTIAL_DIGEST_BYTES, 'partialDigest'),
-    edgeTimeMs: r.u53('edgeTimeMs'),
-    intervalMs: r.u32('intervalMs'),
-    maxPerMinute: r.u16('maxPerMinute'),
-  };
-  r.end();
-  if (m.intervalMs < 1) r.fail('intervalMs', 'must be at least 1');
-  return m;
+  return checkInterval(decodeFields(LAYOUT_PARTIAL, p) as unknown as PartialMessage);
 }
 
 /** Encodes READING from canonical bytes (as produced by encodeReading) and the tag. */
@@ -226,69 +205,62 @@ export function decodeReadingMessage(p: Uint8Array): ReadingMessage {
   return { canonical, reading, tag: new Uint8Array(p.subarray(p.length - TAG_BYTES)) };
 }
 
-/** Encodes a u32 payload (ACK seq, PING/PONG nonce). */
+function u32Layout(msg: string): string {
+  return msg + (msg === 'ACK' ? ' seq:4' : ' nonce:4');
+}
+
+/** Encodes a u32 payload: ACK seq, PING/PONG nonce (`msg` is 'ACK', 'PING' or 'PONG'). */
 export function encodeU32(v: number, msg: string): Uint8Array {
-  return new PayloadWriter(4, msg).u32(v, msg === 'ACK' ? 'seq' : 'nonce').out;
+  return encodeFields(u32Layout(msg), { seq: v, nonce: v });
 }
 
 /** Decodes a u32 payload (ACK seq, PING/PONG nonce) strictly. */
 export function decodeU32(p: Uint8Array, msg: string): number {
-  const r = new PayloadReader(p, msg);
-  const v = r.u32(msg === 'ACK' ? 'seq' : 'nonce');
-  r.end();
-  return v;
+  const o = decodeFields(u32Layout(msg), p);
+  return (msg === 'ACK' ? o['seq'] : o['nonce']) as number;
 }
 
 /** Encodes NACK. */
 export function encodeNack(m: Nack): Uint8Array {
-  return new PayloadWriter(5, 'NACK').u32(m.seq, 'seq').u8(m.reason, 'reason').out;
+  return encodeFields(LAYOUT_NACK, m as unknown as Fields);
 }
 
 /** Decodes NACK strictly (unknown reasons are kept: the board treats them as final). */
 export function decodeNack(p: Uint8Array): Nack {
-  const r = new PayloadReader(p, 'NACK');
-  const m: Nack = { seq: r.u32('seq'), reason: r.u8('reason') };
-  r.end();
-  if (m.reason === 0) r.fail('reason', 'must not be 0');
+  const m = decodeFields(LAYOUT_NACK, p) as unknown as Nack;
+  if (m.reason === 0) throw new RangeError('NACK.reason: must not be 0');
   return m;
 }
 
 /** Encodes STATUS. */
 export function encodeStatus(s: Status): Uint8Array {
-  return new PayloadWriter(5 + asciiFieldLength(s.text), 'STATUS').u8(s.code, 'code').u32(s.value, 'value').ascii(s.text, 0, 64, 'text').out;
+  return encodeFields(LAYOUT_STATUS, s as unknown as Fields);
 }
 
 /** Decodes STATUS strictly. */
 export function decodeStatus(p: Uint8Array): Status {
-  const r = new PayloadReader(p, 'STATUS');
-  const s: Status = { code: r.u8('code'), value: r.u32('value'), text: r.ascii(0, 64, 'text') };
-  r.end();
-  return s;
+  return decodeFields(LAYOUT_STATUS, p) as unknown as Status;
 }
 
 /** Encodes MAINT. */
 export function encodeMaint(m: Maint): Uint8Array {
-  return new PayloadWriter(5 + TAG_BYTES, 'MAINT').u8(m.command, 'command').u32(m.counter, 'counter').bytes(m.tag, TAG_BYTES, 'tag').out;
+  return encodeFields(LAYOUT_MAINT, m as unknown as Fields);
 }
 
 /** Decodes MAINT strictly. */
 export function decodeMaint(p: Uint8Array): Maint {
-  const r = new PayloadReader(p, 'MAINT');
-  const m: Maint = { command: r.u8('command'), counter: r.u32('counter'), tag: r.bytes(TAG_BYTES, 'tag') };
-  r.end();
-  return m;
+  return decodeFields(LAYOUT_MAINT, p) as unknown as Maint;
 }
 
 /**
  * The bytes a MAINT tag covers: ASCII "PVMAINT", deviceId length and bytes, command, counter.
- * Binding the deviceId stops a frame for one board unlocking another that shares nothing else.
+ * Binding the deviceId stops a frame for one board unlocking another.
  */
 export function maintMessage(deviceId: string, command: number, counter: number): Uint8Array {
-  return new PayloadWriter(7 + asciiFieldLength(deviceId) + 5, 'MAINT')
-    .bytes(MAINT_PREFIX, 7, 'prefix')
-    .ascii(deviceId, 1, MAX_DEVICE_ID_BYTES, 'deviceId')
-    .u8(command, 'command')
-    .u32(counter, 'counter').out;
+  return encodeFields('MAINT prefix:b7 deviceId:a1-64 command:1 counter:4', {
+    prefix: new Uint8Array([0x50, 0x56, 0x4d, 0x41, 0x49, 0x4e, 0x54]),
+    deviceId: deviceId,
+    command: command,
+    counter: counter,
+  });
 }
-
-const MAINT_PREFIX = new Uint8Array([0x50, 0x56, 0x4d, 0x41, 0x49, 0x4e, 0x54]);

@@ -1,0 +1,135 @@
+/**
+ * The one seam between the firmware and Espruino's built-ins: every global the board offers
+ * (E, getTime, Storage, crypto, the serial and BLE objects, pins) is touched here and nowhere
+ * else. The declarations are module-local so they never leak into the Node typecheck, and the
+ * simulated board (hardware/sim) provides exactly these names.
+ */
+import type { Sha256 } from '../../shared/types.js';
+
+/** The Storage library's subset the firmware uses. */
+export interface StorageLib {
+  read(name: string): string | undefined;
+  readArrayBuffer(name: string): ArrayBuffer | undefined;
+  write(name: string, data: string | Uint8Array): boolean;
+  erase(name: string): void;
+}
+
+/** A serial-like object: USB, Serial1/2, Bluetooth (Nordic UART), LoopbackA. */
+export interface EspSerial {
+  on(event: 'data', cb: (data: string) => void): void;
+  write(data: Uint8Array): void;
+  setup?(baud: number, options: object): void;
+  setConsole?(force?: boolean): void;
+}
+
+declare function require(name: 'crypto'): { SHA256(data: Uint8Array): ArrayBuffer };
+declare function require(name: 'Storage'): StorageLib;
+declare function getTime(): number;
+declare function atob(b64: string): string;
+declare function setTimeout(fn: () => void, ms: number): number;
+declare function setInterval(fn: () => void, ms: number): number;
+declare function clearTimeout(id: number): void;
+declare function clearInterval(id: number): void;
+declare function setTime(seconds: number): void;
+declare function analogRead(pin: string): number;
+declare function digitalRead(pin: string): number;
+declare const E: {
+  getTemperature(): number;
+  getAnalogVRef(): number;
+  toUint8Array(data: string): Uint8Array;
+  setConsole(device: string | null, options?: { force?: boolean }): void;
+  getConsole(): string | null;
+};
+declare const NRF: { getBattery(): number };
+declare const USB: EspSerial;
+declare const Serial1: EspSerial;
+declare const Serial2: EspSerial;
+declare const Bluetooth: EspSerial;
+
+const crypto = require('crypto');
+
+/** Native SHA-256, wrapped: Espruino returns an ArrayBuffer, shared/ wants a Uint8Array. */
+export const sha256: Sha256 = function (data) {
+  return new Uint8Array(crypto.SHA256(data));
+};
+
+/** The board's flash file system. */
+export const storage: StorageLib = require('Storage');
+
+/** Runs `fn` once after `ms`; returns a timer id. */
+export function after(ms: number, fn: () => void): number {
+  return setTimeout(fn, ms);
+}
+
+/** Runs `fn` every `ms`; returns a timer id. */
+export function every(ms: number, fn: () => void): number {
+  return setInterval(fn, ms);
+}
+
+/** Cancels a timer from after() or every() (Espruino shares one id space). */
+export function cancel(id: number): void {
+  clearTimeout(id);
+}
+
+/** Board clock in whole ms since the Unix epoch. */
+export function nowMs(): number {
+  return Math.floor(getTime() * 1000);
+}
+
+/** Sets the board clock (from the edge's PARTIAL). */
+export function setClockMs(ms: number): void {
+  setTime(ms / 1000);
+}
+
+/** Internal temperature in centi-degrees C. */
+export function temperatureCenti(): number {
+  return Math.round(E.getTemperature() * 100);
+}
+
+/** Analog pin reading 0..1 as an integer 0..10000 (scale -4). */
+export function analogTenThousandths(pin: string): number {
+  return Math.round(analogRead(pin) * 10000);
+}
+
+/** Battery (or supply) voltage in mV by the board's method; 0 when it has none. */
+export function batteryMv(method: string): number {
+  const v = method === 'nrf' ? NRF.getBattery() : method === 'vref' ? E.getAnalogVRef() : 0;
+  const mv = Math.round(v * 1000);
+  return mv > 0 && mv < 65536 ? mv : 0;
+}
+
+/** True when `pin` reads high (a button held at boot). */
+export function pinHigh(pin: string): boolean {
+  return digitalRead(pin) === 1;
+}
+
+/** Bytes of a base64 string (the board's built-in atob); throws on bad base64. */
+export function base64Bytes(b64: string): Uint8Array {
+  return E.toUint8Array(atob(b64));
+}
+
+/** Bytes of a 'data' event (Espruino delivers binary strings). */
+export function dataBytes(data: string): Uint8Array {
+  return E.toUint8Array(data);
+}
+
+/** The serial object for a link name. */
+export function linkObject(name: string): EspSerial {
+  return name === 'Serial1' ? Serial1 : name === 'Serial2' ? Serial2 : name === 'Bluetooth' ? Bluetooth : USB;
+}
+
+/**
+ * Moves the console (REPL) off the data link. Development: onto nothing only while the link is
+ * the console device, not forced (plugging USB in brings it back). Production: onto nothing,
+ * forced — no byte on any link reaches the interpreter until a MAINT unlock or a reboot with
+ * the button held.
+ */
+export function consoleOff(link: string, production: boolean): void {
+  if (production) E.setConsole(null, { force: true });
+  else if (E.getConsole() === link) E.setConsole(null);
+}
+
+/** Puts the console back on the data link (MAINT unlock), forced so it stays there. */
+export function consoleOn(link: string): void {
+  E.setConsole(link, { force: true });
+}

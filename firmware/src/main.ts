@@ -1,0 +1,261 @@
+/**
+ * Provenant firmware entry point (docs/firmware.md). At boot: read provisioning, resume the
+ * counter, reload the resend ring, take the data link, say HELLO. On PARTIAL: set the clock,
+ * adopt the epoch and traffic profile, start sampling. Per sample: read the sensors as
+ * fixed-point integers, encode the canonical reading, complete it (HMAC-SHA256 under K_IoT on
+ * the native SHA256), frame it, keep it until ACKed.
+ *
+ * State lives in module variables (one closure for the whole bundle) to stay within the
+ * board's variable budget; every frame handler is wrapped so bad input is counted, never fatal.
+ */
+import { encodeReading } from '../../shared/encoding/reading.js';
+import { equalBytes } from '../../shared/encoding/bytes.js';
+import { completeBytes } from '../../shared/crypto/complete.js';
+import { hmacSha256 } from '../../shared/crypto/hmac.js';
+import type { ChannelValue } from '../../shared/types.js';
+import { FrameDecoder, encodeFrame, type Frame } from '../../shared/wire/frame.js';
+import {
+  MAINT_UNLOCK, MSG_ACK, MSG_HELLO, MSG_MAINT, MSG_NACK, MSG_PARTIAL, MSG_PING, MSG_PONG, MSG_READING, MSG_STATUS,
+  NACK_NO_PARTIAL, NACK_REVOKED, NACK_UNKNOWN_DEVICE,
+  STATUS_BAD_PROVISIONING, STATUS_MAINT_REJECTED, STATUS_NOT_PROVISIONED, STATUS_RING_FULL, STATUS_RX_ERRORS,
+  STATUS_SENSOR_FAULT, STATUS_SEQ_EXHAUSTED, STATUS_STOPPED, STATUS_UNLOCKED,
+  decodeMaint, decodeNack, decodePartial, decodeU32, encodeHello, encodeReadingMessage, encodeStatus, encodeU32,
+  maintMessage, nackIsRetryable,
+} from '../../shared/wire/messages.js';
+import { BOARD, FW_HASH_B64, FW_VERSION } from './board.js';
+import { countBoot, peekSeq, resumeSeq, seqExhausted, takeSeq } from './counter.js';
+import {
+  after, analogTenThousandths, base64Bytes, batteryMv, cancel, consoleOff, consoleOn, dataBytes, every, linkObject, nowMs,
+  pinHigh, setClockMs, sha256, storage, temperatureCenti, type EspSerial,
+} from './espruino.js';
+import { MIN_INTERVAL_MS, parseProvisioning, type Provisioning } from './provision.js';
+import { ringAdd, ringEntries, ringFull, ringLoad, ringRemove, type Entry } from './ring.js';
+
+/** Housekeeping period: HELLO retries, resends, error reports (ms). */
+const TICK_MS = 1000;
+/** HELLO / STATUS repeat period while waiting (ms). */
+const HELLO_MS = 5000;
+/** Longest resend delay after repeated retryable NACKs (ms). */
+const MAX_WAIT_MS = 60000;
+
+let prov: Provisioning;
+let link: EspSerial;
+let boots = 0;
+let locked = false;
+let stopped = false;
+let epoch = 0;
+let digest: Uint8Array | null = null;
+let gap = 0;
+let lastSample = -1e15;
+let lastHello = -1e15;
+let skipped = 0;
+let rxDrops = 0;
+let badPayloads = 0;
+let sampler: number | undefined;
+let ticker: number | undefined;
+const dec = new FrameDecoder();
+
+function send(type: number, payload: Uint8Array): void {
+  link.write(encodeFrame(type, payload));
+}
+
+function status(code: number, value: number, text: string): void {
+  send(MSG_STATUS, encodeStatus({ code: code, value: value, text: text }));
+}
+
+function hello(): void {
+  lastHello = nowMs();
+  send(MSG_HELLO, encodeHello({
+    deviceId: prov.deviceId,
+    fwVersion: FW_VERSION,
+    fwHash: base64Bytes(FW_HASH_B64),
+    seq: peekSeq(),
+    bootCount: boots,
+    flags: (prov.production ? 1 : 0) | (locked ? 2 : 0),
+    pending: ringEntries().length,
+    board: BOARD.name,
+  }));
+}
+
+function firstWait(): number {
+  return Math.max(2 * gap, 2000);
+}
+
+function stop(code: number, value: number, text: string): void {
+  stopped = true;
+  if (sampler !== undefined) cancel(sampler);
+  status(code, value, text);
+}
+
+function has(sensor: string): boolean {
+  return prov.sensors.indexOf(sensor) >= 0;
+}
+
+/** One sample: never faster than `gap`, never without a PARTIAL, never past a full ring. */
+function sample(): void {
+  const now = nowMs();
+  if (stopped || digest === null || now - lastSample < gap) return;
+  if (ringFull()) return status(STATUS_RING_FULL, ++skipped, 'ring full');
+  if (seqExhausted()) return stop(STATUS_SEQ_EXHAUSTED, peekSeq(), 're-enroll');
+  const channels: ChannelValue[] = [];
+  let mv = 0;
+  try {
+    if (has('temperature')) channels.push({ id: 0, scale: -2, value: temperatureCenti() });
+    if (has('analog')) channels.push({ id: 1, scale: -4, value: analogTenThousandths(prov.analogPin) });
+    if (has('battery')) mv = batteryMv(BOARD.battery);
+  } catch (e) {
+    return status(STATUS_SENSOR_FAULT, channels.length, '');
+  }
+  const seq = takeSeq();
+  lastSample = now;
+  const canonical = encodeReading({
+    deviceId: prov.deviceId, seq: seq, t: now, epoch: epoch, partialDigest: digest, batteryMv: mv, channels: channels,
+  });
+  const payload = encodeReadingMessage(canonical, completeBytes(sha256, prov.key, canonical));
+  ringAdd(seq, payload, now + firstWait(), firstWait());
+  send(MSG_READING, payload);
+}
+
+/** Resends ring entries that are due (or all), oldest first; `shift` moves their due times. */
+function resend(all: boolean, shift: number): void {
+  const now = nowMs();
+  const es = ringEntries();
+  for (let i = 0; i < es.length; i++) {
+    const e = es[i] as Entry;
+    e.due += shift;
+    if (all || e.due <= now) {
+      e.due = now + e.wait;
+      send(MSG_READING, e.p);
+    }
+  }
+}
+
+/** Arms the sampling timer for the earliest moment the rate guard allows. */
+function schedule(): void {
+  if (sampler !== undefined) cancel(sampler);
+  sampler = stopped ? undefined : after(Math.max(1, lastSample + gap - nowMs()), function () {
+    sampler = undefined;
+    sample();
+    schedule();
+  });
+}
+
+function onPartial(p: Uint8Array): void {
+  const m = decodePartial(p);
+  epoch = m.epoch;
+  digest = m.partialDigest;
+  // Clock-based state moves with the clock, so a PARTIAL can never reset the rate guard.
+  const shift = m.edgeTimeMs - nowMs();
+  setClockMs(m.edgeTimeMs);
+  lastSample += shift;
+  lastHello += shift;
+  gap = Math.max(MIN_INTERVAL_MS, prov.intervalMs, m.intervalMs, m.maxPerMinute > 0 ? Math.ceil(60000 / m.maxPerMinute) : 0);
+  if (stopped) return;
+  resend(true, shift);
+  schedule();
+}
+
+function onNack(p: Uint8Array): void {
+  const n = decodeNack(p);
+  if (n.reason === NACK_REVOKED) return stop(STATUS_STOPPED, n.seq, 'revoked');
+  if (n.reason === NACK_NO_PARTIAL) digest = null;
+  if (n.reason === NACK_NO_PARTIAL || n.reason === NACK_UNKNOWN_DEVICE) hello();
+  const retry = nackIsRetryable(n.reason);
+  const now = nowMs();
+  ringRemove(function (e) {
+    if (e.s !== n.seq) return false;
+    e.wait = Math.min(e.wait * 2, MAX_WAIT_MS);
+    e.due = now + e.wait;
+    return !retry;
+  });
+}
+
+function onMaint(p: Uint8Array): void {
+  const m = decodeMaint(p);
+  const expect = hmacSha256(sha256, prov.key, maintMessage(prov.deviceId, m.command, m.counter));
+  if (!equalBytes(expect, m.tag) || m.counter <= parseInt(storage.read('pv.maint') || '0', 10) || m.command !== MAINT_UNLOCK) {
+    return status(STATUS_MAINT_REJECTED, m.counter, '');
+  }
+  storage.write('pv.maint', String(m.counter));
+  stop(STATUS_UNLOCKED, m.counter, 'console on link until reboot');
+  if (ticker !== undefined) cancel(ticker);
+  locked = false;
+  consoleOn(prov.link);
+}
+
+function handle(f: Frame): void {
+  const t = f.type;
+  const p = f.payload;
+  if (t === MSG_PARTIAL) onPartial(p);
+  else if (t === MSG_ACK) {
+    const upTo = decodeU32(p, 'ACK');
+    ringRemove(function (e) {
+      return e.s <= upTo;
+    });
+  } else if (t === MSG_NACK) onNack(p);
+  else if (t === MSG_PING) send(MSG_PONG, encodeU32(decodeU32(p, 'PING'), 'PONG'));
+  else if (t === MSG_MAINT) onMaint(p);
+}
+
+function onData(data: string): void {
+  if (!locked) return;
+  const frames = dec.push(dataBytes(data));
+  for (let i = 0; i < frames.length; i++) {
+    try {
+      handle(frames[i] as Frame);
+    } catch (e) {
+      badPayloads++; // a payload its strict decoder refused
+    }
+  }
+}
+
+function tick(): void {
+  if (!stopped && digest === null && nowMs() - lastHello >= HELLO_MS) hello();
+  resend(false, 0);
+  const s = dec.stats;
+  const drops = s.badCrc + s.oversize + s.malformed + s.badVersion + badPayloads;
+  if (drops !== rxDrops) status(STATUS_RX_ERRORS, (rxDrops = drops), '');
+}
+
+/** Without valid provisioning the board keeps its console and says why, every HELLO_MS. */
+function unprovisioned(code: number, why: string): void {
+  link = linkObject(BOARD.link);
+  const report = function (): void {
+    status(code, 0, why);
+  };
+  report();
+  every(HELLO_MS, report);
+}
+
+function boot(): void {
+  const text = storage.read('provenant.json');
+  if (text === undefined) return unprovisioned(STATUS_NOT_PROVISIONED, 'no provenant.json');
+  let p: Provisioning | string;
+  try {
+    p = parseProvisioning(JSON.parse(text) as { [k: string]: unknown });
+  } catch (e) {
+    p = 'provenant.json: not JSON';
+  }
+  if (typeof p === 'string') return unprovisioned(STATUS_BAD_PROVISIONING, p);
+  prov = p;
+  boots = countBoot();
+  resumeSeq(prov.seqFloor);
+  link = linkObject(prov.link);
+  if (link.setup && prov.link !== 'USB' && prov.link !== 'Bluetooth') {
+    const pins = prov.link === 'Serial1' ? BOARD.serial1 : BOARD.serial2;
+    link.setup(prov.baud, { rx: pins && pins.rx, tx: pins && pins.tx, path: prov.path || undefined });
+  }
+  // Maintenance boot: button held — keep the console on the link, do not sample.
+  if (BOARD.button && pinHigh(BOARD.button)) return stop(STATUS_UNLOCKED, 0, 'button held at boot');
+  consoleOff(prov.link, prov.production);
+  locked = true;
+  gap = prov.intervalMs;
+  ringLoad(BOARD.ring, nowMs(), firstWait());
+  link.on('data', onData);
+  link.write(new Uint8Array([0])); // flush a half frame the edge may hold from before the reboot
+  hello();
+  if (seqExhausted()) stop(STATUS_SEQ_EXHAUSTED, peekSeq(), 're-enroll');
+  ticker = every(TICK_MS, tick);
+}
+
+boot();

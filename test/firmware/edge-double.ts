@@ -1,0 +1,82 @@
+/**
+ * A minimal edge for firmware tests — a test double, not the edge runtime: opens a port (a
+ * SimBinding path or a pty), decodes every frame, optionally answers HELLO with PARTIAL and
+ * ACKs readings, verifies READING tags under K_IoT with Node's crypto, and can send raw bytes.
+ */
+import { SerialPortStream } from '@serialport/stream';
+import { SerialPort } from 'serialport';
+import { sha256 } from '../../shared/crypto/sha256.js';
+import { completeBytes } from '../../shared/crypto/complete.js';
+import { equalBytes } from '../../shared/encoding/bytes.js';
+import { FrameDecoder } from '../../shared/wire/frame.js';
+import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/union.js';
+import { SimBinding } from '../../hardware/sim/index.js';
+
+export interface EdgeDoubleOptions {
+  path: string;
+  link: 'mock' | 'pty';
+  key: Uint8Array;
+  /** Answer HELLO with this PARTIAL (edgeTimeMs filled with Date.now() when absent). */
+  partial?: { epoch: number; partialDigest: Uint8Array; intervalMs: number; maxPerMinute: number; edgeTimeMs?: number };
+  /** ACK every READING at once (default true). */
+  autoAck?: boolean;
+}
+
+export type Received = WireMessage & { at: number; tagValid?: boolean };
+
+export class EdgeDouble {
+  readonly received: Received[] = [];
+  readonly decoder = new FrameDecoder();
+  private port!: SerialPortStream;
+  autoAck: boolean;
+
+  constructor(private readonly opts: EdgeDoubleOptions) {
+    this.autoAck = opts.autoAck ?? true;
+  }
+
+  async open(): Promise<void> {
+    this.port = this.opts.link === 'mock'
+      ? new SerialPortStream({ binding: SimBinding, path: this.opts.path, baudRate: 115200, autoOpen: false })
+      : (new SerialPort({ path: this.opts.path, baudRate: 115200, autoOpen: false }) as unknown as SerialPortStream);
+    await new Promise<void>((resolve, reject) => this.port.open((err) => (err ? reject(err) : resolve())));
+    this.port.on('data', (chunk: Buffer) => this.onData(chunk));
+  }
+
+  async close(): Promise<void> {
+    if (this.port?.isOpen) await new Promise<void>((r) => this.port.close(() => r()));
+  }
+
+  send(m: WireMessage): void {
+    this.port.write(Buffer.from(encodeMessage(m)));
+  }
+
+  sendRaw(bytes: Uint8Array): void {
+    this.port.write(Buffer.from(bytes));
+  }
+
+  of<K extends WireMessage['kind']>(kind: K): (Received & { kind: K })[] {
+    return this.received.filter((m) => m.kind === kind) as (Received & { kind: K })[];
+  }
+
+  async waitFor(pred: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!pred()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; received ${JSON.stringify(this.received.map((m) => m.kind))}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const f of this.decoder.push(chunk)) {
+      const m = decodeMessage(f);
+      const r: Received = { ...m, at: Date.now() };
+      if (m.kind === 'READING') r.tagValid = equalBytes(completeBytes(sha256, this.opts.key, m.canonical), m.tag);
+      this.received.push(r);
+      if (m.kind === 'HELLO' && this.opts.partial) {
+        const p = this.opts.partial;
+        this.send({ kind: 'PARTIAL', epoch: p.epoch, partialDigest: p.partialDigest, intervalMs: p.intervalMs, maxPerMinute: p.maxPerMinute, edgeTimeMs: p.edgeTimeMs ?? Date.now() });
+      }
+      if (m.kind === 'READING' && this.autoAck) this.send({ kind: 'ACK', seq: m.reading.seq });
+    }
+  }
+}
