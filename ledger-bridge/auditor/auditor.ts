@@ -1,0 +1,172 @@
+/**
+ * The provenance auditor (BRIEF §8 "Validation"): answers "is this data genuine?" for
+ * (deviceId, seq or timestamp, data) by asking the Data Provenance contract (Algorithm 3), then
+ * gathers the evidence — the ledger record, its transaction and block, an inclusion proof up to
+ * the chain head, checked — and records the verdict in the provenance database.
+ *
+ * It talks to the ledger only through LedgerClient, so it audits the embedded ledger and Fabric
+ * alike; the proof check is pluggable (the embedded ledger's Merkle proofs by default).
+ */
+import { createHash } from 'node:crypto';
+import { CONTRACTS, type ChainHead, type InclusionProof, type LedgerClient } from '../client.js';
+import { codeOf } from '../contracts/errors.js';
+import { verifyInclusion, type ProofVerdict } from '../embedded/proofs.js';
+import { ProvenantError } from '../../shared/errors.js';
+import { parseProvenanceRecord, type ProvenanceRecord } from '../../shared/records.js';
+import type { ProvenanceDb, ReadingStatus } from './provenance-db.js';
+
+/** The auditor's four answers: Algorithm 3's two verdicts and two errors. */
+export type AuditVerdict = 'TRUE' | 'FALSE' | 'NOT_FOUND' | 'SIGNATURE_MISMATCH';
+
+/** Where the record is looked up. */
+export type AuditLocator = { readonly seq: number } | { readonly t: number };
+
+/** What is asked. */
+export interface AuditQuery {
+  readonly deviceId: string;
+  readonly at: AuditLocator;
+  /** Canonical reading bytes to check. */
+  readonly data: Uint8Array;
+  /** The tag presented with the data (Alg. 3's device.sig); omitted: the hash alone decides. */
+  readonly tag?: Uint8Array;
+}
+
+/** The evidence behind a TRUE or FALSE. */
+export interface AuditEvidence {
+  /** The ledger's provenance record the data was compared with. */
+  readonly record: ProvenanceRecord;
+  readonly txId: string;
+  readonly blockNumber: number;
+  /** The inclusion proof of the recording transaction, relative to `head`. */
+  readonly proof: InclusionProof;
+  /** Result of checking the proof (and, with a trusted head, that it is relative to it). */
+  readonly proofCheck: ProofVerdict | { ok: 'unchecked'; reason: string };
+  readonly head: ChainHead;
+}
+
+/** The answer with its evidence. */
+export interface AuditResult {
+  readonly verdict: AuditVerdict;
+  /** TRUE and an inclusion proof that did not fail its check: the data is genuine. */
+  readonly genuine: boolean;
+  readonly deviceId: string;
+  /** "seq:N" or "t:MS". */
+  readonly locator: string;
+  /** SHA-256 of the data checked. */
+  readonly dataHash: string;
+  readonly message: string;
+  readonly evidence?: AuditEvidence;
+  /** Status written to the provenance database, if the data is stored there. */
+  readonly dbStatus?: ReadingStatus;
+}
+
+/** Checks a backend's inclusion proof; returns 'unchecked' when it does not know the format. */
+export type ProofChecker = (proof: InclusionProof, trustedHead?: ChainHead) => ProofVerdict | { ok: 'unchecked'; reason: string };
+
+/** The default checker: embedded-ledger Merkle proofs; other formats are reported unchecked. */
+export const embeddedProofChecker: ProofChecker = (proof, trustedHead) => {
+  const e = proof.evidence as { envelope?: unknown } | null;
+  if (e === null || typeof e !== 'object' || typeof e.envelope !== 'string') return { ok: 'unchecked', reason: 'not an embedded-ledger proof' };
+  return verifyInclusion(proof, trustedHead);
+};
+
+/** Options of an auditor. */
+export interface AuditorOptions {
+  readonly ledger: LedgerClient;
+  /** Provenance database to read stored data from and write verdicts to. */
+  readonly db?: ProvenanceDb;
+  readonly checkProof?: ProofChecker;
+  /** A head saved earlier; proofs must then be relative to it (see verifyConsistency for newer heads). */
+  readonly trustedHead?: ChainHead;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const decoder = new TextDecoder();
+
+/** The locator text of the contract's verify argument. */
+export function locatorText(at: AuditLocator): string {
+  return 'seq' in at ? `seq:${at.seq}` : `t:${at.t}`;
+}
+
+const STATUS: Record<AuditVerdict, ReadingStatus> = {
+  TRUE: 'proven',
+  FALSE: 'not_proven',
+  NOT_FOUND: 'unrecorded',
+  SIGNATURE_MISMATCH: 'signature_mismatch',
+};
+
+/** The provenance auditor. */
+export class Auditor {
+  private readonly checkProof: ProofChecker;
+
+  constructor(private readonly options: AuditorOptions) {
+    this.checkProof = options.checkProof ?? embeddedProofChecker;
+  }
+
+  /** Is `query.data` the genuine reading of (deviceId, seq | t)? */
+  async check(query: AuditQuery): Promise<AuditResult> {
+    const locator = locatorText(query.at);
+    const dataHash = createHash('sha256').update(query.data).digest('hex');
+    const base = { deviceId: query.deviceId, locator, dataHash };
+    let payload: Uint8Array;
+    try {
+      payload = await this.options.ledger.evaluate({
+        contract: CONTRACTS.dataProvenance,
+        fn: 'verify',
+        args: [query.deviceId, locator, hex(query.data), query.tag === undefined ? '' : hex(query.tag)],
+      });
+    } catch (err) {
+      const code = codeOf(err);
+      const message = err instanceof Error ? err.message : String(err);
+      if (code === 'PROV_ERR_RECORD_NOT_FOUND') return this.finish({ ...base, verdict: 'NOT_FOUND', genuine: false, message });
+      if (code === 'PROV_ERR_SIGNATURE_MISMATCH') return this.finish({ ...base, verdict: 'SIGNATURE_MISMATCH', genuine: false, message });
+      throw err;
+    }
+    const answer = JSON.parse(decoder.decode(payload)) as { verdict: 'TRUE' | 'FALSE'; record: unknown; dataHash: string };
+    if (answer.dataHash !== dataHash) {
+      throw new ProvenantError('PROV_ERR_AUDIT', `the ledger hashed the data to ${answer.dataHash}, the auditor to ${dataHash}`, { deviceId: query.deviceId });
+    }
+    const record = parseProvenanceRecord(answer.record);
+    const evidence = await this.evidenceFor(record);
+    const proven = answer.verdict === 'TRUE';
+    // An unchecked proof (a backend whose format we cannot check) does not refute; a failed one does.
+    const genuine = proven && evidence.proofCheck.ok !== false;
+    const message = proven
+      ? `record proven: ${query.deviceId} ${locator} is in tx ${record.txId}, block ${evidence.blockNumber}` +
+        (evidence.proofCheck.ok === true ? ', inclusion proof checked' : `, inclusion proof NOT verified (${evidence.proofCheck.reason})`)
+      : `record NOT proven: the data hashes to ${dataHash}, the ledger recorded ${record.dataHash}`;
+    return this.finish({ ...base, verdict: answer.verdict, genuine, message, evidence });
+  }
+
+  /**
+   * Checks what the provenance database holds for (deviceId, seq | t): every stored copy (a
+   * tampered copy is a separate row) with its own tag. Throws PROV_ERR_NOT_FOUND if none.
+   */
+  async checkStored(deviceId: string, at: AuditLocator): Promise<AuditResult[]> {
+    const db = this.options.db;
+    if (db === undefined) throw new ProvenantError('PROV_ERR_ARGS', 'checkStored needs a provenance database', { deviceId });
+    const rows = 'seq' in at ? db.findBySeq(deviceId, at.seq) : db.findByTime(deviceId, at.t);
+    if (rows.length === 0) throw new ProvenantError('PROV_ERR_NOT_FOUND', `the provenance database holds no reading of ${deviceId} at ${locatorText(at)}`, { deviceId });
+    const out: AuditResult[] = [];
+    for (const row of rows) out.push(await this.check({ deviceId, at, data: row.canonical, tag: Buffer.from(row.tag, 'hex') }));
+    return out;
+  }
+
+  private async evidenceFor(record: ProvenanceRecord): Promise<AuditEvidence> {
+    const proof = await this.options.ledger.inclusionProof(record.txId);
+    const head = proof.head;
+    return { record, txId: record.txId, blockNumber: proof.blockNumber, proof, proofCheck: this.checkProof(proof, this.options.trustedHead), head };
+  }
+
+  private finish(result: Omit<AuditResult, 'dbStatus'>): AuditResult {
+    const db = this.options.db;
+    if (db === undefined) return result;
+    const status = STATUS[result.verdict];
+    const ev = result.evidence;
+    const written = db.setStatus(result.dataHash, status, {
+      reason: result.message,
+      ...(ev ? { txId: ev.txId, blockNumber: ev.blockNumber, evidence: { head: ev.head, proofCheck: ev.proofCheck, txId: ev.txId, blockNumber: ev.blockNumber } } : {}),
+    });
+    return written ? { ...result, dbStatus: status } : result;
+  }
+}

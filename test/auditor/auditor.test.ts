@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Auditor, ProvenanceDb } from '../../ledger-bridge/auditor/index.js';
+import type { PartialSignatureJson } from '../../shared/crypto/credential.js';
+import type { Enrollment } from '../../shared/crypto/outsourced.js';
+import { parseBatchResult, type ReadingSubmission } from '../../shared/records.js';
+import { partialFor, readingOf, recordBatch, signed, T0, World } from '../contracts/fixture.js';
+
+const bytes = (s: ReadingSubmission) => Buffer.from(s.canonical, 'hex');
+
+describe('Auditor + provenance DB over the embedded ledger', () => {
+  let w: World;
+  let db: ProvenanceDb;
+  let auditor: Auditor;
+  let dev: Enrollment;
+  let p: PartialSignatureJson;
+  let subs: ReadingSubmission[];
+
+  beforeAll(async () => {
+    w = await World.open();
+    db = await ProvenanceDb.open(join(w.dir, 'provenance.db'));
+    auditor = new Auditor({ ledger: w.auditor, db });
+    dev = (await w.enroll('dev-a')).enrollment;
+    p = partialFor(dev.credential, 1);
+    subs = [1, 2, 3].map((s) => signed(dev.device.kIoT, readingOf('dev-a', s, p)));
+    const forged = signed(new Uint8Array(32).fill(1), readingOf('dev-a', 4, p));
+    const all = [...subs, forged];
+    const r = await recordBatch(w, all, [p]);
+    db.applyBatchResult(all, parseBatchResult(JSON.stringify(r)), r.blockNumber);
+  });
+  afterAll(async () => {
+    db.close();
+    await w.close();
+  });
+
+  it('the DB holds the raw readings with the contract verdicts', () => {
+    expect(db.counts()).toEqual({ committed: 3, rejected: 1 });
+    const [forged] = db.findBySeq('dev-a', 4);
+    expect(forged?.status).toBe('rejected');
+    expect(forged?.reason).toMatch(/^BAD_TAG/);
+    expect(db.findBySeq('dev-a', 2)[0]?.txId).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('TRUE: genuine data, with the ledger record, block, a checked inclusion proof and the head; DB → proven', async () => {
+    const r = await auditor.check({ deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission), tag: Buffer.from((subs[1] as ReadingSubmission).tag, 'hex') });
+    expect(r.verdict).toBe('TRUE');
+    expect(r.genuine).toBe(true);
+    expect(r.evidence?.record.seq).toBe(2);
+    expect(r.evidence?.proofCheck).toEqual({ ok: true });
+    expect(r.evidence?.blockNumber).toBeGreaterThan(0);
+    expect(r.evidence?.head.height).toBeGreaterThan(r.evidence?.blockNumber ?? Infinity);
+    expect(r.dbStatus).toBe('proven');
+    expect(db.get(r.dataHash)?.status).toBe('proven');
+    expect(JSON.parse(db.get(r.dataHash)?.evidence ?? '{}')).toMatchObject({ txId: r.evidence?.txId });
+  });
+
+  it('by timestamp too', async () => {
+    const r = await auditor.check({ deviceId: 'dev-a', at: { t: T0 + 3000 }, data: bytes(subs[2] as ReadingSubmission) });
+    expect(r).toMatchObject({ verdict: 'TRUE', locator: `t:${T0 + 3000}` });
+  });
+
+  it('FALSE: tampered data (a stored copy with one value changed); DB → not_proven for that copy only', async () => {
+    const tampered = signed(dev.device.kIoT, readingOf('dev-a', 1, p, { channels: [{ id: 0, scale: -2, value: 9999 }] }));
+    db.putSubmissions([tampered]);
+    const r = await auditor.check({ deviceId: 'dev-a', at: { seq: 1 }, data: bytes(tampered) });
+    expect(r.verdict).toBe('FALSE');
+    expect(r.genuine).toBe(false);
+    expect(r.evidence?.record.dataHash).not.toBe(r.dataHash);
+    expect(db.get(r.dataHash)?.status).toBe('not_proven');
+    // checkStored audits every copy the DB holds for seq 1: the original and the tampered one
+    const all = await auditor.checkStored('dev-a', { seq: 1 });
+    expect(all.map((x) => x.verdict).sort()).toEqual(['SIGNATURE_MISMATCH', 'TRUE']);
+  });
+
+  it('NOT_FOUND: a rejected (forged) reading is not on the ledger; DB → unrecorded', async () => {
+    const [forged] = db.findBySeq('dev-a', 4);
+    const r = await auditor.check({ deviceId: 'dev-a', at: { seq: 4 }, data: forged?.canonical ?? new Uint8Array() });
+    expect(r).toMatchObject({ verdict: 'NOT_FOUND', genuine: false, dbStatus: 'unrecorded' });
+    expect(r.message).toMatch(/could not locate the record/);
+  });
+
+  it('SIGNATURE_MISMATCH: the presented tag is not the recorded one', async () => {
+    const r = await auditor.check({ deviceId: 'dev-a', at: { seq: 3 }, data: bytes(subs[2] as ReadingSubmission), tag: new Uint8Array(32) });
+    expect(r).toMatchObject({ verdict: 'SIGNATURE_MISMATCH', genuine: false });
+    expect(r.message).toMatch(/signature mismatch/);
+  });
+
+  it('a proof relative to another head than the trusted one is reported failed and the data not genuine', async () => {
+    const strict = new Auditor({ ledger: w.auditor, trustedHead: { height: 1, hash: '00'.repeat(32) } });
+    const r = await strict.check({ deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission) });
+    expect(r.verdict).toBe('TRUE');
+    expect(r.evidence?.proofCheck.ok).toBe(false);
+    expect(r.genuine).toBe(false);
+  });
+
+  it('checkStored refuses an empty locator', async () => {
+    await expect(auditor.checkStored('dev-a', { seq: 99 })).rejects.toThrow(/holds no reading/);
+  });
+
+  it('the DB refuses bytes that are not a canonical reading', () => {
+    expect(() => db.putSubmissions([{ ...(subs[0] as ReadingSubmission), canonical: 'ff00' }])).toThrow(/PROV_ERR_MALFORMED_READING|unknown version/);
+  });
+});
