@@ -55,7 +55,11 @@ const endpoint = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$';
 const ms = { type: 'integer', minimum: 1, maximum: 3_600_000 };
 const nonEmpty = { type: 'string', minLength: 1 };
 
-const schema = {
+/**
+ * JSON schema of the Fabric section. Another config (the edge's `ledger: { type: 'fabric', … }`)
+ * can embed it: `{ ...FABRIC_CONFIG_SCHEMA, properties: { type: { const: 'fabric' }, ...FABRIC_CONFIG_SCHEMA.properties } }`.
+ */
+export const FABRIC_CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['peerEndpoint', 'mspId', 'certPath', 'keyPath', 'channel', 'chaincode'],
@@ -90,7 +94,7 @@ let validator: ReturnType<AjvLike['compile']> | undefined;
 export function validateFabricConfig(raw: unknown): FabricConfig & typeof FABRIC_DEFAULTS {
   if (!validator) {
     const Ajv = require('ajv') as new (o: object) => AjvLike;
-    validator = new Ajv({ allErrors: false, strict: true }).compile(schema);
+    validator = new Ajv({ allErrors: false, strict: true }).compile(FABRIC_CONFIG_SCHEMA);
   }
   if (!validator(raw)) {
     const e = validator.errors?.[0];
@@ -111,8 +115,9 @@ export function validateFabricConfig(raw: unknown): FabricConfig & typeof FABRIC
 }
 
 /**
- * Reads a YAML or JSON file, takes its `ledger.fabric` section if present (edge/auditor config)
- * or the whole document, resolves relative paths against the file's folder, and validates it.
+ * Reads a YAML or JSON file and validates its Fabric section: the file's `ledger` object when it
+ * says `type: fabric` (the edge/auditor config, deploy/fabric/edge.yaml), else `ledger.fabric`,
+ * else the whole document. Relative paths resolve against the file's folder.
  */
 export function loadFabricConfig(path: string): FabricConfig & typeof FABRIC_DEFAULTS {
   let doc: unknown;
@@ -121,7 +126,12 @@ export function loadFabricConfig(path: string): FabricConfig & typeof FABRIC_DEF
   } catch (cause) {
     throw new ProvenantError('PROV_ERR_CONFIG', `cannot read fabric config "${path}": ${(cause as Error).message}`, { field: 'config', cause });
   }
-  const section = (doc as { ledger?: { fabric?: unknown } } | null)?.ledger?.fabric ?? doc;
+  const ledger = (doc as { ledger?: { type?: unknown; fabric?: unknown } } | null)?.ledger;
+  let section: unknown = doc;
+  if (ledger && ledger.type === 'fabric') {
+    const { type: _type, ...rest } = ledger;
+    section = rest;
+  } else if (ledger?.fabric !== undefined) section = ledger.fabric;
   const cfg = validateFabricConfig(section);
   const base = dirname(resolve(path));
   const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(base, p));

@@ -217,11 +217,11 @@ describe('FabricLedgerClient config and connectivity errors', () => {
     }
   });
 
-  it('loads a YAML file with a ledger.fabric section and resolves paths against it', async () => {
+  it('loads an edge YAML file with `ledger: { type: fabric }` and resolves paths against it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'prov-fabric-cfg-'));
     try {
       const file = join(dir, 'edge.yaml');
-      writeFileSync(file, `ledger:\n  fabric:\n    peerEndpoint: 127.0.0.1:1\n    mspId: Org1MSP\n    certPath: ${certPath}\n    keyPath: ${keyPath}\n    channel: mychannel\n    chaincode: provenant\n    checkpointPath: events.json\n`);
+      writeFileSync(file, `edgeId: e1\nledger:\n  type: fabric\n  peerEndpoint: 127.0.0.1:1\n  mspId: Org1MSP\n  certPath: ${certPath}\n  keyPath: ${keyPath}\n  channel: mychannel\n  chaincode: provenant\n  checkpointPath: events.json\n`);
       const c = await FabricLedgerClient.connect(file);
       expect(c.config.checkpointPath).toBe(join(dir, 'events.json'));
       expect(c.config.maxInFlight).toBe(64);
