@@ -10,6 +10,9 @@
  *   <ID>.credential.json    the credential K_Fog (no K_IoT)       — for the edge
  *   <ID>.registration.json  the registration record (no secrets)  — for the Device Registration contract
  *
+ * readDeviceFile / readCredentialFile parse the first two strictly, for flashing, the K_IoT
+ * deposit and the edge.
+ *
  * The demo and tests use these functions directly; `provenant authority` is a thin shell over them.
  * Call `await ready()` from shared/crypto first.
  */
@@ -20,7 +23,7 @@ import { fromHex, toHex } from '../shared/encoding/hex.js';
 import { ProvenantError } from '../shared/errors.js';
 import * as bbs from '../shared/crypto/bbs.js';
 import { assertIdentifier } from '../shared/crypto/presentation.js';
-import { assertSchema, credentialToJson, schemaHeader, type Credential, type Registration } from '../shared/crypto/credential.js';
+import { assertSchema, credentialFromJson, credentialToJson, schemaHeader, type Credential, type Registration } from '../shared/crypto/credential.js';
 import { enrollDevice, setup, type Issuer } from '../shared/crypto/outsourced.js';
 
 /** File names inside an authority directory. */
@@ -174,4 +177,35 @@ export function enrollToFiles(
   writeFileChecked(files.credential, `${JSON.stringify(credentialToJson(enrollment.credential), null, 2)}\n`, 0o644, force);
   writeFileChecked(files.registration, `${JSON.stringify({ version: 1, ...enrollment.registration }, null, 2)}\n`, 0o644, force);
   return { files, credential: enrollment.credential, registration: enrollment.registration };
+}
+
+/** A parsed `<ID>.device.json`: what flashing and the ledger's K_IoT deposit need. Secret. */
+export interface DeviceFile {
+  readonly deviceId: string;
+  readonly kIoT: Uint8Array;
+  readonly board?: string;
+}
+
+/** Reads `<ID>.device.json` strictly (PROV_ERR_DEVICE_FILE_INVALID names the field, never the key). */
+export function readDeviceFile(path: string): DeviceFile {
+  const json = readJson(path, 'device file');
+  const fail = (message: string, field: string): ProvenantError =>
+    new ProvenantError('PROV_ERR_DEVICE_FILE_INVALID', `${path}: ${message}`, { field });
+  if (json['version'] !== 1) throw fail('unsupported version (expected 1)', 'version');
+  const deviceId = json['deviceId'];
+  try {
+    assertIdentifier(deviceId, 'deviceId');
+  } catch (err) {
+    throw fail((err as Error).message, 'deviceId');
+  }
+  const hex = json['kIoT'];
+  if (typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) throw fail('kIoT must be 64 hex digits (32 bytes)', 'kIoT');
+  const board = json['board'];
+  if (board !== undefined && (typeof board !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(board))) throw fail('board must be 1..32 characters of [A-Za-z0-9_-]', 'board');
+  return { deviceId, kIoT: fromHex(hex), ...(board !== undefined ? { board } : {}) };
+}
+
+/** Reads `<ID>.credential.json` strictly (does not verify the signature: see checkCredential). */
+export function readCredentialFile(path: string): Credential {
+  return credentialFromJson(readJson(path, 'credential file'));
 }

@@ -9,9 +9,8 @@
  */
 import type { Command } from 'commander';
 import type * as AuthorityStore from '../authority-store.js';
+import { DEFAULT_SCHEMA } from '../../shared/crypto/credential.js';
 import { ProvenantError } from '../../shared/errors.js';
-
-const DEFAULT_SCHEMA = 'deviceId,site,line,type,owner,fw';
 
 function argsError(message: string, field: string): ProvenantError {
   return new ProvenantError('PROV_ERR_ARGS', message, { field });
@@ -45,7 +44,7 @@ export function register(program: Command): void {
     .command('init')
     .description('create the issuer BBS key pair and the attribute schema in a directory')
     .requiredOption('--dir <dir>', 'authority directory (created if missing)')
-    .option('--schema <names>', 'ordered attribute names, comma-separated, first must be deviceId', DEFAULT_SCHEMA)
+    .option('--schema <names>', 'ordered attribute names, comma-separated, first must be deviceId', DEFAULT_SCHEMA.join(','))
     .option('--force', 'overwrite an existing authority (its devices must be re-enrolled)', false)
     .action(async (opts: { dir: string; schema: string; force: boolean }) => {
       const schema = opts.schema.split(',').map((s) => s.trim());

@@ -14,6 +14,9 @@ import { assertEpoch, assertIdentifier } from './presentation.js';
 /** Ordered attribute names; the first is always 'deviceId'. */
 export type Schema = readonly string[];
 
+/** The default schema of `provenant authority init`. */
+export const DEFAULT_SCHEMA: Schema = Object.freeze(['deviceId', 'site', 'line', 'type', 'owner', 'fw']);
+
 /** Attribute name → value, exactly the schema's names. */
 export type Attributes = Readonly<Record<string, string>>;
 

@@ -23,6 +23,7 @@ import {
   assertAttributes,
   assertSchema,
   attributeMessages,
+  DEFAULT_SCHEMA,
   schemaHeader,
   type Attributes,
   type Credential,
@@ -47,9 +48,6 @@ export interface Issuer {
 export type RandomBytes = (n: number) => Uint8Array;
 
 const defaultRandom: RandomBytes = (n) => globalThis.crypto.getRandomValues(new Uint8Array(n));
-
-/** The default schema of `provenant authority init`. */
-export const DEFAULT_SCHEMA: Schema = Object.freeze(['deviceId', 'site', 'line', 'type', 'owner', 'fw']);
 
 /**
  * Setup: a fresh issuer key pair (from `keyMaterial`, at least 32 bytes, or 32 random bytes) and a

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as bbs from '../../shared/crypto/bbs.js';
 import { credentialFromJson } from '../../shared/crypto/credential.js';
 import { checkCredential } from '../../shared/crypto/outsourced.js';
+import { readCredentialFile, readDeviceFile } from '../../cli/authority-store.js';
 import { fromHex } from '../../shared/encoding/hex.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -105,6 +106,11 @@ describe('provenant authority enroll', { timeout: 120_000 }, () => {
     const pk = fromHex(json(join(dir(), 'issuer.public.json'))['pk'] as string);
     expect(checkCredential(credential, pk)).toEqual({ ok: true });
     expect(JSON.parse(registrationText)).toMatchObject({ deviceId: 'pico-1', attributes: { site: 'plant-3', fw: '1.2.0' } });
+    // The programmatic readers (flashing, K_IoT deposit, edge) parse what the CLI wrote.
+    const parsed = readDeviceFile(devicePath);
+    expect(parsed).toMatchObject({ deviceId: 'pico-1', board: 'PICO' });
+    expect(Buffer.from(parsed.kIoT).toString('hex')).toBe(kIoT);
+    expect(checkCredential(readCredentialFile(join(out, 'pico-1.credential.json')), pk)).toEqual({ ok: true });
   });
 
   it('refuses to re-enroll a device without --force', () => {
