@@ -98,8 +98,12 @@ function stripErrorTexts(ts: typeof import('typescript')): import('typescript').
   };
 }
 
-/** Bundles one board: returns the final text (fwHash filled in). */
-export async function bundleBoard(board: BoardProfile): Promise<{ text: string; fwHash: string }> {
+/**
+ * Bundles `entry` through the firmware pipeline: TypeScript → ES5 per file, esbuild bundle and
+ * minify (target es5), require() kept for Espruino's built-ins. Tests use it to run shared code
+ * exactly as the board gets it.
+ */
+export async function bundleEntry(entry: string, define: Record<string, string> = {}): Promise<string> {
   const ts = (await import('typescript')).default;
   const esbuild = await import('esbuild');
   const toEs5 = {
@@ -120,7 +124,7 @@ export async function bundleBoard(board: BoardProfile): Promise<{ text: string; 
     },
   };
   const result = await esbuild.build({
-    entryPoints: [join(here, 'src', 'main.ts')],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     format: 'iife',
@@ -133,24 +137,30 @@ export async function bundleBoard(board: BoardProfile): Promise<{ text: string; 
     plugins: [toEs5],
     metafile: true,
     define: {
-      PV_BOARD: JSON.stringify(boardConst(board)),
-      PV_FW_VERSION: JSON.stringify(FW_VERSION),
-      PV_FW_HASH: JSON.stringify(FW_HASH_PLACEHOLDER),
+      ...define,
       // Hide require() from esbuild (it would bundle or shim it); restored below.
       require: 'PV_REQUIRE',
     },
   });
   const file = result.outputFiles[0];
-  if (!file) throw new ProvenantError('PROV_ERR_FIRMWARE_BUILD', `esbuild produced no output for ${board.name}`);
+  if (!file) throw new ProvenantError('PROV_ERR_FIRMWARE_BUILD', `esbuild produced no output for ${entry}`);
   lastMetafile = result.metafile;
-  let text = file.text.trim().split('PV_REQUIRE(').join('require(') + '\n';
+  return file.text.trim().split('PV_REQUIRE(').join('require(') + '\n';
+}
+
+/** Bundles one board: returns the final text (fwHash filled in). */
+export async function bundleBoard(board: BoardProfile): Promise<{ text: string; fwHash: string }> {
+  let text = await bundleEntry(join(here, 'src', 'main.ts'), {
+    PV_BOARD: JSON.stringify(boardConst(board)),
+    PV_FW_VERSION: JSON.stringify(FW_VERSION),
+    PV_FW_HASH: JSON.stringify(FW_HASH_PLACEHOLDER),
+  });
   if (text.split(FW_HASH_PLACEHOLDER).length !== 2) {
     throw new ProvenantError('PROV_ERR_FIRMWARE_BUILD', `${board.name}: the fwHash placeholder must occur exactly once`);
   }
   const digest = createHash('sha256').update(text, 'latin1').digest();
   text = text.replace(FW_HASH_PLACEHOLDER, digest.toString('base64'));
-  const fwHash = digest.toString('hex');
-  return { text, fwHash };
+  return { text, fwHash: digest.toString('hex') };
 }
 
 /**

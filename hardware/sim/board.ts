@@ -46,7 +46,7 @@ export interface SimBoardOptions {
   readonly board: string;
   /** The link the host is attached to (USB, Serial1, Serial2, Bluetooth). */
   readonly hostLink: string;
-  /** Board time runs this many times faster than real time (timers too). Default 1. */
+  /** Board time runs this many times faster than real time (timers too). Default 1; 0 freezes the clock. */
   readonly clockSpeedup?: number;
   /** Board clock at start, ms since the Unix epoch. Default: now. */
   readonly startTimeMs?: number;
@@ -95,6 +95,7 @@ export class SimBoard {
 
   /** Board clock, ms since the Unix epoch. */
   nowMs(): number {
+    // Speed-up 0 freezes the board clock (timers still run in real time): exact timestamps.
     return this.base + (performance.now() - this.t0) * this.speed;
   }
 
@@ -122,7 +123,7 @@ export class SimBoard {
         this.base = ms;
         this.t0 = performance.now();
       },
-      realDelay: (ms) => Math.max(0, ms / this.speed),
+      realDelay: (ms) => Math.max(0, this.speed > 0 ? ms / this.speed : ms),
       write: (name, bytes) => this.boardWrite(name, bytes),
       setupSerial: (name, baud, options) => this.setups.push({ name, baud, options }),
       setConsole: (name) => {

@@ -1,0 +1,83 @@
+/**
+ * The vectors file (shared/encoding/vectors/readings.json) gives the same canonical bytes and
+ * tags from the board's code as from Node: (1) every vector through the firmware build
+ * pipeline's ES5 output in the board shim, (2) the real LINUX bundle, frozen clock, producing
+ * the one vector its sensor layout can express, and (3) Node's own encodeReading/complete.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+import { bundleEntry, ensureFirmwareBuilt } from '../../firmware/build.js';
+import { checkBundle } from '../../firmware/check.js';
+import { createContext } from '../../hardware/sim/shim.js';
+import { SimStorage, startSimBoard } from '../../hardware/sim/index.js';
+import { completeBytes } from '../../shared/crypto/complete.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
+import { fromHex, toHex } from '../../shared/encoding/hex.js';
+import { encodeReading } from '../../shared/encoding/reading.js';
+import { EdgeDouble } from './edge-double.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+interface Vector { reading: { deviceId: string; seq: number; t: number; epoch: number; partialDigest: string; batteryMv: number; channels: { id: number; scale: number; value: number }[] }; canonical: string; tag: string }
+const file = JSON.parse(readFileSync(join(here, '../../shared/encoding/vectors/readings.json'), 'utf8')) as { key: string; vectors: Vector[] };
+const keyB64 = Buffer.from(file.key, 'hex').toString('base64');
+
+beforeAll(async () => {
+  await ensureFirmwareBuilt();
+});
+
+describe('reading vectors', () => {
+  it('Node produces the file\'s bytes and tags', () => {
+    for (const v of file.vectors) {
+      const canonical = encodeReading({ ...v.reading, partialDigest: fromHex(v.reading.partialDigest) });
+      expect(toHex(canonical)).toBe(v.canonical);
+      expect(toHex(completeBytes(sha256, fromHex(file.key), canonical))).toBe(v.tag);
+    }
+  });
+
+  it('the firmware pipeline\'s ES5 code, on the board shim\'s SHA256, produces the same bytes and tags', async () => {
+    const text = await bundleEntry(join(here, 'fixtures', 'vectors-entry.ts'));
+    expect(checkBundle(text, { name: 'test', sizeBudget: 1 << 20, espruinoModules: ['Storage', 'crypto'] }).problems).toEqual([]);
+    let hashed = 0;
+    const { ctx } = createContext({
+      storage: new SimStorage(), nowMs: () => 0, setNowMs: () => undefined, realDelay: (ms) => ms, write: () => undefined,
+      setupSerial: () => undefined, setConsole: () => undefined, getConsole: () => null, uncaught: (e) => { throw e; },
+      reset: () => undefined, load: () => undefined, hashed: () => { hashed++; },
+      sensors: { temperature: () => 20, analog: () => 0, vref: () => 3.3, battery: () => 3, pin: () => 0 },
+    });
+    vm.runInContext(text, ctx);
+    const run = vm.runInContext('PV_TEST.run', ctx) as (json: string, key: string) => string[];
+    for (const v of file.vectors) {
+      const [canonical, tag] = run(JSON.stringify(v.reading), keyB64);
+      expect(canonical).toBe(v.canonical);
+      expect(tag).toBe(v.tag);
+    }
+    expect(hashed).toBe(2 * file.vectors.length); // HMAC = exactly two SHA-256 runs per reading
+  });
+
+  it('the built LINUX bundle, clock frozen, sends the vector its sensor layout can express', async () => {
+    const v = file.vectors.find((x) => x.reading.channels.length === 0 && x.reading.batteryMv === 0 && x.reading.t === 0)!;
+    expect(v).toBeDefined();
+    const b = await startSimBoard({
+      board: 'LINUX', clockSpeedup: 0, startTimeMs: 1,
+      provisioning: { deviceId: v.reading.deviceId, key: keyB64, sensors: [], intervalMs: 100, seqFloor: v.reading.seq },
+    });
+    const edge = new EdgeDouble({
+      path: b.path, link: 'mock', key: fromHex(file.key),
+      partial: { epoch: v.reading.epoch, partialDigest: fromHex(v.reading.partialDigest), intervalMs: 100, maxPerMinute: 0, edgeTimeMs: v.reading.t },
+    });
+    try {
+      await edge.open();
+      b.reboot();
+      await edge.waitFor(() => edge.of('READING').length >= 1, 10_000, 'a reading');
+      const m = edge.of('READING')[0]!;
+      expect(toHex(m.canonical)).toBe(v.canonical);
+      expect(toHex(m.tag)).toBe(v.tag);
+    } finally {
+      await edge.close();
+      await b.stop();
+    }
+  });
+});
