@@ -124,3 +124,22 @@ export function verifyFabricInclusion(proof: InclusionProof, trustedHead?: Chain
     throw proofError(`proof is against head ${proof.head.height}/${proof.head.hash}, not the trusted head ${trustedHead.height}/${trustedHead.hash}`, where);
   }
 }
+
+/**
+ * The auditor's ProofChecker shape (ledger-bridge/auditor): `{ ok: true }` when the Fabric proof
+ * holds, `{ ok: false, reason }` when it does not, `{ ok: 'unchecked' }` for other backends'
+ * evidence, so it can be chained with the embedded ledger's checker.
+ */
+export function checkFabricInclusion(
+  proof: InclusionProof,
+  trustedHead?: ChainHead,
+): { ok: true } | { ok: false; reason: string } | { ok: 'unchecked'; reason: string } {
+  const ev = proof.evidence as { kind?: unknown } | null;
+  if (ev === null || typeof ev !== 'object' || ev.kind !== 'fabric-block') return { ok: 'unchecked', reason: 'not a Fabric block proof' };
+  try {
+    verifyFabricInclusion(proof, trustedHead);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandIn, type StandInNetwork } from './stand-in.js';
 import { FabricLedgerClient } from '../../ledger-bridge/fabric/fabric-client.js';
-import { verifyFabricInclusion, type FabricBlockEvidence } from '../../ledger-bridge/fabric/block-proof.js';
+import { checkFabricInclusion, decodeBlock, verifyFabricInclusion, type FabricBlockEvidence } from '../../ledger-bridge/fabric/block-proof.js';
+import { common } from '@hyperledger/fabric-protos';
 import type { ContractName, LedgerEvent } from '../../ledger-bridge/client.js';
 import { CounterContract } from './fixtures/test-contract.js';
 import { certPath, keyPath } from './helpers.js';
@@ -136,9 +137,19 @@ describe('FabricLedgerClient ↔ stand-in peer', () => {
     expect(ev.headers.length).toBe(head.height - 1 - r.blockNumber);
     expect(() => verifyFabricInclusion(proof, head)).not.toThrow();
 
-    const flipped = Buffer.from(ev.block, 'base64');
-    flipped.writeUInt8((flipped.at(-40) as number) ^ 1, flipped.length - 40);
-    expect(() => verifyFabricInclusion({ ...proof, evidence: { ...ev, block: flipped.toString('base64') } })).toThrow(/PROV_ERR_PROOF_INVALID|data hash|decode|not/);
+    expect(checkFabricInclusion(proof, head)).toEqual({ ok: true });
+    expect(checkFabricInclusion({ ...proof, evidence: { envelope: 'x' } })).toMatchObject({ ok: 'unchecked' });
+
+    // Change one byte inside the transaction's envelope: the block's data hash no longer matches.
+    const block = common.Block.deserializeBinary(Buffer.from(ev.block, 'base64'));
+    const data = block.getData()?.getDataList_asU8().map((d) => Uint8Array.from(d)) ?? [];
+    const env = data[ev.txIndex] as Uint8Array;
+    env[env.length - 10] = (env[env.length - 10] as number) ^ 1;
+    block.getData()?.setDataList(data);
+    const tampered = { ...proof, evidence: { ...ev, block: Buffer.from(block.serializeBinary()).toString('base64') } };
+    expect(decodeBlock(block.serializeBinary()).number).toBe(proof.blockNumber);
+    expect(() => verifyFabricInclusion(tampered)).toThrow(/data hash does not match/);
+    expect(checkFabricInclusion(tampered)).toMatchObject({ ok: false, reason: expect.stringMatching(/data hash/) });
     const badHeaders = ev.headers.map((h, i) => (i === 0 ? { ...h, dataHash: '00'.repeat(32) } : h));
     expect(() => verifyFabricInclusion({ ...proof, evidence: { ...ev, headers: badHeaders } })).toThrow(/previous hash|head/);
     expect(() => verifyFabricInclusion(proof, { height: head.height, hash: 'ff'.repeat(32) })).toThrow(/trusted head/);
