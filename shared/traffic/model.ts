@@ -78,13 +78,13 @@ export const MAX_THRESHOLD = 100;
 export function defaultThresholds(): Thresholds {
   return {
     '*': 6,
-    '*~*': 15,
+    '*~*': 10,
     'rate~battery.slope': 6,
     'battery.slope': 8,
     'ch.*.dmean': 20,
     'ch.*.flat': 7,
     'ch.*.jump': 10,
-    'ch.*.slope': 15,
+    'ch.*.slope': 12,
     'ch.*.std': 25,
   };
 }
@@ -170,10 +170,7 @@ export function learnModel(history: readonly TrafficProfile[]): CorrelationModel
   }
   const pairs: PairStats[] = [];
   for (const [x, y] of candidatePairs(sorted)) {
-    const fx = features[x];
-    const fy = features[y];
-    if (fx === undefined || fy === undefined) continue;
-    const pair = fitPair(history, x, y, fy.centre);
+    const pair = fitPair(history, x, y);
     if (pair !== undefined) pairs.push(pair);
   }
   const last = history[history.length - 1];
@@ -306,18 +303,22 @@ function own(o: Thresholds, k: string): number | undefined {
   return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
 }
 
-/** Pairs the model considers: every two channels' slopes (temperature vs humidity), and rate vs battery slope. */
+/** Pairs the model considers: every two channels' slopes and means (temperature vs humidity), and rate vs battery slope. */
 function candidatePairs(sorted: readonly string[]): [string, string][] {
-  const means = sorted.filter((f) => f.startsWith('ch.') && f.endsWith('.slope'));
   const out: [string, string][] = [];
-  for (let i = 0; i < means.length; i++) {
-    for (let j = i + 1; j < means.length; j++) out.push([means[i] as string, means[j] as string]);
+  for (const stat of PAIR_STATS) {
+    const fs = sorted.filter((f) => f.startsWith('ch.') && f.endsWith(`.${stat}`));
+    for (let i = 0; i < fs.length; i++) {
+      for (let j = i + 1; j < fs.length; j++) out.push([fs[i] as string, fs[j] as string]);
+    }
   }
   out.push(['rate', 'battery.slope']);
   return out;
 }
 
-function fitPair(history: readonly TrafficProfile[], x: string, y: string, yCentre: number): PairStats | undefined {
+const PAIR_STATS = ['slope'] as const;
+
+function fitPair(history: readonly TrafficProfile[], x: string, y: string): PairStats | undefined {
   const xs: number[] = [];
   const ys: number[] = [];
   for (const p of history) {
@@ -354,7 +355,7 @@ function fitPair(history: readonly TrafficProfile[], x: string, y: string, yCent
   const intercept = my - slope * mx;
   const resid = xs.map((a, i) => (ys[i] as number) - (intercept + slope * a));
   const rc = median(resid);
-  const spread = Math.max(robustSpread(resid, rc), floorFor(y, yCentre) / 2);
+  const spread = Math.max(robustSpread(resid, rc), floorFor(y, median(ys)) / 2);
   return { x, y, intercept, slope, corr, spread, n };
 }
 

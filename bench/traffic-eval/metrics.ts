@@ -1,0 +1,98 @@
+/**
+ * Window-level scores of a detector: precision, recall, F1, false-positive rate, and detection
+ * delay per injected episode (windows from the episode's first window to its first flag).
+ */
+import type { JudgedWindow } from './replay.js';
+import type { SimRun } from './simulate.js';
+
+/** Raw counts; combine with `add`, read with `summarise`. */
+export interface Counts {
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+  episodes: number;
+  detected: number;
+  delaySum: number;
+}
+
+/** Derived figures (null where the denominator is 0). */
+export interface Summary {
+  readonly windowsPositive: number;
+  readonly windowsNegative: number;
+  readonly precision: number | null;
+  readonly recall: number | null;
+  readonly f1: number | null;
+  readonly fpr: number | null;
+  readonly episodes: number;
+  readonly detected: number;
+  readonly meanDelay: number | null;
+}
+
+/** Empty counts. */
+export function zero(): Counts {
+  return { tp: 0, fp: 0, fn: 0, tn: 0, episodes: 0, detected: 0, delaySum: 0 };
+}
+
+/** Adds b into a. */
+export function add(a: Counts, b: Counts): Counts {
+  a.tp += b.tp;
+  a.fp += b.fp;
+  a.fn += b.fn;
+  a.tn += b.tn;
+  a.episodes += b.episodes;
+  a.detected += b.detected;
+  a.delaySum += b.delaySum;
+  return a;
+}
+
+/**
+ * Scores one run. `truth` says which windows are positive; warm-up windows (judged on fewer
+ * than MIN_HISTORY profiles, always accepted) and windows `skip` excludes are not scored.
+ */
+export function score(run: SimRun, judged: readonly JudgedWindow[], truth: 'injected' | 'real', minHistory: number): Counts {
+  const c = zero();
+  const firstFlag: Record<number, number> = {};
+  judged.forEach((j, i) => {
+    const w = run.windows[i];
+    if (w === undefined || j.judgement.basis < minHistory) return;
+    if (truth === 'injected' && w.realEvent) return;
+    const positive = truth === 'injected' ? w.faulty : w.realEvent;
+    const flagged = j.judgement.discrepancyStatus;
+    if (positive && flagged) c.tp++;
+    else if (positive) c.fn++;
+    else if (flagged) c.fp++;
+    else c.tn++;
+    if (truth === 'injected' && flagged && w.episode >= 0 && firstFlag[w.episode] === undefined) firstFlag[w.episode] = w.index;
+  });
+  if (truth === 'injected') {
+    run.episodes.forEach((ep, k) => {
+      c.episodes++;
+      const f = firstFlag[k];
+      if (f !== undefined) {
+        c.detected++;
+        c.delaySum += Math.max(0, f - ep.start);
+      }
+    });
+  }
+  return c;
+}
+
+/** Turns counts into figures. */
+export function summarise(c: Counts): Summary {
+  const div = (a: number, b: number): number | null => (b === 0 ? null : a / b);
+  const precision = div(c.tp, c.tp + c.fp);
+  const recall = div(c.tp, c.tp + c.fn);
+  const f1 = precision === null || recall === null || precision + recall === 0 ? null : (2 * precision * recall) / (precision + recall);
+  return {
+    windowsPositive: c.tp + c.fn,
+    windowsNegative: c.fp + c.tn,
+    precision,
+    recall,
+    f1,
+    fpr: div(c.fp, c.fp + c.tn),
+    episodes: c.episodes,
+    detected: c.detected,
+    meanDelay: div(c.delaySum, c.detected),
+  };
+}

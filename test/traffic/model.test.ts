@@ -1,0 +1,181 @@
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { computeFeatures } from '../../shared/traffic/features.js';
+import {
+  MAX_THRESHOLD,
+  MIN_HISTORY,
+  MODEL_HISTORY,
+  defaultThresholds,
+  judgeProfile,
+  learnModel,
+  thresholdFor,
+  type Thresholds,
+  type TrafficProfile,
+} from '../../shared/traffic/model.js';
+import { loadDataset } from '../../bench/traffic-eval/dataset.js';
+import { injectedRun } from '../../bench/traffic-eval/eval.js';
+import { FAULT_TYPES } from '../../bench/traffic-eval/faults.js';
+import { profilesOf, replay, modelDetector } from '../../bench/traffic-eval/replay.js';
+import { steadyWindow } from './fixtures.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const profile = (w: number, features: Record<string, number>, deviceId = 'dev-1'): TrafficProfile => ({ deviceId, window: w, features });
+const steady = (w: number, offset = 0): TrafficProfile => profile(w, computeFeatures(steadyWindow(w, { offset })));
+const history = (n: number): TrafficProfile[] => Array.from({ length: n }, (_, w) => steady(w));
+
+describe('judgeProfile: learning period and verdicts', () => {
+  it('accepts unjudged while fewer than MIN_HISTORY accepted profiles exist', () => {
+    const wild = profile(MIN_HISTORY - 1, { count: 9_999 });
+    const j = judgeProfile(history(MIN_HISTORY - 1), wild, defaultThresholds());
+    expect(j).toEqual({ trafficProven: true, discrepancyStatus: false, flagged: [], basis: MIN_HISTORY - 1 });
+  });
+
+  it('accepts a profile like its history and flags one that is not, naming the feature', () => {
+    const h = history(20);
+    const ok = judgeProfile(h, steady(20), defaultThresholds());
+    expect(ok.trafficProven).toBe(true);
+    expect(ok.discrepancyStatus).toBe(false);
+    expect(ok.basis).toBe(20);
+
+    const fast = profile(20, computeFeatures(steadyWindow(20, { n: 120, periodMs: 1_250 })));
+    const bad = judgeProfile(h, fast, defaultThresholds());
+    expect(bad.trafficProven).toBe(false);
+    expect(bad.discrepancyStatus).toBe(true);
+    const names = bad.flagged.map((f) => f.feature);
+    expect(names).toContain('count');
+    expect(names).toContain('iat.median');
+    for (const f of bad.flagged) expect(f.delta).toBeGreaterThan(f.threshold);
+    expect(names).toEqual(names.slice().sort());
+  });
+
+  it('a level shift breaks continuity (ch.<id>.jump) while the window itself looks normal', () => {
+    const j = judgeProfile(history(20), steady(20, 3), defaultThresholds());
+    expect(j.flagged.map((f) => f.feature)).toEqual(['ch.temperature.jump']);
+  });
+
+  it('a flagged profile kept out of the history stays flagged (the model is not poisoned)', () => {
+    const h = history(MODEL_HISTORY);
+    let accepted = h.slice();
+    let flaggedCount = 0;
+    for (let w = MODEL_HISTORY; w < MODEL_HISTORY + 4; w++) {
+      const p = steady(w, 3);
+      const j = judgeProfile(accepted.slice(-MODEL_HISTORY), p, defaultThresholds());
+      if (j.trafficProven) accepted = [...accepted, p];
+      else flaggedCount++;
+    }
+    expect(flaggedCount).toBe(4);
+  });
+
+  it('threshold lookup: exact name, ch.*.<stat>, *~* for pairs, then *', () => {
+    const t: Thresholds = { '*': 5, '*~*': 9, 'ch.*.std': 7, 'ch.temperature.std': 3 };
+    expect(thresholdFor(t, 'ch.temperature.std')).toBe(3);
+    expect(thresholdFor(t, 'ch.humidity.std')).toBe(7);
+    expect(thresholdFor(t, 'ch.a.slope~ch.b.slope')).toBe(9);
+    expect(thresholdFor(t, 'count')).toBe(5);
+    expect(thresholdFor({}, 'count')).toBe(defaultThresholds()['*']);
+  });
+
+  it('a lower threshold flags what a higher one lets through', () => {
+    const h = history(20);
+    const p = steady(20, 0.2);
+    const loose = judgeProfile(h, p, { ...defaultThresholds(), 'ch.*.jump': MAX_THRESHOLD });
+    const tight = judgeProfile(h, p, { ...defaultThresholds(), 'ch.*.jump': 0.5 });
+    expect(loose.flagged.map((f) => f.feature)).not.toContain('ch.temperature.jump');
+    expect(tight.flagged.map((f) => f.feature)).toContain('ch.temperature.jump');
+  });
+});
+
+describe('judgeProfile: determinism', () => {
+  it('same inputs give the same bits on repeated runs, whatever the key insertion order', () => {
+    const h = history(MODEL_HISTORY);
+    const p = steady(MODEL_HISTORY, 1);
+    const first = JSON.stringify(judgeProfile(h, p, defaultThresholds()));
+    for (let i = 0; i < 5; i++) expect(JSON.stringify(judgeProfile(h, p, defaultThresholds()))).toBe(first);
+    const reversed = (q: TrafficProfile): TrafficProfile => ({
+      ...q,
+      features: Object.fromEntries(Object.entries(q.features).reverse()),
+    });
+    expect(JSON.stringify(judgeProfile(h.map(reversed), reversed(p), defaultThresholds()))).toBe(first);
+  });
+
+  it('two separate Node processes fed the same histories return identical JSON, equal to this process', () => {
+    // Real data with injected faults, so the cases exercise flags, pairs and continuity.
+    const mote = loadDataset().find((s) => s.moteId === 3);
+    expect(mote).toBeDefined();
+    const cases: { history: TrafficProfile[]; profile: TrafficProfile; thresholds: Thresholds }[] = [];
+    for (const type of FAULT_TYPES) {
+      const run = injectedRun(mote!, type, 150_000, 42);
+      const profiles = profilesOf(run).slice(0, 50);
+      const judged = replay(profiles, modelDetector(defaultThresholds()));
+      const accepted: TrafficProfile[] = [];
+      judged.forEach((j) => {
+        cases.push({ history: accepted.slice(-MODEL_HISTORY), profile: j.profile, thresholds: defaultThresholds() });
+        if (j.judgement.trafficProven) accepted.push(j.profile);
+      });
+    }
+    const input = JSON.stringify(cases);
+    const runChild = (): string => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/traffic/judge-child.ts')], {
+        cwd: root,
+        input,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const a = runChild();
+    const b = runChild();
+    expect(a.length).toBeGreaterThan(1000);
+    expect(a).toBe(b);
+    const here = JSON.stringify(cases.map((c) => judgeProfile(c.history, c.profile, c.thresholds)));
+    expect(a).toBe(here);
+    const verdicts = JSON.parse(a) as { discrepancyStatus: boolean }[];
+    expect(verdicts.some((v) => v.discrepancyStatus)).toBe(true);
+    expect(verdicts.some((v) => !v.discrepancyStatus)).toBe(true);
+  });
+});
+
+describe('judgeProfile rejects bad input', () => {
+  const h = history(10);
+  it('non-finite feature values, in the profile or the history', () => {
+    expect(() => judgeProfile(h, profile(10, { count: Number.NaN }), defaultThresholds())).toThrow(/profile\.features\.count must be finite/);
+    expect(() => judgeProfile(h, profile(10, { count: Infinity }), defaultThresholds())).toThrow(RangeError);
+    const poisoned = [...h.slice(0, 9), profile(9, { count: -Infinity })];
+    expect(() => judgeProfile(poisoned, steady(10), defaultThresholds())).toThrow(/history\[9\]\.features\.count/);
+    expect(() => judgeProfile(h, profile(10, { count: '3' as unknown as number }), defaultThresholds())).toThrow(TypeError);
+  });
+
+  it('thresholds outside (0, MAX_THRESHOLD]', () => {
+    expect(() => judgeProfile(h, steady(10), { '*': 0 })).toThrow(/thresholds\.\*/);
+    expect(() => judgeProfile(h, steady(10), { '*': MAX_THRESHOLD + 1 })).toThrow(RangeError);
+    expect(() => judgeProfile(h, steady(10), { count: Number.NaN })).toThrow(RangeError);
+  });
+
+  it('a history longer than MODEL_HISTORY, of another device, or out of window order', () => {
+    expect(() => judgeProfile(history(MODEL_HISTORY + 1), steady(MODEL_HISTORY + 1), defaultThresholds())).toThrow(/MODEL_HISTORY/);
+    expect(() => judgeProfile(h, { ...steady(10), deviceId: 'dev-2' }, defaultThresholds())).toThrow(/dev-1/);
+    const swapped = [...h.slice(0, 8), h[9]!, h[8]!];
+    expect(() => judgeProfile(swapped, steady(10), defaultThresholds())).toThrow(/increasing window order/);
+    expect(() => judgeProfile(h, steady(5), defaultThresholds())).toThrow(/must be after/);
+  });
+
+  it('non-objects are TypeErrors', () => {
+    expect(() => judgeProfile('x' as unknown as TrafficProfile[], steady(1), defaultThresholds())).toThrow(TypeError);
+    expect(() => judgeProfile(h, null as unknown as TrafficProfile, defaultThresholds())).toThrow(TypeError);
+    expect(() => judgeProfile(h, steady(10), null as unknown as Thresholds)).toThrow(TypeError);
+  });
+});
+
+describe('learnModel', () => {
+  it('learns a centre and a floored spread per judged feature, continuity per channel', () => {
+    const m = learnModel(history(16));
+    expect(m.basis).toBe(16);
+    expect(m.features['count']).toEqual({ centre: 30, spread: Math.sqrt(30), n: 16 });
+    expect(m.features['ch.temperature.mean']).toBeUndefined(); // level: judged by continuity
+    expect(m.continuity.map((c) => c.channel)).toEqual(['humidity', 'temperature']);
+  });
+});
