@@ -87,7 +87,7 @@ export async function startSimBoard(opts: StartSimBoardOptions = {}): Promise<Si
   if (stored) {
     try {
       const link = (JSON.parse(stored.toString('latin1')) as { link?: unknown }).link;
-      if (typeof link === 'string') hostLink = link;
+      if (typeof link === 'string' && (profile.link.available as readonly string[]).includes(link)) hostLink = link;
     } catch {
       // Bad provisioning stays the firmware's problem to report.
     }

@@ -1,0 +1,149 @@
+/**
+ * Board behaviour beyond the wire basics, on the built bundle in a simulated board: the rate
+ * guard, provisioning errors, counter exhaustion, the full ring, the production lock and the
+ * two ways back (MAINT under K_IoT, button held at boot).
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureFirmwareBuilt } from '../../firmware/build.js';
+import { startSimBoard, SimStorage } from '../../hardware/sim/index.js';
+import { hmacSha256 } from '../../shared/crypto/hmac.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
+import {
+  MAINT_UNLOCK, STATUS_BAD_PROVISIONING, STATUS_MAINT_REJECTED, STATUS_NOT_PROVISIONED, STATUS_RING_FULL, STATUS_SEQ_EXHAUSTED,
+  STATUS_UNLOCKED, maintMessage,
+} from '../../shared/wire/messages.js';
+import { EdgeDouble } from './edge-double.js';
+import { PARTIAL, rig, type Rig } from './rig.js';
+
+beforeAll(async () => {
+  await ensureFirmwareBuilt();
+});
+
+let r: Rig | undefined;
+afterEach(async () => {
+  await r?.close();
+  r = undefined;
+});
+
+describe('rate guard', () => {
+  it('never samples faster than the profile, however often PARTIAL arrives', async () => {
+    // Profile: 100 ms interval but at most 600 per minute → at least 100 ms; cap at 300/min → 200 ms.
+    r = await rig('mock', { edge: { partial: { ...PARTIAL, intervalMs: 100, maxPerMinute: 300 } } });
+    await r.edge.waitFor(() => r!.edge.of('READING').length >= 2, 10_000, 'readings');
+    // Hammer the board with PARTIALs. Each moves its clock slightly forward (never back, so
+    // timestamps stay comparable); a guard that restarted on PARTIAL would sample right after each.
+    for (let i = 0; i < 30; i++) {
+      r.edge.send({ kind: 'PARTIAL', ...PARTIAL, intervalMs: 100, maxPerMinute: 300, edgeTimeMs: Math.floor(r.b.board.nowMs()) + 50 });
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    await r.edge.waitFor(() => r!.edge.of('READING').length >= 8, 10_000, '8 readings');
+    const ts = r.edge.of('READING').map((m) => m.reading.t);
+    for (let i = 1; i < ts.length; i++) expect(ts[i]! - ts[i - 1]!).toBeGreaterThanOrEqual(200);
+  });
+
+  it('the provisioned interval is a floor too', async () => {
+    const key = new Uint8Array(32).fill(1);
+    r = await rig('mock', { key, provisioning: { deviceId: 'slow', key: Buffer.from(key).toString('base64'), intervalMs: 1000 } });
+    await r.edge.waitFor(() => r!.edge.of('READING').length >= 3, 10_000, 'readings');
+    const ts = r.edge.of('READING').map((m) => m.reading.t);
+    for (let i = 1; i < ts.length; i++) expect(ts[i]! - ts[i - 1]!).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe('provisioning', () => {
+  it('without provenant.json the board says NOT_PROVISIONED and keeps its console', async () => {
+    r = await rig('mock', { provisioning: {} });
+    r.b.storage.erase('provenant.json');
+    r.b.reboot();
+    await r.edge.waitFor(() => r!.edge.of('STATUS').some((s) => s.code === STATUS_NOT_PROVISIONED), 5000, 'NOT_PROVISIONED');
+    expect(r.b.board.console).toBe('USB');
+    expect(r.edge.of('HELLO')).toHaveLength(0);
+  });
+
+  it.each([
+    [{ deviceId: 'has space', key: Buffer.alloc(32).toString('base64') }, 'deviceId'],
+    [{ deviceId: 'ok', key: 'short' }, 'key'],
+    [{ deviceId: 'ok', key: Buffer.alloc(32).toString('base64'), link: 'Serial9' }, 'link'],
+    [{ deviceId: 'ok', key: Buffer.alloc(32).toString('base64'), intervalMs: 5 }, 'intervalMs'],
+    [{ deviceId: 'ok', key: Buffer.alloc(32).toString('base64'), sensors: ['battery'] }, 'sensors'],
+  ])('invalid provisioning %j is reported naming %s', async (prov, field) => {
+    r = await rig('mock', { provisioning: prov });
+    await r.edge.waitFor(() => r!.edge.of('STATUS').some((s) => s.code === STATUS_BAD_PROVISIONING), 5000, 'BAD_PROVISIONING');
+    expect(r.edge.of('STATUS').find((s) => s.code === STATUS_BAD_PROVISIONING)!.text).toMatch(new RegExp(`^${field}`));
+  });
+});
+
+describe('counter', () => {
+  it('near 2^32 the board stops and asks for re-enrollment; nothing turns this off', async () => {
+    const storage = new SimStorage();
+    storage.set('pv.seq', Buffer.from(String(0xffff0000 - 2)));
+    r = await rig('mock', { storage });
+    await r.edge.waitFor(() => r!.edge.of('STATUS').some((s) => s.code === STATUS_SEQ_EXHAUSTED), 10_000, 'SEQ_EXHAUSTED');
+    const seqs = r.edge.of('READING').map((m) => m.reading.seq);
+    expect(seqs).toEqual([0xffff0000 - 2, 0xffff0000 - 1]);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.edge.of('READING')).toHaveLength(2);
+  });
+
+  it('persists the lease before using it (skip-ahead: one flash write per 32 readings)', async () => {
+    r = await rig('mock');
+    await r.edge.waitFor(() => r!.edge.of('READING').length >= 3, 10_000, 'readings');
+    expect(Number(r.b.storage.get('pv.seq')!.toString())).toBe(32);
+  });
+});
+
+describe('resend ring', () => {
+  it('when full the board skips samples (no seq consumed) and says RING_FULL; an ACK frees it', async () => {
+    r = await rig('mock', { edge: { autoAck: false } });
+    await r.edge.waitFor(() => r!.edge.of('STATUS').some((s) => s.code === STATUS_RING_FULL), 10_000, 'RING_FULL');
+    const fresh = [...new Set(r.edge.of('READING').map((m) => m.reading.seq))];
+    expect(fresh).toEqual([0, 1, 2, 3, 4, 5, 6, 7]); // LINUX ring: 8
+    r.edge.send({ kind: 'ACK', seq: 7 });
+    await r.edge.waitFor(() => r!.edge.of('READING').some((m) => m.reading.seq === 8), 10_000, 'seq 8 after ACK');
+  });
+});
+
+describe('production lock and the way back', () => {
+  const maint = (key: Uint8Array, deviceId: string, counter: number, tag?: Uint8Array) => ({
+    kind: 'MAINT' as const, command: MAINT_UNLOCK, counter, tag: tag ?? hmacSha256(sha256, key, maintMessage(deviceId, MAINT_UNLOCK, counter)),
+  });
+
+  it('production moves the console off every link; MAINT under K_IoT brings it back; replays are refused', async () => {
+    const key = new Uint8Array(32).fill(3);
+    const prov = { deviceId: 'prod-1', key: Buffer.from(key).toString('base64'), intervalMs: 100, production: true };
+    r = await rig('mock', { key, provisioning: prov });
+    await r.edge.waitFor(() => r!.edge.of('READING').length >= 1, 10_000, 'readings');
+    expect(r.b.board.console).toBeNull();
+    expect(r.edge.of('HELLO')[0]!.flags).toBe(3); // production | locked
+    r.edge.send(maint(new Uint8Array(32).fill(4), 'prod-1', 1)); // wrong key
+    await r.edge.waitFor(() => r!.edge.of('STATUS').some((s) => s.code === STATUS_MAINT_REJECTED), 5000, 'MAINT_REJECTED');
+    expect(r.b.board.console).toBeNull();
+    r.edge.send(maint(key, 'prod-1', 5));
+    await r.edge.waitFor(() => r!.edge.of('STATUS').some((s) => s.code === STATUS_UNLOCKED), 5000, 'UNLOCKED');
+    expect(r.b.board.console).toBe('USB');
+    // The console is the REPL again: the flasher can talk to it.
+    r.edge.sendRaw(Buffer.from('\x10globalThis.probe = 42\n'));
+    await new Promise((res) => setTimeout(res, 50));
+    expect(r.b.board.eval('probe')).toBe(42);
+    // After a reboot the lock is back and counter 5 is spent.
+    r.b.reboot();
+    await r.edge.waitFor(() => r!.b.board.console === null, 5000, 'relock');
+    const n = r.edge.of('STATUS').filter((s) => s.code === STATUS_MAINT_REJECTED).length;
+    r.edge.send(maint(key, 'prod-1', 5));
+    await r.edge.waitFor(() => r!.edge.of('STATUS').filter((s) => s.code === STATUS_MAINT_REJECTED).length > n, 5000, 'replay rejected');
+    expect(r.b.board.console).toBeNull();
+  });
+
+  it('a button held at boot keeps the console on the link and does not sample', async () => {
+    const key = new Uint8Array(32).fill(5);
+    const b = await startSimBoard({ board: 'PICO', clockSpeedup: 20, buttonHeld: true, provisioning: { deviceId: 'pico-btn', key: Buffer.from(key).toString('base64'), intervalMs: 100, production: true } });
+    const edge = new EdgeDouble({ path: b.path, link: 'mock', key, partial: PARTIAL });
+    r = { b, edge, key, close: async () => { await edge.close(); await b.stop(); } };
+    await edge.open();
+    b.reboot();
+    await edge.waitFor(() => edge.of('STATUS').some((s) => s.code === STATUS_UNLOCKED), 5000, 'UNLOCKED');
+    expect(b.board.console).toBe('USB');
+    await new Promise((res) => setTimeout(res, 200));
+    expect(edge.of('READING')).toHaveLength(0);
+  });
+});
