@@ -19,9 +19,9 @@ interface ServeOptions {
   contractsModule?: string;
 }
 
-/** Registers `provenant chaincode serve`. */
+/** Registers `provenant chaincode serve | check | proof`. */
 export function register(program: Command): void {
-  const chaincode = program.command('chaincode').description('Fabric chaincode-as-a-service');
+  const chaincode = program.command('chaincode').description('Fabric: serve the contracts as chaincode, check a deployment, prove a transaction');
   chaincode
     .command('serve')
     .description('serve the four contracts to Fabric peers (fabric-shim chaincode server)')
@@ -74,5 +74,61 @@ export function register(program: Command): void {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+    });
+
+  chaincode
+    .command('check')
+    .description('connect as the configured identity: chain head and the contracts the chaincode serves')
+    .requiredOption('-c, --config <file>', 'Fabric client config (YAML/JSON; e.g. deploy/fabric/config/auditor.yaml)')
+    .action(async (opts: { config: string }) => {
+      const { FabricLedgerClient } = await import('../../ledger-bridge/fabric/fabric-client.js');
+      const client = await FabricLedgerClient.connect(opts.config);
+      try {
+        const head = await client.head();
+        // fabric-contract-api's system contract describes every contract the chaincode serves.
+        const meta = JSON.parse(
+          Buffer.from(await client.evaluate({ contract: 'org.hyperledger.fabric' as never, fn: 'GetMetadata', args: [] })).toString(),
+        ) as { contracts?: Record<string, unknown> };
+        const contracts = Object.keys(meta.contracts ?? {}).filter((n) => n !== 'org.hyperledger.fabric');
+        const c = client.config;
+        process.stdout.write(`peer ${c.peerEndpoint}, channel ${c.channel}, chaincode ${c.chaincode}, identity ${c.mspId}\n`);
+        process.stdout.write(`chain height ${head.height}, head ${head.hash}\n`);
+        process.stdout.write(`contracts: ${contracts.join(', ')}\n`);
+        process.stdout.write(`${JSON.stringify({ head, contracts })}\n`);
+      } finally {
+        await client.close();
+      }
+    });
+
+  chaincode
+    .command('proof')
+    .description('fetch and verify the block holding a transaction, chained to the current (or a saved) head')
+    .requiredOption('-c, --config <file>', 'Fabric client config (YAML/JSON)')
+    .requiredOption('--tx <txId>', 'transaction id')
+    .option('--head <file>', 'a head saved earlier (JSON {height, hash}); the proof must chain to it')
+    .option('--save-head <file>', 'write the head the proof was checked against')
+    .action(async (opts: { config: string; tx: string; head?: string; saveHead?: string }) => {
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      const { FabricLedgerClient } = await import('../../ledger-bridge/fabric/fabric-client.js');
+      const { verifyFabricInclusion } = await import('../../ledger-bridge/fabric/block-proof.js');
+      let saved: { height: number; hash: string } | undefined;
+      if (opts.head) {
+        try {
+          saved = JSON.parse(readFileSync(opts.head, 'utf8')) as { height: number; hash: string };
+        } catch (cause) {
+          throw new ProvenantError('PROV_ERR_CONFIG', `cannot read the saved head "${opts.head}"`, { field: 'head', cause });
+        }
+      }
+      const client = await FabricLedgerClient.connect(opts.config);
+      try {
+        const proof = await client.inclusionProof(opts.tx, saved ? { head: saved } : {});
+        verifyFabricInclusion(proof, saved);
+        if (opts.saveHead) writeFileSync(opts.saveHead, `${JSON.stringify(proof.head)}\n`);
+        const headers = (proof.evidence as { headers: unknown[] }).headers.length;
+        process.stdout.write(`transaction ${proof.txId} is VALID in block ${proof.blockNumber}; ${headers} later header(s) chain to head ${proof.head.height}/${proof.head.hash}\n`);
+        process.stdout.write(`${JSON.stringify({ txId: proof.txId, blockNumber: proof.blockNumber, head: proof.head, verified: true })}\n`);
+      } finally {
+        await client.close();
+      }
     });
 }

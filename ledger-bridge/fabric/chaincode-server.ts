@@ -116,12 +116,32 @@ export function completeParameterMetadata(contracts: readonly ContractClass[]): 
   }
 }
 
+/**
+ * fabric-contract-api's JSONSerializer turns object results into JSON with class-transformer's
+ * `classToPlain`; class-transformer 0.4.1 (what `^0.4.0` resolves to) was published with the 0.5
+ * API, where that function no longer exists, so every object result — among them the system
+ * contract's GetMetadata that `peer chaincode query` and our `chaincode check` use — fails with
+ * "classToPlain is not a function". Our results are plain JSON values: serialize them with
+ * JSON.stringify and leave everything else to the original.
+ */
+function plainJsonSerializer(Base: new () => { toBuffer(result: unknown, schema?: unknown, prefix?: unknown): Buffer | undefined }) {
+  return class PlainJsonSerializer extends Base {
+    override toBuffer(result: unknown, schema: { type?: string } = {}, loggerPrefix?: unknown): Buffer | undefined {
+      const primitive = typeof result !== 'object' || result === null || schema.type === 'string' || schema.type === 'number';
+      if (primitive) return super.toBuffer(result, schema, loggerPrefix);
+      return Buffer.from(JSON.stringify(result));
+    }
+  };
+}
+
 /** Wraps contract classes the way fabric-shim's bootstrap does (JSON serializer, introspected metadata). */
 export function chaincodeFromContracts(contracts: readonly ContractClass[], title = 'provenant', version = '0.1.0'): {
   chaincode: unknown;
   contractNames: string[];
 } {
-  const { JSONSerializer } = require('fabric-contract-api') as { JSONSerializer: unknown };
+  const { JSONSerializer } = require('fabric-contract-api') as {
+    JSONSerializer: new () => { toBuffer(result: unknown, schema?: unknown, prefix?: unknown): Buffer | undefined };
+  };
   const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract.js') as new (
     classes: ContractClass[],
     serializers: unknown,
@@ -130,7 +150,7 @@ export function chaincodeFromContracts(contracts: readonly ContractClass[], titl
     version: string,
   ) => { contractImplementations: Record<string, unknown> };
   completeParameterMetadata(contracts);
-  const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } };
+  const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: plainJsonSerializer(JSONSerializer) } };
   // fabric-shim appends its system contract to the array it is given: hand it a copy.
   const chaincode = new ChaincodeFromContract([...contracts], serializers, {}, title, version);
   const contractNames = Object.keys(chaincode.contractImplementations).filter((n) => n !== 'org.hyperledger.fabric');
