@@ -348,3 +348,18 @@ function limbBytes(v: unknown): Uint8Array {
   const a = (v as WithLimbs).a_;
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
+
+/** Terms per mcl mulVec call: mcl copies its inputs onto a bounded wasm stack. */
+const MSM_CHUNK = 1024;
+
+/** sum points[i] * scalars[i] (multi-scalar multiplication), chunked for very long inputs. */
+export function msm(points: McL.G1[], scalars: McL.Fr[]): McL.G1 {
+  const { mcl } = S();
+  if (points.length !== scalars.length) throw new Error(`bbs: msm over ${points.length} points and ${scalars.length} scalars`);
+  if (points.length === 0) return new mcl.G1();
+  let acc = mcl.mulVec(points.slice(0, MSM_CHUNK), scalars.slice(0, MSM_CHUNK));
+  for (let at = MSM_CHUNK; at < points.length; at += MSM_CHUNK) {
+    acc = mcl.add(acc, mcl.mulVec(points.slice(at, at + MSM_CHUNK), scalars.slice(at, at + MSM_CHUNK)));
+  }
+  return acc;
+}

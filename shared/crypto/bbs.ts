@@ -18,7 +18,7 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import {
   API_ID, EXPAND_LEN, G1_BYTES, H2S_DST, KEYGEN_DST, MAP_DST, MOCK_RANDOM_DST, P1_HEX, SCALAR_BYTES,
   S, bytesToHex, calculateDomainFr, concat, expandMessageXmd, frFromBytes, frFromBytesMod, g1FromBytes,
-  g1MulSecret, g2MulSecret, generators, hashToFr, i2osp, initMcl, pairingProductIsOne, publicKey,
+  g1MulSecret, g2MulSecret, generators, hashToFr, i2osp, initMcl, msm, pairingProductIsOne, publicKey,
 } from './bbs-primitives.js';
 
 export { API_ID, KEYGEN_DST, MOCK_RANDOM_DST, P1_HEX };
@@ -110,9 +110,9 @@ function messageFrs(messages: Uint8Array[]): McL.Fr[] {
 
 /** B = P1 + Q_1 * domain + H_1 * msg_1 + ... + H_L * msg_L, as one multi-scalar multiplication. */
 function computeB(domain: McL.Fr, msgs: McL.Fr[]): McL.G1 {
-  const { mcl, P1 } = S();
+  const { P1 } = S();
   const gens = generators(msgs.length + 1).points;
-  return mcl.mulVec([P1, ...gens], [one(), domain, ...msgs]);
+  return msm([P1, ...gens], [one(), domain, ...msgs]);
 }
 
 /** e = hash_to_scalar(serialize((SK, msg_1, ..., msg_L, domain)), api_id || "H2S_"). */
@@ -195,9 +195,14 @@ export function verify(pk: Uint8Array, signature: Uint8Array, header: Uint8Array
 
 /** calculate_random_scalars(count) from a CSPRNG: OS2IP(48 random bytes) mod r each. */
 function csprngScalars(count: number): McL.Fr[] {
-  const bytes = randomBytes(EXPAND_LEN * count);
   const out: McL.Fr[] = [];
-  for (let i = 0; i < count; i++) out.push(frFromBytesMod(bytes.subarray(i * EXPAND_LEN, (i + 1) * EXPAND_LEN)));
+  // getRandomValues gives at most 64 KiB per call, so draw in batches.
+  const perBatch = Math.floor(65536 / EXPAND_LEN);
+  for (let done = 0; done < count; done += perBatch) {
+    const n = Math.min(perBatch, count - done);
+    const bytes = randomBytes(EXPAND_LEN * n);
+    for (let i = 0; i < n; i++) out.push(frFromBytesMod(bytes.subarray(i * EXPAND_LEN, (i + 1) * EXPAND_LEN)));
+  }
   return out;
 }
 
@@ -263,9 +268,9 @@ function coreProofGen(
   // ProofInit
   const D = mcl.mul(B, r2);
   const Abar = mcl.mul(sig.A, mcl.mul(r1, r2));
-  const Bbar = mcl.mulVec([D, Abar], [r1, mcl.neg(sig.e)]);
-  const T1 = mcl.mulVec([Abar, D], [eT, r1T]);
-  const T2 = mcl.mulVec([D, ...undisclosed.map((j) => H[j] as McL.G1)], [r3T, ...mT]);
+  const Bbar = msm([D, Abar], [r1, mcl.neg(sig.e)]);
+  const T1 = msm([Abar, D], [eT, r1T]);
+  const T2 = msm([D, ...undisclosed.map((j) => H[j] as McL.G1)], [r3T, ...mT]);
   const c = challenge([Abar, Bbar, D, T1, T2], domain, indexes, indexes.map((i) => msgs[i] as McL.Fr), ph);
   // ProofFinalize
   const r3 = mcl.inv(r2);
@@ -327,8 +332,8 @@ export function proofVerify(
   const domain = calculateDomainFr(pk, L, header);
   // ProofVerifyInit. T2 = Bv*c + D*r3^ + sum H_j*m^_j with Bv = P1 + Q1*domain + sum H_i*msg_i,
   // expanded into one multi-scalar multiplication over all generators.
-  const T1 = mcl.mulVec([Bbar, Abar, D], [c, eHat, r1Hat]);
-  const T2 = mcl.mulVec(
+  const T1 = msm([Bbar, Abar, D], [c, eHat, r1Hat]);
+  const T2 = msm(
     [P1, Q1, ...indexes.map((i) => H[i] as McL.G1), D, ...undisclosed.map((j) => H[j] as McL.G1)],
     [c, mcl.mul(domain, c), ...msgs.map((m) => mcl.mul(m, c)), r3Hat, ...mHat],
   );

@@ -241,6 +241,16 @@ describe('bbs rejects bad input', () => {
     expect(bbs.proofVerify(pk, all, header, ph, messages, [0, 1, 2, 3])).toBe(true);
   });
 
+  it('many messages: past one MSM chunk (1024 terms) and one 64 KiB batch of randomness', { timeout: 120_000 }, () => {
+    const many = Array.from({ length: 1500 }, (_, i) => te.encode(`attribute-${i}`));
+    const s = bbs.sign(sk, pk, header, many);
+    expect(bbs.verify(pk, s, header, many)).toBe(true);
+    expect(bbs.verify(pk, s, header, many.slice(0, -1))).toBe(false);
+    const p = bbs.proofGen(pk, s, header, ph, many, [0, 1499]);
+    expect(bbs.proofVerify(pk, p, header, ph, [many[0] as Uint8Array, many[1499] as Uint8Array], [0, 1499])).toBe(true);
+    expect(bbs.proofVerify(pk, p, header, ph, [many[0] as Uint8Array, many[1498] as Uint8Array], [0, 1499])).toBe(false);
+  });
+
   it('no single flipped bit makes a signature or proof verify (property)', () => {
     fc.assert(
       fc.property(fc.nat({ max: sig.length * 8 - 1 }), (bit) => {
