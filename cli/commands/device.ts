@@ -1,0 +1,203 @@
+/**
+ * `provenant device configure|register|update|revoke|prove|show`: the Device Registration and
+ * Device Provenance contracts (Algorithms 1 and 2) from the command line. The authority's files
+ * come from `provenant authority init|enroll`; K_IoT travels in transient data, never as an
+ * argument. Exit code of `prove`: 0 only for TRUE.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { CONTRACTS, type LedgerClient } from '../../ledger-bridge/client.js';
+import { ProvenantError } from '../../shared/errors.js';
+
+interface LedgerOpts {
+  ledger?: string;
+  db?: string;
+  tokenFile?: string;
+  identity: string;
+  json?: boolean;
+}
+
+function bad(message: string, field: string): ProvenantError {
+  return new ProvenantError('PROV_ERR_BAD_ARGS', message, { field });
+}
+
+function readJsonFile(path: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw bad(`cannot read ${what} ${path}: ${(err as Error).message}`, what);
+  }
+  try {
+    const json = JSON.parse(text) as unknown;
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not a JSON object');
+    return json as Record<string, unknown>;
+  } catch (err) {
+    throw bad(`${what} ${path} is not a JSON object: ${(err as Error).message}`, what);
+  }
+}
+
+function withLedgerOptions(cmd: Command, identity: string): Command {
+  return cmd
+    .option('--ledger <url>', 'a running ledger (provenant ledger start), e.g. http://127.0.0.1:7050')
+    .option('--db <path>', 'an embedded ledger file, opened in this process')
+    .option('--token-file <file>', 'bearer token for --ledger (else env PROVENANT_LEDGER_TOKEN)')
+    .option('--identity <name>', 'identity to act as', identity)
+    .option('--json', 'print the contract result as JSON only');
+}
+
+async function withLedger<T>(opts: LedgerOpts, fn: (ledger: LedgerClient) => Promise<T>): Promise<T> {
+  const { connectLedger } = await import('../../ledger-bridge/auditor/connect.js');
+  const ledger = await connectLedger({ identity: opts.identity, ...(opts.ledger ? { ledger: opts.ledger } : {}), ...(opts.db ? { db: opts.db } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
+  try {
+    return await fn(ledger);
+  } finally {
+    await ledger.close();
+  }
+}
+
+function print(opts: { json?: boolean }, human: string, result: unknown): void {
+  if (!opts.json) process.stdout.write(`${human}\n`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+const decode = (b: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(b)) as Record<string, unknown>;
+
+/** K_IoT from a `<ID>.device.json` file (provenant authority enroll), checked against deviceId. */
+async function kIotOf(path: string, deviceId: string): Promise<Uint8Array> {
+  const { readDeviceFile } = await import('../authority-store.js');
+  const file = readDeviceFile(path);
+  if (file.deviceId !== deviceId) throw bad(`${path} is the device file of ${file.deviceId}, not ${deviceId}`, 'device-file');
+  return file.kIoT;
+}
+
+/** The registration JSON with --gateway / --firmware-hash applied. */
+function registrationOf(path: string, opts: { gateway?: string; firmwareHash?: string }): Record<string, unknown> {
+  const reg = readJsonFile(path, 'registration');
+  if (typeof reg['deviceId'] !== 'string') throw bad(`${path}: "deviceId" missing (expected the <ID>.registration.json of provenant authority enroll)`, 'registration');
+  if (opts.firmwareHash !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.firmwareHash)) throw bad('--firmware-hash must be 64 hex digits (SHA-256)', 'firmware-hash');
+  return { ...reg, ...(opts.gateway !== undefined ? { gatewayId: opts.gateway } : {}), ...(opts.firmwareHash !== undefined ? { firmwareHash: opts.firmwareHash.toLowerCase() } : {}) };
+}
+
+/** Registers the `device` command group. */
+export function register(program: Command): void {
+  const device = program.command('device').description('device registry and identity proofs on the ledger (Algorithms 1 and 2)');
+
+  withLedgerOptions(
+    device
+      .command('configure')
+      .description('one-time ledger setup by the attribute authority: issuer public key, schema and accepted policies')
+      .requiredOption('--authority <dir>', 'authority directory (provenant authority init)')
+      .option('--policy <file...>', 'policy JSON files { id, anyOf: [{ attr: value, ... }] } the ledger accepts partial signatures for'),
+    'aa',
+  ).action(async (opts: LedgerOpts & { authority: string; policy?: string[] }) => {
+    const { loadIssuerPublic } = await import('../authority-store.js');
+    const issuer = loadIssuerPublic(opts.authority);
+    const policies = (opts.policy ?? []).map((p) => readJsonFile(p, 'policy'));
+    const config = { issuerPk: Buffer.from(issuer.pk).toString('hex'), schema: issuer.schema, policies };
+    const r = await withLedger(opts, (l) => l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: [JSON.stringify(config)] }));
+    print(opts, `ledger configured in tx ${r.txId} (block ${r.blockNumber}): schema ${issuer.schema.join(',')}, ${policies.length} policies`, { ...decode(r.result), blockNumber: r.blockNumber });
+  });
+
+  withLedgerOptions(
+    device
+      .command('register')
+      .description('register a new device (Alg. 1, new): prints txId and bcId; K_IoT goes to the private collection via transient data')
+      .requiredOption('--registration <file>', '<ID>.registration.json from provenant authority enroll')
+      .requiredOption('--device-file <file>', '<ID>.device.json holding K_IoT (sent as transient data only)')
+      .option('--gateway <edgeId>', 'the edge the device talks through')
+      .option('--firmware-hash <hex>', 'SHA-256 of the firmware image'),
+    'aa',
+  ).action(async (opts: LedgerOpts & { registration: string; deviceFile: string; gateway?: string; firmwareHash?: string }) => {
+    const reg = registrationOf(opts.registration, opts);
+    const kIoT = await kIotOf(opts.deviceFile, reg['deviceId'] as string);
+    const r = await withLedger(opts, (l) => l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'register', args: [JSON.stringify(reg)], transient: { kIoT } }));
+    const result: Record<string, unknown> = { ...decode(r.result), blockNumber: r.blockNumber };
+    print(opts, `registered ${String(result['deviceId'])}: txId ${r.txId}, bcId ${String(result['bcId'])} (block ${r.blockNumber})`, result);
+  });
+
+  withLedgerOptions(
+    device
+      .command('update')
+      .description('update a registered device (Alg. 1, update; the previous version stays in the history)')
+      .requiredOption('--registration <file>', 'registration JSON with the new attributes')
+      .option('--device-file <file>', 'a new K_IoT to rotate to (transient data)')
+      .option('--gateway <edgeId>', 'the edge the device talks through')
+      .option('--firmware-hash <hex>', 'SHA-256 of the firmware image'),
+    'aa',
+  ).action(async (opts: LedgerOpts & { registration: string; deviceFile?: string; gateway?: string; firmwareHash?: string }) => {
+    const reg = registrationOf(opts.registration, opts);
+    const kIoT = opts.deviceFile !== undefined ? await kIotOf(opts.deviceFile, reg['deviceId'] as string) : undefined;
+    const r = await withLedger(opts, (l) =>
+      l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'update', args: [JSON.stringify(reg)], ...(kIoT ? { transient: { kIoT } } : {}) }),
+    );
+    const result: Record<string, unknown> = { ...decode(r.result), blockNumber: r.blockNumber };
+    print(opts, `updated ${String(result['deviceId'])} to version ${String(result['version'])}: txId ${r.txId}`, result);
+  });
+
+  withLedgerOptions(
+    device
+      .command('revoke')
+      .description('revoke a device: its readings are refused from now on')
+      .requiredOption('--device <id>', 'deviceId')
+      .option('--reason <text>', 'why (kept on the ledger)', ''),
+    'aa',
+  ).action(async (opts: LedgerOpts & { device: string; reason: string }) => {
+    const r = await withLedger(opts, (l) => l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'revoke', args: [opts.device, opts.reason] }));
+    print(opts, `revoked ${opts.device}: txId ${r.txId}`, { ...decode(r.result), blockNumber: r.blockNumber });
+  });
+
+  withLedgerOptions(
+    device
+      .command('show')
+      .description("a device's registry record (with --history: every version)")
+      .requiredOption('--device <id>', 'deviceId')
+      .option('--history', 'every version, oldest first'),
+    'auditor',
+  ).action(async (opts: LedgerOpts & { device: string; history?: boolean }) => {
+    const bytes = await withLedger(opts, (l) => l.evaluate({ contract: CONTRACTS.deviceRegistration, fn: opts.history ? 'history' : 'get', args: [opts.device] }));
+    const result = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    print(opts, JSON.stringify(result, null, 2), result);
+  });
+
+  withLedgerOptions(
+    device
+      .command('prove')
+      .description('device identity proof (Alg. 2): TRUE / FALSE, or "could not find the device" / "device signature mismatch"; exit 0 only for TRUE')
+      .requiredOption('--device <id>', 'deviceId')
+      .option('--metadata <file>', 'metadata to prove: JSON { attributes, gatewayId?, firmwareHash? } (a registration file works)')
+      .option('--challenge <hex>', 'the challenge the device answered (16..64 bytes); default: fresh random')
+      .option('--response <hex>', "the device's answer HMAC(K_IoT, 'provenant/challenge/v1' ‖ challenge)")
+      .option('--device-file <file>', 'answer the challenge here with the K_IoT of this device file (bench or test; a real device answers itself)'),
+    'auditor',
+  ).action(async (opts: LedgerOpts & { device: string; metadata?: string; challenge?: string; response?: string; deviceFile?: string }) => {
+    if (opts.metadata === undefined) throw bad('--metadata FILE is required: the metadata whose identity is to be proven', 'metadata');
+    const meta = readJsonFile(opts.metadata, 'metadata');
+    const metadata = { attributes: meta['attributes'], ...(meta['gatewayId'] !== undefined ? { gatewayId: meta['gatewayId'] } : {}), ...(meta['firmwareHash'] !== undefined ? { firmwareHash: meta['firmwareHash'] } : {}) };
+    if (opts.challenge !== undefined && !/^([0-9a-fA-F]{2}){16,64}$/.test(opts.challenge)) throw bad('--challenge must be 16..64 bytes of hex', 'challenge');
+    const challenge = opts.challenge !== undefined ? Buffer.from(opts.challenge, 'hex') : randomBytes(32);
+    let response: Uint8Array;
+    if (opts.response !== undefined) {
+      if (!/^[0-9a-fA-F]{64}$/.test(opts.response)) throw bad('--response must be 32 bytes of hex', 'response');
+      response = Buffer.from(opts.response, 'hex');
+    } else if (opts.deviceFile !== undefined) {
+      const { deviceChallengeResponse } = await import('../../shared/crypto/outsourced.js');
+      const { sha256 } = await import('../../shared/crypto/sha256.js');
+      response = deviceChallengeResponse(sha256, await kIotOf(opts.deviceFile, opts.device), challenge);
+    } else {
+      throw bad("give --response HEX (the device's answer to --challenge) or --device-file FILE", 'response');
+    }
+    const bytes = await withLedger(opts, (l) =>
+      l.evaluate({
+        contract: CONTRACTS.deviceProvenance,
+        fn: 'prove',
+        args: [opts.device, JSON.stringify(metadata), challenge.toString('hex'), Buffer.from(response).toString('hex')],
+      }),
+    );
+    const result = decode(bytes);
+    const diff = Array.isArray(result['differences']) && result['differences'].length > 0 ? ` (differs: ${(result['differences'] as string[]).join(', ')})` : '';
+    print(opts, `${String(result['verdict'])}${result['reason'] ? ` ${String(result['reason'])}` : ''}${diff}: device ${opts.device}, bcId ${String(result['bcId'])}`, result);
+    process.exitCode = result['verdict'] === 'TRUE' ? 0 : 1;
+  });
+}

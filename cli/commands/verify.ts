@@ -1,0 +1,133 @@
+/**
+ * `provenant verify`: is this data the genuine reading of a device? Asks the Data Provenance
+ * contract (Algorithm 3) through the auditor and prints the verdict with its evidence: the ledger
+ * record, its transaction and block, the inclusion proof and the chain head. Exit code 0 only
+ * when the verdict is TRUE and the inclusion proof did not fail.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ProvenantError } from '../../shared/errors.js';
+import type { AuditLocator, AuditResult } from '../../ledger-bridge/auditor/auditor.js';
+
+interface VerifyOptions {
+  device: string;
+  seq?: string;
+  timestamp?: string;
+  data?: string;
+  tag?: string;
+  ledger?: string;
+  db?: string;
+  tokenFile?: string;
+  identity: string;
+  provenanceDb?: string;
+  trustedHead?: string;
+  json?: boolean;
+}
+
+function bad(message: string, field: string): ProvenantError {
+  return new ProvenantError('PROV_ERR_BAD_ARGS', message, { field });
+}
+
+function integer(text: string, name: string, max: number): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(text) || Number(text) > max) throw bad(`${name} must be an integer 0..${max}, got '${text}'`, name);
+  return Number(text);
+}
+
+/** The locator from --seq / --timestamp (exactly one). */
+export function locatorOf(opts: { seq?: string; timestamp?: string }): AuditLocator {
+  if ((opts.seq === undefined) === (opts.timestamp === undefined)) throw bad('give exactly one of --seq N or --timestamp MS', 'seq');
+  return opts.seq !== undefined ? { seq: integer(opts.seq, '--seq', 0xffffffff) } : { t: integer(opts.timestamp as string, '--timestamp', Number.MAX_SAFE_INTEGER) };
+}
+
+/**
+ * Reads a data file: raw canonical bytes, their hex, or JSON — a ReadingSubmission
+ * { canonical, tag, ... } (as the edge submits it) whose tag is used unless --tag is given.
+ */
+export function readDataFile(path: string): { data: Uint8Array; tag?: Uint8Array } {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch (err) {
+    throw bad(`cannot read --data ${path}: ${(err as Error).message}`, 'data');
+  }
+  const text = raw.toString('utf8').trim();
+  if (text.startsWith('{')) {
+    let json: { canonical?: unknown; tag?: unknown };
+    try {
+      json = JSON.parse(text) as typeof json;
+    } catch (err) {
+      throw bad(`--data ${path} is not valid JSON: ${(err as Error).message}`, 'data');
+    }
+    if (typeof json.canonical !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(json.canonical)) throw bad(`--data ${path}: "canonical" must be hex of the reading bytes`, 'data');
+    const tag = typeof json.tag === 'string' && /^[0-9a-fA-F]{64}$/.test(json.tag) ? Buffer.from(json.tag, 'hex') : undefined;
+    return { data: Buffer.from(json.canonical, 'hex'), ...(tag ? { tag } : {}) };
+  }
+  const compact = text.replace(/\s+/g, '');
+  if (compact.length > 0 && /^([0-9a-fA-F]{2})+$/.test(compact)) return { data: Buffer.from(compact, 'hex') };
+  if (raw.length === 0) throw bad(`--data ${path} is empty`, 'data');
+  return { data: new Uint8Array(raw) };
+}
+
+function describe(r: AuditResult): string {
+  const lines = [`verdict: ${r.verdict}${r.genuine ? ' (genuine)' : ''} — ${r.message}`, `  device ${r.deviceId} ${r.locator}, data hash ${r.dataHash}`];
+  const e = r.evidence;
+  if (e) {
+    lines.push(`  ledger record: dataHash ${e.record.dataHash}, seq ${e.record.seq}, t ${e.record.t}, epoch ${e.record.epoch}, tag ${e.record.tag}`);
+    lines.push(`                 edge ${e.record.edgeId}, received ${e.record.receivedAt}, path ${e.record.path.join(' → ')}`);
+    lines.push(`  transaction ${e.txId} in block ${e.blockNumber}`);
+    const check = e.proofCheck.ok === true ? 'checked OK' : e.proofCheck.ok === false ? `FAILED: ${e.proofCheck.reason}` : `unchecked: ${e.proofCheck.reason}`;
+    lines.push(`  inclusion proof: ${check}; head height ${e.head.height}, hash ${e.head.hash}`);
+  }
+  if (r.dbStatus) lines.push(`  provenance DB status → ${r.dbStatus}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Registers `provenant verify`. */
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description("is this data a device's genuine reading? Alg. 3 verdict (TRUE, FALSE, not found, signature mismatch) with the ledger evidence; exit 0 only for TRUE")
+    .requiredOption('--device <id>', 'deviceId')
+    .option('--seq <n>', 'sequence number of the reading')
+    .option('--timestamp <ms>', 'device timestamp of the reading (ms since 1970)')
+    .option('--data <file>', 'the data: canonical reading bytes (raw or hex) or a submission JSON {canonical, tag}; omitted: every copy in --provenance-db')
+    .option('--tag <hex>', 'the tag presented with the data (32 bytes hex)')
+    .option('--ledger <url>', 'a running ledger (provenant ledger start), e.g. http://127.0.0.1:7050')
+    .option('--db <path>', 'an embedded ledger file, opened in this process')
+    .option('--token-file <file>', 'bearer token for --ledger (else env PROVENANT_LEDGER_TOKEN)')
+    .option('--identity <name>', 'identity to act as', 'auditor')
+    .option('--provenance-db <path>', 'provenance database: source of the data when --data is omitted; receives the verdict')
+    .option('--trusted-head <height:hash>', 'a chain head saved earlier; the proof must be relative to it')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: VerifyOptions) => {
+      const at = locatorOf(opts);
+      if (opts.data === undefined && opts.provenanceDb === undefined) throw bad('give --data FILE, or --provenance-db PATH to check the copies stored there', 'data');
+      if (opts.tag !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.tag)) throw bad('--tag must be 64 hex digits', 'tag');
+      let trustedHead: { height: number; hash: string } | undefined;
+      if (opts.trustedHead !== undefined) {
+        const m = /^([0-9]+):([0-9a-f]{64})$/.exec(opts.trustedHead);
+        if (!m) throw bad('--trusted-head must be HEIGHT:HASH (hash: 64 lower-case hex digits)', 'trusted-head');
+        trustedHead = { height: Number(m[1]), hash: m[2] as string };
+      }
+      const input = opts.data !== undefined ? readDataFile(opts.data) : undefined;
+      const { Auditor, ProvenanceDb, connectLedger } = await import('../../ledger-bridge/auditor/index.js');
+      const ledger = await connectLedger({ identity: opts.identity, ...(opts.ledger ? { ledger: opts.ledger } : {}), ...(opts.db ? { db: opts.db } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
+      const db = opts.provenanceDb !== undefined ? await ProvenanceDb.open(opts.provenanceDb) : undefined;
+      try {
+        const auditor = new Auditor({ ledger, ...(db ? { db } : {}), ...(trustedHead ? { trustedHead } : {}) });
+        let results: AuditResult[];
+        if (input !== undefined) {
+          const tag = opts.tag !== undefined ? Buffer.from(opts.tag, 'hex') : input.tag;
+          results = [await auditor.check({ deviceId: opts.device, at, data: input.data, ...(tag ? { tag } : {}) })];
+        } else {
+          results = await auditor.checkStored(opts.device, at);
+        }
+        if (opts.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results)}\n`);
+        else for (const r of results) process.stdout.write(describe(r));
+        process.exitCode = results.every((r) => r.verdict === 'TRUE' && r.genuine) ? 0 : 1;
+      } finally {
+        db?.close();
+        await ledger.close();
+      }
+    });
+}

@@ -1,0 +1,47 @@
+/**
+ * Opens a LedgerClient for a command-line tool: a running ledger over HTTP (`--ledger URL`,
+ * `provenant ledger start`) or an embedded ledger file opened in-process (`--db PATH`). Heavy
+ * modules load here, lazily, so commands stay light until they act.
+ */
+import { readFileSync } from 'node:fs';
+import type { LedgerClient } from '../client.js';
+import { ProvenantError } from '../../shared/errors.js';
+
+/** Where the ledger is and as whom to act. */
+export interface ConnectOptions {
+  /** URL of a running ledger (http://host:port). */
+  readonly ledger?: string;
+  /** Embedded ledger SQLite file, opened in this process (do not point it at a file a server has open). */
+  readonly db?: string;
+  /** File holding the bearer token for --ledger (else env PROVENANT_LEDGER_TOKEN). */
+  readonly tokenFile?: string;
+  /** Identity name ('aa', 'edge-1', 'auditor', ...). */
+  readonly identity: string;
+}
+
+function tokenFrom(options: ConnectOptions): string {
+  if (options.tokenFile !== undefined) {
+    try {
+      return readFileSync(options.tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new ProvenantError('PROV_ERR_CONFIG', `cannot read --token-file ${options.tokenFile}: ${(err as Error).message}`, { field: 'token-file' });
+    }
+  }
+  const env = process.env['PROVENANT_LEDGER_TOKEN'];
+  if (env !== undefined && env.trim() !== '' && !env.trim().startsWith('{')) return env.trim();
+  throw new ProvenantError('PROV_ERR_CONFIG', 'no bearer token for --ledger: pass --token-file FILE or set PROVENANT_LEDGER_TOKEN', { field: 'token' });
+}
+
+/** Opens the client; exactly one of `ledger` and `db` must be given. */
+export async function connectLedger(options: ConnectOptions): Promise<LedgerClient> {
+  if ((options.ledger === undefined) === (options.db === undefined)) {
+    throw new ProvenantError('PROV_ERR_BAD_ARGS', 'give exactly one of --ledger URL (a running ledger) or --db PATH (an embedded ledger file)', { field: 'ledger' });
+  }
+  if (options.ledger !== undefined) {
+    const { HttpLedgerClient } = await import('../embedded/http/client.js');
+    return new HttpLedgerClient({ url: options.ledger, token: tokenFrom(options), identity: options.identity });
+  }
+  const { contracts } = await import('../contracts/index.js');
+  const { EmbeddedLedgerClient } = await import('../embedded/index.js');
+  return EmbeddedLedgerClient.open({ path: options.db as string, contracts, identity: options.identity });
+}

@@ -1,0 +1,151 @@
+/**
+ * `provenant device …` and `provenant verify` through the real CLI (node bin/provenant.js in a
+ * child process) against an embedded ledger file in a temp dir: the authority's files from
+ * `provenant authority`, readings committed in-process through the same ledger file.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCredentialFile, readDeviceFile } from '../../cli/authority-store.js';
+import { CONTRACTS } from '../../ledger-bridge/client.js';
+import { contracts } from '../../ledger-bridge/contracts/index.js';
+import { EmbeddedLedgerClient } from '../../ledger-bridge/embedded/index.js';
+import { ready } from '../../shared/crypto/bbs.js';
+import { complete } from '../../shared/crypto/complete.js';
+import { partialToJson } from '../../shared/crypto/credential.js';
+import { signPartial } from '../../shared/crypto/outsourced.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
+import { toSubmission } from '../../shared/records.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = join(root, 'bin', 'provenant.js');
+const POLICY = { id: 'temp-plant-3', anyOf: [{ site: 'plant-3', type: 'temperature' }] };
+let tmp: string;
+let ledgerDb: string;
+
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 90_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const lastJson = (s: string): Record<string, unknown> => JSON.parse(s.trim().split('\n').pop() as string) as Record<string, unknown>;
+
+beforeAll(async () => {
+  await ready();
+  tmp = mkdtempSync(join(tmpdir(), 'provenant-verify-'));
+  ledgerDb = join(tmp, 'ledger.db');
+  const aa = join(tmp, 'aa');
+  expect(cli('authority', 'init', '--dir', aa).code).toBe(0);
+  const enroll = cli('authority', 'enroll', '--dir', aa, '--device', 'dev-1', '--attr', 'site=plant-3', 'line=L1', 'type=temperature', 'owner=acme', 'fw=1.0');
+  expect(enroll.code, enroll.stderr).toBe(0);
+  writeFileSync(join(tmp, 'policy.json'), JSON.stringify(POLICY));
+}, 180_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('provenant device', { timeout: 180_000 }, () => {
+  it('configure, register (txId + bcId), show, prove TRUE / FALSE / not found / signature mismatch', () => {
+    const aa = join(tmp, 'aa');
+    const conf = cli('device', 'configure', '--db', ledgerDb, '--authority', aa, '--policy', join(tmp, 'policy.json'));
+    expect(conf.code, conf.stderr).toBe(0);
+
+    const reg = cli('device', 'register', '--db', ledgerDb, '--registration', join(aa, 'dev-1.registration.json'), '--device-file', join(aa, 'dev-1.device.json'), '--gateway', 'edge-1');
+    expect(reg.code, reg.stderr).toBe(0);
+    const regResult = lastJson(reg.stdout);
+    expect(regResult['txId']).toMatch(/^[0-9a-f]{64}$/);
+    expect(regResult['bcId']).toMatch(/^[0-9a-f]{64}$/);
+    const kIoT = readDeviceFile(join(aa, 'dev-1.device.json')).kIoT;
+    expect(reg.stdout + reg.stderr).not.toContain(Buffer.from(kIoT).toString('hex'));
+
+    const show = cli('device', 'show', '--db', ledgerDb, '--device', 'dev-1', '--json');
+    expect(lastJson(show.stdout)).toMatchObject({ deviceId: 'dev-1', status: 'active', gatewayId: 'edge-1' });
+
+    const meta = join(tmp, 'meta.json');
+    const registration = JSON.parse(readFileSync(join(aa, 'dev-1.registration.json'), 'utf8')) as { attributes: Record<string, string> };
+    writeFileSync(meta, JSON.stringify({ attributes: registration.attributes, gatewayId: 'edge-1' }));
+    const ok = cli('device', 'prove', '--db', ledgerDb, '--device', 'dev-1', '--metadata', meta, '--device-file', join(aa, 'dev-1.device.json'));
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^TRUE/);
+
+    writeFileSync(meta, JSON.stringify({ attributes: { ...registration.attributes, site: 'elsewhere' }, gatewayId: 'edge-1' }));
+    const wrongMeta = cli('device', 'prove', '--db', ledgerDb, '--device', 'dev-1', '--metadata', meta, '--device-file', join(aa, 'dev-1.device.json'));
+    expect(wrongMeta.code).toBe(1);
+    expect(wrongMeta.stdout).toMatch(/^FALSE METADATA_MISMATCH/);
+
+    const mismatch = cli('device', 'prove', '--db', ledgerDb, '--device', 'dev-1', '--metadata', meta, '--challenge', 'ab'.repeat(16), '--response', 'cd'.repeat(32));
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/device signature mismatch/);
+
+    const missing = cli('device', 'prove', '--db', ledgerDb, '--device', 'nobody', '--metadata', meta, '--challenge', 'ab'.repeat(16), '--response', 'cd'.repeat(32));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/could not find the device/);
+  });
+
+  it('refuses bad arguments with a clear message', () => {
+    const both = cli('device', 'revoke', '--device', 'dev-1');
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toMatch(/exactly one of --ledger URL .* or --db PATH/);
+    const noMeta = cli('device', 'prove', '--db', ledgerDb, '--device', 'dev-1');
+    expect(noMeta.code).not.toBe(0);
+    expect(noMeta.stderr).toMatch(/--metadata/);
+  });
+});
+
+describe('provenant verify', { timeout: 180_000 }, () => {
+  let good: string;
+  let tampered: string;
+
+  beforeAll(async () => {
+    const aa = join(tmp, 'aa');
+    const credential = readCredentialFile(join(aa, 'dev-1.credential.json'));
+    const { kIoT } = readDeviceFile(join(aa, 'dev-1.device.json'));
+    const partial = partialToJson(signPartial(credential, { epoch: 1, edgeId: 'edge-1', policy: POLICY }));
+    const reading = { deviceId: 'dev-1', seq: 1, t: 1_700_000_000_000, epoch: 1, partialDigest: Buffer.from(partial.partialDigest, 'hex'), batteryMv: 3000, channels: [{ id: 0, scale: -1, value: 215 }] };
+    const sub = toSubmission({ reading, tag: complete(sha256, kIoT, reading) }, 'edge-1', reading.t + 3, ['device:dev-1', 'edge:edge-1']);
+    const client = await EmbeddedLedgerClient.open({ path: ledgerDb, contracts, identity: 'edge-1' });
+    try {
+      const r = await client.submit({ contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args: [JSON.stringify({ version: 1, readings: [sub], partials: [partial] })] });
+      expect(JSON.parse(Buffer.from(r.result).toString())).toMatchObject({ accepted: 1 });
+    } finally {
+      await client.close();
+    }
+    good = join(tmp, 'good.json');
+    writeFileSync(good, JSON.stringify(sub));
+    tampered = join(tmp, 'tampered.hex');
+    const t = { ...reading, channels: [{ id: 0, scale: -1, value: 999 }] };
+    writeFileSync(tampered, toSubmission({ reading: t, tag: complete(sha256, kIoT, t) }, 'edge-1', 0, ['x']).canonical);
+  }, 120_000);
+
+  it('TRUE with evidence and exit 0 for the genuine reading', () => {
+    const r = cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', good);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^verdict: TRUE \(genuine\)/);
+    expect(r.stdout).toMatch(/inclusion proof: checked OK; head height \d+/);
+    const j = cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--timestamp', '1700000000000', '--data', good, '--json');
+    expect(j.code).toBe(0);
+    expect(lastJson(j.stdout)).toMatchObject({ verdict: 'TRUE', genuine: true, evidence: { proofCheck: { ok: true } } });
+  });
+
+  it('FALSE (exit 1) for tampered data, not found (exit 1) for an unknown seq', () => {
+    const f = cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', tampered);
+    expect(f.code).toBe(1);
+    expect(f.stdout).toMatch(/^verdict: FALSE/);
+    const n = cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '7', '--data', good, '--json');
+    expect(n.code).toBe(1);
+    expect(lastJson(n.stdout)).toMatchObject({ verdict: 'NOT_FOUND' });
+  });
+
+  it('refuses bad arguments', () => {
+    expect(cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--data', good).stderr).toMatch(/exactly one of --seq N or --timestamp MS/);
+    expect(cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1').stderr).toMatch(/--data FILE, or --provenance-db/);
+    expect(cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', 'x', '--data', good).code).not.toBe(0);
+  });
+
+  it('revoke, after which the record still verifies but the device is shown revoked', () => {
+    const r = cli('device', 'revoke', '--db', ledgerDb, '--device', 'dev-1', '--reason', 'lost');
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastJson(cli('device', 'show', '--db', ledgerDb, '--device', 'dev-1', '--json').stdout)).toMatchObject({ status: 'revoked', revokedReason: 'lost' });
+    expect(cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', good).code).toBe(0);
+  });
+});
