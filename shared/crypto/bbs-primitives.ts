@@ -85,7 +85,10 @@ export function initMcl(): Promise<void> {
     const P2 = new mcl.G2();
     P2.deserialize(hexToBytes(P2_HEX));
     suite = { mcl, raw, P1, P2, P2pre: new mcl.PrecomputedG2(P2) };
-  })();
+  })().catch((e: unknown) => {
+    loading = undefined; // let a later ready() try again
+    throw e;
+  });
   return loading;
 }
 
