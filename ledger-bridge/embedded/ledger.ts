@@ -66,6 +66,8 @@ export interface LedgerStats {
   endorsementFailures: number;
   lastBlockTxs: number;
   lastCommitMs: number;
+  /** Total ms spent validating and committing blocks (the rest of the time is simulation and idle). */
+  commitMsTotal: number;
 }
 
 /** A proposal to any hosted contract (Proposal restricts `contract` to Provenant's four). */
@@ -89,7 +91,7 @@ function toLedgerEvent(e: StoredEvent): LedgerEvent {
 
 /** An open embedded ledger. */
 export class EmbeddedLedger {
-  readonly stats: LedgerStats = { blocks: 0, txValid: 0, txInvalid: 0, endorsementFailures: 0, lastBlockTxs: 0, lastCommitMs: 0 };
+  readonly stats: LedgerStats = { blocks: 0, txValid: 0, txInvalid: 0, endorsementFailures: 0, lastBlockTxs: 0, lastCommitMs: 0, commitMsTotal: 0 };
   private pending: Endorsed[] = [];
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -332,6 +334,7 @@ export class EmbeddedLedger {
     this.stats.blocks++;
     this.stats.lastBlockTxs = batch.length;
     this.stats.lastCommitMs = performance.now() - started;
+    this.stats.commitMsTotal += this.stats.lastCommitMs;
     batch.forEach((tx, i) => {
       const code = codes[i] as number;
       if (code === ValidationCode.VALID) {

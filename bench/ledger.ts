@@ -1,0 +1,50 @@
+/**
+ * `provenant bench ledger` (npm run bench:ledger): committed, validated readings per second
+ * through the real Data Provenance contract on the embedded ledger, commit latency p50/p99 at
+ * half that load, and the raw SQLite insert rate measured in the same run as the ceiling.
+ * The implementation lives in bench/ledger/ and loads only when the command runs.
+ */
+import type { Command } from 'commander';
+import { ProvenantError } from '../shared/errors.js';
+
+function positiveInt(name: string, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new ProvenantError('PROV_ERR_BAD_ARGS', `${name} must be an integer 1..${max}, got '${v}'`, { field: name });
+    return n;
+  };
+}
+
+/** Adds `bench ledger`. */
+export function register(bench: Command): void {
+  bench
+    .command('ledger')
+    .description('embedded ledger: validated readings/s through the real contracts, p50/p99 commit latency at half load, raw SQLite ceiling')
+    .option('--devices <n>', 'simulated devices', positiveInt('--devices', 10_000), 50)
+    .option('--batch <n>', 'readings per transaction (batch)', positiveInt('--batch', 10_000), 250)
+    .option('--readings <n>', 'readings in the throughput phase', positiveInt('--readings', 5_000_000), 300_000)
+    .option('--inflight <n>', 'batches in flight in the throughput phase', positiveInt('--inflight', 10_000), 32)
+    .option('--latency-seconds <s>', 'length of the half-load latency phase', positiveInt('--latency-seconds', 600), 4)
+    .option('--sync <mode>', "SQLite durability: 'full' (default) or 'normal'", 'full')
+    .option('--block-max-tx <n>', 'block size in transactions', positiveInt('--block-max-tx', 65_535), 50)
+    .option('--block-timeout-ms <ms>', 'block cut timeout', positiveInt('--block-timeout-ms', 60_000), 2)
+    .option('--verify', 'run provenant ledger verify over the result and report its time')
+    .action(async (opts: LedgerBenchOptions) => {
+      if (opts.sync !== 'full' && opts.sync !== 'normal') throw new ProvenantError('PROV_ERR_BAD_ARGS', `--sync must be 'full' or 'normal', got '${opts.sync}'`, { field: 'sync' });
+      const { runLedgerBench } = await import('./ledger/run.js');
+      await runLedgerBench(opts);
+    });
+}
+
+/** Options of the ledger benchmark. */
+export interface LedgerBenchOptions {
+  devices: number;
+  batch: number;
+  readings: number;
+  inflight: number;
+  latencySeconds: number;
+  sync: 'full' | 'normal';
+  blockMaxTx: number;
+  blockTimeoutMs: number;
+  verify?: boolean;
+}
