@@ -130,6 +130,9 @@ export class SimBoard {
         this.consoleDev = name;
       },
       getConsole: () => this.consoleDev,
+      print: (text) => {
+        if (this.consoleDev !== null) this.boardWrite(this.consoleDev, Buffer.from(text, 'latin1'));
+      },
       uncaught: (err) => this.stats.uncaught.push(err instanceof Error ? (err.stack ?? err.message) : String(err)),
       reset: () => this.softReset(),
       load: () => {

@@ -21,6 +21,8 @@ export interface ShimHost {
   setupSerial(name: string, baud: number, options: unknown): void;
   setConsole(name: string | null): void;
   getConsole(): string | null;
+  /** print()/console.log() output: goes wherever the console is. */
+  print(text: string): void;
   /** Called when code in the context throws from a timer or event. */
   uncaught(err: unknown): void;
   reset(): void;
@@ -155,8 +157,8 @@ export function createContext(host: ShimHost): { ctx: vm.Context; serials: Map<s
     digitalRead: (pin: string) => host.sensors.pin(String(pin)),
     atob: (s: string) => Buffer.from(s, 'base64').toString('latin1'),
     btoa: (s: string) => Buffer.from(s, 'latin1').toString('base64'),
-    print: () => undefined,
-    console: { log: () => undefined },
+    print: (...args: unknown[]) => host.print(`${args.map(String).join(' ')}\r\n`),
+    console: { log: (...args: unknown[]) => host.print(`${args.map(String).join(' ')}\r\n`) },
     reset: () => host.reset(),
     load: () => host.load(),
     E: {

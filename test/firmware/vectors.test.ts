@@ -43,7 +43,7 @@ describe('reading vectors', () => {
     let hashed = 0;
     const { ctx } = createContext({
       storage: new SimStorage(), nowMs: () => 0, setNowMs: () => undefined, realDelay: (ms) => ms, write: () => undefined,
-      setupSerial: () => undefined, setConsole: () => undefined, getConsole: () => null, uncaught: (e) => { throw e; },
+      setupSerial: () => undefined, print: () => undefined, setConsole: () => undefined, getConsole: () => null, uncaught: (e) => { throw e; },
       reset: () => undefined, load: () => undefined, hashed: () => { hashed++; },
       sensors: { temperature: () => 20, analog: () => 0, vref: () => 3.3, battery: () => 3, pin: () => 0 },
     });
