@@ -7,10 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { MockBinding } from '@serialport/binding-mock';
+import { SerialPortMock } from 'serialport';
 import { SerialLink } from '../../edge-runtime/src/links/serial-link.js';
 import type { LinkState } from '../../edge-runtime/src/links/link.js';
 import { tempDir } from './helpers.js';
+
+/** @serialport/binding-mock, reached through serialport's typed re-export. */
+const MockBinding = SerialPortMock.binding;
 
 function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const started = Date.now();

@@ -35,6 +35,11 @@ export interface SettledBatch {
   readonly rejected: readonly { readonly row: PendingRow; readonly reason: string; readonly message: string }[];
   /** Submit → commit time (ms). */
   readonly latencyMs: number;
+  /** The contract's answer and the block, for the provenance database. */
+  readonly result: BatchResult;
+  readonly blockNumber: number;
+  /** The submissions in batch order (result.rejected indexes into this). */
+  readonly submissions: readonly PendingRow['submission'][];
 }
 
 /** Forwarder state, for /health and metrics. */
@@ -192,7 +197,7 @@ export class Forwarder {
         `ledger rejected ${rejected.length} of ${rows.length} readings`,
       );
     }
-    const settled: SettledBatch = { txId: result.txId, committed, rejected, latencyMs };
+    const settled: SettledBatch = { txId: result.txId, committed, rejected, latencyMs, result, blockNumber: commit.blockNumber, submissions: rows.map((r) => r.submission) };
     for (const l of this.listeners) {
       try {
         l(settled);

@@ -65,6 +65,7 @@ export class TrafficMonitor implements TrafficSink {
   private readonly lastSeq = new Map<string, number>();
   private readonly status = new Map<string, TrafficStatus>();
   private readonly known = new Set<string>();
+  private readonly flaggedEver = new Map<string, Set<string>>();
   private queue: QueuedProfile[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -136,6 +137,11 @@ export class TrafficMonitor implements TrafficSink {
   /** The last judged profile of a device. */
   statusOf(deviceId: string): TrafficStatus | undefined {
     return this.status.get(deviceId);
+  }
+
+  /** Every feature ever flagged for a device, sorted (the API's status shows only the last window). */
+  everFlagged(deviceId: string): string[] {
+    return [...(this.flaggedEver.get(deviceId) ?? [])].sort();
   }
 
   /** Devices whose last profile was flagged. */
@@ -225,6 +231,9 @@ export class TrafficMonitor implements TrafficSink {
     this.metrics.profiles.inc({ result: status.discrepancyStatus ? 'discrepancy' : 'proven' });
     this.metrics.devicesFlagged.set(this.flaggedDevices().length);
     if (status.discrepancyStatus) {
+      const set = this.flaggedEver.get(p.deviceId) ?? new Set<string>();
+      for (const f of status.flagged) set.add(f.feature);
+      this.flaggedEver.set(p.deviceId, set);
       this.log.warn({ deviceId: p.deviceId, window: p.window, flagged: status.flagged.slice(0, 8) }, 'traffic discrepancy');
     }
     for (const l of this.listeners) l(p.deviceId, status);

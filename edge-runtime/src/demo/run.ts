@@ -1,0 +1,367 @@
+/**
+ * `provenant demo`: the whole system in one process — an embedded ledger running the four
+ * contracts, an attribute authority that configures it and enrolls N devices (registration +
+ * K_IoT deposit), the edge runtime, and N simulated boards running the BUILT firmware bundle in
+ * node:vm, each on its own serial link (SerialLink over the simulated boards' serialport binding).
+ * Live progress, then a summary that verifies a sample of readings end to end through the
+ * auditor; the summary's last line is one JSON object (summary.ts).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CONTRACTS } from '../../../ledger-bridge/client.js';
+import { fromHex, toHex } from '../../../shared/encoding/hex.js';
+import { enrollDevice, parsePolicy, ready, setup } from '../../../shared/crypto/index.js';
+import { defaultThresholds } from '../../../shared/traffic/model.js';
+import { SerialLink } from '../links/serial-link.js';
+import { errorMessage, silentLog, type Log } from '../log.js';
+import { EdgeRuntime } from '../runtime.js';
+import { CredentialStore } from '../session/credentials.js';
+import { forge, replay, tamper, type AttackName } from './attacks.js';
+import { PipeLink } from './pipe-link.js';
+import { RogueBoard } from './rogue-board.js';
+import { summaryLine, type DemoSummary } from './summary.js';
+import { TapLink } from './tap-link.js';
+import { UnpluggableBinding } from './unplug-binding.js';
+
+/** Demo settings. */
+export interface DemoOptions {
+  readonly devices: number;
+  /** Readings per second per board. */
+  readonly rate: number;
+  /** Seconds to run; undefined = until `signal` aborts. */
+  readonly durationS: number | undefined;
+  readonly attack?: AttackName;
+  /** Keep data here instead of a temp dir removed at the end. */
+  readonly dataDir?: string;
+  /** Traffic-profile window (ms). Default 2000. */
+  readonly windowMs?: number;
+  /** Readings the auditor verifies at the end. Default 20. */
+  readonly verifySample?: number;
+  /** Where human lines go (the CLI: stdout). */
+  readonly out: (line: string) => void;
+  /** 'tty': one refreshing line; 'lines': a line every 5 s; 'none'. */
+  readonly progress: 'tty' | 'lines' | 'none';
+  readonly signal?: AbortSignal;
+  readonly log?: Log;
+}
+
+/** What the demo found, for the CLI and the tests. */
+export interface DemoResult {
+  readonly summary: DemoSummary;
+  readonly attack?: { readonly name: AttackName; readonly detected: boolean; readonly evidence: string };
+  readonly linkDrops: number;
+  readonly anomalies: number;
+  readonly duplicates: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+async function counterValue(rt: EdgeRuntime, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = await rt.metrics.registry.getSingleMetric(name)?.get();
+  let total = 0;
+  for (const v of m?.values ?? []) if (Object.entries(labels).every(([k, x]) => v.labels[k] === x)) total += v.value;
+  return total;
+}
+
+/** Runs the demo and returns its result (the CLI prints the summary line). */
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > 1000) throw new RangeError(`--devices must be 1..1000, got ${o.devices}`);
+  if (!(o.rate > 0 && o.rate <= 10)) throw new RangeError(`--rate must be > 0 and ≤ 10 readings/s (the firmware never samples faster than every 100 ms), got ${o.rate}`);
+  const log = o.log ?? silentLog;
+  const say = o.out;
+  const dir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'provenant-demo-'));
+  const started = Date.now();
+
+  const { ensureFirmwareBuilt } = await import('../../../firmware/build.js');
+  say('firmware: checking dist/firmware (building it if missing)…');
+  await ensureFirmwareBuilt();
+  const { startSimBoard, SimBinding } = await import('../../../hardware/sim/index.js');
+  const { EmbeddedLedger, EmbeddedLedgerClient } = await import('../../../ledger-bridge/embedded/index.js');
+  const { contracts } = await import('../../../ledger-bridge/contracts/index.js');
+  const { Auditor, ProvenanceDb } = await import('../../../ledger-bridge/auditor/index.js');
+
+  // Ledger and authority.
+  await ready();
+  const ledger = await EmbeddedLedger.open({ path: join(dir, 'ledger.db'), contracts });
+  const aa = new EmbeddedLedgerClient(ledger, 'aa');
+  const edgeLedger = new EmbeddedLedgerClient(ledger, 'edge-1');
+  const issuer = setup();
+  const policy = parsePolicy({ id: 'plant-3-sensors', anyOf: [{ site: 'plant-3' }] });
+  await aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: [JSON.stringify({ issuerPk: toHex(issuer.pk), schema: issuer.schema, policies: [policy] })] });
+  const rogueNeeded = o.attack === 'fast-sampling' || o.attack === 'injection';
+  const total = o.devices + (rogueNeeded ? 1 : 0);
+  const credentials = new CredentialStore(issuer.pk);
+  const keys: { deviceId: string; kIoT: Uint8Array }[] = [];
+  await Promise.all(
+    Array.from({ length: total }, async (_, i) => {
+      const deviceId = i < o.devices ? `plant3-t-${String(i + 1).padStart(4, '0')}` : 'plant3-t-rogue';
+      const e = enrollDevice(issuer, { deviceId, site: 'plant-3', line: `line-${(i % 4) + 1}`, type: 'temperature', owner: 'acme', fw: '0.1.0' });
+      await aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'register', args: [JSON.stringify(e.registration)], transient: { kIoT: e.device.kIoT } });
+      credentials.add(e.credential);
+      keys[i] = { deviceId, kIoT: e.device.kIoT };
+    }),
+  );
+  say(`authority: enrolled and registered ${total} devices on the embedded ledger (${join(dir, 'ledger.db')})`);
+
+  // Edge runtime, with the provenance database fed from every settled batch.
+  const intervalMs = Math.max(100, Math.round(1000 / o.rate));
+  const windowMs = o.windowMs ?? 2000;
+  const rt = await EdgeRuntime.start({
+    edgeId: 'edge-1',
+    outboxPath: join(dir, 'outbox.db'),
+    ledger: edgeLedger,
+    credentials,
+    policy,
+    profile: { intervalMs, burst: 16 },
+    forwarder: { batchSize: 500, maxWaitMs: 100 },
+    traffic: { windowMs, thresholds: defaultThresholds() },
+    log,
+  });
+  const db = await ProvenanceDb.open(join(dir, 'provenance.db'));
+  rt.forwarder.onSettled((s) => db.applyBatchResult(s.submissions, s.result, s.blockNumber));
+
+  // Boards: the built firmware in node:vm, each on its own serial link.
+  const cable = new UnpluggableBinding(SimBinding as never);
+  const boards: Awaited<ReturnType<typeof startSimBoard>>[] = [];
+  const taps: TapLink[] = [];
+  for (let i = 0; i < o.devices; i++) {
+    const k = keys[i] as { deviceId: string; kIoT: Uint8Array };
+    const sim = await startSimBoard({ provisioning: { deviceId: k.deviceId, key: Buffer.from(k.kIoT).toString('base64'), intervalMs }, link: 'mock' });
+    boards.push(sim);
+    const tap = new TapLink(new SerialLink({ path: sim.path, baudRate: 115200, binding: cable.binding, reconnectInitialMs: 200, reconnectMaxMs: 2000, log }));
+    taps.push(tap);
+    await rt.attach(tap);
+  }
+  let rogue: RogueBoard | undefined;
+  if (rogueNeeded) {
+    const k = keys[o.devices] as { deviceId: string; kIoT: Uint8Array };
+    const pipe = new PipeLink('rogue');
+    await rt.attach(pipe);
+    rogue = new RogueBoard(pipe.board, k.deviceId, k.kIoT);
+    rogue.start();
+  }
+  say(`edge: ${o.devices} simulated boards (firmware bundle LINUX) on serial links${rogue ? ' + 1 cloned board (attacker)' : ''}, ${o.rate} readings/s each, traffic window ${windowMs / 1000} s`);
+  if (o.durationS === undefined) say('running until interrupted (Ctrl-C for the summary)');
+
+  // The attack, scheduled into the run.
+  const durationMs = o.durationS === undefined ? Infinity : o.durationS * 1000;
+  const attackAt = o.attack === 'injection' ? Math.max(10 * windowMs, 20_000) : Math.min(8_000, durationMs / 3);
+  const attackState: { done: boolean; count: number; tamper?: { count: number }; note: string } = { done: false, count: 0, note: '' };
+  const victim = taps[0] as TapLink;
+  const victimPath = (boards[0] as { path: string }).path;
+  const playAttack = async (): Promise<void> => {
+    switch (o.attack) {
+      case 'forge':
+        attackState.count = forge(victim, 10);
+        attackState.note = `injected ${attackState.count} READINGs with forged tags for ${[...victim.sent.keys()][0]}`;
+        break;
+      case 'replay':
+        attackState.count = replay(victim, 10);
+        attackState.note = `replayed ${attackState.count} captured READING frames`;
+        break;
+      case 'tamper':
+        attackState.tamper = tamper(victim, 3);
+        attackState.note = 'rewriting every 3rd reading of the first board in flight (CRC fixed up, tag kept)';
+        break;
+      case 'fast-sampling':
+        if (rogue) rogue.mode = 'fast';
+        attackState.note = 'the cloned board now samples 10× faster than its profile';
+        break;
+      case 'injection':
+        if (rogue) rogue.mode = 'inject';
+        attackState.note = 'the cloned board now reports temperatures 15 °C too high (valid tags)';
+        break;
+      case 'unplug':
+        cable.unplug(victimPath);
+        attackState.note = `pulled the cable of ${victimPath}; plugging it back in 5 s`;
+        setTimeout(() => cable.replug(victimPath), 5000);
+        break;
+      default:
+        break;
+    }
+    attackState.done = true;
+    say(`attack ${o.attack}: ${attackState.note}`);
+  };
+
+  // Run, with progress.
+  let lastAcked = 0;
+  let lastTick = Date.now();
+  let lastLine = 0;
+  while (!o.signal?.aborted && Date.now() - started < durationMs) {
+    await sleep(1000, o.signal);
+    if (o.attack && !attackState.done && Date.now() - started >= attackAt) await playAttack();
+    const acked = await counterValue(rt, 'provenant_edge_readings_acked_total');
+    const now = Date.now();
+    const perS = ((acked - lastAcked) * 1000) / Math.max(1, now - lastTick);
+    lastAcked = acked;
+    lastTick = now;
+    const committed = await counterValue(rt, 'provenant_edge_readings_committed_total');
+    const rejected = await counterValue(rt, 'provenant_edge_readings_rejected_total');
+    const anomalies = await counterValue(rt, 'provenant_edge_traffic_profiles_total', { result: 'discrepancy' });
+    const line = `t=${Math.round((now - started) / 1000)}s  readings/s=${perS.toFixed(0)}  committed=${committed}  rejected=${rejected}  anomalies=${anomalies}  outbox=${rt.outbox.depth}`;
+    if (o.progress === 'tty') process.stdout.write(`\r${line}   `);
+    else if (o.progress === 'lines' && now - lastLine >= 5000) {
+      say(line);
+      lastLine = now;
+    }
+  }
+  if (o.progress === 'tty') process.stdout.write('\n');
+
+  // Stop the boards, let the last frames land, drain the outbox to the ledger.
+  say('stopping boards, draining the outbox…');
+  rogue?.stop();
+  for (const b of boards) b.powerOff();
+  await sleep(500);
+  await Promise.all(rt.allSessions().map((s) => s.idle()));
+  const drainUntil = Date.now() + 30_000;
+  while (rt.outbox.depth > 0 && Date.now() < drainUntil) await sleep(100);
+  await rt.monitor?.closeWindow();
+
+  // Count, check every acknowledged reading against the ledger, audit a sample end to end.
+  const counts = rt.outbox.counts();
+  const acknowledged = counts.pending + counts.committed + counts.rejected;
+  const rows = allRows(rt);
+  let committed = 0;
+  for (let i = 0; i < rows.length; i += 200) {
+    const chunk = rows.slice(i, i + 200);
+    const found = await Promise.all(chunk.map((r) => onLedger(edgeLedger, r.deviceId, r.seq, r.dataHash)));
+    committed += found.filter(Boolean).length;
+  }
+  const rejected: Record<string, number> = {};
+  const rej = await rt.metrics.registry.getSingleMetric('provenant_edge_readings_rejected_total')?.get();
+  for (const v of rej?.values ?? []) {
+    const reason = String(v.labels['reason']);
+    rejected[reason] = (rejected[reason] ?? 0) + v.value;
+  }
+  const lost = Math.max(0, acknowledged - committed - counts.rejected);
+  const auditor = new Auditor({ ledger: new EmbeddedLedgerClient(ledger, 'auditor'), db });
+  const sample = pickSample(rows.filter((r) => r.state === 'committed'), o.verifySample ?? 20);
+  let verified = 0;
+  for (const r of sample) {
+    const stored = db.findBySeq(r.deviceId, r.seq)[0];
+    if (!stored) continue;
+    try {
+      const result = await auditor.check({ deviceId: r.deviceId, at: { seq: r.seq }, data: stored.canonical, tag: fromHex(stored.tag) });
+      if (result.genuine) verified += 1;
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'audit failed');
+    }
+  }
+  const sent = taps.reduce((n, t) => n + t.sentCount(), 0) + (rogue?.sent ?? 0);
+  const durationS = Math.round((Date.now() - started) / 100) / 10;
+  const summary: DemoSummary = { sent, acknowledged, committed, rejected, lost, verified, durationS };
+
+  const linkDrops = await counterValue(rt, 'provenant_edge_link_drops_total');
+  const anomalies = await counterValue(rt, 'provenant_edge_traffic_profiles_total', { result: 'discrepancy' });
+  const duplicates = await counterValue(rt, 'provenant_edge_readings_duplicate_total');
+  let attack: DemoResult['attack'];
+  if (o.attack) attack = { name: o.attack, ...(await judgeAttack(o.attack, rt, { summary, attackState, linkDrops, duplicates, rogueId: keys[o.devices]?.deviceId, victimState: victim.state })) };
+
+  say('');
+  say(`sent ${sent}, acknowledged ${acknowledged}, committed ${committed} (each checked on the ledger), lost ${lost}`);
+  say(`refused: ${Object.keys(rejected).length === 0 ? 'none' : Object.entries(rejected).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  say(`traffic anomalies: ${anomalies} flagged profile(s); link drops: ${linkDrops}; duplicates re-acknowledged: ${duplicates}`);
+  say(`auditor: ${verified} of ${sample.length} sampled readings proven end to end (provenance DB → ledger record → Merkle inclusion proof)`);
+  if (attack) say(`attack ${attack.name}: ${attack.detected ? 'DETECTED' : 'NOT DETECTED'} — ${attack.evidence}`);
+
+  await rt.stop();
+  for (const b of boards) await b.stop();
+  db.close();
+  await ledger.close();
+  if (!o.dataDir) rmSync(dir, { recursive: true, force: true });
+  say(summaryLine(summary));
+  return { summary, ...(attack ? { attack } : {}), linkDrops, anomalies, duplicates };
+}
+
+interface Row {
+  readonly deviceId: string;
+  readonly seq: number;
+  readonly dataHash: string;
+  readonly state: string;
+}
+
+function allRows(rt: EdgeRuntime): Row[] {
+  const out: Row[] = [];
+  for (const v of rt.deviceViews()) {
+    for (const r of rt.outbox.lastReadings(v.deviceId, 1_000_000)) out.push({ deviceId: v.deviceId, seq: r.seq, dataHash: r.dataHash, state: r.state });
+  }
+  return out;
+}
+
+async function onLedger(client: { evaluate: EdgeRuntime['ledger']['evaluate'] }, deviceId: string, seq: number, dataHash: string): Promise<boolean> {
+  try {
+    const bytes = await client.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [deviceId, String(seq)] });
+    const rec = JSON.parse(new TextDecoder().decode(bytes)) as { dataHash?: string } | { dataHash?: string }[];
+    const list = Array.isArray(rec) ? rec : [rec];
+    return list.some((x) => x.dataHash === dataHash);
+  } catch {
+    return false;
+  }
+}
+
+function pickSample<T>(xs: readonly T[], n: number): T[] {
+  const copy = [...xs];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy.slice(0, n);
+}
+
+async function judgeAttack(
+  name: AttackName,
+  rt: EdgeRuntime,
+  f: { summary: DemoSummary; attackState: { done: boolean; count: number; tamper?: { count: number }; note: string }; linkDrops: number; duplicates: number; rogueId: string | undefined; victimState: string },
+): Promise<{ detected: boolean; evidence: string }> {
+  const r = f.summary.rejected;
+  if (!f.attackState.done) return { detected: false, evidence: 'the run ended before the attack was played (use a longer --duration)' };
+  switch (name) {
+    case 'forge': {
+      const n = r['BAD_TAG'] ?? 0;
+      return { detected: n >= f.attackState.count && f.attackState.count > 0, evidence: `${f.attackState.count} forged readings injected, ${n} rejected by the ledger as BAD_TAG (the edge cannot check tags; the ledger holds K_IoT)` };
+    }
+    case 'replay':
+      return {
+        detected: f.duplicates >= f.attackState.count && f.attackState.count > 0 && f.summary.lost === 0,
+        evidence: `${f.attackState.count} frames replayed, ${f.duplicates} recognised as duplicates and stored once; every acknowledged reading is on the ledger exactly once ((deviceId, seq) check)`,
+      };
+    case 'tamper': {
+      const n = r['BAD_TAG'] ?? 0;
+      const t = f.attackState.tamper?.count ?? 0;
+      return { detected: t > 0 && n >= t, evidence: `${t} readings rewritten in flight, ${n} rejected by the ledger as BAD_TAG` };
+    }
+    case 'fast-sampling': {
+      const n = r['RATE'] ?? 0;
+      const flagged = f.rogueId ? rt.monitor?.statusOf(f.rogueId) : undefined;
+      return { detected: n > 0, evidence: `the edge refused ${n} readings of the cloned board with NACK RATE${flagged?.discrepancyStatus ? '; its traffic profile is flagged' : ''}` };
+    }
+    case 'injection': {
+      const s = f.rogueId ? rt.monitor?.statusOf(f.rogueId) : undefined;
+      const everFlagged = f.rogueId ? rt.monitor?.everFlagged(f.rogueId) ?? [] : [];
+      const detected = everFlagged.some((x) => x.startsWith('ch.'));
+      return {
+        detected,
+        evidence: detected
+          ? `the Traffic Profile contract flagged the cloned board's windows (${everFlagged.slice(0, 4).join(', ')}) although every tag was valid`
+          : `no discrepancy flagged for the cloned board (last status: ${s ? JSON.stringify(s.flagged) : 'none'})`,
+      };
+    }
+    case 'unplug':
+      return {
+        detected: f.linkDrops > 0 && f.summary.lost === 0,
+        evidence: `link drops: ${f.linkDrops}; the link came back (${f.victimState}) and the board resent what was not acknowledged: lost ${f.summary.lost}`,
+      };
+  }
+}
