@@ -14,6 +14,7 @@ interface LedgerOpts {
   ledger?: string;
   db?: string;
   tokenFile?: string;
+  config?: string;
   identity: string;
   json?: boolean;
 }
@@ -43,13 +44,14 @@ function withLedgerOptions(cmd: Command, identity: string): Command {
     .option('--ledger <url>', 'a running ledger (provenant ledger start), e.g. http://127.0.0.1:7050')
     .option('--db <path>', 'an embedded ledger file, opened in this process')
     .option('--token-file <file>', 'bearer token for --ledger (else env PROVENANT_LEDGER_TOKEN)')
-    .option('--identity <name>', 'identity to act as', identity)
+    .option('-c, --config <file>', "a Fabric network: the client config (docs/fabric.md), whose certificate is the identity")
+    .option('--identity <name>', 'identity to act as (embedded ledger)', identity)
     .option('--json', 'print the contract result as JSON only');
 }
 
 async function withLedger<T>(opts: LedgerOpts, fn: (ledger: LedgerClient) => Promise<T>): Promise<T> {
   const { connectLedger } = await import('../../ledger-bridge/auditor/connect.js');
-  const ledger = await connectLedger({ identity: opts.identity, ...(opts.ledger ? { ledger: opts.ledger } : {}), ...(opts.db ? { db: opts.db } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
+  const ledger = await connectLedger({ identity: opts.identity, ...(opts.ledger ? { ledger: opts.ledger } : {}), ...(opts.db ? { db: opts.db } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}), ...(opts.config ? { fabricConfig: opts.config } : {}) });
   try {
     return await fn(ledger);
   } finally {

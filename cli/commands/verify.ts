@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ProvenantError } from '../../shared/errors.js';
-import type { AuditLocator, AuditResult } from '../../ledger-bridge/auditor/auditor.js';
+import type { AuditLocator, AuditResult, ProofChecker } from '../../ledger-bridge/auditor/auditor.js';
 
 interface VerifyOptions {
   device: string;
@@ -18,6 +18,7 @@ interface VerifyOptions {
   ledger?: string;
   db?: string;
   tokenFile?: string;
+  config?: string;
   identity: string;
   provenanceDb?: string;
   trustedHead?: string;
@@ -68,6 +69,16 @@ export function readDataFile(path: string): { data: Uint8Array; tag?: Uint8Array
   return { data: new Uint8Array(raw) };
 }
 
+/** A proof checker for Fabric block evidence, falling back to the embedded format. */
+async function fabricAwareChecker(): Promise<ProofChecker> {
+  const { checkFabricInclusion } = await import('../../ledger-bridge/fabric/block-proof.js');
+  const { embeddedProofChecker } = await import('../../ledger-bridge/auditor/auditor.js');
+  return (proof, head) => {
+    const fabric = checkFabricInclusion(proof, head);
+    return fabric.ok === 'unchecked' ? embeddedProofChecker(proof, head) : fabric;
+  };
+}
+
 function describe(r: AuditResult): string {
   const lines = [`verdict: ${r.verdict}${r.genuine ? ' (genuine)' : ''} — ${r.message}`, `  device ${r.deviceId} ${r.locator}, data hash ${r.dataHash}`];
   const e = r.evidence;
@@ -95,7 +106,8 @@ export function register(program: Command): void {
     .option('--ledger <url>', 'a running ledger (provenant ledger start), e.g. http://127.0.0.1:7050')
     .option('--db <path>', 'an embedded ledger file, opened in this process')
     .option('--token-file <file>', 'bearer token for --ledger (else env PROVENANT_LEDGER_TOKEN)')
-    .option('--identity <name>', 'identity to act as', 'auditor')
+    .option('-c, --config <file>', "a Fabric network: the auditor's client config (docs/fabric.md)")
+    .option('--identity <name>', 'identity to act as (embedded ledger)', 'auditor')
     .option('--provenance-db <path>', 'provenance database: source of the data when --data is omitted; receives the verdict')
     .option('--trusted-head <height:hash>', 'a chain head saved earlier; the proof must be relative to it')
     .option('--json', 'print the result as JSON')
@@ -111,10 +123,12 @@ export function register(program: Command): void {
       }
       const input = opts.data !== undefined ? readDataFile(opts.data) : undefined;
       const { Auditor, ProvenanceDb, connectLedger } = await import('../../ledger-bridge/auditor/index.js');
-      const ledger = await connectLedger({ identity: opts.identity, ...(opts.ledger ? { ledger: opts.ledger } : {}), ...(opts.db ? { db: opts.db } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
+      const ledger = await connectLedger({ identity: opts.identity, ...(opts.ledger ? { ledger: opts.ledger } : {}), ...(opts.db ? { db: opts.db } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}), ...(opts.config ? { fabricConfig: opts.config } : {}) });
+      // Fabric evidence is a block (checked against its hash chain); embedded evidence a Merkle path.
+      const checkProof = opts.config !== undefined ? await fabricAwareChecker() : undefined;
       const db = opts.provenanceDb !== undefined ? await ProvenanceDb.open(opts.provenanceDb) : undefined;
       try {
-        const auditor = new Auditor({ ledger, ...(db ? { db } : {}), ...(trustedHead ? { trustedHead } : {}) });
+        const auditor = new Auditor({ ledger, ...(db ? { db } : {}), ...(trustedHead ? { trustedHead } : {}), ...(checkProof ? { checkProof } : {}) });
         let results: AuditResult[];
         if (input !== undefined) {
           const tag = opts.tag !== undefined ? Buffer.from(opts.tag, 'hex') : input.tag;

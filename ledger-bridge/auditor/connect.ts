@@ -13,6 +13,8 @@ export interface ConnectOptions {
   readonly ledger?: string;
   /** Embedded ledger SQLite file, opened in this process (do not point it at a file a server has open). */
   readonly db?: string;
+  /** Fabric client config (YAML/JSON, docs/fabric.md); the identity is the config's certificate. */
+  readonly fabricConfig?: string;
   /** File holding the bearer token for --ledger (else env PROVENANT_LEDGER_TOKEN). */
   readonly tokenFile?: string;
   /** Identity name ('aa', 'edge-1', 'auditor', ...). */
@@ -32,10 +34,19 @@ function tokenFrom(options: ConnectOptions): string {
   throw new ProvenantError('PROV_ERR_CONFIG', 'no bearer token for --ledger: pass --token-file FILE or set PROVENANT_LEDGER_TOKEN', { field: 'token' });
 }
 
-/** Opens the client; exactly one of `ledger` and `db` must be given. */
+/** Opens the client; exactly one of `ledger`, `db` and `fabricConfig` must be given. */
 export async function connectLedger(options: ConnectOptions): Promise<LedgerClient> {
-  if ((options.ledger === undefined) === (options.db === undefined)) {
-    throw new ProvenantError('PROV_ERR_BAD_ARGS', 'give exactly one of --ledger URL (a running ledger) or --db PATH (an embedded ledger file)', { field: 'ledger' });
+  const given = [options.ledger, options.db, options.fabricConfig].filter((x) => x !== undefined).length;
+  if (given !== 1) {
+    throw new ProvenantError(
+      'PROV_ERR_BAD_ARGS',
+      'give exactly one of --ledger URL (a running ledger), --db PATH (an embedded ledger file) or --config FILE (a Fabric network)',
+      { field: 'ledger' },
+    );
+  }
+  if (options.fabricConfig !== undefined) {
+    const { FabricLedgerClient } = await import('../fabric/fabric-client.js');
+    return FabricLedgerClient.connect(options.fabricConfig);
   }
   if (options.ledger !== undefined) {
     const { HttpLedgerClient } = await import('../embedded/http/client.js');

@@ -85,7 +85,14 @@ describe('provenant device', { timeout: 180_000 }, () => {
   it('refuses bad arguments with a clear message', () => {
     const both = cli('device', 'revoke', '--device', 'dev-1');
     expect(both.code).not.toBe(0);
-    expect(both.stderr).toMatch(/exactly one of --ledger URL .* or --db PATH/);
+    expect(both.stderr).toMatch(/exactly one of --ledger URL .* --db PATH .* --config FILE/);
+    writeFileSync(join(tmp, 'x.hex'), 'abcd');
+    const fabric = cli('verify', '--config', join(tmp, 'missing.yaml'), '--device', 'dev-1', '--seq', '1', '--data', join(tmp, 'x.hex'));
+    expect(fabric.code).not.toBe(0);
+    expect(fabric.stderr).toMatch(/missing\.yaml/);
+    const help = cli('verify', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--timestamp <ms>/);
     const noMeta = cli('device', 'prove', '--db', ledgerDb, '--device', 'dev-1');
     expect(noMeta.code).not.toBe(0);
     expect(noMeta.stderr).toMatch(/--metadata/);
