@@ -31,6 +31,8 @@ export interface SimStats {
   /** Lines the REPL failed to evaluate. */
   replErrors: string[];
   replLines: number;
+  /** Wall time spent in firmware timer callbacks and 'data' handlers (ms). */
+  busyMs: number;
   sha256Calls: number;
   sha256Bytes: number;
   bytesIn: number;
@@ -55,7 +57,7 @@ export interface SimBoardOptions {
 
 /** One simulated board. */
 export class SimBoard {
-  readonly stats: SimStats = { boots: 0, uncaught: [], replErrors: [], replLines: 0, sha256Calls: 0, sha256Bytes: 0, bytesIn: 0, bytesOut: 0, framesOut: {} };
+  readonly stats: SimStats = { boots: 0, uncaught: [], replErrors: [], replLines: 0, busyMs: 0, sha256Calls: 0, sha256Bytes: 0, bytesIn: 0, bytesOut: 0, framesOut: {} };
   readonly storage: SimStorage;
   readonly hostLink: string;
   private readonly speed: number;
@@ -140,6 +142,9 @@ export class SimBoard {
         setImmediate(() => this.boot());
       },
       sensors: this.sensors,
+      busy: (ms) => {
+        this.stats.busyMs += ms;
+      },
       hashed: (n) => {
         this.stats.sha256Calls++;
         this.stats.sha256Bytes += n;
@@ -171,6 +176,7 @@ export class SimBoard {
     const s = this.serials.get(this.hostLink);
     if (!s) return;
     const data = Buffer.from(bytes).toString('latin1');
+    const t0 = performance.now();
     for (const cb of [...s.listeners]) {
       try {
         cb(data);
@@ -178,6 +184,7 @@ export class SimBoard {
         this.stats.uncaught.push(err instanceof Error ? (err.stack ?? err.message) : String(err));
       }
     }
+    this.stats.busyMs += performance.now() - t0;
   }
 
   /** Evaluates JavaScript in the board context (tests and the REPL). */

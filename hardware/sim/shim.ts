@@ -5,6 +5,7 @@
  * board, not an Espruino: it runs the same ES5 bundle, but with V8 and Node's SHA-256.
  */
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import vm from 'node:vm';
 import { toBytes, type SimStorage } from './storage.js';
 
@@ -28,6 +29,8 @@ export interface ShimHost {
   reset(): void;
   load(): void;
   sensors: { temperature(): number; analog(pin: string): number; vref(): number; battery(): number; pin(pin: string): number };
+  /** Wall time (ms) a timer callback of the firmware took: the benchmark's per-reading cost. */
+  busy(ms: number): void;
   /** SHA-256 accounting for the benchmark. */
   hashed(bytes: number): void;
 }
@@ -51,11 +54,13 @@ export function createContext(host: ShimHost): { ctx: vm.Context; serials: Map<s
     return out;
   };
   const guard = (fn: () => void) => () => {
+    const t0 = performance.now();
     try {
       fn();
     } catch (err) {
       host.uncaught(err);
     }
+    host.busy(performance.now() - t0);
   };
   const timerId = (t: NodeJS.Timeout) => {
     timers.add(t);

@@ -44,7 +44,7 @@ describe('reading vectors', () => {
     const { ctx } = createContext({
       storage: new SimStorage(), nowMs: () => 0, setNowMs: () => undefined, realDelay: (ms) => ms, write: () => undefined,
       setupSerial: () => undefined, print: () => undefined, setConsole: () => undefined, getConsole: () => null, uncaught: (e) => { throw e; },
-      reset: () => undefined, load: () => undefined, hashed: () => { hashed++; },
+      reset: () => undefined, load: () => undefined, busy: () => undefined, hashed: () => { hashed++; },
       sensors: { temperature: () => 20, analog: () => 0, vref: () => 3.3, battery: () => 3, pin: () => 0 },
     });
     vm.runInContext(text, ctx);
