@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { type BlockHeader, decodeEnvelope, decodeHeader, splitVersion } from './codec.js';
+import { KeyFilter } from './keyfilter.js';
 import { EMPTY_ROOT, nodeHash, splitPoint, type SubtreeHash } from './merkle.js';
 import { type KeyModification, type StateReader, type Versioned, type VersionedKV, timestampOf } from './stub.js';
 
@@ -84,6 +85,8 @@ export async function openDatabase(path: string, options: { mustExist?: boolean 
 /** The ledger's tables over one database handle. */
 export class LedgerStore {
   private readonly cache = new Map<string, Versioned>();
+  private readonly privateCache = new Map<string, Versioned>();
+  private readonly filter = new KeyFilter();
   private readonly s;
 
   constructor(
@@ -126,6 +129,7 @@ export class LedgerStore {
       putNode: db.prepare('INSERT INTO tree (level, idx, hash) VALUES (?, ?, ?)'),
       getNode: db.prepare('SELECT hash FROM tree WHERE level = ? AND idx = ?').pluck(),
     };
+    for (const key of db.prepare('SELECT key FROM state').pluck().iterate() as IterableIterator<string>) this.filter.add(key);
     this.commitTx = db.transaction((b: BlockWrite, nodes: { level: number; idx: number; hash: Uint8Array }[]) => this.writeBlock(b, nodes));
   }
 
@@ -169,22 +173,24 @@ export class LedgerStore {
   getState(key: string): Versioned {
     const hit = this.cache.get(key);
     if (hit) return hit;
+    // Certainly absent: no SQLite lookup, and nothing cached (the key is about to be written).
+    if (!this.filter.mightHave(key)) return ABSENT;
     const row = this.s.getState.get(key) as { version: number; value: Uint8Array } | undefined;
     const v = row ? { version: row.version, value: row.value } : ABSENT;
     this.remember(key, v);
     return v;
   }
 
-  private remember(key: string, v: Versioned): void {
-    if (this.cache.size >= this.cacheLimit) {
+  private remember(key: string, v: Versioned, cache = this.cache): void {
+    if (cache.size >= this.cacheLimit) {
       // FIFO eviction of a slice: cheap, and correctness never depends on what is cached.
       let n = Math.max(1, this.cacheLimit >> 4);
-      for (const k of this.cache.keys()) {
-        this.cache.delete(k);
+      for (const k of cache.keys()) {
+        cache.delete(k);
         if (--n === 0) break;
       }
     }
-    this.cache.set(key, v);
+    cache.set(key, v);
   }
 
   /** Committed keys in [start, end) in byte order (end '' = unbounded). */
@@ -195,8 +201,13 @@ export class LedgerStore {
 
   /** Committed private value. */
   getPrivate(collection: string, key: string): Versioned {
+    const id = collection + '\u0000' + key;
+    const hit = this.privateCache.get(id);
+    if (hit) return hit;
     const row = this.s.getPrivate.get(collection, key) as { version: number; value: Uint8Array } | undefined;
-    return row ? { version: row.version, value: row.value } : ABSENT;
+    const v = row ? { version: row.version, value: row.value } : ABSENT;
+    this.remember(id, v, this.privateCache);
+    return v;
   }
 
   /** Committed private keys of a collection in [start, end). */
@@ -270,7 +281,14 @@ export class LedgerStore {
   /** Writes a block atomically (one SQLite transaction) and updates the cache after it commits. */
   commit(b: BlockWrite, nodes: { level: number; idx: number; hash: Uint8Array }[]): void {
     this.commitTx(b, nodes);
-    for (const [key, v] of b.state) if (this.cache.has(key)) this.cache.set(key, v.value === null ? ABSENT : v);
+    for (const [key, v] of b.state) {
+      if (v.value !== null) this.filter.add(key);
+      if (this.cache.has(key)) this.cache.set(key, v.value === null ? ABSENT : v);
+    }
+    for (const p of b.privateWrites) {
+      const id = p.collection + '\u0000' + p.key;
+      if (this.privateCache.has(id)) this.privateCache.set(id, p.value === null ? ABSENT : { version: p.version, value: p.value });
+    }
   }
 
   private writeBlock(b: BlockWrite, nodes: { level: number; idx: number; hash: Uint8Array }[]): void {

@@ -192,7 +192,8 @@ export class EmbeddedStub {
     checkKey(key, 'getState');
     const { version, value } = this.state.get(key);
     if (!this.simulation.reads.has(key)) this.simulation.reads.set(key, version);
-    return value === null ? Buffer.alloc(0) : toBuffer(value);
+    // A fresh copy, as Fabric returns: the committed bytes may sit in the ledger's cache.
+    return value === null ? Buffer.alloc(0) : Buffer.from(value);
   }
 
   async putState(key: string, value: Uint8Array | string): Promise<void> {
@@ -267,7 +268,7 @@ export class EmbeddedStub {
     const { version, value } = this.state.privateGet(collection, key);
     const id = collection + '\u0000' + key;
     if (!this.simulation.privateReads.has(id)) this.simulation.privateReads.set(id, { collection, key, version });
-    return value === null ? Buffer.alloc(0) : toBuffer(value);
+    return value === null ? Buffer.alloc(0) : Buffer.from(value);
   }
 
   /** SHA-256 of a committed private value (empty when absent), readable without the value itself. */
