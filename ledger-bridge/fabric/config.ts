@@ -129,8 +129,7 @@ export function loadFabricConfig(path: string): FabricConfig & typeof FABRIC_DEF
   const ledger = (doc as { ledger?: { type?: unknown; fabric?: unknown } } | null)?.ledger;
   let section: unknown = doc;
   if (ledger && ledger.type === 'fabric') {
-    const { type: _type, ...rest } = ledger;
-    section = rest;
+    section = Object.fromEntries(Object.entries(ledger).filter(([k]) => k !== 'type'));
   } else if (ledger?.fabric !== undefined) section = ledger.fabric;
   const cfg = validateFabricConfig(section);
   const base = dirname(resolve(path));

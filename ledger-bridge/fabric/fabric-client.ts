@@ -17,6 +17,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import type * as FabricGateway from '@hyperledger/fabric-gateway';
 import type { ChaincodeEvent, Checkpointer, Contract, Gateway, Network } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import { CONTRACTS, type ChainHead, type CommitResult, type InclusionProof, type LedgerClient, type LedgerEvent, type Proposal } from '../client.js';
@@ -27,7 +28,7 @@ import { decodeBlock, headerEvidence, verifyFabricInclusion, type FabricBlockEvi
 import { loadFabricConfig, validateFabricConfig, type FabricConfig } from './config.js';
 import { commitError, retryByReendorsing, retrySameCall, toProvenantError, type Stage } from './errors.js';
 
-type Gw = typeof import('@hyperledger/fabric-gateway');
+type Gw = typeof FabricGateway;
 
 /** Which contract emits which event (chaincode events carry only the chaincode name). */
 const EVENT_CONTRACT: Record<string, string> = {

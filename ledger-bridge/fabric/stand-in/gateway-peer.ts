@@ -13,7 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { common, gateway, google, msp, orderer, peer } from '@hyperledger/fabric-protos';
+import { common, gateway, google, msp, peer } from '@hyperledger/fabric-protos';
+import type { orderer } from '@hyperledger/fabric-protos';
 import { ChaincodePeerStandIn } from './chaincode-peer.js';
 import { StandInLedger, type CommittedBlock } from './ledger.js';
 
