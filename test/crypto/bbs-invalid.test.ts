@@ -5,6 +5,7 @@
  * indexes given to the verifying operations (false, never an exception, never true).
  */
 import fc from 'fast-check';
+import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as bbs from '../../shared/crypto/bbs.js';
 import { S } from '../../shared/crypto/bbs-primitives.js';
@@ -16,8 +17,16 @@ const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (n: number, fill = 0): Uint8Array => new Uint8Array(n).fill(fill);
 
 describe('bbs before ready()', () => {
+  const mclModules = () => Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('mcl-wasm'));
+
   it('refuses to work and says why', () => {
     expect(() => bbs.skToPk(bytes(32, 1))).toThrow(/ready\(\)/);
+  });
+
+  it('importing bbs.ts does not load mcl-wasm; ready() does, once', async () => {
+    expect(mclModules()).toEqual([]);
+    await Promise.all([bbs.ready(), bbs.ready()]);
+    expect(mclModules().length).toBeGreaterThan(0);
   });
 });
 
