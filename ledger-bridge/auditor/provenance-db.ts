@@ -130,14 +130,15 @@ export class ProvenanceDb {
   /** Opens (or creates) the database at `path` in WAL mode. */
   static async open(path: string, options: { clock?: () => number } = {}): Promise<ProvenanceDb> {
     const { default: Sqlite } = await import('better-sqlite3');
-    const db = new Sqlite(path);
+    let db: Database | undefined;
     try {
+      db = new Sqlite(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
       return new ProvenanceDb(db, options.clock ?? Date.now);
     } catch (err) {
-      db.close();
+      db?.close();
       throw new ProvenantError('PROV_ERR_PROVENANCE_DB', `cannot open the provenance database ${path}: ${(err as Error).message}`, { field: path, cause: err });
     }
   }
