@@ -44,7 +44,7 @@ export interface SimRun {
 
 /** How many windows of `windowMs` a series spans (before injection). */
 export function windowCount(series: MoteSeries, windowMs: number): number {
-  return Math.ceil((series.rows.length * PERIOD_MS) / windowMs);
+  return Math.floor((series.rows.length * PERIOD_MS) / windowMs);
 }
 
 /**
@@ -96,12 +96,14 @@ export function simulateMote(series: MoteSeries, episodes: readonly Episode[], w
   });
 
   const origin = T0 + offset;
-  const nWin = Math.ceil(((readings.length > 0 ? lastT : T0) - T0 + 1) / windowMs);
+  // Whole windows only: a trailing partial window would look like a rate drop.
+  const nWin = Math.max(1, Math.floor(((readings.length > 0 ? lastT : T0) - T0) / windowMs));
   const buckets: { a: Arrival[]; faulty: boolean; realEvent: boolean; episode: number; fe: number; dups: number }[] = [];
   for (let w = 0; w < nWin; w++) buckets.push({ a: [], faulty: false, realEvent: false, episode: -1, fe: 0, dups: 0 });
-  const bucketOf = (ms: number): number => Math.min(nWin - 1, Math.max(0, Math.floor((ms - origin) / windowMs)));
+  const bucketOf = (ms: number): number => Math.max(0, Math.floor((ms - origin) / windowMs));
   for (const { a, r } of arrivals) {
-    const b = buckets[bucketOf(a.receivedAt)] as (typeof buckets)[number];
+    const b = buckets[bucketOf(a.receivedAt)];
+    if (b === undefined) continue;
     b.a.push(a);
     if (r.faulty) {
       b.faulty = true;
@@ -109,8 +111,14 @@ export function simulateMote(series: MoteSeries, episodes: readonly Episode[], w
     }
     if (r.realEvent) b.realEvent = true;
   }
-  for (const ms of frameErrorsAt) (buckets[bucketOf(ms)] as (typeof buckets)[number]).fe++;
-  for (const ms of dupAt) (buckets[bucketOf(ms)] as (typeof buckets)[number]).dups++;
+  for (const ms of frameErrorsAt) {
+    const b = buckets[bucketOf(ms)];
+    if (b !== undefined) b.fe++;
+  }
+  for (const ms of dupAt) {
+    const b = buckets[bucketOf(ms)];
+    if (b !== undefined) b.dups++;
+  }
 
   let lastSeq: number | undefined;
   const windows: SimWindow[] = buckets.map((b, w) => {

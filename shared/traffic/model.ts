@@ -70,7 +70,7 @@ export const PAIR_MIN_CORR = 0.6;
  * offset) is flagged for this many windows, after which the model re-anchors on it instead of
  * locking the device out for ever. Its end (the offset removed) is then the next discontinuity.
  */
-export const CONTINUITY_HORIZON = 8;
+export const CONTINUITY_HORIZON = 5;
 /** Largest threshold a transaction may carry: a lying edge cannot switch the check off. */
 export const MAX_THRESHOLD = 100;
 
@@ -83,7 +83,7 @@ export function defaultThresholds(): Thresholds {
     'battery.slope': 8,
     'ch.*.dmean': 20,
     'ch.*.flat': 7,
-    'ch.*.jump': 10,
+    'ch.*.jump': 12,
     'ch.*.slope': 12,
     'ch.*.std': 25,
   };
