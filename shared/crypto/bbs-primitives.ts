@@ -25,9 +25,11 @@ interface RawModule {
 /** mcl-wasm value objects keep their limbs in `a_`; we need it for the raw calls above. */
 interface WithLimbs { a_: Uint32Array }
 
-/** Bytes of a compressed G1 point, a compressed G2 point and a scalar. */
+/** Bytes of a compressed G1 point (octet_point_length). */
 export const G1_BYTES = 48;
+/** Bytes of a compressed G2 point (a public key). */
 export const G2_BYTES = 96;
+/** Bytes of a scalar (octet_scalar_length). */
 export const SCALAR_BYTES = 32;
 /** expand_len of the ciphersuite: bytes hashed per scalar (ceil((ceil(log2 r) + 128) / 8)). */
 export const EXPAND_LEN = 48;

@@ -21,11 +21,14 @@ import {
   g1MulSecret, g2MulSecret, generators, hashToFr, i2osp, initMcl, msm, pairingProductIsOne, publicKey,
 } from './bbs-primitives.js';
 
+/** The ciphersuite's api_id, default KeyGen tag, mocked-RNG tag and P1 (hex), for tests and tools. */
 export { API_ID, KEYGEN_DST, MOCK_RANDOM_DST, P1_HEX };
 
-/** Lengths of the byte strings of this ciphersuite. */
+/** Bytes of a secret key (a scalar). */
 export const SECRET_KEY_LENGTH = 32;
+/** Bytes of a public key (a compressed G2 point). */
 export const PUBLIC_KEY_LENGTH = 96;
+/** Bytes of a signature (A, e): a compressed G1 point and a scalar. */
 export const SIGNATURE_LENGTH = 80;
 /** A proof is PROOF_BASE_LENGTH + 32 bytes per undisclosed message. */
 export const PROOF_BASE_LENGTH = 3 * G1_BYTES + 4 * SCALAR_BYTES;
