@@ -157,9 +157,11 @@ export class EdgeRuntime implements SessionHost {
     const session = new DeviceSession(link, this);
     this.sessions.set(link.id, session);
     this.metrics.setLinkState(link.id, link.state);
+    let previous = link.state;
     link.onState((state, detail) => {
       this.metrics.setLinkState(link.id, state);
-      if (state === 'reconnecting') this.metrics.linkDrops.inc({ link: link.id });
+      if (state === 'reconnecting' && previous === 'open') this.metrics.linkDrops.inc({ link: link.id });
+      previous = state;
       const id = session.deviceId;
       if (id) {
         const v = this.viewOf(id);

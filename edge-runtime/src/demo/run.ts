@@ -201,7 +201,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let lastLine = 0;
   while (!o.signal?.aborted && Date.now() - started < durationMs) {
     await sleep(1000, o.signal);
-    if (o.attack && !attackState.done && Date.now() - started >= attackAt) await playAttack();
+    // Attacks on a board's link wait until that board has sent a few readings (something to capture).
+    const victimReady = rogueNeeded || o.attack === 'unplug' || victim.captured.length >= 5;
+    if (o.attack && !attackState.done && Date.now() - started >= attackAt && victimReady) await playAttack();
     const acked = await counterValue(rt, 'provenant_edge_readings_acked_total');
     const now = Date.now();
     const perS = ((acked - lastAcked) * 1000) / Math.max(1, now - lastTick);
