@@ -47,8 +47,19 @@ class BatchView implements ReadingLedgerView {
   private readonly devices = new Map<string, DeviceRecord | undefined>();
   private readonly macs = new Map<string, PreparedMac | undefined>();
   readonly partials = new Map<string, PartialOutcome | undefined>();
+  private config: Promise<LedgerConfig> | undefined;
 
   constructor(private readonly ctx: Context) {}
+
+  /** The ledger config, read once per batch (only when a reading gets that far). */
+  loadConfig(): Promise<LedgerConfig> {
+    this.config ??= loadConfig(this.ctx);
+    return this.config;
+  }
+
+  async policyAccepted(policyId: string): Promise<boolean> {
+    return (await this.loadConfig()).policies.some((p) => p.policyId === policyId);
+  }
 
   async device(deviceId: string): Promise<DeviceRecord | undefined> {
     if (!this.devices.has(deviceId)) this.devices.set(deviceId, await loadDevice(this.ctx, deviceId));
@@ -189,7 +200,7 @@ export class DataProvenanceContract extends Contract {
       // A digest already validated is not re-verified; a refused one may be retried by a valid partial.
       if (digest !== '' && (await view.partial(digest))?.ok === true) continue;
       if (config === undefined) {
-        config = await loadConfig(ctx);
+        config = await view.loadConfig();
         await ready();
       }
       const outcome = judgePartial(json, config, txId);

@@ -174,4 +174,12 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
       expect(await errorCode(verify('dev-a', String(2 ** 32), 'aa'))).toBe('PROV_ERR_BAD_INPUT');
     });
   });
+
+  it('after setPolicies drops a policy, readings under partials of that policy are refused', async () => {
+    const before = await recordBatch(w, [signed(a.device.kIoT, readingOf('dev-a', 40, pa))]);
+    expect(before.accepted).toBe(1);
+    await w.aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'setPolicies', args: [JSON.stringify([{ id: 'other', anyOf: [{ site: 'plant-3' }] }])] });
+    const after = await recordBatch(w, [signed(a.device.kIoT, readingOf('dev-a', 41, pa))]);
+    expect(after.rejected.map((x) => x.reason)).toEqual(['POLICY_UNSATISFIED']);
+  });
 });

@@ -123,6 +123,7 @@ describe('judgeReading (pure, over a test view)', () => {
       mac: async () => new PreparedMac(kIoT),
       partial: async (d: string) => (d === '04'.repeat(32) ? { ok: true as const, partial } : undefined),
       recordedHash: async () => undefined,
+      policyAccepted: async (id: string) => id === 'p',
     };
     const inBatch = new Map<string, string>();
     const out = await judgeReading(view, sub, 0, 'tx1', inBatch);

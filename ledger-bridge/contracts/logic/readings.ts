@@ -9,6 +9,7 @@
  *      (or the partial's own reason when the batch carried an invalid one)
  *   4. PROOF_BINDING    partial of another device or another edge than the submitter's
  *      WRONG_EPOCH      reading epoch ≠ partial epoch
+ *      POLICY_UNSATISFIED  the partial's policy is no longer among the ledger's policies
  *   5. BAD_TAG          tag ≠ HMAC-SHA256(K_IoT, canonical bytes)
  *   6. REPLAY           (deviceId, seq) already on the ledger or earlier in the same batch;
  *                       `duplicate` when it is exactly the recorded reading (an edge resend)
@@ -30,6 +31,8 @@ export interface ReadingLedgerView {
   mac(deviceId: string): Promise<PreparedMac | undefined>;
   /** The partial stored (or judged in this batch) under a digest; undefined if unknown. */
   partial(partialDigest: string): Promise<PartialOutcome | undefined>;
+  /** Does the ledger still accept partials under this policyId (setPolicies may have dropped it)? */
+  policyAccepted(policyId: string): Promise<boolean>;
   /** dataHash of the record under (deviceId, seq), undefined if none. */
   recordedHash(deviceId: string, seq: number): Promise<string | undefined>;
 }
@@ -79,6 +82,9 @@ export async function judgeReading(
   if (p.deviceId !== deviceId) return reject(index, deviceId, seq, REASONS.PROOF_BINDING, `${who}: partial belongs to device ${p.deviceId}`);
   if (p.epoch !== epoch) return reject(index, deviceId, seq, REASONS.WRONG_EPOCH, `${who}: reading epoch ${epoch}, partial epoch ${p.epoch}`);
   if (p.edgeId !== sub.edgeId) return reject(index, deviceId, seq, REASONS.PROOF_BINDING, `${who}: partial was issued by edge ${p.edgeId}, submitted by ${sub.edgeId}`);
+  if (!(await view.policyAccepted(p.policyId))) {
+    return reject(index, deviceId, seq, REASONS.POLICY_UNSATISFIED, `${who}: policy ${p.policyId} of its partial is no longer accepted by the ledger`);
+  }
 
   if (!mac.verify(bytes, Buffer.from(sub.tag, 'hex'))) return reject(index, deviceId, seq, REASONS.BAD_TAG, `${who}: tag does not verify under the device key`);
 
