@@ -120,7 +120,7 @@ export const CONFIG_SCHEMA = {
         {
           additionalProperties: false,
           required: ['type', 'path'],
-          properties: { type: { const: 'embedded' }, path: { type: 'string', minLength: 1 }, identity: { type: 'string', default: 'edge-1' } },
+          properties: { type: { const: 'embedded' }, path: { type: 'string', minLength: 1 }, identity: { type: 'string', minLength: 1 } },
         },
         {
           additionalProperties: false,
@@ -221,7 +221,7 @@ export async function validateConfig(input: unknown, baseDir: string, file?: str
     },
     ledger:
       c.ledger.type === 'embedded'
-        ? { ...(c.ledger as { type: 'embedded'; path: string; identity: string }), path: abs(c.ledger.path as string) }
+        ? { type: 'embedded', path: abs(c.ledger.path as string), identity: (c.ledger as { identity?: string }).identity ?? 'edge-1' }
         : (c.ledger as EdgeConfig['ledger']),
     api: { ...c.api, ...(c.api.tokenFile ? { tokenFile: abs(c.api.tokenFile) } : {}) },
   };

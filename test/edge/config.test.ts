@@ -1,0 +1,83 @@
+/** The edge config: YAML and JSON, defaults, relative paths, and errors that name the field. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, validateConfig } from '../../edge-runtime/src/config.js';
+import { tempDir } from './helpers.js';
+
+const tmp = tempDir('provenant-config-');
+afterAll(() => tmp.cleanup());
+
+const minimal = {
+  edgeId: 'edge-1',
+  dataDir: './data',
+  credentials: { dir: './creds' },
+  policy: { id: 'p', anyOf: [{ site: 'plant-3' }] },
+  ledger: { type: 'embedded', path: './ledger.db' },
+  api: { token: '0123456789abcdef0123' },
+};
+
+async function fieldOf(input: unknown): Promise<string> {
+  try {
+    await validateConfig(input, '/etc/provenant');
+  } catch (err) {
+    expect((err as { code?: string }).code).toBe('PROV_ERR_CONFIG');
+    return String((err as { details: { field: string } }).details.field) + ' | ' + (err as Error).message;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('edge config', () => {
+  it('fills defaults and resolves relative paths against the file', async () => {
+    const c = await validateConfig(minimal, '/etc/provenant');
+    expect(c.dataDir).toBe('/etc/provenant/data');
+    expect(c.credentials.dir).toBe('/etc/provenant/creds');
+    expect(c.ledger).toEqual({ type: 'embedded', path: '/etc/provenant/ledger.db', identity: 'edge-1' });
+    expect(c.outbox).toMatchObject({ maxPending: 100000, synchronous: 'FULL', batchSize: 500 });
+    expect(c.profile).toMatchObject({ intervalMs: 1000, burst: 16 });
+    expect(c.api).toMatchObject({ enabled: true, host: '127.0.0.1', port: 8080 });
+    expect(c.boards).toEqual([]);
+  });
+
+  it('loads YAML and JSON files alike', async () => {
+    const yamlPath = join(tmp.dir, 'edge.yaml');
+    writeFileSync(
+      yamlPath,
+      `edgeId: edge-2
+dataDir: data
+credentials: { dir: creds }
+policy: { id: p, anyOf: [ { site: plant-3 } ] }
+ledger: { type: http, url: "http://127.0.0.1:7050", token: abc }
+boards:
+  - name: line-1
+    serial: { path: /dev/ttyACM0, baudRate: 9600 }
+  - ble: { address: "c8:4f:12:34:56:78" }
+api: { enabled: false }
+`,
+    );
+    const y = await loadConfig(yamlPath);
+    expect(y.boards).toEqual([{ name: 'line-1', serial: { path: '/dev/ttyACM0', baudRate: 9600 } }, { ble: { address: 'c8:4f:12:34:56:78' } }]);
+    expect(y.dataDir).toBe(join(tmp.dir, 'data'));
+    const jsonPath = join(tmp.dir, 'edge.json');
+    writeFileSync(jsonPath, JSON.stringify(minimal));
+    expect((await loadConfig(jsonPath)).edgeId).toBe('edge-1');
+  });
+
+  it('names the offending field', async () => {
+    expect(await fieldOf({ ...minimal, boards: [{ serial: { path: '/dev/x', baudRate: 'fast' } }] })).toMatch(/^boards\[0\]\.serial\.baudRate \| boards\[0\]\.serial\.baudRate: must be integer/);
+    expect(await fieldOf({ ...minimal, edgeId: undefined })).toMatch(/^edgeId \| edgeId: is required/);
+    expect(await fieldOf({ ...minimal, outbox: { maxPending: 0 } })).toMatch(/^outbox\.maxPending/);
+    expect(await fieldOf({ ...minimal, outbox: { synchronous: 'OFF' } })).toMatch(/^outbox\.synchronous/);
+    expect(await fieldOf({ ...minimal, colour: 'blue' })).toMatch(/^colour \| colour: is not a known field/);
+    expect(await fieldOf({ ...minimal, boards: [{ ble: { address: 'nope' } }] })).toMatch(/^boards\[0\]\.ble\.address/);
+    expect(await fieldOf({ ...minimal, api: {} })).toMatch(/^api\.token/);
+    expect(await fieldOf({ ...minimal, ledger: { type: 'http', url: 'http://x' } })).toMatch(/^ledger\.token/);
+  });
+
+  it('reports unreadable and unparsable files', async () => {
+    await expect(loadConfig(join(tmp.dir, 'missing.yaml'))).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG' });
+    const broken = join(tmp.dir, 'broken.json');
+    writeFileSync(broken, '{ nope');
+    await expect(loadConfig(broken)).rejects.toThrow(/not valid JSON/);
+  });
+});
