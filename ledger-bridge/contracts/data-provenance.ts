@@ -9,6 +9,8 @@
 import { CONTRACTS } from '../client.js';
 import { ready } from '../../shared/crypto/bbs.js';
 import { EVENTS, MAX_BATCH_PARTIALS, MAX_BATCH_READINGS, type BatchResult, type ProvenanceRecord, type RejectedReading } from '../../shared/records.js';
+// Context is a value import on purpose: decorator metadata must name the class (see fabric.ts).
+// eslint-disable-next-line @typescript-eslint/consistent-type-imports
 import { Contract, Info, Returns, StringParams, Transaction, Context } from './fabric.js';
 import { CONTRACT_ERRORS, contractError } from './errors.js';
 import { KEY_TYPES, readingAtAttrs, readingAttrs } from './keys.js';

@@ -4,6 +4,8 @@
  * answers TRUE / FALSE or throws "could not find the device" / "device signature mismatch".
  */
 import { CONTRACTS } from '../client.js';
+// Context is a value import on purpose: decorator metadata must name the class (see fabric.ts).
+// eslint-disable-next-line @typescript-eslint/consistent-type-imports
 import { Contract, Info, Returns, StringParams, Transaction, Context } from './fabric.js';
 import { CONTRACT_ERRORS, contractError } from './errors.js';
 import { parseDeviceIdArg, parseHexArg } from './logic/args.js';

@@ -6,6 +6,8 @@
  */
 import { CONTRACTS } from '../client.js';
 import { EVENTS } from '../../shared/records.js';
+// Context is a value import on purpose: decorator metadata must name the class (see fabric.ts).
+// eslint-disable-next-line @typescript-eslint/consistent-type-imports
 import { Contract, Info, Returns, StringParams, Transaction, Context } from './fabric.js';
 import { CONTRACT_ERRORS, contractError } from './errors.js';
 import { KIOT_TRANSIENT_KEY } from './keys.js';
