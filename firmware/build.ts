@@ -13,6 +13,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Metafile, PluginBuild } from 'esbuild';
+import type TS from 'typescript';
 import { ProvenantError } from '../shared/errors.js';
 import { listBoards, loadBoard, type BoardProfile } from '../hardware/boards.js';
 import { checkBundle } from './check.js';
@@ -71,7 +73,7 @@ export async function typecheckFirmware(): Promise<void> {
 }
 
 /** esbuild's metafile of the last bundle (bytes per input file), for size work. */
-export let lastMetafile: import('esbuild').Metafile | undefined;
+export let lastMetafile: Metafile | undefined;
 
 /** Recomputes a bundle's fwHash (hex) the way HELLO reports it: SHA-256 with the hash zeroed. */
 export function computeFwHash(text: string, fwHashHex: string): string {
@@ -85,16 +87,16 @@ export function computeFwHash(text: string, fwHashHex: string): string {
  * counted, never shown, and the texts (built from template literals) would cost about a
  * kilobyte of the 8 KB budget. Node-side code keeps its messages; only the bundle loses them.
  */
-function stripErrorTexts(ts: typeof import('typescript')): import('typescript').TransformerFactory<import('typescript').SourceFile> {
+function stripErrorTexts(ts: typeof TS): TS.TransformerFactory<TS.SourceFile> {
   const names = new Set(['RangeError', 'TypeError', 'Error']);
   return (ctx) => {
-    const visit = (node: import('typescript').Node): import('typescript').Node => {
+    const visit = (node: TS.Node): TS.Node => {
       if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && names.has(node.expression.text) && node.arguments && node.arguments.length > 0) {
         return ctx.factory.updateNewExpression(node, node.expression, node.typeArguments, []);
       }
       return ts.visitEachChild(node, visit, ctx);
     };
-    return (sf) => ts.visitNode(sf, visit) as import('typescript').SourceFile;
+    return (sf) => ts.visitNode(sf, visit) as TS.SourceFile;
   };
 }
 
@@ -108,7 +110,7 @@ export async function bundleEntry(entry: string, define: Record<string, string> 
   const esbuild = await import('esbuild');
   const toEs5 = {
     name: 'typescript-es5',
-    setup(build: import('esbuild').PluginBuild) {
+    setup(build: PluginBuild) {
       build.onLoad({ filter: /\.ts$/ }, (args) => {
         const src = readFileSync(args.path, 'utf8');
         const out = ts.transpileModule(src, {

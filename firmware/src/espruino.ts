@@ -29,7 +29,6 @@ declare function atob(b64: string): string;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function setInterval(fn: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;
-declare function clearInterval(id: number): void;
 declare function setTime(seconds: number): void;
 declare function analogRead(pin: string): number;
 declare function digitalRead(pin: string): number;
@@ -66,7 +65,7 @@ export function every(ms: number, fn: () => void): number {
   return setInterval(fn, ms);
 }
 
-/** Cancels a timer from after() or every() (Espruino shares one id space). */
+/** Cancels a timer from after() or every() (Espruino's clearTimeout and clearInterval are one). */
 export function cancel(id: number): void {
   clearTimeout(id);
 }

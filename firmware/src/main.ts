@@ -83,7 +83,9 @@ function firstWait(): number {
 
 function stop(code: number, value: number, text: string): void {
   stopped = true;
+  // Espruino throws on clearing a timer id twice, and clears ALL timers for undefined.
   if (sampler !== undefined) cancel(sampler);
+  sampler = undefined;
   status(code, value, text);
 }
 
@@ -103,7 +105,7 @@ function sample(): void {
     if (has('temperature')) channels.push({ id: 0, scale: -2, value: temperatureCenti() });
     if (has('analog')) channels.push({ id: 1, scale: -4, value: analogTenThousandths(prov.analogPin) });
     if (has('battery')) mv = batteryMv(BOARD.battery);
-  } catch (e) {
+  } catch {
     return status(STATUS_SENSOR_FAULT, channels.length, '');
   }
   const seq = takeSeq();
@@ -179,6 +181,7 @@ function onMaint(p: Uint8Array): void {
   storage.write('pv.maint', String(m.counter));
   stop(STATUS_UNLOCKED, m.counter, 'console on link until reboot');
   if (ticker !== undefined) cancel(ticker);
+  ticker = undefined;
   locked = false;
   consoleOn(prov.link);
 }
@@ -203,7 +206,7 @@ function onData(data: string): void {
   for (let i = 0; i < frames.length; i++) {
     try {
       handle(frames[i] as Frame);
-    } catch (e) {
+    } catch {
       badPayloads++; // a payload its strict decoder refused
     }
   }
@@ -233,7 +236,7 @@ function boot(): void {
   let p: Provisioning | string;
   try {
     p = parseProvisioning(JSON.parse(text) as { [k: string]: unknown });
-  } catch (e) {
+  } catch {
     p = 'provenant.json: not JSON';
   }
   if (typeof p === 'string') return unprovisioned(STATUS_BAD_PROVISIONING, p);
@@ -243,7 +246,14 @@ function boot(): void {
   link = linkObject(prov.link);
   if (link.setup && prov.link !== 'USB' && prov.link !== 'Bluetooth') {
     const pins = prov.link === 'Serial1' ? BOARD.serial1 : BOARD.serial2;
-    link.setup(prov.baud, { rx: pins && pins.rx, tx: pins && pins.tx, path: prov.path || undefined });
+    // Only keys with values: Espruino's option reader rejects unknown or undefined ones.
+    const o: { rx?: string; tx?: string; path?: string } = {};
+    if (pins) {
+      o.rx = pins.rx;
+      o.tx = pins.tx;
+    }
+    if (prov.path) o.path = prov.path;
+    link.setup(prov.baud, o);
   }
   // Maintenance boot: button held — keep the console on the link, do not sample.
   if (BOARD.button && pinHigh(BOARD.button)) return stop(STATUS_UNLOCKED, 0, 'button held at boot');

@@ -52,8 +52,10 @@ export function parseProvisioning(j: { [k: string]: unknown }): Provisioning | s
     if (!(sensors instanceof Array)) throw 'sensors: array';
     for (let i = 0; i < sensors.length; i++) if (BOARD.sensors.indexOf(sensors[i] as string) < 0) throw 'sensors: ' + sensors[i] + ' not on ' + BOARD.name;
     return {
+      // A loop, not a regex: Espruino's RegExp engine is minimal.
       deviceId: str('deviceId', '', function (s) {
-        return /^[\x21-\x7e]{1,64}$/.test(s);
+        for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x21 || s.charCodeAt(i) > 0x7e) return false;
+        return s.length > 0 && s.length <= 64;
       }),
       key: key,
       link: str('link', BOARD.link, function (s) {

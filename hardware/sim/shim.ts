@@ -66,8 +66,15 @@ export function createContext(host: ShimHost): { ctx: vm.Context; serials: Map<s
     timers.add(t);
     return t;
   };
+  // As on Espruino: no id clears every timer; an id that is not live (cleared, or a timeout
+  // that already fired) throws — firmware that double-clears must fail here, not on a board.
   const clear = (t: unknown) => {
-    if (t === undefined || t === null) return;
+    if (t === undefined) {
+      for (const x of timers) clearTimeout(x);
+      timers.clear();
+      return;
+    }
+    if (!timers.has(t as NodeJS.Timeout)) throw new Error('Unknown Timeout');
     clearTimeout(t as NodeJS.Timeout);
     clearInterval(t as NodeJS.Timeout);
     timers.delete(t as NodeJS.Timeout);

@@ -147,3 +147,15 @@ describe('production lock and the way back', () => {
     expect(edge.of('READING')).toHaveLength(0);
   });
 });
+
+describe('data link', () => {
+  it('Serial1 with a path: the board sets the port up with baud, profile pins and the path', async () => {
+    const key = new Uint8Array(32).fill(6);
+    r = await rig('mock', { board: 'PICO', key, provisioning: { deviceId: 'ser-1', key: Buffer.from(key).toString('base64'), link: 'Serial1', baud: 9600, path: '/dev/pts/9', intervalMs: 100 } });
+    await r.edge.waitFor(() => r!.edge.of('READING').length >= 1, 10_000, 'a reading over Serial1');
+    expect(r.b.board.hostLink).toBe('Serial1');
+    expect(r.b.board.setups.at(-1)).toEqual({ name: 'Serial1', baud: 9600, options: { rx: 'B7', tx: 'B6', path: '/dev/pts/9' } });
+    expect(r.edge.of('READING')[0]!.reading.batteryMv).toBe(3300); // PICO: supply via E.getAnalogVRef()
+    expect(r.b.board.console).toBeNull(); // the sim's console started on the link; the firmware moved it off
+  });
+});
