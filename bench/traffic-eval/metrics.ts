@@ -74,6 +74,30 @@ export function score(run: SimRun, judged: readonly JudgedWindow[], truth: 'inje
         c.delaySum += Math.max(0, f - ep.start);
       }
     });
+  } else {
+    // Real events: each run of consecutive labelled windows is one episode.
+    let start = -1;
+    let found = -1;
+    const close = (): void => {
+      if (start < 0) return;
+      c.episodes++;
+      if (found >= 0) {
+        c.detected++;
+        c.delaySum += found - start;
+      }
+      start = -1;
+      found = -1;
+    };
+    judged.forEach((j, i) => {
+      const w = run.windows[i];
+      if (w === undefined || !w.realEvent || j.judgement.basis < minHistory) {
+        close();
+        return;
+      }
+      if (start < 0) start = i;
+      if (found < 0 && j.judgement.discrepancyStatus) found = i;
+    });
+    close();
   }
   return c;
 }
