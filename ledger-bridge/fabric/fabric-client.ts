@@ -48,6 +48,8 @@ export interface FabricClientStats {
   reendorsed: number;
   resubmitted: number;
   statusRetries: number;
+  /** Event streams re-opened after the peer broke or ended them. */
+  eventReconnects: number;
 }
 
 /** Tuning that is not part of the deployment config. */
@@ -90,7 +92,7 @@ class Slots {
 /** LedgerClient over a Fabric gateway peer. */
 export class FabricLedgerClient implements LedgerClient {
   readonly config: ReturnType<typeof validateFabricConfig>;
-  readonly stats: FabricClientStats = { submitted: 0, committed: 0, reendorsed: 0, resubmitted: 0, statusRetries: 0 };
+  readonly stats: FabricClientStats = { submitted: 0, committed: 0, reendorsed: 0, resubmitted: 0, statusRetries: 0, eventReconnects: 0 };
   private readonly gw: Gw;
   private readonly grpcClient: grpc.Client;
   private readonly gateway: Gateway;
@@ -323,12 +325,17 @@ export class FabricLedgerClient implements LedgerClient {
           };
           await checkpointer.checkpointChaincodeEvent(ev);
         }
-        return;
+        // The gateway never ends this stream by itself: an end means the peer went away.
+        if (signal?.aborted || this.closed) return;
+        if (attempt >= this.config.maxRetries) throw new ProvenantError('PROV_ERR_UNAVAILABLE', 'fabric events: the peer ended the event stream', { stage: 'events' });
+        this.stats.eventReconnects++;
+        await this.backoff(attempt++);
       } catch (err) {
         if (signal?.aborted || this.closed) return;
         const e = toProvenantError(err, 'events');
         if (e.code === 'PROV_ERR_CANCELLED') return;
         if (!retrySameCall(e) || attempt >= this.config.maxRetries) throw e;
+        this.stats.eventReconnects++;
         await this.backoff(attempt++);
       } finally {
         signal?.removeEventListener('abort', onAbort);

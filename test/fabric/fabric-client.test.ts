@@ -6,7 +6,7 @@
  * MVCC conflicts; plus the orderer being briefly unavailable, bounded in-flight, transient data,
  * event checkpointing across a restart, and block inclusion proofs.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { checkFabricInclusion, decodeBlock, verifyFabricInclusion, type FabricBl
 import { common } from '@hyperledger/fabric-protos';
 import type { ContractName, LedgerEvent } from '../../ledger-bridge/client.js';
 import { CounterContract } from './fixtures/test-contract.js';
-import { certPath, keyPath } from './helpers.js';
+import { certPath, fixtures, keyPath } from './helpers.js';
 
 const Counter = 'Counter' as unknown as ContractName;
 const text = (b: Uint8Array): string => Buffer.from(b).toString();
@@ -248,6 +248,74 @@ describe('FabricLedgerClient config and connectivity errors', () => {
       await expect(c.submit({ contract: Counter, fn: 'add', args: ['a', '1'] })).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE', details: { stage: 'endorse' } });
       await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['a'] })).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE' });
       await expect(c.head()).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE' });
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('FabricLedgerClient over TLS to the stand-in peer', () => {
+  const tlsFile = (f: string): string => join(fixtures, 'tls', f);
+  let net: StandInNetwork;
+  beforeAll(async () => {
+    net = await startStandIn([CounterContract], { tls: { key: readFileSync(tlsFile('server-key.pem')), cert: readFileSync(tlsFile('server-cert.pem')) } });
+  });
+  afterAll(async () => net?.close());
+
+  it('connects with the peer TLS CA and a host-name override matching the certificate', async () => {
+    const c = await FabricLedgerClient.connect({ ...net.config, tlsCaCertPath: tlsFile('ca-cert.pem'), hostNameOverride: 'localhost' });
+    try {
+      const r = await c.submit({ contract: Counter, fn: 'add', args: ['tls', '1'] });
+      expect(net.peer.ledger.txStatus(r.txId)?.code).toBe(0);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('refuses a peer whose certificate does not match the expected name', async () => {
+    const c = await FabricLedgerClient.connect({ ...net.config, tlsCaCertPath: tlsFile('ca-cert.pem'), hostNameOverride: 'peer0.org1.example.com', maxRetries: 0 });
+    try {
+      await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['tls'] })).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE' });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('refuses a plaintext client', async () => {
+    const c = await FabricLedgerClient.connect({ ...net.config, maxRetries: 0 });
+    try {
+      await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['tls'] })).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE' });
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('chaincode events across a peer restart', () => {
+  let net: StandInNetwork;
+  beforeAll(async () => {
+    net = await startStandIn([CounterContract]);
+  });
+  afterAll(async () => net?.close());
+
+  it('reconnects after the stream breaks and continues after the last event, none lost or repeated', async () => {
+    const c = await FabricLedgerClient.connect(net.config, { retryBackoffMs: 10 });
+    try {
+      const start = net.peer.ledger.height;
+      const names: string[] = [];
+      const ac = new AbortController();
+      const it = c.events({ startBlock: start, signal: ac.signal })[Symbol.asyncIterator]();
+      await c.submit({ contract: Counter, fn: 'add', args: ['r1', '1'] });
+      names.push(JSON.parse(text((await it.next()).value.payload)).name);
+      await c.submit({ contract: Counter, fn: 'add', args: ['r2', '1'] });
+      names.push(JSON.parse(text((await it.next()).value.payload)).name);
+      net.peer.dropEventStreams();
+      await c.submit({ contract: Counter, fn: 'add', args: ['r3', '1'] });
+      names.push(JSON.parse(text((await it.next()).value.payload)).name);
+      ac.abort();
+      await it.return?.();
+      expect(names).toEqual(['r1', 'r2', 'r3']);
+      expect(c.stats.eventReconnects).toBeGreaterThanOrEqual(1);
     } finally {
       await c.close();
     }

@@ -29,6 +29,8 @@ export interface StandInPeerOptions {
   readonly batchTimeoutMs?: number;
   /** The orderer's BatchSize.MaxMessageCount; Fabric's default is 500 (test-network: 10). */
   readonly maxMessageCount?: number;
+  /** Serve TLS with this PEM key and certificate (as a peer's gateway port does). */
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer };
 }
 
 /** Knobs to make the stand-in fail like a real network does. */
@@ -77,7 +79,8 @@ export class StandInPeer {
   private readonly server: grpc.Server;
   private readonly chaincode: ChaincodePeerStandIn;
   private readonly options: Required<StandInPeerOptions>;
-  private readonly streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  /** Open ChaincodeEvents streams and how to unsubscribe each from new blocks. */
+  private readonly streams = new Map<grpc.ServerWritableStream<unknown, unknown>, () => void>();
 
   private constructor(server: grpc.Server, address: string, chaincode: ChaincodePeerStandIn, options: Required<StandInPeerOptions>) {
     this.server = server;
@@ -89,11 +92,14 @@ export class StandInPeer {
 
   /** Connects to the chaincode server, then listens on 127.0.0.1 (port 0 = any free port). */
   static async start(options: StandInPeerOptions, port = 0): Promise<StandInPeer> {
-    const full: Required<StandInPeerOptions> = { mspId: 'Org1MSP', batchTimeoutMs: 50, maxMessageCount: 500, ...options };
+    const full = { mspId: 'Org1MSP', batchTimeoutMs: 50, maxMessageCount: 500, ...options } as Required<StandInPeerOptions>;
+    const creds = options.tls
+      ? grpc.ServerCredentials.createSsl(null, [{ private_key: options.tls.key, cert_chain: options.tls.cert }], false)
+      : grpc.ServerCredentials.createInsecure();
     const chaincode = await ChaincodePeerStandIn.connect(full.chaincodeAddress);
     const server = new grpc.Server();
     const bound = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+      server.bindAsync(`127.0.0.1:${port}`, creds, (e, p) => (e ? reject(e) : resolve(p))),
     );
     const self = new StandInPeer(server, `127.0.0.1:${bound}`, chaincode, full);
     server.addService(gateway.GatewayService as unknown as grpc.ServiceDefinition, {
@@ -107,10 +113,24 @@ export class StandInPeer {
     return self;
   }
 
+  /** Breaks every open ChaincodeEvents stream with UNAVAILABLE, as a restarting peer does. */
+  dropEventStreams(): void {
+    for (const [s, off] of this.streams) {
+      off();
+      // grpc-js ends a server stream with an error status when 'error' is emitted on it.
+      s.emit('error', rpcError(grpc.status.UNAVAILABLE, 'stand-in peer restarting'));
+    }
+    this.streams.clear();
+  }
+
   /** Stops listening, closes event streams and the chaincode connection. */
   async close(): Promise<void> {
     this.ledger.close();
-    for (const s of this.streams) s.end();
+    for (const [s, off] of this.streams) {
+      off();
+      s.end();
+    }
+    this.streams.clear();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.server.forceShutdown();
     this.chaincode.close();
@@ -321,8 +341,8 @@ export class StandInPeer {
     const pump = (): void => {
       while (next < this.ledger.height) send(this.ledger.blockAt(next++) as CommittedBlock);
     };
-    this.streams.add(call as grpc.ServerWritableStream<unknown, unknown>);
     const off = this.ledger.onBlock(() => pump());
+    this.streams.set(call as grpc.ServerWritableStream<unknown, unknown>, off);
     call.on('cancelled', () => {
       off();
       this.streams.delete(call as grpc.ServerWritableStream<unknown, unknown>);
