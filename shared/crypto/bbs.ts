@@ -53,17 +53,18 @@ function bytesArg(fn: string, name: string, v: unknown): Uint8Array {
 
 function messagesArg(fn: string, name: string, v: unknown): Uint8Array[] {
   if (!Array.isArray(v)) throw new TypeError(`bbs.${fn}: ${name} must be an array of Uint8Array`);
-  v.forEach((m, i) => {
-    if (!(m instanceof Uint8Array)) throw new TypeError(`bbs.${fn}: ${name}[${i}] must be a Uint8Array`);
-  });
+  // An index loop, not forEach: holes in a sparse array must fail too.
+  for (let i = 0; i < v.length; i++) {
+    if (!((v[i] as unknown) instanceof Uint8Array)) throw new TypeError(`bbs.${fn}: ${name}[${i}] must be a Uint8Array`);
+  }
   return v as Uint8Array[];
 }
 
 function indexesArg(fn: string, v: unknown): number[] {
   if (!Array.isArray(v)) throw new TypeError(`bbs.${fn}: disclosedIndexes must be an array of numbers`);
-  v.forEach((x, i) => {
-    if (typeof x !== 'number') throw new TypeError(`bbs.${fn}: disclosedIndexes[${i}] must be a number`);
-  });
+  for (let i = 0; i < v.length; i++) {
+    if (typeof v[i] !== 'number') throw new TypeError(`bbs.${fn}: disclosedIndexes[${i}] must be a number`);
+  }
   return v as number[];
 }
 

@@ -115,6 +115,10 @@ describe('bbs rejects bad input', () => {
     expect(() => bbs.sign(sk, pk, header, 'm' as unknown as Uint8Array[])).toThrow(TypeError);
     expect(() => bbs.sign(sk, pk, header, ['m'] as unknown as Uint8Array[])).toThrow(/messages\[0\]/);
     expect(() => bbs.verify(any(null), sig, header, messages)).toThrow(TypeError);
+    // eslint-disable-next-line no-sparse-arrays
+    expect(() => bbs.verify(pk, sig, header, [, messages[1]] as Uint8Array[])).toThrow(/messages\[0\]/);
+    // eslint-disable-next-line no-sparse-arrays
+    expect(() => bbs.proofVerify(pk, proof, header, ph, disclosed, [0, , 2] as number[])).toThrow(/disclosedIndexes\[1\]/);
     expect(() => bbs.proofGen(pk, sig, header, ph, messages, ['0'] as unknown as number[])).toThrow(/disclosedIndexes\[0\] must be a number/);
     expect(() => bbs.proofVerify(pk, any(undefined), header, ph, disclosed, idx)).toThrow(TypeError);
     expect(() => bbs.proofVerify(pk, proof, header, ph, disclosed, 'nope' as unknown as number[])).toThrow(TypeError);
