@@ -101,9 +101,13 @@ export class SimBoard {
     return this.base + (performance.now() - this.t0) * this.speed;
   }
 
-  /** Registers a listener for bytes the board sends on the host link. */
-  onOutput(cb: (b: Buffer) => void): void {
+  /** Registers a listener for bytes the board sends on the host link; returns its remover. */
+  onOutput(cb: (b: Buffer) => void): () => void {
     this.outListeners.push(cb);
+    return () => {
+      const i = this.outListeners.indexOf(cb);
+      if (i >= 0) this.outListeners.splice(i, 1);
+    };
   }
 
   /** Where the console is: a link name or null. */

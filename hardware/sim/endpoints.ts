@@ -33,9 +33,14 @@ export const SimBinding: SimBindingInterface = {
         await write(buffer);
         board.hostWrite(buffer);
       };
-      board.onOutput((b) => {
+      const off = board.onOutput((b) => {
         if (port.isOpen) port.emitData(b);
       });
+      const close = port.close.bind(port);
+      port.close = async () => {
+        off();
+        await close();
+      };
     }
     return port;
   },
