@@ -22,6 +22,11 @@ const Counter = 'Counter' as unknown as ContractName;
 const text = (b: Uint8Array): string => Buffer.from(b).toString();
 const tmp = mkdtempSync(join(tmpdir(), 'prov-fabric-'));
 
+/** Waits until `cond` holds (polling; the test's timeout bounds it). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}
+
 describe('FabricLedgerClient ↔ stand-in peer', () => {
   let net: StandInNetwork;
   let client: FabricLedgerClient;
@@ -71,7 +76,12 @@ describe('FabricLedgerClient ↔ stand-in peer', () => {
 
   it('re-endorses MVCC read conflicts until every concurrent update commits once', async () => {
     const reendorsed = client.stats.reendorsed;
-    const results = await Promise.all(Array.from({ length: 4 }, () => client.submit({ contract: Counter, fn: 'add', args: ['hot', '1'] })));
+    // Line all four up in one block, so three of them must conflict whatever the machine's load.
+    net.peer.ledger.hold();
+    const pending = Array.from({ length: 4 }, () => client.submit({ contract: Counter, fn: 'add', args: ['hot', '1'] }));
+    await until(() => net.peer.ledger.queued === 4);
+    net.peer.ledger.release();
+    const results = await Promise.all(pending);
     expect(new Set(results.map((r) => r.txId)).size).toBe(4);
     expect(text(await client.evaluate({ contract: Counter, fn: 'get', args: ['hot'] }))).toBe('4');
     expect(client.stats.reendorsed - reendorsed).toBeGreaterThan(0);
@@ -80,7 +90,11 @@ describe('FabricLedgerClient ↔ stand-in peer', () => {
   it('without retries, MVCC losers fail with PROV_ERR_MVCC_READ_CONFLICT and their update is not applied', async () => {
     const strict = await FabricLedgerClient.connect({ ...net.config, maxRetries: 0 });
     try {
-      const settled = await Promise.allSettled(Array.from({ length: 3 }, () => strict.submit({ contract: Counter, fn: 'add', args: ['cold', '1'] })));
+      net.peer.ledger.hold();
+      const pending = Array.from({ length: 3 }, () => strict.submit({ contract: Counter, fn: 'add', args: ['cold', '1'] }));
+      await until(() => net.peer.ledger.queued === 3);
+      net.peer.ledger.release();
+      const settled = await Promise.allSettled(pending);
       const ok = settled.filter((s) => s.status === 'fulfilled');
       const bad = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
       expect(ok.length).toBe(1);
@@ -160,7 +174,11 @@ describe('FabricLedgerClient ↔ stand-in peer', () => {
   it('does not prove a transaction that was invalidated (MVCC)', async () => {
     const strict = await FabricLedgerClient.connect({ ...net.config, maxRetries: 0 });
     try {
-      const settled = await Promise.allSettled([1, 2].map(() => strict.submit({ contract: Counter, fn: 'add', args: ['limes', '1'] })));
+      net.peer.ledger.hold();
+      const pending = [1, 2].map(() => strict.submit({ contract: Counter, fn: 'add', args: ['limes', '1'] }));
+      await until(() => net.peer.ledger.queued === 2);
+      net.peer.ledger.release();
+      const settled = await Promise.allSettled(pending);
       const bad = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       expect(bad).toBeDefined();
       const txId = (bad?.reason as { details: { txId: string } }).details.txId;

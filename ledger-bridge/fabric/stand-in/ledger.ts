@@ -48,6 +48,7 @@ export class StandInLedger implements StateView {
   private readonly endorsed = new Map<string, { namespace: string; simulation: Simulation; event?: peer.ChaincodeEvent }>();
   private queue: Queued[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private held = false;
   private readonly listeners = new Set<(b: CommittedBlock) => void>();
   private readonly batchTimeoutMs: number;
   private readonly maxMessageCount: number;
@@ -165,13 +166,31 @@ export class StandInLedger implements StateView {
       ...(e?.event ? { event: e.event } : {}),
     });
     this.peakQueued = Math.max(this.peakQueued, this.queue.length);
+    if (this.held) return;
     if (this.queue.length >= this.maxMessageCount) this.cut();
     else this.timer ??= setTimeout(() => this.cut(), this.batchTimeoutMs);
   }
 
+  /** Transactions waiting in the orderer queue. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Stops cutting blocks (tests: line transactions up so they land in one block). */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Resumes cutting: everything queued is cut now, in blocks of MaxMessageCount. */
+  release(): void {
+    this.held = false;
+    while (this.queue.length > 0) this.cut();
+  }
+
   /** Stops the batch timer (pending transactions are cut into a final block). */
   close(): void {
-    if (this.timer) this.cut();
+    this.held = false;
+    if (this.timer || this.queue.length > 0) this.cut();
   }
 
   private cut(): void {
@@ -203,7 +222,7 @@ export class StandInLedger implements StateView {
       txs.push({ txId: q.txId, code, ...(q.event ? { event: q.event } : {}) });
     });
     this.commit(batch.map((q) => q.envelope), codes, txs);
-    if (this.queue.length > 0) this.timer = setTimeout(() => this.cut(), this.batchTimeoutMs);
+    if (this.queue.length > 0 && !this.held) this.timer = setTimeout(() => this.cut(), this.batchTimeoutMs);
   }
 
   private apply(txId: string, namespace: string, sim: Simulation, block: number, tx: number): void {
