@@ -148,12 +148,24 @@ export class ProvenanceDb {
    * Returns their dataHashes in order; throws PROV_ERR_MALFORMED_READING for bytes that do not decode.
    */
   putSubmissions(subs: readonly ReadingSubmission[]): string[] {
+    return this.insertAll(subs, true) as string[];
+  }
+
+  /** Inserts in one SQLite transaction; `strict` false: undecodable bytes give undefined, not an error. */
+  private insertAll(subs: readonly ReadingSubmission[], strict: boolean): (string | undefined)[] {
     const now = this.clock();
-    const hashes: string[] = [];
+    const hashes: (string | undefined)[] = [];
     this.db.transaction(() => {
       for (const s of subs) {
         const canonical = Buffer.from(s.canonical, 'hex');
-        const r = decodeReading(canonical);
+        let r;
+        try {
+          r = decodeReading(canonical);
+        } catch (err) {
+          if (strict) throw err;
+          hashes.push(undefined);
+          continue;
+        }
         const dataHash = createHash('sha256').update(canonical).digest('hex');
         this.insert.run({ dataHash, deviceId: r.deviceId, seq: r.seq, t: r.t, epoch: r.epoch, canonical, tag: s.tag, edgeId: s.edgeId, receivedAt: s.receivedAt, now });
         hashes.push(dataHash);
@@ -164,14 +176,16 @@ export class ProvenanceDb {
 
   /**
    * Applies the Data Provenance contract's result to the submissions of that batch (same order):
-   * committed, or rejected with the reason; a duplicate resend counts as committed.
+   * committed, or rejected with the reason; a duplicate resend counts as committed. Bytes that do
+   * not decode (the contract rejected them as MALFORMED) have no row to key and are skipped.
    */
   applyBatchResult(subs: readonly ReadingSubmission[], result: BatchResult, blockNumber?: number): void {
-    const hashes = this.putSubmissions(subs);
+    const hashes = this.insertAll(subs, false);
     const rejected = new Map(result.rejected.map((r) => [r.index, r]));
     const now = this.clock();
     this.db.transaction(() => {
       hashes.forEach((dataHash, i) => {
+        if (dataHash === undefined) return;
         const r = rejected.get(i);
         const committed = r === undefined || r.duplicate === true;
         this.update.run({

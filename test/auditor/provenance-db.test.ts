@@ -52,6 +52,17 @@ describe('ProvenanceDb', () => {
     db.close();
   });
 
+  it('skips undecodable submissions when applying a result (the contract called them MALFORMED)', async () => {
+    const db = await ProvenanceDb.open(join(dir, 'c.db'));
+    db.applyBatchResult([{ ...sub(1), canonical: 'ff00' }, sub(2)], {
+      txId: 'tx',
+      accepted: 1,
+      rejected: [{ index: 0, deviceId: '', seq: -1, reason: 'MALFORMED', message: 'unknown version' }],
+    });
+    expect(db.counts()).toEqual({ committed: 1 });
+    db.close();
+  });
+
   it('names the file it cannot open', async () => {
     await expect(ProvenanceDb.open(join(dir, 'no', 'such', 'dir', 'x.db'))).rejects.toMatchObject({
       code: 'PROV_ERR_PROVENANCE_DB',
