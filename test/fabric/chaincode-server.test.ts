@@ -120,6 +120,12 @@ describe('`provenant chaincode serve` as a process', () => {
     } finally {
       peer.close();
     }
+    // SIGTERM stops it cleanly (systemd's stop), exit code 0.
+    child.removeAllListeners('exit');
+    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    child = undefined;
   });
 
   it('exits non-zero with a clear message when the id is missing', async () => {
