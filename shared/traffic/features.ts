@@ -4,7 +4,8 @@
  * Provenance transaction (Algorithm 4) and is judged by `judgeProfile` (model.ts).
  *
  * Pure: no node: imports, no clocks, no randomness; the same input gives the same numbers on
- * every platform (only +, -, *, /, Math.sqrt, comparisons), so the edge and any re-checker agree.
+ * every platform (only +, -, *, /, Math.sqrt/abs/min/max, comparisons), so the edge and any
+ * re-checker agree.
  *
  * Feature names (all values finite JSON numbers):
  *
@@ -25,7 +26,7 @@
  * | `battery.slope`       | least-squares battery slope against `t`, mV per hour             |
  *
  * A window with no arrivals yields only the traffic features (`count` 0 ...); channel and battery
- * features need one arrival (std/slope/dmean/repeat need two and are 0 below that). A channel
+ * features need one arrival (std/slope/dmean/flat need two and are 0 below that). A channel
  * absent from every arrival contributes no features.
  */
 
