@@ -11,6 +11,7 @@ import type { LedgerClient } from '../../ledger-bridge/client.js';
 import { fromHex } from '../../shared/encoding/hex.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { parsePolicy } from '../../shared/crypto/policy.js';
+import { ready as bbsReady } from '../../shared/crypto/bbs.js';
 import { buildApi } from './api/server.js';
 import { secretFrom, type EdgeConfig } from './config.js';
 import { BleLink } from './links/ble-link.js';
@@ -66,6 +67,7 @@ export function linkFor(board: EdgeConfig['boards'][number], log: Log, binding?:
 /** Starts everything the config describes. */
 export async function startEdge(config: EdgeConfig, options: { log: Log; binding?: BindingInterface; ledger?: LedgerClient }): Promise<RunningEdge> {
   const log = options.log;
+  await bbsReady(); // credentials are BBS-verified as they load
   const issuerPk = issuerPkOf(config);
   if (!issuerPk) log.warn({}, 'no credentials.issuerPk: credentials are checked against their own issuer key only');
   const credentials = new CredentialStore(issuerPk);

@@ -3,6 +3,7 @@
  * attribute authority's public key when loaded: a device whose credential does not verify (wrong
  * issuer, tampered file) is kept as refused, so its HELLO is refused and logged with the reason
  * instead of the edge signing garbage partials for it. The edge never holds K_IoT.
+ * BBS must be initialised (`await ready()` from shared/crypto) before credentials are added.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

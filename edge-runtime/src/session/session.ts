@@ -46,6 +46,9 @@ export const EDGE_REASONS = {
   BAD_CREDENTIAL: 'BAD_CREDENTIAL',
 } as const;
 
+/** Quiet time after refusing a HELLO (ms). */
+export const REFUSAL_QUIET_MS = 2000;
+
 /** Where a session is. */
 export type SessionState = 'awaiting-hello' | 'ready' | 'refused';
 
@@ -68,6 +71,7 @@ export class DeviceSession {
   private readonly unsubs: Unsubscribe[] = [];
   private readonly challenges: ChallengeWait[] = [];
   private readonly log: Log;
+  private lastRefusalAt = -Infinity;
   /** Serialises frame handling so ACKs leave in order. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -215,6 +219,11 @@ export class DeviceSession {
     if (!lookup.ok) {
       this.stateNow = 'refused';
       this.host.metrics.helloRefused.inc({ reason: lookup.problem });
+      // A refused board says HELLO again at once; answering every time would be a busy loop on
+      // the link and a flood in the log. Answer (and log) at most once per REFUSAL_QUIET_MS.
+      const now = this.host.clock();
+      if (now - this.lastRefusalAt < REFUSAL_QUIET_MS) return;
+      this.lastRefusalAt = now;
       this.log.warn({ deviceId: hello.deviceId, reason: lookup.problem, why: lookup.message }, 'refused HELLO');
       await this.send({ kind: 'NACK', seq: hello.seq, reason: NACK_UNKNOWN_DEVICE });
       return;
