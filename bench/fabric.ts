@@ -84,17 +84,30 @@ export function register(bench: Command): void {
       let target: Record<string, unknown>;
       let config: FabricConfig;
       if (opts.standIn) {
-        const banner = '!!! STAND-IN PEER: figures measure this client, gRPC and the contracts against an in-memory orderer — NOT a Fabric network !!!';
+        const banner =
+          '!!! STAND-IN PEER: figures measure this client, gRPC and the contracts (own process) against an in-memory orderer — NOT a Fabric network !!!';
         process.stdout.write(`${banner}\n`);
-        // fabric-shim before fabric-gateway (see chaincode-server.ts).
-        const { startChaincodeServer } = await import('../ledger-bridge/fabric/chaincode-server.js');
-        const { StandInPeer } = await import('../ledger-bridge/fabric/stand-in/gateway-peer.js');
+        // The chaincode runs in its own process, as beside a real peer: `provenant chaincode serve`.
+        const { spawn } = await import('node:child_process');
         const { fileURLToPath } = await import('node:url');
-        const cc = await startChaincodeServer({ address: '127.0.0.1:0', chaincodeId: 'provenant_bench:stand-in' });
+        const cli = fileURLToPath(new URL('../bin/provenant.js', import.meta.url));
+        const child = spawn(process.execPath, [cli, 'chaincode', 'serve', '--address', '127.0.0.1:0', '--id', 'provenant_bench:stand-in'], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        const port = await new Promise<number>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            const m = /chaincode server listening (\{.*\})/.exec(out);
+            if (m) resolve((JSON.parse(m[1] as string) as { port: number }).port);
+          });
+          child.once('exit', (code) => reject(new Error(`chaincode server exited with ${code}`)));
+        });
+        const { StandInPeer } = await import('../ledger-bridge/fabric/stand-in/gateway-peer.js');
         const peer = await StandInPeer.start({
           channel: 'mychannel',
           chaincodeName: 'provenant',
-          chaincodeAddress: `127.0.0.1:${cc.port}`,
+          chaincodeAddress: `127.0.0.1:${port}`,
           batchTimeoutMs: n.batchTimeoutMs,
           maxMessageCount: n.maxMessageCount,
         });
@@ -103,7 +116,8 @@ export function register(bench: Command): void {
         target = { kind: 'stand-in', batchTimeoutMs: n.batchTimeoutMs, maxMessageCount: n.maxMessageCount };
         cleanup = async () => {
           await peer.close();
-          await cc.close();
+          child.removeAllListeners('exit');
+          child.kill('SIGTERM');
         };
       } else {
         const { loadFabricConfig } = await import('../ledger-bridge/fabric/config.js');
