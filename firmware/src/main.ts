@@ -50,6 +50,7 @@ let lastSample = -1e15;
 let lastHello = -1e15;
 let skipped = 0;
 let rxDrops = 0;
+let reportedSkips = 0;
 let badPayloads = 0;
 let sampler: number | undefined;
 let ticker: number | undefined;
@@ -97,7 +98,10 @@ function has(sensor: string): boolean {
 function sample(): void {
   const now = nowMs();
   if (stopped || digest === null || now - lastSample < gap) return;
-  if (ringFull()) return status(STATUS_RING_FULL, ++skipped, 'ring full');
+  if (ringFull()) {
+    skipped++; // reported by tick(), at most once a second: a full ring must not flood the link
+    return;
+  }
   if (seqExhausted()) return stop(STATUS_SEQ_EXHAUSTED, peekSeq(), 're-enroll');
   const channels: ChannelValue[] = [];
   let mv = 0;
@@ -218,6 +222,7 @@ function tick(): void {
   const s = dec.stats;
   const drops = s.badCrc + s.oversize + s.malformed + s.badVersion + badPayloads;
   if (drops !== rxDrops) status(STATUS_RX_ERRORS, (rxDrops = drops), '');
+  if (skipped !== reportedSkips) status(STATUS_RING_FULL, (reportedSkips = skipped), 'ring full');
 }
 
 /** Without valid provisioning the board keeps its console and says why, every HELLO_MS. */

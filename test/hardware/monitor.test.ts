@@ -36,18 +36,27 @@ afterEach(async () => {
   b = undefined;
 });
 
-async function feedPartial(board: SimBoardHandle): Promise<void> {
-  // The monitor only listens; play the edge's part straight into the board's link.
-  await new Promise((r) => setTimeout(r, 1500)); // let the monitor process start and open the port
-  board.board.hostWrite(encodeMessage({ kind: 'PARTIAL', epoch: 3, partialDigest: new Uint8Array(32).fill(1), edgeTimeMs: Date.now(), intervalMs: 100, maxPerMinute: 0 }));
+/**
+ * The monitor only listens, so the test plays the edge's part straight into the board's link:
+ * a PARTIAL every 300 ms until the monitor exits (its start-up time varies with machine load).
+ */
+async function withPartials<T>(board: SimBoardHandle, run: Promise<T>): Promise<T> {
+  let done = false;
+  void run.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    board.board.hostWrite(encodeMessage({ kind: 'PARTIAL', epoch: 3, partialDigest: new Uint8Array(32).fill(1), edgeTimeMs: Math.floor(board.board.nowMs()), intervalMs: 100, maxPerMinute: 0 }));
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return run;
 }
 
 describe.skipIf(!socat)('provenant monitor', () => {
   it('prints one JSON object per frame and checks READING tags with the device file', async () => {
-    b = await startSimBoard({ board: 'LINUX', link: 'pty', clockSpeedup: 10, provisioning: { deviceId: 'mon-1', key: key.toString('base64'), intervalMs: 100 } });
-    const run = cli(['monitor', '--port', b.path, '--device', good, '--count', '6', '--json', '--timeout', '20000']);
-    await feedPartial(b);
-    const r = await run;
+    b = await startSimBoard({ board: 'LINUX', link: 'pty', clockSpeedup: 10, provisioning: { deviceId: 'mon-1', key: key.toString('base64'), intervalMs: 1000 } });
+    const r = await withPartials(b, cli(['monitor', '--port', b.path, '--device', good, '--count', '6', '--json', '--timeout', '20000']));
+    if (r.code !== 0) console.log('monitor failed:', r.code, r.stderr, r.stdout);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; tagCheck?: string; reading?: { deviceId: string } });
     expect(lines).toHaveLength(6);
@@ -57,10 +66,9 @@ describe.skipIf(!socat)('provenant monitor', () => {
   });
 
   it('a wrong key shows every READING invalid and exits 2', async () => {
-    b = await startSimBoard({ board: 'LINUX', link: 'pty', clockSpeedup: 10, provisioning: { deviceId: 'mon-1', key: key.toString('base64'), intervalMs: 100 } });
-    const run = cli(['monitor', '--port', b.path, '--device', wrong, '--count', '5', '--timeout', '20000']);
-    await feedPartial(b);
-    const r = await run;
+    b = await startSimBoard({ board: 'LINUX', link: 'pty', clockSpeedup: 10, provisioning: { deviceId: 'mon-1', key: key.toString('base64'), intervalMs: 1000 } });
+    const r = await withPartials(b, cli(['monitor', '--port', b.path, '--device', wrong, '--count', '5', '--timeout', '20000']));
+    if (r.code !== 2) console.log('monitor run:', r.code, r.stderr, r.stdout);
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/READING mon-1 seq=\d+ .* invalid/);
     expect(r.stdout).not.toMatch(/ valid\n/);
