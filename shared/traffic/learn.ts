@@ -1,0 +1,259 @@
+/**
+ * Learning the correlation model C (model.ts) from a device's accepted history: per-feature
+ * robust centre and spread, channel continuity between windows, and linear relations between
+ * pairs of features. Same determinism rules as the judge: +, -, *, /, Math.sqrt/abs/min/max and
+ * comparisons only, sorted iteration, finite inputs.
+ */
+import { byCodeUnit } from './features.js';
+import type { TrafficProfile } from './model.js';
+
+/** Below this many accepted profiles, a profile is accepted unjudged and only learnt from. */
+export const MIN_HISTORY = 8;
+/** Pairs enter the model only when their history correlation is at least this strong. */
+export const PAIR_MIN_CORR = 0.6;
+/**
+ * Continuity is judged against the last accepted window only while at most this many windows
+ * were skipped since: a lasting level change (a moved sensor, a weather front, a persistent
+ * offset) is flagged for this many windows, after which the model re-anchors on it instead of
+ * locking the device out for ever. Its end (the offset removed) is then the next discontinuity.
+ */
+export const CONTINUITY_HORIZON = 5;
+
+/** Learnt statistics of one feature. */
+export interface FeatureStats {
+  readonly centre: number;
+  readonly spread: number;
+  readonly n: number;
+}
+
+/** Learnt linear relation between two features. */
+export interface PairStats {
+  readonly x: string;
+  readonly y: string;
+  readonly intercept: number;
+  readonly slope: number;
+  readonly corr: number;
+  readonly spread: number;
+  readonly n: number;
+}
+
+/** The correlation model C learnt from a history. */
+export interface CorrelationModel {
+  readonly features: Readonly<Record<string, FeatureStats>>;
+  readonly continuity: readonly ContinuityStats[];
+  readonly pairs: readonly PairStats[];
+  readonly basis: number;
+  /** Window of the last accepted profile (-1 for an empty history). */
+  readonly lastWindow: number;
+}
+
+/** Learnt continuity of one channel between consecutive windows. */
+export interface ContinuityStats {
+  readonly channel: string;
+  /** Tail (mean of the last three values) of the last accepted window. */
+  readonly lastTail: number;
+  /** Usual head(next) − tail(previous) between consecutive accepted windows, and its spread. */
+  readonly jumpCentre: number;
+  readonly jumpSpread: number;
+  /** Usual tail − head within a window, and its spread. */
+  readonly moveCentre: number;
+  readonly moveSpread: number;
+}
+
+/**
+ * Level features (a channel's mean, min, max, head, tail; the battery's mean) follow the
+ * environment and wander far over an hour: they are not judged against the history's centre
+ * (that flags every warm afternoon) but through continuity (`ch.<id>.jump`).
+ */
+export function isLevelFeature(name: string): boolean {
+  if (name === 'battery.mean') return true;
+  if (!name.startsWith('ch.')) return false;
+  const stat = name.slice(name.lastIndexOf('.') + 1);
+  return stat === 'mean' || stat === 'min' || stat === 'max' || stat === 'head' || stat === 'tail';
+}
+
+/** Learns C from the accepted history (oldest first, windows increasing). Features with < MIN_HISTORY values are left out. */
+export function learnModel(history: readonly TrafficProfile[]): CorrelationModel {
+  const names: Record<string, true> = {};
+  history.forEach((p, i) => {
+    checkProfile(p, `history[${i}]`);
+    const prev = history[i - 1];
+    if (prev !== undefined && !(p.window > prev.window)) {
+      throw new RangeError(`history must be in increasing window order: history[${i}].window ${p.window} after ${prev.window} (device ${p.deviceId})`);
+    }
+    for (const k of Object.keys(p.features)) names[k] = true;
+  });
+  const sorted = Object.keys(names).sort(byCodeUnit);
+  const features: Record<string, FeatureStats> = {};
+  for (const f of sorted) {
+    if (isLevelFeature(f)) continue;
+    const xs = column(history, f);
+    if (xs.length < MIN_HISTORY) continue;
+    const centre = median(xs);
+    features[f] = { centre, spread: Math.max(robustSpread(xs, centre), floorFor(f, centre)), n: xs.length };
+  }
+  const continuity: ContinuityStats[] = [];
+  for (const f of sorted) {
+    if (!f.startsWith('ch.') || !f.endsWith('.head')) continue;
+    const c = fitContinuity(history, f.slice(3, f.length - 5));
+    if (c !== undefined) continuity.push(c);
+  }
+  const pairs: PairStats[] = [];
+  for (const [x, y] of candidatePairs(sorted)) {
+    const pair = fitPair(history, x, y);
+    if (pair !== undefined) pairs.push(pair);
+  }
+  const last = history[history.length - 1];
+  return { features, continuity, pairs, basis: history.length, lastWindow: last === undefined ? -1 : last.window };
+}
+
+/**
+ * Continuity of one channel: a window must start (head) where the last accepted window ended
+ * (tail), give or take the usual step between windows; when windows were skipped (flagged),
+ * the usual within-window move is added per skipped window, its spread growing with √skipped.
+ * A shifted or injected level breaks continuity at once; a natural fall, however fast, is
+ * continuous and passes; and once the fault ends, the next window continues the last good one.
+ */
+function fitContinuity(history: readonly TrafficProfile[], ch: string): ContinuityStats | undefined {
+  const head = `ch.${ch}.head`;
+  const tail = `ch.${ch}.tail`;
+  const jumps: number[] = [];
+  const moves: number[] = [];
+  const steps: number[] = [];
+  let lastTail: number | undefined;
+  for (let i = 0; i < history.length; i++) {
+    const p = history[i] as TrafficProfile;
+    const h = p.features[head];
+    const t = p.features[tail];
+    const d = p.features[`ch.${ch}.dmean`];
+    if (h === undefined || t === undefined) continue;
+    moves.push(t - h);
+    if (d !== undefined) steps.push(d);
+    const prev = history[i - 1];
+    const pt = prev?.features[tail];
+    if (prev !== undefined && pt !== undefined && p.window === prev.window + 1) jumps.push(h - pt);
+    lastTail = t;
+  }
+  if (lastTail === undefined || jumps.length < MIN_HISTORY / 2 || moves.length < MIN_HISTORY) return undefined;
+  const stepFloor = Math.max(steps.length > 0 ? median(steps) : 0, 1e-6);
+  const jumpCentre = median(jumps);
+  const moveCentre = median(moves);
+  return {
+    channel: ch,
+    lastTail,
+    jumpCentre,
+    jumpSpread: Math.max(robustSpread(jumps, jumpCentre), stepFloor),
+    moveCentre,
+    moveSpread: Math.max(robustSpread(moves, moveCentre), stepFloor),
+  };
+}
+
+/** Pairs the model considers: every two channels' slopes (temperature vs humidity), and rate vs battery slope. */
+function candidatePairs(sorted: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const stat of PAIR_STATS) {
+    const fs = sorted.filter((f) => f.startsWith('ch.') && f.endsWith(`.${stat}`));
+    for (let i = 0; i < fs.length; i++) {
+      for (let j = i + 1; j < fs.length; j++) out.push([fs[i] as string, fs[j] as string]);
+    }
+  }
+  out.push(['rate', 'battery.slope']);
+  return out;
+}
+
+const PAIR_STATS = ['slope'] as const;
+
+function fitPair(history: readonly TrafficProfile[], x: string, y: string): PairStats | undefined {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const p of history) {
+    const a = p.features[x];
+    const b = p.features[y];
+    if (a === undefined || b === undefined) continue;
+    xs.push(a);
+    ys.push(b);
+  }
+  const n = xs.length;
+  if (n < MIN_HISTORY) return undefined;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += xs[i] as number;
+    my += ys[i] as number;
+  }
+  mx /= n;
+  my /= n;
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (xs[i] as number) - mx;
+    const dy = (ys[i] as number) - my;
+    sxx += dx * dx;
+    syy += dy * dy;
+    sxy += dx * dy;
+  }
+  if (sxx === 0 || syy === 0) return undefined;
+  const corr = sxy / Math.sqrt(sxx * syy);
+  if (Math.abs(corr) < PAIR_MIN_CORR) return undefined;
+  const slope = sxy / sxx;
+  const intercept = my - slope * mx;
+  const resid = xs.map((a, i) => (ys[i] as number) - (intercept + slope * a));
+  const rc = median(resid);
+  const spread = Math.max(robustSpread(resid, rc), floorFor(y, median(ys)) / 2);
+  return { x, y, intercept, slope, corr, spread, n };
+}
+
+/**
+ * Smallest spread a feature may have. Counts get a Poisson-like √centre (at least 1): a single
+ * frame error or lost reading is not a discrepancy. Fractions (repeat) get 0.05. Everything else
+ * 1% of |centre| (a level never moves by less than its own noise) and a tiny absolute floor.
+ */
+export function floorFor(name: string, centre: number): number {
+  if (name === 'count' || name === 'seq.gaps' || name === 'seq.dups' || name === 'frame.errors') {
+    return Math.sqrt(Math.max(Math.abs(centre), 1));
+  }
+  if (name.endsWith('.flat')) return 0.05;
+  if (name === 'rate') return 0.15 * Math.abs(centre);
+  if (name.startsWith('iat.')) return Math.max(0.01 * Math.abs(centre), 0.01);
+  return Math.max(0.01 * Math.abs(centre), 1e-6);
+}
+
+function column(history: readonly TrafficProfile[], f: string): number[] {
+  const xs: number[] = [];
+  for (const p of history) {
+    const v = p.features[f];
+    if (v !== undefined) xs.push(v);
+  }
+  return xs;
+}
+
+function median(xs: readonly number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** max(1.4826·MAD, 1.2533·mean |x − c|): both estimate σ for normal data; the second does not collapse to 0 when most values tie. */
+function robustSpread(xs: readonly number[], c: number): number {
+  const dev = xs.map((x) => Math.abs(x - c));
+  let s = 0;
+  for (const d of dev) s += d;
+  return Math.max(1.4826 * median(dev), (1.2533 * s) / dev.length);
+}
+
+/** Validates one profile (TypeError for shapes, RangeError for values), naming where it sits. */
+export function checkProfile(p: TrafficProfile, where: string): void {
+  if (typeof p !== 'object' || p === null) throw new TypeError(`${where} must be a profile object`);
+  if (typeof p.deviceId !== 'string' || p.deviceId.length === 0) throw new TypeError(`${where}.deviceId must be a non-empty string`);
+  if (typeof p.window !== 'number' || !Number.isFinite(p.window)) {
+    throw new RangeError(`${where}.window must be a finite number (device ${p.deviceId})`);
+  }
+  if (typeof p.features !== 'object' || p.features === null) throw new TypeError(`${where}.features must be an object`);
+  for (const k of Object.keys(p.features)) {
+    const v = p.features[k];
+    if (typeof v !== 'number') throw new TypeError(`${where}.features.${k} must be a number (device ${p.deviceId})`);
+    if (!Number.isFinite(v)) throw new RangeError(`${where}.features.${k} must be finite, got ${String(v)} (device ${p.deviceId})`);
+  }
+}
+
