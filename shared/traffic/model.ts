@@ -9,28 +9,32 @@
  * - features are visited in code-unit-sorted key order; no Map/Set iteration;
  * - every input number is checked finite (NaN/Infinity → RangeError naming the field).
  *
- * The model C:
- * - per feature f: centre = median of f over the history, spread = max(1.4826·MAD,
- *   1.2533·mean absolute deviation from the median, floor(f)), where the floor keeps a feature
- *   that never moved in history (frame errors always 0) from tripping on a single event;
- *   δ(f) = |f − centre| / spread;
- * - per pair (x, y) of related features (two channels' means, e.g. temperature vs humidity;
- *   rate vs battery slope): least-squares fit y = a + b·x over the history, used only when the
- *   history shows the relation (|Pearson r| ≥ PAIR_MIN_CORR); δ = |y − (a + b·x)| / residual
- *   spread (robust, floored like the features). A pair catches a change that keeps each feature
- *   inside its own range but breaks their relation (one channel modified or drifting).
+ * The model C (learnt in learn.ts):
+ * - per feature f other than levels: centre = median of f over the history, spread =
+ *   max(1.4826·MAD, 1.2533·mean absolute deviation from the median, floor(f)), where the floor
+ *   keeps a feature that never moved in history (frame errors always 0) from tripping on a
+ *   single event; δ(f) = |f − centre| / spread;
+ * - per channel, continuity (`ch.<id>.jump`): the window's head must continue the last accepted
+ *   window's tail, give or take the usual step, widened by √(skipped windows) × the usual
+ *   within-window move. Levels (mean/min/max, battery level) are judged only this way: the
+ *   weather moves them further than any fault in an hour;
+ * - per pair (x, y) of related features (two channels' slopes: temperature vs humidity; rate vs
+ *   battery slope): least-squares fit y = a + b·x over the history, used only when the history
+ *   shows the relation (|Pearson r| ≥ PAIR_MIN_CORR); δ = |y − (a + b·x)| / robust residual
+ *   spread. A pair catches a change that keeps each feature inside its own range but breaks
+ *   their relation (one channel drifting).
  * A feature or pair is flagged when δ > t, t from the threshold vector (exact name, then
  * `ch.*.<stat>` for channel features, then `*~*` for pairs, then `*`).
  *
  * The contract's side of the bargain (H4a, ledger-bridge/contracts): it stores every profile
  * with its verdict, but passes `judgeProfile` only the last MODEL_HISTORY profiles of the device
- * that were ACCEPTED (trafficProven), oldest first. A flagged profile therefore never becomes
- * part of the model it is judged by: a persistent fault stays flagged instead of being learnt.
- * While fewer than MIN_HISTORY accepted profiles exist, every profile is accepted (and so learnt
- * from): the device's first windows define its normal behaviour. The flip side: a genuine,
- * lasting change of behaviour (moved sensor) keeps being flagged until an operator re-baselines
- * the device; the contract must not accept it on its own, or a patient attacker could walk the
- * model anywhere.
+ * that were ACCEPTED (trafficProven), oldest first, in increasing window order. A flagged profile
+ * therefore never becomes part of the model it is judged by: a persistent fault stays flagged
+ * instead of being learnt. While fewer than MIN_HISTORY accepted profiles exist, every profile
+ * is accepted (and so learnt from): the device's first windows define its normal behaviour.
+ * The flip side, a genuine lasting change of level (a moved sensor, a weather front), is bounded:
+ * continuity is only judged within CONTINUITY_HORIZON skipped windows, after which the model
+ * re-anchors on the new level; the per-feature statistics never learn from flagged profiles.
  */
 import { byCodeUnit } from './features.js';
 import { CONTINUITY_HORIZON, MIN_HISTORY, checkProfile, learnModel, type CorrelationModel } from './learn.js';
