@@ -98,8 +98,11 @@ export function headerEvidence(b: DecodedBlock): HeaderEvidence {
 
 /**
  * Verifies a Fabric inclusion proof; returns normally when it holds and throws
- * PROV_ERR_PROOF_INVALID naming the failed check otherwise. With `trustedHead` (e.g. a head the
- * auditor saved), the proof's head must be that head.
+ * PROV_ERR_PROOF_INVALID naming the failed check otherwise. With `trustedHead` (a head the
+ * auditor saved earlier) the proof's hash chain must pass through it: either the proof is
+ * against that very head, or the head is a later one and the saved head's block is on the
+ * chain between the transaction's block and it — so history up to the saved head is unchanged.
+ * A saved head older than the transaction's block cannot be checked from this evidence.
  */
 export function verifyFabricInclusion(proof: InclusionProof, trustedHead?: ChainHead): void {
   const ev = proof.evidence as FabricBlockEvidence;
@@ -113,15 +116,27 @@ export function verifyFabricInclusion(proof: InclusionProof, trustedHead?: Chain
   if (b.validation[ev.txIndex] !== 0) throw proofError(`block ${b.number}: transaction ${proof.txId} was not committed as VALID (code ${b.validation[ev.txIndex]})`, where);
   let hash = toHex(b.hash);
   let number = b.number;
+  const chain = new Map<number, string>([[number, hash]]);
   for (const h of ev.headers) {
     if (h.number !== number + 1) throw proofError(`header ${h.number} follows block ${number}`, where);
     if (h.previousHash !== hash) throw proofError(`block ${h.number}: previous hash does not match block ${number}`, where);
     hash = toHex(blockHeaderHash({ number: h.number, previousHash: Buffer.from(h.previousHash, 'hex'), dataHash: Buffer.from(h.dataHash, 'hex') }));
     number = h.number;
+    chain.set(number, hash);
   }
   if (number !== proof.head.height - 1 || hash !== proof.head.hash) throw proofError(`the hash chain ends at block ${number} ${hash}, not at the head`, where);
-  if (trustedHead && (trustedHead.height !== proof.head.height || trustedHead.hash !== proof.head.hash)) {
-    throw proofError(`proof is against head ${proof.head.height}/${proof.head.hash}, not the trusted head ${trustedHead.height}/${trustedHead.hash}`, where);
+  if (trustedHead) {
+    const at = trustedHead.height - 1;
+    if (at < b.number) {
+      throw proofError(`the trusted head ${trustedHead.height}/${trustedHead.hash} is older than block ${b.number}: prove against a later saved head`, where);
+    }
+    const onChain = chain.get(at);
+    if (onChain === undefined) {
+      throw proofError(`the trusted head ${trustedHead.height}/${trustedHead.hash} is newer than the proof's head ${proof.head.height}`, where);
+    }
+    if (onChain !== trustedHead.hash) {
+      throw proofError(`block ${at} hashes to ${onChain}, not the trusted head's ${trustedHead.hash}: history was rewritten or the head is wrong`, where);
+    }
   }
 }
 

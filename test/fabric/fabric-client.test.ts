@@ -166,7 +166,12 @@ describe('FabricLedgerClient ↔ stand-in peer', () => {
     expect(checkFabricInclusion(tampered)).toMatchObject({ ok: false, reason: expect.stringMatching(/data hash/) });
     const badHeaders = ev.headers.map((h, i) => (i === 0 ? { ...h, dataHash: '00'.repeat(32) } : h));
     expect(() => verifyFabricInclusion({ ...proof, evidence: { ...ev, headers: badHeaders } })).toThrow(/previous hash|head/);
-    expect(() => verifyFabricInclusion(proof, { height: head.height, hash: 'ff'.repeat(32) })).toThrow(/trusted head/);
+    expect(() => verifyFabricInclusion(proof, { height: head.height, hash: 'ff'.repeat(32) })).toThrow(/history was rewritten/);
+    // A head saved between the transaction's block and now is on the proof's chain.
+    const savedBetween = { height: r.blockNumber + 1, hash: Buffer.from(net.peer.ledger.blockAt(r.blockNumber)?.hash ?? []).toString('hex') };
+    expect(() => verifyFabricInclusion(proof, savedBetween)).not.toThrow();
+    expect(() => verifyFabricInclusion(proof, { height: r.blockNumber, hash: 'aa'.repeat(32) })).toThrow(/older than block/);
+    expect(() => verifyFabricInclusion(proof, { height: head.height + 5, hash: 'aa'.repeat(32) })).toThrow(/newer than the proof/);
     expect(() => verifyFabricInclusion({ ...proof, txId: 'f'.repeat(64) })).toThrow(/not at index/);
     await expect(client.inclusionProof('0'.repeat(64))).rejects.toMatchObject({ code: 'PROV_ERR_TX_NOT_FOUND' });
   });

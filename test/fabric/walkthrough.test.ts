@@ -92,6 +92,18 @@ describe('docs/fabric.md walkthrough on the stand-in peer', () => {
     writeFileSync(tampered, JSON.stringify(bad));
     expect((await cli('verify', '-c', auditor, '--device', 'dev-1', '--seq', '2', '--data', tampered, '--json')).code).not.toBe(0);
 
+    // A head saved now still anchors the proof after the chain has grown.
+    const probe = await FabricLedgerClient.connect(net.config);
+    const saved = await probe.head();
+    await probe.submit({ contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args: [JSON.stringify({ version: 1, readings: [signed(kIoT, readingOf('dev-1', 4, partial))], partials: [] })] });
+    await probe.close();
+    const anchored = await cli('verify', '-c', auditor, '--device', 'dev-1', '--seq', '2', '--data', data, '--trusted-head', `${saved.height}:${saved.hash}`, '--json');
+    expect(anchored.err).toBe('');
+    expect(anchored.code).toBe(0);
+    expect((JSON.parse(anchored.out) as { evidence?: { proofCheck?: { ok: unknown } } }).evidence?.proofCheck?.ok).toBe(true);
+    const forged = await cli('verify', '-c', auditor, '--device', 'dev-1', '--seq', '2', '--data', data, '--trusted-head', `${saved.height}:${'ab'.repeat(32)}`, '--json');
+    expect(forged.code).not.toBe(0);
+
     const p = await cli('chaincode', 'proof', '-c', auditor, '--tx', r.txId);
     expect(p.code).toBe(0);
     expect(p.out).toContain(`is VALID in block ${r.blockNumber}`);
