@@ -24,10 +24,12 @@ export function register(bench: Command): void {
     .option('--batch <n>', 'readings per transaction (batch)', positiveInt('--batch', 10_000), 250)
     .option('--readings <n>', 'readings in the throughput phase', positiveInt('--readings', 5_000_000), 300_000)
     .option('--inflight <n>', 'batches in flight in the throughput phase', positiveInt('--inflight', 10_000), 32)
+    .option('--latency-batch <n>', 'readings per batch in the latency phase (an edge at half load sends what it has)', positiveInt('--latency-batch', 10_000), 50)
     .option('--latency-seconds <s>', 'length of the half-load latency phase', positiveInt('--latency-seconds', 600), 4)
     .option('--sync <mode>', "SQLite durability: 'full' (default) or 'normal'", 'full')
     .option('--block-max-tx <n>', 'block size in transactions', positiveInt('--block-max-tx', 65_535), 50)
     .option('--block-timeout-ms <ms>', 'block cut timeout', positiveInt('--block-timeout-ms', 60_000), 2)
+    .option('--no-commit-worker', 'write blocks on the ledger thread instead of the commit worker')
     .option('--verify', 'run provenant ledger verify over the result and report its time')
     .action(async (opts: LedgerBenchOptions) => {
       if (opts.sync !== 'full' && opts.sync !== 'normal') throw new ProvenantError('PROV_ERR_BAD_ARGS', `--sync must be 'full' or 'normal', got '${opts.sync}'`, { field: 'sync' });
@@ -43,8 +45,10 @@ export interface LedgerBenchOptions {
   readings: number;
   inflight: number;
   latencySeconds: number;
+  latencyBatch: number;
   sync: 'full' | 'normal';
   blockMaxTx: number;
   blockTimeoutMs: number;
   verify?: boolean;
+  commitWorker: boolean;
 }

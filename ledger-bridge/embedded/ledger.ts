@@ -21,7 +21,8 @@ import { inRange } from './keys.js';
 import { EMPTY_ROOT, consistencyPath, inclusionPath, leafHash, merkleRoot, subtreeFromLeaves } from './merkle.js';
 import type { ConsistencyProof, EmbeddedInclusionEvidence } from './proofs.js';
 import { EmbeddedStub, type Simulation, type Versioned } from './stub.js';
-import { LedgerStore, type StoredEvent, type SyncMode, openDatabase, sha256Native } from './store.js';
+import { Committer } from './committer.js';
+import { type BlockWrite, LedgerStore, type StoredEvent, type SyncMode, openDatabase, sha256Native } from './store.js';
 
 /** Options of an embedded ledger. */
 export interface EmbeddedLedgerOptions {
@@ -40,6 +41,11 @@ export interface EmbeddedLedgerOptions {
   /** 'full' (default): fsync every block; 'normal': fsync at WAL checkpoints (see docs/ledger.md). */
   readonly sync?: SyncMode;
   readonly cacheEntries?: number;
+  /**
+   * Commit blocks on a worker thread (default true): the SQLite write and its fsync overlap the
+   * simulation of the next transactions instead of blocking the event loop.
+   */
+  readonly commitWorker?: boolean;
   /** Clock for tx and block timestamps (ms). */
   readonly clock?: () => number;
 }
@@ -65,9 +71,10 @@ export interface LedgerStats {
   txInvalid: number;
   endorsementFailures: number;
   lastBlockTxs: number;
+  /** ms from cutting the last block to having it on disk. */
   lastCommitMs: number;
-  /** Total ms spent validating and committing blocks (the rest of the time is simulation and idle). */
-  commitMsTotal: number;
+  /** Total ms the ledger thread spent validating and sealing blocks (with no worker: also writing them). */
+  sealMsTotal: number;
 }
 
 /** A proposal to any hosted contract (Proposal restricts `contract` to Provenant's four). */
@@ -91,12 +98,21 @@ function toLedgerEvent(e: StoredEvent): LedgerEvent {
 
 /** An open embedded ledger. */
 export class EmbeddedLedger {
-  readonly stats: LedgerStats = { blocks: 0, txValid: 0, txInvalid: 0, endorsementFailures: 0, lastBlockTxs: 0, lastCommitMs: 0, commitMsTotal: 0 };
+  readonly stats: LedgerStats = { blocks: 0, txValid: 0, txInvalid: 0, endorsementFailures: 0, lastBlockTxs: 0, lastCommitMs: 0, sealMsTotal: 0 };
   private pending: Endorsed[] = [];
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** Next block number to seal, and the last sealed block's hash. */
   private height: number;
   private lastHash: Uint8Array;
+  /** The chain on disk: what head(), proofs and event replay report. */
+  private durableHeight: number;
+  private durableHash: Uint8Array;
+  /** Resolves when every block sealed so far is on disk (or failed). */
+  private lastWrite: Promise<void> = Promise.resolve();
+  /** Blocks handed to the commit worker and not yet on disk. */
+  private writing = 0;
+  private failure: ProvenantError | null = null;
   private closed = false;
   private readonly listeners = new Set<BlockListener>();
   private readonly channelId: string;
@@ -110,6 +126,7 @@ export class EmbeddedLedger {
     private readonly host: ContractHost,
     readonly identities: readonly EmbeddedIdentity[],
     options: EmbeddedLedgerOptions,
+    private committer: Committer | null = null,
   ) {
     this.channelId = options.channelId ?? 'provenant';
     this.blockMaxTx = options.blockMaxTx ?? 500;
@@ -129,32 +146,44 @@ export class EmbeddedLedger {
       this.height = last.number + 1;
       this.lastHash = last.hash;
     }
+    this.durableHeight = this.height;
+    this.durableHash = this.lastHash;
   }
 
   /** Opens (or creates) the ledger at options.path; recovers from any crash by SQLite's WAL rollback. */
   static async open(options: EmbeddedLedgerOptions): Promise<EmbeddedLedger> {
     const host = new ContractHost(options.contracts);
     const db = await openDatabase(options.path);
+    let ledger: EmbeddedLedger;
     try {
       const store = new LedgerStore(db, { sync: options.sync ?? 'full', ...(options.cacheEntries ? { cacheEntries: options.cacheEntries } : {}) });
-      return new EmbeddedLedger(store, host, options.identities ?? DEFAULT_IDENTITIES, options);
+      ledger = new EmbeddedLedger(store, host, options.identities ?? DEFAULT_IDENTITIES, options);
     } catch (err) {
       db.close();
       throw err;
     }
+    if (options.commitWorker !== false) {
+      try {
+        ledger.committer = await Committer.start(options.path, options.sync ?? 'full');
+      } catch (err) {
+        await ledger.close();
+        throw err;
+      }
+    }
+    return ledger;
   }
 
   private sealGenesis(): Uint8Array {
     const header: BlockHeader = { number: 0, timestamp: this.clock(), txCount: 0, previousHash: new Uint8Array(32), dataHash: EMPTY_ROOT, chainRoot: EMPTY_ROOT };
     const headerBytes = encodeHeader(header);
     const hash = sha256Native(headerBytes);
-    this.store.commit({ header, headerBytes, hash, txs: [], state: new Map(), history: [], privateWrites: [], events: [] }, [{ level: 0, idx: 0, hash: leafHash(hash) }]);
+    this.store.commitSync({ header, headerBytes, hash, txs: [], state: new Map(), history: [], privateWrites: [], events: [], nodes: [{ level: 0, idx: 0, hash: leafHash(hash) }] });
     return hash;
   }
 
-  /** The current head: height (blocks incl. genesis) and the last header's hash. */
+  /** The current head on disk: height (blocks incl. genesis) and the last header's hash. */
   head(): ChainHead {
-    return { height: this.height, hash: toHex(this.lastHash) };
+    return { height: this.durableHeight, hash: toHex(this.durableHash) };
   }
 
   /** Transactions waiting for the next block. */
@@ -164,6 +193,7 @@ export class EmbeddedLedger {
 
   private ensureOpen(): void {
     if (this.closed) throw new ProvenantError('PROV_ERR_LEDGER_CLOSED', 'the embedded ledger is closed');
+    if (this.failure) throw this.failure;
   }
 
   private async simulate(identityName: string, proposal: EngineProposal) {
@@ -209,6 +239,7 @@ export class EmbeddedLedger {
     return new Promise<CommitResult>((resolve, reject) => {
       this.pending.push({ ...sim, proposal, bytes, resolve, reject });
       this.pendingBytes += bytes;
+      if (this.writing > 0) return; // group commit: the next block is cut when the disk is free
       if (this.pending.length >= this.blockMaxTx || this.pendingBytes >= this.blockMaxBytes) this.cut();
       else if (this.timer === null) this.timer = setTimeout(() => this.cut(), this.blockTimeoutMs);
     });
@@ -220,7 +251,7 @@ export class EmbeddedLedger {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 && (this.writing === 0 || this.closed)) {
       let n = 0;
       let bytes = 0;
       while (n < this.pending.length && n < this.blockMaxTx && (n === 0 || bytes + (this.pending[n] as Endorsed).bytes <= this.blockMaxBytes)) {
@@ -233,7 +264,7 @@ export class EmbeddedLedger {
       // Keep a partial remainder for the next timeout so it can fill up.
       if (this.pending.length < this.blockMaxTx && this.pendingBytes < this.blockMaxBytes) break;
     }
-    if (this.pending.length > 0 && this.timer === null) this.timer = setTimeout(() => this.cut(), this.blockTimeoutMs);
+    if (this.pending.length > 0 && this.timer === null && this.writing === 0) this.timer = setTimeout(() => this.cut(), this.blockTimeoutMs);
   }
 
   private currentVersion(key: string, overlay: Map<string, number>): number {
@@ -322,19 +353,61 @@ export class EmbeddedLedger {
     };
     const headerBytes = encodeHeader(header);
     const hash = sha256Native(headerBytes);
-    try {
-      this.store.commit({ header, headerBytes, hash, txs, state, history, privateWrites, events }, this.store.nodesForAppend(number, leafHash(hash)));
-    } catch (err) {
-      const e = new ProvenantError('PROV_ERR_LEDGER_STORAGE', `block ${number} could not be written: ${(err as Error).message}`, { cause: err });
-      for (const tx of batch) tx.reject(e);
+    const block: BlockWrite = { header, headerBytes, hash, txs, state, history, privateWrites, events, nodes: this.store.nodesForAppend(number, leafHash(hash)) };
+    const committer = this.committer;
+    if (committer === null) {
+      try {
+        this.store.commitSync(block);
+        this.stats.sealMsTotal += performance.now() - started;
+      } catch (err) {
+        this.fail(new ProvenantError('PROV_ERR_LEDGER_STORAGE', `block ${number} could not be written: ${(err as Error).message}`, { cause: err }), batch);
+        return;
+      }
+      this.height = number + 1;
+      this.lastHash = hash;
+      this.durable(block, batch, codes, started);
       return;
     }
+    // Visible to reads and validation now; acknowledged once the worker has it on disk.
+    this.store.stage(block);
+    this.stats.sealMsTotal += performance.now() - started;
     this.height = number + 1;
     this.lastHash = hash;
+    this.writing++;
+    this.lastWrite = committer.write(block).then(
+      () => {
+        this.writing--;
+        this.store.settle(block);
+        this.durable(block, batch, codes, started);
+        // Group commit: what queued up while the disk was busy goes into the next block now.
+        if (this.pending.length > 0 && !this.failure) this.cut();
+      },
+      (err: Error) => {
+        this.writing--;
+        this.fail(new ProvenantError('PROV_ERR_LEDGER_STORAGE', `block ${number} could not be written: ${err.message}`, { cause: err }), batch);
+      },
+    );
+  }
+
+  /**
+   * Fail-stop after a storage error: sealed state may be ahead of the disk, so the ledger takes
+   * no more work; reopening continues from the last block on disk.
+   */
+  private fail(error: ProvenantError, batch: readonly Endorsed[]): void {
+    this.failure ??= error;
+    for (const tx of batch) tx.reject(error);
+    for (const tx of this.pending.splice(0)) tx.reject(error);
+    this.pendingBytes = 0;
+  }
+
+  /** A block is on disk: advance the durable head, answer its submitters, emit its events. */
+  private durable(block: BlockWrite, batch: readonly Endorsed[], codes: readonly number[], started: number): void {
+    const number = block.header.number;
+    this.durableHeight = number + 1;
+    this.durableHash = block.hash;
     this.stats.blocks++;
     this.stats.lastBlockTxs = batch.length;
     this.stats.lastCommitMs = performance.now() - started;
-    this.stats.commitMsTotal += this.stats.lastCommitMs;
     batch.forEach((tx, i) => {
       const code = codes[i] as number;
       if (code === ValidationCode.VALID) {
@@ -346,7 +419,7 @@ export class EmbeddedLedger {
         tx.reject(new ProvenantError(`PROV_ERR_${name}`, `transaction ${tx.txId} invalidated in block ${number}: ${name}`, { txId: tx.txId, blockNumber: number, validationCode: code }));
       }
     });
-    const ledgerEvents = events.map(toLedgerEvent);
+    const ledgerEvents = block.events.map(toLedgerEvent);
     for (const l of this.listeners) l(number, ledgerEvents);
   }
 
@@ -359,9 +432,9 @@ export class EmbeddedLedger {
     let next = options.startBlock ?? 0;
     if (!Number.isInteger(next) || next < 0) throw new RangeError(`startBlock must be a non-negative integer, got ${next}`);
     // Replay in chunks; height is re-read after every chunk, so blocks committed meanwhile are not missed.
-    while (next < this.height) {
+    while (next < this.durableHeight) {
       if (signal?.aborted || this.closed) return;
-      const to = Math.min(this.height, next + 256);
+      const to = Math.min(this.durableHeight, next + 256);
       const rows = this.store.eventsBetween(next, to);
       next = to;
       for (const e of rows) yield toLedgerEvent(e);
@@ -399,7 +472,7 @@ export class EmbeddedLedger {
     this.ensureOpen();
     const tx = this.store.tx(txId);
     if (!tx) throw new ProvenantError('PROV_ERR_TX_NOT_FOUND', `transaction ${txId} is not on the chain`, { txId });
-    const headNumber = this.height - 1;
+    const headNumber = this.durableHeight - 1;
     const block = this.store.block(tx.block);
     const head = this.store.block(headNumber);
     if (!block || !head) throw new ProvenantError('PROV_ERR_LEDGER_CORRUPT', `block ${tx.block} or head ${headNumber} is missing`, { txId });
@@ -412,14 +485,14 @@ export class EmbeddedLedger {
       blockPath: tx.block === headNumber ? [] : inclusionPath(tx.block, headNumber, this.store.subtree()).map(toHex),
       headHeader: toHex(head.headerBytes),
     };
-    return { txId, blockNumber: tx.block, evidence, head: { height: this.height, hash: toHex(head.hash) } };
+    return { txId, blockNumber: tx.block, evidence, head: { height: this.durableHeight, hash: toHex(head.hash) } };
   }
 
   /** Evidence that the current chain (or the one of height `toHeight`) extends the one of height `fromHeight`. */
-  consistencyProof(fromHeight: number, toHeight: number = this.height): ConsistencyProof {
+  consistencyProof(fromHeight: number, toHeight: number = this.durableHeight): ConsistencyProof {
     this.ensureOpen();
-    if (!Number.isInteger(fromHeight) || !Number.isInteger(toHeight) || fromHeight < 1 || toHeight < fromHeight || toHeight > this.height) {
-      throw new RangeError(`consistency proof needs 1 ≤ from (${fromHeight}) ≤ to (${toHeight}) ≤ height (${this.height})`);
+    if (!Number.isInteger(fromHeight) || !Number.isInteger(toHeight) || fromHeight < 1 || toHeight < fromHeight || toHeight > this.durableHeight) {
+      throw new RangeError(`consistency proof needs 1 ≤ from (${fromHeight}) ≤ to (${toHeight}) ≤ height (${this.durableHeight})`);
     }
     const first = this.store.block(fromHeight - 1);
     const second = this.store.block(toHeight - 1);
@@ -443,12 +516,19 @@ export class EmbeddedLedger {
     return { header: b.header, hash: toHex(b.hash), txs: this.store.txsOf(n).map((t) => ({ txId: t.txId, code: t.code, hash: toHex(t.hash) })) };
   }
 
-  /** Commits what is pending, then closes the database (checkpointing the WAL). */
+  /** Commits what is pending, waits for the disk, then closes the database (checkpointing the WAL). */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.pending.length > 0) this.cut();
     this.closed = true;
-    for (const l of this.listeners) l(this.height, []);
+    if (this.timer !== null) clearTimeout(this.timer);
+    // Drain: each write's completion cuts the next block from what is pending.
+    while (this.pending.length > 0 && !this.failure) {
+      if (this.writing === 0) this.cut();
+      await this.lastWrite;
+    }
+    await this.lastWrite;
+    await this.committer?.close();
+    for (const l of this.listeners) l(this.durableHeight, []);
     this.store.close();
   }
 }

@@ -1,76 +1,33 @@
 /**
- * Durable storage of the embedded ledger: one SQLite file in WAL mode (better-sqlite3), one
- * SQLite transaction per block. Blocks, transactions (envelope, hash, validation code), world
- * state (value + version), key history, private data (values only here; blocks hold hashes),
- * events and the chain Merkle tree's complete nodes. A kill -9 leaves either the whole block or
- * none of it; reopening needs no repair beyond SQLite's own WAL recovery.
+ * The embedded ledger's storage as the ledger thread sees it: one SQLite file in WAL mode
+ * (better-sqlite3) read through a bounded cache of hot keys with their versions, a Bloom filter
+ * of existing keys, and an overlay of sealed blocks whose commit is still in flight on the
+ * commit worker. Blocks are written by writer.ts, one SQLite transaction per block, so a kill -9
+ * leaves either a whole block or none of it.
+ *
+ * Reads check, in order: the in-flight overlay (validated, sealed, not yet on disk), the cache,
+ * the Bloom filter (certainly absent → no SQLite lookup), SQLite. The ledger is the only writer,
+ * so none of these can go stale: the overlay and cache change when a block is sealed, the
+ * overlay entry is dropped only once SQLite holds the block.
  *
  * State is a rowid table with a unique key index rather than WITHOUT ROWID: its values (reading
  * records, ~450 bytes) are large for a clustered b-tree, and the rowid layout inserts ~1.7× faster
  * here (measured). History rows are small, so they stay clustered by (key, version).
  *
- * Node-only (better-sqlite3, node:crypto). Reads go through a bounded cache of hot keys with
- * their versions; the ledger is the only writer, so the cache is updated on commit and never stale.
+ * Node-only (better-sqlite3, node:crypto).
  */
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { type BlockHeader, decodeEnvelope, decodeHeader, splitVersion } from './codec.js';
 import { KeyFilter } from './keyfilter.js';
+import { compareKeys, inRange } from './keys.js';
 import { EMPTY_ROOT, nodeHash, splitPoint, type SubtreeHash } from './merkle.js';
 import { type KeyModification, type StateReader, type Versioned, type VersionedKV, timestampOf } from './stub.js';
+import { type BlockWrite, SCHEMA, type StoredEvent, type StoredTx, type SyncMode, type TreeNode, blockWriter, configure } from './writer.js';
 
-/** Durability of a commit: FULL fsyncs the WAL on every block, NORMAL only at checkpoints. */
-export type SyncMode = 'full' | 'normal';
-
-/** A transaction row as stored. */
-export interface StoredTx {
-  readonly block: number;
-  readonly index: number;
-  readonly txId: string;
-  readonly code: number;
-  readonly envelope: Uint8Array;
-  readonly hash: Uint8Array;
-}
-
-/** Everything one block commit writes, prepared by the ledger before the SQLite transaction. */
-export interface BlockWrite {
-  readonly header: BlockHeader;
-  readonly headerBytes: Uint8Array;
-  readonly hash: Uint8Array;
-  readonly txs: readonly StoredTx[];
-  /** Final state per key after the block's valid transactions (null value: deleted). */
-  readonly state: ReadonlyMap<string, Versioned>;
-  /** One row per write of a valid transaction. */
-  readonly history: readonly { key: string; version: number; deleted: boolean }[];
-  readonly privateWrites: readonly { collection: string; key: string; version: number; value: Uint8Array | null }[];
-  readonly events: readonly StoredEvent[];
-}
-
-/** A chaincode event of a valid transaction, as stored. */
-export interface StoredEvent {
-  readonly block: number;
-  readonly index: number;
-  readonly txId: string;
-  readonly contract: string;
-  readonly name: string;
-  readonly payload: Uint8Array;
-}
+export type { BlockWrite, StoredEvent, StoredTx, SyncMode, TreeNode } from './writer.js';
 
 const ABSENT: Versioned = Object.freeze({ version: 0, value: null });
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, header BLOB NOT NULL, hash BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS txs (block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL UNIQUE, code INTEGER NOT NULL,
-  envelope BLOB NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (block, idx)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS state (key TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS history (key TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL, PRIMARY KEY (key, version)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS private (collection TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, value BLOB NOT NULL,
-  PRIMARY KEY (collection, key)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS events (block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL, contract TEXT NOT NULL, name TEXT NOT NULL, payload BLOB NOT NULL,
-  PRIMARY KEY (block, idx)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS tree (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
-`;
 
 /** Store format, kept in meta so a future change can refuse old files clearly. */
 export const STORE_FORMAT = '1';
@@ -82,11 +39,33 @@ export async function openDatabase(path: string, options: { mustExist?: boolean 
   return new Database(path, { fileMustExist: options.mustExist ?? false });
 }
 
+/** Merges committed rows of a range with in-flight writes (deletes remove, writes replace), in byte order. */
+function mergeRange(rows: VersionedKV[], overlay: Map<string, Versioned>, start: string, end: string, keyOf: (id: string) => string | null): VersionedKV[] {
+  if (overlay.size === 0) return rows;
+  const merged = new Map(rows.map((r) => [r.key, r]));
+  let touched = false;
+  for (const [id, v] of overlay) {
+    const key = keyOf(id);
+    if (key === null || !inRange(key, start, end)) continue;
+    touched = true;
+    if (v.value === null) merged.delete(key);
+    else merged.set(key, { key, version: v.version, value: v.value });
+  }
+  return touched ? [...merged.values()].sort((a, b) => compareKeys(a.key, b.key)) : rows;
+}
+
 /** The ledger's tables over one database handle. */
 export class LedgerStore {
   private readonly cache = new Map<string, Versioned>();
   private readonly privateCache = new Map<string, Versioned>();
   private readonly filter = new KeyFilter();
+  /** Sealed, validated blocks not yet on disk: state, private data, tree nodes, tx ids. */
+  private readonly inflight = new Map<string, Versioned>();
+  private readonly inflightPrivate = new Map<string, Versioned>();
+  private readonly inflightNodes = new Map<string, Uint8Array>();
+  private readonly inflightTx = new Set<string>();
+  private readonly cacheLimit: number;
+  private readonly writeSync: (b: BlockWrite) => void;
   private readonly s;
 
   constructor(
@@ -94,10 +73,7 @@ export class LedgerStore {
     options: { sync: SyncMode; cacheEntries?: number },
   ) {
     this.cacheLimit = options.cacheEntries ?? 200_000;
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
-    db.pragma('cache_size = -65536');
-    db.pragma('temp_store = MEMORY');
+    configure(db, options.sync);
     db.exec(SCHEMA);
     const format = db.prepare('SELECT v FROM meta WHERE k = ?').pluck().get('format') as string | undefined;
     if (format === undefined) db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)').run('format', STORE_FORMAT);
@@ -106,37 +82,25 @@ export class LedgerStore {
       getState: db.prepare('SELECT version, value FROM state WHERE key = ?'),
       rangeState: db.prepare('SELECT key, version, value FROM state WHERE key >= ? AND key < ? ORDER BY key'),
       rangeStateOpen: db.prepare('SELECT key, version, value FROM state WHERE key >= ? ORDER BY key'),
-      putState: db.prepare('INSERT OR REPLACE INTO state (key, version, value) VALUES (?, ?, ?)'),
-      delState: db.prepare('DELETE FROM state WHERE key = ?'),
-      putHistory: db.prepare('INSERT INTO history (key, version, deleted) VALUES (?, ?, ?)'),
       history: db.prepare('SELECT version, deleted FROM history WHERE key = ? ORDER BY version DESC'),
       getPrivate: db.prepare('SELECT version, value FROM private WHERE collection = ? AND key = ?'),
       rangePrivate: db.prepare('SELECT key, version, value FROM private WHERE collection = ? AND key >= ? AND key < ? ORDER BY key'),
       rangePrivateOpen: db.prepare('SELECT key, version, value FROM private WHERE collection = ? AND key >= ? ORDER BY key'),
-      putPrivate: db.prepare('INSERT OR REPLACE INTO private (collection, key, version, value) VALUES (?, ?, ?, ?)'),
-      delPrivate: db.prepare('DELETE FROM private WHERE collection = ? AND key = ?'),
-      putBlock: db.prepare('INSERT INTO blocks (number, header, hash) VALUES (?, ?, ?)'),
       getBlock: db.prepare('SELECT header, hash FROM blocks WHERE number = ?'),
       lastBlock: db.prepare('SELECT number, header, hash FROM blocks ORDER BY number DESC LIMIT 1'),
-      putTx: db.prepare('INSERT INTO txs (block, idx, tx_id, code, envelope, hash) VALUES (?, ?, ?, ?, ?, ?)'),
       txById: db.prepare('SELECT block, idx, tx_id AS txId, code, envelope, hash FROM txs WHERE tx_id = ?'),
       txAt: db.prepare('SELECT block, idx, tx_id AS txId, code, envelope, hash FROM txs WHERE block = ? AND idx = ?'),
       txsOf: db.prepare('SELECT block, idx, tx_id AS txId, code, envelope, hash FROM txs WHERE block = ? ORDER BY idx'),
       txHashesOf: db.prepare('SELECT hash FROM txs WHERE block = ? ORDER BY idx').pluck(),
       hasTx: db.prepare('SELECT 1 FROM txs WHERE tx_id = ?').pluck(),
-      putEvent: db.prepare('INSERT INTO events (block, idx, tx_id, contract, name, payload) VALUES (?, ?, ?, ?, ?, ?)'),
       eventsFrom: db.prepare('SELECT block, idx AS "index", tx_id AS txId, contract, name, payload FROM events WHERE block >= ? AND block < ? ORDER BY block, idx'),
-      putNode: db.prepare('INSERT INTO tree (level, idx, hash) VALUES (?, ?, ?)'),
       getNode: db.prepare('SELECT hash FROM tree WHERE level = ? AND idx = ?').pluck(),
     };
     for (const key of db.prepare('SELECT key FROM state').pluck().iterate() as IterableIterator<string>) this.filter.add(key);
-    this.commitTx = db.transaction((b: BlockWrite, nodes: { level: number; idx: number; hash: Uint8Array }[]) => this.writeBlock(b, nodes));
+    this.writeSync = blockWriter(db);
   }
 
-  private readonly cacheLimit: number;
-  private readonly commitTx: (b: BlockWrite, nodes: { level: number; idx: number; hash: Uint8Array }[]) => void;
-
-  /** Height (number of blocks) and the last block, or null for an empty database. */
+  /** The last block on disk, or null for an empty database. */
   last(): { number: number; header: BlockHeader; hash: Uint8Array } | null {
     const row = this.s.lastBlock.get() as { number: number; header: Uint8Array; hash: Uint8Array } | undefined;
     return row ? { number: row.number, header: decodeHeader(row.header), hash: row.hash } : null;
@@ -150,7 +114,7 @@ export class LedgerStore {
 
   /** The transactions of block n, in order. */
   txsOf(n: number): StoredTx[] {
-    return (this.s.txsOf.all(n) as { block: number; idx: number; txId: string; code: number; envelope: Uint8Array; hash: Uint8Array }[]).map(toStoredTx);
+    return (this.s.txsOf.all(n) as TxRow[]).map(toStoredTx);
   }
 
   /** Transaction hashes of block n, in order. */
@@ -158,30 +122,32 @@ export class LedgerStore {
     return this.s.txHashesOf.all(n) as Uint8Array[];
   }
 
-  /** A transaction by id, or null. */
+  /** A committed transaction by id, or null. */
   tx(txId: string): StoredTx | null {
-    const row = this.s.txById.get(txId) as Parameters<typeof toStoredTx>[0] | undefined;
+    const row = this.s.txById.get(txId) as TxRow | undefined;
     return row ? toStoredTx(row) : null;
   }
 
-  /** True when a transaction with this id is already on the chain. */
+  /** True when a transaction with this id is on the chain or in a sealed block. */
   hasTx(txId: string): boolean {
-    return this.s.hasTx.get(txId) !== undefined;
+    return this.inflightTx.has(txId) || this.s.hasTx.get(txId) !== undefined;
   }
 
-  /** Committed state of a key, through the cache. */
+  /** State of a key as of the last sealed block. */
   getState(key: string): Versioned {
+    const pending = this.inflight.get(key);
+    if (pending) return pending;
     const hit = this.cache.get(key);
     if (hit) return hit;
     // Certainly absent: no SQLite lookup, and nothing cached (the key is about to be written).
     if (!this.filter.mightHave(key)) return ABSENT;
     const row = this.s.getState.get(key) as { version: number; value: Uint8Array } | undefined;
     const v = row ? { version: row.version, value: row.value } : ABSENT;
-    this.remember(key, v);
+    this.remember(this.cache, key, v);
     return v;
   }
 
-  private remember(key: string, v: Versioned, cache = this.cache): void {
+  private remember(cache: Map<string, Versioned>, key: string, v: Versioned): void {
     if (cache.size >= this.cacheLimit) {
       // FIFO eviction of a slice: cheap, and correctness never depends on what is cached.
       let n = Math.max(1, this.cacheLimit >> 4);
@@ -193,29 +159,33 @@ export class LedgerStore {
     cache.set(key, v);
   }
 
-  /** Committed keys in [start, end) in byte order (end '' = unbounded). */
+  /** Keys in [start, end) in byte order (end '' = unbounded), as of the last sealed block. */
   rangeState(start: string, end: string): VersionedKV[] {
     const rows = (end === '' ? this.s.rangeStateOpen.all(start) : this.s.rangeState.all(start, end)) as VersionedKV[];
-    return rows;
+    return mergeRange(rows, this.inflight, start, end, (k) => k);
   }
 
-  /** Committed private value. */
+  /** Private value as of the last sealed block. */
   getPrivate(collection: string, key: string): Versioned {
     const id = collection + '\u0000' + key;
+    const pending = this.inflightPrivate.get(id);
+    if (pending) return pending;
     const hit = this.privateCache.get(id);
     if (hit) return hit;
     const row = this.s.getPrivate.get(collection, key) as { version: number; value: Uint8Array } | undefined;
     const v = row ? { version: row.version, value: row.value } : ABSENT;
-    this.remember(id, v, this.privateCache);
+    this.remember(this.privateCache, id, v);
     return v;
   }
 
-  /** Committed private keys of a collection in [start, end). */
+  /** Private keys of a collection in [start, end). */
   rangePrivate(collection: string, start: string, end: string): VersionedKV[] {
-    return (end === '' ? this.s.rangePrivateOpen.all(collection, start) : this.s.rangePrivate.all(collection, start, end)) as VersionedKV[];
+    const rows = (end === '' ? this.s.rangePrivateOpen.all(collection, start) : this.s.rangePrivate.all(collection, start, end)) as VersionedKV[];
+    const prefix = collection + '\u0000';
+    return mergeRange(rows, this.inflightPrivate, start, end, (id) => (id.startsWith(prefix) ? id.slice(prefix.length) : null));
   }
 
-  /** A key's history, newest first (Fabric's order), values read back from the writing transactions. */
+  /** A key's history on disk, newest first (Fabric's order), values read back from the writing transactions. */
   history(key: string): KeyModification[] {
     const rows = this.s.history.all(key) as { version: number; deleted: number }[];
     return rows.map(({ version, deleted }) => {
@@ -228,12 +198,12 @@ export class LedgerStore {
     });
   }
 
-  /** Events of valid transactions in blocks [from, to). */
+  /** Events of valid transactions in blocks [from, to) on disk. */
   eventsBetween(from: number, to: number): StoredEvent[] {
     return this.s.eventsFrom.all(from, to) as StoredEvent[];
   }
 
-  /** A StateReader for transaction simulation over committed state. */
+  /** A StateReader for transaction simulation. */
   reader(): StateReader {
     return {
       get: (key) => this.getState(key),
@@ -246,12 +216,12 @@ export class LedgerStore {
 
   /** Hash of a complete chain-tree node (2^level leaves starting at idx·2^level). */
   node(level: number, idx: number): Uint8Array {
-    const h = this.s.getNode.get(level, idx) as Uint8Array | undefined;
+    const h = this.inflightNodes.get(`${level}:${idx}`) ?? (this.s.getNode.get(level, idx) as Uint8Array | undefined);
     if (!h) throw new RangeError(`chain tree node (${level}, ${idx}) is missing`);
     return h;
   }
 
-  /** SubtreeHash over the chain tree's stored complete nodes (O(log n) lookups per call). */
+  /** SubtreeHash over the chain tree's complete nodes (O(log n) lookups per call). */
   subtree(): SubtreeHash {
     const rec: SubtreeHash = (start, end) => {
       const n = end - start;
@@ -264,8 +234,8 @@ export class LedgerStore {
   }
 
   /** Chain-tree nodes completed by appending leaf `leaf` at index `index`. */
-  nodesForAppend(index: number, leaf: Uint8Array): { level: number; idx: number; hash: Uint8Array }[] {
-    const out = [{ level: 0, idx: index, hash: leaf }];
+  nodesForAppend(index: number, leaf: Uint8Array): TreeNode[] {
+    const out: TreeNode[] = [{ level: 0, idx: index, hash: leaf }];
     let level = 0;
     let idx = index;
     let h = leaf;
@@ -278,9 +248,41 @@ export class LedgerStore {
     return out;
   }
 
-  /** Writes a block atomically (one SQLite transaction) and updates the cache after it commits. */
-  commit(b: BlockWrite, nodes: { level: number; idx: number; hash: Uint8Array }[]): void {
-    this.commitTx(b, nodes);
+  /**
+   * Makes a sealed block visible to reads and validation before it is on disk (its commit runs
+   * on the worker). Call settle() once the worker has committed it.
+   */
+  stage(b: BlockWrite): void {
+    for (const [key, v] of b.state) {
+      this.inflight.set(key, v.value === null ? { version: v.version, value: null } : v);
+      if (v.value !== null) this.filter.add(key);
+      this.cache.delete(key);
+    }
+    for (const p of b.privateWrites) {
+      const id = p.collection + '\u0000' + p.key;
+      this.inflightPrivate.set(id, { version: p.version, value: p.value });
+      this.privateCache.delete(id);
+    }
+    for (const n of b.nodes) this.inflightNodes.set(`${n.level}:${n.idx}`, n.hash);
+    for (const t of b.txs) this.inflightTx.add(t.txId);
+  }
+
+  /** Drops a committed block from the overlay (entries a later sealed block replaced stay). */
+  settle(b: BlockWrite): void {
+    const version0 = b.header.number * 65_536;
+    const mine = (v: Versioned | undefined): boolean => v !== undefined && v.version >= version0 && v.version < version0 + 65_536;
+    for (const key of b.state.keys()) if (mine(this.inflight.get(key))) this.inflight.delete(key);
+    for (const p of b.privateWrites) {
+      const id = p.collection + '\u0000' + p.key;
+      if (mine(this.inflightPrivate.get(id))) this.inflightPrivate.delete(id);
+    }
+    for (const n of b.nodes) this.inflightNodes.delete(`${n.level}:${n.idx}`);
+    for (const t of b.txs) this.inflightTx.delete(t.txId);
+  }
+
+  /** Writes a block on this thread (genesis, and ledgers opened without a commit worker). */
+  commitSync(b: BlockWrite): void {
+    this.writeSync(b);
     for (const [key, v] of b.state) {
       if (v.value !== null) this.filter.add(key);
       if (this.cache.has(key)) this.cache.set(key, v.value === null ? ABSENT : v);
@@ -289,23 +291,6 @@ export class LedgerStore {
       const id = p.collection + '\u0000' + p.key;
       if (this.privateCache.has(id)) this.privateCache.set(id, p.value === null ? ABSENT : { version: p.version, value: p.value });
     }
-  }
-
-  private writeBlock(b: BlockWrite, nodes: { level: number; idx: number; hash: Uint8Array }[]): void {
-    const s = this.s;
-    s.putBlock.run(b.header.number, b.headerBytes, b.hash);
-    for (const t of b.txs) s.putTx.run(t.block, t.index, t.txId, t.code, t.envelope, t.hash);
-    for (const [key, v] of b.state) {
-      if (v.value === null) s.delState.run(key);
-      else s.putState.run(key, v.version, v.value);
-    }
-    for (const h of b.history) s.putHistory.run(h.key, h.version, h.deleted ? 1 : 0);
-    for (const p of b.privateWrites) {
-      if (p.value === null) s.delPrivate.run(p.collection, p.key);
-      else s.putPrivate.run(p.collection, p.key, p.version, p.value);
-    }
-    for (const e of b.events) s.putEvent.run(e.block, e.index, e.txId, e.contract, e.name, e.payload);
-    for (const n of nodes) s.putNode.run(n.level, n.idx, n.hash);
   }
 
   /** Checkpoints the WAL into the main file and closes the handle. */
@@ -319,7 +304,9 @@ export class LedgerStore {
   }
 }
 
-function toStoredTx(r: { block: number; idx: number; txId: string; code: number; envelope: Uint8Array; hash: Uint8Array }): StoredTx {
+type TxRow = { block: number; idx: number; txId: string; code: number; envelope: Uint8Array; hash: Uint8Array };
+
+function toStoredTx(r: TxRow): StoredTx {
   return { block: r.block, index: r.idx, txId: r.txId, code: r.code, envelope: r.envelope, hash: r.hash };
 }
 

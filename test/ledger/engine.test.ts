@@ -155,3 +155,47 @@ describe('embedded ledger: simulate → order → validate → commit', () => {
     await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['a', 'b'] })).rejects.toMatchObject({ code: 'PROV_ERR_LEDGER_CLOSED' });
   });
 });
+
+describe('embedded ledger without the commit worker (blocks written on the ledger thread)', () => {
+  it('commits, invalidates stale reads and reopens the same way', async () => {
+    const dir = tempDir();
+    try {
+      let ledger = await openTestLedger(dir.dir, { commitWorker: false });
+      await ledger.submit('edge-1', { contract: 'Counter', fn: 'increment', args: ['w', '1'] });
+      const results = await Promise.allSettled([
+        ledger.submit('edge-1', { contract: 'Counter', fn: 'increment', args: ['w', '10'] }),
+        ledger.submit('edge-1', { contract: 'Counter', fn: 'increment', args: ['w', '100'] }),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const head = ledger.head();
+      await ledger.close();
+      ledger = await openTestLedger(dir.dir);
+      expect(ledger.head()).toEqual(head);
+      expect(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'getCounter', args: ['w'] }))).toBe('11');
+      await ledger.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+describe('group commit with the commit worker', () => {
+  it('answers every submit of a burst, in fewer blocks than transactions, and head() only shows blocks on disk', async () => {
+    const dir = tempDir();
+    try {
+      const ledger = await openTestLedger(dir.dir, { blockTimeoutMs: 0 });
+      const rs = await Promise.all(Array.from({ length: 60 }, (_, i) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['g', String(i)] })));
+      const blocks = new Set(rs.map((r) => r.blockNumber));
+      expect(blocks.size).toBeLessThan(60);
+      expect(ledger.head().height).toBe(Math.max(...blocks) + 1);
+      for (const r of rs.slice(0, 5)) expect(ledger.inclusionProof(r.txId).blockNumber).toBe(r.blockNumber);
+      // close() drains what is still queued before it returns.
+      const late = ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['g', 'late'] });
+      await new Promise((r) => setImmediate(r));
+      await ledger.close();
+      await expect(late).resolves.toMatchObject({ txId: expect.any(String) });
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * Writing a sealed block: the SQL of one block commit (one SQLite transaction), shared by the
+ * in-process path and the commit worker (commit-worker.ts), which runs it on its own thread so
+ * the fsync of `synchronous = FULL` and the insert work overlap contract simulation instead of
+ * blocking the event loop.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { BlockHeader } from './codec.js';
+import type { Versioned } from './stub.js';
+
+/** Durability of a commit: FULL fsyncs the WAL on every block, NORMAL only at checkpoints. */
+export type SyncMode = 'full' | 'normal';
+
+/** A transaction row as stored. */
+export interface StoredTx {
+  readonly block: number;
+  readonly index: number;
+  readonly txId: string;
+  readonly code: number;
+  readonly envelope: Uint8Array;
+  readonly hash: Uint8Array;
+}
+
+/** A chaincode event of a valid transaction, as stored. */
+export interface StoredEvent {
+  readonly block: number;
+  readonly index: number;
+  readonly txId: string;
+  readonly contract: string;
+  readonly name: string;
+  readonly payload: Uint8Array;
+}
+
+/** A complete node of the chain Merkle tree. */
+export interface TreeNode {
+  readonly level: number;
+  readonly idx: number;
+  readonly hash: Uint8Array;
+}
+
+/** Everything one block commit writes, prepared by the ledger before the SQLite transaction. */
+export interface BlockWrite {
+  readonly header: BlockHeader;
+  readonly headerBytes: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly txs: readonly StoredTx[];
+  /** Final state per key after the block's valid transactions (null value: deleted). */
+  readonly state: ReadonlyMap<string, Versioned>;
+  /** One row per write of a valid transaction. */
+  readonly history: readonly { key: string; version: number; deleted: boolean }[];
+  readonly privateWrites: readonly { collection: string; key: string; version: number; value: Uint8Array | null }[];
+  readonly events: readonly StoredEvent[];
+  /** Chain-tree nodes this block completes. */
+  readonly nodes: readonly TreeNode[];
+}
+
+/** The ledger's schema (idempotent). */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, header BLOB NOT NULL, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS txs (block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL UNIQUE, code INTEGER NOT NULL,
+  envelope BLOB NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (block, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (key TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS history (key TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL, PRIMARY KEY (key, version)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS private (collection TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, value BLOB NOT NULL,
+  PRIMARY KEY (collection, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL, contract TEXT NOT NULL, name TEXT NOT NULL, payload BLOB NOT NULL,
+  PRIMARY KEY (block, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tree (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
+`;
+
+/** Pragmas of every ledger connection. */
+export function configure(db: BetterSqlite3.Database, sync: SyncMode): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+}
+
+// Blobs may arrive as plain Uint8Array (structured clone); better-sqlite3 binds Buffers.
+const buf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+/** A function that writes one block in one SQLite transaction (all or nothing). */
+export function blockWriter(db: BetterSqlite3.Database): (b: BlockWrite) => void {
+  const s = {
+    putState: db.prepare('INSERT OR REPLACE INTO state (key, version, value) VALUES (?, ?, ?)'),
+    delState: db.prepare('DELETE FROM state WHERE key = ?'),
+    putHistory: db.prepare('INSERT INTO history (key, version, deleted) VALUES (?, ?, ?)'),
+    putPrivate: db.prepare('INSERT OR REPLACE INTO private (collection, key, version, value) VALUES (?, ?, ?, ?)'),
+    delPrivate: db.prepare('DELETE FROM private WHERE collection = ? AND key = ?'),
+    putBlock: db.prepare('INSERT INTO blocks (number, header, hash) VALUES (?, ?, ?)'),
+    putTx: db.prepare('INSERT INTO txs (block, idx, tx_id, code, envelope, hash) VALUES (?, ?, ?, ?, ?, ?)'),
+    putEvent: db.prepare('INSERT INTO events (block, idx, tx_id, contract, name, payload) VALUES (?, ?, ?, ?, ?, ?)'),
+    putNode: db.prepare('INSERT INTO tree (level, idx, hash) VALUES (?, ?, ?)'),
+  };
+  return db.transaction((b: BlockWrite) => {
+    s.putBlock.run(b.header.number, buf(b.headerBytes), buf(b.hash));
+    for (const t of b.txs) s.putTx.run(t.block, t.index, t.txId, t.code, buf(t.envelope), buf(t.hash));
+    for (const [key, v] of b.state) {
+      if (v.value === null) s.delState.run(key);
+      else s.putState.run(key, v.version, buf(v.value));
+    }
+    for (const h of b.history) s.putHistory.run(h.key, h.version, h.deleted ? 1 : 0);
+    for (const p of b.privateWrites) {
+      if (p.value === null) s.delPrivate.run(p.collection, p.key);
+      else s.putPrivate.run(p.collection, p.key, p.version, buf(p.value));
+    }
+    for (const e of b.events) s.putEvent.run(e.block, e.index, e.txId, e.contract, e.name, buf(e.payload));
+    for (const n of b.nodes) s.putNode.run(n.level, n.idx, buf(n.hash));
+  });
+}
