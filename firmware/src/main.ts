@@ -141,7 +141,12 @@ function schedule(): void {
   if (sampler !== undefined) cancel(sampler);
   sampler = stopped ? undefined : after(Math.max(1, lastSample + gap - nowMs()), function () {
     sampler = undefined;
-    sample();
+    try {
+      sample();
+    } catch {
+      // E.g. a clock the edge set past 2^53 ms: say so, and keep the loop alive.
+      status(STATUS_SENSOR_FAULT, 255, 'sample failed');
+    }
     schedule();
   });
 }

@@ -1,0 +1,64 @@
+/**
+ * The board never crashes on input: random bytes, random well-framed frames of every type with
+ * random payloads, and truncated real frames, fed to the BUILT bundle in a simulated board.
+ * Afterwards it still samples, answers PING, and nothing escaped its handlers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ensureFirmwareBuilt } from '../../firmware/build.js';
+import { encodeFrame } from '../../shared/wire/frame.js';
+import { encodeMessage } from '../../shared/wire/union.js';
+import { rig, PARTIAL, type Rig } from './rig.js';
+
+let r: Rig;
+beforeAll(async () => {
+  await ensureFirmwareBuilt();
+  r = await rig('mock');
+  await r.edge.waitFor(() => r.edge.of('READING').length >= 1, 10_000, 'first reading');
+});
+afterAll(async () => {
+  await r.close();
+});
+
+const chunk = fc.oneof(
+  fc.uint8Array({ maxLength: 600 }),
+  fc.record({ type: fc.integer({ min: 0, max: 255 }), payload: fc.uint8Array({ maxLength: 255 }) }).map((f) => encodeFrame(f.type, f.payload)),
+  fc.record({ type: fc.integer({ min: 1, max: 9 }), payload: fc.uint8Array({ maxLength: 60 }) }).map((f) => encodeFrame(f.type, f.payload)),
+  fc.nat().map((n) => {
+    const whole = encodeMessage({ kind: 'PARTIAL', ...PARTIAL, edgeTimeMs: Date.now() });
+    return whole.subarray(0, n % whole.length);
+  }),
+);
+
+describe('fuzzing the board', () => {
+  it('random input never escapes a handler; the board keeps sampling and answering', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(chunk, { minLength: 1, maxLength: 8 }), async (chunks) => {
+        for (const c of chunks) r.edge.sendRaw(c);
+        await new Promise((res) => setTimeout(res, 5));
+        expect(r.b.stats.uncaught).toEqual([]);
+      }),
+      { numRuns: 60 },
+    );
+    // Back to a sane profile (a random PARTIAL may have slowed the board down), then check it lives.
+    r.edge.sendRaw(new Uint8Array([0]));
+    r.edge.send({ kind: 'PARTIAL', ...PARTIAL, edgeTimeMs: Math.floor(r.b.board.nowMs()) });
+    const n = r.edge.of('READING').length;
+    await r.edge.waitFor(() => r.edge.of('READING').length >= n + 3, 10_000, 'readings after fuzzing');
+    r.edge.send({ kind: 'PING', nonce: 77 });
+    await r.edge.waitFor(() => r.edge.of('PONG').some((p) => p.nonce === 77), 5000, 'PONG after fuzzing');
+    expect(r.b.stats.uncaught).toEqual([]);
+    expect(r.edge.of('READING').every((m) => m.tagValid)).toBe(true);
+  });
+});
+
+describe('hostile PARTIALs', () => {
+  it('a clock set beyond what a reading can carry faults the sample, not the board', async () => {
+    r.edge.send({ kind: 'PARTIAL', ...PARTIAL, edgeTimeMs: Number.MAX_SAFE_INTEGER - 5 });
+    await r.edge.waitFor(() => r.edge.of('STATUS').some((s) => s.code === 4 && s.value === 255), 10_000, 'sample failed status');
+    expect(r.b.stats.uncaught).toEqual([]);
+    r.edge.send({ kind: 'PARTIAL', ...PARTIAL, edgeTimeMs: Date.now() });
+    const n = r.edge.of('READING').length;
+    await r.edge.waitFor(() => r.edge.of('READING').length >= n + 2, 10_000, 'readings after a sane PARTIAL');
+  });
+});
