@@ -143,6 +143,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const tap = new TapLink(new SerialLink({ path: sim.path, baudRate: 115200, binding: cable.binding, reconnectInitialMs: 200, reconnectMaxMs: 2000, log }));
     taps.push(tap);
     await rt.attach(tap);
+    // The board booted before its port was open and its first HELLO went nowhere: power-cycle it
+    // now that the edge listens, rather than wait for its HELLO retry.
+    sim.reboot();
   }
   let rogue: RogueBoard | undefined;
   if (rogueNeeded) {
@@ -157,7 +160,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   // The attack, scheduled into the run.
   const durationMs = o.durationS === undefined ? Infinity : o.durationS * 1000;
-  const attackAt = o.attack === 'injection' ? Math.max(10 * windowMs, 20_000) : Math.min(8_000, durationMs / 3);
+  // Injection needs a learnt baseline first: the contract judges only after MIN_HISTORY (8) windows.
+  const attackAt = o.attack === 'injection' ? 10 * windowMs + 2_000 : Math.min(8_000, durationMs / 3);
   const attackState: { done: boolean; count: number; tamper?: { count: number }; note: string } = { done: false, count: 0, note: '' };
   const victim = taps[0] as TapLink;
   const victimPath = (boards[0] as { path: string }).path;
