@@ -129,7 +129,8 @@ export class SimBoard {
         this.base = ms;
         this.t0 = performance.now();
       },
-      realDelay: (ms) => Math.max(0, this.speed > 0 ? ms / this.speed : ms),
+      // Node fires timers over 2^31-1 ms at once; Espruino's 64-bit timers do not: cap.
+      realDelay: (ms) => Math.min(2147483647, Math.max(0, this.speed > 0 ? ms / this.speed : ms)),
       write: (name, bytes) => this.boardWrite(name, bytes),
       setupSerial: (name, baud, options) => this.setups.push({ name, baud, options }),
       setConsole: (name) => {

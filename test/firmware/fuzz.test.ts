@@ -62,3 +62,17 @@ describe('hostile PARTIALs', () => {
     await r.edge.waitFor(() => r.edge.of('READING').length >= n + 2, 10_000, 'readings after a sane PARTIAL');
   });
 });
+
+describe('a very slow profile', () => {
+  it('PARTIAL with the largest interval parks the sampler without spinning; a normal one resumes', async () => {
+    const before = r.b.stats.busyMs;
+    r.edge.send({ kind: 'PARTIAL', ...PARTIAL, intervalMs: 0xffffffff, edgeTimeMs: Math.floor(r.b.board.nowMs()) });
+    await new Promise((res) => setTimeout(res, 300));
+    const n = r.edge.of('READING').filter((m) => m.at > Date.now() - 200).length;
+    expect(n).toBe(0);
+    expect(r.b.stats.busyMs - before).toBeLessThan(250); // no busy loop of immediate timers
+    r.edge.send({ kind: 'PARTIAL', ...PARTIAL, edgeTimeMs: Math.floor(r.b.board.nowMs()) });
+    const m = r.edge.of('READING').length;
+    await r.edge.waitFor(() => r.edge.of('READING').length >= m + 2, 10_000, 'readings after the slow profile');
+  });
+});
