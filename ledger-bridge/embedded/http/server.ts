@@ -70,7 +70,8 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
   app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, req, reply) => {
     if (err.validation) return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
     if (err instanceof ProvenantError) {
-      const { cause: _cause, ...details } = err.details;
+      // The cause may hold internals (SQLite messages, stacks): the body carries our identifiers only.
+      const details = Object.fromEntries(Object.entries(err.details).filter(([k]) => k !== 'cause'));
       return reply.status(STATUS[err.code] ?? 500).send({ code: err.code, message: err.message, details });
     }
     if (err instanceof TypeError || err instanceof RangeError) return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
