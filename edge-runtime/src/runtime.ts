@@ -15,7 +15,7 @@ import { EdgeMetrics } from './metrics.js';
 import { Forwarder, type ForwarderOptions } from './outbox/forwarder.js';
 import { GroupCommit } from './outbox/group-commit.js';
 import { Outbox, type OutboxItem, type PutStatus } from './outbox/outbox.js';
-import { CredentialStore } from './session/credentials.js';
+import type { CredentialStore } from './session/credentials.js';
 import type { ChallengeCodec, SessionHost, SessionProfile, TrafficSink } from './session/host.js';
 import { PartialIssuer } from './session/partials.js';
 import { DeviceSession } from './session/session.js';

@@ -43,13 +43,14 @@ class StandInRadio extends EventEmitter {
   readonly peripheral: PeripheralLike & EventEmitter;
   constructor() {
     super();
-    const radio = this;
+    const written = this.written;
+    const tx = this.tx;
     const rx: CharacteristicLike = {
       uuid: NUS.rx,
       on: () => rx,
       subscribeAsync: async () => undefined,
       writeAsync: async (data: Buffer) => {
-        radio.written.push(...data);
+        written.push(...data);
       },
     };
     this.peripheral = Object.assign(new EventEmitter(), {
@@ -57,7 +58,7 @@ class StandInRadio extends EventEmitter {
       id: 'p1',
       connectAsync: async () => undefined,
       disconnectAsync: async () => undefined,
-      discoverSomeServicesAndCharacteristicsAsync: async () => ({ characteristics: [rx, radio.tx as unknown as CharacteristicLike] }),
+      discoverSomeServicesAndCharacteristicsAsync: async () => ({ characteristics: [rx, tx as unknown as CharacteristicLike] }),
     });
   }
   async startScanningAsync(): Promise<void> {

@@ -227,13 +227,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   // Stop the boards, let the last frames land, drain the outbox to the ledger.
   say('stopping boards, draining the outbox…');
+  // Close no more traffic windows: a window cut short by the boards stopping is not a profile.
+  await rt.monitor?.stop();
   rogue?.stop();
   for (const b of boards) b.powerOff();
   await sleep(500);
   await Promise.all(rt.allSessions().map((s) => s.idle()));
   const drainUntil = Date.now() + 30_000;
   while (rt.outbox.depth > 0 && Date.now() < drainUntil) await sleep(100);
-  await rt.monitor?.closeWindow();
 
   // Count, check every acknowledged reading against the ledger, audit a sample end to end.
   const counts = rt.outbox.counts();

@@ -14,18 +14,19 @@ export class UnpluggableBinding {
   readonly binding: BindingInterface;
 
   constructor(inner: BindingInterface) {
-    const self = this;
+    const unplugged = this.unplugged;
+    const cuts = this.cuts;
     this.binding = {
       list: () => inner.list(),
       async open(options: OpenOptions): Promise<BindingPortInterface> {
-        if (self.unplugged.has(options.path)) throw new Error(`cannot open ${options.path}: no such device (unplugged)`);
+        if (unplugged.has(options.path)) throw new Error(`cannot open ${options.path}: no such device (unplugged)`);
         const port = await inner.open(options);
         const read = port.read.bind(port);
         port.read = (buffer, offset, length) =>
           new Promise((resolve, reject) => {
             const cut = (err: Error): void => reject(err);
-            const set = self.cuts.get(options.path) ?? new Set();
-            self.cuts.set(options.path, set);
+            const set = cuts.get(options.path) ?? new Set();
+            cuts.set(options.path, set);
             set.add(cut);
             read(buffer, offset, length).then(
               (r) => {

@@ -202,16 +202,20 @@ export class DeviceSession {
         this.onStatus(msg.code, msg.value, msg.text);
         return;
       default:
-        const answer = this.host.challengeCodec?.decode(msg);
-        if (answer) {
-          const { challenge, response } = answer;
-          const hex = toHex(challenge);
-          const i = this.challenges.findIndex((c) => c.challenge === hex);
-          if (i >= 0) this.challenges.splice(i, 1)[0]?.resolve(response);
-          return;
-        }
-        this.log.debug({ kind: msg.kind }, 'ignored a frame the edge does not expect');
+        return this.onOther(msg);
     }
+  }
+
+  /** A challenge response (when the wire protocol has them), or a frame the edge ignores. */
+  private onOther(msg: WireMessage): void {
+    const answer = this.host.challengeCodec?.decode(msg);
+    if (answer) {
+      const hex = toHex(answer.challenge);
+      const i = this.challenges.findIndex((c) => c.challenge === hex);
+      if (i >= 0) this.challenges.splice(i, 1)[0]?.resolve(answer.response);
+      return;
+    }
+    this.log.debug({ kind: msg.kind }, 'ignored a frame the edge does not expect');
   }
 
   private async onHello(hello: Hello): Promise<void> {
