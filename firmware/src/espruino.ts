@@ -30,8 +30,9 @@ declare function setTimeout(fn: () => void, ms: number): number;
 declare function setInterval(fn: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;
 declare function setTime(seconds: number): void;
-declare function analogRead(pin: string): number;
-declare function digitalRead(pin: string): number;
+declare function analogRead(pin: unknown): number;
+declare function digitalRead(pin: unknown): number;
+declare const global: { [name: string]: unknown };
 declare const E: {
   getTemperature(): number;
   getAnalogVRef(): number;
@@ -85,9 +86,15 @@ export function temperatureCenti(): number {
   return Math.round(E.getTemperature() * 100);
 }
 
+/** The Pin object a profile names ("A5", "BTN"): Espruino's pins and their aliases are globals. */
+function pinOf(name: string): unknown {
+  const p = global[name];
+  return p === undefined ? name : p;
+}
+
 /** Analog pin reading 0..1 as an integer 0..10000 (scale -4). */
 export function analogTenThousandths(pin: string): number {
-  return Math.round(analogRead(pin) * 10000);
+  return Math.round(analogRead(pinOf(pin)) * 10000);
 }
 
 /** Battery (or supply) voltage in mV by the board's method; 0 when it has none. */
@@ -99,7 +106,7 @@ export function batteryMv(method: string): number {
 
 /** True when `pin` reads high (a button held at boot). */
 export function pinHigh(pin: string): boolean {
-  return digitalRead(pin) === 1;
+  return digitalRead(pinOf(pin)) === 1;
 }
 
 /** Bytes of a base64 string (the board's built-in atob); throws on bad base64. */
