@@ -112,6 +112,9 @@ export class EmbeddedLedger {
   private lastWrite: Promise<void> = Promise.resolve();
   /** Blocks handed to the commit worker and not yet on disk. */
   private writing = 0;
+  /** Transactions being simulated: when none is, nothing can join the block, so it is cut at once. */
+  private simulating = 0;
+  private immediate: NodeJS.Immediate | null = null;
   private failure: ProvenantError | null = null;
   private closed = false;
   private readonly listeners = new Set<BlockListener>();
@@ -211,7 +214,13 @@ export class EmbeddedLedger {
       args: [`${proposal.contract}:${proposal.fn}`, ...proposal.args],
       transient,
     });
-    const outcome = await this.host.invoke(stub, identity, proposal.contract, proposal.fn, proposal.args);
+    this.simulating++;
+    let outcome;
+    try {
+      outcome = await this.host.invoke(stub, identity, proposal.contract, proposal.fn, proposal.args);
+    } finally {
+      this.simulating--;
+    }
     if (!outcome.ok) {
       this.stats.endorsementFailures++;
       throw new ProvenantError('PROV_ERR_ENDORSEMENT', outcome.message, {
@@ -241,7 +250,14 @@ export class EmbeddedLedger {
       this.pendingBytes += bytes;
       if (this.writing > 0) return; // group commit: the next block is cut when the disk is free
       if (this.pending.length >= this.blockMaxTx || this.pendingBytes >= this.blockMaxBytes) this.cut();
-      else if (this.timer === null) this.timer = setTimeout(() => this.cut(), this.blockTimeoutMs);
+      else if (this.simulating === 0) {
+        // Nothing else is being endorsed, so nothing could join: cut after this tick instead of
+        // waiting out the timeout (transactions submitted in the same tick still join).
+        this.immediate ??= setImmediate(() => {
+          this.immediate = null;
+          if (this.writing === 0) this.cut();
+        });
+      } else if (this.timer === null) this.timer = setTimeout(() => this.cut(), this.blockTimeoutMs);
     });
   }
 
@@ -521,6 +537,7 @@ export class EmbeddedLedger {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.immediate !== null) clearImmediate(this.immediate);
     // Drain: each write's completion cuts the next block from what is pending.
     while (this.pending.length > 0 && !this.failure) {
       if (this.writing === 0) this.cut();
