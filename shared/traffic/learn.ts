@@ -52,6 +52,8 @@ export interface ContinuityStats {
   readonly channel: string;
   /** Tail (mean of the last three values) of the last accepted window. */
   readonly lastTail: number;
+  /** Tail − head of the last accepted window. */
+  readonly lastMove: number;
   /** Usual head(next) − tail(previous) between consecutive accepted windows, and its spread. */
   readonly jumpCentre: number;
   readonly jumpSpread: number;
@@ -110,7 +112,8 @@ export function learnModel(history: readonly TrafficProfile[]): CorrelationModel
 /**
  * Continuity of one channel: a window must start (head) where the last accepted window ended
  * (tail), give or take the usual step between windows; when windows were skipped (flagged),
- * the usual within-window move is added per skipped window, its spread growing with √skipped.
+ * the usual within-window move is added per skipped window, the allowance growing with
+ * √skipped (model.ts scales it by how lively the windows on both sides of the gap are).
  * A shifted or injected level breaks continuity at once; a natural fall, however fast, is
  * continuous and passes; and once the fault ends, the next window continues the last good one.
  */
@@ -121,6 +124,7 @@ function fitContinuity(history: readonly TrafficProfile[], ch: string): Continui
   const moves: number[] = [];
   const steps: number[] = [];
   let lastTail: number | undefined;
+  let lastMove = 0;
   for (let i = 0; i < history.length; i++) {
     const p = history[i] as TrafficProfile;
     const h = p.features[head];
@@ -133,6 +137,7 @@ function fitContinuity(history: readonly TrafficProfile[], ch: string): Continui
     const pt = prev?.features[tail];
     if (prev !== undefined && pt !== undefined && p.window === prev.window + 1) jumps.push(h - pt);
     lastTail = t;
+    lastMove = t - h;
   }
   if (lastTail === undefined || jumps.length < MIN_HISTORY / 2 || moves.length < MIN_HISTORY) return undefined;
   const stepFloor = Math.max(steps.length > 0 ? median(steps) : 0, 1e-6);
@@ -141,6 +146,7 @@ function fitContinuity(history: readonly TrafficProfile[], ch: string): Continui
   return {
     channel: ch,
     lastTail,
+    lastMove,
     jumpCentre,
     jumpSpread: Math.max(robustSpread(jumps, jumpCentre), stepFloor),
     moveCentre,

@@ -15,8 +15,9 @@
  *   keeps a feature that never moved in history (frame errors always 0) from tripping on a
  *   single event; δ(f) = |f − centre| / spread;
  * - per channel, continuity (`ch.<id>.jump`): the window's head must continue the last accepted
- *   window's tail, give or take the usual step, widened by √(skipped windows) × the usual
- *   within-window move. Levels (mean/min/max, battery level) are judged only this way: the
+ *   window's tail, give or take the usual step, widened by √(skipped windows) × the movement
+ *   seen in this window or the last accepted one (within ACTIVITY_FLOOR and 1 × the usual
+ *   within-window move). Levels (mean/min/max, battery level) are judged only this way: the
  *   weather moves them further than any fault in an hour;
  * - per pair (x, y) of related features (two channels' slopes: temperature vs humidity; rate vs
  *   battery slope): least-squares fit y = a + b·x over the history, used only when the history
@@ -79,6 +80,13 @@ export interface Judgement {
 
 /** How many recent ACCEPTED profiles the contract keeps per device and passes to judgeProfile. */
 export const MODEL_HISTORY = 32;
+/**
+ * After skipped windows, a channel may have moved naturally by about as much as it moves within
+ * a window right now or did in the last accepted window (whichever is livelier), but at least
+ * this share of its usual within-window move and at most the usual move itself. Calm windows on
+ * both sides of a level gap mean the level jumped: an offset, not the weather.
+ */
+export const ACTIVITY_FLOOR = 0.25;
 /** Largest threshold a transaction may carry: a lying edge cannot switch the check off. */
 export const MAX_THRESHOLD = 100;
 
@@ -91,7 +99,7 @@ export function defaultThresholds(): Thresholds {
     'battery.slope': 8,
     'ch.*.dmean': 20,
     'ch.*.flat': 7,
-    'ch.*.jump': 12,
+    'ch.*.jump': 14,
     'ch.*.slope': 12,
     'ch.*.std': 25,
   };
@@ -152,7 +160,10 @@ export function deltas(model: CorrelationModel, profile: TrafficProfile): { feat
     if (h === undefined || gap - 1 > CONTINUITY_HORIZON) continue;
     const skipped = gap - 1;
     const expected = c.lastTail + c.jumpCentre + skipped * (c.moveCentre + c.jumpCentre);
-    const spread = c.jumpSpread + Math.sqrt(skipped) * c.moveSpread;
+    const tail = profile.features[`ch.${c.channel}.tail`];
+    const moveNow = tail === undefined ? c.moveCentre : tail - h;
+    const activity = Math.max(Math.abs(moveNow - c.moveCentre), Math.abs(c.lastMove - c.moveCentre), ACTIVITY_FLOOR * c.moveSpread);
+    const spread = c.jumpSpread + Math.sqrt(skipped) * Math.min(activity, c.moveSpread);
     out.push({ feature: `ch.${c.channel}.jump`, delta: Math.abs(h - expected) / spread });
   }
   for (const p of model.pairs) {
