@@ -21,6 +21,24 @@ require('reflect-metadata');
 // fabric-shim logs every call at info level; keep an operator's choice, default to warnings.
 process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'WARNING';
 const shim = require('fabric-shim') as { server(cc: unknown, opts: unknown): ShimServer };
+assertShimProtos();
+
+/**
+ * Fails loudly instead of with gRPC's "Error serializing response" when fabric-gateway's protos
+ * were loaded first: then fabric-shim's `peer.ChaincodeMessage` is the other package's class and
+ * its stream serializer rejects every message.
+ */
+function assertShimProtos(): void {
+  const shimRequire = createRequire(require.resolve('fabric-shim'));
+  const protosIndex = shimRequire.resolve('@hyperledger/fabric-protos');
+  const index = shimRequire(protosIndex) as { peer: { ChaincodeMessage: unknown } };
+  const own = shimRequire(protosIndex.replace(/index\.js$/, 'peer/chaincode_shim_pb.js')) as { ChaincodeMessage: unknown };
+  if (index.peer.ChaincodeMessage !== own.ChaincodeMessage) {
+    throw new Error(
+      'fabric-shim cannot serve: @hyperledger/fabric-protos of fabric-gateway was loaded before fabric-shim in this process; import ledger-bridge/fabric/chaincode-server.js first (or run the chaincode server in its own process)',
+    );
+  }
+}
 
 /** A fabric-contract-api Contract class (constructor). */
 export type ContractClass = new () => unknown;

@@ -86,6 +86,18 @@ describe('chaincode server (fabric-shim) driven as a peer over gRPC', () => {
   });
 });
 
+describe('protos load order', () => {
+  it('refuses, with a clear message, to serve after fabric-gateway loaded its protos first', async () => {
+    const out = await new Promise<string>((resolve) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fabric/fixtures/load-order.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      c.stdout?.on('data', (d: Buffer) => (text += d.toString()));
+      c.on('exit', () => resolve(text));
+    });
+    expect(out).toMatch(/fabric-shim cannot serve: @hyperledger\/fabric-protos of fabric-gateway was loaded before fabric-shim/);
+  });
+});
+
 describe('`provenant chaincode serve` as a process', () => {
   let child: ChildProcess | undefined;
   afterAll(() => {
