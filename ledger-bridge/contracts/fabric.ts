@@ -25,6 +25,24 @@ if (!FABRIC_LEVELS.includes((process.env['CORE_CHAINCODE_LOGGING_LEVEL'] ?? '').
 }
 
 /**
+ * Restores Node's crash-on-error defaults. Loading fabric-contract-api (and fabric-shim) installs a
+ * winston logger that catches every uncaughtException with exitOnError false, and a handler that
+ * only logs unhandled rejections: the process then never dies of an error. A CLI whose stdout is
+ * closed early (`provenant … | head -1`) loops on EPIPE → log to stdout → EPIPE until it runs out
+ * of memory, and a service keeps running in an undefined state instead of being restarted. Call it
+ * again after loading fabric-shim.
+ */
+export function restoreNodeCrashDefaults(): void {
+  for (const l of process.listeners('uncaughtException')) {
+    if (l.name === 'bound _uncaughtException') process.removeListener('uncaughtException', l);
+  }
+  for (const l of process.listeners('unhandledRejection')) {
+    if (l.name === 'loggerUnhandledRejectionFn') process.removeListener('unhandledRejection', l);
+  }
+}
+restoreNodeCrashDefaults();
+
+/**
  * The transaction context class. Imported as a value (not `import type`) on purpose: with
  * emitDecoratorMetadata the parameter type `Context` must be the class itself, which
  * `@Transaction` recognises and skips; a type-only import would be emitted as `Object`, which
