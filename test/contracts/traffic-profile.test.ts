@@ -78,6 +78,8 @@ describe('TrafficProfileProvenance (Alg. 4) on the embedded ledger', () => {
     expect(await errorCode(submit(w, 'dev-u', 0, {}))).toBe('PROV_ERR_BAD_INPUT');
     expect(await errorCode(submit(w, 'dev-u', 0, clean(0), '{"*":"x"}'))).toBe('PROV_ERR_BAD_INPUT');
     expect(await errorCode(submit(w, 'dev-u', -1, clean(0)))).toBe('PROV_ERR_BAD_INPUT');
+    // a lying edge cannot switch the check off with a huge threshold (the model's MAX_THRESHOLD)
+    expect(await errorCode(submit(w, 'dev-u', 0, clean(0), '{"*":1000000}'))).toBe('PROV_ERR_BAD_INPUT');
     await w.enroll('dev-v');
     await w.aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'revoke', args: ['dev-v', ''] });
     expect(await errorCode(submit(w, 'dev-v', 0, clean(0)))).toBe('PROV_ERR_DEVICE_REVOKED');
