@@ -158,4 +158,16 @@ describe('data link', () => {
     expect(r.edge.of('READING')[0]!.reading.batteryMv).toBe(3300); // PICO: supply via E.getAnalogVRef()
     expect(r.b.board.console).toBeNull(); // the sim's console started on the link; the firmware moved it off
   });
+
+  it('PUCKJS defaults to Bluetooth (Nordic UART) and reads its battery from NRF.getBattery()', async () => {
+    const key = new Uint8Array(32).fill(8);
+    r = await rig('mock', { board: 'PUCKJS', key, sensors: { battery: () => 2.987 }, provisioning: { deviceId: 'puck-1', key: Buffer.from(key).toString('base64'), intervalMs: 100 } });
+    await r.edge.waitFor(() => r!.edge.of('READING').length >= 1, 10_000, 'a reading over Bluetooth');
+    expect(r.b.board.hostLink).toBe('Bluetooth');
+    expect(r.b.board.setups).toEqual([]); // Bluetooth needs no Serial.setup
+    const m = r.edge.of('READING')[0]!;
+    expect(m.reading.batteryMv).toBe(2987);
+    expect(m.reading.channels.map((c) => c.id)).toEqual([0, 1]);
+    expect(r.edge.of('HELLO')[0]!.board).toBe('PUCKJS');
+  });
 });
