@@ -79,9 +79,9 @@ export const STATUS_MAINT_REJECTED = 10;
 /** MAINT commands. */
 export const MAINT_UNLOCK = 1;
 
-/** HELLO flag bits. */
+/** HELLO flag: production provisioning (console locked off every device). */
 export const HELLO_FLAG_PRODUCTION = 1;
-/** HELLO flag: the console is locked off the data link. */
+/** HELLO flag: the firmware owns the data link (the console was moved off it). */
 export const HELLO_FLAG_LOCKED = 2;
 
 /** HELLO: sent by the board at boot and whenever it needs a PARTIAL. */
