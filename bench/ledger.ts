@@ -24,7 +24,7 @@ export function register(bench: Command): void {
     .option('--batch <n>', 'readings per transaction (batch)', positiveInt('--batch', 10_000), 250)
     .option('--readings <n>', 'readings in the throughput phase', positiveInt('--readings', 5_000_000), 300_000)
     .option('--inflight <n>', 'batches in flight in the throughput phase', positiveInt('--inflight', 10_000), 32)
-    .option('--latency-batch <n>', 'readings per batch in the latency phase (an edge at half load sends what it has)', positiveInt('--latency-batch', 10_000), 50)
+    .option('--latency-batch <n>', 'readings per batch in the latency phase (default: --batch, so half load is half of what was measured)', positiveInt('--latency-batch', 10_000))
     .option('--latency-seconds <s>', 'length of the half-load latency phase', positiveInt('--latency-seconds', 600), 4)
     .option('--sync <mode>', "SQLite durability: 'full' (default) or 'normal'", 'full')
     .option('--block-max-tx <n>', 'block size in transactions', positiveInt('--block-max-tx', 65_535), 50)
@@ -45,7 +45,7 @@ export interface LedgerBenchOptions {
   readings: number;
   inflight: number;
   latencySeconds: number;
-  latencyBatch: number;
+  latencyBatch?: number;
   sync: 'full' | 'normal';
   blockMaxTx: number;
   blockTimeoutMs: number;

@@ -8,7 +8,10 @@
  *   result changed: PHANTOM_READ_CONFLICT) → seal the block (Merkle root over tx hashes, hash
  *   chain, chain-tree root) → one SQLite transaction → resolve the submitters → emit events.
  *
- * Submit resolves only after the block holding the transaction is committed to disk.
+ * Submit resolves only after the block holding the transaction is committed to disk. The SQLite
+ * write runs on a commit worker (committer.ts) while the next transactions simulate against the
+ * sealed block through the store's in-flight overlay; one block is written at a time, and what
+ * queues meanwhile forms the next block (group commit). See docs/ledger.md.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ChainHead, CommitResult, InclusionProof, LedgerEvent, Proposal } from '../client.js';
