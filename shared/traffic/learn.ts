@@ -65,7 +65,7 @@ export interface ContinuityStats {
 /**
  * Level features (a channel's mean, min, max, head, tail; the battery's mean) follow the
  * environment and wander far over an hour: they are not judged against the history's centre
- * (that flags every warm afternoon) but through continuity (`ch.<id>.jump`).
+ * (that flags every warm afternoon) but through continuity (`ch.<id>.jump` / `.gap`).
  */
 export function isLevelFeature(name: string): boolean {
   if (name === 'battery.mean') return true;

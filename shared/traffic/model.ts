@@ -14,11 +14,12 @@
  *   max(1.4826·MAD, 1.2533·mean absolute deviation from the median, floor(f)), where the floor
  *   keeps a feature that never moved in history (frame errors always 0) from tripping on a
  *   single event; δ(f) = |f − centre| / spread;
- * - per channel, continuity (`ch.<id>.jump`): the window's head must continue the last accepted
- *   window's tail, give or take the usual step, widened by √(skipped windows) × the movement
- *   seen in this window or the last accepted one (within ACTIVITY_FLOOR and 1 × the usual
- *   within-window move). Levels (mean/min/max, battery level) are judged only this way: the
- *   weather moves them further than any fault in an hour;
+ * - per channel, continuity (`ch.<id>.jump`; `ch.<id>.gap` when flagged windows were skipped
+ *   since the last accepted one, so the two can get different thresholds): the window's head
+ *   must continue the last accepted window's tail, give or take the usual step, widened by
+ *   √(skipped windows) × the movement seen in this window or the last accepted one (within
+ *   ACTIVITY_FLOOR and 1 × the usual within-window move). Levels (mean/min/max, battery
+ *   level) are judged only this way: the weather moves them further than any fault in an hour;
  * - per pair (x, y) of related features (two channels' slopes: temperature vs humidity; rate vs
  *   battery slope): least-squares fit y = a + b·x over the history, used only when the history
  *   shows the relation (|Pearson r| ≥ PAIR_MIN_CORR); δ = |y − (a + b·x)| / robust residual
@@ -99,6 +100,7 @@ export function defaultThresholds(): Thresholds {
     'battery.slope': 8,
     'ch.*.dmean': 20,
     'ch.*.flat': 7,
+    'ch.*.gap': 14,
     'ch.*.jump': 14,
     'ch.*.slope': 12,
     'ch.*.std': 25,
@@ -164,7 +166,7 @@ export function deltas(model: CorrelationModel, profile: TrafficProfile): { feat
     const moveNow = tail === undefined ? c.moveCentre : tail - h;
     const activity = Math.max(Math.abs(moveNow - c.moveCentre), Math.abs(c.lastMove - c.moveCentre), ACTIVITY_FLOOR * c.moveSpread);
     const spread = c.jumpSpread + Math.sqrt(skipped) * Math.min(activity, c.moveSpread);
-    out.push({ feature: `ch.${c.channel}.jump`, delta: Math.abs(h - expected) / spread });
+    out.push({ feature: `ch.${c.channel}.${skipped > 0 ? 'gap' : 'jump'}`, delta: Math.abs(h - expected) / spread });
   }
   for (const p of model.pairs) {
     const x = profile.features[p.x];
