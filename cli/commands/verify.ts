@@ -88,6 +88,7 @@ function describe(r: AuditResult): string {
     lines.push(`  transaction ${e.txId} in block ${e.blockNumber}`);
     const check = e.proofCheck.ok === true ? 'checked OK' : e.proofCheck.ok === false ? `FAILED: ${e.proofCheck.reason}` : `unchecked: ${e.proofCheck.reason}`;
     lines.push(`  inclusion proof: ${check}; head height ${e.head.height}, hash ${e.head.hash}`);
+    if (e.consistency) lines.push(`  extends the trusted head: ${e.consistency.ok ? 'yes (consistency proof checked)' : `NO: ${e.consistency.reason}`}`);
   }
   if (r.dbStatus) lines.push(`  provenance DB status → ${r.dbStatus}`);
   return `${lines.join('\n')}\n`;
@@ -109,7 +110,7 @@ export function register(program: Command): void {
     .option('-c, --config <file>', "a Fabric network: the auditor's client config (docs/fabric.md)")
     .option('--identity <name>', 'identity to act as (embedded ledger)', 'auditor')
     .option('--provenance-db <path>', 'provenance database: source of the data when --data is omitted; receives the verdict')
-    .option('--trusted-head <height:hash>', 'a chain head saved earlier; the proof must be relative to it')
+    .option('--trusted-head <height:hash>', 'a chain head saved earlier: the ledger must prove its chain extends it (history not rewritten)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: VerifyOptions) => {
       const at = locatorOf(opts);

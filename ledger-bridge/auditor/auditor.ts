@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { CONTRACTS, type ChainHead, type InclusionProof, type LedgerClient } from '../client.js';
 import { codeOf } from '../contracts/errors.js';
-import { verifyInclusion, type ProofVerdict } from '../embedded/proofs.js';
+import { verifyConsistency, verifyInclusion, type ConsistencyProof, type ProofVerdict } from '../embedded/proofs.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { parseProvenanceRecord, type ProvenanceRecord } from '../../shared/records.js';
 import type { ProvenanceDb, ReadingStatus } from './provenance-db.js';
@@ -39,9 +39,14 @@ export interface AuditEvidence {
   readonly blockNumber: number;
   /** The inclusion proof of the recording transaction, relative to `head`. */
   readonly proof: InclusionProof;
-  /** Result of checking the proof (and, with a trusted head, that it is relative to it). */
+  /** Result of checking the proof (and, with a trusted head, that the chain extends it). */
   readonly proofCheck: ProofVerdict | { ok: 'unchecked'; reason: string };
   readonly head: ChainHead;
+  /**
+   * With a trusted head older than `head` on the embedded ledger: the check that `head` extends
+   * it (a consistency proof), so history up to the trusted head was not rewritten.
+   */
+  readonly consistency?: ProofVerdict;
 }
 
 /** The answer with its evidence. */
@@ -70,13 +75,35 @@ export const embeddedProofChecker: ProofChecker = (proof, trustedHead) => {
   return verifyInclusion(proof, trustedHead);
 };
 
+/** A source of embedded consistency proofs (EmbeddedLedger, HttpLedgerClient). */
+type ConsistencySource = (fromHeight: number, toHeight: number) => Promise<ConsistencyProof>;
+
+/** The consistency-proof capability of a LedgerClient, when it has one (the interface does not require it). */
+function consistencySourceOf(ledger: LedgerClient): ConsistencySource | undefined {
+  const direct = ledger as unknown as { consistencyProof?: (from: number, to?: number) => ConsistencyProof | Promise<ConsistencyProof> };
+  if (typeof direct.consistencyProof === 'function') return async (from, to) => direct.consistencyProof?.call(ledger, from, to) as ConsistencyProof;
+  // EmbeddedLedgerClient exposes its engine as `ledger`.
+  const inner = (ledger as unknown as { ledger?: { consistencyProof?: (from: number, to?: number) => ConsistencyProof } }).ledger;
+  if (inner !== undefined && typeof inner.consistencyProof === 'function') return async (from, to) => inner.consistencyProof?.call(inner, from, to) as ConsistencyProof;
+  return undefined;
+}
+
+const isEmbeddedProof = (proof: InclusionProof): boolean => {
+  const e = proof.evidence as { envelope?: unknown } | null;
+  return e !== null && typeof e === 'object' && typeof e.envelope === 'string';
+};
+
 /** Options of an auditor. */
 export interface AuditorOptions {
   readonly ledger: LedgerClient;
   /** Provenance database to read stored data from and write verdicts to. */
   readonly db?: ProvenanceDb;
   readonly checkProof?: ProofChecker;
-  /** A head saved earlier; proofs must then be relative to it (see verifyConsistency for newer heads). */
+  /**
+   * A head saved earlier. Embedded ledger: the current head must extend it (consistency proof)
+   * and the inclusion proof is checked up to the current head. Other backends: passed to
+   * `checkProof` (Fabric's checker chains block headers up to it).
+   */
   readonly trustedHead?: ChainHead;
 }
 
@@ -155,7 +182,26 @@ export class Auditor {
   private async evidenceFor(record: ProvenanceRecord): Promise<AuditEvidence> {
     const proof = await this.options.ledger.inclusionProof(record.txId);
     const head = proof.head;
-    return { record, txId: record.txId, blockNumber: proof.blockNumber, proof, proofCheck: this.checkProof(proof, this.options.trustedHead), head };
+    const base = { record, txId: record.txId, blockNumber: proof.blockNumber, proof, head };
+    const trusted = this.options.trustedHead;
+    if (trusted === undefined || !isEmbeddedProof(proof) || (trusted.height === head.height && trusted.hash === head.hash)) {
+      return { ...base, proofCheck: this.checkProof(proof, trusted) };
+    }
+    const consistency = await this.consistency(trusted, head);
+    const proofCheck = consistency.ok ? this.checkProof(proof) : { ok: false as const, reason: `the chain does not extend the trusted head: ${consistency.reason}` };
+    return { ...base, proofCheck, consistency };
+  }
+
+  /** Does `head` extend `trusted`? Asks the ledger for a consistency proof and checks it. */
+  private async consistency(trusted: ChainHead, head: ChainHead): Promise<ProofVerdict> {
+    if (trusted.height > head.height) return { ok: false, reason: `the trusted head (height ${trusted.height}) is ahead of the ledger's (${head.height})` };
+    const source = consistencySourceOf(this.options.ledger);
+    if (source === undefined) return { ok: false, reason: 'this ledger client offers no consistency proof' };
+    try {
+      return verifyConsistency(await source(trusted.height, head.height), trusted, head);
+    } catch (err) {
+      return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   private finish(result: Omit<AuditResult, 'dbStatus'>): AuditResult {

@@ -85,6 +85,23 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
     expect(r.message).toMatch(/signature mismatch/);
   });
 
+  it('a trusted head saved earlier: the current chain must extend it (consistency proof), then the proof is checked', async () => {
+    const saved = await w.auditor.head();
+    const more = [5, 6].map((s) => signed(dev.device.kIoT, readingOf('dev-a', s, p)));
+    await recordBatch(w, more);
+    expect((await w.auditor.head()).height).toBeGreaterThan(saved.height);
+    const r = await new Auditor({ ledger: w.auditor, trustedHead: saved }).check({ deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission) });
+    expect(r).toMatchObject({ verdict: 'TRUE', genuine: true, evidence: { consistency: { ok: true }, proofCheck: { ok: true } } });
+    // a head from a rewritten history (same height, other hash) is not extended
+    const forgedHead = { height: saved.height, hash: 'ab'.repeat(32) };
+    const bad = await new Auditor({ ledger: w.auditor, trustedHead: forgedHead }).check({ deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission) });
+    expect(bad.genuine).toBe(false);
+    expect(bad.evidence?.consistency?.ok).toBe(false);
+    // a trusted head ahead of the ledger
+    const ahead = await new Auditor({ ledger: w.auditor, trustedHead: { height: 10_000, hash: saved.hash } }).check({ deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission) });
+    expect(ahead.evidence?.proofCheck).toMatchObject({ ok: false, reason: expect.stringMatching(/ahead of the ledger/) });
+  });
+
   it('a proof relative to another head than the trusted one is reported failed and the data not genuine', async () => {
     const strict = new Auditor({ ledger: w.auditor, trustedHead: { height: 1, hash: '00'.repeat(32) } });
     const r = await strict.check({ deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission) });

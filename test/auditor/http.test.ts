@@ -43,6 +43,16 @@ describe('auditor over HTTP (provenant ledger start)', () => {
     expect(r).toMatchObject({ verdict: 'TRUE', genuine: true, evidence: { proofCheck: { ok: true } } });
   });
 
+  it('a saved head is connected to the current one by the server\'s consistency proof', async () => {
+    const saved = await client.head();
+    const dev = (await w.enroll('dev-h2')).enrollment;
+    const p = partialFor(dev.credential, 1);
+    await recordBatch(w, [signed(dev.device.kIoT, readingOf('dev-h2', 1, p))], [p]);
+    const r = await new Auditor({ ledger: client, trustedHead: saved }).check({ deviceId: 'dev-h', at: { seq: 1 }, data: Buffer.from(sub.canonical, 'hex') });
+    expect(r.evidence?.head.height).toBeGreaterThan(saved.height);
+    expect(r).toMatchObject({ verdict: 'TRUE', genuine: true, evidence: { consistency: { ok: true }, proofCheck: { ok: true } } });
+  });
+
   it('NOT_FOUND and SIGNATURE_MISMATCH arrive with their codes', async () => {
     const auditor = new Auditor({ ledger: client });
     const data = Buffer.from(sub.canonical, 'hex');
