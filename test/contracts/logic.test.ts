@@ -136,3 +136,24 @@ describe('judgeReading (pure, over a test view)', () => {
     expect(again).toMatchObject({ ok: false, rejected: { reason: 'REPLAY', duplicate: true, index: 1 } });
   });
 });
+
+describe('judgeReading never throws on hostile input', () => {
+  it('any JSON value, or a submission with random canonical bytes, gets a verdict, never an exception', async () => {
+    const { judgeReading } = await import('../../ledger-bridge/contracts/logic/readings.js');
+    const view = {
+      device: async () => ({ status: 'active' as const }) as never,
+      mac: async () => new PreparedMac(new Uint8Array(32)),
+      partial: async () => undefined,
+      recordedHash: async () => undefined,
+      policyAccepted: async () => true,
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.jsonValue(), fc.uint8Array({ maxLength: 240 }).map((b) => ({ canonical: hex(b) || '00', tag: '00'.repeat(32), edgeId: 'e', receivedAt: 1, path: ['x'] }))), async (input) => {
+        const out = await judgeReading(view, input, 0, 'tx', new Map());
+        expect(out.ok).toBe(false);
+        if (!out.ok) expect(['MALFORMED', 'UNKNOWN_PARTIAL']).toContain(out.rejected.reason);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
