@@ -86,13 +86,17 @@ export function learnModel(history: readonly TrafficProfile[]): CorrelationModel
     for (const k of Object.keys(p.features)) names[k] = true;
   });
   const sorted = Object.keys(names).sort(byCodeUnit);
+  const medianOf = (f: string): number | undefined => {
+    const xs = column(history, f);
+    return xs.length === 0 ? undefined : median(xs);
+  };
   const features: Record<string, FeatureStats> = {};
   for (const f of sorted) {
     if (isLevelFeature(f)) continue;
     const xs = column(history, f);
     if (xs.length < MIN_HISTORY) continue;
     const centre = median(xs);
-    features[f] = { centre, spread: Math.max(robustSpread(xs, centre), floorFor(f, centre)), n: xs.length };
+    features[f] = { centre, spread: Math.max(robustSpread(xs, centre), floorFor(f, centre, medianOf)), n: xs.length };
   }
   const continuity: ContinuityStats[] = [];
   for (const f of sorted) {
@@ -102,7 +106,7 @@ export function learnModel(history: readonly TrafficProfile[]): CorrelationModel
   }
   const pairs: PairStats[] = [];
   for (const [x, y] of candidatePairs(sorted)) {
-    const pair = fitPair(history, x, y);
+    const pair = fitPair(history, x, y, medianOf);
     if (pair !== undefined) pairs.push(pair);
   }
   const last = history[history.length - 1];
@@ -169,7 +173,12 @@ function candidatePairs(sorted: readonly string[]): [string, string][] {
 
 const PAIR_STATS = ['slope'] as const;
 
-function fitPair(history: readonly TrafficProfile[], x: string, y: string): PairStats | undefined {
+function fitPair(
+  history: readonly TrafficProfile[],
+  x: string,
+  y: string,
+  medianOf: (f: string) => number | undefined,
+): PairStats | undefined {
   const xs: number[] = [];
   const ys: number[] = [];
   for (const p of history) {
@@ -206,22 +215,35 @@ function fitPair(history: readonly TrafficProfile[], x: string, y: string): Pair
   const intercept = my - slope * mx;
   const resid = xs.map((a, i) => (ys[i] as number) - (intercept + slope * a));
   const rc = median(resid);
-  const spread = Math.max(robustSpread(resid, rc), floorFor(y, median(ys)) / 2);
+  const spread = Math.max(robustSpread(resid, rc), floorFor(y, median(ys), medianOf) / 2);
   return { x, y, intercept, slope, corr, spread, n };
 }
 
 /**
- * Smallest spread a feature may have. Counts get a Poisson-like √centre (at least 1): a single
- * frame error or lost reading is not a discrepancy. Fractions (repeat) get 0.05. Everything else
- * 1% of |centre| (a level never moves by less than its own noise) and a tiny absolute floor.
+ * Smallest spread a feature may have, so that a feature that never moved in the history does
+ * not trip on the smallest possible change. Counts get a Poisson-like √centre (at least 1): a
+ * single frame error or lost reading is not a discrepancy. Fractions (flat) get 0.05, rate 15%
+ * of its centre, inter-arrival times 0.01 s. Slopes get one quantum across the window: for a
+ * channel its usual step between readings (median `dmean`), for the battery 1 mV, divided by
+ * the window's span (median count / median rate). Everything else 1% of |centre|.
+ * `medianOf` gives the history median of another feature (undefined when absent).
  */
-export function floorFor(name: string, centre: number): number {
+export function floorFor(name: string, centre: number, medianOf: (f: string) => number | undefined = () => undefined): number {
   if (name === 'count' || name === 'seq.gaps' || name === 'seq.dups' || name === 'frame.errors') {
     return Math.sqrt(Math.max(Math.abs(centre), 1));
   }
   if (name.endsWith('.flat')) return 0.05;
   if (name === 'rate') return 0.15 * Math.abs(centre);
   if (name.startsWith('iat.')) return Math.max(0.01 * Math.abs(centre), 0.01);
+  if (name === 'battery.slope' || (name.startsWith('ch.') && name.endsWith('.slope'))) {
+    const count = medianOf('count');
+    const rate = medianOf('rate');
+    if (count !== undefined && rate !== undefined && count > 0 && rate > 0) {
+      const spanMin = count / rate;
+      const quantum = name === 'battery.slope' ? 60 : (medianOf(`${name.slice(0, name.length - 6)}.dmean`) ?? 0);
+      return Math.max(quantum / spanMin, 1e-6);
+    }
+  }
   return Math.max(0.01 * Math.abs(centre), 1e-6);
 }
 

@@ -59,14 +59,29 @@ describe('judgeProfile: learning period and verdicts', () => {
   it('a flagged profile kept out of the history stays flagged (the model is not poisoned)', () => {
     const h = history(MODEL_HISTORY);
     let accepted = h.slice();
-    let flaggedCount = 0;
+    const names: string[][] = [];
     for (let w = MODEL_HISTORY; w < MODEL_HISTORY + 4; w++) {
       const p = steady(w, 3);
       const j = judgeProfile(accepted.slice(-MODEL_HISTORY), p, defaultThresholds());
       if (j.trafficProven) accepted = [...accepted, p];
-      else flaggedCount++;
+      names.push(j.flagged.map((f) => f.feature));
     }
-    expect(flaggedCount).toBe(4);
+    // First the jump from the last accepted window, then the same gap across flagged windows.
+    expect(names).toEqual([['ch.temperature.jump'], ['ch.temperature.gap'], ['ch.temperature.gap'], ['ch.temperature.gap']]);
+    expect(accepted).toHaveLength(MODEL_HISTORY);
+  });
+
+  it('a battery reading that never moved is not a discrepancy when it steps by 1 mV (slope floor)', () => {
+    const flatBattery = (w: number, step = 0): TrafficProfile => {
+      const input = steadyWindow(w);
+      const arrivals = input.arrivals.map((a, i) => ({ ...a, batteryMv: 3000 - (i >= 15 ? step : 0) }));
+      return profile(w, computeFeatures({ ...input, arrivals }));
+    };
+    const h = Array.from({ length: 20 }, (_, w) => flatBattery(w));
+    const oneMv = judgeProfile(h, flatBattery(20, 1), defaultThresholds());
+    expect(oneMv.flagged.map((f) => f.feature)).not.toContain('battery.slope');
+    const collapse = judgeProfile(h, flatBattery(20, 200), defaultThresholds());
+    expect(collapse.flagged.map((f) => f.feature)).toContain('battery.slope');
   });
 
   it('threshold lookup: exact name, ch.*.<stat>, *~* for pairs, then *', () => {
