@@ -4,7 +4,7 @@
  * record, its transaction and block, the inclusion proof and the chain head. Exit code 0 only
  * when the verdict is TRUE and the inclusion proof did not fail.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ProvenantError } from '../../shared/errors.js';
 import type { AuditLocator, AuditResult, ProofChecker } from '../../ledger-bridge/auditor/auditor.js';
@@ -22,6 +22,7 @@ interface VerifyOptions {
   identity: string;
   provenanceDb?: string;
   trustedHead?: string;
+  saveHead?: string;
   json?: boolean;
 }
 
@@ -69,6 +70,30 @@ export function readDataFile(path: string): { data: Uint8Array; tag?: Uint8Array
   return { data: new Uint8Array(raw) };
 }
 
+/** A head from HEIGHT:HASH or from a JSON file {height, hash} (as --save-head and `chaincode proof --save-head` write). */
+export function parseHead(text: string): { height: number; hash: string } {
+  let height: unknown;
+  let hash: unknown;
+  const m = /^([0-9]+):([0-9a-fA-F]{64})$/.exec(text);
+  if (m) {
+    height = Number(m[1]);
+    hash = m[2];
+  } else {
+    let json: { height?: unknown; hash?: unknown };
+    try {
+      json = JSON.parse(readFileSync(text, 'utf8')) as typeof json;
+    } catch (err) {
+      throw bad(`--trusted-head must be HEIGHT:HASH or a JSON file {height, hash}: ${(err as Error).message}`, 'trusted-head');
+    }
+    height = json.height;
+    hash = json.hash;
+  }
+  if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 1 || typeof hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hash)) {
+    throw bad('--trusted-head: height must be an integer ≥ 1 and hash 64 hex digits', 'trusted-head');
+  }
+  return { height, hash: hash.toLowerCase() };
+}
+
 /** A proof checker for Fabric block evidence, falling back to the embedded format. */
 async function fabricAwareChecker(): Promise<ProofChecker> {
   const { checkFabricInclusion } = await import('../../ledger-bridge/fabric/block-proof.js');
@@ -110,18 +135,14 @@ export function register(program: Command): void {
     .option('-c, --config <file>', "a Fabric network: the auditor's client config (docs/fabric.md)")
     .option('--identity <name>', 'identity to act as (embedded ledger)', 'auditor')
     .option('--provenance-db <path>', 'provenance database: source of the data when --data is omitted; receives the verdict')
-    .option('--trusted-head <height:hash>', 'a chain head saved earlier: the ledger must prove its chain extends it (history not rewritten)')
+    .option('--trusted-head <head>', 'a chain head saved earlier (HEIGHT:HASH or a JSON file {height, hash}): the ledger must prove its chain extends it')
+    .option('--save-head <file>', 'write the head the evidence was checked against (JSON {height, hash}) for a later --trusted-head')
     .option('--json', 'print the result as JSON')
     .action(async (opts: VerifyOptions) => {
       const at = locatorOf(opts);
       if (opts.data === undefined && opts.provenanceDb === undefined) throw bad('give --data FILE, or --provenance-db PATH to check the copies stored there', 'data');
       if (opts.tag !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.tag)) throw bad('--tag must be 64 hex digits', 'tag');
-      let trustedHead: { height: number; hash: string } | undefined;
-      if (opts.trustedHead !== undefined) {
-        const m = /^([0-9]+):([0-9a-f]{64})$/.exec(opts.trustedHead);
-        if (!m) throw bad('--trusted-head must be HEIGHT:HASH (hash: 64 lower-case hex digits)', 'trusted-head');
-        trustedHead = { height: Number(m[1]), hash: m[2] as string };
-      }
+      const trustedHead = opts.trustedHead !== undefined ? parseHead(opts.trustedHead) : undefined;
       const input = opts.data !== undefined ? readDataFile(opts.data) : undefined;
       const { Auditor, ProvenanceDb, connectLedger } = await import('../../ledger-bridge/auditor/index.js');
       const ledger = await connectLedger({ identity: opts.identity, ...(opts.ledger ? { ledger: opts.ledger } : {}), ...(opts.db ? { db: opts.db } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}), ...(opts.config ? { fabricConfig: opts.config } : {}) });
@@ -137,6 +158,8 @@ export function register(program: Command): void {
         } else {
           results = await auditor.checkStored(opts.device, at);
         }
+        const checkedHead = results.find((r) => r.evidence !== undefined)?.evidence?.head;
+        if (opts.saveHead !== undefined && checkedHead !== undefined) writeFileSync(opts.saveHead, `${JSON.stringify(checkedHead)}\n`);
         if (opts.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results)}\n`);
         else for (const r of results) process.stdout.write(describe(r));
         process.exitCode = results.every((r) => r.verdict === 'TRUE' && r.genuine) ? 0 : 1;

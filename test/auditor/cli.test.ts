@@ -134,6 +134,18 @@ describe('provenant verify', { timeout: 180_000 }, () => {
     expect(lastJson(j.stdout)).toMatchObject({ verdict: 'TRUE', genuine: true, evidence: { proofCheck: { ok: true } } });
   });
 
+  it('--save-head then --trusted-head: a later check proves the chain extends the saved head', () => {
+    const headFile = join(tmp, 'head.json');
+    expect(cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', good, '--save-head', headFile).code).toBe(0);
+    const saved = JSON.parse(readFileSync(headFile, 'utf8')) as { height: number; hash: string };
+    expect(saved.hash).toMatch(/^[0-9a-f]{64}$/);
+    const r = cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', good, '--trusted-head', headFile);
+    expect(r.code, r.stderr).toBe(0);
+    const forged = cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', good, '--trusted-head', `${saved.height}:${'ab'.repeat(32)}`, '--json');
+    expect(forged.code).toBe(1);
+    expect(lastJson(forged.stdout)).toMatchObject({ verdict: 'TRUE', genuine: false });
+  });
+
   it('FALSE (exit 1) for tampered data, not found (exit 1) for an unknown seq', () => {
     const f = cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', tampered);
     expect(f.code).toBe(1);
