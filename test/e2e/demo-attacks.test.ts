@@ -58,7 +58,7 @@ describe('provenant demo', () => {
   });
 
   it('the CLI run prints the summary JSON as its last line (stdin not a TTY)', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'provenant.js'), 'demo', '--devices', '2', '--rate', '4', '--duration', '6'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'provenant.js'), 'demo', '--devices', '2', '--rate', '4', '--duration', '8'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     const last = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { lost: number; acknowledged: number };
     expect(last.lost).toBe(0);

@@ -199,15 +199,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     say(`attack ${o.attack}: ${attackState.note}`);
   };
 
-  // Run, with progress.
+  // Run, with progress. --duration counts from here: setup (firmware check, enrolment, boards)
+  // can take seconds on a loaded machine and is not part of the run.
+  const running = Date.now();
   let lastAcked = 0;
   let lastTick = Date.now();
   let lastLine = 0;
-  while (!o.signal?.aborted && Date.now() - started < durationMs) {
+  while (!o.signal?.aborted && Date.now() - running < durationMs) {
     await sleep(1000, o.signal);
     // Attacks on a board's link wait until that board has sent a few readings (something to capture).
     const victimReady = rogueNeeded || o.attack === 'unplug' || victim.captured.length >= 5;
-    if (o.attack && !attackState.done && Date.now() - started >= attackAt && victimReady) await playAttack();
+    if (o.attack && !attackState.done && Date.now() - running >= attackAt && victimReady) await playAttack();
     const acked = await counterValue(rt, 'provenant_edge_readings_acked_total');
     const now = Date.now();
     const perS = ((acked - lastAcked) * 1000) / Math.max(1, now - lastTick);
@@ -216,7 +218,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const committed = await counterValue(rt, 'provenant_edge_readings_committed_total');
     const rejected = await counterValue(rt, 'provenant_edge_readings_rejected_total');
     const anomalies = await counterValue(rt, 'provenant_edge_traffic_profiles_total', { result: 'discrepancy' });
-    const line = `t=${Math.round((now - started) / 1000)}s  readings/s=${perS.toFixed(0)}  committed=${committed}  rejected=${rejected}  anomalies=${anomalies}  outbox=${rt.outbox.depth}`;
+    const line = `t=${Math.round((now - running) / 1000)}s  readings/s=${perS.toFixed(0)}  committed=${committed}  rejected=${rejected}  anomalies=${anomalies}  outbox=${rt.outbox.depth}`;
     if (o.progress === 'tty') process.stdout.write(`\r${line}   `);
     else if (o.progress === 'lines' && now - lastLine >= 5000) {
       say(line);

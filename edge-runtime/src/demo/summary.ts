@@ -18,6 +18,7 @@ export interface DemoSummary {
   readonly lost: number;
   /** Sampled readings the auditor proved end to end (provenance DB → ledger record → inclusion proof). */
   readonly verified: number;
+  /** Wall time of the whole demo, setup and final checks included (s). */
   readonly durationS: number;
 }
 
