@@ -224,8 +224,10 @@ function fitPair(
  * not trip on the smallest possible change. Counts get a Poisson-like √centre (at least 1): a
  * single frame error or lost reading is not a discrepancy. Fractions (flat) get 0.05, rate 15%
  * of its centre, inter-arrival times 0.01 s. Slopes get one quantum across the window: for a
- * channel its usual step between readings (median `dmean`), for the battery 1 mV, divided by
- * the window's span (median count / median rate). Everything else 1% of |centre|.
+ * channel its usual step between readings (median `dmean`, at least 0.01% of its level), for the
+ * battery 1 mV (60 mV·min/h), divided by
+ * the window's span (median count / median rate). A channel's std and dmean at least 0.01% of
+ * its level. Everything else 1% of |centre|.
  * `medianOf` gives the history median of another feature (undefined when absent).
  */
 export function floorFor(name: string, centre: number, medianOf: (f: string) => number | undefined = () => undefined): number {
@@ -240,9 +242,16 @@ export function floorFor(name: string, centre: number, medianOf: (f: string) => 
     const rate = medianOf('rate');
     if (count !== undefined && rate !== undefined && count > 0 && rate > 0) {
       const spanMin = count / rate;
-      const quantum = name === 'battery.slope' ? 60 : (medianOf(`${name.slice(0, name.length - 6)}.dmean`) ?? 0);
+      const ch = name.slice(0, name.length - 6);
+      const quantum =
+        name === 'battery.slope' ? 60 : Math.max(medianOf(`${ch}.dmean`) ?? 0, 0.0001 * Math.abs(medianOf(`${ch}.mean`) ?? 0));
       return Math.max(quantum / spanMin, 1e-6);
     }
+  }
+  if (name.startsWith('ch.') && (name.endsWith('.std') || name.endsWith('.dmean'))) {
+    // A channel that sat still for the whole history: 0.01% of its level is its first wiggle.
+    const level = medianOf(`${name.slice(0, name.lastIndexOf('.'))}.mean`) ?? 0;
+    return Math.max(0.01 * Math.abs(centre), 0.0001 * Math.abs(level), 1e-6);
   }
   return Math.max(0.01 * Math.abs(centre), 1e-6);
 }

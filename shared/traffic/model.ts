@@ -13,7 +13,7 @@
  * - per feature f other than levels: centre = median of f over the history, spread =
  *   max(1.4826·MAD, 1.2533·mean absolute deviation from the median, floor(f)), where the floor
  *   keeps a feature that never moved in history (frame errors always 0) from tripping on a
- *   single event; δ(f) = |f − centre| / spread;
+ *   single event; δ(f) = |f − centre| / spread (for `flat`, only above the centre counts);
  * - per channel, continuity (`ch.<id>.jump`; `ch.<id>.gap` when flagged windows were skipped
  *   since the last accepted one, so the two can get different thresholds): the window's head
  *   must continue the last accepted window's tail, give or take the usual step, widened by
@@ -151,7 +151,9 @@ export function deltas(model: CorrelationModel, profile: TrafficProfile): { feat
   for (const f of Object.keys(profile.features).sort(byCodeUnit)) {
     const st = model.features[f];
     if (st === undefined) continue;
-    out.push({ feature: f, delta: Math.abs((profile.features[f] as number) - st.centre) / st.spread });
+    const d = (profile.features[f] as number) - st.centre;
+    // A window less flat than usual is not a stuck sensor (noise has dmean and std): one-sided.
+    out.push({ feature: f, delta: (f.endsWith('.flat') ? Math.max(d, 0) : Math.abs(d)) / st.spread });
   }
   const gap = profile.window - model.lastWindow;
   if (model.lastWindow >= 0 && !(gap >= 1)) {

@@ -84,6 +84,18 @@ describe('judgeProfile: learning period and verdicts', () => {
     expect(collapse.flagged.map((f) => f.feature)).toContain('battery.slope');
   });
 
+  it('a channel that sat still for the whole history may wiggle by one step (std, dmean, slope floors)', () => {
+    const still = (w: number, wiggle = 0): TrafficProfile => {
+      const input = steadyWindow(w);
+      const arrivals = input.arrivals.map((a, i) => ({ ...a, values: { ...a.values, humidity: 50 + (i === 15 ? wiggle : 0) } }));
+      return profile(w, computeFeatures({ ...input, arrivals }));
+    };
+    const h = Array.from({ length: 20 }, (_, w) => still(w));
+    const names = (p: TrafficProfile): string[] => judgeProfile(h, p, defaultThresholds()).flagged.map((f) => f.feature);
+    expect(names(still(20, 0.01)).filter((f) => f.startsWith('ch.humidity'))).toEqual([]);
+    expect(names(still(20, 5)).filter((f) => f.startsWith('ch.humidity'))).toContain('ch.humidity.dmean');
+  });
+
   it('threshold lookup: exact name, ch.*.<stat>, *~* for pairs, then *', () => {
     const t: Thresholds = { '*': 5, '*~*': 9, 'ch.*.std': 7, 'ch.temperature.std': 3 };
     expect(thresholdFor(t, 'ch.temperature.std')).toBe(3);
