@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../edge-runtime/src/api/server.js';
 import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
+import { proposedChallengeCodec } from '../../edge-runtime/src/session/challenge-codec.js';
 import { ledgerFixture, MemoryLink, ScriptedBoard, tempDir, TEST_POLICY, type LedgerFixture } from './helpers.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -113,6 +114,55 @@ describe('edge API', () => {
     const noSession = await app.inject({ method: 'POST', url: '/devices/dev-1/challenge', headers: auth });
     expect(noSession.statusCode).toBe(409);
     expect(noSession.json()).toMatchObject({ code: 'PROV_ERR_NO_SESSION' });
+  });
+
+  it('POST /devices/:id/challenge answers 501 while the wire protocol has no challenge frame', async () => {
+    const res = await app.inject({ method: 'POST', url: '/devices/dev-0/challenge', headers: auth });
+    expect(res.statusCode).toBe(501);
+    expect(res.json()).toMatchObject({ code: 'PROV_ERR_CHALLENGE_UNSUPPORTED' });
+  });
+
+  it('POST /devices/:id/challenge with the proposed frames: TRUE, FALSE on other metadata, 422 for an impostor, 504 when silent', async () => {
+    const creds = new CredentialStore(fx.issuer.pk);
+    for (const d of fx.devices) creds.add(d.credential);
+    const rt2 = await EdgeRuntime.start({
+      edgeId: 'edge-1',
+      outboxPath: join(tmp.dir, 'outbox-challenge.db'),
+      ledger: fx.edgeClient,
+      credentials: creds,
+      policy: TEST_POLICY,
+      traffic: false,
+      challengeCodec: proposedChallengeCodec,
+    });
+    const app2 = await buildApi(rt2, { token: TOKEN });
+    const link = new MemoryLink('challenge');
+    await rt2.attach(link);
+    const b = new ScriptedBoard(link, fx.devices[1]!);
+    b.hello();
+    await b.until(() => b.partials > 0);
+    const post = (body?: unknown) => app2.inject({ method: 'POST', url: '/devices/dev-1/challenge', headers: auth, ...(body ? { payload: body as object } : {}) });
+
+    b.challengeKey = fx.devices[1]!.kIoT;
+    const ok = await post();
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json()).toMatchObject({ deviceId: 'dev-1', verdict: 'TRUE' });
+    expect((ok.json() as { challenge: string }).challenge).toMatch(/^[0-9a-f]{64}$/);
+
+    const attrs = { ...fx.devices[1]!.credential.attributes, site: 'plant-9' };
+    const differs = await post({ metadata: { attributes: attrs } });
+    expect(differs.json()).toMatchObject({ verdict: 'FALSE' });
+
+    b.challengeKey = new Uint8Array(32).fill(5); // a cloned board without the real key
+    const impostor = await post();
+    expect(impostor.statusCode).toBe(422);
+    expect(impostor.json()).toMatchObject({ code: 'PROV_ERR_DEVICE_SIGNATURE_MISMATCH' });
+
+    b.challengeKey = undefined;
+    const silent = await post({ timeoutMs: 300 });
+    expect(silent.statusCode).toBe(504);
+    expect(silent.json()).toMatchObject({ code: 'PROV_ERR_CHALLENGE_TIMEOUT' });
+    await app2.close();
+    await rt2.stop();
   });
 
   it('serves an OpenAPI document built from the route schemas', async () => {

@@ -16,11 +16,11 @@ import { EmbeddedLedgerClient } from '../../ledger-bridge/embedded/index.js';
 import { EmbeddedLedger } from '../../ledger-bridge/embedded/ledger.js';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { complete } from '../../shared/crypto/complete.js';
-import { enrollDevice, parsePolicy, ready, setup, type Credential, type Issuer, type Policy } from '../../shared/crypto/index.js';
+import { deviceChallengeResponse, enrollDevice, parsePolicy, ready, setup, type Credential, type Issuer, type Policy } from '../../shared/crypto/index.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
 import type { Reading } from '../../shared/types.js';
-import { FrameDecoder } from '../../shared/wire/frame.js';
+import { encodeFrame, FrameDecoder } from '../../shared/wire/frame.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/union.js';
 import { nackIsRetryable } from '../../shared/wire/messages.js';
 import { Listeners, type BoardLink, type LinkState, type Unsubscribe } from '../../edge-runtime/src/links/link.js';
@@ -108,6 +108,8 @@ export class ScriptedBoard {
   private readonly decoder = new FrameDecoder();
   private readonly unsub: Unsubscribe;
   private readonly waiters: (() => void)[] = [];
+  /** Key the board answers challenges with (its K_IoT; another key plays an impostor); unset: silent. */
+  challengeKey: Uint8Array | undefined;
 
   constructor(
     readonly link: MemoryLink,
@@ -116,7 +118,20 @@ export class ScriptedBoard {
   ) {
     this.seq = startSeq;
     this.unsub = link.onToBoard((bytes) => {
-      for (const f of this.decoder.push(bytes)) this.onMessage(decodeMessage(f));
+      for (const f of this.decoder.push(bytes)) {
+        if (f.type === 0x0a) {
+          // The proposed CHALLENGE frame: answer challenge ‖ HMAC(K_IoT, domain ‖ challenge).
+          if (this.challengeKey) {
+            const response = deviceChallengeResponse(sha256, this.challengeKey, f.payload);
+            const payload = new Uint8Array(64);
+            payload.set(f.payload, 0);
+            payload.set(response, 32);
+            this.link.fromBoard(encodeFrame(0x0b, payload));
+          }
+          continue;
+        }
+        this.onMessage(decodeMessage(f));
+      }
     });
   }
 

@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { CONTRACTS } from '../../../ledger-bridge/client.js';
 import { ProvenantError } from '../../../shared/errors.js';
 import { toHex } from '../../../shared/encoding/hex.js';
+import { errorCodeOf } from '../log.js';
 import type { EdgeRuntime } from '../runtime.js';
 import * as S from './schemas.js';
 
@@ -27,6 +28,7 @@ const STATUS: Readonly<Record<string, number>> = {
   PROV_ERR_DEVICE_NOT_FOUND: 404,
   PROV_ERR_NOT_FOUND: 404,
   PROV_ERR_NO_SESSION: 409,
+  PROV_ERR_DEVICE_SIGNATURE_MISMATCH: 422,
   PROV_ERR_CHALLENGE_TIMEOUT: 504,
   PROV_ERR_CHALLENGE_UNSUPPORTED: 501,
   PROV_ERR_LINK_DOWN: 503,
@@ -117,7 +119,7 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
         description: 'Device Provenance (Algorithm 2): the edge sends a fresh challenge to the board, the board answers HMAC(K_IoT, challenge), the ledger judges',
         params: S.deviceParams,
         body: S.challengeBody,
-        response: { 200: S.challengeResult, ...S.errorResponses, 501: S.errorBody, 504: S.errorBody },
+        response: { 200: S.challengeResult, ...S.errorResponses, 422: S.errorBody, 501: S.errorBody, 504: S.errorBody },
       },
     },
     async (req) => {
@@ -139,10 +141,7 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
         result = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        const code = /PROV_ERR_[A-Z0-9_]+/.exec(`${(err as { code?: string }).code ?? ''} ${message}`)?.[0] ?? 'PROV_ERR_LEDGER_UNAVAILABLE';
-        if (code === 'PROV_ERR_DEVICE_SIGNATURE_MISMATCH') {
-          return { deviceId: id, verdict: 'FALSE' as const, challenge: toHex(challenge), response: toHex(response), ledger: { error: message, code } };
-        }
+        const code = errorCodeOf(err) ?? 'PROV_ERR_LEDGER_UNAVAILABLE';
         throw new ProvenantError(code, message, { deviceId: id, cause: err });
       }
       return { deviceId: id, verdict: result['verdict'] === 'TRUE' ? ('TRUE' as const) : ('FALSE' as const), challenge: toHex(challenge), response: toHex(response), ledger: result };

@@ -4,7 +4,7 @@
  * that wires outbox, partials, traffic and metrics together.
  */
 import type { Reading } from '../../../shared/types.js';
-import type { WireMessage } from '../../../shared/wire/union.js';
+import type { Frame } from '../../../shared/wire/frame.js';
 import type { Log } from '../log.js';
 import type { EdgeMetrics } from '../metrics.js';
 import type { OutboxItem, PutStatus } from '../outbox/outbox.js';
@@ -32,11 +32,15 @@ export interface TrafficSink {
   rateLimited(deviceId: string): void;
 }
 
-/** Challenge frames (Device Provenance, Algorithm 2), when the wire protocol has them. */
+/**
+ * Challenge frames (Device Provenance, Algorithm 2), when the wire protocol and the firmware have
+ * them. Works on raw frames because shared/wire's message union does not know these types.
+ */
 export interface ChallengeCodec {
-  encode(challenge: Uint8Array): WireMessage;
-  /** The challenge and response if `msg` is a challenge response, else undefined. */
-  decode(msg: WireMessage): { challenge: Uint8Array; response: Uint8Array } | undefined;
+  /** The frame (type byte and payload) that carries `challenge` to the board. */
+  encode(challenge: Uint8Array): { readonly type: number; readonly payload: Uint8Array };
+  /** The challenge and response if `frame` is the board's answer, else undefined. */
+  decode(frame: Frame): { challenge: Uint8Array; response: Uint8Array } | undefined;
 }
 
 /** The runtime as sessions see it. */

@@ -13,7 +13,7 @@
  *   outbox                    duplicate → ACK again; replay → NACK REPLAY; full → NACK OUTBOX_FULL
  * The tag is NOT checked here: the edge has no K_IoT. The ledger checks it.
  */
-import { FrameDecoder, type FrameStats } from '../../../shared/wire/frame.js';
+import { encodeFrame, FrameDecoder, type FrameStats } from '../../../shared/wire/frame.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../../shared/wire/union.js';
 import {
   NACK_MALFORMED, NACK_NO_PARTIAL, NACK_NOT_STORED, NACK_OUTBOX_FULL, NACK_RATE, NACK_REPLAY, NACK_UNKNOWN_DEVICE,
@@ -152,7 +152,12 @@ export class DeviceSession {
         original(r);
       };
     });
-    await this.send(codec.encode(challenge));
+    const { type, payload } = codec.encode(challenge);
+    try {
+      await this.link.write(encodeFrame(type, payload));
+    } catch (err) {
+      this.log.debug({ err: errorMessage(err) }, 'could not send the challenge');
+    }
     return answer;
   }
 
@@ -160,6 +165,13 @@ export class DeviceSession {
     const frames = this.decoder.push(chunk);
     this.reportDrops();
     for (const frame of frames) {
+      const answer = this.host.challengeCodec?.decode(frame);
+      if (answer) {
+        const hex = toHex(answer.challenge);
+        const i = this.challenges.findIndex((c) => c.challenge === hex);
+        if (i >= 0) this.challenges.splice(i, 1)[0]?.resolve(answer.response);
+        continue;
+      }
       let msg: WireMessage;
       try {
         msg = decodeMessage(frame);
@@ -202,20 +214,8 @@ export class DeviceSession {
         this.onStatus(msg.code, msg.value, msg.text);
         return;
       default:
-        return this.onOther(msg);
+        this.log.debug({ kind: msg.kind }, 'ignored a frame the edge does not expect');
     }
-  }
-
-  /** A challenge response (when the wire protocol has them), or a frame the edge ignores. */
-  private onOther(msg: WireMessage): void {
-    const answer = this.host.challengeCodec?.decode(msg);
-    if (answer) {
-      const hex = toHex(answer.challenge);
-      const i = this.challenges.findIndex((c) => c.challenge === hex);
-      if (i >= 0) this.challenges.splice(i, 1)[0]?.resolve(answer.response);
-      return;
-    }
-    this.log.debug({ kind: msg.kind }, 'ignored a frame the edge does not expect');
   }
 
   private async onHello(hello: Hello): Promise<void> {

@@ -12,7 +12,7 @@ import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
 import { computeFeatures, type Arrival } from '../../../shared/traffic/features.js';
 import type { Thresholds } from '../../../shared/traffic/model.js';
 import type { Reading } from '../../../shared/types.js';
-import { errorMessage, type Log } from '../log.js';
+import { errorCodeOf, errorMessage, type Log } from '../log.js';
 import type { EdgeMetrics } from '../metrics.js';
 import type { TrafficSink } from '../session/host.js';
 
@@ -37,12 +37,6 @@ interface Accumulator {
 /** Contract errors that retrying cannot fix. */
 const FINAL_CODES = new Set(['PROV_ERR_DEVICE_NOT_FOUND', 'PROV_ERR_DEVICE_REVOKED', 'PROV_ERR_BAD_INPUT', 'PROV_ERR_PROFILE_EXISTS', 'PROV_ERR_PROFILE_STALE']);
 
-/** The PROV_ERR_* code of an error, from its `code` or its message. */
-function errorCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown }).code;
-  const text = `${typeof code === 'string' ? code : ''} ${errorMessage(err)}`;
-  return /PROV_ERR_[A-Z0-9_]+/.exec(text)?.[0];
-}
 
 /** Settings. */
 export interface TrafficOptions {
@@ -204,7 +198,7 @@ export class TrafficMonitor implements TrafficSink {
         this.queue.shift();
         this.record(p, stored, commit.txId);
       } catch (err) {
-        const code = errorCode(err);
+        const code = errorCodeOf(err);
         if (code !== undefined && FINAL_CODES.has(code)) {
           // The ledger will never take this one: drop it, say so.
           this.queue.shift();
