@@ -235,7 +235,7 @@ export function floorFor(name: string, centre: number, medianOf: (f: string) => 
     return Math.sqrt(Math.max(Math.abs(centre), 1));
   }
   if (name.endsWith('.flat')) return 0.05;
-  if (name === 'rate') return 0.15 * Math.abs(centre);
+  if (name === 'rate') return Math.max(0.15 * Math.abs(centre), 1e-6);
   if (name.startsWith('iat.')) return Math.max(0.01 * Math.abs(centre), 0.01);
   if (name === 'battery.slope' || (name.startsWith('ch.') && name.endsWith('.slope'))) {
     const count = medianOf('count');

@@ -96,6 +96,16 @@ describe('judgeProfile: learning period and verdicts', () => {
     expect(names(still(20, 5)).filter((f) => f.startsWith('ch.humidity'))).toContain('ch.humidity.dmean');
   });
 
+  it('a silent device (all-zero history) that starts sending is flagged with finite deltas', () => {
+    const silent = (w: number): TrafficProfile => profile(w, computeFeatures({ windowStart: w * 1000, windowEnd: (w + 1) * 1000, arrivals: [], frameErrors: 0, duplicates: 0 }));
+    const h = Array.from({ length: 12 }, (_, w) => silent(w));
+    const j = judgeProfile(h, profile(12, { ...silent(12).features, count: 5, rate: 300 }), defaultThresholds());
+    expect(j.discrepancyStatus).toBe(true);
+    expect(j.flagged.map((f) => f.feature)).toEqual(['rate']);
+    for (const f of j.flagged) expect(Number.isFinite(f.delta)).toBe(true);
+    expect(JSON.parse(JSON.stringify(j))).toEqual(j);
+  });
+
   it('threshold lookup: exact name, ch.*.<stat>, *~* for pairs, then *', () => {
     const t: Thresholds = { '*': 5, '*~*': 9, 'ch.*.std': 7, 'ch.temperature.std': 3 };
     expect(thresholdFor(t, 'ch.temperature.std')).toBe(3);
