@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computeFeatures, type Arrival } from '../../shared/traffic/features.js';
-import { defaultThresholds, judgeProfile, type TrafficProfile } from '../../shared/traffic/model.js';
+import { defaultThresholds, deltas, judgeProfile, learnModel, type TrafficProfile } from '../../shared/traffic/model.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'traffic');
 const SOURCES = ['features.ts', 'learn.ts', 'model.ts'];
@@ -82,6 +82,22 @@ describe('properties', () => {
         expect(b).toBe(a);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('every δ is finite, whatever finite (often zero or constant) features come in', () => {
+    const names = ['count', 'rate', 'iat.mad', 'seq.gaps', 'battery.slope', 'ch.x.std', 'ch.x.dmean', 'ch.x.slope', 'ch.x.flat', 'ch.x.head', 'ch.x.tail', 'ch.x.mean', 'ch.y.slope', 'ch.y.head', 'ch.y.tail'];
+    const value = fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: -1e6, max: 1e6, noNaN: true }));
+    const features = fc.record(Object.fromEntries(names.map((n) => [n, value])) as Record<string, typeof value>);
+    fc.assert(
+      fc.property(fc.array(features, { minLength: 8, maxLength: 32 }), features, fc.integer({ min: 1, max: 9 }), (hist, cur, gap) => {
+        const history: TrafficProfile[] = hist.map((f, w) => ({ deviceId: 'd', window: w, features: f }));
+        const profile: TrafficProfile = { deviceId: 'd', window: hist.length - 1 + gap, features: cur };
+        for (const d of deltas(learnModel(history), profile)) expect(Number.isFinite(d.delta), d.feature).toBe(true);
+        const j = judgeProfile(history, profile, defaultThresholds());
+        expect(JSON.parse(JSON.stringify(j))).toEqual(j);
+      }),
+      { numRuns: 300 },
     );
   });
 });
