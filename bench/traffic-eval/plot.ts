@@ -64,7 +64,7 @@ const LEFT = 70;
 const RIGHT = 20;
 const PANEL_H = 110;
 const GAP = 34;
-const TOP = 50;
+const TOP = 64;
 
 /** Renders the run as SVG text (pure; exported for tests). */
 export function renderSvg(run: SimRun, judged: readonly JudgedWindow[], ratio: readonly (number | undefined)[], caption: string): string {
@@ -97,15 +97,16 @@ export function renderSvg(run: SimRun, judged: readonly JudgedWindow[], ratio: r
   out.push(`<rect width="${W}" height="${height}" fill="#fff"/>`);
   out.push(`<text x="${LEFT}" y="18" font-size="14" font-weight="bold">Traffic profile with flags: ${esc(caption)}</text>`);
   out.push(
-    `<text x="${LEFT}" y="36" fill="#555">grey: injected fault episode (type above), red tick: window flagged by the model (traffic_proven = false)</text>`,
+    `<text x="${LEFT}" y="34" fill="#555">grey: injected fault episode (type above), red tick: window flagged by the model (traffic_proven = false)</text>`,
   );
   const plotTop = TOP;
   const plotBottom = TOP + panels.length * (PANEL_H + GAP) - GAP;
-  for (const ep of run.episodes) {
+  run.episodes.forEach((ep, k) => {
     const x0 = LEFT + ep.start * colW;
     out.push(`<rect x="${x0.toFixed(1)}" y="${plotTop}" width="${((ep.end - ep.start) * colW).toFixed(1)}" height="${plotBottom - plotTop}" fill="#000" fill-opacity="0.08"/>`);
-    out.push(`<text x="${(x0 + 2).toFixed(1)}" y="${plotTop - 3}" font-size="10" fill="#444">${esc(ep.type)}</text>`);
-  }
+    // Alternate two label rows so neighbouring episode names do not overlap.
+    out.push(`<text x="${(x0 + 2).toFixed(1)}" y="${plotTop - 3 - (k % 2) * 11}" font-size="10" fill="#444">${esc(ep.type)}</text>`);
+  });
   judged.forEach((j, i) => {
     if (j.judgement.discrepancyStatus) {
       out.push(`<rect x="${(LEFT + i * colW).toFixed(1)}" y="${plotBottom + 4}" width="${Math.max(1, colW - 1).toFixed(1)}" height="8" fill="#e74c3c"/>`);
