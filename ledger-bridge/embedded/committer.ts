@@ -33,8 +33,12 @@ export class Committer {
         this.waiting.delete(m.number);
         if (m.type === 'ok') w?.resolve();
         else w?.reject(new Error(m.message));
+        if (this.waiting.size === 0) worker.unref();
       }
     });
+    // Idle, the worker must not keep the process alive (a ledger that is never closed would);
+    // while a block is being written it must, so the submitter gets its answer.
+    worker.unref();
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', (code) => this.failAll(new Error(`commit worker exited (code ${code})`)));
   }
@@ -69,6 +73,7 @@ export class Committer {
   write(block: BlockWrite): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.set(block.header.number, { resolve, reject });
+      this.worker.ref();
       this.worker.postMessage({ type: 'block', block });
     });
   }
@@ -76,6 +81,7 @@ export class Committer {
   /** Checkpoints and closes the worker's connection, then ends the thread. */
   close(): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
+      this.worker.ref();
       this.worker.on('message', (m: Answer) => {
         if (m.type === 'closed') void this.worker.terminate().then(() => resolve(), () => resolve());
       });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProvenantError } from '../../shared/errors.js';
 import { type EmbeddedLedger, createCompositeKey } from '../../ledger-bridge/embedded/index.js';
@@ -194,6 +195,30 @@ describe('group commit with the commit worker', () => {
       await new Promise((r) => setImmediate(r));
       await ledger.close();
       await expect(late).resolves.toMatchObject({ txId: expect.any(String) });
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+describe('storage failure on the commit worker', () => {
+  it('stops the ledger (fail-stop) instead of forking the chain, and reopens from the last block on disk', async () => {
+    const dir = tempDir();
+    try {
+      const ledger = await openTestLedger(dir.dir);
+      await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['a', '1'] });
+      const head = ledger.head();
+      // Another writer takes the next block number, so the worker's INSERT of that block fails.
+      const Database = (await import('better-sqlite3')).default;
+      const intruder = new Database(join(dir.dir, 'ledger.db'));
+      intruder.prepare('INSERT INTO blocks (number, header, hash) VALUES (?, ?, ?)').run(head.height, Buffer.alloc(117), Buffer.alloc(32));
+      intruder.close();
+      const err = (await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['b', '2'] }).catch((e: unknown) => e)) as ProvenantError;
+      expect(err.code).toBe('PROV_ERR_LEDGER_STORAGE');
+      expect(err.message).toMatch(new RegExp(`block ${head.height}`));
+      await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['c', '3'] })).rejects.toMatchObject({ code: 'PROV_ERR_LEDGER_STORAGE' });
+      expect(ledger.head()).toEqual(head);
+      await ledger.close();
     } finally {
       dir.cleanup();
     }
