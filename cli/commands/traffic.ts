@@ -26,6 +26,7 @@ function thresholdArg(v: string, prev: Record<string, number> | undefined): Reco
   return { ...(prev ?? {}), [name]: t };
 }
 
+/** Adds `provenant traffic eval` and `provenant traffic plot`. */
 export function register(program: Command): void {
   const traffic = program.command('traffic').description('traffic-profile model: evaluation on labelled data, plots');
 
