@@ -224,3 +224,23 @@ describe('storage failure on the commit worker', () => {
     }
   });
 });
+
+describe('a second writer on the same file', () => {
+  it('is stopped by the block-number conflict; the chain on disk stays linear and verifies', async () => {
+    const dir = tempDir();
+    try {
+      const a = await openTestLedger(dir.dir);
+      const b = await openTestLedger(dir.dir);
+      await a.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['x', 'from-a'] });
+      await expect(b.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['x', 'from-b'] })).rejects.toMatchObject({ code: 'PROV_ERR_LEDGER_STORAGE' });
+      await a.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['y', 'from-a'] });
+      await b.close();
+      await a.close();
+      const { verifyLedger } = await import('../../ledger-bridge/embedded/verify.js');
+      const report = await verifyLedger(join(dir.dir, 'ledger.db'));
+      expect(report, report.reason ?? '').toMatchObject({ ok: true, height: 3 });
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
