@@ -41,20 +41,25 @@ export interface BuiltBundle {
   readonly requires: readonly string[];
 }
 
-/** The build-time constant baked into a bundle (firmware/src/board.ts BoardConst). */
-export function boardConst(b: BoardProfile): object {
+/**
+ * The build-time constants baked into a bundle (firmware/src/board.ts), one per profile field so
+ * the minifier can fold them: e.g. `BATTERY === 'nrf'` is decided at build time and a board
+ * without a button carries no maintenance-boot code.
+ */
+export function boardDefines(b: BoardProfile): Record<string, string> {
+  const j = JSON.stringify;
   return {
-    name: b.name,
-    link: b.link.default,
-    links: b.link.available,
-    baud: b.link.baud,
-    analog: b.pins.analog ?? '',
-    button: b.pins.button ?? '',
-    battery: b.battery,
-    sensors: b.sensors,
-    ring: b.ringSize,
-    serial1: b.pins.serial1,
-    serial2: b.pins.serial2,
+    PV_NAME: j(b.name),
+    PV_LINK: j(b.link.default),
+    PV_LINKS: j(b.link.available),
+    PV_BAUD: j(b.link.baud),
+    PV_ANALOG: j(b.pins.analog ?? ''),
+    PV_BUTTON: j(b.pins.button ?? ''),
+    PV_BATTERY: j(b.battery),
+    PV_SENSORS: j(b.sensors),
+    PV_RING: j(b.ringSize),
+    PV_SERIAL1: j(b.pins.serial1 ?? null),
+    PV_SERIAL2: j(b.pins.serial2 ?? null),
   };
 }
 
@@ -82,15 +87,28 @@ export function computeFwHash(text: string, fwHashHex: string): string {
 }
 
 /**
- * A TypeScript transformer that drops the message of every `new RangeError(...)`,
- * `new TypeError(...)` and `new Error(...)`: on the board an error is only ever caught and
- * counted, never shown, and the texts (built from template literals) would cost about a
- * kilobyte of the 8 KB budget. Node-side code keeps its messages; only the bundle loses them.
+ * A TypeScript transformer for the board's copy of the code, doing two things:
+ *
+ * - drops the message of every `new RangeError(...)`, `new TypeError(...)` and `new Error(...)`:
+ *   on the board an error is only ever caught and counted, never shown, and the texts (built
+ *   from template literals) would cost about a kilobyte of the 8 KB budget;
+ * - drops every `if (...) throw new TypeError(...)` guard (without else). TypeErrors guard
+ *   shared/ functions against untyped callers passing the wrong kind of value; on the board
+ *   every argument is built by the typed firmware itself (the typecheck proves the kinds), so
+ *   these guards cannot fire there. RangeError guards (values out of range) all stay: the
+ *   board does hit those, e.g. a clock the edge set past 2^53 ms.
+ *
+ * Node-side code keeps all of it; only the bundle changes (docs/firmware.md, "Size").
  */
-function stripErrorTexts(ts: typeof TS): TS.TransformerFactory<TS.SourceFile> {
+function boardTransform(ts: typeof TS): TS.TransformerFactory<TS.SourceFile> {
   const names = new Set(['RangeError', 'TypeError', 'Error']);
+  const isTypeErrorThrow = (st: TS.Statement): boolean => {
+    if (ts.isBlock(st)) return st.statements.length === 1 && isTypeErrorThrow(st.statements[0] as TS.Statement);
+    return ts.isThrowStatement(st) && ts.isNewExpression(st.expression) && ts.isIdentifier(st.expression.expression) && st.expression.expression.text === 'TypeError';
+  };
   return (ctx) => {
-    const visit = (node: TS.Node): TS.Node => {
+    const visit = (node: TS.Node): TS.Node | undefined => {
+      if (ts.isIfStatement(node) && !node.elseStatement && isTypeErrorThrow(node.thenStatement)) return undefined;
       if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && names.has(node.expression.text) && node.arguments && node.arguments.length > 0) {
         return ctx.factory.updateNewExpression(node, node.expression, node.typeArguments, []);
       }
@@ -116,7 +134,7 @@ export async function bundleEntry(entry: string, define: Record<string, string> 
         const out = ts.transpileModule(src, {
           fileName: args.path,
           compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: false, isolatedModules: true, removeComments: false },
-          transformers: { before: [stripErrorTexts(ts)] },
+          transformers: { before: [boardTransform(ts)] },
         });
         // TypeScript marks its down-levelled classes `/** @class */`; tell esbuild they are pure,
         // so classes nobody uses (e.g. error types of decoders the board never calls) drop out.
@@ -132,7 +150,8 @@ export async function bundleEntry(entry: string, define: Record<string, string> 
     format: 'iife',
     target: 'es5',
     platform: 'neutral',
-    minify: true,
+    // esbuild bundles and tree-shakes; terser minifies (it does better on unminified input).
+    minify: false,
     charset: 'ascii',
     legalComments: 'none',
     logLevel: 'silent',
@@ -147,13 +166,46 @@ export async function bundleEntry(entry: string, define: Record<string, string> 
   const file = result.outputFiles[0];
   if (!file) throw new ProvenantError('PROV_ERR_FIRMWARE_BUILD', `esbuild produced no output for ${entry}`);
   lastMetafile = result.metafile;
-  return file.text.trim().split('PV_REQUIRE(').join('require(') + '\n';
+  // esbuild marks the IIFE strict (ES modules are); Espruino ignores the directive, so it is
+  // dropped and the simulated board runs the bundle in the same sloppy mode as the board.
+  const min = (await terserPass(file.text)).trim().replace(/^"use strict";/, '');
+  return min.split('PV_REQUIRE(').join('require(') + '\n';
+}
+
+/**
+ * Property names the bundle may rename: fields of objects that live and die inside the bundle
+ * (the reading handed to encodeReading, validated provisioning, decoded PARTIAL/MAINT, ring
+ * entries, the receiver). Never an Espruino API name (read, write, setup, setConsole...), never
+ * a Serial.setup or setConsole option (rx, tx, path, force), never a name read from JSON by dot
+ * access: provenant.json is read with quoted keys only (firmware/src/provision.ts), which
+ * `keep_quoted: 'strict'` leaves alone. A new field is simply not renamed until added here.
+ */
+export const MANGLED_PROPS = /^(deviceId|seq|t|epoch|partialDigest|batteryMv|channels|id|scale|value|key|link|baud|intervalMs|sensors|analogPin|production|seqFloor|edgeTimeMs|maxPerMinute|command|counter|tag|slot|due|wait|drops)$/;
+
+/**
+ * terser over esbuild's ES5 output: three compress passes inline the small one-use functions
+ * and fold the per-board constants (esbuild folds within an expression, terser across them).
+ * `unsafe` assumes the built-ins are the standard ones (true on Espruino); the transforms that
+ * need ES2015 (arrows, methods) stay off, and the acorn ES5 check runs on the result. Names
+ * inside the bundle's IIFE are mangled, and the internal properties of MANGLED_PROPS.
+ */
+async function terserPass(code: string): Promise<string> {
+  const { minify } = await import('terser');
+  const out = await minify(code, {
+    ecma: 5,
+    compress: { passes: 3, keep_fargs: false, properties: false, pure_getters: true, unsafe: true, unsafe_comps: true, unsafe_math: true, unsafe_undefined: true, hoist_props: true },
+    // builtins: the regex alone decides (terser would otherwise spare DOM names such as `key`).
+    mangle: { properties: { regex: MANGLED_PROPS, keep_quoted: 'strict', builtins: true } },
+    format: { ascii_only: true, ecma: 5 },
+  });
+  if (out.code === undefined) throw new ProvenantError('PROV_ERR_FIRMWARE_BUILD', 'terser produced no output');
+  return out.code;
 }
 
 /** Bundles one board: returns the final text (fwHash filled in). */
 export async function bundleBoard(board: BoardProfile): Promise<{ text: string; fwHash: string }> {
   let text = await bundleEntry(join(here, 'src', 'main.ts'), {
-    PV_BOARD: JSON.stringify(boardConst(board)),
+    ...boardDefines(board),
     PV_FW_VERSION: JSON.stringify(FW_VERSION),
     PV_FW_HASH: JSON.stringify(FW_HASH_PLACEHOLDER),
   });

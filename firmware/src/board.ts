@@ -1,29 +1,53 @@
 /**
  * The board profile baked into this bundle by the build (hardware/boards/<NAME>.json, reduced to
- * what the board needs), plus the bundle's own identity.
+ * what the board needs), plus the bundle's own identity. Each field is its own build-time
+ * constant (firmware/build.ts boardDefines) rather than one object, so the minifier folds the
+ * profile into the code: a board without a button, a battery gauge or a serial port carries no
+ * code for it.
  */
 
-/** What the firmware knows about its board. */
-export interface BoardConst {
-  readonly name: string;
-  readonly link: string;
-  readonly links: readonly string[];
-  readonly baud: number;
-  readonly analog: string;
-  readonly button: string;
-  readonly battery: string;
-  readonly sensors: readonly string[];
-  readonly ring: number;
-  readonly serial1?: { readonly rx: string; readonly tx: string };
-  readonly serial2?: { readonly rx: string; readonly tx: string };
+/** Pins of a serial port. */
+export interface SerialPins {
+  readonly rx: string;
+  readonly tx: string;
 }
 
-declare const PV_BOARD: BoardConst;
+declare const PV_NAME: string;
+declare const PV_LINK: string;
+declare const PV_LINKS: readonly string[];
+declare const PV_BAUD: number;
+declare const PV_ANALOG: string;
+declare const PV_BUTTON: string;
+declare const PV_BATTERY: string;
+declare const PV_SENSORS: readonly string[];
+declare const PV_RING: number;
+declare const PV_SERIAL1: SerialPins | null;
+declare const PV_SERIAL2: SerialPins | null;
 declare const PV_FW_VERSION: string;
 declare const PV_FW_HASH: string;
 
-/** This bundle's board profile. */
-export const BOARD: BoardConst = PV_BOARD;
+/** Board profile name (HELLO). */
+export const NAME: string = PV_NAME;
+/** Default data link. */
+export const LINK: string = PV_LINK;
+/** Links provisioning may choose. */
+export const LINKS: readonly string[] = PV_LINKS;
+/** Default baud rate of a serial link. */
+export const BAUD: number = PV_BAUD;
+/** Default analog pin ('' = none). */
+export const ANALOG: string = PV_ANALOG;
+/** Button read at boot for a maintenance boot ('' = none). */
+export const BUTTON: string = PV_BUTTON;
+/** Battery method: 'nrf', 'vref' or 'none'. */
+export const BATTERY: string = PV_BATTERY;
+/** Sensors the board has. */
+export const SENSORS: readonly string[] = PV_SENSORS;
+/** Resend ring capacity. */
+export const RING: number = PV_RING;
+/** Serial1 pins, null when the profile names none. */
+export const SERIAL1: SerialPins | null = PV_SERIAL1;
+/** Serial2 pins, null when the profile names none. */
+export const SERIAL2: SerialPins | null = PV_SERIAL2;
 /** Firmware version string. */
 export const FW_VERSION: string = PV_FW_VERSION;
 /** Base64 SHA-256 of this bundle with this very string zeroed (docs/firmware.md). */

@@ -20,7 +20,7 @@ let leaseEnd = 0;
 
 function readNumber(name: string): number {
   const s = storage.read(name);
-  const n = s === undefined ? 0 : parseInt(s, 10);
+  const n = s === undefined ? 0 : parseInt(s);
   return n > 0 ? n : 0;
 }
 

@@ -41,10 +41,6 @@ declare const E: {
   getConsole(): string | null;
 };
 declare const NRF: { getBattery(): number };
-declare const USB: EspSerial;
-declare const Serial1: EspSerial;
-declare const Serial2: EspSerial;
-declare const Bluetooth: EspSerial;
 
 const crypto = require('crypto');
 
@@ -86,7 +82,10 @@ export function temperatureCenti(): number {
   return Math.round(E.getTemperature() * 100);
 }
 
-/** The Pin object a profile names ("A5", "BTN"): Espruino's pins and their aliases are globals. */
+/**
+ * The global a profile names: a Pin ("A5", "BTN": Espruino's pins and their aliases are
+ * globals) or a serial object ("Serial1"); the name itself when there is no such global.
+ */
 function pinOf(name: string): unknown {
   const p = global[name];
   return p === undefined ? name : p;
@@ -119,9 +118,9 @@ export function dataBytes(data: string): Uint8Array {
   return E.toUint8Array(data);
 }
 
-/** The serial object for a link name. */
+/** The serial object for a link name (USB, Serial1, Serial2, Bluetooth are Espruino globals). */
 export function linkObject(name: string): EspSerial {
-  return name === 'Serial1' ? Serial1 : name === 'Serial2' ? Serial2 : name === 'Bluetooth' ? Bluetooth : USB;
+  return pinOf(name) as EspSerial;
 }
 
 /**

@@ -13,23 +13,22 @@ import { equalBytes } from '../../shared/encoding/bytes.js';
 import { completeBytes } from '../../shared/crypto/complete.js';
 import { hmacSha256 } from '../../shared/crypto/hmac.js';
 import type { ChannelValue } from '../../shared/types.js';
-import { FrameDecoder, encodeFrame, type Frame } from '../../shared/wire/frame.js';
 import {
   MAINT_UNLOCK, MSG_ACK, MSG_HELLO, MSG_MAINT, MSG_NACK, MSG_PARTIAL, MSG_PING, MSG_PONG, MSG_READING, MSG_STATUS,
   NACK_NO_PARTIAL, NACK_REVOKED, NACK_UNKNOWN_DEVICE,
   STATUS_BAD_PROVISIONING, STATUS_MAINT_REJECTED, STATUS_NOT_PROVISIONED, STATUS_RING_FULL, STATUS_RX_ERRORS,
   STATUS_SENSOR_FAULT, STATUS_SEQ_EXHAUSTED, STATUS_STOPPED, STATUS_UNLOCKED,
-  decodeMaint, decodeNack, decodePartial, decodeU32, encodeHello, encodeReadingMessage, encodeStatus, encodeU32,
-  maintMessage, nackIsRetryable,
+  nackIsRetryable,
 } from '../../shared/wire/messages.js';
-import { BOARD, FW_HASH_B64, FW_VERSION } from './board.js';
+import { BATTERY, BUTTON, FW_HASH_B64, FW_VERSION, LINK, NAME, SERIAL1, SERIAL2 } from './board.js';
 import { countBoot, peekSeq, resumeSeq, seqExhausted, takeSeq } from './counter.js';
 import {
   after, analogTenThousandths, base64Bytes, batteryMv, cancel, consoleOff, consoleOn, dataBytes, every, linkObject, nowMs,
   pinHigh, setClockMs, sha256, storage, temperatureCenti, type EspSerial,
 } from './espruino.js';
 import { MIN_INTERVAL_MS, parseProvisioning, type Provisioning } from './provision.js';
-import { ringAdd, ringEntries, ringFull, ringLoad, ringRemove, type Entry } from './ring.js';
+import { entries, ringAdd, ringFull, ringLoad, ringRemove, type Entry } from './ring.js';
+import { frameBytes, helloPayload, maintBytes, readMaint, readNack, readPartial, readU32, receiver, statusPayload, u32Payload } from './wire.js';
 
 /** Housekeeping period: HELLO retries, resends, error reports (ms). */
 const TICK_MS = 1000;
@@ -51,43 +50,45 @@ let lastHello = -1e15;
 let skipped = 0;
 let rxDrops = 0;
 let reportedSkips = 0;
-let badPayloads = 0;
 let sampler: number | undefined;
 let ticker: number | undefined;
-const dec = new FrameDecoder();
+const rx = receiver(function (type, payload) {
+  try {
+    handle(type, payload);
+  } catch {
+    rx.drops++; // a payload its strict decoder refused
+  }
+});
 
-function send(type: number, payload: Uint8Array): void {
-  link.write(encodeFrame(type, payload));
+function send(type: number, payload: ArrayLike<number>): void {
+  link.write(frameBytes(type, payload));
 }
 
-function status(code: number, value: number, text: string): void {
-  send(MSG_STATUS, encodeStatus({ code: code, value: value, text: text }));
+/** STATUS with a numeric value; the text is empty except for BAD_PROVISIONING (docs/firmware.md). */
+function status(code: number, value: number, text?: string): void {
+  send(MSG_STATUS, statusPayload(code, value, text || ''));
 }
 
 function hello(): void {
   lastHello = nowMs();
-  send(MSG_HELLO, encodeHello({
-    deviceId: prov.deviceId,
-    fwVersion: FW_VERSION,
-    fwHash: base64Bytes(FW_HASH_B64),
-    seq: peekSeq(),
-    bootCount: boots,
-    flags: (prov.production ? 1 : 0) | (locked ? 2 : 0),
-    pending: ringEntries().length,
-    board: BOARD.name,
-  }));
+  send(MSG_HELLO, helloPayload(prov.deviceId, FW_VERSION, base64Bytes(FW_HASH_B64), peekSeq(), boots, (prov.production ? 1 : 0) | (locked ? 2 : 0), entries.length, NAME));
 }
 
 function firstWait(): number {
   return Math.max(2 * gap, 2000);
 }
 
-function stop(code: number, value: number, text: string): void {
-  stopped = true;
+/** Cancels a timer if armed; returns undefined to store back into the id variable. */
+function off(id: number | undefined): undefined {
   // Espruino throws on clearing a timer id twice, and clears ALL timers for undefined.
-  if (sampler !== undefined) cancel(sampler);
-  sampler = undefined;
-  status(code, value, text);
+  if (id !== undefined) cancel(id);
+  return undefined;
+}
+
+function stop(code: number, value: number): void {
+  stopped = true;
+  sampler = off(sampler);
+  status(code, value);
 }
 
 function has(sensor: string): boolean {
@@ -102,30 +103,33 @@ function sample(): void {
     skipped++; // reported by tick(), at most once a second: a full ring must not flood the link
     return;
   }
-  if (seqExhausted()) return stop(STATUS_SEQ_EXHAUSTED, peekSeq(), 're-enroll');
+  if (seqExhausted()) return stop(STATUS_SEQ_EXHAUSTED, peekSeq());
   const channels: ChannelValue[] = [];
   let mv = 0;
   try {
     if (has('temperature')) channels.push({ id: 0, scale: -2, value: temperatureCenti() });
     if (has('analog')) channels.push({ id: 1, scale: -4, value: analogTenThousandths(prov.analogPin) });
-    if (has('battery')) mv = batteryMv(BOARD.battery);
+    if (has('battery')) mv = batteryMv(BATTERY);
   } catch {
-    return status(STATUS_SENSOR_FAULT, channels.length, '');
+    return status(STATUS_SENSOR_FAULT, channels.length);
   }
   const seq = takeSeq();
   lastSample = now;
   const canonical = encodeReading({
     deviceId: prov.deviceId, seq: seq, t: now, epoch: epoch, partialDigest: digest, batteryMv: mv, channels: channels,
   });
-  const payload = encodeReadingMessage(canonical, completeBytes(sha256, prov.key, canonical));
-  ringAdd(seq, payload, now + firstWait(), firstWait());
+  const payload = new Uint8Array(canonical.length + 32);
+  payload.set(canonical, 0);
+  payload.set(completeBytes(sha256, prov.key, canonical), canonical.length);
+  const wait = firstWait();
+  ringAdd(seq, payload, now + wait, wait);
   send(MSG_READING, payload);
 }
 
 /** Resends ring entries that are due (or all), oldest first; `shift` moves their due times. */
 function resend(all: boolean, shift: number): void {
   const now = nowMs();
-  const es = ringEntries();
+  const es = entries;
   for (let i = 0; i < es.length; i++) {
     const e = es[i] as Entry;
     e.due += shift;
@@ -138,21 +142,21 @@ function resend(all: boolean, shift: number): void {
 
 /** Arms the sampling timer for the earliest moment the rate guard allows. */
 function schedule(): void {
-  if (sampler !== undefined) cancel(sampler);
+  off(sampler);
   sampler = stopped ? undefined : after(Math.max(1, lastSample + gap - nowMs()), function () {
     sampler = undefined;
     try {
       sample();
     } catch {
       // E.g. a clock the edge set past 2^53 ms: say so, and keep the loop alive.
-      status(STATUS_SENSOR_FAULT, 255, 'sample failed');
+      status(STATUS_SENSOR_FAULT, 255);
     }
     schedule();
   });
 }
 
 function onPartial(p: Uint8Array): void {
-  const m = decodePartial(p);
+  const m = readPartial(p);
   epoch = m.epoch;
   digest = m.partialDigest;
   // Clock-based state moves with the clock, so a PARTIAL can never reset the rate guard.
@@ -167,14 +171,16 @@ function onPartial(p: Uint8Array): void {
 }
 
 function onNack(p: Uint8Array): void {
-  const n = decodeNack(p);
-  if (n.reason === NACK_REVOKED) return stop(STATUS_STOPPED, n.seq, 'revoked');
-  if (n.reason === NACK_NO_PARTIAL) digest = null;
-  if (n.reason === NACK_NO_PARTIAL || n.reason === NACK_UNKNOWN_DEVICE) hello();
-  const retry = nackIsRetryable(n.reason);
+  const n = readNack(p);
+  const seq = n[0] as number;
+  const reason = n[1] as number;
+  if (reason === NACK_REVOKED) return stop(STATUS_STOPPED, seq);
+  if (reason === NACK_NO_PARTIAL) digest = null;
+  if (reason === NACK_NO_PARTIAL || reason === NACK_UNKNOWN_DEVICE) hello();
+  const retry = nackIsRetryable(reason);
   const now = nowMs();
   ringRemove(function (e) {
-    if (e.s !== n.seq) return false;
+    if (e.s !== seq) return false;
     e.wait = Math.min(e.wait * 2, MAX_WAIT_MS);
     e.due = now + e.wait;
     return !retry;
@@ -182,57 +188,44 @@ function onNack(p: Uint8Array): void {
 }
 
 function onMaint(p: Uint8Array): void {
-  const m = decodeMaint(p);
-  const expect = hmacSha256(sha256, prov.key, maintMessage(prov.deviceId, m.command, m.counter));
-  if (!equalBytes(expect, m.tag) || m.counter <= parseInt(storage.read('pv.maint') || '0', 10) || m.command !== MAINT_UNLOCK) {
-    return status(STATUS_MAINT_REJECTED, m.counter, '');
+  const m = readMaint(p);
+  const expect = hmacSha256(sha256, prov.key, maintBytes(prov.deviceId, m.command, m.counter));
+  if (!equalBytes(expect, m.tag) || m.counter <= parseInt(storage.read('pv.maint') || '0') || m.command !== MAINT_UNLOCK) {
+    return status(STATUS_MAINT_REJECTED, m.counter);
   }
   storage.write('pv.maint', String(m.counter));
-  stop(STATUS_UNLOCKED, m.counter, 'console on link until reboot');
-  if (ticker !== undefined) cancel(ticker);
-  ticker = undefined;
+  stop(STATUS_UNLOCKED, m.counter);
+  ticker = off(ticker);
   locked = false;
   consoleOn(prov.link);
 }
 
-function handle(f: Frame): void {
-  const t = f.type;
-  const p = f.payload;
+function handle(t: number, p: Uint8Array): void {
   if (t === MSG_PARTIAL) onPartial(p);
   else if (t === MSG_ACK) {
-    const upTo = decodeU32(p, 'ACK');
+    const upTo = readU32(p);
     ringRemove(function (e) {
       return e.s <= upTo;
     });
   } else if (t === MSG_NACK) onNack(p);
-  else if (t === MSG_PING) send(MSG_PONG, encodeU32(decodeU32(p, 'PING'), 'PONG'));
+  else if (t === MSG_PING) send(MSG_PONG, u32Payload(readU32(p)));
   else if (t === MSG_MAINT) onMaint(p);
 }
 
 function onData(data: string): void {
-  if (!locked) return;
-  const frames = dec.push(dataBytes(data));
-  for (let i = 0; i < frames.length; i++) {
-    try {
-      handle(frames[i] as Frame);
-    } catch {
-      badPayloads++; // a payload its strict decoder refused
-    }
-  }
+  if (locked) rx.push(dataBytes(data));
 }
 
 function tick(): void {
   if (!stopped && digest === null && nowMs() - lastHello >= HELLO_MS) hello();
   resend(false, 0);
-  const s = dec.stats;
-  const drops = s.badCrc + s.oversize + s.malformed + s.badVersion + badPayloads;
-  if (drops !== rxDrops) status(STATUS_RX_ERRORS, (rxDrops = drops), '');
-  if (skipped !== reportedSkips) status(STATUS_RING_FULL, (reportedSkips = skipped), 'ring full');
+  if (rx.drops !== rxDrops) status(STATUS_RX_ERRORS, (rxDrops = rx.drops));
+  if (skipped !== reportedSkips) status(STATUS_RING_FULL, (reportedSkips = skipped));
 }
 
 /** Without valid provisioning the board keeps its console and says why, every HELLO_MS. */
 function unprovisioned(code: number, why: string): void {
-  link = linkObject(BOARD.link);
+  link = linkObject(LINK);
   const report = function (): void {
     status(code, 0, why);
   };
@@ -242,20 +235,21 @@ function unprovisioned(code: number, why: string): void {
 
 function boot(): void {
   const text = storage.read('provenant.json');
-  if (text === undefined) return unprovisioned(STATUS_NOT_PROVISIONED, 'no provenant.json');
+  if (text === undefined) return unprovisioned(STATUS_NOT_PROVISIONED, '');
   let p: Provisioning | string;
   try {
     p = parseProvisioning(JSON.parse(text) as { [k: string]: unknown });
   } catch {
-    p = 'provenant.json: not JSON';
+    p = 'provenant.json';
   }
   if (typeof p === 'string') return unprovisioned(STATUS_BAD_PROVISIONING, p);
   prov = p;
   boots = countBoot();
   resumeSeq(prov.seqFloor);
   link = linkObject(prov.link);
-  if (link.setup && prov.link !== 'USB' && prov.link !== 'Bluetooth') {
-    const pins = prov.link === 'Serial1' ? BOARD.serial1 : BOARD.serial2;
+  if (link.setup && prov.link.charAt(0) === 'S') {
+    // Serial1 or Serial2 (USB and Bluetooth need no setup).
+    const pins = prov.link === 'Serial1' ? SERIAL1 : SERIAL2;
     // Only keys with values: Espruino's option reader rejects unknown or undefined ones.
     const o: { rx?: string; tx?: string; path?: string } = {};
     if (pins) {
@@ -266,15 +260,15 @@ function boot(): void {
     link.setup(prov.baud, o);
   }
   // Maintenance boot: button held — keep the console on the link, do not sample.
-  if (BOARD.button && pinHigh(BOARD.button)) return stop(STATUS_UNLOCKED, 0, 'button held at boot');
+  if (BUTTON && pinHigh(BUTTON)) return stop(STATUS_UNLOCKED, 0);
   consoleOff(prov.link, prov.production);
   locked = true;
   gap = prov.intervalMs;
-  ringLoad(BOARD.ring, nowMs(), firstWait());
+  ringLoad(nowMs(), firstWait());
   link.on('data', onData);
   link.write(new Uint8Array([0])); // flush a half frame the edge may hold from before the reboot
   hello();
-  if (seqExhausted()) stop(STATUS_SEQ_EXHAUSTED, peekSeq(), 're-enroll');
+  if (seqExhausted()) stop(STATUS_SEQ_EXHAUSTED, peekSeq());
   ticker = every(TICK_MS, tick);
 }
 

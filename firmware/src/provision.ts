@@ -7,9 +7,10 @@
  *
  * Only deviceId and key are required; the rest default from the board profile. The key is
  * base64 because the board decodes it with its built-in atob (no hex code in the bundle).
- * Validation returns the first problem as text (sent to the edge in a STATUS frame).
+ * Validation returns the name of the first bad field (sent to the edge as the text of a STATUS
+ * BAD_PROVISIONING frame; docs/firmware.md lists them).
  */
-import { BOARD } from './board.js';
+import { ANALOG, BAUD, LINK, LINKS, SENSORS } from './board.js';
 import { base64Bytes } from './espruino.js';
 
 /** Validated provisioning. */
@@ -29,51 +30,52 @@ export interface Provisioning {
 /** Fastest sampling interval any provisioning may ask for, in ms. */
 export const MIN_INTERVAL_MS = 100;
 
-/** Provisioning from the parsed JSON, or the text of the first problem. */
+/** Provisioning from the parsed JSON, or the name of the first bad field. */
 export function parseProvisioning(j: { [k: string]: unknown }): Provisioning | string {
   function get(k: string, dflt: unknown): unknown {
     return j[k] === undefined ? dflt : j[k];
   }
   function int(k: string, dflt: number, min: number, max: number): number {
     const v = get(k, dflt);
-    if (typeof v !== 'number' || v !== Math.floor(v) || v < min || v > max) throw k + ': integer ' + min + '..' + max;
+    if (typeof v !== 'number' || v !== Math.floor(v) || v < min || v > max) throw k;
     return v;
   }
-  function str(k: string, dflt: string, ok: (s: string) => boolean): string {
+  function str(k: string, dflt: string, ok?: (s: string) => boolean): string {
     const v = get(k, dflt);
-    if (typeof v !== 'string' || !ok(v)) throw k + ': invalid';
+    if (typeof v !== 'string' || (ok && !ok(v))) throw k;
     return v;
   }
   try {
     const key = base64Bytes(str('key', '', function (s) {
       return s.length === 44;
     }));
-    const sensors = get('sensors', BOARD.sensors) as string[];
-    if (!(sensors instanceof Array)) throw 'sensors: array';
-    for (let i = 0; i < sensors.length; i++) if (BOARD.sensors.indexOf(sensors[i] as string) < 0) throw 'sensors: ' + sensors[i] + ' not on ' + BOARD.name;
+    if (key.length !== 32) throw 'key'; // 44 base64 characters are 31..33 bytes
+    const sensors = get('sensors', SENSORS) as string[];
+    if (!(sensors instanceof Array)) throw 'sensors';
+    for (let i = 0; i < sensors.length; i++) if (SENSORS.indexOf(sensors[i] as string) < 0) throw 'sensors';
     return {
       // A loop, not a regex: Espruino's RegExp engine is minimal.
       deviceId: str('deviceId', '', function (s) {
-        for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x21 || s.charCodeAt(i) > 0x7e) return false;
+        for (let i = 0; i < s.length; i++) {
+          const c = s.charCodeAt(i);
+          if (c < 0x21 || c > 0x7e) return false;
+        }
         return s.length > 0 && s.length <= 64;
       }),
       key: key,
-      link: str('link', BOARD.link, function (s) {
-        return BOARD.links.indexOf(s) >= 0;
+      link: str('link', LINK, function (s) {
+        return LINKS.indexOf(s) >= 0;
       }),
-      baud: int('baud', BOARD.baud, 300, 4000000),
-      path: str('path', '', function () {
-        return true;
-      }),
+      baud: int('baud', BAUD, 300, 4000000),
+      path: str('path', ''),
       intervalMs: int('intervalMs', 60000, MIN_INTERVAL_MS, 86400000),
       sensors: sensors,
-      analogPin: str('analogPin', BOARD.analog, function () {
-        return true;
-      }),
-      production: j['production'] === true,
+      analogPin: str('analogPin', ANALOG),
+      production: get('production', false) === true,
       seqFloor: int('seqFloor', 0, 0, 0xffffffff),
     };
   } catch (e) {
-    return String(e);
+    // Only the key's base64 decoding throws something other than a field name.
+    return typeof e === 'string' ? e : 'key';
   }
 }

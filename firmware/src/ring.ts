@@ -1,10 +1,12 @@
 /**
  * The resend ring: READING payloads sent but not yet acknowledged, oldest first. Each entry is
  * also a Storage file (`pv.r<slot>`), so a board that loses power resends them after reboot;
- * ACK erases them. The ring is small (board profile `ringSize`, default 8): when it is full the
+ * ACK erases them. The ring is small (board profile `ringSize`, baked in as RING): when it is full the
  * board skips samples rather than dropping unacknowledged readings.
  */
+import { RING } from './board.js';
 import { storage } from './espruino.js';
+import { num } from './wire.js';
 
 /** One unacknowledged reading. */
 export interface Entry {
@@ -19,8 +21,8 @@ export interface Entry {
   wait: number;
 }
 
-const entries: Entry[] = [];
-let size = 8;
+/** The entries, oldest first (callers must not modify the array). */
+export const entries: Entry[] = [];
 
 function fileOf(slot: number): string {
   return 'pv.r' + slot;
@@ -28,15 +30,13 @@ function fileOf(slot: number): string {
 
 /** seq stored in a READING payload (canonical layout: version, L, deviceId[L], seq u32). */
 export function payloadSeq(p: Uint8Array): number {
-  const o = 2 + (p[1] as number);
-  return (p[o] as number) * 16777216 + (((p[o + 1] as number) << 16) | ((p[o + 2] as number) << 8) | (p[o + 3] as number));
+  return num(p, 2 + (p[1] as number), 4);
 }
 
 /** Loads the entries a previous boot left in Storage; they are due at once. */
-export function ringLoad(capacity: number, now: number, wait: number): void {
-  size = capacity;
+export function ringLoad(now: number, wait: number): void {
   entries.length = 0;
-  for (let slot = 0; slot < size; slot++) {
+  for (let slot = 0; slot < RING; slot++) {
     const ab = storage.readArrayBuffer(fileOf(slot));
     if (ab === undefined || ab.byteLength < 60) continue;
     // Copy out of memory-mapped flash: a later Storage compaction may move the file.
@@ -48,20 +48,15 @@ export function ringLoad(capacity: number, now: number, wait: number): void {
   });
 }
 
-/** Entries, oldest first (callers must not modify the array). */
-export function ringEntries(): readonly Entry[] {
-  return entries;
-}
-
 /** True when no further reading fits. */
 export function ringFull(): boolean {
-  return entries.length >= size;
+  return entries.length >= RING;
 }
 
 /** Adds a just-sent reading (persisted first). */
 export function ringAdd(s: number, p: Uint8Array, due: number, wait: number): void {
   let slot = 0;
-  for (; slot < size; slot++) {
+  for (; slot < RING; slot++) {
     let used = false;
     for (let i = 0; i < entries.length; i++) if ((entries[i] as Entry).slot === slot) used = true;
     if (!used) break;
@@ -70,16 +65,13 @@ export function ringAdd(s: number, p: Uint8Array, due: number, wait: number): vo
   entries.push({ s: s, p: p, slot: slot, due: due, wait: wait });
 }
 
-/** Removes the entries `drop(entry)` selects, erasing their files; returns how many. */
-export function ringRemove(drop: (e: Entry) => boolean): number {
-  let n = 0;
+/** Removes the entries `drop(entry)` selects, erasing their files. */
+export function ringRemove(drop: (e: Entry) => boolean): void {
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i] as Entry;
     if (drop(e)) {
       storage.erase(fileOf(e.slot));
       entries.splice(i, 1);
-      n++;
     }
   }
-  return n;
 }

@@ -45,8 +45,7 @@ export function cobsDecode(src: Uint8Array): Uint8Array | null {
   let i = 0;
   while (i < src.length) {
     const code = src[i] as number;
-    if (code === 0) return null;
-    if (i + code > src.length) return null; // block runs past the end: truncated
+    if (code === 0 || i + code > src.length) return null; // a zero, or a block running past the end
     i++;
     for (let k = 1; k < code; k++) {
       const b = src[i++] as number;

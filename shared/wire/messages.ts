@@ -50,8 +50,12 @@ export const NACK_REVOKED = 9;
 
 /** True when the board should keep a NACKed reading in its ring and resend it later. */
 export function nackIsRetryable(reason: number): boolean {
-  return reason === NACK_NOT_STORED || reason === NACK_OUTBOX_FULL || reason === NACK_RATE || reason === NACK_UNKNOWN_DEVICE || reason === NACK_NO_PARTIAL;
+  // Bit r of RETRYABLE is set for each retryable reason r (NOT_STORED 1, OUTBOX_FULL 2, RATE 5,
+  // UNKNOWN_DEVICE 6, NO_PARTIAL 7): one expression, small in the board's bundle.
+  return reason < 8 && ((RETRYABLE >> reason) & 1) === 1;
 }
+
+const RETRYABLE = (1 << NACK_NOT_STORED) | (1 << NACK_OUTBOX_FULL) | (1 << NACK_RATE) | (1 << NACK_UNKNOWN_DEVICE) | (1 << NACK_NO_PARTIAL);
 
 /** STATUS codes the board sends. */
 export const STATUS_OK = 0;
