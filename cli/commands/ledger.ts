@@ -49,11 +49,12 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', intOption('--port', 0, 65535), 7050)
     .option('--token-file <file>', 'bearer token file: one token, or JSON {"<token>": "<identity>"|"*"} (else env PROVENANT_LEDGER_TOKEN)')
+    .option('--identities <file>', 'JSON array of identities { name, mspId, id, attrs? } (default: aa, edge-1, auditor)')
     .option('--sync <mode>', "durability: 'full' fsyncs every block, 'normal' only at WAL checkpoints (see docs/ledger.md)", syncOption, 'full')
     .option('--block-max-tx <n>', 'cut a block at this many transactions', intOption('--block-max-tx', 1, 65535), 500)
     .option('--block-timeout-ms <ms>', 'cut a block this long after its first transaction', intOption('--block-timeout-ms', 0, 60_000), 2)
     .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug)', 'info')
-    .action(async (opts: { db: string; host: string; port: number; tokenFile?: string; sync: 'full' | 'normal'; blockMaxTx: number; blockTimeoutMs: number; logLevel: string }) => {
+    .action(async (opts: { db: string; host: string; port: number; tokenFile?: string; identities?: string; sync: 'full' | 'normal'; blockMaxTx: number; blockTimeoutMs: number; logLevel: string }) => {
       let tokens: Map<string, string>;
       if (opts.tokenFile) {
         let content: string;
@@ -69,9 +70,19 @@ export function register(program: Command): void {
         throw new ProvenantError('PROV_ERR_CONFIG', 'no bearer token: pass --token-file FILE or set PROVENANT_LEDGER_TOKEN (e.g. openssl rand -hex 32)', { field: 'token' });
       }
       const { contracts } = await import('../../ledger-bridge/contracts/index.js');
-      const { EmbeddedLedger } = await import('../../ledger-bridge/embedded/index.js');
+      const { EmbeddedLedger, parseIdentities } = await import('../../ledger-bridge/embedded/index.js');
+      let identities;
+      if (opts.identities) {
+        let text: string;
+        try {
+          text = readFileSync(opts.identities, 'utf8');
+        } catch (err) {
+          throw new ProvenantError('PROV_ERR_CONFIG', `cannot read --identities ${opts.identities}: ${(err as Error).message}`, { field: 'identities' });
+        }
+        identities = parseIdentities(text, opts.identities);
+      }
       const { buildLedgerServer } = await import('../../ledger-bridge/embedded/http/server.js');
-      const led = await EmbeddedLedger.open({ path: opts.db, contracts, sync: opts.sync, blockMaxTx: opts.blockMaxTx, blockTimeoutMs: opts.blockTimeoutMs });
+      const led = await EmbeddedLedger.open({ path: opts.db, contracts, sync: opts.sync, blockMaxTx: opts.blockMaxTx, blockTimeoutMs: opts.blockTimeoutMs, ...(identities ? { identities } : {}) });
       let app;
       try {
         app = await buildLedgerServer(led, { tokens, logger: { level: opts.logLevel } });

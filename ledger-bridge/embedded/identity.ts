@@ -62,3 +62,31 @@ export class EmbeddedClientIdentity {
     return v !== null && v === value;
   }
 }
+
+/**
+ * Parses a configured identity set (JSON text: an array of { name, mspId, id, attrs? }), as
+ * `provenant ledger start --identities FILE` reads it. ProvenantError PROV_ERR_CONFIG naming the
+ * entry on any problem.
+ */
+export function parseIdentities(text: string, source: string): EmbeddedIdentity[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ProvenantError('PROV_ERR_CONFIG', `${source} is not valid JSON: ${(err as Error).message}`, { field: 'identities' });
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw new ProvenantError('PROV_ERR_CONFIG', `${source} must be a non-empty array of identities`, { field: 'identities' });
+  const names = new Set<string>();
+  return parsed.map((e: unknown, i) => {
+    const bad = (why: string): never => {
+      throw new ProvenantError('PROV_ERR_CONFIG', `${source}[${i}]: ${why}`, { field: 'identities', index: i });
+    };
+    if (typeof e !== 'object' || e === null) return bad('must be an object { name, mspId, id, attrs? }');
+    const { name, mspId, id, attrs } = e as Record<string, unknown>;
+    for (const [k, v] of [['name', name], ['mspId', mspId], ['id', id]] as const) if (typeof v !== 'string' || v === '') bad(`${k} must be a non-empty string`);
+    if (names.has(name as string)) bad(`duplicate name '${String(name)}'`);
+    names.add(name as string);
+    if (attrs !== undefined && (typeof attrs !== 'object' || attrs === null || Object.values(attrs).some((v) => typeof v !== 'string'))) bad('attrs must map names to strings');
+    return { name: name as string, mspId: mspId as string, id: id as string, ...(attrs ? { attrs: attrs as Record<string, string> } : {}) };
+  });
+}

@@ -7,6 +7,7 @@ import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { HttpLedgerClient } from '../../ledger-bridge/embedded/http/client.js';
 import { main } from '../../cli/index.js';
 import { parseTokens } from '../../cli/commands/ledger.js';
+import { parseIdentities } from '../../ledger-bridge/embedded/index.js';
 import { tempDir } from './helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -117,5 +118,15 @@ describe('provenant ledger start / verify', () => {
     expect(() => parseTokens('', 'f')).toThrow(/empty/);
     expect(() => parseTokens('{"t1": 3}', 'f')).toThrow(/identity names/);
     expect(() => parseTokens('{nope', 'f')).toThrow(/not valid JSON/);
+  });
+
+  it('parses identity files and names the bad entry', () => {
+    expect(parseIdentities('[{"name":"aa2","mspId":"AuthorityMSP","id":"x509::/CN=aa2::/CN=ca","attrs":{"role":"authority"}}]', 'ids.json')).toEqual([
+      { name: 'aa2', mspId: 'AuthorityMSP', id: 'x509::/CN=aa2::/CN=ca', attrs: { role: 'authority' } },
+    ]);
+    expect(() => parseIdentities('[]', 'ids.json')).toThrow(/non-empty array/);
+    expect(() => parseIdentities('[{"name":"a","mspId":"M","id":""}]', 'ids.json')).toThrow(/ids.json\[0\]: id must be a non-empty string/);
+    expect(() => parseIdentities('[{"name":"a","mspId":"M","id":"i"},{"name":"a","mspId":"M","id":"j"}]', 'ids.json')).toThrow(/\[1\]: duplicate name 'a'/);
+    expect(() => parseIdentities('[{"name":"a","mspId":"M","id":"i","attrs":{"x":1}}]', 'ids.json')).toThrow(/attrs must map/);
   });
 });
