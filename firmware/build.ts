@@ -18,6 +18,7 @@ import type TS from 'typescript';
 import { ProvenantError } from '../shared/errors.js';
 import { listBoards, loadBoard, type BoardProfile } from '../hardware/boards.js';
 import { checkBundle } from './check.js';
+import { estimateVariables, variableProblems, type VariableEstimate } from './variables.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Repository root. */
@@ -39,6 +40,8 @@ export interface BuiltBundle {
   readonly fwHash: string;
   /** require() names found in the bundle. */
   readonly requires: readonly string[];
+  /** Estimated Espruino variables (firmware/variables.ts). */
+  readonly variables: VariableEstimate;
 }
 
 /**
@@ -231,12 +234,14 @@ export async function buildFirmware(opts: { boards?: readonly string[]; outDir?:
     const board = loadBoard(name);
     const { text, fwHash } = await bundleBoard(board);
     const check = checkBundle(text, board);
-    if (check.problems.length > 0) {
-      throw new ProvenantError('PROV_ERR_FIRMWARE_BUILD', `${name}: ${check.problems.join('; ')}`, { field: name });
+    const variables = estimateVariables(text, board);
+    const problems = [...check.problems, ...variableProblems(variables, board)];
+    if (problems.length > 0) {
+      throw new ProvenantError('PROV_ERR_FIRMWARE_BUILD', `${name}: ${problems.join('; ')}`, { field: name });
     }
     const path = join(outDir, `${name}.js`);
     writeAtomic(path, text);
-    built.push({ board: name, path, bytes: Buffer.byteLength(text, 'latin1'), sizeBudget: board.sizeBudget, fwHash, requires: check.requires });
+    built.push({ board: name, path, bytes: Buffer.byteLength(text, 'latin1'), sizeBudget: board.sizeBudget, fwHash, requires: check.requires, variables });
   }
   const manifest = { sourceHash: sourceHash(), bundles: built.map((b) => ({ ...b, path: undefined, file: `${b.board}.js` })) };
   writeAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

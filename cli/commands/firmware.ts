@@ -10,8 +10,19 @@ export function register(program: Command): void {
     .action(async (opts: { board?: string[]; out?: string }) => {
       const { buildFirmware } = await import('../../firmware/build.js');
       const built = await buildFirmware({ boards: opts.board, outDir: opts.out });
+      const { loadBoard } = await import('../../hardware/boards.js');
       for (const b of built) {
         process.stdout.write(`${b.board.padEnd(8)} ${String(b.bytes).padStart(6)} bytes (budget ${b.sizeBudget})  fwHash ${b.fwHash.slice(0, 16)}…  ${b.path}\n`);
+      }
+      // The variable estimate (firmware/variables.ts): a model of Espruino's JsVars, not a measurement.
+      process.stdout.write('\nestimated Espruino variables (code runs from Storage; docs/firmware.md "Memory")\n');
+      process.stdout.write('board     code  state  at rest  ring full  sample  receive  peak   board has  code if in RAM\n');
+      for (const b of built) {
+        const v = b.variables;
+        const p = loadBoard(b.board);
+        process.stdout.write(
+          `${b.board.padEnd(8)} ${String(v.code).padStart(5)} ${String(v.state).padStart(6)} ${String(v.atRest).padStart(8)} ${String(v.ringFull).padStart(10)} ${String(v.samplePath).padStart(7)} ${String(v.receivePath).padStart(8)} ${String(v.peak).padStart(5)} ${String(p.boardVariables).padStart(10)} ${String(v.codeInRam).padStart(15)}\n`,
+        );
       }
     });
   fw.command('boards')
