@@ -53,6 +53,9 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
       if (err instanceof Bad) throw err;
       throw new Bad(null, `database cannot be read: ${(err as Error).message}`);
     }
+    // One read transaction: a ledger serving this file may commit meanwhile (WAL); the walk and the
+    // row counts must all see the same snapshot.
+    db.exec('BEGIN');
     const q = {
       blocks: db.prepare('SELECT number, header, hash FROM blocks ORDER BY number'),
       txs: db.prepare('SELECT idx, tx_id AS txId, code, envelope, hash FROM txs WHERE block = ? ORDER BY idx'),
@@ -168,6 +171,7 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
     const bad = err instanceof Bad ? err : new Bad(height, `block ${height}: ${(err as Error).message}`);
     return { ok: false, height, transactions, validTransactions: valid, stateKeys, badBlock: bad.block, reason: bad.message, headHash };
   } finally {
+    if (db?.inTransaction) db.exec('ROLLBACK');
     db?.close();
   }
 }

@@ -118,3 +118,26 @@ describe('provenant ledger verify: walks the chain and finds any changed byte', 
     expect((await verifyLedger(join(dir.dir, 'missing.db'))).ok).toBe(false);
   });
 });
+
+describe('verify while the ledger is serving', () => {
+  it('reports OK for a chain that grows while it is being verified (one read snapshot per walk)', async () => {
+    const dir = tempDir();
+    try {
+      // Blocks are written by the commit worker thread, concurrently with the walk on this thread.
+      const ledger = await openTestLedger(dir.dir, { blockMaxTx: 2 });
+      await Promise.all(Array.from({ length: 400 }, (_, i) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['live', String(i)] })));
+      let stop = false;
+      const load = (async () => {
+        for (let i = 1000; !stop; i++) await ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['live', String(i)] });
+      })();
+      const reports = [];
+      for (let k = 0; k < 8; k++) reports.push(await verifyLedger(join(dir.dir, 'ledger.db')));
+      stop = true;
+      await load;
+      await ledger.close();
+      for (const r of reports) expect(r, r.reason ?? '').toMatchObject({ ok: true });
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
