@@ -12,6 +12,9 @@ import type { Command } from 'commander';
 interface BoardFigures {
   bundleBytes: number;
   sizeBudget: number;
+  /** Estimated Espruino variables at rest and at peak (firmware/variables.ts, a model). */
+  variablesAtRest: number;
+  variablesPeak: number;
   readings: number;
   sha256PerReading: number;
   bytesHashedPerReading: number;
@@ -19,7 +22,7 @@ interface BoardFigures {
   wallUsPerReading: number;
 }
 
-async function measureBoard(board: string, readings: number): Promise<Omit<BoardFigures, 'bundleBytes' | 'sizeBudget'>> {
+async function measureBoard(board: string, readings: number): Promise<Omit<BoardFigures, 'bundleBytes' | 'sizeBudget' | 'variablesAtRest' | 'variablesPeak'>> {
   const { startSimBoard } = await import('../hardware/sim/index.js');
   const { decodeMessage, encodeMessage } = await import('../shared/wire/union.js');
   const { FrameDecoder } = await import('../shared/wire/frame.js');
@@ -111,12 +114,12 @@ export function register(bench: Command): void {
       const { buildFirmware } = await import('../firmware/build.js');
       const built = await buildFirmware();
       const boards: Record<string, BoardFigures> = {};
-      process.stdout.write('board     bundle  budget  SHA-256/reading  bytes hashed/reading  flash writes/reading  firmware wall time/reading (V8)\n');
+      process.stdout.write('board     bundle  budget  vars rest/peak  SHA-256/reading  bytes hashed/reading  flash writes/reading  firmware wall time/reading (V8)\n');
       for (const b of built) {
         const m = await measureBoard(b.board, readings);
-        boards[b.board] = { bundleBytes: b.bytes, sizeBudget: b.sizeBudget, ...m };
+        boards[b.board] = { bundleBytes: b.bytes, sizeBudget: b.sizeBudget, variablesAtRest: b.variables.atRest, variablesPeak: b.variables.peak, ...m };
         process.stdout.write(
-          `${b.board.padEnd(8)} ${String(b.bytes).padStart(7)} ${String(b.sizeBudget).padStart(7)}  ${m.sha256PerReading.toFixed(2).padStart(15)}  ${m.bytesHashedPerReading.toFixed(1).padStart(20)}  ${m.flashWritesPerReading.toFixed(2).padStart(20)}  ${m.wallUsPerReading.toFixed(1).padStart(12)} µs\n`,
+          `${b.board.padEnd(8)} ${String(b.bytes).padStart(7)} ${String(b.sizeBudget).padStart(7)}  ${`${b.variables.atRest}/${b.variables.peak}`.padStart(14)}  ${m.sha256PerReading.toFixed(2).padStart(15)}  ${m.bytesHashedPerReading.toFixed(1).padStart(20)}  ${m.flashWritesPerReading.toFixed(2).padStart(20)}  ${m.wallUsPerReading.toFixed(1).padStart(12)} µs\n`,
         );
       }
       const ours = Object.values(boards);
