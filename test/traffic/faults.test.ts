@@ -16,10 +16,30 @@ const SEED = 11;
 const data = loadDataset();
 const motes = data.filter((s) => s.moteId === 2 || s.moteId === 3);
 
+/**
+ * F1 each fault type must reach on this test's motes and seed. The issue's target is 0.9 per
+ * injected fault type; it holds for five types (seeds 1–5 of the full eval, and here). Stuck,
+ * drift and value modification do not reach it (docs/traffic-profiles.md, "What meets the
+ * targets"): their bars sit just below what the model reaches here (0.82, 0.89, 0.89), so a
+ * regression fails, and the gap to the target stays visible.
+ */
+const F1_BAR: Record<(typeof FAULT_TYPES)[number], number> = {
+  stuck: 0.8,
+  spikes: 0.9,
+  drift: 0.85,
+  noise: 0.9,
+  battery: 0.9,
+  modification: 0.85,
+  injection: 0.9,
+  rate: 0.9,
+};
+
 describe.each(FAULT_TYPES)('fault %s', (type) => {
-  it('is flagged in most of its windows and in every mote it is injected into', () => {
+  it('is flagged in most of its windows and in every mote it is injected into, with few flags on its clean windows', () => {
     let faulty = 0;
     let caught = 0;
+    let clean = 0;
+    let falseFlags = 0;
     let episodes = 0;
     let found = 0;
     for (const series of motes) {
@@ -30,7 +50,12 @@ describe.each(FAULT_TYPES)('fault %s', (type) => {
       const foundHere: Record<number, true> = {};
       judged.forEach((j, i) => {
         const w = run.windows[i]!;
-        if (!w.faulty || w.realEvent) return;
+        if (w.realEvent || j.judgement.basis < MIN_HISTORY) return;
+        if (!w.faulty) {
+          clean++;
+          if (j.judgement.discrepancyStatus) falseFlags++;
+          return;
+        }
         faulty++;
         if (j.judgement.discrepancyStatus) {
           caught++;
@@ -44,11 +69,12 @@ describe.each(FAULT_TYPES)('fault %s', (type) => {
       expect(Object.keys(foundHere).length).toBeGreaterThan(0);
     }
     expect(faulty).toBeGreaterThan(20);
-    // Bars below the eval's figures (docs/traffic-profiles.md) so the test checks detection,
-    // not one seed's luck; modification and drift are the hard ones there too.
-    const bar = type === 'modification' || type === 'drift' || type === 'stuck' ? 0.6 : 0.8;
-    expect(caught / faulty).toBeGreaterThan(bar);
-    expect(found / episodes).toBeGreaterThan(bar);
+    expect(clean).toBeGreaterThan(100);
+    const precision = caught / (caught + falseFlags);
+    const recall = caught / faulty;
+    const f1 = (2 * precision * recall) / (precision + recall);
+    expect(f1, `${type}: P ${precision.toFixed(3)} R ${recall.toFixed(3)}`).toBeGreaterThanOrEqual(F1_BAR[type]);
+    expect(found / episodes).toBeGreaterThanOrEqual(0.8);
   });
 });
 
