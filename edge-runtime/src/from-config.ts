@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BindingInterface } from '@serialport/bindings-cpp';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { LedgerClient } from '../../ledger-bridge/client.js';
 import { fromHex } from '../../shared/encoding/hex.js';
 import { ProvenantError } from '../../shared/errors.js';
@@ -99,7 +99,12 @@ export async function startEdge(config: EdgeConfig, options: { log: Log; binding
   let api: FastifyInstance | undefined;
   let url: string | undefined;
   if (config.api.enabled) {
-    api = await buildApi(runtime, { token: secretFrom(config.api.token, config.api.tokenFile, 'api.token') });
+    // A real pino logger (provenant edge) also logs the API's requests; the silent stand-in does not.
+    const pinoLike = typeof (log as { level?: unknown }).level === 'string';
+    api = await buildApi(runtime, {
+      token: secretFrom(config.api.token, config.api.tokenFile, 'api.token'),
+      ...(pinoLike ? { loggerInstance: log as unknown as FastifyBaseLogger } : {}),
+    });
     url = await api.listen({ host: config.api.host, port: config.api.port });
     log.info({ url }, 'edge API listening');
   }

@@ -5,7 +5,7 @@
  * <token>`. Errors are `{ code: 'PROV_ERR_*', message }`.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { CONTRACTS } from '../../../ledger-bridge/client.js';
 import { ProvenantError } from '../../../shared/errors.js';
 import { toHex } from '../../../shared/encoding/hex.js';
@@ -17,8 +17,10 @@ import * as S from './schemas.js';
 export interface ApiOptions {
   /** Bearer token; required (generate one with `openssl rand -hex 32`). */
   readonly token: string;
-  /** fastify logger: a pino instance or options (default off). */
+  /** fastify logger options (default off). */
   readonly logger?: FastifyServerOptions['logger'];
+  /** Or a pino logger instance to log requests with (the edge's own, in `provenant edge`). */
+  readonly loggerInstance?: FastifyBaseLogger;
 }
 
 /** HTTP status for our error codes (anything else is 500). */
@@ -46,7 +48,10 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
   if (typeof options.token !== 'string' || options.token.length < 16) {
     throw new ProvenantError('PROV_ERR_CONFIG', 'api.token must be at least 16 characters', { field: 'api.token' });
   }
-  const app = Fastify({ logger: options.logger ?? false, ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } } });
+  const ajv = { customOptions: { removeAdditional: false, coerceTypes: 'array' as const } };
+  const app = options.loggerInstance
+    ? (Fastify({ loggerInstance: options.loggerInstance, ajv }) as unknown as FastifyInstance)
+    : Fastify({ logger: options.logger ?? false, ajv });
   const started = Date.now();
   const { default: swagger } = await import('@fastify/swagger');
   await app.register(swagger, {
