@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ProvenantError } from '../../shared/errors.js';
+import type { FabricConfig } from '../../ledger-bridge/fabric/config.js';
 
 /** A board link: serial (path + baud) or BLE (address). */
 export type BoardConfig =
@@ -23,7 +24,8 @@ export interface EdgeConfig {
   readonly boards: readonly BoardConfig[];
   readonly ledger:
     | { readonly type: 'embedded'; readonly path: string; readonly identity: string }
-    | { readonly type: 'http'; readonly url: string; readonly identity?: string; readonly token?: string; readonly tokenFile?: string };
+    | { readonly type: 'http'; readonly url: string; readonly identity?: string; readonly token?: string; readonly tokenFile?: string }
+    | { readonly type: 'fabric'; readonly fabric: FabricConfig };
   readonly outbox: {
     readonly maxPending: number;
     readonly synchronous: 'FULL' | 'NORMAL';
@@ -123,6 +125,11 @@ export const CONFIG_SCHEMA = {
           properties: { type: { const: 'embedded' }, path: { type: 'string', minLength: 1 }, identity: { type: 'string', minLength: 1 } },
         },
         {
+          // Checked in full by ledger-bridge/fabric/config.ts (validateFabricConfig, deploy/fabric/config/edge.yaml).
+          required: ['type', 'peerEndpoint'],
+          properties: { type: { const: 'fabric' } },
+        },
+        {
           additionalProperties: false,
           required: ['type', 'url'],
           properties: {
@@ -160,7 +167,8 @@ export const CONFIG_SCHEMA = {
     api: {
       type: 'object',
       additionalProperties: false,
-      default: {},
+      // No api section: no API (nothing listens without a token). An api section: enabled unless it says otherwise.
+      default: { enabled: false },
       properties: {
         enabled: { type: 'boolean', default: true },
         host: { type: 'string', default: '127.0.0.1' },
@@ -211,6 +219,32 @@ export async function validateConfig(input: unknown, baseDir: string, file?: str
   if (c.ledger.type === 'http' && !('token' in c.ledger && c.ledger.token) && !('tokenFile' in c.ledger && c.ledger.tokenFile)) {
     throw configError('ledger.token or ledger.tokenFile is required for an http ledger', 'ledger.token', file);
   }
+  let ledger: EdgeConfig['ledger'];
+  if (c.ledger.type === 'embedded') {
+    ledger = { type: 'embedded', path: abs(c.ledger.path as string), identity: (c.ledger as { identity?: string }).identity ?? 'edge-1' };
+  } else if (c.ledger.type === 'fabric') {
+    const { validateFabricConfig } = await import('../../ledger-bridge/fabric/config.js');
+    const section = Object.fromEntries(Object.entries(c.ledger).filter(([k]) => k !== 'type'));
+    let f: FabricConfig;
+    try {
+      f = validateFabricConfig(section);
+    } catch (err) {
+      const field = `ledger.${String((err as { details?: { field?: string } }).details?.field ?? '')}`;
+      throw configError(`${field}: ${(err as Error).message.replace(/^fabric config: /, '')}`, field, file);
+    }
+    ledger = {
+      type: 'fabric',
+      fabric: {
+        ...f,
+        certPath: abs(f.certPath),
+        keyPath: abs(f.keyPath),
+        ...(f.tlsCaCertPath ? { tlsCaCertPath: abs(f.tlsCaCertPath) } : {}),
+        ...(f.checkpointPath ? { checkpointPath: abs(f.checkpointPath) } : {}),
+      },
+    };
+  } else {
+    ledger = c.ledger as EdgeConfig['ledger'];
+  }
   return {
     ...c,
     dataDir: abs(c.dataDir),
@@ -219,10 +253,7 @@ export async function validateConfig(input: unknown, baseDir: string, file?: str
       dir: abs(c.credentials.dir),
       ...(c.credentials.issuerPkFile ? { issuerPkFile: abs(c.credentials.issuerPkFile) } : {}),
     },
-    ledger:
-      c.ledger.type === 'embedded'
-        ? { type: 'embedded', path: abs(c.ledger.path as string), identity: (c.ledger as { identity?: string }).identity ?? 'edge-1' }
-        : (c.ledger as EdgeConfig['ledger']),
+    ledger,
     api: { ...c.api, ...(c.api.tokenFile ? { tokenFile: abs(c.api.tokenFile) } : {}) },
   };
 }

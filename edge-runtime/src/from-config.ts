@@ -49,6 +49,10 @@ function issuerPkOf(config: EdgeConfig): Uint8Array | undefined {
 /** Opens the configured ledger client. */
 export async function openLedger(config: EdgeConfig): Promise<LedgerClient> {
   const l = config.ledger;
+  if (l.type === 'fabric') {
+    const { FabricLedgerClient } = await import('../../ledger-bridge/fabric/fabric-client.js');
+    return FabricLedgerClient.connect(l.fabric);
+  }
   if (l.type === 'http') {
     const { HttpLedgerClient } = await import('../../ledger-bridge/embedded/http/client.js');
     return new HttpLedgerClient({ url: l.url, token: secretFrom(l.token, l.tokenFile, 'ledger.token'), ...(l.identity ? { identity: l.identity } : {}) });

@@ -37,6 +37,15 @@ describe('edge config', () => {
     expect(c.profile).toMatchObject({ intervalMs: 1000, burst: 16 });
     expect(c.api).toMatchObject({ enabled: true, host: '127.0.0.1', port: 8080 });
     expect(c.boards).toEqual([]);
+    const { api: _api, ...noApi } = minimal;
+    expect((await validateConfig(noApi, '/etc')).api.enabled).toBe(false);
+  });
+
+  it('accepts a Fabric ledger section (deploy/fabric/config/edge.yaml) and names its fields', async () => {
+    const fabric = { type: 'fabric', peerEndpoint: 'peer0.org1.example.com:7051', mspId: 'Org1MSP', certPath: 'crypto/cert.pem', keyPath: 'crypto/key.pem', channel: 'mychannel', chaincode: 'provenant' };
+    const c = await validateConfig({ ...minimal, ledger: fabric }, '/etc/provenant');
+    expect(c.ledger).toMatchObject({ type: 'fabric', fabric: { peerEndpoint: 'peer0.org1.example.com:7051', certPath: '/etc/provenant/crypto/cert.pem' } });
+    expect(await fieldOf({ ...minimal, ledger: { ...fabric, channel: 'Bad Channel' } })).toMatch(/^ledger\.channel/);
   });
 
   it('loads YAML and JSON files alike', async () => {
@@ -71,6 +80,7 @@ api: { enabled: false }
     expect(await fieldOf({ ...minimal, colour: 'blue' })).toMatch(/^colour \| colour: is not a known field/);
     expect(await fieldOf({ ...minimal, boards: [{ ble: { address: 'nope' } }] })).toMatch(/^boards\[0\]\.ble\.address/);
     expect(await fieldOf({ ...minimal, api: {} })).toMatch(/^api\.token/);
+    expect(await fieldOf({ ...minimal, api: { port: 99999 } })).toMatch(/^api\.port/);
     expect(await fieldOf({ ...minimal, ledger: { type: 'http', url: 'http://x' } })).toMatch(/^ledger\.token/);
   });
 
