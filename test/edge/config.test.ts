@@ -37,7 +37,8 @@ describe('edge config', () => {
     expect(c.profile).toMatchObject({ intervalMs: 1000, burst: 16 });
     expect(c.api).toMatchObject({ enabled: true, host: '127.0.0.1', port: 8080 });
     expect(c.boards).toEqual([]);
-    const { api: _api, ...noApi } = minimal;
+    const noApi: Record<string, unknown> = { ...minimal };
+    delete noApi['api'];
     expect((await validateConfig(noApi, '/etc')).api.enabled).toBe(false);
   });
 
