@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .description('run the whole system in one process: ledger, authority, edge, simulated boards; ends with a verified summary (last line JSON)')
     .option('-n, --devices <n>', 'simulated boards', positiveInt('--devices'), 50)
     .option('-r, --rate <r>', 'readings per second per board', positiveNumber('--rate'), 2)
-    .option('-d, --duration <s>', 'seconds to run (default: until Ctrl-C on a terminal, 30 s otherwise; 45 s with --attack injection)', positiveNumber('--duration'))
+    .option('-d, --duration <s>', 'seconds to run (default: until Ctrl-C on a terminal, 30 s otherwise; 25 s with --attack, 45 s for injection)', positiveNumber('--duration'))
     .option('-a, --attack <name>', `play one threat and show it caught: ${ATTACK_NAMES.join('|')}`, (v: string) => {
       if (!ATTACK_NAMES.includes(v)) throw new InvalidArgumentError(`--attack must be one of ${ATTACK_NAMES.join(', ')}`);
       return v;

@@ -30,11 +30,11 @@ describe('provenant demo', () => {
   }, 90_000);
 
   for (const [attack, durationS, extra] of [
-    ['forge', 16, {}],
-    ['replay', 16, {}],
-    ['tamper', 16, {}],
-    ['fast-sampling', 14, {}],
-    ['unplug', 16, {}],
+    ['forge', 18, {}],
+    ['replay', 18, {}],
+    ['tamper', 18, {}],
+    ['fast-sampling', 16, {}],
+    ['unplug', 18, {}],
     ['injection', 18, { windowMs: 1000 }],
   ] as const) {
     it(`--attack ${attack} is detected and reported`, async () => {
