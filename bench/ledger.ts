@@ -29,6 +29,11 @@ export function register(bench: Command): void {
     .option('--sync <mode>', "SQLite durability: 'full' (default) or 'normal'", 'full')
     .option('--block-max-tx <n>', 'block size in transactions', positiveInt('--block-max-tx', 65_535), 50)
     .option('--block-timeout-ms <ms>', 'block cut timeout', positiveInt('--block-timeout-ms', 60_000), 2)
+    .option('--endorsers <n>', 'simulate on this many endorser threads (default 0: on the ledger thread)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 64) throw new ProvenantError('PROV_ERR_BAD_ARGS', `--endorsers must be an integer 0..64, got '${v}'`, { field: 'endorsers' });
+      return n;
+    }, 0)
     .option('--no-commit-worker', 'write blocks on the ledger thread instead of the commit worker')
     .option('--verify', 'run provenant ledger verify over the result and report its time')
     .action(async (opts: LedgerBenchOptions) => {
@@ -51,4 +56,5 @@ export interface LedgerBenchOptions {
   blockTimeoutMs: number;
   verify?: boolean;
   commitWorker: boolean;
+  endorsers: number;
 }

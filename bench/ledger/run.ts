@@ -9,7 +9,8 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { contracts } from '../../ledger-bridge/contracts/index.js';
 import { EmbeddedLedger } from '../../ledger-bridge/embedded/index.js';
@@ -70,7 +71,13 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     const ceiling = await sqliteCeiling(join(dir, 'ceiling.db'), opts);
     progress(`  ${Math.round(ceiling.readingsPerSecond)} readings/s (${Math.round(ceiling.rowsPerSecond)} rows/s)`);
 
-    const ledger = await EmbeddedLedger.open({ path: join(dir, 'ledger.db'), contracts, sync: opts.sync, blockMaxTx: opts.blockMaxTx, blockTimeoutMs: opts.blockTimeoutMs, commitWorker: opts.commitWorker });
+    const ledger = await EmbeddedLedger.open({ path: join(dir, 'ledger.db'), contracts,
+      sync: opts.sync,
+      blockMaxTx: opts.blockMaxTx,
+      blockTimeoutMs: opts.blockTimeoutMs,
+      commitWorker: opts.commitWorker,
+      ...(opts.endorsers > 0 ? { endorsers: { count: opts.endorsers, module: new URL('../../ledger-bridge/contracts/index.ts', import.meta.url).href.replace(/\.ts$/, extname(fileURLToPath(import.meta.url))) } } : {}),
+    });
     const fleet = await Fleet.enroll(ledger, opts.devices, progress);
 
     const batches = Math.ceil(opts.readings / opts.batch);
@@ -163,7 +170,7 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     }
 
     const out = process.stdout;
-    out.write(`\nEmbedded ledger, ${opts.devices} devices, batches of ${opts.batch} readings, blocks ≤ ${opts.blockMaxTx} tx / ${opts.blockTimeoutMs} ms, sync=${opts.sync}, commit ${opts.commitWorker ? 'on a worker thread' : 'on the ledger thread'}\n`);
+    out.write(`\nEmbedded ledger, ${opts.devices} devices, batches of ${opts.batch} readings, blocks ≤ ${opts.blockMaxTx} tx / ${opts.blockTimeoutMs} ms, sync=${opts.sync}, commit ${opts.commitWorker ? 'on a worker thread' : 'on the ledger thread'}, ${opts.endorsers > 0 ? `${opts.endorsers} endorser threads` : 'simulation on the ledger thread'}\n`);
     out.write(`  validated readings committed/s ......... ${Math.round(throughput).toLocaleString('en')}   (target ≥ 100,000; paper: ~2,500 tx/s on 6 Fabric peers)\n`);
     out.write(`  … per CPU-second of this process ....... ${Math.round(accepted / cpuSeconds).toLocaleString('en')}   (the machine is shared: wall-clock figures include waiting for a core)\n`);
     out.write(
@@ -186,6 +193,7 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
         blockTimeoutMs: opts.blockTimeoutMs,
         sync: opts.sync,
         commitWorker: opts.commitWorker,
+        endorsers: opts.endorsers,
         readings: accepted,
         rejected,
         failedBatches: conflicts,

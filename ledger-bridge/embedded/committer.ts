@@ -1,23 +1,9 @@
 /**
  * Starts the commit worker (commit-worker.ts) and turns its answers into one promise per block.
- * The worker is a TypeScript module: under tsx or vitest it registers tsx's loader in the worker
- * thread first (a worker does not inherit the parent's loader hooks); compiled, it loads the .js.
  */
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from './spawn.js';
 import type { BlockWrite, SyncMode } from './writer.js';
-
-/** URL of tsx's ESM register API, from its package exports (require.resolve would give the CJS build). */
-function tsxEsmApi(): string {
-  const pkgPath = createRequire(import.meta.url).resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  const rel = pkg.exports['./esm/api']?.import.default;
-  if (!rel) throw new Error('tsx does not export ./esm/api');
-  return pathToFileURL(join(dirname(pkgPath), rel)).href;
-}
 
 type Answer = { type: 'ready' } | { type: 'ok'; number: number } | { type: 'error'; number: number; message: string } | { type: 'closed' };
 
@@ -45,23 +31,7 @@ export class Committer {
 
   /** Starts a worker on the ledger file at `path` (which must exist: the ledger creates it). */
   static async start(path: string, sync: SyncMode): Promise<Committer> {
-    const self = fileURLToPath(import.meta.url);
-    const ext = extname(self);
-    const entry = pathToFileURL(self.slice(0, -ext.length).replace(/committer$/, 'commit-worker') + ext).href;
-    const tsx = ext === '.ts' ? tsxEsmApi() : null;
-    const boot = `(async () => { ${tsx ? `(await import(${JSON.stringify(tsx)})).register();` : ''} await import(${JSON.stringify(entry)}); })().catch((e) => { throw e; });`;
-    const worker = new Worker(boot, { eval: true, workerData: { path, sync } });
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (m: Answer): void => {
-        if (m.type === 'ready') {
-          worker.off('error', reject);
-          resolve();
-        }
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-    });
-    return new Committer(worker);
+    return new Committer(await spawnWorker('commit-worker', { path, sync }));
   }
 
   private failAll(err: Error): void {

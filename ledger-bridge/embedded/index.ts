@@ -1,6 +1,7 @@
 /** The embedded ledger's public surface. */
 export { EmbeddedLedger, type EmbeddedLedgerOptions, type EngineProposal, type LedgerStats } from './ledger.js';
 export { EmbeddedLedgerClient } from './client.js';
+export { type EndorserOptions } from './endorsers.js';
 export { DEFAULT_IDENTITIES, EmbeddedClientIdentity, type EmbeddedIdentity, findIdentity, parseIdentities } from './identity.js';
 export { ContractHost, type ContractClass, type InvokeOutcome } from './host.js';
 export { EmbeddedStub, type StateReader, type Simulation } from './stub.js';

@@ -25,6 +25,7 @@ import { EMPTY_ROOT, consistencyPath, inclusionPath, leafHash, merkleRoot, subtr
 import type { ConsistencyProof, EmbeddedInclusionEvidence } from './proofs.js';
 import { EmbeddedStub, type Simulation, type Versioned } from './stub.js';
 import { Committer } from './committer.js';
+import { type EndorserOptions, Endorsers } from './endorsers.js';
 import { type BlockWrite, LedgerStore, type StoredEvent, type SyncMode, openDatabase, sha256Native } from './store.js';
 
 /** Options of an embedded ledger. */
@@ -49,6 +50,13 @@ export interface EmbeddedLedgerOptions {
    * simulation of the next transactions instead of blocking the event loop.
    */
   readonly commitWorker?: boolean;
+  /**
+   * Simulate submitted transactions on endorser threads (default: none, on the ledger thread).
+   * They load the contract classes from `module`'s export (the classes themselves cannot cross
+   * threads) and read the chain on disk; MVCC validation on the ledger thread catches any read
+   * that a block not yet on disk changed. evaluate() always runs on the ledger thread.
+   */
+  readonly endorsers?: EndorserOptions;
   /** Clock for tx and block timestamps (ms). */
   readonly clock?: () => number;
 }
@@ -133,6 +141,7 @@ export class EmbeddedLedger {
     readonly identities: readonly EmbeddedIdentity[],
     options: EmbeddedLedgerOptions,
     private committer: Committer | null = null,
+    private endorsers: Endorsers | null = null,
   ) {
     this.channelId = options.channelId ?? 'provenant';
     this.blockMaxTx = options.blockMaxTx ?? 500;
@@ -168,13 +177,12 @@ export class EmbeddedLedger {
       db.close();
       throw err;
     }
-    if (options.commitWorker !== false) {
-      try {
-        ledger.committer = await Committer.start(options.path, options.sync ?? 'full');
-      } catch (err) {
-        await ledger.close();
-        throw err;
-      }
+    try {
+      if (options.commitWorker !== false) ledger.committer = await Committer.start(options.path, options.sync ?? 'full');
+      if (options.endorsers) ledger.endorsers = await Endorsers.start(options.path, ledger.channelId, options.endorsers);
+    } catch (err) {
+      await ledger.close();
+      throw err;
     }
     return ledger;
   }
@@ -202,7 +210,7 @@ export class EmbeddedLedger {
     if (this.failure) throw this.failure;
   }
 
-  private async simulate(identityName: string, proposal: EngineProposal) {
+  private async simulate(identityName: string, proposal: EngineProposal, onEndorser = false) {
     this.ensureOpen();
     checkProposal(proposal);
     const identity = findIdentity(this.identities, identityName);
@@ -219,8 +227,15 @@ export class EmbeddedLedger {
     });
     this.simulating++;
     let outcome;
+    let simulation: Simulation = stub.simulation;
     try {
-      outcome = await this.host.invoke(stub, identity, proposal.contract, proposal.fn, proposal.args);
+      if (onEndorser && this.endorsers) {
+        const r = await this.endorsers.endorse({ txId, timestamp, identity, contract: proposal.contract, fn: proposal.fn, args: proposal.args, transient: proposal.transient ?? {} });
+        outcome = r.outcome;
+        if (r.simulation) simulation = r.simulation;
+      } else {
+        outcome = await this.host.invoke(stub, identity, proposal.contract, proposal.fn, proposal.args);
+      }
     } finally {
       this.simulating--;
     }
@@ -233,7 +248,7 @@ export class EmbeddedLedger {
         ...(outcome.contractCode ? { contractCode: outcome.contractCode } : {}),
       });
     }
-    return { txId, timestamp, identity, simulation: stub.simulation, payload: outcome.payload };
+    return { txId, timestamp, identity, simulation, payload: outcome.payload };
   }
 
   /** Runs a function against committed state without ordering it (Fabric's evaluate). */
@@ -243,7 +258,7 @@ export class EmbeddedLedger {
 
   /** Endorses, orders and commits; resolves after the block holding the transaction is on disk. */
   async submit(identityName: string, proposal: EngineProposal): Promise<CommitResult> {
-    const sim = await this.simulate(identityName, proposal);
+    const sim = await this.simulate(identityName, proposal, true);
     this.ensureOpen();
     let bytes = sim.payload.length;
     for (const a of proposal.args) bytes += a.length;
@@ -548,6 +563,7 @@ export class EmbeddedLedger {
     }
     await this.lastWrite;
     await this.committer?.close();
+    await this.endorsers?.close();
     for (const l of this.listeners) l(this.durableHeight, []);
     this.store.close();
   }

@@ -65,14 +65,20 @@ export class LedgerStore {
   private readonly inflightNodes = new Map<string, Uint8Array>();
   private readonly inflightTx = new Set<string>();
   private readonly cacheLimit: number;
+  /**
+   * A reader in another thread (an endorser): it is told nothing about commits, so it keeps no
+   * cache and no Bloom filter (either would go stale) and reads SQLite, i.e. the chain on disk.
+   */
+  private readonly snapshotOnly: boolean;
   private readonly writeSync: (b: BlockWrite) => void;
   private readonly s;
 
   constructor(
     readonly db: BetterSqlite3.Database,
-    options: { sync: SyncMode; cacheEntries?: number },
+    options: { sync: SyncMode; cacheEntries?: number; snapshotOnly?: boolean },
   ) {
     this.cacheLimit = options.cacheEntries ?? 200_000;
+    this.snapshotOnly = options.snapshotOnly ?? false;
     configure(db, options.sync);
     db.exec(SCHEMA);
     const format = db.prepare('SELECT v FROM meta WHERE k = ?').pluck().get('format') as string | undefined;
@@ -96,7 +102,7 @@ export class LedgerStore {
       eventsFrom: db.prepare('SELECT block, idx AS "index", tx_id AS txId, contract, name, payload FROM events WHERE block >= ? AND block < ? ORDER BY block, idx'),
       getNode: db.prepare('SELECT hash FROM tree WHERE level = ? AND idx = ?').pluck(),
     };
-    for (const key of db.prepare('SELECT key FROM state').pluck().iterate() as IterableIterator<string>) this.filter.add(key);
+    if (!this.snapshotOnly) for (const key of db.prepare('SELECT key FROM state').pluck().iterate() as IterableIterator<string>) this.filter.add(key);
     this.writeSync = blockWriter(db);
   }
 
@@ -140,10 +146,10 @@ export class LedgerStore {
     const hit = this.cache.get(key);
     if (hit) return hit;
     // Certainly absent: no SQLite lookup, and nothing cached (the key is about to be written).
-    if (!this.filter.mightHave(key)) return ABSENT;
+    if (!this.snapshotOnly && !this.filter.mightHave(key)) return ABSENT;
     const row = this.s.getState.get(key) as { version: number; value: Uint8Array } | undefined;
     const v = row ? { version: row.version, value: row.value } : ABSENT;
-    this.remember(this.cache, key, v);
+    if (!this.snapshotOnly) this.remember(this.cache, key, v);
     return v;
   }
 
@@ -174,7 +180,7 @@ export class LedgerStore {
     if (hit) return hit;
     const row = this.s.getPrivate.get(collection, key) as { version: number; value: Uint8Array } | undefined;
     const v = row ? { version: row.version, value: row.value } : ABSENT;
-    this.remember(this.privateCache, id, v);
+    if (!this.snapshotOnly) this.remember(this.privateCache, id, v);
     return v;
   }
 

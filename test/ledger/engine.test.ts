@@ -244,3 +244,40 @@ describe('a second writer on the same file', () => {
     }
   });
 });
+
+describe('parallel endorsement on endorser threads', () => {
+  const module = new URL('./fixtures/counter-contract.ts', import.meta.url).href;
+
+  it('simulates submits on endorsers with the same results, conflicts, identities and transient data', async () => {
+    const dir = tempDir();
+    try {
+      const ledger = await openTestLedger(dir.dir, { endorsers: { count: 2, module, exportName: 'testContracts' } });
+      expect(text((await ledger.submit('edge-1', { contract: 'Counter', fn: 'increment', args: ['e', '1'] })).result)).toBe('1');
+      const results = await Promise.allSettled([
+        ledger.submit('edge-1', { contract: 'Counter', fn: 'increment', args: ['e', '10'] }),
+        ledger.submit('edge-1', { contract: 'Counter', fn: 'increment', args: ['e', '100'] }),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as ProvenantError).code).toBe('PROV_ERR_MVCC_READ_CONFLICT');
+      await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'adminOnly', args: [] })).rejects.toThrow(/not the authority/);
+      await ledger.submit('aa', { contract: 'Counter', fn: 'deposit', args: ['d'], transient: { secret: Buffer.from('pst') } });
+      expect(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'checkSecret', args: ['d', 'pst'] }))).toBe('true');
+      const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['p', String(i)] })));
+      expect(new Set(rs.map((r) => r.txId)).size).toBe(40);
+      await ledger.close();
+      const { verifyLedger } = await import('../../ledger-bridge/embedded/verify.js');
+      expect(await verifyLedger(join(dir.dir, 'ledger.db'))).toMatchObject({ ok: true });
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('refuses a module without the contracts export', async () => {
+    const dir = tempDir();
+    try {
+      await expect(openTestLedger(dir.dir, { endorsers: { count: 1, module, exportName: 'nope' } })).rejects.toThrow(/does not export an array 'nope'/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
