@@ -196,7 +196,7 @@ async function terserPass(code: string): Promise<string> {
   const { minify } = await import('terser');
   const out = await minify(code, {
     ecma: 5,
-    compress: { passes: 3, keep_fargs: false, properties: false, pure_getters: true, unsafe: true, unsafe_comps: true, unsafe_math: true, unsafe_undefined: true, hoist_props: true },
+    compress: { passes: 3, keep_fargs: false, properties: false, pure_getters: true, unsafe: true, unsafe_comps: true, unsafe_undefined: true, hoist_props: true },
     // builtins: the regex alone decides (terser would otherwise spare DOM names such as `key`).
     mangle: { properties: { regex: MANGLED_PROPS, keep_quoted: 'strict', builtins: true } },
     format: { ascii_only: true, ecma: 5 },
