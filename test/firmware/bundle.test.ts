@@ -34,6 +34,21 @@ describe('firmware bundles', () => {
     });
   }
 
+  it('each bundle carries only the code its profile can use (per-field profile constants folded)', () => {
+    for (const name of listBoards()) {
+      const text = readFileSync(join(DIST_FIRMWARE, `${name}.js`), 'latin1');
+      const b = loadBoard(name);
+      expect(text.includes('NRF.getBattery'), `${name} NRF battery code`).toBe(b.battery === 'nrf');
+      expect(text.includes('getAnalogVRef'), `${name} vref battery code`).toBe(b.battery === 'vref');
+      expect(text.includes('digitalRead'), `${name} boot button code`).toBe(Boolean(b.pins.button));
+      for (const port of ['serial1', 'serial2'] as const) {
+        const pins = b.pins[port];
+        if (pins) expect(text, `${name} ${port} pins`).toContain(`rx:"${pins.rx}"`);
+      }
+      expect(text).not.toMatch(/use strict/);
+    }
+  });
+
   it('the checker rejects later syntax, foreign or dynamic requires, and oversize bundles', () => {
     const board = { name: 'T', sizeBudget: 64, espruinoModules: ['Storage', 'crypto'] };
     expect(checkBundle('var f = (a) => a;', board).problems[0]).toMatch(/not ECMAScript 5/);
