@@ -46,6 +46,8 @@ describe('firmware bundles', () => {
         if (pins) expect(text, `${name} ${port} pins`).toContain(`rx:"${pins.rx}"`);
       }
       expect(text).not.toMatch(/use strict/);
+      // Tree-shaken: no reading decoder (its error code), no layout-string codec (its layouts).
+      expect(text).not.toMatch(/PROV_ERR|partialDigest:b32|deviceId:a1/);
     }
   });
 
