@@ -110,6 +110,23 @@ describe('ledger HTTP API (fastify.inject)', () => {
     expect(Object.keys(docs.json<{ paths: Record<string, unknown> }>().paths)).toEqual(expect.arrayContaining(['/v1/submit', '/v1/evaluate', '/v1/events', '/v1/head', '/v1/proofs/inclusion/{txId}', '/v1/proofs/consistency', '/metrics', '/health']));
   });
 
+  it('answers bad proof, block and event requests with 400 / 404 and a code', async () => {
+    const cases: [string, number][] = [
+      ['/v1/proofs/consistency?from=0', 400],
+      ['/v1/proofs/consistency', 400],
+      [`/v1/proofs/consistency?from=1&to=${ledger.head().height + 5}`, 400],
+      ['/v1/proofs/inclusion/not-hex', 400],
+      ['/v1/blocks/999999', 404],
+      ['/v1/blocks/-1', 400],
+      ['/v1/events?startBlock=-1', 400],
+    ];
+    for (const [url, status] of cases) {
+      const r = await app.inject({ method: 'GET', url, headers: auth });
+      expect(r.statusCode, url).toBe(status);
+      expect(r.json<{ code: string }>().code, url).toMatch(/^PROV_ERR_/);
+    }
+  });
+
   it('refuses to start without a usable token', async () => {
     await expect(buildLedgerServer(ledger, { tokens: new Map() })).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG' });
     await expect(buildLedgerServer(ledger, { tokens: new Map([['short', '*']]) })).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG' });
