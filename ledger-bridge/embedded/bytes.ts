@@ -67,9 +67,16 @@ export class ByteWriter {
 
   /** u32 byte length then UTF-8. */
   str(s: string): this {
-    // Worst case 3 bytes per UTF-16 unit; encodeInto avoids an intermediate copy.
-    this.ensure(4 + s.length * 3);
-    const { written } = utf8.encodeInto(s, this.buf.subarray(this.pos + 4));
+    // Room for ASCII first (the common case: keys, JSON args); encodeInto stops at the end of the
+    // room without splitting a surrogate pair, and the rest gets its worst case (3 bytes per unit).
+    // Reserving 3× up front made an 80 kB argument double the buffer twice.
+    this.ensure(4 + s.length);
+    let { read, written } = utf8.encodeInto(s, this.buf.subarray(this.pos + 4));
+    if (read < s.length) {
+      const rest = s.substring(read);
+      this.ensure(4 + written + rest.length * 3);
+      written += utf8.encodeInto(rest, this.buf.subarray(this.pos + 4 + written)).written;
+    }
     this.view.setUint32(this.pos, written);
     this.pos += 4 + written;
     return this;
@@ -77,7 +84,8 @@ export class ByteWriter {
 
   /** The written bytes (a copy, so the writer can be reused). */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    // An exactly sized buffer is handed out as is (no copy).
+    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
   }
 }
 

@@ -118,24 +118,65 @@ export interface TxEnvelope {
   readonly code: number;
 }
 
+/**
+ * An envelope whose read and write sets are still the simulation's maps (key → version, key →
+ * value): the ledger encodes those directly, without building a KeyVersion/Write object per key.
+ */
+export interface TxEnvelopeMaps extends Omit<TxEnvelope, 'reads' | 'writes'> {
+  readonly reads: ReadonlyMap<string, number>;
+  readonly writes: ReadonlyMap<string, Uint8Array | null>;
+}
+
 /** Envelope bytes (the transaction hash is SHA-256 of these). */
 export function encodeEnvelope(t: TxEnvelope): Uint8Array {
-  const w = new ByteWriter(512);
+  return encodeParts(
+    t,
+    t.reads.length,
+    t.reads.map((r): [string, number] => [r.key, r.version]),
+    t.writes.length,
+    t.writes.map((x): [string, Uint8Array | null] => [x.key, x.value]),
+  );
+}
+
+/** The same bytes as encodeEnvelope, from the simulation's maps (the commit path). */
+export function encodeEnvelopeMaps(t: TxEnvelopeMaps): Uint8Array {
+  return encodeParts(t, t.reads.size, t.reads, t.writes.size, t.writes);
+}
+
+function encodeParts(
+  t: Omit<TxEnvelope, 'reads' | 'writes'>,
+  readCount: number,
+  reads: Iterable<readonly [string, number]>,
+  writeCount: number,
+  writes: Iterable<readonly [string, Uint8Array | null]>,
+): Uint8Array {
+  // Sized up front from the string lengths (exact for ASCII), so the writer rarely grows.
+  let size = 64 + t.txId.length + t.mspId.length + t.creator.length + t.contract.length + t.fn.length + t.result.length;
+  for (const a of t.args) size += 4 + a.length;
+  for (const [key] of reads) size += 12 + key.length;
+  for (const [key, value] of writes) size += 9 + key.length + (value === null ? 0 : value.length);
+  for (const q of t.ranges) {
+    size += 12 + q.start.length + q.end.length;
+    for (const r of q.results) size += 12 + r.key.length;
+  }
+  size += (t.privateReads.length + t.privateWrites.length) * 112;
+  if (t.event !== null) size += 9 + t.event.name.length + t.event.payload.length;
+  const w = new ByteWriter(size);
   w.u8(FORMAT_VERSION).str(t.txId).u64(t.timestamp).str(t.mspId).str(t.creator).str(t.contract).str(t.fn);
   w.u32(t.args.length);
   for (const a of t.args) w.str(a);
-  w.u32(t.reads.length);
-  for (const r of t.reads) w.str(r.key).u64(r.version);
+  w.u32(readCount);
+  for (const [key, version] of reads) w.str(key).u64(version);
   w.u32(t.ranges.length);
   for (const q of t.ranges) {
     w.str(q.start).str(q.end).u32(q.results.length);
     for (const r of q.results) w.str(r.key).u64(r.version);
   }
-  w.u32(t.writes.length);
-  for (const x of t.writes) {
-    w.str(x.key);
-    if (x.value === null) w.u8(0);
-    else w.u8(1).bytes(x.value);
+  w.u32(writeCount);
+  for (const [key, value] of writes) {
+    w.str(key);
+    if (value === null) w.u8(0);
+    else w.u8(1).bytes(value);
   }
   w.u32(t.privateReads.length);
   for (const p of t.privateReads) w.str(p.collection).raw(p.keyHash).u64(p.version);

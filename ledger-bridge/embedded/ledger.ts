@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ChainHead, CommitResult, InclusionProof, LedgerEvent, Proposal } from '../client.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { toHex } from '../../shared/encoding/hex.js';
-import { type BlockHeader, TX_PER_BLOCK_LIMIT, type TxEnvelope, ValidationCode, encodeEnvelope, encodeHeader, validationCodeName, versionOf } from './codec.js';
+import { type BlockHeader, TX_PER_BLOCK_LIMIT, type TxEnvelopeMaps, ValidationCode, encodeEnvelopeMaps, encodeHeader, validationCodeName, versionOf } from './codec.js';
 import { ContractHost, type ContractClass } from './host.js';
 import { DEFAULT_IDENTITIES, type EmbeddedIdentity, findIdentity } from './identity.js';
 import { inRange } from './keys.js';
@@ -191,7 +191,7 @@ export class EmbeddedLedger {
     const header: BlockHeader = { number: 0, timestamp: this.clock(), txCount: 0, previousHash: new Uint8Array(32), dataHash: EMPTY_ROOT, chainRoot: EMPTY_ROOT };
     const headerBytes = encodeHeader(header);
     const hash = sha256Native(headerBytes);
-    this.store.commitSync({ header, headerBytes, hash, txs: [], state: new Map(), history: [], privateWrites: [], events: [], nodes: [{ level: 0, idx: 0, hash: leafHash(hash) }] });
+    this.store.commitSync({ header, headerBytes, hash, txs: [], state: new Map(), superseded: [], privateWrites: [], events: [], nodes: [{ level: 0, idx: 0, hash: leafHash(hash) }] });
     return hash;
   }
 
@@ -334,7 +334,9 @@ export class EmbeddedLedger {
     const privateOverlay = new Map<string, number>();
     const seen = new Set<string>();
     const state = new Map<string, Versioned>();
-    const history: { key: string; version: number; deleted: boolean }[] = [];
+    // History rows of writes a later transaction of this block superseded; every final state
+    // entry is a history row too, which the writer adds (no object per key here).
+    const superseded: { key: string; version: number; deleted: boolean }[] = [];
     const privateWrites: { collection: string; key: string; version: number; value: Uint8Array | null }[] = [];
     const events: StoredEvent[] = [];
     const txs: { block: number; index: number; txId: string; code: number; envelope: Uint8Array; hash: Uint8Array }[] = [];
@@ -348,8 +350,9 @@ export class EmbeddedLedger {
       if (code === ValidationCode.VALID) {
         for (const [key, value] of sim.writes) {
           overlay.set(key, version);
+          const before = state.get(key);
+          if (before !== undefined) superseded.push({ key, version: before.version, deleted: before.value === null });
           state.set(key, { version, value });
-          history.push({ key, version, deleted: value === null });
         }
         for (const [id, w] of sim.privateWrites) {
           privateOverlay.set(id, version);
@@ -357,7 +360,7 @@ export class EmbeddedLedger {
         }
         if (sim.event) events.push({ block: number, index, txId: tx.txId, contract: tx.proposal.contract, name: sim.event.name, payload: sim.event.payload });
       }
-      const envelope: TxEnvelope = {
+      const envelope: TxEnvelopeMaps = {
         txId: tx.txId,
         timestamp: tx.timestamp,
         mspId: tx.identity.mspId,
@@ -365,16 +368,16 @@ export class EmbeddedLedger {
         contract: tx.proposal.contract,
         fn: tx.proposal.fn,
         args: tx.proposal.args,
-        reads: [...sim.reads].map(([key, v]) => ({ key, version: v })),
+        reads: sim.reads,
         ranges: sim.ranges,
-        writes: [...sim.writes].map(([key, value]) => ({ key, value })),
+        writes: sim.writes,
         privateReads: [...sim.privateReads.values()].map((r) => ({ collection: r.collection, keyHash: sha256Native(r.key), version: r.version })),
         privateWrites: [...sim.privateWrites.values()].map((w) => ({ collection: w.collection, keyHash: sha256Native(w.key), valueHash: w.value === null ? null : sha256Native(w.value) })),
         event: sim.event,
         result: tx.payload,
         code,
       };
-      const bytes = encodeEnvelope(envelope);
+      const bytes = encodeEnvelopeMaps(envelope);
       txs.push({ block: number, index, txId: tx.txId, code, envelope: bytes, hash: sha256Native(bytes) });
     });
     const header: BlockHeader = {
@@ -387,7 +390,7 @@ export class EmbeddedLedger {
     };
     const headerBytes = encodeHeader(header);
     const hash = sha256Native(headerBytes);
-    const block: BlockWrite = { header, headerBytes, hash, txs, state, history, privateWrites, events, nodes: this.store.nodesForAppend(number, leafHash(hash)) };
+    const block: BlockWrite = { header, headerBytes, hash, txs, state, superseded, privateWrites, events, nodes: this.store.nodesForAppend(number, leafHash(hash)) };
     const committer = this.committer;
     if (committer === null) {
       try {
