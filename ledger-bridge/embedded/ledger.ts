@@ -301,12 +301,13 @@ export class EmbeddedLedger {
     if (this.pending.length > 0 && this.timer === null && this.writing === 0) this.timer = setTimeout(() => this.cut(), this.blockTimeoutMs);
   }
 
-  private currentVersion(key: string, overlay: Map<string, number>): number {
+  /** The key's version after the block's earlier valid transactions (`overlay`: their writes). */
+  private currentVersion(key: string, overlay: ReadonlyMap<string, Versioned>): number {
     const v = overlay.get(key);
-    return v !== undefined ? v : this.store.getState(key).version;
+    return v !== undefined ? v.version : this.store.getState(key).version;
   }
 
-  private validate(tx: Endorsed, seen: Set<string>, overlay: Map<string, number>, privateOverlay: Map<string, number>): number {
+  private validate(tx: Endorsed, seen: Set<string>, overlay: ReadonlyMap<string, Versioned>, privateOverlay: Map<string, number>): number {
     if (seen.has(tx.txId) || this.store.hasTx(tx.txId)) return ValidationCode.DUPLICATE_TXID;
     for (const [key, version] of tx.simulation.reads) if (this.currentVersion(key, overlay) !== version) return ValidationCode.MVCC_READ_CONFLICT;
     for (const [id, r] of tx.simulation.privateReads) {
@@ -330,9 +331,9 @@ export class EmbeddedLedger {
   private commitBlock(batch: Endorsed[]): void {
     const started = performance.now();
     const number = this.height;
-    const overlay = new Map<string, number>();
     const privateOverlay = new Map<string, number>();
     const seen = new Set<string>();
+    // The block's final state per key; also the overlay validation reads earlier writes from.
     const state = new Map<string, Versioned>();
     // History rows of writes a later transaction of this block superseded; every final state
     // entry is a history row too, which the writer adds (no object per key here).
@@ -342,14 +343,13 @@ export class EmbeddedLedger {
     const txs: { block: number; index: number; txId: string; code: number; envelope: Uint8Array; hash: Uint8Array }[] = [];
     const codes: number[] = [];
     batch.forEach((tx, index) => {
-      const code = this.validate(tx, seen, overlay, privateOverlay);
+      const code = this.validate(tx, seen, state, privateOverlay);
       seen.add(tx.txId);
       codes.push(code);
       const version = versionOf(number, index);
       const sim = tx.simulation;
       if (code === ValidationCode.VALID) {
         for (const [key, value] of sim.writes) {
-          overlay.set(key, version);
           const before = state.get(key);
           if (before !== undefined) superseded.push({ key, version: before.version, deleted: before.value === null });
           state.set(key, { version, value });

@@ -40,7 +40,7 @@ export async function openDatabase(path: string, options: { mustExist?: boolean 
 }
 
 /** Merges committed rows of a range with in-flight writes (deletes remove, writes replace), in byte order. */
-function mergeRange(rows: VersionedKV[], overlay: Map<string, Versioned>, start: string, end: string, keyOf: (id: string) => string | null): VersionedKV[] {
+function mergeRange(rows: VersionedKV[], overlay: ReadonlyMap<string, Versioned>, start: string, end: string, keyOf: (id: string) => string | null): VersionedKV[] {
   if (overlay.size === 0) return rows;
   const merged = new Map(rows.map((r) => [r.key, r]));
   let touched = false;
@@ -60,7 +60,11 @@ export class LedgerStore {
   private readonly privateCache = new Map<string, Versioned>();
   private readonly filter = new KeyFilter();
   /** Sealed, validated blocks not yet on disk: state, private data, tree nodes, tx ids. */
-  private readonly inflight = new Map<string, Versioned>();
+  /**
+   * Their state maps, oldest first, used as they are (no per-key copy into one overlay map:
+   * staging and settling a block of 25,000 keys cost two big-map operations per key).
+   */
+  private readonly inflight: ReadonlyMap<string, Versioned>[] = [];
   private readonly inflightPrivate = new Map<string, Versioned>();
   private readonly inflightNodes = new Map<string, Uint8Array>();
   private readonly inflightTx = new Set<string>();
@@ -141,8 +145,10 @@ export class LedgerStore {
 
   /** State of a key as of the last sealed block. */
   getState(key: string): Versioned {
-    const pending = this.inflight.get(key);
-    if (pending) return pending;
+    for (let i = this.inflight.length - 1; i >= 0; i--) {
+      const pending = (this.inflight[i] as ReadonlyMap<string, Versioned>).get(key);
+      if (pending) return pending;
+    }
     const hit = this.cache.get(key);
     if (hit) return hit;
     // Certainly absent: no SQLite lookup, and nothing cached (the key is about to be written).
@@ -168,7 +174,9 @@ export class LedgerStore {
   /** Keys in [start, end) in byte order (end '' = unbounded), as of the last sealed block. */
   rangeState(start: string, end: string): VersionedKV[] {
     const rows = (end === '' ? this.s.rangeStateOpen.all(start) : this.s.rangeState.all(start, end)) as VersionedKV[];
-    return mergeRange(rows, this.inflight, start, end, (k) => k);
+    if (this.inflight.length === 0) return rows;
+    const overlay = this.inflight.length === 1 ? (this.inflight[0] as ReadonlyMap<string, Versioned>) : new Map(this.inflight.flatMap((m) => [...m]));
+    return mergeRange(rows, overlay, start, end, (k) => k);
   }
 
   /** Private value as of the last sealed block. */
@@ -259,8 +267,9 @@ export class LedgerStore {
    * on the worker). Call settle() once the worker has committed it.
    */
   stage(b: BlockWrite): void {
+    // A deleted key reads as { version of the delete, value null }, which is its state entry.
+    this.inflight.push(b.state);
     for (const [key, v] of b.state) {
-      this.inflight.set(key, v.value === null ? { version: v.version, value: null } : v);
       if (v.value !== null) this.filter.add(key);
       this.cache.delete(key);
     }
@@ -277,7 +286,9 @@ export class LedgerStore {
   settle(b: BlockWrite): void {
     const version0 = b.header.number * 65_536;
     const mine = (v: Versioned | undefined): boolean => v !== undefined && v.version >= version0 && v.version < version0 + 65_536;
-    for (const key of b.state.keys()) if (mine(this.inflight.get(key))) this.inflight.delete(key);
+    // Blocks settle in the order they were staged (one SQLite writer, in order).
+    const at = this.inflight.indexOf(b.state);
+    if (at !== -1) this.inflight.splice(at, 1);
     for (const p of b.privateWrites) {
       const id = p.collection + '\u0000' + p.key;
       if (mine(this.inflightPrivate.get(id))) this.inflightPrivate.delete(id);
