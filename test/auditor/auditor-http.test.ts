@@ -145,7 +145,8 @@ describe('auditor HTTP API over the embedded ledger', () => {
 
   it('401 without a token or with a wrong one; /health and the OpenAPI document are open', async () => {
     const s = subs[0] as ReadingSubmission;
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: TOKEN }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: TOKEN }];
+    for (const headers of attempts) {
       const res = await post('/verify', { deviceId: 'dev-x', seq: 1, data: s.canonical }, headers);
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ code: 'PROV_ERR_UNAUTHORIZED' });

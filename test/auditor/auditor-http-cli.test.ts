@@ -1,0 +1,145 @@
+/**
+ * `provenant auditor head|check|serve` through the real CLI (node bin/provenant.js in a child
+ * process) against a running embedded ledger (H4b's HTTP server on an ephemeral port over a real
+ * SQLite file, real contracts, enrolled devices and committed readings from the contract
+ * fixture). The child processes are spawned asynchronously so this process keeps serving them.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLedgerServer } from '../../ledger-bridge/embedded/http/server.js';
+import type { PartialSignatureJson } from '../../shared/crypto/credential.js';
+import type { Enrollment } from '../../shared/crypto/outsourced.js';
+import { partialFor, readingOf, recordBatch, signed, World } from '../contracts/fixture.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = join(root, 'bin', 'provenant.js');
+const LEDGER_TOKEN = 'auditor-cli-ledger-token-0123456789';
+const AUDITOR_TOKEN = 'auditor-cli-auditor-token-0123456789';
+const run = promisify(execFile);
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, PROVENANT_LEDGER_TOKEN: LEDGER_TOKEN }, timeout: 90_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+const lastJson = (s: string): Record<string, unknown> => JSON.parse(s.trim().split('\n').pop() as string) as Record<string, unknown>;
+
+describe('provenant auditor (CLI)', { timeout: 180_000 }, () => {
+  let w: World;
+  let server: FastifyInstance;
+  let url: string;
+  let dev: Enrollment;
+  let p: PartialSignatureJson;
+  let seq = 0;
+  const more = async (): Promise<void> => {
+    seq += 1;
+    const r = await recordBatch(w, [signed(dev.device.kIoT, readingOf('dev-c', seq, p))], seq === 1 ? [p] : []);
+    expect(r.accepted, JSON.stringify(r.rejected)).toBe(1);
+  };
+
+  beforeAll(async () => {
+    w = await World.open();
+    dev = (await w.enroll('dev-c')).enrollment;
+    p = partialFor(dev.credential, 1);
+    await more();
+    server = await buildLedgerServer(w.ledger, { tokens: new Map([[LEDGER_TOKEN, '*']]), logger: false });
+    url = await server.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await server.close();
+    await w.close();
+  });
+
+  it('head --save writes the head; check exits 0 after more blocks, 1 against a forged head or a head from the future', async () => {
+    const saved = join(w.dir, 'head.json');
+    const head = await cli('auditor', 'head', '--ledger', url, '--save', saved);
+    expect(head.code, head.stderr).toBe(0);
+    expect(lastJson(head.stdout)).toEqual(await w.auditor.head());
+
+    await more();
+    await more();
+    const ok = await cli('auditor', 'check', '--ledger', url, '--saved', saved);
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    expect(ok.stdout).toMatch(/extends the saved head/);
+    const r = lastJson(ok.stdout);
+    expect(r).toMatchObject({ extends: true, method: 'consistency-proof', saved: lastJson(head.stdout) });
+    expect((r['current'] as { height: number }).height).toBeGreaterThan((r['saved'] as { height: number }).height);
+
+    const savedHead = lastJson(head.stdout) as { height: number; hash: string };
+    const forgedFile = join(w.dir, 'forged.json');
+    writeFileSync(forgedFile, JSON.stringify({ height: savedHead.height, hash: 'cd'.repeat(32) }));
+    const forged = await cli('auditor', 'check', '--ledger', url, '--saved', forgedFile, '--json');
+    expect(forged.code).toBe(1);
+    expect(lastJson(forged.stdout)).toMatchObject({ extends: false });
+
+    const futureFile = join(w.dir, 'future.json');
+    writeFileSync(futureFile, JSON.stringify({ height: savedHead.height + 100, hash: savedHead.hash }));
+    const future = await cli('auditor', 'check', '--ledger', url, '--saved', futureFile);
+    expect(future.code).toBe(1);
+    expect(future.stdout).toMatch(/ahead of the ledger/);
+  });
+
+  it('bad arguments: a malformed saved head, no ledger, two ledgers — non-zero exit with a message', async () => {
+    const junk = join(w.dir, 'junk.json');
+    writeFileSync(junk, '{"height": 0}');
+    const bad = await cli('auditor', 'check', '--ledger', url, '--saved', junk);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/height/);
+    const none = await cli('auditor', 'head');
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/exactly one of/);
+    const two = await cli('auditor', 'head', '--ledger', url, '--ledger-db', join(w.dir, 'x.db'));
+    expect(two.code).not.toBe(0);
+    const noToken = await cli('auditor', 'serve', '--ledger', url, '--port', '0', '--token-file', join(w.dir, 'missing-token'));
+    expect(noToken.code).not.toBe(0);
+    expect(noToken.stderr).toMatch(/token-file/);
+  });
+
+  it('--help on every auditor command', async () => {
+    for (const sub of [[], ['serve'], ['head'], ['check']]) {
+      const h = await cli('auditor', ...sub, '--help');
+      expect(h.code).toBe(0);
+      expect(h.stdout).toMatch(/^Usage: provenant auditor/);
+    }
+  });
+
+  it('serve: listens, answers /head and /verify with the bearer token, refuses without it, stops on SIGTERM', async () => {
+    const tokenFile = join(w.dir, 'auditor.token');
+    writeFileSync(tokenFile, `${AUDITOR_TOKEN}\n`);
+    const child = spawn(process.execPath, [bin, 'auditor', 'serve', '--ledger', url, '--port', '0', '--token-file', tokenFile, '--db', join(w.dir, 'prov.db'), '--log-level', 'silent'], {
+      cwd: root,
+      env: { ...process.env, PROVENANT_LEDGER_TOKEN: LEDGER_TOKEN },
+    });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    try {
+      const address = await new Promise<string>((res, rej) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) res(m[1] as string);
+        });
+        child.on('exit', () => rej(new Error(`serve exited early: ${out}`)));
+      });
+      const headers = { authorization: `Bearer ${AUDITOR_TOKEN}`, 'content-type': 'application/json' };
+      const head = await fetch(`${address}/head`, { headers });
+      expect(head.status).toBe(200);
+      expect(await head.json()).toEqual(await w.auditor.head());
+      expect((await fetch(`${address}/head`)).status).toBe(401);
+      const v = await fetch(`${address}/verify`, { method: 'POST', headers, body: JSON.stringify({ deviceId: 'dev-c', seq: 9999, data: 'ab' }) });
+      expect(await v.json()).toMatchObject({ verdict: 'NOT_FOUND' });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
