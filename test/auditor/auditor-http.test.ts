@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProvenanceDb } from '../../ledger-bridge/auditor/index.js';
+import { HttpLedgerClient } from '../../ledger-bridge/embedded/http/client.js';
 import { buildAuditorServer } from '../../ledger-bridge/auditor/http/index.js';
 import type { PartialSignatureJson } from '../../shared/crypto/credential.js';
 import type { Enrollment } from '../../shared/crypto/outsourced.js';
@@ -193,6 +194,21 @@ describe('auditor HTTP API over the embedded ledger', () => {
     expect(count('SIGNATURE_MISMATCH')).toBe(1);
     expect(text).toMatch(/provenant_auditor_verify_seconds_count \d+/);
     expect(text).toMatch(/provenant_auditor_head_checks_total\{extends="false"\} 2/);
+  });
+
+  it('an unreachable ledger is a 502 with PROV_ERR_LEDGER_UNAVAILABLE, not a verdict', async () => {
+    const dead = new HttpLedgerClient({ url: 'http://127.0.0.1:1', token: 'dead-ledger-token-0123456789', identity: 'auditor' });
+    const down = await buildAuditorServer({ ledger: dead, tokens: [TOKEN] });
+    try {
+      const head = await down.inject({ method: 'GET', url: '/head', headers: auth });
+      expect(head.statusCode).toBe(502);
+      expect(head.json().code).toBe('PROV_ERR_LEDGER_UNAVAILABLE');
+      const v = await down.inject({ method: 'POST', url: '/verify', headers: auth, payload: { deviceId: 'dev-x', seq: 1, data: (subs[0] as ReadingSubmission).canonical } });
+      expect(v.statusCode).toBe(502);
+    } finally {
+      await down.close();
+      await dead.close();
+    }
   });
 
   it('refuses to build without a token or with a short one', async () => {
