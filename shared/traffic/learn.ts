@@ -18,6 +18,8 @@ export const PAIR_MIN_CORR = 0.6;
  * locking the device out for ever. Its end (the offset removed) is then the next discontinuity.
  */
 export const CONTINUITY_HORIZON = 5;
+/** The judge sums the standardised slope of this many windows (the judged one and the accepted ones before it) to see a drift. */
+export const TREND_WINDOWS = 3;
 
 /** Learnt statistics of one feature. */
 export interface FeatureStats {
@@ -37,14 +39,42 @@ export interface PairStats {
   readonly n: number;
 }
 
+/**
+ * Learnt relation between two channels' level changes from one window to the next: tail(i+1) −
+ * tail(i) of channel `y` against the same of channel `x` over consecutive accepted windows, as a
+ * least-squares line with the (trimmed) robust spread of its residuals. The weather moves both
+ * channels together (warm air is drier); a sensor that drifts or is offset moves one.
+ */
+export interface ShiftStats {
+  readonly x: string;
+  readonly y: string;
+  readonly intercept: number;
+  readonly slope: number;
+  readonly spread: number;
+  readonly n: number;
+}
+
 /** The correlation model C learnt from a history. */
 export interface CorrelationModel {
   readonly features: Readonly<Record<string, FeatureStats>>;
+  /** Per `ch.<id>.flat` feature: share of history windows with flat = 1 (channel constant all window), out of n. */
+  readonly stillShare: Readonly<Record<string, { readonly share: number; readonly n: number }>>;
   readonly continuity: readonly ContinuityStats[];
+  /** The last TREND_WINDOWS − 1 accepted profiles (oldest first), for the slope trend. */
+  readonly recent: readonly TrafficProfile[];
+  /** Channel level-change relations between consecutive windows (every ordered pair of channels). */
+  readonly shifts: readonly ShiftStats[];
   readonly pairs: readonly PairStats[];
   readonly basis: number;
   /** Window of the last accepted profile (-1 for an empty history). */
   readonly lastWindow: number;
+}
+
+/** One accepted window a new window may continue: its index, tail, and tail − head. */
+export interface Anchor {
+  readonly window: number;
+  readonly tail: number;
+  readonly move: number;
 }
 
 /** Learnt continuity of one channel between consecutive windows. */
@@ -60,6 +90,14 @@ export interface ContinuityStats {
   /** Usual tail − head within a window, and its spread. */
   readonly moveCentre: number;
   readonly moveSpread: number;
+  /**
+   * The accepted window just before the most recent gap in the accepted history (the windows
+   * after it up to the last accepted one are consecutive), if any. When a faulty window slipped
+   * through after flagged ones, the level it started from lives here (model.ts).
+   */
+  readonly breakAnchor?: Anchor;
+  /** The accepted windows before the last one, newest first (at most CONTINUITY_HORIZON). */
+  readonly older: readonly Anchor[];
 }
 
 /**
@@ -98,6 +136,15 @@ export function learnModel(history: readonly TrafficProfile[]): CorrelationModel
     const centre = median(xs);
     features[f] = { centre, spread: Math.max(robustSpread(xs, centre), floorFor(f, centre, medianOf)), n: xs.length };
   }
+  const stillShare: Record<string, { share: number; n: number }> = {};
+  for (const f of sorted) {
+    if (!f.startsWith('ch.') || !f.endsWith('.flat')) continue;
+    const xs = column(history, f);
+    if (xs.length < MIN_HISTORY) continue;
+    let still = 0;
+    for (const x of xs) if (x >= 1) still++;
+    stillShare[f] = { share: still / xs.length, n: xs.length };
+  }
   const continuity: ContinuityStats[] = [];
   for (const f of sorted) {
     if (!f.startsWith('ch.') || !f.endsWith('.head')) continue;
@@ -109,8 +156,18 @@ export function learnModel(history: readonly TrafficProfile[]): CorrelationModel
     const pair = fitPair(history, x, y, medianOf);
     if (pair !== undefined) pairs.push(pair);
   }
+  const shifts: ShiftStats[] = [];
+  const channels = continuity.map((c) => c.channel);
+  for (const y of channels) {
+    for (const x of channels) {
+      if (x === y) continue;
+      const st = fitShift(history, x, y);
+      if (st !== undefined) shifts.push(st);
+    }
+  }
   const last = history[history.length - 1];
-  return { features, continuity, pairs, basis: history.length, lastWindow: last === undefined ? -1 : last.window };
+  const recent = history.slice(Math.max(0, history.length - (TREND_WINDOWS - 1)));
+  return { features, stillShare, recent, continuity, shifts, pairs, basis: history.length, lastWindow: last === undefined ? -1 : last.window };
 }
 
 /**
@@ -129,6 +186,9 @@ function fitContinuity(history: readonly TrafficProfile[], ch: string): Continui
   const steps: number[] = [];
   let lastTail: number | undefined;
   let lastMove = 0;
+  let lastWindow = -1;
+  let breakAnchor: Anchor | undefined;
+  const older: Anchor[] = [];
   for (let i = 0; i < history.length; i++) {
     const p = history[i] as TrafficProfile;
     const h = p.features[head];
@@ -140,8 +200,14 @@ function fitContinuity(history: readonly TrafficProfile[], ch: string): Continui
     const prev = history[i - 1];
     const pt = prev?.features[tail];
     if (prev !== undefined && pt !== undefined && p.window === prev.window + 1) jumps.push(h - pt);
+    if (lastTail !== undefined) {
+      older.unshift({ window: lastWindow, tail: lastTail, move: lastMove });
+      if (older.length > CONTINUITY_HORIZON) older.pop();
+    }
+    if (lastTail !== undefined && p.window > lastWindow + 1) breakAnchor = { window: lastWindow, tail: lastTail, move: lastMove };
     lastTail = t;
     lastMove = t - h;
+    lastWindow = p.window;
   }
   if (lastTail === undefined || jumps.length < MIN_HISTORY / 2 || moves.length < MIN_HISTORY) return undefined;
   const stepFloor = Math.max(steps.length > 0 ? median(steps) : 0, 1e-6);
@@ -152,10 +218,57 @@ function fitContinuity(history: readonly TrafficProfile[], ch: string): Continui
     lastTail,
     lastMove,
     jumpCentre,
-    jumpSpread: Math.max(robustSpread(jumps, jumpCentre), stepFloor),
+    // Trimmed: one accepted level break (a fault's end) must not widen the jump allowance.
+    jumpSpread: Math.max(trimmedSpread(jumps, jumpCentre), stepFloor),
     moveCentre,
     moveSpread: Math.max(robustSpread(moves, moveCentre), stepFloor),
+    ...(breakAnchor !== undefined ? { breakAnchor } : {}),
+    older,
   };
+}
+
+/** Fits ShiftStats for channels x → y (undefined with fewer than MIN_HISTORY / 2 consecutive window pairs). */
+function fitShift(history: readonly TrafficProfile[], x: string, y: string): ShiftStats | undefined {
+  const tx = `ch.${x}.tail`;
+  const ty = `ch.${y}.tail`;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let j = 1; j < history.length; j++) {
+    const pj = history[j] as TrafficProfile;
+    const pi = history[j - 1] as TrafficProfile;
+    if (pi.window !== pj.window - 1) continue;
+    const a = pj.features[tx];
+    const b = pj.features[ty];
+    const a0 = pi.features[tx];
+    const b0 = pi.features[ty];
+    if (a === undefined || b === undefined || a0 === undefined || b0 === undefined) continue;
+    xs.push(a - a0);
+    ys.push(b - b0);
+  }
+  const n = xs.length;
+  if (n < MIN_HISTORY / 2) return undefined;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += xs[i] as number;
+    my += ys[i] as number;
+  }
+  mx /= n;
+  my /= n;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (xs[i] as number) - mx;
+    sxx += dx * dx;
+    sxy += dx * ((ys[i] as number) - my);
+  }
+  const slope = sxx === 0 ? 0 : sxy / sxx;
+  const intercept = my - slope * mx;
+  const resid = xs.map((a, i) => (ys[i] as number) - (intercept + slope * a));
+  const rc = median(resid);
+  const steps = column(history, `ch.${y}.dmean`);
+  const floor = Math.max(steps.length > 0 ? median(steps) : 0, 1e-6);
+  return { x, y, intercept, slope, spread: Math.max(trimmedSpread(resid, rc), floor), n };
 }
 
 /** Pairs the model considers: every two channels' slopes (temperature vs humidity), and rate vs battery slope. */
@@ -277,6 +390,19 @@ function robustSpread(xs: readonly number[], c: number): number {
   let s = 0;
   for (const d of dev) s += d;
   return Math.max(1.4826 * median(dev), (1.2533 * s) / dev.length);
+}
+
+/**
+ * Like robustSpread, but the mean absolute deviation leaves out the largest eighth of the
+ * deviations (one accepted level break among 32 windows would otherwise widen it several-fold):
+ * max(1.4826·MAD, 1.5856·mean of the smallest ⌈7n/8⌉ |x − c|), both σ for normal data.
+ */
+function trimmedSpread(xs: readonly number[], c: number): number {
+  const dev = xs.map((x) => Math.abs(x - c)).sort((a, b) => a - b);
+  const keep = Math.max(1, dev.length - Math.floor(dev.length / 8));
+  let s = 0;
+  for (let i = 0; i < keep; i++) s += dev[i] as number;
+  return Math.max(1.4826 * median(dev), (1.5856 * s) / keep);
 }
 
 /** Validates one profile (TypeError for shapes, RangeError for values), naming where it sits. */

@@ -39,19 +39,22 @@
  * re-anchors on the new level; the per-feature statistics never learn from flagged profiles.
  */
 import { byCodeUnit } from './features.js';
-import { CONTINUITY_HORIZON, MIN_HISTORY, checkProfile, learnModel, type CorrelationModel } from './learn.js';
+import { CONTINUITY_HORIZON, MIN_HISTORY, TREND_WINDOWS, checkProfile, learnModel, type CorrelationModel } from './learn.js';
 
 export {
   CONTINUITY_HORIZON,
   MIN_HISTORY,
   PAIR_MIN_CORR,
+  TREND_WINDOWS,
   floorFor,
   isLevelFeature,
   learnModel,
+  type Anchor,
   type ContinuityStats,
   type CorrelationModel,
   type FeatureStats,
   type PairStats,
+  type ShiftStats,
 } from './learn.js';
 
 /** One device's feature vector for one window, as carried by the Traffic Profile transaction. */
@@ -88,6 +91,14 @@ export const MODEL_HISTORY = 32;
  * both sides of a level gap mean the level jumped: an offset, not the weather.
  */
 export const ACTIVITY_FLOOR = 0.25;
+/**
+ * A window may also continue an older accepted window (at most ANCHOR_REACH windows back) when
+ * it matches that one closely (δ below OLDER_MATCH): the level came back to where it was before
+ * a faulty window slipped through, which is the end of the fault, not a new one.
+ */
+export const OLDER_MATCH = 3;
+/** How far back (windows skipped) an older anchor or the break anchor may lie. */
+export const ANCHOR_REACH = CONTINUITY_HORIZON + 2;
 /** Largest threshold a transaction may carry: a lying edge cannot switch the check off. */
 export const MAX_THRESHOLD = 100;
 
@@ -98,12 +109,15 @@ export function defaultThresholds(): Thresholds {
     '*~*': 10,
     'rate~battery.slope': 6,
     'battery.slope': 8,
-    'ch.*.dmean': 20,
-    'ch.*.flat': 7,
-    'ch.*.gap': 14,
-    'ch.*.jump': 14,
+    'ch.*.dmean': 16,
+    'ch.*.flat': 10,
+    'ch.*.gap': 10,
+    'ch.*.jump': 16,
+    'ch.*.shift': 20,
     'ch.*.slope': 12,
     'ch.*.std': 25,
+    'ch.*.still': 10,
+    'ch.*.trend': 9,
   };
 }
 
@@ -155,20 +169,84 @@ export function deltas(model: CorrelationModel, profile: TrafficProfile): { feat
     // A window less flat than usual is not a stuck sensor (noise has dmean and std): one-sided.
     out.push({ feature: f, delta: (f.endsWith('.flat') ? Math.max(d, 0) : Math.abs(d)) / st.spread });
   }
+  // A channel constant over the whole window (flat = 1: every reading identical) while the
+  // history shows that rarely: δ = share of history windows that were not constant / share that
+  // were (at least one window's worth), so a sensor that is often still (quantised, calm air)
+  // needs many windows of it in its history before one is unremarkable.
+  for (const f of Object.keys(profile.features).sort(byCodeUnit)) {
+    if (!f.startsWith('ch.') || !f.endsWith('.flat') || (profile.features[f] as number) < 1) continue;
+    const st = model.stillShare[f];
+    if (st === undefined) continue;
+    out.push({ feature: `${f.slice(0, f.length - 5)}.still`, delta: (1 - st.share) / Math.max(st.share, 1 / st.n) });
+  }
+  // Persistent slope (drift): the standardised slope of this window summed with those of the
+  // last TREND_WINDOWS − 1 accepted windows (when they are recent), over √count. A drift keeps
+  // one sign window after window; the weather's excursions around its centre mostly do not.
+  for (const f of Object.keys(profile.features).sort(byCodeUnit)) {
+    if (!f.startsWith('ch.') || !f.endsWith('.slope')) continue;
+    const st = model.features[f];
+    if (st === undefined) continue;
+    let sum = ((profile.features[f] as number) - st.centre) / st.spread;
+    let n = 1;
+    for (let i = model.recent.length - 1; i >= 0 && n < TREND_WINDOWS; i--) {
+      const p = model.recent[i] as TrafficProfile;
+      if (profile.window - p.window > TREND_WINDOWS + 2) break;
+      const v = p.features[f];
+      if (v === undefined) continue;
+      sum += (v - st.centre) / st.spread;
+      n++;
+    }
+    if (n === TREND_WINDOWS) out.push({ feature: `${f.slice(0, f.length - 6)}.trend`, delta: Math.abs(sum) / Math.sqrt(n) });
+  }
   const gap = profile.window - model.lastWindow;
   if (model.lastWindow >= 0 && !(gap >= 1)) {
     throw new RangeError(`profile.window ${profile.window} must be after the last history window ${model.lastWindow} (device ${profile.deviceId})`);
   }
+  const returned: Record<string, true> = {};
   for (const c of model.continuity) {
     const h = profile.features[`ch.${c.channel}.head`];
     if (h === undefined || gap - 1 > CONTINUITY_HORIZON) continue;
-    const skipped = gap - 1;
-    const expected = c.lastTail + c.jumpCentre + skipped * (c.moveCentre + c.jumpCentre);
     const tail = profile.features[`ch.${c.channel}.tail`];
     const moveNow = tail === undefined ? c.moveCentre : tail - h;
-    const activity = Math.max(Math.abs(moveNow - c.moveCentre), Math.abs(c.lastMove - c.moveCentre), ACTIVITY_FLOOR * c.moveSpread);
-    const spread = c.jumpSpread + Math.sqrt(skipped) * Math.min(activity, c.moveSpread);
-    out.push({ feature: `ch.${c.channel}.${skipped > 0 ? 'gap' : 'jump'}`, delta: Math.abs(h - expected) / spread });
+    const cont = (aWindow: number, aTail: number, aMove: number): number => {
+      const skipped = profile.window - aWindow - 1;
+      const expected = aTail + c.jumpCentre + skipped * (c.moveCentre + c.jumpCentre);
+      const activity = Math.max(Math.abs(moveNow - c.moveCentre), Math.abs(aMove - c.moveCentre), ACTIVITY_FLOOR * c.moveSpread);
+      const spread = c.jumpSpread + Math.sqrt(skipped) * Math.min(activity, c.moveSpread);
+      return Math.abs(h - expected) / spread;
+    };
+    const fromLast = cont(model.lastWindow, c.lastTail, c.lastMove);
+    let delta = fromLast;
+    // The run of accepted windows since the last gap may have started with a faulty window that
+    // slipped through: continuing the level from before that gap is continuity too.
+    const b = c.breakAnchor;
+    if (b !== undefined && profile.window - b.window - 1 <= ANCHOR_REACH) delta = Math.min(delta, cont(b.window, b.tail, b.move));
+    for (const a of c.older) {
+      if (profile.window - a.window - 1 > ANCHOR_REACH) break;
+      const d = cont(a.window, a.tail, a.move);
+      if (d < OLDER_MATCH) delta = Math.min(delta, d);
+    }
+    if (delta < fromLast) returned[c.channel] = true;
+    out.push({ feature: `ch.${c.channel}.${gap > 1 ? 'gap' : 'jump'}`, delta });
+  }
+  // Level change since the last accepted window (consecutive windows only), explained by another
+  // channel's change (learn.ts ShiftStats); the best explanation counts.
+  if (gap === 1) {
+    const lastTail: Record<string, number> = {};
+    for (const c of model.continuity) lastTail[c.channel] = c.lastTail;
+    const best: Record<string, number> = {};
+    for (const st of model.shifts) {
+      const x = profile.features[`ch.${st.x}.tail`];
+      const y = profile.features[`ch.${st.y}.tail`];
+      const x0 = lastTail[st.x];
+      const y0 = lastTail[st.y];
+      if (x === undefined || y === undefined || x0 === undefined || y0 === undefined) continue;
+      const d = Math.abs(y - y0 - (st.intercept + st.slope * (x - x0))) / st.spread;
+      const prev = best[st.y];
+      best[st.y] = prev === undefined ? d : Math.min(prev, d);
+    }
+    // A channel back at an older level (break or older anchor) stepped back, not away.
+    for (const ch of Object.keys(best).sort(byCodeUnit)) if (!returned[ch]) out.push({ feature: `ch.${ch}.shift`, delta: best[ch] as number });
   }
   for (const p of model.pairs) {
     const x = profile.features[p.x];

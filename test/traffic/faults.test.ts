@@ -17,19 +17,20 @@ const data = loadDataset();
 const motes = data.filter((s) => s.moteId === 2 || s.moteId === 3);
 
 /**
- * F1 each fault type must reach on this test's motes and seed. The issue's target is 0.9 per
- * injected fault type; it holds for five types (seeds 1–5 of the full eval, and here). Stuck,
- * drift and value modification do not reach it (docs/traffic-profiles.md, "What meets the
- * targets"): their bars sit just below what the model reaches here (0.82, 0.89, 0.89), so a
- * regression fails, and the gap to the target stays visible.
+ * F1 each fault type must reach on this test's motes and seed (clean windows of the same run
+ * count as the negatives, as in the eval). The issue's target is 0.9 per injected fault type;
+ * the full eval (4 motes, seeds 1–5, docs/traffic-profiles.md) meets it for six types. Drift
+ * (0.83–0.95) and value modification (0.83–0.89) miss it on some eval seeds; here they reach
+ * 0.92, and their bar sits a little below that (0.88) so a regression fails while the test does
+ * not claim the target the eval does not meet.
  */
 const F1_BAR: Record<(typeof FAULT_TYPES)[number], number> = {
-  stuck: 0.8,
+  stuck: 0.9,
   spikes: 0.9,
-  drift: 0.85,
+  drift: 0.88,
   noise: 0.9,
   battery: 0.9,
-  modification: 0.85,
+  modification: 0.88,
   injection: 0.9,
   rate: 0.9,
 };
@@ -74,7 +75,7 @@ describe.each(FAULT_TYPES)('fault %s', (type) => {
     const recall = caught / faulty;
     const f1 = (2 * precision * recall) / (precision + recall);
     expect(f1, `${type}: P ${precision.toFixed(3)} R ${recall.toFixed(3)}`).toBeGreaterThanOrEqual(F1_BAR[type]);
-    expect(found / episodes).toBeGreaterThanOrEqual(0.8);
+    expect(found / episodes).toBeGreaterThanOrEqual(0.9);
   });
 });
 

@@ -51,9 +51,10 @@ describe('judgeProfile: learning period and verdicts', () => {
     expect(names).toEqual(names.slice().sort());
   });
 
-  it('a level shift breaks continuity (ch.<id>.jump) while the window itself looks normal', () => {
+  it('a level shift breaks continuity (ch.<id>.jump) and the channel pair (ch.<id>.shift) while the window itself looks normal', () => {
     const j = judgeProfile(history(20), steady(20, 3), defaultThresholds());
-    expect(j.flagged.map((f) => f.feature)).toEqual(['ch.temperature.jump']);
+    // The temperature moved, the humidity did not: no shared weather explains the step.
+    expect(j.flagged.map((f) => f.feature)).toEqual(['ch.temperature.jump', 'ch.temperature.shift']);
   });
 
   it('a flagged profile kept out of the history stays flagged (the model is not poisoned)', () => {
@@ -66,8 +67,9 @@ describe('judgeProfile: learning period and verdicts', () => {
       if (j.trafficProven) accepted = [...accepted, p];
       names.push(j.flagged.map((f) => f.feature));
     }
-    // First the jump from the last accepted window, then the same gap across flagged windows.
-    expect(names).toEqual([['ch.temperature.jump'], ['ch.temperature.gap'], ['ch.temperature.gap'], ['ch.temperature.gap']]);
+    // First the jump from the last accepted window (and the pair residual of that one-window
+    // step), then the same gap across flagged windows: the model never re-anchors on the offset.
+    expect(names).toEqual([['ch.temperature.jump', 'ch.temperature.shift'], ['ch.temperature.gap'], ['ch.temperature.gap'], ['ch.temperature.gap']]);
     expect(accepted).toHaveLength(MODEL_HISTORY);
   });
 
