@@ -11,7 +11,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ProvenantError } from '../../shared/errors.js';
 import type { LedgerClient } from '../../ledger-bridge/client.js';
-import type { ProofChecker } from '../../ledger-bridge/auditor/auditor.js';
 
 interface LedgerOptions {
   ledger?: string;
@@ -46,15 +45,6 @@ async function openLedger(opts: LedgerOptions): Promise<LedgerClient> {
   });
 }
 
-/** Fabric evidence is a block chained to the head; anything else is checked as an embedded Merkle proof. */
-async function fabricAwareChecker(): Promise<ProofChecker> {
-  const { checkFabricInclusion } = await import('../../ledger-bridge/fabric/block-proof.js');
-  const { embeddedProofChecker } = await import('../../ledger-bridge/auditor/auditor.js');
-  return (proof, head) => {
-    const fabric = checkFabricInclusion(proof, head);
-    return fabric.ok === 'unchecked' ? embeddedProofChecker(proof, head) : fabric;
-  };
-}
 
 /** The auditor's own bearer token: --token-file, else env PROVENANT_AUDITOR_TOKEN. */
 function auditorToken(file: string | undefined): string {
@@ -99,7 +89,7 @@ export function register(program: Command): void {
     const ledger = await openLedger(opts);
     const { ProvenanceDb } = await import('../../ledger-bridge/auditor/provenance-db.js');
     const db = opts.db !== undefined ? await ProvenanceDb.open(opts.db) : undefined;
-    const checkProof = opts.config !== undefined ? await fabricAwareChecker() : undefined;
+    const checkProof = opts.config !== undefined ? await (await import('../../ledger-bridge/auditor/connect.js')).fabricAwareChecker() : undefined;
     const { buildAuditorServer } = await import('../../ledger-bridge/auditor/http/server.js');
     const app = await buildAuditorServer({ ledger, tokens: [token], logger: { level: opts.logLevel }, ...(db ? { db } : {}), ...(checkProof ? { checkProof } : {}) });
     const address = await app.listen({ host: opts.host, port: listenPort });

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ProvenantError } from '../../shared/errors.js';
-import type { AuditLocator, AuditResult, ProofChecker } from '../../ledger-bridge/auditor/auditor.js';
+import type { AuditLocator, AuditResult } from '../../ledger-bridge/auditor/auditor.js';
 
 interface VerifyOptions {
   device: string;
@@ -94,15 +94,6 @@ export function parseHead(text: string): { height: number; hash: string } {
   return { height, hash: hash.toLowerCase() };
 }
 
-/** A proof checker for Fabric block evidence, falling back to the embedded format. */
-async function fabricAwareChecker(): Promise<ProofChecker> {
-  const { checkFabricInclusion } = await import('../../ledger-bridge/fabric/block-proof.js');
-  const { embeddedProofChecker } = await import('../../ledger-bridge/auditor/auditor.js');
-  return (proof, head) => {
-    const fabric = checkFabricInclusion(proof, head);
-    return fabric.ok === 'unchecked' ? embeddedProofChecker(proof, head) : fabric;
-  };
-}
 
 function describe(r: AuditResult): string {
   const lines = [`verdict: ${r.verdict}${r.genuine ? ' (genuine)' : ''} — ${r.message}`, `  device ${r.deviceId} ${r.locator}, data hash ${r.dataHash}`];
@@ -147,7 +138,7 @@ export function register(program: Command): void {
       const { Auditor, ProvenanceDb, connectLedger } = await import('../../ledger-bridge/auditor/index.js');
       const ledger = await connectLedger({ identity: opts.identity, ...(opts.ledger ? { ledger: opts.ledger } : {}), ...(opts.db ? { db: opts.db } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}), ...(opts.config ? { fabricConfig: opts.config } : {}) });
       // Fabric evidence is a block (checked against its hash chain); embedded evidence a Merkle path.
-      const checkProof = opts.config !== undefined ? await fabricAwareChecker() : undefined;
+      const checkProof = opts.config !== undefined ? await (await import('../../ledger-bridge/auditor/connect.js')).fabricAwareChecker() : undefined;
       const db = opts.provenanceDb !== undefined ? await ProvenanceDb.open(opts.provenanceDb) : undefined;
       try {
         const auditor = new Auditor({ ledger, ...(db ? { db } : {}), ...(trustedHead ? { trustedHead } : {}), ...(checkProof ? { checkProof } : {}) });

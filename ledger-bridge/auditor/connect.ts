@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { LedgerClient } from '../client.js';
+import type { ProofChecker } from './auditor.js';
 import { ProvenantError } from '../../shared/errors.js';
 
 /** Where the ledger is and as whom to act. */
@@ -55,4 +56,18 @@ export async function connectLedger(options: ConnectOptions): Promise<LedgerClie
   const { contracts } = await import('../contracts/index.js');
   const { EmbeddedLedgerClient } = await import('../embedded/index.js');
   return EmbeddedLedgerClient.open({ path: options.db as string, contracts, identity: options.identity });
+}
+
+/**
+ * The proof checker for a ledger reached through a Fabric config: Fabric evidence is a block
+ * chained to the head; anything else is checked as an embedded Merkle proof. Loaded lazily so
+ * commands that never talk to Fabric do not load its libraries.
+ */
+export async function fabricAwareChecker(): Promise<ProofChecker> {
+  const { checkFabricInclusion } = await import('../fabric/block-proof.js');
+  const { embeddedProofChecker } = await import('./auditor.js');
+  return (proof, head) => {
+    const fabric = checkFabricInclusion(proof, head);
+    return fabric.ok === 'unchecked' ? embeddedProofChecker(proof, head) : fabric;
+  };
 }
