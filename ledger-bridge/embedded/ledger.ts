@@ -191,7 +191,7 @@ export class EmbeddedLedger {
     const header: BlockHeader = { number: 0, timestamp: this.clock(), txCount: 0, previousHash: new Uint8Array(32), dataHash: EMPTY_ROOT, chainRoot: EMPTY_ROOT };
     const headerBytes = encodeHeader(header);
     const hash = sha256Native(headerBytes);
-    this.store.commitSync({ header, headerBytes, hash, txs: [], state: new Map(), superseded: [], privateWrites: [], events: [], nodes: [{ level: 0, idx: 0, hash: leafHash(hash) }] });
+    this.store.commitSync({ header, headerBytes, hash, txs: [], state: new Map(), replaced: [], superseded: [], privateWrites: [], events: [], nodes: [{ level: 0, idx: 0, hash: leafHash(hash) }] });
     return hash;
   }
 
@@ -380,6 +380,9 @@ export class EmbeddedLedger {
       const bytes = encodeEnvelopeMaps(envelope);
       txs.push({ block: number, index, txId: tx.txId, code, envelope: bytes, hash: sha256Native(bytes) });
     });
+    // Keys that may have a version from an earlier block: the writer moves it into history.
+    const replaced: string[] = [];
+    for (const key of state.keys()) if (this.store.mightExist(key)) replaced.push(key);
     const header: BlockHeader = {
       number,
       timestamp: this.clock(),
@@ -390,7 +393,7 @@ export class EmbeddedLedger {
     };
     const headerBytes = encodeHeader(header);
     const hash = sha256Native(headerBytes);
-    const block: BlockWrite = { header, headerBytes, hash, txs, state, superseded, privateWrites, events, nodes: this.store.nodesForAppend(number, leafHash(hash)) };
+    const block: BlockWrite = { header, headerBytes, hash, txs, state, replaced, superseded, privateWrites, events, nodes: this.store.nodesForAppend(number, leafHash(hash)) };
     const committer = this.committer;
     if (committer === null) {
       try {

@@ -30,7 +30,7 @@ export type { BlockWrite, StoredEvent, StoredTx, SyncMode, TreeNode } from './wr
 const ABSENT: Versioned = Object.freeze({ version: 0, value: null });
 
 /** Store format, kept in meta so a future change can refuse old files clearly. */
-export const STORE_FORMAT = '1';
+export const STORE_FORMAT = '2';
 
 /** Opens an SQLite database handle for the ledger (lazy import keeps the CLI light). */
 export async function openDatabase(path: string, options: { mustExist?: boolean } = {}): Promise<BetterSqlite3.Database> {
@@ -92,7 +92,8 @@ export class LedgerStore {
       getState: db.prepare('SELECT version, value FROM state WHERE key = ?'),
       rangeState: db.prepare('SELECT key, version, value FROM state WHERE key >= ? AND key < ? ORDER BY key'),
       rangeStateOpen: db.prepare('SELECT key, version, value FROM state WHERE key >= ? ORDER BY key'),
-      history: db.prepare('SELECT version, deleted FROM history WHERE key = ? ORDER BY version DESC'),
+      // The current version lives in state only; history holds the earlier ones and deletes.
+      history: db.prepare('SELECT version, deleted FROM history WHERE key = ? UNION ALL SELECT version, 0 FROM state WHERE key = ? ORDER BY version DESC'),
       getPrivate: db.prepare('SELECT version, value FROM private WHERE collection = ? AND key = ?'),
       rangePrivate: db.prepare('SELECT key, version, value FROM private WHERE collection = ? AND key >= ? AND key < ? ORDER BY key'),
       rangePrivateOpen: db.prepare('SELECT key, version, value FROM private WHERE collection = ? AND key >= ? ORDER BY key'),
@@ -159,6 +160,17 @@ export class LedgerStore {
     return v;
   }
 
+  /**
+   * False when the key certainly has no version in state (on disk or in flight); the block
+   * writer then needs no lookup to move an earlier version into history.
+   */
+  mightExist(key: string): boolean {
+    for (const m of this.inflight) if (m.has(key)) return true;
+    const hit = this.cache.get(key);
+    if (hit) return hit.value !== null;
+    return this.filter.mightHave(key);
+  }
+
   private remember(cache: Map<string, Versioned>, key: string, v: Versioned): void {
     if (cache.size >= this.cacheLimit) {
       // FIFO eviction of a slice: cheap, and correctness never depends on what is cached.
@@ -201,7 +213,7 @@ export class LedgerStore {
 
   /** A key's history on disk, newest first (Fabric's order), values read back from the writing transactions. */
   history(key: string): KeyModification[] {
-    const rows = this.s.history.all(key) as { version: number; deleted: number }[];
+    const rows = this.s.history.all(key, key) as { version: number; deleted: number }[];
     return rows.map(({ version, deleted }) => {
       const { block, txIndex } = splitVersion(version);
       const row = this.s.txAt.get(block, txIndex) as { envelope: Uint8Array; txId: string } | undefined;

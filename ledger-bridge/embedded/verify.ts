@@ -11,7 +11,7 @@ import { equalBytes } from '../../shared/encoding/bytes.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { ValidationCode, decodeEnvelope, decodeHeader, versionOf } from './codec.js';
 import { EMPTY_ROOT, leafHash, merkleRoot, nodeHash } from './merkle.js';
-import { openDatabase, sha256Native } from './store.js';
+import { STORE_FORMAT, openDatabase, sha256Native } from './store.js';
 
 /** What verify found. */
 export interface VerifyReport {
@@ -53,6 +53,8 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
       if (err instanceof Bad) throw err;
       throw new Bad(null, `database cannot be read: ${(err as Error).message}`);
     }
+    const format = (db.prepare("SELECT v FROM meta WHERE k = 'format'").pluck().get() as string | undefined) ?? null;
+    if (format !== STORE_FORMAT) throw new Bad(null, `store format ${format ?? 'missing'}; this build verifies format ${STORE_FORMAT}`);
     // One read transaction: a ledger serving this file may commit meanwhile (WAL); the walk and the
     // row counts must all see the same snapshot.
     db.exec('BEGIN');
@@ -71,6 +73,7 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
     let treeNodes = 0;
     let stateMatched = 0;
     let validWrites = 0;
+    let historyMatched = 0;
     let events = 0;
     const privateLatest = new Map<string, { version: number; valueHash: Uint8Array | null }>();
     for (const row of q.blocks.iterate() as IterableIterator<{ number: number; header: Uint8Array; hash: Uint8Array }>) {
@@ -107,15 +110,18 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
         const version = versionOf(n, i);
         for (const w of env.writes) {
           validWrites++;
+          // Each live key's current write is its state row; every other write is a history row.
+          const st = q.state.get(w.key) as { version: number; value: Uint8Array } | undefined;
+          if (st && st.version === version) {
+            if (w.value === null || !equalBytes(st.value, w.value)) throw new Bad(n, `block ${n} tx ${i}: state value of ${JSON.stringify(w.key)} differs from the write`);
+            stateMatched++;
+            continue;
+          }
           const deleted = q.history.get(w.key, version) as number | undefined;
           if (deleted === undefined || deleted !== (w.value === null ? 1 : 0)) throw new Bad(n, `block ${n} tx ${i}: history of key ${JSON.stringify(w.key)} lacks this write`);
-          const st = q.state.get(w.key) as { version: number; value: Uint8Array } | undefined;
+          historyMatched++;
           if (st) {
             if (st.version < version) throw new Bad(n, `block ${n} tx ${i}: state of ${JSON.stringify(w.key)} is older than this committed write`);
-            if (st.version === version) {
-              if (w.value === null || !equalBytes(st.value, w.value)) throw new Bad(n, `block ${n} tx ${i}: state value of ${JSON.stringify(w.key)} differs from the write`);
-              stateMatched++;
-            }
           } else {
             const last = q.lastHistory.get(w.key) as { version: number; deleted: number } | undefined;
             if (!last || last.deleted !== 1 || last.version < version) throw new Bad(n, `block ${n} tx ${i}: key ${JSON.stringify(w.key)} is missing from state`);
@@ -152,7 +158,7 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
     const counts = { txs: q.count('txs'), state: q.count('state'), history: q.count('history'), events: q.count('events'), tree: q.count('tree') };
     stateKeys = counts.state;
     if (counts.txs !== transactions) throw new Bad(null, `${counts.txs - transactions} stored transactions belong to no block`);
-    if (counts.history !== validWrites) throw new Bad(null, `history holds ${counts.history} entries, valid transactions wrote ${validWrites}`);
+    if (counts.history !== historyMatched) throw new Bad(null, `history holds ${counts.history} entries, valid transactions wrote ${historyMatched} that are not current state`);
     if (counts.state !== stateMatched) throw new Bad(null, `state holds ${counts.state} keys, ${counts.state - stateMatched} not written by any valid transaction`);
     if (counts.events !== events) throw new Bad(null, `events hold ${counts.events} rows, valid transactions emitted ${events}`);
     if (counts.tree !== treeNodes) throw new Bad(null, `chain tree holds ${counts.tree} nodes, expected ${treeNodes}`);

@@ -47,9 +47,13 @@ export interface BlockWrite {
   /** Final state per key after the block's valid transactions (null value: deleted). */
   readonly state: ReadonlyMap<string, Versioned>;
   /**
-   * History: one row per write of a valid transaction. The writer derives the rows of the final
-   * state entries from `state`; these are the other ones (writes that a later transaction of the
-   * same block overwrote or deleted).
+   * Keys of `state` that may have a version from an earlier block (the others certainly have
+   * none): that version moves from state into history before it is replaced or deleted.
+   */
+  readonly replaced: readonly string[];
+  /**
+   * History rows of writes that a later transaction of the same block overwrote or deleted.
+   * History holds every valid write except the one each live key has in state (see SCHEMA).
    */
   readonly superseded: readonly { key: string; version: number; deleted: boolean }[];
   readonly privateWrites: readonly { collection: string; key: string; version: number; value: Uint8Array | null }[];
@@ -65,6 +69,8 @@ CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, header BLOB NOT N
 CREATE TABLE IF NOT EXISTS txs (block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL UNIQUE, code INTEGER NOT NULL,
   envelope BLOB NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (block, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (key TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, value BLOB NOT NULL);
+-- history: every valid write except each live key's current one, which is its state row (a
+-- written-once key, e.g. a reading record, costs one row, not two); deletes are history rows.
 CREATE TABLE IF NOT EXISTS history (key TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL, PRIMARY KEY (key, version)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS private (collection TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, value BLOB NOT NULL,
   PRIMARY KEY (collection, key)) WITHOUT ROWID;
@@ -113,6 +119,7 @@ export function blockWriter(db: BetterSqlite3.Database): (b: BlockWrite) => void
     delState: db.prepare('DELETE FROM state WHERE key = ?'),
     putHistory: db.prepare('INSERT INTO history (key, version, deleted) VALUES (?, ?, ?)'),
     putHistories: db.prepare(`INSERT INTO history (key, version, deleted) VALUES ${values(3, CHUNK)}`),
+    retire: db.prepare('INSERT INTO history (key, version, deleted) SELECT key, version, 0 FROM state WHERE key = ?'),
     putPrivate: db.prepare('INSERT OR REPLACE INTO private (collection, key, version, value) VALUES (?, ?, ?, ?)'),
     delPrivate: db.prepare('DELETE FROM private WHERE collection = ? AND key = ?'),
     putBlock: db.prepare('INSERT INTO blocks (number, header, hash) VALUES (?, ?, ?)'),
@@ -123,8 +130,14 @@ export function blockWriter(db: BetterSqlite3.Database): (b: BlockWrite) => void
   return db.transaction((b: BlockWrite) => {
     s.putBlock.run(b.header.number, buf(b.headerBytes), buf(b.hash));
     for (const t of b.txs) s.putTx.run(t.block, t.index, t.txId, t.code, buf(t.envelope), buf(t.hash));
-    // Deletes first: a key is in the state map once, so the order between keys does not matter.
-    for (const [key, v] of b.state) if (v.value === null) s.delState.run(key);
+    // An earlier block's version leaves state for history before it is replaced or deleted.
+    for (const key of b.replaced) s.retire.run(key);
+    // Deletes: no state row, a history row. A key is in the state map once, so order between keys does not matter.
+    for (const [key, v] of b.state) {
+      if (v.value !== null) continue;
+      s.delState.run(key);
+      s.putHistory.run(key, v.version, 1);
+    }
     insertRows(
       b.state,
       3,
@@ -134,7 +147,6 @@ export function blockWriter(db: BetterSqlite3.Database): (b: BlockWrite) => void
       s.putState,
       s.putStates,
     );
-    insertRows(b.state, 3, ([key, v], out) => out.push(key, v.version, v.value === null ? 1 : 0), s.putHistory, s.putHistories);
     insertRows(b.superseded, 3, (h, out) => out.push(h.key, h.version, h.deleted ? 1 : 0), s.putHistory, s.putHistories);
     for (const p of b.privateWrites) {
       if (p.value === null) s.delPrivate.run(p.collection, p.key);
