@@ -244,7 +244,8 @@ export class FabricLedgerClient implements LedgerClient {
     return { height: Number(info.getHeight()), hash: toHex(info.getCurrentblockhash_asU8()) };
   }
 
-  private async headerOf(n: number): Promise<HeaderEvidence> {
+  /** The header of block `n` (qscc GetBlockByNumber, cached): what an auditor chains from a saved head. */
+  async blockHeader(n: number): Promise<HeaderEvidence> {
     const cached = this.headers.get(n);
     if (cached) return cached;
     const h = headerEvidence(decodeBlock(await this.qscc('GetBlockByNumber', String(n))));
@@ -273,7 +274,7 @@ export class FabricLedgerClient implements LedgerClient {
       throw new ProvenantError('PROV_ERR_PROOF_INVALID', `transaction ${txId} is in block ${block.number}, after head ${head.height - 1}`, { txId });
     }
     const headers: HeaderEvidence[] = [];
-    for (let n = block.number + 1; n < head.height; n++) headers.push(await this.headerOf(n));
+    for (let n = block.number + 1; n < head.height; n++) headers.push(await this.blockHeader(n));
     const evidence: FabricBlockEvidence = {
       kind: 'fabric-block',
       channel: this.config.channel,

@@ -47,15 +47,10 @@ function consistencySource(ledger: LedgerClient): ConsistencySource | undefined 
   return undefined;
 }
 
-/**
- * The block headers of a Fabric client. FabricLedgerClient fetches them (qscc GetBlockByNumber,
- * cached) for its inclusion proofs; a public `blockHeader(n)` is used when offered, else that
- * fetcher (`headerOf`), which TypeScript marks private but which exists at run time.
- */
+/** The block headers of a client that offers them (FabricLedgerClient.blockHeader). */
 function headerSource(ledger: LedgerClient): HeaderSource | undefined {
-  const l = ledger as unknown as { blockHeader?: HeaderSource; headerOf?: HeaderSource };
-  const fn = typeof l.blockHeader === 'function' ? l.blockHeader : typeof l.headerOf === 'function' ? l.headerOf : undefined;
-  return fn === undefined ? undefined : (n) => fn.call(ledger, n);
+  const fn = (ledger as unknown as { blockHeader?: HeaderSource }).blockHeader;
+  return typeof fn === 'function' ? (n) => fn.call(ledger, n) : undefined;
 }
 
 /**
