@@ -16,7 +16,7 @@
  *   reading and HELLO as plain arrays before copying them into a Uint8Array).
  * - The peak is the state at rest, a full resend ring, and the larger of the two code paths that
  *   can run: taking a sample (channels, reading object, canonical bytes, HMAC, frame) or handling
- *   a received frame (decode, PARTIAL, a resend, a HELLO), plus the interpreter's call scopes.
+ *   a received frame (decode, PARTIAL, a resend, a HELLO; or a CHALLENGE answered), plus the interpreter's call scopes.
  */
 import { parse } from 'acorn';
 import type { BoardProfile } from '../hardware/boards.js';
@@ -121,7 +121,9 @@ export function estimateVariables(text: string, board: Pick<BoardProfile, 'ringS
   const frame = (n: number) => bytes(n + 5) + 2 * bytes(n + 8); // raw, COBS, with delimiter
   const samplePath = channels * obj(3) + obj(7) + canonical + bytes(canonical) + bytes(64 + canonical) + bytes(96) + 3 * bytes(32) + bytes(payload) + frame(payload);
   const hello = 1 + 64 + 1 + 5 + 32 + 4 + 4 + 2 + 1 + 16; // plain array of the HELLO payload
-  const receivePath = bytes(262) + bytes(255) + obj(5) + bytes(32) + frame(payload) + hello + bytes(hello) + frame(hello);
+  // A CHALLENGE: its payload, prefix ‖ challenge ‖ response, the HMAC's two blocks and digests, the RESPONSE frame.
+  const challenge = bytes(32) + bytes(22 + 64) + bytes(64 + 54) + bytes(96) + 2 * bytes(32) + frame(64);
+  const receivePath = bytes(262) + bytes(255) + Math.max(obj(5) + bytes(32) + frame(payload) + hello + bytes(hello) + frame(hello), challenge);
   const atRest = code + state;
   const peak = atRest + ringFull + Math.max(samplePath, receivePath) + CALL_SCOPES;
   return { code, codeInRam, state, ringFull, samplePath, receivePath, atRest, peak };

@@ -19,6 +19,7 @@ import type { BoardLink } from './links/link.js';
 import { SerialLink } from './links/serial-link.js';
 import { errorMessage, type Log } from './log.js';
 import { EdgeRuntime } from './runtime.js';
+import { wireChallengeCodec } from './session/challenge-codec.js';
 import { CredentialStore } from './session/credentials.js';
 
 /** A running edge. */
@@ -90,6 +91,7 @@ export async function startEdge(config: EdgeConfig, options: { log: Log; binding
     outbox: { maxPending: config.outbox.maxPending, synchronous: config.outbox.synchronous, retainCommittedMs: config.outbox.retainCommittedHours * 3_600_000 },
     forwarder: { batchSize: config.outbox.batchSize, maxWaitMs: config.outbox.maxWaitMs },
     traffic: config.traffic.enabled ? { windowMs: Math.round(config.traffic.windowSeconds * 1000), thresholds: { ...config.traffic.thresholds } } : false,
+    challengeCodec: wireChallengeCodec,
     log,
   });
   for (const board of config.boards) {

@@ -7,7 +7,7 @@ export { Forwarder, type ForwarderOptions, type SettledBatch } from './outbox/fo
 export { CredentialStore } from './session/credentials.js';
 export { DeviceSession, EDGE_REASONS } from './session/session.js';
 export type { ChallengeCodec, SessionHost, SessionProfile } from './session/host.js';
-export { proposedChallengeCodec, MSG_CHALLENGE, MSG_RESPONSE } from './session/challenge-codec.js';
+export { wireChallengeCodec, MSG_CHALLENGE, MSG_RESPONSE } from './session/challenge-codec.js';
 export { TrafficMonitor, type TrafficStatus } from './traffic/monitor.js';
 export { EdgeMetrics } from './metrics.js';
 export { EdgeRuntime, type EdgeRuntimeOptions, type DeviceView } from './runtime.js';

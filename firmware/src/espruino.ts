@@ -119,9 +119,7 @@ export function dataBytes(data: string): Uint8Array {
 }
 
 /** The serial object for a link name (USB, Serial1, Serial2, Bluetooth are Espruino globals). */
-export function linkObject(name: string): EspSerial {
-  return pinOf(name) as EspSerial;
-}
+export const linkObject = pinOf as (name: string) => EspSerial;
 
 /**
  * Moves the console (REPL) off the data link. Development: onto nothing only while the link is

@@ -3,18 +3,18 @@
  * counter, reload the resend ring, take the data link, say HELLO. On PARTIAL: set the clock,
  * adopt the epoch and traffic profile, start sampling. Per sample: read the sensors as
  * fixed-point integers, encode the canonical reading, complete it (HMAC-SHA256 under K_IoT on
- * the native SHA256), frame it, keep it until ACKed.
+ * the native SHA256), frame it, keep it until ACKed. On CHALLENGE: answer the Device Provenance
+ * RESPONSE. Refused by the edge (NACK UNKNOWN_DEVICE): HELLO again only after a doubling backoff.
  *
  * State lives in module variables (one closure for the whole bundle) to stay within the
  * board's variable budget; every frame handler is wrapped so bad input is counted, never fatal.
  */
 import { encodeReading } from '../../shared/encoding/reading.js';
 import { equalBytes } from '../../shared/encoding/bytes.js';
-import { completeBytes } from '../../shared/crypto/complete.js';
 import { hmacSha256 } from '../../shared/crypto/hmac.js';
 import type { ChannelValue } from '../../shared/types.js';
 import {
-  MAINT_UNLOCK, MSG_ACK, MSG_HELLO, MSG_MAINT, MSG_NACK, MSG_PARTIAL, MSG_PING, MSG_PONG, MSG_READING, MSG_STATUS,
+  MAINT_UNLOCK, MSG_ACK, MSG_CHALLENGE, MSG_HELLO, MSG_MAINT, MSG_NACK, MSG_PARTIAL, MSG_PING, MSG_PONG, MSG_READING, MSG_RESPONSE, MSG_STATUS,
   NACK_NO_PARTIAL, NACK_REVOKED, NACK_UNKNOWN_DEVICE,
   STATUS_BAD_PROVISIONING, STATUS_MAINT_REJECTED, STATUS_NOT_PROVISIONED, STATUS_RING_FULL, STATUS_RX_ERRORS,
   STATUS_SENSOR_FAULT, STATUS_SEQ_EXHAUSTED, STATUS_STOPPED, STATUS_UNLOCKED,
@@ -28,14 +28,18 @@ import {
 } from './espruino.js';
 import { MIN_INTERVAL_MS, parseProvisioning, type Provisioning } from './provision.js';
 import { entries, ringAdd, ringFull, ringLoad, ringRemove, type Entry } from './ring.js';
-import { frameBytes, helloPayload, maintBytes, readMaint, readNack, readPartial, readU32, receiver, statusPayload, u32Payload } from './wire.js';
+import {
+  challengeAnswer, frameBytes, helloPayload, maintBytes, need, readMaint, readNack, readPartial, readU32, receiver, statusPayload, u32Payload,
+} from './wire.js';
 
 /** Housekeeping period: HELLO retries, resends, error reports (ms). */
 const TICK_MS = 1000;
 /** HELLO / STATUS repeat period while waiting (ms). */
 const HELLO_MS = 5000;
-/** Longest resend delay after repeated retryable NACKs (ms). */
+/** Longest resend delay after repeated retryable NACKs, and longest HELLO backoff (ms). */
 const MAX_WAIT_MS = 60000;
+/** First HELLO retry after the edge refused the device (doubles per refusal up to MAX_WAIT_MS). */
+const REFUSED_MS = 1000;
 
 let prov: Provisioning;
 let link: EspSerial;
@@ -47,6 +51,10 @@ let digest: Uint8Array | null = null;
 let gap = 0;
 let lastSample = -1e15;
 let lastHello = -1e15;
+/** HELLO backoff after NACK UNKNOWN_DEVICE; 0 = not refused (HELLO every HELLO_MS while waiting). */
+let backoff = 0;
+/** Challenges answered since the last tick (at most one a second is answered). */
+let answered = 0;
 let skipped = 0;
 let rxDrops = 0;
 let reportedSkips = 0;
@@ -71,7 +79,7 @@ function status(code: number, value: number, text?: string): void {
 
 function hello(): void {
   lastHello = nowMs();
-  send(MSG_HELLO, helloPayload(prov.deviceId, FW_VERSION, base64Bytes(FW_HASH_B64), peekSeq(), boots, (prov.production ? 1 : 0) | (locked ? 2 : 0), entries.length, NAME));
+  send(MSG_HELLO, helloPayload(prov.deviceId, FW_VERSION, base64Bytes(FW_HASH_B64), peekSeq(), boots, +prov.production | (locked ? 2 : 0), entries.length, NAME));
 }
 
 function firstWait(): number {
@@ -120,7 +128,8 @@ function sample(): void {
   });
   const payload = new Uint8Array(canonical.length + 32);
   payload.set(canonical, 0);
-  payload.set(completeBytes(sha256, prov.key, canonical), canonical.length);
+  // = completeBytes(sha256, K_IoT, canonical): its K_IoT length check ran at provisioning.
+  payload.set(hmacSha256(sha256, prov.key, canonical), canonical.length);
   const wait = firstWait();
   ringAdd(seq, payload, now + wait, wait);
   send(MSG_READING, payload);
@@ -164,6 +173,7 @@ function onPartial(p: Uint8Array): void {
   setClockMs(m.edgeTimeMs);
   lastSample += shift;
   lastHello += shift;
+  backoff = 0;
   gap = Math.max(MIN_INTERVAL_MS, prov.intervalMs, m.intervalMs, m.maxPerMinute > 0 ? Math.ceil(60000 / m.maxPerMinute) : 0);
   if (stopped) return;
   resend(true, shift);
@@ -175,10 +185,13 @@ function onNack(p: Uint8Array): void {
   const seq = n[0] as number;
   const reason = n[1] as number;
   if (reason === NACK_REVOKED) return stop(STATUS_STOPPED, seq);
-  if (reason === NACK_NO_PARTIAL) digest = null;
-  if (reason === NACK_NO_PARTIAL || reason === NACK_UNKNOWN_DEVICE) hello();
-  const retry = nackIsRetryable(reason);
   const now = nowMs();
+  if (reason === NACK_NO_PARTIAL || reason === NACK_UNKNOWN_DEVICE) digest = null;
+  if (reason === NACK_NO_PARTIAL) hello();
+  // Refused: no HELLO at once (that was a busy loop on the link); tick() says HELLO after the
+  // backoff, doubled for each refused HELLO (the edge NACKs a HELLO with the HELLO's seq).
+  if (reason === NACK_UNKNOWN_DEVICE && seq === peekSeq()) backoff = Math.min(2 * backoff || REFUSED_MS, MAX_WAIT_MS);
+  const retry = nackIsRetryable(reason);
   ringRemove(function (e) {
     if (e.s !== seq) return false;
     e.wait = Math.min(e.wait * 2, MAX_WAIT_MS);
@@ -200,6 +213,13 @@ function onMaint(p: Uint8Array): void {
   consoleOn(prov.link);
 }
 
+/** Device Provenance (Algorithm 2): answers HMAC-SHA256(K_IoT, domain ‖ challenge), at most once per tick. */
+function onChallenge(p: Uint8Array): void {
+  need(p, 32); // a malformed CHALLENGE is counted even when the rate limit would skip it
+  // Two SHA-256 runs each: an open link must not be able to burn the battery with challenges.
+  if (!answered++) send(MSG_RESPONSE, challengeAnswer(sha256, prov.key, p));
+}
+
 function handle(t: number, p: Uint8Array): void {
   if (t === MSG_PARTIAL) onPartial(p);
   else if (t === MSG_ACK) {
@@ -210,6 +230,7 @@ function handle(t: number, p: Uint8Array): void {
   } else if (t === MSG_NACK) onNack(p);
   else if (t === MSG_PING) send(MSG_PONG, u32Payload(readU32(p)));
   else if (t === MSG_MAINT) onMaint(p);
+  else if (t === MSG_CHALLENGE) onChallenge(p);
 }
 
 function onData(data: string): void {
@@ -217,7 +238,8 @@ function onData(data: string): void {
 }
 
 function tick(): void {
-  if (!stopped && digest === null && nowMs() - lastHello >= HELLO_MS) hello();
+  answered = 0;
+  if (!stopped && digest === null && nowMs() - lastHello >= (backoff || HELLO_MS)) hello();
   resend(false, 0);
   if (rx.drops !== rxDrops) status(STATUS_RX_ERRORS, (rxDrops = rx.drops));
   if (skipped !== reportedSkips) status(STATUS_RING_FULL, (reportedSkips = skipped));

@@ -46,10 +46,9 @@ export function parseProvisioning(j: { [k: string]: unknown }): Provisioning | s
     return v;
   }
   try {
-    const key = base64Bytes(str('key', '', function (s) {
-      return s.length === 44;
-    }));
-    if (key.length !== 32) throw 'key'; // 44 base64 characters are 31..33 bytes
+    // Whatever the string, only exactly 32 decoded bytes pass (bad base64 throws or decodes short).
+    const key = base64Bytes(str('key', ''));
+    if (key.length !== 32) throw 'key';
     const sensors = get('sensors', SENSORS) as string[];
     if (!(sensors instanceof Array)) throw 'sensors';
     for (let i = 0; i < sensors.length; i++) if (SENSORS.indexOf(sensors[i] as string) < 0) throw 'sensors';

@@ -1,7 +1,7 @@
 /**
  * The board's own half of the wire protocol (docs/wire-protocol.md): it ENCODES only what the
- * board sends (HELLO, READING frames, PONG, STATUS, the MAINT tag message) and DECODES only what
- * it receives (PARTIAL, ACK, NACK, PING, MAINT). shared/wire's layout-string codec serves every
+ * board sends (HELLO, READING frames, PONG, STATUS, RESPONSE, the MAINT tag message) and DECODES only what it receives (PARTIAL, ACK, NACK, PING, MAINT,
+ * CHALLENGE). shared/wire's layout-string codec serves every
  * message in both directions with field-named errors; on the board that generality cost about
  * 2.5 KB of the 8 KB budget, so the board writes fixed layouts directly instead.
  *
@@ -13,6 +13,8 @@
 import { cobsDecode, cobsEncode } from '../../shared/wire/cobs.js';
 import { crc16 } from '../../shared/wire/crc16.js';
 import { put } from '../../shared/encoding/reading.js';
+import { hmacSha256 } from '../../shared/crypto/hmac.js';
+import type { Sha256 } from '../../shared/types.js';
 
 /** Largest COBS block the receiver holds (shared/wire MAX_ENCODED_FRAME: 260 raw bytes stuffed). */
 const MAX_BLOCK = 262;
@@ -75,6 +77,25 @@ export function maintBytes(deviceId: string, command: number, counter: number): 
   a.push(command);
   put(a, counter, 4);
   return new Uint8Array(a);
+}
+
+/** Domain prefix of a challenge response (shared/crypto/outsourced.ts deviceChallengeResponse). */
+const CHALLENGE_DST = 'provenant/challenge/v1';
+
+/**
+ * RESPONSE payload for a CHALLENGE payload: challenge ‖ HMAC-SHA256(K_IoT, "provenant/challenge/v1"
+ * ‖ challenge), equal to shared/crypto's deviceChallengeResponse (what the DeviceProvenance
+ * contract checks). Throws unless the challenge is exactly 32 bytes. One buffer holds
+ * prefix ‖ challenge ‖ response: the HMAC covers its first 54 bytes, the payload is its last 64.
+ */
+export function challengeAnswer(sha256: Sha256, key: Uint8Array, challenge: Uint8Array): Uint8Array {
+  need(challenge, 32);
+  const n = CHALLENGE_DST.length;
+  const a = new Uint8Array(n + 64);
+  for (let i = 0; i < n; i++) a[i] = CHALLENGE_DST.charCodeAt(i);
+  a.set(challenge, n);
+  a.set(hmacSha256(sha256, key, a.subarray(0, n + 32)), n + 32);
+  return a.subarray(n);
 }
 
 /** Big-endian unsigned integer of p[o..o+n). */

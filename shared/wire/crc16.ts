@@ -6,12 +6,13 @@
  * for a speed-up that frames of at most 260 bytes do not need. ES5-safe.
  */
 
-/** CRC-16/CCITT-FALSE of `bytes[start..end)` (whole array by default), an integer 0..0xFFFF. */
-export function crc16(bytes: Uint8Array, start?: number, end?: number): number {
+/**
+ * CRC-16/CCITT-FALSE of `bytes[start..end)`, an integer 0..0xFFFF. No defaults: every caller
+ * checks part of a frame, and default handling costs the board's bundle bytes.
+ */
+export function crc16(bytes: Uint8Array, start: number, end: number): number {
   let crc = 0xffff;
-  const from = start === undefined ? 0 : start;
-  const to = end === undefined ? bytes.length : end;
-  for (let i = from; i < to; i++) {
+  for (let i = start; i < end; i++) {
     crc ^= (bytes[i] as number) << 8;
     for (let b = 0; b < 8; b++) {
       crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;

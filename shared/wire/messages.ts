@@ -4,13 +4,14 @@
  * trailing or out-of-range input with a RangeError naming the message and field.
  *
  * ES5-safe: the firmware bundles the functions it uses (tree-shaken); the board only ever
- * encodes HELLO, READING, PONG and STATUS and decodes PARTIAL, ACK, NACK, PING and MAINT.
+ * encodes HELLO, READING, PONG, STATUS and RESPONSE and decodes PARTIAL, ACK, NACK, PING, MAINT
+ * and CHALLENGE.
  */
 import { decodeReading } from '../encoding/reading.js';
 import type { Reading } from '../types.js';
 import { decodeFields, encodeFields, type Fields } from './codec.js';
 
-/** Frame type bytes. Device → edge: HELLO, READING, PONG, STATUS. Edge → device: PARTIAL, ACK, NACK, MAINT. PING both ways. */
+/** Frame type bytes. Device → edge: HELLO, READING, PONG, STATUS, RESPONSE. Edge → device: PARTIAL, ACK, NACK, MAINT, CHALLENGE. PING both ways. */
 export const MSG_HELLO = 0x01;
 /** Edge → device: the epoch's partial-signature digest, edge clock and traffic profile. */
 export const MSG_PARTIAL = 0x02;
@@ -28,6 +29,16 @@ export const MSG_PONG = 0x07;
 export const MSG_STATUS = 0x08;
 /** Owner → device: maintenance command authenticated under K_IoT (e.g. unlock the console). */
 export const MSG_MAINT = 0x09;
+/** Edge → device: a fresh 32-byte Device Provenance challenge (Algorithm 2). */
+export const MSG_CHALLENGE = 0x0a;
+/**
+ * Device → edge: the challenge echoed (so the edge matches it to its request) and the response
+ * HMAC-SHA256(K_IoT, "provenant/challenge/v1" ‖ challenge), shared/crypto deviceChallengeResponse.
+ */
+export const MSG_RESPONSE = 0x0b;
+
+/** Length of a Device Provenance challenge and of its response. */
+export const CHALLENGE_BYTES = 32;
 
 /** NACK reasons. Retryable ones leave the reading in the board's resend ring. */
 export const NACK_NOT_STORED = 1;
@@ -148,6 +159,14 @@ export interface Maint {
   readonly tag: Uint8Array;
 }
 
+/** RESPONSE: the board's answer to a CHALLENGE. */
+export interface ChallengeResponse {
+  /** The challenge answered, echoed. */
+  readonly challenge: Uint8Array;
+  /** HMAC-SHA256(K_IoT, "provenant/challenge/v1" ‖ challenge). */
+  readonly response: Uint8Array;
+}
+
 /** Length of the tag in READING and MAINT. */
 export const TAG_BYTES = 32;
 
@@ -161,6 +180,10 @@ export const LAYOUT_NACK = 'NACK seq:4 reason:1';
 export const LAYOUT_STATUS = 'STATUS code:1 value:4 text:a0-64';
 /** MAINT layout. */
 export const LAYOUT_MAINT = 'MAINT command:1 counter:4 tag:b32';
+/** CHALLENGE layout, 32 bytes. */
+export const LAYOUT_CHALLENGE = 'CHALLENGE challenge:b32';
+/** RESPONSE layout, 64 bytes. */
+export const LAYOUT_RESPONSE = 'RESPONSE challenge:b32 response:b32';
 
 /** Encodes HELLO. */
 export function encodeHello(h: Hello): Uint8Array {
@@ -254,6 +277,26 @@ export function encodeMaint(m: Maint): Uint8Array {
 /** Decodes MAINT strictly. */
 export function decodeMaint(p: Uint8Array): Maint {
   return decodeFields(LAYOUT_MAINT, p) as unknown as Maint;
+}
+
+/** Encodes CHALLENGE (exactly 32 bytes). */
+export function encodeChallenge(challenge: Uint8Array): Uint8Array {
+  return encodeFields(LAYOUT_CHALLENGE, { challenge: challenge });
+}
+
+/** Decodes CHALLENGE strictly. */
+export function decodeChallenge(p: Uint8Array): Uint8Array {
+  return decodeFields(LAYOUT_CHALLENGE, p)['challenge'] as Uint8Array;
+}
+
+/** Encodes RESPONSE. */
+export function encodeChallengeResponse(m: ChallengeResponse): Uint8Array {
+  return encodeFields(LAYOUT_RESPONSE, m as unknown as Fields);
+}
+
+/** Decodes RESPONSE strictly. */
+export function decodeChallengeResponse(p: Uint8Array): ChallengeResponse {
+  return decodeFields(LAYOUT_RESPONSE, p) as unknown as ChallengeResponse;
 }
 
 /**

@@ -6,10 +6,10 @@
 import { ProvenantError } from '../errors.js';
 import { encodeFrame, type Frame } from './frame.js';
 import {
-  MSG_ACK, MSG_HELLO, MSG_MAINT, MSG_NACK, MSG_PARTIAL, MSG_PING, MSG_PONG, MSG_READING, MSG_STATUS,
-  decodeHello, decodeMaint, decodeNack, decodePartial, decodeReadingMessage, decodeStatus, decodeU32,
-  encodeHello, encodeMaint, encodeNack, encodePartial, encodeReadingMessage, encodeStatus, encodeU32,
-  type Hello, type Maint, type Nack, type PartialMessage, type ReadingMessage, type Status,
+  MSG_ACK, MSG_CHALLENGE, MSG_HELLO, MSG_MAINT, MSG_NACK, MSG_PARTIAL, MSG_PING, MSG_PONG, MSG_READING, MSG_RESPONSE, MSG_STATUS,
+  decodeChallenge, decodeChallengeResponse, decodeHello, decodeMaint, decodeNack, decodePartial, decodeReadingMessage, decodeStatus, decodeU32,
+  encodeChallenge, encodeChallengeResponse, encodeHello, encodeMaint, encodeNack, encodePartial, encodeReadingMessage, encodeStatus, encodeU32,
+  type ChallengeResponse, type Hello, type Maint, type Nack, type PartialMessage, type ReadingMessage, type Status,
 } from './messages.js';
 
 /** Error code of a frame whose payload does not decode, or whose type is unknown. */
@@ -25,7 +25,9 @@ export type WireMessage =
   | { readonly kind: 'PING'; readonly nonce: number }
   | { readonly kind: 'PONG'; readonly nonce: number }
   | ({ readonly kind: 'STATUS' } & Status)
-  | ({ readonly kind: 'MAINT' } & Maint);
+  | ({ readonly kind: 'MAINT' } & Maint)
+  | { readonly kind: 'CHALLENGE'; readonly challenge: Uint8Array }
+  | ({ readonly kind: 'RESPONSE' } & ChallengeResponse);
 
 /** Names of the frame types, by type byte. */
 export const MESSAGE_NAMES: Readonly<Record<number, WireMessage['kind']>> = {
@@ -38,6 +40,8 @@ export const MESSAGE_NAMES: Readonly<Record<number, WireMessage['kind']>> = {
   [MSG_PONG]: 'PONG',
   [MSG_STATUS]: 'STATUS',
   [MSG_MAINT]: 'MAINT',
+  [MSG_CHALLENGE]: 'CHALLENGE',
+  [MSG_RESPONSE]: 'RESPONSE',
 };
 
 /**
@@ -57,6 +61,8 @@ export function decodeMessage(frame: Frame): WireMessage {
       case MSG_PONG: return { kind: 'PONG', nonce: decodeU32(p, 'PONG') };
       case MSG_STATUS: return { kind: 'STATUS', ...decodeStatus(p) };
       case MSG_MAINT: return { kind: 'MAINT', ...decodeMaint(p) };
+      case MSG_CHALLENGE: return { kind: 'CHALLENGE', challenge: decodeChallenge(p) };
+      case MSG_RESPONSE: return { kind: 'RESPONSE', ...decodeChallengeResponse(p) };
       default:
         break;
     }
@@ -79,6 +85,8 @@ export function encodePayload(m: WireMessage): { type: number; payload: Uint8Arr
     case 'PONG': return { type: MSG_PONG, payload: encodeU32(m.nonce, 'PONG') };
     case 'STATUS': return { type: MSG_STATUS, payload: encodeStatus(m) };
     case 'MAINT': return { type: MSG_MAINT, payload: encodeMaint(m) };
+    case 'CHALLENGE': return { type: MSG_CHALLENGE, payload: encodeChallenge(m.challenge) };
+    case 'RESPONSE': return { type: MSG_RESPONSE, payload: encodeChallengeResponse(m) };
   }
 }
 

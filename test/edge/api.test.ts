@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../edge-runtime/src/api/server.js';
 import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
-import { proposedChallengeCodec } from '../../edge-runtime/src/session/challenge-codec.js';
+import { wireChallengeCodec } from '../../edge-runtime/src/session/challenge-codec.js';
 import { ledgerFixture, MemoryLink, ScriptedBoard, tempDir, TEST_POLICY, type LedgerFixture } from './helpers.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -116,13 +116,13 @@ describe('edge API', () => {
     expect(noSession.json()).toMatchObject({ code: 'PROV_ERR_NO_SESSION' });
   });
 
-  it('POST /devices/:id/challenge answers 501 while the wire protocol has no challenge frame', async () => {
+  it('POST /devices/:id/challenge answers 501 from a runtime built without a challenge codec', async () => {
     const res = await app.inject({ method: 'POST', url: '/devices/dev-0/challenge', headers: auth });
     expect(res.statusCode).toBe(501);
     expect(res.json()).toMatchObject({ code: 'PROV_ERR_CHALLENGE_UNSUPPORTED' });
   });
 
-  it('POST /devices/:id/challenge with the proposed frames: TRUE, FALSE on other metadata, 422 for an impostor, 504 when silent', async () => {
+  it('POST /devices/:id/challenge with the wire frames (scripted board stand-in): TRUE, FALSE on other metadata, 422 for an impostor, 504 when silent', async () => {
     const creds = new CredentialStore(fx.issuer.pk);
     for (const d of fx.devices) creds.add(d.credential);
     const rt2 = await EdgeRuntime.start({
@@ -132,7 +132,7 @@ describe('edge API', () => {
       credentials: creds,
       policy: TEST_POLICY,
       traffic: false,
-      challengeCodec: proposedChallengeCodec,
+      challengeCodec: wireChallengeCodec,
     });
     const app2 = await buildApi(rt2, { token: TOKEN });
     const link = new MemoryLink('challenge');

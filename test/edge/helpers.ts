@@ -120,7 +120,7 @@ export class ScriptedBoard {
     this.unsub = link.onToBoard((bytes) => {
       for (const f of this.decoder.push(bytes)) {
         if (f.type === 0x0a) {
-          // The proposed CHALLENGE frame: answer challenge ‖ HMAC(K_IoT, domain ‖ challenge).
+          // CHALLENGE (0x0a, docs/wire-protocol.md): answer challenge ‖ HMAC(K_IoT, domain ‖ challenge).
           if (this.challengeKey) {
             const response = deviceChallengeResponse(sha256, this.challengeKey, f.payload);
             const payload = new Uint8Array(64);

@@ -1,7 +1,7 @@
 /**
  * A minimal edge for firmware tests — a test double, not the edge runtime: opens a port (a
- * SimBinding path or a pty), decodes every frame, optionally answers HELLO with PARTIAL and
- * ACKs readings, verifies READING tags under K_IoT with Node's crypto, and can send raw bytes.
+ * SimBinding path or a pty), decodes every frame, optionally answers HELLO with PARTIAL (or
+ * refuses it with NACK UNKNOWN_DEVICE) and ACKs readings, verifies READING tags under K_IoT with Node's crypto, and can send raw bytes.
  */
 import { SerialPortStream } from '@serialport/stream';
 import { SerialPort } from 'serialport';
@@ -9,6 +9,7 @@ import { sha256 } from '../../shared/crypto/sha256.js';
 import { completeBytes } from '../../shared/crypto/complete.js';
 import { equalBytes } from '../../shared/encoding/bytes.js';
 import { FrameDecoder } from '../../shared/wire/frame.js';
+import { NACK_UNKNOWN_DEVICE } from '../../shared/wire/messages.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/union.js';
 import { SimBinding } from '../../hardware/sim/index.js';
 
@@ -20,18 +21,24 @@ export interface EdgeDoubleOptions {
   partial?: { epoch: number; partialDigest: Uint8Array; intervalMs: number; maxPerMinute: number; edgeTimeMs?: number };
   /** ACK every READING at once (default true). */
   autoAck?: boolean;
+  /** Refuse every HELLO with NACK UNKNOWN_DEVICE (seq = the HELLO's seq), as the edge does for an unknown device. */
+  refuseHello?: boolean;
+  /** The board's clock, to stamp each received message with `boardAt`. */
+  clock?: () => number;
 }
 
-export type Received = WireMessage & { at: number; tagValid?: boolean };
+export type Received = WireMessage & { at: number; boardAt?: number; tagValid?: boolean };
 
 export class EdgeDouble {
   readonly received: Received[] = [];
   readonly decoder = new FrameDecoder();
   private port!: SerialPortStream;
   autoAck: boolean;
+  refuseHello: boolean;
 
   constructor(private readonly opts: EdgeDoubleOptions) {
     this.autoAck = opts.autoAck ?? true;
+    this.refuseHello = opts.refuseHello ?? false;
   }
 
   async open(): Promise<void> {
@@ -69,10 +76,11 @@ export class EdgeDouble {
   private onData(chunk: Buffer): void {
     for (const f of this.decoder.push(chunk)) {
       const m = decodeMessage(f);
-      const r: Received = { ...m, at: Date.now() };
+      const r: Received = { ...m, at: Date.now(), ...(this.opts.clock ? { boardAt: this.opts.clock() } : {}) };
       if (m.kind === 'READING') r.tagValid = equalBytes(completeBytes(sha256, this.opts.key, m.canonical), m.tag);
       this.received.push(r);
-      if (m.kind === 'HELLO' && this.opts.partial) {
+      if (m.kind === 'HELLO' && this.refuseHello) this.send({ kind: 'NACK', seq: m.seq, reason: NACK_UNKNOWN_DEVICE });
+      else if (m.kind === 'HELLO' && this.opts.partial) {
         const p = this.opts.partial;
         this.send({ kind: 'PARTIAL', epoch: p.epoch, partialDigest: p.partialDigest, intervalMs: p.intervalMs, maxPerMinute: p.maxPerMinute, edgeTimeMs: p.edgeTimeMs ?? Date.now() });
       }

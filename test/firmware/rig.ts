@@ -20,7 +20,7 @@ export async function rig(
   const key = opts.key ?? new Uint8Array(randomBytes(32));
   const provisioning = opts.provisioning === undefined ? { deviceId: 'sim-board-1', key: Buffer.from(key).toString('base64'), intervalMs: 100 } : opts.provisioning;
   const b = await startSimBoard({ board: 'LINUX', clockSpeedup: 20, ...opts, provisioning, link });
-  const edge = new EdgeDouble({ path: b.path, link, key, partial: PARTIAL, ...opts.edge });
+  const edge = new EdgeDouble({ path: b.path, link, key, partial: PARTIAL, clock: () => b.board.nowMs(), ...opts.edge });
   await edge.open();
   return {
     b,

@@ -11,10 +11,13 @@ import { cobsEncode } from '../../shared/wire/cobs.js';
 import { crc16 } from '../../shared/wire/crc16.js';
 import { FrameDecoder, encodeFrame, type Frame } from '../../shared/wire/frame.js';
 import {
-  decodeMaint, decodeNack, decodePartial, decodeU32, encodeHello, encodeMaint, encodeNack, encodePartial, encodeStatus, encodeU32, maintMessage,
+  decodeChallenge, decodeMaint, decodeNack, decodePartial, decodeU32, encodeChallengeResponse, encodeHello, encodeMaint, encodeNack, encodePartial,
+  encodeStatus, encodeU32, maintMessage,
 } from '../../shared/wire/messages.js';
+import { deviceChallengeResponse } from '../../shared/crypto/outsourced.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
 import {
-  frameBytes, helloPayload, maintBytes, readMaint, readNack, readPartial, readU32, receiver, statusPayload, u32Payload,
+  challengeAnswer, frameBytes, helloPayload, maintBytes, readMaint, readNack, readPartial, readU32, receiver, statusPayload, u32Payload,
 } from '../../firmware/src/wire.js';
 
 const ascii = (min: number, max: number) => fc.string({ minLength: min, maxLength: max, unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) });
@@ -58,6 +61,23 @@ describe('board encoders = shared/wire encoders', () => {
       expect(hex(new Uint8Array(u32Payload(value)))).toBe(hex(encodeU32(value, 'PONG')));
       expect(hex(maintBytes(deviceId, command, value))).toBe(hex(maintMessage(deviceId, command, value)));
     }), { numRuns: 300 });
+  });
+});
+
+describe('board challenge answer = shared/wire RESPONSE of shared/crypto deviceChallengeResponse', () => {
+  it('same RESPONSE payload for every key and challenge; refused exactly when decodeChallenge refuses', () => {
+    fc.assert(fc.property(bytes(32), fc.oneof(bytes(32), near(32)), (key, p) => {
+      const want = outcome(() => {
+        const challenge = decodeChallenge(p);
+        return hex(encodeChallengeResponse({ challenge, response: deviceChallengeResponse(sha256, key, challenge) }));
+      });
+      expect(outcome(() => hex(challengeAnswer(sha256, key, p)))).toEqual(want);
+    }), { numRuns: 300 });
+    // The payload the board frames is the last 64 bytes of its buffer: framed, it is still the wire frame.
+    const key = new Uint8Array(32).fill(3);
+    const c = new Uint8Array(32).map((_, i) => i);
+    const answer = challengeAnswer(sha256, key, c);
+    expect(hex(frameBytes(0x0b, answer))).toBe(hex(encodeFrame(0x0b, encodeChallengeResponse({ challenge: c, response: deviceChallengeResponse(sha256, key, c) }))));
   });
 });
 

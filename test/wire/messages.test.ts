@@ -4,7 +4,8 @@ import { encodeReading } from '../../shared/encoding/reading.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { FrameDecoder } from '../../shared/wire/frame.js';
 import * as M from '../../shared/wire/messages.js';
-import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/union.js';
+import { decodeMessage, encodeMessage, encodePayload, type WireMessage } from '../../shared/wire/union.js';
+import { wireChallengeCodec } from '../../edge-runtime/src/session/challenge-codec.js';
 
 const printable = (min: number, max: number) =>
   fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: min, maxLength: max });
@@ -35,6 +36,8 @@ const messageArb: fc.Arbitrary<WireMessage> = fc.oneof(
   fc.record({ kind: fc.constant('PONG' as const), nonce: u32 }),
   fc.record({ kind: fc.constant('STATUS' as const), code: fc.integer({ min: 0, max: 255 }), value: u32, text: printable(0, 64) }),
   fc.record({ kind: fc.constant('MAINT' as const), command: fc.integer({ min: 0, max: 255 }), counter: u32, tag: bytes32 }),
+  fc.record({ kind: fc.constant('CHALLENGE' as const), challenge: bytes32 }),
+  fc.record({ kind: fc.constant('RESPONSE' as const), challenge: bytes32, response: bytes32 }),
 );
 
 const norm = (m: unknown) => JSON.parse(JSON.stringify(m, (_k, v) => (v instanceof Uint8Array ? [...v] : v)));
@@ -91,6 +94,20 @@ describe('wire messages', () => {
   it('classifies NACK reasons', () => {
     expect([M.NACK_NOT_STORED, M.NACK_OUTBOX_FULL, M.NACK_RATE, M.NACK_NO_PARTIAL, M.NACK_UNKNOWN_DEVICE].every(M.nackIsRetryable)).toBe(true);
     expect([M.NACK_BAD_TAG, M.NACK_REPLAY, M.NACK_MALFORMED, M.NACK_REVOKED].some(M.nackIsRetryable)).toBe(false);
+  });
+  it('CHALLENGE and RESPONSE are the frames the edge runtime speaks (types 0x0a/0x0b, 32 and 64 bytes)', () => {
+    fc.assert(fc.property(bytes32, bytes32, (challenge, response) => {
+      const mine = encodePayload({ kind: 'CHALLENGE', challenge });
+      const edge = wireChallengeCodec.encode(challenge);
+      expect([mine.type, [...mine.payload]]).toEqual([edge.type, [...edge.payload]]);
+      const answer = encodePayload({ kind: 'RESPONSE', challenge, response });
+      expect(answer.type).toBe(M.MSG_RESPONSE);
+      const back = wireChallengeCodec.decode({ type: answer.type, payload: answer.payload });
+      expect(norm(back)).toEqual(norm({ challenge, response }));
+    }), { numRuns: 100 });
+    expect(() => M.decodeChallenge(new Uint8Array(31))).toThrow('CHALLENGE.challenge: truncated');
+    expect(() => M.decodeChallengeResponse(new Uint8Array(65))).toThrow('RESPONSE.length: trailing bytes');
+    expect(() => M.encodeChallenge(new Uint8Array(33))).toThrow('CHALLENGE.challenge');
   });
   it('maintMessage binds prefix, deviceId, command and counter', () => {
     expect([...M.maintMessage('ab', 1, 258)]).toEqual([0x50, 0x56, 0x4d, 0x41, 0x49, 0x4e, 0x54, 2, 0x61, 0x62, 1, 0, 0, 1, 2]);

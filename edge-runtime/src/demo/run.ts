@@ -16,6 +16,7 @@ import { defaultThresholds } from '../../../shared/traffic/model.js';
 import { SerialLink } from '../links/serial-link.js';
 import { errorMessage, silentLog, type Log } from '../log.js';
 import { EdgeRuntime } from '../runtime.js';
+import { wireChallengeCodec } from '../session/challenge-codec.js';
 import { CredentialStore } from '../session/credentials.js';
 import { forge, replay, tamper, type AttackName } from './attacks.js';
 import { judgeAttack } from './judge.js';
@@ -128,6 +129,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     profile: { intervalMs, burst: 16 },
     forwarder: { batchSize: 500, maxWaitMs: 100 },
     traffic: { windowMs, thresholds: defaultThresholds() },
+    challengeCodec: wireChallengeCodec,
     log,
   });
   const db = await ProvenanceDb.open(join(dir, 'provenance.db'));
