@@ -97,8 +97,13 @@ export const ACTIVITY_FLOOR = 0.25;
  * a faulty window slipped through, which is the end of the fault, not a new one.
  */
 export const OLDER_MATCH = 3;
-/** How far back (windows skipped) an older anchor or the break anchor may lie. */
+/** How far back (windows skipped) an older anchor may lie. */
 export const ANCHOR_REACH = CONTINUITY_HORIZON + 2;
+/**
+ * How far back (windows skipped) the break anchor may lie: a fault slips through at most a few
+ * windows into its episode; further back, the run after the gap is the device's new normal.
+ */
+export const BREAK_REACH = CONTINUITY_HORIZON;
 /** Largest threshold a transaction may carry: a lying edge cannot switch the check off. */
 export const MAX_THRESHOLD = 100;
 
@@ -220,7 +225,7 @@ export function deltas(model: CorrelationModel, profile: TrafficProfile): { feat
     // The run of accepted windows since the last gap may have started with a faulty window that
     // slipped through: continuing the level from before that gap is continuity too.
     const b = c.breakAnchor;
-    if (b !== undefined && profile.window - b.window - 1 <= ANCHOR_REACH) delta = Math.min(delta, cont(b.window, b.tail, b.move));
+    if (b !== undefined && profile.window - b.window - 1 <= BREAK_REACH) delta = Math.min(delta, cont(b.window, b.tail, b.move));
     for (const a of c.older) {
       if (profile.window - a.window - 1 > ANCHOR_REACH) break;
       const d = cont(a.window, a.tail, a.move);
