@@ -20,6 +20,17 @@
  *   √(skipped windows) × the movement seen in this window or the last accepted one (within
  *   ACTIVITY_FLOOR and 1 × the usual within-window move). Levels (mean/min/max, battery
  *   level) are judged only this way: the weather moves them further than any fault in an hour;
+ * - anchors: a window may also continue the break anchor (the accepted window before the most
+ *   recent gap in the accepted history, at most BREAK_REACH windows back) or, on a close match
+ *   (δ < OLDER_MATCH), an older accepted window (at most ANCHOR_REACH back): the end of a fault
+ *   whose first or middle windows slipped through is not a new jump;
+ * - per channel, `shift` (consecutive windows): the tail-to-tail level step against every other
+ *   channel's step, on a line learnt over the history (learn.ts ShiftStats); a channel that
+ *   steps alone (offset, drift) leaves a residual the weather does not;
+ * - per channel, `trend`: signed slope δ of this window and the last TREND_WINDOWS − 1 accepted
+ *   ones, summed over √n: a drift keeps its sign;
+ * - per channel, `still`: a window with every reading identical, weighed by how rare such windows
+ *   are in the history (a stuck sensor, even in still air);
  * - per pair (x, y) of related features (two channels' slopes: temperature vs humidity; rate vs
  *   battery slope): least-squares fit y = a + b·x over the history, used only when the history
  *   shows the relation (|Pearson r| ≥ PAIR_MIN_CORR); δ = |y − (a + b·x)| / robust residual
