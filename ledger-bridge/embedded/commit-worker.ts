@@ -6,9 +6,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { type BlockWrite, type SyncMode, blockWriter, configure } from './writer.js';
+import { type BlockMessage, type SyncMode, blockWriter, configure } from './writer.js';
 
-type Message = { type: 'block'; block: BlockWrite } | { type: 'close' };
+type Message = { type: 'block'; block: BlockMessage } | { type: 'close' };
 
 const { path, sync } = workerData as { path: string; sync: SyncMode };
 const db = new Database(path, { fileMustExist: true });

@@ -3,7 +3,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from './spawn.js';
-import type { BlockWrite, SyncMode } from './writer.js';
+import { type BlockWrite, type SyncMode, toMessage } from './writer.js';
 
 type Answer = { type: 'ready' } | { type: 'ok'; number: number } | { type: 'error'; number: number; message: string } | { type: 'closed' };
 
@@ -39,12 +39,16 @@ export class Committer {
     this.waiting.clear();
   }
 
-  /** Resolves once the block is committed to disk; rejects if the worker could not write it. */
+  /**
+   * Resolves once the block is committed to disk; rejects if the worker could not write it.
+   * The block's envelopes are transferred (detached here): nothing reads them after sealing.
+   */
   write(block: BlockWrite): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.set(block.header.number, { resolve, reject });
       this.worker.ref();
-      this.worker.postMessage({ type: 'block', block });
+      const { message, transfer } = toMessage(block);
+      this.worker.postMessage({ type: 'block', block: message }, transfer);
     });
   }
 
