@@ -71,9 +71,10 @@ export class ByteWriter {
     // room without splitting a surrogate pair, and the rest gets its worst case (3 bytes per unit).
     // Reserving 3× up front made an 80 kB argument double the buffer twice.
     this.ensure(4 + s.length);
-    let { read, written } = utf8.encodeInto(s, this.buf.subarray(this.pos + 4));
-    if (read < s.length) {
-      const rest = s.substring(read);
+    const first = utf8.encodeInto(s, this.buf.subarray(this.pos + 4));
+    let written = first.written;
+    if (first.read < s.length) {
+      const rest = s.substring(first.read);
       this.ensure(4 + written + rest.length * 3);
       written += utf8.encodeInto(rest, this.buf.subarray(this.pos + 4 + written)).written;
     }

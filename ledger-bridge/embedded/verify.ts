@@ -72,7 +72,6 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
     const peaks: { level: number; idx: number; hash: Uint8Array }[] = [];
     let treeNodes = 0;
     let stateMatched = 0;
-    let validWrites = 0;
     let historyMatched = 0;
     let events = 0;
     const privateLatest = new Map<string, { version: number; valueHash: Uint8Array | null }>();
@@ -109,7 +108,6 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
         valid++;
         const version = versionOf(n, i);
         for (const w of env.writes) {
-          validWrites++;
           // Each live key's current write is its state row; every other write is a history row.
           const st = q.state.get(w.key) as { version: number; value: Uint8Array } | undefined;
           if (st && st.version === version) {
