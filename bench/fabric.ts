@@ -111,7 +111,7 @@ export function register(bench: Command): void {
           batchTimeoutMs: n.batchTimeoutMs,
           maxMessageCount: n.maxMessageCount,
         });
-        const id = (f: string): string => fileURLToPath(new URL(`../ledger-bridge/fabric/stand-in/identity/${f}`, import.meta.url));
+        const id = (f: string): string => fileURLToPath(new URL(`../ledger-bridge/fabric/stand-in/fixtures/${f}`, import.meta.url));
         config = { peerEndpoint: peer.address, mspId: 'Org1MSP', certPath: id('stand-in-client-cert.pem'), keyPath: id('stand-in-client-key.pem'), channel: 'mychannel', chaincode: 'provenant' };
         target = { kind: 'stand-in', batchTimeoutMs: n.batchTimeoutMs, maxMessageCount: n.maxMessageCount };
         cleanup = async () => {
