@@ -19,6 +19,7 @@ import { canonicalBytes, canonicalJson } from './logic/canonical.js';
 import { judgePartial, type PartialOutcome, type RejectedPartial, type StoredPartial } from './logic/partials.js';
 import { judgeReading, type ReadingLedgerView } from './logic/readings.js';
 import { PreparedMac } from './logic/mac.js';
+import { provenanceRecordJson } from './logic/record-json.js';
 import { dataHashOf, decideVerify, parseLocator } from './logic/verify.js';
 import type { DeviceRecord, LedgerConfig } from './logic/registration.js';
 import { getJson, loadConfig, loadDevice, loadKiot, parseBytes, scan } from './state.js';
@@ -50,6 +51,9 @@ class BatchView implements ReadingLedgerView {
   private readonly macs = new Map<string, PreparedMac | undefined>();
   readonly partials = new Map<string, PartialOutcome | undefined>();
   private config: Promise<LedgerConfig> | undefined;
+  private lastKeyDevice = '';
+  private lastKeySeq = -1;
+  private lastKey = '';
 
   constructor(private readonly ctx: Context) {}
 
@@ -84,8 +88,21 @@ class BatchView implements ReadingLedgerView {
     return this.partials.get(digest);
   }
 
+  /**
+   * The reading key of (deviceId, seq). The replay check builds it and recordBatch writes under it
+   * right after, so the last one is kept and reused rather than built twice.
+   */
+  readingKey(deviceId: string, seq: number): string {
+    if (deviceId !== this.lastKeyDevice || seq !== this.lastKeySeq) {
+      this.lastKey = this.ctx.stub.createCompositeKey(KEY_TYPES.reading, readingAttrs(deviceId, seq));
+      this.lastKeyDevice = deviceId;
+      this.lastKeySeq = seq;
+    }
+    return this.lastKey;
+  }
+
   async recordedHash(deviceId: string, seq: number): Promise<string | undefined> {
-    const bytes = await this.ctx.stub.getState(this.ctx.stub.createCompositeKey(KEY_TYPES.reading, readingAttrs(deviceId, seq)));
+    const bytes = await this.ctx.stub.getState(this.readingKey(deviceId, seq));
     if (bytes === undefined || bytes === null || bytes.length === 0) return undefined;
     return parseBytes<ProvenanceRecord>(bytes).dataHash;
   }
@@ -120,7 +137,7 @@ export class DataProvenanceContract extends Contract {
         continue;
       }
       const r = outcome.record;
-      await ctx.stub.putState(ctx.stub.createCompositeKey(KEY_TYPES.reading, readingAttrs(r.deviceId, r.seq)), Buffer.from(JSON.stringify(r)));
+      await ctx.stub.putState(view.readingKey(r.deviceId, r.seq), Buffer.from(provenanceRecordJson(r)));
       await ctx.stub.putState(ctx.stub.createCompositeKey(KEY_TYPES.readingAt, readingAtAttrs(r.deviceId, r.t, r.seq)), Buffer.from(String(r.seq)));
       accepted++;
     }

@@ -19,7 +19,8 @@
  */
 import { decodeReading } from '../../../shared/encoding/reading.js';
 import { checkDevice, REASONS, type ReasonCode } from '../../../shared/crypto/verdict.js';
-import { parseReadingSubmission, type ProvenanceRecord, type ReadingSubmission, type RejectedReading } from '../../../shared/records.js';
+import type { ProvenanceRecord, ReadingSubmission, RejectedReading } from '../../../shared/records.js';
+import { decodeSubmission } from './submission.js';
 import type { DeviceRecord } from './registration.js';
 import type { PartialOutcome } from './partials.js';
 import { sha256Hex, type PreparedMac } from './mac.js';
@@ -59,8 +60,7 @@ export async function judgeReading(
   let bytes: Buffer;
   let reading;
   try {
-    sub = parseReadingSubmission(input, `readings[${index}]`);
-    bytes = Buffer.from(sub.canonical, 'hex');
+    ({ sub, bytes } = decodeSubmission(input, index));
     reading = decodeReading(bytes);
   } catch (err) {
     return reject(index, '', -1, REASONS.MALFORMED, (err as Error).message);
