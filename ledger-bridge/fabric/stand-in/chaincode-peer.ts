@@ -13,6 +13,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ledger, peer } from '@hyperledger/fabric-protos';
+import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb.js';
 import { ProvenantError } from '../../../shared/errors.js';
 
 const T = peer.ChaincodeMessage.Type;
@@ -26,7 +27,7 @@ export interface StateView {
   /** Public keys in [start, end) in byte order; end '' means unbounded. */
   range(namespace: string, start: string, end: string): string[];
   /** Committed modifications of a public key, oldest first (GetHistoryForKey). */
-  history?(namespace: string, key: string): readonly { txId: string; value: Uint8Array | null }[];
+  history?(namespace: string, key: string): readonly { txId: string; value: Uint8Array | null; committedAtMs: number }[];
 }
 
 /** What one simulated transaction read and wrote (Fabric's rw-set, before hashing). */
@@ -255,6 +256,8 @@ export class ChaincodePeerStandIn {
             const km = new ledger.queryresult.KeyModification();
             km.setTxId(mod.txId);
             km.setIsDelete(mod.value === null);
+            // fabric-shim reads every modification's timestamp (a peer always sends one).
+            km.setTimestamp(Timestamp.fromDate(new Date(mod.committedAtMs)));
             if (mod.value) km.setValue(mod.value);
             const item = new peer.QueryResultBytes();
             item.setResultbytes(km.serializeBinary());

@@ -40,7 +40,7 @@ export class StandInLedger implements StateView {
   readonly channel: string;
   private readonly state = new Map<string, Versioned>();
   private readonly privateState = new Map<string, Uint8Array>();
-  private readonly historyOf = new Map<string, { txId: string; value: Uint8Array | null }[]>();
+  private readonly historyOf = new Map<string, { txId: string; value: Uint8Array | null; committedAtMs: number }[]>();
   /** Most transactions ever waiting in the orderer queue at once (to check client concurrency). */
   peakQueued = 0;
   private readonly blocks: CommittedBlock[] = [];
@@ -86,7 +86,7 @@ export class StandInLedger implements StateView {
     return this.privateState.get(`${namespace}\u0000${collection}\u0000${key}`);
   }
 
-  history(namespace: string, key: string): readonly { txId: string; value: Uint8Array | null }[] {
+  history(namespace: string, key: string): readonly { txId: string; value: Uint8Array | null; committedAtMs: number }[] {
     return this.historyOf.get(`${namespace}\u0000${key}`) ?? [];
   }
 
@@ -230,7 +230,7 @@ export class StandInLedger implements StateView {
       const k = `${namespace}\u0000${key}`;
       let h = this.historyOf.get(k);
       if (!h) this.historyOf.set(k, (h = []));
-      h.push({ txId, value });
+      h.push({ txId, value, committedAtMs: Date.now() });
       if (value === null) this.state.delete(k);
       else this.state.set(k, { value, version: { block, tx } });
     }
