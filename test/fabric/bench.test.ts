@@ -8,25 +8,13 @@ import { startStandIn, type StandInNetwork } from './stand-in.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contracts } from '../../ledger-bridge/contracts/index.js';
-import { main } from '../../cli/index.js';
+import { runCli } from '../cli/run-in-process.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'prov-fabric-bench-'));
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: await main(['node', 'provenant', ...args]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const cli = runCli;
 
 describe('bench fabric', () => {
   let net: StandInNetwork;

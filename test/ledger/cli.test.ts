@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { HttpLedgerClient } from '../../ledger-bridge/embedded/http/client.js';
-import { main } from '../../cli/index.js';
+import { runCli } from '../cli/run-in-process.js';
 import { parseTokens } from '../../cli/commands/ledger.js';
 import { parseIdentities } from '../../ledger-bridge/embedded/index.js';
 import { tempDir } from './helpers.js';
@@ -14,23 +14,7 @@ const root = join(import.meta.dirname, '..', '..');
 const TOKEN = 'cli-test-token-0123456789abcdef';
 
 /** Runs the CLI in-process; returns exit code and stdout. */
-async function run(...args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return true;
-  });
-  const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const before = process.exitCode;
-  try {
-    const code = await main(['node', 'provenant', ...args]);
-    return { code, out };
-  } finally {
-    process.exitCode = before;
-    spy.mockRestore();
-    errSpy.mockRestore();
-  }
-}
+const run = runCli;
 
 describe('provenant ledger start / verify', () => {
   const dir = tempDir('prov-ledger-cli-');

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/run-in-process.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { defaultDatasetPath, loadDataset, parseDataset } from '../../bench/traffic-eval/dataset.js';
 import { jsonLine, runEval } from '../../bench/traffic-eval/eval.js';
@@ -13,21 +13,7 @@ import { mulberry32, subSeed } from '../../bench/traffic-eval/prng.js';
 const tmp = mkdtempSync(join(tmpdir(), 'provenant-traffic-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  const before = process.exitCode;
-  try {
-    const code = await main(['node', 'provenant', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = before;
-  }
-}
+const cli = (args: string[]) => runCli(...args);
 
 describe('data set', () => {
   it('loads the four motes of the npm package with their labels', () => {
