@@ -9,7 +9,7 @@
  */
 import { ProvenantError } from '../../../shared/errors.js';
 import { errorMessage, silentLog, type Log } from '../log.js';
-import { backoffDelay, Listeners, type BoardLink, type LinkState, type Unsubscribe } from './link.js';
+import { backoffDelay, LinkBase, type BoardLink } from './link.js';
 
 /** Nordic UART service and characteristic UUIDs (noble spells them lower-case without dashes). */
 export const NUS = {
@@ -75,38 +75,24 @@ export async function loadNoble(): Promise<NobleLike> {
 }
 
 /** A BLE (Nordic UART) BoardLink with automatic reconnection. */
-export class BleLink implements BoardLink {
+export class BleLink extends LinkBase implements BoardLink {
   readonly id: string;
-  private currentState: LinkState = 'closed';
-  private readonly data = new Listeners<[Uint8Array]>();
-  private readonly states = new Listeners<[LinkState, string]>();
   private rx: CharacteristicLike | undefined;
   private peripheral: PeripheralLike | undefined;
   private wanted = false;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly address: string;
-  private readonly log: Log;
+  protected readonly log: Log;
 
   constructor(private readonly options: BleLinkOptions) {
+    super();
     if (typeof options.address !== 'string' || !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(options.address)) {
       throw new RangeError(`BLE link: address must look like aa:bb:cc:dd:ee:ff, got ${String(options.address)}`);
     }
     this.address = options.address.toLowerCase();
     this.id = `ble:${this.address}`;
     this.log = (options.log ?? silentLog).child({ link: this.id });
-  }
-
-  get state(): LinkState {
-    return this.currentState;
-  }
-
-  onData(listener: (chunk: Uint8Array) => void): Unsubscribe {
-    return this.data.add(listener);
-  }
-
-  onState(listener: (state: LinkState, detail: string) => void): Unsubscribe {
-    return this.states.add(listener);
   }
 
   async open(): Promise<void> {
@@ -155,7 +141,7 @@ export class BleLink implements BoardLink {
       const tx = characteristics.find((c) => c.uuid === NUS.tx);
       if (!rx || !tx) throw new Error(`${this.address} has no Nordic UART service`);
       tx.on('data', (chunk) => {
-        this.data.emit((err) => this.log.error({ err: errorMessage(err) }, 'data listener threw'), new Uint8Array(chunk));
+        this.emitData(new Uint8Array(chunk));
       });
       await tx.subscribeAsync();
       peripheral.once('disconnect', () => {
@@ -210,12 +196,6 @@ export class BleLink implements BoardLink {
     this.retryTimer.unref?.();
   }
 
-  private setState(state: LinkState, detail: string): void {
-    if (state === this.currentState && state !== 'reconnecting') return;
-    this.currentState = state;
-    this.log.info({ state, detail }, 'link state');
-    this.states.emit((err) => this.log.error({ err: errorMessage(err) }, 'state listener threw'), state, detail);
-  }
 }
 
 /** Resolves when the adapter reports poweredOn; rejects on unsupported/unauthorized or timeout. */

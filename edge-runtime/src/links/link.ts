@@ -6,6 +6,8 @@
  */
 
 /** Where a link is in its life: `reconnecting` means it was lost and the link is retrying by itself. */
+import { errorMessage, type Log } from '../log.js';
+
 export type LinkState = 'closed' | 'opening' | 'open' | 'reconnecting' | 'failed';
 
 /** Every state, in a fixed order (the metrics export one gauge series per state). */
@@ -60,4 +62,40 @@ export class Listeners<A extends unknown[]> {
 export function backoffDelay(attempt: number, initialMs: number, maxMs: number): number {
   if (!Number.isInteger(attempt) || attempt < 0) throw new RangeError(`backoff attempt must be an integer >= 0, got ${attempt}`);
   return Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+}
+
+/**
+ * The state and listener bookkeeping every link shares, so serial and BLE only do their I/O.
+ * Subclasses call `emitData` for received bytes and `setState` on transitions; a listener that
+ * throws is logged and never breaks the link.
+ */
+export abstract class LinkBase {
+  protected currentState: LinkState = 'closed';
+  private readonly data = new Listeners<[Uint8Array]>();
+  private readonly states = new Listeners<[LinkState, string]>();
+  protected abstract readonly log: Log;
+
+  get state(): LinkState {
+    return this.currentState;
+  }
+
+  onData(listener: (chunk: Uint8Array) => void): Unsubscribe {
+    return this.data.add(listener);
+  }
+
+  onState(listener: (state: LinkState, detail: string) => void): Unsubscribe {
+    return this.states.add(listener);
+  }
+
+  protected emitData(chunk: Uint8Array): void {
+    this.data.emit((err) => this.log.error({ err: errorMessage(err) }, 'data listener threw'), chunk);
+  }
+
+  /** Records a transition; repeated `reconnecting` is reported each time (its detail carries the next delay). */
+  protected setState(state: LinkState, detail: string): void {
+    if (state === this.currentState && state !== 'reconnecting') return;
+    this.currentState = state;
+    this.log.info({ state, detail }, 'link state');
+    this.states.emit((err) => this.log.error({ err: errorMessage(err) }, 'state listener threw'), state, detail);
+  }
 }

@@ -11,7 +11,7 @@ import type { BindingInterface } from '@serialport/bindings-cpp';
 import type { SerialPortStream } from '@serialport/stream';
 import { ProvenantError } from '../../../shared/errors.js';
 import { errorMessage, silentLog, type Log } from '../log.js';
-import { backoffDelay, Listeners, type BoardLink, type LinkState, type Unsubscribe } from './link.js';
+import { backoffDelay, LinkBase, type BoardLink } from './link.js';
 
 /** How to reach one board over serial. */
 export interface SerialLinkOptions {
@@ -29,19 +29,17 @@ export interface SerialLinkOptions {
 }
 
 /** A serial BoardLink with automatic reconnection. */
-export class SerialLink implements BoardLink {
+export class SerialLink extends LinkBase implements BoardLink {
   readonly id: string;
-  private currentState: LinkState = 'closed';
   private port: SerialPortStream | undefined;
   private binding: BindingInterface | undefined;
-  private readonly data = new Listeners<[Uint8Array]>();
-  private readonly states = new Listeners<[LinkState, string]>();
   private retryTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private wanted = false;
-  private readonly log: Log;
+  protected readonly log: Log;
 
   constructor(private readonly options: SerialLinkOptions) {
+    super();
     if (typeof options.path !== 'string' || options.path.length === 0) throw new TypeError('serial link: path must be a non-empty string');
     if (!Number.isInteger(options.baudRate) || options.baudRate <= 0) {
       throw new RangeError(`serial link ${options.path}: baudRate must be a positive integer, got ${String(options.baudRate)}`);
@@ -49,18 +47,6 @@ export class SerialLink implements BoardLink {
     this.id = `serial:${options.path}`;
     this.binding = options.binding;
     this.log = (options.log ?? silentLog).child({ link: this.id });
-  }
-
-  get state(): LinkState {
-    return this.currentState;
-  }
-
-  onData(listener: (chunk: Uint8Array) => void): Unsubscribe {
-    return this.data.add(listener);
-  }
-
-  onState(listener: (state: LinkState, detail: string) => void): Unsubscribe {
-    return this.states.add(listener);
   }
 
   async open(): Promise<void> {
@@ -120,7 +106,7 @@ export class SerialLink implements BoardLink {
     this.port = port;
     this.attempt = 0;
     port.on('data', (chunk: Buffer) => {
-      this.data.emit((err) => this.log.error({ err: errorMessage(err) }, 'data listener threw'), new Uint8Array(chunk));
+      this.emitData(new Uint8Array(chunk));
     });
     port.on('error', (err: Error) => this.log.warn({ err: err.message }, 'serial port error'));
     port.on('close', (err: Error | null) => {
@@ -146,12 +132,6 @@ export class SerialLink implements BoardLink {
     this.retryTimer.unref?.();
   }
 
-  private setState(state: LinkState, detail: string): void {
-    if (state === this.currentState && state !== 'reconnecting') return;
-    this.currentState = state;
-    this.log.info({ state, detail }, 'link state');
-    this.states.emit((err) => this.log.error({ err: errorMessage(err) }, 'state listener threw'), state, detail);
-  }
 }
 
 /** Loads the native serialport binding; a clear error when its prebuilt binary does not fit this machine. */
