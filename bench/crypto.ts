@@ -101,7 +101,14 @@ async function run(opts: Options): Promise<void> {
   // Realistic sizes: the default 6-attribute schema; the policy discloses deviceId + 2 attributes.
   const schema = ['deviceId', 'site', 'line', 'type', 'owner', 'fw'];
   const issuer = setup({ schema, keyMaterial: new Uint8Array(32).fill(42) });
-  const enrollment = enrollDevice(issuer, { deviceId: 'pico-0001', site: 'plant-3', line: 'line-2', type: 'temperature', owner: 'acme-energy', fw: '1.4.2' });
+  const enrollment = enrollDevice(issuer, {
+    deviceId: 'pico-0001',
+    site: 'plant-3',
+    line: 'line-2',
+    type: 'temperature',
+    owner: 'acme-energy',
+    fw: '1.4.2',
+  });
   const { credential, device } = enrollment;
   const policy = parsePolicy({ id: 'temp-plant-3', anyOf: [{ site: 'plant-3', type: 'temperature' }] });
   const enc = new TextEncoder();
@@ -115,10 +122,28 @@ async function run(opts: Options): Promise<void> {
   const ourSig = bbs.sign(sk, pk, header, messages);
   const ourProof = bbs.proofGen(pk, ourSig, header, ph, messages, disclosed);
   const peerSig = await peer.sign({ secretKey: sk, publicKey: pk, header, messages, ciphersuite });
-  const peerProof = await peer.deriveProof({ publicKey: pk, signature: peerSig, header, messages, presentationHeader: ph, disclosedMessageIndexes: disclosed, ciphersuite });
+  const peerProof = await peer.deriveProof({
+    publicKey: pk,
+    signature: peerSig,
+    header,
+    messages,
+    presentationHeader: ph,
+    disclosedMessageIndexes: disclosed,
+    ciphersuite,
+  });
   // Sanity before timing: each verifies the other's output, so both compute the same thing.
   if (!bbs.proofVerify(pk, peerProof, header, ph, disclosedMessages, disclosed)) throw new Error('our proofVerify rejects the peer proof');
-  if (!(await peer.verifyProof({ publicKey: pk, proof: ourProof, header, presentationHeader: ph, disclosedMessages, disclosedMessageIndexes: disclosed, ciphersuite }))) {
+  if (
+    !(await peer.verifyProof({
+      publicKey: pk,
+      proof: ourProof,
+      header,
+      presentationHeader: ph,
+      disclosedMessages,
+      disclosedMessageIndexes: disclosed,
+      ciphersuite,
+    }))
+  ) {
     throw new Error('the peer rejects our proof');
   }
 
@@ -151,13 +176,31 @@ async function run(opts: Options): Promise<void> {
       op('ours.proofGen', () => bbs.proofGen(pk, ourSig, header, ph, messages, disclosed)),
       op(
         'peer.proofGen',
-        () => peer.deriveProof({ publicKey: pk, signature: ourSig, header, messages, presentationHeader: ph, disclosedMessageIndexes: disclosed, ciphersuite }),
+        () =>
+          peer.deriveProof({
+            publicKey: pk,
+            signature: ourSig,
+            header,
+            messages,
+            presentationHeader: ph,
+            disclosedMessageIndexes: disclosed,
+            ciphersuite,
+          }),
         true,
       ),
       op('ours.proofVerify', () => bbs.proofVerify(pk, ourProof, header, ph, disclosedMessages, disclosed)),
       op(
         'peer.proofVerify',
-        () => peer.verifyProof({ publicKey: pk, proof: ourProof, header, presentationHeader: ph, disclosedMessages, disclosedMessageIndexes: disclosed, ciphersuite }),
+        () =>
+          peer.verifyProof({
+            publicKey: pk,
+            proof: ourProof,
+            header,
+            presentationHeader: ph,
+            disclosedMessages,
+            disclosedMessageIndexes: disclosed,
+            ciphersuite,
+          }),
         true,
       ),
       // The outsourced phases (ours only: the peer has no counterpart).
@@ -171,7 +214,11 @@ async function run(opts: Options): Promise<void> {
     progress,
   );
   const pick = (prefix: string): Record<string, number> =>
-    Object.fromEntries(Object.entries(m).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    Object.fromEntries(
+      Object.entries(m)
+        .filter(([k]) => k.startsWith(prefix))
+        .map(([k, v]) => [k.slice(prefix.length), v]),
+    );
   const ours = pick('ours.');
   const theirs = pick('peer.');
 
@@ -199,10 +246,14 @@ async function run(opts: Options): Promise<void> {
   const mark = (ok: boolean): string => (ok ? 'met' : 'NOT met');
 
   const out: string[] = [];
-  out.push(`BBS BLS12-381-SHA-256: 6 attributes, ${disclosed.length} disclosed; median ms/op of ${runs} interleaved samples (Node ${process.version})`);
+  out.push(
+    `BBS BLS12-381-SHA-256: 6 attributes, ${disclosed.length} disclosed; median ms/op of ${runs} interleaved samples (Node ${process.version})`,
+  );
   out.push(`${'operation'.padEnd(18)}${'ours (mcl-wasm)'.padStart(17)}${'peer (JS)'.padStart(14)}${'peer/ours'.padStart(12)}`);
   for (const name of ['sign', 'verify', 'proofGen', 'proofVerify'] as const) {
-    out.push(`${name.padEnd(18)}${fmt(ours[name] as number).padStart(17)}${fmt(theirs[name] as number).padStart(14)}${`${ratio(name).toFixed(1)}×`.padStart(12)}`);
+    out.push(
+      `${name.padEnd(18)}${fmt(ours[name] as number).padStart(17)}${fmt(theirs[name] as number).padStart(14)}${`${ratio(name).toFixed(1)}×`.padStart(12)}`,
+    );
   }
   out.push('');
   out.push('outsourced signature phases (ours)');
@@ -216,12 +267,17 @@ async function run(opts: Options): Promise<void> {
   out.push(
     `complete ≥ 1,000× cheaper than a BBS sign in JS (what signing on the device would run): ${x(ratios.peerBbsSignOverComplete)} (${mark(targets.complete1000xCheaperThanSign)})`,
   );
-  out.push(`  against our wasm BBS sign (not available on a board): ${x(ratios.bbsSignOverCompleteNative)} with native SHA-256, ${x(ratios.bbsSignOverComplete)} with JS SHA-256`);
+  out.push(
+    `  against our wasm BBS sign (not available on a board): ${x(ratios.bbsSignOverCompleteNative)} with native SHA-256, ${x(ratios.bbsSignOverComplete)} with JS SHA-256`,
+  );
   out.push(`  signPartial / complete ${x(ratios.signPartialOverComplete)}`);
-  out.push(`validatePartial / validateReading: ${Math.round(ratios.validatePartialOverValidateReading).toLocaleString('en-US')}× (why partials are cached by partialDigest)`);
+  out.push(
+    `validatePartial / validateReading: ${Math.round(ratios.validatePartialOverValidateReading).toLocaleString('en-US')}× (why partials are cached by partialDigest)`,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
 
-  const roundAll = (r: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]));
+  const roundAll = (r: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]));
   const summary = {
     bench: 'crypto',
     node: process.version,

@@ -112,7 +112,14 @@ export function register(bench: Command): void {
           maxMessageCount: n.maxMessageCount,
         });
         const id = (f: string): string => fileURLToPath(new URL(`../ledger-bridge/fabric/stand-in/fixtures/${f}`, import.meta.url));
-        config = { peerEndpoint: peer.address, mspId: 'Org1MSP', certPath: id('stand-in-client-cert.pem'), keyPath: id('stand-in-client-key.pem'), channel: 'mychannel', chaincode: 'provenant' };
+        config = {
+          peerEndpoint: peer.address,
+          mspId: 'Org1MSP',
+          certPath: id('stand-in-client-cert.pem'),
+          keyPath: id('stand-in-client-key.pem'),
+          channel: 'mychannel',
+          chaincode: 'provenant',
+        };
         target = { kind: 'stand-in', batchTimeoutMs: n.batchTimeoutMs, maxMessageCount: n.maxMessageCount };
         cleanup = async () => {
           await peer.close();
@@ -160,22 +167,33 @@ export function register(bench: Command): void {
             seconds: round(seconds, 2),
             readingsPerSecond: round(accepted / seconds, 0),
             txPerSecond: round(txs.length / seconds, 1),
-            latencyMs: { p50: round(percentile(latencies, 50)), p90: round(percentile(latencies, 90)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? 0) },
+            latencyMs: {
+              p50: round(percentile(latencies, 50)),
+              p90: round(percentile(latencies, 90)),
+              p99: round(percentile(latencies, 99)),
+              max: round(latencies.at(-1) ?? 0),
+            },
             reendorsed: client.stats.reendorsed - reendorsed0,
           };
         };
         const batched = await run('batched', n.readings, n.batchSize);
         const unbatched = await run('unbatched', n.unbatched, 1);
         const rows = [batched, unbatched];
-        process.stdout.write(`\nFabric ${opts.standIn ? '(STAND-IN PEER)' : String(target.peerEndpoint)}: ${n.devices} devices, ${n.concurrency} transactions in flight\n`);
-        process.stdout.write('mode        readings/tx  readings  accepted   txs  readings/s    tx/s   p50 ms   p90 ms   p99 ms  re-endorsed\n');
+        process.stdout.write(
+          `\nFabric ${opts.standIn ? '(STAND-IN PEER)' : String(target.peerEndpoint)}: ${n.devices} devices, ${n.concurrency} transactions in flight\n`,
+        );
+        process.stdout.write(
+          'mode        readings/tx  readings  accepted   txs  readings/s    tx/s   p50 ms   p90 ms   p99 ms  re-endorsed\n',
+        );
         for (const r of rows) {
           process.stdout.write(
             `${r.mode.padEnd(11)} ${String(r.readingsPerTx).padStart(11)} ${String(r.readings).padStart(9)} ${String(r.accepted).padStart(9)} ${String(r.txs).padStart(5)} ${String(r.readingsPerSecond).padStart(11)} ${String(r.txPerSecond).padStart(7)} ${String(r.latencyMs.p50).padStart(8)} ${String(r.latencyMs.p90).padStart(8)} ${String(r.latencyMs.p99).padStart(8)} ${String(r.reendorsed).padStart(12)}\n`,
           );
         }
         const speedup = unbatched.readingsPerSecond > 0 ? round(batched.readingsPerSecond / unbatched.readingsPerSecond, 1) : null;
-        process.stdout.write(`batching: ${speedup ?? '-'}× the readings/s of one reading per transaction (target on a real 1-peer network: ≥ 10,000 readings/s, ≥ 30× raw ~300 tx/s)\n`);
+        process.stdout.write(
+          `batching: ${speedup ?? '-'}× the readings/s of one reading per transaction (target on a real 1-peer network: ≥ 10,000 readings/s, ≥ 30× raw ~300 tx/s)\n`,
+        );
         if (opts.standIn) process.stdout.write('!!! STAND-IN PEER figures: not comparable with a Fabric network !!!\n');
         process.stdout.write(
           `${JSON.stringify({ bench: 'fabric', standIn: Boolean(opts.standIn), target, devices: n.devices, concurrency: n.concurrency, batched, unbatched, batchingSpeedup: speedup })}\n`,

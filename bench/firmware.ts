@@ -22,20 +22,37 @@ interface BoardFigures {
   wallUsPerReading: number;
 }
 
-async function measureBoard(board: string, readings: number): Promise<Omit<BoardFigures, 'bundleBytes' | 'sizeBudget' | 'variablesAtRest' | 'variablesPeak'>> {
+async function measureBoard(
+  board: string,
+  readings: number,
+): Promise<Omit<BoardFigures, 'bundleBytes' | 'sizeBudget' | 'variablesAtRest' | 'variablesPeak'>> {
   const { startSimBoard } = await import('../hardware/sim/index.js');
   const { decodeMessage, encodeMessage } = await import('../shared/wire/union.js');
   const { FrameDecoder } = await import('../shared/wire/frame.js');
   const { loadBoard } = await import('../hardware/boards.js');
   const profile = loadBoard(board);
   const key = Buffer.alloc(32, 7).toString('base64');
-  const b = await startSimBoard({ board, clockSpeedup: 50, provisioning: { deviceId: `bench-${board.toLowerCase()}`, key, intervalMs: 100, sensors: profile.sensors } });
+  const b = await startSimBoard({
+    board,
+    clockSpeedup: 50,
+    provisioning: { deviceId: `bench-${board.toLowerCase()}`, key, intervalMs: 100, sensors: profile.sensors },
+  });
   const dec = new FrameDecoder();
   let seen = 0;
   b.board.onOutput((chunk) => {
     for (const f of dec.push(chunk)) {
       const m = decodeMessage(f);
-      if (m.kind === 'HELLO') b.board.hostWrite(encodeMessage({ kind: 'PARTIAL', epoch: 1, partialDigest: new Uint8Array(32).fill(1), edgeTimeMs: Date.now(), intervalMs: 100, maxPerMinute: 0 }));
+      if (m.kind === 'HELLO')
+        b.board.hostWrite(
+          encodeMessage({
+            kind: 'PARTIAL',
+            epoch: 1,
+            partialDigest: new Uint8Array(32).fill(1),
+            edgeTimeMs: Date.now(),
+            intervalMs: 100,
+            maxPerMinute: 0,
+          }),
+        );
       if (m.kind === 'READING') {
         seen++;
         b.board.hostWrite(encodeMessage({ kind: 'ACK', seq: m.reading.seq }));
@@ -64,7 +81,10 @@ async function measureBoard(board: string, readings: number): Promise<Omit<Board
  * The peer and our crypto, measured interleaved (round by round, medians) so machine load hits
  * both alike: one BBS ProofGen vs a burst of "2 SHA-256 over the reading's HMAC input".
  */
-async function measureCrypto(rounds: number, hashedBytes: number): Promise<{ proofGenUs: number; cryptoUs: number; ratio: number; messages: number } | { error: string; cryptoUs: number }> {
+async function measureCrypto(
+  rounds: number,
+  hashedBytes: number,
+): Promise<{ proofGenUs: number; cryptoUs: number; ratio: number; messages: number } | { error: string; cryptoUs: number }> {
   const { createHash } = await import('node:crypto');
   const buf = Buffer.alloc(Math.max(1, Math.round(hashedBytes / 2)), 1);
   const burst = 2000;
@@ -114,10 +134,18 @@ export function register(bench: Command): void {
       const { buildFirmware } = await import('../firmware/build.js');
       const built = await buildFirmware();
       const boards: Record<string, BoardFigures> = {};
-      process.stdout.write('board     bundle  budget  vars rest/peak  SHA-256/reading  bytes hashed/reading  flash writes/reading  firmware wall time/reading (V8)\n');
+      process.stdout.write(
+        'board     bundle  budget  vars rest/peak  SHA-256/reading  bytes hashed/reading  flash writes/reading  firmware wall time/reading (V8)\n',
+      );
       for (const b of built) {
         const m = await measureBoard(b.board, readings);
-        boards[b.board] = { bundleBytes: b.bytes, sizeBudget: b.sizeBudget, variablesAtRest: b.variables.atRest, variablesPeak: b.variables.peak, ...m };
+        boards[b.board] = {
+          bundleBytes: b.bytes,
+          sizeBudget: b.sizeBudget,
+          variablesAtRest: b.variables.atRest,
+          variablesPeak: b.variables.peak,
+          ...m,
+        };
         process.stdout.write(
           `${b.board.padEnd(8)} ${String(b.bytes).padStart(7)} ${String(b.sizeBudget).padStart(7)}  ${`${b.variables.atRest}/${b.variables.peak}`.padStart(14)}  ${m.sha256PerReading.toFixed(2).padStart(15)}  ${m.bytesHashedPerReading.toFixed(1).padStart(20)}  ${m.flashWritesPerReading.toFixed(2).padStart(20)}  ${m.wallUsPerReading.toFixed(1).padStart(12)} µs\n`,
         );
@@ -139,6 +167,8 @@ export function register(bench: Command): void {
             '      (on an Espruino board SHA256 stays native while ProofGen would run interpreted: the gap there is wider)\n',
         );
       }
-      process.stdout.write(`${JSON.stringify({ bench: 'firmware', readingsPerBoard: readings, boards, cryptoUsPerReading: cryptoUs, pathUsPerReading: pathUs, peer, ratios })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ bench: 'firmware', readingsPerBoard: readings, boards, cryptoUsPerReading: cryptoUs, pathUsPerReading: pathUs, peer, ratios })}\n`,
+      );
     });
 }

@@ -10,7 +10,8 @@ import { ProvenantError } from '../shared/errors.js';
 function positiveInt(name: string, max: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new ProvenantError('PROV_ERR_BAD_ARGS', `${name} must be an integer 1..${max}, got '${v}'`, { field: name });
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new ProvenantError('PROV_ERR_BAD_ARGS', `${name} must be an integer 1..${max}, got '${v}'`, { field: name });
     return n;
   };
 }
@@ -19,25 +20,38 @@ function positiveInt(name: string, max: number) {
 export function register(bench: Command): void {
   bench
     .command('ledger')
-    .description('embedded ledger: validated readings/s through the real contracts, p50/p99 commit latency at half load, raw SQLite ceiling')
+    .description(
+      'embedded ledger: validated readings/s through the real contracts, p50/p99 commit latency at half load, raw SQLite ceiling',
+    )
     .option('--devices <n>', 'simulated devices', positiveInt('--devices', 10_000), 50)
     .option('--batch <n>', 'readings per transaction (batch)', positiveInt('--batch', 10_000), 250)
     .option('--readings <n>', 'readings in the throughput phase', positiveInt('--readings', 5_000_000), 300_000)
     .option('--inflight <n>', 'batches in flight in the throughput phase', positiveInt('--inflight', 10_000), 32)
-    .option('--latency-batch <n>', 'readings per batch in the latency phase (default: --batch, so half load is half of what was measured)', positiveInt('--latency-batch', 10_000))
+    .option(
+      '--latency-batch <n>',
+      'readings per batch in the latency phase (default: --batch, so half load is half of what was measured)',
+      positiveInt('--latency-batch', 10_000),
+    )
     .option('--latency-seconds <s>', 'length of the half-load latency phase', positiveInt('--latency-seconds', 600), 4)
     .option('--sync <mode>', "SQLite durability: 'full' (default) or 'normal'", 'full')
     .option('--block-max-tx <n>', 'block size in transactions', positiveInt('--block-max-tx', 65_535), 50)
     .option('--block-timeout-ms <ms>', 'block cut timeout', positiveInt('--block-timeout-ms', 60_000), 2)
-    .option('--endorsers <n>', 'simulate on this many endorser threads (default 0: on the ledger thread)', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 64) throw new ProvenantError('PROV_ERR_BAD_ARGS', `--endorsers must be an integer 0..64, got '${v}'`, { field: 'endorsers' });
-      return n;
-    }, 0)
+    .option(
+      '--endorsers <n>',
+      'simulate on this many endorser threads (default 0: on the ledger thread)',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 64)
+          throw new ProvenantError('PROV_ERR_BAD_ARGS', `--endorsers must be an integer 0..64, got '${v}'`, { field: 'endorsers' });
+        return n;
+      },
+      0,
+    )
     .option('--no-commit-worker', 'write blocks on the ledger thread instead of the commit worker')
     .option('--verify', 'run provenant ledger verify over the result and report its time')
     .action(async (opts: LedgerBenchOptions) => {
-      if (opts.sync !== 'full' && opts.sync !== 'normal') throw new ProvenantError('PROV_ERR_BAD_ARGS', `--sync must be 'full' or 'normal', got '${opts.sync}'`, { field: 'sync' });
+      if (opts.sync !== 'full' && opts.sync !== 'normal')
+        throw new ProvenantError('PROV_ERR_BAD_ARGS', `--sync must be 'full' or 'normal', got '${opts.sync}'`, { field: 'sync' });
       const { runLedgerBench } = await import('./ledger/run.js');
       await runLedgerBench(opts);
     });

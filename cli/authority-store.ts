@@ -23,7 +23,14 @@ import { fromHex, toHex } from '../shared/encoding/hex.js';
 import { ProvenantError } from '../shared/errors.js';
 import * as bbs from '../shared/crypto/bbs.js';
 import { assertIdentifier } from '../shared/crypto/presentation.js';
-import { assertSchema, credentialFromJson, credentialToJson, schemaHeader, type Credential, type Registration } from '../shared/crypto/credential.js';
+import {
+  assertSchema,
+  credentialFromJson,
+  credentialToJson,
+  schemaHeader,
+  type Credential,
+  type Registration,
+} from '../shared/crypto/credential.js';
 import { enrollDevice, setup, type Issuer } from '../shared/crypto/outsourced.js';
 
 /** File names inside an authority directory. */
@@ -58,7 +65,9 @@ function readJson(path: string, what: string): Record<string, unknown> {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not an object');
     return json as Record<string, unknown>;
   } catch (err) {
-    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${what} ${path} is not a JSON object: ${(err as Error).message}`, { field: path });
+    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${what} ${path} is not a JSON object: ${(err as Error).message}`, {
+      field: path,
+    });
   }
 }
 
@@ -66,8 +75,14 @@ function readJson(path: string, what: string): Record<string, unknown> {
  * Creates an authority in `dir`: a fresh issuer key pair and the schema. Refuses to overwrite an
  * existing authority unless `force`. Returns the issuer (its `sk` must not be logged).
  */
-export function initAuthority(dir: string, options: { schema?: readonly string[]; force?: boolean; keyMaterial?: Uint8Array } = {}): Issuer {
-  const issuer = setup({ ...(options.schema ? { schema: options.schema } : {}), ...(options.keyMaterial ? { keyMaterial: options.keyMaterial } : {}) });
+export function initAuthority(
+  dir: string,
+  options: { schema?: readonly string[]; force?: boolean; keyMaterial?: Uint8Array } = {},
+): Issuer {
+  const issuer = setup({
+    ...(options.schema ? { schema: options.schema } : {}),
+    ...(options.keyMaterial ? { keyMaterial: options.keyMaterial } : {}),
+  });
   const force = options.force === true;
   const secretPath = join(dir, AUTHORITY_FILES.secret);
   const publicPath = join(dir, AUTHORITY_FILES.public);
@@ -77,7 +92,12 @@ export function initAuthority(dir: string, options: { schema?: readonly string[]
     }
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const pub: IssuerPublicJson = { version: 1, pk: toHex(issuer.pk), schema: [...issuer.schema], header: toHex(schemaHeader(issuer.schema)) };
+  const pub: IssuerPublicJson = {
+    version: 1,
+    pk: toHex(issuer.pk),
+    schema: [...issuer.schema],
+    header: toHex(schemaHeader(issuer.schema)),
+  };
   writeFileChecked(secretPath, `${JSON.stringify({ version: 1, sk: toHex(issuer.sk) }, null, 2)}\n`, 0o600, force);
   writeFileChecked(publicPath, `${JSON.stringify(pub, null, 2)}\n`, 0o644, force);
   return issuer;
@@ -113,7 +133,9 @@ export function loadAuthority(dir: string): Issuer {
     throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${path}: ${(err as Error).message}`, { field: path });
   }
   if (!equalBytes(bbs.skToPk(sk), pk)) {
-    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${path} does not match the public key in ${AUTHORITY_FILES.public}`, { field: path });
+    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${path} does not match the public key in ${AUTHORITY_FILES.public}`, {
+      field: path,
+    });
   }
   return { sk, pk, schema };
 }
@@ -156,7 +178,9 @@ export function enrollToFiles(
   }
   // Device ids become file names: keep them to a safe alphabet.
   if (!/^[A-Za-z0-9._:-]+$/.test(deviceId) || deviceId.startsWith('.')) {
-    throw new ProvenantError('PROV_ERR_ATTRIBUTES_INVALID', `deviceId "${deviceId}" must be [A-Za-z0-9._:-] and not start with '.'`, { field: 'deviceId' });
+    throw new ProvenantError('PROV_ERR_ATTRIBUTES_INVALID', `deviceId "${deviceId}" must be [A-Za-z0-9._:-] and not start with '.'`, {
+      field: 'deviceId',
+    });
   }
   const outDir = options.outDir ?? dir;
   const files: EnrollmentFiles = {
@@ -167,7 +191,10 @@ export function enrollToFiles(
   const force = options.force === true;
   if (!force) {
     for (const p of Object.values(files)) {
-      if (existsSync(p)) throw new ProvenantError('PROV_ERR_EXISTS', `${p} already exists: device ${deviceId} is enrolled (use --force to re-enroll)`, { deviceId });
+      if (existsSync(p))
+        throw new ProvenantError('PROV_ERR_EXISTS', `${p} already exists: device ${deviceId} is enrolled (use --force to re-enroll)`, {
+          deviceId,
+        });
     }
   }
   const enrollment = enrollDevice(issuer, attributes);
@@ -201,7 +228,8 @@ export function readDeviceFile(path: string): DeviceFile {
   const hex = json['kIoT'];
   if (typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) throw fail('kIoT must be 64 hex digits (32 bytes)', 'kIoT');
   const board = json['board'];
-  if (board !== undefined && (typeof board !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(board))) throw fail('board must be 1..32 characters of [A-Za-z0-9_-]', 'board');
+  if (board !== undefined && (typeof board !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(board)))
+    throw fail('board must be 1..32 characters of [A-Za-z0-9_-]', 'board');
   return { deviceId, kIoT: fromHex(hex), ...(board !== undefined ? { board } : {}) };
 }
 

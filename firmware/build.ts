@@ -107,12 +107,23 @@ function boardTransform(ts: typeof TS): TS.TransformerFactory<TS.SourceFile> {
   const names = new Set(['RangeError', 'TypeError', 'Error']);
   const isTypeErrorThrow = (st: TS.Statement): boolean => {
     if (ts.isBlock(st)) return st.statements.length === 1 && isTypeErrorThrow(st.statements[0] as TS.Statement);
-    return ts.isThrowStatement(st) && ts.isNewExpression(st.expression) && ts.isIdentifier(st.expression.expression) && st.expression.expression.text === 'TypeError';
+    return (
+      ts.isThrowStatement(st) &&
+      ts.isNewExpression(st.expression) &&
+      ts.isIdentifier(st.expression.expression) &&
+      st.expression.expression.text === 'TypeError'
+    );
   };
   return (ctx) => {
     const visit = (node: TS.Node): TS.Node | undefined => {
       if (ts.isIfStatement(node) && !node.elseStatement && isTypeErrorThrow(node.thenStatement)) return undefined;
-      if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && names.has(node.expression.text) && node.arguments && node.arguments.length > 0) {
+      if (
+        ts.isNewExpression(node) &&
+        ts.isIdentifier(node.expression) &&
+        names.has(node.expression.text) &&
+        node.arguments &&
+        node.arguments.length > 0
+      ) {
         return ctx.factory.updateNewExpression(node, node.expression, node.typeArguments, []);
       }
       return ts.visitEachChild(node, visit, ctx);
@@ -136,7 +147,13 @@ export async function bundleEntry(entry: string, define: Record<string, string> 
         const src = readFileSync(args.path, 'utf8');
         const out = ts.transpileModule(src, {
           fileName: args.path,
-          compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: false, isolatedModules: true, removeComments: false },
+          compilerOptions: {
+            target: ts.ScriptTarget.ES5,
+            module: ts.ModuleKind.ESNext,
+            verbatimModuleSyntax: false,
+            isolatedModules: true,
+            removeComments: false,
+          },
           transformers: { before: [boardTransform(ts)] },
         });
         // TypeScript marks its down-levelled classes `/** @class */`; tell esbuild they are pure,
@@ -183,7 +200,8 @@ export async function bundleEntry(entry: string, define: Record<string, string> 
  * access: provenant.json is read with quoted keys only (firmware/src/provision.ts), which
  * `keep_quoted: 'strict'` leaves alone. A new field is simply not renamed until added here.
  */
-export const MANGLED_PROPS = /^(deviceId|seq|t|epoch|partialDigest|batteryMv|channels|id|scale|value|key|link|baud|intervalMs|sensors|analogPin|production|seqFloor|edgeTimeMs|maxPerMinute|command|counter|tag|slot|due|wait|drops)$/;
+export const MANGLED_PROPS =
+  /^(deviceId|seq|t|epoch|partialDigest|batteryMv|channels|id|scale|value|key|link|baud|intervalMs|sensors|analogPin|production|seqFloor|edgeTimeMs|maxPerMinute|command|counter|tag|slot|due|wait|drops)$/;
 
 /**
  * terser over esbuild's ES5 output: three compress passes inline the small one-use functions
@@ -196,7 +214,16 @@ async function terserPass(code: string): Promise<string> {
   const { minify } = await import('terser');
   const out = await minify(code, {
     ecma: 5,
-    compress: { passes: 3, keep_fargs: false, properties: false, pure_getters: true, unsafe: true, unsafe_comps: true, unsafe_undefined: true, hoist_props: true },
+    compress: {
+      passes: 3,
+      keep_fargs: false,
+      properties: false,
+      pure_getters: true,
+      unsafe: true,
+      unsafe_comps: true,
+      unsafe_undefined: true,
+      hoist_props: true,
+    },
     // builtins: the regex alone decides (terser would otherwise spare DOM names such as `key`).
     mangle: { properties: { regex: MANGLED_PROPS, keep_quoted: 'strict', builtins: true } },
     format: { ascii_only: true, ecma: 5 },
@@ -225,7 +252,9 @@ export async function bundleBoard(board: BoardProfile): Promise<{ text: string; 
  * (PROV_ERR_FIRMWARE_BUILD) on a type error, ES2015+ syntax, a foreign require or a bundle over
  * its budget, naming the board.
  */
-export async function buildFirmware(opts: { boards?: readonly string[]; outDir?: string; skipTypecheck?: boolean } = {}): Promise<BuiltBundle[]> {
+export async function buildFirmware(
+  opts: { boards?: readonly string[]; outDir?: string; skipTypecheck?: boolean } = {},
+): Promise<BuiltBundle[]> {
   const outDir = opts.outDir ?? DIST_FIRMWARE;
   if (!opts.skipTypecheck) await typecheckFirmware();
   mkdirSync(outDir, { recursive: true });
@@ -241,7 +270,15 @@ export async function buildFirmware(opts: { boards?: readonly string[]; outDir?:
     }
     const path = join(outDir, `${name}.js`);
     writeAtomic(path, text);
-    built.push({ board: name, path, bytes: Buffer.byteLength(text, 'latin1'), sizeBudget: board.sizeBudget, fwHash, requires: check.requires, variables });
+    built.push({
+      board: name,
+      path,
+      bytes: Buffer.byteLength(text, 'latin1'),
+      sizeBudget: board.sizeBudget,
+      fwHash,
+      requires: check.requires,
+      variables,
+    });
   }
   const manifest = { sourceHash: sourceHash(), bundles: built.map((b) => ({ ...b, path: undefined, file: `${b.board}.js` })) };
   writeAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -258,11 +295,21 @@ function writeAtomic(path: string, text: string): void {
 /** Hash of every input of the build (sources, shared code, board profiles, the build itself). */
 export function sourceHash(): string {
   const h = createHash('sha256');
-  const dirs = [join(here, 'src'), here, join(ROOT, 'shared', 'wire'), join(ROOT, 'shared', 'encoding'), join(ROOT, 'shared', 'crypto'), join(ROOT, 'shared'), join(ROOT, 'hardware', 'boards')];
+  const dirs = [
+    join(here, 'src'),
+    here,
+    join(ROOT, 'shared', 'wire'),
+    join(ROOT, 'shared', 'encoding'),
+    join(ROOT, 'shared', 'crypto'),
+    join(ROOT, 'shared'),
+    join(ROOT, 'hardware', 'boards'),
+  ];
   for (const dir of dirs) {
     for (const f of readdirSync(dir).sort()) {
       if (!/\.(ts|json)$/.test(f)) continue;
-      h.update(`${dir}/${f}\0`).update(readFileSync(join(dir, f))).update('\0');
+      h.update(`${dir}/${f}\0`)
+        .update(readFileSync(join(dir, f)))
+        .update('\0');
     }
   }
   return h.digest('hex');

@@ -119,11 +119,21 @@ export function estimateVariables(text: string, board: Pick<BoardProfile, 'ringS
   const state = 2 * s.topLevel + provisioning + profile + bytes(262) + obj(2) + 2 * 4; // rx buffer, rx object, two timers
   const ringFull = 1 + board.ringSize * (obj(5) + bytes(payload));
   const frame = (n: number) => bytes(n + 5) + 2 * bytes(n + 8); // raw, COBS, with delimiter
-  const samplePath = channels * obj(3) + obj(7) + canonical + bytes(canonical) + bytes(64 + canonical) + bytes(96) + 3 * bytes(32) + bytes(payload) + frame(payload);
+  const samplePath =
+    channels * obj(3) +
+    obj(7) +
+    canonical +
+    bytes(canonical) +
+    bytes(64 + canonical) +
+    bytes(96) +
+    3 * bytes(32) +
+    bytes(payload) +
+    frame(payload);
   const hello = 1 + 64 + 1 + 5 + 32 + 4 + 4 + 2 + 1 + 16; // plain array of the HELLO payload
   // A CHALLENGE: its payload, prefix ‖ challenge ‖ response, the HMAC's two blocks and digests, the RESPONSE frame.
   const challenge = bytes(32) + bytes(22 + 64) + bytes(64 + 54) + bytes(96) + 2 * bytes(32) + frame(64);
-  const receivePath = bytes(262) + bytes(255) + Math.max(obj(5) + bytes(32) + frame(payload) + hello + bytes(hello) + frame(hello), challenge);
+  const receivePath =
+    bytes(262) + bytes(255) + Math.max(obj(5) + bytes(32) + frame(payload) + hello + bytes(hello) + frame(hello), challenge);
   const atRest = code + state;
   const peak = atRest + ringFull + Math.max(samplePath, receivePath) + CALL_SCOPES;
   return { code, codeInRam, state, ringFull, samplePath, receivePath, atRest, peak };
@@ -136,9 +146,14 @@ export function estimateVariables(text: string, board: Pick<BoardProfile, 'ringS
  */
 export function variableProblems(est: VariableEstimate, board: Pick<BoardProfile, 'name' | 'variables' | 'boardVariables'>): string[] {
   const out: string[] = [];
-  if (est.peak > board.variables) out.push(`estimated peak of ${est.peak} variables exceeds the ${board.variables}-variable target of ${board.name}`);
-  if (est.peak > board.boardVariables) out.push(`estimated peak of ${est.peak} variables exceeds the ${board.boardVariables} variables ${board.name} has`);
+  if (est.peak > board.variables)
+    out.push(`estimated peak of ${est.peak} variables exceeds the ${board.variables}-variable target of ${board.name}`);
+  if (est.peak > board.boardVariables)
+    out.push(`estimated peak of ${est.peak} variables exceeds the ${board.boardVariables} variables ${board.name} has`);
   const inRam = est.peak - est.code + est.codeInRam;
-  if (inRam > board.boardVariables) out.push(`with the code in RAM the estimated peak of ${inRam} variables exceeds the ${board.boardVariables} variables ${board.name} has`);
+  if (inRam > board.boardVariables)
+    out.push(
+      `with the code in RAM the estimated peak of ${inRam} variables exceeds the ${board.boardVariables} variables ${board.name} has`,
+    );
   return out;
 }

@@ -28,7 +28,13 @@ export interface BoardProfile {
   readonly name: string;
   readonly description: string;
   readonly link: { readonly default: LinkName; readonly available: readonly LinkName[]; readonly baud: number };
-  readonly pins: { readonly analog?: string; readonly button?: string; readonly led?: string; readonly serial1?: SerialPins; readonly serial2?: SerialPins };
+  readonly pins: {
+    readonly analog?: string;
+    readonly button?: string;
+    readonly led?: string;
+    readonly serial1?: SerialPins;
+    readonly serial2?: SerialPins;
+  };
   readonly sensors: readonly ('temperature' | 'analog' | 'battery')[];
   readonly battery: BatteryMethod;
   /** Variables (JsVars) the firmware may use at most. */
@@ -71,7 +77,13 @@ export const BOARD_SCHEMA = {
     pins: {
       type: 'object',
       additionalProperties: false,
-      properties: { analog: { type: 'string' }, button: { type: 'string' }, led: { type: 'string' }, serial1: serialPins, serial2: serialPins },
+      properties: {
+        analog: { type: 'string' },
+        button: { type: 'string' },
+        led: { type: 'string' },
+        serial1: serialPins,
+        serial2: serialPins,
+      },
     },
     sensors: { type: 'array', uniqueItems: true, items: { enum: ['temperature', 'analog', 'battery'] } },
     battery: { enum: ['nrf', 'vref', 'none'] },
@@ -131,6 +143,7 @@ export function loadBoard(name: string): BoardProfile {
   }
   const file = join(BOARDS_DIR, `${name}.json`);
   const profile = validateBoard(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
-  if (profile.name !== name) throw new ProvenantError('PROV_ERR_BAD_BOARD', `${file}: name ${profile.name} differs from the file name`, { field: 'name' });
+  if (profile.name !== name)
+    throw new ProvenantError('PROV_ERR_BAD_BOARD', `${file}: name ${profile.name} differs from the file name`, { field: 'name' });
   return profile;
 }

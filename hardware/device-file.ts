@@ -26,7 +26,8 @@ export function readDeviceFile(path: string): DeviceFile {
   }
   if (!json || typeof json !== 'object') throw bad(path, 'not a JSON object', 'file');
   const deviceId = json['deviceId'];
-  if (typeof deviceId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(deviceId)) throw bad(path, 'deviceId must be 1..64 printable ASCII characters without spaces', 'deviceId');
+  if (typeof deviceId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(deviceId))
+    throw bad(path, 'deviceId must be 1..64 printable ASCII characters without spaces', 'deviceId');
   const hex = json['kIoT'];
   if (typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) throw bad(path, 'kIoT must be 64 hex digits (32 bytes)', 'kIoT');
   const board = json['board'];

@@ -87,7 +87,9 @@ function espruino(): Promise<EspruinoGlobal> {
 export function provisioningFor(opts: FlashPlanOptions, board: BoardProfile): Record<string, unknown> {
   const link = opts.link ?? board.link.default;
   if (!(board.link.available as readonly string[]).includes(link)) {
-    throw new ProvenantError('PROV_ERR_ARGS', `link ${link} is not available on ${board.name} (${board.link.available.join(', ')})`, { field: 'link' });
+    throw new ProvenantError('PROV_ERR_ARGS', `link ${link} is not available on ${board.name} (${board.link.available.join(', ')})`, {
+      field: 'link',
+    });
   }
   return {
     deviceId: opts.device.deviceId,
@@ -105,15 +107,31 @@ export function provisioningFor(opts: FlashPlanOptions, board: BoardProfile): Re
 export async function planFlash(opts: FlashPlanOptions): Promise<FlashPlan> {
   const board = loadBoard(opts.board);
   if (opts.device.board !== undefined && opts.device.board !== board.name) {
-    throw new ProvenantError('PROV_ERR_ARGS', `device file is for board ${opts.device.board}, not ${board.name}`, { field: 'board', deviceId: opts.device.deviceId });
+    throw new ProvenantError('PROV_ERR_ARGS', `device file is for board ${opts.device.board}, not ${board.name}`, {
+      field: 'board',
+      deviceId: opts.device.deviceId,
+    });
   }
   if (!opts.bundlePath) await ensureFirmwareBuilt();
   const bundle = readFileSync(opts.bundlePath ?? join(DIST_FIRMWARE, `${board.name}.js`), 'latin1');
   const provisioning = provisioningFor(opts, board);
   const E = await espruino();
   // What the board would report on connect; the flasher never asks (it may not be listed).
-  Object.assign(E.Core.Env.getData(), { VERSION: '2v25', VERSION_MAJOR: 2, VERSION_MINOR: 25, BOARD: board.name, MODULES: board.espruinoModules.join(',') });
-  Object.assign(E.Config, { SAVE_ON_SEND: 1, LOAD_STORAGE_FILE: 0, SET_TIME_ON_WRITE: false, MINIFICATION_LEVEL: '', PRETOKENISE: 0, RESET_BEFORE_SEND: false });
+  Object.assign(E.Core.Env.getData(), {
+    VERSION: '2v25',
+    VERSION_MAJOR: 2,
+    VERSION_MINOR: 25,
+    BOARD: board.name,
+    MODULES: board.espruinoModules.join(','),
+  });
+  Object.assign(E.Config, {
+    SAVE_ON_SEND: 1,
+    LOAD_STORAGE_FILE: 0,
+    SET_TIME_ON_WRITE: false,
+    MINIFICATION_LEVEL: '',
+    PRETOKENISE: 0,
+    RESET_BEFORE_SEND: false,
+  });
   const log = console.log;
   console.log = () => undefined; // the pipeline narrates ("Minifying", "Uploading N bytes")
   const wrapped = await new Promise<string>((resolve) => E.callProcessor('transformForEspruino', bundle, resolve)).finally(() => {
@@ -134,14 +152,25 @@ export async function planFlash(opts: FlashPlanOptions): Promise<FlashPlan> {
     const counter = opts.maintCounter ?? Math.floor(Date.now() / 1000);
     const tag = hmacSha256(sha256, opts.device.kIoT, maintMessage(opts.device.deviceId, MAINT_UNLOCK, counter));
     // A leading 0x00 flushes whatever half frame the board's decoder holds (e.g. REPL text).
-    steps.push({ name: 'unlock', bytes: Buffer.concat([Buffer.from([0]), Buffer.from(encodeMessage({ kind: 'MAINT', command: MAINT_UNLOCK, counter, tag }))]), expect: 'UNLOCKED' });
+    steps.push({
+      name: 'unlock',
+      bytes: Buffer.concat([Buffer.from([0]), Buffer.from(encodeMessage({ kind: 'MAINT', command: MAINT_UNLOCK, counter, tag }))]),
+      expect: 'UNLOCKED',
+    });
   }
   steps.push({ name: 'probe', bytes: Buffer.from(`\x03\x10print("PV_"+"READY")\n`, 'latin1'), expect: READY });
   steps.push({ name: 'reset', bytes: Buffer.from('\x10reset();\n\x10print()\n', 'latin1') });
   steps.push({ name: 'bundle', bytes: Buffer.from(format(wrapped, 'the bundle'), 'latin1') });
   steps.push({ name: 'provisioning', bytes: Buffer.from(format(provLine, 'the provisioning'), 'latin1') });
   const check = `PV_OK:${Buffer.byteLength(bundle, 'latin1')}:${Buffer.byteLength(JSON.stringify(provisioning), 'latin1')}`;
-  steps.push({ name: 'verify', bytes: Buffer.from(`\x10print("PV_OK:"+require("Storage").read(".bootcde").length+":"+require("Storage").read("provenant.json").length)\n`, 'latin1'), expect: check });
+  steps.push({
+    name: 'verify',
+    bytes: Buffer.from(
+      `\x10print("PV_OK:"+require("Storage").read(".bootcde").length+":"+require("Storage").read("provenant.json").length)\n`,
+      'latin1',
+    ),
+    expect: check,
+  });
   steps.push({ name: 'load', bytes: Buffer.from('\x10load()\n', 'latin1') });
   return { board, steps, bundleBytes: Buffer.byteLength(bundle, 'latin1'), provisioning };
 }
@@ -167,11 +196,17 @@ export interface FlashResult {
  * Sends a plan over the serial port at `path`. Missing port → PROV_ERR_PORT; no answer to the
  * probe → PROV_ERR_PORT_UNRESPONSIVE; a failed Storage check → PROV_ERR_FLASH.
  */
-export async function flash(plan: FlashPlan, path: string, opts: { baud?: number; timeoutMs?: number; progress?: (sent: number, total: number, step: string) => void } = {}): Promise<FlashResult> {
+export async function flash(
+  plan: FlashPlan,
+  path: string,
+  opts: { baud?: number; timeoutMs?: number; progress?: (sent: number, total: number, step: string) => void } = {},
+): Promise<FlashResult> {
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate: opts.baud ?? plan.board.link.baud, autoOpen: false });
   await new Promise<void>((resolve, reject) =>
-    port.open((err) => (err ? reject(new ProvenantError('PROV_ERR_PORT', `cannot open serial port ${path}: ${err.message}`, { field: 'port' })) : resolve())),
+    port.open((err) =>
+      err ? reject(new ProvenantError('PROV_ERR_PORT', `cannot open serial port ${path}: ${err.message}`, { field: 'port' })) : resolve(),
+    ),
   );
   const timeoutMs = opts.timeoutMs ?? 4000;
   let text = '';
@@ -197,7 +232,8 @@ export async function flash(plan: FlashPlan, path: string, opts: { baud?: number
     }
     return true;
   };
-  const write = (b: Buffer) => new Promise<void>((resolve, reject) => port.write(b, (err) => (err ? reject(err) : port.drain(() => resolve()))));
+  const write = (b: Buffer) =>
+    new Promise<void>((resolve, reject) => port.write(b, (err) => (err ? reject(err) : port.drain(() => resolve()))));
   const total = plan.steps.reduce((n, s) => n + s.bytes.length, 0);
   let sent = 0;
   try {
@@ -211,11 +247,19 @@ export async function flash(plan: FlashPlan, path: string, opts: { baud?: number
       }
       if (step.name === 'unlock') {
         if (!(await waitFor(() => unlocked, timeoutMs))) {
-          throw new ProvenantError('PROV_ERR_PORT_UNRESPONSIVE', `no STATUS UNLOCKED from the board on ${path} within ${timeoutMs} ms (wrong device file, or the board is not running Provenant firmware)`);
+          throw new ProvenantError(
+            'PROV_ERR_PORT_UNRESPONSIVE',
+            `no STATUS UNLOCKED from the board on ${path} within ${timeoutMs} ms (wrong device file, or the board is not running Provenant firmware)`,
+          );
         }
       } else if (step.expect) {
         const expected = step.expect;
-        if (!(await waitFor(() => text.slice(mark).includes(expected) || (step.name === 'verify' && /PV_OK:\d+:\d+/.test(text.slice(mark))), timeoutMs))) {
+        if (
+          !(await waitFor(
+            () => text.slice(mark).includes(expected) || (step.name === 'verify' && /PV_OK:\d+:\d+/.test(text.slice(mark))),
+            timeoutMs,
+          ))
+        ) {
           throw new ProvenantError(
             'PROV_ERR_PORT_UNRESPONSIVE',
             step.name === 'probe'

@@ -59,7 +59,11 @@ export async function monitor(opts: MonitorOptions): Promise<MonitorResult> {
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path: opts.path, baudRate: opts.baud ?? 115200, autoOpen: false });
   await new Promise<void>((resolve, reject) =>
-    port.open((err) => (err ? reject(new ProvenantError('PROV_ERR_PORT', `cannot open serial port ${opts.path}: ${err.message}`, { field: 'port' })) : resolve())),
+    port.open((err) =>
+      err
+        ? reject(new ProvenantError('PROV_ERR_PORT', `cannot open serial port ${opts.path}: ${err.message}`, { field: 'port' }))
+        : resolve(),
+    ),
   );
   const dec = new FrameDecoder();
   const result: MonitorResult = { frames: 0, invalidTags: 0, dropped: dec.stats };
@@ -84,7 +88,11 @@ export async function monitor(opts: MonitorOptions): Promise<MonitorResult> {
         try {
           m = decodeMessage(f);
         } catch (e) {
-          opts.print(opts.json ? JSON.stringify({ kind: 'MALFORMED', type: f.type, error: (e as Error).message }) : `MALFORMED type=0x${f.type.toString(16)} ${(e as Error).message}`);
+          opts.print(
+            opts.json
+              ? JSON.stringify({ kind: 'MALFORMED', type: f.type, error: (e as Error).message })
+              : `MALFORMED type=0x${f.type.toString(16)} ${(e as Error).message}`,
+          );
           continue;
         }
         let tag: 'valid' | 'invalid' | undefined;

@@ -155,7 +155,8 @@ export function parseReadingSubmission(input: unknown, at = 'reading'): ReadingS
     if (typeof hop !== 'string' || !HOP.test(hop)) throw invalid(`${at}.path[${i}] must be 1..128 printable characters`, `${at}.path`);
   });
   const edgeId = input['edgeId'];
-  if (typeof edgeId !== 'string' || !IDENT.test(edgeId)) throw invalid(`${at}.edgeId must be 1..64 printable ASCII characters`, `${at}.edgeId`);
+  if (typeof edgeId !== 'string' || !IDENT.test(edgeId))
+    throw invalid(`${at}.edgeId must be 1..64 printable ASCII characters`, `${at}.edgeId`);
   return {
     canonical: hexField(input['canonical'], `${at}.canonical`),
     tag: hexField(input['tag'], `${at}.tag`, 32),
@@ -208,7 +209,8 @@ export function parseBatchResult(input: unknown): BatchResult {
   if (!isObject(json)) throw invalid('result: expected an object', 'result');
   const { txId, accepted, rejected } = json;
   if (typeof txId !== 'string' || txId.length === 0) throw invalid('result.txId must be a non-empty string', 'txId');
-  if (typeof accepted !== 'number' || !Number.isSafeInteger(accepted) || accepted < 0) throw invalid('result.accepted must be a count', 'accepted');
+  if (typeof accepted !== 'number' || !Number.isSafeInteger(accepted) || accepted < 0)
+    throw invalid('result.accepted must be a count', 'accepted');
   if (!Array.isArray(rejected)) throw invalid('result.rejected must be a list', 'rejected');
   rejected.forEach((r, i) => {
     if (!isObject(r) || typeof r['index'] !== 'number' || typeof r['reason'] !== 'string' || typeof r['message'] !== 'string') {

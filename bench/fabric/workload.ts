@@ -80,7 +80,11 @@ export function reading(d: Workload['devices'][number]): ReadingSubmission {
     batteryMv: 3300,
     channels: [{ id: 0, scale: -2, value: 2000 + (seq % 500) }],
   };
-  return toSubmission({ reading: r, tag: complete(sha256, d.enrollment.device.kIoT, r) }, EDGE_ID, t + 5, [`device:${r.deviceId}`, `edge:${EDGE_ID}`, 'bridge:bench']);
+  return toSubmission({ reading: r, tag: complete(sha256, d.enrollment.device.kIoT, r) }, EDGE_ID, t + 5, [
+    `device:${r.deviceId}`,
+    `edge:${EDGE_ID}`,
+    'bridge:bench',
+  ]);
 }
 
 /** The recordBatch proposal for readings (and partials). */

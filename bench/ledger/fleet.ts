@@ -92,7 +92,13 @@ export class Fleet {
       const canonical = encodeReading(reading);
       const tag = createHmac('sha256', d.kIoT).update(canonical).digest('hex');
       parts.push(
-        JSON.stringify({ canonical: Buffer.from(canonical).toString('hex'), tag, edgeId: EDGE_ID, receivedAt: reading.t + 5, path: [`device:${d.id}`, `edge:${EDGE_ID}`, 'bridge:bench'] }),
+        JSON.stringify({
+          canonical: Buffer.from(canonical).toString('hex'),
+          tag,
+          edgeId: EDGE_ID,
+          receivedAt: reading.t + 5,
+          path: [`device:${d.id}`, `edge:${EDGE_ID}`, 'bridge:bench'],
+        }),
       );
     }
     return `{"version":1,"readings":[${parts.join(',')}],"partials":[]}`;

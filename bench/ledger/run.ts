@@ -31,7 +31,10 @@ function percentile(sorted: readonly number[], p: number): number {
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
 /** Phase 1: raw SQLite insert rate for the ledger's per-reading rows (readings/s and rows/s). */
-async function sqliteCeiling(path: string, opts: Required<Pick<LedgerBenchOptions, 'sync' | 'batch' | 'blockMaxTx' | 'readings' | 'devices'>>): Promise<{ readingsPerSecond: number; rowsPerSecond: number }> {
+async function sqliteCeiling(
+  path: string,
+  opts: Required<Pick<LedgerBenchOptions, 'sync' | 'batch' | 'blockMaxTx' | 'readings' | 'devices'>>,
+): Promise<{ readingsPerSecond: number; rowsPerSecond: number }> {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -40,7 +43,22 @@ async function sqliteCeiling(path: string, opts: Required<Pick<LedgerBenchOption
   db.exec(`CREATE TABLE state (key TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, value BLOB NOT NULL);
            CREATE TABLE history (key TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL, PRIMARY KEY (key, version)) WITHOUT ROWID;`);
   const put = db.prepare('INSERT OR REPLACE INTO state (key, version, value) VALUES (?, ?, ?)');
-  const record = Buffer.from(JSON.stringify({ dataHash: 'a'.repeat(64), deviceId: 'bench-000', edgeId: 'edge-1', epoch: 1, partialDigest: 'b'.repeat(64), path: ['device:bench-000', 'edge:edge-1', 'bridge:bench'], receivedAt: 1_700_000_000_005, seq: 1, status: 'valid', t: 1_700_000_000_000, tag: 'c'.repeat(64), txId: 'd'.repeat(64) }));
+  const record = Buffer.from(
+    JSON.stringify({
+      dataHash: 'a'.repeat(64),
+      deviceId: 'bench-000',
+      edgeId: 'edge-1',
+      epoch: 1,
+      partialDigest: 'b'.repeat(64),
+      path: ['device:bench-000', 'edge:edge-1', 'bridge:bench'],
+      receivedAt: 1_700_000_000_005,
+      seq: 1,
+      status: 'valid',
+      t: 1_700_000_000_000,
+      tag: 'c'.repeat(64),
+      txId: 'd'.repeat(64),
+    }),
+  );
   const perBlock = opts.batch * opts.blockMaxTx;
   const total = Math.min(opts.readings, 400_000);
   const block = db.transaction((from: number, n: number, version: number) => {
@@ -69,12 +87,24 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     const ceiling = await sqliteCeiling(join(dir, 'ceiling.db'), opts);
     progress(`  ${Math.round(ceiling.readingsPerSecond)} readings/s (${Math.round(ceiling.rowsPerSecond)} rows/s)`);
 
-    const ledger = await EmbeddedLedger.open({ path: join(dir, 'ledger.db'), contracts,
+    const ledger = await EmbeddedLedger.open({
+      path: join(dir, 'ledger.db'),
+      contracts,
       sync: opts.sync,
       blockMaxTx: opts.blockMaxTx,
       blockTimeoutMs: opts.blockTimeoutMs,
       commitWorker: opts.commitWorker,
-      ...(opts.endorsers > 0 ? { endorsers: { count: opts.endorsers, module: new URL('../../ledger-bridge/contracts/index.ts', import.meta.url).href.replace(/\.ts$/, extname(fileURLToPath(import.meta.url))) } } : {}),
+      ...(opts.endorsers > 0
+        ? {
+            endorsers: {
+              count: opts.endorsers,
+              module: new URL('../../ledger-bridge/contracts/index.ts', import.meta.url).href.replace(
+                /\.ts$/,
+                extname(fileURLToPath(import.meta.url)),
+              ),
+            },
+          }
+        : {}),
     });
     const fleet = await Fleet.enroll(ledger, opts.devices, progress);
 
@@ -113,14 +143,20 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     const sealSeconds = (ledger.stats.sealMsTotal - sealBefore) / 1000;
     const throughput = accepted / seconds;
     const blocks = ledger.stats.blocks - blocksBefore;
-    progress(`  ${Math.round(throughput)} validated readings/s (${accepted} accepted, ${rejected} rejected, ${conflicts} failed) in ${round(seconds, 2)} s, ${blocks} blocks`);
-    progress(`  process CPU ${round(cpuSeconds, 2)} s (${Math.round(accepted / cpuSeconds)} readings per CPU-second); ${opts.commitWorker ? 'MVCC validation + sealing on the ledger thread' : 'MVCC validation + sealing + SQLite writes on the ledger thread'} ${round(sealSeconds, 2)} s`);
+    progress(
+      `  ${Math.round(throughput)} validated readings/s (${accepted} accepted, ${rejected} rejected, ${conflicts} failed) in ${round(seconds, 2)} s, ${blocks} blocks`,
+    );
+    progress(
+      `  process CPU ${round(cpuSeconds, 2)} s (${Math.round(accepted / cpuSeconds)} readings per CPU-second); ${opts.commitWorker ? 'MVCC validation + sealing on the ledger thread' : 'MVCC validation + sealing + SQLite writes on the ledger thread'} ${round(sealSeconds, 2)} s`,
+    );
     work.length = 0;
 
     const offered = throughput / 2;
     const batchesPerSecond = offered / opts.latencyBatch;
     const latencyBatches = Math.max(20, Math.round(batchesPerSecond * opts.latencySeconds));
-    progress(`phase 3/3: latency at half load: ${Math.round(offered)} readings/s offered = ${round(batchesPerSecond, 1)} batches/s of ${opts.latencyBatch}, ${latencyBatches} batches`);
+    progress(
+      `phase 3/3: latency at half load: ${Math.round(offered)} readings/s offered = ${round(batchesPerSecond, 1)} batches/s of ${opts.latencyBatch}, ${latencyBatches} batches`,
+    );
     const queued: string[] = [];
     for (let i = 0; i < latencyBatches; i++) queued.push(fleet.nextBatch(opts.latencyBatch));
     const latencies: number[] = [];
@@ -168,19 +204,33 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     }
 
     const out = process.stdout;
-    out.write(`\nEmbedded ledger, ${opts.devices} devices, batches of ${opts.batch} readings, blocks ≤ ${opts.blockMaxTx} tx / ${opts.blockTimeoutMs} ms, sync=${opts.sync}, commit ${opts.commitWorker ? 'on a worker thread' : 'on the ledger thread'}, ${opts.endorsers > 0 ? `${opts.endorsers} endorser threads` : 'simulation on the ledger thread'}\n`);
-    out.write(`  validated readings committed/s ......... ${Math.round(throughput).toLocaleString('en')}   (target ≥ 100,000; paper: ~2,500 tx/s on 6 Fabric peers)\n`);
-    out.write(`  … per CPU-second of this process ....... ${Math.round(accepted / cpuSeconds).toLocaleString('en')}   (the machine is shared: wall-clock figures include waiting for a core)\n`);
+    out.write(
+      `\nEmbedded ledger, ${opts.devices} devices, batches of ${opts.batch} readings, blocks ≤ ${opts.blockMaxTx} tx / ${opts.blockTimeoutMs} ms, sync=${opts.sync}, commit ${opts.commitWorker ? 'on a worker thread' : 'on the ledger thread'}, ${opts.endorsers > 0 ? `${opts.endorsers} endorser threads` : 'simulation on the ledger thread'}\n`,
+    );
+    out.write(
+      `  validated readings committed/s ......... ${Math.round(throughput).toLocaleString('en')}   (target ≥ 100,000; paper: ~2,500 tx/s on 6 Fabric peers)\n`,
+    );
+    out.write(
+      `  … per CPU-second of this process ....... ${Math.round(accepted / cpuSeconds).toLocaleString('en')}   (the machine is shared: wall-clock figures include waiting for a core)\n`,
+    );
     out.write(
       opts.commitWorker
         ? `  ledger thread: validation + sealing .... ${round((100 * sealSeconds) / seconds)} % of the phase (the rest: contract simulation; SQLite writes on the commit worker)\n`
         : `  ledger thread: validation + commit ..... ${round((100 * sealSeconds) / seconds)} % of the phase (the rest: contract simulation)\n`,
     );
-    out.write(`  raw SQLite ceiling (same rows) ......... ${Math.round(ceiling.readingsPerSecond).toLocaleString('en')} readings/s  (${Math.round(ceiling.rowsPerSecond).toLocaleString('en')} rows/s)\n`);
+    out.write(
+      `  raw SQLite ceiling (same rows) ......... ${Math.round(ceiling.readingsPerSecond).toLocaleString('en')} readings/s  (${Math.round(ceiling.rowsPerSecond).toLocaleString('en')} rows/s)\n`,
+    );
     out.write(`  ledger / ceiling ........................ ${round((100 * throughput) / ceiling.readingsPerSecond)} %\n`);
-    out.write(`  commit latency at half load ............ p50 ${round(p50, 2)} ms, p99 ${round(p99, 2)} ms, max ${round(max, 2)} ms  (target ≤ 10 / ≤ 50 ms; paper: ~50 ms)\n`);
-    out.write(`  half load offered / achieved ........... ${Math.round(offered).toLocaleString('en')} / ${Math.round(achieved).toLocaleString('en')} readings/s in batches of ${opts.latencyBatch}\n`);
-    out.write(`  blocks in throughput phase ............. ${blocks} (${round(batches / Math.max(1, blocks))} tx/block), chain height ${height}\n`);
+    out.write(
+      `  commit latency at half load ............ p50 ${round(p50, 2)} ms, p99 ${round(p99, 2)} ms, max ${round(max, 2)} ms  (target ≤ 10 / ≤ 50 ms; paper: ~50 ms)\n`,
+    );
+    out.write(
+      `  half load offered / achieved ........... ${Math.round(offered).toLocaleString('en')} / ${Math.round(achieved).toLocaleString('en')} readings/s in batches of ${opts.latencyBatch}\n`,
+    );
+    out.write(
+      `  blocks in throughput phase ............. ${blocks} (${round(batches / Math.max(1, blocks))} tx/block), chain height ${height}\n`,
+    );
     if (verify) out.write(`  ledger verify ........................... ${verify.ok ? 'OK' : 'FAILED'} in ${verify.seconds} s\n`);
     out.write(
       `${JSON.stringify({
@@ -201,7 +251,15 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
         sealShare: round(sealSeconds / seconds, 3),
         sqliteCeilingReadingsPerSecond: Math.round(ceiling.readingsPerSecond),
         sqliteCeilingRowsPerSecond: Math.round(ceiling.rowsPerSecond),
-        halfLoad: { batch: opts.latencyBatch, offeredReadingsPerSecond: Math.round(offered), achievedReadingsPerSecond: Math.round(achieved), batches: latencies.length, p50Ms: round(p50, 2), p99Ms: round(p99, 2), maxMs: round(max, 2) },
+        halfLoad: {
+          batch: opts.latencyBatch,
+          offeredReadingsPerSecond: Math.round(offered),
+          achievedReadingsPerSecond: Math.round(achieved),
+          batches: latencies.length,
+          p50Ms: round(p50, 2),
+          p99Ms: round(p99, 2),
+          maxMs: round(max, 2),
+        },
         blocks,
         height,
         verify,

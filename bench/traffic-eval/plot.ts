@@ -36,11 +36,20 @@ export function writePlot(o: PlotOptions): { text: string; json: Record<string, 
   const series = loadDataset(o.csv).find((s) => s.moteId === o.mote);
   if (series === undefined) throw new ProvenantError('PROV_ERR_DATASET', `mote ${o.mote} is not in the data set`, { mote: o.mote });
   const windowMs = o.window * 1000;
-  const episodes = scheduleEpisodes(series, FAULT_TYPES, windowMs, o.seed, { warmup: MIN_HISTORY + 4, gap: 8, maxEpisodes: FAULT_TYPES.length });
+  const episodes = scheduleEpisodes(series, FAULT_TYPES, windowMs, o.seed, {
+    warmup: MIN_HISTORY + 4,
+    gap: 8,
+    maxEpisodes: FAULT_TYPES.length,
+  });
   const run = simulateMote(series, episodes, windowMs, o.seed);
   const thresholds = o.thresholds ?? defaultThresholds();
   const judged = replay(profilesOf(run), modelDetector(thresholds));
-  const svg = renderSvg(run, judged, ratios(judged, thresholds), `mote ${o.mote} (${series.indoor ? 'indoor' : 'outdoor'}), ${o.window} s windows, seed ${o.seed}`);
+  const svg = renderSvg(
+    run,
+    judged,
+    ratios(judged, thresholds),
+    `mote ${o.mote} (${series.indoor ? 'indoor' : 'outdoor'}), ${o.window} s windows, seed ${o.seed}`,
+  );
   mkdirSync(dirname(o.out), { recursive: true });
   writeFileSync(o.out, svg);
   const flagged = judged.filter((j) => j.judgement.discrepancyStatus).length;
@@ -93,7 +102,9 @@ export function renderSvg(run: SimRun, judged: readonly JudgedWindow[], ratio: r
   const x = (i: number): number => LEFT + ((W - LEFT - RIGHT) * (i + 0.5)) / Math.max(1, n);
   const colW = (W - LEFT - RIGHT) / Math.max(1, n);
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="${W}" height="${height}" fill="#fff"/>`);
   out.push(`<text x="${LEFT}" y="18" font-size="14" font-weight="bold">Traffic profile with flags: ${esc(caption)}</text>`);
   out.push(
@@ -103,13 +114,17 @@ export function renderSvg(run: SimRun, judged: readonly JudgedWindow[], ratio: r
   const plotBottom = TOP + panels.length * (PANEL_H + GAP) - GAP;
   run.episodes.forEach((ep, k) => {
     const x0 = LEFT + ep.start * colW;
-    out.push(`<rect x="${x0.toFixed(1)}" y="${plotTop}" width="${((ep.end - ep.start) * colW).toFixed(1)}" height="${plotBottom - plotTop}" fill="#000" fill-opacity="0.08"/>`);
+    out.push(
+      `<rect x="${x0.toFixed(1)}" y="${plotTop}" width="${((ep.end - ep.start) * colW).toFixed(1)}" height="${plotBottom - plotTop}" fill="#000" fill-opacity="0.08"/>`,
+    );
     // Alternate two label rows so neighbouring episode names do not overlap.
     out.push(`<text x="${(x0 + 2).toFixed(1)}" y="${plotTop - 3 - (k % 2) * 11}" font-size="10" fill="#444">${esc(ep.type)}</text>`);
   });
   judged.forEach((j, i) => {
     if (j.judgement.discrepancyStatus) {
-      out.push(`<rect x="${(LEFT + i * colW).toFixed(1)}" y="${plotBottom + 4}" width="${Math.max(1, colW - 1).toFixed(1)}" height="8" fill="#e74c3c"/>`);
+      out.push(
+        `<rect x="${(LEFT + i * colW).toFixed(1)}" y="${plotBottom + 4}" width="${Math.max(1, colW - 1).toFixed(1)}" height="8" fill="#e74c3c"/>`,
+      );
     }
   });
   panels.forEach((p, k) => {
@@ -137,7 +152,9 @@ export function renderSvg(run: SimRun, judged: readonly JudgedWindow[], ratio: r
       if (pts.length > 2) out.push(`<polygon points="${pts.join(' ')}" fill="#999" fill-opacity="0.25" stroke="none"/>`);
     }
     if (p.refLine !== undefined) {
-      out.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(p.refLine).toFixed(1)}" y2="${y(p.refLine).toFixed(1)}" stroke="#e74c3c" stroke-dasharray="4 3"/>`);
+      out.push(
+        `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(p.refLine).toFixed(1)}" y2="${y(p.refLine).toFixed(1)}" stroke="#e74c3c" stroke-dasharray="4 3"/>`,
+      );
     }
     for (const l of p.lines) {
       const pts: string[] = [];
@@ -147,7 +164,9 @@ export function renderSvg(run: SimRun, judged: readonly JudgedWindow[], ratio: r
       out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${l.colour}" stroke-width="1.4"/>`);
     }
   });
-  out.push(`<text x="${LEFT}" y="${height - 8}" fill="#555">window index (0–${n - 1}); first ${MIN_HISTORY} windows are learnt from without judgement</text>`);
+  out.push(
+    `<text x="${LEFT}" y="${height - 8}" fill="#555">window index (0–${n - 1}); first ${MIN_HISTORY} windows are learnt from without judgement</text>`,
+  );
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

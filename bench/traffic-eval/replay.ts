@@ -5,7 +5,14 @@
  * sees the same features under the same history rule.
  */
 import { computeFeatures } from '../../shared/traffic/features.js';
-import { MIN_HISTORY, MODEL_HISTORY, judgeProfile, type Judgement, type Thresholds, type TrafficProfile } from '../../shared/traffic/model.js';
+import {
+  MIN_HISTORY,
+  MODEL_HISTORY,
+  judgeProfile,
+  type Judgement,
+  type Thresholds,
+  type TrafficProfile,
+} from '../../shared/traffic/model.js';
 import type { SimRun } from './simulate.js';
 
 /** A detector: the contract's judge or a baseline, same signature. */

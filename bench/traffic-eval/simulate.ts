@@ -88,7 +88,8 @@ export function simulateMote(series: MoteSeries, episodes: readonly Episode[], w
     const receivedAt = r.t + offset + rng.int(10, 80);
     const roll = rng.next();
     if (roll < 0.003) return; // lost on the air: a sequence gap
-    if (roll < 0.005) frameErrorsAt.push(receivedAt); // corrupt frame: dropped, counted
+    if (roll < 0.005)
+      frameErrorsAt.push(receivedAt); // corrupt frame: dropped, counted
     else {
       arrivals.push({ a: { seq, t: r.t, receivedAt, values: quantise(r.values), batteryMv }, r });
       if (roll < 0.007) dupAt.push(receivedAt + 1_000); // retransmitted copy, discarded by the edge

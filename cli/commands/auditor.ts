@@ -45,7 +45,6 @@ async function openLedger(opts: LedgerOptions): Promise<LedgerClient> {
   });
 }
 
-
 /** The auditor's own bearer token: --token-file, else env PROVENANT_AUDITOR_TOKEN. */
 function auditorToken(file: string | undefined): string {
   if (file !== undefined) {
@@ -60,7 +59,10 @@ function auditorToken(file: string | undefined): string {
   }
   const env = process.env['PROVENANT_AUDITOR_TOKEN']?.trim();
   if (env !== undefined && env.length >= 16) return env;
-  throw bad('the auditor needs a bearer token of at least 16 characters: pass --token-file FILE or set PROVENANT_AUDITOR_TOKEN', 'token-file');
+  throw bad(
+    'the auditor needs a bearer token of at least 16 characters: pass --token-file FILE or set PROVENANT_AUDITOR_TOKEN',
+    'token-file',
+  );
 }
 
 function port(text: string): number {
@@ -72,12 +74,16 @@ function port(text: string): number {
 export function register(program: Command): void {
   const auditor = program
     .command('auditor')
-    .description('the provenance auditor: serve verdicts with ledger evidence over HTTP; save a chain head and check later that the chain extends it');
+    .description(
+      'the provenance auditor: serve verdicts with ledger evidence over HTTP; save a chain head and check later that the chain extends it',
+    );
 
   ledgerOptions(
     auditor
       .command('serve')
-      .description('serve the auditor over HTTP: POST /verify, GET /records/:deviceId/:seq, GET /head, POST /consistency, /metrics, OpenAPI at /openapi.json')
+      .description(
+        'serve the auditor over HTTP: POST /verify, GET /records/:deviceId/:seq, GET /head, POST /consistency, /metrics, OpenAPI at /openapi.json',
+      )
       .option('--db <path>', 'the provenance database: GET /records reads it, POST /verify records verdicts in it')
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--port <port>', 'port to listen on (0: any free port)', '7070')
@@ -89,9 +95,16 @@ export function register(program: Command): void {
     const ledger = await openLedger(opts);
     const { ProvenanceDb } = await import('../../ledger-bridge/auditor/provenance-db.js');
     const db = opts.db !== undefined ? await ProvenanceDb.open(opts.db) : undefined;
-    const checkProof = opts.config !== undefined ? await (await import('../../ledger-bridge/auditor/connect.js')).fabricAwareChecker() : undefined;
+    const checkProof =
+      opts.config !== undefined ? await (await import('../../ledger-bridge/auditor/connect.js')).fabricAwareChecker() : undefined;
     const { buildAuditorServer } = await import('../../ledger-bridge/auditor/http/server.js');
-    const app = await buildAuditorServer({ ledger, tokens: [token], logger: { level: opts.logLevel }, ...(db ? { db } : {}), ...(checkProof ? { checkProof } : {}) });
+    const app = await buildAuditorServer({
+      ledger,
+      tokens: [token],
+      logger: { level: opts.logLevel },
+      ...(db ? { db } : {}),
+      ...(checkProof ? { checkProof } : {}),
+    });
     const address = await app.listen({ host: opts.host, port: listenPort });
     process.stdout.write(`auditor listening on ${address} (OpenAPI at ${address}/openapi.json)\n`);
     let closing = false;
@@ -120,7 +133,10 @@ export function register(program: Command): void {
     try {
       const head = await ledger.head();
       if (opts.save !== undefined) writeFileSync(opts.save, `${JSON.stringify(head)}\n`);
-      if (!opts.json) process.stdout.write(`chain height ${head.height}, head ${head.hash}${opts.save !== undefined ? ` (saved to ${opts.save})` : ''}\n`);
+      if (!opts.json)
+        process.stdout.write(
+          `chain height ${head.height}, head ${head.hash}${opts.save !== undefined ? ` (saved to ${opts.save})` : ''}\n`,
+        );
       process.stdout.write(`${JSON.stringify(head)}\n`);
     } finally {
       await ledger.close();
@@ -130,7 +146,9 @@ export function register(program: Command): void {
   ledgerOptions(
     auditor
       .command('check')
-      .description('does the current chain extend a head saved earlier (embedded: consistency proof; Fabric: block hash chain)? exit 0 only if it does')
+      .description(
+        'does the current chain extend a head saved earlier (embedded: consistency proof; Fabric: block hash chain)? exit 0 only if it does',
+      )
       .requiredOption('--saved <file>', 'the head saved earlier (JSON {height, hash}, as `auditor head --save` writes it)')
       .option('--json', 'print the result as JSON only'),
   ).action(async (opts: LedgerOptions & { saved: string; json?: boolean }) => {

@@ -36,9 +36,7 @@ async function loadCrypto(): Promise<typeof AuthorityStore> {
 }
 
 export function register(program: Command): void {
-  const authority = program
-    .command('authority')
-    .description('attribute authority: issuer keys, attribute schema, device enrollment');
+  const authority = program.command('authority').description('attribute authority: issuer keys, attribute schema, device enrollment');
 
   authority
     .command('init')

@@ -21,7 +21,9 @@ interface ServeOptions {
 
 /** Registers `provenant chaincode serve | check | proof`. */
 export function register(program: Command): void {
-  const chaincode = program.command('chaincode').description('Fabric: serve the contracts as chaincode, check a deployment, prove a transaction');
+  const chaincode = program
+    .command('chaincode')
+    .description('Fabric: serve the contracts as chaincode, check a deployment, prove a transaction');
   chaincode
     .command('serve')
     .description('serve the four contracts to Fabric peers (fabric-shim chaincode server)')
@@ -38,7 +40,8 @@ export function register(program: Command): void {
       const tlsKey = opts.tlsKey ?? env.CHAINCODE_TLS_KEY;
       const tlsCert = opts.tlsCert ?? env.CHAINCODE_TLS_CERT;
       const tlsClientCa = opts.tlsClientCa ?? env.CHAINCODE_TLS_CLIENT_CA;
-      if (!address) throw new ProvenantError('PROV_ERR_CONFIG', '--address (or CHAINCODE_SERVER_ADDRESS) is required', { field: 'address' });
+      if (!address)
+        throw new ProvenantError('PROV_ERR_CONFIG', '--address (or CHAINCODE_SERVER_ADDRESS) is required', { field: 'address' });
       if (!id) throw new ProvenantError('PROV_ERR_CONFIG', '--id (or CHAINCODE_ID) is required', { field: 'id' });
       if (Boolean(tlsKey) !== Boolean(tlsCert)) {
         throw new ProvenantError('PROV_ERR_CONFIG', 'TLS needs both --tls-key and --tls-cert', { field: tlsKey ? 'tls-cert' : 'tls-key' });
@@ -51,14 +54,18 @@ export function register(program: Command): void {
       if (opts.contractsModule) {
         const mod = (await import(pathToFileURL(resolve(opts.contractsModule)).href)) as { contracts?: unknown };
         if (!Array.isArray(mod.contracts)) {
-          throw new ProvenantError('PROV_ERR_CONFIG', `${opts.contractsModule} exports no \`contracts\` array`, { field: 'contracts-module' });
+          throw new ProvenantError('PROV_ERR_CONFIG', `${opts.contractsModule} exports no \`contracts\` array`, {
+            field: 'contracts-module',
+          });
         }
         contracts = mod.contracts as (new () => unknown)[];
       }
       const server = await startChaincodeServer({
         address,
         chaincodeId: id,
-        ...(tlsKey && tlsCert ? { tls: { keyPath: tlsKey, certPath: tlsCert, ...(tlsClientCa ? { clientCaCertPath: tlsClientCa } : {}) } } : {}),
+        ...(tlsKey && tlsCert
+          ? { tls: { keyPath: tlsKey, certPath: tlsCert, ...(tlsClientCa ? { clientCaCertPath: tlsClientCa } : {}) } }
+          : {}),
         ...(contracts ? { contracts } : {}),
       });
       // One parseable line so scripts (and tests) know when and where it listens.
@@ -125,7 +132,9 @@ export function register(program: Command): void {
         verifyFabricInclusion(proof, saved);
         if (opts.saveHead) writeFileSync(opts.saveHead, `${JSON.stringify(proof.head)}\n`);
         const headers = (proof.evidence as { headers: unknown[] }).headers.length;
-        process.stdout.write(`transaction ${proof.txId} is VALID in block ${proof.blockNumber}; ${headers} later header(s) chain to head ${proof.head.height}/${proof.head.hash}\n`);
+        process.stdout.write(
+          `transaction ${proof.txId} is VALID in block ${proof.blockNumber}; ${headers} later header(s) chain to head ${proof.head.height}/${proof.head.hash}\n`,
+        );
         process.stdout.write(`${JSON.stringify({ txId: proof.txId, blockNumber: proof.blockNumber, head: proof.head, verified: true })}\n`);
       } finally {
         await client.close();

@@ -27,10 +27,16 @@ function positiveNumber(name: string) {
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('run the whole system in one process: ledger, authority, edge, simulated boards; ends with a verified summary (last line JSON)')
+    .description(
+      'run the whole system in one process: ledger, authority, edge, simulated boards; ends with a verified summary (last line JSON)',
+    )
     .option('-n, --devices <n>', 'simulated boards', positiveInt('--devices'), 50)
     .option('-r, --rate <r>', 'readings per second per board', positiveNumber('--rate'), 2)
-    .option('-d, --duration <s>', 'seconds to run (default: until Ctrl-C on a terminal, 30 s otherwise; 25 s with --attack, 45 s for injection)', positiveNumber('--duration'))
+    .option(
+      '-d, --duration <s>',
+      'seconds to run (default: until Ctrl-C on a terminal, 30 s otherwise; 25 s with --attack, 45 s for injection)',
+      positiveNumber('--duration'),
+    )
     .option('-a, --attack <name>', `play one threat and show it caught: ${ATTACK_NAMES.join('|')}`, (v: string) => {
       if (!ATTACK_NAMES.includes(v)) throw new InvalidArgumentError(`--attack must be one of ${ATTACK_NAMES.join(', ')}`);
       return v;
@@ -38,40 +44,50 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'keep ledger, outbox and provenance DB here (default: a temp dir removed at the end)')
     .option('--window <s>', 'traffic-profile window in seconds', positiveNumber('--window'), 2)
     .option('-v, --verbose', 'print the edge log (pino, JSON) to stderr')
-    .action(async (opts: { devices: number; rate: number; duration?: number; attack?: string; dataDir?: string; window: number; verbose?: boolean }) => {
-      const { runDemo } = await import('../../edge-runtime/src/demo/run.js');
-      const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
-      const durationS = opts.duration ?? (opts.attack === 'injection' ? 45 : opts.attack ? 25 : interactive ? undefined : 30);
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onSigint = (): void => {
-        interrupts += 1;
-        if (interrupts > 1) process.exit(130);
-        process.stdout.write('\ninterrupted: finishing up (Ctrl-C again to quit at once)\n');
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      let log;
-      if (opts.verbose) {
-        const { default: pino } = await import('pino');
-        log = pino({ level: 'info' }, pino.destination(2));
-      }
-      try {
-        const result = await runDemo({
-          devices: opts.devices,
-          rate: opts.rate,
-          durationS,
-          ...(opts.attack ? { attack: opts.attack as 'forge' } : {}),
-          ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-          windowMs: Math.round(opts.window * 1000),
-          out: (line) => process.stdout.write(`${line}\n`),
-          progress: process.stdout.isTTY ? 'tty' : 'lines',
-          signal: controller.signal,
-          ...(log ? { log } : {}),
-        });
-        if (result.summary.lost > 0 || (result.attack && !result.attack.detected)) process.exitCode = 1;
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
-    });
+    .action(
+      async (opts: {
+        devices: number;
+        rate: number;
+        duration?: number;
+        attack?: string;
+        dataDir?: string;
+        window: number;
+        verbose?: boolean;
+      }) => {
+        const { runDemo } = await import('../../edge-runtime/src/demo/run.js');
+        const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+        const durationS = opts.duration ?? (opts.attack === 'injection' ? 45 : opts.attack ? 25 : interactive ? undefined : 30);
+        const controller = new AbortController();
+        let interrupts = 0;
+        const onSigint = (): void => {
+          interrupts += 1;
+          if (interrupts > 1) process.exit(130);
+          process.stdout.write('\ninterrupted: finishing up (Ctrl-C again to quit at once)\n');
+          controller.abort();
+        };
+        process.on('SIGINT', onSigint);
+        let log;
+        if (opts.verbose) {
+          const { default: pino } = await import('pino');
+          log = pino({ level: 'info' }, pino.destination(2));
+        }
+        try {
+          const result = await runDemo({
+            devices: opts.devices,
+            rate: opts.rate,
+            durationS,
+            ...(opts.attack ? { attack: opts.attack as 'forge' } : {}),
+            ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+            windowMs: Math.round(opts.window * 1000),
+            out: (line) => process.stdout.write(`${line}\n`),
+            progress: process.stdout.isTTY ? 'tty' : 'lines',
+            signal: controller.signal,
+            ...(log ? { log } : {}),
+          });
+          if (result.summary.lost > 0 || (result.attack && !result.attack.detected)) process.exitCode = 1;
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
+      },
+    );
 }

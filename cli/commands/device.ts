@@ -44,14 +44,20 @@ function withLedgerOptions(cmd: Command, identity: string): Command {
     .option('--ledger <url>', 'a running ledger (provenant ledger start), e.g. http://127.0.0.1:7050')
     .option('--db <path>', 'an embedded ledger file, opened in this process')
     .option('--token-file <file>', 'bearer token for --ledger (else env PROVENANT_LEDGER_TOKEN)')
-    .option('-c, --config <file>', "a Fabric network: the client config (docs/fabric.md), whose certificate is the identity")
+    .option('-c, --config <file>', 'a Fabric network: the client config (docs/fabric.md), whose certificate is the identity')
     .option('--identity <name>', 'identity to act as (embedded ledger)', identity)
     .option('--json', 'print the contract result as JSON only');
 }
 
 async function withLedger<T>(opts: LedgerOpts, fn: (ledger: LedgerClient) => Promise<T>): Promise<T> {
   const { connectLedger } = await import('../../ledger-bridge/auditor/connect.js');
-  const ledger = await connectLedger({ identity: opts.identity, ...(opts.ledger ? { ledger: opts.ledger } : {}), ...(opts.db ? { db: opts.db } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}), ...(opts.config ? { fabricConfig: opts.config } : {}) });
+  const ledger = await connectLedger({
+    identity: opts.identity,
+    ...(opts.ledger ? { ledger: opts.ledger } : {}),
+    ...(opts.db ? { db: opts.db } : {}),
+    ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
+    ...(opts.config ? { fabricConfig: opts.config } : {}),
+  });
   try {
     return await fn(ledger);
   } finally {
@@ -77,9 +83,15 @@ async function kIotOf(path: string, deviceId: string): Promise<Uint8Array> {
 /** The registration JSON with --gateway / --firmware-hash applied. */
 function registrationOf(path: string, opts: { gateway?: string; firmwareHash?: string }): Record<string, unknown> {
   const reg = readJsonFile(path, 'registration');
-  if (typeof reg['deviceId'] !== 'string') throw bad(`${path}: "deviceId" missing (expected the <ID>.registration.json of provenant authority enroll)`, 'registration');
-  if (opts.firmwareHash !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.firmwareHash)) throw bad('--firmware-hash must be 64 hex digits (SHA-256)', 'firmware-hash');
-  return { ...reg, ...(opts.gateway !== undefined ? { gatewayId: opts.gateway } : {}), ...(opts.firmwareHash !== undefined ? { firmwareHash: opts.firmwareHash.toLowerCase() } : {}) };
+  if (typeof reg['deviceId'] !== 'string')
+    throw bad(`${path}: "deviceId" missing (expected the <ID>.registration.json of provenant authority enroll)`, 'registration');
+  if (opts.firmwareHash !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.firmwareHash))
+    throw bad('--firmware-hash must be 64 hex digits (SHA-256)', 'firmware-hash');
+  return {
+    ...reg,
+    ...(opts.gateway !== undefined ? { gatewayId: opts.gateway } : {}),
+    ...(opts.firmwareHash !== undefined ? { firmwareHash: opts.firmwareHash.toLowerCase() } : {}),
+  };
 }
 
 /** Registers the `device` command group. */
@@ -98,8 +110,14 @@ export function register(program: Command): void {
     const issuer = loadIssuerPublic(opts.authority);
     const policies = (opts.policy ?? []).map((p) => readJsonFile(p, 'policy'));
     const config = { issuerPk: Buffer.from(issuer.pk).toString('hex'), schema: issuer.schema, policies };
-    const r = await withLedger(opts, (l) => l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: [JSON.stringify(config)] }));
-    print(opts, `ledger configured in tx ${r.txId} (block ${r.blockNumber}): schema ${issuer.schema.join(',')}, ${policies.length} policies`, { ...decode(r.result), blockNumber: r.blockNumber });
+    const r = await withLedger(opts, (l) =>
+      l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: [JSON.stringify(config)] }),
+    );
+    print(
+      opts,
+      `ledger configured in tx ${r.txId} (block ${r.blockNumber}): schema ${issuer.schema.join(',')}, ${policies.length} policies`,
+      { ...decode(r.result), blockNumber: r.blockNumber },
+    );
   });
 
   withLedgerOptions(
@@ -114,9 +132,15 @@ export function register(program: Command): void {
   ).action(async (opts: LedgerOpts & { registration: string; deviceFile: string; gateway?: string; firmwareHash?: string }) => {
     const reg = registrationOf(opts.registration, opts);
     const kIoT = await kIotOf(opts.deviceFile, reg['deviceId'] as string);
-    const r = await withLedger(opts, (l) => l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'register', args: [JSON.stringify(reg)], transient: { kIoT } }));
+    const r = await withLedger(opts, (l) =>
+      l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'register', args: [JSON.stringify(reg)], transient: { kIoT } }),
+    );
     const result: Record<string, unknown> = { ...decode(r.result), blockNumber: r.blockNumber };
-    print(opts, `registered ${String(result['deviceId'])}: txId ${r.txId}, bcId ${String(result['bcId'])} (block ${r.blockNumber})`, result);
+    print(
+      opts,
+      `registered ${String(result['deviceId'])}: txId ${r.txId}, bcId ${String(result['bcId'])} (block ${r.blockNumber})`,
+      result,
+    );
   });
 
   withLedgerOptions(
@@ -132,7 +156,12 @@ export function register(program: Command): void {
     const reg = registrationOf(opts.registration, opts);
     const kIoT = opts.deviceFile !== undefined ? await kIotOf(opts.deviceFile, reg['deviceId'] as string) : undefined;
     const r = await withLedger(opts, (l) =>
-      l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'update', args: [JSON.stringify(reg)], ...(kIoT ? { transient: { kIoT } } : {}) }),
+      l.submit({
+        contract: CONTRACTS.deviceRegistration,
+        fn: 'update',
+        args: [JSON.stringify(reg)],
+        ...(kIoT ? { transient: { kIoT } } : {}),
+      }),
     );
     const result: Record<string, unknown> = { ...decode(r.result), blockNumber: r.blockNumber };
     print(opts, `updated ${String(result['deviceId'])} to version ${String(result['version'])}: txId ${r.txId}`, result);
@@ -146,7 +175,9 @@ export function register(program: Command): void {
       .option('--reason <text>', 'why (kept on the ledger)', ''),
     'aa',
   ).action(async (opts: LedgerOpts & { device: string; reason: string }) => {
-    const r = await withLedger(opts, (l) => l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'revoke', args: [opts.device, opts.reason] }));
+    const r = await withLedger(opts, (l) =>
+      l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'revoke', args: [opts.device, opts.reason] }),
+    );
     print(opts, `revoked ${opts.device}: txId ${r.txId}`, { ...decode(r.result), blockNumber: r.blockNumber });
   });
 
@@ -158,7 +189,9 @@ export function register(program: Command): void {
       .option('--history', 'every version, oldest first'),
     'auditor',
   ).action(async (opts: LedgerOpts & { device: string; history?: boolean }) => {
-    const bytes = await withLedger(opts, (l) => l.evaluate({ contract: CONTRACTS.deviceRegistration, fn: opts.history ? 'history' : 'get', args: [opts.device] }));
+    const bytes = await withLedger(opts, (l) =>
+      l.evaluate({ contract: CONTRACTS.deviceRegistration, fn: opts.history ? 'history' : 'get', args: [opts.device] }),
+    );
     const result = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
     print(opts, JSON.stringify(result, null, 2), result);
   });
@@ -166,18 +199,28 @@ export function register(program: Command): void {
   withLedgerOptions(
     device
       .command('prove')
-      .description('device identity proof (Alg. 2): TRUE / FALSE, or "could not find the device" / "device signature mismatch"; exit 0 only for TRUE')
+      .description(
+        'device identity proof (Alg. 2): TRUE / FALSE, or "could not find the device" / "device signature mismatch"; exit 0 only for TRUE',
+      )
       .requiredOption('--device <id>', 'deviceId')
       .option('--metadata <file>', 'metadata to prove: JSON { attributes, gatewayId?, firmwareHash? } (a registration file works)')
       .option('--challenge <hex>', 'the challenge the device answered (16..64 bytes); default: fresh random')
       .option('--response <hex>', "the device's answer HMAC(K_IoT, 'provenant/challenge/v1' ‖ challenge)")
-      .option('--device-file <file>', 'answer the challenge here with the K_IoT of this device file (bench or test; a real device answers itself)'),
+      .option(
+        '--device-file <file>',
+        'answer the challenge here with the K_IoT of this device file (bench or test; a real device answers itself)',
+      ),
     'auditor',
   ).action(async (opts: LedgerOpts & { device: string; metadata?: string; challenge?: string; response?: string; deviceFile?: string }) => {
     if (opts.metadata === undefined) throw bad('--metadata FILE is required: the metadata whose identity is to be proven', 'metadata');
     const meta = readJsonFile(opts.metadata, 'metadata');
-    const metadata = { attributes: meta['attributes'], ...(meta['gatewayId'] !== undefined ? { gatewayId: meta['gatewayId'] } : {}), ...(meta['firmwareHash'] !== undefined ? { firmwareHash: meta['firmwareHash'] } : {}) };
-    if (opts.challenge !== undefined && !/^([0-9a-fA-F]{2}){16,64}$/.test(opts.challenge)) throw bad('--challenge must be 16..64 bytes of hex', 'challenge');
+    const metadata = {
+      attributes: meta['attributes'],
+      ...(meta['gatewayId'] !== undefined ? { gatewayId: meta['gatewayId'] } : {}),
+      ...(meta['firmwareHash'] !== undefined ? { firmwareHash: meta['firmwareHash'] } : {}),
+    };
+    if (opts.challenge !== undefined && !/^([0-9a-fA-F]{2}){16,64}$/.test(opts.challenge))
+      throw bad('--challenge must be 16..64 bytes of hex', 'challenge');
     const challenge = opts.challenge !== undefined ? Buffer.from(opts.challenge, 'hex') : randomBytes(32);
     let response: Uint8Array;
     if (opts.response !== undefined) {
@@ -198,8 +241,15 @@ export function register(program: Command): void {
       }),
     );
     const result = decode(bytes);
-    const diff = Array.isArray(result['differences']) && result['differences'].length > 0 ? ` (differs: ${(result['differences'] as string[]).join(', ')})` : '';
-    print(opts, `${String(result['verdict'])}${result['reason'] ? ` ${String(result['reason'])}` : ''}${diff}: device ${opts.device}, bcId ${String(result['bcId'])}`, result);
+    const diff =
+      Array.isArray(result['differences']) && result['differences'].length > 0
+        ? ` (differs: ${(result['differences'] as string[]).join(', ')})`
+        : '';
+    print(
+      opts,
+      `${String(result['verdict'])}${result['reason'] ? ` ${String(result['reason'])}` : ''}${diff}: device ${opts.device}, bcId ${String(result['bcId'])}`,
+      result,
+    );
     process.exitCode = result['verdict'] === 'TRUE' ? 0 : 1;
   });
 }

@@ -12,7 +12,9 @@ export function register(program: Command): void {
       const built = await buildFirmware({ boards: opts.board, outDir: opts.out });
       const { loadBoard } = await import('../../hardware/boards.js');
       for (const b of built) {
-        process.stdout.write(`${b.board.padEnd(8)} ${String(b.bytes).padStart(6)} bytes (budget ${b.sizeBudget})  fwHash ${b.fwHash.slice(0, 16)}…  ${b.path}\n`);
+        process.stdout.write(
+          `${b.board.padEnd(8)} ${String(b.bytes).padStart(6)} bytes (budget ${b.sizeBudget})  fwHash ${b.fwHash.slice(0, 16)}…  ${b.path}\n`,
+        );
       }
       // The variable estimate (firmware/variables.ts): a model of Espruino's JsVars, not a measurement.
       process.stdout.write('\nestimated Espruino variables (code runs from Storage; docs/firmware.md "Memory")\n');
@@ -31,7 +33,9 @@ export function register(program: Command): void {
       const { listBoards, loadBoard } = await import('../../hardware/boards.js');
       for (const name of listBoards()) {
         const b = loadBoard(name);
-        process.stdout.write(`${name.padEnd(8)} link ${b.link.default.padEnd(9)} ${b.link.baud} baud  ${b.variables} vars  ${b.sizeBudget} bytes  ${b.description}\n`);
+        process.stdout.write(
+          `${name.padEnd(8)} link ${b.link.default.padEnd(9)} ${b.link.baud} baud  ${b.variables} vars  ${b.sizeBudget} bytes  ${b.description}\n`,
+        );
       }
     });
 }

@@ -28,13 +28,15 @@ export function parseTokens(content: string, source: string): Map<string, string
 function intOption(name: string, min: number, max: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new ProvenantError('PROV_ERR_BAD_ARGS', `${name} must be an integer ${min}..${max}, got '${v}'`, { field: name });
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new ProvenantError('PROV_ERR_BAD_ARGS', `${name} must be an integer ${min}..${max}, got '${v}'`, { field: name });
     return n;
   };
 }
 
 function syncOption(v: string): 'full' | 'normal' {
-  if (v !== 'full' && v !== 'normal') throw new ProvenantError('PROV_ERR_BAD_ARGS', `--sync must be 'full' or 'normal', got '${v}'`, { field: 'sync' });
+  if (v !== 'full' && v !== 'normal')
+    throw new ProvenantError('PROV_ERR_BAD_ARGS', `--sync must be 'full' or 'normal', got '${v}'`, { field: 'sync' });
   return v;
 }
 
@@ -50,66 +52,102 @@ export function register(program: Command): void {
     .option('--port <port>', 'port to listen on (0: any free port)', intOption('--port', 0, 65535), 7050)
     .option('--token-file <file>', 'bearer token file: one token, or JSON {"<token>": "<identity>"|"*"} (else env PROVENANT_LEDGER_TOKEN)')
     .option('--identities <file>', 'JSON array of identities { name, mspId, id, attrs? } (default: aa, edge-1, auditor)')
-    .option('--sync <mode>', "durability: 'full' fsyncs every block, 'normal' only at WAL checkpoints (see docs/ledger.md)", syncOption, 'full')
+    .option(
+      '--sync <mode>',
+      "durability: 'full' fsyncs every block, 'normal' only at WAL checkpoints (see docs/ledger.md)",
+      syncOption,
+      'full',
+    )
     .option('--block-max-tx <n>', 'cut a block at this many transactions', intOption('--block-max-tx', 1, 65535), 500)
     .option('--block-timeout-ms <ms>', 'cut a block this long after its first transaction', intOption('--block-timeout-ms', 0, 60_000), 2)
     .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug)', 'info')
-    .action(async (opts: { db: string; host: string; port: number; tokenFile?: string; identities?: string; sync: 'full' | 'normal'; blockMaxTx: number; blockTimeoutMs: number; logLevel: string }) => {
-      let tokens: Map<string, string>;
-      if (opts.tokenFile) {
-        let content: string;
-        try {
-          content = readFileSync(opts.tokenFile, 'utf8');
-        } catch (err) {
-          throw new ProvenantError('PROV_ERR_CONFIG', `cannot read --token-file ${opts.tokenFile}: ${(err as Error).message}`, { field: 'token-file' });
+    .action(
+      async (opts: {
+        db: string;
+        host: string;
+        port: number;
+        tokenFile?: string;
+        identities?: string;
+        sync: 'full' | 'normal';
+        blockMaxTx: number;
+        blockTimeoutMs: number;
+        logLevel: string;
+      }) => {
+        let tokens: Map<string, string>;
+        if (opts.tokenFile) {
+          let content: string;
+          try {
+            content = readFileSync(opts.tokenFile, 'utf8');
+          } catch (err) {
+            throw new ProvenantError('PROV_ERR_CONFIG', `cannot read --token-file ${opts.tokenFile}: ${(err as Error).message}`, {
+              field: 'token-file',
+            });
+          }
+          tokens = parseTokens(content, opts.tokenFile);
+        } else if (process.env['PROVENANT_LEDGER_TOKEN']) {
+          tokens = parseTokens(process.env['PROVENANT_LEDGER_TOKEN'], 'PROVENANT_LEDGER_TOKEN');
+        } else {
+          throw new ProvenantError(
+            'PROV_ERR_CONFIG',
+            'no bearer token: pass --token-file FILE or set PROVENANT_LEDGER_TOKEN (e.g. openssl rand -hex 32)',
+            { field: 'token' },
+          );
         }
-        tokens = parseTokens(content, opts.tokenFile);
-      } else if (process.env['PROVENANT_LEDGER_TOKEN']) {
-        tokens = parseTokens(process.env['PROVENANT_LEDGER_TOKEN'], 'PROVENANT_LEDGER_TOKEN');
-      } else {
-        throw new ProvenantError('PROV_ERR_CONFIG', 'no bearer token: pass --token-file FILE or set PROVENANT_LEDGER_TOKEN (e.g. openssl rand -hex 32)', { field: 'token' });
-      }
-      const { contracts } = await import('../../ledger-bridge/contracts/index.js');
-      const { EmbeddedLedger, parseIdentities } = await import('../../ledger-bridge/embedded/index.js');
-      let identities;
-      if (opts.identities) {
-        let text: string;
-        try {
-          text = readFileSync(opts.identities, 'utf8');
-        } catch (err) {
-          throw new ProvenantError('PROV_ERR_CONFIG', `cannot read --identities ${opts.identities}: ${(err as Error).message}`, { field: 'identities' });
+        const { contracts } = await import('../../ledger-bridge/contracts/index.js');
+        const { EmbeddedLedger, parseIdentities } = await import('../../ledger-bridge/embedded/index.js');
+        let identities;
+        if (opts.identities) {
+          let text: string;
+          try {
+            text = readFileSync(opts.identities, 'utf8');
+          } catch (err) {
+            throw new ProvenantError('PROV_ERR_CONFIG', `cannot read --identities ${opts.identities}: ${(err as Error).message}`, {
+              field: 'identities',
+            });
+          }
+          identities = parseIdentities(text, opts.identities);
         }
-        identities = parseIdentities(text, opts.identities);
-      }
-      const { buildLedgerServer } = await import('../../ledger-bridge/embedded/http/server.js');
-      const led = await EmbeddedLedger.open({ path: opts.db, contracts, sync: opts.sync, blockMaxTx: opts.blockMaxTx, blockTimeoutMs: opts.blockTimeoutMs, ...(identities ? { identities } : {}) });
-      let app;
-      try {
-        app = await buildLedgerServer(led, { tokens, logger: { level: opts.logLevel } });
-        const address = await app.listen({ host: opts.host, port: opts.port });
-        process.stderr.write(`provenant ledger: listening on ${address} (db ${opts.db}, height ${led.head().height}, sync ${opts.sync})\n`);
-      } catch (err) {
-        await app?.close();
-        await led.close();
-        throw err;
-      }
-      const server = app;
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          process.stderr.write(`provenant ledger: ${signal}, closing\n`);
-          void server
-            .close()
-            .then(() => led.close())
-            .then(resolve, resolve);
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
-    });
+        const { buildLedgerServer } = await import('../../ledger-bridge/embedded/http/server.js');
+        const led = await EmbeddedLedger.open({
+          path: opts.db,
+          contracts,
+          sync: opts.sync,
+          blockMaxTx: opts.blockMaxTx,
+          blockTimeoutMs: opts.blockTimeoutMs,
+          ...(identities ? { identities } : {}),
+        });
+        let app;
+        try {
+          app = await buildLedgerServer(led, { tokens, logger: { level: opts.logLevel } });
+          const address = await app.listen({ host: opts.host, port: opts.port });
+          process.stderr.write(
+            `provenant ledger: listening on ${address} (db ${opts.db}, height ${led.head().height}, sync ${opts.sync})\n`,
+          );
+        } catch (err) {
+          await app?.close();
+          await led.close();
+          throw err;
+        }
+        const server = app;
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string): void => {
+            process.stderr.write(`provenant ledger: ${signal}, closing\n`);
+            void server
+              .close()
+              .then(() => led.close())
+              .then(resolve, resolve);
+          };
+          process.once('SIGINT', () => stop('SIGINT'));
+          process.once('SIGTERM', () => stop('SIGTERM'));
+        });
+      },
+    );
 
   ledger
     .command('verify')
-    .description('walk the whole chain (hash chain, Merkle roots, tx hashes, chain tree, state vs history) and report the first bad block; exit 1 if any')
+    .description(
+      'walk the whole chain (hash chain, Merkle roots, tx hashes, chain tree, state vs history) and report the first bad block; exit 1 if any',
+    )
     .requiredOption('--db <path>', 'SQLite ledger file')
     .option('--json', 'print only the JSON report')
     .action(async (opts: { db: string; json?: boolean }) => {
@@ -117,7 +155,9 @@ export function register(program: Command): void {
       const report = await verifyLedger(opts.db);
       if (!opts.json) {
         if (report.ok) {
-          process.stdout.write(`ledger OK: ${report.height} blocks, ${report.transactions} transactions (${report.validTransactions} valid), ${report.stateKeys} state keys, head ${report.headHash}\n`);
+          process.stdout.write(
+            `ledger OK: ${report.height} blocks, ${report.transactions} transactions (${report.validTransactions} valid), ${report.stateKeys} state keys, head ${report.headHash}\n`,
+          );
         } else {
           const where = report.badBlock === null ? 'ledger' : `block ${report.badBlock}`;
           process.stdout.write(`ledger BAD at ${where}: ${report.reason}\n  (checked ${report.height} good blocks before it)\n`);

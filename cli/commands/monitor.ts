@@ -19,14 +19,23 @@ export function register(program: Command): void {
       const count = opts.count === undefined ? Infinity : Number(opts.count);
       const baud = Number(opts.baud);
       const idle = opts.timeout === undefined ? Infinity : Number(opts.timeout);
-      for (const [name, v] of [['count', count], ['baud', baud], ['timeout', idle]] as const) {
-        if (!(v === Infinity || (Number.isInteger(v) && v > 0))) throw new ProvenantError('PROV_ERR_ARGS', `--${name} must be a positive integer`, { field: name });
+      for (const [name, v] of [
+        ['count', count],
+        ['baud', baud],
+        ['timeout', idle],
+      ] as const) {
+        if (!(v === Infinity || (Number.isInteger(v) && v > 0)))
+          throw new ProvenantError('PROV_ERR_ARGS', `--${name} must be a positive integer`, { field: name });
       }
       const { monitor } = await import('../../hardware/monitor.js');
       const { readDeviceFile } = await import('../../hardware/device-file.js');
       const device = opts.device ? readDeviceFile(opts.device) : undefined;
       const r = await monitor({
-        path: opts.port, baud, count, idleMs: idle, device,
+        path: opts.port,
+        baud,
+        count,
+        idleMs: idle,
+        device,
         print: (line) => process.stdout.write(`${line}\n`),
         json: opts.json,
       });

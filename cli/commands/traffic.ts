@@ -32,7 +32,9 @@ export function register(program: Command): void {
 
   traffic
     .command('eval')
-    .description('replay the labelled sensor data set (plus seeded injected faults) through the feature and model code; print P/R/F1/FPR/delay per fault type next to a z-score baseline, then one JSON line')
+    .description(
+      'replay the labelled sensor data set (plus seeded injected faults) through the feature and model code; print P/R/F1/FPR/delay per fault type next to a z-score baseline, then one JSON line',
+    )
     .option('--csv <file>', 'CSV with columns reading,mote_id,indoor,humidity,temperature,label (default: the npm data set)')
     .option('--seed <n>', 'seed of the synthetic arrivals and fault injection', intArg('--seed', 0, 2 ** 31), 1)
     .option('--window <seconds>', 'window length in seconds', intArg('--window', 10, 3600), 150)

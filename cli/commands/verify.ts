@@ -38,7 +38,9 @@ function integer(text: string, name: string, max: number): number {
 /** The locator from --seq / --timestamp (exactly one). */
 export function locatorOf(opts: { seq?: string; timestamp?: string }): AuditLocator {
   if ((opts.seq === undefined) === (opts.timestamp === undefined)) throw bad('give exactly one of --seq N or --timestamp MS', 'seq');
-  return opts.seq !== undefined ? { seq: integer(opts.seq, '--seq', 0xffffffff) } : { t: integer(opts.timestamp as string, '--timestamp', Number.MAX_SAFE_INTEGER) };
+  return opts.seq !== undefined
+    ? { seq: integer(opts.seq, '--seq', 0xffffffff) }
+    : { t: integer(opts.timestamp as string, '--timestamp', Number.MAX_SAFE_INTEGER) };
 }
 
 /**
@@ -60,7 +62,8 @@ export function readDataFile(path: string): { data: Uint8Array; tag?: Uint8Array
     } catch (err) {
       throw bad(`--data ${path} is not valid JSON: ${(err as Error).message}`, 'data');
     }
-    if (typeof json.canonical !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(json.canonical)) throw bad(`--data ${path}: "canonical" must be hex of the reading bytes`, 'data');
+    if (typeof json.canonical !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(json.canonical))
+      throw bad(`--data ${path}: "canonical" must be hex of the reading bytes`, 'data');
     const tag = typeof json.tag === 'string' && /^[0-9a-fA-F]{64}$/.test(json.tag) ? Buffer.from(json.tag, 'hex') : undefined;
     return { data: Buffer.from(json.canonical, 'hex'), ...(tag ? { tag } : {}) };
   }
@@ -88,23 +91,39 @@ export function parseHead(text: string): { height: number; hash: string } {
     height = json.height;
     hash = json.hash;
   }
-  if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 1 || typeof hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hash)) {
+  if (
+    typeof height !== 'number' ||
+    !Number.isSafeInteger(height) ||
+    height < 1 ||
+    typeof hash !== 'string' ||
+    !/^[0-9a-fA-F]{64}$/.test(hash)
+  ) {
     throw bad('--trusted-head: height must be an integer ≥ 1 and hash 64 hex digits', 'trusted-head');
   }
   return { height, hash: hash.toLowerCase() };
 }
 
-
 function describe(r: AuditResult): string {
-  const lines = [`verdict: ${r.verdict}${r.genuine ? ' (genuine)' : ''} — ${r.message}`, `  device ${r.deviceId} ${r.locator}, data hash ${r.dataHash}`];
+  const lines = [
+    `verdict: ${r.verdict}${r.genuine ? ' (genuine)' : ''} — ${r.message}`,
+    `  device ${r.deviceId} ${r.locator}, data hash ${r.dataHash}`,
+  ];
   const e = r.evidence;
   if (e) {
-    lines.push(`  ledger record: dataHash ${e.record.dataHash}, seq ${e.record.seq}, t ${e.record.t}, epoch ${e.record.epoch}, tag ${e.record.tag}`);
+    lines.push(
+      `  ledger record: dataHash ${e.record.dataHash}, seq ${e.record.seq}, t ${e.record.t}, epoch ${e.record.epoch}, tag ${e.record.tag}`,
+    );
     lines.push(`                 edge ${e.record.edgeId}, received ${e.record.receivedAt}, path ${e.record.path.join(' → ')}`);
     lines.push(`  transaction ${e.txId} in block ${e.blockNumber}`);
-    const check = e.proofCheck.ok === true ? 'checked OK' : e.proofCheck.ok === false ? `FAILED: ${e.proofCheck.reason}` : `unchecked: ${e.proofCheck.reason}`;
+    const check =
+      e.proofCheck.ok === true
+        ? 'checked OK'
+        : e.proofCheck.ok === false
+          ? `FAILED: ${e.proofCheck.reason}`
+          : `unchecked: ${e.proofCheck.reason}`;
     lines.push(`  inclusion proof: ${check}; head height ${e.head.height}, hash ${e.head.hash}`);
-    if (e.consistency) lines.push(`  extends the trusted head: ${e.consistency.ok ? 'yes (consistency proof checked)' : `NO: ${e.consistency.reason}`}`);
+    if (e.consistency)
+      lines.push(`  extends the trusted head: ${e.consistency.ok ? 'yes (consistency proof checked)' : `NO: ${e.consistency.reason}`}`);
   }
   if (r.dbStatus) lines.push(`  provenance DB status → ${r.dbStatus}`);
   return `${lines.join('\n')}\n`;
@@ -114,11 +133,16 @@ function describe(r: AuditResult): string {
 export function register(program: Command): void {
   program
     .command('verify')
-    .description("is this data a device's genuine reading? Alg. 3 verdict (TRUE, FALSE, not found, signature mismatch) with the ledger evidence; exit 0 only for TRUE")
+    .description(
+      "is this data a device's genuine reading? Alg. 3 verdict (TRUE, FALSE, not found, signature mismatch) with the ledger evidence; exit 0 only for TRUE",
+    )
     .requiredOption('--device <id>', 'deviceId')
     .option('--seq <n>', 'sequence number of the reading')
     .option('--timestamp <ms>', 'device timestamp of the reading (ms since 1970)')
-    .option('--data <file>', 'the data: canonical reading bytes (raw or hex) or a submission JSON {canonical, tag}; omitted: every copy in --provenance-db')
+    .option(
+      '--data <file>',
+      'the data: canonical reading bytes (raw or hex) or a submission JSON {canonical, tag}; omitted: every copy in --provenance-db',
+    )
     .option('--tag <hex>', 'the tag presented with the data (32 bytes hex)')
     .option('--ledger <url>', 'a running ledger (provenant ledger start), e.g. http://127.0.0.1:7050')
     .option('--db <path>', 'an embedded ledger file, opened in this process')
@@ -126,22 +150,38 @@ export function register(program: Command): void {
     .option('-c, --config <file>', "a Fabric network: the auditor's client config (docs/fabric.md)")
     .option('--identity <name>', 'identity to act as (embedded ledger)', 'auditor')
     .option('--provenance-db <path>', 'provenance database: source of the data when --data is omitted; receives the verdict')
-    .option('--trusted-head <head>', 'a chain head saved earlier (HEIGHT:HASH or a JSON file {height, hash}): the ledger must prove its chain extends it')
+    .option(
+      '--trusted-head <head>',
+      'a chain head saved earlier (HEIGHT:HASH or a JSON file {height, hash}): the ledger must prove its chain extends it',
+    )
     .option('--save-head <file>', 'write the head the evidence was checked against (JSON {height, hash}) for a later --trusted-head')
     .option('--json', 'print the result as JSON')
     .action(async (opts: VerifyOptions) => {
       const at = locatorOf(opts);
-      if (opts.data === undefined && opts.provenanceDb === undefined) throw bad('give --data FILE, or --provenance-db PATH to check the copies stored there', 'data');
+      if (opts.data === undefined && opts.provenanceDb === undefined)
+        throw bad('give --data FILE, or --provenance-db PATH to check the copies stored there', 'data');
       if (opts.tag !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.tag)) throw bad('--tag must be 64 hex digits', 'tag');
       const trustedHead = opts.trustedHead !== undefined ? parseHead(opts.trustedHead) : undefined;
       const input = opts.data !== undefined ? readDataFile(opts.data) : undefined;
       const { Auditor, ProvenanceDb, connectLedger } = await import('../../ledger-bridge/auditor/index.js');
-      const ledger = await connectLedger({ identity: opts.identity, ...(opts.ledger ? { ledger: opts.ledger } : {}), ...(opts.db ? { db: opts.db } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}), ...(opts.config ? { fabricConfig: opts.config } : {}) });
+      const ledger = await connectLedger({
+        identity: opts.identity,
+        ...(opts.ledger ? { ledger: opts.ledger } : {}),
+        ...(opts.db ? { db: opts.db } : {}),
+        ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
+        ...(opts.config ? { fabricConfig: opts.config } : {}),
+      });
       // Fabric evidence is a block (checked against its hash chain); embedded evidence a Merkle path.
-      const checkProof = opts.config !== undefined ? await (await import('../../ledger-bridge/auditor/connect.js')).fabricAwareChecker() : undefined;
+      const checkProof =
+        opts.config !== undefined ? await (await import('../../ledger-bridge/auditor/connect.js')).fabricAwareChecker() : undefined;
       const db = opts.provenanceDb !== undefined ? await ProvenanceDb.open(opts.provenanceDb) : undefined;
       try {
-        const auditor = new Auditor({ ledger, ...(db ? { db } : {}), ...(trustedHead ? { trustedHead } : {}), ...(checkProof ? { checkProof } : {}) });
+        const auditor = new Auditor({
+          ledger,
+          ...(db ? { db } : {}),
+          ...(trustedHead ? { trustedHead } : {}),
+          ...(checkProof ? { checkProof } : {}),
+        });
         let results: AuditResult[];
         if (input !== undefined) {
           const tag = opts.tag !== undefined ? Buffer.from(opts.tag, 'hex') : input.tag;

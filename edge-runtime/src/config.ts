@@ -34,7 +34,13 @@ export interface EdgeConfig {
     readonly maxWaitMs: number;
   };
   readonly traffic: { readonly enabled: boolean; readonly windowSeconds: number; readonly thresholds: Readonly<Record<string, number>> };
-  readonly api: { readonly enabled: boolean; readonly host: string; readonly port: number; readonly token?: string; readonly tokenFile?: string };
+  readonly api: {
+    readonly enabled: boolean;
+    readonly host: string;
+    readonly port: number;
+    readonly token?: string;
+    readonly tokenFile?: string;
+  };
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' };
 }
 
@@ -108,7 +114,10 @@ export const CONFIG_SCHEMA = {
                 type: 'object',
                 additionalProperties: false,
                 required: ['address'],
-                properties: { address: { type: 'string', pattern: '^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$' }, scanTimeoutMs: { type: 'integer', minimum: 1000 } },
+                properties: {
+                  address: { type: 'string', pattern: '^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$' },
+                  scanTimeoutMs: { type: 'integer', minimum: 1000 },
+                },
               },
             },
           },
@@ -208,14 +217,25 @@ export async function validateConfig(input: unknown, baseDir: string, file?: str
     // oneOf failures report every branch; the most specific error is the deepest one.
     const e = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
     if (!e) throw configError('invalid config', '(root)', file);
-    const extra = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty : undefined;
+    const extra =
+      e.keyword === 'required'
+        ? (e.params as { missingProperty: string }).missingProperty
+        : e.keyword === 'additionalProperties'
+          ? (e.params as { additionalProperty: string }).additionalProperty
+          : undefined;
     const field = fieldName(e.instancePath, extra);
-    const what = e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? 'is not a known field' : e.message ?? 'is invalid';
+    const what =
+      e.keyword === 'required'
+        ? 'is required'
+        : e.keyword === 'additionalProperties'
+          ? 'is not a known field'
+          : (e.message ?? 'is invalid');
     throw configError(`${field}: ${what}`, field, file);
   }
   const c = copy as EdgeConfig & { ledger: { type: string; path?: string } };
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
-  if (c.api.enabled && !c.api.token && !c.api.tokenFile) throw configError('api.token or api.tokenFile is required while api.enabled', 'api.token', file);
+  if (c.api.enabled && !c.api.token && !c.api.tokenFile)
+    throw configError('api.token or api.tokenFile is required while api.enabled', 'api.token', file);
   if (c.ledger.type === 'http' && !('token' in c.ledger && c.ledger.token) && !('tokenFile' in c.ledger && c.ledger.tokenFile)) {
     throw configError('ledger.token or ledger.tokenFile is required for an http ledger', 'ledger.token', file);
   }

@@ -43,7 +43,10 @@ function issuerPkOf(config: EdgeConfig): Uint8Array | undefined {
     throw new ProvenantError('PROV_ERR_CONFIG', `credentials.issuerPkFile: ${errorMessage(err)}`, { field: 'credentials.issuerPkFile' });
   }
   const hex = text.startsWith('{') ? String((JSON.parse(text) as { pk?: unknown }).pk ?? '') : text;
-  if (!/^[0-9a-fA-F]{192}$/.test(hex)) throw new ProvenantError('PROV_ERR_CONFIG', 'credentials.issuerPkFile: expected a 96-byte hex key or issuer.public.json', { field: 'credentials.issuerPkFile' });
+  if (!/^[0-9a-fA-F]{192}$/.test(hex))
+    throw new ProvenantError('PROV_ERR_CONFIG', 'credentials.issuerPkFile: expected a 96-byte hex key or issuer.public.json', {
+      field: 'credentials.issuerPkFile',
+    });
   return fromHex(hex);
 }
 
@@ -56,7 +59,11 @@ export async function openLedger(config: EdgeConfig): Promise<LedgerClient> {
   }
   if (l.type === 'http') {
     const { HttpLedgerClient } = await import('../../ledger-bridge/embedded/http/client.js');
-    return new HttpLedgerClient({ url: l.url, token: secretFrom(l.token, l.tokenFile, 'ledger.token'), ...(l.identity ? { identity: l.identity } : {}) });
+    return new HttpLedgerClient({
+      url: l.url,
+      token: secretFrom(l.token, l.tokenFile, 'ledger.token'),
+      ...(l.identity ? { identity: l.identity } : {}),
+    });
   }
   const { EmbeddedLedgerClient } = await import('../../ledger-bridge/embedded/client.js');
   const { contracts } = await import('../../ledger-bridge/contracts/index.js');
@@ -65,12 +72,16 @@ export async function openLedger(config: EdgeConfig): Promise<LedgerClient> {
 
 /** The link for one configured board. */
 export function linkFor(board: EdgeConfig['boards'][number], log: Log, binding?: BindingInterface): BoardLink {
-  if ('serial' in board) return new SerialLink({ path: board.serial.path, baudRate: board.serial.baudRate, log, ...(binding ? { binding } : {}) });
+  if ('serial' in board)
+    return new SerialLink({ path: board.serial.path, baudRate: board.serial.baudRate, log, ...(binding ? { binding } : {}) });
   return new BleLink({ address: board.ble.address, log, ...(board.ble.scanTimeoutMs ? { scanTimeoutMs: board.ble.scanTimeoutMs } : {}) });
 }
 
 /** Starts everything the config describes. */
-export async function startEdge(config: EdgeConfig, options: { log: Log; binding?: BindingInterface; ledger?: LedgerClient }): Promise<RunningEdge> {
+export async function startEdge(
+  config: EdgeConfig,
+  options: { log: Log; binding?: BindingInterface; ledger?: LedgerClient },
+): Promise<RunningEdge> {
   const log = options.log;
   await bbsReady(); // credentials are BBS-verified as they load
   const issuerPk = issuerPkOf(config);
@@ -88,9 +99,15 @@ export async function startEdge(config: EdgeConfig, options: { log: Log; binding
     policy: parsePolicy(config.policy),
     epochMs: config.epochSeconds * 1000,
     profile: config.profile,
-    outbox: { maxPending: config.outbox.maxPending, synchronous: config.outbox.synchronous, retainCommittedMs: config.outbox.retainCommittedHours * 3_600_000 },
+    outbox: {
+      maxPending: config.outbox.maxPending,
+      synchronous: config.outbox.synchronous,
+      retainCommittedMs: config.outbox.retainCommittedHours * 3_600_000,
+    },
     forwarder: { batchSize: config.outbox.batchSize, maxWaitMs: config.outbox.maxWaitMs },
-    traffic: config.traffic.enabled ? { windowMs: Math.round(config.traffic.windowSeconds * 1000), thresholds: { ...config.traffic.thresholds } } : false,
+    traffic: config.traffic.enabled
+      ? { windowMs: Math.round(config.traffic.windowSeconds * 1000), thresholds: { ...config.traffic.thresholds } }
+      : false,
     challengeCodec: wireChallengeCodec,
     log,
   });

@@ -95,7 +95,13 @@ export class EdgeRuntime implements SessionHost {
       ratePerMinute: nominal * (1 + (p.slack ?? 0.25)),
       burst: p.burst ?? 16,
     };
-    this.partials = new PartialIssuer({ edgeId: this.edgeId, policy: options.policy, epochMs: options.epochMs ?? 3_600_000, outbox, clock: this.clock });
+    this.partials = new PartialIssuer({
+      edgeId: this.edgeId,
+      policy: options.policy,
+      epochMs: options.epochMs ?? 3_600_000,
+      outbox,
+      clock: this.clock,
+    });
     this.intake = new GroupCommit(outbox, this.clock);
     this.forwarder = new Forwarder(outbox, options.ledger, { ...options.forwarder, log: this.log, clock: this.clock });
     if (options.traffic) {
@@ -140,15 +146,21 @@ export class EdgeRuntime implements SessionHost {
     rt.forwarder.start();
     rt.monitor?.start();
     const retain = options.outbox?.retainCommittedMs ?? 24 * 3_600_000;
-    rt.pruneTimer = setInterval(() => {
-      try {
-        rt.outbox.prune(rt.clock() - retain);
-      } catch (err) {
-        rt.log.warn({ err: errorMessage(err) }, 'outbox prune failed');
-      }
-    }, Math.min(retain, 3_600_000));
+    rt.pruneTimer = setInterval(
+      () => {
+        try {
+          rt.outbox.prune(rt.clock() - retain);
+        } catch (err) {
+          rt.log.warn({ err: errorMessage(err) }, 'outbox prune failed');
+        }
+      },
+      Math.min(retain, 3_600_000),
+    );
     rt.pruneTimer.unref?.();
-    rt.log.info({ edgeId: rt.edgeId, outbox: options.outboxPath, pending: outbox.depth, devices: rt.credentials.deviceIds().length }, 'edge runtime started');
+    rt.log.info(
+      { edgeId: rt.edgeId, outbox: options.outboxPath, pending: outbox.depth, devices: rt.credentials.deviceIds().length },
+      'edge runtime started',
+    );
     return rt;
   }
 

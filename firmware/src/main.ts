@@ -14,22 +14,68 @@ import { equalBytes } from '../../shared/encoding/bytes.js';
 import { hmacSha256 } from '../../shared/crypto/hmac.js';
 import type { ChannelValue } from '../../shared/types.js';
 import {
-  MAINT_UNLOCK, MSG_ACK, MSG_CHALLENGE, MSG_HELLO, MSG_MAINT, MSG_NACK, MSG_PARTIAL, MSG_PING, MSG_PONG, MSG_READING, MSG_RESPONSE, MSG_STATUS,
-  NACK_NO_PARTIAL, NACK_REVOKED, NACK_UNKNOWN_DEVICE,
-  STATUS_BAD_PROVISIONING, STATUS_MAINT_REJECTED, STATUS_NOT_PROVISIONED, STATUS_RING_FULL, STATUS_RX_ERRORS,
-  STATUS_SENSOR_FAULT, STATUS_SEQ_EXHAUSTED, STATUS_STOPPED, STATUS_UNLOCKED,
+  MAINT_UNLOCK,
+  MSG_ACK,
+  MSG_CHALLENGE,
+  MSG_HELLO,
+  MSG_MAINT,
+  MSG_NACK,
+  MSG_PARTIAL,
+  MSG_PING,
+  MSG_PONG,
+  MSG_READING,
+  MSG_RESPONSE,
+  MSG_STATUS,
+  NACK_NO_PARTIAL,
+  NACK_REVOKED,
+  NACK_UNKNOWN_DEVICE,
+  STATUS_BAD_PROVISIONING,
+  STATUS_MAINT_REJECTED,
+  STATUS_NOT_PROVISIONED,
+  STATUS_RING_FULL,
+  STATUS_RX_ERRORS,
+  STATUS_SENSOR_FAULT,
+  STATUS_SEQ_EXHAUSTED,
+  STATUS_STOPPED,
+  STATUS_UNLOCKED,
   nackIsRetryable,
 } from '../../shared/wire/messages.js';
 import { BATTERY, BUTTON, FW_HASH_B64, FW_VERSION, LINK, NAME, SERIAL1, SERIAL2 } from './board.js';
 import { countBoot, peekSeq, resumeSeq, seqExhausted, takeSeq } from './counter.js';
 import {
-  after, analogTenThousandths, base64Bytes, batteryMv, cancel, consoleOff, consoleOn, dataBytes, every, linkObject, nowMs,
-  pinHigh, setClockMs, sha256, storage, temperatureCenti, type EspSerial,
+  after,
+  analogTenThousandths,
+  base64Bytes,
+  batteryMv,
+  cancel,
+  consoleOff,
+  consoleOn,
+  dataBytes,
+  every,
+  linkObject,
+  nowMs,
+  pinHigh,
+  setClockMs,
+  sha256,
+  storage,
+  temperatureCenti,
+  type EspSerial,
 } from './espruino.js';
 import { MIN_INTERVAL_MS, parseProvisioning, type Provisioning } from './provision.js';
 import { entries, ringAdd, ringFull, ringLoad, ringRemove, type Entry } from './ring.js';
 import {
-  challengeAnswer, frameBytes, helloPayload, maintBytes, need, readMaint, readNack, readPartial, readU32, receiver, statusPayload, u32Payload,
+  challengeAnswer,
+  frameBytes,
+  helloPayload,
+  maintBytes,
+  need,
+  readMaint,
+  readNack,
+  readPartial,
+  readU32,
+  receiver,
+  statusPayload,
+  u32Payload,
 } from './wire.js';
 
 /** Housekeeping period: HELLO retries, resends, error reports (ms). */
@@ -79,7 +125,19 @@ function status(code: number, value: number, text?: string): void {
 
 function hello(): void {
   lastHello = nowMs();
-  send(MSG_HELLO, helloPayload(prov.deviceId, FW_VERSION, base64Bytes(FW_HASH_B64), peekSeq(), boots, +prov.production | (locked ? 2 : 0), entries.length, NAME));
+  send(
+    MSG_HELLO,
+    helloPayload(
+      prov.deviceId,
+      FW_VERSION,
+      base64Bytes(FW_HASH_B64),
+      peekSeq(),
+      boots,
+      +prov.production | (locked ? 2 : 0),
+      entries.length,
+      NAME,
+    ),
+  );
 }
 
 function firstWait(): number {
@@ -124,7 +182,13 @@ function sample(): void {
   const seq = takeSeq();
   lastSample = now;
   const canonical = encodeReading({
-    deviceId: prov.deviceId, seq: seq, t: now, epoch: epoch, partialDigest: digest, batteryMv: mv, channels: channels,
+    deviceId: prov.deviceId,
+    seq: seq,
+    t: now,
+    epoch: epoch,
+    partialDigest: digest,
+    batteryMv: mv,
+    channels: channels,
   });
   const payload = new Uint8Array(canonical.length + 32);
   payload.set(canonical, 0);
@@ -152,16 +216,18 @@ function resend(all: boolean, shift: number): void {
 /** Arms the sampling timer for the earliest moment the rate guard allows. */
 function schedule(): void {
   off(sampler);
-  sampler = stopped ? undefined : after(Math.max(1, lastSample + gap - nowMs()), function () {
-    sampler = undefined;
-    try {
-      sample();
-    } catch {
-      // E.g. a clock the edge set past 2^53 ms: say so, and keep the loop alive.
-      status(STATUS_SENSOR_FAULT, 255);
-    }
-    schedule();
-  });
+  sampler = stopped
+    ? undefined
+    : after(Math.max(1, lastSample + gap - nowMs()), function () {
+        sampler = undefined;
+        try {
+          sample();
+        } catch {
+          // E.g. a clock the edge set past 2^53 ms: say so, and keep the loop alive.
+          status(STATUS_SENSOR_FAULT, 255);
+        }
+        schedule();
+      });
 }
 
 function onPartial(p: Uint8Array): void {

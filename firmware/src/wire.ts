@@ -43,7 +43,16 @@ export function frameBytes(type: number, payload: ArrayLike<number>): Uint8Array
 }
 
 /** HELLO payload (layout of shared/wire LAYOUT_HELLO). */
-export function helloPayload(deviceId: string, fwVersion: string, fwHash: Uint8Array, seq: number, bootCount: number, flags: number, pending: number, board: string): number[] {
+export function helloPayload(
+  deviceId: string,
+  fwVersion: string,
+  fwHash: Uint8Array,
+  seq: number,
+  bootCount: number,
+  flags: number,
+  pending: number,
+  board: string,
+): number[] {
   const a: number[] = [];
   putStr(a, deviceId);
   putStr(a, fwVersion);
@@ -122,7 +131,13 @@ export interface BoardPartial {
 /** PARTIAL: epoch u32, partialDigest 32, edgeTimeMs u64 < 2^53, intervalMs u32 ≥ 1, maxPerMinute u16. */
 export function readPartial(p: Uint8Array): BoardPartial {
   need(p, 50);
-  const m = { epoch: num(p, 0, 4), partialDigest: new Uint8Array(p.subarray(4, 36)), edgeTimeMs: num(p, 36, 8), intervalMs: num(p, 44, 4), maxPerMinute: num(p, 48, 2) };
+  const m = {
+    epoch: num(p, 0, 4),
+    partialDigest: new Uint8Array(p.subarray(4, 36)),
+    edgeTimeMs: num(p, 36, 8),
+    intervalMs: num(p, 44, 4),
+    maxPerMinute: num(p, 48, 2),
+  };
   if ((p[36] as number) > 0 || (p[37] as number) > 31 || m.intervalMs < 1) throw new RangeError('PARTIAL: out of range');
   return m;
 }

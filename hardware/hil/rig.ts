@@ -103,7 +103,8 @@ export class HilRig {
     let timer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
-        const fail = (e: unknown) => reject(new ProvenantError('PROV_ERR_HIL', `reference board not ready: ${(e as Error).message}`, { field: 'io' }));
+        const fail = (e: unknown) =>
+          reject(new ProvenantError('PROV_ERR_HIL', `reference board not ready: ${(e as Error).message}`, { field: 'io' }));
         board.once('ready', () => resolve());
         board.once('error', fail);
         // Before 'ready' johnny-five does not listen for IO errors; an unheard 'error' event would throw.
@@ -126,7 +127,11 @@ export class HilRig {
     const path = this.opts.path as string;
     const port = new SerialPort({ path, baudRate: this.opts.baudRate ?? 57600, autoOpen: false });
     await new Promise<void>((resolve, reject) =>
-      port.open((err) => (err ? reject(new ProvenantError('PROV_ERR_PORT', `cannot open reference board port ${path}: ${err.message}`, { field: 'path' })) : resolve())),
+      port.open((err) =>
+        err
+          ? reject(new ProvenantError('PROV_ERR_PORT', `cannot open reference board port ${path}: ${err.message}`, { field: 'path' }))
+          : resolve(),
+      ),
     );
     this.port = port;
     const bind = await load<{ Firmata: new (transport: unknown) => HilIo }>('firmata-io');

@@ -57,7 +57,18 @@ export interface SimBoardOptions {
 
 /** One simulated board. */
 export class SimBoard {
-  readonly stats: SimStats = { boots: 0, uncaught: [], replErrors: [], replLines: 0, busyMs: 0, sha256Calls: 0, sha256Bytes: 0, bytesIn: 0, bytesOut: 0, framesOut: {} };
+  readonly stats: SimStats = {
+    boots: 0,
+    uncaught: [],
+    replErrors: [],
+    replLines: 0,
+    busyMs: 0,
+    sha256Calls: 0,
+    sha256Bytes: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    framesOut: {},
+  };
   readonly storage: SimStorage;
   readonly hostLink: string;
   private readonly speed: number;
@@ -223,8 +234,10 @@ export class SimBoard {
         }
       }
       if (b === 0x1b) this.esc = true;
-      else if (b === 0x03) this.line = ''; // Ctrl-C
-      else if (b === 0x10 || b === 0x0d) continue; // echo off for this line; CR
+      else if (b === 0x03)
+        this.line = ''; // Ctrl-C
+      else if (b === 0x10 || b === 0x0d)
+        continue; // echo off for this line; CR
       else if (b === 0x0a) {
         const code = this.line;
         this.line = '';

@@ -92,7 +92,14 @@ export async function startSimBoard(opts: StartSimBoardOptions = {}): Promise<Si
       // Bad provisioning stays the firmware's problem to report.
     }
   }
-  const board = new SimBoard({ storage, board: boardName, hostLink, clockSpeedup: opts.clockSpeedup, startTimeMs: opts.startTimeMs, sensors: opts.sensors });
+  const board = new SimBoard({
+    storage,
+    board: boardName,
+    hostLink,
+    clockSpeedup: opts.clockSpeedup,
+    startTimeMs: opts.startTimeMs,
+    sensors: opts.sensors,
+  });
   board.buttonHeld = opts.buttonHeld ?? false;
   const link = opts.link ?? 'mock';
   let path: string;

@@ -156,10 +156,13 @@ export function createContext(host: ShimHost): { ctx: vm.Context; serials: Map<s
     getTime: () => host.nowMs() / 1000,
     setTime: (s: number) => host.setNowMs(s * 1000),
     setTimeout: (fn: () => void, ms?: number) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        guard(fn)();
-      }, host.realDelay(ms ?? 0));
+      const t = setTimeout(
+        () => {
+          timers.delete(t);
+          guard(fn)();
+        },
+        host.realDelay(ms ?? 0),
+      );
       return timerId(t);
     },
     setInterval: (fn: () => void, ms?: number) => timerId(setInterval(guard(fn), host.realDelay(Math.max(1, ms ?? 0)))),

@@ -52,7 +52,8 @@ export class SimStorage {
 export function toBytes(data: unknown): Buffer {
   if (typeof data === 'string') return Buffer.from(data, 'latin1');
   if (ArrayBuffer.isView(data)) return Buffer.from(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  if (data instanceof ArrayBuffer || Object.prototype.toString.call(data) === '[object ArrayBuffer]') return Buffer.from(new Uint8Array(data as ArrayBuffer));
+  if (data instanceof ArrayBuffer || Object.prototype.toString.call(data) === '[object ArrayBuffer]')
+    return Buffer.from(new Uint8Array(data as ArrayBuffer));
   if (Array.isArray(data)) return Buffer.from(data.map((x) => Number(x) & 255));
   if (typeof data === 'number') return Buffer.from([data & 255]);
   if (data !== null && typeof data === 'object') return Buffer.from(JSON.stringify(data), 'latin1');

@@ -71,7 +71,8 @@ export type ProofChecker = (proof: InclusionProof, trustedHead?: ChainHead) => P
 /** The default checker: embedded-ledger Merkle proofs; other formats are reported unchecked. */
 export const embeddedProofChecker: ProofChecker = (proof, trustedHead) => {
   const e = proof.evidence as { envelope?: unknown } | null;
-  if (e === null || typeof e !== 'object' || typeof e.envelope !== 'string') return { ok: 'unchecked', reason: 'not an embedded-ledger proof' };
+  if (e === null || typeof e !== 'object' || typeof e.envelope !== 'string')
+    return { ok: 'unchecked', reason: 'not an embedded-ledger proof' };
   return verifyInclusion(proof, trustedHead);
 };
 
@@ -81,10 +82,12 @@ type ConsistencySource = (fromHeight: number, toHeight: number) => Promise<Consi
 /** The consistency-proof capability of a LedgerClient, when it has one (the interface does not require it). */
 function consistencySourceOf(ledger: LedgerClient): ConsistencySource | undefined {
   const direct = ledger as unknown as { consistencyProof?: (from: number, to?: number) => ConsistencyProof | Promise<ConsistencyProof> };
-  if (typeof direct.consistencyProof === 'function') return async (from, to) => direct.consistencyProof?.call(ledger, from, to) as ConsistencyProof;
+  if (typeof direct.consistencyProof === 'function')
+    return async (from, to) => direct.consistencyProof?.call(ledger, from, to) as ConsistencyProof;
   // EmbeddedLedgerClient exposes its engine as `ledger`.
   const inner = (ledger as unknown as { ledger?: { consistencyProof?: (from: number, to?: number) => ConsistencyProof } }).ledger;
-  if (inner !== undefined && typeof inner.consistencyProof === 'function') return async (from, to) => inner.consistencyProof?.call(inner, from, to) as ConsistencyProof;
+  if (inner !== undefined && typeof inner.consistencyProof === 'function')
+    return async (from, to) => inner.consistencyProof?.call(inner, from, to) as ConsistencyProof;
   return undefined;
 }
 
@@ -151,7 +154,9 @@ export class Auditor {
     }
     const answer = JSON.parse(decoder.decode(payload)) as { verdict: 'TRUE' | 'FALSE'; record: unknown; dataHash: string };
     if (answer.dataHash !== dataHash) {
-      throw new ProvenantError('PROV_ERR_AUDIT', `the ledger hashed the data to ${answer.dataHash}, the auditor to ${dataHash}`, { deviceId: query.deviceId });
+      throw new ProvenantError('PROV_ERR_AUDIT', `the ledger hashed the data to ${answer.dataHash}, the auditor to ${dataHash}`, {
+        deviceId: query.deviceId,
+      });
     }
     const record = parseProvenanceRecord(answer.record);
     const evidence = await this.evidenceFor(record);
@@ -173,7 +178,10 @@ export class Auditor {
     const db = this.options.db;
     if (db === undefined) throw new ProvenantError('PROV_ERR_ARGS', 'checkStored needs a provenance database', { deviceId });
     const rows = 'seq' in at ? db.findBySeq(deviceId, at.seq) : db.findByTime(deviceId, at.t);
-    if (rows.length === 0) throw new ProvenantError('PROV_ERR_NOT_FOUND', `the provenance database holds no reading of ${deviceId} at ${locatorText(at)}`, { deviceId });
+    if (rows.length === 0)
+      throw new ProvenantError('PROV_ERR_NOT_FOUND', `the provenance database holds no reading of ${deviceId} at ${locatorText(at)}`, {
+        deviceId,
+      });
     const out: AuditResult[] = [];
     for (const row of rows) out.push(await this.check({ deviceId, at, data: row.canonical, tag: Buffer.from(row.tag, 'hex') }));
     return out;
@@ -188,13 +196,16 @@ export class Auditor {
       return { ...base, proofCheck: this.checkProof(proof, trusted) };
     }
     const consistency = await this.consistency(trusted, head);
-    const proofCheck = consistency.ok ? this.checkProof(proof) : { ok: false as const, reason: `the chain does not extend the trusted head: ${consistency.reason}` };
+    const proofCheck = consistency.ok
+      ? this.checkProof(proof)
+      : { ok: false as const, reason: `the chain does not extend the trusted head: ${consistency.reason}` };
     return { ...base, proofCheck, consistency };
   }
 
   /** Does `head` extend `trusted`? Asks the ledger for a consistency proof and checks it. */
   private async consistency(trusted: ChainHead, head: ChainHead): Promise<ProofVerdict> {
-    if (trusted.height > head.height) return { ok: false, reason: `the trusted head (height ${trusted.height}) is ahead of the ledger's (${head.height})` };
+    if (trusted.height > head.height)
+      return { ok: false, reason: `the trusted head (height ${trusted.height}) is ahead of the ledger's (${head.height})` };
     const source = consistencySourceOf(this.options.ledger);
     if (source === undefined) return { ok: false, reason: 'this ledger client offers no consistency proof' };
     try {
@@ -211,7 +222,13 @@ export class Auditor {
     const ev = result.evidence;
     const written = db.setStatus(result.dataHash, status, {
       reason: result.message,
-      ...(ev ? { txId: ev.txId, blockNumber: ev.blockNumber, evidence: { head: ev.head, proofCheck: ev.proofCheck, txId: ev.txId, blockNumber: ev.blockNumber } } : {}),
+      ...(ev
+        ? {
+            txId: ev.txId,
+            blockNumber: ev.blockNumber,
+            evidence: { head: ev.head, proofCheck: ev.proofCheck, txId: ev.txId, blockNumber: ev.blockNumber },
+          }
+        : {}),
     });
     return written ? { ...result, dbStatus: status } : result;
   }

@@ -27,12 +27,16 @@ function tokenFrom(options: ConnectOptions): string {
     try {
       return readFileSync(options.tokenFile, 'utf8').trim();
     } catch (err) {
-      throw new ProvenantError('PROV_ERR_CONFIG', `cannot read --token-file ${options.tokenFile}: ${(err as Error).message}`, { field: 'token-file' });
+      throw new ProvenantError('PROV_ERR_CONFIG', `cannot read --token-file ${options.tokenFile}: ${(err as Error).message}`, {
+        field: 'token-file',
+      });
     }
   }
   const env = process.env['PROVENANT_LEDGER_TOKEN'];
   if (env !== undefined && env.trim() !== '' && !env.trim().startsWith('{')) return env.trim();
-  throw new ProvenantError('PROV_ERR_CONFIG', 'no bearer token for --ledger: pass --token-file FILE or set PROVENANT_LEDGER_TOKEN', { field: 'token' });
+  throw new ProvenantError('PROV_ERR_CONFIG', 'no bearer token for --ledger: pass --token-file FILE or set PROVENANT_LEDGER_TOKEN', {
+    field: 'token',
+  });
 }
 
 /** Opens the client; exactly one of `ledger`, `db` and `fabricConfig` must be given. */

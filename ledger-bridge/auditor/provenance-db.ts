@@ -139,7 +139,10 @@ export class ProvenanceDb {
       return new ProvenanceDb(db, options.clock ?? Date.now);
     } catch (err) {
       db?.close();
-      throw new ProvenantError('PROV_ERR_PROVENANCE_DB', `cannot open the provenance database ${path}: ${(err as Error).message}`, { field: path, cause: err });
+      throw new ProvenantError('PROV_ERR_PROVENANCE_DB', `cannot open the provenance database ${path}: ${(err as Error).message}`, {
+        field: path,
+        cause: err,
+      });
     }
   }
 
@@ -167,7 +170,18 @@ export class ProvenanceDb {
           continue;
         }
         const dataHash = createHash('sha256').update(canonical).digest('hex');
-        this.insert.run({ dataHash, deviceId: r.deviceId, seq: r.seq, t: r.t, epoch: r.epoch, canonical, tag: s.tag, edgeId: s.edgeId, receivedAt: s.receivedAt, now });
+        this.insert.run({
+          dataHash,
+          deviceId: r.deviceId,
+          seq: r.seq,
+          t: r.t,
+          epoch: r.epoch,
+          canonical,
+          tag: s.tag,
+          edgeId: s.edgeId,
+          receivedAt: s.receivedAt,
+          now,
+        });
         hashes.push(dataHash);
       }
     })();
@@ -202,7 +216,11 @@ export class ProvenanceDb {
   }
 
   /** Sets an audit outcome. Returns false when no reading has that dataHash. */
-  setStatus(dataHash: string, status: ReadingStatus, fields: { reason?: string; txId?: string; blockNumber?: number; evidence?: unknown } = {}): boolean {
+  setStatus(
+    dataHash: string,
+    status: ReadingStatus,
+    fields: { reason?: string; txId?: string; blockNumber?: number; evidence?: unknown } = {},
+  ): boolean {
     const info = this.update.run({
       dataHash,
       status,
@@ -233,7 +251,10 @@ export class ProvenanceDb {
 
   /** How many readings are in each status. */
   counts(): Partial<Record<ReadingStatus, number>> {
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM readings GROUP BY status ORDER BY status').all() as { status: ReadingStatus; n: number }[];
+    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM readings GROUP BY status ORDER BY status').all() as {
+      status: ReadingStatus;
+      n: number;
+    }[];
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 

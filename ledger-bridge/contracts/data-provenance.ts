@@ -8,7 +8,14 @@
  */
 import { CONTRACTS } from '../client.js';
 import { ready } from '../../shared/crypto/bbs.js';
-import { EVENTS, MAX_BATCH_PARTIALS, MAX_BATCH_READINGS, type BatchResult, type ProvenanceRecord, type RejectedReading } from '../../shared/records.js';
+import {
+  EVENTS,
+  MAX_BATCH_PARTIALS,
+  MAX_BATCH_READINGS,
+  type BatchResult,
+  type ProvenanceRecord,
+  type RejectedReading,
+} from '../../shared/records.js';
 // Context is a value import on purpose: decorator metadata must name the class (see fabric.ts).
 // eslint-disable-next-line @typescript-eslint/consistent-type-imports
 import { Contract, Info, Returns, StringParams, Transaction, Context } from './fabric.js';
@@ -41,7 +48,8 @@ function envelope(batchJson: string): { readings: unknown[]; partials: unknown[]
   if (!Array.isArray(readings) || readings.length === 0) throw bad('batch.readings must be a non-empty list', 'readings');
   if (readings.length > MAX_BATCH_READINGS) throw bad(`batch.readings: at most ${MAX_BATCH_READINGS}`, 'readings');
   const partials = json['partials'] ?? [];
-  if (!Array.isArray(partials) || partials.length > MAX_BATCH_PARTIALS) throw bad(`batch.partials must be a list of at most ${MAX_BATCH_PARTIALS}`, 'partials');
+  if (!Array.isArray(partials) || partials.length > MAX_BATCH_PARTIALS)
+    throw bad(`batch.partials must be a list of at most ${MAX_BATCH_PARTIALS}`, 'partials');
   return { readings, partials };
 }
 
@@ -138,7 +146,10 @@ export class DataProvenanceContract extends Contract {
       }
       const r = outcome.record;
       await ctx.stub.putState(view.readingKey(r.deviceId, r.seq), Buffer.from(provenanceRecordJson(r)));
-      await ctx.stub.putState(ctx.stub.createCompositeKey(KEY_TYPES.readingAt, readingAtAttrs(r.deviceId, r.t, r.seq)), Buffer.from(String(r.seq)));
+      await ctx.stub.putState(
+        ctx.stub.createCompositeKey(KEY_TYPES.readingAt, readingAtAttrs(r.deviceId, r.t, r.seq)),
+        Buffer.from(String(r.seq)),
+      );
       accepted++;
     }
     const result: RecordBatchResult = { accepted, rejected, rejectedPartials, txId };
@@ -180,7 +191,11 @@ export class DataProvenanceContract extends Contract {
     const id = parseDeviceIdArg(deviceId);
     const n = parseIntArg(seq, 'seq', 0, 0xffffffff);
     const [record] = await this.recordsAt(ctx, id, { seq: n });
-    if (record === undefined) throw contractError(CONTRACT_ERRORS.RECORD_NOT_FOUND, `could not locate the record of device ${id} at seq:${n}`, { deviceId: id, seq: n });
+    if (record === undefined)
+      throw contractError(CONTRACT_ERRORS.RECORD_NOT_FOUND, `could not locate the record of device ${id} at seq:${n}`, {
+        deviceId: id,
+        seq: n,
+      });
     return canonicalJson(record);
   }
 
@@ -224,12 +239,16 @@ export class DataProvenanceContract extends Contract {
       }
       const outcome = judgePartial(json, config, txId);
       if (outcome.ok) {
-        await ctx.stub.putState(ctx.stub.createCompositeKey(KEY_TYPES.partial, [outcome.partial.partialDigest]), canonicalBytes(outcome.partial));
+        await ctx.stub.putState(
+          ctx.stub.createCompositeKey(KEY_TYPES.partial, [outcome.partial.partialDigest]),
+          canonicalBytes(outcome.partial),
+        );
       } else {
         rejected.push({ message: outcome.message, partialDigest: outcome.partialDigest, reason: outcome.reason });
       }
       // Readings of this batch see the outcome (Fabric reads do not see the tx's own writes).
-      if (outcome.ok || outcome.partialDigest !== '') view.partials.set(outcome.ok ? outcome.partial.partialDigest : outcome.partialDigest, outcome);
+      if (outcome.ok || outcome.partialDigest !== '')
+        view.partials.set(outcome.ok ? outcome.partial.partialDigest : outcome.partialDigest, outcome);
     }
     return rejected;
   }

@@ -33,7 +33,9 @@ export class DeviceProvenanceContract extends Contract {
     const id = parseDeviceIdArg(deviceId);
     const challenge = Buffer.from(parseHexArg(challengeHex, 'challenge'), 'hex');
     if (challenge.length < MIN_CHALLENGE_BYTES || challenge.length > MAX_CHALLENGE_BYTES) {
-      throw contractError(CONTRACT_ERRORS.BAD_INPUT, `challenge must be ${MIN_CHALLENGE_BYTES}..${MAX_CHALLENGE_BYTES} bytes`, { field: 'challenge' });
+      throw contractError(CONTRACT_ERRORS.BAD_INPUT, `challenge must be ${MIN_CHALLENGE_BYTES}..${MAX_CHALLENGE_BYTES} bytes`, {
+        field: 'challenge',
+      });
     }
     const response = Buffer.from(parseHexArg(responseHex, 'response'), 'hex');
     const config = await loadConfig(ctx);

@@ -41,11 +41,17 @@ function kIotFromTransient(ctx: Context, required: boolean, deviceId: string): U
   const transient = ctx.stub.getTransient();
   const kIoT = transient.get(KIOT_TRANSIENT_KEY);
   if (kIoT === undefined || kIoT.length === 0) {
-    if (required) throw contractError(CONTRACT_ERRORS.KIOT_MISSING, `register ${deviceId}: transient data must carry "${KIOT_TRANSIENT_KEY}"`, { deviceId });
+    if (required)
+      throw contractError(CONTRACT_ERRORS.KIOT_MISSING, `register ${deviceId}: transient data must carry "${KIOT_TRANSIENT_KEY}"`, {
+        deviceId,
+      });
     return undefined;
   }
   if (kIoT.length !== K_IOT_BYTES) {
-    throw contractError(CONTRACT_ERRORS.BAD_INPUT, `K_IoT of ${deviceId} must be ${K_IOT_BYTES} bytes`, { deviceId, field: KIOT_TRANSIENT_KEY });
+    throw contractError(CONTRACT_ERRORS.BAD_INPUT, `K_IoT of ${deviceId} must be ${K_IOT_BYTES} bytes`, {
+      deviceId,
+      field: KIOT_TRANSIENT_KEY,
+    });
   }
   return Uint8Array.from(kIoT);
 }
@@ -83,7 +89,8 @@ export class DeviceRegistrationContract extends Contract {
   async configure(ctx: Context, configJson: string): Promise<string> {
     const input = parseConfigureInput(configJson);
     const key = configKey(ctx);
-    if ((await getJson(ctx, key)) !== undefined) throw contractError(CONTRACT_ERRORS.ALREADY_CONFIGURED, 'the ledger is already configured');
+    if ((await getJson(ctx, key)) !== undefined)
+      throw contractError(CONTRACT_ERRORS.ALREADY_CONFIGURED, 'the ledger is already configured');
     const config = newConfig(input, callerOf(ctx), ctx.stub.getTxID());
     await putJson(ctx, key, config);
     ctx.stub.setEvent(EVENTS.configured, canonicalBytes({ authority: config.authority, txId: config.txId }));
@@ -97,7 +104,11 @@ export class DeviceRegistrationContract extends Contract {
   async setPolicies(ctx: Context, policiesJson: string): Promise<string> {
     const config = await loadConfig(ctx);
     assertAuthority(config, callerOf(ctx), 'set policies');
-    const next = { ...config, policies: configuredPolicies(parsePolicies(parseJsonArg(policiesJson, 'policies'), config.schema)), txId: ctx.stub.getTxID() };
+    const next = {
+      ...config,
+      policies: configuredPolicies(parsePolicies(parseJsonArg(policiesJson, 'policies'), config.schema)),
+      txId: ctx.stub.getTxID(),
+    };
     await putJson(ctx, configKey(ctx), next);
     return canonicalJson(next);
   }

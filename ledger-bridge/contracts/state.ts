@@ -37,7 +37,8 @@ export function configKey(ctx: Context): string {
 /** The ledger config, or PROV_ERR_NOT_CONFIGURED. */
 export async function loadConfig(ctx: Context): Promise<LedgerConfig> {
   const config = await getJson<LedgerConfig>(ctx, configKey(ctx));
-  if (config === undefined) throw contractError(CONTRACT_ERRORS.NOT_CONFIGURED, 'the ledger is not configured (DeviceRegistration:configure)');
+  if (config === undefined)
+    throw contractError(CONTRACT_ERRORS.NOT_CONFIGURED, 'the ledger is not configured (DeviceRegistration:configure)');
   return config;
 }
 

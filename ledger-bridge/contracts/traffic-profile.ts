@@ -36,8 +36,12 @@ export class TrafficProfileProvenanceContract extends Contract {
     const profile = parseProfile(profileJson);
     const thresholds = parseThresholds(thresholdsJson ?? '');
     const device = await loadDevice(ctx, profile.deviceId);
-    if (device === undefined) throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${profile.deviceId}`, { deviceId: profile.deviceId });
-    if (device.status === 'revoked') throw contractError(CONTRACT_ERRORS.DEVICE_REVOKED, `device ${profile.deviceId} is revoked`, { deviceId: profile.deviceId });
+    if (device === undefined)
+      throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${profile.deviceId}`, {
+        deviceId: profile.deviceId,
+      });
+    if (device.status === 'revoked')
+      throw contractError(CONTRACT_ERRORS.DEVICE_REVOKED, `device ${profile.deviceId} is revoked`, { deviceId: profile.deviceId });
     const modelKey = ctx.stub.createCompositeKey(KEY_TYPES.profileModel, [profile.deviceId]);
     const state = (await getJson<ProfileModelState>(ctx, modelKey)) ?? EMPTY_MODEL;
     const { stored, next } = decideProfile(state, profile, thresholds, ctx.stub.getTxID());
@@ -45,7 +49,13 @@ export class TrafficProfileProvenanceContract extends Contract {
     await putJson(ctx, modelKey, next);
     ctx.stub.setEvent(
       stored.trafficProven ? EVENTS.profileRecorded : EVENTS.trafficDiscrepancy,
-      canonicalBytes({ deviceId: stored.deviceId, flagged: stored.flagged, trafficProven: stored.trafficProven, txId: stored.txId, window: stored.window }),
+      canonicalBytes({
+        deviceId: stored.deviceId,
+        flagged: stored.flagged,
+        trafficProven: stored.trafficProven,
+        txId: stored.txId,
+        window: stored.window,
+      }),
     );
     return canonicalJson(stored);
   }
@@ -58,7 +68,8 @@ export class TrafficProfileProvenanceContract extends Contract {
     const id = parseDeviceIdArg(deviceId);
     const w = parseIntArg(window, 'window', 0, Number.MAX_SAFE_INTEGER);
     const stored = await getJson<StoredProfile>(ctx, ctx.stub.createCompositeKey(KEY_TYPES.profile, profileAttrs(id, w)));
-    if (stored === undefined) throw contractError(CONTRACT_ERRORS.PROFILE_NOT_FOUND, `no profile of device ${id} for window ${w}`, { deviceId: id });
+    if (stored === undefined)
+      throw contractError(CONTRACT_ERRORS.PROFILE_NOT_FOUND, `no profile of device ${id} for window ${w}`, { deviceId: id });
     return canonicalJson(stored);
   }
 

@@ -41,10 +41,22 @@ export interface BlockHeader {
 
 /** Header bytes: version u8, number u64, timestamp u64, txCount u32, previousHash, dataHash, chainRoot (32 each). */
 export function encodeHeader(h: BlockHeader): Uint8Array {
-  for (const [name, v] of [['previousHash', h.previousHash], ['dataHash', h.dataHash], ['chainRoot', h.chainRoot]] as const) {
+  for (const [name, v] of [
+    ['previousHash', h.previousHash],
+    ['dataHash', h.dataHash],
+    ['chainRoot', h.chainRoot],
+  ] as const) {
     if (!(v instanceof Uint8Array) || v.length !== 32) throw new RangeError(`block header ${h.number}: ${name} must be 32 bytes`);
   }
-  return new ByteWriter(128).u8(FORMAT_VERSION).u64(h.number).u64(h.timestamp).u32(h.txCount).raw(h.previousHash).raw(h.dataHash).raw(h.chainRoot).finish();
+  return new ByteWriter(128)
+    .u8(FORMAT_VERSION)
+    .u64(h.number)
+    .u64(h.timestamp)
+    .u32(h.txCount)
+    .raw(h.previousHash)
+    .raw(h.dataHash)
+    .raw(h.chainRoot)
+    .finish();
 }
 
 /** Decodes header bytes; RangeError on a wrong version or length. */
@@ -52,7 +64,14 @@ export function decodeHeader(b: Uint8Array): BlockHeader {
   const r = new ByteReader(b);
   const version = r.u8();
   if (version !== FORMAT_VERSION) throw new RangeError(`block header: unknown format version ${version}`);
-  const header: BlockHeader = { number: r.u64(), timestamp: r.u64(), txCount: r.u32(), previousHash: r.raw(32), dataHash: r.raw(32), chainRoot: r.raw(32) };
+  const header: BlockHeader = {
+    number: r.u64(),
+    timestamp: r.u64(),
+    txCount: r.u32(),
+    previousHash: r.raw(32),
+    dataHash: r.raw(32),
+    chainRoot: r.raw(32),
+  };
   r.end();
   return header;
 }
@@ -205,7 +224,11 @@ export function decodeEnvelope(b: Uint8Array): TxEnvelope {
   const fn = r.str();
   const args = times(r.u32(), () => r.str());
   const reads = times(r.u32(), () => ({ key: r.str(), version: r.u64() }));
-  const ranges = times(r.u32(), () => ({ start: r.str(), end: r.str(), results: times(r.u32(), () => ({ key: r.str(), version: r.u64() })) }));
+  const ranges = times(r.u32(), () => ({
+    start: r.str(),
+    end: r.str(),
+    results: times(r.u32(), () => ({ key: r.str(), version: r.u64() })),
+  }));
   const writes = times(r.u32(), () => {
     const key = r.str();
     return { key, value: r.u8() === 0 ? null : r.bytes() };

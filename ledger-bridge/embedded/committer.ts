@@ -57,7 +57,11 @@ export class Committer {
     this.closed ??= new Promise<void>((resolve) => {
       this.worker.ref();
       this.worker.on('message', (m: Answer) => {
-        if (m.type === 'closed') void this.worker.terminate().then(() => resolve(), () => resolve());
+        if (m.type === 'closed')
+          void this.worker.terminate().then(
+            () => resolve(),
+            () => resolve(),
+          );
       });
       this.worker.postMessage({ type: 'close' });
     });

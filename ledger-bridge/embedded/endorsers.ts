@@ -64,7 +64,8 @@ export class Endorsers {
 
   /** Starts `count` endorsers on the ledger file. */
   static async start(path: string, channelId: string, options: EndorserOptions): Promise<Endorsers> {
-    if (!Number.isInteger(options.count) || options.count < 1 || options.count > 64) throw new RangeError(`endorsers.count must be 1..64, got ${options.count}`);
+    if (!Number.isInteger(options.count) || options.count < 1 || options.count > 64)
+      throw new RangeError(`endorsers.count must be 1..64, got ${options.count}`);
     const data = { path, channelId, module: options.module, exportName: options.exportName ?? 'contracts' };
     const started = await Promise.allSettled(Array.from({ length: options.count }, () => spawnWorker('endorser-worker', data)));
     const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -92,7 +93,14 @@ export class Endorsers {
     return {
       outcome: reply.outcome,
       simulation: s
-        ? { reads: new Map(s.reads), ranges: s.ranges, writes: new Map(s.writes), privateReads: new Map(s.privateReads), privateWrites: new Map(s.privateWrites), event: s.event }
+        ? {
+            reads: new Map(s.reads),
+            ranges: s.ranges,
+            writes: new Map(s.writes),
+            privateReads: new Map(s.privateReads),
+            privateWrites: new Map(s.privateWrites),
+            event: s.event,
+          }
         : null,
     };
   }

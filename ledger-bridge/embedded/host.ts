@@ -35,9 +35,11 @@ const contractLog = pino({ name: 'contract', level: process.env['PROVENANT_CONTR
 /** winston-style logger surface (message first) that contracts get from ctx.logging.getLogger. */
 function loggerFor(name: string): Record<string, (...args: unknown[]) => void> {
   const child = contractLog.child({ contract: name });
-  const at = (level: 'error' | 'warn' | 'info' | 'debug') => (...args: unknown[]) => {
-    if (child.isLevelEnabled(level)) child[level](args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-  };
+  const at =
+    (level: 'error' | 'warn' | 'info' | 'debug') =>
+    (...args: unknown[]) => {
+      if (child.isLevelEnabled(level)) child[level](args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+    };
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }
 
@@ -49,7 +51,8 @@ export class ContractHost {
     const skip = new Set(Object.getOwnPropertyNames(fca.Contract.prototype));
     for (const cls of classes) {
       const instance = new cls();
-      if (!(fca.Contract as unknown as { _isContract(o: unknown): boolean })._isContract(instance)) throw new TypeError(`${cls.name} is not a fabric-contract-api Contract`);
+      if (!(fca.Contract as unknown as { _isContract(o: unknown): boolean })._isContract(instance))
+        throw new TypeError(`${cls.name} is not a fabric-contract-api Contract`);
       const name = instance.getName();
       if (this.contracts.has(name)) throw new RangeError(`two contracts are named '${name}'`);
       this.contracts.set(name, { instance, transactions: transactionsOf(instance, skip) });
@@ -67,7 +70,13 @@ export class ContractHost {
   }
 
   /** Invokes `contract:fn` with string args against the stub, as `identity`. */
-  async invoke(stub: EmbeddedStub, identity: EmbeddedIdentity, contract: string, fn: string, args: readonly string[]): Promise<InvokeOutcome> {
+  async invoke(
+    stub: EmbeddedStub,
+    identity: EmbeddedIdentity,
+    contract: string,
+    fn: string,
+    args: readonly string[],
+  ): Promise<InvokeOutcome> {
     const registered = this.contracts.get(contract);
     if (!registered) return { ok: false, message: `Contract name is not known: ${contract}` };
     const { instance, transactions } = registered;
@@ -102,7 +111,8 @@ export class ContractHost {
 
 /** @Transaction metadata, or (plain JS contracts) every public prototype method, as fabric-shim does. */
 function transactionsOf(instance: Contract, skip: Set<string>): Map<string, TxMeta> {
-  const fromMeta = (Reflect as unknown as { getMetadata(k: string, t: object): TxMeta[] | undefined }).getMetadata('fabric:transactions', instance) ?? [];
+  const fromMeta =
+    (Reflect as unknown as { getMetadata(k: string, t: object): TxMeta[] | undefined }).getMetadata('fabric:transactions', instance) ?? [];
   const out = new Map<string, TxMeta>();
   if (fromMeta.length > 0) {
     for (const t of fromMeta) out.set(t.name, t);

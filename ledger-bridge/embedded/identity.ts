@@ -27,7 +27,12 @@ export const DEFAULT_IDENTITIES: readonly EmbeddedIdentity[] = Object.freeze([
 /** Looks up an identity by name; ProvenantError PROV_ERR_UNKNOWN_IDENTITY if absent. */
 export function findIdentity(identities: readonly EmbeddedIdentity[], name: string): EmbeddedIdentity {
   const found = identities.find((i) => i.name === name);
-  if (!found) throw new ProvenantError('PROV_ERR_UNKNOWN_IDENTITY', `unknown identity '${name}' (known: ${identities.map((i) => i.name).join(', ')})`, { field: 'identity' });
+  if (!found)
+    throw new ProvenantError(
+      'PROV_ERR_UNKNOWN_IDENTITY',
+      `unknown identity '${name}' (known: ${identities.map((i) => i.name).join(', ')})`,
+      { field: 'identity' },
+    );
   return found;
 }
 
@@ -75,7 +80,8 @@ export function parseIdentities(text: string, source: string): EmbeddedIdentity[
   } catch (err) {
     throw new ProvenantError('PROV_ERR_CONFIG', `${source} is not valid JSON: ${(err as Error).message}`, { field: 'identities' });
   }
-  if (!Array.isArray(parsed) || parsed.length === 0) throw new ProvenantError('PROV_ERR_CONFIG', `${source} must be a non-empty array of identities`, { field: 'identities' });
+  if (!Array.isArray(parsed) || parsed.length === 0)
+    throw new ProvenantError('PROV_ERR_CONFIG', `${source} must be a non-empty array of identities`, { field: 'identities' });
   const names = new Set<string>();
   return parsed.map((e: unknown, i) => {
     const bad = (why: string): never => {
@@ -83,10 +89,16 @@ export function parseIdentities(text: string, source: string): EmbeddedIdentity[
     };
     if (typeof e !== 'object' || e === null) return bad('must be an object { name, mspId, id, attrs? }');
     const { name, mspId, id, attrs } = e as Record<string, unknown>;
-    for (const [k, v] of [['name', name], ['mspId', mspId], ['id', id]] as const) if (typeof v !== 'string' || v === '') bad(`${k} must be a non-empty string`);
+    for (const [k, v] of [
+      ['name', name],
+      ['mspId', mspId],
+      ['id', id],
+    ] as const)
+      if (typeof v !== 'string' || v === '') bad(`${k} must be a non-empty string`);
     if (names.has(name as string)) bad(`duplicate name '${String(name)}'`);
     names.add(name as string);
-    if (attrs !== undefined && (typeof attrs !== 'object' || attrs === null || Object.values(attrs).some((v) => typeof v !== 'string'))) bad('attrs must map names to strings');
+    if (attrs !== undefined && (typeof attrs !== 'object' || attrs === null || Object.values(attrs).some((v) => typeof v !== 'string')))
+      bad('attrs must map names to strings');
     return { name: name as string, mspId: mspId as string, id: id as string, ...(attrs ? { attrs: attrs as Record<string, string> } : {}) };
   });
 }

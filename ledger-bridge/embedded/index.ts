@@ -7,5 +7,14 @@ export { ContractHost, type ContractClass, type InvokeOutcome } from './host.js'
 export { EmbeddedStub, type StateReader, type Simulation } from './stub.js';
 export { createCompositeKey, splitCompositeKey } from './keys.js';
 export { verifyInclusion, verifyConsistency, type ConsistencyProof, type EmbeddedInclusionEvidence, type ProofVerdict } from './proofs.js';
-export { ValidationCode, validationCodeName, decodeEnvelope, decodeHeader, encodeEnvelope, encodeHeader, type BlockHeader, type TxEnvelope } from './codec.js';
+export {
+  ValidationCode,
+  validationCodeName,
+  decodeEnvelope,
+  decodeHeader,
+  encodeEnvelope,
+  encodeHeader,
+  type BlockHeader,
+  type TxEnvelope,
+} from './codec.js';
 export { type SyncMode } from './store.js';

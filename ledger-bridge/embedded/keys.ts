@@ -43,7 +43,8 @@ export function splitCompositeKey(key: string): { objectType: string | null; att
 
 /** Throws like Fabric when a simple key would collide with the composite namespace. */
 export function checkSimpleKey(key: string, what: string): void {
-  if (key && key.charAt(0) === COMPOSITE_NS) throw new Error(`${what}: first character of the key [${key}] contains a null character which is not allowed`);
+  if (key && key.charAt(0) === COMPOSITE_NS)
+    throw new Error(`${what}: first character of the key [${key}] contains a null character which is not allowed`);
 }
 
 /** Throws unless `key` is a non-empty string (Fabric rejects empty keys on writes and reads). */

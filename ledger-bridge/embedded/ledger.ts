@@ -17,7 +17,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ChainHead, CommitResult, InclusionProof, LedgerEvent, Proposal } from '../client.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { toHex } from '../../shared/encoding/hex.js';
-import { type BlockHeader, TX_PER_BLOCK_LIMIT, type TxEnvelopeMaps, ValidationCode, encodeEnvelopeMaps, encodeHeader, validationCodeName, versionOf } from './codec.js';
+import {
+  type BlockHeader,
+  TX_PER_BLOCK_LIMIT,
+  type TxEnvelopeMaps,
+  ValidationCode,
+  encodeEnvelopeMaps,
+  encodeHeader,
+  validationCodeName,
+  versionOf,
+} from './codec.js';
 import { ContractHost, type ContractClass } from './host.js';
 import { DEFAULT_IDENTITIES, type EmbeddedIdentity, findIdentity } from './identity.js';
 import { inRange } from './keys.js';
@@ -95,10 +104,13 @@ function checkProposal(p: EngineProposal): void {
   if (!p || typeof p !== 'object') throw new TypeError('proposal must be an object');
   if (typeof p.contract !== 'string' || p.contract === '') throw new TypeError('proposal.contract must be a non-empty string');
   if (typeof p.fn !== 'string' || p.fn === '') throw new TypeError('proposal.fn must be a non-empty string');
-  if (!Array.isArray(p.args) || !p.args.every((a) => typeof a === 'string')) throw new TypeError('proposal.args must be an array of strings');
+  if (!Array.isArray(p.args) || !p.args.every((a) => typeof a === 'string'))
+    throw new TypeError('proposal.args must be an array of strings');
   if (p.transient !== undefined) {
-    if (typeof p.transient !== 'object' || p.transient === null) throw new TypeError('proposal.transient must be an object of Uint8Array values');
-    for (const [k, v] of Object.entries(p.transient)) if (!(v instanceof Uint8Array)) throw new TypeError(`proposal.transient.${k} must be a Uint8Array`);
+    if (typeof p.transient !== 'object' || p.transient === null)
+      throw new TypeError('proposal.transient must be an object of Uint8Array values');
+    for (const [k, v] of Object.entries(p.transient))
+      if (!(v instanceof Uint8Array)) throw new TypeError(`proposal.transient.${k} must be a Uint8Array`);
   }
 }
 
@@ -109,7 +121,15 @@ function toLedgerEvent(e: StoredEvent): LedgerEvent {
 
 /** An open embedded ledger. */
 export class EmbeddedLedger {
-  readonly stats: LedgerStats = { blocks: 0, txValid: 0, txInvalid: 0, endorsementFailures: 0, lastBlockTxs: 0, lastCommitMs: 0, sealMsTotal: 0 };
+  readonly stats: LedgerStats = {
+    blocks: 0,
+    txValid: 0,
+    txInvalid: 0,
+    endorsementFailures: 0,
+    lastBlockTxs: 0,
+    lastCommitMs: 0,
+    sealMsTotal: 0,
+  };
   private pending: Endorsed[] = [];
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -171,7 +191,10 @@ export class EmbeddedLedger {
     const db = await openDatabase(options.path);
     let ledger: EmbeddedLedger;
     try {
-      const store = new LedgerStore(db, { sync: options.sync ?? 'full', ...(options.cacheEntries ? { cacheEntries: options.cacheEntries } : {}) });
+      const store = new LedgerStore(db, {
+        sync: options.sync ?? 'full',
+        ...(options.cacheEntries ? { cacheEntries: options.cacheEntries } : {}),
+      });
       ledger = new EmbeddedLedger(store, host, options.identities ?? DEFAULT_IDENTITIES, options);
     } catch (err) {
       db.close();
@@ -188,10 +211,28 @@ export class EmbeddedLedger {
   }
 
   private sealGenesis(): Uint8Array {
-    const header: BlockHeader = { number: 0, timestamp: this.clock(), txCount: 0, previousHash: new Uint8Array(32), dataHash: EMPTY_ROOT, chainRoot: EMPTY_ROOT };
+    const header: BlockHeader = {
+      number: 0,
+      timestamp: this.clock(),
+      txCount: 0,
+      previousHash: new Uint8Array(32),
+      dataHash: EMPTY_ROOT,
+      chainRoot: EMPTY_ROOT,
+    };
     const headerBytes = encodeHeader(header);
     const hash = sha256Native(headerBytes);
-    this.store.commitSync({ header, headerBytes, hash, txs: [], state: new Map(), replaced: [], superseded: [], privateWrites: [], events: [], nodes: [{ level: 0, idx: 0, hash: leafHash(hash) }] });
+    this.store.commitSync({
+      header,
+      headerBytes,
+      hash,
+      txs: [],
+      state: new Map(),
+      replaced: [],
+      superseded: [],
+      privateWrites: [],
+      events: [],
+      nodes: [{ level: 0, idx: 0, hash: leafHash(hash) }],
+    });
     return hash;
   }
 
@@ -230,7 +271,15 @@ export class EmbeddedLedger {
     let simulation: Simulation = stub.simulation;
     try {
       if (onEndorser && this.endorsers) {
-        const r = await this.endorsers.endorse({ txId, timestamp, identity, contract: proposal.contract, fn: proposal.fn, args: proposal.args, transient: proposal.transient ?? {} });
+        const r = await this.endorsers.endorse({
+          txId,
+          timestamp,
+          identity,
+          contract: proposal.contract,
+          fn: proposal.fn,
+          args: proposal.args,
+          transient: proposal.transient ?? {},
+        });
         outcome = r.outcome;
         if (r.simulation) simulation = r.simulation;
       } else {
@@ -288,7 +337,11 @@ export class EmbeddedLedger {
     while (this.pending.length > 0 && (this.writing === 0 || this.closed)) {
       let n = 0;
       let bytes = 0;
-      while (n < this.pending.length && n < this.blockMaxTx && (n === 0 || bytes + (this.pending[n] as Endorsed).bytes <= this.blockMaxBytes)) {
+      while (
+        n < this.pending.length &&
+        n < this.blockMaxTx &&
+        (n === 0 || bytes + (this.pending[n] as Endorsed).bytes <= this.blockMaxBytes)
+      ) {
         bytes += (this.pending[n] as Endorsed).bytes;
         n++;
       }
@@ -298,7 +351,8 @@ export class EmbeddedLedger {
       // Keep a partial remainder for the next timeout so it can fill up.
       if (this.pending.length < this.blockMaxTx && this.pendingBytes < this.blockMaxBytes) break;
     }
-    if (this.pending.length > 0 && this.timer === null && this.writing === 0) this.timer = setTimeout(() => this.cut(), this.blockTimeoutMs);
+    if (this.pending.length > 0 && this.timer === null && this.writing === 0)
+      this.timer = setTimeout(() => this.cut(), this.blockTimeoutMs);
   }
 
   /** The key's version after the block's earlier valid transactions (`overlay`: their writes). */
@@ -309,7 +363,8 @@ export class EmbeddedLedger {
 
   private validate(tx: Endorsed, seen: Set<string>, overlay: ReadonlyMap<string, Versioned>, privateOverlay: Map<string, number>): number {
     if (seen.has(tx.txId) || this.store.hasTx(tx.txId)) return ValidationCode.DUPLICATE_TXID;
-    for (const [key, version] of tx.simulation.reads) if (this.currentVersion(key, overlay) !== version) return ValidationCode.MVCC_READ_CONFLICT;
+    for (const [key, version] of tx.simulation.reads)
+      if (this.currentVersion(key, overlay) !== version) return ValidationCode.MVCC_READ_CONFLICT;
     for (const [id, r] of tx.simulation.privateReads) {
       const cur = privateOverlay.get(id) ?? this.store.getPrivate(r.collection, r.key).version;
       if (cur !== r.version) return ValidationCode.MVCC_READ_CONFLICT;
@@ -358,7 +413,15 @@ export class EmbeddedLedger {
           privateOverlay.set(id, version);
           privateWrites.push({ collection: w.collection, key: w.key, version, value: w.value });
         }
-        if (sim.event) events.push({ block: number, index, txId: tx.txId, contract: tx.proposal.contract, name: sim.event.name, payload: sim.event.payload });
+        if (sim.event)
+          events.push({
+            block: number,
+            index,
+            txId: tx.txId,
+            contract: tx.proposal.contract,
+            name: sim.event.name,
+            payload: sim.event.payload,
+          });
       }
       const envelope: TxEnvelopeMaps = {
         txId: tx.txId,
@@ -371,8 +434,16 @@ export class EmbeddedLedger {
         reads: sim.reads,
         ranges: sim.ranges,
         writes: sim.writes,
-        privateReads: [...sim.privateReads.values()].map((r) => ({ collection: r.collection, keyHash: sha256Native(r.key), version: r.version })),
-        privateWrites: [...sim.privateWrites.values()].map((w) => ({ collection: w.collection, keyHash: sha256Native(w.key), valueHash: w.value === null ? null : sha256Native(w.value) })),
+        privateReads: [...sim.privateReads.values()].map((r) => ({
+          collection: r.collection,
+          keyHash: sha256Native(r.key),
+          version: r.version,
+        })),
+        privateWrites: [...sim.privateWrites.values()].map((w) => ({
+          collection: w.collection,
+          keyHash: sha256Native(w.key),
+          valueHash: w.value === null ? null : sha256Native(w.value),
+        })),
         event: sim.event,
         result: tx.payload,
         code,
@@ -393,14 +464,28 @@ export class EmbeddedLedger {
     };
     const headerBytes = encodeHeader(header);
     const hash = sha256Native(headerBytes);
-    const block: BlockWrite = { header, headerBytes, hash, txs, state, replaced, superseded, privateWrites, events, nodes: this.store.nodesForAppend(number, leafHash(hash)) };
+    const block: BlockWrite = {
+      header,
+      headerBytes,
+      hash,
+      txs,
+      state,
+      replaced,
+      superseded,
+      privateWrites,
+      events,
+      nodes: this.store.nodesForAppend(number, leafHash(hash)),
+    };
     const committer = this.committer;
     if (committer === null) {
       try {
         this.store.commitSync(block);
         this.stats.sealMsTotal += performance.now() - started;
       } catch (err) {
-        this.fail(new ProvenantError('PROV_ERR_LEDGER_STORAGE', `block ${number} could not be written: ${(err as Error).message}`, { cause: err }), batch);
+        this.fail(
+          new ProvenantError('PROV_ERR_LEDGER_STORAGE', `block ${number} could not be written: ${(err as Error).message}`, { cause: err }),
+          batch,
+        );
         return;
       }
       this.height = number + 1;
@@ -424,7 +509,10 @@ export class EmbeddedLedger {
       },
       (err: Error) => {
         this.writing--;
-        this.fail(new ProvenantError('PROV_ERR_LEDGER_STORAGE', `block ${number} could not be written: ${err.message}`, { cause: err }), batch);
+        this.fail(
+          new ProvenantError('PROV_ERR_LEDGER_STORAGE', `block ${number} could not be written: ${err.message}`, { cause: err }),
+          batch,
+        );
       },
     );
   }
@@ -456,7 +544,13 @@ export class EmbeddedLedger {
       } else {
         this.stats.txInvalid++;
         const name = validationCodeName(code);
-        tx.reject(new ProvenantError(`PROV_ERR_${name}`, `transaction ${tx.txId} invalidated in block ${number}: ${name}`, { txId: tx.txId, blockNumber: number, validationCode: code }));
+        tx.reject(
+          new ProvenantError(`PROV_ERR_${name}`, `transaction ${tx.txId} invalidated in block ${number}: ${name}`, {
+            txId: tx.txId,
+            blockNumber: number,
+            validationCode: code,
+          }),
+        );
       }
     });
     const ledgerEvents = block.events.map(toLedgerEvent);
@@ -515,7 +609,8 @@ export class EmbeddedLedger {
     const headNumber = this.durableHeight - 1;
     const block = this.store.block(tx.block);
     const head = this.store.block(headNumber);
-    if (!block || !head) throw new ProvenantError('PROV_ERR_LEDGER_CORRUPT', `block ${tx.block} or head ${headNumber} is missing`, { txId });
+    if (!block || !head)
+      throw new ProvenantError('PROV_ERR_LEDGER_CORRUPT', `block ${tx.block} or head ${headNumber} is missing`, { txId });
     const leaves = this.store.txHashesOf(tx.block).map(leafHash);
     const evidence: EmbeddedInclusionEvidence = {
       txIndex: tx.index,
@@ -531,7 +626,13 @@ export class EmbeddedLedger {
   /** Evidence that the current chain (or the one of height `toHeight`) extends the one of height `fromHeight`. */
   consistencyProof(fromHeight: number, toHeight: number = this.durableHeight): ConsistencyProof {
     this.ensureOpen();
-    if (!Number.isInteger(fromHeight) || !Number.isInteger(toHeight) || fromHeight < 1 || toHeight < fromHeight || toHeight > this.durableHeight) {
+    if (
+      !Number.isInteger(fromHeight) ||
+      !Number.isInteger(toHeight) ||
+      fromHeight < 1 ||
+      toHeight < fromHeight ||
+      toHeight > this.durableHeight
+    ) {
       throw new RangeError(`consistency proof needs 1 ≤ from (${fromHeight}) ≤ to (${toHeight}) ≤ height (${this.durableHeight})`);
     }
     const first = this.store.block(fromHeight - 1);
@@ -553,7 +654,11 @@ export class EmbeddedLedger {
   block(n: number): { header: BlockHeader; hash: string; txs: { txId: string; code: number; hash: string }[] } | null {
     const b = this.store.block(n);
     if (!b) return null;
-    return { header: b.header, hash: toHex(b.hash), txs: this.store.txsOf(n).map((t) => ({ txId: t.txId, code: t.code, hash: toHex(t.hash) })) };
+    return {
+      header: b.header,
+      hash: toHex(b.hash),
+      txs: this.store.txsOf(n).map((t) => ({ txId: t.txId, code: t.code, hash: toHex(t.hash) })),
+    };
   }
 
   /** Commits what is pending, waits for the disk, then closes the database (checkpointing the WAL). */

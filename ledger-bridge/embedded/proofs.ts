@@ -65,7 +65,8 @@ export function verifyInclusion(
   try {
     const e = proof.evidence as EmbeddedInclusionEvidence;
     if (!e || typeof e !== 'object') return fail('evidence missing');
-    if (trustedHead && (trustedHead.height !== proof.head.height || trustedHead.hash !== proof.head.hash)) return fail('proof is relative to another head');
+    if (trustedHead && (trustedHead.height !== proof.head.height || trustedHead.hash !== proof.head.hash))
+      return fail('proof is relative to another head');
     const envelopeBytes = fromHex(e.envelope);
     const env = decodeEnvelope(envelopeBytes);
     if (env.txId !== proof.txId) return fail(`envelope is of tx ${env.txId}, not ${proof.txId}`);
@@ -75,11 +76,13 @@ export function verifyInclusion(
     const header = decodeHeader(blockHeaderBytes);
     if (header.number !== proof.blockNumber) return fail(`header is of block ${header.number}, not ${proof.blockNumber}`);
     const txPath = hexList(e.txPath);
-    if (!txPath || !verifyInclusionPath(leafHash(txHash), e.txIndex, header.txCount, txPath, header.dataHash)) return fail('transaction hash does not lead to the block dataHash');
+    if (!txPath || !verifyInclusionPath(leafHash(txHash), e.txIndex, header.txCount, txPath, header.dataHash))
+      return fail('transaction hash does not lead to the block dataHash');
     const blockHash = sha256(blockHeaderBytes);
     const headHeaderBytes = fromHex(e.headHeader);
     const headHeader = decodeHeader(headHeaderBytes);
-    if (toHex(sha256(headHeaderBytes)) !== proof.head.hash || headHeader.number !== proof.head.height - 1) return fail('head header does not hash to the head');
+    if (toHex(sha256(headHeaderBytes)) !== proof.head.hash || headHeader.number !== proof.head.height - 1)
+      return fail('head header does not hash to the head');
     const blockPath = hexList(e.blockPath);
     if (!blockPath) return fail('block path malformed');
     if (header.number === headHeader.number) {
@@ -98,20 +101,26 @@ export function verifyConsistency(proof: ConsistencyProof, savedFirst?: ChainHea
   try {
     const { first, second } = proof;
     if (savedFirst && (savedFirst.height !== first.height || savedFirst.hash !== first.hash)) return fail('proof starts from another head');
-    if (savedSecond && (savedSecond.height !== second.height || savedSecond.hash !== second.hash)) return fail('proof ends at another head');
+    if (savedSecond && (savedSecond.height !== second.height || savedSecond.hash !== second.hash))
+      return fail('proof ends at another head');
     if (!(first.height >= 1 && second.height >= first.height)) return fail(`heights ${first.height} → ${second.height} do not extend`);
     const firstBytes = fromHex(proof.firstHeader);
     const secondBytes = fromHex(proof.secondHeader);
     const h1 = decodeHeader(firstBytes);
     const h2 = decodeHeader(secondBytes);
-    if (toHex(sha256(firstBytes)) !== first.hash || h1.number !== first.height - 1) return fail('first header does not hash to the first head');
-    if (toHex(sha256(secondBytes)) !== second.hash || h2.number !== second.height - 1) return fail('second header does not hash to the second head');
+    if (toHex(sha256(firstBytes)) !== first.hash || h1.number !== first.height - 1)
+      return fail('first header does not hash to the first head');
+    if (toHex(sha256(secondBytes)) !== second.hash || h2.number !== second.height - 1)
+      return fail('second header does not hash to the second head');
     const path = hexList(proof.path);
     const leafPath = hexList(proof.firstBlockPath);
     if (!path || !leafPath) return fail('paths malformed');
-    if (first.height === second.height) return first.hash === second.hash && path.length === 0 ? { ok: true } : fail('same height, different heads');
-    if (!verifyConsistencyPath(h1.number, h2.number, h1.chainRoot, h2.chainRoot, path)) return fail('chain tree of the first head is not a prefix of the second');
-    if (!verifyInclusionPath(leafHash(fromHex(first.hash)), h1.number, h2.number, leafPath, h2.chainRoot)) return fail('first head block is not in the second chain');
+    if (first.height === second.height)
+      return first.hash === second.hash && path.length === 0 ? { ok: true } : fail('same height, different heads');
+    if (!verifyConsistencyPath(h1.number, h2.number, h1.chainRoot, h2.chainRoot, path))
+      return fail('chain tree of the first head is not a prefix of the second');
+    if (!verifyInclusionPath(leafHash(fromHex(first.hash)), h1.number, h2.number, leafPath, h2.chainRoot))
+      return fail('first head block is not in the second chain');
     return { ok: true };
   } catch (err) {
     return fail(`malformed proof: ${(err as Error).message}`);

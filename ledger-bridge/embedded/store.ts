@@ -23,7 +23,16 @@ import { KeyFilter } from './keyfilter.js';
 import { compareKeys, inRange } from './keys.js';
 import { EMPTY_ROOT, nodeHash, splitPoint, type SubtreeHash } from './merkle.js';
 import { type KeyModification, type StateReader, type Versioned, type VersionedKV, timestampOf } from './stub.js';
-import { type BlockWrite, SCHEMA, type StoredEvent, type StoredTx, type SyncMode, type TreeNode, blockWriter, configure } from './writer.js';
+import {
+  type BlockWrite,
+  SCHEMA,
+  type StoredEvent,
+  type StoredTx,
+  type SyncMode,
+  type TreeNode,
+  blockWriter,
+  configure,
+} from './writer.js';
 
 export type { BlockWrite, StoredEvent, StoredTx, SyncMode, TreeNode } from './writer.js';
 
@@ -40,7 +49,13 @@ export async function openDatabase(path: string, options: { mustExist?: boolean 
 }
 
 /** Merges committed rows of a range with in-flight writes (deletes remove, writes replace), in byte order. */
-function mergeRange(rows: VersionedKV[], overlay: ReadonlyMap<string, Versioned>, start: string, end: string, keyOf: (id: string) => string | null): VersionedKV[] {
+function mergeRange(
+  rows: VersionedKV[],
+  overlay: ReadonlyMap<string, Versioned>,
+  start: string,
+  end: string,
+  keyOf: (id: string) => string | null,
+): VersionedKV[] {
   if (overlay.size === 0) return rows;
   const merged = new Map(rows.map((r) => [r.key, r]));
   let touched = false;
@@ -93,7 +108,9 @@ export class LedgerStore {
       rangeState: db.prepare('SELECT key, version, value FROM state WHERE key >= ? AND key < ? ORDER BY key'),
       rangeStateOpen: db.prepare('SELECT key, version, value FROM state WHERE key >= ? ORDER BY key'),
       // The current version lives in state only; history holds the earlier ones and deletes.
-      history: db.prepare('SELECT version, deleted FROM history WHERE key = ? UNION ALL SELECT version, 0 FROM state WHERE key = ? ORDER BY version DESC'),
+      history: db.prepare(
+        'SELECT version, deleted FROM history WHERE key = ? UNION ALL SELECT version, 0 FROM state WHERE key = ? ORDER BY version DESC',
+      ),
       getPrivate: db.prepare('SELECT version, value FROM private WHERE collection = ? AND key = ?'),
       rangePrivate: db.prepare('SELECT key, version, value FROM private WHERE collection = ? AND key >= ? AND key < ? ORDER BY key'),
       rangePrivateOpen: db.prepare('SELECT key, version, value FROM private WHERE collection = ? AND key >= ? ORDER BY key'),
@@ -104,10 +121,13 @@ export class LedgerStore {
       txsOf: db.prepare('SELECT block, idx, tx_id AS txId, code, envelope, hash FROM txs WHERE block = ? ORDER BY idx'),
       txHashesOf: db.prepare('SELECT hash FROM txs WHERE block = ? ORDER BY idx').pluck(),
       hasTx: db.prepare('SELECT 1 FROM txs WHERE tx_id = ?').pluck(),
-      eventsFrom: db.prepare('SELECT block, idx AS "index", tx_id AS txId, contract, name, payload FROM events WHERE block >= ? AND block < ? ORDER BY block, idx'),
+      eventsFrom: db.prepare(
+        'SELECT block, idx AS "index", tx_id AS txId, contract, name, payload FROM events WHERE block >= ? AND block < ? ORDER BY block, idx',
+      ),
       getNode: db.prepare('SELECT hash FROM tree WHERE level = ? AND idx = ?').pluck(),
     };
-    if (!this.snapshotOnly) for (const key of db.prepare('SELECT key FROM state').pluck().iterate() as IterableIterator<string>) this.filter.add(key);
+    if (!this.snapshotOnly)
+      for (const key of db.prepare('SELECT key FROM state').pluck().iterate() as IterableIterator<string>) this.filter.add(key);
     this.writeSync = blockWriter(db);
   }
 
@@ -187,7 +207,8 @@ export class LedgerStore {
   rangeState(start: string, end: string): VersionedKV[] {
     const rows = (end === '' ? this.s.rangeStateOpen.all(start) : this.s.rangeState.all(start, end)) as VersionedKV[];
     if (this.inflight.length === 0) return rows;
-    const overlay = this.inflight.length === 1 ? (this.inflight[0] as ReadonlyMap<string, Versioned>) : new Map(this.inflight.flatMap((m) => [...m]));
+    const overlay =
+      this.inflight.length === 1 ? (this.inflight[0] as ReadonlyMap<string, Versioned>) : new Map(this.inflight.flatMap((m) => [...m]));
     return mergeRange(rows, overlay, start, end, (k) => k);
   }
 
@@ -206,7 +227,9 @@ export class LedgerStore {
 
   /** Private keys of a collection in [start, end). */
   rangePrivate(collection: string, start: string, end: string): VersionedKV[] {
-    const rows = (end === '' ? this.s.rangePrivateOpen.all(collection, start) : this.s.rangePrivate.all(collection, start, end)) as VersionedKV[];
+    const rows = (
+      end === '' ? this.s.rangePrivateOpen.all(collection, start) : this.s.rangePrivate.all(collection, start, end)
+    ) as VersionedKV[];
     const prefix = collection + '\u0000';
     return mergeRange(rows, this.inflightPrivate, start, end, (id) => (id.startsWith(prefix) ? id.slice(prefix.length) : null));
   }

@@ -74,7 +74,7 @@ export interface LongLike {
 /** A Long-compatible value for Fabric's Timestamp.seconds. */
 export function longOf(n: number): LongLike {
   return {
-    low: n >>> 0 | 0,
+    low: (n >>> 0) | 0,
     high: Math.floor(n / 0x1_0000_0000) | 0,
     unsigned: true,
     toNumber: () => n,
@@ -127,7 +127,14 @@ function failedIterator<T>(err: Error): Iter<T> {
 
 /** The embedded ChaincodeStub for one transaction simulation. */
 export class EmbeddedStub {
-  readonly simulation: Simulation = { reads: new Map(), ranges: [], writes: new Map(), privateReads: new Map(), privateWrites: new Map(), event: null };
+  readonly simulation: Simulation = {
+    reads: new Map(),
+    ranges: [],
+    writes: new Map(),
+    privateReads: new Map(),
+    privateWrites: new Map(),
+    event: null,
+  };
   private readonly transientMap: Map<string, Buffer>;
 
   constructor(
@@ -257,7 +264,12 @@ export class EmbeddedStub {
 
   setEvent(name: string, payload: Uint8Array | string): void {
     if (typeof name !== 'string' || name === '') throw new Error('Event name must be a non-empty string');
-    const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload === undefined || payload === null ? Buffer.alloc(0) : Buffer.from(payload);
+    const bytes =
+      typeof payload === 'string'
+        ? Buffer.from(payload, 'utf8')
+        : payload === undefined || payload === null
+          ? Buffer.alloc(0)
+          : Buffer.from(payload);
     // Fabric keeps only the last event of a transaction.
     this.simulation.event = { name, payload: bytes };
   }
@@ -304,7 +316,11 @@ export class EmbeddedStub {
     return iteratorOf(rows.map((r) => ({ namespace: '', key: r.key, value: toBuffer(r.value) })));
   }
 
-  getPrivateDataByPartialCompositeKey(collection: string, objectType: string, attributes: string[]): Iter<{ namespace: string; key: string; value: Buffer }> {
+  getPrivateDataByPartialCompositeKey(
+    collection: string,
+    objectType: string,
+    attributes: string[],
+  ): Iter<{ namespace: string; key: string; value: Buffer }> {
     let start: string;
     try {
       start = createCompositeKey(objectType, attributes);

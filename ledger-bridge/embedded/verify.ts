@@ -87,7 +87,10 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
       }
       if (header.number !== n) throw new Bad(n, `block ${n}: header says number ${header.number}`);
       if (!equalBytes(header.previousHash, prevHash)) throw new Bad(n, `block ${n}: previousHash does not link to block ${n - 1}`);
-      const chainRoot = peaks.length === 0 ? EMPTY_ROOT : peaks.reduceRight<Uint8Array | null>((acc, p) => (acc === null ? p.hash : nodeHash(p.hash, acc)), null) as Uint8Array;
+      const chainRoot =
+        peaks.length === 0
+          ? EMPTY_ROOT
+          : (peaks.reduceRight<Uint8Array | null>((acc, p) => (acc === null ? p.hash : nodeHash(p.hash, acc)), null) as Uint8Array);
       if (!equalBytes(header.chainRoot, chainRoot)) throw new Bad(n, `block ${n}: chainRoot is not the Merkle root of blocks 0..${n - 1}`);
       const txs = q.txs.all(n) as { idx: number; txId: string; code: number; envelope: Uint8Array; hash: Uint8Array }[];
       if (txs.length !== header.txCount) throw new Bad(n, `block ${n}: header counts ${header.txCount} transactions, ${txs.length} stored`);
@@ -101,7 +104,8 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
         } catch (err) {
           throw new Bad(n, `block ${n} tx ${i}: envelope does not decode (${(err as Error).message})`);
         }
-        if (env.txId !== tx.txId || env.code !== tx.code) throw new Bad(n, `block ${n} tx ${i}: stored id or validation code differs from the envelope`);
+        if (env.txId !== tx.txId || env.code !== tx.code)
+          throw new Bad(n, `block ${n} tx ${i}: stored id or validation code differs from the envelope`);
         leaves.push(leafHash(tx.hash));
         transactions++;
         if (env.code !== ValidationCode.VALID) continue;
@@ -111,35 +115,48 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
           // Each live key's current write is its state row; every other write is a history row.
           const st = q.state.get(w.key) as { version: number; value: Uint8Array } | undefined;
           if (st && st.version === version) {
-            if (w.value === null || !equalBytes(st.value, w.value)) throw new Bad(n, `block ${n} tx ${i}: state value of ${JSON.stringify(w.key)} differs from the write`);
+            if (w.value === null || !equalBytes(st.value, w.value))
+              throw new Bad(n, `block ${n} tx ${i}: state value of ${JSON.stringify(w.key)} differs from the write`);
             stateMatched++;
             continue;
           }
           const deleted = q.history.get(w.key, version) as number | undefined;
-          if (deleted === undefined || deleted !== (w.value === null ? 1 : 0)) throw new Bad(n, `block ${n} tx ${i}: history of key ${JSON.stringify(w.key)} lacks this write`);
+          if (deleted === undefined || deleted !== (w.value === null ? 1 : 0))
+            throw new Bad(n, `block ${n} tx ${i}: history of key ${JSON.stringify(w.key)} lacks this write`);
           historyMatched++;
           if (st) {
-            if (st.version < version) throw new Bad(n, `block ${n} tx ${i}: state of ${JSON.stringify(w.key)} is older than this committed write`);
+            if (st.version < version)
+              throw new Bad(n, `block ${n} tx ${i}: state of ${JSON.stringify(w.key)} is older than this committed write`);
           } else {
             const last = q.lastHistory.get(w.key) as { version: number; deleted: number } | undefined;
-            if (!last || last.deleted !== 1 || last.version < version) throw new Bad(n, `block ${n} tx ${i}: key ${JSON.stringify(w.key)} is missing from state`);
+            if (!last || last.deleted !== 1 || last.version < version)
+              throw new Bad(n, `block ${n} tx ${i}: key ${JSON.stringify(w.key)} is missing from state`);
           }
         }
-        for (const p of env.privateWrites) privateLatest.set(`${p.collection}\u0000${toHex(p.keyHash)}`, { version, valueHash: p.valueHash });
+        for (const p of env.privateWrites)
+          privateLatest.set(`${p.collection}\u0000${toHex(p.keyHash)}`, { version, valueHash: p.valueHash });
         if (env.event) {
           events++;
           const e = q.event.get(n, i) as { txId: string; contract: string; name: string; payload: Uint8Array } | undefined;
-          if (!e || e.txId !== env.txId || e.contract !== env.contract || e.name !== env.event.name || !equalBytes(e.payload, env.event.payload)) {
+          if (
+            !e ||
+            e.txId !== env.txId ||
+            e.contract !== env.contract ||
+            e.name !== env.event.name ||
+            !equalBytes(e.payload, env.event.payload)
+          ) {
             throw new Bad(n, `block ${n} tx ${i}: stored event differs from the envelope`);
           }
         }
       }
-      if (!equalBytes(merkleRoot(leaves), header.dataHash)) throw new Bad(n, `block ${n}: dataHash is not the Merkle root of its transactions`);
+      if (!equalBytes(merkleRoot(leaves), header.dataHash))
+        throw new Bad(n, `block ${n}: dataHash is not the Merkle root of its transactions`);
       // Append the block to the chain tree and check every node the store keeps for it.
       let node = { level: 0, idx: n, hash: leafHash(row.hash) };
       for (;;) {
         const stored = q.node.get(node.level, node.idx) as Uint8Array | undefined;
-        if (!stored || !equalBytes(stored, node.hash)) throw new Bad(n, `block ${n}: chain tree node (${node.level}, ${node.idx}) is wrong`);
+        if (!stored || !equalBytes(stored, node.hash))
+          throw new Bad(n, `block ${n}: chain tree node (${node.level}, ${node.idx}) is wrong`);
         treeNodes++;
         const top = peaks[peaks.length - 1];
         if (!top || top.level !== node.level) break;
@@ -153,19 +170,40 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
       options.onProgress?.(n);
     }
     if (height === 0) throw new Bad(null, 'no blocks: not a ledger database');
-    const counts = { txs: q.count('txs'), state: q.count('state'), history: q.count('history'), events: q.count('events'), tree: q.count('tree') };
+    const counts = {
+      txs: q.count('txs'),
+      state: q.count('state'),
+      history: q.count('history'),
+      events: q.count('events'),
+      tree: q.count('tree'),
+    };
     stateKeys = counts.state;
     if (counts.txs !== transactions) throw new Bad(null, `${counts.txs - transactions} stored transactions belong to no block`);
-    if (counts.history !== historyMatched) throw new Bad(null, `history holds ${counts.history} entries, valid transactions wrote ${historyMatched} that are not current state`);
-    if (counts.state !== stateMatched) throw new Bad(null, `state holds ${counts.state} keys, ${counts.state - stateMatched} not written by any valid transaction`);
+    if (counts.history !== historyMatched)
+      throw new Bad(null, `history holds ${counts.history} entries, valid transactions wrote ${historyMatched} that are not current state`);
+    if (counts.state !== stateMatched)
+      throw new Bad(null, `state holds ${counts.state} keys, ${counts.state - stateMatched} not written by any valid transaction`);
     if (counts.events !== events) throw new Bad(null, `events hold ${counts.events} rows, valid transactions emitted ${events}`);
     if (counts.tree !== treeNodes) throw new Bad(null, `chain tree holds ${counts.tree} nodes, expected ${treeNodes}`);
     let privateRows = 0;
-    for (const p of db.prepare('SELECT collection, key, version, value FROM private').iterate() as IterableIterator<{ collection: string; key: string; version: number; value: Uint8Array }>) {
+    for (const p of db.prepare('SELECT collection, key, version, value FROM private').iterate() as IterableIterator<{
+      collection: string;
+      key: string;
+      version: number;
+      value: Uint8Array;
+    }>) {
       privateRows++;
       const expected = privateLatest.get(`${p.collection}\u0000${toHex(sha256Native(p.key))}`);
-      if (!expected || expected.version !== p.version || expected.valueHash === null || !equalBytes(expected.valueHash, sha256Native(p.value))) {
-        throw new Bad(Math.floor(p.version / 65_536), `private data ${p.collection}/${JSON.stringify(p.key)} does not match the hash on the chain`);
+      if (
+        !expected ||
+        expected.version !== p.version ||
+        expected.valueHash === null ||
+        !equalBytes(expected.valueHash, sha256Native(p.value))
+      ) {
+        throw new Bad(
+          Math.floor(p.version / 65_536),
+          `private data ${p.collection}/${JSON.stringify(p.key)} does not match the hash on the chain`,
+        );
       }
     }
     const livePrivate = [...privateLatest.values()].filter((v) => v.valueHash !== null).length;

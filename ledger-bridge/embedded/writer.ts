@@ -106,7 +106,14 @@ export function toMessage(b: BlockWrite): { message: BlockMessage; transfer: Arr
   // Envelopes own their buffers (ByteWriter output) and the ledger thread no longer reads them.
   for (const t of b.txs) {
     const e = t.envelope;
-    if (!Buffer.isBuffer(e) && e.byteOffset === 0 && e.buffer instanceof ArrayBuffer && e.byteLength === e.buffer.byteLength && !transfer.includes(e.buffer)) transfer.push(e.buffer);
+    if (
+      !Buffer.isBuffer(e) &&
+      e.byteOffset === 0 &&
+      e.buffer instanceof ArrayBuffer &&
+      e.byteLength === e.buffer.byteLength &&
+      !transfer.includes(e.buffer)
+    )
+      transfer.push(e.buffer);
   }
   return { message: { ...b, state: { keys, versions, deleted, ends, values } }, transfer };
 }
@@ -162,7 +169,13 @@ const CHUNK = 64;
  * Runs `one` per row, or `many` (a CHUNK-row statement) for each full chunk: per-row statement
  * calls were most of the commit worker's time for 2 state + 2 history rows per reading.
  */
-function insertRows<T>(rows: Iterable<T>, width: number, params: (row: T, out: unknown[]) => void, one: BetterSqlite3.Statement, many: BetterSqlite3.Statement): void {
+function insertRows<T>(
+  rows: Iterable<T>,
+  width: number,
+  params: (row: T, out: unknown[]) => void,
+  one: BetterSqlite3.Statement,
+  many: BetterSqlite3.Statement,
+): void {
   const bound: unknown[] = [];
   for (const row of rows) {
     params(row, bound);
@@ -174,7 +187,8 @@ function insertRows<T>(rows: Iterable<T>, width: number, params: (row: T, out: u
   for (let i = 0; i < bound.length; i += width) one.run(bound.slice(i, i + width));
 }
 
-const values = (width: number, n: number): string => Array.from({ length: n }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
+const values = (width: number, n: number): string =>
+  Array.from({ length: n }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
 
 /** A function that writes one block in one SQLite transaction (all or nothing). */
 export function blockWriter(db: BetterSqlite3.Database): (b: BlockWrite | BlockMessage) => void {

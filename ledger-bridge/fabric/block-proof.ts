@@ -110,32 +110,48 @@ export function verifyFabricInclusion(proof: InclusionProof, trustedHead?: Chain
   const b = decodeBlock(Buffer.from(ev.block, 'base64'));
   const where = { txId: proof.txId, blockNumber: proof.blockNumber };
   if (b.number !== proof.blockNumber) throw proofError(`block is number ${b.number}, proof says ${proof.blockNumber}`, where);
-  if (toHex(blockDataHash(b.data)) !== toHex(b.dataHash)) throw proofError(`block ${b.number}: data hash does not match its transactions`, where);
-  if (b.txIds[ev.txIndex] !== proof.txId) throw proofError(`block ${b.number}: transaction ${proof.txId} is not at index ${ev.txIndex}`, where);
-  if (b.channels[ev.txIndex] !== ev.channel) throw proofError(`block ${b.number}: transaction is on channel "${b.channels[ev.txIndex]}", not "${ev.channel}"`, where);
-  if (b.validation[ev.txIndex] !== 0) throw proofError(`block ${b.number}: transaction ${proof.txId} was not committed as VALID (code ${b.validation[ev.txIndex]})`, where);
+  if (toHex(blockDataHash(b.data)) !== toHex(b.dataHash))
+    throw proofError(`block ${b.number}: data hash does not match its transactions`, where);
+  if (b.txIds[ev.txIndex] !== proof.txId)
+    throw proofError(`block ${b.number}: transaction ${proof.txId} is not at index ${ev.txIndex}`, where);
+  if (b.channels[ev.txIndex] !== ev.channel)
+    throw proofError(`block ${b.number}: transaction is on channel "${b.channels[ev.txIndex]}", not "${ev.channel}"`, where);
+  if (b.validation[ev.txIndex] !== 0)
+    throw proofError(`block ${b.number}: transaction ${proof.txId} was not committed as VALID (code ${b.validation[ev.txIndex]})`, where);
   let hash = toHex(b.hash);
   let number = b.number;
   const chain = new Map<number, string>([[number, hash]]);
   for (const h of ev.headers) {
     if (h.number !== number + 1) throw proofError(`header ${h.number} follows block ${number}`, where);
     if (h.previousHash !== hash) throw proofError(`block ${h.number}: previous hash does not match block ${number}`, where);
-    hash = toHex(blockHeaderHash({ number: h.number, previousHash: Buffer.from(h.previousHash, 'hex'), dataHash: Buffer.from(h.dataHash, 'hex') }));
+    hash = toHex(
+      blockHeaderHash({ number: h.number, previousHash: Buffer.from(h.previousHash, 'hex'), dataHash: Buffer.from(h.dataHash, 'hex') }),
+    );
     number = h.number;
     chain.set(number, hash);
   }
-  if (number !== proof.head.height - 1 || hash !== proof.head.hash) throw proofError(`the hash chain ends at block ${number} ${hash}, not at the head`, where);
+  if (number !== proof.head.height - 1 || hash !== proof.head.hash)
+    throw proofError(`the hash chain ends at block ${number} ${hash}, not at the head`, where);
   if (trustedHead) {
     const at = trustedHead.height - 1;
     if (at < b.number) {
-      throw proofError(`the trusted head ${trustedHead.height}/${trustedHead.hash} is older than block ${b.number}: prove against a later saved head`, where);
+      throw proofError(
+        `the trusted head ${trustedHead.height}/${trustedHead.hash} is older than block ${b.number}: prove against a later saved head`,
+        where,
+      );
     }
     const onChain = chain.get(at);
     if (onChain === undefined) {
-      throw proofError(`the trusted head ${trustedHead.height}/${trustedHead.hash} is newer than the proof's head ${proof.head.height}`, where);
+      throw proofError(
+        `the trusted head ${trustedHead.height}/${trustedHead.hash} is newer than the proof's head ${proof.head.height}`,
+        where,
+      );
     }
     if (onChain !== trustedHead.hash) {
-      throw proofError(`block ${at} hashes to ${onChain}, not the trusted head's ${trustedHead.hash}: history was rewritten or the head is wrong`, where);
+      throw proofError(
+        `block ${at} hashes to ${onChain}, not the trusted head's ${trustedHead.hash}: history was rewritten or the head is wrong`,
+        where,
+      );
     }
   }
 }

@@ -153,7 +153,11 @@ function plainJsonSerializer(Base: new () => { toBuffer(result: unknown, schema?
 }
 
 /** Wraps contract classes the way fabric-shim's bootstrap does (JSON serializer, introspected metadata). */
-export function chaincodeFromContracts(contracts: readonly ContractClass[], title = 'provenant', version = '0.1.0'): {
+export function chaincodeFromContracts(
+  contracts: readonly ContractClass[],
+  title = 'provenant',
+  version = '0.1.0',
+): {
   chaincode: unknown;
   contractNames: string[];
 } {

@@ -84,7 +84,11 @@ export const FABRIC_CONFIG_SCHEMA = {
   },
 } as const;
 
-type AjvLike = { compile(s: unknown): ((d: unknown) => boolean) & { errors?: { instancePath: string; message?: string; params: Record<string, unknown> }[] | null } };
+type AjvLike = {
+  compile(
+    s: unknown,
+  ): ((d: unknown) => boolean) & { errors?: { instancePath: string; message?: string; params: Record<string, unknown> }[] | null };
+};
 let validator: ReturnType<AjvLike['compile']> | undefined;
 
 /**
@@ -124,7 +128,10 @@ export function loadFabricConfig(path: string): FabricConfig & typeof FABRIC_DEF
   try {
     doc = YAML.parse(readFileSync(path, 'utf8'));
   } catch (cause) {
-    throw new ProvenantError('PROV_ERR_CONFIG', `cannot read fabric config "${path}": ${(cause as Error).message}`, { field: 'config', cause });
+    throw new ProvenantError('PROV_ERR_CONFIG', `cannot read fabric config "${path}": ${(cause as Error).message}`, {
+      field: 'config',
+      cause,
+    });
   }
   const ledger = (doc as { ledger?: { type?: unknown; fabric?: unknown } } | null)?.ledger;
   let section: unknown = doc;

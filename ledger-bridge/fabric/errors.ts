@@ -79,7 +79,10 @@ export function toProvenantError(err: unknown, stage: Stage, txId?: string): Pro
     case GRPC.INVALID_ARGUMENT: {
       const contractCode = contractCodeOf(text);
       if (stage === 'endorse' || stage === 'evaluate' || stage === 'qscc') {
-        return new ProvenantError('PROV_ERR_ENDORSEMENT', `fabric ${stage}: ${text}`, { ...base, ...(contractCode ? { contractCode } : {}) });
+        return new ProvenantError('PROV_ERR_ENDORSEMENT', `fabric ${stage}: ${text}`, {
+          ...base,
+          ...(contractCode ? { contractCode } : {}),
+        });
       }
       return new ProvenantError('PROV_ERR_SUBMIT', `fabric ${stage}: ${text}`, base);
     }

@@ -20,7 +20,15 @@ import * as grpc from '@grpc/grpc-js';
 import type * as FabricGateway from '@hyperledger/fabric-gateway';
 import type { ChaincodeEvent, Checkpointer, Contract, Gateway, Network } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
-import { CONTRACTS, type ChainHead, type CommitResult, type InclusionProof, type LedgerClient, type LedgerEvent, type Proposal } from '../client.js';
+import {
+  CONTRACTS,
+  type ChainHead,
+  type CommitResult,
+  type InclusionProof,
+  type LedgerClient,
+  type LedgerEvent,
+  type Proposal,
+} from '../client.js';
 import { EVENTS } from '../../shared/records.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { toHex } from './block-hash.js';
@@ -62,7 +70,11 @@ function readFileFor(path: string, field: string): Buffer {
   try {
     return readFileSync(path);
   } catch (cause) {
-    throw new ProvenantError('PROV_ERR_CONFIG', `fabric config: cannot read ${field} "${path}": ${(cause as NodeJS.ErrnoException).code ?? cause}`, { field, cause });
+    throw new ProvenantError(
+      'PROV_ERR_CONFIG',
+      `fabric config: cannot read ${field} "${path}": ${(cause as NodeJS.ErrnoException).code ?? cause}`,
+      { field, cause },
+    );
   }
 }
 
@@ -115,7 +127,10 @@ export class FabricLedgerClient implements LedgerClient {
       privateKey = createPrivateKey(key);
     } catch (cause) {
       // The key's bytes never go into the message.
-      throw new ProvenantError('PROV_ERR_CONFIG', `fabric config: keyPath "${config.keyPath}" is not a PEM private key`, { field: 'keyPath', cause });
+      throw new ProvenantError('PROV_ERR_CONFIG', `fabric config: keyPath "${config.keyPath}" is not a PEM private key`, {
+        field: 'keyPath',
+        cause,
+      });
     }
     const channelOptions: grpc.ChannelOptions = {};
     let creds: grpc.ChannelCredentials;
@@ -216,8 +231,18 @@ export class FabricLedgerClient implements LedgerClient {
       throw toProvenantError(err, 'endorse', txId);
     }
     this.stats.submitted++;
-    const commit = await this.withRetry('submit', txId, () => tx.submit(), () => this.stats.resubmitted++);
-    const status = await this.withRetry('commitStatus', txId, () => commit.getStatus(), () => this.stats.statusRetries++);
+    const commit = await this.withRetry(
+      'submit',
+      txId,
+      () => tx.submit(),
+      () => this.stats.resubmitted++,
+    );
+    const status = await this.withRetry(
+      'commitStatus',
+      txId,
+      () => commit.getStatus(),
+      () => this.stats.statusRetries++,
+    );
     const blockNumber = Number(status.blockNumber);
     if (!status.successful) {
       const name = Object.entries(this.gw.StatusCode).find(([, v]) => v === status.code)?.[0] ?? String(status.code);
@@ -229,7 +254,9 @@ export class FabricLedgerClient implements LedgerClient {
 
   async evaluate(proposal: Omit<Proposal, 'transient'>): Promise<Uint8Array> {
     this.ensureOpen();
-    return this.withRetry('evaluate', undefined, () => this.contract(proposal.contract).evaluate(proposal.fn, { arguments: [...proposal.args] }));
+    return this.withRetry('evaluate', undefined, () =>
+      this.contract(proposal.contract).evaluate(proposal.fn, { arguments: [...proposal.args] }),
+    );
   }
 
   /** Calls a qscc function; returns its payload. */
@@ -265,13 +292,16 @@ export class FabricLedgerClient implements LedgerClient {
       blockBytes = await this.qscc('GetBlockByTxID', txId);
     } catch (err) {
       const e = toProvenantError(err, 'qscc', txId);
-      if (e.code === 'PROV_ERR_ENDORSEMENT') throw new ProvenantError('PROV_ERR_TX_NOT_FOUND', `transaction ${txId} is not on the chain: ${e.message}`, { txId, cause: e });
+      if (e.code === 'PROV_ERR_ENDORSEMENT')
+        throw new ProvenantError('PROV_ERR_TX_NOT_FOUND', `transaction ${txId} is not on the chain: ${e.message}`, { txId, cause: e });
       throw e;
     }
     const block = decodeBlock(blockBytes);
     const txIndex = block.txIds.indexOf(txId);
     if (block.number > head.height - 1) {
-      throw new ProvenantError('PROV_ERR_PROOF_INVALID', `transaction ${txId} is in block ${block.number}, after head ${head.height - 1}`, { txId });
+      throw new ProvenantError('PROV_ERR_PROOF_INVALID', `transaction ${txId} is in block ${block.number}, after head ${head.height - 1}`, {
+        txId,
+      });
     }
     const headers: HeaderEvidence[] = [];
     for (let n = block.number + 1; n < head.height; n++) headers.push(await this.blockHeader(n));
@@ -299,7 +329,7 @@ export class FabricLedgerClient implements LedgerClient {
       ? await this.gw.checkpointers.file(this.config.checkpointPath)
       : this.gw.checkpointers.inMemory();
     const signal = options.signal;
-    for (let attempt = 0; !signal?.aborted && !this.closed; ) {
+    for (let attempt = 0; !signal?.aborted && !this.closed;) {
       let stream;
       try {
         stream = await this.network.getChaincodeEvents(this.config.chaincode, {
@@ -328,7 +358,8 @@ export class FabricLedgerClient implements LedgerClient {
         }
         // The gateway never ends this stream by itself: an end means the peer went away.
         if (signal?.aborted || this.closed) return;
-        if (attempt >= this.config.maxRetries) throw new ProvenantError('PROV_ERR_UNAVAILABLE', 'fabric events: the peer ended the event stream', { stage: 'events' });
+        if (attempt >= this.config.maxRetries)
+          throw new ProvenantError('PROV_ERR_UNAVAILABLE', 'fabric events: the peer ended the event stream', { stage: 'events' });
         this.stats.eventReconnects++;
         await this.backoff(attempt++);
       } catch (err) {

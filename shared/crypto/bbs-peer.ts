@@ -20,15 +20,37 @@ import { Worker } from 'node:worker_threads';
 /** The peer's async API, in the shape its README documents (ciphersuite fixed by the caller). */
 export interface PeerBbs {
   generateKeyPair(o: { ciphersuite: string }): Promise<{ secretKey: Uint8Array; publicKey: Uint8Array }>;
-  sign(o: { secretKey: Uint8Array; publicKey: Uint8Array; header: Uint8Array; messages: Uint8Array[]; ciphersuite: string }): Promise<Uint8Array>;
-  verifySignature(o: { publicKey: Uint8Array; signature: Uint8Array; header: Uint8Array; messages: Uint8Array[]; ciphersuite: string }): Promise<boolean>;
+  sign(o: {
+    secretKey: Uint8Array;
+    publicKey: Uint8Array;
+    header: Uint8Array;
+    messages: Uint8Array[];
+    ciphersuite: string;
+  }): Promise<Uint8Array>;
+  verifySignature(o: {
+    publicKey: Uint8Array;
+    signature: Uint8Array;
+    header: Uint8Array;
+    messages: Uint8Array[];
+    ciphersuite: string;
+  }): Promise<boolean>;
   deriveProof(o: {
-    publicKey: Uint8Array; signature: Uint8Array; header: Uint8Array; messages: Uint8Array[];
-    presentationHeader: Uint8Array; disclosedMessageIndexes: number[]; ciphersuite: string;
+    publicKey: Uint8Array;
+    signature: Uint8Array;
+    header: Uint8Array;
+    messages: Uint8Array[];
+    presentationHeader: Uint8Array;
+    disclosedMessageIndexes: number[];
+    ciphersuite: string;
   }): Promise<Uint8Array>;
   verifyProof(o: {
-    publicKey: Uint8Array; proof: Uint8Array; header: Uint8Array; presentationHeader: Uint8Array;
-    disclosedMessages: Uint8Array[]; disclosedMessageIndexes: number[]; ciphersuite: string;
+    publicKey: Uint8Array;
+    proof: Uint8Array;
+    header: Uint8Array;
+    presentationHeader: Uint8Array;
+    disclosedMessages: Uint8Array[];
+    disclosedMessageIndexes: number[];
+    ciphersuite: string;
   }): Promise<boolean>;
 }
 
@@ -76,7 +98,13 @@ import(workerData.peerUrl).then((peer) => {
   parentPort.postMessage({ ready: true });
 });`;
 
-interface Reply { id?: number; ok?: boolean; value?: unknown; message?: string; ready?: boolean }
+interface Reply {
+  id?: number;
+  ok?: boolean;
+  value?: unknown;
+  message?: string;
+  ready?: boolean;
+}
 
 /** Start `size` workers running the peer; calls are spread over the least busy worker. */
 export async function loadPeerBbsPool(size: number): Promise<PeerBbsPool> {
@@ -85,31 +113,37 @@ export async function loadPeerBbsPool(size: number): Promise<PeerBbsPool> {
   const busy: number[] = [];
   let nextId = 0;
   const workers = await Promise.all(
-    Array.from({ length: Math.max(1, size) }, (_, w) => new Promise<Worker>((resolve, reject) => {
-      const worker = new Worker(WORKER, { eval: true, workerData: { hook: HOOK, peerUrl } });
-      busy[w] = 0;
-      worker.on('error', reject);
-      worker.on('message', (m: Reply) => {
-        if (m.ready === true) return resolve(worker);
-        const p = pending.get(m.id as number);
-        if (p === undefined) return;
-        pending.delete(m.id as number);
-        busy[w] = (busy[w] as number) - 1;
-        if (m.ok === true) p.resolve(m.value);
-        else p.reject(new Error(m.message));
-      });
-    })),
+    Array.from(
+      { length: Math.max(1, size) },
+      (_, w) =>
+        new Promise<Worker>((resolve, reject) => {
+          const worker = new Worker(WORKER, { eval: true, workerData: { hook: HOOK, peerUrl } });
+          busy[w] = 0;
+          worker.on('error', reject);
+          worker.on('message', (m: Reply) => {
+            if (m.ready === true) return resolve(worker);
+            const p = pending.get(m.id as number);
+            if (p === undefined) return;
+            pending.delete(m.id as number);
+            busy[w] = (busy[w] as number) - 1;
+            if (m.ok === true) p.resolve(m.value);
+            else p.reject(new Error(m.message));
+          });
+        }),
+    ),
   );
-  const call = (op: keyof PeerBbs) => (arg: unknown): Promise<never> => {
-    let w = 0;
-    for (let i = 1; i < workers.length; i++) if ((busy[i] as number) < (busy[w] as number)) w = i;
-    busy[w] = (busy[w] as number) + 1;
-    const id = nextId++;
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      (workers[w] as Worker).postMessage({ id, op, arg });
-    });
-  };
+  const call =
+    (op: keyof PeerBbs) =>
+    (arg: unknown): Promise<never> => {
+      let w = 0;
+      for (let i = 1; i < workers.length; i++) if ((busy[i] as number) < (busy[w] as number)) w = i;
+      busy[w] = (busy[w] as number) + 1;
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        (workers[w] as Worker).postMessage({ id, op, arg });
+      });
+    };
   return {
     generateKeyPair: call('generateKeyPair'),
     sign: call('sign'),

@@ -23,7 +23,9 @@ interface RawModule {
   _mclBnG1_hashAndMapToWithDst(out: number, msg: number, msgLen: number, dst: number, dstLen: number): number;
 }
 /** mcl-wasm value objects keep their limbs in `a_`; we need it for the raw calls above. */
-interface WithLimbs { a_: Uint32Array }
+interface WithLimbs {
+  a_: Uint32Array;
+}
 
 /** Bytes of a compressed G1 point (octet_point_length). */
 export const G1_BYTES = 48;
@@ -153,14 +155,31 @@ export function expandMessageXmd(msg: Uint8Array, dst: Uint8Array, lenInBytes: n
   const ell = Math.ceil(lenInBytes / 32);
   if (ell > 255 || lenInBytes > 65535) throw new RangeError('expand_message_xmd: requested output too long');
   const dstPrime = concat(d, i2osp(d.length, 1));
-  const b0 = sha256.create().update(new Uint8Array(64)).update(msg).update(i2osp(lenInBytes, 2)).update(new Uint8Array(1)).update(dstPrime).digest();
+  const b0 = sha256
+    .create()
+    .update(new Uint8Array(64))
+    .update(msg)
+    .update(i2osp(lenInBytes, 2))
+    .update(new Uint8Array(1))
+    .update(dstPrime)
+    .digest();
   const out = new Uint8Array(ell * 32);
-  let bi = sha256.create().update(b0).update(new Uint8Array([1])).update(dstPrime).digest();
+  let bi = sha256
+    .create()
+    .update(b0)
+    .update(new Uint8Array([1]))
+    .update(dstPrime)
+    .digest();
   out.set(bi, 0);
   for (let i = 2; i <= ell; i++) {
     const x = new Uint8Array(32);
     for (let k = 0; k < 32; k++) x[k] = (b0[k] as number) ^ (bi[k] as number);
-    bi = sha256.create().update(x).update(new Uint8Array([i])).update(dstPrime).digest();
+    bi = sha256
+      .create()
+      .update(x)
+      .update(new Uint8Array([i]))
+      .update(dstPrime)
+      .digest();
     out.set(bi, (i - 1) * 32);
   }
   return out.subarray(0, lenInBytes);

@@ -16,9 +16,32 @@
 import type * as McL from 'mcl-wasm';
 import { randomBytes } from '@noble/hashes/utils.js';
 import {
-  API_ID, EXPAND_LEN, G1_BYTES, H2S_DST, KEYGEN_DST, MAP_DST, MOCK_RANDOM_DST, P1_HEX, SCALAR_BYTES,
-  S, bytesToHex, calculateDomainFr, concat, expandMessageXmd, frFromBytes, frFromBytesMod, g1FromBytes,
-  g1MulSecret, g2MulSecret, generators, hashToFr, i2osp, initMcl, msm, pairingProductIsOne, publicKey,
+  API_ID,
+  EXPAND_LEN,
+  G1_BYTES,
+  H2S_DST,
+  KEYGEN_DST,
+  MAP_DST,
+  MOCK_RANDOM_DST,
+  P1_HEX,
+  SCALAR_BYTES,
+  S,
+  bytesToHex,
+  calculateDomainFr,
+  concat,
+  expandMessageXmd,
+  frFromBytes,
+  frFromBytesMod,
+  g1FromBytes,
+  g1MulSecret,
+  g2MulSecret,
+  generators,
+  hashToFr,
+  i2osp,
+  initMcl,
+  msm,
+  pairingProductIsOne,
+  publicKey,
 } from './bbs-primitives.js';
 
 /** The ciphersuite's api_id, default KeyGen tag, mocked-RNG tag and P1 (hex), for tests and tools. */
@@ -88,7 +111,8 @@ function secretKeyArg(fn: string, sk: Uint8Array): McL.Fr {
 
 function publicKeyArg(fn: string, pk: Uint8Array): void {
   if (pk.length !== PUBLIC_KEY_LENGTH) throw new RangeError(`bbs.${fn}: pk must be ${PUBLIC_KEY_LENGTH} bytes (got ${pk.length})`);
-  if (publicKey(pk) === null) throw new RangeError(`bbs.${fn}: pk is not a valid G2 point of the prime-order subgroup (or is the identity)`);
+  if (publicKey(pk) === null)
+    throw new RangeError(`bbs.${fn}: pk is not a valid G2 point of the prime-order subgroup (or is the identity)`);
 }
 
 /** octets_to_signature: (A, e) or null. */
@@ -212,8 +236,12 @@ function csprngScalars(count: number): McL.Fr[] {
 
 /** ProofGen(PK, signature, header, ph, messages, disclosed_indexes) with CSPRNG randomness. */
 export function proofGen(
-  pk: Uint8Array, signature: Uint8Array, header: Uint8Array, ph: Uint8Array,
-  messages: Uint8Array[], disclosedIndexes: number[],
+  pk: Uint8Array,
+  signature: Uint8Array,
+  header: Uint8Array,
+  ph: Uint8Array,
+  messages: Uint8Array[],
+  disclosedIndexes: number[],
 ): Uint8Array {
   return coreProofGen('proofGen', pk, signature, header, ph, messages, disclosedIndexes, csprngScalars);
 }
@@ -223,13 +251,19 @@ export function proofGen(
  * For reproducing the draft's test vectors; never use a predictable source in production.
  */
 export function proofGenWithRandomScalars(
-  pk: Uint8Array, signature: Uint8Array, header: Uint8Array, ph: Uint8Array,
-  messages: Uint8Array[], disclosedIndexes: number[], randomScalars: RandomScalarSource,
+  pk: Uint8Array,
+  signature: Uint8Array,
+  header: Uint8Array,
+  ph: Uint8Array,
+  messages: Uint8Array[],
+  disclosedIndexes: number[],
+  randomScalars: RandomScalarSource,
 ): Uint8Array {
   if (typeof randomScalars !== 'function') throw new TypeError('bbs.proofGenWithRandomScalars: randomScalars must be a function');
   return coreProofGen('proofGenWithRandomScalars', pk, signature, header, ph, messages, disclosedIndexes, (count) => {
     const given = randomScalars(count);
-    if (!Array.isArray(given) || given.length !== count) throw new RangeError(`bbs.proofGenWithRandomScalars: randomScalars(${count}) must return ${count} scalars`);
+    if (!Array.isArray(given) || given.length !== count)
+      throw new RangeError(`bbs.proofGenWithRandomScalars: randomScalars(${count}) must return ${count} scalars`);
     return given.map((b, i) => {
       const f = b instanceof Uint8Array ? frFromBytes(b, true) : null;
       if (f === null) throw new RangeError(`bbs.proofGenWithRandomScalars: random scalar ${i} is not 32 bytes below r`);
@@ -239,8 +273,14 @@ export function proofGenWithRandomScalars(
 }
 
 function coreProofGen(
-  fn: string, pk: Uint8Array, signature: Uint8Array, header: Uint8Array, ph: Uint8Array,
-  messages: Uint8Array[], disclosedIndexes: number[], random: (count: number) => McL.Fr[],
+  fn: string,
+  pk: Uint8Array,
+  signature: Uint8Array,
+  header: Uint8Array,
+  ph: Uint8Array,
+  messages: Uint8Array[],
+  disclosedIndexes: number[],
+  random: (count: number) => McL.Fr[],
 ): Uint8Array {
   bytesArg(fn, 'pk', pk);
   bytesArg(fn, 'signature', signature);
@@ -249,7 +289,8 @@ function coreProofGen(
   messagesArg(fn, 'messages', messages);
   const indexes = indexesArg(fn, disclosedIndexes);
   publicKeyArg(fn, pk);
-  if (signature.length !== SIGNATURE_LENGTH) throw new RangeError(`bbs.${fn}: signature must be ${SIGNATURE_LENGTH} bytes (got ${signature.length})`);
+  if (signature.length !== SIGNATURE_LENGTH)
+    throw new RangeError(`bbs.${fn}: signature must be ${SIGNATURE_LENGTH} bytes (got ${signature.length})`);
   const sig = parseSignature(signature);
   if (sig === null) throw new RangeError(`bbs.${fn}: signature is malformed (A not a non-identity G1 subgroup point, or e not in (0, r))`);
   const L = messages.length;
@@ -275,7 +316,13 @@ function coreProofGen(
   const Bbar = msm([D, Abar], [r1, mcl.neg(sig.e)]);
   const T1 = msm([Abar, D], [eT, r1T]);
   const T2 = msm([D, ...undisclosed.map((j) => H[j] as McL.G1)], [r3T, ...mT]);
-  const c = challenge([Abar, Bbar, D, T1, T2], domain, indexes, indexes.map((i) => msgs[i] as McL.Fr), ph);
+  const c = challenge(
+    [Abar, Bbar, D, T1, T2],
+    domain,
+    indexes,
+    indexes.map((i) => msgs[i] as McL.Fr),
+    ph,
+  );
   // ProofFinalize
   const r3 = mcl.inv(r2);
   const eHat = mcl.add(eT, mcl.mul(sig.e, c));
@@ -283,8 +330,14 @@ function coreProofGen(
   const r3Hat = mcl.sub(r3T, mcl.mul(r3, c));
   const mHat = undisclosed.map((j, k) => mcl.add(mT[k] as McL.Fr, mcl.mul(msgs[j] as McL.Fr, c)));
   return concat(
-    Abar.serialize(), Bbar.serialize(), D.serialize(),
-    eHat.serialize(), r1Hat.serialize(), r3Hat.serialize(), ...mHat.map((m) => m.serialize()), c.serialize(),
+    Abar.serialize(),
+    Bbar.serialize(),
+    D.serialize(),
+    eHat.serialize(),
+    r1Hat.serialize(),
+    r3Hat.serialize(),
+    ...mHat.map((m) => m.serialize()),
+    c.serialize(),
   );
 }
 
@@ -293,8 +346,12 @@ function coreProofGen(
  * signed messages is R + U, U read from the proof length. Returns false for anything malformed.
  */
 export function proofVerify(
-  pk: Uint8Array, proof: Uint8Array, header: Uint8Array, ph: Uint8Array,
-  disclosedMessages: Uint8Array[], disclosedIndexes: number[],
+  pk: Uint8Array,
+  proof: Uint8Array,
+  header: Uint8Array,
+  ph: Uint8Array,
+  disclosedMessages: Uint8Array[],
+  disclosedIndexes: number[],
 ): boolean {
   bytesArg('proofVerify', 'pk', pk);
   bytesArg('proofVerify', 'proof', proof);

@@ -18,7 +18,8 @@ export function complete(sha256: Sha256, kIoT: Uint8Array, reading: Reading): Ui
 
 /** tag over already-encoded canonical bytes (the ledger's path: it holds the bytes, not the object). */
 export function completeBytes(sha256: Sha256, kIoT: Uint8Array, canonical: Uint8Array): Uint8Array {
-  if (!(kIoT instanceof Uint8Array) || kIoT.length !== K_IOT_BYTES) throw new RangeError(`completeBytes: K_IoT must be ${K_IOT_BYTES} bytes`);
+  if (!(kIoT instanceof Uint8Array) || kIoT.length !== K_IOT_BYTES)
+    throw new RangeError(`completeBytes: K_IoT must be ${K_IOT_BYTES} bytes`);
   return hmacSha256(sha256, kIoT, canonical);
 }
 

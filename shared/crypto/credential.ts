@@ -71,7 +71,8 @@ function bad(code: string, message: string, field: string): ProvenantError {
 
 /** Checks a schema: 1..32 unique attribute names, the first 'deviceId'. Throws PROV_ERR_SCHEMA_INVALID. */
 export function assertSchema(schema: unknown): asserts schema is Schema {
-  if (!Array.isArray(schema) || schema.length === 0) throw bad('PROV_ERR_SCHEMA_INVALID', 'schema must be a non-empty list of attribute names', 'schema');
+  if (!Array.isArray(schema) || schema.length === 0)
+    throw bad('PROV_ERR_SCHEMA_INVALID', 'schema must be a non-empty list of attribute names', 'schema');
   if (schema.length > MAX_ATTRIBUTES) throw bad('PROV_ERR_SCHEMA_INVALID', `schema has more than ${MAX_ATTRIBUTES} attributes`, 'schema');
   if (schema[0] !== 'deviceId') throw bad('PROV_ERR_SCHEMA_INVALID', "schema must start with 'deviceId'", 'schema');
   const seen = new Set<string>();
@@ -102,7 +103,11 @@ export function assertAttributes(schema: Schema, attributes: unknown): asserts a
   const missing = schema.filter((name) => !Object.prototype.hasOwnProperty.call(record, name));
   if (missing.length > 0) {
     const list = missing.map((n) => `"${n}"`).join(', ');
-    throw bad('PROV_ERR_ATTRIBUTES_INVALID', `missing attribute${missing.length > 1 ? 's' : ''} ${list} (schema: ${schema.join(',')})`, missing[0] as string);
+    throw bad(
+      'PROV_ERR_ATTRIBUTES_INVALID',
+      `missing attribute${missing.length > 1 ? 's' : ''} ${list} (schema: ${schema.join(',')})`,
+      missing[0] as string,
+    );
   }
   for (const name of schema) {
     const value = record[name];
@@ -199,7 +204,8 @@ export function credentialFromJson(json: unknown): Credential {
   const attributes = json['attributes'];
   assertAttributes(schema, attributes);
   const deviceId = field(json, 'deviceId', code, isString, 'credential');
-  if (attributes['deviceId'] !== deviceId) throw bad(code, `credential: deviceId ${deviceId} differs from its deviceId attribute`, 'deviceId');
+  if (attributes['deviceId'] !== deviceId)
+    throw bad(code, `credential: deviceId ${deviceId} differs from its deviceId attribute`, 'deviceId');
   const header = hexField(json, 'header', code, 'credential');
   if (toHex(header) !== toHex(schemaHeader(schema))) throw bad(code, 'credential: header does not bind its schema', 'header');
   return {

@@ -78,14 +78,19 @@ export interface Enrollment {
  * random bytes; the credential is a BBS signature over the attribute values in schema order.
  * Throws PROV_ERR_ATTRIBUTES_INVALID naming a missing or unknown attribute.
  */
-export function enrollDevice(issuer: Issuer, attributes: Readonly<Record<string, string>>, options: { random?: RandomBytes } = {}): Enrollment {
+export function enrollDevice(
+  issuer: Issuer,
+  attributes: Readonly<Record<string, string>>,
+  options: { random?: RandomBytes } = {},
+): Enrollment {
   assertSchema(issuer.schema);
   assertAttributes(issuer.schema, attributes);
   const schema = issuer.schema;
   const attrs: Attributes = Object.freeze(Object.fromEntries(schema.map((n) => [n, attributes[n] as string])));
   const deviceId = attrs['deviceId'] as string;
   const kIoT = (options.random ?? defaultRandom)(K_IOT_BYTES);
-  if (!(kIoT instanceof Uint8Array) || kIoT.length !== K_IOT_BYTES) throw new RangeError(`enrollDevice: random source must give ${K_IOT_BYTES} bytes`);
+  if (!(kIoT instanceof Uint8Array) || kIoT.length !== K_IOT_BYTES)
+    throw new RangeError(`enrollDevice: random source must give ${K_IOT_BYTES} bytes`);
   const header = schemaHeader(schema);
   const signature = bbs.sign(issuer.sk, issuer.pk, header, attributeMessages(schema, attrs));
   return {
@@ -148,10 +153,19 @@ export function signPartial(credential: Credential, request: PartialRequest): Pa
   assertPolicyFitsSchema({ id: policy.id, anyOf: [clause] }, schema);
   const names = new Set(['deviceId', ...Object.keys(clause)]);
   const disclosedIndexes = schema.flatMap((name, i) => (names.has(name) ? [i] : []));
-  const disclosed = Object.freeze(Object.fromEntries(disclosedIndexes.map((i) => [schema[i] as string, attributes[schema[i] as string] as string])));
+  const disclosed = Object.freeze(
+    Object.fromEntries(disclosedIndexes.map((i) => [schema[i] as string, attributes[schema[i] as string] as string])),
+  );
   const pid = policyId(policy);
   const ph = encodePresentationHeader({ epoch: request.epoch, edgeId: request.edgeId, deviceId, policyId: pid });
-  const proof = bbs.proofGen(credential.issuerPk, credential.signature, credential.header, ph, attributeMessages(schema, attributes), disclosedIndexes);
+  const proof = bbs.proofGen(
+    credential.issuerPk,
+    credential.signature,
+    credential.header,
+    ph,
+    attributeMessages(schema, attributes),
+    disclosedIndexes,
+  );
   return {
     deviceId,
     epoch: request.epoch,
@@ -178,7 +192,13 @@ export interface PartialExpectation {
  * policy? ph is rebuilt from `expected`, never taken on trust. Costs pairings: callers cache the
  * verdict by partialDigest.
  */
-export function validatePartial(issuerPk: Uint8Array, schema: Schema, partial: PartialSignature, policy: Policy, expected: PartialExpectation): Verdict {
+export function validatePartial(
+  issuerPk: Uint8Array,
+  schema: Schema,
+  partial: PartialSignature,
+  policy: Policy,
+  expected: PartialExpectation,
+): Verdict {
   let ph: Uint8Array;
   let pid: string;
   try {
@@ -194,11 +214,19 @@ export function validatePartial(issuerPk: Uint8Array, schema: Schema, partial: P
   const fields = ['deviceId', 'epoch', 'edgeId'] as const;
   for (const f of fields) {
     if (partial[f] !== expected[f]) {
-      return reject(REASONS.PROOF_BINDING, `partial is for ${f} ${String(partial[f])}, used for ${f} ${String(expected[f])} (device ${expected.deviceId})`);
+      return reject(
+        REASONS.PROOF_BINDING,
+        `partial is for ${f} ${String(partial[f])}, used for ${f} ${String(expected[f])} (device ${expected.deviceId})`,
+      );
     }
   }
-  if (partial.policyId !== pid) return reject(REASONS.PROOF_BINDING, `partial of ${expected.deviceId} is bound to policy ${partial.policyId}, expected ${pid}`);
-  if (!equalBytes(partial.ph, ph)) return reject(REASONS.PROOF_BINDING, `partial of ${expected.deviceId}: presentation header does not match epoch ${expected.epoch}, edge ${expected.edgeId}`);
+  if (partial.policyId !== pid)
+    return reject(REASONS.PROOF_BINDING, `partial of ${expected.deviceId} is bound to policy ${partial.policyId}, expected ${pid}`);
+  if (!equalBytes(partial.ph, ph))
+    return reject(
+      REASONS.PROOF_BINDING,
+      `partial of ${expected.deviceId}: presentation header does not match epoch ${expected.epoch}, edge ${expected.edgeId}`,
+    );
   if (!equalBytes(partial.partialDigest, partialDigest(sha256, partial.proof, ph))) {
     return reject(REASONS.PROOF_BINDING, `partial of ${expected.deviceId}: partialDigest is not SHA-256(proof ‖ ph)`);
   }
@@ -220,15 +248,23 @@ export function validatePartial(issuerPk: Uint8Array, schema: Schema, partial: P
 /** The disclosed map must name exactly the disclosed indexes, and deviceId must be among them. */
 function checkDisclosed(schema: Schema, partial: PartialSignature, deviceId: string): Verdict {
   const idx = partial.disclosedIndexes;
-  if (!Array.isArray(idx) || idx.some((i, k) => !Number.isInteger(i) || i < 0 || i >= schema.length || (k > 0 && i <= (idx[k - 1] as number)))) {
+  if (
+    !Array.isArray(idx) ||
+    idx.some((i, k) => !Number.isInteger(i) || i < 0 || i >= schema.length || (k > 0 && i <= (idx[k - 1] as number)))
+  ) {
     return reject(REASONS.MALFORMED, `partial of ${deviceId}: disclosedIndexes must be increasing indexes into the schema`);
   }
   const disclosed = partial.disclosed;
-  if (typeof disclosed !== 'object' || disclosed === null) return reject(REASONS.MALFORMED, `partial of ${deviceId}: disclosed must be an object`);
+  if (typeof disclosed !== 'object' || disclosed === null)
+    return reject(REASONS.MALFORMED, `partial of ${deviceId}: disclosed must be an object`);
   for (const name of Object.keys(disclosed)) {
     const i = schema.indexOf(name);
     if (i < 0) return reject(REASONS.MALFORMED, `partial of ${deviceId}: disclosed attribute "${name}" is not in the schema`);
-    if (!idx.includes(i)) return reject(REASONS.UNDISCLOSED_ATTRIBUTE, `partial of ${deviceId} claims ${name}=${String(disclosed[name])} but its proof does not disclose ${name}`);
+    if (!idx.includes(i))
+      return reject(
+        REASONS.UNDISCLOSED_ATTRIBUTE,
+        `partial of ${deviceId} claims ${name}=${String(disclosed[name])} but its proof does not disclose ${name}`,
+      );
     if (typeof disclosed[name] !== 'string') return reject(REASONS.MALFORMED, `partial of ${deviceId}: disclosed ${name} must be a string`);
   }
   for (const i of idx) {
@@ -236,8 +272,10 @@ function checkDisclosed(schema: Schema, partial: PartialSignature, deviceId: str
       return reject(REASONS.MALFORMED, `partial of ${deviceId}: index ${i} (${String(schema[i])}) is disclosed without a value`);
     }
   }
-  if (!idx.includes(0)) return reject(REASONS.UNDISCLOSED_ATTRIBUTE, `partial claims device ${deviceId} but its proof does not disclose deviceId`);
-  if (disclosed['deviceId'] !== deviceId) return reject(REASONS.PROOF_BINDING, `partial discloses deviceId ${String(disclosed['deviceId'])}, used for ${deviceId}`);
+  if (!idx.includes(0))
+    return reject(REASONS.UNDISCLOSED_ATTRIBUTE, `partial claims device ${deviceId} but its proof does not disclose deviceId`);
+  if (disclosed['deviceId'] !== deviceId)
+    return reject(REASONS.PROOF_BINDING, `partial discloses deviceId ${String(disclosed['deviceId'])}, used for ${deviceId}`);
   return OK;
 }
 
@@ -254,12 +292,19 @@ export interface KnownPartial {
  * validated partial found under the reading's partialDigest (`undefined` if none). Revocation
  * and replay are the ledger's state: see checkDevice and checkSeq / checkUnseen.
  */
-export function validateReading(sha256Fn: Sha256, kIoT: Uint8Array, signed: SignedReading, knownPartial: KnownPartial | undefined): Verdict {
+export function validateReading(
+  sha256Fn: Sha256,
+  kIoT: Uint8Array,
+  signed: SignedReading,
+  knownPartial: KnownPartial | undefined,
+): Verdict {
   const r = signed.reading;
   const who = `device ${String(r.deviceId)} seq ${String(r.seq)}`;
   if (knownPartial === undefined) return reject(REASONS.UNKNOWN_PARTIAL, `${who}: no validated partial signature under its partialDigest`);
-  if (r.deviceId !== knownPartial.deviceId) return reject(REASONS.PROOF_BINDING, `${who}: partial belongs to device ${knownPartial.deviceId}`);
-  if (r.epoch !== knownPartial.epoch) return reject(REASONS.WRONG_EPOCH, `${who}: reading epoch ${String(r.epoch)}, partial epoch ${knownPartial.epoch}`);
+  if (r.deviceId !== knownPartial.deviceId)
+    return reject(REASONS.PROOF_BINDING, `${who}: partial belongs to device ${knownPartial.deviceId}`);
+  if (r.epoch !== knownPartial.epoch)
+    return reject(REASONS.WRONG_EPOCH, `${who}: reading epoch ${String(r.epoch)}, partial epoch ${knownPartial.epoch}`);
   if (!(r.partialDigest instanceof Uint8Array) || !equalBytes(r.partialDigest, knownPartial.partialDigest)) {
     return reject(REASONS.UNKNOWN_PARTIAL, `${who}: partialDigest does not match the partial of epoch ${knownPartial.epoch}`);
   }
@@ -287,7 +332,13 @@ export function deviceChallengeResponse(sha256Fn: Sha256, kIoT: Uint8Array, chal
 }
 
 /** Checks a challenge response against K_IoT (constant-time): BAD_TAG on mismatch. */
-export function checkChallengeResponse(sha256Fn: Sha256, kIoT: Uint8Array, deviceId: string, challenge: Uint8Array, response: Uint8Array): Verdict {
+export function checkChallengeResponse(
+  sha256Fn: Sha256,
+  kIoT: Uint8Array,
+  deviceId: string,
+  challenge: Uint8Array,
+  response: Uint8Array,
+): Verdict {
   const expected = deviceChallengeResponse(sha256Fn, kIoT, challenge);
   if (response instanceof Uint8Array && equalBytes(expected, response)) return OK;
   return reject(REASONS.BAD_TAG, `device ${deviceId}: challenge response does not verify under the device key`);

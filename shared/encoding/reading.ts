@@ -93,7 +93,8 @@ export function encodeReading(r: Reading): Uint8Array {
   const mv = int(r.batteryMv, 0, 0xffff, 'batteryMv');
   const d = r.partialDigest;
   if (!(d instanceof Uint8Array)) throw new TypeError('reading.partialDigest: expected Uint8Array');
-  if (d.length !== PARTIAL_DIGEST_BYTES) throw new RangeError('reading.partialDigest: expected ' + PARTIAL_DIGEST_BYTES + ' bytes, got ' + d.length);
+  if (d.length !== PARTIAL_DIGEST_BYTES)
+    throw new RangeError('reading.partialDigest: expected ' + PARTIAL_DIGEST_BYTES + ' bytes, got ' + d.length);
   out.push(PARTIAL_DIGEST_BYTES);
   for (let i = 0; i < PARTIAL_DIGEST_BYTES; i++) out.push(d[i] as number);
   put(out, mv, 2);

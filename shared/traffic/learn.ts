@@ -119,7 +119,9 @@ export function learnModel(history: readonly TrafficProfile[]): CorrelationModel
     checkProfile(p, `history[${i}]`);
     const prev = history[i - 1];
     if (prev !== undefined && !(p.window > prev.window)) {
-      throw new RangeError(`history must be in increasing window order: history[${i}].window ${p.window} after ${prev.window} (device ${p.deviceId})`);
+      throw new RangeError(
+        `history must be in increasing window order: history[${i}].window ${p.window} after ${prev.window} (device ${p.deviceId})`,
+      );
     }
     for (const k of Object.keys(p.features)) names[k] = true;
   });
@@ -167,7 +169,16 @@ export function learnModel(history: readonly TrafficProfile[]): CorrelationModel
   }
   const last = history[history.length - 1];
   const recent = history.slice(Math.max(0, history.length - (TREND_WINDOWS - 1)));
-  return { features, stillShare, recent, continuity, shifts, pairs, basis: history.length, lastWindow: last === undefined ? -1 : last.window };
+  return {
+    features,
+    stillShare,
+    recent,
+    continuity,
+    shifts,
+    pairs,
+    basis: history.length,
+    lastWindow: last === undefined ? -1 : last.window,
+  };
 }
 
 /**
@@ -419,4 +430,3 @@ export function checkProfile(p: TrafficProfile, where: string): void {
     if (!Number.isFinite(v)) throw new RangeError(`${where}.features.${k} must be finite, got ${String(v)} (device ${p.deviceId})`);
   }
 }
-

@@ -92,7 +92,6 @@ export interface Judgement {
   readonly basis: number;
 }
 
-
 /** How many recent ACCEPTED profiles the contract keeps per device and passes to judgeProfile. */
 export const MODEL_HISTORY = 32;
 /**
@@ -137,16 +136,11 @@ export function defaultThresholds(): Thresholds {
   };
 }
 
-
 /**
  * Judges `profile` against a model learnt from `history` (the device's last ≤ MODEL_HISTORY
  * accepted profiles, oldest first). Deterministic: same inputs → same bits on every endorser.
  */
-export function judgeProfile(
-  history: readonly TrafficProfile[],
-  profile: TrafficProfile,
-  thresholds: Thresholds,
-): Judgement {
+export function judgeProfile(history: readonly TrafficProfile[], profile: TrafficProfile, thresholds: Thresholds): Judgement {
   if (!Array.isArray(history)) throw new TypeError('history must be an array of profiles');
   checkProfile(profile, 'profile');
   checkThresholds(thresholds);
@@ -216,7 +210,9 @@ export function deltas(model: CorrelationModel, profile: TrafficProfile): { feat
   }
   const gap = profile.window - model.lastWindow;
   if (model.lastWindow >= 0 && !(gap >= 1)) {
-    throw new RangeError(`profile.window ${profile.window} must be after the last history window ${model.lastWindow} (device ${profile.deviceId})`);
+    throw new RangeError(
+      `profile.window ${profile.window} must be after the last history window ${model.lastWindow} (device ${profile.deviceId})`,
+    );
   }
   const returned: Record<string, true> = {};
   for (const c of model.continuity) {
@@ -262,7 +258,8 @@ export function deltas(model: CorrelationModel, profile: TrafficProfile): { feat
       best[st.y] = prev === undefined ? d : Math.min(prev, d);
     }
     // A channel back at an older level (break or older anchor) stepped back, not away.
-    for (const ch of Object.keys(best).sort(byCodeUnit)) if (!returned[ch]) out.push({ feature: `ch.${ch}.shift`, delta: best[ch] as number });
+    for (const ch of Object.keys(best).sort(byCodeUnit))
+      if (!returned[ch]) out.push({ feature: `ch.${ch}.shift`, delta: best[ch] as number });
   }
   for (const p of model.pairs) {
     const x = profile.features[p.x];

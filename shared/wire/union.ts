@@ -6,10 +6,42 @@
 import { ProvenantError } from '../errors.js';
 import { encodeFrame, type Frame } from './frame.js';
 import {
-  MSG_ACK, MSG_CHALLENGE, MSG_HELLO, MSG_MAINT, MSG_NACK, MSG_PARTIAL, MSG_PING, MSG_PONG, MSG_READING, MSG_RESPONSE, MSG_STATUS,
-  decodeChallenge, decodeChallengeResponse, decodeHello, decodeMaint, decodeNack, decodePartial, decodeReadingMessage, decodeStatus, decodeU32,
-  encodeChallenge, encodeChallengeResponse, encodeHello, encodeMaint, encodeNack, encodePartial, encodeReadingMessage, encodeStatus, encodeU32,
-  type ChallengeResponse, type Hello, type Maint, type Nack, type PartialMessage, type ReadingMessage, type Status,
+  MSG_ACK,
+  MSG_CHALLENGE,
+  MSG_HELLO,
+  MSG_MAINT,
+  MSG_NACK,
+  MSG_PARTIAL,
+  MSG_PING,
+  MSG_PONG,
+  MSG_READING,
+  MSG_RESPONSE,
+  MSG_STATUS,
+  decodeChallenge,
+  decodeChallengeResponse,
+  decodeHello,
+  decodeMaint,
+  decodeNack,
+  decodePartial,
+  decodeReadingMessage,
+  decodeStatus,
+  decodeU32,
+  encodeChallenge,
+  encodeChallengeResponse,
+  encodeHello,
+  encodeMaint,
+  encodeNack,
+  encodePartial,
+  encodeReadingMessage,
+  encodeStatus,
+  encodeU32,
+  type ChallengeResponse,
+  type Hello,
+  type Maint,
+  type Nack,
+  type PartialMessage,
+  type ReadingMessage,
+  type Status,
 } from './messages.js';
 
 /** Error code of a frame whose payload does not decode, or whose type is unknown. */
@@ -52,17 +84,28 @@ export function decodeMessage(frame: Frame): WireMessage {
   const p = frame.payload;
   try {
     switch (frame.type) {
-      case MSG_HELLO: return { kind: 'HELLO', ...decodeHello(p) };
-      case MSG_PARTIAL: return { kind: 'PARTIAL', ...decodePartial(p) };
-      case MSG_READING: return { kind: 'READING', ...decodeReadingMessage(p) };
-      case MSG_ACK: return { kind: 'ACK', seq: decodeU32(p, 'ACK') };
-      case MSG_NACK: return { kind: 'NACK', ...decodeNack(p) };
-      case MSG_PING: return { kind: 'PING', nonce: decodeU32(p, 'PING') };
-      case MSG_PONG: return { kind: 'PONG', nonce: decodeU32(p, 'PONG') };
-      case MSG_STATUS: return { kind: 'STATUS', ...decodeStatus(p) };
-      case MSG_MAINT: return { kind: 'MAINT', ...decodeMaint(p) };
-      case MSG_CHALLENGE: return { kind: 'CHALLENGE', challenge: decodeChallenge(p) };
-      case MSG_RESPONSE: return { kind: 'RESPONSE', ...decodeChallengeResponse(p) };
+      case MSG_HELLO:
+        return { kind: 'HELLO', ...decodeHello(p) };
+      case MSG_PARTIAL:
+        return { kind: 'PARTIAL', ...decodePartial(p) };
+      case MSG_READING:
+        return { kind: 'READING', ...decodeReadingMessage(p) };
+      case MSG_ACK:
+        return { kind: 'ACK', seq: decodeU32(p, 'ACK') };
+      case MSG_NACK:
+        return { kind: 'NACK', ...decodeNack(p) };
+      case MSG_PING:
+        return { kind: 'PING', nonce: decodeU32(p, 'PING') };
+      case MSG_PONG:
+        return { kind: 'PONG', nonce: decodeU32(p, 'PONG') };
+      case MSG_STATUS:
+        return { kind: 'STATUS', ...decodeStatus(p) };
+      case MSG_MAINT:
+        return { kind: 'MAINT', ...decodeMaint(p) };
+      case MSG_CHALLENGE:
+        return { kind: 'CHALLENGE', challenge: decodeChallenge(p) };
+      case MSG_RESPONSE:
+        return { kind: 'RESPONSE', ...decodeChallengeResponse(p) };
       default:
         break;
     }
@@ -76,17 +119,28 @@ export function decodeMessage(frame: Frame): WireMessage {
 /** Payload bytes of a message (without framing). */
 export function encodePayload(m: WireMessage): { type: number; payload: Uint8Array } {
   switch (m.kind) {
-    case 'HELLO': return { type: MSG_HELLO, payload: encodeHello(m) };
-    case 'PARTIAL': return { type: MSG_PARTIAL, payload: encodePartial(m) };
-    case 'READING': return { type: MSG_READING, payload: encodeReadingMessage(m.canonical, m.tag) };
-    case 'ACK': return { type: MSG_ACK, payload: encodeU32(m.seq, 'ACK') };
-    case 'NACK': return { type: MSG_NACK, payload: encodeNack(m) };
-    case 'PING': return { type: MSG_PING, payload: encodeU32(m.nonce, 'PING') };
-    case 'PONG': return { type: MSG_PONG, payload: encodeU32(m.nonce, 'PONG') };
-    case 'STATUS': return { type: MSG_STATUS, payload: encodeStatus(m) };
-    case 'MAINT': return { type: MSG_MAINT, payload: encodeMaint(m) };
-    case 'CHALLENGE': return { type: MSG_CHALLENGE, payload: encodeChallenge(m.challenge) };
-    case 'RESPONSE': return { type: MSG_RESPONSE, payload: encodeChallengeResponse(m) };
+    case 'HELLO':
+      return { type: MSG_HELLO, payload: encodeHello(m) };
+    case 'PARTIAL':
+      return { type: MSG_PARTIAL, payload: encodePartial(m) };
+    case 'READING':
+      return { type: MSG_READING, payload: encodeReadingMessage(m.canonical, m.tag) };
+    case 'ACK':
+      return { type: MSG_ACK, payload: encodeU32(m.seq, 'ACK') };
+    case 'NACK':
+      return { type: MSG_NACK, payload: encodeNack(m) };
+    case 'PING':
+      return { type: MSG_PING, payload: encodeU32(m.nonce, 'PING') };
+    case 'PONG':
+      return { type: MSG_PONG, payload: encodeU32(m.nonce, 'PONG') };
+    case 'STATUS':
+      return { type: MSG_STATUS, payload: encodeStatus(m) };
+    case 'MAINT':
+      return { type: MSG_MAINT, payload: encodeMaint(m) };
+    case 'CHALLENGE':
+      return { type: MSG_CHALLENGE, payload: encodeChallenge(m.challenge) };
+    case 'RESPONSE':
+      return { type: MSG_RESPONSE, payload: encodeChallengeResponse(m) };
   }
 }
 

@@ -24,7 +24,11 @@ const run = promisify(execFile);
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, PROVENANT_LEDGER_TOKEN: LEDGER_TOKEN }, timeout: 90_000 });
+    const r = await run(process.execPath, [bin, ...args], {
+      cwd: root,
+      env: { ...process.env, PROVENANT_LEDGER_TOKEN: LEDGER_TOKEN },
+      timeout: 90_000,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -115,10 +119,28 @@ describe('provenant auditor (CLI)', { timeout: 180_000 }, () => {
   it('serve: listens, answers /head and /verify with the bearer token, refuses without it, stops on SIGTERM', async () => {
     const tokenFile = join(w.dir, 'auditor.token');
     writeFileSync(tokenFile, `${AUDITOR_TOKEN}\n`);
-    const child = spawn(process.execPath, [bin, 'auditor', 'serve', '--ledger', url, '--port', '0', '--token-file', tokenFile, '--db', join(w.dir, 'prov.db'), '--log-level', 'silent'], {
-      cwd: root,
-      env: { ...process.env, PROVENANT_LEDGER_TOKEN: LEDGER_TOKEN },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'auditor',
+        'serve',
+        '--ledger',
+        url,
+        '--port',
+        '0',
+        '--token-file',
+        tokenFile,
+        '--db',
+        join(w.dir, 'prov.db'),
+        '--log-level',
+        'silent',
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, PROVENANT_LEDGER_TOKEN: LEDGER_TOKEN },
+      },
+    );
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
     try {
       const address = await new Promise<string>((res, rej) => {
@@ -135,7 +157,11 @@ describe('provenant auditor (CLI)', { timeout: 180_000 }, () => {
       expect(head.status).toBe(200);
       expect(await head.json()).toEqual(await w.auditor.head());
       expect((await fetch(`${address}/head`)).status).toBe(401);
-      const v = await fetch(`${address}/verify`, { method: 'POST', headers, body: JSON.stringify({ deviceId: 'dev-c', seq: 9999, data: 'ab' }) });
+      const v = await fetch(`${address}/verify`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ deviceId: 'dev-c', seq: 9999, data: 'ab' }),
+      });
       expect(await v.json()).toMatchObject({ verdict: 'NOT_FOUND' });
     } finally {
       child.kill('SIGTERM');

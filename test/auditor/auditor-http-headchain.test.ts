@@ -55,20 +55,35 @@ describe('saved-head check on a Fabric-style block hash chain', () => {
 
   it('verifyHeaderChain: a forged saved head, a rewritten block, a gap or a wrong current head fail with the reason', () => {
     const c = chain(8);
-    expect(verifyHeaderChain({ height: 3, hash: 'ab'.repeat(32) }, headAt(c, 8), c.headers.slice(2))).toMatchObject({ ok: false, reason: expect.stringMatching(/rewritten/) });
+    expect(verifyHeaderChain({ height: 3, hash: 'ab'.repeat(32) }, headAt(c, 8), c.headers.slice(2))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/rewritten/),
+    });
     const rewritten = c.headers.slice(2).map((h) => (h.number === 5 ? { ...h, dataHash: 'ee'.repeat(32) } : h));
-    expect(verifyHeaderChain(headAt(c, 3), headAt(c, 8), rewritten)).toMatchObject({ ok: false, reason: expect.stringMatching(/block 6: previous hash/) });
+    expect(verifyHeaderChain(headAt(c, 3), headAt(c, 8), rewritten)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/block 6: previous hash/),
+    });
     const gap = c.headers.slice(2).filter((h) => h.number !== 4);
     expect(verifyHeaderChain(headAt(c, 3), headAt(c, 8), gap).ok).toBe(false);
-    expect(verifyHeaderChain(headAt(c, 3), { height: 8, hash: 'cd'.repeat(32) }, c.headers.slice(2))).toMatchObject({ ok: false, reason: expect.stringMatching(/not at the current head/) });
+    expect(verifyHeaderChain(headAt(c, 3), { height: 8, hash: 'cd'.repeat(32) }, c.headers.slice(2))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not at the current head/),
+    });
   });
 
   it('checkSavedHead walks the headers of a Fabric-style client: extends, forged, rewritten history, ahead', async () => {
     const c = chain(6);
     const ledger = fabricStandIn(c.headers, c.hashes);
     expect(await checkSavedHead(ledger, headAt(c, 2))).toMatchObject({ extends: true, method: 'block-hash-chain', current: headAt(c, 6) });
-    expect(await checkSavedHead(ledger, { height: 2, hash: '00'.repeat(32) })).toMatchObject({ extends: false, method: 'block-hash-chain' });
-    expect(await checkSavedHead(ledger, { height: 9, hash: c.hashes[1] as string })).toMatchObject({ extends: false, reason: expect.stringMatching(/ahead/) });
+    expect(await checkSavedHead(ledger, { height: 2, hash: '00'.repeat(32) })).toMatchObject({
+      extends: false,
+      method: 'block-hash-chain',
+    });
+    expect(await checkSavedHead(ledger, { height: 9, hash: c.hashes[1] as string })).toMatchObject({
+      extends: false,
+      reason: expect.stringMatching(/ahead/),
+    });
     // history rewritten after the auditor saved head 4: a new chain of the same length
     const other = chain(6);
     const rewritten = fabricStandIn(other.headers, other.hashes);

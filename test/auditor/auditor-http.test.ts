@@ -27,7 +27,8 @@ describe('auditor HTTP API over the embedded ledger', () => {
   let p: PartialSignatureJson;
   let subs: ReadingSubmission[];
 
-  const post = (url: string, payload: unknown, headers: Record<string, string> = auth) => app.inject({ method: 'POST', url, payload: payload as object, headers });
+  const post = (url: string, payload: unknown, headers: Record<string, string> = auth) =>
+    app.inject({ method: 'POST', url, payload: payload as object, headers });
   const get = (url: string, headers: Record<string, string> = auth) => app.inject({ method: 'GET', url, headers });
 
   beforeAll(async () => {
@@ -82,7 +83,12 @@ describe('auditor HTTP API over the embedded ledger', () => {
     expect(body.evidence.record.dataHash).not.toBe(body.dataHash);
     expect(db.get(body.dataHash)?.status).toBe('not_proven');
     // the original copy keeps its own status
-    expect(db.findBySeq('dev-x', 1).map((x) => x.status).sort()).toEqual(['committed', 'not_proven']);
+    expect(
+      db
+        .findBySeq('dev-x', 1)
+        .map((x) => x.status)
+        .sort(),
+    ).toEqual(['committed', 'not_proven']);
   });
 
   it('NOT_FOUND for a seq the ledger never recorded, and for an unknown device', async () => {
@@ -136,7 +142,12 @@ describe('auditor HTTP API over the embedded ledger', () => {
     const badReading = await post('/verify', { deviceId: 'dev-x', seq: 1, data: reading });
     expect(badReading.statusCode).toBe(400);
     expect(badReading.json().message).toMatch(/data\.batteryMv/);
-    const notJson = await app.inject({ method: 'POST', url: '/verify', payload: '{"deviceId":', headers: { ...auth, 'content-type': 'application/json' } });
+    const notJson = await app.inject({
+      method: 'POST',
+      url: '/verify',
+      payload: '{"deviceId":',
+      headers: { ...auth, 'content-type': 'application/json' },
+    });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.json().code).toBe('PROV_ERR_BAD_REQUEST');
     const badHead = await post('/consistency', { savedHead: { height: 0, hash: 'zz' } });
@@ -157,7 +168,9 @@ describe('auditor HTTP API over the embedded ledger', () => {
     expect((await get('/health', {})).statusCode).toBe(200);
     const doc = await get('/openapi.json', {});
     expect(doc.statusCode).toBe(200);
-    expect(Object.keys(doc.json().paths)).toEqual(expect.arrayContaining(['/verify', '/records/{deviceId}/{seq}', '/head', '/consistency']));
+    expect(Object.keys(doc.json().paths)).toEqual(
+      expect.arrayContaining(['/verify', '/records/{deviceId}/{seq}', '/head', '/consistency']),
+    );
     expect((await get('/docs/json', {})).json().openapi).toMatch(/^3\./);
   });
 
@@ -166,7 +179,10 @@ describe('auditor HTTP API over the embedded ledger', () => {
     expect(saved).toEqual(await w.auditor.head());
     const same = (await post('/consistency', { savedHead: saved })).json();
     expect(same).toMatchObject({ extends: true, method: 'consistency-proof', current: saved });
-    await recordBatch(w, [4, 5].map((s) => signed(dev.device.kIoT, readingOf('dev-x', s, p))));
+    await recordBatch(
+      w,
+      [4, 5].map((s) => signed(dev.device.kIoT, readingOf('dev-x', s, p))),
+    );
     const later = (await post('/consistency', { savedHead: saved })).json();
     expect(later.current.height).toBeGreaterThan(saved.height);
     expect(later).toMatchObject({ extends: true, method: 'consistency-proof', saved });
@@ -179,7 +195,9 @@ describe('auditor HTTP API over the embedded ledger', () => {
     const s = subs[1] as ReadingSubmission;
     const v = (await post('/verify', { deviceId: 'dev-x', seq: 2, data: s.canonical, trustedHead: saved })).json();
     expect(v).toMatchObject({ verdict: 'TRUE', genuine: true, evidence: { consistency: { ok: true }, proofCheck: { ok: true } } });
-    const vForged = (await post('/verify', { deviceId: 'dev-x', seq: 2, data: s.canonical, trustedHead: { height: saved.height, hash: 'ab'.repeat(32) } })).json();
+    const vForged = (
+      await post('/verify', { deviceId: 'dev-x', seq: 2, data: s.canonical, trustedHead: { height: saved.height, hash: 'ab'.repeat(32) } })
+    ).json();
     expect(vForged).toMatchObject({ verdict: 'TRUE', genuine: false, evidence: { consistency: { ok: false } } });
   });
 
@@ -187,7 +205,8 @@ describe('auditor HTTP API over the embedded ledger', () => {
     const res = await get('/metrics');
     expect(res.statusCode).toBe(200);
     const text = res.body;
-    const count = (result: string): number => Number(new RegExp(`provenant_auditor_verdicts_total\\{result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const count = (result: string): number =>
+      Number(new RegExp(`provenant_auditor_verdicts_total\\{result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
     expect(count('TRUE')).toBeGreaterThanOrEqual(4);
     expect(count('FALSE')).toBe(1);
     expect(count('NOT_FOUND')).toBe(2);
@@ -203,7 +222,12 @@ describe('auditor HTTP API over the embedded ledger', () => {
       const head = await down.inject({ method: 'GET', url: '/head', headers: auth });
       expect(head.statusCode).toBe(502);
       expect(head.json().code).toBe('PROV_ERR_LEDGER_UNAVAILABLE');
-      const v = await down.inject({ method: 'POST', url: '/verify', headers: auth, payload: { deviceId: 'dev-x', seq: 1, data: (subs[0] as ReadingSubmission).canonical } });
+      const v = await down.inject({
+        method: 'POST',
+        url: '/verify',
+        headers: auth,
+        payload: { deviceId: 'dev-x', seq: 1, data: (subs[0] as ReadingSubmission).canonical },
+      });
       expect(v.statusCode).toBe(502);
     } finally {
       await down.close();

@@ -42,7 +42,12 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
   });
 
   it('TRUE: genuine data, with the ledger record, block, a checked inclusion proof and the head; DB → proven', async () => {
-    const r = await auditor.check({ deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission), tag: Buffer.from((subs[1] as ReadingSubmission).tag, 'hex') });
+    const r = await auditor.check({
+      deviceId: 'dev-a',
+      at: { seq: 2 },
+      data: bytes(subs[1] as ReadingSubmission),
+      tag: Buffer.from((subs[1] as ReadingSubmission).tag, 'hex'),
+    });
     expect(r.verdict).toBe('TRUE');
     expect(r.genuine).toBe(true);
     expect(r.evidence?.record.seq).toBe(2);
@@ -80,7 +85,12 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
   });
 
   it('SIGNATURE_MISMATCH: the presented tag is not the recorded one', async () => {
-    const r = await auditor.check({ deviceId: 'dev-a', at: { seq: 3 }, data: bytes(subs[2] as ReadingSubmission), tag: new Uint8Array(32) });
+    const r = await auditor.check({
+      deviceId: 'dev-a',
+      at: { seq: 3 },
+      data: bytes(subs[2] as ReadingSubmission),
+      tag: new Uint8Array(32),
+    });
     expect(r).toMatchObject({ verdict: 'SIGNATURE_MISMATCH', genuine: false });
     expect(r.message).toMatch(/signature mismatch/);
   });
@@ -90,15 +100,27 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
     const more = [5, 6].map((s) => signed(dev.device.kIoT, readingOf('dev-a', s, p)));
     await recordBatch(w, more);
     expect((await w.auditor.head()).height).toBeGreaterThan(saved.height);
-    const r = await new Auditor({ ledger: w.auditor, trustedHead: saved }).check({ deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission) });
+    const r = await new Auditor({ ledger: w.auditor, trustedHead: saved }).check({
+      deviceId: 'dev-a',
+      at: { seq: 2 },
+      data: bytes(subs[1] as ReadingSubmission),
+    });
     expect(r).toMatchObject({ verdict: 'TRUE', genuine: true, evidence: { consistency: { ok: true }, proofCheck: { ok: true } } });
     // a head from a rewritten history (same height, other hash) is not extended
     const forgedHead = { height: saved.height, hash: 'ab'.repeat(32) };
-    const bad = await new Auditor({ ledger: w.auditor, trustedHead: forgedHead }).check({ deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission) });
+    const bad = await new Auditor({ ledger: w.auditor, trustedHead: forgedHead }).check({
+      deviceId: 'dev-a',
+      at: { seq: 2 },
+      data: bytes(subs[1] as ReadingSubmission),
+    });
     expect(bad.genuine).toBe(false);
     expect(bad.evidence?.consistency?.ok).toBe(false);
     // a trusted head ahead of the ledger
-    const ahead = await new Auditor({ ledger: w.auditor, trustedHead: { height: 10_000, hash: saved.hash } }).check({ deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission) });
+    const ahead = await new Auditor({ ledger: w.auditor, trustedHead: { height: 10_000, hash: saved.hash } }).check({
+      deviceId: 'dev-a',
+      at: { seq: 2 },
+      data: bytes(subs[1] as ReadingSubmission),
+    });
     expect(ahead.evidence?.proofCheck).toMatchObject({ ok: false, reason: expect.stringMatching(/ahead of the ledger/) });
   });
 
@@ -115,6 +137,8 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
   });
 
   it('the DB refuses bytes that are not a canonical reading', () => {
-    expect(() => db.putSubmissions([{ ...(subs[0] as ReadingSubmission), canonical: 'ff00' }])).toThrow(/PROV_ERR_MALFORMED_READING|unknown version/);
+    expect(() => db.putSubmissions([{ ...(subs[0] as ReadingSubmission), canonical: 'ff00' }])).toThrow(
+      /PROV_ERR_MALFORMED_READING|unknown version/,
+    );
   });
 });

@@ -38,7 +38,20 @@ beforeAll(async () => {
   ledgerDb = join(tmp, 'ledger.db');
   const aa = join(tmp, 'aa');
   expect(cli('authority', 'init', '--dir', aa).code).toBe(0);
-  const enroll = cli('authority', 'enroll', '--dir', aa, '--device', 'dev-1', '--attr', 'site=plant-3', 'line=L1', 'type=temperature', 'owner=acme', 'fw=1.0');
+  const enroll = cli(
+    'authority',
+    'enroll',
+    '--dir',
+    aa,
+    '--device',
+    'dev-1',
+    '--attr',
+    'site=plant-3',
+    'line=L1',
+    'type=temperature',
+    'owner=acme',
+    'fw=1.0',
+  );
   expect(enroll.code, enroll.stderr).toBe(0);
   writeFileSync(join(tmp, 'policy.json'), JSON.stringify(POLICY));
 }, 180_000);
@@ -50,7 +63,18 @@ describe('provenant device', { timeout: 180_000 }, () => {
     const conf = cli('device', 'configure', '--db', ledgerDb, '--authority', aa, '--policy', join(tmp, 'policy.json'));
     expect(conf.code, conf.stderr).toBe(0);
 
-    const reg = cli('device', 'register', '--db', ledgerDb, '--registration', join(aa, 'dev-1.registration.json'), '--device-file', join(aa, 'dev-1.device.json'), '--gateway', 'edge-1');
+    const reg = cli(
+      'device',
+      'register',
+      '--db',
+      ledgerDb,
+      '--registration',
+      join(aa, 'dev-1.registration.json'),
+      '--device-file',
+      join(aa, 'dev-1.device.json'),
+      '--gateway',
+      'edge-1',
+    );
     expect(reg.code, reg.stderr).toBe(0);
     const regResult = lastJson(reg.stdout);
     expect(regResult['txId']).toMatch(/^[0-9a-f]{64}$/);
@@ -64,20 +88,68 @@ describe('provenant device', { timeout: 180_000 }, () => {
     const meta = join(tmp, 'meta.json');
     const registration = JSON.parse(readFileSync(join(aa, 'dev-1.registration.json'), 'utf8')) as { attributes: Record<string, string> };
     writeFileSync(meta, JSON.stringify({ attributes: registration.attributes, gatewayId: 'edge-1' }));
-    const ok = cli('device', 'prove', '--db', ledgerDb, '--device', 'dev-1', '--metadata', meta, '--device-file', join(aa, 'dev-1.device.json'));
+    const ok = cli(
+      'device',
+      'prove',
+      '--db',
+      ledgerDb,
+      '--device',
+      'dev-1',
+      '--metadata',
+      meta,
+      '--device-file',
+      join(aa, 'dev-1.device.json'),
+    );
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^TRUE/);
 
     writeFileSync(meta, JSON.stringify({ attributes: { ...registration.attributes, site: 'elsewhere' }, gatewayId: 'edge-1' }));
-    const wrongMeta = cli('device', 'prove', '--db', ledgerDb, '--device', 'dev-1', '--metadata', meta, '--device-file', join(aa, 'dev-1.device.json'));
+    const wrongMeta = cli(
+      'device',
+      'prove',
+      '--db',
+      ledgerDb,
+      '--device',
+      'dev-1',
+      '--metadata',
+      meta,
+      '--device-file',
+      join(aa, 'dev-1.device.json'),
+    );
     expect(wrongMeta.code).toBe(1);
     expect(wrongMeta.stdout).toMatch(/^FALSE METADATA_MISMATCH/);
 
-    const mismatch = cli('device', 'prove', '--db', ledgerDb, '--device', 'dev-1', '--metadata', meta, '--challenge', 'ab'.repeat(16), '--response', 'cd'.repeat(32));
+    const mismatch = cli(
+      'device',
+      'prove',
+      '--db',
+      ledgerDb,
+      '--device',
+      'dev-1',
+      '--metadata',
+      meta,
+      '--challenge',
+      'ab'.repeat(16),
+      '--response',
+      'cd'.repeat(32),
+    );
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toMatch(/device signature mismatch/);
 
-    const missing = cli('device', 'prove', '--db', ledgerDb, '--device', 'nobody', '--metadata', meta, '--challenge', 'ab'.repeat(16), '--response', 'cd'.repeat(32));
+    const missing = cli(
+      'device',
+      'prove',
+      '--db',
+      ledgerDb,
+      '--device',
+      'nobody',
+      '--metadata',
+      meta,
+      '--challenge',
+      'ab'.repeat(16),
+      '--response',
+      'cd'.repeat(32),
+    );
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/could not find the device/);
   });
@@ -108,11 +180,23 @@ describe('provenant verify', { timeout: 180_000 }, () => {
     const credential = readCredentialFile(join(aa, 'dev-1.credential.json'));
     const { kIoT } = readDeviceFile(join(aa, 'dev-1.device.json'));
     const partial = partialToJson(signPartial(credential, { epoch: 1, edgeId: 'edge-1', policy: POLICY }));
-    const reading = { deviceId: 'dev-1', seq: 1, t: 1_700_000_000_000, epoch: 1, partialDigest: Buffer.from(partial.partialDigest, 'hex'), batteryMv: 3000, channels: [{ id: 0, scale: -1, value: 215 }] };
+    const reading = {
+      deviceId: 'dev-1',
+      seq: 1,
+      t: 1_700_000_000_000,
+      epoch: 1,
+      partialDigest: Buffer.from(partial.partialDigest, 'hex'),
+      batteryMv: 3000,
+      channels: [{ id: 0, scale: -1, value: 215 }],
+    };
     const sub = toSubmission({ reading, tag: complete(sha256, kIoT, reading) }, 'edge-1', reading.t + 3, ['device:dev-1', 'edge:edge-1']);
     const client = await EmbeddedLedgerClient.open({ path: ledgerDb, contracts, identity: 'edge-1' });
     try {
-      const r = await client.submit({ contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args: [JSON.stringify({ version: 1, readings: [sub], partials: [partial] })] });
+      const r = await client.submit({
+        contract: CONTRACTS.dataProvenance,
+        fn: 'recordBatch',
+        args: [JSON.stringify({ version: 1, readings: [sub], partials: [partial] })],
+      });
       expect(JSON.parse(Buffer.from(r.result).toString())).toMatchObject({ accepted: 1 });
     } finally {
       await client.close();
@@ -141,7 +225,20 @@ describe('provenant verify', { timeout: 180_000 }, () => {
     expect(saved.hash).toMatch(/^[0-9a-f]{64}$/);
     const r = cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', good, '--trusted-head', headFile);
     expect(r.code, r.stderr).toBe(0);
-    const forged = cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', good, '--trusted-head', `${saved.height}:${'ab'.repeat(32)}`, '--json');
+    const forged = cli(
+      'verify',
+      '--db',
+      ledgerDb,
+      '--device',
+      'dev-1',
+      '--seq',
+      '1',
+      '--data',
+      good,
+      '--trusted-head',
+      `${saved.height}:${'ab'.repeat(32)}`,
+      '--json',
+    );
     expect(forged.code).toBe(1);
     expect(lastJson(forged.stdout)).toMatchObject({ verdict: 'TRUE', genuine: false });
   });
@@ -164,7 +261,10 @@ describe('provenant verify', { timeout: 180_000 }, () => {
   it('revoke, after which the record still verifies but the device is shown revoked', () => {
     const r = cli('device', 'revoke', '--db', ledgerDb, '--device', 'dev-1', '--reason', 'lost');
     expect(r.code, r.stderr).toBe(0);
-    expect(lastJson(cli('device', 'show', '--db', ledgerDb, '--device', 'dev-1', '--json').stdout)).toMatchObject({ status: 'revoked', revokedReason: 'lost' });
+    expect(lastJson(cli('device', 'show', '--db', ledgerDb, '--device', 'dev-1', '--json').stdout)).toMatchObject({
+      status: 'revoked',
+      revokedReason: 'lost',
+    });
     expect(cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', good).code).toBe(0);
   });
 });

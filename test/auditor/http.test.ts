@@ -39,16 +39,25 @@ describe('auditor over HTTP (provenant ledger start)', () => {
   });
 
   it('TRUE with a checked inclusion proof', async () => {
-    const r = await new Auditor({ ledger: client }).check({ deviceId: 'dev-h', at: { seq: 1 }, data: Buffer.from(sub.canonical, 'hex'), tag: Buffer.from(sub.tag, 'hex') });
+    const r = await new Auditor({ ledger: client }).check({
+      deviceId: 'dev-h',
+      at: { seq: 1 },
+      data: Buffer.from(sub.canonical, 'hex'),
+      tag: Buffer.from(sub.tag, 'hex'),
+    });
     expect(r).toMatchObject({ verdict: 'TRUE', genuine: true, evidence: { proofCheck: { ok: true } } });
   });
 
-  it('a saved head is connected to the current one by the server\'s consistency proof', async () => {
+  it("a saved head is connected to the current one by the server's consistency proof", async () => {
     const saved = await client.head();
     const dev = (await w.enroll('dev-h2')).enrollment;
     const p = partialFor(dev.credential, 1);
     await recordBatch(w, [signed(dev.device.kIoT, readingOf('dev-h2', 1, p))], [p]);
-    const r = await new Auditor({ ledger: client, trustedHead: saved }).check({ deviceId: 'dev-h', at: { seq: 1 }, data: Buffer.from(sub.canonical, 'hex') });
+    const r = await new Auditor({ ledger: client, trustedHead: saved }).check({
+      deviceId: 'dev-h',
+      at: { seq: 1 },
+      data: Buffer.from(sub.canonical, 'hex'),
+    });
     expect(r.evidence?.head.height).toBeGreaterThan(saved.height);
     expect(r).toMatchObject({ verdict: 'TRUE', genuine: true, evidence: { consistency: { ok: true }, proofCheck: { ok: true } } });
   });
@@ -58,9 +67,15 @@ describe('auditor over HTTP (provenant ledger start)', () => {
     const data = Buffer.from(sub.canonical, 'hex');
     expect((await auditor.check({ deviceId: 'dev-h', at: { seq: 2 }, data })).verdict).toBe('NOT_FOUND');
     expect((await auditor.check({ deviceId: 'dev-h', at: { seq: 1 }, data, tag: new Uint8Array(32) })).verdict).toBe('SIGNATURE_MISMATCH');
-    expect(await errorCode(client.evaluate({ contract: CONTRACTS.deviceProvenance, fn: 'prove', args: ['nobody', '{"attributes":{}}', 'ab'.repeat(16), 'cd'.repeat(32)] }))).toBe(
-      'PROV_ERR_DEVICE_NOT_FOUND',
-    );
+    expect(
+      await errorCode(
+        client.evaluate({
+          contract: CONTRACTS.deviceProvenance,
+          fn: 'prove',
+          args: ['nobody', '{"attributes":{}}', 'ab'.repeat(16), 'cd'.repeat(32)],
+        }),
+      ),
+    ).toBe('PROV_ERR_DEVICE_NOT_FOUND');
   });
 
   it('the identity travels: an auditor cannot register devices', async () => {

@@ -12,7 +12,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const kIoT = new Uint8Array(32).fill(5);
 function sub(seq: number, value = 100, t = 1000 + seq) {
-  const reading = { deviceId: 'd1', seq, t, epoch: 1, partialDigest: new Uint8Array(32), batteryMv: 3000, channels: [{ id: 1, scale: 0, value }] };
+  const reading = {
+    deviceId: 'd1',
+    seq,
+    t,
+    epoch: 1,
+    partialDigest: new Uint8Array(32),
+    batteryMv: 3000,
+    channels: [{ id: 1, scale: 0, value }],
+  };
   return toSubmission({ reading, tag: complete(sha256, kIoT, reading) }, 'e1', t + 1, ['device:d1']);
 }
 
@@ -20,14 +28,18 @@ describe('ProvenanceDb', () => {
   it('applies a batch result: committed, rejected with reason, and a duplicate resend counts as committed', async () => {
     const db = await ProvenanceDb.open(join(dir, 'a.db'), { clock: () => 42 });
     const subs = [sub(1), sub(2), sub(3)];
-    db.applyBatchResult(subs, {
-      txId: 'tx1',
-      accepted: 1,
-      rejected: [
-        { index: 1, deviceId: 'd1', seq: 2, reason: 'BAD_TAG', message: 'tag does not verify' },
-        { index: 2, deviceId: 'd1', seq: 3, reason: 'REPLAY', message: 'resent', duplicate: true },
-      ],
-    }, 7);
+    db.applyBatchResult(
+      subs,
+      {
+        txId: 'tx1',
+        accepted: 1,
+        rejected: [
+          { index: 1, deviceId: 'd1', seq: 2, reason: 'BAD_TAG', message: 'tag does not verify' },
+          { index: 2, deviceId: 'd1', seq: 3, reason: 'REPLAY', message: 'resent', duplicate: true },
+        ],
+      },
+      7,
+    );
     expect(db.counts()).toEqual({ committed: 2, rejected: 1 });
     const [one] = db.findBySeq('d1', 1);
     expect(one).toMatchObject({ status: 'committed', txId: 'tx1', blockNumber: 7, updatedAt: 42, seq: 1, t: 1001, edgeId: 'e1' });
@@ -45,7 +57,12 @@ describe('ProvenanceDb', () => {
     expect(db.setStatus('00'.repeat(32), 'proven')).toBe(false);
     db.close();
     db = await ProvenanceDb.open(path);
-    expect(db.findBySeq('d1', 5).map((r) => r.status).sort()).toEqual(['not_proven', 'submitted']);
+    expect(
+      db
+        .findBySeq('d1', 5)
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual(['not_proven', 'submitted']);
     expect(db.findByTime('d1', 1005)).toHaveLength(2);
     expect(JSON.parse(db.get(h2 as string)?.evidence ?? 'null')).toEqual({ txId: 'x' });
     expect(Buffer.from(db.get(h1 as string)?.canonical ?? []).toString('hex')).toBe(sub(5).canonical);

@@ -55,4 +55,3 @@ describe('authority store', () => {
     expect(code(() => readDeviceFile(join(tmp, 'missing.json')))).toBe('PROV_ERR_NOT_FOUND');
   });
 });
-

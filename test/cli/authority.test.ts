@@ -146,7 +146,11 @@ describe('provenant authority enroll', { timeout: 120_000 }, () => {
   });
 
   it('has --help on every command', () => {
-    for (const args of [['authority', '--help'], ['authority', 'init', '--help'], ['authority', 'enroll', '--help']]) {
+    for (const args of [
+      ['authority', '--help'],
+      ['authority', 'init', '--help'],
+      ['authority', 'enroll', '--help'],
+    ]) {
       const r = cli(...args);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Usage: provenant authority/);

@@ -26,11 +26,22 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
   });
 
   it('records a batch of valid readings in one transaction, carrying the partials the first time', async () => {
-    const readings = [1, 2, 3].map((s) => signed(a.device.kIoT, readingOf('dev-a', s, pa))).concat([signed(b.device.kIoT, readingOf('dev-b', 1, pb))]);
+    const readings = [1, 2, 3]
+      .map((s) => signed(a.device.kIoT, readingOf('dev-a', s, pa)))
+      .concat([signed(b.device.kIoT, readingOf('dev-b', 1, pb))]);
     const r = await recordBatch(w, readings, [pa, pb]);
     expect(r).toMatchObject({ accepted: 4, rejected: [], rejectedPartials: [] });
     const record = json(await w.auditor.evaluate({ contract: DATA, fn: 'get', args: ['dev-a', '2'] }));
-    expect(record).toMatchObject({ deviceId: 'dev-a', seq: 2, t: T0 + 2000, epoch: EPOCH, edgeId: EDGE_ID, status: 'valid', txId: r.txId, partialDigest: pa.partialDigest });
+    expect(record).toMatchObject({
+      deviceId: 'dev-a',
+      seq: 2,
+      t: T0 + 2000,
+      epoch: EPOCH,
+      edgeId: EDGE_ID,
+      status: 'valid',
+      txId: r.txId,
+      partialDigest: pa.partialDigest,
+    });
     expect(record['path']).toEqual(['device:dev-a', `edge:${EDGE_ID}`, 'bridge:test']);
     const stored = json(await w.auditor.evaluate({ contract: DATA, fn: 'getPartial', args: [pa.partialDigest] }));
     expect(stored).toMatchObject({ deviceId: 'dev-a', epoch: EPOCH, edgeId: EDGE_ID });
@@ -54,14 +65,30 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
     const wrongEpoch = signed(a.device.kIoT, readingOf('dev-a', 11, pa, { epoch: EPOCH + 1 }));
     const good1 = signed(a.device.kIoT, readingOf('dev-a', 12, pa));
     const tamperedSrc = signed(a.device.kIoT, readingOf('dev-a', 13, pa));
-    const tampered = { ...tamperedSrc, canonical: tamperedSrc.canonical.slice(0, -2) + (tamperedSrc.canonical.endsWith('00') ? '01' : '00') };
+    const tampered = {
+      ...tamperedSrc,
+      canonical: tamperedSrc.canonical.slice(0, -2) + (tamperedSrc.canonical.endsWith('00') ? '01' : '00'),
+    };
     const good2 = signed(b.device.kIoT, readingOf('dev-b', 2, pb));
     const unregistered = signed(enrollDevice(w.issuer, attrs('dev-z')).device.kIoT, readingOf('dev-z', 1, pa));
     const otherEdge = signed(a.device.kIoT, readingOf('dev-a', 14, pa), 'edge-2');
     const inBatchDup = signed(a.device.kIoT, readingOf('dev-a', 12, pa));
     const malformed = { ...good1, canonical: 'ff00' };
 
-    const r = await recordBatch(w, [forged, replayed, replayOther, revoked, wrongEpoch, good1, tampered, good2, unregistered, otherEdge, inBatchDup, malformed]);
+    const r = await recordBatch(w, [
+      forged,
+      replayed,
+      replayOther,
+      revoked,
+      wrongEpoch,
+      good1,
+      tampered,
+      good2,
+      unregistered,
+      otherEdge,
+      inBatchDup,
+      malformed,
+    ]);
     expect(r.accepted).toBe(2);
     const reasons = Object.fromEntries(r.rejected.map((x) => [x.index, x.reason]));
     expect(reasons).toEqual({
@@ -83,8 +110,17 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
     // the valid ones are there, the rejected ones are not
     expect(json(await w.auditor.evaluate({ contract: DATA, fn: 'get', args: ['dev-a', '12'] }))['txId']).toBe(r.txId);
     expect(json(await w.auditor.evaluate({ contract: DATA, fn: 'get', args: ['dev-b', '2'] }))['txId']).toBe(r.txId);
-    for (const [d, s] of [['dev-a', '10'], ['dev-a', '11'], ['dev-a', '13'], ['dev-c', '2'], ['dev-z', '1'], ['dev-a', '14']]) {
-      expect(await errorCode(w.auditor.evaluate({ contract: DATA, fn: 'get', args: [d as string, s as string] }))).toBe('PROV_ERR_RECORD_NOT_FOUND');
+    for (const [d, s] of [
+      ['dev-a', '10'],
+      ['dev-a', '11'],
+      ['dev-a', '13'],
+      ['dev-c', '2'],
+      ['dev-z', '1'],
+      ['dev-a', '14'],
+    ]) {
+      expect(await errorCode(w.auditor.evaluate({ contract: DATA, fn: 'get', args: [d as string, s as string] }))).toBe(
+        'PROV_ERR_RECORD_NOT_FOUND',
+      );
     }
     // a forged reading did not take the seq: the genuine one still records
     expect(await recordBatch(w, [signed(a.device.kIoT, readingOf('dev-a', 10, pa))])).toMatchObject({ accepted: 1 });
@@ -117,7 +153,9 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
     const { enrollment: d } = await w.enroll('dev-d');
     const { signPartial } = await import('../../shared/crypto/outsourced.js');
     const { partialToJson } = await import('../../shared/crypto/credential.js');
-    const other = partialToJson(signPartial(d.credential, { epoch: EPOCH, edgeId: EDGE_ID, policy: { id: 'other', anyOf: [{ site: 'plant-3' }] } }));
+    const other = partialToJson(
+      signPartial(d.credential, { epoch: EPOCH, edgeId: EDGE_ID, policy: { id: 'other', anyOf: [{ site: 'plant-3' }] } }),
+    );
     const r = await recordBatch(w, [signed(d.device.kIoT, readingOf('dev-d', 1, other))], [other]);
     expect(r.rejectedPartials[0]?.reason).toBe('POLICY_UNSATISFIED');
     expect(r.rejected[0]?.reason).toBe('POLICY_UNSATISFIED');
@@ -178,7 +216,11 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
   it('after setPolicies drops a policy, readings under partials of that policy are refused', async () => {
     const before = await recordBatch(w, [signed(a.device.kIoT, readingOf('dev-a', 40, pa))]);
     expect(before.accepted).toBe(1);
-    await w.aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'setPolicies', args: [JSON.stringify([{ id: 'other', anyOf: [{ site: 'plant-3' }] }])] });
+    await w.aa.submit({
+      contract: CONTRACTS.deviceRegistration,
+      fn: 'setPolicies',
+      args: [JSON.stringify([{ id: 'other', anyOf: [{ site: 'plant-3' }] }])],
+    });
     const after = await recordBatch(w, [signed(a.device.kIoT, readingOf('dev-a', 41, pa))]);
     expect(after.rejected.map((x) => x.reason)).toEqual(['POLICY_UNSATISFIED']);
   });

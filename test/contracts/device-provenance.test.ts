@@ -20,7 +20,8 @@ describe('DeviceProvenance (Alg. 2) on the embedded ledger', () => {
     await w.close();
   });
 
-  const metadata = (overrides: Record<string, unknown> = {}) => JSON.stringify({ attributes: attrs('dev-p'), gatewayId: EDGE_ID, ...overrides });
+  const metadata = (overrides: Record<string, unknown> = {}) =>
+    JSON.stringify({ attributes: attrs('dev-p'), gatewayId: EDGE_ID, ...overrides });
   const prove = (deviceId: string, meta: string, challenge: Uint8Array, response: Uint8Array) =>
     w.auditor.evaluate({ contract: DP, fn: 'prove', args: [deviceId, meta, hex(challenge), hex(response)] });
 
@@ -48,7 +49,9 @@ describe('DeviceProvenance (Alg. 2) on the embedded ledger', () => {
   it('throws "device signature mismatch" for a wrong key or a response to another challenge, even with right metadata', async () => {
     const challenge = randomBytes(32);
     const wrongKey = deviceChallengeResponse(sha256, new Uint8Array(32).fill(1), challenge);
-    await expect(prove('dev-p', metadata(), challenge, wrongKey)).rejects.toThrow(/PROV_ERR_DEVICE_SIGNATURE_MISMATCH: device signature mismatch/);
+    await expect(prove('dev-p', metadata(), challenge, wrongKey)).rejects.toThrow(
+      /PROV_ERR_DEVICE_SIGNATURE_MISMATCH: device signature mismatch/,
+    );
     const stale = deviceChallengeResponse(sha256, dev.device.kIoT, randomBytes(32));
     expect(await errorCode(prove('dev-p', metadata(), challenge, stale))).toBe('PROV_ERR_DEVICE_SIGNATURE_MISMATCH');
     // Signature is checked before metadata (Alg. 2 line 5 before line 6).
@@ -60,15 +63,26 @@ describe('DeviceProvenance (Alg. 2) on the embedded ledger', () => {
     await w.aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'revoke', args: ['dev-gone', 'decommissioned'] });
     const challenge = randomBytes(32);
     const r = json(
-      await prove('dev-gone', JSON.stringify({ attributes: attrs('dev-gone'), gatewayId: EDGE_ID }), challenge, deviceChallengeResponse(sha256, enrollment.device.kIoT, challenge)),
+      await prove(
+        'dev-gone',
+        JSON.stringify({ attributes: attrs('dev-gone'), gatewayId: EDGE_ID }),
+        challenge,
+        deviceChallengeResponse(sha256, enrollment.device.kIoT, challenge),
+      ),
     );
     expect(r).toMatchObject({ verdict: 'FALSE', reason: 'REVOKED' });
   });
 
   it('refuses short challenges and malformed arguments', async () => {
     const short = randomBytes(8);
-    expect(await errorCode(prove('dev-p', metadata(), short, deviceChallengeResponse(sha256, dev.device.kIoT, short)))).toBe('PROV_ERR_BAD_INPUT');
-    expect(await errorCode(w.auditor.evaluate({ contract: DP, fn: 'prove', args: ['dev-p', '{', 'aa'.repeat(32), 'aa'] }))).toBe('PROV_ERR_BAD_INPUT');
-    expect(await errorCode(w.auditor.evaluate({ contract: DP, fn: 'prove', args: ['dev-p', metadata(), 'zz', 'aa'] }))).toBe('PROV_ERR_BAD_INPUT');
+    expect(await errorCode(prove('dev-p', metadata(), short, deviceChallengeResponse(sha256, dev.device.kIoT, short)))).toBe(
+      'PROV_ERR_BAD_INPUT',
+    );
+    expect(await errorCode(w.auditor.evaluate({ contract: DP, fn: 'prove', args: ['dev-p', '{', 'aa'.repeat(32), 'aa'] }))).toBe(
+      'PROV_ERR_BAD_INPUT',
+    );
+    expect(await errorCode(w.auditor.evaluate({ contract: DP, fn: 'prove', args: ['dev-p', metadata(), 'zz', 'aa'] }))).toBe(
+      'PROV_ERR_BAD_INPUT',
+    );
   });
 });

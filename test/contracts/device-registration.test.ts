@@ -35,7 +35,13 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
     const { result: other } = await w.enroll('dev-b');
     expect(other.bcId).not.toBe(result.bcId);
     const record = json(await w.auditor.evaluate({ contract: DR, fn: 'get', args: ['dev-a'] }));
-    expect(record).toMatchObject({ deviceId: 'dev-a', bcId: result.bcId, status: 'active', gatewayId: 'edge-1', registeredTxId: result.txId });
+    expect(record).toMatchObject({
+      deviceId: 'dev-a',
+      bcId: result.bcId,
+      status: 'active',
+      gatewayId: 'edge-1',
+      registeredTxId: result.txId,
+    });
   });
 
   it('new: a second registration of the same device is refused', async () => {
@@ -48,7 +54,9 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
     const e = enrollDevice(w.issuer, attrs('dev-x'));
     const reg = w.edge.submit({ contract: DR, fn: 'register', args: [JSON.stringify(e.registration)], transient: { kIoT: e.device.kIoT } });
     expect(await errorCode(reg)).toBe('PROV_ERR_UNAUTHORIZED');
-    expect(await errorCode(w.edge.submit({ contract: DR, fn: 'update', args: [JSON.stringify(e.registration)] }))).toBe('PROV_ERR_UNAUTHORIZED');
+    expect(await errorCode(w.edge.submit({ contract: DR, fn: 'update', args: [JSON.stringify(e.registration)] }))).toBe(
+      'PROV_ERR_UNAUTHORIZED',
+    );
     expect(await errorCode(w.edge.submit({ contract: DR, fn: 'revoke', args: ['dev-a', 'x'] }))).toBe('PROV_ERR_UNAUTHORIZED');
   });
 
@@ -56,9 +64,19 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
     const e = enrollDevice(w.issuer, attrs('dev-k'));
     const noKey = w.aa.submit({ contract: DR, fn: 'register', args: [JSON.stringify(e.registration)] });
     expect(await errorCode(noKey)).toBe('PROV_ERR_KIOT_MISSING');
-    const shortKey = w.aa.submit({ contract: DR, fn: 'register', args: [JSON.stringify(e.registration)], transient: { kIoT: new Uint8Array(16) } });
+    const shortKey = w.aa.submit({
+      contract: DR,
+      fn: 'register',
+      args: [JSON.stringify(e.registration)],
+      transient: { kIoT: new Uint8Array(16) },
+    });
     expect(await errorCode(shortKey)).toBe('PROV_ERR_BAD_INPUT');
-    const r = await w.aa.submit({ contract: DR, fn: 'register', args: [JSON.stringify(e.registration)], transient: { kIoT: e.device.kIoT } });
+    const r = await w.aa.submit({
+      contract: DR,
+      fn: 'register',
+      args: [JSON.stringify(e.registration)],
+      transient: { kIoT: e.device.kIoT },
+    });
     const hex = Buffer.from(e.device.kIoT).toString('hex');
     expect(Buffer.from(r.result).toString()).not.toContain(hex);
     const record = Buffer.from(await w.auditor.evaluate({ contract: DR, fn: 'get', args: ['dev-k'] })).toString();
@@ -81,7 +99,11 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
   it('update: keeps bcId, bumps the version, keeps every version in history', async () => {
     const before = json(await w.auditor.evaluate({ contract: DR, fn: 'get', args: ['dev-a'] }));
     const e = enrollDevice(w.issuer, { ...attrs('dev-a'), line: 'L2' });
-    const r = await w.aa.submit({ contract: DR, fn: 'update', args: [JSON.stringify({ ...e.registration, firmwareHash: 'ab'.repeat(32) })] });
+    const r = await w.aa.submit({
+      contract: DR,
+      fn: 'update',
+      args: [JSON.stringify({ ...e.registration, firmwareHash: 'ab'.repeat(32) })],
+    });
     const result = json(r.result);
     expect(result).toMatchObject({ bcId: before['bcId'], version: 2, txId: r.txId });
     const history = json<{ txId: string; record: { version: number; attributes: Record<string, string> } }[]>(
@@ -95,7 +117,9 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
 
   it('update of an unknown device: could not find the device', async () => {
     const e = enrollDevice(w.issuer, attrs('ghost'));
-    expect(await errorCode(w.aa.submit({ contract: DR, fn: 'update', args: [JSON.stringify(e.registration)] }))).toBe('PROV_ERR_DEVICE_NOT_FOUND');
+    expect(await errorCode(w.aa.submit({ contract: DR, fn: 'update', args: [JSON.stringify(e.registration)] }))).toBe(
+      'PROV_ERR_DEVICE_NOT_FOUND',
+    );
     expect(await errorCode(w.auditor.evaluate({ contract: DR, fn: 'get', args: ['ghost'] }))).toBe('PROV_ERR_DEVICE_NOT_FOUND');
   });
 
@@ -106,17 +130,23 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
     const record = json(await w.auditor.evaluate({ contract: DR, fn: 'get', args: ['dev-r'] }));
     expect(record).toMatchObject({ status: 'revoked', revokedReason: 'stolen' });
     expect(await errorCode(w.aa.submit({ contract: DR, fn: 'revoke', args: ['dev-r', 'again'] }))).toBe('PROV_ERR_DEVICE_REVOKED');
-    expect(await errorCode(w.aa.submit({ contract: DR, fn: 'update', args: [JSON.stringify(enrollment.registration)] }))).toBe('PROV_ERR_DEVICE_REVOKED');
+    expect(await errorCode(w.aa.submit({ contract: DR, fn: 'update', args: [JSON.stringify(enrollment.registration)] }))).toBe(
+      'PROV_ERR_DEVICE_REVOKED',
+    );
     expect(await errorCode(w.aa.submit({ contract: DR, fn: 'revoke', args: ['nobody', ''] }))).toBe('PROV_ERR_DEVICE_NOT_FOUND');
   });
 
   it('setPolicies: authority only, policies validated against the schema', async () => {
     const pol = { id: 'any-temp', anyOf: [{ type: 'temperature' }] };
-    expect(await errorCode(w.edge.submit({ contract: DR, fn: 'setPolicies', args: [JSON.stringify([pol])] }))).toBe('PROV_ERR_UNAUTHORIZED');
-    expect(await errorCode(w.aa.submit({ contract: DR, fn: 'setPolicies', args: [JSON.stringify([{ id: 'x', anyOf: [{ colour: 'red' }] }])] }))).toBe(
-      'PROV_ERR_BAD_INPUT',
+    expect(await errorCode(w.edge.submit({ contract: DR, fn: 'setPolicies', args: [JSON.stringify([pol])] }))).toBe(
+      'PROV_ERR_UNAUTHORIZED',
     );
-    const config = json<{ policies: { policyId: string }[] }>((await w.aa.submit({ contract: DR, fn: 'setPolicies', args: [JSON.stringify([pol])] })).result);
+    expect(
+      await errorCode(w.aa.submit({ contract: DR, fn: 'setPolicies', args: [JSON.stringify([{ id: 'x', anyOf: [{ colour: 'red' }] }])] })),
+    ).toBe('PROV_ERR_BAD_INPUT');
+    const config = json<{ policies: { policyId: string }[] }>(
+      (await w.aa.submit({ contract: DR, fn: 'setPolicies', args: [JSON.stringify([pol])] })).result,
+    );
     expect(config.policies.map((p) => p.policyId.split('@')[0])).toEqual(['any-temp']);
   });
 });

@@ -50,7 +50,14 @@ export class World {
     const dir = mkdtempSync(join(tmpdir(), 'prov-contracts-'));
     const ledger = await EmbeddedLedger.open({ path: join(dir, 'ledger.db'), contracts, blockTimeoutMs: 1 });
     const issuer = setup({ keyMaterial: new Uint8Array(32).fill(7) });
-    const world = new World(dir, ledger, new EmbeddedLedgerClient(ledger, 'aa'), new EmbeddedLedgerClient(ledger, 'edge-1'), new EmbeddedLedgerClient(ledger, 'auditor'), issuer);
+    const world = new World(
+      dir,
+      ledger,
+      new EmbeddedLedgerClient(ledger, 'aa'),
+      new EmbeddedLedgerClient(ledger, 'edge-1'),
+      new EmbeddedLedgerClient(ledger, 'auditor'),
+      issuer,
+    );
     if (options.configure !== false) await world.configure();
     return world;
   }
@@ -69,7 +76,10 @@ export class World {
   }
 
   /** Enrolls and registers a device; returns the enrollment and the registration result. */
-  async enroll(deviceId: string, site = 'plant-3'): Promise<{ enrollment: Enrollment; result: { txId: string; bcId: string; version: number } }> {
+  async enroll(
+    deviceId: string,
+    site = 'plant-3',
+  ): Promise<{ enrollment: Enrollment; result: { txId: string; bcId: string; version: number } }> {
     const enrollment = enrollDevice(this.issuer, attrs(deviceId, site));
     const r = await this.aa.submit({
       contract: CONTRACTS.deviceRegistration,
@@ -102,13 +112,29 @@ export function readingOf(deviceId: string, seq: number, partial: PartialSignatu
 
 /** The signed submission of a reading under K_IoT. */
 export function signed(kIoT: Uint8Array, reading: Reading, edgeId = EDGE_ID): ReadingSubmission {
-  return toSubmission({ reading, tag: complete(sha256, kIoT, reading) }, edgeId, reading.t + 5, [`device:${reading.deviceId}`, `edge:${edgeId}`, 'bridge:test']);
+  return toSubmission({ reading, tag: complete(sha256, kIoT, reading) }, edgeId, reading.t + 5, [
+    `device:${reading.deviceId}`,
+    `edge:${edgeId}`,
+    'bridge:test',
+  ]);
 }
 
 /** Submits a batch through the edge's client and returns the parsed result. */
 export async function recordBatch(world: World, readings: readonly ReadingSubmission[], partials: readonly PartialSignatureJson[] = []) {
-  const r = await world.edge.submit({ contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args: [JSON.stringify({ version: 1, readings, partials })] });
-  return { txId: r.txId, blockNumber: r.blockNumber, ...json<{ accepted: number; rejected: { index: number; deviceId: string; seq: number; reason: string; message: string; duplicate?: true }[]; rejectedPartials: { partialDigest: string; reason: string }[] }>(r.result) };
+  const r = await world.edge.submit({
+    contract: CONTRACTS.dataProvenance,
+    fn: 'recordBatch',
+    args: [JSON.stringify({ version: 1, readings, partials })],
+  });
+  return {
+    txId: r.txId,
+    blockNumber: r.blockNumber,
+    ...json<{
+      accepted: number;
+      rejected: { index: number; deviceId: string; seq: number; reason: string; message: string; duplicate?: true }[];
+      rejectedPartials: { partialDigest: string; reason: string }[];
+    }>(r.result),
+  };
 }
 
 /** The contract error code a rejected promise carries (message starts with it). */

@@ -13,7 +13,9 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined members', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' }, u: undefined })).toBe('{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' }, u: undefined })).toBe(
+      '{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   it('is independent of key insertion order and parses back to the same value', () => {
@@ -86,7 +88,8 @@ describe('Alg. 3 decision (pure)', () => {
     expect(parseLocator('7')).toEqual({ by: 'seq', seq: 7 });
     expect(parseLocator('seq:7')).toEqual({ by: 'seq', seq: 7 });
     expect(parseLocator('t:1700000000000')).toEqual({ by: 't', t: 1700000000000 });
-    for (const bad of ['', '-1', '07', 'seq:', 't:x', '4294967296', '1.5']) expect(() => parseLocator(bad), bad).toThrow(/PROV_ERR_BAD_INPUT/);
+    for (const bad of ['', '-1', '07', 'seq:', 't:x', '4294967296', '1.5'])
+      expect(() => parseLocator(bad), bad).toThrow(/PROV_ERR_BAD_INPUT/);
   });
 
   it('walks the branches in the algorithm order', () => {
@@ -117,7 +120,18 @@ describe('judgeReading (pure, over a test view)', () => {
     const kIoT = new Uint8Array(32).fill(3);
     const reading = { deviceId: 'd1', seq: 9, t: 1000, epoch: 2, partialDigest: new Uint8Array(32).fill(4), batteryMv: 3000, channels: [] };
     const sub = toSubmission({ reading, tag: complete(sha256, kIoT, reading) }, 'e1', 1001, ['device:d1']);
-    const partial = { deviceId: 'd1', disclosed: {}, disclosedIndexes: [0], edgeId: 'e1', epoch: 2, partialDigest: '04'.repeat(32), ph: '', policyId: 'p', proof: '', txId: 't0' };
+    const partial = {
+      deviceId: 'd1',
+      disclosed: {},
+      disclosedIndexes: [0],
+      edgeId: 'e1',
+      epoch: 2,
+      partialDigest: '04'.repeat(32),
+      ph: '',
+      policyId: 'p',
+      proof: '',
+      txId: 't0',
+    };
     const view = {
       device: async () => ({ status: 'active' as const }) as never,
       mac: async () => new PreparedMac(kIoT),
@@ -148,11 +162,19 @@ describe('judgeReading never throws on hostile input', () => {
       policyAccepted: async () => true,
     };
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.jsonValue(), fc.uint8Array({ maxLength: 240 }).map((b) => ({ canonical: hex(b) || '00', tag: '00'.repeat(32), edgeId: 'e', receivedAt: 1, path: ['x'] }))), async (input) => {
-        const out = await judgeReading(view, input, 0, 'tx', new Map());
-        expect(out.ok).toBe(false);
-        if (!out.ok) expect(['MALFORMED', 'UNKNOWN_PARTIAL']).toContain(out.rejected.reason);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue(),
+          fc
+            .uint8Array({ maxLength: 240 })
+            .map((b) => ({ canonical: hex(b) || '00', tag: '00'.repeat(32), edgeId: 'e', receivedAt: 1, path: ['x'] })),
+        ),
+        async (input) => {
+          const out = await judgeReading(view, input, 0, 'tx', new Map());
+          expect(out.ok).toBe(false);
+          if (!out.ok) expect(['MALFORMED', 'UNKNOWN_PARTIAL']).toContain(out.rejected.reason);
+        },
+      ),
       { numRuns: 300 },
     );
   });

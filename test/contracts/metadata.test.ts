@@ -52,11 +52,19 @@ describe('contract metadata (what fabric-shim dispatches by)', () => {
       const out = {};
       for (const C of contracts) { const c = new C(); out[c.getName()] = Reflect.getMetadata('fabric:transactions', c).slice().sort((a, b) => a.name.localeCompare(b.name)); }
       process.stdout.write(JSON.stringify(out));`;
-    const text = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8' });
+    const text = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      encoding: 'utf8',
+    });
     const viaTsx = JSON.parse(text.slice(text.indexOf('{'))) as Record<string, TxMeta[]>;
     expect(text.slice(0, text.indexOf('{'))).toBe('');
     const strip = (m: Record<string, TxMeta[]>) =>
-      Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.map((t) => ({ name: t.name, tag: t.tag, returns: t.returns, parameters: t.parameters.map((p) => [p.name, p.schema.type]) }))]));
+      Object.fromEntries(
+        Object.entries(m).map(([k, v]) => [
+          k,
+          v.map((t) => ({ name: t.name, tag: t.tag, returns: t.returns, parameters: t.parameters.map((p) => [p.name, p.schema.type]) })),
+        ]),
+      );
     expect(strip(viaTsx)).toEqual(strip(meta));
   });
 });

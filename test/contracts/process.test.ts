@@ -15,7 +15,11 @@ describe('process behaviour after loading the contracts', () => {
 
   it('an uncaught exception still ends the process with a non-zero code', () => {
     const script = "await import('./ledger-bridge/contracts/index.ts'); setTimeout(() => { throw new Error('boom'); }, 0);";
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.signal).toBeNull(); // not killed by the timeout: it ended on its own
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/boom/);

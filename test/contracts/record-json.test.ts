@@ -6,7 +6,14 @@ import type { ProvenanceRecord } from '../../shared/records.js';
 
 const hex = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString('hex'));
 // Free-form fields with quotes, backslashes, control characters and non-ASCII, which need escaping.
-const text = fc.string({ unit: fc.oneof(fc.constantFrom('"', '\\', '\n', '\u0001', '\u2028', 'é', '😀'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 20 });
+const text = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom('"', '\\', '\n', '\u0001', '\u2028', 'é', '😀'),
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+  ),
+  minLength: 1,
+  maxLength: 20,
+});
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const ms = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProvenantError } from '../../shared/errors.js';
-import {
-  encodeReadingBatch,
-  parseBatchResult,
-  parseProvenanceRecord,
-  parseReadingBatch,
-  toSubmission,
-} from '../../shared/records.js';
+import { encodeReadingBatch, parseBatchResult, parseProvenanceRecord, parseReadingBatch, toSubmission } from '../../shared/records.js';
 import { decodeReading } from '../../shared/encoding/reading.js';
 import { fromHex } from '../../shared/encoding/hex.js';
 

@@ -94,7 +94,14 @@ describe('decodeSubmission (hot-path parse)', () => {
 
   it('agrees with the shared parser on arbitrary mutations of a valid submission', () => {
     const field = fc.constantFrom('canonical', 'tag', 'edgeId', 'receivedAt', 'path');
-    const value = fc.oneof(fc.string({ maxLength: 70 }), fc.integer(), fc.double(), fc.constant(null), fc.array(fc.string({ maxLength: 4 }), { maxLength: 9 }), fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'.split('')), maxLength: 70 }));
+    const value = fc.oneof(
+      fc.string({ maxLength: 70 }),
+      fc.integer(),
+      fc.double(),
+      fc.constant(null),
+      fc.array(fc.string({ maxLength: 4 }), { maxLength: 9 }),
+      fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'.split('')), maxLength: 70 }),
+    );
     fc.assert(
       fc.property(field, value, (k, v) => {
         const input = { ...good, [k]: v };

@@ -8,7 +8,13 @@ const TP = CONTRACTS.trafficProfile;
 /** A clean window: ~120 readings/min, temperature ~23 °C, small deterministic wobble. */
 function clean(window: number): Record<string, number> {
   const wobble = ((window * 7919) % 11) / 10 - 0.5; // -0.5..0.5, deterministic
-  return { count: 120 + Math.round(wobble * 4), rate: 2 + wobble * 0.05, 'ch.0.mean': 23 + wobble * 0.2, 'ch.0.std': 0.3 + wobble * 0.02, 'frame.errors': 0 };
+  return {
+    count: 120 + Math.round(wobble * 4),
+    rate: 2 + wobble * 0.05,
+    'ch.0.mean': 23 + wobble * 0.2,
+    'ch.0.std': 0.3 + wobble * 0.02,
+    'frame.errors': 0,
+  };
 }
 
 interface Stored {
@@ -68,7 +74,9 @@ describe('TrafficProfileProvenance (Alg. 4) on the embedded ledger', () => {
     const list = json<Stored[]>(await w.auditor.evaluate({ contract: TP, fn: 'listProfiles', args: ['dev-t'] }));
     expect(list.map((p) => p.window)).toEqual(Array.from({ length: MIN_HISTORY + 7 }, (_, i) => i));
     expect(list.filter((p) => !p.trafficProven).length).toBe(5);
-    expect(await errorCode(w.auditor.evaluate({ contract: TP, fn: 'getProfile', args: ['dev-t', '999'] }))).toBe('PROV_ERR_PROFILE_NOT_FOUND');
+    expect(await errorCode(w.auditor.evaluate({ contract: TP, fn: 'getProfile', args: ['dev-t', '999'] }))).toBe(
+      'PROV_ERR_PROFILE_NOT_FOUND',
+    );
   });
 
   it('refuses stale windows, unknown or revoked devices and bad input', async () => {

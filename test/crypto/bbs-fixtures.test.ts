@@ -1,6 +1,6 @@
 /**
- * Every file of the draft's BLS12-381-SHA-256 fixtures (../shared/fixtures beside the repository,
- * or $PROVENANT_FIXTURES) is run by its kind. The directory is walked recursively and any file
+ * Every file of the draft's BLS12-381-SHA-256 fixtures (vendored in shared/crypto/vectors/, see its
+ * README for where they come from; or $PROVENANT_FIXTURES) is run by its kind. The directory is walked recursively and any file
  * whose shape we do not recognise fails the run, so a fixture can never be silently skipped.
  */
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as bbs from '../../shared/crypto/bbs.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const fixturesRoot = process.env.PROVENANT_FIXTURES ?? path.resolve(repoRoot, '..', 'shared', 'fixtures');
+const fixturesRoot = process.env.PROVENANT_FIXTURES ?? path.resolve(repoRoot, 'shared', 'crypto', 'vectors');
 // PROVENANT_FIXTURES may name the fixtures root or the suite directory itself.
 const suiteDir = existsSync(path.join(fixturesRoot, 'keypair.json')) ? fixturesRoot : path.join(fixturesRoot, 'bbs-bls12-381-sha-256');
 
@@ -19,10 +19,12 @@ const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).sort().flatMap((name) => {
-    const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? walk(full) : [full];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const full = path.join(dir, name);
+      return statSync(full).isDirectory() ? walk(full) : [full];
+    });
 }
 
 type Json = Record<string, unknown>;
@@ -109,7 +111,8 @@ const run: Record<Kind, (j: Json) => void> = {
     expect(bbs.proofVerify(pk, proof, header, ph, disclosed, indexes)).toBe(valid);
     if (!valid) return;
     expect(bbs.verify(pk, hex(s(j.signature)), header, messages)).toBe(true);
-    const trace = j.trace as { random_scalars: Record<string, unknown>; A_bar: string; B_bar: string; D: string; domain: string; challenge: string } | undefined;
+    const trace = j.trace as
+      { random_scalars: Record<string, unknown>; A_bar: string; B_bar: string; D: string; domain: string; challenge: string } | undefined;
     expect(mockedRng, 'proofGen reproduction needs mockedRng.json').toBeDefined();
     if (mockedRng === undefined) return;
     let drawn: string[] = [];

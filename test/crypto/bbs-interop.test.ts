@@ -34,18 +34,16 @@ interface Case {
   flipAt: number;
 }
 
-const caseArb: fc.Arbitrary<Case> = fc
-  .integer({ min: 1, max: 10 })
-  .chain((L) =>
-    fc.record({
-      keyMaterial: fc.uint8Array({ minLength: 32, maxLength: 48 }),
-      header: fc.uint8Array({ maxLength: 40 }),
-      ph: fc.uint8Array({ maxLength: 40 }),
-      messages: fc.array(fc.uint8Array({ maxLength: 64 }), { minLength: L, maxLength: L }),
-      disclosedMask: fc.array(fc.boolean(), { minLength: L, maxLength: L }),
-      flipAt: fc.nat(),
-    }),
-  );
+const caseArb: fc.Arbitrary<Case> = fc.integer({ min: 1, max: 10 }).chain((L) =>
+  fc.record({
+    keyMaterial: fc.uint8Array({ minLength: 32, maxLength: 48 }),
+    header: fc.uint8Array({ maxLength: 40 }),
+    ph: fc.uint8Array({ maxLength: 40 }),
+    messages: fc.array(fc.uint8Array({ maxLength: 64 }), { minLength: L, maxLength: L }),
+    disclosedMask: fc.array(fc.boolean(), { minLength: L, maxLength: L }),
+    flipAt: fc.nat(),
+  }),
+);
 
 const cases = fc.sample(caseArb, { seed, numRuns: CASES });
 
@@ -94,10 +92,24 @@ async function runCase(c: Case, index: number): Promise<void> {
   // Proofs, both ways (randomised, so each side checks the other's).
   const ourProof = bbs.proofGen(pk, ourSig, header, ph, messages, indexes);
   const theirProof = await peer.deriveProof({
-    publicKey: pk, signature: theirSig, header, messages, presentationHeader: ph, disclosedMessageIndexes: indexes, ciphersuite,
+    publicKey: pk,
+    signature: theirSig,
+    header,
+    messages,
+    presentationHeader: ph,
+    disclosedMessageIndexes: indexes,
+    ciphersuite,
   });
   const theirVerify = (proof: Uint8Array, h = header, p = ph, msgs = disclosed) =>
-    peer.verifyProof({ publicKey: pk, proof, header: h, presentationHeader: p, disclosedMessages: msgs, disclosedMessageIndexes: indexes, ciphersuite });
+    peer.verifyProof({
+      publicKey: pk,
+      proof,
+      header: h,
+      presentationHeader: p,
+      disclosedMessages: msgs,
+      disclosedMessageIndexes: indexes,
+      ciphersuite,
+    });
   expect(await theirVerify(ourProof), where).toBe(true);
   expect(bbs.proofVerify(pk, theirProof, header, ph, disclosed, indexes), where).toBe(true);
   stats.cases++;
@@ -106,9 +118,15 @@ async function runCase(c: Case, index: number): Promise<void> {
   // Tampered signatures: a flipped byte, another header. Both reject.
   const badSig = flipped(ourSig, c.flipAt);
   expect(bbs.verify(pk, badSig, header, messages), `${where}: flipped signature`).toBe(false);
-  expect(await peerRejects(peer.verifySignature({ publicKey: pk, signature: badSig, header, messages, ciphersuite })), `${where}: flipped signature (peer)`).toBe(true);
+  expect(
+    await peerRejects(peer.verifySignature({ publicKey: pk, signature: badSig, header, messages, ciphersuite })),
+    `${where}: flipped signature (peer)`,
+  ).toBe(true);
   expect(bbs.verify(pk, ourSig, otherThan(header), messages), `${where}: other header`).toBe(false);
-  expect(await peerRejects(peer.verifySignature({ publicKey: pk, signature: ourSig, header: otherThan(header), messages, ciphersuite })), `${where}: other header (peer)`).toBe(true);
+  expect(
+    await peerRejects(peer.verifySignature({ publicKey: pk, signature: ourSig, header: otherThan(header), messages, ciphersuite })),
+    `${where}: other header (peer)`,
+  ).toBe(true);
   // Tampered proofs: a flipped byte, another header, another ph, another disclosed message.
   const badProof = flipped(theirProof, c.flipAt);
   expect(bbs.proofVerify(pk, badProof, header, ph, disclosed, indexes), `${where}: flipped proof`).toBe(false);

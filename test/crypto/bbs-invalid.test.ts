@@ -89,8 +89,16 @@ describe('bbs rejects bad input', () => {
   const disclosed = [messages[0] as Uint8Array, messages[2] as Uint8Array];
   let g1: ReturnType<typeof badG1>;
   let g2: ReturnType<typeof badG2>;
-  const identityG1 = (() => { const b = bytes(48); b[0] = 0xc0; return b; })();
-  const identityG2 = (() => { const b = bytes(96); b[0] = 0xc0; return b; })();
+  const identityG1 = (() => {
+    const b = bytes(48);
+    b[0] = 0xc0;
+    return b;
+  })();
+  const identityG2 = (() => {
+    const b = bytes(96);
+    b[0] = 0xc0;
+    return b;
+  })();
 
   beforeAll(async () => {
     await bbs.ready();
@@ -119,7 +127,9 @@ describe('bbs rejects bad input', () => {
     expect(() => bbs.verify(pk, sig, header, [, messages[1]] as Uint8Array[])).toThrow(/messages\[0\]/);
     // eslint-disable-next-line no-sparse-arrays
     expect(() => bbs.proofVerify(pk, proof, header, ph, disclosed, [0, , 2] as number[])).toThrow(/disclosedIndexes\[1\]/);
-    expect(() => bbs.proofGen(pk, sig, header, ph, messages, ['0'] as unknown as number[])).toThrow(/disclosedIndexes\[0\] must be a number/);
+    expect(() => bbs.proofGen(pk, sig, header, ph, messages, ['0'] as unknown as number[])).toThrow(
+      /disclosedIndexes\[0\] must be a number/,
+    );
     expect(() => bbs.proofVerify(pk, any(undefined), header, ph, disclosed, idx)).toThrow(TypeError);
     expect(() => bbs.proofVerify(pk, proof, header, ph, disclosed, 'nope' as unknown as number[])).toThrow(TypeError);
   });
@@ -156,8 +166,16 @@ describe('bbs rejects bad input', () => {
       identity: identityG2,
       offCurve: g2.offCurve,
       offSubgroup: g2.offSubgroup,
-      noCompressionFlag: (() => { const b = pk.slice(); b[0] = (b[0] as number) & 0x7f; return b; })(),
-      junkAfterInfinity: (() => { const b = identityG2.slice(); b[95] = 1; return b; })(),
+      noCompressionFlag: (() => {
+        const b = pk.slice();
+        b[0] = (b[0] as number) & 0x7f;
+        return b;
+      })(),
+      junkAfterInfinity: (() => {
+        const b = identityG2.slice();
+        b[95] = 1;
+        return b;
+      })(),
     };
     for (const [name, bad] of Object.entries(badPks)) {
       expect(() => bbs.sign(sk, bad, header, messages), name).toThrow(RangeError);
@@ -177,7 +195,13 @@ describe('bbs rejects bad input', () => {
       identityA: withA(identityG1),
       offCurveA: withA(g1.offCurve),
       offSubgroupA: withA(g1.offSubgroup),
-      junkAfterInfinity: withA((() => { const b = identityG1.slice(); b[47] = 1; return b; })()),
+      junkAfterInfinity: withA(
+        (() => {
+          const b = identityG1.slice();
+          b[47] = 1;
+          return b;
+        })(),
+      ),
       zeroE: withE(bytes(32)),
       eIsR: withE(hex(R_HEX)),
       eAboveR: withE(bytes(32, 0xff)),
@@ -189,7 +213,11 @@ describe('bbs rejects bad input', () => {
   });
 
   it('proofs: lengths, bad points, out-of-range scalars, extra or missing commitments', () => {
-    const at = (offset: number, part: Uint8Array) => { const b = proof.slice(); b.set(part, offset); return b; };
+    const at = (offset: number, part: Uint8Array) => {
+      const b = proof.slice();
+      b.set(part, offset);
+      return b;
+    };
     const badProofs: Record<string, Uint8Array> = {
       empty: new Uint8Array(0),
       belowFloor: proof.subarray(0, bbs.PROOF_BASE_LENGTH - 32),
@@ -236,7 +264,9 @@ describe('bbs rejects bad input', () => {
     expect(gen((n) => Array.from({ length: n - 1 }, () => bytes(32, 1)))).toThrow(/must return 7 scalars/);
     expect(gen((n) => Array.from({ length: n }, () => hex(R_HEX)))).toThrow(/not 32 bytes below r/);
     expect(gen((n) => Array.from({ length: n }, () => bytes(31, 1)))).toThrow(RangeError);
-    expect(() => bbs.proofGenWithRandomScalars(pk, sig, header, ph, messages, idx, null as unknown as bbs.RandomScalarSource)).toThrow(TypeError);
+    expect(() => bbs.proofGenWithRandomScalars(pk, sig, header, ph, messages, idx, null as unknown as bbs.RandomScalarSource)).toThrow(
+      TypeError,
+    );
   });
 
   it('edge shapes still work: no messages, nothing disclosed, everything disclosed, empty headers', () => {

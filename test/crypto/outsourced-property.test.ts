@@ -27,27 +27,35 @@ const attributeValues = fc.record({
   owner: fc.constantFrom(...VALUES),
   fw: fc.constantFrom(...VALUES),
 });
-const clause = fc.dictionary(fc.constantFrom('site', 'line', 'type', 'owner', 'fw'), fc.constantFrom(...VALUES), { minKeys: 1, maxKeys: 3 });
+const clause = fc.dictionary(fc.constantFrom('site', 'line', 'type', 'owner', 'fw'), fc.constantFrom(...VALUES), {
+  minKeys: 1,
+  maxKeys: 3,
+});
 
 describe('signPartial / validatePartial over random policies', { timeout: 60_000 }, () => {
   it('a device gets a valid partial exactly when it satisfies a clause, disclosing deviceId and that clause only', () => {
     fc.assert(
-      fc.property(attributeValues, fc.array(clause, { minLength: 1, maxLength: 3 }), fc.nat({ max: 0xffffffff }), (values, clauses, epoch) => {
-        const policy = parsePolicy({ id: 'random', anyOf: clauses });
-        const e = enrollDevice(issuer, { deviceId: 'dev-p', ...values });
-        const chosen = satisfiedClause(policy, e.credential.attributes);
-        if (chosen === undefined) {
-          expect(() => signPartial(e.credential, { epoch, edgeId: 'edge-p', policy })).toThrow(/does not satisfy/);
-          return;
-        }
-        const p = signPartial(e.credential, { epoch, edgeId: 'edge-p', policy });
-        expect(Object.keys(p.disclosed).sort()).toEqual(['deviceId', ...Object.keys(chosen)].sort());
-        expect(validatePartial(issuer.pk, SCHEMA, p, policy, { deviceId: 'dev-p', epoch, edgeId: 'edge-p' })).toEqual({ ok: true });
-        // The same partial under a policy none of whose clauses its disclosure satisfies fails.
-        const other = parsePolicy({ id: 'random', anyOf: [{ site: 'z' }] });
-        const v = validatePartial(issuer.pk, SCHEMA, p, other, { deviceId: 'dev-p', epoch, edgeId: 'edge-p' });
-        expect(v.ok ? undefined : v.reason).toBe(REASONS.PROOF_BINDING);
-      }),
+      fc.property(
+        attributeValues,
+        fc.array(clause, { minLength: 1, maxLength: 3 }),
+        fc.nat({ max: 0xffffffff }),
+        (values, clauses, epoch) => {
+          const policy = parsePolicy({ id: 'random', anyOf: clauses });
+          const e = enrollDevice(issuer, { deviceId: 'dev-p', ...values });
+          const chosen = satisfiedClause(policy, e.credential.attributes);
+          if (chosen === undefined) {
+            expect(() => signPartial(e.credential, { epoch, edgeId: 'edge-p', policy })).toThrow(/does not satisfy/);
+            return;
+          }
+          const p = signPartial(e.credential, { epoch, edgeId: 'edge-p', policy });
+          expect(Object.keys(p.disclosed).sort()).toEqual(['deviceId', ...Object.keys(chosen)].sort());
+          expect(validatePartial(issuer.pk, SCHEMA, p, policy, { deviceId: 'dev-p', epoch, edgeId: 'edge-p' })).toEqual({ ok: true });
+          // The same partial under a policy none of whose clauses its disclosure satisfies fails.
+          const other = parsePolicy({ id: 'random', anyOf: [{ site: 'z' }] });
+          const v = validatePartial(issuer.pk, SCHEMA, p, other, { deviceId: 'dev-p', epoch, edgeId: 'edge-p' });
+          expect(v.ok ? undefined : v.reason).toBe(REASONS.PROOF_BINDING);
+        },
+      ),
       { numRuns: 25 },
     );
   });

@@ -6,7 +6,14 @@ import { createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as bbs from '../../shared/crypto/bbs.js';
 import { complete } from '../../shared/crypto/complete.js';
-import { credentialFromJson, credentialToJson, partialFromJson, partialToJson, schemaHeader, type PartialSignature } from '../../shared/crypto/credential.js';
+import {
+  credentialFromJson,
+  credentialToJson,
+  partialFromJson,
+  partialToJson,
+  schemaHeader,
+  type PartialSignature,
+} from '../../shared/crypto/credential.js';
 import {
   checkChallengeResponse,
   checkCredential,
@@ -195,7 +202,9 @@ describe('threats (BRIEF §3): each is rejected with its reason', () => {
   it('proof made for another policy of the same name: PROOF_BINDING', () => {
     const loose = parsePolicy({ id: 'temp-plant-3', anyOf: [{ owner: 'acme' }] });
     const p = signPartial(dev2.credential, { epoch: EPOCH, edgeId: EDGE, policy: loose });
-    expect(reason(validatePartial(issuer.pk, SCHEMA, p, policy, { deviceId: 'dev-2', epoch: EPOCH, edgeId: EDGE }))).toBe(REASONS.PROOF_BINDING);
+    expect(reason(validatePartial(issuer.pk, SCHEMA, p, policy, { deviceId: 'dev-2', epoch: EPOCH, edgeId: EDGE }))).toBe(
+      REASONS.PROOF_BINDING,
+    );
   });
 
   it('policy not satisfied: the edge cannot sign it, and a proof of the true attributes is POLICY_UNSATISFIED', () => {
@@ -217,10 +226,14 @@ describe('threats (BRIEF §3): each is rejected with its reason', () => {
       ph,
       partialDigest: partialDigest(sha256, proof, ph),
     };
-    expect(reason(validatePartial(issuer.pk, SCHEMA, forged, policy, { deviceId: 'dev-2', epoch: EPOCH, edgeId: EDGE }))).toBe(REASONS.POLICY_UNSATISFIED);
+    expect(reason(validatePartial(issuer.pk, SCHEMA, forged, policy, { deviceId: 'dev-2', epoch: EPOCH, edgeId: EDGE }))).toBe(
+      REASONS.POLICY_UNSATISFIED,
+    );
     // Claiming the policy's values for attributes the proof does disclose breaks the proof.
     const lied = { ...forged, disclosed: { deviceId: 'dev-2', site: 'plant-3', type: 'temperature' } };
-    expect(reason(validatePartial(issuer.pk, SCHEMA, lied, policy, { deviceId: 'dev-2', epoch: EPOCH, edgeId: EDGE }))).toBe(REASONS.BAD_PROOF);
+    expect(reason(validatePartial(issuer.pk, SCHEMA, lied, policy, { deviceId: 'dev-2', epoch: EPOCH, edgeId: EDGE }))).toBe(
+      REASONS.BAD_PROOF,
+    );
   });
 
   it('undisclosed attribute claimed: values the proof does not disclose are UNDISCLOSED_ATTRIBUTE', () => {
@@ -245,7 +258,9 @@ describe('threats (BRIEF §3): each is rejected with its reason', () => {
     expect(!v.ok && v.message).toMatch(/site/);
     // Honest about what it discloses, it fails the policy instead.
     const honest = { ...claimed, disclosed: { deviceId: 'dev-2' } };
-    expect(reason(validatePartial(issuer.pk, SCHEMA, honest, policy, { deviceId: 'dev-2', epoch: EPOCH, edgeId: EDGE }))).toBe(REASONS.POLICY_UNSATISFIED);
+    expect(reason(validatePartial(issuer.pk, SCHEMA, honest, policy, { deviceId: 'dev-2', epoch: EPOCH, edgeId: EDGE }))).toBe(
+      REASONS.POLICY_UNSATISFIED,
+    );
   });
 
   it('revoked device: valid crypto, rejected by the registry check', () => {
@@ -277,7 +292,9 @@ describe('malformed and unknown input', () => {
   it('a truncated tag is MALFORMED, not a crash', () => {
     const p = signPartial(dev1.credential, { epoch: EPOCH, edgeId: EDGE, policy });
     const s = signed(dev1.device.kIoT, reading('dev-1', p, 41));
-    expect(reason(validateReading(sha256, dev1.device.kIoT, { reading: s.reading, tag: s.tag.subarray(0, 16) }, p))).toBe(REASONS.MALFORMED);
+    expect(reason(validateReading(sha256, dev1.device.kIoT, { reading: s.reading, tag: s.tag.subarray(0, 16) }, p))).toBe(
+      REASONS.MALFORMED,
+    );
   });
 
   it('bad disclosed indexes, a digest that is not SHA-256(proof ‖ ph), and a garbage proof are rejected', () => {
@@ -285,7 +302,9 @@ describe('malformed and unknown input', () => {
     const exp = { deviceId: 'dev-1', epoch: EPOCH, edgeId: EDGE };
     expect(reason(validatePartial(issuer.pk, SCHEMA, { ...p, disclosedIndexes: [0, 3, 1] }, policy, exp))).toBe(REASONS.MALFORMED);
     expect(reason(validatePartial(issuer.pk, SCHEMA, { ...p, disclosedIndexes: [0, 1, 3, 9] }, policy, exp))).toBe(REASONS.MALFORMED);
-    expect(reason(validatePartial(issuer.pk, SCHEMA, { ...p, partialDigest: new Uint8Array(32) }, policy, exp))).toBe(REASONS.PROOF_BINDING);
+    expect(reason(validatePartial(issuer.pk, SCHEMA, { ...p, partialDigest: new Uint8Array(32) }, policy, exp))).toBe(
+      REASONS.PROOF_BINDING,
+    );
     const garbage = new Uint8Array(p.proof.length).fill(0xff);
     const ph = p.ph;
     const bad = { ...p, proof: garbage, partialDigest: partialDigest(sha256, garbage, ph) };
@@ -298,7 +317,9 @@ describe('malformed and unknown input', () => {
     const reordered = ['deviceId', 'line', 'type', 'site', 'owner', 'fw'];
     expect(Buffer.from(schemaHeader(reordered)).equals(Buffer.from(dev1.credential.header))).toBe(false);
     const moved = { ...p, disclosedIndexes: [0, 2, 3] };
-    expect(reason(validatePartial(issuer.pk, reordered, moved, policy, { deviceId: 'dev-1', epoch: EPOCH, edgeId: EDGE }))).toBe(REASONS.BAD_PROOF);
+    expect(reason(validatePartial(issuer.pk, reordered, moved, policy, { deviceId: 'dev-1', epoch: EPOCH, edgeId: EDGE }))).toBe(
+      REASONS.BAD_PROOF,
+    );
   });
 });
 

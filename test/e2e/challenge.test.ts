@@ -28,11 +28,18 @@ describe('Device Provenance challenge: API → built firmware in the sim → Dev
     const fx = await ledgerFixture(join(tmp.dir, 'ledger.db'), 2);
     const credDir = join(tmp.dir, 'creds');
     mkdirSync(credDir);
-    for (const d of fx.devices) writeFileSync(join(credDir, `${d.deviceId}.credential.json`), JSON.stringify(credentialToJson(d.credential)));
+    for (const d of fx.devices)
+      writeFileSync(join(credDir, `${d.deviceId}.credential.json`), JSON.stringify(credentialToJson(d.credential)));
     const [d0, d1] = [fx.devices[0]!, fx.devices[1]!];
-    const genuine = await startSimBoard({ provisioning: { deviceId: d0.deviceId, key: Buffer.from(d0.kIoT).toString('base64'), intervalMs: 500 }, link: 'mock' });
+    const genuine = await startSimBoard({
+      provisioning: { deviceId: d0.deviceId, key: Buffer.from(d0.kIoT).toString('base64'), intervalMs: 500 },
+      link: 'mock',
+    });
     // dev-1's identity on a board that does not hold dev-1's K_IoT (a clone).
-    const clone = await startSimBoard({ provisioning: { deviceId: d1.deviceId, key: Buffer.alloc(32, 7).toString('base64'), intervalMs: 500 }, link: 'mock' });
+    const clone = await startSimBoard({
+      provisioning: { deviceId: d1.deviceId, key: Buffer.alloc(32, 7).toString('base64'), intervalMs: 500 },
+      link: 'mock',
+    });
     const config = await validateConfig(
       {
         edgeId: 'edge-1',
@@ -51,7 +58,8 @@ describe('Device Provenance challenge: API → built firmware in the sim → Dev
     clone.reboot();
     try {
       const until = Date.now() + 20_000;
-      while (Date.now() < until && !(edge.runtime.sessionOf(d0.deviceId) && edge.runtime.sessionOf(d1.deviceId))) await new Promise((r) => setTimeout(r, 100));
+      while (Date.now() < until && !(edge.runtime.sessionOf(d0.deviceId) && edge.runtime.sessionOf(d1.deviceId)))
+        await new Promise((r) => setTimeout(r, 100));
       const post = async (id: string, body: unknown = {}) => {
         const res = await fetch(`${edge.url}/devices/${id}/challenge`, {
           method: 'POST',

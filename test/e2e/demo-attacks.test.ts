@@ -11,9 +11,22 @@ import type { AttackName } from '../../edge-runtime/src/demo/attacks.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-async function demo(attack: AttackName | undefined, durationS: number, extra: { rate?: number; windowMs?: number } = {}): Promise<{ result: DemoResult; lines: string[] }> {
+async function demo(
+  attack: AttackName | undefined,
+  durationS: number,
+  extra: { rate?: number; windowMs?: number } = {},
+): Promise<{ result: DemoResult; lines: string[] }> {
   const lines: string[] = [];
-  const result = await runDemo({ devices: 2, rate: extra.rate ?? 4, durationS, ...(attack ? { attack } : {}), windowMs: extra.windowMs ?? 2000, out: (l) => lines.push(l), progress: 'none', verifySample: 5 });
+  const result = await runDemo({
+    devices: 2,
+    rate: extra.rate ?? 4,
+    durationS,
+    ...(attack ? { attack } : {}),
+    windowMs: extra.windowMs ?? 2000,
+    out: (l) => lines.push(l),
+    progress: 'none',
+    verifySample: 5,
+  });
   return { result, lines };
 }
 
@@ -52,13 +65,20 @@ describe('provenant demo', () => {
   }
 
   it('the CLI rejects a bad --attack with a clear message and a non-zero exit', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'provenant.js'), 'demo', '--attack', 'teleport'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'provenant.js'), 'demo', '--attack', 'teleport'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--attack must be one of forge, replay, tamper, fast-sampling, injection, unplug/);
   });
 
   it('the CLI run prints the summary JSON as its last line (stdin not a TTY)', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'provenant.js'), 'demo', '--devices', '2', '--rate', '4', '--duration', '8'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'provenant.js'), 'demo', '--devices', '2', '--rate', '4', '--duration', '8'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const last = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { lost: number; acknowledged: number };
     expect(last.lost).toBe(0);

@@ -26,7 +26,10 @@ import { ledgerFixture, tempDir, TEST_POLICY } from '../edge/helpers.js';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ROOT = join(import.meta.dirname, '..', '..');
 
-if (!hasSocat()) console.log('kill -9 test skipped: socat is not installed (apt-get install socat); the edge and the boards must be in different processes, joined by ptys');
+if (!hasSocat())
+  console.log(
+    'kill -9 test skipped: socat is not installed (apt-get install socat); the edge and the boards must be in different processes, joined by ptys',
+  );
 
 describe.skipIf(!hasSocat())('kill -9 of the edge process', () => {
   const tmp = tempDir('provenant-kill9-');
@@ -36,7 +39,7 @@ describe.skipIf(!hasSocat())('kill -9 of the edge process', () => {
     tmp.cleanup();
   });
 
-  it('loses nothing acknowledged, duplicates nothing, and takes the boards\' resends', async () => {
+  it("loses nothing acknowledged, duplicates nothing, and takes the boards' resends", async () => {
     await ensureFirmwareBuilt();
     const N = 3;
     const ledgerPath = join(tmp.dir, 'ledger.db');
@@ -45,14 +48,18 @@ describe.skipIf(!hasSocat())('kill -9 of the edge process', () => {
 
     const credDir = join(tmp.dir, 'credentials');
     mkdirSync(credDir);
-    for (const d of fx.devices) writeFileSync(join(credDir, `${d.deviceId}.credential.json`), JSON.stringify(credentialToJson(d.credential)));
+    for (const d of fx.devices)
+      writeFileSync(join(credDir, `${d.deviceId}.credential.json`), JSON.stringify(credentialToJson(d.credential)));
 
     // Boards in this process, each behind a socat pty pair.
     const hostPaths: string[] = [];
     const sims: SimBoardHandle[] = [];
     for (let i = 0; i < N; i++) {
       const d = fx.devices[i]!;
-      const sim = await startSimBoard({ provisioning: { deviceId: d.deviceId, key: Buffer.from(d.kIoT).toString('base64'), intervalMs: 200 }, link: 'mock' });
+      const sim = await startSimBoard({
+        provisioning: { deviceId: d.deviceId, key: Buffer.from(d.kIoT).toString('base64'), intervalMs: 200 },
+        link: 'mock',
+      });
       sims.push(sim);
       const boardSide = join(tmp.dir, `board-${i}`);
       const hostSide = join(tmp.dir, `edge-${i}`);
@@ -94,7 +101,10 @@ describe.skipIf(!hasSocat())('kill -9 of the edge process', () => {
     let edge: ChildProcess | undefined;
     const logs: string[] = [];
     const startEdge = (): void => {
-      edge = spawn(process.execPath, [join(ROOT, 'bin', 'provenant.js'), 'edge', '--config', configPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      edge = spawn(process.execPath, [join(ROOT, 'bin', 'provenant.js'), 'edge', '--config', configPath], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       edge.stdout?.on('data', (b: Buffer) => logs.push(b.toString()));
       edge.stderr?.on('data', (b: Buffer) => logs.push(b.toString()));
     };
@@ -104,7 +114,10 @@ describe.skipIf(!hasSocat())('kill -9 of the edge process', () => {
       const db = new Database(outboxPath, { readonly: true, fileMustExist: true });
       try {
         db.pragma('busy_timeout = 2000');
-        const r = db.prepare(`SELECT COUNT(*) AS total, SUM(state = 'pending') AS pending FROM readings`).get() as { total: number; pending: number | null };
+        const r = db.prepare(`SELECT COUNT(*) AS total, SUM(state = 'pending') AS pending FROM readings`).get() as {
+          total: number;
+          pending: number | null;
+        };
         return { total: r.total, pending: r.pending ?? 0 };
       } catch {
         return { total: 0, pending: 0 };
@@ -115,7 +128,8 @@ describe.skipIf(!hasSocat())('kill -9 of the edge process', () => {
     const waitRows = async (atLeast: number): Promise<void> => {
       const until = Date.now() + 45_000;
       while (rows().total < atLeast) {
-        if (Date.now() > until) throw new Error(`edge stored ${rows().total} readings, expected ${atLeast}; edge log:\n${logs.join('').slice(-3000)}`);
+        if (Date.now() > until)
+          throw new Error(`edge stored ${rows().total} readings, expected ${atLeast}; edge log:\n${logs.join('').slice(-3000)}`);
         await sleep(200);
       }
     };
@@ -152,13 +166,19 @@ describe.skipIf(!hasSocat())('kill -9 of the edge process', () => {
 
     // Every reading the edge stored (and so every one it acknowledged) is on the ledger once.
     const db = new Database(outboxPath, { readonly: true });
-    const stored = db.prepare('SELECT device_id AS deviceId, seq, data_hash AS dataHash, state FROM readings ORDER BY device_id, seq').all() as { deviceId: string; seq: number; dataHash: string; state: string }[];
+    const stored = db
+      .prepare('SELECT device_id AS deviceId, seq, data_hash AS dataHash, state FROM readings ORDER BY device_id, seq')
+      .all() as { deviceId: string; seq: number; dataHash: string; state: string }[];
     db.close();
     const client = await EmbeddedLedgerClient.open({ path: ledgerPath, contracts, identity: 'auditor' });
     try {
       for (const r of stored) {
         expect(r.state).toBe('committed');
-        const rec = JSON.parse(new TextDecoder().decode(await client.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [r.deviceId, String(r.seq)] }))) as { dataHash: string };
+        const rec = JSON.parse(
+          new TextDecoder().decode(
+            await client.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [r.deviceId, String(r.seq)] }),
+          ),
+        ) as { dataHash: string };
         expect(rec.dataHash).toBe(r.dataHash);
       }
     } finally {

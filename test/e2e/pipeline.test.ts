@@ -56,7 +56,11 @@ async function checkExactlyOnce(rt: EdgeRuntime): Promise<number> {
     expect(new Set(rows.map((r) => r.seq)).size).toBe(rows.length);
     for (const r of rows) {
       expect(r.state).toBe('committed');
-      const rec = JSON.parse(new TextDecoder().decode(await fx.edgeClient.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [v.deviceId, String(r.seq)] }))) as { dataHash: string; seq: number };
+      const rec = JSON.parse(
+        new TextDecoder().decode(
+          await fx.edgeClient.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [v.deviceId, String(r.seq)] }),
+        ),
+      ) as { dataHash: string; seq: number };
       expect(rec.dataHash).toBe(r.dataHash);
       n += 1;
     }

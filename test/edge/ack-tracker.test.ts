@@ -20,7 +20,10 @@ describe('AckTracker', () => {
         (first, pending, after, keys, lost) => {
           const before = Array.from({ length: pending }, (_, i) => first - 1 - 3 * (pending - i)); // with skip-ahead gaps
           const seqs = [...before.filter((s) => s >= 0), ...Array.from({ length: after }, (_, i) => first + i)];
-          const order = seqs.map((s, i) => ({ s, k: keys[i] ?? 0 })).sort((a, b) => a.k - b.k).map((x) => x.s);
+          const order = seqs
+            .map((s, i) => ({ s, k: keys[i] ?? 0 }))
+            .sort((a, b) => a.k - b.k)
+            .map((x) => x.s);
           const t = new AckTracker(first, seqs.filter((s) => s < first).length);
           const arrived = new Set<number>();
           const check = (): void => {

@@ -54,7 +54,13 @@ describe('edge API', () => {
   it('GET /health needs no token and reports ledger, outbox and links', async () => {
     const res = await app.inject({ method: 'GET', url: '/health' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'ok', edgeId: 'edge-1', ledgerUp: true, outbox: { depth: 0 }, links: { open: 1, total: 1 } });
+    expect(res.json()).toMatchObject({
+      status: 'ok',
+      edgeId: 'edge-1',
+      ledgerUp: true,
+      outbox: { depth: 0 },
+      links: { open: 1, total: 1 },
+    });
   });
 
   it('refuses a missing or wrong bearer token with 401 and a PROV_ERR code', async () => {
@@ -140,7 +146,8 @@ describe('edge API', () => {
     const b = new ScriptedBoard(link, fx.devices[1]!);
     b.hello();
     await b.until(() => b.partials > 0);
-    const post = (body?: unknown) => app2.inject({ method: 'POST', url: '/devices/dev-1/challenge', headers: auth, ...(body ? { payload: body as object } : {}) });
+    const post = (body?: unknown) =>
+      app2.inject({ method: 'POST', url: '/devices/dev-1/challenge', headers: auth, ...(body ? { payload: body as object } : {}) });
 
     b.challengeKey = fx.devices[1]!.kIoT;
     const ok = await post();
@@ -169,7 +176,9 @@ describe('edge API', () => {
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
     const doc = res.json() as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/devices', '/devices/{id}', '/devices/{id}/challenge', '/metrics']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/health', '/devices', '/devices/{id}', '/devices/{id}/challenge', '/metrics']),
+    );
   });
 
   it('answers over a real socket too', async () => {

@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { BleLink, loadNoble, NUS, type CharacteristicLike, type NobleLike, type PeripheralLike } from '../../edge-runtime/src/links/ble-link.js';
+import {
+  BleLink,
+  loadNoble,
+  NUS,
+  type CharacteristicLike,
+  type NobleLike,
+  type PeripheralLike,
+} from '../../edge-runtime/src/links/ble-link.js';
 
 describe('BleLink without a usable noble', () => {
   it('loading noble fails with a clear "BLE unavailable" error, and open() marks the link failed', async () => {
@@ -17,7 +24,8 @@ describe('BleLink without a usable noble', () => {
       expect((err as Error).message).toMatch(/^BLE unavailable: /);
       expect((err as { code?: string }).code).toBe('PROV_ERR_BLE_UNAVAILABLE');
     }
-    if (loaded) console.log('noble loaded on this machine (a radio stack is present); the failure path is covered below with an injected loader');
+    if (loaded)
+      console.log('noble loaded on this machine (a radio stack is present); the failure path is covered below with an injected loader');
     const link = new BleLink({
       address: 'aa:bb:cc:dd:ee:ff',
       loadNoble: () => loadNoble().then(() => Promise.reject(new Error('BLE unavailable: no adapter (test)'))),
@@ -70,7 +78,11 @@ class StandInRadio extends EventEmitter {
 describe('BleLink over a stand-in radio', () => {
   it('connects over Nordic UART, writes in 20-byte chunks, receives notifications, reconnects after a disconnect', async () => {
     const radio = new StandInRadio();
-    const link = new BleLink({ address: 'AA:BB:CC:DD:EE:FF', loadNoble: async () => radio as unknown as NobleLike, reconnectInitialMs: 10 });
+    const link = new BleLink({
+      address: 'AA:BB:CC:DD:EE:FF',
+      loadNoble: async () => radio as unknown as NobleLike,
+      reconnectInitialMs: 10,
+    });
     const got: number[] = [];
     link.onData((c) => got.push(...c));
     await link.open();

@@ -43,9 +43,20 @@ describe('edge config', () => {
   });
 
   it('accepts a Fabric ledger section (deploy/fabric/config/edge.yaml) and names its fields', async () => {
-    const fabric = { type: 'fabric', peerEndpoint: 'peer0.org1.example.com:7051', mspId: 'Org1MSP', certPath: 'crypto/cert.pem', keyPath: 'crypto/key.pem', channel: 'mychannel', chaincode: 'provenant' };
+    const fabric = {
+      type: 'fabric',
+      peerEndpoint: 'peer0.org1.example.com:7051',
+      mspId: 'Org1MSP',
+      certPath: 'crypto/cert.pem',
+      keyPath: 'crypto/key.pem',
+      channel: 'mychannel',
+      chaincode: 'provenant',
+    };
     const c = await validateConfig({ ...minimal, ledger: fabric }, '/etc/provenant');
-    expect(c.ledger).toMatchObject({ type: 'fabric', fabric: { peerEndpoint: 'peer0.org1.example.com:7051', certPath: '/etc/provenant/crypto/cert.pem' } });
+    expect(c.ledger).toMatchObject({
+      type: 'fabric',
+      fabric: { peerEndpoint: 'peer0.org1.example.com:7051', certPath: '/etc/provenant/crypto/cert.pem' },
+    });
     expect(await fieldOf({ ...minimal, ledger: { ...fabric, channel: 'Bad Channel' } })).toMatch(/^ledger\.channel/);
   });
 
@@ -66,7 +77,10 @@ api: { enabled: false }
 `,
     );
     const y = await loadConfig(yamlPath);
-    expect(y.boards).toEqual([{ name: 'line-1', serial: { path: '/dev/ttyACM0', baudRate: 9600 } }, { ble: { address: 'c8:4f:12:34:56:78' } }]);
+    expect(y.boards).toEqual([
+      { name: 'line-1', serial: { path: '/dev/ttyACM0', baudRate: 9600 } },
+      { ble: { address: 'c8:4f:12:34:56:78' } },
+    ]);
     expect(y.dataDir).toBe(join(tmp.dir, 'data'));
     const jsonPath = join(tmp.dir, 'edge.json');
     writeFileSync(jsonPath, JSON.stringify(minimal));
@@ -74,7 +88,9 @@ api: { enabled: false }
   });
 
   it('names the offending field', async () => {
-    expect(await fieldOf({ ...minimal, boards: [{ serial: { path: '/dev/x', baudRate: 'fast' } }] })).toMatch(/^boards\[0\]\.serial\.baudRate \| boards\[0\]\.serial\.baudRate: must be integer/);
+    expect(await fieldOf({ ...minimal, boards: [{ serial: { path: '/dev/x', baudRate: 'fast' } }] })).toMatch(
+      /^boards\[0\]\.serial\.baudRate \| boards\[0\]\.serial\.baudRate: must be integer/,
+    );
     expect(await fieldOf({ ...minimal, edgeId: undefined })).toMatch(/^edgeId \| edgeId: is required/);
     expect(await fieldOf({ ...minimal, outbox: { maxPending: 0 } })).toMatch(/^outbox\.maxPending/);
     expect(await fieldOf({ ...minimal, outbox: { synchronous: 'OFF' } })).toMatch(/^outbox\.synchronous/);

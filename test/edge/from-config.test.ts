@@ -26,7 +26,10 @@ describe('startEdge(config)', () => {
     const d = fx.devices[0]!;
     writeFileSync(join(credDir, `${d.deviceId}.credential.json`), JSON.stringify(credentialToJson(d.credential)));
     writeFileSync(join(credDir, 'broken.credential.json'), '{"version":1}');
-    const sim = await startSimBoard({ provisioning: { deviceId: d.deviceId, key: Buffer.from(d.kIoT).toString('base64'), intervalMs: 200 }, link: 'mock' });
+    const sim = await startSimBoard({
+      provisioning: { deviceId: d.deviceId, key: Buffer.from(d.kIoT).toString('base64'), intervalMs: 200 },
+      link: 'mock',
+    });
     const config = await validateConfig(
       {
         edgeId: 'edge-1',

@@ -16,7 +16,16 @@ import { EmbeddedLedgerClient } from '../../ledger-bridge/embedded/index.js';
 import { EmbeddedLedger } from '../../ledger-bridge/embedded/ledger.js';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { complete } from '../../shared/crypto/complete.js';
-import { deviceChallengeResponse, enrollDevice, parsePolicy, ready, setup, type Credential, type Issuer, type Policy } from '../../shared/crypto/index.js';
+import {
+  deviceChallengeResponse,
+  enrollDevice,
+  parsePolicy,
+  ready,
+  setup,
+  type Credential,
+  type Issuer,
+  type Policy,
+} from '../../shared/crypto/index.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
 import type { Reading } from '../../shared/types.js';
@@ -67,7 +76,11 @@ export class MemoryLink implements BoardLink {
   fromBoard(bytes: Uint8Array): void {
     if (this.state !== 'open') return;
     const copy = new Uint8Array(bytes);
-    setImmediate(() => this.data.emit((e) => { throw e; }, copy));
+    setImmediate(() =>
+      this.data.emit((e) => {
+        throw e;
+      }, copy),
+    );
   }
   /** Board side: bytes from the edge. */
   onToBoard(l: (bytes: Uint8Array) => void): Unsubscribe {
@@ -144,7 +157,17 @@ export class ScriptedBoard {
   }
 
   hello(): void {
-    this.send({ kind: 'HELLO', deviceId: this.device.deviceId, fwVersion: 'test-1', fwHash: new Uint8Array(32), seq: this.seq, bootCount: this.bootCount, flags: 0, pending: this.ring.size, board: 'TEST' });
+    this.send({
+      kind: 'HELLO',
+      deviceId: this.device.deviceId,
+      fwVersion: 'test-1',
+      fwHash: new Uint8Array(32),
+      seq: this.seq,
+      bootCount: this.bootCount,
+      flags: 0,
+      pending: this.ring.size,
+      board: 'TEST',
+    });
   }
 
   /** A signed reading (not sent). */

@@ -12,7 +12,7 @@ const tmp = tempDir('provenant-outbox-');
 afterAll(() => tmp.cleanup());
 
 function item(deviceId: string, seq: number, content = 'a'): OutboxItem {
-  const dataHash = (content.charCodeAt(0).toString(16).padStart(2, '0')).repeat(32);
+  const dataHash = content.charCodeAt(0).toString(16).padStart(2, '0').repeat(32);
   return {
     deviceId,
     seq,
@@ -42,7 +42,12 @@ describe('Outbox', () => {
     expect(ob.putMany([item('d', 1), item('d', 2), item('d', 3)], 1)).toEqual(['stored', 'stored', 'full']);
     expect(ob.depth).toBe(2);
     const rows = ob.takeBatch(10);
-    ob.settle('tx', rows.map((r) => r.id), [], 2);
+    ob.settle(
+      'tx',
+      rows.map((r) => r.id),
+      [],
+      2,
+    );
     expect(ob.putMany([item('d', 3)], 3)).toEqual(['stored']);
     ob.close();
   });
@@ -51,7 +56,20 @@ describe('Outbox', () => {
     const path = join(tmp.dir, 'c.db');
     let ob = await Outbox.open({ path });
     ob.putMany([item('d', 1), item('e', 7)], 5);
-    ob.putPartial({ deviceId: 'd', epoch: 3, edgeId: 'e1', policyId: 'p', disclosedIndexes: [0], disclosed: { deviceId: 'd' }, proof: '00', ph: '00', partialDigest: 'ab'.repeat(32) }, 5);
+    ob.putPartial(
+      {
+        deviceId: 'd',
+        epoch: 3,
+        edgeId: 'e1',
+        policyId: 'p',
+        disclosedIndexes: [0],
+        disclosed: { deviceId: 'd' },
+        proof: '00',
+        ph: '00',
+        partialDigest: 'ab'.repeat(32),
+      },
+      5,
+    );
     ob.close();
     ob = await Outbox.open({ path });
     expect(ob.depth).toBe(2);
@@ -66,7 +84,12 @@ describe('Outbox', () => {
     const ob = await Outbox.open({ path: join(tmp.dir, 'd.db') });
     ob.putMany([item('d', 1), item('d', 2)], 1);
     const rows = ob.takeBatch(10);
-    ob.settle('tx', rows.map((r) => r.id), [], 100);
+    ob.settle(
+      'tx',
+      rows.map((r) => r.id),
+      [],
+      100,
+    );
     expect(ob.prune(50)).toBe(0);
     expect(ob.prune(101)).toBe(2);
     expect(ob.putMany([item('d', 2), item('d', 3)], 200)).toEqual(['stale', 'stored']);

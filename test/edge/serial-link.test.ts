@@ -48,7 +48,13 @@ describe('SerialLink on MockBinding', () => {
 
   it('keeps retrying a port that does not exist yet, and opens once it appears', async () => {
     MockBinding.reset();
-    const link = new SerialLink({ path: '/dev/mock-late', baudRate: 9600, binding: MockBinding, reconnectInitialMs: 20, reconnectMaxMs: 50 });
+    const link = new SerialLink({
+      path: '/dev/mock-late',
+      baudRate: 9600,
+      binding: MockBinding,
+      reconnectInitialMs: 20,
+      reconnectMaxMs: 50,
+    });
     await expect(link.open()).rejects.toMatchObject({ code: 'PROV_ERR_LINK_DOWN' });
     expect(link.state).toBe('reconnecting');
     MockBinding.createPort('/dev/mock-late');

@@ -65,7 +65,12 @@ describe('device session', () => {
     await board.until(() => board.highestAck === 10);
     expect(board.ring.size).toBe(0);
     // Every acknowledged reading is in the outbox before the ACK left.
-    expect(rt.outbox.lastReadings('dev-0', 100).map((r) => r.seq).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(
+      rt.outbox
+        .lastReadings('dev-0', 100)
+        .map((r) => r.seq)
+        .sort((a, b) => a - b),
+    ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     await rt.forwarder.drain();
     for (let s = 1; s <= 10; s++) expect(await onLedger('dev-0', s)).toBe(true);
     expect(rt.outbox.counts()).toMatchObject({ pending: 0, committed: 10, rejected: 0 });
@@ -174,7 +179,8 @@ describe('device session', () => {
   it('NACKs OUTBOX_FULL when the outbox is at capacity and takes the resend once it drained', async () => {
     let up = false;
     const flaky = {
-      submit: (p: Parameters<typeof fx.edgeClient.submit>[0]) => (up ? fx.edgeClient.submit(p) : Promise.reject(new Error('ledger unreachable (test)'))),
+      submit: (p: Parameters<typeof fx.edgeClient.submit>[0]) =>
+        up ? fx.edgeClient.submit(p) : Promise.reject(new Error('ledger unreachable (test)')),
       evaluate: (p: Parameters<typeof fx.edgeClient.evaluate>[0]) => fx.edgeClient.evaluate(p),
     } as unknown as typeof fx.edgeClient;
     const rt = await startEdge('full', { outbox: { maxPending: 3 }, ledger: flaky });

@@ -35,7 +35,22 @@ describe('bench fabric', () => {
   it('with --config commits every reading batched and unbatched and ends with one JSON line', async () => {
     const file = join(tmp, 'bench.yaml');
     writeFileSync(file, JSON.stringify({ ledger: { type: 'fabric', ...net.config } }));
-    const r = await cli('bench', 'fabric', '--config', file, '--readings', '40', '--batch-size', '20', '--unbatched-readings', '4', '--devices', '2', '--concurrency', '2');
+    const r = await cli(
+      'bench',
+      'fabric',
+      '--config',
+      file,
+      '--readings',
+      '40',
+      '--batch-size',
+      '20',
+      '--unbatched-readings',
+      '4',
+      '--devices',
+      '2',
+      '--concurrency',
+      '2',
+    );
     expect(r.code).toBe(0);
     const last = JSON.parse(r.out.trim().split('\n').at(-1) as string) as {
       standIn: boolean;

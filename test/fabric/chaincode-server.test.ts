@@ -46,8 +46,19 @@ describe('chaincode server (fabric-shim) driven as a peer over gRPC', () => {
 
   it('runs a transaction: GET_STATE, PUT_STATE, event, COMPLETED', async () => {
     const key = '\u0000counter\u0000apples\u0000';
-    const { txId, signedProposal, input } = makeProposal({ channel: 'mychannel', chaincode: 'provenant', args: ['Counter:add', 'apples', '5'] });
-    const r = await peer.execute({ channelId: 'mychannel', txId, namespace: 'provenant', input, signedProposal, state: stateWith({ [key]: '10' }) });
+    const { txId, signedProposal, input } = makeProposal({
+      channel: 'mychannel',
+      chaincode: 'provenant',
+      args: ['Counter:add', 'apples', '5'],
+    });
+    const r = await peer.execute({
+      channelId: 'mychannel',
+      txId,
+      namespace: 'provenant',
+      input,
+      signedProposal,
+      state: stateWith({ [key]: '10' }),
+    });
     expect(r.status).toBe(200);
     expect(JSON.parse(Buffer.from(r.payload).toString())).toEqual({ name: 'apples', value: 15, mspId: 'Org1MSP' });
     expect(r.trace).toEqual(['send TRANSACTION', 'recv GET_STATE', 'send RESPONSE', 'recv PUT_STATE', 'send RESPONSE', 'recv COMPLETED']);
@@ -59,7 +70,14 @@ describe('chaincode server (fabric-shim) driven as a peer over gRPC', () => {
   it('passes transient data to the contract and records the write as private', async () => {
     const secret = Buffer.from('k-iot-0123456789abcdef0123456789');
     const p = makeProposal({ channel: 'mychannel', chaincode: 'provenant', args: ['Counter:deposit', 'dev-1'], transient: { secret } });
-    const r = await peer.execute({ channelId: 'mychannel', txId: p.txId, namespace: 'provenant', input: p.input, signedProposal: p.signedProposal, state: stateWith({}) });
+    const r = await peer.execute({
+      channelId: 'mychannel',
+      txId: p.txId,
+      namespace: 'provenant',
+      input: p.input,
+      signedProposal: p.signedProposal,
+      state: stateWith({}),
+    });
     expect(r.status).toBe(200);
     expect(Buffer.from(r.payload).toString()).toBe(String(secret.length));
     expect(r.simulation.writes.size).toBe(0);
@@ -68,28 +86,49 @@ describe('chaincode server (fabric-shim) driven as a peer over gRPC', () => {
 
   it('reports a contract error as COMPLETED with status 500 and its message', async () => {
     const p = makeProposal({ channel: 'mychannel', chaincode: 'provenant', args: ['Counter:fail', 'no'] });
-    const r = await peer.execute({ channelId: 'mychannel', txId: p.txId, namespace: 'provenant', input: p.input, signedProposal: p.signedProposal, state: stateWith({}) });
+    const r = await peer.execute({
+      channelId: 'mychannel',
+      txId: p.txId,
+      namespace: 'provenant',
+      input: p.input,
+      signedProposal: p.signedProposal,
+      state: stateWith({}),
+    });
     expect(r.status).toBe(500);
     expect(r.message).toContain('refused: no');
   });
 
   it('rejects an unknown function with status 500', async () => {
     const p = makeProposal({ channel: 'mychannel', chaincode: 'provenant', args: ['Counter:nope'] });
-    const r = await peer.execute({ channelId: 'mychannel', txId: p.txId, namespace: 'provenant', input: p.input, signedProposal: p.signedProposal, state: stateWith({}) });
+    const r = await peer.execute({
+      channelId: 'mychannel',
+      txId: p.txId,
+      namespace: 'provenant',
+      input: p.input,
+      signedProposal: p.signedProposal,
+      state: stateWith({}),
+    });
     expect(r.status).toBe(500);
     expect(r.message).toMatch(/nope/);
   });
 
   it('refuses a bad address and a missing id', async () => {
-    await expect(startChaincodeServer({ address: 'nohost', chaincodeId: 'x', contracts: [CounterContract] })).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG' });
-    await expect(startChaincodeServer({ address: '127.0.0.1:0', chaincodeId: ' ', contracts: [CounterContract] })).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG' });
+    await expect(startChaincodeServer({ address: 'nohost', chaincodeId: 'x', contracts: [CounterContract] })).rejects.toMatchObject({
+      code: 'PROV_ERR_CONFIG',
+    });
+    await expect(startChaincodeServer({ address: '127.0.0.1:0', chaincodeId: ' ', contracts: [CounterContract] })).rejects.toMatchObject({
+      code: 'PROV_ERR_CONFIG',
+    });
   });
 });
 
 describe('protos load order', () => {
   it('refuses, with a clear message, to serve after fabric-gateway loaded its protos first', async () => {
     const out = await new Promise<string>((resolve) => {
-      const c = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fabric/fixtures/load-order.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+      const c = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fabric/fixtures/load-order.ts')], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let text = '';
       c.stdout?.on('data', (d: Buffer) => (text += d.toString()));
       c.on('exit', () => resolve(text));
@@ -105,10 +144,14 @@ describe('`provenant chaincode serve` as a process', () => {
   });
 
   it('starts from CHAINCODE_* env, registers and serves a transaction', async () => {
-    child = spawn(process.execPath, [join(root, 'bin/provenant.js'), 'chaincode', 'serve', '--contracts-module', join(root, 'test/fabric/fixtures/test-contract.ts')], {
-      env: { ...process.env, CHAINCODE_SERVER_ADDRESS: '127.0.0.1:0', CHAINCODE_ID: 'provenant_1.0:env' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [join(root, 'bin/provenant.js'), 'chaincode', 'serve', '--contracts-module', join(root, 'test/fabric/fixtures/test-contract.ts')],
+      {
+        env: { ...process.env, CHAINCODE_SERVER_ADDRESS: '127.0.0.1:0', CHAINCODE_ID: 'provenant_1.0:env' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       let err = '';
@@ -126,7 +169,14 @@ describe('`provenant chaincode serve` as a process', () => {
     const peer = await ChaincodePeerStandIn.connect(`127.0.0.1:${info.port}`, { expectedId: 'provenant_1.0:env' });
     try {
       const p = makeProposal({ channel: 'c', chaincode: 'provenant', args: ['Counter:get', 'x'] });
-      const r = await peer.execute({ channelId: 'c', txId: p.txId, namespace: 'provenant', input: p.input, signedProposal: p.signedProposal, state: stateWith({}) });
+      const r = await peer.execute({
+        channelId: 'c',
+        txId: p.txId,
+        namespace: 'provenant',
+        input: p.input,
+        signedProposal: p.signedProposal,
+        state: stateWith({}),
+      });
       expect({ status: r.status, message: r.message }).toEqual({ status: 200, message: '' });
       expect(Buffer.from(r.payload).toString()).toBe('0');
     } finally {

@@ -24,10 +24,14 @@ describe('chaincode server TLS', () => {
       tls: { keyPath: tls('server-key.pem'), certPath: tls('server-cert.pem') },
     });
     try {
-      const peer = await ChaincodePeerStandIn.connect(`127.0.0.1:${server.port}`, { credentials: grpc.credentials.createSsl(pem('ca-cert.pem')) });
+      const peer = await ChaincodePeerStandIn.connect(`127.0.0.1:${server.port}`, {
+        credentials: grpc.credentials.createSsl(pem('ca-cert.pem')),
+      });
       expect(peer.registeredId).toBe('provenant_1.0:tls');
       peer.close();
-      await expect(ChaincodePeerStandIn.connect(`127.0.0.1:${server.port}`, { timeoutMs: 3_000 })).rejects.toMatchObject({ code: expect.stringMatching(/PROV_ERR_(UNAVAILABLE|TIMEOUT)/) });
+      await expect(ChaincodePeerStandIn.connect(`127.0.0.1:${server.port}`, { timeoutMs: 3_000 })).rejects.toMatchObject({
+        code: expect.stringMatching(/PROV_ERR_(UNAVAILABLE|TIMEOUT)/),
+      });
     } finally {
       await server.close();
     }
@@ -46,7 +50,9 @@ describe('chaincode server TLS', () => {
       expect(peer.registeredId).toBe('provenant_1.0:mtls');
       peer.close();
       const noCert = grpc.credentials.createSsl(pem('ca-cert.pem'));
-      await expect(ChaincodePeerStandIn.connect(`127.0.0.1:${server.port}`, { credentials: noCert, timeoutMs: 3_000 })).rejects.toBeInstanceOf(Error);
+      await expect(
+        ChaincodePeerStandIn.connect(`127.0.0.1:${server.port}`, { credentials: noCert, timeoutMs: 3_000 }),
+      ).rejects.toBeInstanceOf(Error);
     } finally {
       await server.close();
     }
@@ -54,7 +60,12 @@ describe('chaincode server TLS', () => {
 
   it('names an unreadable TLS file', async () => {
     await expect(
-      startChaincodeServer({ address: '127.0.0.1:0', chaincodeId: 'x', contracts: [CounterContract], tls: { keyPath: '/nope/key.pem', certPath: tls('server-cert.pem') } }),
+      startChaincodeServer({
+        address: '127.0.0.1:0',
+        chaincodeId: 'x',
+        contracts: [CounterContract],
+        tls: { keyPath: '/nope/key.pem', certPath: tls('server-cert.pem') },
+      }),
     ).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG', details: { field: 'tls-key' } });
   });
 });

@@ -76,7 +76,10 @@ describe('chaincode package and config files', () => {
     execFileSync('sh', [join(pkgDir, 'package.sh')], { encoding: 'utf8' });
     const tgz = join(pkgDir, 'provenant.tgz');
     expect(existsSync(tgz)).toBe(true);
-    expect(execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean).sort()).toEqual(['code.tar.gz', 'metadata.json']);
+    expect(execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean).sort()).toEqual([
+      'code.tar.gz',
+      'metadata.json',
+    ]);
     const x = dir('pkg-x');
     execFileSync('tar', ['xzf', tgz, '-C', x]);
     expect(execFileSync('tar', ['tzf', join(x, 'code.tar.gz')], { encoding: 'utf8' }).trim()).toBe('connection.json');

@@ -43,7 +43,12 @@ describe('edge runtime → Fabric client → stand-in peer', () => {
     });
     for (let i = 0; i < 4; i++) {
       const e = enrollDevice(issuer, { deviceId: `fab-${i}`, site: 'plant-3', line: 'l1', type: 'temperature', owner: 'acme', fw: '1' });
-      await aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'register', args: [JSON.stringify(e.registration)], transient: { kIoT: e.device.kIoT } });
+      await aa.submit({
+        contract: CONTRACTS.deviceRegistration,
+        fn: 'register',
+        args: [JSON.stringify(e.registration)],
+        transient: { kIoT: e.device.kIoT },
+      });
       devices.push(e);
     }
   });
@@ -71,7 +76,10 @@ describe('edge runtime → Fabric client → stand-in peer', () => {
 
   async function board(i: number): Promise<SimBoardHandle> {
     const d = devices[i] as Enrollment;
-    return startSimBoard({ provisioning: { deviceId: d.device.deviceId, key: Buffer.from(d.device.kIoT).toString('base64'), intervalMs: 200 }, link: 'mock' });
+    return startSimBoard({
+      provisioning: { deviceId: d.device.deviceId, key: Buffer.from(d.device.kIoT).toString('base64'), intervalMs: 200 },
+      link: 'mock',
+    });
   }
 
   async function checkExactlyOnce(rt: EdgeRuntime): Promise<number> {
@@ -80,7 +88,9 @@ describe('edge runtime → Fabric client → stand-in peer', () => {
       const rows = rt.outbox.lastReadings(v.deviceId, 100_000);
       for (const r of rows) {
         expect(r.state).toBe('committed');
-        const rec = JSON.parse(Buffer.from(await edge.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [v.deviceId, String(r.seq)] })).toString()) as { dataHash: string };
+        const rec = JSON.parse(
+          Buffer.from(await edge.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [v.deviceId, String(r.seq)] })).toString(),
+        ) as { dataHash: string };
         expect(rec.dataHash).toBe(r.dataHash);
         n++;
       }

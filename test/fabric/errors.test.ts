@@ -5,10 +5,22 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ProvenantError } from '../../shared/errors.js';
-import { commitError, contractCodeOf, GRPC, retryByReendorsing, retrySameCall, toProvenantError, TX_CODES } from '../../ledger-bridge/fabric/errors.js';
+import {
+  commitError,
+  contractCodeOf,
+  GRPC,
+  retryByReendorsing,
+  retrySameCall,
+  toProvenantError,
+  TX_CODES,
+} from '../../ledger-bridge/fabric/errors.js';
 
-const gatewayError = (code: number, message: string, details: { address: string; message: string; mspId: string }[] = [], transactionId?: string) =>
-  Object.assign(new Error(message), { name: 'EndorseError', code, details, ...(transactionId ? { transactionId } : {}) });
+const gatewayError = (
+  code: number,
+  message: string,
+  details: { address: string; message: string; mspId: string }[] = [],
+  transactionId?: string,
+) => Object.assign(new Error(message), { name: 'EndorseError', code, details, ...(transactionId ? { transactionId } : {}) });
 
 describe('toProvenantError', () => {
   it.each([
@@ -30,9 +42,12 @@ describe('toProvenantError', () => {
 
   it('keeps the peers\u2019 messages and the contract code of a chaincode error', () => {
     const e = toProvenantError(
-      gatewayError(GRPC.ABORTED, '10 ABORTED: failed to endorse transaction, see attached details for more info', [
-        { address: 'peer0:7051', mspId: 'Org1MSP', message: 'chaincode response 500, PROV_ERR_UNAUTHORIZED: only the authority' },
-      ], 'abc'),
+      gatewayError(
+        GRPC.ABORTED,
+        '10 ABORTED: failed to endorse transaction, see attached details for more info',
+        [{ address: 'peer0:7051', mspId: 'Org1MSP', message: 'chaincode response 500, PROV_ERR_UNAUTHORIZED: only the authority' }],
+        'abc',
+      ),
       'endorse',
     );
     expect(e.message).toContain('Org1MSP@peer0:7051: chaincode response 500, PROV_ERR_UNAUTHORIZED');
@@ -45,7 +60,9 @@ describe('toProvenantError', () => {
   });
 
   it('finds a contract code anywhere in a message', () => {
-    expect(contractCodeOf('chaincode response 500, PROV_ERR_RECORD_NOT_FOUND: could not locate the record')).toBe('PROV_ERR_RECORD_NOT_FOUND');
+    expect(contractCodeOf('chaincode response 500, PROV_ERR_RECORD_NOT_FOUND: could not locate the record')).toBe(
+      'PROV_ERR_RECORD_NOT_FOUND',
+    );
     expect(contractCodeOf('plain failure')).toBeUndefined();
   });
 });

@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandIn, type StandInNetwork } from './stand-in.js';
 import { FabricLedgerClient } from '../../ledger-bridge/fabric/fabric-client.js';
-import { checkFabricInclusion, decodeBlock, verifyFabricInclusion, type FabricBlockEvidence } from '../../ledger-bridge/fabric/block-proof.js';
+import {
+  checkFabricInclusion,
+  decodeBlock,
+  verifyFabricInclusion,
+  type FabricBlockEvidence,
+} from '../../ledger-bridge/fabric/block-proof.js';
 import { common } from '@hyperledger/fabric-protos';
 import type { ContractName, LedgerEvent } from '../../ledger-bridge/client.js';
 import { CounterContract } from './fixtures/test-contract.js';
@@ -156,7 +161,11 @@ describe('FabricLedgerClient ↔ stand-in peer', () => {
 
     // Change one byte inside the transaction's envelope: the block's data hash no longer matches.
     const block = common.Block.deserializeBinary(Buffer.from(ev.block, 'base64'));
-    const data = block.getData()?.getDataList_asU8().map((d) => Uint8Array.from(d)) ?? [];
+    const data =
+      block
+        .getData()
+        ?.getDataList_asU8()
+        .map((d) => Uint8Array.from(d)) ?? [];
     const env = data[ev.txIndex] as Uint8Array;
     env[env.length - 10] = (env[env.length - 10] as number) ^ 1;
     block.getData()?.setDataList(data);
@@ -168,7 +177,10 @@ describe('FabricLedgerClient ↔ stand-in peer', () => {
     expect(() => verifyFabricInclusion({ ...proof, evidence: { ...ev, headers: badHeaders } })).toThrow(/previous hash|head/);
     expect(() => verifyFabricInclusion(proof, { height: head.height, hash: 'ff'.repeat(32) })).toThrow(/history was rewritten/);
     // A head saved between the transaction's block and now is on the proof's chain.
-    const savedBetween = { height: r.blockNumber + 1, hash: Buffer.from(net.peer.ledger.blockAt(r.blockNumber)?.hash ?? []).toString('hex') };
+    const savedBetween = {
+      height: r.blockNumber + 1,
+      hash: Buffer.from(net.peer.ledger.blockAt(r.blockNumber)?.hash ?? []).toString('hex'),
+    };
     expect(() => verifyFabricInclusion(proof, savedBetween)).not.toThrow();
     expect(() => verifyFabricInclusion(proof, { height: r.blockNumber, hash: 'aa'.repeat(32) })).toThrow(/older than block/);
     expect(() => verifyFabricInclusion(proof, { height: head.height + 5, hash: 'aa'.repeat(32) })).toThrow(/newer than the proof/);
@@ -238,7 +250,10 @@ describe('FabricLedgerClient config and connectivity errors', () => {
   });
 
   it('names an unreadable certificate or key file, without key material in the message', async () => {
-    await expect(FabricLedgerClient.connect({ ...base, certPath: '/nonexistent/cert.pem' })).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG', details: { field: 'certPath' } });
+    await expect(FabricLedgerClient.connect({ ...base, certPath: '/nonexistent/cert.pem' })).rejects.toMatchObject({
+      code: 'PROV_ERR_CONFIG',
+      details: { field: 'certPath' },
+    });
     const dir = mkdtempSync(join(tmpdir(), 'prov-fabric-key-'));
     try {
       const badKey = join(dir, 'key.pem');
@@ -255,7 +270,10 @@ describe('FabricLedgerClient config and connectivity errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'prov-fabric-cfg-'));
     try {
       const file = join(dir, 'edge.yaml');
-      writeFileSync(file, `edgeId: e1\nledger:\n  type: fabric\n  peerEndpoint: 127.0.0.1:1\n  mspId: Org1MSP\n  certPath: ${certPath}\n  keyPath: ${keyPath}\n  channel: mychannel\n  chaincode: provenant\n  checkpointPath: events.json\n`);
+      writeFileSync(
+        file,
+        `edgeId: e1\nledger:\n  type: fabric\n  peerEndpoint: 127.0.0.1:1\n  mspId: Org1MSP\n  certPath: ${certPath}\n  keyPath: ${keyPath}\n  channel: mychannel\n  chaincode: provenant\n  checkpointPath: events.json\n`,
+      );
       const c = await FabricLedgerClient.connect(file);
       expect(c.config.checkpointPath).toBe(join(dir, 'events.json'));
       expect(c.config.maxInFlight).toBe(64);
@@ -268,7 +286,10 @@ describe('FabricLedgerClient config and connectivity errors', () => {
   it('reports an unreachable peer as PROV_ERR_UNAVAILABLE after its retries', async () => {
     const c = await FabricLedgerClient.connect({ ...base, maxRetries: 1 }, { retryBackoffMs: 5 });
     try {
-      await expect(c.submit({ contract: Counter, fn: 'add', args: ['a', '1'] })).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE', details: { stage: 'endorse' } });
+      await expect(c.submit({ contract: Counter, fn: 'add', args: ['a', '1'] })).rejects.toMatchObject({
+        code: 'PROV_ERR_UNAVAILABLE',
+        details: { stage: 'endorse' },
+      });
       await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['a'] })).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE' });
       await expect(c.head()).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE' });
     } finally {
@@ -281,7 +302,9 @@ describe('FabricLedgerClient over TLS to the stand-in peer', () => {
   const tlsFile = (f: string): string => join(fixtures, 'tls', f);
   let net: StandInNetwork;
   beforeAll(async () => {
-    net = await startStandIn([CounterContract], { tls: { key: readFileSync(tlsFile('server-key.pem')), cert: readFileSync(tlsFile('server-cert.pem')) } });
+    net = await startStandIn([CounterContract], {
+      tls: { key: readFileSync(tlsFile('server-key.pem')), cert: readFileSync(tlsFile('server-cert.pem')) },
+    });
   });
   afterAll(async () => net?.close());
 
@@ -296,7 +319,12 @@ describe('FabricLedgerClient over TLS to the stand-in peer', () => {
   });
 
   it('refuses a peer whose certificate does not match the expected name', async () => {
-    const c = await FabricLedgerClient.connect({ ...net.config, tlsCaCertPath: tlsFile('ca-cert.pem'), hostNameOverride: 'peer0.org1.example.com', maxRetries: 0 });
+    const c = await FabricLedgerClient.connect({
+      ...net.config,
+      tlsCaCertPath: tlsFile('ca-cert.pem'),
+      hostNameOverride: 'peer0.org1.example.com',
+      maxRetries: 0,
+    });
     try {
       await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['tls'] })).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE' });
     } finally {

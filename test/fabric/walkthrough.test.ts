@@ -45,22 +45,55 @@ describe('docs/fabric.md walkthrough on the stand-in peer', () => {
     const conf = await cli('device', 'configure', '-c', authority, '--authority', aa, '--policy', policy);
     expect(conf.err).toBe('');
     expect(conf.code).toBe(0);
-    expect((await cli('authority', 'enroll', '--dir', aa, '--device', 'dev-1', '--attr', 'site=plant-3', 'line=L1', 'type=temperature', 'owner=acme', 'fw=1.0.0')).code).toBe(0);
-    const reg = await cli('device', 'register', '-c', authority, '--registration', join(aa, 'dev-1.registration.json'), '--device-file', join(aa, 'dev-1.device.json'), '--gateway', 'edge-1');
+    expect(
+      (
+        await cli(
+          'authority',
+          'enroll',
+          '--dir',
+          aa,
+          '--device',
+          'dev-1',
+          '--attr',
+          'site=plant-3',
+          'line=L1',
+          'type=temperature',
+          'owner=acme',
+          'fw=1.0.0',
+        )
+      ).code,
+    ).toBe(0);
+    const reg = await cli(
+      'device',
+      'register',
+      '-c',
+      authority,
+      '--registration',
+      join(aa, 'dev-1.registration.json'),
+      '--device-file',
+      join(aa, 'dev-1.device.json'),
+      '--gateway',
+      'edge-1',
+    );
     expect(reg.err).toBe('');
     expect(reg.code).toBe(0);
     expect(reg.out).toMatch(/registered dev-1: txId [0-9a-f]{64}/);
 
     // K_IoT went to the private collection through transient data: not into any block.
     const kIoT = Buffer.from((JSON.parse(readFileSync(join(aa, 'dev-1.device.json'), 'utf8')) as { kIoT: string }).kIoT, 'hex');
-    for (let n = 0; n < net.peer.ledger.height; n++) expect(Buffer.from(net.peer.ledger.blockAt(n)?.block.serializeBinary() ?? []).includes(kIoT)).toBe(false);
+    for (let n = 0; n < net.peer.ledger.height; n++)
+      expect(Buffer.from(net.peer.ledger.blockAt(n)?.block.serializeBinary() ?? []).includes(kIoT)).toBe(false);
 
     // What the edge does: a batch with the epoch's partial, through the Fabric client.
     const credential = credentialFromJson(JSON.parse(readFileSync(join(aa, 'dev-1.credential.json'), 'utf8')));
     const partial = partialFor(credential, 1);
     const subs = [1, 2, 3].map((seq) => signed(kIoT, readingOf('dev-1', seq, partial)));
     const edge = await FabricLedgerClient.connect(net.config);
-    const r = await edge.submit({ contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args: [JSON.stringify({ version: 1, readings: subs, partials: [partial] })] });
+    const r = await edge.submit({
+      contract: CONTRACTS.dataProvenance,
+      fn: 'recordBatch',
+      args: [JSON.stringify({ version: 1, readings: subs, partials: [partial] })],
+    });
     await edge.close();
     expect((JSON.parse(Buffer.from(r.result).toString()) as { accepted: number }).accepted).toBe(3);
 
@@ -83,13 +116,43 @@ describe('docs/fabric.md walkthrough on the stand-in peer', () => {
     // A head saved now still anchors the proof after the chain has grown.
     const probe = await FabricLedgerClient.connect(net.config);
     const saved = await probe.head();
-    await probe.submit({ contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args: [JSON.stringify({ version: 1, readings: [signed(kIoT, readingOf('dev-1', 4, partial))], partials: [] })] });
+    await probe.submit({
+      contract: CONTRACTS.dataProvenance,
+      fn: 'recordBatch',
+      args: [JSON.stringify({ version: 1, readings: [signed(kIoT, readingOf('dev-1', 4, partial))], partials: [] })],
+    });
     await probe.close();
-    const anchored = await cli('verify', '-c', auditor, '--device', 'dev-1', '--seq', '2', '--data', data, '--trusted-head', `${saved.height}:${saved.hash}`, '--json');
+    const anchored = await cli(
+      'verify',
+      '-c',
+      auditor,
+      '--device',
+      'dev-1',
+      '--seq',
+      '2',
+      '--data',
+      data,
+      '--trusted-head',
+      `${saved.height}:${saved.hash}`,
+      '--json',
+    );
     expect(anchored.err).toBe('');
     expect(anchored.code).toBe(0);
     expect((JSON.parse(anchored.out) as { evidence?: { proofCheck?: { ok: unknown } } }).evidence?.proofCheck?.ok).toBe(true);
-    const forged = await cli('verify', '-c', auditor, '--device', 'dev-1', '--seq', '2', '--data', data, '--trusted-head', `${saved.height}:${'ab'.repeat(32)}`, '--json');
+    const forged = await cli(
+      'verify',
+      '-c',
+      auditor,
+      '--device',
+      'dev-1',
+      '--seq',
+      '2',
+      '--data',
+      data,
+      '--trusted-head',
+      `${saved.height}:${'ab'.repeat(32)}`,
+      '--json',
+    );
     expect(forged.code).not.toBe(0);
 
     const p = await cli('chaincode', 'proof', '-c', auditor, '--tx', r.txId);

@@ -9,8 +9,14 @@ import { startSimBoard, SimStorage } from '../../hardware/sim/index.js';
 import { hmacSha256 } from '../../shared/crypto/hmac.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import {
-  MAINT_UNLOCK, STATUS_BAD_PROVISIONING, STATUS_MAINT_REJECTED, STATUS_NOT_PROVISIONED, STATUS_RING_FULL, STATUS_SEQ_EXHAUSTED,
-  STATUS_UNLOCKED, maintMessage,
+  MAINT_UNLOCK,
+  STATUS_BAD_PROVISIONING,
+  STATUS_MAINT_REJECTED,
+  STATUS_NOT_PROVISIONED,
+  STATUS_RING_FULL,
+  STATUS_SEQ_EXHAUSTED,
+  STATUS_UNLOCKED,
+  maintMessage,
 } from '../../shared/wire/messages.js';
 import { EdgeDouble } from './edge-double.js';
 import { PARTIAL, rig, type Rig } from './rig.js';
@@ -105,7 +111,10 @@ describe('resend ring', () => {
 
 describe('production lock and the way back', () => {
   const maint = (key: Uint8Array, deviceId: string, counter: number, tag?: Uint8Array) => ({
-    kind: 'MAINT' as const, command: MAINT_UNLOCK, counter, tag: tag ?? hmacSha256(sha256, key, maintMessage(deviceId, MAINT_UNLOCK, counter)),
+    kind: 'MAINT' as const,
+    command: MAINT_UNLOCK,
+    counter,
+    tag: tag ?? hmacSha256(sha256, key, maintMessage(deviceId, MAINT_UNLOCK, counter)),
   });
 
   it('production moves the console off every link; MAINT under K_IoT brings it back; replays are refused', async () => {
@@ -136,9 +145,22 @@ describe('production lock and the way back', () => {
 
   it('a button held at boot keeps the console on the link and does not sample', async () => {
     const key = new Uint8Array(32).fill(5);
-    const b = await startSimBoard({ board: 'PICO', clockSpeedup: 20, buttonHeld: true, provisioning: { deviceId: 'pico-btn', key: Buffer.from(key).toString('base64'), intervalMs: 100, production: true } });
+    const b = await startSimBoard({
+      board: 'PICO',
+      clockSpeedup: 20,
+      buttonHeld: true,
+      provisioning: { deviceId: 'pico-btn', key: Buffer.from(key).toString('base64'), intervalMs: 100, production: true },
+    });
     const edge = new EdgeDouble({ path: b.path, link: 'mock', key, partial: PARTIAL });
-    r = { b, edge, key, close: async () => { await edge.close(); await b.stop(); } };
+    r = {
+      b,
+      edge,
+      key,
+      close: async () => {
+        await edge.close();
+        await b.stop();
+      },
+    };
     await edge.open();
     b.reboot();
     await edge.waitFor(() => edge.of('STATUS').some((s) => s.code === STATUS_UNLOCKED), 5000, 'UNLOCKED');
@@ -151,7 +173,18 @@ describe('production lock and the way back', () => {
 describe('data link', () => {
   it('Serial1 with a path: the board sets the port up with baud, profile pins and the path', async () => {
     const key = new Uint8Array(32).fill(6);
-    r = await rig('mock', { board: 'PICO', key, provisioning: { deviceId: 'ser-1', key: Buffer.from(key).toString('base64'), link: 'Serial1', baud: 9600, path: '/dev/pts/9', intervalMs: 100 } });
+    r = await rig('mock', {
+      board: 'PICO',
+      key,
+      provisioning: {
+        deviceId: 'ser-1',
+        key: Buffer.from(key).toString('base64'),
+        link: 'Serial1',
+        baud: 9600,
+        path: '/dev/pts/9',
+        intervalMs: 100,
+      },
+    });
     await r.edge.waitFor(() => r!.edge.of('READING').length >= 1, 10_000, 'a reading over Serial1');
     expect(r.b.board.hostLink).toBe('Serial1');
     expect(r.b.board.setups.at(-1)).toEqual({ name: 'Serial1', baud: 9600, options: { rx: 'B7', tx: 'B6', path: '/dev/pts/9' } });
@@ -161,7 +194,12 @@ describe('data link', () => {
 
   it('PUCKJS defaults to Bluetooth (Nordic UART) and reads its battery from NRF.getBattery()', async () => {
     const key = new Uint8Array(32).fill(8);
-    r = await rig('mock', { board: 'PUCKJS', key, sensors: { battery: () => 2.987 }, provisioning: { deviceId: 'puck-1', key: Buffer.from(key).toString('base64'), intervalMs: 100 } });
+    r = await rig('mock', {
+      board: 'PUCKJS',
+      key,
+      sensors: { battery: () => 2.987 },
+      provisioning: { deviceId: 'puck-1', key: Buffer.from(key).toString('base64'), intervalMs: 100 },
+    });
     await r.edge.waitFor(() => r!.edge.of('READING').length >= 1, 10_000, 'a reading over Bluetooth');
     expect(r.b.board.hostLink).toBe('Bluetooth');
     expect(r.b.board.setups).toEqual([]); // Bluetooth needs no Serial.setup

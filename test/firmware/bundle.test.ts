@@ -11,11 +11,16 @@ beforeAll(async () => {
   await ensureFirmwareBuilt();
 });
 
-const manifest = () => JSON.parse(readFileSync(join(DIST_FIRMWARE, 'manifest.json'), 'utf8')) as { bundles: { board: string; fwHash: string; bytes: number }[] };
+const manifest = () =>
+  JSON.parse(readFileSync(join(DIST_FIRMWARE, 'manifest.json'), 'utf8')) as { bundles: { board: string; fwHash: string; bytes: number }[] };
 
 describe('firmware bundles', () => {
   it('there is one bundle per board profile', () => {
-    expect(manifest().bundles.map((b) => b.board).sort()).toEqual(listBoards());
+    expect(
+      manifest()
+        .bundles.map((b) => b.board)
+        .sort(),
+    ).toEqual(listBoards());
     expect(listBoards()).toEqual(expect.arrayContaining(['PICO', 'PUCKJS', 'MDBT42Q', 'ESP32', 'LINUX']));
   });
 

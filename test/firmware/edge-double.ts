@@ -42,9 +42,10 @@ export class EdgeDouble {
   }
 
   async open(): Promise<void> {
-    this.port = this.opts.link === 'mock'
-      ? new SerialPortStream({ binding: SimBinding, path: this.opts.path, baudRate: 115200, autoOpen: false })
-      : (new SerialPort({ path: this.opts.path, baudRate: 115200, autoOpen: false }) as unknown as SerialPortStream);
+    this.port =
+      this.opts.link === 'mock'
+        ? new SerialPortStream({ binding: SimBinding, path: this.opts.path, baudRate: 115200, autoOpen: false })
+        : (new SerialPort({ path: this.opts.path, baudRate: 115200, autoOpen: false }) as unknown as SerialPortStream);
     await new Promise<void>((resolve, reject) => this.port.open((err) => (err ? reject(err) : resolve())));
     this.port.on('data', (chunk: Buffer) => this.onData(chunk));
   }
@@ -82,7 +83,14 @@ export class EdgeDouble {
       if (m.kind === 'HELLO' && this.refuseHello) this.send({ kind: 'NACK', seq: m.seq, reason: NACK_UNKNOWN_DEVICE });
       else if (m.kind === 'HELLO' && this.opts.partial) {
         const p = this.opts.partial;
-        this.send({ kind: 'PARTIAL', epoch: p.epoch, partialDigest: p.partialDigest, intervalMs: p.intervalMs, maxPerMinute: p.maxPerMinute, edgeTimeMs: p.edgeTimeMs ?? Date.now() });
+        this.send({
+          kind: 'PARTIAL',
+          epoch: p.epoch,
+          partialDigest: p.partialDigest,
+          intervalMs: p.intervalMs,
+          maxPerMinute: p.maxPerMinute,
+          edgeTimeMs: p.edgeTimeMs ?? Date.now(),
+        });
       }
       if (m.kind === 'READING' && this.autoAck) this.send({ kind: 'ACK', seq: m.reading.seq });
     }

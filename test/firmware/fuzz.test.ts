@@ -22,7 +22,9 @@ afterAll(async () => {
 
 const chunk = fc.oneof(
   fc.uint8Array({ maxLength: 600 }),
-  fc.record({ type: fc.integer({ min: 0, max: 255 }), payload: fc.uint8Array({ maxLength: 255 }) }).map((f) => encodeFrame(f.type, f.payload)),
+  fc
+    .record({ type: fc.integer({ min: 0, max: 255 }), payload: fc.uint8Array({ maxLength: 255 }) })
+    .map((f) => encodeFrame(f.type, f.payload)),
   fc.record({ type: fc.integer({ min: 1, max: 9 }), payload: fc.uint8Array({ maxLength: 60 }) }).map((f) => encodeFrame(f.type, f.payload)),
   fc.nat().map((n) => {
     const whole = encodeMessage({ kind: 'PARTIAL', ...PARTIAL, edgeTimeMs: Date.now() });

@@ -36,7 +36,9 @@ describe.each([
     r = await rig(link, { edge: { partial: undefined } });
     await r.edge.waitFor(() => r!.edge.of('HELLO').length >= 2, 10_000, 'two HELLOs');
     const h = r.edge.of('HELLO')[0]!;
-    const manifest = JSON.parse(readFileSync(join(DIST_FIRMWARE, 'manifest.json'), 'utf8')) as { bundles: { board: string; fwHash: string }[] };
+    const manifest = JSON.parse(readFileSync(join(DIST_FIRMWARE, 'manifest.json'), 'utf8')) as {
+      bundles: { board: string; fwHash: string }[];
+    };
     expect(h.deviceId).toBe('sim-board-1');
     expect(h.board).toBe('LINUX');
     expect(Buffer.from(h.fwHash).toString('hex')).toBe(manifest.bundles.find((m) => m.board === 'LINUX')!.fwHash);
@@ -61,7 +63,10 @@ describe.each([
       expect(m.reading.epoch).toBe(PARTIAL.epoch);
       expect([...m.reading.partialDigest]).toEqual([...PARTIAL.partialDigest]);
       expect(m.reading.t).toBeGreaterThanOrEqual(before);
-      expect(m.reading.channels.map((c) => [c.id, c.scale])).toEqual([[0, -2], [1, -4]]);
+      expect(m.reading.channels.map((c) => [c.id, c.scale])).toEqual([
+        [0, -2],
+        [1, -4],
+      ]);
       if (i > 0) expect(m.reading.seq).toBe(rs[i - 1]!.reading.seq + 1);
     }
     expect(r.b.stats.uncaught).toEqual([]);
@@ -72,8 +77,8 @@ describe.each([
     await r.edge.waitFor(() => r!.edge.of('READING').length >= 2, 10_000, 'first readings');
     const good = encodeFrame(MSG_PARTIAL, new Uint8Array(3)); // well framed, payload fails its decoder
     const badCrc = encodeFrame(0x04, new Uint8Array([0, 0, 0, 1]));
-    badCrc[2] = (badCrc[2]! ^ 0x01) || 1;
-    const junk = new Uint8Array(300).map((_, i) => (i * 37 + 11) % 255 + 1); // no 0x00 inside: one oversize block
+    badCrc[2] = badCrc[2]! ^ 0x01 || 1;
+    const junk = new Uint8Array(300).map((_, i) => ((i * 37 + 11) % 255) + 1); // no 0x00 inside: one oversize block
     const truncated = cobsEncode(new Uint8Array([1, 4, 4, 0, 0]));
     r.edge.sendRaw(new Uint8Array([0, ...junk, 0, ...truncated, 0, ...badCrc, ...good]));
     const seen = r.edge.of('READING').length;
@@ -94,7 +99,11 @@ describe.each([
     r.b.reboot();
     r.edge.autoAck = true;
     const n0 = r.edge.received.length;
-    await r.edge.waitFor(() => r!.edge.received.slice(n0).filter((m) => m.kind === 'READING' && m.reading.seq > maxBefore).length >= 2, 10_000, 'new readings after reboot');
+    await r.edge.waitFor(
+      () => r!.edge.received.slice(n0).filter((m) => m.kind === 'READING' && m.reading.seq > maxBefore).length >= 2,
+      10_000,
+      'new readings after reboot',
+    );
     const after = r.edge.received.slice(n0).filter((m) => m.kind === 'READING') as ReturnType<typeof r.edge.of<'READING'>>;
     const hello = r.edge.received.slice(n0).find((m) => m.kind === 'HELLO') as ReturnType<typeof r.edge.of<'HELLO'>>[number];
     expect(hello.bootCount).toBe(2);
@@ -103,8 +112,17 @@ describe.each([
     for (const s of sentBefore.filter((s) => s > first[1]!.reading.seq)) expect(resent.has(s)).toBe(true);
     for (const s of [first[0]!.reading.seq, first[1]!.reading.seq]) expect(resent.has(s)).toBe(false);
     // Resent bytes are the original bytes.
-    const orig = new Map(r.edge.received.slice(0, n0).filter((m) => m.kind === 'READING').map((m) => [(m as { reading: { seq: number } }).reading.seq, Buffer.from((m as { canonical: Uint8Array }).canonical).toString('hex')]));
-    for (const m of after.filter((m) => m.reading.seq <= maxBefore)) expect(Buffer.from(m.canonical).toString('hex')).toBe(orig.get(m.reading.seq));
+    const orig = new Map(
+      r.edge.received
+        .slice(0, n0)
+        .filter((m) => m.kind === 'READING')
+        .map((m) => [
+          (m as { reading: { seq: number } }).reading.seq,
+          Buffer.from((m as { canonical: Uint8Array }).canonical).toString('hex'),
+        ]),
+    );
+    for (const m of after.filter((m) => m.reading.seq <= maxBefore))
+      expect(Buffer.from(m.canonical).toString('hex')).toBe(orig.get(m.reading.seq));
     const fresh = after.filter((m) => m.reading.seq > maxBefore);
     expect(fresh.every((m) => m.tagValid)).toBe(true);
     expect(r.b.stats.uncaught).toEqual([]);
@@ -119,12 +137,21 @@ describe.each([
     await r.close();
     const b2 = await startSimBoard({ board: 'LINUX', storageDir: dir, link, clockSpeedup: 20 });
     const edge2 = new EdgeDouble({ path: b2.path, link, key: r.key, partial: PARTIAL });
-    r = { b: b2, edge: edge2, key: r.key, close: async () => { await edge2.close(); await b2.stop(); } };
+    r = {
+      b: b2,
+      edge: edge2,
+      key: r.key,
+      close: async () => {
+        await edge2.close();
+        await b2.stop();
+      },
+    };
     await edge2.open();
     b2.reboot();
     await edge2.waitFor(() => edge2.of('READING').some((m) => m.reading.seq > used), 10_000, 'reading after power cycle');
     // A seq at or below the last one used can only be a resend of the very same bytes.
-    for (const m of edge2.of('READING').filter((m) => m.reading.seq <= used)) expect(Buffer.from(m.canonical).toString('hex')).toBe(sent.get(m.reading.seq));
+    for (const m of edge2.of('READING').filter((m) => m.reading.seq <= used))
+      expect(Buffer.from(m.canonical).toString('hex')).toBe(sent.get(m.reading.seq));
   });
 
   it.skipIf(skip)('NACK: final reasons drop the reading, retryable ones keep it for a later resend', async () => {
@@ -135,7 +162,11 @@ describe.each([
     r.edge.send({ kind: 'NACK', seq: b!.reading.seq, reason: NACK_OUTBOX_FULL });
     const n0 = r.edge.received.length;
     // Resend delay starts at 2 s board time (100 ms real at 20×) and doubles after the NACK.
-    await r.edge.waitFor(() => r!.edge.received.slice(n0).some((m) => m.kind === 'READING' && m.reading.seq === b!.reading.seq), 10_000, 'resend of the OUTBOX_FULL reading');
+    await r.edge.waitFor(
+      () => r!.edge.received.slice(n0).some((m) => m.kind === 'READING' && m.reading.seq === b!.reading.seq),
+      10_000,
+      'resend of the OUTBOX_FULL reading',
+    );
     await new Promise((res) => setTimeout(res, 400));
     expect(r.edge.received.slice(n0).some((m) => m.kind === 'READING' && m.reading.seq === a!.reading.seq)).toBe(false);
   });

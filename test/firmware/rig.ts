@@ -15,10 +15,17 @@ export const PARTIAL = { epoch: 7, partialDigest: new Uint8Array(32).fill(9), in
 
 export async function rig(
   link: 'mock' | 'pty',
-  opts: Partial<StartSimBoardOptions> & { provisioning?: Record<string, unknown>; edge?: Partial<EdgeDoubleOptions>; key?: Uint8Array } = {},
+  opts: Partial<StartSimBoardOptions> & {
+    provisioning?: Record<string, unknown>;
+    edge?: Partial<EdgeDoubleOptions>;
+    key?: Uint8Array;
+  } = {},
 ): Promise<Rig> {
   const key = opts.key ?? new Uint8Array(randomBytes(32));
-  const provisioning = opts.provisioning === undefined ? { deviceId: 'sim-board-1', key: Buffer.from(key).toString('base64'), intervalMs: 100 } : opts.provisioning;
+  const provisioning =
+    opts.provisioning === undefined
+      ? { deviceId: 'sim-board-1', key: Buffer.from(key).toString('base64'), intervalMs: 100 }
+      : opts.provisioning;
   const b = await startSimBoard({ board: 'LINUX', clockSpeedup: 20, ...opts, provisioning, link });
   const edge = new EdgeDouble({ path: b.path, link, key, partial: PARTIAL, clock: () => b.board.nowMs(), ...opts.edge });
   await edge.open();

@@ -20,8 +20,23 @@ import { encodeReading } from '../../shared/encoding/reading.js';
 import { EdgeDouble } from './edge-double.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-interface Vector { reading: { deviceId: string; seq: number; t: number; epoch: number; partialDigest: string; batteryMv: number; channels: { id: number; scale: number; value: number }[] }; canonical: string; tag: string }
-const file = JSON.parse(readFileSync(join(here, '../../shared/encoding/vectors/readings.json'), 'utf8')) as { key: string; vectors: Vector[] };
+interface Vector {
+  reading: {
+    deviceId: string;
+    seq: number;
+    t: number;
+    epoch: number;
+    partialDigest: string;
+    batteryMv: number;
+    channels: { id: number; scale: number; value: number }[];
+  };
+  canonical: string;
+  tag: string;
+}
+const file = JSON.parse(readFileSync(join(here, '../../shared/encoding/vectors/readings.json'), 'utf8')) as {
+  key: string;
+  vectors: Vector[];
+};
 const keyB64 = Buffer.from(file.key, 'hex').toString('base64');
 
 beforeAll(async () => {
@@ -29,7 +44,7 @@ beforeAll(async () => {
 });
 
 describe('reading vectors', () => {
-  it('Node produces the file\'s bytes and tags', () => {
+  it("Node produces the file's bytes and tags", () => {
     for (const v of file.vectors) {
       const canonical = encodeReading({ ...v.reading, partialDigest: fromHex(v.reading.partialDigest) });
       expect(toHex(canonical)).toBe(v.canonical);
@@ -37,14 +52,29 @@ describe('reading vectors', () => {
     }
   });
 
-  it('the firmware pipeline\'s ES5 code, on the board shim\'s SHA256, produces the same bytes and tags', async () => {
+  it("the firmware pipeline's ES5 code, on the board shim's SHA256, produces the same bytes and tags", async () => {
     const text = await bundleEntry(join(here, 'fixtures', 'vectors-entry.ts'));
     expect(checkBundle(text, { name: 'test', sizeBudget: 1 << 20, espruinoModules: ['Storage', 'crypto'] }).problems).toEqual([]);
     let hashed = 0;
     const { ctx } = createContext({
-      storage: new SimStorage(), nowMs: () => 0, setNowMs: () => undefined, realDelay: (ms) => ms, write: () => undefined,
-      setupSerial: () => undefined, print: () => undefined, setConsole: () => undefined, getConsole: () => null, uncaught: (e) => { throw e; },
-      reset: () => undefined, load: () => undefined, busy: () => undefined, hashed: () => { hashed++; },
+      storage: new SimStorage(),
+      nowMs: () => 0,
+      setNowMs: () => undefined,
+      realDelay: (ms) => ms,
+      write: () => undefined,
+      setupSerial: () => undefined,
+      print: () => undefined,
+      setConsole: () => undefined,
+      getConsole: () => null,
+      uncaught: (e) => {
+        throw e;
+      },
+      reset: () => undefined,
+      load: () => undefined,
+      busy: () => undefined,
+      hashed: () => {
+        hashed++;
+      },
       sensors: { temperature: () => 20, analog: () => 0, vref: () => 3.3, battery: () => 3, pin: () => 0 },
     });
     vm.runInContext(text, ctx);
@@ -61,12 +91,22 @@ describe('reading vectors', () => {
     const v = file.vectors.find((x) => x.reading.channels.length === 0 && x.reading.batteryMv === 0 && x.reading.t === 0)!;
     expect(v).toBeDefined();
     const b = await startSimBoard({
-      board: 'LINUX', clockSpeedup: 0, startTimeMs: 1,
+      board: 'LINUX',
+      clockSpeedup: 0,
+      startTimeMs: 1,
       provisioning: { deviceId: v.reading.deviceId, key: keyB64, sensors: [], intervalMs: 100, seqFloor: v.reading.seq },
     });
     const edge = new EdgeDouble({
-      path: b.path, link: 'mock', key: fromHex(file.key),
-      partial: { epoch: v.reading.epoch, partialDigest: fromHex(v.reading.partialDigest), intervalMs: 100, maxPerMinute: 0, edgeTimeMs: v.reading.t },
+      path: b.path,
+      link: 'mock',
+      key: fromHex(file.key),
+      partial: {
+        epoch: v.reading.epoch,
+        partialDigest: fromHex(v.reading.partialDigest),
+        intervalMs: 100,
+        maxPerMinute: 0,
+        edgeTimeMs: v.reading.t,
+      },
     });
     try {
       await edge.open();

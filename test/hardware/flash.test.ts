@@ -71,7 +71,11 @@ describe('provenant flash', () => {
   });
 
   it.skipIf(!socat)('a production board is refused without --unlock and re-flashed with it', async () => {
-    b = await startSimBoard({ board: 'LINUX', link: 'pty', provisioning: { deviceId: 'dev-7', key: key.toString('base64'), production: true } });
+    b = await startSimBoard({
+      board: 'LINUX',
+      link: 'pty',
+      provisioning: { deviceId: 'dev-7', key: key.toString('base64'), production: true },
+    });
     await new Promise((res) => setTimeout(res, 100));
     expect(b.board.console).toBeNull();
     const refused = await cli(['flash', '--board', 'LINUX', '--port', b.path, '--device', deviceFile, '--timeout', '800']);
@@ -99,8 +103,12 @@ describe('provenant flash', () => {
 
   it('bad arguments and device files are refused before anything is sent', async () => {
     expect((await cli(['flash', '--board', 'LINUX', '--device', deviceFile])).stderr).toMatch(/--port PATH .* or --dry-run FILE/);
-    expect((await cli(['flash', '--board', 'NOPE', '--device', deviceFile, '--dry-run', join(dir, 'x')])).stderr).toMatch(/unknown board "NOPE"/);
-    expect((await cli(['flash', '--board', 'PICO', '--device', deviceFile, '--dry-run', join(dir, 'x')])).stderr).toMatch(/for board LINUX, not PICO/);
+    expect((await cli(['flash', '--board', 'NOPE', '--device', deviceFile, '--dry-run', join(dir, 'x')])).stderr).toMatch(
+      /unknown board "NOPE"/,
+    );
+    expect((await cli(['flash', '--board', 'PICO', '--device', deviceFile, '--dry-run', join(dir, 'x')])).stderr).toMatch(
+      /for board LINUX, not PICO/,
+    );
     const badFile = join(dir, 'bad.device.json');
     writeFileSync(badFile, JSON.stringify({ deviceId: 'x', kIoT: 'zz' }));
     const r = await cli(['flash', '--board', 'LINUX', '--device', badFile, '--dry-run', join(dir, 'x')]);

@@ -19,15 +19,22 @@ class StandInIo extends EventEmitter {
   readonly calls: Call[] = [];
   constructor(answer = true) {
     super();
-    if (answer) setTimeout(() => {
-      this.isReady = true;
-      this.emit('connect');
-      this.emit('ready');
-    }, 5);
+    if (answer)
+      setTimeout(() => {
+        this.isReady = true;
+        this.emit('connect');
+        this.emit('ready');
+      }, 5);
   }
-  pinMode(pin: number, value: number) { this.calls.push({ op: 'pinMode', pin, value, at: performance.now() }); }
-  analogWrite(pin: number, value: number) { this.calls.push({ op: 'analogWrite', pin, value, at: performance.now() }); }
-  digitalWrite(pin: number, value: number) { this.calls.push({ op: 'digitalWrite', pin, value, at: performance.now() }); }
+  pinMode(pin: number, value: number) {
+    this.calls.push({ op: 'pinMode', pin, value, at: performance.now() });
+  }
+  analogWrite(pin: number, value: number) {
+    this.calls.push({ op: 'analogWrite', pin, value, at: performance.now() });
+  }
+  digitalWrite(pin: number, value: number) {
+    this.calls.push({ op: 'digitalWrite', pin, value, at: performance.now() });
+  }
 }
 
 describe('HilRig against the stand-in IO plugin: no reference board on this machine', () => {
@@ -48,9 +55,12 @@ describe('HilRig against the stand-in IO plugin: no reference board on this mach
     await rig.stimulus(10, 0);
     const ops = io.calls.map(({ op, pin, value }) => [op, pin, value]);
     expect(ops).toEqual([
-      ['pinMode', 9, io.MODES.PWM], ['analogWrite', 9, 128],
-      ['pinMode', 9, io.MODES.PWM], ['analogWrite', 9, 255],
-      ['pinMode', 10, io.MODES.PWM], ['analogWrite', 10, 0],
+      ['pinMode', 9, io.MODES.PWM],
+      ['analogWrite', 9, 128],
+      ['pinMode', 9, io.MODES.PWM],
+      ['analogWrite', 9, 255],
+      ['pinMode', 10, io.MODES.PWM],
+      ['analogWrite', 10, 0],
     ]);
     await rig.close();
   });
@@ -60,7 +70,11 @@ describe('HilRig against the stand-in IO plugin: no reference board on this mach
     const rig = new HilRig({ io });
     await rig.powerCycle(7, 60);
     const ops = io.calls.map(({ op, pin, value }) => [op, pin, value]);
-    expect(ops).toEqual([['pinMode', 7, io.MODES.OUTPUT], ['digitalWrite', 7, 0], ['digitalWrite', 7, 1]]);
+    expect(ops).toEqual([
+      ['pinMode', 7, io.MODES.OUTPUT],
+      ['digitalWrite', 7, 0],
+      ['digitalWrite', 7, 1],
+    ]);
     const [, low, high] = io.calls;
     expect(high!.at - low!.at).toBeGreaterThanOrEqual(55);
     await rig.close();
@@ -88,7 +102,8 @@ describe('HilRig against the stand-in IO plugin: no reference board on this mach
 
 const port = process.env['HIL_PORT'];
 const deviceFile = process.env['HIL_DEVICE'];
-if (!port || !deviceFile) console.log('real-board HIL tests skipped: set HIL_PORT (board-under-test serial port) and HIL_DEVICE (its device file)');
+if (!port || !deviceFile)
+  console.log('real-board HIL tests skipped: set HIL_PORT (board-under-test serial port) and HIL_DEVICE (its device file)');
 
 describe.skipIf(!port || !deviceFile)('board-under-test on HIL_PORT', () => {
   it('sends HELLO and READINGs whose tags verify under the device key', async () => {
@@ -100,7 +115,8 @@ describe.skipIf(!port || !deviceFile)('board-under-test on HIL_PORT', () => {
     try {
       if (ref) await ref.powerCycle(Number(process.env['HIL_RESET_PIN'] ?? 7), 200);
       const deadline = Date.now() + 20_000;
-      while (Date.now() < deadline && edge.received.filter((m) => m.kind === 'READING').length < 3) await new Promise((r) => setTimeout(r, 100));
+      while (Date.now() < deadline && edge.received.filter((m) => m.kind === 'READING').length < 3)
+        await new Promise((r) => setTimeout(r, 100));
       const hello = edge.received.find((m) => m.kind === 'HELLO');
       expect(hello && hello.kind === 'HELLO' ? hello.deviceId : undefined).toBe(dev.deviceId);
       const readings = edge.received.filter((m) => m.kind === 'READING');

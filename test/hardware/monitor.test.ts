@@ -46,7 +46,16 @@ async function withPartials<T>(board: SimBoardHandle, run: Promise<T>): Promise<
     done = true;
   });
   while (!done) {
-    board.board.hostWrite(encodeMessage({ kind: 'PARTIAL', epoch: 3, partialDigest: new Uint8Array(32).fill(1), edgeTimeMs: Math.floor(board.board.nowMs()), intervalMs: 100, maxPerMinute: 0 }));
+    board.board.hostWrite(
+      encodeMessage({
+        kind: 'PARTIAL',
+        epoch: 3,
+        partialDigest: new Uint8Array(32).fill(1),
+        edgeTimeMs: Math.floor(board.board.nowMs()),
+        intervalMs: 100,
+        maxPerMinute: 0,
+      }),
+    );
     await new Promise((r) => setTimeout(r, 300));
   }
   return run;
@@ -54,11 +63,19 @@ async function withPartials<T>(board: SimBoardHandle, run: Promise<T>): Promise<
 
 describe.skipIf(!socat)('provenant monitor', () => {
   it('prints one JSON object per frame and checks READING tags with the device file', async () => {
-    b = await startSimBoard({ board: 'LINUX', link: 'pty', clockSpeedup: 10, provisioning: { deviceId: 'mon-1', key: key.toString('base64'), intervalMs: 1000 } });
+    b = await startSimBoard({
+      board: 'LINUX',
+      link: 'pty',
+      clockSpeedup: 10,
+      provisioning: { deviceId: 'mon-1', key: key.toString('base64'), intervalMs: 1000 },
+    });
     const r = await withPartials(b, cli(['monitor', '--port', b.path, '--device', good, '--count', '6', '--json', '--timeout', '20000']));
     if (r.code !== 0) console.log('monitor failed:', r.code, r.stderr, r.stdout);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; tagCheck?: string; reading?: { deviceId: string } });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; tagCheck?: string; reading?: { deviceId: string } });
     expect(lines).toHaveLength(6);
     const readings = lines.filter((l) => l.kind === 'READING');
     expect(readings.length).toBeGreaterThan(0);
@@ -66,7 +83,12 @@ describe.skipIf(!socat)('provenant monitor', () => {
   });
 
   it('a wrong key shows every READING invalid and exits 2', async () => {
-    b = await startSimBoard({ board: 'LINUX', link: 'pty', clockSpeedup: 10, provisioning: { deviceId: 'mon-1', key: key.toString('base64'), intervalMs: 1000 } });
+    b = await startSimBoard({
+      board: 'LINUX',
+      link: 'pty',
+      clockSpeedup: 10,
+      provisioning: { deviceId: 'mon-1', key: key.toString('base64'), intervalMs: 1000 },
+    });
     const r = await withPartials(b, cli(['monitor', '--port', b.path, '--device', wrong, '--count', '5', '--timeout', '20000']));
     if (r.code !== 2) console.log('monitor run:', r.code, r.stderr, r.stdout);
     expect(r.code).toBe(2);
@@ -77,7 +99,21 @@ describe.skipIf(!socat)('provenant monitor', () => {
 
 describe('monitor rendering and arguments', () => {
   it('renders HELLO and READING for humans', () => {
-    const hello = renderMessage({ kind: 'HELLO', deviceId: 'd', fwVersion: '0.1.0', fwHash: new Uint8Array(32), seq: 5, bootCount: 2, flags: 3, pending: 1, board: 'PICO' }, undefined, false);
+    const hello = renderMessage(
+      {
+        kind: 'HELLO',
+        deviceId: 'd',
+        fwVersion: '0.1.0',
+        fwHash: new Uint8Array(32),
+        seq: 5,
+        bootCount: 2,
+        flags: 3,
+        pending: 1,
+        board: 'PICO',
+      },
+      undefined,
+      false,
+    );
     expect(hello).toBe('HELLO d board=PICO fw=0.1.0 0000000000000000… seq=5 boot=2 flags=3 pending=1');
   });
   it('refuses a missing port and bad numbers', async () => {

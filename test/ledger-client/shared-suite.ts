@@ -78,7 +78,11 @@ export function ledgerClientSuite(backend: string, open: () => Promise<LedgerCli
       // BBS proofs are randomised: later tests reuse this partial, as an edge does within an epoch.
       partial = partialFor(device.credential, 1);
       const subs = [1, 2, 3].map((seq) => signed(device.device.kIoT, readingOf('dev-s1', seq, partial)));
-      const r = await h.edge.submit({ contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args: [JSON.stringify({ version: 1, readings: subs, partials: [partial] })] });
+      const r = await h.edge.submit({
+        contract: CONTRACTS.dataProvenance,
+        fn: 'recordBatch',
+        args: [JSON.stringify({ version: 1, readings: subs, partials: [partial] })],
+      });
       batchCommit = r;
       const out = json<BatchOut>(r.result);
       expect(out.accepted).toBe(3);
@@ -88,16 +92,28 @@ export function ledgerClientSuite(backend: string, open: () => Promise<LedgerCli
 
     it('does not record a replayed reading twice', async () => {
       const again = signed(device.device.kIoT, readingOf('dev-s1', 2, partial));
-      const out = json<BatchOut>((await h.edge.submit({ contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args: [JSON.stringify({ version: 1, readings: [again], partials: [] })] })).result);
+      const out = json<BatchOut>(
+        (
+          await h.edge.submit({
+            contract: CONTRACTS.dataProvenance,
+            fn: 'recordBatch',
+            args: [JSON.stringify({ version: 1, readings: [again], partials: [] })],
+          })
+        ).result,
+      );
       expect(out.accepted).toBe(0);
       expect(out.rejected.map((x) => x.seq)).toEqual([2]);
     });
 
     it('evaluates reads: a recorded reading verifies TRUE; a missing one carries PROV_ERR_RECORD_NOT_FOUND', async () => {
       const sub = signed(device.device.kIoT, readingOf('dev-s1', 1, partial));
-      const v = json<{ verdict: string }>(await h.auditor.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'verify', args: ['dev-s1', 'seq:1', sub.canonical, sub.tag] }));
+      const v = json<{ verdict: string }>(
+        await h.auditor.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'verify', args: ['dev-s1', 'seq:1', sub.canonical, sub.tag] }),
+      );
       expect(v.verdict).toBe('TRUE');
-      const err = await h.auditor.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: ['dev-s1', '99'] }).catch((e: unknown) => e);
+      const err = await h.auditor
+        .evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: ['dev-s1', '99'] })
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'PROV_ERR_ENDORSEMENT', details: { contractCode: 'PROV_ERR_RECORD_NOT_FOUND' } });
     });
 
@@ -109,7 +125,11 @@ export function ledgerClientSuite(backend: string, open: () => Promise<LedgerCli
         if (ev.txId === batchCommit.txId) break;
       }
       const mine = seen.find((e) => e.txId === batchCommit.txId);
-      expect(mine).toMatchObject({ blockNumber: batchCommit.blockNumber, contract: CONTRACTS.dataProvenance, name: EVENTS.readingsRecorded });
+      expect(mine).toMatchObject({
+        blockNumber: batchCommit.blockNumber,
+        contract: CONTRACTS.dataProvenance,
+        name: EVENTS.readingsRecorded,
+      });
       expect(json<BatchOut>(mine?.payload ?? new Uint8Array()).accepted).toBe(3);
       expect(seen.every((e) => e.blockNumber >= batchCommit.blockNumber)).toBe(true);
     });

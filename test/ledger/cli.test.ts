@@ -25,9 +25,13 @@ describe('provenant ledger start / verify', () => {
   it('serves the real contracts over HTTP, then stops cleanly on SIGTERM', async () => {
     const tokenFile = join(dir.dir, 'tokens.json');
     writeFileSync(tokenFile, JSON.stringify({ [TOKEN]: '*' }));
-    const child = spawn(process.execPath, [join(root, 'bin', 'provenant.js'), 'ledger', 'start', '--db', db, '--port', '0', '--token-file', tokenFile, '--log-level', 'warn'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(root, 'bin', 'provenant.js'), 'ledger', 'start', '--db', db, '--port', '0', '--token-file', tokenFile, '--log-level', 'warn'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     const url = await new Promise<string>((resolve, reject) => {
       child.stderr.on('data', (c: Buffer) => {
@@ -41,12 +45,16 @@ describe('provenant ledger start / verify', () => {
     try {
       expect((await client.head()).height).toBe(1);
       // The real DeviceProvenance contract answers Alg. 2's "could not find the device" branch.
-      const err = await client.evaluate({ contract: CONTRACTS.deviceProvenance, fn: 'prove', args: ['ghost', '{"attributes":{}}', '00', '00'] }).catch((e: unknown) => e);
+      const err = await client
+        .evaluate({ contract: CONTRACTS.deviceProvenance, fn: 'prove', args: ['ghost', '{"attributes":{}}', '00', '00'] })
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'PROV_ERR_ENDORSEMENT' });
       expect((err as Error).message).toMatch(/could not find the device|PROV_ERR_/);
       // A real submit through DeviceRegistration: only the authority may configure; edge-1 may not.
       const asEdge = new HttpLedgerClient({ url, token: TOKEN, identity: 'edge-1' });
-      const denied = await asEdge.submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: ['{}'] }).catch((e: unknown) => e);
+      const denied = await asEdge
+        .submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: ['{}'] })
+        .catch((e: unknown) => e);
       expect((denied as Error).message).toMatch(/PROV_ERR_(UNAUTHORIZED|BAD_INPUT)/);
     } finally {
       await client.close();
@@ -98,19 +106,26 @@ describe('provenant ledger start / verify', () => {
 
   it('parses token files: one token, or a JSON map', () => {
     expect(parseTokens(' abc \n', 'f')).toEqual(new Map([['abc', '*']]));
-    expect(parseTokens('{"t1":"aa","t2":"*"}', 'f')).toEqual(new Map([['t1', 'aa'], ['t2', '*']]));
+    expect(parseTokens('{"t1":"aa","t2":"*"}', 'f')).toEqual(
+      new Map([
+        ['t1', 'aa'],
+        ['t2', '*'],
+      ]),
+    );
     expect(() => parseTokens('', 'f')).toThrow(/empty/);
     expect(() => parseTokens('{"t1": 3}', 'f')).toThrow(/identity names/);
     expect(() => parseTokens('{nope', 'f')).toThrow(/not valid JSON/);
   });
 
   it('parses identity files and names the bad entry', () => {
-    expect(parseIdentities('[{"name":"aa2","mspId":"AuthorityMSP","id":"x509::/CN=aa2::/CN=ca","attrs":{"role":"authority"}}]', 'ids.json')).toEqual([
-      { name: 'aa2', mspId: 'AuthorityMSP', id: 'x509::/CN=aa2::/CN=ca', attrs: { role: 'authority' } },
-    ]);
+    expect(
+      parseIdentities('[{"name":"aa2","mspId":"AuthorityMSP","id":"x509::/CN=aa2::/CN=ca","attrs":{"role":"authority"}}]', 'ids.json'),
+    ).toEqual([{ name: 'aa2', mspId: 'AuthorityMSP', id: 'x509::/CN=aa2::/CN=ca', attrs: { role: 'authority' } }]);
     expect(() => parseIdentities('[]', 'ids.json')).toThrow(/non-empty array/);
     expect(() => parseIdentities('[{"name":"a","mspId":"M","id":""}]', 'ids.json')).toThrow(/ids.json\[0\]: id must be a non-empty string/);
-    expect(() => parseIdentities('[{"name":"a","mspId":"M","id":"i"},{"name":"a","mspId":"M","id":"j"}]', 'ids.json')).toThrow(/\[1\]: duplicate name 'a'/);
+    expect(() => parseIdentities('[{"name":"a","mspId":"M","id":"i"},{"name":"a","mspId":"M","id":"j"}]', 'ids.json')).toThrow(
+      /\[1\]: duplicate name 'a'/,
+    );
     expect(() => parseIdentities('[{"name":"a","mspId":"M","id":"i","attrs":{"x":1}}]', 'ids.json')).toThrow(/attrs must map/);
   });
 });

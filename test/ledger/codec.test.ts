@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type TxEnvelope, decodeEnvelope, decodeHeader, encodeEnvelope, encodeHeader, splitVersion, versionOf } from '../../ledger-bridge/embedded/codec.js';
+import {
+  type TxEnvelope,
+  decodeEnvelope,
+  decodeHeader,
+  encodeEnvelope,
+  encodeHeader,
+  splitVersion,
+  versionOf,
+} from '../../ledger-bridge/embedded/codec.js';
 
 const bytes = (min = 0, max = 64) => fc.uint8Array({ minLength: min, maxLength: max });
 const hash = bytes(32, 32);
@@ -15,10 +23,20 @@ const envelope: fc.Arbitrary<TxEnvelope> = fc.record({
   fn: fc.string({ maxLength: 30 }),
   args: fc.array(fc.string({ maxLength: 200 }), { maxLength: 5 }),
   reads: fc.array(kv, { maxLength: 5 }),
-  ranges: fc.array(fc.record({ start: fc.string({ maxLength: 20 }), end: fc.string({ maxLength: 20 }), results: fc.array(kv, { maxLength: 3 }) }), { maxLength: 2 }),
-  writes: fc.array(fc.record({ key: fc.string({ minLength: 1, maxLength: 40 }), value: fc.option(bytes(1, 100), { nil: null }) }), { maxLength: 5 }),
-  privateReads: fc.array(fc.record({ collection: fc.string({ maxLength: 10 }), keyHash: hash, version: fc.nat({ max: 2 ** 40 }) }), { maxLength: 2 }),
-  privateWrites: fc.array(fc.record({ collection: fc.string({ maxLength: 10 }), keyHash: hash, valueHash: fc.option(hash, { nil: null }) }), { maxLength: 2 }),
+  ranges: fc.array(
+    fc.record({ start: fc.string({ maxLength: 20 }), end: fc.string({ maxLength: 20 }), results: fc.array(kv, { maxLength: 3 }) }),
+    { maxLength: 2 },
+  ),
+  writes: fc.array(fc.record({ key: fc.string({ minLength: 1, maxLength: 40 }), value: fc.option(bytes(1, 100), { nil: null }) }), {
+    maxLength: 5,
+  }),
+  privateReads: fc.array(fc.record({ collection: fc.string({ maxLength: 10 }), keyHash: hash, version: fc.nat({ max: 2 ** 40 }) }), {
+    maxLength: 2,
+  }),
+  privateWrites: fc.array(
+    fc.record({ collection: fc.string({ maxLength: 10 }), keyHash: hash, valueHash: fc.option(hash, { nil: null }) }),
+    { maxLength: 2 },
+  ),
   event: fc.option(fc.record({ name: fc.string({ minLength: 1, maxLength: 20 }), payload: bytes() }), { nil: null }),
   result: bytes(0, 100),
   code: fc.constantFrom(0, 2, 11, 12),
@@ -47,23 +65,65 @@ describe('block and envelope codec', () => {
       }),
       { numRuns: 100 },
     );
-    const b = encodeEnvelope({ txId: 'a', timestamp: 1, mspId: '', creator: '', contract: '', fn: '', args: [], reads: [], ranges: [], writes: [], privateReads: [], privateWrites: [], event: null, result: new Uint8Array(0), code: 0 });
+    const b = encodeEnvelope({
+      txId: 'a',
+      timestamp: 1,
+      mspId: '',
+      creator: '',
+      contract: '',
+      fn: '',
+      args: [],
+      reads: [],
+      ranges: [],
+      writes: [],
+      privateReads: [],
+      privateWrites: [],
+      event: null,
+      result: new Uint8Array(0),
+      code: 0,
+    });
     b[0] = 9;
     expect(() => decodeEnvelope(b)).toThrow(/version 9/);
   });
 
   it('round-trips headers (117 bytes) and checks hash lengths', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 2 ** 48 }), fc.nat({ max: 2 ** 50 }), fc.nat({ max: 65_535 }), hash, hash, hash, (number, timestamp, txCount, previousHash, dataHash, chainRoot) => {
-        const h = { number, timestamp, txCount, previousHash, dataHash, chainRoot };
-        const b = encodeHeader(h);
-        expect(b.length).toBe(117);
-        expect(decodeHeader(b)).toEqual(h);
-      }),
+      fc.property(
+        fc.nat({ max: 2 ** 48 }),
+        fc.nat({ max: 2 ** 50 }),
+        fc.nat({ max: 65_535 }),
+        hash,
+        hash,
+        hash,
+        (number, timestamp, txCount, previousHash, dataHash, chainRoot) => {
+          const h = { number, timestamp, txCount, previousHash, dataHash, chainRoot };
+          const b = encodeHeader(h);
+          expect(b.length).toBe(117);
+          expect(decodeHeader(b)).toEqual(h);
+        },
+      ),
       { numRuns: 100 },
     );
-    expect(() => encodeHeader({ number: 1, timestamp: 1, txCount: 0, previousHash: new Uint8Array(31), dataHash: new Uint8Array(32), chainRoot: new Uint8Array(32) })).toThrow(/previousHash must be 32 bytes/);
-    expect(() => encodeHeader({ number: -1, timestamp: 1, txCount: 0, previousHash: new Uint8Array(32), dataHash: new Uint8Array(32), chainRoot: new Uint8Array(32) })).toThrow(RangeError);
+    expect(() =>
+      encodeHeader({
+        number: 1,
+        timestamp: 1,
+        txCount: 0,
+        previousHash: new Uint8Array(31),
+        dataHash: new Uint8Array(32),
+        chainRoot: new Uint8Array(32),
+      }),
+    ).toThrow(/previousHash must be 32 bytes/);
+    expect(() =>
+      encodeHeader({
+        number: -1,
+        timestamp: 1,
+        txCount: 0,
+        previousHash: new Uint8Array(32),
+        dataHash: new Uint8Array(32),
+        chainRoot: new Uint8Array(32),
+      }),
+    ).toThrow(RangeError);
   });
 
   it('packs versions so they order like (block, tx index)', () => {

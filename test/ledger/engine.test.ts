@@ -64,7 +64,9 @@ describe('embedded ledger: simulate → order → validate → commit', () => {
 
   it('rejects a failing contract with PROV_ERR_ENDORSEMENT, its message and code, and orders nothing', async () => {
     const before = ledger.head();
-    const err = (await ledger.submit('edge-1', { contract: 'Counter', fn: 'fail', args: ['boom: device 7'] }).catch((e: unknown) => e)) as ProvenantError;
+    const err = (await ledger
+      .submit('edge-1', { contract: 'Counter', fn: 'fail', args: ['boom: device 7'] })
+      .catch((e: unknown) => e)) as ProvenantError;
     expect(err.code).toBe('PROV_ERR_ENDORSEMENT');
     expect(err.message).toBe('boom: device 7');
     expect(err.details['contractCode']).toBe('PROV_ERR_TEST_FAILURE');
@@ -80,28 +82,52 @@ describe('embedded ledger: simulate → order → validate → commit', () => {
 
   it('checks proposal shapes and identities', async () => {
     await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: [1 as unknown as string] })).rejects.toThrow(TypeError);
-    await expect(ledger.submit('mallory', { contract: 'Counter', fn: 'put', args: ['a', 'b'] })).rejects.toMatchObject({ code: 'PROV_ERR_UNKNOWN_IDENTITY' });
+    await expect(ledger.submit('mallory', { contract: 'Counter', fn: 'put', args: ['a', 'b'] })).rejects.toMatchObject({
+      code: 'PROV_ERR_UNKNOWN_IDENTITY',
+    });
   });
 
   it('gives the contract the submitter identity, tx id, channel, timestamp and args', async () => {
     const out = JSON.parse(text(await ledger.evaluate('aa', { contract: 'Counter', fn: 'whoami', args: [] }))) as Record<string, unknown>;
-    expect(out).toMatchObject({ id: 'x509::/CN=aa::/CN=ca', mspId: 'AuthorityMSP', role: 'authority', isAuthority: true, channel: 'provenant', fcn: 'Counter:whoami', params: [] });
+    expect(out).toMatchObject({
+      id: 'x509::/CN=aa::/CN=ca',
+      mspId: 'AuthorityMSP',
+      role: 'authority',
+      isAuthority: true,
+      channel: 'provenant',
+      fcn: 'Counter:whoami',
+      params: [],
+    });
     expect(Math.abs((out['time'] as number) - Date.now())).toBeLessThan(60_000);
-    const edge = JSON.parse(text(await ledger.evaluate('edge-1', { contract: 'Counter', fn: 'whoami', args: [] }))) as Record<string, unknown>;
+    const edge = JSON.parse(text(await ledger.evaluate('edge-1', { contract: 'Counter', fn: 'whoami', args: [] }))) as Record<
+      string,
+      unknown
+    >;
     expect(edge).toMatchObject({ mspId: 'EdgeMSP', role: 'edge', isAuthority: false });
     await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'adminOnly', args: [] })).rejects.toThrow(/not the authority/);
-    await expect(ledger.submit('aa', { contract: 'Counter', fn: 'adminOnly', args: [] })).resolves.toMatchObject({ result: expect.any(Uint8Array) });
+    await expect(ledger.submit('aa', { contract: 'Counter', fn: 'adminOnly', args: [] })).resolves.toMatchObject({
+      result: expect.any(Uint8Array),
+    });
   });
 
   it('keeps composite keys in Fabric format and scans them in order', async () => {
     expect(createCompositeKey('reading', ['d1', '7'])).toBe('\u0000reading\u0000d1\u00007\u0000');
     await Promise.all(['3', '1', '2'].map((s) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['dev', s] })));
-    const list = JSON.parse(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'list', args: ['reading'] }))) as { attributes: string[] }[];
-    expect(list.map((l) => l.attributes)).toEqual([['dev', '0000000001'], ['dev', '0000000002'], ['dev', '0000000003']]);
+    const list = JSON.parse(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'list', args: ['reading'] }))) as {
+      attributes: string[];
+    }[];
+    expect(list.map((l) => l.attributes)).toEqual([
+      ['dev', '0000000001'],
+      ['dev', '0000000002'],
+      ['dev', '0000000003'],
+    ]);
     await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['k1', 'a'] });
     await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['k2', 'b'] });
     await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['k3', 'c'] });
-    expect(JSON.parse(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'range', args: ['k1', 'k3'] })))).toEqual(['k1', 'k2']);
+    expect(JSON.parse(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'range', args: ['k1', 'k3'] })))).toEqual([
+      'k1',
+      'k2',
+    ]);
     // An empty start key scans from the first simple key, not into the composite namespace.
     expect(JSON.parse(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'range', args: ['', 'k2'] })))).toEqual(['k1']);
   });
@@ -120,21 +146,32 @@ describe('embedded ledger: simulate → order → validate → commit', () => {
   });
 
   it('keeps private data out of blocks: transient in, hash on chain, value in the private store', async () => {
-    const r = await ledger.submit('aa', { contract: 'Counter', fn: 'deposit', args: ['dev-1'], transient: { secret: Buffer.from('k-iot-secret') } });
-    expect(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'checkSecret', args: ['dev-1', 'k-iot-secret'] }))).toBe('true');
+    const r = await ledger.submit('aa', {
+      contract: 'Counter',
+      fn: 'deposit',
+      args: ['dev-1'],
+      transient: { secret: Buffer.from('k-iot-secret') },
+    });
+    expect(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'checkSecret', args: ['dev-1', 'k-iot-secret'] }))).toBe(
+      'true',
+    );
     const hash = text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'secretHash', args: ['dev-1'] }));
     expect(hash).toBe(Buffer.from(await crypto.subtle.digest('SHA-256', Buffer.from('k-iot-secret'))).toString('hex'));
     const proof = ledger.inclusionProof(r.txId);
     const envelope = Buffer.from((proof.evidence as { envelope: string }).envelope, 'hex');
     expect(envelope.includes(Buffer.from('k-iot-secret'))).toBe(false);
     expect(envelope.includes(Buffer.from(hash, 'hex'))).toBe(true);
-    await expect(ledger.submit('aa', { contract: 'Counter', fn: 'deposit', args: ['dev-2'] })).rejects.toThrow(/transient field secret is missing/);
+    await expect(ledger.submit('aa', { contract: 'Counter', fn: 'deposit', args: ['dev-2'] })).rejects.toThrow(
+      /transient field secret is missing/,
+    );
   });
 
   it('cuts blocks by transaction count', async () => {
     await ledger.close();
     ledger = await openTestLedger(dir.dir, { blockMaxTx: 4, blockTimeoutMs: 50 });
-    const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['d', String(i)] })));
+    const rs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['d', String(i)] })),
+    );
     const perBlock = new Map<number, number>();
     for (const r of rs) perBlock.set(r.blockNumber, (perBlock.get(r.blockNumber) ?? 0) + 1);
     expect([...perBlock.values()].sort()).toEqual([2, 4, 4]);
@@ -153,7 +190,9 @@ describe('embedded ledger: simulate → order → validate → commit', () => {
 
   it('refuses work once closed', async () => {
     await ledger.close();
-    await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['a', 'b'] })).rejects.toMatchObject({ code: 'PROV_ERR_LEDGER_CLOSED' });
+    await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['a', 'b'] })).rejects.toMatchObject({
+      code: 'PROV_ERR_LEDGER_CLOSED',
+    });
   });
 });
 
@@ -185,7 +224,9 @@ describe('group commit with the commit worker', () => {
     const dir = tempDir();
     try {
       const ledger = await openTestLedger(dir.dir, { blockTimeoutMs: 0 });
-      const rs = await Promise.all(Array.from({ length: 60 }, (_, i) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['g', String(i)] })));
+      const rs = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['g', String(i)] })),
+      );
       const blocks = new Set(rs.map((r) => r.blockNumber));
       expect(blocks.size).toBeLessThan(60);
       expect(ledger.head().height).toBe(Math.max(...blocks) + 1);
@@ -213,10 +254,14 @@ describe('storage failure on the commit worker', () => {
       const intruder = new Database(join(dir.dir, 'ledger.db'));
       intruder.prepare('INSERT INTO blocks (number, header, hash) VALUES (?, ?, ?)').run(head.height, Buffer.alloc(117), Buffer.alloc(32));
       intruder.close();
-      const err = (await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['b', '2'] }).catch((e: unknown) => e)) as ProvenantError;
+      const err = (await ledger
+        .submit('edge-1', { contract: 'Counter', fn: 'put', args: ['b', '2'] })
+        .catch((e: unknown) => e)) as ProvenantError;
       expect(err.code).toBe('PROV_ERR_LEDGER_STORAGE');
       expect(err.message).toMatch(new RegExp(`block ${head.height}`));
-      await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['c', '3'] })).rejects.toMatchObject({ code: 'PROV_ERR_LEDGER_STORAGE' });
+      await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['c', '3'] })).rejects.toMatchObject({
+        code: 'PROV_ERR_LEDGER_STORAGE',
+      });
       expect(ledger.head()).toEqual(head);
       await ledger.close();
     } finally {
@@ -232,7 +277,9 @@ describe('a second writer on the same file', () => {
       const a = await openTestLedger(dir.dir);
       const b = await openTestLedger(dir.dir);
       await a.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['x', 'from-a'] });
-      await expect(b.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['x', 'from-b'] })).rejects.toMatchObject({ code: 'PROV_ERR_LEDGER_STORAGE' });
+      await expect(b.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['x', 'from-b'] })).rejects.toMatchObject({
+        code: 'PROV_ERR_LEDGER_STORAGE',
+      });
       await a.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['y', 'from-a'] });
       await b.close();
       await a.close();
@@ -258,11 +305,15 @@ describe('parallel endorsement on endorser threads', () => {
         ledger.submit('edge-1', { contract: 'Counter', fn: 'increment', args: ['e', '100'] }),
       ]);
       expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
-      expect(((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as ProvenantError).code).toBe('PROV_ERR_MVCC_READ_CONFLICT');
+      expect(((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as ProvenantError).code).toBe(
+        'PROV_ERR_MVCC_READ_CONFLICT',
+      );
       await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'adminOnly', args: [] })).rejects.toThrow(/not the authority/);
       await ledger.submit('aa', { contract: 'Counter', fn: 'deposit', args: ['d'], transient: { secret: Buffer.from('pst') } });
       expect(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'checkSecret', args: ['d', 'pst'] }))).toBe('true');
-      const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['p', String(i)] })));
+      const rs = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['p', String(i)] })),
+      );
       expect(new Set(rs.map((r) => r.txId)).size).toBe(40);
       await ledger.close();
       const { verifyLedger } = await import('../../ledger-bridge/embedded/verify.js');
@@ -275,7 +326,9 @@ describe('parallel endorsement on endorser threads', () => {
   it('refuses a module without the contracts export', async () => {
     const dir = tempDir();
     try {
-      await expect(openTestLedger(dir.dir, { endorsers: { count: 1, module, exportName: 'nope' } })).rejects.toThrow(/does not export an array 'nope'/);
+      await expect(openTestLedger(dir.dir, { endorsers: { count: 1, module, exportName: 'nope' } })).rejects.toThrow(
+        /does not export an array 'nope'/,
+      );
     } finally {
       dir.cleanup();
     }

@@ -19,7 +19,12 @@ describe('ledger HTTP API (fastify.inject)', () => {
 
   beforeAll(async () => {
     ledger = await openTestLedger(dir.dir);
-    app = await buildLedgerServer(ledger, { tokens: new Map([[OPERATOR, '*'], [EDGE, 'edge-1']]) });
+    app = await buildLedgerServer(ledger, {
+      tokens: new Map([
+        [OPERATOR, '*'],
+        [EDGE, 'edge-1'],
+      ]),
+    });
   });
   afterAll(async () => {
     await app.close();
@@ -39,11 +44,21 @@ describe('ledger HTTP API (fastify.inject)', () => {
   });
 
   it('submits, evaluates and reports the head', async () => {
-    const r = await app.inject({ method: 'POST', url: '/v1/submit', headers: auth, payload: { contract: 'Counter', fn: 'increment', args: ['h', '4'] } });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/submit',
+      headers: auth,
+      payload: { contract: 'Counter', fn: 'increment', args: ['h', '4'] },
+    });
     expect(r.statusCode).toBe(200);
     const body = r.json<{ txId: string; blockNumber: number; result: string }>();
     expect(Buffer.from(body.result, 'base64').toString()).toBe('4');
-    const e = await app.inject({ method: 'POST', url: '/v1/evaluate', headers: auth, payload: { contract: 'Counter', fn: 'getCounter', args: ['h'] } });
+    const e = await app.inject({
+      method: 'POST',
+      url: '/v1/evaluate',
+      headers: auth,
+      payload: { contract: 'Counter', fn: 'getCounter', args: ['h'] },
+    });
     expect(Buffer.from(e.json<{ result: string }>().result, 'base64').toString()).toBe('4');
     const head = await app.inject({ method: 'GET', url: '/v1/head', headers: auth });
     expect(head.json()).toEqual(ledger.head());
@@ -52,27 +67,66 @@ describe('ledger HTTP API (fastify.inject)', () => {
   });
 
   it('acts as the identity a token grants, and refuses another', async () => {
-    const asAa = await app.inject({ method: 'POST', url: '/v1/evaluate', headers: { ...auth, 'x-provenant-identity': 'aa' }, payload: { contract: 'Counter', fn: 'whoami', args: [] } });
+    const asAa = await app.inject({
+      method: 'POST',
+      url: '/v1/evaluate',
+      headers: { ...auth, 'x-provenant-identity': 'aa' },
+      payload: { contract: 'Counter', fn: 'whoami', args: [] },
+    });
     expect(JSON.parse(Buffer.from(asAa.json<{ result: string }>().result, 'base64').toString())).toMatchObject({ mspId: 'AuthorityMSP' });
-    const edge = await app.inject({ method: 'POST', url: '/v1/evaluate', headers: { authorization: `Bearer ${EDGE}` }, payload: { contract: 'Counter', fn: 'whoami', args: [] } });
+    const edge = await app.inject({
+      method: 'POST',
+      url: '/v1/evaluate',
+      headers: { authorization: `Bearer ${EDGE}` },
+      payload: { contract: 'Counter', fn: 'whoami', args: [] },
+    });
     expect(JSON.parse(Buffer.from(edge.json<{ result: string }>().result, 'base64').toString())).toMatchObject({ mspId: 'EdgeMSP' });
-    const forbidden = await app.inject({ method: 'POST', url: '/v1/evaluate', headers: { authorization: `Bearer ${EDGE}`, 'x-provenant-identity': 'aa' }, payload: { contract: 'Counter', fn: 'whoami', args: [] } });
+    const forbidden = await app.inject({
+      method: 'POST',
+      url: '/v1/evaluate',
+      headers: { authorization: `Bearer ${EDGE}`, 'x-provenant-identity': 'aa' },
+      payload: { contract: 'Counter', fn: 'whoami', args: [] },
+    });
     expect(forbidden.statusCode).toBe(403);
     expect(forbidden.json().code).toBe('PROV_ERR_FORBIDDEN');
-    const unknown = await app.inject({ method: 'POST', url: '/v1/evaluate', headers: { ...auth, 'x-provenant-identity': 'mallory' }, payload: { contract: 'Counter', fn: 'whoami', args: [] } });
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/v1/evaluate',
+      headers: { ...auth, 'x-provenant-identity': 'mallory' },
+      payload: { contract: 'Counter', fn: 'whoami', args: [] },
+    });
     expect(unknown.statusCode).toBe(403);
     expect(unknown.json().code).toBe('PROV_ERR_UNKNOWN_IDENTITY');
   });
 
   it('answers bad input and contract failures with { code, message }', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/v1/submit', headers: auth, payload: { contract: 'Counter', fn: 'put', args: [{ not: 'a string' }] } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/submit',
+      headers: auth,
+      payload: { contract: 'Counter', fn: 'put', args: [{ not: 'a string' }] },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().code).toBe('PROV_ERR_BAD_REQUEST');
-    const extra = await app.inject({ method: 'POST', url: '/v1/submit', headers: auth, payload: { contract: 'Counter', fn: 'put', args: [], evil: true } });
+    const extra = await app.inject({
+      method: 'POST',
+      url: '/v1/submit',
+      headers: auth,
+      payload: { contract: 'Counter', fn: 'put', args: [], evil: true },
+    });
     expect(extra.statusCode).toBe(400);
-    const failed = await app.inject({ method: 'POST', url: '/v1/submit', headers: auth, payload: { contract: 'Counter', fn: 'fail', args: ['no such device d9'] } });
+    const failed = await app.inject({
+      method: 'POST',
+      url: '/v1/submit',
+      headers: auth,
+      payload: { contract: 'Counter', fn: 'fail', args: ['no such device d9'] },
+    });
     expect(failed.statusCode).toBe(400);
-    expect(failed.json()).toMatchObject({ code: 'PROV_ERR_ENDORSEMENT', message: 'no such device d9', details: { contractCode: 'PROV_ERR_TEST_FAILURE' } });
+    expect(failed.json()).toMatchObject({
+      code: 'PROV_ERR_ENDORSEMENT',
+      message: 'no such device d9',
+      details: { contractCode: 'PROV_ERR_TEST_FAILURE' },
+    });
     const missing = await app.inject({ method: 'GET', url: `/v1/proofs/inclusion/${'0'.repeat(64)}`, headers: auth });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().code).toBe('PROV_ERR_TX_NOT_FOUND');
@@ -86,12 +140,19 @@ describe('ledger HTTP API (fastify.inject)', () => {
       method: 'POST',
       url: '/v1/submit',
       headers: { ...auth, 'x-provenant-identity': 'aa' },
-      payload: { contract: 'Counter', fn: 'deposit', args: ['dev-h'], transient: { secret: Buffer.from('top-secret-kiot').toString('base64') } },
+      payload: {
+        contract: 'Counter',
+        fn: 'deposit',
+        args: ['dev-h'],
+        transient: { secret: Buffer.from('top-secret-kiot').toString('base64') },
+      },
     });
     expect(r.statusCode).toBe(200);
     const proof = await app.inject({ method: 'GET', url: `/v1/proofs/inclusion/${r.json<{ txId: string }>().txId}`, headers: auth });
     expect(verifyInclusion(proof.json())).toEqual({ ok: true });
-    expect(Buffer.from(proof.json<{ evidence: { envelope: string } }>().evidence.envelope, 'hex').includes(Buffer.from('top-secret-kiot'))).toBe(false);
+    expect(
+      Buffer.from(proof.json<{ evidence: { envelope: string } }>().evidence.envelope, 'hex').includes(Buffer.from('top-secret-kiot')),
+    ).toBe(false);
   });
 
   it('serves consistency proofs, replayed events as NDJSON, Prometheus metrics and the OpenAPI document', async () => {
@@ -99,7 +160,10 @@ describe('ledger HTTP API (fastify.inject)', () => {
     expect(verifyConsistency(c.json())).toEqual({ ok: true });
     const ev = await app.inject({ method: 'GET', url: '/v1/events?startBlock=0&follow=false', headers: auth });
     expect(ev.headers['content-type']).toMatch(/ndjson/);
-    const lines = ev.body.trim().split('\n').map((l) => JSON.parse(l) as { name: string; payload: string });
+    const lines = ev.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name: string; payload: string });
     expect(lines[0]).toMatchObject({ name: 'incremented' });
     expect(JSON.parse(Buffer.from(lines[0]?.payload as string, 'base64').toString())).toEqual({ name: 'h', value: 4 });
     const m = await app.inject({ method: 'GET', url: '/metrics', headers: auth });
@@ -107,7 +171,18 @@ describe('ledger HTTP API (fastify.inject)', () => {
     expect(m.body).toMatch(/provenant_ledger_submits_total\{outcome="committed"\} \d+/);
     const docs = await app.inject({ method: 'GET', url: '/docs/json' });
     expect(docs.statusCode).toBe(200);
-    expect(Object.keys(docs.json<{ paths: Record<string, unknown> }>().paths)).toEqual(expect.arrayContaining(['/v1/submit', '/v1/evaluate', '/v1/events', '/v1/head', '/v1/proofs/inclusion/{txId}', '/v1/proofs/consistency', '/metrics', '/health']));
+    expect(Object.keys(docs.json<{ paths: Record<string, unknown> }>().paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/submit',
+        '/v1/evaluate',
+        '/v1/events',
+        '/v1/head',
+        '/v1/proofs/inclusion/{txId}',
+        '/v1/proofs/consistency',
+        '/metrics',
+        '/health',
+      ]),
+    );
   });
 
   it('answers bad proof, block and event requests with 400 / 404 and a code', async () => {

@@ -18,7 +18,8 @@ describe('KeyFilter (Bloom filter in front of state reads)', () => {
     const f = new KeyFilter(10_000);
     for (let i = 0; i < 10_000; i++) f.add(`\u0000reading\u0000dev-${i % 50}\u0000${String(i).padStart(10, '0')}\u0000`);
     let positives = 0;
-    for (let i = 10_000; i < 30_000; i++) if (f.mightHave(`\u0000reading\u0000dev-${i % 50}\u0000${String(i).padStart(10, '0')}\u0000`)) positives++;
+    for (let i = 10_000; i < 30_000; i++)
+      if (f.mightHave(`\u0000reading\u0000dev-${i % 50}\u0000${String(i).padStart(10, '0')}\u0000`)) positives++;
     expect(positives / 20_000).toBeLessThan(0.03);
     expect(f.size).toBe(10_000);
   });

@@ -75,7 +75,10 @@ describe('kill -9 at random moments under load', () => {
         }
         const dups = [...seen].filter(([, n]) => n > 1);
         expect(dups, `round ${round}: readings committed twice`).toEqual([]);
-        const stateCount = sqlite.prepare("SELECT count(*) FROM state WHERE key >= char(0) || 'once' AND key < char(0) || 'oncf'").pluck().get() as number;
+        const stateCount = sqlite
+          .prepare("SELECT count(*) FROM state WHERE key >= char(0) || 'once' AND key < char(0) || 'oncf'")
+          .pluck()
+          .get() as number;
         expect(stateCount).toBe(seen.size);
       } finally {
         sqlite.close();

@@ -13,7 +13,8 @@ import {
   verifyInclusionPath,
 } from '../../ledger-bridge/embedded/merkle.js';
 
-const leaves = (n: number, salt = 0): Uint8Array[] => Array.from({ length: n }, (_, i) => leafHash(new TextEncoder().encode(`leaf-${salt}-${i}`)));
+const leaves = (n: number, salt = 0): Uint8Array[] =>
+  Array.from({ length: n }, (_, i) => leafHash(new TextEncoder().encode(`leaf-${salt}-${i}`)));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 describe('RFC 9162 Merkle tree', () => {

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainHead } from '../../ledger-bridge/client.js';
-import { type EmbeddedLedger, type EmbeddedInclusionEvidence, verifyConsistency, verifyInclusion } from '../../ledger-bridge/embedded/index.js';
+import {
+  type EmbeddedLedger,
+  type EmbeddedInclusionEvidence,
+  verifyConsistency,
+  verifyInclusion,
+} from '../../ledger-bridge/embedded/index.js';
 import { openTestLedger, tempDir } from './helpers.js';
 
 describe('inclusion and consistency proofs on a real chain', () => {
@@ -13,7 +18,11 @@ describe('inclusion and consistency proofs on a real chain', () => {
     ledger = await openTestLedger(dir.dir, { blockMaxTx: 3 });
     // 23 blocks of up to three transactions; save the head after each round like an auditor would.
     for (let round = 0; round < 23; round++) {
-      const rs = await Promise.all([0, 1, 2].slice(0, 1 + (round % 3)).map((k) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: [`d${k}`, String(round)] })));
+      const rs = await Promise.all(
+        [0, 1, 2]
+          .slice(0, 1 + (round % 3))
+          .map((k) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: [`d${k}`, String(round)] })),
+      );
       txIds.push(...rs.map((r) => r.txId));
       heads.push(ledger.head());
     }
@@ -42,8 +51,12 @@ describe('inclusion and consistency proofs on a real chain', () => {
     const e = proof.evidence as EmbeddedInclusionEvidence;
     const flip = (h: string, at: number): string => h.slice(0, at) + (h[at] === '0' ? '1' : '0') + h.slice(at + 1);
     expect(verifyInclusion({ ...proof, evidence: { ...e, envelope: flip(e.envelope, e.envelope.length - 10) } }).ok).toBe(false);
-    expect(verifyInclusion({ ...proof, evidence: { ...e, txPath: e.txPath.map((p, i) => (i === 0 ? flip(p, 3) : p)) } }).ok).toBe(e.txPath.length === 0);
-    expect(verifyInclusion({ ...proof, evidence: { ...e, blockPath: e.blockPath.map((p, i) => (i === 0 ? flip(p, 3) : p)) } }).ok).toBe(false);
+    expect(verifyInclusion({ ...proof, evidence: { ...e, txPath: e.txPath.map((p, i) => (i === 0 ? flip(p, 3) : p)) } }).ok).toBe(
+      e.txPath.length === 0,
+    );
+    expect(verifyInclusion({ ...proof, evidence: { ...e, blockPath: e.blockPath.map((p, i) => (i === 0 ? flip(p, 3) : p)) } }).ok).toBe(
+      false,
+    );
     expect(verifyInclusion({ ...proof, evidence: { ...e, blockHeader: flip(e.blockHeader, 20) } }).ok).toBe(false);
     expect(verifyInclusion({ ...proof, head: { ...proof.head, hash: flip(proof.head.hash, 0) } }).ok).toBe(false);
     expect(verifyInclusion({ ...proof, txId: txIds[6] as string }).ok).toBe(false);

@@ -25,7 +25,11 @@ describe('embedded ledger with the real contracts', () => {
       const { enrollment } = await w.enroll(id);
       devices.push({ e: enrollment, p: partialFor(enrollment.credential, EPOCH), id });
     }
-    await recordBatch(w, devices.map((d) => signed(d.e.device.kIoT, readingOf(d.id, 1, d.p))), devices.map((d) => d.p));
+    await recordBatch(
+      w,
+      devices.map((d) => signed(d.e.device.kIoT, readingOf(d.id, 1, d.p))),
+      devices.map((d) => d.p),
+    );
   });
   afterAll(async () => {
     await w.close();
@@ -47,7 +51,9 @@ describe('embedded ledger with the real contracts', () => {
     expect(accepted).toBe(1);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) expect((failed.reason as { code: string }).code).toBe('PROV_ERR_MVCC_READ_CONFLICT');
-    expect(json(await w.auditor.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [d.id, '50'] }))).toMatchObject({ seq: 50 });
+    expect(json(await w.auditor.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [d.id, '50'] }))).toMatchObject({
+      seq: 50,
+    });
   });
 
   it('proves a recordBatch transaction offline and replays its ReadingsRecorded event', async () => {
@@ -79,8 +85,13 @@ describe('embedded ledger with the real contracts', () => {
     db.close();
     for (const d of devices) {
       const k = Buffer.from(d.e.device.kIoT);
-      expect(envelopes.some((e) => e.includes(k)), `K_IoT of ${d.id} in a block`).toBe(false);
-      expect(privateValues.some((v) => v.includes(k) || v.toString().includes(k.toString('hex')) || v.toString().includes(k.toString('base64')))).toBe(true);
+      expect(
+        envelopes.some((e) => e.includes(k)),
+        `K_IoT of ${d.id} in a block`,
+      ).toBe(false);
+      expect(
+        privateValues.some((v) => v.includes(k) || v.toString().includes(k.toString('hex')) || v.toString().includes(k.toString('base64'))),
+      ).toBe(true);
     }
     const report = await verifyLedger(path);
     expect(report, report.reason ?? '').toMatchObject({ ok: true });

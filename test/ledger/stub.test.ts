@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_IDENTITIES, EmbeddedStub, createCompositeKey, splitCompositeKey, type StateReader } from '../../ledger-bridge/embedded/index.js';
+import {
+  DEFAULT_IDENTITIES,
+  EmbeddedStub,
+  createCompositeKey,
+  splitCompositeKey,
+  type StateReader,
+} from '../../ledger-bridge/embedded/index.js';
 
 const rows = [
   { key: 'a', version: 65_536, value: Buffer.from('1') },
@@ -38,7 +44,12 @@ describe('EmbeddedStub (fabric-shim semantics)', () => {
     expect((await s.getState('a')).toString()).toBe('1');
     await s.deleteState('b');
     await s.putState('e', '');
-    expect(s.simulation.reads).toEqual(new Map([['a', 65_536], ['zz', 0]]));
+    expect(s.simulation.reads).toEqual(
+      new Map([
+        ['a', 65_536],
+        ['zz', 0],
+      ]),
+    );
     expect([...s.simulation.writes.keys()]).toEqual(['a', 'b', 'e']);
     expect(s.simulation.writes.get('b')).toBeNull();
     expect(s.simulation.writes.get('e')).toBeNull();
@@ -59,7 +70,11 @@ describe('EmbeddedStub (fabric-shim semantics)', () => {
       expect(kv.key).toBe('a');
       break;
     }
-    expect(s.simulation.ranges.map((r) => [r.start, r.end, r.results.length])).toEqual([['a', 'c', 2], ['b', '', 2], ['\u0001', '', 3]]);
+    expect(s.simulation.ranges.map((r) => [r.start, r.end, r.results.length])).toEqual([
+      ['a', 'c', 2],
+      ['b', '', 2],
+      ['\u0001', '', 3],
+    ]);
     await expect(s.getStateByRange('\u0000x', 'y')).rejects.toThrow(/null character/);
   });
 

@@ -53,7 +53,11 @@ describe('provenant ledger verify: walks the chain and finds any changed byte', 
 
   it('finds one changed byte in a stored transaction envelope (raw SQLite UPDATE) and names its block', async () => {
     const db = new Database(clean, { readonly: true });
-    const row = db.prepare('SELECT block, idx, envelope FROM txs WHERE block = 5 AND idx = 0').get() as { block: number; idx: number; envelope: Buffer };
+    const row = db.prepare('SELECT block, idx, envelope FROM txs WHERE block = 5 AND idx = 0').get() as {
+      block: number;
+      idx: number;
+      envelope: Buffer;
+    };
     db.close();
     const env = Buffer.from(row.envelope);
     env[env.length - 3] = (env[env.length - 3] as number) ^ 0x01;
@@ -66,17 +70,20 @@ describe('provenant ledger verify: walks the chain and finds any changed byte', 
   it('finds a changed block header, block hash, validation code, state value, history row, event or tree node', async () => {
     const cases: [string, string][] = [
       ["UPDATE blocks SET header = substr(header, 1, 20) || X'FF' || substr(header, 22) WHERE number = 3", 'header'],
-      ["UPDATE blocks SET hash = zeroblob(32) WHERE number = 2", 'hash'],
+      ['UPDATE blocks SET hash = zeroblob(32) WHERE number = 2', 'hash'],
       ['UPDATE txs SET code = 11 WHERE block = 4 AND idx = 0', 'code'],
       ["UPDATE state SET value = CAST('999' AS BLOB) WHERE key = char(0) || 'counter' || char(0) || 'c' || char(0)", 'state'],
       // History holds the earlier versions of a key (its current one is the state row) and deletes.
-      ["DELETE FROM history WHERE key = char(0) || 'counter' || char(0) || 'c' || char(0) AND version = (SELECT min(version) FROM history WHERE key = char(0) || 'counter' || char(0) || 'c' || char(0))", 'history'],
+      [
+        "DELETE FROM history WHERE key = char(0) || 'counter' || char(0) || 'c' || char(0) AND version = (SELECT min(version) FROM history WHERE key = char(0) || 'counter' || char(0) || 'c' || char(0))",
+        'history',
+      ],
       ["DELETE FROM history WHERE key = 'gone' AND deleted = 1", 'history delete'],
       ["UPDATE history SET deleted = 1 WHERE key = 'gone' AND deleted = 0", 'history flag'],
       ["INSERT INTO history (key, version, deleted) VALUES ('marker', 65536, 0)", 'extra history'],
       ["DELETE FROM state WHERE key = 'marker'", 'missing state'],
       ["UPDATE events SET payload = CAST('{}' AS BLOB) WHERE block = 1", 'event'],
-      ["UPDATE tree SET hash = zeroblob(32) WHERE level = 1 AND idx = 0", 'tree'],
+      ['UPDATE tree SET hash = zeroblob(32) WHERE level = 1 AND idx = 0', 'tree'],
       ["INSERT INTO state (key, version, value) VALUES ('forged', 65536, CAST('x' AS BLOB))", 'extra state'],
       ["UPDATE private SET value = CAST('other' AS BLOB)", 'private'],
       ['DELETE FROM blocks WHERE number = 6', 'missing block'],
@@ -130,7 +137,9 @@ describe('verify while the ledger is serving', () => {
     try {
       // Blocks are written by the commit worker thread, concurrently with the walk on this thread.
       const ledger = await openTestLedger(dir.dir, { blockMaxTx: 2 });
-      await Promise.all(Array.from({ length: 400 }, (_, i) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['live', String(i)] })));
+      await Promise.all(
+        Array.from({ length: 400 }, (_, i) => ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['live', String(i)] })),
+      );
       let stop = false;
       const load = (async () => {
         for (let i = 1000; !stop; i++) await ledger.submit('edge-1', { contract: 'Counter', fn: 'record', args: ['live', String(i)] });

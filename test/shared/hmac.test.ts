@@ -9,7 +9,11 @@ import { equalBytes } from '../../shared/encoding/bytes.js';
 // RFC 4231 test cases 1, 2, 6 (key longer than the block), 7.
 const rfc4231 = [
   { key: '0b'.repeat(20), data: '4869205468657265', mac: 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7' },
-  { key: '4a656665', data: '7768617420646f2079612077616e7420666f72206e6f7468696e673f', mac: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843' },
+  {
+    key: '4a656665',
+    data: '7768617420646f2079612077616e7420666f72206e6f7468696e673f',
+    mac: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+  },
   {
     key: 'aa'.repeat(131),
     data: toHex(new TextEncoder().encode('Test Using Larger Than Block-Size Key - Hash Key First')),

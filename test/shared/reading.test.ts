@@ -42,15 +42,19 @@ const readingArb: fc.Arbitrary<Reading> = fc.record({
   epoch: fc.integer({ min: 0, max: 0xffffffff }),
   partialDigest: fc.uint8Array({ minLength: 32, maxLength: 32 }),
   batteryMv: fc.integer({ min: 0, max: 0xffff }),
-  channels: fc
-    .uniqueArray(fc.integer({ min: 0, max: 255 }), { maxLength: 16 })
-    .chain((ids) =>
-      fc.tuple(
-        ...[...ids].sort((a, b) => a - b).map((id) =>
-          fc.record({ id: fc.constant(id), scale: fc.integer({ min: -128, max: 127 }), value: fc.integer({ min: -2147483648, max: 2147483647 }) }),
+  channels: fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { maxLength: 16 }).chain((ids) =>
+    fc.tuple(
+      ...[...ids]
+        .sort((a, b) => a - b)
+        .map((id) =>
+          fc.record({
+            id: fc.constant(id),
+            scale: fc.integer({ min: -128, max: 127 }),
+            value: fc.integer({ min: -2147483648, max: 2147483647 }),
+          }),
         ),
-      ),
     ),
+  ),
 });
 
 describe('encode/decode properties', () => {
@@ -163,7 +167,16 @@ describe('encoder refuses out-of-range readings', () => {
     ['short digest', { partialDigest: new Uint8Array(31) }, /partialDigest/],
     ['float value', { channels: [{ id: 0, scale: 0, value: 0.5 }] }, /value/],
     ['scale out of range', { channels: [{ id: 0, scale: 128, value: 1 }] }, /scale/],
-    ['duplicate channel id', { channels: [{ id: 1, scale: 0, value: 1 }, { id: 1, scale: 0, value: 2 }] }, /increasing/],
+    [
+      'duplicate channel id',
+      {
+        channels: [
+          { id: 1, scale: 0, value: 1 },
+          { id: 1, scale: 0, value: 2 },
+        ],
+      },
+      /increasing/,
+    ],
     ['17 channels', { channels: Array.from({ length: 17 }, (_, i) => ({ id: i, scale: 0, value: 0 })) }, /at most 16/],
   ];
   for (const [name, patch, re] of cases) {

@@ -62,10 +62,14 @@ describe('properties', () => {
   });
 
   it('the verdict does not depend on the features objects’ key order', () => {
-    const feature = fc.dictionary(fc.constantFrom('count', 'rate', 'iat.median', 'ch.x.std', 'ch.x.slope', 'ch.y.slope'), fc.double({ min: 0, max: 100, noNaN: true }), {
-      minKeys: 6,
-      maxKeys: 6,
-    });
+    const feature = fc.dictionary(
+      fc.constantFrom('count', 'rate', 'iat.median', 'ch.x.std', 'ch.x.slope', 'ch.y.slope'),
+      fc.double({ min: 0, max: 100, noNaN: true }),
+      {
+        minKeys: 6,
+        maxKeys: 6,
+      },
+    );
     fc.assert(
       fc.property(fc.array(feature, { minLength: 8, maxLength: 20 }), feature, (hist, cur) => {
         const history: TrafficProfile[] = hist.map((features, w) => ({ deviceId: 'd', window: w, features }));
@@ -86,7 +90,23 @@ describe('properties', () => {
   });
 
   it('every δ is finite, whatever finite (often zero or constant) features come in', () => {
-    const names = ['count', 'rate', 'iat.mad', 'seq.gaps', 'battery.slope', 'ch.x.std', 'ch.x.dmean', 'ch.x.slope', 'ch.x.flat', 'ch.x.head', 'ch.x.tail', 'ch.x.mean', 'ch.y.slope', 'ch.y.head', 'ch.y.tail'];
+    const names = [
+      'count',
+      'rate',
+      'iat.mad',
+      'seq.gaps',
+      'battery.slope',
+      'ch.x.std',
+      'ch.x.dmean',
+      'ch.x.slope',
+      'ch.x.flat',
+      'ch.x.head',
+      'ch.x.tail',
+      'ch.x.mean',
+      'ch.y.slope',
+      'ch.y.head',
+      'ch.y.tail',
+    ];
     const value = fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: -1e6, max: 1e6, noNaN: true }));
     const features = fc.record(Object.fromEntries(names.map((n) => [n, value])) as Record<string, typeof value>);
     fc.assert(

@@ -26,7 +26,10 @@ function withTempRamp(w: number, perMin: number, start: number): TrafficProfile 
   const input = steadyWindow(w);
   return profile(w, {
     ...input,
-    arrivals: input.arrivals.map((a) => ({ ...a, values: { ...a.values, temperature: (a.values['temperature'] as number) + (perMin * (a.t - start)) / 60_000 } })),
+    arrivals: input.arrivals.map((a) => ({
+      ...a,
+      values: { ...a.values, temperature: (a.values['temperature'] as number) + (perMin * (a.t - start)) / 60_000 },
+    })),
   });
 }
 
@@ -40,7 +43,12 @@ describe('still: a channel constant over the whole window', () => {
     // A sensor that is often constant (every other window) earns no still flag for one more.
     const calm = Array.from({ length: 20 }, (_, w) => (w % 2 === 0 ? withHumidity(w, () => 50.1) : steady(w)));
     expect(learnModel(calm).stillShare['ch.humidity.flat']).toEqual({ share: 0.5, n: 20 });
-    expect(names(calm, withHumidity(20, () => 50.1))).not.toContain('ch.humidity.still');
+    expect(
+      names(
+        calm,
+        withHumidity(20, () => 50.1),
+      ),
+    ).not.toContain('ch.humidity.still');
   });
 });
 

@@ -46,7 +46,12 @@ describe('computeFeatures on known inputs', () => {
   it('channel mean, std, min, max, slope, dmean, flat, head, tail', () => {
     // One minute apart: values 1, 3, 3, 3, 5 → mean 3, population std √(8/5), slope 0.8/min.
     const vals = [1, 3, 3, 3, 5];
-    const f = computeFeatures(base(vals.map((v, i) => a(i, i * 60_000, v)), { windowEnd: 300_000 }));
+    const f = computeFeatures(
+      base(
+        vals.map((v, i) => a(i, i * 60_000, v)),
+        { windowEnd: 300_000 },
+      ),
+    );
     expect(f['ch.temp.mean']).toBe(3);
     expect(f['ch.temp.std']).toBeCloseTo(Math.sqrt(8 / 5), 12);
     expect(f['ch.temp.min']).toBe(1);

@@ -69,7 +69,12 @@ describe('judgeProfile: learning period and verdicts', () => {
     }
     // First the jump from the last accepted window (and the pair residual of that one-window
     // step), then the same gap across flagged windows: the model never re-anchors on the offset.
-    expect(names).toEqual([['ch.temperature.jump', 'ch.temperature.shift'], ['ch.temperature.gap'], ['ch.temperature.gap'], ['ch.temperature.gap']]);
+    expect(names).toEqual([
+      ['ch.temperature.jump', 'ch.temperature.shift'],
+      ['ch.temperature.gap'],
+      ['ch.temperature.gap'],
+      ['ch.temperature.gap'],
+    ]);
     expect(accepted).toHaveLength(MODEL_HISTORY);
   });
 
@@ -99,7 +104,8 @@ describe('judgeProfile: learning period and verdicts', () => {
   });
 
   it('a silent device (all-zero history) that starts sending is flagged with finite deltas', () => {
-    const silent = (w: number): TrafficProfile => profile(w, computeFeatures({ windowStart: w * 1000, windowEnd: (w + 1) * 1000, arrivals: [], frameErrors: 0, duplicates: 0 }));
+    const silent = (w: number): TrafficProfile =>
+      profile(w, computeFeatures({ windowStart: w * 1000, windowEnd: (w + 1) * 1000, arrivals: [], frameErrors: 0, duplicates: 0 }));
     const h = Array.from({ length: 12 }, (_, w) => silent(w));
     const j = judgeProfile(h, profile(12, { ...silent(12).features, count: 5, rate: 300 }), defaultThresholds());
     expect(j.discrepancyStatus).toBe(true);
@@ -181,7 +187,9 @@ describe('judgeProfile: determinism', () => {
 describe('judgeProfile rejects bad input', () => {
   const h = history(10);
   it('non-finite feature values, in the profile or the history', () => {
-    expect(() => judgeProfile(h, profile(10, { count: Number.NaN }), defaultThresholds())).toThrow(/profile\.features\.count must be finite/);
+    expect(() => judgeProfile(h, profile(10, { count: Number.NaN }), defaultThresholds())).toThrow(
+      /profile\.features\.count must be finite/,
+    );
     expect(() => judgeProfile(h, profile(10, { count: Infinity }), defaultThresholds())).toThrow(RangeError);
     const poisoned = [...h.slice(0, 9), profile(9, { count: -Infinity })];
     expect(() => judgeProfile(poisoned, steady(10), defaultThresholds())).toThrow(/history\[9\]\.features\.count/);

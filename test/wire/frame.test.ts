@@ -9,7 +9,10 @@ const frameArb = fc.record({ type: fc.integer({ min: 0, max: 255 }), payload: fc
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -17,7 +20,10 @@ function chunked(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
   const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
   const out: Uint8Array[] = [];
   let last = 0;
-  for (const p of points) { out.push(bytes.subarray(last, p)); last = p; }
+  for (const p of points) {
+    out.push(bytes.subarray(last, p));
+    last = p;
+  }
   out.push(bytes.subarray(last));
   return out;
 }
@@ -27,9 +33,13 @@ const plain = (f: Frame) => ({ type: f.type, payload: [...f.payload] });
 /** A raw frame (before COBS) with a chosen version/length/crc, to build bad frames on purpose. */
 function rawFrame(version: number, type: number, payload: Uint8Array, lengthByte = payload.length, crcDelta = 0): Uint8Array {
   const raw = new Uint8Array(payload.length + 5);
-  raw[0] = version; raw[1] = type; raw[2] = lengthByte; raw.set(payload, 3);
+  raw[0] = version;
+  raw[1] = type;
+  raw[2] = lengthByte;
+  raw.set(payload, 3);
   const crc = (crc16(raw, 0, payload.length + 3) ^ crcDelta) & 0xffff;
-  raw[payload.length + 3] = crc >> 8; raw[payload.length + 4] = crc & 255;
+  raw[payload.length + 3] = crc >> 8;
+  raw[payload.length + 4] = crc & 255;
   return concat([cobsEncode(raw), new Uint8Array([0])]);
 }
 
@@ -72,8 +82,10 @@ describe('frames', () => {
       rawFrame(1, 3, new Uint8Array([1, 2, 3]), 3, 0x0100), // bad CRC
       rawFrame(2, 3, new Uint8Array([1, 2, 3])), // unknown version
       rawFrame(1, 3, new Uint8Array([1, 2, 3]), 4), // length byte disagrees
-      good.subarray(0, 4), new Uint8Array([0]), // truncated frame then delimiter
-      new Uint8Array(MAX_ENCODED_FRAME + 10).fill(0x41), new Uint8Array([0]), // oversize
+      good.subarray(0, 4),
+      new Uint8Array([0]), // truncated frame then delimiter
+      new Uint8Array(MAX_ENCODED_FRAME + 10).fill(0x41),
+      new Uint8Array([0]), // oversize
       new Uint8Array([0, 0, 0]), // idle fill: not counted
       good,
     ]);

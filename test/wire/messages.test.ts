@@ -20,15 +20,40 @@ const readingArb = fc.record({
   partialDigest: bytes32,
   batteryMv: fc.integer({ min: 0, max: 0xffff }),
   channels: fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { maxLength: 16 }).chain((ids) =>
-    fc.tuple(...ids.sort((a, b) => a - b).map((id) =>
-      fc.record({ id: fc.constant(id), scale: fc.integer({ min: -128, max: 127 }), value: fc.integer({ min: -2147483648, max: 2147483647 }) }),
-    )),
+    fc.tuple(
+      ...ids
+        .sort((a, b) => a - b)
+        .map((id) =>
+          fc.record({
+            id: fc.constant(id),
+            scale: fc.integer({ min: -128, max: 127 }),
+            value: fc.integer({ min: -2147483648, max: 2147483647 }),
+          }),
+        ),
+    ),
   ),
 });
 
 const messageArb: fc.Arbitrary<WireMessage> = fc.oneof(
-  fc.record({ kind: fc.constant('HELLO' as const), deviceId: printable(1, 64), fwVersion: printable(0, 32), fwHash: bytes32, seq: u32, bootCount: u32, flags: fc.integer({ min: 0, max: 255 }), pending: fc.integer({ min: 0, max: 255 }), board: printable(0, 16) }),
-  fc.record({ kind: fc.constant('PARTIAL' as const), epoch: u32, partialDigest: bytes32, edgeTimeMs: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), intervalMs: fc.integer({ min: 1, max: 0xffffffff }), maxPerMinute: fc.integer({ min: 0, max: 0xffff }) }),
+  fc.record({
+    kind: fc.constant('HELLO' as const),
+    deviceId: printable(1, 64),
+    fwVersion: printable(0, 32),
+    fwHash: bytes32,
+    seq: u32,
+    bootCount: u32,
+    flags: fc.integer({ min: 0, max: 255 }),
+    pending: fc.integer({ min: 0, max: 255 }),
+    board: printable(0, 16),
+  }),
+  fc.record({
+    kind: fc.constant('PARTIAL' as const),
+    epoch: u32,
+    partialDigest: bytes32,
+    edgeTimeMs: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    intervalMs: fc.integer({ min: 1, max: 0xffffffff }),
+    maxPerMinute: fc.integer({ min: 0, max: 0xffff }),
+  }),
   fc.tuple(readingArb, bytes32).map(([r, tag]) => ({ kind: 'READING' as const, canonical: encodeReading(r), reading: r, tag })),
   fc.record({ kind: fc.constant('ACK' as const), seq: u32 }),
   fc.record({ kind: fc.constant('NACK' as const), seq: u32, reason: fc.integer({ min: 1, max: 255 }) }),
@@ -53,10 +78,27 @@ describe('wire messages', () => {
     );
   });
   it('every maximum-size message fits the 255-byte payload', () => {
-    const big = { deviceId: 'x'.repeat(64), seq: 1, t: 1, epoch: 1, partialDigest: new Uint8Array(32), batteryMv: 1, channels: Array.from({ length: 16 }, (_, i) => ({ id: i, scale: -2, value: -1 })) };
+    const big = {
+      deviceId: 'x'.repeat(64),
+      seq: 1,
+      t: 1,
+      epoch: 1,
+      partialDigest: new Uint8Array(32),
+      batteryMv: 1,
+      channels: Array.from({ length: 16 }, (_, i) => ({ id: i, scale: -2, value: -1 })),
+    };
     const canonical = encodeReading(big);
     expect(M.encodeReadingMessage(canonical, new Uint8Array(32)).length).toBeLessThanOrEqual(255);
-    const hello = M.encodeHello({ deviceId: 'x'.repeat(64), fwVersion: 'v'.repeat(32), fwHash: new Uint8Array(32), seq: 0, bootCount: 0, flags: 0, pending: 0, board: 'b'.repeat(16) });
+    const hello = M.encodeHello({
+      deviceId: 'x'.repeat(64),
+      fwVersion: 'v'.repeat(32),
+      fwHash: new Uint8Array(32),
+      seq: 0,
+      bootCount: 0,
+      flags: 0,
+      pending: 0,
+      board: 'b'.repeat(16),
+    });
     expect(hello.length).toBeLessThanOrEqual(255);
   });
   it('strict decoders reject truncation and trailing bytes, naming message and field', () => {
@@ -74,7 +116,13 @@ describe('wire messages', () => {
   it('names the field in errors and rejects unknown types', () => {
     expect(() => M.decodePartial(new Uint8Array(10))).toThrow('PARTIAL.partialDigest: truncated');
     expect(() => M.decodeNack(new Uint8Array([0, 0, 0, 1, 0]))).toThrow('NACK.reason');
-    expect(() => M.decodePartial(M.encodePartial({ epoch: 1, partialDigest: new Uint8Array(32), edgeTimeMs: 5, intervalMs: 1, maxPerMinute: 0 }).map((b, i) => (i >= 44 && i < 48 ? 0 : b)))).toThrow('PARTIAL.intervalMs');
+    expect(() =>
+      M.decodePartial(
+        M.encodePartial({ epoch: 1, partialDigest: new Uint8Array(32), edgeTimeMs: 5, intervalMs: 1, maxPerMinute: 0 }).map((b, i) =>
+          i >= 44 && i < 48 ? 0 : b,
+        ),
+      ),
+    ).toThrow('PARTIAL.intervalMs');
     expect(() => M.decodeHello(new Uint8Array([1, 0x0a]))).toThrow('HELLO.deviceId: non-printable');
     try {
       decodeMessage({ type: 0x7f, payload: new Uint8Array(0) });
@@ -88,23 +136,30 @@ describe('wire messages', () => {
   it('encoders refuse out-of-range values', () => {
     expect(() => M.encodeNack({ seq: -1, reason: 1 })).toThrow(RangeError);
     expect(() => M.encodeU32(2 ** 32, 'ACK')).toThrow('ACK.seq');
-    expect(() => M.encodePartial({ epoch: 1, partialDigest: new Uint8Array(31), edgeTimeMs: 0, intervalMs: 1000, maxPerMinute: 0 })).toThrow('PARTIAL.partialDigest');
+    expect(() =>
+      M.encodePartial({ epoch: 1, partialDigest: new Uint8Array(31), edgeTimeMs: 0, intervalMs: 1000, maxPerMinute: 0 }),
+    ).toThrow('PARTIAL.partialDigest');
     expect(() => M.encodeStatus({ code: 1, value: 0, text: 'x'.repeat(65) })).toThrow('STATUS.text');
   });
   it('classifies NACK reasons', () => {
-    expect([M.NACK_NOT_STORED, M.NACK_OUTBOX_FULL, M.NACK_RATE, M.NACK_NO_PARTIAL, M.NACK_UNKNOWN_DEVICE].every(M.nackIsRetryable)).toBe(true);
+    expect([M.NACK_NOT_STORED, M.NACK_OUTBOX_FULL, M.NACK_RATE, M.NACK_NO_PARTIAL, M.NACK_UNKNOWN_DEVICE].every(M.nackIsRetryable)).toBe(
+      true,
+    );
     expect([M.NACK_BAD_TAG, M.NACK_REPLAY, M.NACK_MALFORMED, M.NACK_REVOKED].some(M.nackIsRetryable)).toBe(false);
   });
   it('CHALLENGE and RESPONSE are the frames the edge runtime speaks (types 0x0a/0x0b, 32 and 64 bytes)', () => {
-    fc.assert(fc.property(bytes32, bytes32, (challenge, response) => {
-      const mine = encodePayload({ kind: 'CHALLENGE', challenge });
-      const edge = wireChallengeCodec.encode(challenge);
-      expect([mine.type, [...mine.payload]]).toEqual([edge.type, [...edge.payload]]);
-      const answer = encodePayload({ kind: 'RESPONSE', challenge, response });
-      expect(answer.type).toBe(M.MSG_RESPONSE);
-      const back = wireChallengeCodec.decode({ type: answer.type, payload: answer.payload });
-      expect(norm(back)).toEqual(norm({ challenge, response }));
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(bytes32, bytes32, (challenge, response) => {
+        const mine = encodePayload({ kind: 'CHALLENGE', challenge });
+        const edge = wireChallengeCodec.encode(challenge);
+        expect([mine.type, [...mine.payload]]).toEqual([edge.type, [...edge.payload]]);
+        const answer = encodePayload({ kind: 'RESPONSE', challenge, response });
+        expect(answer.type).toBe(M.MSG_RESPONSE);
+        const back = wireChallengeCodec.decode({ type: answer.type, payload: answer.payload });
+        expect(norm(back)).toEqual(norm({ challenge, response }));
+      }),
+      { numRuns: 100 },
+    );
     expect(() => M.decodeChallenge(new Uint8Array(31))).toThrow('CHALLENGE.challenge: truncated');
     expect(() => M.decodeChallengeResponse(new Uint8Array(65))).toThrow('RESPONSE.length: trailing bytes');
     expect(() => M.encodeChallenge(new Uint8Array(33))).toThrow('CHALLENGE.challenge');

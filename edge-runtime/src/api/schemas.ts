@@ -103,7 +103,11 @@ export const challengeBody = {
     metadata: {
       type: 'object',
       description: 'What the caller believes about the device (default: the attributes of the credential this edge holds)',
-      properties: { attributes: { type: 'object', additionalProperties: { type: 'string' } }, gatewayId: { type: 'string' }, firmwareHash: { type: 'string' } },
+      properties: {
+        attributes: { type: 'object', additionalProperties: { type: 'string' } },
+        gatewayId: { type: 'string' },
+        firmwareHash: { type: 'string' },
+      },
       required: ['attributes'],
     },
     timeoutMs: { type: 'integer', minimum: 100, maximum: 60000, default: 5000 },

@@ -56,7 +56,11 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
   const { default: swagger } = await import('@fastify/swagger');
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Provenant edge API', version: '0.1.0', description: 'Edge runtime: devices, traffic status, Device Provenance challenges, metrics' },
+      info: {
+        title: 'Provenant edge API',
+        version: '0.1.0',
+        description: 'Edge runtime: devices, traffic status, Device Provenance challenges, metrics',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -66,9 +70,14 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
     if (err.validation) return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
     if (err instanceof ProvenantError) return reply.status(STATUS[err.code] ?? 500).send({ code: err.code, message: err.message });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    return reply.status(status).send({ code: status === 500 ? 'PROV_ERR_INTERNAL' : 'PROV_ERR_BAD_REQUEST', message: status === 500 ? 'internal error' : err.message });
+    return reply.status(status).send({
+      code: status === 500 ? 'PROV_ERR_INTERNAL' : 'PROV_ERR_BAD_REQUEST',
+      message: status === 500 ? 'internal error' : err.message,
+    });
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'PROV_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ code: 'PROV_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }),
+  );
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
@@ -76,38 +85,62 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
     const header = req.headers.authorization ?? '';
     const m = /^Bearer (.+)$/.exec(header);
     if (!m || !safeEqual(m[1] as string, options.token)) {
-      return reply.status(401).header('www-authenticate', 'Bearer').send({ code: 'PROV_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' });
+      return reply
+        .status(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ code: 'PROV_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' });
     }
     return undefined;
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.get('/health', { schema: { description: 'liveness and the state of ledger, outbox and links', security: [], response: { 200: S.health } } }, async () => {
-    const f = rt.forwarder.status();
-    const sessions = rt.allSessions();
-    const open = sessions.filter((s) => s.link.state === 'open').length;
-    return {
-      status: f.ledgerUp && open === sessions.length ? 'ok' : 'degraded',
-      edgeId: rt.edgeId,
-      ledgerUp: f.ledgerUp,
-      lastLedgerError: f.lastError,
-      outbox: { depth: rt.outbox.depth, capacity: rt.outbox.capacity },
-      links: { open, total: sessions.length },
-      uptimeS: (Date.now() - started) / 1000,
-    };
-  });
+  app.get(
+    '/health',
+    { schema: { description: 'liveness and the state of ledger, outbox and links', security: [], response: { 200: S.health } } },
+    async () => {
+      const f = rt.forwarder.status();
+      const sessions = rt.allSessions();
+      const open = sessions.filter((s) => s.link.state === 'open').length;
+      return {
+        status: f.ledgerUp && open === sessions.length ? 'ok' : 'degraded',
+        edgeId: rt.edgeId,
+        ledgerUp: f.ledgerUp,
+        lastLedgerError: f.lastError,
+        outbox: { depth: rt.outbox.depth, capacity: rt.outbox.capacity },
+        links: { open, total: sessions.length },
+        uptimeS: (Date.now() - started) / 1000,
+      };
+    },
+  );
 
-  app.get('/devices', { schema: { description: 'every device this edge serves', response: { 200: { type: 'array', items: S.deviceSummary }, ...S.errorResponses } } }, async () =>
-    rt.deviceViews().map((v) => ({ ...v, trafficProven: rt.monitor?.statusOf(v.deviceId)?.trafficProven ?? null })),
+  app.get(
+    '/devices',
+    {
+      schema: {
+        description: 'every device this edge serves',
+        response: { 200: { type: 'array', items: S.deviceSummary }, ...S.errorResponses },
+      },
+    },
+    async () => rt.deviceViews().map((v) => ({ ...v, trafficProven: rt.monitor?.statusOf(v.deviceId)?.trafficProven ?? null })),
   );
 
   app.get<{ Params: { id: string }; Querystring: { readings: number } }>(
     '/devices/:id',
-    { schema: { description: 'one device: session, last readings, traffic status', params: S.deviceParams, querystring: S.deviceQuery, response: { 200: S.deviceDetail, ...S.errorResponses } } },
+    {
+      schema: {
+        description: 'one device: session, last readings, traffic status',
+        params: S.deviceParams,
+        querystring: S.deviceQuery,
+        response: { 200: S.deviceDetail, ...S.errorResponses },
+      },
+    },
     async (req) => {
       const view = rt.deviceView(req.params.id);
-      if (!view) throw new ProvenantError('PROV_ERR_DEVICE_NOT_FOUND', `device ${req.params.id} is not served by this edge`, { deviceId: req.params.id });
+      if (!view)
+        throw new ProvenantError('PROV_ERR_DEVICE_NOT_FOUND', `device ${req.params.id} is not served by this edge`, {
+          deviceId: req.params.id,
+        });
       const traffic = rt.monitor?.statusOf(view.deviceId) ?? null;
       return {
         device: { ...view, trafficProven: traffic?.trafficProven ?? null },
@@ -121,7 +154,8 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
     '/devices/:id/challenge',
     {
       schema: {
-        description: 'Device Provenance (Algorithm 2): the edge sends a fresh challenge to the board, the board answers HMAC(K_IoT, challenge), the ledger judges',
+        description:
+          'Device Provenance (Algorithm 2): the edge sends a fresh challenge to the board, the board answers HMAC(K_IoT, challenge), the ledger judges',
         params: S.deviceParams,
         body: S.challengeBody,
         response: { 200: S.challengeResult, ...S.errorResponses, 422: S.errorBody, 501: S.errorBody, 504: S.errorBody },
@@ -132,7 +166,8 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
       const lookup = rt.credentials.lookup(id);
       if (!lookup.ok) throw new ProvenantError('PROV_ERR_DEVICE_NOT_FOUND', `device ${id} is not served by this edge`, { deviceId: id });
       const session = rt.sessionOf(id);
-      if (!session) throw new ProvenantError('PROV_ERR_NO_SESSION', `device ${id} has no open session (is the board connected?)`, { deviceId: id });
+      if (!session)
+        throw new ProvenantError('PROV_ERR_NO_SESSION', `device ${id} has no open session (is the board connected?)`, { deviceId: id });
       const challenge = new Uint8Array(randomBytes(32));
       const response = await session.challenge(challenge, req.body?.timeoutMs ?? 5000);
       const metadata = req.body?.metadata ?? { attributes: { ...lookup.credential.attributes } };
@@ -149,17 +184,27 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
         const code = errorCodeOf(err) ?? 'PROV_ERR_LEDGER_UNAVAILABLE';
         throw new ProvenantError(code, message, { deviceId: id, cause: err });
       }
-      return { deviceId: id, verdict: result['verdict'] === 'TRUE' ? ('TRUE' as const) : ('FALSE' as const), challenge: toHex(challenge), response: toHex(response), ledger: result };
+      return {
+        deviceId: id,
+        verdict: result['verdict'] === 'TRUE' ? ('TRUE' as const) : ('FALSE' as const),
+        challenge: toHex(challenge),
+        response: toHex(response),
+        ledger: result,
+      };
     },
   );
 
-  app.get('/metrics', { schema: { description: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } }, async (_req, reply) => {
-    const f = rt.forwarder.status();
-    rt.metrics.ledgerUp.set(f.ledgerUp ? 1 : 0);
-    rt.metrics.outboxDepth.set(rt.outbox.depth);
-    reply.header('content-type', rt.metrics.registry.contentType);
-    return rt.metrics.render();
-  });
+  app.get(
+    '/metrics',
+    { schema: { description: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } },
+    async (_req, reply) => {
+      const f = rt.forwarder.status();
+      rt.metrics.ledgerUp.set(f.ledgerUp ? 1 : 0);
+      rt.metrics.outboxDepth.set(rt.outbox.depth);
+      reply.header('content-type', rt.metrics.registry.contentType);
+      return rt.metrics.render();
+    },
+  );
 
   await app.ready();
   return app;

@@ -28,7 +28,15 @@ export function forge(tap: TapLink, count: number): number {
   const victim = [...tap.sent.keys()][0];
   if (!p || !victim) return 0;
   for (let i = 0; i < count; i++) {
-    const reading = { deviceId: victim, seq: 0x7fff0000 + i, t: Date.now(), epoch: p.epoch, partialDigest: p.partialDigest, batteryMv: 3300, channels: [{ id: 0, scale: -2, value: 9999 }] };
+    const reading = {
+      deviceId: victim,
+      seq: 0x7fff0000 + i,
+      t: Date.now(),
+      epoch: p.epoch,
+      partialDigest: p.partialDigest,
+      batteryMv: 3300,
+      channels: [{ id: 0, scale: -2, value: 9999 }],
+    };
     const tag = globalThis.crypto.getRandomValues(new Uint8Array(32));
     tap.inject(encodeMessage({ kind: 'READING', canonical: encodeReading(reading), reading, tag }));
   }

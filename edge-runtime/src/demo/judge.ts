@@ -24,7 +24,10 @@ export async function judgeAttack(name: AttackName, rt: EdgeRuntime, f: AttackFa
   switch (name) {
     case 'forge': {
       const n = r['BAD_TAG'] ?? 0;
-      return { detected: n >= f.attackState.count && f.attackState.count > 0, evidence: `${f.attackState.count} forged readings injected, ${n} rejected by the ledger as BAD_TAG (the edge cannot check tags; the ledger holds K_IoT)` };
+      return {
+        detected: n >= f.attackState.count && f.attackState.count > 0,
+        evidence: `${f.attackState.count} forged readings injected, ${n} rejected by the ledger as BAD_TAG (the edge cannot check tags; the ledger holds K_IoT)`,
+      };
     }
     case 'replay':
       return {
@@ -39,11 +42,14 @@ export async function judgeAttack(name: AttackName, rt: EdgeRuntime, f: AttackFa
     case 'fast-sampling': {
       const n = r['RATE'] ?? 0;
       const flagged = f.rogueId ? rt.monitor?.statusOf(f.rogueId) : undefined;
-      return { detected: n > 0, evidence: `the edge refused ${n} readings of the cloned board with NACK RATE${flagged?.discrepancyStatus ? '; its traffic profile is flagged' : ''}` };
+      return {
+        detected: n > 0,
+        evidence: `the edge refused ${n} readings of the cloned board with NACK RATE${flagged?.discrepancyStatus ? '; its traffic profile is flagged' : ''}`,
+      };
     }
     case 'injection': {
       const s = f.rogueId ? rt.monitor?.statusOf(f.rogueId) : undefined;
-      const everFlagged = f.rogueId ? rt.monitor?.everFlagged(f.rogueId) ?? [] : [];
+      const everFlagged = f.rogueId ? (rt.monitor?.everFlagged(f.rogueId) ?? []) : [];
       const detected = everFlagged.some((x) => x.startsWith('ch.'));
       return {
         detected,

@@ -67,7 +67,19 @@ export class RogueBoard {
   start(): void {
     const hello = (): void => {
       if (this.epoch !== undefined) return;
-      this.end.send(encodeMessage({ kind: 'HELLO', deviceId: this.deviceId, fwVersion: 'rogue', fwHash: new Uint8Array(32), seq: this.seq, bootCount: 1, flags: 0, pending: 0, board: 'ROGUE' }));
+      this.end.send(
+        encodeMessage({
+          kind: 'HELLO',
+          deviceId: this.deviceId,
+          fwVersion: 'rogue',
+          fwHash: new Uint8Array(32),
+          seq: this.seq,
+          bootCount: 1,
+          flags: 0,
+          pending: 0,
+          board: 'ROGUE',
+        }),
+      );
       this.helloTimer = setTimeout(hello, 1000);
     };
     hello();

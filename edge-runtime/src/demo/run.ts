@@ -79,8 +79,10 @@ async function counterValue(rt: EdgeRuntime, name: string, labels: Record<string
 
 /** Runs the demo and returns its result (the CLI prints the summary line). */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
-  if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > 1000) throw new RangeError(`--devices must be 1..1000, got ${o.devices}`);
-  if (!(o.rate > 0 && o.rate <= 10)) throw new RangeError(`--rate must be > 0 and ≤ 10 readings/s (the firmware never samples faster than every 100 ms), got ${o.rate}`);
+  if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > 1000)
+    throw new RangeError(`--devices must be 1..1000, got ${o.devices}`);
+  if (!(o.rate > 0 && o.rate <= 10))
+    throw new RangeError(`--rate must be > 0 and ≤ 10 readings/s (the firmware never samples faster than every 100 ms), got ${o.rate}`);
   const log = o.log ?? silentLog;
   const say = o.out;
   const dir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'provenant-demo-'));
@@ -101,7 +103,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const edgeLedger = new EmbeddedLedgerClient(ledger, 'edge-1');
   const issuer = setup();
   const policy = parsePolicy({ id: 'plant-3-sensors', anyOf: [{ site: 'plant-3' }] });
-  await aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: [JSON.stringify({ issuerPk: toHex(issuer.pk), schema: issuer.schema, policies: [policy] })] });
+  await aa.submit({
+    contract: CONTRACTS.deviceRegistration,
+    fn: 'configure',
+    args: [JSON.stringify({ issuerPk: toHex(issuer.pk), schema: issuer.schema, policies: [policy] })],
+  });
   const rogueNeeded = o.attack === 'fast-sampling' || o.attack === 'injection';
   const total = o.devices + (rogueNeeded ? 1 : 0);
   const credentials = new CredentialStore(issuer.pk);
@@ -109,8 +115,20 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   await Promise.all(
     Array.from({ length: total }, async (_, i) => {
       const deviceId = i < o.devices ? `plant3-t-${String(i + 1).padStart(4, '0')}` : 'plant3-t-rogue';
-      const e = enrollDevice(issuer, { deviceId, site: 'plant-3', line: `line-${(i % 4) + 1}`, type: 'temperature', owner: 'acme', fw: '0.1.0' });
-      await aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'register', args: [JSON.stringify(e.registration)], transient: { kIoT: e.device.kIoT } });
+      const e = enrollDevice(issuer, {
+        deviceId,
+        site: 'plant-3',
+        line: `line-${(i % 4) + 1}`,
+        type: 'temperature',
+        owner: 'acme',
+        fw: '0.1.0',
+      });
+      await aa.submit({
+        contract: CONTRACTS.deviceRegistration,
+        fn: 'register',
+        args: [JSON.stringify(e.registration)],
+        transient: { kIoT: e.device.kIoT },
+      });
       credentials.add(e.credential);
       keys[i] = { deviceId, kIoT: e.device.kIoT };
     }),
@@ -141,9 +159,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const taps: TapLink[] = [];
   for (let i = 0; i < o.devices; i++) {
     const k = keys[i] as { deviceId: string; kIoT: Uint8Array };
-    const sim = await startSimBoard({ provisioning: { deviceId: k.deviceId, key: Buffer.from(k.kIoT).toString('base64'), intervalMs }, link: 'mock' });
+    const sim = await startSimBoard({
+      provisioning: { deviceId: k.deviceId, key: Buffer.from(k.kIoT).toString('base64'), intervalMs },
+      link: 'mock',
+    });
     boards.push(sim);
-    const tap = new TapLink(new SerialLink({ path: sim.path, baudRate: 115200, binding: cable.binding, reconnectInitialMs: 200, reconnectMaxMs: 2000, log }));
+    const tap = new TapLink(
+      new SerialLink({ path: sim.path, baudRate: 115200, binding: cable.binding, reconnectInitialMs: 200, reconnectMaxMs: 2000, log }),
+    );
     taps.push(tap);
     await rt.attach(tap);
     // The board booted before its port was open and its first HELLO went nowhere: power-cycle it
@@ -158,7 +181,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     rogue = new RogueBoard(pipe.board, k.deviceId, k.kIoT);
     rogue.start();
   }
-  say(`edge: ${o.devices} simulated boards (firmware bundle LINUX) on serial links${rogue ? ' + 1 cloned board (attacker)' : ''}, ${o.rate} readings/s each, traffic window ${windowMs / 1000} s`);
+  say(
+    `edge: ${o.devices} simulated boards (firmware bundle LINUX) on serial links${rogue ? ' + 1 cloned board (attacker)' : ''}, ${o.rate} readings/s each, traffic window ${windowMs / 1000} s`,
+  );
   if (o.durationS === undefined) say('running until interrupted (Ctrl-C for the summary)');
 
   // The attack, scheduled into the run.
@@ -259,7 +284,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
   const lost = Math.max(0, acknowledged - committed - counts.rejected);
   const auditor = new Auditor({ ledger: new EmbeddedLedgerClient(ledger, 'auditor'), db });
-  const sample = pickSample(rows.filter((r) => r.state === 'committed'), o.verifySample ?? 20);
+  const sample = pickSample(
+    rows.filter((r) => r.state === 'committed'),
+    o.verifySample ?? 20,
+  );
   let verified = 0;
   for (const r of sample) {
     const stored = db.findBySeq(r.deviceId, r.seq)[0];
@@ -279,13 +307,34 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const anomalies = await counterValue(rt, 'provenant_edge_traffic_profiles_total', { result: 'discrepancy' });
   const duplicates = await counterValue(rt, 'provenant_edge_readings_duplicate_total');
   let attack: DemoResult['attack'];
-  if (o.attack) attack = { name: o.attack, ...(await judgeAttack(o.attack, rt, { summary, attackState, linkDrops, duplicates, rogueId: keys[o.devices]?.deviceId, victimState: victim.state })) };
+  if (o.attack)
+    attack = {
+      name: o.attack,
+      ...(await judgeAttack(o.attack, rt, {
+        summary,
+        attackState,
+        linkDrops,
+        duplicates,
+        rogueId: keys[o.devices]?.deviceId,
+        victimState: victim.state,
+      })),
+    };
 
   say('');
   say(`sent ${sent}, acknowledged ${acknowledged}, committed ${committed} (each checked on the ledger), lost ${lost}`);
-  say(`refused: ${Object.keys(rejected).length === 0 ? 'none' : Object.entries(rejected).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  say(
+    `refused: ${
+      Object.keys(rejected).length === 0
+        ? 'none'
+        : Object.entries(rejected)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')
+    }`,
+  );
   say(`traffic anomalies: ${anomalies} flagged profile(s); link drops: ${linkDrops}; duplicates re-acknowledged: ${duplicates}`);
-  say(`auditor: ${verified} of ${sample.length} sampled readings proven end to end (provenance DB → ledger record → Merkle inclusion proof)`);
+  say(
+    `auditor: ${verified} of ${sample.length} sampled readings proven end to end (provenance DB → ledger record → Merkle inclusion proof)`,
+  );
   if (attack) say(`attack ${attack.name}: ${attack.detected ? 'DETECTED' : 'NOT DETECTED'} — ${attack.evidence}`);
 
   await rt.stop();
@@ -307,12 +356,18 @@ interface Row {
 function allRows(rt: EdgeRuntime): Row[] {
   const out: Row[] = [];
   for (const v of rt.deviceViews()) {
-    for (const r of rt.outbox.lastReadings(v.deviceId, 1_000_000)) out.push({ deviceId: v.deviceId, seq: r.seq, dataHash: r.dataHash, state: r.state });
+    for (const r of rt.outbox.lastReadings(v.deviceId, 1_000_000))
+      out.push({ deviceId: v.deviceId, seq: r.seq, dataHash: r.dataHash, state: r.state });
   }
   return out;
 }
 
-async function onLedger(client: { evaluate: EdgeRuntime['ledger']['evaluate'] }, deviceId: string, seq: number, dataHash: string): Promise<boolean> {
+async function onLedger(
+  client: { evaluate: EdgeRuntime['ledger']['evaluate'] },
+  deviceId: string,
+  seq: number,
+  dataHash: string,
+): Promise<boolean> {
   try {
     const bytes = await client.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [deviceId, String(seq)] });
     const rec = JSON.parse(new TextDecoder().decode(bytes)) as { dataHash?: string } | { dataHash?: string }[];

@@ -70,7 +70,9 @@ export async function loadNoble(): Promise<NobleLike> {
     const mod = (await import('@abandonware/noble' as string)) as { default?: NobleLike } & NobleLike;
     return mod.default ?? mod;
   } catch (err) {
-    throw new ProvenantError('PROV_ERR_BLE_UNAVAILABLE', `BLE unavailable: cannot load @abandonware/noble: ${errorMessage(err)}`, { cause: err });
+    throw new ProvenantError('PROV_ERR_BLE_UNAVAILABLE', `BLE unavailable: cannot load @abandonware/noble: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -195,7 +197,6 @@ export class BleLink extends LinkBase implements BoardLink {
     }, delay);
     this.retryTimer.unref?.();
   }
-
 }
 
 /** Resolves when the adapter reports poweredOn; rejects on unsupported/unauthorized or timeout. */
@@ -203,14 +204,19 @@ async function waitPoweredOn(noble: NobleLike, timeoutMs: number): Promise<void>
   const current = noble.state ?? noble._state;
   if (current === 'poweredOn') return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`BLE adapter not powered on within ${timeoutMs} ms (state ${String(current)})`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`BLE adapter not powered on within ${timeoutMs} ms (state ${String(current)})`)),
+      timeoutMs,
+    );
     noble.on('stateChange', (state) => {
       if (state === 'poweredOn') {
         clearTimeout(timer);
         resolve();
       } else if (state === 'unsupported' || state === 'unauthorized') {
         clearTimeout(timer);
-        reject(new ProvenantError('PROV_ERR_BLE_UNAVAILABLE', `BLE unavailable: adapter is ${state} (see docs/edge.md: setcap, bluetoothd)`));
+        reject(
+          new ProvenantError('PROV_ERR_BLE_UNAVAILABLE', `BLE unavailable: adapter is ${state} (see docs/edge.md: setcap, bluetoothd)`),
+        );
       }
     });
   });

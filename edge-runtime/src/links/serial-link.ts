@@ -76,7 +76,8 @@ export class SerialLink extends LinkBase implements BoardLink {
     }
     await new Promise<void>((resolve, reject) => {
       port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (err) => {
-        if (err) reject(new ProvenantError('PROV_ERR_LINK_DOWN', `link ${this.id}: write failed: ${err.message}`, { link: this.id, cause: err }));
+        if (err)
+          reject(new ProvenantError('PROV_ERR_LINK_DOWN', `link ${this.id}: write failed: ${err.message}`, { link: this.id, cause: err }));
         else resolve();
       });
     });
@@ -131,7 +132,6 @@ export class SerialLink extends LinkBase implements BoardLink {
     }, delay);
     this.retryTimer.unref?.();
   }
-
 }
 
 /** Loads the native serialport binding; a clear error when its prebuilt binary does not fit this machine. */
@@ -140,6 +140,8 @@ async function loadNativeBinding(): Promise<BindingInterface> {
     const { autoDetect } = await import('@serialport/bindings-cpp');
     return autoDetect() as BindingInterface;
   } catch (err) {
-    throw new ProvenantError('PROV_ERR_LINK_DOWN', `serial unavailable: cannot load @serialport/bindings-cpp: ${errorMessage(err)}`, { cause: err });
+    throw new ProvenantError('PROV_ERR_LINK_DOWN', `serial unavailable: cannot load @serialport/bindings-cpp: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
 }

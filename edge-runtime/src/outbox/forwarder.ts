@@ -108,7 +108,13 @@ export class Forwarder {
 
   /** Current state. */
   status(): ForwarderStatus {
-    return { running: this.running, ledgerUp: this.failures === 0, consecutiveFailures: this.failures, lastError: this.lastError, batches: this.batches };
+    return {
+      running: this.running,
+      ledgerUp: this.failures === 0,
+      consecutiveFailures: this.failures,
+      lastError: this.lastError,
+      batches: this.batches,
+    };
   }
 
   /** Submits everything waiting, now, until the outbox is empty or a submit fails (tests, shutdown). */
@@ -142,7 +148,10 @@ export class Forwarder {
         this.lastError = errorMessage(err);
         const delay = backoffDelay(this.failures, this.options.retryInitialMs ?? 500, this.options.retryMaxMs ?? 30_000);
         this.failures += 1;
-        this.log.warn({ err: this.lastError, failures: this.failures, retryInMs: delay, outboxDepth: this.outbox.depth }, 'ledger submit failed; readings stay in the outbox');
+        this.log.warn(
+          { err: this.lastError, failures: this.failures, retryInMs: delay, outboxDepth: this.outbox.depth },
+          'ledger submit failed; readings stay in the outbox',
+        );
         await this.sleep(delay);
       }
     }
@@ -197,7 +206,15 @@ export class Forwarder {
         `ledger rejected ${rejected.length} of ${rows.length} readings`,
       );
     }
-    const settled: SettledBatch = { txId: result.txId, committed, rejected, latencyMs, result, blockNumber: commit.blockNumber, submissions: rows.map((r) => r.submission) };
+    const settled: SettledBatch = {
+      txId: result.txId,
+      committed,
+      rejected,
+      latencyMs,
+      result,
+      blockNumber: commit.blockNumber,
+      submissions: rows.map((r) => r.submission),
+    };
     for (const l of this.listeners) {
       try {
         l(settled);

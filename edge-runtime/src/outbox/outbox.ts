@@ -249,7 +249,13 @@ export class Outbox {
 
   /** Stores a partial signature so pending readings can still be submitted after a restart. */
   putPartial(partial: PartialSignatureJson, createdAt: number): void {
-    this.stmts.putPartial.run({ digest: partial.partialDigest, deviceId: partial.deviceId, epoch: partial.epoch, json: JSON.stringify(partial), createdAt });
+    this.stmts.putPartial.run({
+      digest: partial.partialDigest,
+      deviceId: partial.deviceId,
+      epoch: partial.epoch,
+      json: JSON.stringify(partial),
+      createdAt,
+    });
   }
 
   /** A stored partial and whether the ledger already has it. */
@@ -318,7 +324,14 @@ export class Outbox {
       reason: string | null;
       tx_id: string | null;
     }[];
-    return rows.map((r) => ({ seq: r.seq, dataHash: r.data_hash, receivedAt: r.received_at, state: r.state, reason: r.reason, txId: r.tx_id }));
+    return rows.map((r) => ({
+      seq: r.seq,
+      dataHash: r.data_hash,
+      receivedAt: r.received_at,
+      state: r.state,
+      reason: r.reason,
+      txId: r.tx_id,
+    }));
   }
 
   /**

@@ -15,7 +15,9 @@ import { equalBytes } from '../../../shared/encoding/bytes.js';
 export type CredentialProblem = 'UNKNOWN_DEVICE' | 'BAD_CREDENTIAL';
 
 /** Lookup result: a usable credential, or the problem. */
-export type CredentialLookup = { readonly ok: true; readonly credential: Credential } | { readonly ok: false; readonly problem: CredentialProblem; readonly message: string };
+export type CredentialLookup =
+  | { readonly ok: true; readonly credential: Credential }
+  | { readonly ok: false; readonly problem: CredentialProblem; readonly message: string };
 
 /** The edge's credential set. */
 export class CredentialStore {
@@ -42,7 +44,9 @@ export class CredentialStore {
   loadDirectory(dir: string): { loaded: number; refused: { file: string; message: string }[] } {
     let files: string[];
     try {
-      files = readdirSync(dir).filter((f) => f.endsWith('.credential.json')).sort();
+      files = readdirSync(dir)
+        .filter((f) => f.endsWith('.credential.json'))
+        .sort();
     } catch (err) {
       throw new ProvenantError('PROV_ERR_CONFIG', `credentials directory ${dir}: ${(err as Error).message}`, { field: 'credentials.dir' });
     }

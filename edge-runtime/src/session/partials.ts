@@ -24,10 +24,9 @@ export class PartialIssuer {
   private readonly byDevice = new Map<string, IssuedPartial>();
   private readonly byDigest = new Map<string, IssuedPartial>();
 
-  constructor(
-    private readonly options: { edgeId: string; policy: Policy; epochMs: number; outbox: Outbox; clock: () => number },
-  ) {
-    if (!Number.isInteger(options.epochMs) || options.epochMs < 1000) throw new RangeError(`epochMs must be an integer >= 1000, got ${options.epochMs}`);
+  constructor(private readonly options: { edgeId: string; policy: Policy; epochMs: number; outbox: Outbox; clock: () => number }) {
+    if (!Number.isInteger(options.epochMs) || options.epochMs < 1000)
+      throw new RangeError(`epochMs must be an integer >= 1000, got ${options.epochMs}`);
   }
 
   /** The epoch at edge time `now`. */
@@ -50,7 +49,12 @@ export class PartialIssuer {
     if (cached && cached.epoch === epoch) return cached;
     const partial: PartialSignature = signPartial(credential, { epoch, edgeId: this.options.edgeId, policy: this.options.policy });
     this.options.outbox.putPartial(partialToJson(partial), this.options.clock());
-    const issued: IssuedPartial = { deviceId: credential.deviceId, epoch, digest: partial.partialDigest, digestHex: toHex(partial.partialDigest) };
+    const issued: IssuedPartial = {
+      deviceId: credential.deviceId,
+      epoch,
+      digest: partial.partialDigest,
+      digestHex: toHex(partial.partialDigest),
+    };
     this.byDevice.set(credential.deviceId, issued);
     this.byDigest.set(issued.digestHex, issued);
     return issued;

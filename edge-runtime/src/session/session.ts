@@ -16,8 +16,18 @@
 import { encodeFrame, FrameDecoder, type FrameStats } from '../../../shared/wire/frame.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../../shared/wire/union.js';
 import {
-  NACK_MALFORMED, NACK_NO_PARTIAL, NACK_NOT_STORED, NACK_OUTBOX_FULL, NACK_RATE, NACK_REPLAY, NACK_UNKNOWN_DEVICE,
-  nackIsRetryable, STATUS_RING_FULL, STATUS_RX_ERRORS, type Hello, type ReadingMessage,
+  NACK_MALFORMED,
+  NACK_NO_PARTIAL,
+  NACK_NOT_STORED,
+  NACK_OUTBOX_FULL,
+  NACK_RATE,
+  NACK_REPLAY,
+  NACK_UNKNOWN_DEVICE,
+  nackIsRetryable,
+  STATUS_RING_FULL,
+  STATUS_RX_ERRORS,
+  type Hello,
+  type ReadingMessage,
 } from '../../../shared/wire/messages.js';
 import { toHex } from '../../../shared/encoding/hex.js';
 import { ProvenantError } from '../../../shared/errors.js';
@@ -128,10 +138,16 @@ export class DeviceSession {
   async challenge(challenge: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     const codec = this.host.challengeCodec;
     if (!codec) {
-      throw new ProvenantError('PROV_ERR_CHALLENGE_UNSUPPORTED', `the wire protocol in this build has no challenge frame; see docs/edge.md`, { deviceId: this.device });
+      throw new ProvenantError(
+        'PROV_ERR_CHALLENGE_UNSUPPORTED',
+        `the wire protocol in this build has no challenge frame; see docs/edge.md`,
+        { deviceId: this.device },
+      );
     }
     if (this.stateNow !== 'ready') {
-      throw new ProvenantError('PROV_ERR_NO_SESSION', `device ${this.device ?? '?'} has no open session on ${this.link.id}`, { deviceId: this.device });
+      throw new ProvenantError('PROV_ERR_NO_SESSION', `device ${this.device ?? '?'} has no open session on ${this.link.id}`, {
+        deviceId: this.device,
+      });
     }
     const hex = toHex(challenge);
     const answer = new Promise<Uint8Array>((resolve, reject) => {
@@ -141,9 +157,13 @@ export class DeviceSession {
         const i = this.challenges.indexOf(wait);
         if (i >= 0) this.challenges.splice(i, 1);
         reject(
-          new ProvenantError('PROV_ERR_CHALLENGE_TIMEOUT', `device ${this.device ?? '?'} did not answer the challenge within ${timeoutMs} ms`, {
-            deviceId: this.device,
-          }),
+          new ProvenantError(
+            'PROV_ERR_CHALLENGE_TIMEOUT',
+            `device ${this.device ?? '?'} did not answer the challenge within ${timeoutMs} ms`,
+            {
+              deviceId: this.device,
+            },
+          ),
         );
       }, timeoutMs);
       const original = wait.resolve;
@@ -181,9 +201,11 @@ export class DeviceSession {
         this.log.warn({ err: errorMessage(err), type: frame.type }, 'dropped a frame that does not decode');
         continue;
       }
-      this.chain = this.chain.then(() => this.handle(msg)).catch((err: unknown) => {
-        this.log.error({ err: errorMessage(err), kind: msg.kind }, 'frame handler failed');
-      });
+      this.chain = this.chain
+        .then(() => this.handle(msg))
+        .catch((err: unknown) => {
+          this.log.error({ err: errorMessage(err), kind: msg.kind }, 'frame handler failed');
+        });
     }
   }
 
@@ -250,14 +272,24 @@ export class DeviceSession {
     const profile = this.host.profile;
     this.bucket = new TokenBucket(profile.ratePerMinute / 60_000, profile.burst, this.host.clock());
     this.host.sessionReady(this, first);
-    this.log.info({ deviceId: hello.deviceId, fw: hello.fwVersion, seq: hello.seq, boot: hello.bootCount, pending: hello.pending, epoch: issued.epoch }, 'HELLO accepted');
+    this.log.info(
+      { deviceId: hello.deviceId, fw: hello.fwVersion, seq: hello.seq, boot: hello.bootCount, pending: hello.pending, epoch: issued.epoch },
+      'HELLO accepted',
+    );
     await this.sendPartial(issued.epoch, issued.digest);
     this.scheduleEpochRoll();
   }
 
   private async sendPartial(epoch: number, digest: Uint8Array): Promise<void> {
     const p = this.host.profile;
-    await this.send({ kind: 'PARTIAL', epoch, partialDigest: digest, edgeTimeMs: this.host.clock(), intervalMs: p.intervalMs, maxPerMinute: p.maxPerMinute });
+    await this.send({
+      kind: 'PARTIAL',
+      epoch,
+      partialDigest: digest,
+      edgeTimeMs: this.host.clock(),
+      intervalMs: p.intervalMs,
+      maxPerMinute: p.maxPerMinute,
+    });
   }
 
   private scheduleEpochRoll(): void {
@@ -303,7 +335,10 @@ export class DeviceSession {
       this.host.traffic.rateLimited(r.deviceId);
       return this.nack(r.seq, NACK_RATE, EDGE_REASONS.RATE, r.deviceId);
     }
-    const submission = toSubmission({ reading: r, tag: m.tag }, this.host.edgeId, now, [`device:${r.deviceId}`, `edge:${this.host.edgeId}`]);
+    const submission = toSubmission({ reading: r, tag: m.tag }, this.host.edgeId, now, [
+      `device:${r.deviceId}`,
+      `edge:${this.host.edgeId}`,
+    ]);
     let status: PutStatus;
     try {
       status = await this.host.store({ deviceId: r.deviceId, seq: r.seq, dataHash, partialDigest: digestHex, submission });

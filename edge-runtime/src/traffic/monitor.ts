@@ -35,8 +35,13 @@ interface Accumulator {
 }
 
 /** Contract errors that retrying cannot fix. */
-const FINAL_CODES = new Set(['PROV_ERR_DEVICE_NOT_FOUND', 'PROV_ERR_DEVICE_REVOKED', 'PROV_ERR_BAD_INPUT', 'PROV_ERR_PROFILE_EXISTS', 'PROV_ERR_PROFILE_STALE']);
-
+const FINAL_CODES = new Set([
+  'PROV_ERR_DEVICE_NOT_FOUND',
+  'PROV_ERR_DEVICE_REVOKED',
+  'PROV_ERR_BAD_INPUT',
+  'PROV_ERR_PROFILE_EXISTS',
+  'PROV_ERR_PROFILE_STALE',
+]);
 
 /** Settings. */
 export interface TrafficOptions {
@@ -74,7 +79,8 @@ export class TrafficMonitor implements TrafficSink {
     log: Log,
     private readonly clock: () => number,
   ) {
-    if (!Number.isInteger(options.windowMs) || options.windowMs < 100) throw new RangeError(`traffic.windowMs must be an integer >= 100, got ${options.windowMs}`);
+    if (!Number.isInteger(options.windowMs) || options.windowMs < 100)
+      throw new RangeError(`traffic.windowMs must be an integer >= 100, got ${options.windowMs}`);
     this.log = log.child({ part: 'traffic' });
     this.currentWindow = Math.floor(clock() / options.windowMs);
   }
@@ -84,10 +90,13 @@ export class TrafficMonitor implements TrafficSink {
     const schedule = (): void => {
       const now = this.clock();
       const next = (Math.floor(now / this.options.windowMs) + 1) * this.options.windowMs;
-      this.timer = setTimeout(() => {
-        this.closeWindow();
-        schedule();
-      }, next - now + 1);
+      this.timer = setTimeout(
+        () => {
+          this.closeWindow();
+          schedule();
+        },
+        next - now + 1,
+      );
       this.timer.unref?.();
     };
     schedule();
@@ -140,7 +149,10 @@ export class TrafficMonitor implements TrafficSink {
 
   /** Devices whose last profile was flagged. */
   flaggedDevices(): string[] {
-    return [...this.status.entries()].filter(([, s]) => s.discrepancyStatus).map(([d]) => d).sort();
+    return [...this.status.entries()]
+      .filter(([, s]) => s.discrepancyStatus)
+      .map(([d]) => d)
+      .sort();
   }
 
   /** Closes the current window now: computes every device's profile and submits them. */
@@ -211,7 +223,11 @@ export class TrafficMonitor implements TrafficSink {
     }
   }
 
-  private record(p: QueuedProfile, stored: { trafficProven: boolean; discrepancyStatus: boolean; flagged?: { feature: string; delta: number; threshold: number }[] }, txId: string): void {
+  private record(
+    p: QueuedProfile,
+    stored: { trafficProven: boolean; discrepancyStatus: boolean; flagged?: { feature: string; delta: number; threshold: number }[] },
+    txId: string,
+  ): void {
     const status: TrafficStatus = {
       window: p.window,
       windowStart: p.windowStart,

@@ -26,16 +26,20 @@ export function parseData(data: unknown): ParsedData {
     if (!HEX.test(data)) throw bad('data must be hex of the canonical reading bytes (an even number of hex digits)', 'data');
     return { bytes: Buffer.from(data, 'hex') };
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw bad('data must be canonical hex, a submission {canonical, tag} or a reading object', 'data');
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw bad('data must be canonical hex, a submission {canonical, tag} or a reading object', 'data');
   const o = data as Record<string, unknown>;
   if ('canonical' in o) {
-    if (typeof o['canonical'] !== 'string' || !HEX.test(o['canonical'])) throw bad('data.canonical must be hex of the canonical reading bytes', 'data.canonical');
+    if (typeof o['canonical'] !== 'string' || !HEX.test(o['canonical']))
+      throw bad('data.canonical must be hex of the canonical reading bytes', 'data.canonical');
     const tag = o['tag'];
-    if (tag !== undefined && (typeof tag !== 'string' || !/^[0-9a-fA-F]{64}$/.test(tag))) throw bad('data.tag must be 64 hex digits', 'data.tag');
+    if (tag !== undefined && (typeof tag !== 'string' || !/^[0-9a-fA-F]{64}$/.test(tag)))
+      throw bad('data.tag must be 64 hex digits', 'data.tag');
     return { bytes: Buffer.from(o['canonical'], 'hex'), ...(typeof tag === 'string' ? { tag: Buffer.from(tag, 'hex') } : {}) };
   }
   const digest = o['partialDigest'];
-  if (typeof digest !== 'string' || !/^[0-9a-fA-F]{64}$/.test(digest)) throw bad('data.partialDigest must be 64 hex digits', 'data.partialDigest');
+  if (typeof digest !== 'string' || !/^[0-9a-fA-F]{64}$/.test(digest))
+    throw bad('data.partialDigest must be 64 hex digits', 'data.partialDigest');
   if (!Array.isArray(o['channels'])) throw bad('data.channels must be an array of {id, scale, value}', 'data.channels');
   const reading = { ...o, partialDigest: new Uint8Array(Buffer.from(digest, 'hex')) } as unknown as Reading;
   try {

@@ -58,20 +58,32 @@ function headerSource(ledger: LedgerClient): HeaderSource | undefined {
  * order; the first must hash to the saved head, each must name its predecessor's hash as
  * previous_hash, and the last must hash to the current head.
  */
-export function verifyHeaderChain(saved: ChainHead, current: ChainHead, headers: readonly ChainHeader[]): { ok: true } | { ok: false; reason: string } {
-  if (headers.length !== current.height - saved.height + 1) return { ok: false, reason: `expected ${current.height - saved.height + 1} headers, got ${headers.length}` };
+export function verifyHeaderChain(
+  saved: ChainHead,
+  current: ChainHead,
+  headers: readonly ChainHeader[],
+): { ok: true } | { ok: false; reason: string } {
+  if (headers.length !== current.height - saved.height + 1)
+    return { ok: false, reason: `expected ${current.height - saved.height + 1} headers, got ${headers.length}` };
   let prev: string | undefined;
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i] as ChainHeader;
     const expected = saved.height - 1 + i;
     if (h.number !== expected) return { ok: false, reason: `header ${h.number} where block ${expected} was expected` };
-    if (prev !== undefined && h.previousHash !== prev) return { ok: false, reason: `block ${h.number}: previous hash does not match block ${h.number - 1}` };
-    prev = toHex(blockHeaderHash({ number: h.number, previousHash: Buffer.from(h.previousHash, 'hex'), dataHash: Buffer.from(h.dataHash, 'hex') }));
+    if (prev !== undefined && h.previousHash !== prev)
+      return { ok: false, reason: `block ${h.number}: previous hash does not match block ${h.number - 1}` };
+    prev = toHex(
+      blockHeaderHash({ number: h.number, previousHash: Buffer.from(h.previousHash, 'hex'), dataHash: Buffer.from(h.dataHash, 'hex') }),
+    );
     if (i === 0 && prev !== saved.hash) {
-      return { ok: false, reason: `block ${h.number} hashes to ${prev}, not the saved head's ${saved.hash}: history was rewritten or the head is wrong` };
+      return {
+        ok: false,
+        reason: `block ${h.number} hashes to ${prev}, not the saved head's ${saved.hash}: history was rewritten or the head is wrong`,
+      };
     }
   }
-  if (prev !== current.hash) return { ok: false, reason: `the hash chain ends at ${prev ?? 'nothing'}, not at the current head ${current.hash}` };
+  if (prev !== current.hash)
+    return { ok: false, reason: `the hash chain ends at ${prev ?? 'nothing'}, not at the current head ${current.hash}` };
   return { ok: true };
 }
 
@@ -82,7 +94,8 @@ export async function checkSavedHead(ledger: LedgerClient, saved: ChainHead): Pr
   const consistency = consistencySource(ledger);
   const headers = consistency === undefined ? headerSource(ledger) : undefined;
   const method: HeadCheck['method'] = consistency ? 'consistency-proof' : headers ? 'block-hash-chain' : 'none';
-  if (saved.height > current.height) return no(method, `the saved head (height ${saved.height}) is ahead of the ledger's (height ${current.height})`);
+  if (saved.height > current.height)
+    return no(method, `the saved head (height ${saved.height}) is ahead of the ledger's (height ${current.height})`);
   try {
     if (consistency) {
       const verdict = verifyConsistency(await consistency(saved.height, current.height), saved, current);
@@ -103,9 +116,12 @@ export async function checkSavedHead(ledger: LedgerClient, saved: ChainHead): Pr
 /** Validates a head value ({height ≥ 1, hash: 64 hex}); `what` names it in the error. */
 export function parseHeadValue(value: unknown, what: string): ChainHead {
   const v = value as { height?: unknown; hash?: unknown } | null;
-  if (v === null || typeof v !== 'object') throw new ProvenantError('PROV_ERR_BAD_REQUEST', `${what} must be an object {height, hash}`, { field: what });
-  if (typeof v.height !== 'number' || !Number.isSafeInteger(v.height) || v.height < 1) throw new ProvenantError('PROV_ERR_BAD_REQUEST', `${what}.height must be an integer ≥ 1`, { field: `${what}.height` });
-  if (typeof v.hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(v.hash)) throw new ProvenantError('PROV_ERR_BAD_REQUEST', `${what}.hash must be 64 hex digits`, { field: `${what}.hash` });
+  if (v === null || typeof v !== 'object')
+    throw new ProvenantError('PROV_ERR_BAD_REQUEST', `${what} must be an object {height, hash}`, { field: what });
+  if (typeof v.height !== 'number' || !Number.isSafeInteger(v.height) || v.height < 1)
+    throw new ProvenantError('PROV_ERR_BAD_REQUEST', `${what}.height must be an integer ≥ 1`, { field: `${what}.height` });
+  if (typeof v.hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(v.hash))
+    throw new ProvenantError('PROV_ERR_BAD_REQUEST', `${what}.hash must be 64 hex digits`, { field: `${what}.hash` });
   return { height: v.height, hash: v.hash.toLowerCase() };
 }
 

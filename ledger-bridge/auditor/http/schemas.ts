@@ -8,7 +8,11 @@
 export const errorBody = {
   type: 'object',
   required: ['code', 'message'],
-  properties: { code: { type: 'string', pattern: '^PROV_ERR_' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } },
+  properties: {
+    code: { type: 'string', pattern: '^PROV_ERR_' },
+    message: { type: 'string' },
+    details: { type: 'object', additionalProperties: true },
+  },
 } as const;
 
 /** Error responses of authenticated routes. */
@@ -35,7 +39,15 @@ const readingObject = {
     epoch: { type: 'integer' },
     partialDigest: hex64,
     batteryMv: { type: 'integer' },
-    channels: { type: 'array', maxItems: 16, items: { type: 'object', required: ['id', 'scale', 'value'], properties: { id: { type: 'integer' }, scale: { type: 'integer' }, value: { type: 'integer' } } } },
+    channels: {
+      type: 'array',
+      maxItems: 16,
+      items: {
+        type: 'object',
+        required: ['id', 'scale', 'value'],
+        properties: { id: { type: 'integer' }, scale: { type: 'integer' }, value: { type: 'integer' } },
+      },
+    },
   },
 } as const;
 
@@ -54,8 +66,19 @@ export const verifyBody = {
   properties: {
     deviceId: { type: 'string', minLength: 1, maxLength: 64 },
     seq: { type: 'integer', minimum: 0, maximum: 0xffffffff, description: 'sequence number (give seq or timestamp)' },
-    timestamp: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'device timestamp, ms since 1970 (give seq or timestamp)' },
-    data: { anyOf: [{ type: 'string', pattern: '^([0-9a-fA-F]{2})+$', description: 'canonical reading bytes, hex' }, submissionObject, readingObject] },
+    timestamp: {
+      type: 'integer',
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'device timestamp, ms since 1970 (give seq or timestamp)',
+    },
+    data: {
+      anyOf: [
+        { type: 'string', pattern: '^([0-9a-fA-F]{2})+$', description: 'canonical reading bytes, hex' },
+        submissionObject,
+        readingObject,
+      ],
+    },
     tag: { ...hex64, description: "the tag presented with the data (Alg. 3's device.sig); omitted: the hash alone decides" },
     trustedHead: { ...chainHead, description: 'a head saved earlier: the evidence must extend it' },
   },
@@ -88,7 +111,11 @@ export const verifyResult = {
         proofCheck,
         consistency: proofCheck,
         head: chainHead,
-        proof: { type: 'object', additionalProperties: true, description: 'the inclusion proof (embedded: Merkle paths; Fabric: the block and later headers)' },
+        proof: {
+          type: 'object',
+          additionalProperties: true,
+          description: 'the inclusion proof (embedded: Merkle paths; Fabric: the block and later headers)',
+        },
       },
     },
   },
@@ -119,7 +146,10 @@ export const recordResult = {
   properties: {
     deviceId: { type: 'string' },
     seq: { type: 'integer' },
-    ledger: { anyOf: [{ type: 'object', additionalProperties: true }, { type: 'null' }], description: "the ledger's provenance record, null if none" },
+    ledger: {
+      anyOf: [{ type: 'object', additionalProperties: true }, { type: 'null' }],
+      description: "the ledger's provenance record, null if none",
+    },
     stored: { type: 'array', items: storedReading, description: 'every copy the provenance database holds' },
   },
 } as const;

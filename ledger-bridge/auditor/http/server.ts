@@ -62,8 +62,12 @@ interface VerifyBody {
 
 /** Builds the app (not listening: call listen(), or inject() in tests). */
 export async function buildAuditorServer(options: AuditorServerOptions): Promise<FastifyInstance> {
-  if (options.tokens.length === 0) throw new ProvenantError('PROV_ERR_CONFIG', 'the auditor server needs a bearer token (--token-file or PROVENANT_AUDITOR_TOKEN)', { field: 'token' });
-  if (options.tokens.some((t) => t.length < 16)) throw new ProvenantError('PROV_ERR_CONFIG', 'bearer tokens must be at least 16 characters', { field: 'token' });
+  if (options.tokens.length === 0)
+    throw new ProvenantError('PROV_ERR_CONFIG', 'the auditor server needs a bearer token (--token-file or PROVENANT_AUDITOR_TOKEN)', {
+      field: 'token',
+    });
+  if (options.tokens.some((t) => t.length < 16))
+    throw new ProvenantError('PROV_ERR_CONFIG', 'bearer tokens must be at least 16 characters', { field: 'token' });
   const tokens = options.tokens.map(digest);
   const { ledger, db } = options;
   const metrics = auditorMetrics();
@@ -86,7 +90,11 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
   const { default: swagger } = await import('@fastify/swagger');
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Provenant auditor', version: '0.1.0', description: 'Is this data proven? Algorithm 3 verdicts with ledger evidence; saved-head consistency checks' },
+      info: {
+        title: 'Provenant auditor',
+        version: '0.1.0',
+        description: 'Is this data proven? Algorithm 3 verdicts with ledger evidence; saved-head consistency checks',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -103,12 +111,18 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
       const details = err instanceof ProvenantError ? Object.fromEntries(Object.entries(err.details).filter(([k]) => k !== 'cause')) : {};
       return reply.status(status).send({ code, message: err.message, details });
     }
-    if (err instanceof TypeError || err instanceof RangeError) return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
+    if (err instanceof TypeError || err instanceof RangeError)
+      return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'request failed');
-    return reply.status(status).send({ code: status === 500 ? 'PROV_ERR_INTERNAL' : 'PROV_ERR_BAD_REQUEST', message: status === 500 ? 'internal error' : err.message });
+    return reply.status(status).send({
+      code: status === 500 ? 'PROV_ERR_INTERNAL' : 'PROV_ERR_BAD_REQUEST',
+      message: status === 500 ? 'internal error' : err.message,
+    });
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'PROV_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ code: 'PROV_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }),
+  );
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
@@ -116,22 +130,34 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     const presented = m ? digest(m[1] as string) : null;
     if (presented === null || !tokens.some((t) => timingSafeEqual(t, presented))) {
-      return reply.status(401).header('www-authenticate', 'Bearer').send({ code: 'PROV_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' });
+      return reply
+        .status(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ code: 'PROV_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' });
     }
     return undefined;
   });
 
-  app.get('/health', { schema: { description: 'liveness', security: [], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/health',
+    {
+      schema: { description: 'liveness', security: [], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
+    },
+    async () => ({ status: 'ok' }),
+  );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/metrics', { schema: { description: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } }, async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  app.get(
+    '/metrics',
+    { schema: { description: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } },
+    async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
   app.post<{ Body: VerifyBody }>(
     '/verify',
     {
       schema: {
-        description: "Algorithm 3: is `data` the genuine reading of (deviceId, seq | timestamp)? Verdict TRUE / FALSE / NOT_FOUND / SIGNATURE_MISMATCH with the ledger record, its transaction and block, the checked inclusion proof and the head; the verdict is written to the provenance database",
+        description:
+          'Algorithm 3: is `data` the genuine reading of (deviceId, seq | timestamp)? Verdict TRUE / FALSE / NOT_FOUND / SIGNATURE_MISMATCH with the ledger record, its transaction and block, the checked inclusion proof and the head; the verdict is written to the provenance database',
         body: S.verifyBody,
         response: { 200: S.verifyResult, ...S.errorResponses },
       },
@@ -140,12 +166,19 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
       const t0 = performance.now();
       try {
         const b = req.body;
-        if ((b.seq === undefined) === (b.timestamp === undefined)) throw new ProvenantError('PROV_ERR_BAD_REQUEST', 'body must have exactly one of seq or timestamp', { field: 'seq' });
+        if ((b.seq === undefined) === (b.timestamp === undefined))
+          throw new ProvenantError('PROV_ERR_BAD_REQUEST', 'body must have exactly one of seq or timestamp', { field: 'seq' });
         const at: AuditLocator = b.seq !== undefined ? { seq: b.seq } : { t: b.timestamp as number };
         const data = parseData(b.data);
         const tag = b.tag !== undefined ? Buffer.from(b.tag, 'hex') : data.tag;
-        const trustedHead = b.trustedHead !== undefined ? { height: b.trustedHead.height, hash: b.trustedHead.hash.toLowerCase() } : undefined;
-        const auditor = new Auditor({ ledger, ...(db ? { db } : {}), ...(options.checkProof ? { checkProof: options.checkProof } : {}), ...(trustedHead ? { trustedHead } : {}) });
+        const trustedHead =
+          b.trustedHead !== undefined ? { height: b.trustedHead.height, hash: b.trustedHead.hash.toLowerCase() } : undefined;
+        const auditor = new Auditor({
+          ledger,
+          ...(db ? { db } : {}),
+          ...(options.checkProof ? { checkProof: options.checkProof } : {}),
+          ...(trustedHead ? { trustedHead } : {}),
+        });
         const result = await auditor.check({ deviceId: b.deviceId, at, data: data.bytes, ...(tag ? { tag } : {}) });
         metrics.observeVerify(result.verdict, (performance.now() - t0) / 1000);
         req.log.info({ deviceId: result.deviceId, locator: result.locator, verdict: result.verdict, genuine: result.genuine }, 'verified');
@@ -161,7 +194,8 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
     '/records/:deviceId/:seq',
     {
       schema: {
-        description: "the ledger's provenance record of (deviceId, seq) and every copy the provenance database holds, with its status; 404 if neither has one",
+        description:
+          "the ledger's provenance record of (deviceId, seq) and every copy the provenance database holds, with its status; 404 if neither has one",
         params: S.recordParams,
         response: { 200: S.recordResult, ...S.errorResponses },
       },
@@ -170,7 +204,11 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
       const { deviceId, seq } = req.params;
       let record: ProvenanceRecord | null = null;
       try {
-        record = parseProvenanceRecord(JSON.parse(decoder.decode(await ledger.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [deviceId, String(seq)] }))));
+        record = parseProvenanceRecord(
+          JSON.parse(
+            decoder.decode(await ledger.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [deviceId, String(seq)] })),
+          ),
+        );
       } catch (err) {
         if (codeOf(err) !== 'PROV_ERR_RECORD_NOT_FOUND') throw err;
       }
@@ -189,21 +227,33 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
         evidence: r.evidence === null ? null : (JSON.parse(r.evidence) as unknown),
       }));
       if (record === null && stored.length === 0) {
-        throw new ProvenantError('PROV_ERR_NOT_FOUND', `neither the ledger nor the provenance database holds a reading of ${deviceId} at seq:${seq}`, { deviceId, seq });
+        throw new ProvenantError(
+          'PROV_ERR_NOT_FOUND',
+          `neither the ledger nor the provenance database holds a reading of ${deviceId} at seq:${seq}`,
+          { deviceId, seq },
+        );
       }
       return { deviceId, seq, ledger: record, stored };
     },
   );
 
-  app.get('/head', { schema: { description: "the ledger's current chain head; save it to check later that history was not rewritten", response: { 200: S.chainHead, ...S.errorResponses } } }, async () =>
-    ledger.head(),
+  app.get(
+    '/head',
+    {
+      schema: {
+        description: "the ledger's current chain head; save it to check later that history was not rewritten",
+        response: { 200: S.chainHead, ...S.errorResponses },
+      },
+    },
+    async () => ledger.head(),
   );
 
   app.post<{ Body: { savedHead: ChainHead } }>(
     '/consistency',
     {
       schema: {
-        description: 'does the current chain extend a head saved earlier? Embedded ledger: a consistency proof; Fabric: the block hash chain through the saved head',
+        description:
+          'does the current chain extend a head saved earlier? Embedded ledger: a consistency proof; Fabric: the block hash chain through the saved head',
         body: S.consistencyBody,
         response: { 200: S.consistencyResult, ...S.errorResponses },
       },

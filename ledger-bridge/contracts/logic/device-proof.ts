@@ -47,7 +47,8 @@ export function decideProve(
   response: Uint8Array,
 ): ProveResult {
   if (record === undefined) throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${deviceId}`, { deviceId });
-  if (kIoT === undefined) throw contractError(CONTRACT_ERRORS.KIOT_MISSING, `no K_IoT deposit of device ${deviceId} is readable on this peer`, { deviceId });
+  if (kIoT === undefined)
+    throw contractError(CONTRACT_ERRORS.KIOT_MISSING, `no K_IoT deposit of device ${deviceId} is readable on this peer`, { deviceId });
   const expected = expectedResponse(kIoT, challenge);
   if (response.length !== expected.length || !timingSafeEqual(Buffer.from(response), expected)) {
     throw contractError(CONTRACT_ERRORS.DEVICE_SIGNATURE_MISMATCH, `device signature mismatch (device ${deviceId})`, { deviceId });

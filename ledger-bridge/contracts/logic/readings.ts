@@ -39,10 +39,14 @@ export interface ReadingLedgerView {
 }
 
 /** One reading's outcome. */
-export type ReadingOutcome = { readonly ok: true; readonly record: ProvenanceRecord } | { readonly ok: false; readonly rejected: RejectedReading };
+export type ReadingOutcome =
+  { readonly ok: true; readonly record: ProvenanceRecord } | { readonly ok: false; readonly rejected: RejectedReading };
 
 function reject(index: number, deviceId: string, seq: number, reason: ReasonCode, message: string, duplicate = false): ReadingOutcome {
-  return { ok: false, rejected: duplicate ? { index, deviceId, seq, reason, message, duplicate: true } : { index, deviceId, seq, reason, message } };
+  return {
+    ok: false,
+    rejected: duplicate ? { index, deviceId, seq, reason, message, duplicate: true } : { index, deviceId, seq, reason, message },
+  };
 }
 
 /**
@@ -76,24 +80,48 @@ export async function judgeReading(
 
   const digest = Buffer.from(reading.partialDigest).toString('hex');
   const partial = await view.partial(digest);
-  if (partial === undefined) return reject(index, deviceId, seq, REASONS.UNKNOWN_PARTIAL, `${who}: no validated partial signature ${digest.slice(0, 16)}…`);
+  if (partial === undefined)
+    return reject(index, deviceId, seq, REASONS.UNKNOWN_PARTIAL, `${who}: no validated partial signature ${digest.slice(0, 16)}…`);
   if (!partial.ok) return reject(index, deviceId, seq, partial.reason, `${who}: ${partial.message}`);
   const p = partial.partial;
-  if (p.deviceId !== deviceId) return reject(index, deviceId, seq, REASONS.PROOF_BINDING, `${who}: partial belongs to device ${p.deviceId}`);
-  if (p.epoch !== epoch) return reject(index, deviceId, seq, REASONS.WRONG_EPOCH, `${who}: reading epoch ${epoch}, partial epoch ${p.epoch}`);
-  if (p.edgeId !== sub.edgeId) return reject(index, deviceId, seq, REASONS.PROOF_BINDING, `${who}: partial was issued by edge ${p.edgeId}, submitted by ${sub.edgeId}`);
+  if (p.deviceId !== deviceId)
+    return reject(index, deviceId, seq, REASONS.PROOF_BINDING, `${who}: partial belongs to device ${p.deviceId}`);
+  if (p.epoch !== epoch)
+    return reject(index, deviceId, seq, REASONS.WRONG_EPOCH, `${who}: reading epoch ${epoch}, partial epoch ${p.epoch}`);
+  if (p.edgeId !== sub.edgeId)
+    return reject(
+      index,
+      deviceId,
+      seq,
+      REASONS.PROOF_BINDING,
+      `${who}: partial was issued by edge ${p.edgeId}, submitted by ${sub.edgeId}`,
+    );
   if (!(await view.policyAccepted(p.policyId))) {
-    return reject(index, deviceId, seq, REASONS.POLICY_UNSATISFIED, `${who}: policy ${p.policyId} of its partial is no longer accepted by the ledger`);
+    return reject(
+      index,
+      deviceId,
+      seq,
+      REASONS.POLICY_UNSATISFIED,
+      `${who}: policy ${p.policyId} of its partial is no longer accepted by the ledger`,
+    );
   }
 
-  if (!mac.verify(bytes, Buffer.from(sub.tag, 'hex'))) return reject(index, deviceId, seq, REASONS.BAD_TAG, `${who}: tag does not verify under the device key`);
+  if (!mac.verify(bytes, Buffer.from(sub.tag, 'hex')))
+    return reject(index, deviceId, seq, REASONS.BAD_TAG, `${who}: tag does not verify under the device key`);
 
   const dataHash = sha256Hex(bytes);
   const batchKey = `${deviceId}\u0000${seq}`;
   const earlier = inBatch.get(batchKey) ?? (await view.recordedHash(deviceId, seq));
   if (earlier !== undefined) {
     const same = earlier === dataHash;
-    return reject(index, deviceId, seq, REASONS.REPLAY, same ? `${who} is already recorded (resent)` : `${who} was already recorded with other data`, same);
+    return reject(
+      index,
+      deviceId,
+      seq,
+      REASONS.REPLAY,
+      same ? `${who} is already recorded (resent)` : `${who} was already recorded with other data`,
+      same,
+    );
   }
   inBatch.set(batchKey, dataHash);
   // Keys in sorted order: JSON.stringify of this object is its canonical JSON.

@@ -150,9 +150,13 @@ export function isAuthority(config: LedgerConfig, caller: Identity): boolean {
 /** Throws PROV_ERR_UNAUTHORIZED unless `caller` is the authority. */
 export function assertAuthority(config: LedgerConfig, caller: Identity, action: string): void {
   if (!isAuthority(config, caller)) {
-    throw contractError(CONTRACT_ERRORS.UNAUTHORIZED, `only the attribute authority (${config.authority.mspId}) may ${action}; caller is ${caller.mspId}`, {
-      field: 'identity',
-    });
+    throw contractError(
+      CONTRACT_ERRORS.UNAUTHORIZED,
+      `only the attribute authority (${config.authority.mspId}) may ${action}; caller is ${caller.mspId}`,
+      {
+        field: 'identity',
+      },
+    );
   }
 }
 
@@ -182,7 +186,8 @@ export function parseRegistration(json: string, config: LedgerConfig): Registrat
   } catch (err) {
     throw domainError(err, 'attributes');
   }
-  if (attributes['deviceId'] !== deviceId) throw bad(`attribute deviceId ${attributes['deviceId']} differs from deviceId ${deviceId}`, 'attributes');
+  if (attributes['deviceId'] !== deviceId)
+    throw bad(`attribute deviceId ${attributes['deviceId']} differs from deviceId ${deviceId}`, 'attributes');
   return { deviceId, ...parseMetadataFields(input, config.schema, attributes) };
 }
 
@@ -213,7 +218,12 @@ export function parseMetadata(json: string, schema: Schema): DeviceMetadata {
   }
   // Presented metadata may be wrong (that is Algorithm 2's FALSE), but not malformed.
   const ordered: Record<string, string> = {};
-  for (const name of [...schema, ...Object.keys(attributes).filter((n) => !schema.includes(n)).sort()]) {
+  for (const name of [
+    ...schema,
+    ...Object.keys(attributes)
+      .filter((n) => !schema.includes(n))
+      .sort(),
+  ]) {
     if (attributes[name] !== undefined) ordered[name] = attributes[name] as string;
   }
   const gatewayId = input['gatewayId'] ?? '';
@@ -252,7 +262,9 @@ export function bcIdFor(mspId: string, deviceId: string, txId: string): string {
 /** Alg. 1 "new": the first version of a device record. */
 export function registerDevice(existing: DeviceRecord | undefined, input: RegistrationInput, mspId: string, txId: string): DeviceRecord {
   if (existing !== undefined) {
-    throw contractError(CONTRACT_ERRORS.DEVICE_EXISTS, `device ${input.deviceId} is already registered (use update)`, { deviceId: input.deviceId });
+    throw contractError(CONTRACT_ERRORS.DEVICE_EXISTS, `device ${input.deviceId} is already registered (use update)`, {
+      deviceId: input.deviceId,
+    });
   }
   return {
     attributes: input.attributes,
@@ -277,7 +289,14 @@ function assertActive(existing: DeviceRecord | undefined, deviceId: string): Dev
 /** Alg. 1 "update": the next version; bcId and registration stay, the old version stays in history. */
 export function updateDevice(existing: DeviceRecord | undefined, input: RegistrationInput, txId: string): DeviceRecord {
   const prev = assertActive(existing, input.deviceId);
-  return { ...prev, attributes: input.attributes, firmwareHash: input.firmwareHash, gatewayId: input.gatewayId, txId, version: prev.version + 1 };
+  return {
+    ...prev,
+    attributes: input.attributes,
+    firmwareHash: input.firmwareHash,
+    gatewayId: input.gatewayId,
+    txId,
+    version: prev.version + 1,
+  };
 }
 
 /** Revocation: the device's readings are refused from this version on. */

@@ -5,7 +5,14 @@
  * profiles are stored but never enter the history, so a fault cannot teach the model that it is
  * normal.
  */
-import { defaultThresholds, judgeProfile, MODEL_HISTORY, type Judgement, type Thresholds, type TrafficProfile } from '../../../shared/traffic/model.js';
+import {
+  defaultThresholds,
+  judgeProfile,
+  MODEL_HISTORY,
+  type Judgement,
+  type Thresholds,
+  type TrafficProfile,
+} from '../../../shared/traffic/model.js';
 import { CONTRACT_ERRORS, contractError } from '../errors.js';
 import { isPlainObject, parseJsonArg } from './args.js';
 
@@ -42,9 +49,12 @@ export function parseProfile(json: string): TrafficProfile {
   const input = parseJsonArg(json, 'profile');
   if (!isPlainObject(input)) throw bad('profile must be an object { deviceId, window, features }', 'profile');
   const { deviceId, window, features } = input;
-  if (typeof deviceId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(deviceId)) throw bad('profile.deviceId must be 1..64 printable ASCII characters', 'deviceId');
-  if (typeof window !== 'number' || !Number.isSafeInteger(window) || window < 0) throw bad('profile.window must be an integer ≥ 0', 'window');
-  if (!isPlainObject(features) || Object.keys(features).length === 0) throw bad('profile.features must be a non-empty object of numbers', 'features');
+  if (typeof deviceId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(deviceId))
+    throw bad('profile.deviceId must be 1..64 printable ASCII characters', 'deviceId');
+  if (typeof window !== 'number' || !Number.isSafeInteger(window) || window < 0)
+    throw bad('profile.window must be an integer ≥ 0', 'window');
+  if (!isPlainObject(features) || Object.keys(features).length === 0)
+    throw bad('profile.features must be a non-empty object of numbers', 'features');
   const sorted: Record<string, number> = {};
   for (const name of Object.keys(features).sort()) {
     const v = features[name];
@@ -80,9 +90,13 @@ export function decideProfile(
   txId: string,
 ): { stored: StoredProfile; next: ProfileModelState } {
   if (profile.window <= state.lastWindow) {
-    throw contractError(CONTRACT_ERRORS.PROFILE_STALE, `profile window ${profile.window} of device ${profile.deviceId} is not after its last profiled window ${state.lastWindow}`, {
-      deviceId: profile.deviceId,
-    });
+    throw contractError(
+      CONTRACT_ERRORS.PROFILE_STALE,
+      `profile window ${profile.window} of device ${profile.deviceId} is not after its last profiled window ${state.lastWindow}`,
+      {
+        deviceId: profile.deviceId,
+      },
+    );
   }
   let judgement: Judgement;
   try {

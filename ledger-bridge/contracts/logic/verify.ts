@@ -31,7 +31,8 @@ export interface VerifyResult {
  * 1970 and seq a u32, so the prefix keeps them apart.
  */
 export function parseLocator(text: string): Locator {
-  if (typeof text === 'string' && text.startsWith('t:')) return { by: 't', t: parseIntArg(text.slice(2), 'timestamp', 0, Number.MAX_SAFE_INTEGER) };
+  if (typeof text === 'string' && text.startsWith('t:'))
+    return { by: 't', t: parseIntArg(text.slice(2), 'timestamp', 0, Number.MAX_SAFE_INTEGER) };
   const raw = typeof text === 'string' && text.startsWith('seq:') ? text.slice(4) : text;
   return { by: 'seq', seq: parseIntArg(raw, 'seq', 0, 0xffffffff) };
 }
@@ -43,25 +44,39 @@ export function locatorText(locator: Locator): string {
 
 /** SHA-256 (hex) of the presented data (hex of the canonical reading bytes). */
 export function dataHashOf(dataHex: string): string {
-  return createHash('sha256').update(Buffer.from(parseHexArg(dataHex, 'data'), 'hex')).digest('hex');
+  return createHash('sha256')
+    .update(Buffer.from(parseHexArg(dataHex, 'data'), 'hex'))
+    .digest('hex');
 }
 
 /**
  * Decides Alg. 3 over `candidates` (the records at the locator, in seq order; several only when
  * a device stamped several readings with the same t). `tagHex` '' means no tag presented.
  */
-export function decideVerify(deviceId: string, locator: Locator, candidates: readonly ProvenanceRecord[], dataHash: string, tagHex: string): VerifyResult {
+export function decideVerify(
+  deviceId: string,
+  locator: Locator,
+  candidates: readonly ProvenanceRecord[],
+  dataHash: string,
+  tagHex: string,
+): VerifyResult {
   if (candidates.length === 0) {
-    throw contractError(CONTRACT_ERRORS.RECORD_NOT_FOUND, `could not locate the record of device ${deviceId} at ${locatorText(locator)}`, { deviceId });
+    throw contractError(CONTRACT_ERRORS.RECORD_NOT_FOUND, `could not locate the record of device ${deviceId} at ${locatorText(locator)}`, {
+      deviceId,
+    });
   }
   let pool = candidates;
   if (tagHex !== '') {
     const tag = parseHexArg(tagHex, 'tag', 32);
     pool = candidates.filter((r) => r.tag === tag);
     if (pool.length === 0) {
-      throw contractError(CONTRACT_ERRORS.SIGNATURE_MISMATCH, `signature mismatch: the presented tag is not the recorded one (device ${deviceId} at ${locatorText(locator)})`, {
-        deviceId,
-      });
+      throw contractError(
+        CONTRACT_ERRORS.SIGNATURE_MISMATCH,
+        `signature mismatch: the presented tag is not the recorded one (device ${deviceId} at ${locatorText(locator)})`,
+        {
+          deviceId,
+        },
+      );
     }
   }
   const match = pool.find((r) => r.dataHash === dataHash);

@@ -27,7 +27,8 @@ export class HttpLedgerClient implements LedgerClient {
   private readonly closing = new AbortController();
 
   constructor(private readonly options: HttpLedgerClientOptions) {
-    if (typeof options.url !== 'string' || !/^https?:\/\//.test(options.url)) throw new TypeError('HttpLedgerClient: url must start with http:// or https://');
+    if (typeof options.url !== 'string' || !/^https?:\/\//.test(options.url))
+      throw new TypeError('HttpLedgerClient: url must start with http:// or https://');
     if (typeof options.token !== 'string' || options.token === '') throw new TypeError('HttpLedgerClient: token is required');
     this.base = options.url.replace(/\/+$/, '');
   }
@@ -51,7 +52,9 @@ export class HttpLedgerClient implements LedgerClient {
         signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(this.options.timeoutMs ?? 30_000)]),
       });
     } catch (err) {
-      throw new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', `ledger at ${this.base} unreachable: ${(err as Error).message}`, { cause: err });
+      throw new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', `ledger at ${this.base} unreachable: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const text = await res.text();
     let parsed: unknown;
@@ -62,7 +65,10 @@ export class HttpLedgerClient implements LedgerClient {
     }
     if (!res.ok) {
       const e = (parsed ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
-      throw new ProvenantError(typeof e.code === 'string' ? e.code : 'PROV_ERR_LEDGER_UNAVAILABLE', e.message ?? `HTTP ${res.status}`, { ...(e.details ?? {}), status: res.status });
+      throw new ProvenantError(typeof e.code === 'string' ? e.code : 'PROV_ERR_LEDGER_UNAVAILABLE', e.message ?? `HTTP ${res.status}`, {
+        ...(e.details ?? {}),
+        status: res.status,
+      });
     }
     return parsed as T;
   }
@@ -79,7 +85,11 @@ export class HttpLedgerClient implements LedgerClient {
   }
 
   async evaluate(proposal: Omit<Proposal, 'transient'>): Promise<Uint8Array> {
-    const r = await this.call<{ result: string }>('POST', '/v1/evaluate', { contract: proposal.contract, fn: proposal.fn, args: proposal.args });
+    const r = await this.call<{ result: string }>('POST', '/v1/evaluate', {
+      contract: proposal.contract,
+      fn: proposal.fn,
+      args: proposal.args,
+    });
     return unb64(r.result);
   }
 
@@ -93,7 +103,10 @@ export class HttpLedgerClient implements LedgerClient {
 
   /** Evidence that the current chain (or the one at `toHeight`) extends the one at `fromHeight`. */
   consistencyProof(fromHeight: number, toHeight?: number): Promise<ConsistencyProof> {
-    return this.call<ConsistencyProof>('GET', `/v1/proofs/consistency?from=${fromHeight}${toHeight === undefined ? '' : `&to=${toHeight}`}`);
+    return this.call<ConsistencyProof>(
+      'GET',
+      `/v1/proofs/consistency?from=${fromHeight}${toHeight === undefined ? '' : `&to=${toHeight}`}`,
+    );
   }
 
   async *events(options: { startBlock?: number; signal?: AbortSignal; follow?: boolean }): AsyncGenerator<LedgerEvent> {
@@ -104,7 +117,9 @@ export class HttpLedgerClient implements LedgerClient {
       res = await fetch(`${this.base}/v1/events?${q}`, { headers: this.headers(false), signal });
     } catch (err) {
       if (signal.aborted) return;
-      throw new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', `ledger at ${this.base} unreachable: ${(err as Error).message}`, { cause: err });
+      throw new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', `ledger at ${this.base} unreachable: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (!res.ok || !res.body) {
       const e = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
@@ -126,7 +141,9 @@ export class HttpLedgerClient implements LedgerClient {
       }
     } catch (err) {
       if (signal.aborted) return;
-      throw new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', `event stream from ${this.base} broke: ${(err as Error).message}`, { cause: err });
+      throw new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', `event stream from ${this.base} broke: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 

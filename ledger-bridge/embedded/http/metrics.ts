@@ -10,21 +10,60 @@ import type { EmbeddedLedger } from '../ledger.js';
 export function ledgerMetrics(ledger: EmbeddedLedger): { registry: Registry; observeSubmit(outcome: string, seconds: number): void } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'provenant_ledger_' });
-  const submits = new Counter({ name: 'provenant_ledger_submits_total', help: 'submits over HTTP by outcome (committed or error code)', labelNames: ['outcome'], registers: [registry] });
+  const submits = new Counter({
+    name: 'provenant_ledger_submits_total',
+    help: 'submits over HTTP by outcome (committed or error code)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'provenant_ledger_submit_seconds',
     help: 'time from request to committed block, seconds',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
-  new Gauge({ name: 'provenant_ledger_height', help: 'blocks on the chain, genesis included', registers: [registry], collect() { this.set(ledger.head().height); } });
-  new Gauge({ name: 'provenant_ledger_pending_txs', help: 'endorsed transactions waiting for a block', registers: [registry], collect() { this.set(ledger.pendingCount()); } });
-  new Gauge({ name: 'provenant_ledger_blocks_committed', help: 'blocks committed since start', registers: [registry], collect() { this.set(ledger.stats.blocks); } });
-  new Gauge({ name: 'provenant_ledger_txs_committed', help: 'transactions committed since start, by validity', labelNames: ['valid'], registers: [registry], collect() {
-    this.set({ valid: 'true' }, ledger.stats.txValid);
-    this.set({ valid: 'false' }, ledger.stats.txInvalid);
-  } });
-  new Gauge({ name: 'provenant_ledger_last_commit_ms', help: 'validation + commit time of the last block, ms', registers: [registry], collect() { this.set(ledger.stats.lastCommitMs); } });
+  new Gauge({
+    name: 'provenant_ledger_height',
+    help: 'blocks on the chain, genesis included',
+    registers: [registry],
+    collect() {
+      this.set(ledger.head().height);
+    },
+  });
+  new Gauge({
+    name: 'provenant_ledger_pending_txs',
+    help: 'endorsed transactions waiting for a block',
+    registers: [registry],
+    collect() {
+      this.set(ledger.pendingCount());
+    },
+  });
+  new Gauge({
+    name: 'provenant_ledger_blocks_committed',
+    help: 'blocks committed since start',
+    registers: [registry],
+    collect() {
+      this.set(ledger.stats.blocks);
+    },
+  });
+  new Gauge({
+    name: 'provenant_ledger_txs_committed',
+    help: 'transactions committed since start, by validity',
+    labelNames: ['valid'],
+    registers: [registry],
+    collect() {
+      this.set({ valid: 'true' }, ledger.stats.txValid);
+      this.set({ valid: 'false' }, ledger.stats.txInvalid);
+    },
+  });
+  new Gauge({
+    name: 'provenant_ledger_last_commit_ms',
+    help: 'validation + commit time of the last block, ms',
+    registers: [registry],
+    collect() {
+      this.set(ledger.stats.lastCommitMs);
+    },
+  });
   return {
     registry,
     observeSubmit(outcome, seconds) {

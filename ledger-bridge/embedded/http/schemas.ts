@@ -8,11 +8,23 @@
 export const errorBody = {
   type: 'object',
   required: ['code', 'message'],
-  properties: { code: { type: 'string', pattern: '^PROV_ERR_' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } },
+  properties: {
+    code: { type: 'string', pattern: '^PROV_ERR_' },
+    message: { type: 'string' },
+    details: { type: 'object', additionalProperties: true },
+  },
 } as const;
 
 /** Error responses shared by authenticated routes. */
-export const errorResponses = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody, 500: errorBody, 503: errorBody } as const;
+export const errorResponses = {
+  400: errorBody,
+  401: errorBody,
+  403: errorBody,
+  404: errorBody,
+  409: errorBody,
+  500: errorBody,
+  503: errorBody,
+} as const;
 
 const args = { type: 'array', items: { type: 'string' }, maxItems: 64 } as const;
 const name = { type: 'string', minLength: 1, maxLength: 128 } as const;
@@ -26,7 +38,11 @@ export const submitBody = {
     contract: name,
     fn: name,
     args,
-    transient: { type: 'object', additionalProperties: { type: 'string', contentEncoding: 'base64' }, description: 'private inputs, base64; never written to a block' },
+    transient: {
+      type: 'object',
+      additionalProperties: { type: 'string', contentEncoding: 'base64' },
+      description: 'private inputs, base64; never written to a block',
+    },
   },
 } as const;
 
@@ -42,14 +58,26 @@ export const evaluateBody = {
 export const commitResult = {
   type: 'object',
   required: ['txId', 'blockNumber', 'result'],
-  properties: { txId: { type: 'string' }, blockNumber: { type: 'integer' }, result: { type: 'string', description: 'response payload, base64' } },
+  properties: {
+    txId: { type: 'string' },
+    blockNumber: { type: 'integer' },
+    result: { type: 'string', description: 'response payload, base64' },
+  },
 } as const;
 
 /** Evaluation result. */
-export const evaluateResult = { type: 'object', required: ['result'], properties: { result: { type: 'string', description: 'response payload, base64' } } } as const;
+export const evaluateResult = {
+  type: 'object',
+  required: ['result'],
+  properties: { result: { type: 'string', description: 'response payload, base64' } },
+} as const;
 
 /** Chain head. */
-export const chainHead = { type: 'object', required: ['height', 'hash'], properties: { height: { type: 'integer' }, hash: { type: 'string' } } } as const;
+export const chainHead = {
+  type: 'object',
+  required: ['height', 'hash'],
+  properties: { height: { type: 'integer' }, hash: { type: 'string' } },
+} as const;
 
 /** Inclusion proof (evidence: see docs/ledger.md). */
 export const inclusionProof = {
@@ -106,7 +134,13 @@ export const block = {
         chainRoot: { type: 'string' },
       },
     },
-    txs: { type: 'array', items: { type: 'object', properties: { txId: { type: 'string' }, code: { type: 'integer' }, validation: { type: 'string' }, hash: { type: 'string' } } } },
+    txs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { txId: { type: 'string' }, code: { type: 'integer' }, validation: { type: 'string' }, hash: { type: 'string' } },
+      },
+    },
   },
 } as const;
 

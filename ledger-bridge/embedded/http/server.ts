@@ -45,10 +45,12 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /** Builds the app (not listening: call listen(), or inject() in tests). */
 export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerServerOptions): Promise<FastifyInstance> {
-  if (options.tokens.size === 0) throw new ProvenantError('PROV_ERR_CONFIG', 'the ledger server needs at least one bearer token', { field: 'token' });
+  if (options.tokens.size === 0)
+    throw new ProvenantError('PROV_ERR_CONFIG', 'the ledger server needs at least one bearer token', { field: 'token' });
   for (const [token, grant] of options.tokens) {
     if (token.length < 16) throw new ProvenantError('PROV_ERR_CONFIG', 'bearer tokens must be at least 16 characters', { field: 'token' });
-    if (grant !== '*' && !ledger.identities.some((i) => i.name === grant)) throw new ProvenantError('PROV_ERR_CONFIG', `token grants unknown identity '${grant}'`, { field: 'token' });
+    if (grant !== '*' && !ledger.identities.some((i) => i.name === grant))
+      throw new ProvenantError('PROV_ERR_CONFIG', `token grants unknown identity '${grant}'`, { field: 'token' });
   }
   const grants = [...options.tokens].map(([t, g]) => ({ digest: digest(t), grant: g }));
   const defaultIdentity = options.defaultIdentity ?? 'edge-1';
@@ -58,7 +60,11 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
   const { default: swagger } = await import('@fastify/swagger');
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Provenant embedded ledger', version: '0.1.0', description: 'Submit, evaluate, events, chain head, inclusion and consistency proofs' },
+      info: {
+        title: 'Provenant embedded ledger',
+        version: '0.1.0',
+        description: 'Submit, evaluate, events, chain head, inclusion and consistency proofs',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -74,12 +80,18 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
       const details = Object.fromEntries(Object.entries(err.details).filter(([k]) => k !== 'cause'));
       return reply.status(STATUS[err.code] ?? 500).send({ code: err.code, message: err.message, details });
     }
-    if (err instanceof TypeError || err instanceof RangeError) return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
+    if (err instanceof TypeError || err instanceof RangeError)
+      return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'request failed');
-    return reply.status(status).send({ code: status === 500 ? 'PROV_ERR_INTERNAL' : 'PROV_ERR_BAD_REQUEST', message: status === 500 ? 'internal error' : err.message });
+    return reply.status(status).send({
+      code: status === 500 ? 'PROV_ERR_INTERNAL' : 'PROV_ERR_BAD_REQUEST',
+      message: status === 500 ? 'internal error' : err.message,
+    });
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'PROV_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ code: 'PROV_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }),
+  );
 
   app.decorateRequest('identity', '');
   app.addHook('onRequest', async (req, reply) => {
@@ -88,11 +100,16 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     const presented = m ? digest(m[1] as string) : null;
     const found = presented ? grants.find((g) => timingSafeEqual(g.digest, presented)) : undefined;
-    if (!found) return reply.status(401).header('www-authenticate', 'Bearer').send({ code: 'PROV_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' });
+    if (!found)
+      return reply
+        .status(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ code: 'PROV_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' });
     const asked = req.headers['x-provenant-identity'];
     const wanted = typeof asked === 'string' && asked !== '' ? asked : null;
     if (found.grant === '*') (req as unknown as { identity: string }).identity = wanted ?? defaultIdentity;
-    else if (wanted !== null && wanted !== found.grant) return reply.status(403).send({ code: 'PROV_ERR_FORBIDDEN', message: `this token acts as '${found.grant}', not '${wanted}'` });
+    else if (wanted !== null && wanted !== found.grant)
+      return reply.status(403).send({ code: 'PROV_ERR_FORBIDDEN', message: `this token acts as '${found.grant}', not '${wanted}'` });
     else (req as unknown as { identity: string }).identity = found.grant;
     return undefined;
   });
@@ -105,16 +122,31 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     uptimeS: (Date.now() - started) / 1000,
   }));
 
-  app.get('/metrics', { schema: { description: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } }, async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  app.get(
+    '/metrics',
+    { schema: { description: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } },
+    async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
   app.post<{ Body: { contract: string; fn: string; args: string[]; transient?: Record<string, string> } }>(
     '/v1/submit',
-    { schema: { description: 'endorse, order and commit a transaction; answers once its block is committed', body: S.submitBody, response: { 200: S.commitResult, ...S.errorResponses } } },
+    {
+      schema: {
+        description: 'endorse, order and commit a transaction; answers once its block is committed',
+        body: S.submitBody,
+        response: { 200: S.commitResult, ...S.errorResponses },
+      },
+    },
     async (req) => {
-      const transient = req.body.transient ? Object.fromEntries(Object.entries(req.body.transient).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])) : undefined;
-      const proposal: EngineProposal = { contract: req.body.contract, fn: req.body.fn, args: req.body.args, ...(transient ? { transient } : {}) };
+      const transient = req.body.transient
+        ? Object.fromEntries(Object.entries(req.body.transient).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]))
+        : undefined;
+      const proposal: EngineProposal = {
+        contract: req.body.contract,
+        fn: req.body.fn,
+        args: req.body.args,
+        ...(transient ? { transient } : {}),
+      };
       const t0 = performance.now();
       try {
         const r = await ledger.submit(identityOf(req), proposal);
@@ -129,15 +161,31 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
 
   app.post<{ Body: { contract: string; fn: string; args: string[] } }>(
     '/v1/evaluate',
-    { schema: { description: 'run a function against committed state (nothing is ordered)', body: S.evaluateBody, response: { 200: S.evaluateResult, ...S.errorResponses } } },
+    {
+      schema: {
+        description: 'run a function against committed state (nothing is ordered)',
+        body: S.evaluateBody,
+        response: { 200: S.evaluateResult, ...S.errorResponses },
+      },
+    },
     async (req) => ({ result: Buffer.from(await ledger.evaluate(identityOf(req), req.body)).toString('base64') }),
   );
 
-  app.get('/v1/head', { schema: { description: 'the current chain head', response: { 200: S.chainHead, ...S.errorResponses } } }, async () => ledger.head());
+  app.get(
+    '/v1/head',
+    { schema: { description: 'the current chain head', response: { 200: S.chainHead, ...S.errorResponses } } },
+    async () => ledger.head(),
+  );
 
   app.get<{ Params: { n: number } }>(
     '/v1/blocks/:n',
-    { schema: { description: 'a block header and its transactions', params: { type: 'object', properties: { n: { type: 'integer', minimum: 0 } } }, response: { 200: S.block, ...S.errorResponses } } },
+    {
+      schema: {
+        description: 'a block header and its transactions',
+        params: { type: 'object', properties: { n: { type: 'integer', minimum: 0 } } },
+        response: { 200: S.block, ...S.errorResponses },
+      },
+    },
     async (req) => {
       const b = ledger.block(req.params.n);
       if (!b) throw new ProvenantError('PROV_ERR_NOT_FOUND', `block ${req.params.n} does not exist (height ${ledger.head().height})`);
@@ -168,7 +216,11 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     {
       schema: {
         description: 'evidence that the chain at height `to` (default: now) extends the chain at height `from`',
-        querystring: { type: 'object', required: ['from'], properties: { from: { type: 'integer', minimum: 1 }, to: { type: 'integer', minimum: 1 } } },
+        querystring: {
+          type: 'object',
+          required: ['from'],
+          properties: { from: { type: 'integer', minimum: 1 }, to: { type: 'integer', minimum: 1 } },
+        },
         response: { 200: S.consistencyProof, ...S.errorResponses },
       },
     },
@@ -179,7 +231,8 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     '/v1/events',
     {
       schema: {
-        description: 'chaincode events as NDJSON, one {blockNumber, txId, contract, name, payload(base64)} per line: replayed from startBlock, then live until the client disconnects (follow=false: until caught up)',
+        description:
+          'chaincode events as NDJSON, one {blockNumber, txId, contract, name, payload(base64)} per line: replayed from startBlock, then live until the client disconnects (follow=false: until caught up)',
         querystring: { type: 'object', properties: { startBlock: { type: 'integer', minimum: 0 }, follow: { type: 'boolean' } } },
         produces: ['application/x-ndjson'],
       },

@@ -103,7 +103,10 @@ export class ChaincodePeerStandIn {
     );
     const handshake: string[] = [];
     const id = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ProvenantError('PROV_ERR_TIMEOUT', `no REGISTER from chaincode at ${address}`)), options.timeoutMs ?? 10_000);
+      const timer = setTimeout(
+        () => reject(new ProvenantError('PROV_ERR_TIMEOUT', `no REGISTER from chaincode at ${address}`)),
+        options.timeoutMs ?? 10_000,
+      );
       const onError = (e: Error): void => {
         clearTimeout(timer);
         reject(new ProvenantError('PROV_ERR_UNAVAILABLE', `chaincode at ${address}: ${e.message}`, { cause: e }));
@@ -213,7 +216,13 @@ export class ChaincodePeerStandIn {
         }
         case T.ERROR: {
           this.pending.delete(ctxId);
-          p.resolve({ status: 500, message: Buffer.from(m.getPayload_asU8()).toString(), payload: new Uint8Array(), simulation: p.sim, trace: p.trace });
+          p.resolve({
+            status: 500,
+            message: Buffer.from(m.getPayload_asU8()).toString(),
+            payload: new Uint8Array(),
+            simulation: p.sim,
+            trace: p.trace,
+          });
           return;
         }
         case T.GET_STATE: {

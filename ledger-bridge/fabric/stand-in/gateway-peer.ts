@@ -61,7 +61,8 @@ function rpcError(code: grpc.status, message: string, details: gateway.ErrorDeta
 }
 
 function parseProposal(sp: peer.SignedProposal | undefined) {
-  if (!sp || sp.getProposalBytes_asU8().length === 0) throw rpcError(grpc.status.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal');
+  if (!sp || sp.getProposalBytes_asU8().length === 0)
+    throw rpcError(grpc.status.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal');
   const proposal = peer.Proposal.deserializeBinary(sp.getProposalBytes_asU8());
   const header = common.Header.deserializeBinary(proposal.getHeader_asU8());
   const channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
@@ -87,7 +88,11 @@ export class StandInPeer {
     this.address = address;
     this.chaincode = chaincode;
     this.options = options;
-    this.ledger = new StandInLedger({ channel: options.channel, batchTimeoutMs: options.batchTimeoutMs, maxMessageCount: options.maxMessageCount });
+    this.ledger = new StandInLedger({
+      channel: options.channel,
+      batchTimeoutMs: options.batchTimeoutMs,
+      maxMessageCount: options.maxMessageCount,
+    });
   }
 
   /** Connects to the chaincode server, then listens on 127.0.0.1 (port 0 = any free port). */
@@ -141,7 +146,10 @@ export class StandInPeer {
       if (this.faults.down) return callback(rpcError(grpc.status.UNAVAILABLE, 'stand-in peer is down'));
       fn(call.request, call).then(
         (res) => callback(null, res),
-        (err: unknown) => callback((err as grpc.ServiceError).code !== undefined ? (err as grpc.ServiceError) : rpcError(grpc.status.INTERNAL, String(err))),
+        (err: unknown) =>
+          callback(
+            (err as grpc.ServiceError).code !== undefined ? (err as grpc.ServiceError) : rpcError(grpc.status.INTERNAL, String(err)),
+          ),
       );
     };
   }
@@ -245,7 +253,10 @@ export class StandInPeer {
     return new gateway.SubmitResponse();
   }
 
-  private async commitStatus(req: gateway.SignedCommitStatusRequest, call: grpc.ServerUnaryCall<unknown, unknown>): Promise<gateway.CommitStatusResponse> {
+  private async commitStatus(
+    req: gateway.SignedCommitStatusRequest,
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+  ): Promise<gateway.CommitStatusResponse> {
     const txId = gateway.CommitStatusRequest.deserializeBinary(req.getRequest_asU8()).getTransactionId();
     const status =
       this.ledger.txStatus(txId) ??
@@ -294,7 +305,8 @@ export class StandInPeer {
   /** The query system chaincode functions the verifier uses, answering as Fabric's qscc does. */
   private qscc(args: string[]): Uint8Array {
     const [fn, channel, arg] = args;
-    if (channel !== this.options.channel) throw rpcError(grpc.status.ABORTED, `chaincode response 500, Failed to get ledger for channel: ${channel}`);
+    if (channel !== this.options.channel)
+      throw rpcError(grpc.status.ABORTED, `chaincode response 500, Failed to get ledger for channel: ${channel}`);
     const l = this.ledger;
     if (fn === 'GetChainInfo') {
       const last = l.blockAt(l.height - 1) as CommittedBlock;
@@ -326,7 +338,9 @@ export class StandInPeer {
     else if (pos?.hasOldest()) next = 0;
     let skipUntil = req.getAfterTransactionId();
     const send = (b: CommittedBlock): void => {
-      let events = b.txs.filter((t) => t.code === peer.TxValidationCode.VALID && t.event && t.event.getChaincodeId() === req.getChaincodeId());
+      let events = b.txs.filter(
+        (t) => t.code === peer.TxValidationCode.VALID && t.event && t.event.getChaincodeId() === req.getChaincodeId(),
+      );
       if (skipUntil) {
         const i = b.txs.findIndex((t) => t.txId === skipUntil);
         if (i >= 0) events = events.filter((t) => b.txs.indexOf(t) > i);

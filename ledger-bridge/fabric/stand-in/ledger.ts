@@ -221,7 +221,11 @@ export class StandInLedger implements StateView {
       codes.push(code);
       txs.push({ txId: q.txId, code, ...(q.event ? { event: q.event } : {}) });
     });
-    this.commit(batch.map((q) => q.envelope), codes, txs);
+    this.commit(
+      batch.map((q) => q.envelope),
+      codes,
+      txs,
+    );
     if (this.queue.length > 0 && !this.held) this.timer = setTimeout(() => this.cut(), this.batchTimeoutMs);
   }
 
