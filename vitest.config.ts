@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One real Fabric network per run, started only when a test asks for it (test/support/fabric).
+    globalSetup: ['test/support/fabric/global-setup.ts'],
     reporters: ['default'],
   },
 });

@@ -1,30 +1,34 @@
 /**
- * The shared LedgerClient suite on Fabric: three FabricLedgerClients (authority, edge, auditor —
- * three X.509 identities) through @hyperledger/fabric-gateway and real gRPC to the STAND-IN peer,
- * which endorses by running the real four contracts in fabric-shim's chaincode server.
+ * The shared LedgerClient suite on a REAL Fabric network (Fabric 2.4.9 orderer + peer, TLS, the
+ * run's shared network from test/support/fabric): three FabricLedgerClients acting as the
+ * attribute authority, an edge box and an auditor — three distinct Org1 client identities signed
+ * by Org1's CA — through @hyperledger/fabric-gateway to the peer, which runs Provenant's chaincode
+ * served by `provenant chaincode serve` (chaincode as a service) under this file's own label.
  */
-// The stand-in (and with it fabric-shim) must load before fabric-gateway: see chaincode-server.ts.
-import { startStandIn } from '../fabric/stand-in.js';
-import { join } from 'node:path';
-import { contracts } from '../../ledger-bridge/contracts/index.js';
 import { FabricLedgerClient } from '../../ledger-bridge/fabric/fabric-client.js';
-import { fixtures } from '../fabric/helpers.js';
+import { describeFabric, FABRIC_SETUP_TIMEOUT, FabricTestNetwork } from '../support/fabric/index.js';
 import { ledgerClientSuite } from './shared-suite.js';
 
-const identity = (who: string) => ({ certPath: join(fixtures, `${who}-cert.pem`), keyPath: join(fixtures, `${who}-key.pem`) });
-
-ledgerClientSuite('fabric (stand-in peer)', async () => {
-  const net = await startStandIn(contracts, { batchTimeoutMs: 5 });
-  const open = (who: string) => FabricLedgerClient.connect({ ...net.config, ...identity(who) }, { retryBackoffMs: 10 });
-  const [aa, edge, auditor] = await Promise.all([open('user'), open('edge'), open('auditor')]);
-  return {
-    aa,
-    edge,
-    auditor,
-    openExtra: () => open('auditor'),
-    close: async () => {
-      await Promise.all([aa.close(), edge.close(), auditor.close()]);
-      await net.close();
+describeFabric('real Fabric network', () => {
+  ledgerClientSuite(
+    'fabric (real peer + orderer)',
+    async () => {
+      const net = await FabricTestNetwork.shared();
+      const cc = await net.startChaincode({ name: 'lcsuite' });
+      const [aaId, edgeId, auditorId] = [net.identity('aa'), net.identity('edge-1'), net.identity('auditor')];
+      const open = (who: typeof aaId) => FabricLedgerClient.connect(net.clientConfig(cc.label, who), { retryBackoffMs: 50 });
+      const [aa, edge, auditor] = await Promise.all([open(aaId), open(edgeId), open(auditorId)]);
+      return {
+        aa,
+        edge,
+        auditor,
+        openExtra: () => open(auditorId),
+        close: async () => {
+          await Promise.all([aa.close(), edge.close(), auditor.close()]);
+          await net.release();
+        },
+      };
     },
-  };
+    FABRIC_SETUP_TIMEOUT,
+  );
 });

@@ -1,7 +1,6 @@
 /**
- * One behaviour suite for every LedgerClient: the embedded client and the Fabric client (against
- * the stand-in peer) both run it, through the real four contracts. It covers what needs no live
- * Fabric network: submit/commit with results, transient K_IoT deposits, contract errors and their
+ * One behaviour suite for every LedgerClient: the embedded client and the Fabric client (against a
+ * real Fabric network) both run it, through the real four contracts: submit/commit with results, transient K_IoT deposits, contract errors and their
  * codes, evaluate, replay protection across transactions, events from a start block, heads and
  * inclusion proofs, and closing. A harness supplies three clients acting as the attribute
  * authority, an edge box and an auditor.
@@ -26,7 +25,7 @@ export interface LedgerClientHarness {
 type BatchOut = { accepted: number; rejected: { seq: number; reason: string }[]; txId: string };
 
 /** Registers the shared suite for one backend. */
-export function ledgerClientSuite(backend: string, open: () => Promise<LedgerClientHarness>): void {
+export function ledgerClientSuite(backend: string, open: () => Promise<LedgerClientHarness>, setupTimeoutMs?: number): void {
   describe(`LedgerClient behaviour: ${backend}`, () => {
     let h: LedgerClientHarness;
     let issuer: Issuer;
@@ -40,7 +39,7 @@ export function ledgerClientSuite(backend: string, open: () => Promise<LedgerCli
       h = await open();
       issuer = setup({ keyMaterial: new Uint8Array(32).fill(9) });
       startHeight = (await h.auditor.head()).height;
-    });
+    }, setupTimeoutMs);
     afterAll(async () => {
       await h?.close();
     });
