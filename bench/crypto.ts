@@ -86,7 +86,7 @@ async function run(opts: Options): Promise<void> {
   const progress = (msg: string): void => void process.stderr.write(`bench crypto: ${msg}\n`);
 
   const bbs = await import('../shared/crypto/bbs.js');
-  const { loadPeerBbs, PEER_CIPHERSUITE } = await import('../shared/crypto/bbs-peer.js');
+  const { loadPeerBbs, PEER_CIPHERSUITE } = await import('../test/support/bbs-peer.js');
   const { sha256 } = await import('../shared/crypto/sha256.js');
   const { complete } = await import('../shared/crypto/complete.js');
   // The board hashes with Espruino's native (C) SHA256; node:crypto is that analogue on Node.

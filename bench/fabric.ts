@@ -103,7 +103,7 @@ export function register(bench: Command): void {
           });
           child.once('exit', (code) => reject(new Error(`chaincode server exited with ${code}`)));
         });
-        const { StandInPeer } = await import('../ledger-bridge/fabric/stand-in/gateway-peer.js');
+        const { StandInPeer } = await import('../test/support/fabric-stand-in/gateway-peer.js');
         const peer = await StandInPeer.start({
           channel: 'mychannel',
           chaincodeName: 'provenant',
@@ -111,7 +111,7 @@ export function register(bench: Command): void {
           batchTimeoutMs: n.batchTimeoutMs,
           maxMessageCount: n.maxMessageCount,
         });
-        const id = (f: string): string => fileURLToPath(new URL(`../ledger-bridge/fabric/stand-in/fixtures/${f}`, import.meta.url));
+        const id = (f: string): string => fileURLToPath(new URL(`../test/support/fabric-stand-in/fixtures/${f}`, import.meta.url));
         config = {
           peerEndpoint: peer.address,
           mspId: 'Org1MSP',

@@ -29,7 +29,7 @@ async function measureBoard(
   const { startSimBoard } = await import('../hardware/sim/index.js');
   const { decodeMessage, encodeMessage } = await import('../shared/wire/union.js');
   const { FrameDecoder } = await import('../shared/wire/frame.js');
-  const { loadBoard } = await import('../hardware/boards.js');
+  const { loadBoard } = await import('../firmware/boards.js');
   const profile = loadBoard(board);
   const key = Buffer.alloc(32, 7).toString('base64');
   const b = await startSimBoard({

@@ -11,10 +11,10 @@
  * | injection     | a cloned board sends plausible false values (valid tags) | traffic profile: discrepancy        |
  * | unplug        | pulls a board's cable for a while                        | link state; nothing lost on replug  |
  */
-import { encodeReading } from '../../../shared/encoding/reading.js';
-import { encodeFrame } from '../../../shared/wire/frame.js';
-import { MSG_READING } from '../../../shared/wire/messages.js';
-import { encodeMessage } from '../../../shared/wire/union.js';
+import { encodeReading } from '../shared/encoding/reading.js';
+import { encodeFrame } from '../shared/wire/frame.js';
+import { MSG_READING } from '../shared/wire/messages.js';
+import { encodeMessage } from '../shared/wire/union.js';
 import type { TapLink } from './tap-link.js';
 
 /** The attack names. */

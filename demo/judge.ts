@@ -3,7 +3,7 @@
  * (docs/edge.md, "Attacks"). Each verdict rests on what the system itself reported: ledger
  * verdicts, edge refusals, duplicates, link drops, traffic-profile flags.
  */
-import type { EdgeRuntime } from '../runtime.js';
+import type { EdgeRuntime } from '../edge-runtime/src/runtime.js';
 import type { AttackName } from './attacks.js';
 import type { DemoSummary } from './summary.js';
 

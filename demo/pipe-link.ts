@@ -3,8 +3,8 @@
  * double living in the same process (the demo's rogue board). Bytes are delivered
  * asynchronously, in order, like a serial line.
  */
-import { ProvenantError } from '../../../shared/errors.js';
-import { Listeners, type BoardLink, type LinkState, type Unsubscribe } from '../links/link.js';
+import { ProvenantError } from '../shared/errors.js';
+import { Listeners, type BoardLink, type LinkState, type Unsubscribe } from '../edge-runtime/src/links/link.js';
 
 /** The board's end of a PipeLink. */
 export interface PipeEnd {

@@ -6,13 +6,13 @@
  * inject false values. Cryptography cannot catch either — the edge's rate check and the traffic
  * profile must.
  */
-import { complete } from '../../../shared/crypto/complete.js';
-import { sha256 } from '../../../shared/crypto/sha256.js';
-import { encodeReading } from '../../../shared/encoding/reading.js';
-import type { Reading } from '../../../shared/types.js';
-import { FrameDecoder } from '../../../shared/wire/frame.js';
-import { nackIsRetryable } from '../../../shared/wire/messages.js';
-import { decodeMessage, encodeMessage } from '../../../shared/wire/union.js';
+import { complete } from '../shared/crypto/complete.js';
+import { sha256 } from '../shared/crypto/sha256.js';
+import { encodeReading } from '../shared/encoding/reading.js';
+import type { Reading } from '../shared/types.js';
+import { FrameDecoder } from '../shared/wire/frame.js';
+import { nackIsRetryable } from '../shared/wire/messages.js';
+import { decodeMessage, encodeMessage } from '../shared/wire/union.js';
 import type { PipeEnd } from './pipe-link.js';
 
 /** What the rogue board does. */

@@ -9,15 +9,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONTRACTS } from '../../../ledger-bridge/client.js';
-import { fromHex, toHex } from '../../../shared/encoding/hex.js';
-import { enrollDevice, parsePolicy, ready, setup } from '../../../shared/crypto/index.js';
-import { defaultThresholds } from '../../../shared/traffic/model.js';
-import { SerialLink } from '../links/serial-link.js';
-import { errorMessage, silentLog, type Log } from '../log.js';
-import { EdgeRuntime } from '../runtime.js';
-import { wireChallengeCodec } from '../session/challenge-codec.js';
-import { CredentialStore } from '../session/credentials.js';
+import { CONTRACTS } from '../ledger-bridge/client.js';
+import { fromHex, toHex } from '../shared/encoding/hex.js';
+import { enrollDevice, parsePolicy, ready, setup } from '../shared/crypto/index.js';
+import { defaultThresholds } from '../shared/traffic/model.js';
+import { SerialLink } from '../edge-runtime/src/links/serial-link.js';
+import { errorMessage, silentLog, type Log } from '../edge-runtime/src/log.js';
+import { EdgeRuntime } from '../edge-runtime/src/runtime.js';
+import { wireChallengeCodec } from '../edge-runtime/src/session/challenge-codec.js';
+import { CredentialStore } from '../edge-runtime/src/session/credentials.js';
 import { forge, replay, tamper, type AttackName } from './attacks.js';
 import { judgeAttack } from './judge.js';
 import { PipeLink } from './pipe-link.js';
@@ -88,13 +88,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const dir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'provenant-demo-'));
   const started = Date.now();
 
-  const { ensureFirmwareBuilt } = await import('../../../firmware/build.js');
+  const { ensureFirmwareBuilt } = await import('../firmware/build.js');
   say('firmware: checking dist/firmware (building it if missing)…');
   await ensureFirmwareBuilt();
-  const { startSimBoard, SimBinding } = await import('../../../hardware/sim/index.js');
-  const { EmbeddedLedger, EmbeddedLedgerClient } = await import('../../../ledger-bridge/embedded/index.js');
-  const { contracts } = await import('../../../ledger-bridge/contracts/index.js');
-  const { Auditor, ProvenanceDb } = await import('../../../ledger-bridge/auditor/index.js');
+  const { startSimBoard, SimBinding } = await import('../hardware/sim/index.js');
+  const { EmbeddedLedger, EmbeddedLedgerClient } = await import('../ledger-bridge/embedded/index.js');
+  const { contracts } = await import('../ledger-bridge/contracts/index.js');
+  const { Auditor, ProvenanceDb } = await import('../ledger-bridge/auditor/index.js');
 
   // Ledger and authority.
   await ready();

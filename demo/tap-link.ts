@@ -4,10 +4,10 @@
  * counts the distinct readings the board sent, lets an attacker rewrite or drop a frame and inject
  * new bytes toward the edge, and sniffs the edge → board PARTIALs (what an eavesdropper learns).
  */
-import { FrameDecoder, type Frame } from '../../../shared/wire/frame.js';
-import { decodeMessage, type WireMessage } from '../../../shared/wire/union.js';
-import { Listeners, type BoardLink, type LinkState, type Unsubscribe } from '../links/link.js';
-import { encodeFrame } from '../../../shared/wire/frame.js';
+import { FrameDecoder, type Frame } from '../shared/wire/frame.js';
+import { decodeMessage, type WireMessage } from '../shared/wire/union.js';
+import { Listeners, type BoardLink, type LinkState, type Unsubscribe } from '../edge-runtime/src/links/link.js';
+import { encodeFrame } from '../shared/wire/frame.js';
 
 /** Rewrites a board → edge frame: return the bytes to deliver (possibly none). */
 export type FrameFilter = (frame: Frame, msg: WireMessage | undefined) => Uint8Array[] | undefined;

@@ -1,5 +1,5 @@
 /**
- * Board profiles (hardware/boards/*.json): which data link a board uses, its pins and sensors,
+ * Board profiles (firmware/boards/*.json): which data link a board uses, its pins and sensors,
  * the variable and size budget the firmware must fit. The firmware build bakes the profile into
  * each board's bundle; the flasher and the simulated board read it too. Node-only.
  */
@@ -23,7 +23,7 @@ export interface SerialPins {
   readonly tx: string;
 }
 
-/** A board profile, as validated from hardware/boards/<NAME>.json. */
+/** A board profile, as validated from firmware/boards/<NAME>.json. */
 export interface BoardProfile {
   readonly name: string;
   readonly description: string;
@@ -135,7 +135,7 @@ export function listBoards(): string[] {
     .sort();
 }
 
-/** Loads and validates hardware/boards/<name>.json; unknown names list the known ones. */
+/** Loads and validates firmware/boards/<name>.json; unknown names list the known ones. */
 export function loadBoard(name: string): BoardProfile {
   const known = listBoards();
   if (!known.includes(name)) {

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Metafile, PluginBuild } from 'esbuild';
 import type TS from 'typescript';
 import { ProvenantError } from '../shared/errors.js';
-import { listBoards, loadBoard, type BoardProfile } from '../hardware/boards.js';
+import { listBoards, loadBoard, type BoardProfile } from './boards.js';
 import { checkBundle } from './check.js';
 import { estimateVariables, variableProblems, type VariableEstimate } from './variables.js';
 
@@ -302,7 +302,7 @@ export function sourceHash(): string {
     join(ROOT, 'shared', 'encoding'),
     join(ROOT, 'shared', 'crypto'),
     join(ROOT, 'shared'),
-    join(ROOT, 'hardware', 'boards'),
+    join(ROOT, 'firmware', 'boards'),
   ];
   for (const dir of dirs) {
     for (const f of readdirSync(dir).sort()) {

@@ -4,7 +4,7 @@
  * Used by the build and, independently, by the tests. Node-only.
  */
 import { parse } from 'acorn';
-import type { BoardProfile } from '../hardware/boards.js';
+import type { BoardProfile } from './boards.js';
 
 /** The built-ins the firmware may require (BRIEF §5: crypto and Storage, nothing else). */
 export const ALLOWED_REQUIRES: readonly string[] = ['crypto', 'Storage'];

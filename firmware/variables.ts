@@ -19,7 +19,7 @@
  *   a received frame (decode, PARTIAL, a resend, a HELLO; or a CHALLENGE answered), plus the interpreter's call scopes.
  */
 import { parse } from 'acorn';
-import type { BoardProfile } from '../hardware/boards.js';
+import type { BoardProfile } from './boards.js';
 
 /** Characters (or typed-array bytes) per JsVar block, as on most Espruino boards. */
 export const CHARS_PER_VAR = 12;

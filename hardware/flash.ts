@@ -16,7 +16,7 @@ import { sha256 } from '../shared/crypto/sha256.js';
 import { FrameDecoder } from '../shared/wire/frame.js';
 import { MAINT_UNLOCK, MSG_HELLO, MSG_STATUS, STATUS_UNLOCKED, decodeHello, decodeStatus, maintMessage } from '../shared/wire/messages.js';
 import { encodeMessage } from '../shared/wire/union.js';
-import { loadBoard, type BoardProfile } from './boards.js';
+import { loadBoard, type BoardProfile } from '../firmware/boards.js';
 import type { DeviceFile } from './device-file.js';
 
 /** What to flash. */

@@ -4,7 +4,7 @@
 
 /** One channel value of a reading: a fixed-point integer `value × 10^scale` (no floats on the wire). */
 export interface ChannelValue {
-  /** Channel id, 0..255 (see hardware/boards: 0 = internal temperature, 1 = analog pin, ...). */
+  /** Channel id, 0..255 (see firmware/boards: 0 = internal temperature, 1 = analog pin, ...). */
   readonly id: number;
   /** Decimal exponent, -128..127: value 2315 with scale -2 means 23.15. */
   readonly scale: number;

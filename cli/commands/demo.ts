@@ -54,7 +54,7 @@ export function register(program: Command): void {
         window: number;
         verbose?: boolean;
       }) => {
-        const { runDemo } = await import('../../edge-runtime/src/demo/run.js');
+        const { runDemo } = await import('../../demo/run.js');
         const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
         const durationS = opts.duration ?? (opts.attack === 'injection' ? 45 : opts.attack ? 25 : interactive ? undefined : 30);
         const controller = new AbortController();

@@ -5,12 +5,12 @@ export function register(program: Command): void {
   const fw = program.command('firmware').description('build and inspect the Espruino firmware bundles');
   fw.command('build')
     .description('compile firmware/ to one minified ES5 bundle per board profile in dist/firmware/')
-    .option('--board <names...>', 'only these board profiles (default: all in hardware/boards/)')
+    .option('--board <names...>', 'only these board profiles (default: all in firmware/boards/)')
     .option('--out <dir>', 'output folder (default: dist/firmware)')
     .action(async (opts: { board?: string[]; out?: string }) => {
       const { buildFirmware } = await import('../../firmware/build.js');
       const built = await buildFirmware({ boards: opts.board, outDir: opts.out });
-      const { loadBoard } = await import('../../hardware/boards.js');
+      const { loadBoard } = await import('../../firmware/boards.js');
       for (const b of built) {
         process.stdout.write(
           `${b.board.padEnd(8)} ${String(b.bytes).padStart(6)} bytes (budget ${b.sizeBudget})  fwHash ${b.fwHash.slice(0, 16)}…  ${b.path}\n`,
@@ -30,7 +30,7 @@ export function register(program: Command): void {
   fw.command('boards')
     .description('list the board profiles with their default link and budgets')
     .action(async () => {
-      const { listBoards, loadBoard } = await import('../../hardware/boards.js');
+      const { listBoards, loadBoard } = await import('../../firmware/boards.js');
       for (const name of listBoards()) {
         const b = loadBoard(name);
         process.stdout.write(

@@ -18,7 +18,7 @@ export function register(program: Command): void {
   program
     .command('flash')
     .description('upload the firmware bundle and the device provisioning to an Espruino board')
-    .requiredOption('--board <name>', 'board profile (hardware/boards/<name>.json)')
+    .requiredOption('--board <name>', 'board profile (firmware/boards/<name>.json)')
     .requiredOption('--device <file>', 'device file from `provenant authority enroll` (deviceId + K_IoT)')
     .option('--port <path>', 'serial port of the board (USB, USB-serial adapter, pty, BLE serial device)')
     .option('--dry-run <file>', 'write exactly the bytes that would be sent to FILE, send nothing')

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ProvenantError } from '../../shared/errors.js';
-import type { FabricConfig } from '../../ledger-bridge/fabric/config.js';
+import type { FabricConfig } from '../../ledger-bridge/connect.js';
 
 /** A board link: serial (path + baud) or BLE (address). */
 export type BoardConfig =
@@ -243,7 +243,7 @@ export async function validateConfig(input: unknown, baseDir: string, file?: str
   if (c.ledger.type === 'embedded') {
     ledger = { type: 'embedded', path: abs(c.ledger.path as string), identity: (c.ledger as { identity?: string }).identity ?? 'edge-1' };
   } else if (c.ledger.type === 'fabric') {
-    const { validateFabricConfig } = await import('../../ledger-bridge/fabric/config.js');
+    const { validateFabricConfig } = await import('../../ledger-bridge/connect.js');
     const section = Object.fromEntries(Object.entries(c.ledger).filter(([k]) => k !== 'type'));
     let f: FabricConfig;
     try {

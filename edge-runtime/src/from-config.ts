@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { LedgerClient } from '../../ledger-bridge/client.js';
+import { openLedgerClient } from '../../ledger-bridge/connect.js';
 import { fromHex } from '../../shared/encoding/hex.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { parsePolicy } from '../../shared/crypto/policy.js';
@@ -53,21 +54,14 @@ function issuerPkOf(config: EdgeConfig): Uint8Array | undefined {
 /** Opens the configured ledger client. */
 export async function openLedger(config: EdgeConfig): Promise<LedgerClient> {
   const l = config.ledger;
-  if (l.type === 'fabric') {
-    const { FabricLedgerClient } = await import('../../ledger-bridge/fabric/fabric-client.js');
-    return FabricLedgerClient.connect(l.fabric);
-  }
-  if (l.type === 'http') {
-    const { HttpLedgerClient } = await import('../../ledger-bridge/embedded/http/client.js');
-    return new HttpLedgerClient({
+  if (l.type === 'http')
+    return openLedgerClient({
+      type: 'http',
       url: l.url,
       token: secretFrom(l.token, l.tokenFile, 'ledger.token'),
       ...(l.identity ? { identity: l.identity } : {}),
     });
-  }
-  const { EmbeddedLedgerClient } = await import('../../ledger-bridge/embedded/client.js');
-  const { contracts } = await import('../../ledger-bridge/contracts/index.js');
-  return EmbeddedLedgerClient.open({ path: l.path, contracts, identity: l.identity });
+  return openLedgerClient(l);
 }
 
 /** The link for one configured board. */

@@ -1,5 +1,5 @@
 /**
- * The board profile baked into this bundle by the build (hardware/boards/<NAME>.json, reduced to
+ * The board profile baked into this bundle by the build (firmware/boards/<NAME>.json, reduced to
  * what the board needs), plus the bundle's own identity. Each field is its own build-time
  * constant (firmware/build.ts boardDefines) rather than one object, so the minifier folds the
  * profile into the code: a board without a button, a battery gauge or a serial port carries no

@@ -13,7 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST_FIRMWARE } from '../../firmware/build.js';
-import { loadBoard } from '../boards.js';
+import { loadBoard } from '../../firmware/boards.js';
 import { SimBoard, type SimSensors, type SimStats } from './board.js';
 import { attachMock, attachPty, detachMock, type PtyLink } from './endpoints.js';
 import { SimStorage } from './storage.js';

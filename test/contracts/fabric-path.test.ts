@@ -7,7 +7,7 @@
  * messages carried as strings, block evidence for the auditor.
  */
 // The stand-in first: fabric-shim's protos must load before fabric-gateway's (see there).
-import { startStandIn, type StandInNetwork } from '../fabric/stand-in.js';
+import { startStandIn, type StandInNetwork } from '../support/fabric-stand-in/network.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Auditor } from '../../ledger-bridge/auditor/index.js';

@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as bbs from '../../shared/crypto/bbs.js';
-import { PEER_CIPHERSUITE as ciphersuite, loadPeerBbsPool, type PeerBbsPool } from '../../shared/crypto/bbs-peer.js';
+import { PEER_CIPHERSUITE as ciphersuite, loadPeerBbsPool, type PeerBbsPool } from '../support/bbs-peer.js';
 
 const CASES = 200;
 const CHUNK = 20;

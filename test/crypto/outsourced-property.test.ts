@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as bbs from '../../shared/crypto/bbs.js';
-import { loadPeerBbs, PEER_CIPHERSUITE } from '../../shared/crypto/bbs-peer.js';
+import { loadPeerBbs, PEER_CIPHERSUITE } from '../support/bbs-peer.js';
 import { enrollDevice, setup, signPartial, validatePartial, type Issuer } from '../../shared/crypto/outsourced.js';
 import { parsePolicy, policyId, satisfiedClause } from '../../shared/crypto/policy.js';
 import { encodePresentationHeader } from '../../shared/crypto/presentation.js';

@@ -16,7 +16,7 @@ import { startEdge } from '../../edge-runtime/src/from-config.js';
 import { silentLog } from '../../edge-runtime/src/log.js';
 import { SimBinding, startSimBoard } from '../../hardware/sim/index.js';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
-import { ledgerFixture, tempDir, TEST_POLICY } from '../edge/helpers.js';
+import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
 
 const tmp = tempDir('provenant-e2e-challenge-');
 afterAll(() => tmp.cleanup());

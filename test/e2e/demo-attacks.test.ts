@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { runDemo, type DemoResult } from '../../edge-runtime/src/demo/run.js';
-import type { AttackName } from '../../edge-runtime/src/demo/attacks.js';
+import { runDemo, type DemoResult } from '../../demo/run.js';
+import type { AttackName } from '../../demo/attacks.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 

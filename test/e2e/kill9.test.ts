@@ -21,7 +21,7 @@ import { credentialToJson } from '../../shared/crypto/index.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
 import { hasSocat, SimBinding, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
-import { ledgerFixture, tempDir, TEST_POLICY } from '../edge/helpers.js';
+import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ROOT = join(import.meta.dirname, '..', '..');

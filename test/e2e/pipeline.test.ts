@@ -13,7 +13,7 @@ import { hasSocat, SimBinding, startSimBoard, type SimBoardHandle } from '../../
 import { SerialLink } from '../../edge-runtime/src/links/serial-link.js';
 import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
-import { ledgerFixture, tempDir, TEST_POLICY, type LedgerFixture } from '../edge/helpers.js';
+import { ledgerFixture, tempDir, TEST_POLICY, type LedgerFixture } from '../support/edge-fixture.js';
 
 const tmp = tempDir('provenant-e2e-');
 let fx: LedgerFixture;

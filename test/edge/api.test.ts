@@ -9,7 +9,7 @@ import { buildApi } from '../../edge-runtime/src/api/server.js';
 import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
 import { wireChallengeCodec } from '../../edge-runtime/src/session/challenge-codec.js';
-import { ledgerFixture, MemoryLink, ScriptedBoard, tempDir, TEST_POLICY, type LedgerFixture } from './helpers.js';
+import { ledgerFixture, MemoryLink, ScriptedBoard, tempDir, TEST_POLICY, type LedgerFixture } from '../support/edge-fixture.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const tmp = tempDir('provenant-api-');

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../support/edge-fixture.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = tempDir('provenant-edge-cli-');

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, validateConfig } from '../../edge-runtime/src/config.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../support/edge-fixture.js';
 
 const tmp = tempDir('provenant-config-');
 afterAll(() => tmp.cleanup());

@@ -12,7 +12,7 @@ import { startEdge } from '../../edge-runtime/src/from-config.js';
 import { silentLog } from '../../edge-runtime/src/log.js';
 import { SimBinding, startSimBoard } from '../../hardware/sim/index.js';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
-import { ledgerFixture, tempDir, TEST_POLICY } from './helpers.js';
+import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
 
 const tmp = tempDir('provenant-from-config-');
 afterAll(() => tmp.cleanup());

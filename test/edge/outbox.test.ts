@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Outbox, type OutboxItem } from '../../edge-runtime/src/outbox/outbox.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../support/edge-fixture.js';
 
 const tmp = tempDir('provenant-outbox-');
 afterAll(() => tmp.cleanup());

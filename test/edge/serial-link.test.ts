@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { SerialPortMock } from 'serialport';
 import { SerialLink } from '../../edge-runtime/src/links/serial-link.js';
 import type { LinkState } from '../../edge-runtime/src/links/link.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../support/edge-fixture.js';
 
 /** @serialport/binding-mock, reached through serialport's typed re-export. */
 const MockBinding = SerialPortMock.binding;

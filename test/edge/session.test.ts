@@ -9,7 +9,7 @@ import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { NACK_NO_PARTIAL, NACK_OUTBOX_FULL, NACK_RATE, NACK_REPLAY, NACK_UNKNOWN_DEVICE } from '../../shared/wire/messages.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
 import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
-import { ledgerFixture, MemoryLink, ScriptedBoard, tempDir, TEST_POLICY, type LedgerFixture } from './helpers.js';
+import { ledgerFixture, MemoryLink, ScriptedBoard, tempDir, TEST_POLICY, type LedgerFixture } from '../support/edge-fixture.js';
 
 let fx: LedgerFixture;
 const tmp = tempDir();

@@ -4,7 +4,7 @@
  * and ends with one JSON line; without --config it says what it needs and exits 2. Figures are
  * measured, never asserted.
  */
-import { startStandIn, type StandInNetwork } from './stand-in.js';
+import { startStandIn, type StandInNetwork } from '../support/fabric-stand-in/network.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChaincodeServer, type RunningChaincodeServer } from '../../ledger-bridge/fabric/chaincode-server.js';
-import { ChaincodePeerStandIn, type StateView } from '../../ledger-bridge/fabric/stand-in/chaincode-peer.js';
+import { ChaincodePeerStandIn, type StateView } from '../support/fabric-stand-in/chaincode-peer.js';
 import { CounterContract } from './fixtures/test-contract.js';
 import { makeProposal } from './helpers.js';
 

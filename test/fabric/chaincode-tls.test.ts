@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { startChaincodeServer } from '../../ledger-bridge/fabric/chaincode-server.js';
-import { ChaincodePeerStandIn } from '../../ledger-bridge/fabric/stand-in/chaincode-peer.js';
+import { ChaincodePeerStandIn } from '../support/fabric-stand-in/chaincode-peer.js';
 import { CounterContract } from './fixtures/test-contract.js';
 import { fixtures } from './helpers.js';
 

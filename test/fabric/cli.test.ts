@@ -2,7 +2,7 @@
  * `provenant chaincode check` and `provenant chaincode proof` through the real CLI entry
  * (cli/index.ts main) against the stand-in peer serving the real four contracts.
  */
-import { startStandIn, type StandInNetwork } from './stand-in.js';
+import { startStandIn, type StandInNetwork } from '../support/fabric-stand-in/network.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
  * fabric-shim's chaincode server. Every acknowledged reading is on the ledger exactly once with
  * the same dataHash, and a peer outage only grows the outbox, which drains when the peer is back.
  */
-import { startStandIn, type StandInNetwork } from './stand-in.js';
+import { startStandIn, type StandInNetwork } from '../support/fabric-stand-in/network.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
@@ -17,7 +17,7 @@ import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
 import { ready } from '../../shared/crypto/bbs.js';
 import { enrollDevice, setup, type Enrollment, type Issuer } from '../../shared/crypto/outsourced.js';
-import { tempDir, TEST_POLICY } from '../edge/helpers.js';
+import { tempDir, TEST_POLICY } from '../support/edge-fixture.js';
 
 const tmp = tempDir('provenant-edge-fabric-');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

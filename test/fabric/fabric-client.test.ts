@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStandIn, type StandInNetwork } from './stand-in.js';
+import { startStandIn, type StandInNetwork } from '../support/fabric-stand-in/network.js';
 import { FabricLedgerClient } from '../../ledger-bridge/fabric/fabric-client.js';
 import {
   checkFabricInclusion,

@@ -4,7 +4,7 @@
  * (K_IoT as transient data) → a batch of signed readings through FabricLedgerClient (what the
  * edge does) → verify -c (Algorithm 3 TRUE, Fabric block proof checked) → chaincode proof.
  */
-import { startStandIn, type StandInNetwork } from './stand-in.js';
+import { startStandIn, type StandInNetwork } from '../support/fabric-stand-in/network.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -18,7 +18,7 @@ import {
   STATUS_UNLOCKED,
   maintMessage,
 } from '../../shared/wire/messages.js';
-import { EdgeDouble } from './edge-double.js';
+import { EdgeDouble } from '../support/edge-double.js';
 import { PARTIAL, rig, type Rig } from './rig.js';
 
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'acorn';
 import { computeFwHash, DIST_FIRMWARE, ensureFirmwareBuilt } from '../../firmware/build.js';
 import { ALLOWED_REQUIRES, checkBundle } from '../../firmware/check.js';
-import { listBoards, loadBoard } from '../../hardware/boards.js';
+import { listBoards, loadBoard } from '../../firmware/boards.js';
 
 beforeAll(async () => {
   await ensureFirmwareBuilt();

@@ -12,7 +12,7 @@ import { cobsEncode } from '../../shared/wire/cobs.js';
 import { encodeFrame } from '../../shared/wire/frame.js';
 import { MSG_PARTIAL, NACK_BAD_TAG, NACK_OUTBOX_FULL, STATUS_RX_ERRORS } from '../../shared/wire/messages.js';
 import { readFileSync } from 'node:fs';
-import { EdgeDouble } from './edge-double.js';
+import { EdgeDouble } from '../support/edge-double.js';
 import { PARTIAL, rig, type Rig } from './rig.js';
 
 const socat = hasSocat();

@@ -1,7 +1,7 @@
 /** Starts a simulated board (built bundle) and an EdgeDouble on its link, for the firmware tests. */
 import { randomBytes } from 'node:crypto';
 import { startSimBoard, type SimBoardHandle, type StartSimBoardOptions } from '../../hardware/sim/index.js';
-import { EdgeDouble, type EdgeDoubleOptions } from './edge-double.js';
+import { EdgeDouble, type EdgeDoubleOptions } from '../support/edge-double.js';
 
 export interface Rig {
   b: SimBoardHandle;

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST_FIRMWARE, ensureFirmwareBuilt } from '../../firmware/build.js';
 import { CHARS_PER_VAR, estimateVariables, variableProblems } from '../../firmware/variables.js';
-import { listBoards, loadBoard } from '../../hardware/boards.js';
+import { listBoards, loadBoard } from '../../firmware/boards.js';
 
 beforeAll(async () => {
   await ensureFirmwareBuilt();

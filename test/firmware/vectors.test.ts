@@ -17,7 +17,7 @@ import { completeBytes } from '../../shared/crypto/complete.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { fromHex, toHex } from '../../shared/encoding/hex.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
-import { EdgeDouble } from './edge-double.js';
+import { EdgeDouble } from '../support/edge-double.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 interface Vector {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIZE_BUDGET, listBoards, loadBoard, validateBoard } from '../../hardware/boards.js';
+import { DEFAULT_SIZE_BUDGET, listBoards, loadBoard, validateBoard } from '../../firmware/boards.js';
 import { ProvenantError } from '../../shared/errors.js';
 
 const base = () => JSON.parse(JSON.stringify(loadBoard('PICO'))) as Record<string, unknown> & { link: Record<string, unknown> };

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { HilRig } from '../../hardware/hil/rig.js';
 import { readDeviceFile } from '../../hardware/device-file.js';
-import { EdgeDouble } from '../firmware/edge-double.js';
+import { EdgeDouble } from '../support/edge-double.js';
 import { PARTIAL } from '../firmware/rig.js';
 
 type Call = { op: string; pin: number; value: number; at: number };

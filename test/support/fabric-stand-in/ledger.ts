@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
-import { blockDataHash, blockHeaderHash } from '../block-hash.js';
+import { blockDataHash, blockHeaderHash } from '../../../ledger-bridge/fabric/block-hash.js';
 import type { Simulation, StateView } from './chaincode-peer.js';
 
 const V = peer.TxValidationCode;

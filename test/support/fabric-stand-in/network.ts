@@ -5,10 +5,10 @@
  * gRPC, unaware that the peer is a stand-in.
  */
 // chaincode-server first: fabric-shim's protos must load before fabric-gateway's (see there).
-import { startChaincodeServer, type ContractClass, type RunningChaincodeServer } from '../../ledger-bridge/fabric/chaincode-server.js';
-import { StandInPeer, type StandInPeerOptions } from '../../ledger-bridge/fabric/stand-in/gateway-peer.js';
-import type { FabricConfig } from '../../ledger-bridge/fabric/config.js';
-import { certPath, keyPath } from './helpers.js';
+import { startChaincodeServer, type ContractClass, type RunningChaincodeServer } from '../../../ledger-bridge/fabric/chaincode-server.js';
+import { StandInPeer, type StandInPeerOptions } from './gateway-peer.js';
+import type { FabricConfig } from '../../../ledger-bridge/fabric/config.js';
+import { certPath, keyPath } from '../../fabric/helpers.js';
 
 /** A running stand-in network and a client config pointing at it. */
 export interface StandInNetwork {
