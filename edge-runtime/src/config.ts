@@ -32,6 +32,8 @@ export interface EdgeConfig {
     readonly retainCommittedHours: number;
     readonly batchSize: number;
     readonly maxWaitMs: number;
+    readonly retryInitialMs: number;
+    readonly retryMaxMs: number;
   };
   readonly traffic: { readonly enabled: boolean; readonly windowSeconds: number; readonly thresholds: Readonly<Record<string, number>> };
   readonly api: {
@@ -161,6 +163,8 @@ export const CONFIG_SCHEMA = {
         retainCommittedHours: { type: 'number', exclusiveMinimum: 0, default: 24 },
         batchSize: { type: 'integer', minimum: 1, maximum: 10000, default: 500 },
         maxWaitMs: { type: 'integer', minimum: 0, default: 200 },
+        retryInitialMs: { type: 'integer', minimum: 1, maximum: 3600000, default: 500 },
+        retryMaxMs: { type: 'integer', minimum: 1, maximum: 3600000, default: 5000 },
       },
     },
     traffic: {

@@ -98,7 +98,12 @@ export async function startEdge(
       synchronous: config.outbox.synchronous,
       retainCommittedMs: config.outbox.retainCommittedHours * 3_600_000,
     },
-    forwarder: { batchSize: config.outbox.batchSize, maxWaitMs: config.outbox.maxWaitMs },
+    forwarder: {
+      batchSize: config.outbox.batchSize,
+      maxWaitMs: config.outbox.maxWaitMs,
+      retryInitialMs: config.outbox.retryInitialMs,
+      retryMaxMs: config.outbox.retryMaxMs,
+    },
     traffic: config.traffic.enabled
       ? { windowMs: Math.round(config.traffic.windowSeconds * 1000), thresholds: { ...config.traffic.thresholds } }
       : false,

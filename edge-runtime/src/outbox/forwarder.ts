@@ -5,11 +5,14 @@
  *
  * At-least-once becomes exactly-once at the ledger: a batch whose commit status was lost (crash,
  * timeout) is submitted again, and the contract answers REPLAY with `duplicate: true` for every
- * reading it already holds with the same dataHash; those count as committed here.
+ * reading it already holds with the same dataHash; those count as committed here — under the
+ * transaction that DID record them, which the forwarder reads back from the ledger (the record's
+ * txId), never under the resubmission that recorded nothing for them.
  */
 import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
 import { encodeReadingBatch, parseBatchResult, BATCH_VERSION, type BatchResult } from '../../../shared/records.js';
 import type { PartialSignatureJson } from '../../../shared/crypto/credential.js';
+import { ProvenantError } from '../../../shared/errors.js';
 import { backoffDelay } from '../links/link.js';
 import { errorMessage, silentLog, type Log } from '../log.js';
 import type { Outbox, PendingRow } from './outbox.js';
@@ -22,7 +25,10 @@ export interface ForwarderOptions {
   readonly maxWaitMs?: number;
   /** First retry delay after a failed submit (ms); doubles up to retryMaxMs. Default 500. */
   readonly retryInitialMs?: number;
-  /** Default 30000. */
+  /**
+   * Longest retry delay (ms). Default 5000: after an outage the ledger is tried at least this
+   * often, so commits resume within about this long of it coming back.
+   */
   readonly retryMaxMs?: number;
   readonly log?: Log;
   readonly clock?: () => number;
@@ -32,6 +38,11 @@ export interface ForwarderOptions {
 export interface SettledBatch {
   readonly txId: string;
   readonly committed: readonly PendingRow[];
+  /**
+   * Rows of `committed` that the ledger already held (answered as duplicates of an earlier
+   * transaction), by row id → the id of the transaction that recorded them.
+   */
+  readonly recordedBy: ReadonlyMap<number, string>;
   readonly rejected: readonly { readonly row: PendingRow; readonly reason: string; readonly message: string }[];
   /** Submit → commit time (ms). */
   readonly latencyMs: number;
@@ -63,18 +74,27 @@ export class Forwarder {
   private readonly listeners = new Set<(s: SettledBatch) => void>();
   private readonly batchSize: number;
   private readonly maxWaitMs: number;
+  private readonly retryInitialMs: number;
+  private readonly retryMaxMs: number;
   private readonly log: Log;
   private readonly clock: () => number;
 
   constructor(
     private readonly outbox: Outbox,
     private readonly ledger: LedgerClient,
-    private readonly options: ForwarderOptions = {},
+    options: ForwarderOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.maxWaitMs = options.maxWaitMs ?? 200;
+    this.retryInitialMs = options.retryInitialMs ?? 500;
+    this.retryMaxMs = options.retryMaxMs ?? 5_000;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 10_000) {
       throw new RangeError(`forwarder.batchSize must be 1..10000, got ${this.batchSize}`);
+    }
+    if (!(this.retryInitialMs >= 1 && this.retryMaxMs >= this.retryInitialMs && this.retryMaxMs <= 3_600_000)) {
+      throw new RangeError(
+        `forwarder retry delays must satisfy 1 <= retryInitialMs <= retryMaxMs <= 3600000, got ${this.retryInitialMs} and ${this.retryMaxMs}`,
+      );
     }
     this.log = (options.log ?? silentLog).child({ part: 'forwarder' });
     this.clock = options.clock ?? Date.now;
@@ -146,7 +166,7 @@ export class Forwarder {
         this.lastError = null;
       } catch (err) {
         this.lastError = errorMessage(err);
-        const delay = backoffDelay(this.failures, this.options.retryInitialMs ?? 500, this.options.retryMaxMs ?? 30_000);
+        const delay = backoffDelay(this.failures, this.retryInitialMs, this.retryMaxMs);
         this.failures += 1;
         this.log.warn(
           { err: this.lastError, failures: this.failures, retryInMs: delay, outboxDepth: this.outbox.depth },
@@ -167,7 +187,10 @@ export class Forwarder {
     return next;
   }
 
-  /** Builds, submits and settles one batch. Throws when the ledger does not answer. */
+  /**
+   * Builds, submits and settles one batch. Throws when the ledger does not answer, or (after
+   * settling the rest) when readings it answered as duplicates could not be traced.
+   */
   private async submitBatch(): Promise<void> {
     const rows = this.outbox.takeBatch(this.batchSize);
     if (rows.length === 0) return;
@@ -186,17 +209,25 @@ export class Forwarder {
     const latencyMs = this.clock() - started;
     const rejectedAt = new Map(result.rejected.map((r) => [r.index, r]));
     const committed: PendingRow[] = [];
+    const duplicates: PendingRow[] = [];
     const rejected: { row: PendingRow; reason: string; message: string }[] = [];
     rows.forEach((row, i) => {
       const verdict = rejectedAt.get(i);
-      if (!verdict || verdict.duplicate === true) committed.push(row);
+      if (!verdict) committed.push(row);
+      else if (verdict.duplicate === true) duplicates.push(row);
       else rejected.push({ row, reason: verdict.reason, message: verdict.message });
     });
+    // Readings the ledger already held were recorded by an earlier transaction (its commit status
+    // was lost): settle them under THAT transaction. One we cannot look up stays pending and is
+    // asked about again with the next batch.
+    const recordedBy = await this.recordingTransactions(duplicates);
+    for (const row of duplicates) if (recordedBy.has(row.id)) committed.push(row);
     this.outbox.settle(
       result.txId,
       committed.map((r) => r.id),
       rejected.map((r) => ({ id: r.row.id, reason: r.reason })),
       this.clock(),
+      recordedBy,
     );
     this.outbox.markPartialsOnLedger([...new Set(committed.map((r) => r.partialDigest))]);
     this.batches += 1;
@@ -209,6 +240,7 @@ export class Forwarder {
     const settled: SettledBatch = {
       txId: result.txId,
       committed,
+      recordedBy,
       rejected,
       latencyMs,
       result,
@@ -222,6 +254,51 @@ export class Forwarder {
         this.log.error({ err: errorMessage(err) }, 'settled listener threw');
       }
     }
+    const unknown = duplicates.length - recordedBy.size;
+    if (unknown > 0) {
+      // Back off like after a failed submit rather than resubmitting them at once.
+      throw new ProvenantError(
+        'PROV_ERR_LEDGER_UNAVAILABLE',
+        `${unknown} reading(s) the ledger already holds could not be traced to their transaction; they stay in the outbox`,
+        { txId: result.txId },
+      );
+    }
+  }
+
+  /**
+   * For rows the ledger answered as duplicates: row id → id of the transaction whose record holds
+   * the reading (Data Provenance `get`), checked to be the same data. Rows whose record cannot be
+   * read now are left out (they stay pending).
+   */
+  private async recordingTransactions(rows: readonly PendingRow[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    const decoder = new TextDecoder();
+    for (let i = 0; i < rows.length; i += 16) {
+      await Promise.all(
+        rows.slice(i, i + 16).map(async (row) => {
+          try {
+            const bytes = await this.ledger.evaluate({
+              contract: CONTRACTS.dataProvenance,
+              fn: 'get',
+              args: [row.deviceId, String(row.seq)],
+            });
+            const record = JSON.parse(decoder.decode(bytes)) as { txId?: unknown; dataHash?: unknown };
+            if (typeof record.txId === 'string' && record.dataHash === row.dataHash) out.set(row.id, record.txId);
+            else
+              this.log.error(
+                { deviceId: row.deviceId, seq: row.seq },
+                'the ledger called a reading a duplicate but holds other data under its key',
+              );
+          } catch (err) {
+            this.log.warn(
+              { deviceId: row.deviceId, seq: row.seq, err: errorMessage(err) },
+              'cannot read the record of a reading the ledger already holds; it stays pending',
+            );
+          }
+        }),
+      );
+    }
+    return out;
   }
 
   private sleep(ms: number): Promise<void> {

@@ -297,11 +297,20 @@ export class Outbox {
     return row?.received_at;
   }
 
-  /** Records the ledger's verdicts for a submitted batch in one transaction. */
-  settle(txId: string, committedIds: readonly number[], rejected: readonly { id: number; reason: string }[], at: number): void {
+  /**
+   * Records the ledger's verdicts for a submitted batch in one transaction. Committed rows point at
+   * `txId`, except those in `recordedBy` (row id → the earlier transaction that recorded them).
+   */
+  settle(
+    txId: string,
+    committedIds: readonly number[],
+    rejected: readonly { id: number; reason: string }[],
+    at: number,
+    recordedBy: ReadonlyMap<number, string> = new Map(),
+  ): void {
     const run = this.db.transaction(() => {
       let settled = 0;
-      for (const id of committedIds) settled += this.stmts.markCommitted.run(txId, at, id).changes;
+      for (const id of committedIds) settled += this.stmts.markCommitted.run(recordedBy.get(id) ?? txId, at, id).changes;
       for (const r of rejected) settled += this.stmts.markRejected.run(r.reason, txId, at, r.id).changes;
       return settled;
     });
