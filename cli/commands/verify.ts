@@ -105,7 +105,7 @@ export function parseHead(text: string): { height: number; hash: string } {
 
 function describe(r: AuditResult): string {
   const lines = [
-    `verdict: ${r.verdict}${r.genuine ? ' (genuine)' : ''} — ${r.message}`,
+    `verdict: ${r.verdict}${r.verdict === 'TRUE' ? ' (genuine)' : ''} — ${r.message}`,
     `  device ${r.deviceId} ${r.locator}, data hash ${r.dataHash}`,
   ];
   const e = r.evidence;
@@ -134,7 +134,7 @@ export function register(program: Command): void {
   program
     .command('verify')
     .description(
-      "is this data a device's genuine reading? Alg. 3 verdict (TRUE, FALSE, not found, signature mismatch) with the ledger evidence; exit 0 only for TRUE",
+      "is this data a device's genuine reading? Alg. 3 verdict (TRUE, FALSE, not found, signature mismatch; UNPROVEN when the inclusion proof fails) with the ledger evidence; exit 0 only for TRUE",
     )
     .requiredOption('--device <id>', 'deviceId')
     .option('--seq <n>', 'sequence number of the reading')

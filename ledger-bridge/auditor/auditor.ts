@@ -15,8 +15,12 @@ import { ProvenantError } from '../../shared/errors.js';
 import { parseProvenanceRecord, type ProvenanceRecord } from '../../shared/records.js';
 import type { ProvenanceDb, ReadingStatus } from './provenance-db.js';
 
-/** The auditor's four answers: Algorithm 3's two verdicts and two errors. */
-export type AuditVerdict = 'TRUE' | 'FALSE' | 'NOT_FOUND' | 'SIGNATURE_MISMATCH';
+/**
+ * The auditor's answers: Algorithm 3's two verdicts and two errors, and UNPROVEN — the contract
+ * holds a record of exactly this data but its inclusion proof failed (e.g. against a trusted head
+ * the chain does not pass through), so the data is not proven genuine.
+ */
+export type AuditVerdict = 'TRUE' | 'FALSE' | 'NOT_FOUND' | 'SIGNATURE_MISMATCH' | 'UNPROVEN';
 
 /** Where the record is looked up. */
 export type AuditLocator = { readonly seq: number } | { readonly t: number };
@@ -52,7 +56,7 @@ export interface AuditEvidence {
 /** The answer with its evidence. */
 export interface AuditResult {
   readonly verdict: AuditVerdict;
-  /** TRUE and an inclusion proof that did not fail its check: the data is genuine. */
+  /** verdict TRUE: the contract said TRUE and the inclusion proof did not fail its check. */
   readonly genuine: boolean;
   readonly deviceId: string;
   /** "seq:N" or "t:MS". */
@@ -123,6 +127,7 @@ const STATUS: Record<AuditVerdict, ReadingStatus> = {
   FALSE: 'not_proven',
   NOT_FOUND: 'unrecorded',
   SIGNATURE_MISMATCH: 'signature_mismatch',
+  UNPROVEN: 'not_proven',
 };
 
 /** The provenance auditor. */
@@ -160,14 +165,19 @@ export class Auditor {
     }
     const record = parseProvenanceRecord(answer.record);
     const evidence = await this.evidenceFor(record);
-    const proven = answer.verdict === 'TRUE';
+    const recorded = answer.verdict === 'TRUE';
     // An unchecked proof (a backend whose format we cannot check) does not refute; a failed one does.
-    const genuine = proven && evidence.proofCheck.ok !== false;
-    const message = proven
-      ? `record proven: ${query.deviceId} ${locator} is in tx ${record.txId}, block ${evidence.blockNumber}` +
-        (evidence.proofCheck.ok === true ? ', inclusion proof checked' : `, inclusion proof NOT verified (${evidence.proofCheck.reason})`)
-      : `record NOT proven: the data hashes to ${dataHash}, the ledger recorded ${record.dataHash}`;
-    return this.finish({ ...base, verdict: answer.verdict, genuine, message, evidence });
+    const check = evidence.proofCheck;
+    const genuine = recorded && check.ok !== false;
+    const where = `${query.deviceId} ${locator} is in tx ${record.txId}, block ${evidence.blockNumber}`;
+    const verdict: AuditVerdict = !recorded ? answer.verdict : genuine ? 'TRUE' : 'UNPROVEN';
+    const message =
+      verdict === 'TRUE'
+        ? `record proven: ${where}` + (check.ok === true ? ', inclusion proof checked' : `, inclusion proof unchecked (${check.reason})`)
+        : verdict === 'UNPROVEN'
+          ? `record NOT proven: the ledger says ${where}, but its inclusion proof FAILED: ${check.ok === false ? check.reason : ''}`
+          : `record NOT proven: the data hashes to ${dataHash}, the ledger recorded ${record.dataHash}`;
+    return this.finish({ ...base, verdict, genuine, message, evidence });
   }
 
   /**

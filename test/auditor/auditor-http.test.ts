@@ -198,7 +198,7 @@ describe('auditor HTTP API over the embedded ledger', () => {
     const vForged = (
       await post('/verify', { deviceId: 'dev-x', seq: 2, data: s.canonical, trustedHead: { height: saved.height, hash: 'ab'.repeat(32) } })
     ).json();
-    expect(vForged).toMatchObject({ verdict: 'TRUE', genuine: false, evidence: { consistency: { ok: false } } });
+    expect(vForged).toMatchObject({ verdict: 'UNPROVEN', genuine: false, evidence: { consistency: { ok: false } } });
   });
 
   it('/metrics counts verdicts by result and observes latency', async () => {

@@ -113,7 +113,11 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
       at: { seq: 2 },
       data: bytes(subs[1] as ReadingSubmission),
     });
-    expect(bad.genuine).toBe(false);
+    expect(bad).toMatchObject({
+      verdict: 'UNPROVEN',
+      genuine: false,
+      message: expect.stringMatching(/^record NOT proven: .*inclusion proof FAILED/),
+    });
     expect(bad.evidence?.consistency?.ok).toBe(false);
     // a trusted head ahead of the ledger
     const ahead = await new Auditor({ ledger: w.auditor, trustedHead: { height: 10_000, hash: saved.hash } }).check({
@@ -127,7 +131,7 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
   it('a proof relative to another head than the trusted one is reported failed and the data not genuine', async () => {
     const strict = new Auditor({ ledger: w.auditor, trustedHead: { height: 1, hash: '00'.repeat(32) } });
     const r = await strict.check({ deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission) });
-    expect(r.verdict).toBe('TRUE');
+    expect(r.verdict).toBe('UNPROVEN');
     expect(r.evidence?.proofCheck.ok).toBe(false);
     expect(r.genuine).toBe(false);
   });

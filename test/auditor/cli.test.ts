@@ -240,7 +240,24 @@ describe('provenant verify', { timeout: 180_000 }, () => {
       '--json',
     );
     expect(forged.code).toBe(1);
-    expect(lastJson(forged.stdout)).toMatchObject({ verdict: 'TRUE', genuine: false });
+    expect(lastJson(forged.stdout)).toMatchObject({ verdict: 'UNPROVEN', genuine: false });
+    // the human headline says so too (issue #13, defect 2: it used to say "verdict: TRUE")
+    const human = cli(
+      'verify',
+      '--db',
+      ledgerDb,
+      '--device',
+      'dev-1',
+      '--seq',
+      '1',
+      '--data',
+      good,
+      '--trusted-head',
+      `${saved.height}:${'ab'.repeat(32)}`,
+    );
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/^verdict: UNPROVEN — record NOT proven: .*inclusion proof FAILED/);
+    expect(human.stdout).not.toMatch(/verdict: TRUE/);
   });
 
   it('FALSE (exit 1) for tampered data, not found (exit 1) for an unknown seq', () => {

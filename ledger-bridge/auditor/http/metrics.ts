@@ -8,7 +8,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 /** The server's registry and its observations. */
 export interface AuditorMetrics {
   readonly registry: Registry;
-  /** One answered POST /verify: its verdict (TRUE, FALSE, NOT_FOUND, SIGNATURE_MISMATCH) or error code. */
+  /** One answered POST /verify: its verdict (TRUE, FALSE, NOT_FOUND, SIGNATURE_MISMATCH, UNPROVEN) or error code. */
   observeVerify(result: string, seconds: number): void;
   /** One POST /consistency: whether the chain extended the saved head. */
   observeConsistency(extended: boolean): void;

@@ -95,7 +95,7 @@ export const verifyResult = {
   type: 'object',
   required: ['verdict', 'genuine', 'deviceId', 'locator', 'dataHash', 'message'],
   properties: {
-    verdict: { type: 'string', enum: ['TRUE', 'FALSE', 'NOT_FOUND', 'SIGNATURE_MISMATCH'] },
+    verdict: { type: 'string', enum: ['TRUE', 'FALSE', 'NOT_FOUND', 'SIGNATURE_MISMATCH', 'UNPROVEN'] },
     genuine: { type: 'boolean', description: 'TRUE and an inclusion proof that did not fail' },
     deviceId: { type: 'string' },
     locator: { type: 'string', description: '"seq:N" or "t:MS"' },

@@ -157,7 +157,7 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
     {
       schema: {
         description:
-          'Algorithm 3: is `data` the genuine reading of (deviceId, seq | timestamp)? Verdict TRUE / FALSE / NOT_FOUND / SIGNATURE_MISMATCH with the ledger record, its transaction and block, the checked inclusion proof and the head; the verdict is written to the provenance database',
+          'Algorithm 3: is `data` the genuine reading of (deviceId, seq | timestamp)? Verdict TRUE / FALSE / NOT_FOUND / SIGNATURE_MISMATCH / UNPROVEN (recorded, but the inclusion proof failed) with the ledger record, its transaction and block, the checked inclusion proof and the head; the verdict is written to the provenance database',
         body: S.verifyBody,
         response: { 200: S.verifyResult, ...S.errorResponses },
       },
