@@ -11,7 +11,7 @@ import { Forwarder } from '../../edge-runtime/src/outbox/forwarder.js';
 import { Outbox, type OutboxItem } from '../../edge-runtime/src/outbox/outbox.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { json, partialFor, readingOf, signed, World } from '../contracts/fixture.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../support/edge-fixture.js';
 
 const tmp = tempDir('provenant-forwarder-');
 afterAll(() => tmp.cleanup());
