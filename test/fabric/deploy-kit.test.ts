@@ -6,7 +6,8 @@
  * configs validate as FabricLedgerClient configs.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +85,26 @@ describe('chaincode package and config files', () => {
     execFileSync('tar', ['xzf', tgz, '-C', x]);
     expect(execFileSync('tar', ['tzf', join(x, 'code.tar.gz')], { encoding: 'utf8' }).trim()).toBe('connection.json');
     expect(JSON.parse(readFileSync(join(x, 'metadata.json'), 'utf8'))).toEqual({ type: 'ccaas', label: 'provenant_1.0' });
+  });
+
+  it('package.sh is reproducible: unchanged content gives the same bytes, hence the same package id (issue #13 defect 4)', async () => {
+    const pkgDir = join(tmp, 'pkg-repro');
+    cpSync(join(kit, 'package'), pkgDir, { recursive: true });
+    const build = (): Buffer => {
+      execFileSync('sh', [join(pkgDir, 'package.sh')], { encoding: 'utf8' });
+      return readFileSync(join(pkgDir, 'provenant.tgz'));
+    };
+    const first = build();
+    // tar and gzip used to store the time: build again in a later second, with the source touched
+    const second0 = Math.floor(Date.now() / 1000);
+    while (Math.floor(Date.now() / 1000) === second0) await new Promise((r) => setTimeout(r, 20));
+    utimesSync(join(pkgDir, 'connection.json'), new Date(), new Date());
+    const second = build();
+    expect(createHash('sha256').update(second).digest('hex')).toBe(createHash('sha256').update(first).digest('hex'));
+    // and different content gives a different package
+    writeFileSync(join(pkgDir, 'other.json'), readFileSync(join(pkgDir, 'connection.json'), 'utf8').replace(':9999', ':9998'));
+    execFileSync('sh', [join(pkgDir, 'package.sh'), 'other.json'], { encoding: 'utf8' });
+    expect(readFileSync(join(pkgDir, 'provenant.tgz')).equals(first)).toBe(false);
   });
 
   it('connection files use JSON booleans and the fields the peer reads', () => {

@@ -147,12 +147,22 @@ export function isAuthority(config: LedgerConfig, caller: Identity): boolean {
   return config.authority.mspId === caller.mspId && config.authority.id === caller.id;
 }
 
-/** Throws PROV_ERR_UNAUTHORIZED unless `caller` is the authority. */
+/**
+ * An identity as a person reads it: MSP id and the subject's common name (Fabric ids are
+ * `x509::<subject>::<issuer>`), or the whole id when it has no CN.
+ */
+export function identityName(who: Identity): string {
+  const subject = who.id.startsWith('x509::') ? (who.id.slice(6).split('::')[0] ?? '') : who.id;
+  const cn = /(?:^|[/,]\s*)CN=([^/,]+)/.exec(subject)?.[1];
+  return `${who.mspId} ${cn ?? who.id}`;
+}
+
+/** Throws PROV_ERR_UNAUTHORIZED unless `caller` is the authority; the message names both identities. */
 export function assertAuthority(config: LedgerConfig, caller: Identity, action: string): void {
   if (!isAuthority(config, caller)) {
     throw contractError(
       CONTRACT_ERRORS.UNAUTHORIZED,
-      `only the attribute authority (${config.authority.mspId}) may ${action}; caller is ${caller.mspId}`,
+      `only the attribute authority (${identityName(config.authority)}) may ${action}; caller is ${identityName(caller)}`,
       {
         field: 'identity',
       },
