@@ -18,6 +18,7 @@ import type TS from 'typescript';
 import { ProvenantError } from '../shared/errors.js';
 import { listBoards, loadBoard, type BoardProfile } from './boards.js';
 import { checkBundle } from './check.js';
+import { hoistEarlyVars } from './hoisting.js';
 import { estimateVariables, variableProblems, type VariableEstimate } from './variables.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -92,9 +93,11 @@ export function computeFwHash(text: string, fwHashHex: string): string {
 /**
  * A TypeScript transformer for the board's copy of the code, doing two things:
  *
- * - drops the message of every `new RangeError(...)`, `new TypeError(...)` and `new Error(...)`:
- *   on the board an error is only ever caught and counted, never shown, and the texts (built
- *   from template literals) would cost about a kilobyte of the 8 KB budget;
+ * - `throw new RangeError(...)` (or TypeError, Error) becomes `throw 0`, and any other
+ *   `new RangeError(...)` loses its message: on the board an error is only ever caught and
+ *   counted, never shown or inspected (provisioning's catch looks only for the field names it
+ *   throws itself), and the texts (built from template literals) would cost about a kilobyte of
+ *   the 8 KB budget, the error objects another ~120 bytes;
  * - drops every `if (...) throw new TypeError(...)` guard (without else). TypeErrors guard
  *   shared/ functions against untyped callers passing the wrong kind of value; on the board
  *   every argument is built by the typed firmware itself (the typecheck proves the kinds), so
@@ -117,6 +120,14 @@ function boardTransform(ts: typeof TS): TS.TransformerFactory<TS.SourceFile> {
   return (ctx) => {
     const visit = (node: TS.Node): TS.Node | undefined => {
       if (ts.isIfStatement(node) && !node.elseStatement && isTypeErrorThrow(node.thenStatement)) return undefined;
+      if (
+        ts.isThrowStatement(node) &&
+        ts.isNewExpression(node.expression) &&
+        ts.isIdentifier(node.expression.expression) &&
+        names.has(node.expression.expression.text)
+      ) {
+        return ctx.factory.updateThrowStatement(node, ctx.factory.createNumericLiteral(0));
+      }
       if (
         ts.isNewExpression(node) &&
         ts.isIdentifier(node.expression) &&
@@ -189,7 +200,8 @@ export async function bundleEntry(entry: string, define: Record<string, string> 
   // esbuild marks the IIFE strict (ES modules are); Espruino ignores the directive, so it is
   // dropped and the simulated board runs the bundle in the same sloppy mode as the board.
   const min = (await terserPass(file.text)).trim().replace(/^"use strict";/, '');
-  return min.split('PV_REQUIRE(').join('require(') + '\n';
+  // Espruino does not hoist: names the minifier uses before their `var` are declared first.
+  return hoistEarlyVars(min.split('PV_REQUIRE(').join('require(')) + '\n';
 }
 
 /**

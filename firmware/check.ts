@@ -5,6 +5,7 @@
  */
 import { parse } from 'acorn';
 import type { BoardProfile } from './boards.js';
+import { earlyUses } from './hoisting.js';
 
 /** The built-ins the firmware may require (BRIEF §5: crypto and Storage, nothing else). */
 export const ALLOWED_REQUIRES: readonly string[] = ['crypto', 'Storage'];
@@ -49,6 +50,9 @@ export function checkBundle(text: string, board: Pick<BoardProfile, 'name' | 'si
   } catch (e) {
     problems.push(`not ECMAScript 5: ${e instanceof Error ? e.message : String(e)}`);
     return { problems, requires, bytes };
+  }
+  for (const u of earlyUses(text)) {
+    problems.push(`"${u.name}" is used at offset ${u.at} before its ${u.kind} declaration in the same function: Espruino does not hoist`);
   }
   walk(ast, (n) => {
     if (n.type === 'CallExpression') {

@@ -161,26 +161,53 @@ function has(sensor: string): boolean {
   return prov.sensors.indexOf(sensor) >= 0;
 }
 
-/** One sample: never faster than `gap`, never without a PARTIAL, never past a full ring. */
+/**
+ * Reads one sensor into `channels` as channel `id`; returns 0, or the channel's SENSOR_FAULT bit
+ * (1 << id) when the sensor threw or gave no 32-bit integer (e.g. the Linux build's NaN temperature).
+ */
+function sense(channels: ChannelValue[], id: number, scale: number, read: () => number): number {
+  let v = NaN;
+  try {
+    v = read();
+  } catch {
+    // a fault, like NaN
+  }
+  if (v !== (v | 0)) return 1 << id;
+  channels.push({ id: id, scale: scale, value: v });
+  return 0;
+}
+
+/**
+ * One sample: never faster than `gap`, never without a PARTIAL, never past a full ring. A sensor
+ * that fails is left out of the reading and named in STATUS SENSOR_FAULT (bits: 1 temperature,
+ * 2 analog, 4 battery), so one bad sensor never stops the others; the sample slot is spent either
+ * way, so a fault is reported at most once per sample period.
+ */
 function sample(): void {
   const now = nowMs();
   if (stopped || digest === null || now - lastSample < gap) return;
+  lastSample = now;
   if (ringFull()) {
     skipped++; // reported by tick(), at most once a second: a full ring must not flood the link
     return;
   }
   if (seqExhausted()) return stop(STATUS_SEQ_EXHAUSTED, peekSeq());
   const channels: ChannelValue[] = [];
+  let faults = has('temperature') ? sense(channels, 0, -2, temperatureCenti) : 0;
+  if (has('analog'))
+    faults |= sense(channels, 1, -4, function () {
+      return analogTenThousandths(prov.analogPin);
+    });
   let mv = 0;
-  try {
-    if (has('temperature')) channels.push({ id: 0, scale: -2, value: temperatureCenti() });
-    if (has('analog')) channels.push({ id: 1, scale: -4, value: analogTenThousandths(prov.analogPin) });
-    if (has('battery')) mv = batteryMv(BATTERY);
-  } catch {
-    return status(STATUS_SENSOR_FAULT, channels.length);
+  if (has('battery')) {
+    try {
+      mv = batteryMv(BATTERY);
+    } catch {
+      faults |= 4;
+    }
   }
+  if (faults) status(STATUS_SENSOR_FAULT, faults);
   const seq = takeSeq();
-  lastSample = now;
   const canonical = encodeReading({
     deviceId: prov.deviceId,
     seq: seq,
@@ -213,21 +240,22 @@ function resend(all: boolean, shift: number): void {
   }
 }
 
-/** Arms the sampling timer for the earliest moment the rate guard allows. */
+/** Arms the sampling timer for the earliest moment the rate guard allows (none while stopped or without a PARTIAL). */
 function schedule(): void {
   off(sampler);
-  sampler = stopped
-    ? undefined
-    : after(Math.max(1, lastSample + gap - nowMs()), function () {
-        sampler = undefined;
-        try {
-          sample();
-        } catch {
-          // E.g. a clock the edge set past 2^53 ms: say so, and keep the loop alive.
-          status(STATUS_SENSOR_FAULT, 255);
-        }
-        schedule();
-      });
+  sampler =
+    stopped || digest === null
+      ? undefined
+      : after(Math.max(1, lastSample + gap - nowMs()), function () {
+          sampler = undefined;
+          try {
+            sample();
+          } catch {
+            // E.g. a clock the edge set past 2^53 ms: say so, and keep the loop alive.
+            status(STATUS_SENSOR_FAULT, 255);
+          }
+          schedule();
+        });
 }
 
 function onPartial(p: Uint8Array): void {

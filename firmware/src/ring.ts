@@ -35,7 +35,8 @@ export function payloadSeq(p: Uint8Array): number {
 
 /** Loads the entries a previous boot left in Storage; they are due at once. */
 export function ringLoad(now: number, wait: number): void {
-  entries.length = 0;
+  // Not `entries.length = 0`: on Espruino an Array's length is read-only ("Assignment to a constant").
+  entries.splice(0, entries.length);
   for (let slot = 0; slot < RING; slot++) {
     const ab = storage.readArrayBuffer(fileOf(slot));
     if (ab === undefined || ab.byteLength < 60) continue;

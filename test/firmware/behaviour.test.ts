@@ -14,6 +14,7 @@ import {
   STATUS_MAINT_REJECTED,
   STATUS_NOT_PROVISIONED,
   STATUS_RING_FULL,
+  STATUS_SENSOR_FAULT,
   STATUS_SEQ_EXHAUSTED,
   STATUS_UNLOCKED,
   maintMessage,
@@ -53,6 +54,38 @@ describe('rate guard', () => {
     await r.edge.waitFor(() => r!.edge.of('READING').length >= 3, 10_000, 'readings');
     const ts = r.edge.of('READING').map((m) => m.reading.t);
     for (let i = 1; i < ts.length; i++) expect(ts[i]! - ts[i - 1]!).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe('sensor faults', () => {
+  it.each([
+    ['temperature NaN (as on the Linux build)', { temperature: () => NaN }, 1, [1]],
+    [
+      'analogRead throws',
+      {
+        analog: (): number => {
+          throw new Error('Analog is not supported on this device.');
+        },
+      },
+      2,
+      [0],
+    ],
+    ['both', { temperature: () => NaN, analog: () => Infinity }, 3, []],
+  ])('%s: the reading goes out without that channel, SENSOR_FAULT at most once per sample', async (_what, sensors, bits, ids) => {
+    r = await rig('mock', { sensors });
+    await r.edge.waitFor(() => r!.edge.of('READING').length >= 6, 10_000, 'readings despite the fault');
+    const readings = r.edge.of('READING');
+    expect(readings.every((m) => m.tagValid)).toBe(true);
+    expect(readings.map((m) => m.reading.channels.map((c) => c.id))).toEqual(readings.map(() => ids));
+    const faults = r.edge.of('STATUS').filter((s) => s.code === STATUS_SENSOR_FAULT);
+    expect(faults.every((s) => s.value === bits)).toBe(true);
+    // One report per sample slot: never more reports than readings (+1 for a sample in flight).
+    expect(faults.length).toBeGreaterThan(0);
+    expect(faults.length).toBeLessThanOrEqual(r.edge.of('READING').length + 1);
+    // ... and each report is followed by its sample's reading before the next report comes.
+    const order = r.edge.received.filter((m) => m.kind === 'READING' || (m.kind === 'STATUS' && m.code === STATUS_SENSOR_FAULT));
+    for (let i = 1; i < order.length; i++) expect(order[i - 1]!.kind === 'STATUS' && order[i]!.kind === 'STATUS').toBe(false);
+    expect(r.b.stats.uncaught).toEqual([]);
   });
 });
 
