@@ -38,6 +38,8 @@ export const EVENTS = {
   profileRecorded: 'TrafficProfileRecorded',
   /** TrafficProfileProvenance.submitProfile, at least one feature beyond its threshold. */
   trafficDiscrepancy: 'TrafficDiscrepancy',
+  /** TrafficProfileProvenance.acknowledgeChange: the authority re-anchored a device's traffic model. */
+  profileChangeAcknowledged: 'ProfileChangeAcknowledged',
 } as const;
 
 /** One signed reading as the edge forwards it. */

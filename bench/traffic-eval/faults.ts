@@ -16,12 +16,27 @@
  * | injection    | 5–15 fabricated readings per window, at random times, near-constant values  |
  * | rate         | sampling period divided by 2–4 (fast sampling that drains the battery)      |
  *
- * A unit is 1 °C for temperature and 3 %RH for humidity.
+ * Realistic forgers (a compromised device or edge that knows what normal looks like):
+ *
+ * | type         | what the forger does during the episode                                     |
+ * |--------------|-----------------------------------------------------------------------------|
+ * | replay       | sends genuine readings of both channels recorded by another device of the data set or by this device at another time, shifted to start at the current level (noise, steps and the channels' co-movement are all genuine) |
+ * | ramp         | one channel gains a slow ramp, 0.05–0.15 units/min (a drift too slow for any one window) |
+ * | mimic        | one channel keeps its genuine noise but its level is pinned 0.5–1.5 units from where it was, hiding the real movement (value modification that keeps the variance) |
+ *
+ * A unit is 1 °C for temperature and 3 %RH for humidity. Every size above is multiplied by the
+ * run's `magnitude` (default 1): spike height, drift and ramp rate, noise σ, extra battery drain,
+ * modification and mimic offset, injected values' distance from the level, and the sampling-rate
+ * excess (factor 1 + (2…4 − 1) × magnitude). A stuck sensor and a replay have no size.
  */
 import type { Rng } from './prng.js';
 
 /** Every fault type, in report order. */
-export const FAULT_TYPES = ['stuck', 'spikes', 'drift', 'noise', 'battery', 'modification', 'injection', 'rate'] as const;
+export const DEVICE_FAULTS = ['stuck', 'spikes', 'drift', 'noise', 'battery', 'modification', 'injection', 'rate'] as const;
+/** The realistic forgers, in report order. */
+export const FORGERS = ['replay', 'ramp', 'mimic'] as const;
+/** Every fault type, in report order. */
+export const FAULT_TYPES = [...DEVICE_FAULTS, ...FORGERS] as const;
 /** One fault type. */
 export type FaultType = (typeof FAULT_TYPES)[number];
 
@@ -32,6 +47,16 @@ export interface Episode {
   readonly end: number;
   /** The channel value faults act on. */
   readonly channel: 'temperature' | 'humidity';
+  /** Episodes with the same group happen together (several faults at once); default: its own index. */
+  readonly group?: number;
+}
+
+/** What a fault may use besides its own episode. */
+export interface FaultContext {
+  /** Size multiplier (module doc). */
+  readonly magnitude: number;
+  /** Genuine readings (5 s apart) a replaying forger may send, level-aligned; another mote's or this mote's own. */
+  readonly donor?: readonly { readonly humidity: number; readonly temperature: number }[];
 }
 
 /** A reading inside the simulation (device side, before the radio). */
@@ -51,7 +76,15 @@ export interface SimReading {
 const UNIT: Record<Episode['channel'], number> = { temperature: 1, humidity: 3 };
 
 /** Applies one episode to the readings (returns a new array; inputs are not mutated). */
-export function applyDeviceFault(readings: readonly SimReading[], ep: Episode, k: number, windowMs: number, rng: Rng): SimReading[] {
+export function applyDeviceFault(
+  readings: readonly SimReading[],
+  ep: Episode,
+  k: number,
+  windowMs: number,
+  rng: Rng,
+  ctx: FaultContext = { magnitude: 1 },
+): SimReading[] {
+  const mag = ctx.magnitude;
   const inEp = (r: SimReading): boolean => r.window >= ep.start && r.window < ep.end;
   const mark = (r: SimReading): SimReading => ({ ...r, values: { ...r.values }, faulty: true, episode: k });
   const unit = UNIT[ep.channel];
@@ -76,30 +109,30 @@ export function applyDeviceFault(readings: readonly SimReading[], ep: Episode, k
       return readings.map((r, i) => {
         if (!hit[i]) return inEp(r) ? { ...r, faulty: true, episode: k } : r;
         const m = mark(r);
-        m.values[c] = (r.values[c] as number) + (rng.next() < 0.5 ? -1 : 1) * rng.uniform(3, 10) * unit;
+        m.values[c] = (r.values[c] as number) + (rng.next() < 0.5 ? -1 : 1) * rng.uniform(3, 10) * unit * mag;
         return m;
       });
     }
     case 'drift': {
-      const perMin = sign * rng.uniform(0.5, 1.5) * unit;
+      const perMin = sign * rng.uniform(0.5, 1.5) * unit * mag;
       const t0 = (readings[first] as SimReading).t;
       return readings.map((r) => (inEp(r) ? withValue(mark(r), c, (r.values[c] as number) + (perMin * (r.t - t0)) / 60_000) : r));
     }
     case 'noise': {
-      const sigma = rng.uniform(0.3, 1) * unit;
+      const sigma = rng.uniform(0.3, 1) * unit * mag;
       return readings.map((r) => (inEp(r) ? withValue(mark(r), c, (r.values[c] as number) + rng.normal() * sigma) : r));
     }
     case 'battery': {
-      const extra = rng.uniform(400, 1_200);
+      const extra = rng.uniform(400, 1_200) * mag;
       return readings.map((r) => (inEp(r) ? { ...mark(r), batteryExtraMvPerHour: extra } : r));
     }
     case 'modification': {
-      const shift = sign * rng.uniform(1.5, 4) * unit;
+      const shift = sign * rng.uniform(1.5, 4) * unit * mag;
       return readings.map((r) => (inEp(r) ? withValue(mark(r), c, (r.values[c] as number) + shift) : r));
     }
     case 'injection': {
-      const fakeT = (before.values['temperature'] as number) + (rng.next() < 0.5 ? -1 : 1) * rng.uniform(1, 3);
-      const fakeH = (before.values['humidity'] as number) + (rng.next() < 0.5 ? -1 : 1) * rng.uniform(3, 9);
+      const fakeT = (before.values['temperature'] as number) + (rng.next() < 0.5 ? -1 : 1) * rng.uniform(1, 3) * mag;
+      const fakeH = (before.values['humidity'] as number) + (rng.next() < 0.5 ? -1 : 1) * rng.uniform(3, 9) * mag;
       const out = readings.map((r) => (inEp(r) ? { ...r, faulty: true, episode: k } : r));
       for (let w = ep.start; w < ep.end; w++) {
         const inW = readings.filter((r) => r.window === w);
@@ -122,8 +155,11 @@ export function applyDeviceFault(readings: readonly SimReading[], ep: Episode, k
       return out.sort((a, b) => a.t - b.t);
     }
     case 'rate': {
-      const factor = rng.int(2, 4);
+      // 1 + (2…4 − 1) × magnitude readings per original one: extra readings interpolated between
+      // neighbours, as many as the accumulated excess allows.
+      const factor = 1 + (rng.int(2, 4) - 1) * mag;
       const out: SimReading[] = [];
+      let owed = 0;
       readings.forEach((r, i) => {
         if (!inEp(r)) {
           out.push(r);
@@ -132,8 +168,11 @@ export function applyDeviceFault(readings: readonly SimReading[], ep: Episode, k
         out.push({ ...r, faulty: true, episode: k });
         const next = readings[i + 1];
         if (next === undefined) return;
-        for (let j = 1; j < factor; j++) {
-          const f = j / factor;
+        owed += factor - 1;
+        const extra = Math.floor(owed + 1e-9);
+        owed -= extra;
+        for (let j = 1; j <= extra; j++) {
+          const f = j / (extra + 1);
           const values: Record<string, number> = {};
           for (const key of Object.keys(r.values)) {
             values[key] = (r.values[key] as number) * (1 - f) + (next.values[key] as number) * f;
@@ -142,6 +181,42 @@ export function applyDeviceFault(readings: readonly SimReading[], ep: Episode, k
         }
       });
       return out;
+    }
+    case 'replay': {
+      // Genuine readings from elsewhere, both channels, each shifted to start where this device was.
+      const donor = ctx.donor;
+      if (donor === undefined || donor.length === 0) throw new RangeError('a replay fault needs donor readings');
+      const n = readings.filter(inEp).length;
+      const from = rng.int(0, Math.max(0, donor.length - n - 1));
+      const d0 = donor[from] as { humidity: number; temperature: number };
+      let j = from;
+      return readings.map((r) => {
+        if (!inEp(r)) return r;
+        const d = donor[Math.min(j++, donor.length - 1)] as { humidity: number; temperature: number };
+        const out = mark(r);
+        out.values['humidity'] = (before.values['humidity'] as number) + d.humidity - d0.humidity;
+        out.values['temperature'] = (before.values['temperature'] as number) + d.temperature - d0.temperature;
+        return out;
+      });
+    }
+    case 'ramp': {
+      const perMin = sign * rng.uniform(0.05, 0.15) * unit * mag;
+      const t0 = (readings[first] as SimReading).t;
+      return readings.map((r) => (inEp(r) ? withValue(mark(r), c, (r.values[c] as number) + (perMin * (r.t - t0)) / 60_000) : r));
+    }
+    case 'mimic': {
+      // Genuine fine-scale noise (value minus its 1-minute centred moving average) on a pinned level.
+      const level = (before.values[c] as number) + sign * rng.uniform(0.5, 1.5) * unit * mag;
+      return readings.map((r, i) => {
+        if (!inEp(r)) return r;
+        let s = 0;
+        let cnt = 0;
+        for (let q = Math.max(0, i - 6); q <= Math.min(readings.length - 1, i + 6); q++) {
+          s += (readings[q] as SimReading).values[c] as number;
+          cnt++;
+        }
+        return withValue(mark(r), c, level + (r.values[c] as number) - s / cnt);
+      });
     }
   }
 }

@@ -14,7 +14,13 @@ export interface Counts {
   episodes: number;
   detected: number;
   delaySum: number;
+  /** Clean windows right after an episode (until the next one, at most AFTER_WINDOWS), and how many were flagged. */
+  after: number;
+  afterFlagged: number;
 }
+
+/** How many clean windows after an episode's end count towards the after-fault flag rate. */
+export const AFTER_WINDOWS = 16;
 
 /** Derived figures (null where the denominator is 0). */
 export interface Summary {
@@ -27,11 +33,13 @@ export interface Summary {
   readonly episodes: number;
   readonly detected: number;
   readonly meanDelay: number | null;
+  /** Share of the clean windows after an episode that were flagged (AFTER_WINDOWS). */
+  readonly afterRate: number | null;
 }
 
 /** Empty counts. */
 export function zero(): Counts {
-  return { tp: 0, fp: 0, fn: 0, tn: 0, episodes: 0, detected: 0, delaySum: 0 };
+  return { tp: 0, fp: 0, fn: 0, tn: 0, episodes: 0, detected: 0, delaySum: 0, after: 0, afterFlagged: 0 };
 }
 
 /** Adds b into a. */
@@ -43,19 +51,22 @@ export function add(a: Counts, b: Counts): Counts {
   a.episodes += b.episodes;
   a.detected += b.detected;
   a.delaySum += b.delaySum;
+  a.after += b.after;
+  a.afterFlagged += b.afterFlagged;
   return a;
 }
 
 /**
- * Scores one run. `truth` says which windows are positive; warm-up windows (judged on fewer
- * than MIN_HISTORY profiles, always accepted) and windows `skip` excludes are not scored.
+ * Scores one run. `truth` says which windows are positive. Every window is scored, warm-up
+ * included (a detector that accepts its first windows blindly misses a fault present from the
+ * start); injected runs leave out the windows with a real labelled event.
  */
-export function score(run: SimRun, judged: readonly JudgedWindow[], truth: 'injected' | 'real', minHistory: number): Counts {
+export function score(run: SimRun, judged: readonly JudgedWindow[], truth: 'injected' | 'real'): Counts {
   const c = zero();
   const firstFlag: Record<number, number> = {};
   judged.forEach((j, i) => {
     const w = run.windows[i];
-    if (w === undefined || j.judgement.basis < minHistory) return;
+    if (w === undefined) return;
     if (truth === 'injected' && w.realEvent) return;
     const positive = truth === 'injected' ? w.faulty : w.realEvent;
     const flagged = j.judgement.discrepancyStatus;
@@ -66,12 +77,21 @@ export function score(run: SimRun, judged: readonly JudgedWindow[], truth: 'inje
     if (truth === 'injected' && flagged && w.episode >= 0 && firstFlag[w.episode] === undefined) firstFlag[w.episode] = w.index;
   });
   if (truth === 'injected') {
-    run.episodes.forEach((ep, k) => {
+    run.groups.forEach((g, k) => {
       c.episodes++;
       const f = firstFlag[k];
       if (f !== undefined) {
         c.detected++;
-        c.delaySum += Math.max(0, f - ep.start);
+        c.delaySum += Math.max(0, f - g.start);
+      }
+      const next = run.groups[k + 1];
+      const stop = Math.min(next === undefined ? judged.length : next.start, g.end + AFTER_WINDOWS, judged.length);
+      for (let i = g.end; i < stop; i++) {
+        const w = run.windows[i];
+        const j = judged[i];
+        if (w === undefined || j === undefined || w.faulty || w.realEvent) continue;
+        c.after++;
+        if (j.judgement.discrepancyStatus) c.afterFlagged++;
       }
     });
   } else {
@@ -90,7 +110,7 @@ export function score(run: SimRun, judged: readonly JudgedWindow[], truth: 'inje
     };
     judged.forEach((j, i) => {
       const w = run.windows[i];
-      if (w === undefined || !w.realEvent || j.judgement.basis < minHistory) {
+      if (w === undefined || !w.realEvent) {
         close();
         return;
       }
@@ -118,5 +138,6 @@ export function summarise(c: Counts): Summary {
     episodes: c.episodes,
     detected: c.detected,
     meanDelay: div(c.delaySum, c.detected),
+    afterRate: div(c.afterFlagged, c.after),
   };
 }

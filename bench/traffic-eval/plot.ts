@@ -41,7 +41,12 @@ export function writePlot(o: PlotOptions): { text: string; json: Record<string, 
     gap: 8,
     maxEpisodes: FAULT_TYPES.length,
   });
-  const run = simulateMote(series, episodes, windowMs, o.seed);
+  const data = loadDataset(o.csv);
+  const donor = data.find((d) => d.moteId !== o.mote && d.indoor === series.indoor) ?? data.find((d) => d.moteId !== o.mote) ?? series;
+  const run = simulateMote(series, episodes, windowMs, o.seed, {
+    magnitude: 1,
+    donor: donor.rows.map((r) => ({ humidity: r.humidity, temperature: r.temperature })),
+  });
   const thresholds = o.thresholds ?? defaultThresholds();
   const judged = replay(profilesOf(run), modelDetector(thresholds));
   const svg = renderSvg(

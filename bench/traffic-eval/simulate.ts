@@ -13,7 +13,7 @@
  */
 import type { Arrival, WindowInput } from '../../shared/traffic/features.js';
 import type { MoteSeries } from './dataset.js';
-import { applyDeviceFault, type Episode, type FaultType, type SimReading } from './faults.js';
+import { applyDeviceFault, type Episode, type FaultContext, type FaultType, type SimReading } from './faults.js';
 import { mulberry32, subSeed } from './prng.js';
 
 /** Period of the data set's motes. */
@@ -29,7 +29,7 @@ export interface SimWindow {
   readonly input: WindowInput;
   /** Some reading in the window was changed, added or drained by an injected fault. */
   readonly faulty: boolean;
-  /** Index into the run's episodes of the fault touching this window, or -1. */
+  /** Group (run.groups index) of the fault touching this window, or -1. */
   readonly episode: number;
   /** Some reading in the window carries the data set's label 1 (a real introduced event). */
   readonly realEvent: boolean;
@@ -40,6 +40,8 @@ export interface SimRun {
   readonly moteId: number;
   readonly windows: readonly SimWindow[];
   readonly episodes: readonly Episode[];
+  /** Episode groups (faults happening together): windows [start, end) and their episodes' indices. */
+  readonly groups: readonly { readonly start: number; readonly end: number; readonly members: readonly number[] }[];
 }
 
 /** How many windows of `windowMs` a series spans (before injection). */
@@ -51,7 +53,13 @@ export function windowCount(series: MoteSeries, windowMs: number): number {
  * Simulates one mote with the given fault episodes (aligned on whole windows of `windowMs`).
  * `seed` drives every synthetic choice; the same arguments give the same run.
  */
-export function simulateMote(series: MoteSeries, episodes: readonly Episode[], windowMs: number, seed: number): SimRun {
+export function simulateMote(
+  series: MoteSeries,
+  episodes: readonly Episode[],
+  windowMs: number,
+  seed: number,
+  ctx: FaultContext = { magnitude: 1 },
+): SimRun {
   const rng = mulberry32(subSeed(seed, series.moteId, 7));
   const offset = rng.int(-2_000, 2_000);
   // Clean readings with their nominal window (edge clock) so episodes align on windows.
@@ -67,8 +75,19 @@ export function simulateMote(series: MoteSeries, episodes: readonly Episode[], w
       batteryExtraMvPerHour: 0,
     };
   });
+  const groups: { start: number; end: number; members: number[] }[] = [];
+  const groupOf: Record<number, number> = {};
   episodes.forEach((ep, k) => {
-    readings = applyDeviceFault(readings, ep, k, windowMs, mulberry32(subSeed(seed, series.moteId, 100 + k)));
+    const g = ep.group ?? k;
+    if (groupOf[g] === undefined) {
+      groupOf[g] = groups.length;
+      groups.push({ start: ep.start, end: ep.end, members: [] });
+    }
+    const grp = groups[groupOf[g] as number] as { start: number; end: number; members: number[] };
+    grp.members.push(k);
+    grp.start = Math.min(grp.start, ep.start);
+    grp.end = Math.max(grp.end, ep.end);
+    readings = applyDeviceFault(readings, ep, groupOf[g] as number, windowMs, mulberry32(subSeed(seed, series.moteId, 100 + k)), ctx);
   });
   readings.sort((a, b) => a.t - b.t);
 
@@ -134,7 +153,7 @@ export function simulateMote(series: MoteSeries, episodes: readonly Episode[], w
     for (const a of b.a) lastSeq = lastSeq === undefined ? a.seq : Math.max(lastSeq, a.seq);
     return { index: w, input, faulty: b.faulty, episode: b.episode, realEvent: b.realEvent };
   });
-  return { moteId: series.moteId, windows, episodes };
+  return { moteId: series.moteId, windows, episodes, groups };
 }
 
 function quantise(v: Readonly<Record<string, number>>): Record<string, number> {
@@ -143,16 +162,32 @@ function quantise(v: Readonly<Record<string, number>>): Record<string, number> {
   return out;
 }
 
-/** Scheduling of episodes: after warm-up, lengths 2–6 windows, at least `gap` clean windows apart, away from real events. */
+/** How episodes are laid out in a run. */
+export interface ScheduleOptions {
+  /** First window an episode may start at (ignored with `fromStart`). */
+  readonly warmup: number;
+  /** Clean windows at least between two episodes. */
+  readonly gap: number;
+  readonly maxEpisodes?: number;
+  /** Episode length range in windows, inclusive (default [2, 6]). */
+  readonly length?: readonly [number, number];
+  /** The first episode starts at window 0: the device is faulty from its first profile. */
+  readonly fromStart?: boolean;
+  /** Faults per episode (several at once, distinct types and channels); default 1. */
+  readonly together?: number;
+}
+
+/** Scheduling of episodes: after warm-up (or from window 0), at least `gap` clean windows apart, away from real events. */
 export function scheduleEpisodes(
   series: MoteSeries,
   types: readonly FaultType[],
   windowMs: number,
   seed: number,
-  opts: { warmup: number; gap: number; maxEpisodes?: number },
+  opts: ScheduleOptions,
 ): Episode[] {
   const rng = mulberry32(subSeed(seed, series.moteId, 3));
   const n = windowCount(series, windowMs);
+  const [lo, hi] = opts.length ?? [2, 6];
   const eventWin: boolean[] = new Array<boolean>(n).fill(false);
   series.rows.forEach((row, i) => {
     if (row.label === 1) {
@@ -161,10 +196,12 @@ export function scheduleEpisodes(
     }
   });
   const out: Episode[] = [];
-  let w = opts.warmup + rng.int(0, 3);
+  let w = opts.fromStart ? 0 : opts.warmup + rng.int(0, 3);
   let k = 0;
-  while (w < n - 2 && (opts.maxEpisodes === undefined || out.length < opts.maxEpisodes)) {
-    const len = rng.int(2, 6);
+  let group = 0;
+  const together = Math.max(1, opts.together ?? 1);
+  while (w < n - 2 && (opts.maxEpisodes === undefined || group < opts.maxEpisodes)) {
+    const len = rng.int(lo, hi);
     const end = Math.min(n - 1, w + len);
     let clash = false;
     for (let i = w - 1; i <= end; i++) if (eventWin[i]) clash = true;
@@ -172,9 +209,21 @@ export function scheduleEpisodes(
       w += 1;
       continue;
     }
-    const type = types[k % types.length] as FaultType;
-    out.push({ type, start: w, end, channel: rng.pick(['temperature', 'humidity'] as const) });
-    k++;
+    // (Drawn only for several faults at once, so single-fault schedules stay what they were.)
+    const channels = together > 1 && rng.next() < 0.5 ? (['humidity', 'temperature'] as const) : (['temperature', 'humidity'] as const);
+    const used: Record<string, true> = {};
+    for (let f = 0; f < together; f++) {
+      let type = types[k % types.length] as FaultType;
+      k++;
+      for (let tries = 0; used[type] && tries < types.length; tries++) {
+        type = types[k % types.length] as FaultType;
+        k++;
+      }
+      used[type] = true;
+      const channel = together === 1 ? rng.pick(['temperature', 'humidity'] as const) : channels[f % 2]!;
+      out.push({ type, start: w, end, channel, group });
+    }
+    group++;
     w = end + opts.gap + rng.int(0, 4);
   }
   return out;

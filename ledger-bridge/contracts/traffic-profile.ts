@@ -12,8 +12,17 @@ import { CONTRACT_ERRORS, contractError } from './errors.js';
 import { KEY_TYPES, profileAttrs } from './keys.js';
 import { parseDeviceIdArg, parseIntArg } from './logic/args.js';
 import { canonicalBytes, canonicalJson } from './logic/canonical.js';
-import { decideProfile, EMPTY_MODEL, parseProfile, parseThresholds, type ProfileModelState, type StoredProfile } from './logic/traffic.js';
-import { getJson, loadDevice, parseBytes, putJson, scan } from './state.js';
+import { assertAuthority } from './logic/registration.js';
+import {
+  acknowledgeProfileChange,
+  decideProfile,
+  EMPTY_MODEL,
+  parseProfile,
+  parseThresholds,
+  type ProfileModelState,
+  type StoredProfile,
+} from './logic/traffic.js';
+import { callerOf, getJson, loadConfig, loadDevice, parseBytes, putJson, scan } from './state.js';
 
 /** Most profiles listProfiles returns. */
 export const MAX_LIST = 1000;
@@ -58,6 +67,28 @@ export class TrafficProfileProvenanceContract extends Contract {
       }),
     );
     return canonicalJson(stored);
+  }
+
+  /**
+   * The attribute authority acknowledges that a device's changed level is genuine (a moved
+   * sensor, a new process): the device's open fault closes and its next profile re-anchors the
+   * model. Recorded on the ledger (event ProfileChangeAcknowledged); only the authority may.
+   */
+  @StringParams('deviceId')
+  @Transaction()
+  @Returns('string')
+  async acknowledgeChange(ctx: Context, deviceId: string): Promise<string> {
+    const id = parseDeviceIdArg(deviceId);
+    assertAuthority(await loadConfig(ctx), callerOf(ctx), 'acknowledge a traffic-profile change');
+    const device = await loadDevice(ctx, id);
+    if (device === undefined) throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${id}`, { deviceId: id });
+    const modelKey = ctx.stub.createCompositeKey(KEY_TYPES.profileModel, [id]);
+    const state = (await getJson<ProfileModelState>(ctx, modelKey)) ?? EMPTY_MODEL;
+    const next = acknowledgeProfileChange(state);
+    await putJson(ctx, modelKey, next);
+    const ack = { deviceId: id, lastWindow: next.lastWindow, reanchor: true, txId: ctx.stub.getTxID() };
+    ctx.stub.setEvent(EVENTS.profileChangeAcknowledged, canonicalBytes(ack));
+    return canonicalJson(ack);
   }
 
   /** The stored profile of a device for a window; PROV_ERR_PROFILE_NOT_FOUND if none. */

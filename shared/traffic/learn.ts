@@ -18,6 +18,8 @@ export const PAIR_MIN_CORR = 0.6;
  * locking the device out for ever. Its end (the offset removed) is then the next discontinuity.
  */
 export const CONTINUITY_HORIZON = 5;
+/** Smallest spread of the inter-arrival features, as a share of the median sampling period. */
+export const IAT_FLOOR_SHARE = 0.05;
 /** The judge sums the standardised slope of this many windows (the judged one and the accepted ones before it) to see a drift. */
 export const TREND_WINDOWS = 3;
 
@@ -68,7 +70,15 @@ export interface CorrelationModel {
   readonly basis: number;
   /** Window of the last accepted profile (-1 for an empty history). */
   readonly lastWindow: number;
+  /**
+   * Battery level step per window (battery.mean of a window minus that of the accepted window
+   * before it, over consecutive windows): centre, spread, and the last accepted level.
+   */
+  readonly battery?: { readonly centre: number; readonly spread: number; readonly lastMean: number };
 }
+
+/** Smallest spread of the battery step per window, mV (a 2 mV ADC averaged over a window). */
+export const BATTERY_STEP_FLOOR = 0.25;
 
 /** One accepted window a new window may continue: its index, tail, and tail − head. */
 export interface Anchor {
@@ -169,7 +179,22 @@ export function learnModel(history: readonly TrafficProfile[]): CorrelationModel
   }
   const last = history[history.length - 1];
   const recent = history.slice(Math.max(0, history.length - (TREND_WINDOWS - 1)));
+  const steps: number[] = [];
+  for (let i = 1; i < history.length; i++) {
+    const a = history[i - 1] as TrafficProfile;
+    const b = history[i] as TrafficProfile;
+    const x = a.features['battery.mean'];
+    const y = b.features['battery.mean'];
+    if (x !== undefined && y !== undefined && b.window === a.window + 1) steps.push(y - x);
+  }
+  const lastMean = last?.features['battery.mean'];
+  let battery: CorrelationModel['battery'];
+  if (steps.length >= MIN_HISTORY / 2 && lastMean !== undefined) {
+    const centre = median(steps);
+    battery = { centre, spread: Math.max(trimmedSpread(steps, centre), BATTERY_STEP_FLOOR), lastMean };
+  }
   return {
+    ...(battery !== undefined ? { battery } : {}),
     features,
     stillShare,
     recent,
@@ -347,7 +372,7 @@ function fitPair(
  * Smallest spread a feature may have, so that a feature that never moved in the history does
  * not trip on the smallest possible change. Counts get a Poisson-like √centre (at least 1): a
  * single frame error or lost reading is not a discrepancy. Fractions (flat) get 0.05, rate 15%
- * of its centre, inter-arrival times 0.01 s. Slopes get one quantum across the window: for a
+ * of its centre, inter-arrival times 5% of the median sampling period (at least 0.01 s). Slopes get one quantum across the window: for a
  * channel its usual step between readings (median `dmean`, at least 0.01% of its level), for the
  * battery 1 mV (60 mV·min/h), divided by
  * the window's span (median count / median rate). A channel's std and dmean at least 0.01% of
@@ -360,7 +385,12 @@ export function floorFor(name: string, centre: number, medianOf: (f: string) => 
   }
   if (name.endsWith('.flat')) return 0.05;
   if (name === 'rate') return Math.max(0.15 * Math.abs(centre), 1e-6);
-  if (name.startsWith('iat.')) return Math.max(0.01 * Math.abs(centre), 0.01);
+  if (name.startsWith('iat.')) {
+    // A share of the sampling period: a board's timer (an interpreter busy signing, a loaded
+    // host running simulated boards) slips by a few percent of its period without any fault.
+    const period = medianOf('iat.median') ?? centre;
+    return Math.max(IAT_FLOOR_SHARE * Math.abs(period), 0.01 * Math.abs(centre), 0.01);
+  }
   if (name === 'battery.slope' || (name.startsWith('ch.') && name.endsWith('.slope'))) {
     const count = medianOf('count');
     const rate = medianOf('rate');
@@ -389,14 +419,15 @@ function column(history: readonly TrafficProfile[], f: string): number[] {
   return xs;
 }
 
-function median(xs: readonly number[]): number {
+/** Median of a non-empty list. */
+export function median(xs: readonly number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 /** max(1.4826·MAD, 1.2533·mean |x − c|): both estimate σ for normal data; the second does not collapse to 0 when most values tie. */
-function robustSpread(xs: readonly number[], c: number): number {
+export function robustSpread(xs: readonly number[], c: number): number {
   const dev = xs.map((x) => Math.abs(x - c));
   let s = 0;
   for (const d of dev) s += d;
@@ -408,7 +439,7 @@ function robustSpread(xs: readonly number[], c: number): number {
  * deviations (one accepted level break among 32 windows would otherwise widen it several-fold):
  * max(1.4826·MAD, 1.5856·mean of the smallest ⌈7n/8⌉ |x − c|), both σ for normal data.
  */
-function trimmedSpread(xs: readonly number[], c: number): number {
+export function trimmedSpread(xs: readonly number[], c: number): number {
   const dev = xs.map((x) => Math.abs(x - c)).sort((a, b) => a - b);
   const keep = Math.max(1, dev.length - Math.floor(dev.length / 8));
   let s = 0;

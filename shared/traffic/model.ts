@@ -114,8 +114,48 @@ export const ANCHOR_REACH = CONTINUITY_HORIZON + 2;
  * windows into its episode; further back, the run after the gap is the device's new normal.
  */
 export const BREAK_REACH = CONTINUITY_HORIZON;
+/** A window returned from a fault only if its head broke away from the window judged before it by more than this many jump spreads. */
+export const RETURN_BREAK = 3;
 /** Largest threshold a transaction may carry: a lying edge cannot switch the check off. */
 export const MAX_THRESHOLD = 100;
+/**
+ * Default re-anchoring time: continuity with the device's accepted normal (its last accepted
+ * window, and the memory of the level from before a fault) is judged for this many windows
+ * after the last accepted one (and the memory kept as long); only then, or when the authority
+ * acknowledges the change on the ledger, does a new level become normal without judgement.
+ */
+export const REANCHOR_WINDOWS = 32;
+
+/** What the device state adds to the accepted history (device-state.ts). */
+export interface JudgeContext {
+  /**
+   * The last accepted window before the current fault began (the device's accepted normal): a
+   * window back at its level (within the allowance for the time since) continues it, however
+   * many windows the fault lasted.
+   */
+  readonly memory?: TrafficProfile;
+  /** Windows after which continuity is no longer judged (default REANCHOR_WINDOWS). */
+  readonly reanchorWindows?: number;
+  /** The authority acknowledged a change of level: judge this window without continuity or shift. */
+  readonly reanchor?: boolean;
+  /**
+   * The open fault's level offsets (channel → how far the fault's first window started from where
+   * it should have, signed) and the window judged just before this one: a window that continues
+   * that one minus the offset is the fault's end (the offset removed), wherever the weather took
+   * the level meanwhile.
+   */
+  readonly offsets?: { readonly prev: TrafficProfile; readonly by: Readonly<Record<string, number>> };
+}
+
+/** What the judge tells the device state besides the verdict. */
+export interface JudgeInfo {
+  /** Channels whose continuity came from the fault's memory or offset (the level returned). */
+  returned: string[];
+  /** Channel → signed distance of this window's head from where it should have started (last accepted window). */
+  breaks: Record<string, number>;
+  /** Channels whose head broke away from the window judged just before (context.offsets.prev) by more than RETURN_BREAK jump spreads. */
+  broke?: string[];
+}
 
 /** The default threshold vector (tuned with `provenant traffic eval`, docs/traffic-profiles.md). */
 export function defaultThresholds(): Thresholds {
@@ -140,10 +180,17 @@ export function defaultThresholds(): Thresholds {
  * Judges `profile` against a model learnt from `history` (the device's last ≤ MODEL_HISTORY
  * accepted profiles, oldest first). Deterministic: same inputs → same bits on every endorser.
  */
-export function judgeProfile(history: readonly TrafficProfile[], profile: TrafficProfile, thresholds: Thresholds): Judgement {
+export function judgeProfile(
+  history: readonly TrafficProfile[],
+  profile: TrafficProfile,
+  thresholds: Thresholds,
+  context: JudgeContext = {},
+  info: JudgeInfo = { returned: [], breaks: {} },
+): Judgement {
   if (!Array.isArray(history)) throw new TypeError('history must be an array of profiles');
   checkProfile(profile, 'profile');
   checkThresholds(thresholds);
+  checkContext(context, profile);
   if (history.length > MODEL_HISTORY) {
     throw new RangeError(`history has ${history.length} profiles; the contract passes at most MODEL_HISTORY (${MODEL_HISTORY})`);
   }
@@ -157,7 +204,7 @@ export function judgeProfile(history: readonly TrafficProfile[], profile: Traffi
   }
   const model = learnModel(history);
   const flagged: { feature: string; delta: number; threshold: number }[] = [];
-  for (const { feature, delta } of deltas(model, profile)) {
+  for (const { feature, delta } of deltas(model, profile, context, info)) {
     const t = thresholdFor(thresholds, feature);
     if (delta > t) flagged.push({ feature, delta, threshold: t });
   }
@@ -170,7 +217,14 @@ export function judgeProfile(history: readonly TrafficProfile[], profile: Traffi
  * δ of every feature and pair of `profile` that the model covers, sorted by name. The judge
  * compares these with the thresholds; the evaluation and the plot read them directly.
  */
-export function deltas(model: CorrelationModel, profile: TrafficProfile): { feature: string; delta: number }[] {
+export function deltas(
+  model: CorrelationModel,
+  profile: TrafficProfile,
+  context: JudgeContext = {},
+  info: JudgeInfo = { returned: [], breaks: {} },
+): { feature: string; delta: number }[] {
+  const reach = context.reanchorWindows ?? REANCHOR_WINDOWS;
+  const memory = context.memory;
   const out: { feature: string; delta: number }[] = [];
   for (const f of Object.keys(profile.features).sort(byCodeUnit)) {
     const st = model.features[f];
@@ -217,22 +271,51 @@ export function deltas(model: CorrelationModel, profile: TrafficProfile): { feat
   const returned: Record<string, true> = {};
   for (const c of model.continuity) {
     const h = profile.features[`ch.${c.channel}.head`];
-    if (h === undefined || gap - 1 > CONTINUITY_HORIZON) continue;
+    if (h === undefined || gap - 1 > CONTINUITY_HORIZON || context.reanchor === true) continue;
     const tail = profile.features[`ch.${c.channel}.tail`];
     const moveNow = tail === undefined ? c.moveCentre : tail - h;
-    const cont = (aWindow: number, aTail: number, aMove: number): number => {
+    const cont = (aWindow: number, aTail: number, aMove: number, signed?: (d: number) => void): number => {
       const skipped = profile.window - aWindow - 1;
       const expected = aTail + c.jumpCentre + skipped * (c.moveCentre + c.jumpCentre);
+      signed?.(h - expected);
       const activity = Math.max(Math.abs(moveNow - c.moveCentre), Math.abs(aMove - c.moveCentre), ACTIVITY_FLOOR * c.moveSpread);
       const spread = c.jumpSpread + Math.sqrt(skipped) * Math.min(activity, c.moveSpread);
       return Math.abs(h - expected) / spread;
     };
-    const fromLast = cont(model.lastWindow, c.lastTail, c.lastMove);
+    const fromLast = cont(model.lastWindow, c.lastTail, c.lastMove, (d) => (info.breaks[c.channel] = d));
     let delta = fromLast;
     // The run of accepted windows since the last gap may have started with a faulty window that
     // slipped through: continuing the level from before that gap is continuity too.
     const b = c.breakAnchor;
     if (b !== undefined && profile.window - b.window - 1 <= BREAK_REACH) delta = Math.min(delta, cont(b.window, b.tail, b.move));
+    let memoryHit = false;
+    // The device's accepted normal from before the current fault: back at that level is the
+    // fault's end, however long it lasted (the memory a fault cannot overwrite).
+    const mh = memory?.features[`ch.${c.channel}.head`];
+    const mt = memory?.features[`ch.${c.channel}.tail`];
+    if (memory !== undefined && mh !== undefined && mt !== undefined && profile.window - memory.window - 1 <= reach) {
+      const dm = cont(memory.window, mt, mt - mh);
+      if (dm < delta) {
+        delta = dm;
+        memoryHit = true;
+      }
+    }
+    const off = context.offsets;
+    const j = off?.by[c.channel];
+    const pt = off?.prev.features[`ch.${c.channel}.tail`];
+    // A return is a break away from the window judged just before (the offset removed); a window
+    // that continues that one smoothly has not returned, whatever an anchor's allowance says.
+    const broke =
+      pt === undefined || off?.prev.window !== profile.window - 1 || Math.abs(h - pt - c.jumpCentre) / c.jumpSpread > RETURN_BREAK;
+    if (off !== undefined && j !== undefined && pt !== undefined && off.prev.window === profile.window - 1) {
+      const dr = Math.abs(h - (pt - j) - c.jumpCentre) / c.jumpSpread;
+      if (dr < delta) {
+        delta = dr;
+        memoryHit = true;
+      }
+    }
+    if (broke && pt !== undefined) (info.broke ??= []).push(c.channel);
+    if (memoryHit && broke) info.returned.push(c.channel);
     for (const a of c.older) {
       if (profile.window - a.window - 1 > ANCHOR_REACH) break;
       const d = cont(a.window, a.tail, a.move);
@@ -243,7 +326,7 @@ export function deltas(model: CorrelationModel, profile: TrafficProfile): { feat
   }
   // Level change since the last accepted window (consecutive windows only), explained by another
   // channel's change (learn.ts ShiftStats); the best explanation counts.
-  if (gap === 1) {
+  if (gap === 1 && context.reanchor !== true) {
     const lastTail: Record<string, number> = {};
     for (const c of model.continuity) lastTail[c.channel] = c.lastTail;
     const best: Record<string, number> = {};
@@ -260,6 +343,14 @@ export function deltas(model: CorrelationModel, profile: TrafficProfile): { feat
     // A channel back at an older level (break or older anchor) stepped back, not away.
     for (const ch of Object.keys(best).sort(byCodeUnit))
       if (!returned[ch]) out.push({ feature: `ch.${ch}.shift`, delta: best[ch] as number });
+  }
+  // A battery that falls faster than it did, window after window (a dying cell, a drain): the
+  // level step per window since the last accepted one, one-sided (a swapped or charged cell
+  // rises, which is not a fault).
+  const bm = profile.features['battery.mean'];
+  if (model.battery !== undefined && bm !== undefined && model.lastWindow >= 0) {
+    const step = (bm - model.battery.lastMean) / gap;
+    out.push({ feature: 'battery.drop', delta: Math.max(model.battery.centre - step, 0) / model.battery.spread });
   }
   for (const p of model.pairs) {
     const x = profile.features[p.x];
@@ -287,6 +378,20 @@ export function thresholdFor(thresholds: Thresholds, name: string): number {
 
 function own(o: Thresholds, k: string): number | undefined {
   return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
+}
+
+function checkContext(c: JudgeContext, profile: TrafficProfile): void {
+  if (typeof c !== 'object' || c === null) throw new TypeError('context must be an object');
+  if (c.memory !== undefined) {
+    checkProfile(c.memory, 'context.memory');
+    if (c.memory.deviceId !== profile.deviceId)
+      throw new RangeError(`context.memory belongs to device ${c.memory.deviceId}, not ${profile.deviceId}`);
+    if (!(c.memory.window < profile.window))
+      throw new RangeError(`context.memory.window ${c.memory.window} must be before profile.window ${profile.window}`);
+  }
+  if (c.reanchorWindows !== undefined && !(Number.isInteger(c.reanchorWindows) && c.reanchorWindows >= 1 && c.reanchorWindows <= 10_000)) {
+    throw new RangeError(`context.reanchorWindows must be an integer in 1..10000, got ${String(c.reanchorWindows)}`);
+  }
 }
 
 function checkThresholds(t: Thresholds): void {

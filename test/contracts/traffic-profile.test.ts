@@ -24,6 +24,7 @@ interface Stored {
   basis: number;
   window: number;
   txId: string;
+  faultSince?: number;
 }
 
 async function submit(w: World, deviceId: string, window: number, features: Record<string, number>, thresholds = ''): Promise<Stored> {
@@ -91,6 +92,28 @@ describe('TrafficProfileProvenance (Alg. 4) on the embedded ledger', () => {
     await w.enroll('dev-v');
     await w.aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'revoke', args: ['dev-v', ''] });
     expect(await errorCode(submit(w, 'dev-v', 0, clean(0)))).toBe('PROV_ERR_DEVICE_REVOKED');
+  });
+
+  it('a level break opens a fault (stored as faultSince) that only the authority can acknowledge; the next profile re-anchors', async () => {
+    await w.enroll('dev-w');
+    for (let i = 0; i < 12; i++)
+      expect((await submit(w, 'dev-w', i, { ...clean(i), 'ch.0.head': 23, 'ch.0.tail': 23 })).trafficProven).toBe(true);
+    const moved = { 'ch.0.head': 30, 'ch.0.tail': 30 };
+    const broke = await submit(w, 'dev-w', 12, { ...clean(12), ...moved });
+    expect(broke).toMatchObject({ trafficProven: false, faultSince: 12 });
+    expect(broke.flagged.map((f) => f.feature)).toContain('ch.0.jump');
+    expect(await submit(w, 'dev-w', 13, { ...clean(13), ...moved })).toMatchObject({ trafficProven: false, faultSince: 12 });
+    // Only the authority may acknowledge; the edge may not.
+    expect(await errorCode(w.edge.submit({ contract: TP, fn: 'acknowledgeChange', args: ['dev-w'] }))).toBe('PROV_ERR_UNAUTHORIZED');
+    expect(await errorCode(w.aa.submit({ contract: TP, fn: 'acknowledgeChange', args: ['nobody'] }))).toBe('PROV_ERR_DEVICE_NOT_FOUND');
+    const ack = json<{ deviceId: string; reanchor: boolean }>(
+      (await w.aa.submit({ contract: TP, fn: 'acknowledgeChange', args: ['dev-w'] })).result,
+    );
+    expect(ack).toMatchObject({ deviceId: 'dev-w', reanchor: true });
+    const after = await submit(w, 'dev-w', 14, { ...clean(14), ...moved });
+    expect(after.trafficProven).toBe(true);
+    expect(after.faultSince).toBeUndefined();
+    expect((await submit(w, 'dev-w', 15, { ...clean(15), ...moved })).trafficProven).toBe(true);
   });
 
   it('keeps at most MODEL_HISTORY accepted profiles in the model', async () => {

@@ -18,6 +18,9 @@ import { loadDataset } from '../../bench/traffic-eval/dataset.js';
 import { injectedRun } from '../../bench/traffic-eval/eval.js';
 import { FAULT_TYPES } from '../../bench/traffic-eval/faults.js';
 import { profilesOf, replay, modelDetector } from '../../bench/traffic-eval/replay.js';
+import { simulateMote } from '../../bench/traffic-eval/simulate.js';
+import { learnClassProfile } from '../../shared/traffic/class-profile.js';
+import { runCase, type Case } from './run-case.js';
 import { steadyWindow } from './fixtures.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -147,27 +150,33 @@ describe('judgeProfile: determinism', () => {
   });
 
   it('two separate Node processes fed the same histories return identical JSON, equal to this process', () => {
-    // Real data with injected faults, so the cases exercise flags, pairs and continuity.
-    const mote = loadDataset().find((s) => s.moteId === 3);
+    // Real data with injected faults and forgers, so the cases exercise flags, pairs, continuity,
+    // the fault state (memory, offsets) and the class profile's warm-up.
+    const data = loadDataset();
+    const mote = data.find((s) => s.moteId === 3);
     expect(mote).toBeDefined();
-    const cases: { history: TrafficProfile[]; profile: TrafficProfile; thresholds: Thresholds }[] = [];
+    const classProfile = learnClassProfile(data.filter((s) => s.moteId !== 3).map((s) => profilesOf(simulateMote(s, [], 150_000, 42))));
+    const cases: Case[] = [];
     for (const type of FAULT_TYPES) {
-      const run = injectedRun(mote!, type, 150_000, 42);
-      const profiles = profilesOf(run).slice(0, 50);
+      const run = injectedRun(mote!, type, 150_000, 42, { donors: data, episode: type === 'modification' ? [8, 12] : [2, 6] });
+      const profiles = profilesOf(run).slice(0, 60);
       const judged = replay(profiles, modelDetector(defaultThresholds()));
       const accepted: TrafficProfile[] = [];
       judged.forEach((j) => {
         cases.push({ history: accepted.slice(-MODEL_HISTORY), profile: j.profile, thresholds: defaultThresholds() });
         if (j.judgement.trafficProven) accepted.push(j.profile);
       });
+      cases.push({ run: profiles, thresholds: defaultThresholds(), classProfile });
     }
+    const fromStart = injectedRun(mote!, 'stuck', 150_000, 42, { fromStart: true, donors: data });
+    cases.push({ run: profilesOf(fromStart).slice(0, 40), thresholds: defaultThresholds(), classProfile });
     const input = JSON.stringify(cases);
     const runChild = (): string => {
       const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/traffic/judge-child.ts')], {
         cwd: root,
         input,
         encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
+        maxBuffer: 256 * 1024 * 1024,
       });
       expect(r.status, r.stderr).toBe(0);
       return r.stdout;
@@ -176,11 +185,17 @@ describe('judgeProfile: determinism', () => {
     const b = runChild();
     expect(a.length).toBeGreaterThan(1000);
     expect(a).toBe(b);
-    const here = JSON.stringify(cases.map((c) => judgeProfile(c.history, c.profile, c.thresholds)));
+    const here = JSON.stringify(cases.map(runCase));
     expect(a).toBe(here);
-    const verdicts = JSON.parse(a) as { discrepancyStatus: boolean }[];
+    const results = JSON.parse(a) as (
+      { discrepancyStatus: boolean } | { verdicts: { discrepancyStatus: boolean }[]; state: { fault?: unknown } }
+    )[];
+    const verdicts = results.flatMap((v) => ('verdicts' in v ? v.verdicts : [v]));
     expect(verdicts.some((v) => v.discrepancyStatus)).toBe(true);
     expect(verdicts.some((v) => !v.discrepancyStatus)).toBe(true);
+    // The from-start stuck sensor is caught in its first windows by the class profile.
+    const last = results[results.length - 1] as { verdicts: { discrepancyStatus: boolean }[] };
+    expect(last.verdicts.slice(0, 3).every((v) => v.discrepancyStatus)).toBe(true);
   });
 });
 

@@ -1,28 +1,22 @@
 /**
- * Traffic Profile Provenance (talk, Algorithm 4) around H5's deterministic model
- * (shared/traffic/model.ts): parse the submitted profile and thresholds, judge it against the
- * device's last MODEL_HISTORY accepted profiles, and compute the next model state. Flagged
- * profiles are stored but never enter the history, so a fault cannot teach the model that it is
- * normal.
+ * Traffic Profile Provenance (talk, Algorithm 4) around the deterministic model
+ * (shared/traffic/model.ts) and its per-device state machine (shared/traffic/device-state.ts):
+ * parse the submitted profile and thresholds, judge it against the device's last MODEL_HISTORY
+ * accepted profiles (and, while a fault is open, the accepted normal from before it), and
+ * compute the next state. Flagged profiles are stored but never enter the history, so a fault
+ * cannot teach the model that it is normal.
  */
-import {
-  defaultThresholds,
-  judgeProfile,
-  MODEL_HISTORY,
-  type Judgement,
-  type Thresholds,
-  type TrafficProfile,
-} from '../../../shared/traffic/model.js';
+import { acknowledgeChange, advanceDevice, type DeviceOptions, type DeviceState } from '../../../shared/traffic/device-state.js';
+import { defaultThresholds, type Judgement, type Thresholds, type TrafficProfile } from '../../../shared/traffic/model.js';
 import { CONTRACT_ERRORS, contractError } from '../errors.js';
 import { isPlainObject, parseJsonArg } from './args.js';
 
-/** Per device (key profileModel~deviceId): the last window profiled and the accepted history. */
-export interface ProfileModelState {
-  /** Window of the device's latest stored profile (accepted or flagged), -1 before the first. */
-  readonly lastWindow: number;
-  /** Last ≤ MODEL_HISTORY accepted profiles, oldest first. */
-  readonly history: readonly TrafficProfile[];
-}
+/**
+ * Per device (key profileModel~deviceId): the last window profiled, the accepted history, the
+ * open fault (since when, and the accepted normal from before it) and a pending re-anchor
+ * acknowledged by the authority (device-state.ts).
+ */
+export type ProfileModelState = DeviceState;
 
 /** A stored profile with its verdict (key profile~deviceId~window). */
 export interface StoredProfile {
@@ -31,6 +25,8 @@ export interface StoredProfile {
   readonly discrepancyStatus: boolean;
   readonly features: Readonly<Record<string, number>>;
   readonly flagged: Judgement['flagged'];
+  /** Window the device's open fault began at ("fault persisting"), after judging this profile; absent when none. */
+  readonly faultSince?: number;
   readonly thresholds: Thresholds;
   readonly trafficProven: boolean;
   readonly txId: string;
@@ -88,6 +84,7 @@ export function decideProfile(
   profile: TrafficProfile,
   thresholds: Thresholds,
   txId: string,
+  options: DeviceOptions = {},
 ): { stored: StoredProfile; next: ProfileModelState } {
   if (profile.window <= state.lastWindow) {
     throw contractError(
@@ -99,8 +96,9 @@ export function decideProfile(
     );
   }
   let judgement: Judgement;
+  let next: ProfileModelState;
   try {
-    judgement = judgeProfile(state.history, profile, thresholds);
+    ({ judgement, next } = advanceDevice(state, profile, thresholds, options));
   } catch (err) {
     throw bad((err as Error).message, 'profile');
   }
@@ -110,11 +108,20 @@ export function decideProfile(
     discrepancyStatus: judgement.discrepancyStatus,
     features: profile.features,
     flagged: judgement.flagged,
+    ...(next.fault !== undefined ? { faultSince: next.fault.since } : {}),
     thresholds,
     trafficProven: judgement.trafficProven,
     txId,
     window: profile.window,
   };
-  const history = judgement.trafficProven ? [...state.history, profile].slice(-MODEL_HISTORY) : state.history;
-  return { next: { history, lastWindow: profile.window }, stored };
+  return { next, stored };
+}
+
+/**
+ * The authority acknowledges that a device's new level is genuine (a sensor moved, a process
+ * changed): its open fault closes and the next profile re-anchors the model (judged without
+ * continuity). Returns the next state.
+ */
+export function acknowledgeProfileChange(state: ProfileModelState): ProfileModelState {
+  return acknowledgeChange(state);
 }

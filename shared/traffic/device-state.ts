@@ -1,0 +1,156 @@
+/**
+ * The per-device state machine the Traffic Profile Provenance contract keeps on the ledger
+ * (ledger-bridge/contracts/logic/traffic.ts) and the evaluation replays: judge a profile, then
+ * decide what the device's state becomes. Same determinism rules as model.ts.
+ *
+ * - History: the last MODEL_HISTORY accepted profiles (flagged ones are stored on the ledger but
+ *   never learnt from).
+ * - Warm-up: while fewer than MIN_HISTORY profiles were accepted, the device class's registered
+ *   profile judges (class-profile.ts); without one, the profile is accepted unjudged.
+ * - Fault state: the first flagged window opens a fault and keeps the device's accepted normal
+ *   from before it (`memory`: the last accepted profile). While the fault is open the judge
+ *   also accepts a window back at the memory's level (the fault's end, however long the fault
+ *   lasted, even after windows at the faulty level slipped through). A fault that broke a
+ *   channel's level ("fault persisting") closes only when a window returns to the memory's
+ *   level, after `reanchorWindows` windows, or when the authority acknowledges the change on
+ *   the ledger (`acknowledgeChange`); any other fault closes at the first accepted window.
+ */
+import { byCodeUnit } from './features.js';
+import { classDeltas, type ClassProfile } from './class-profile.js';
+import {
+  CONTINUITY_HORIZON,
+  judgeProfile,
+  MIN_HISTORY,
+  MODEL_HISTORY,
+  REANCHOR_WINDOWS,
+  thresholdFor,
+  type JudgeInfo,
+  type Judgement,
+  type Thresholds,
+  type TrafficProfile,
+} from './model.js';
+
+export type { ClassProfile } from './class-profile.js';
+
+/** An open fault: since when, the last flagged window, and the accepted normal from before it. */
+export interface FaultState {
+  readonly since: number;
+  readonly lastFlagged: number;
+  /** The last accepted profile before the fault (absent when the device had none). */
+  readonly memory?: TrafficProfile;
+  /** A channel's level broke (jump, gap or shift flagged): the fault ends only when the level returns to the memory's. */
+  readonly level: boolean;
+  /** Channel → signed offset of the fault's first level break (model.ts JudgeContext.offsets). */
+  readonly offsets: Readonly<Record<string, number>>;
+  /** The profile judged last (flagged or not), for the offset return. */
+  readonly prev: TrafficProfile;
+}
+
+/** A flag that says a channel's level broke away from the accepted normal. */
+function isLevelBreak(feature: string): boolean {
+  return feature.endsWith('.jump') || feature.endsWith('.gap') || feature.endsWith('.shift');
+}
+
+/** What the contract keeps per device. */
+export interface DeviceState {
+  /** Window of the device's latest judged profile (accepted or flagged), -1 before the first. */
+  readonly lastWindow: number;
+  /** Last ≤ MODEL_HISTORY accepted profiles, oldest first. */
+  readonly history: readonly TrafficProfile[];
+  /** The open fault, if any ("fault persisting"). */
+  readonly fault?: FaultState;
+  /** The authority acknowledged a change of level: the next profile re-anchors the model. */
+  readonly reanchor?: boolean;
+}
+
+/** Settings of the state machine (registered with the device class; defaults in model.ts). */
+export interface DeviceOptions {
+  readonly classProfile?: ClassProfile;
+  readonly reanchorWindows?: number;
+}
+
+/** The state of a device never profiled. */
+export function emptyDeviceState(): DeviceState {
+  return { lastWindow: -1, history: [] };
+}
+
+/** Judges `profile` and returns the verdict and the device's next state. */
+export function advanceDevice(
+  state: DeviceState,
+  profile: TrafficProfile,
+  thresholds: Thresholds,
+  options: DeviceOptions = {},
+): { judgement: Judgement; next: DeviceState } {
+  const reach = options.reanchorWindows ?? REANCHOR_WINDOWS;
+  const fault = state.fault !== undefined && profile.window - state.fault.since <= reach ? state.fault : undefined;
+  const info: JudgeInfo = { returned: [], breaks: {} };
+  let judgement: Judgement;
+  if (state.history.length < MIN_HISTORY && options.classProfile !== undefined) {
+    judgement = judgeProfile(state.history, profile, thresholds);
+    const flagged: Judgement['flagged'] = [];
+    const last = state.reanchor === true ? undefined : state.history[state.history.length - 1];
+    for (const { feature, delta } of classDeltas(options.classProfile, last, profile)) {
+      const t = thresholdFor(thresholds, feature);
+      if (delta > t) flagged.push({ feature, delta, threshold: t });
+    }
+    flagged.sort((a, b) => byCodeUnit(a.feature, b.feature));
+    judgement = { trafficProven: flagged.length === 0, discrepancyStatus: flagged.length > 0, flagged, basis: state.history.length };
+  } else {
+    judgement = judgeProfile(
+      state.history,
+      profile,
+      thresholds,
+      {
+        ...(fault?.memory !== undefined ? { memory: fault.memory } : {}),
+        reanchorWindows: reach,
+        ...(state.reanchor === true ? { reanchor: true } : {}),
+        ...(fault !== undefined ? { offsets: { prev: fault.prev, by: fault.offsets } } : {}),
+      },
+      info,
+    );
+  }
+  const last = state.history[state.history.length - 1];
+  let nextFault: FaultState | undefined = fault;
+  if (judgement.discrepancyStatus) {
+    const offsets: Record<string, number> = { ...(fault?.offsets ?? {}) };
+    for (const f of judgement.flagged) {
+      if (!isLevelBreak(f.feature)) continue;
+      const ch = f.feature.slice(3, f.feature.lastIndexOf('.'));
+      const b = info.breaks[ch];
+      if (offsets[ch] === undefined && b !== undefined) offsets[ch] = b;
+    }
+    const level = Object.keys(offsets).length > 0;
+    nextFault =
+      fault !== undefined
+        ? { ...fault, lastFlagged: profile.window, level: fault.level || level, offsets, prev: profile }
+        : {
+            since: profile.window,
+            lastFlagged: profile.window,
+            level,
+            offsets,
+            prev: profile,
+            ...(last !== undefined ? { memory: last } : {}),
+          };
+  } else if (fault !== undefined) {
+    // Over when the level came back (to the memory's, or the offset removed), or, for a fault
+    // that never moved a level (noise, a stuck sensor, a raised rate), at the first accepted window.
+    // A window accepted straight after the memory (nothing accepted during the fault) whose
+    // continuity with it was judged ends the fault too. One accepted only because the fault
+    // outlasted CONTINUITY_HORIZON (a re-anchor without judgement) does not: the fault persists,
+    // and its end is recognised by the memory.
+    const direct = last !== undefined && fault.memory !== undefined && last.window === fault.memory.window;
+    const judged = last !== undefined && profile.window - last.window - 1 <= CONTINUITY_HORIZON;
+    const over = !fault.level || fault.memory === undefined || info.returned.length > 0 || (direct && judged);
+    nextFault = over ? undefined : { ...fault, prev: profile };
+  }
+  const history = judgement.trafficProven ? [...state.history, profile].slice(-MODEL_HISTORY) : state.history;
+  return {
+    judgement,
+    next: { lastWindow: profile.window, history, ...(nextFault !== undefined ? { fault: nextFault } : {}) },
+  };
+}
+
+/** The authority's acknowledgement of a device's change (recorded on the ledger): close its fault, re-anchor on the next profile. */
+export function acknowledgeChange(state: DeviceState): DeviceState {
+  return { lastWindow: state.lastWindow, history: state.history, reanchor: true };
+}

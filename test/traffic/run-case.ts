@@ -1,0 +1,31 @@
+/**
+ * One determinism case, computed the same way in the test process and in judge-child.ts: either
+ * { history, profile, thresholds } (one judgement) or { run, thresholds, classProfile? } (a
+ * device's whole run through the contract's state machine: every judgement and the final state).
+ */
+import { advanceDevice, emptyDeviceState, type ClassProfile } from '../../shared/traffic/device-state.js';
+import { judgeProfile, type Thresholds, type TrafficProfile } from '../../shared/traffic/model.js';
+
+/** A determinism case. */
+export type Case =
+  | { history: TrafficProfile[]; profile: TrafficProfile; thresholds: Thresholds }
+  | { run: TrafficProfile[]; thresholds: Thresholds; classProfile?: ClassProfile };
+
+/** The case's result. */
+export function runCase(c: Case): unknown {
+  if ('run' in c) {
+    let state = emptyDeviceState();
+    const verdicts = c.run.map((p) => {
+      const { judgement, next } = advanceDevice(
+        state,
+        p,
+        c.thresholds,
+        c.classProfile !== undefined ? { classProfile: c.classProfile } : {},
+      );
+      state = next;
+      return judgement;
+    });
+    return { verdicts, state };
+  }
+  return judgeProfile(c.history, c.profile, c.thresholds);
+}
