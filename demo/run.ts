@@ -1,15 +1,19 @@
 /**
  * `provenant demo`: the whole system in one process — an embedded ledger running the four
- * contracts, an attribute authority that configures it and enrolls N devices (registration +
- * K_IoT deposit), the edge runtime, and N simulated boards running the BUILT firmware bundle in
- * node:vm, each on its own serial link (SerialLink over the simulated boards' serialport binding).
- * Live progress, then a summary that verifies a sample of readings end to end through the
- * auditor; the summary's last line is one JSON object (summary.ts).
+ * contracts (or, with `ledger: { type: 'fabric' }`, the operator's Fabric network), an attribute
+ * authority that configures it and enrolls N devices (registration + K_IoT deposit), the edge
+ * runtime, and N simulated boards running the BUILT firmware bundle in node:vm, each on its own
+ * serial link (SerialLink over the simulated boards' serialport binding). Live progress, then a
+ * summary that verifies a sample of readings end to end through the auditor; the summary's last
+ * line is one JSON object (summary.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONTRACTS } from '../ledger-bridge/client.js';
+import { CONTRACTS, type LedgerClient } from '../ledger-bridge/client.js';
+import type { ProofChecker } from '../ledger-bridge/auditor/auditor.js';
+import { ProvenantError } from '../shared/errors.js';
+import type { Issuer, Policy } from '../shared/crypto/index.js';
 import { fromHex, toHex } from '../shared/encoding/hex.js';
 import { enrollDevice, parsePolicy, ready, setup } from '../shared/crypto/index.js';
 import { defaultThresholds } from '../shared/traffic/model.js';
@@ -46,6 +50,22 @@ export interface DemoOptions {
   readonly progress: 'tty' | 'lines' | 'none';
   readonly signal?: AbortSignal;
   readonly log?: Log;
+  /** Run on a Fabric network instead of an embedded ledger (see DemoFabricLedger). */
+  readonly ledger?: DemoFabricLedger;
+}
+
+/**
+ * The demo on a Fabric network. `config` is a Fabric client config (docs/fabric.md §6) whose
+ * identity acts as the attribute authority, the edge and the auditor. Without `issuer` the demo
+ * configures the chaincode with a fresh issuer and its own policy (the chaincode must not be
+ * configured yet); with `issuer` and `policy` (the authority that configured it, `--authority DIR
+ * --policy FILE`) it only registers its simulated devices under them.
+ */
+export interface DemoFabricLedger {
+  readonly type: 'fabric';
+  readonly config: string;
+  readonly issuer?: Issuer;
+  readonly policy?: Policy;
 }
 
 /** What the demo found, for the CLI and the tests. */
@@ -98,16 +118,50 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   // Ledger and authority.
   await ready();
-  const ledger = await EmbeddedLedger.open({ path: join(dir, 'ledger.db'), contracts });
-  const aa = new EmbeddedLedgerClient(ledger, 'aa');
-  const edgeLedger = new EmbeddedLedgerClient(ledger, 'edge-1');
-  const issuer = setup();
-  const policy = parsePolicy({ id: 'plant-3-sensors', anyOf: [{ site: 'plant-3' }] });
-  await aa.submit({
-    contract: CONTRACTS.deviceRegistration,
-    fn: 'configure',
-    args: [JSON.stringify({ issuerPk: toHex(issuer.pk), schema: issuer.schema, policies: [policy] })],
-  });
+  let aa: LedgerClient;
+  let edgeLedger: LedgerClient;
+  let auditorLedger: LedgerClient;
+  let checkProof: ProofChecker | undefined;
+  let closeLedger: () => Promise<void>;
+  let ledgerName: string;
+  let proofName = 'Merkle inclusion proof';
+  const issuer = o.ledger?.issuer ?? setup();
+  const policy = o.ledger?.policy ?? parsePolicy({ id: 'plant-3-sensors', anyOf: [{ site: 'plant-3' }] });
+  if (o.ledger?.type === 'fabric') {
+    const { FabricLedgerClient } = await import('../ledger-bridge/fabric/fabric-client.js');
+    const { fabricAwareChecker } = await import('../ledger-bridge/auditor/connect.js');
+    const client = await FabricLedgerClient.connect(o.ledger.config);
+    aa = edgeLedger = auditorLedger = client;
+    checkProof = await fabricAwareChecker();
+    closeLedger = () => client.close();
+    ledgerName = `the Fabric network (peer ${client.config.peerEndpoint}, channel ${client.config.channel}, chaincode ${client.config.chaincode})`;
+    proofName = 'Fabric block proof';
+  } else {
+    const ledger = await EmbeddedLedger.open({ path: join(dir, 'ledger.db'), contracts });
+    aa = new EmbeddedLedgerClient(ledger, 'aa');
+    edgeLedger = new EmbeddedLedgerClient(ledger, 'edge-1');
+    auditorLedger = new EmbeddedLedgerClient(ledger, 'auditor');
+    closeLedger = () => ledger.close();
+    ledgerName = `the embedded ledger (${join(dir, 'ledger.db')})`;
+  }
+  if (o.ledger?.issuer === undefined) {
+    try {
+      await aa.submit({
+        contract: CONTRACTS.deviceRegistration,
+        fn: 'configure',
+        args: [JSON.stringify({ issuerPk: toHex(issuer.pk), schema: issuer.schema, policies: [policy] })],
+      });
+    } catch (err) {
+      await closeLedger();
+      if (/PROV_ERR_ALREADY_CONFIGURED/.test(errorMessage(err)))
+        throw new ProvenantError(
+          'PROV_ERR_CONFIG',
+          'the chaincode is already configured by an attribute authority: pass --authority DIR --policy FILE of that authority, or run the demo on a freshly deployed chaincode name',
+          { field: 'authority', cause: err },
+        );
+      throw err;
+    }
+  }
   const rogueNeeded = o.attack === 'fast-sampling' || o.attack === 'injection';
   const total = o.devices + (rogueNeeded ? 1 : 0);
   const credentials = new CredentialStore(issuer.pk);
@@ -123,17 +177,27 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         owner: 'acme',
         fw: '0.1.0',
       });
-      await aa.submit({
-        contract: CONTRACTS.deviceRegistration,
-        fn: 'register',
-        args: [JSON.stringify(e.registration)],
-        transient: { kIoT: e.device.kIoT },
-      });
+      try {
+        await aa.submit({
+          contract: CONTRACTS.deviceRegistration,
+          fn: 'register',
+          args: [JSON.stringify(e.registration)],
+          transient: { kIoT: e.device.kIoT },
+        });
+      } catch (err) {
+        if (/PROV_ERR_DEVICE_EXISTS/.test(errorMessage(err)))
+          throw new ProvenantError(
+            'PROV_ERR_CONFIG',
+            `device ${deviceId} is already registered on this ledger (an earlier demo run?): run the demo on a chaincode it has not run on`,
+            { deviceId, cause: err },
+          );
+        throw err;
+      }
       credentials.add(e.credential);
       keys[i] = { deviceId, kIoT: e.device.kIoT };
     }),
   );
-  say(`authority: enrolled and registered ${total} devices on the embedded ledger (${join(dir, 'ledger.db')})`);
+  say(`authority: enrolled and registered ${total} devices on ${ledgerName}`);
 
   // Edge runtime, with the provenance database fed from every settled batch.
   const intervalMs = Math.max(100, Math.round(1000 / o.rate));
@@ -283,7 +347,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     rejected[reason] = (rejected[reason] ?? 0) + v.value;
   }
   const lost = Math.max(0, acknowledged - committed - counts.rejected);
-  const auditor = new Auditor({ ledger: new EmbeddedLedgerClient(ledger, 'auditor'), db });
+  const auditor = new Auditor({ ledger: auditorLedger, db, ...(checkProof ? { checkProof } : {}) });
   const sample = pickSample(
     rows.filter((r) => r.state === 'committed'),
     o.verifySample ?? 20,
@@ -332,15 +396,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }`,
   );
   say(`traffic anomalies: ${anomalies} flagged profile(s); link drops: ${linkDrops}; duplicates re-acknowledged: ${duplicates}`);
-  say(
-    `auditor: ${verified} of ${sample.length} sampled readings proven end to end (provenance DB → ledger record → Merkle inclusion proof)`,
-  );
+  say(`auditor: ${verified} of ${sample.length} sampled readings proven end to end (provenance DB → ledger record → ${proofName})`);
   if (attack) say(`attack ${attack.name}: ${attack.detected ? 'DETECTED' : 'NOT DETECTED'} — ${attack.evidence}`);
 
   await rt.stop();
   for (const b of boards) await b.stop();
   db.close();
-  await ledger.close();
+  await closeLedger();
   if (!o.dataDir) rmSync(dir, { recursive: true, force: true });
   say(summaryLine(summary));
   return { summary, ...(attack ? { attack } : {}), linkDrops, anomalies, duplicates };

@@ -1,10 +1,11 @@
 /**
  * `provenant demo` — what `npm start` runs: embedded ledger + authority + edge runtime + N
  * simulated boards running the built firmware, live progress, then a verified summary whose last
- * line is one JSON object. Without --duration it runs until Ctrl-C when stdin is a terminal, and
+ * line is one JSON object. `--ledger fabric --config FILE` runs the same on a Fabric network. Without --duration it runs until Ctrl-C when stdin is a terminal, and
  * for 30 s otherwise (CI, pipes), so `npm install && npm start` always reaches its summary.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import type { DemoFabricLedger } from '../../demo/run.js';
 
 const ATTACK_NAMES = ['forge', 'replay', 'tamper', 'fast-sampling', 'injection', 'unplug'];
 
@@ -44,6 +45,16 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'keep ledger, outbox and provenance DB here (default: a temp dir removed at the end)')
     .option('--window <s>', 'traffic-profile window in seconds', positiveNumber('--window'), 2)
     .option('-v, --verbose', 'print the edge log (pino, JSON) to stderr')
+    .option('--ledger <type>', 'embedded (default: a ledger in this process) or fabric (your network, with --config)', 'embedded')
+    .option(
+      '-c, --config <file>',
+      'with --ledger fabric: Fabric client config (docs/fabric.md §6); its identity is authority, edge and auditor',
+    )
+    .option(
+      '--authority <dir>',
+      'with --ledger fabric: `authority init` dir of the authority that configured the chaincode (else the demo configures it)',
+    )
+    .option('--policy <file>', 'with --authority: the policy JSON that authority configured (the edge signs partials under it)')
     .action(
       async (opts: {
         devices: number;
@@ -53,7 +64,40 @@ export function register(program: Command): void {
         dataDir?: string;
         window: number;
         verbose?: boolean;
+        ledger: string;
+        config?: string;
+        authority?: string;
+        policy?: string;
       }) => {
+        const { ProvenantError } = await import('../../shared/errors.js');
+        const bad = (message: string, field: string) => new ProvenantError('PROV_ERR_BAD_ARGS', message, { field });
+        if (opts.ledger !== 'embedded' && opts.ledger !== 'fabric')
+          throw bad(`--ledger must be embedded or fabric, got "${opts.ledger}"`, 'ledger');
+        if (opts.ledger === 'fabric' && !opts.config)
+          throw bad('--ledger fabric needs --config FILE (a Fabric client config, docs/fabric.md)', 'config');
+        if (opts.ledger === 'embedded' && (opts.config || opts.authority || opts.policy))
+          throw bad('--config, --authority and --policy go with --ledger fabric', 'ledger');
+        if (Boolean(opts.authority) !== Boolean(opts.policy))
+          throw bad('--authority and --policy go together', opts.authority ? 'policy' : 'authority');
+        let fabric: DemoFabricLedger | undefined;
+        if (opts.ledger === 'fabric') {
+          let issuer;
+          let policy;
+          if (opts.authority && opts.policy) {
+            const { loadAuthority } = await import('../authority-store.js');
+            const { parsePolicy } = await import('../../shared/crypto/index.js');
+            const { readFileSync } = await import('node:fs');
+            issuer = loadAuthority(opts.authority);
+            let text: string;
+            try {
+              text = readFileSync(opts.policy, 'utf8');
+            } catch (err) {
+              throw bad(`cannot read --policy ${opts.policy}: ${(err as Error).message}`, 'policy');
+            }
+            policy = parsePolicy(JSON.parse(text) as unknown);
+          }
+          fabric = { type: 'fabric', config: opts.config as string, ...(issuer ? { issuer } : {}), ...(policy ? { policy } : {}) };
+        }
         const { runDemo } = await import('../../demo/run.js');
         const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
         const durationS = opts.duration ?? (opts.attack === 'injection' ? 45 : opts.attack ? 25 : interactive ? undefined : 30);
@@ -83,6 +127,7 @@ export function register(program: Command): void {
             progress: process.stdout.isTTY ? 'tty' : 'lines',
             signal: controller.signal,
             ...(log ? { log } : {}),
+            ...(fabric ? { ledger: fabric } : {}),
           });
           if (result.summary.lost > 0 || (result.attack && !result.attack.detected)) process.exitCode = 1;
         } finally {
