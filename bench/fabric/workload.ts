@@ -36,7 +36,7 @@ export async function prepare(client: LedgerClient, count: number, log: (m: stri
     if (codeIn(e) === 'PROV_ERR_ALREADY_CONFIGURED') {
       throw new ProvenantError(
         'PROV_ERR_CONFIG',
-        'the chaincode on this channel is already configured by an attribute authority; benchmark against a chaincode name deployed for it (e.g. provenant-bench, see docs/fabric.md)',
+        'the chaincode on this channel is already configured by an attribute authority: the benchmark needs a chaincode of its own; pass --deploy (it deploys fresh ones) or --chaincode NAME of a Provenant chaincode deployed for the benchmark and not configured yet (docs/fabric.md §10)',
         { field: 'chaincode' },
       );
     }

@@ -270,8 +270,12 @@ export class FabricTestNetwork {
         return new FabricTestNetwork(info, true);
       } catch (err) {
         lastError = err;
-        // A port taken between picking and binding: up.sh refuses before starting anything.
-        if (!/already in use/.test(String(err))) break;
+        // Two failures are worth a new attempt (up.sh stops what it started and wipes its state):
+        // a port taken between picking and binding, and — on a loaded machine — `peer channel
+        // join` dialling the peer after its /healthz answers but before its gRPC server listens.
+        const text = String(err);
+        if (!/already in use|peer channel join failed|connection refused/.test(text)) break;
+        options.log?.(`up.sh failed (attempt ${attempt + 1} of 3), retrying: ${/ERROR: (.*)/.exec(text)?.[1] ?? text.slice(0, 200)}`);
       }
     }
     throw lastError;
@@ -352,6 +356,22 @@ export class FabricTestNetwork {
       CORE_PEER_TLS_ENABLED: 'true',
       CORE_PEER_TLS_ROOTCERT_FILE: this.env.PEER_TLS_CA as string,
       FABRIC_LOGGING_SPEC: 'WARNING',
+    };
+  }
+
+  /**
+   * The environment docs/fabric.md §1 asks an operator to set: the peer CLI as Org1's admin plus
+   * CHANNEL, ORDERER, ORDERER_CA, PEER and PEER_TLS_CA (also what `bench fabric --deploy` reads).
+   */
+  operatorEnv(): Record<string, string> {
+    return {
+      ...this.peerCliEnv(),
+      FABNET_DIR: this.dir,
+      CHANNEL: this.channel,
+      ORDERER: `127.0.0.1:${this.env.ORDERER_PORT}`,
+      ORDERER_CA: this.env.ORDERER_TLS_CA as string,
+      PEER: this.peerEndpoint,
+      PEER_TLS_CA: this.env.PEER_TLS_CA as string,
     };
   }
 
