@@ -11,7 +11,7 @@ function positiveInt(name: string, max: number) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1 || n > max)
-      throw new ProvenantError('PROV_ERR_BAD_ARGS', `${name} must be an integer 1..${max}, got '${v}'`, { field: name });
+      throw new ProvenantError('PROV_ERR_BAD_INPUT', `${name} must be an integer 1..${max}, got '${v}'`, { field: name });
     return n;
   };
 }
@@ -42,7 +42,7 @@ export function register(bench: Command): void {
       (v: string) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0 || n > 64)
-          throw new ProvenantError('PROV_ERR_BAD_ARGS', `--endorsers must be an integer 0..64, got '${v}'`, { field: 'endorsers' });
+          throw new ProvenantError('PROV_ERR_BAD_INPUT', `--endorsers must be an integer 0..64, got '${v}'`, { field: 'endorsers' });
         return n;
       },
       0,
@@ -51,7 +51,7 @@ export function register(bench: Command): void {
     .option('--verify', 'run provenant ledger verify over the result and report its time')
     .action(async (opts: LedgerBenchOptions) => {
       if (opts.sync !== 'full' && opts.sync !== 'normal')
-        throw new ProvenantError('PROV_ERR_BAD_ARGS', `--sync must be 'full' or 'normal', got '${opts.sync}'`, { field: 'sync' });
+        throw new ProvenantError('PROV_ERR_BAD_INPUT', `--sync must be 'full' or 'normal', got '${opts.sync}'`, { field: 'sync' });
       const { runLedgerBench } = await import('./ledger/run.js');
       await runLedgerBench(opts);
     });

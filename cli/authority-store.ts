@@ -65,7 +65,7 @@ function readJson(path: string, what: string): Record<string, unknown> {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not an object');
     return json as Record<string, unknown>;
   } catch (err) {
-    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${what} ${path} is not a JSON object: ${(err as Error).message}`, {
+    throw new ProvenantError('PROV_ERR_CONFIG', `${what} ${path} is not a JSON object: ${(err as Error).message}`, {
       field: path,
     });
   }
@@ -115,7 +115,7 @@ export function loadIssuerPublic(dir: string): { pk: Uint8Array; schema: readonl
     if (pk.length !== 96) throw new Error('pk must be 96 bytes');
     return { pk, schema };
   } catch (err) {
-    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${path}: ${(err as Error).message}`, { field: path });
+    throw new ProvenantError('PROV_ERR_CONFIG', `${path}: ${(err as Error).message}`, { field: path });
   }
 }
 
@@ -130,10 +130,10 @@ export function loadAuthority(dir: string): Issuer {
     sk = fromHex(json['sk']);
     if (sk.length !== 32) throw new Error('sk must be 32 bytes');
   } catch (err) {
-    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${path}: ${(err as Error).message}`, { field: path });
+    throw new ProvenantError('PROV_ERR_CONFIG', `${path}: ${(err as Error).message}`, { field: path });
   }
   if (!equalBytes(bbs.skToPk(sk), pk)) {
-    throw new ProvenantError('PROV_ERR_AUTHORITY_INVALID', `${path} does not match the public key in ${AUTHORITY_FILES.public}`, {
+    throw new ProvenantError('PROV_ERR_CONFIG', `${path} does not match the public key in ${AUTHORITY_FILES.public}`, {
       field: path,
     });
   }
@@ -159,7 +159,7 @@ export interface EnrollOptions {
 
 /**
  * Enrolls one device with the authority in `dir` and writes its three files. Throws
- * PROV_ERR_ATTRIBUTES_INVALID (missing / unknown attribute), PROV_ERR_EXISTS (already enrolled).
+ * PROV_ERR_BAD_INPUT (missing / unknown attribute), PROV_ERR_EXISTS (already enrolled).
  */
 export function enrollToFiles(
   dir: string,
@@ -168,17 +168,19 @@ export function enrollToFiles(
 ): { files: EnrollmentFiles; credential: Credential; registration: Registration } {
   const issuer = loadAuthority(dir);
   if (options.board !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(options.board)) {
-    throw new ProvenantError('PROV_ERR_ARGS', `board "${options.board}" must be 1..32 characters of [A-Za-z0-9_-]`, { field: 'board' });
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', `board "${options.board}" must be 1..32 characters of [A-Za-z0-9_-]`, {
+      field: 'board',
+    });
   }
   const deviceId = attributes['deviceId'];
   try {
     assertIdentifier(deviceId, 'deviceId');
   } catch (err) {
-    throw new ProvenantError('PROV_ERR_ATTRIBUTES_INVALID', (err as Error).message, { field: 'deviceId' });
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', (err as Error).message, { field: 'deviceId' });
   }
   // Device ids become file names: keep them to a safe alphabet.
   if (!/^[A-Za-z0-9._:-]+$/.test(deviceId) || deviceId.startsWith('.')) {
-    throw new ProvenantError('PROV_ERR_ATTRIBUTES_INVALID', `deviceId "${deviceId}" must be [A-Za-z0-9._:-] and not start with '.'`, {
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', `deviceId "${deviceId}" must be [A-Za-z0-9._:-] and not start with '.'`, {
       field: 'deviceId',
     });
   }
@@ -213,11 +215,10 @@ export interface DeviceFile {
   readonly board?: string;
 }
 
-/** Reads `<ID>.device.json` strictly (PROV_ERR_DEVICE_FILE_INVALID names the field, never the key). */
+/** Reads `<ID>.device.json` strictly (PROV_ERR_CONFIG names the field, never the key). */
 export function readDeviceFile(path: string): DeviceFile {
   const json = readJson(path, 'device file');
-  const fail = (message: string, field: string): ProvenantError =>
-    new ProvenantError('PROV_ERR_DEVICE_FILE_INVALID', `${path}: ${message}`, { field });
+  const fail = (message: string, field: string): ProvenantError => new ProvenantError('PROV_ERR_CONFIG', `${path}: ${message}`, { field });
   if (json['version'] !== 1) throw fail('unsupported version (expected 1)', 'version');
   const deviceId = json['deviceId'];
   try {

@@ -105,14 +105,14 @@ const ajv = new Ajv({ allErrors: true });
 const validate = ajv.compile(BOARD_SCHEMA);
 
 /**
- * Validates a parsed profile. Throws ProvenantError(PROV_ERR_BAD_BOARD) listing every schema
+ * Validates a parsed profile. Throws ProvenantError(PROV_ERR_CONFIG) listing every schema
  * violation, plus the cross-field rules the schema cannot say (default link is available, the
  * variable budget fits the board, a `battery` sensor needs a battery method).
  */
 export function validateBoard(data: unknown, source = 'board profile'): BoardProfile {
   if (!validate(data)) {
     const why = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ');
-    throw new ProvenantError('PROV_ERR_BAD_BOARD', `${source}: ${why}`, { field: 'schema' });
+    throw new ProvenantError('PROV_ERR_CONFIG', `${source}: ${why}`, { field: 'schema' });
   }
   const raw = data as { sizeBudget?: number };
   if (raw.sizeBudget === undefined) raw.sizeBudget = DEFAULT_SIZE_BUDGET;
@@ -123,7 +123,7 @@ export function validateBoard(data: unknown, source = 'board profile'): BoardPro
   if (b.sensors.includes('battery') && b.battery === 'none') problems.push('sensor "battery" needs a battery method');
   if (b.sensors.includes('analog') && !b.pins.analog) problems.push('sensor "analog" needs pins.analog');
   if (!b.espruinoModules.includes('crypto')) problems.push('espruinoModules must include crypto (native SHA256)');
-  if (problems.length > 0) throw new ProvenantError('PROV_ERR_BAD_BOARD', `${source}: ${problems.join('; ')}`, { field: 'profile' });
+  if (problems.length > 0) throw new ProvenantError('PROV_ERR_CONFIG', `${source}: ${problems.join('; ')}`, { field: 'profile' });
   return b;
 }
 
@@ -139,11 +139,11 @@ export function listBoards(): string[] {
 export function loadBoard(name: string): BoardProfile {
   const known = listBoards();
   if (!known.includes(name)) {
-    throw new ProvenantError('PROV_ERR_BAD_BOARD', `unknown board "${name}" (known: ${known.join(', ')})`, { field: 'board' });
+    throw new ProvenantError('PROV_ERR_CONFIG', `unknown board "${name}" (known: ${known.join(', ')})`, { field: 'board' });
   }
   const file = join(BOARDS_DIR, `${name}.json`);
   const profile = validateBoard(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
   if (profile.name !== name)
-    throw new ProvenantError('PROV_ERR_BAD_BOARD', `${file}: name ${profile.name} differs from the file name`, { field: 'name' });
+    throw new ProvenantError('PROV_ERR_CONFIG', `${file}: name ${profile.name} differs from the file name`, { field: 'name' });
   return profile;
 }

@@ -13,7 +13,7 @@ export interface DeviceFile {
 }
 
 function bad(path: string, why: string, field: string): ProvenantError {
-  return new ProvenantError('PROV_ERR_DEVICE_FILE_INVALID', `device file ${path}: ${why}`, { field });
+  return new ProvenantError('PROV_ERR_CONFIG', `device file ${path}: ${why}`, { field });
 }
 
 /** Parses a device file. */

@@ -87,7 +87,7 @@ function espruino(): Promise<EspruinoGlobal> {
 export function provisioningFor(opts: FlashPlanOptions, board: BoardProfile): Record<string, unknown> {
   const link = opts.link ?? board.link.default;
   if (!(board.link.available as readonly string[]).includes(link)) {
-    throw new ProvenantError('PROV_ERR_ARGS', `link ${link} is not available on ${board.name} (${board.link.available.join(', ')})`, {
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', `link ${link} is not available on ${board.name} (${board.link.available.join(', ')})`, {
       field: 'link',
     });
   }
@@ -107,7 +107,7 @@ export function provisioningFor(opts: FlashPlanOptions, board: BoardProfile): Re
 export async function planFlash(opts: FlashPlanOptions): Promise<FlashPlan> {
   const board = loadBoard(opts.board);
   if (opts.device.board !== undefined && opts.device.board !== board.name) {
-    throw new ProvenantError('PROV_ERR_ARGS', `device file is for board ${opts.device.board}, not ${board.name}`, {
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', `device file is for board ${opts.device.board}, not ${board.name}`, {
       field: 'board',
       deviceId: opts.device.deviceId,
     });

@@ -4,7 +4,7 @@
  * per reading, and the result it returns. Bytes travel as lower-case hex.
  *
  * Parsers take untrusted input (a string or parsed JSON) and either return a checked value or
- * throw `ProvenantError('PROV_ERR_INVALID_RECORD')` whose message names the field (with its index
+ * throw `ProvenantError('PROV_ERR_BAD_INPUT')` whose message names the field (with its index
  * in the batch). They check shapes only; whether a reading is genuine is the contract's question.
  */
 import { ProvenantError } from './errors.js';
@@ -23,7 +23,7 @@ export const MAX_BATCH_PARTIALS = 1_000;
 /** Most hops in a reading's path. */
 export const MAX_PATH_HOPS = 8;
 /** Error code of every parser here. */
-export const ERR_INVALID_RECORD = 'PROV_ERR_INVALID_RECORD';
+export const ERR_INVALID_RECORD = 'PROV_ERR_BAD_INPUT';
 
 /** Chaincode event names, one event per transaction (Fabric keeps only the last one set). */
 export const EVENTS = {

@@ -11,7 +11,7 @@ import { partialToJson, type PartialSignatureJson } from '../../shared/crypto/cr
 import { enrollDevice, setup, signPartial, type Enrollment } from '../../shared/crypto/outsourced.js';
 import type { Policy } from '../../shared/crypto/policy.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
-import { ProvenantError } from '../../shared/errors.js';
+import { codeOf, ProvenantError } from '../../shared/errors.js';
 import { toSubmission, type ReadingSubmission } from '../../shared/records.js';
 
 const POLICY: Policy = { id: 'bench-plant', anyOf: [{ site: 'bench', type: 'temperature' }] };
@@ -23,8 +23,6 @@ export interface Workload {
   readonly runTag: string;
 }
 
-const codeIn = (e: unknown): string | undefined => /PROV_ERR_[A-Z0-9_]+/.exec(e instanceof Error ? e.message : String(e))?.[0];
-
 /** Configures the chaincode with a fresh issuer and enrolls `count` devices. */
 export async function prepare(client: LedgerClient, count: number, log: (m: string) => void): Promise<Workload> {
   await ready();
@@ -33,7 +31,7 @@ export async function prepare(client: LedgerClient, count: number, log: (m: stri
   try {
     await client.submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: [config] });
   } catch (e) {
-    if (codeIn(e) === 'PROV_ERR_ALREADY_CONFIGURED') {
+    if (codeOf(e) === 'PROV_ERR_ALREADY_CONFIGURED') {
       throw new ProvenantError(
         'PROV_ERR_CONFIG',
         'the chaincode on this channel is already configured by an attribute authority: the benchmark needs a chaincode of its own; pass --deploy (it deploys fresh ones) or --chaincode NAME of a Provenant chaincode deployed for the benchmark and not configured yet (docs/fabric.md §10)',

@@ -77,7 +77,7 @@ export function loadDataset(file: string = defaultDatasetPath()): MoteSeries[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ProvenantError('PROV_ERR_DATASET', `cannot read data set ${file}: ${(cause as Error).message}`, { file, cause });
+    throw new ProvenantError('PROV_ERR_CONFIG', `cannot read data set ${file}: ${(cause as Error).message}`, { file, cause });
   }
   return parseDataset(text, file);
 }
@@ -85,14 +85,14 @@ export function loadDataset(file: string = defaultDatasetPath()): MoteSeries[] {
 /** Parses CSV text (comma or tab separated, header first). */
 export function parseDataset(text: string, source = 'csv'): MoteSeries[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length < 2) throw new ProvenantError('PROV_ERR_DATASET', `${source}: no data rows`, { file: source });
+  if (lines.length < 2) throw new ProvenantError('PROV_ERR_CONFIG', `${source}: no data rows`, { file: source });
   const sep = (lines[0] as string).indexOf('\t') >= 0 && (lines[0] as string).indexOf(',') < 0 ? '\t' : ',';
   const header = (lines[0] as string).split(sep).map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
   const idx: Record<string, number> = {};
   for (const c of COLUMNS) {
     const i = header.indexOf(c);
     if (i < 0) {
-      throw new ProvenantError('PROV_ERR_DATASET', `${source}: missing column "${c}" (need ${COLUMNS.join(', ')})`, {
+      throw new ProvenantError('PROV_ERR_CONFIG', `${source}: missing column "${c}" (need ${COLUMNS.join(', ')})`, {
         file: source,
         field: c,
       });
@@ -107,7 +107,7 @@ export function parseDataset(text: string, source = 'csv'): MoteSeries[] {
       const raw = (cells[idx[c] as number] ?? '').trim().replace(/^"|"$/g, '');
       const v = Number(raw);
       if (raw === '' || !Number.isFinite(v)) {
-        throw new ProvenantError('PROV_ERR_DATASET', `${source}: line ${ln + 1}: column "${c}" is not a finite number: "${raw}"`, {
+        throw new ProvenantError('PROV_ERR_CONFIG', `${source}: line ${ln + 1}: column "${c}" is not a finite number: "${raw}"`, {
           file: source,
           field: c,
           line: ln + 1,

@@ -34,7 +34,7 @@ export interface PlotOptions {
 /** Builds the mixed-fault run, judges it and writes the SVG; returns a summary line and JSON. */
 export function writePlot(o: PlotOptions): { text: string; json: Record<string, unknown> } {
   const series = loadDataset(o.csv).find((s) => s.moteId === o.mote);
-  if (series === undefined) throw new ProvenantError('PROV_ERR_DATASET', `mote ${o.mote} is not in the data set`, { mote: o.mote });
+  if (series === undefined) throw new ProvenantError('PROV_ERR_CONFIG', `mote ${o.mote} is not in the data set`, { mote: o.mote });
   const windowMs = o.window * 1000;
   const episodes = scheduleEpisodes(series, FAULT_TYPES, windowMs, o.seed, {
     warmup: MIN_HISTORY + 4,

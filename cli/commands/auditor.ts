@@ -21,7 +21,7 @@ interface LedgerOptions {
 }
 
 function bad(message: string, field: string): ProvenantError {
-  return new ProvenantError('PROV_ERR_BAD_ARGS', message, { field });
+  return new ProvenantError('PROV_ERR_BAD_INPUT', message, { field });
 }
 
 /** The ledger options every auditor command takes. */

@@ -13,7 +13,7 @@ import { DEFAULT_SCHEMA } from '../../shared/crypto/credential.js';
 import { ProvenantError } from '../../shared/errors.js';
 
 function argsError(message: string, field: string): ProvenantError {
-  return new ProvenantError('PROV_ERR_ARGS', message, { field });
+  return new ProvenantError('PROV_ERR_BAD_INPUT', message, { field });
 }
 
 /** Parses `k=v` pairs (from repeated or variadic --attr) into attributes, rejecting duplicates. */

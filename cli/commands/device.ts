@@ -20,7 +20,7 @@ interface LedgerOpts {
 }
 
 function bad(message: string, field: string): ProvenantError {
-  return new ProvenantError('PROV_ERR_BAD_ARGS', message, { field });
+  return new ProvenantError('PROV_ERR_BAD_INPUT', message, { field });
 }
 
 function readJsonFile(path: string, what: string): Record<string, unknown> {

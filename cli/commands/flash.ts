@@ -9,7 +9,7 @@ function int(name: string) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0)
-      throw new ProvenantError('PROV_ERR_ARGS', `--${name} must be a non-negative integer, got "${v}"`, { field: name });
+      throw new ProvenantError('PROV_ERR_BAD_INPUT', `--${name} must be a non-negative integer, got "${v}"`, { field: name });
     return n;
   };
 }
@@ -48,7 +48,7 @@ export function register(program: Command): void {
         timeout: number;
       }) => {
         if (!opts.port && !opts.dryRun)
-          throw new ProvenantError('PROV_ERR_ARGS', 'give --port PATH to flash, or --dry-run FILE to write the upload to a file', {
+          throw new ProvenantError('PROV_ERR_BAD_INPUT', 'give --port PATH to flash, or --dry-run FILE to write the upload to a file', {
             field: 'port',
           });
         const { readDeviceFile } = await import('../../hardware/device-file.js');

@@ -29,14 +29,14 @@ function intOption(name: string, min: number, max: number) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max)
-      throw new ProvenantError('PROV_ERR_BAD_ARGS', `${name} must be an integer ${min}..${max}, got '${v}'`, { field: name });
+      throw new ProvenantError('PROV_ERR_BAD_INPUT', `${name} must be an integer ${min}..${max}, got '${v}'`, { field: name });
     return n;
   };
 }
 
 function syncOption(v: string): 'full' | 'normal' {
   if (v !== 'full' && v !== 'normal')
-    throw new ProvenantError('PROV_ERR_BAD_ARGS', `--sync must be 'full' or 'normal', got '${v}'`, { field: 'sync' });
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', `--sync must be 'full' or 'normal', got '${v}'`, { field: 'sync' });
   return v;
 }
 

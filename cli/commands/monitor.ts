@@ -25,7 +25,7 @@ export function register(program: Command): void {
         ['timeout', idle],
       ] as const) {
         if (!(v === Infinity || (Number.isInteger(v) && v > 0)))
-          throw new ProvenantError('PROV_ERR_ARGS', `--${name} must be a positive integer`, { field: name });
+          throw new ProvenantError('PROV_ERR_BAD_INPUT', `--${name} must be a positive integer`, { field: name });
       }
       const { monitor } = await import('../../hardware/monitor.js');
       const { readDeviceFile } = await import('../../hardware/device-file.js');

@@ -27,7 +27,7 @@ interface VerifyOptions {
 }
 
 function bad(message: string, field: string): ProvenantError {
-  return new ProvenantError('PROV_ERR_BAD_ARGS', message, { field });
+  return new ProvenantError('PROV_ERR_BAD_INPUT', message, { field });
 }
 
 function integer(text: string, name: string, max: number): number {

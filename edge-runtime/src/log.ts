@@ -24,15 +24,3 @@ export const silentLog: Log = { debug: noop, info: noop, warn: noop, error: noop
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
-
-/**
- * The PROV_ERR_* code of an error from the ledger. Contract errors carry their code at the start of
- * the message (that is what survives Fabric), wrapped by a backend error with a code of its own, so
- * the message wins over `code`.
- */
-export function errorCodeOf(err: unknown): string | undefined {
-  const inMessage = /PROV_ERR_[A-Z0-9_]+/.exec(errorMessage(err))?.[0];
-  if (inMessage) return inMessage;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('PROV_ERR_') ? code : undefined;
-}

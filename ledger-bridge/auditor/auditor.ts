@@ -9,9 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { CONTRACTS, type ChainHead, type InclusionProof, type LedgerClient } from '../client.js';
-import { codeOf } from '../contracts/errors.js';
 import { verifyConsistency, verifyInclusion, type ConsistencyProof, type ProofVerdict } from '../embedded/proofs.js';
-import { ProvenantError } from '../../shared/errors.js';
+import { codeOf, ProvenantError } from '../../shared/errors.js';
 import { parseProvenanceRecord, type ProvenanceRecord } from '../../shared/records.js';
 import type { ProvenanceDb, ReadingStatus } from './provenance-db.js';
 
@@ -186,7 +185,7 @@ export class Auditor {
    */
   async checkStored(deviceId: string, at: AuditLocator): Promise<AuditResult[]> {
     const db = this.options.db;
-    if (db === undefined) throw new ProvenantError('PROV_ERR_ARGS', 'checkStored needs a provenance database', { deviceId });
+    if (db === undefined) throw new ProvenantError('PROV_ERR_BAD_INPUT', 'checkStored needs a provenance database', { deviceId });
     const rows = 'seq' in at ? db.findBySeq(deviceId, at.seq) : db.findByTime(deviceId, at.t);
     if (rows.length === 0)
       throw new ProvenantError('PROV_ERR_NOT_FOUND', `the provenance database holds no reading of ${deviceId} at ${locatorText(at)}`, {

@@ -44,7 +44,7 @@ export async function connectLedger(options: ConnectOptions): Promise<LedgerClie
   const given = [options.ledger, options.db, options.fabricConfig].filter((x) => x !== undefined).length;
   if (given !== 1) {
     throw new ProvenantError(
-      'PROV_ERR_BAD_ARGS',
+      'PROV_ERR_BAD_INPUT',
       'give exactly one of --ledger URL (a running ledger), --db PATH (an embedded ledger file) or --config FILE (a Fabric network)',
       { field: 'ledger' },
     );

@@ -139,7 +139,7 @@ export class ProvenanceDb {
       return new ProvenanceDb(db, options.clock ?? Date.now);
     } catch (err) {
       db?.close();
-      throw new ProvenantError('PROV_ERR_PROVENANCE_DB', `cannot open the provenance database ${path}: ${(err as Error).message}`, {
+      throw new ProvenantError('PROV_ERR_STORAGE', `cannot open the provenance database ${path}: ${(err as Error).message}`, {
         field: path,
         cause: err,
       });
@@ -148,7 +148,7 @@ export class ProvenanceDb {
 
   /**
    * Stores raw readings (status submitted; a reading already present keeps its status).
-   * Returns their dataHashes in order; throws PROV_ERR_MALFORMED_READING for bytes that do not decode.
+   * Returns their dataHashes in order; throws PROV_ERR_MALFORMED for bytes that do not decode.
    */
   putSubmissions(subs: readonly ReadingSubmission[]): string[] {
     return this.insertAll(subs, true) as string[];

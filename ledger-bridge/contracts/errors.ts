@@ -1,7 +1,7 @@
 /**
  * The contracts' errors. Fabric carries only a message string from chaincode to client, so every
  * message starts with its stable code: "PROV_ERR_DEVICE_NOT_FOUND: could not find the device d1".
- * Clients (auditor, CLI, edge) recover the code with {@link codeOf}. The texts of the talk's
+ * Clients (auditor, CLI, edge) recover the code with `codeOf` (shared/errors.ts). The texts of the talk's
  * branches ("could not find the device", "device signature mismatch", "could not locate the
  * record", "signature mismatch") are kept verbatim after the code.
  */
@@ -16,7 +16,7 @@ export const CONTRACT_ERRORS = {
   /** DeviceRegistration.configure was called before (it is one-time). */
   ALREADY_CONFIGURED: 'PROV_ERR_ALREADY_CONFIGURED',
   /** The caller is not the attribute authority. */
-  UNAUTHORIZED: 'PROV_ERR_UNAUTHORIZED',
+  FORBIDDEN: 'PROV_ERR_FORBIDDEN',
   /** register of a deviceId that exists. */
   DEVICE_EXISTS: 'PROV_ERR_DEVICE_EXISTS',
   /** Alg. 2 "could not find the device" (also update/revoke of an unknown device). */
@@ -45,14 +45,4 @@ export type ContractErrorCode = (typeof CONTRACT_ERRORS)[keyof typeof CONTRACT_E
 /** A ProvenantError whose message starts with its code (what Fabric will carry). */
 export function contractError(code: ContractErrorCode, text: string, details: ErrorDetails = {}): ProvenantError {
   return new ProvenantError(code, `${code}: ${text}`, details);
-}
-
-/** The PROV_ERR_* code at the start of an error message (or anywhere in it), if any. */
-export function codeOf(err: unknown): string | undefined {
-  if (err instanceof ProvenantError && err.code.startsWith('PROV_ERR_')) {
-    const inMessage = /PROV_ERR_[A-Z0-9_]+/.exec(err.message);
-    return inMessage?.[0] ?? err.code;
-  }
-  const message = err instanceof Error ? err.message : typeof err === 'string' ? err : '';
-  return /PROV_ERR_[A-Z0-9_]+/.exec(message)?.[0];
 }

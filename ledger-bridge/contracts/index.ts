@@ -10,7 +10,7 @@ import { TrafficProfileProvenanceContract } from './traffic-profile.js';
 export { DataProvenanceContract, DeviceProvenanceContract, DeviceRegistrationContract, TrafficProfileProvenanceContract };
 export type { RecordBatchResult } from './data-provenance.js';
 export type { RegistrationResult } from './device-registration.js';
-export { CONTRACT_ERRORS, codeOf, contractError, type ContractErrorCode } from './errors.js';
+export { CONTRACT_ERRORS, contractError, type ContractErrorCode } from './errors.js';
 export { KEY_TYPES, KIOT_COLLECTION, KIOT_TRANSIENT_KEY } from './keys.js';
 export { canonicalJson } from './logic/canonical.js';
 export type { DeviceRecord, LedgerConfig } from './logic/registration.js';

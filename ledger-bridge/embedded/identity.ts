@@ -24,15 +24,13 @@ export const DEFAULT_IDENTITIES: readonly EmbeddedIdentity[] = Object.freeze([
   { name: 'auditor', mspId: 'AuditorMSP', id: 'x509::/CN=auditor::/CN=ca', attrs: { role: 'auditor' } },
 ]);
 
-/** Looks up an identity by name; ProvenantError PROV_ERR_UNKNOWN_IDENTITY if absent. */
+/** Looks up an identity by name; ProvenantError PROV_ERR_FORBIDDEN if absent. */
 export function findIdentity(identities: readonly EmbeddedIdentity[], name: string): EmbeddedIdentity {
   const found = identities.find((i) => i.name === name);
   if (!found)
-    throw new ProvenantError(
-      'PROV_ERR_UNKNOWN_IDENTITY',
-      `unknown identity '${name}' (known: ${identities.map((i) => i.name).join(', ')})`,
-      { field: 'identity' },
-    );
+    throw new ProvenantError('PROV_ERR_FORBIDDEN', `unknown identity '${name}' (known: ${identities.map((i) => i.name).join(', ')})`, {
+      field: 'identity',
+    });
   return found;
 }
 

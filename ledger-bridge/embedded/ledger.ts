@@ -15,7 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ChainHead, CommitResult, InclusionProof, LedgerEvent, Proposal } from '../client.js';
-import { ProvenantError } from '../../shared/errors.js';
+import { ProvenantError, toErrorCode } from '../../shared/errors.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import {
   type BlockHeader,
@@ -483,7 +483,7 @@ export class EmbeddedLedger {
         this.stats.sealMsTotal += performance.now() - started;
       } catch (err) {
         this.fail(
-          new ProvenantError('PROV_ERR_LEDGER_STORAGE', `block ${number} could not be written: ${(err as Error).message}`, { cause: err }),
+          new ProvenantError('PROV_ERR_STORAGE', `block ${number} could not be written: ${(err as Error).message}`, { cause: err }),
           batch,
         );
         return;
@@ -509,10 +509,7 @@ export class EmbeddedLedger {
       },
       (err: Error) => {
         this.writing--;
-        this.fail(
-          new ProvenantError('PROV_ERR_LEDGER_STORAGE', `block ${number} could not be written: ${err.message}`, { cause: err }),
-          batch,
-        );
+        this.fail(new ProvenantError('PROV_ERR_STORAGE', `block ${number} could not be written: ${err.message}`, { cause: err }), batch);
       },
     );
   }
@@ -545,11 +542,15 @@ export class EmbeddedLedger {
         this.stats.txInvalid++;
         const name = validationCodeName(code);
         tx.reject(
-          new ProvenantError(`PROV_ERR_${name}`, `transaction ${tx.txId} invalidated in block ${number}: ${name}`, {
-            txId: tx.txId,
-            blockNumber: number,
-            validationCode: code,
-          }),
+          new ProvenantError(
+            toErrorCode(`PROV_ERR_${name}`) ?? 'PROV_ERR_COMMIT',
+            `transaction ${tx.txId} invalidated in block ${number}: ${name}`,
+            {
+              txId: tx.txId,
+              blockNumber: number,
+              validationCode: code,
+            },
+          ),
         );
       }
     });

@@ -202,7 +202,7 @@ export async function startChaincodeServer(options: ChaincodeServerOptions): Pro
   const port = await new Promise<number>((resolve, reject) => {
     server._server.bindAsync(options.address, server._credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   }).catch((cause: unknown) => {
-    throw new ProvenantError('PROV_ERR_UNAVAILABLE', `chaincode server cannot listen on ${options.address}`, { cause });
+    throw new ProvenantError('PROV_ERR_CONFIG', `chaincode server cannot listen on ${options.address}`, { cause });
   });
   return {
     address: options.address,

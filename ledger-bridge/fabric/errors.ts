@@ -11,7 +11,7 @@
  *  - MVCC_READ_CONFLICT / PHANTOM_READ_CONFLICT: the transaction is invalid on the ledger, so a
  *    fresh endorsement (new transaction id) is the documented remedy.
  */
-import { ProvenantError } from '../../shared/errors.js';
+import { codeOf, ProvenantError } from '../../shared/errors.js';
 
 /** gRPC status codes we branch on (@grpc/grpc-js `status`). */
 export const GRPC = {
@@ -48,11 +48,6 @@ interface GatewayErrorLike {
   transactionId?: string;
 }
 
-/** The contract's own code (PROV_ERR_…) inside a chaincode error message, if any. */
-export function contractCodeOf(message: string): string | undefined {
-  return /PROV_ERR_[A-Z0-9_]+/.exec(message)?.[0];
-}
-
 /** Converts an error thrown by fabric-gateway at `stage` into a ProvenantError. */
 export function toProvenantError(err: unknown, stage: Stage, txId?: string): ProvenantError {
   if (err instanceof ProvenantError) return err;
@@ -63,21 +58,21 @@ export function toProvenantError(err: unknown, stage: Stage, txId?: string): Pro
   const base = { ...(id ? { txId: id } : {}), stage, grpcCode: e.code, cause: err };
   switch (e.code) {
     case GRPC.UNAVAILABLE:
-      return new ProvenantError('PROV_ERR_UNAVAILABLE', `fabric ${stage}: peer unavailable: ${text}`, base);
+      return new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', `fabric ${stage}: peer unavailable: ${text}`, base);
     case GRPC.DEADLINE_EXCEEDED:
       return new ProvenantError('PROV_ERR_TIMEOUT', `fabric ${stage}: timed out: ${text}`, base);
     case GRPC.CANCELLED:
       return new ProvenantError('PROV_ERR_CANCELLED', `fabric ${stage}: cancelled: ${text}`, base);
     case GRPC.PERMISSION_DENIED:
     case GRPC.UNAUTHENTICATED:
-      return new ProvenantError('PROV_ERR_ACCESS_DENIED', `fabric ${stage}: access denied: ${text}`, base);
+      return new ProvenantError('PROV_ERR_FORBIDDEN', `fabric ${stage}: access denied: ${text}`, base);
     case GRPC.NOT_FOUND:
       return new ProvenantError('PROV_ERR_CONFIG', `fabric ${stage}: not found (channel or chaincode?): ${text}`, base);
     case GRPC.ABORTED:
     case GRPC.FAILED_PRECONDITION:
     case GRPC.UNKNOWN:
     case GRPC.INVALID_ARGUMENT: {
-      const contractCode = contractCodeOf(text);
+      const contractCode = codeOf(text);
       if (stage === 'endorse' || stage === 'evaluate' || stage === 'qscc') {
         return new ProvenantError('PROV_ERR_ENDORSEMENT', `fabric ${stage}: ${text}`, {
           ...base,
@@ -113,10 +108,10 @@ export function retryByReendorsing(e: ProvenantError): boolean {
   const stage = e.details.stage as Stage | undefined;
   if (e.code === 'PROV_ERR_MVCC_READ_CONFLICT' || e.code === 'PROV_ERR_PHANTOM_READ_CONFLICT') return true;
   // Nothing reached the orderer yet: a new proposal cannot double-commit.
-  return stage === 'endorse' && (e.code === 'PROV_ERR_UNAVAILABLE' || e.code === 'PROV_ERR_TIMEOUT');
+  return stage === 'endorse' && (e.code === 'PROV_ERR_LEDGER_UNAVAILABLE' || e.code === 'PROV_ERR_TIMEOUT');
 }
 
 /** Whether the same call (same transaction id) may simply be repeated. */
 export function retrySameCall(e: ProvenantError): boolean {
-  return e.code === 'PROV_ERR_UNAVAILABLE' || e.code === 'PROV_ERR_TIMEOUT';
+  return e.code === 'PROV_ERR_LEDGER_UNAVAILABLE' || e.code === 'PROV_ERR_TIMEOUT';
 }

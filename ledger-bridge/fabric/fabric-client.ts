@@ -158,7 +158,7 @@ export class FabricLedgerClient implements LedgerClient {
 
   /**
    * Creates a client from a config object or a YAML/JSON file path. Does not wait for the peer:
-   * an unreachable peer shows as PROV_ERR_UNAVAILABLE on the first call, so an edge box can
+   * an unreachable peer shows as PROV_ERR_LEDGER_UNAVAILABLE on the first call, so an edge box can
    * start (and fill its outbox) while the network is down.
    */
   static async connect(config: FabricConfig | string, options: FabricClientOptions = {}): Promise<FabricLedgerClient> {
@@ -174,7 +174,7 @@ export class FabricLedgerClient implements LedgerClient {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new ProvenantError('PROV_ERR_CLOSED', 'the Fabric ledger client is closed');
+    if (this.closed) throw new ProvenantError('PROV_ERR_LEDGER_CLOSED', 'the Fabric ledger client is closed');
   }
 
   private async backoff(attempt: number): Promise<void> {
@@ -359,7 +359,7 @@ export class FabricLedgerClient implements LedgerClient {
         // The gateway never ends this stream by itself: an end means the peer went away.
         if (signal?.aborted || this.closed) return;
         if (attempt >= this.config.maxRetries)
-          throw new ProvenantError('PROV_ERR_UNAVAILABLE', 'fabric events: the peer ended the event stream', { stage: 'events' });
+          throw new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', 'fabric events: the peer ended the event stream', { stage: 'events' });
         this.stats.eventReconnects++;
         await this.backoff(attempt++);
       } catch (err) {

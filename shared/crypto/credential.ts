@@ -6,7 +6,7 @@
  * Attribute values become BBS messages as their UTF-8 bytes, in schema order; the BBS header
  * binds the schema, so a credential cannot be re-read under another attribute order.
  */
-import { ProvenantError } from '../errors.js';
+import { ProvenantError, type ErrorCode } from '../errors.js';
 import { fromHex, toHex } from '../encoding/hex.js';
 import { ATTRIBUTE_NAME } from './policy.js';
 import { assertEpoch, assertIdentifier } from './presentation.js';
@@ -65,46 +65,46 @@ export interface PartialSignature {
 const MAX_ATTRIBUTES = 32;
 const MAX_VALUE_LENGTH = 256;
 
-function bad(code: string, message: string, field: string): ProvenantError {
+function bad(code: ErrorCode, message: string, field: string): ProvenantError {
   return new ProvenantError(code, message, { field });
 }
 
-/** Checks a schema: 1..32 unique attribute names, the first 'deviceId'. Throws PROV_ERR_SCHEMA_INVALID. */
+/** Checks a schema: 1..32 unique attribute names, the first 'deviceId'. Throws PROV_ERR_BAD_INPUT. */
 export function assertSchema(schema: unknown): asserts schema is Schema {
   if (!Array.isArray(schema) || schema.length === 0)
-    throw bad('PROV_ERR_SCHEMA_INVALID', 'schema must be a non-empty list of attribute names', 'schema');
-  if (schema.length > MAX_ATTRIBUTES) throw bad('PROV_ERR_SCHEMA_INVALID', `schema has more than ${MAX_ATTRIBUTES} attributes`, 'schema');
-  if (schema[0] !== 'deviceId') throw bad('PROV_ERR_SCHEMA_INVALID', "schema must start with 'deviceId'", 'schema');
+    throw bad('PROV_ERR_BAD_INPUT', 'schema must be a non-empty list of attribute names', 'schema');
+  if (schema.length > MAX_ATTRIBUTES) throw bad('PROV_ERR_BAD_INPUT', `schema has more than ${MAX_ATTRIBUTES} attributes`, 'schema');
+  if (schema[0] !== 'deviceId') throw bad('PROV_ERR_BAD_INPUT', "schema must start with 'deviceId'", 'schema');
   const seen = new Set<string>();
   for (const name of schema as unknown[]) {
     if (typeof name !== 'string' || !ATTRIBUTE_NAME.test(name)) {
-      throw bad('PROV_ERR_SCHEMA_INVALID', `schema attribute "${String(name)}" is not [A-Za-z][A-Za-z0-9_]{0,31}`, 'schema');
+      throw bad('PROV_ERR_BAD_INPUT', `schema attribute "${String(name)}" is not [A-Za-z][A-Za-z0-9_]{0,31}`, 'schema');
     }
-    if (seen.has(name)) throw bad('PROV_ERR_SCHEMA_INVALID', `schema names attribute "${name}" twice`, 'schema');
+    if (seen.has(name)) throw bad('PROV_ERR_BAD_INPUT', `schema names attribute "${name}" twice`, 'schema');
     seen.add(name);
   }
 }
 
 /**
  * Checks a device's attributes against the schema: every schema attribute present, no other,
- * values strings of 1..256 characters, deviceId an identifier. Throws PROV_ERR_ATTRIBUTES_INVALID
+ * values strings of 1..256 characters, deviceId an identifier. Throws PROV_ERR_BAD_INPUT
  * naming the missing or unknown attribute.
  */
 export function assertAttributes(schema: Schema, attributes: unknown): asserts attributes is Attributes {
   if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
-    throw bad('PROV_ERR_ATTRIBUTES_INVALID', 'attributes must be an object of name = value', 'attributes');
+    throw bad('PROV_ERR_BAD_INPUT', 'attributes must be an object of name = value', 'attributes');
   }
   const record = attributes as Record<string, unknown>;
   for (const name of Object.keys(record)) {
     if (!schema.includes(name)) {
-      throw bad('PROV_ERR_ATTRIBUTES_INVALID', `unknown attribute "${name}" (schema: ${schema.join(',')})`, name);
+      throw bad('PROV_ERR_BAD_INPUT', `unknown attribute "${name}" (schema: ${schema.join(',')})`, name);
     }
   }
   const missing = schema.filter((name) => !Object.prototype.hasOwnProperty.call(record, name));
   if (missing.length > 0) {
     const list = missing.map((n) => `"${n}"`).join(', ');
     throw bad(
-      'PROV_ERR_ATTRIBUTES_INVALID',
+      'PROV_ERR_BAD_INPUT',
       `missing attribute${missing.length > 1 ? 's' : ''} ${list} (schema: ${schema.join(',')})`,
       missing[0] as string,
     );
@@ -112,13 +112,13 @@ export function assertAttributes(schema: Schema, attributes: unknown): asserts a
   for (const name of schema) {
     const value = record[name];
     if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
-      throw bad('PROV_ERR_ATTRIBUTES_INVALID', `attribute "${name}" must be a string of 1..${MAX_VALUE_LENGTH} characters`, name);
+      throw bad('PROV_ERR_BAD_INPUT', `attribute "${name}" must be a string of 1..${MAX_VALUE_LENGTH} characters`, name);
     }
   }
   try {
     assertIdentifier(record['deviceId'], 'deviceId');
   } catch (err) {
-    throw bad('PROV_ERR_ATTRIBUTES_INVALID', (err as Error).message, 'deviceId');
+    throw bad('PROV_ERR_BAD_INPUT', (err as Error).message, 'deviceId');
   }
 }
 
@@ -172,7 +172,7 @@ export function credentialToJson(c: Credential): CredentialJson {
   };
 }
 
-function field<T>(obj: Record<string, unknown>, name: string, code: string, check: (v: unknown) => v is T, what: string): T {
+function field<T>(obj: Record<string, unknown>, name: string, code: ErrorCode, check: (v: unknown) => v is T, what: string): T {
   const v = obj[name];
   if (!check(v)) throw bad(code, `${what}: field "${name}" is missing or has the wrong type`, name);
   return v;
@@ -182,7 +182,7 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number';
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function hexField(obj: Record<string, unknown>, name: string, code: string, what: string, length?: number): Uint8Array {
+function hexField(obj: Record<string, unknown>, name: string, code: ErrorCode, what: string, length?: number): Uint8Array {
   const hex = field(obj, name, code, isString, what);
   let bytes: Uint8Array;
   try {
@@ -194,9 +194,9 @@ function hexField(obj: Record<string, unknown>, name: string, code: string, what
   return bytes;
 }
 
-/** JSON → credential, strictly (throws PROV_ERR_CREDENTIAL_INVALID naming the field). Does not verify the signature. */
+/** JSON → credential, strictly (throws PROV_ERR_BAD_INPUT naming the field). Does not verify the signature. */
 export function credentialFromJson(json: unknown): Credential {
-  const code = 'PROV_ERR_CREDENTIAL_INVALID';
+  const code = 'PROV_ERR_BAD_INPUT';
   if (!isObject(json)) throw bad(code, 'credential: expected a JSON object', 'credential');
   if (json['version'] !== 1) throw bad(code, 'credential: unsupported version (expected 1)', 'version');
   const schema = json['schema'];
@@ -234,11 +234,11 @@ export function partialToJson(p: PartialSignature): PartialSignatureJson {
 }
 
 /**
- * JSON → partial signature, checking shapes only (throws PROV_ERR_PARTIAL_INVALID). Whether it is
+ * JSON → partial signature, checking shapes only (throws PROV_ERR_BAD_INPUT). Whether it is
  * valid is validatePartial's question.
  */
 export function partialFromJson(json: unknown): PartialSignature {
-  const code = 'PROV_ERR_PARTIAL_INVALID';
+  const code = 'PROV_ERR_BAD_INPUT';
   const what = 'partial signature';
   if (!isObject(json)) throw bad(code, `${what}: expected a JSON object`, 'partial');
   const deviceId = field(json, 'deviceId', code, isString, what);

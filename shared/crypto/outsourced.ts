@@ -76,7 +76,7 @@ export interface Enrollment {
 /**
  * KeyGen: enrolls a device with `attributes` (exactly the schema's names). K_IoT is 32 fresh
  * random bytes; the credential is a BBS signature over the attribute values in schema order.
- * Throws PROV_ERR_ATTRIBUTES_INVALID naming a missing or unknown attribute.
+ * Throws PROV_ERR_BAD_INPUT naming a missing or unknown attribute.
  */
 export function enrollDevice(
   issuer: Issuer,

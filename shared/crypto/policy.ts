@@ -33,7 +33,7 @@ const MAX_CLAUSES = 16;
 const MAX_VALUE_LENGTH = 256;
 
 function invalid(message: string, field: string): ProvenantError {
-  return new ProvenantError('PROV_ERR_POLICY_INVALID', `invalid policy: ${message}`, { field });
+  return new ProvenantError('PROV_ERR_BAD_INPUT', `invalid policy: ${message}`, { field });
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -43,7 +43,7 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 /**
  * Checks untrusted input (parsed JSON or YAML) and returns a policy in canonical form: attribute
  * names sorted within each clause, clauses sorted and de-duplicated. Throws
- * `ProvenantError('PROV_ERR_POLICY_INVALID')` naming the offending field.
+ * `ProvenantError('PROV_ERR_BAD_INPUT')` naming the offending field.
  */
 export function parsePolicy(input: unknown): Policy {
   if (!isPlainObject(input)) throw invalid('expected an object { id, anyOf }', 'policy');
@@ -143,7 +143,7 @@ export function checkDisclosure(policy: Policy, disclosed: Readonly<Record<strin
   return reject(REASONS.POLICY_UNSATISFIED, `policy ${p.id}: no clause holds for the disclosed attributes (${names})`);
 }
 
-/** Throws `PROV_ERR_POLICY_INVALID` if the policy names an attribute the schema lacks (it could never hold). */
+/** Throws `PROV_ERR_BAD_INPUT` if the policy names an attribute the schema lacks (it could never hold). */
 export function assertPolicyFitsSchema(policy: Policy, schema: readonly string[]): void {
   for (const [i, clause] of policy.anyOf.entries()) {
     for (const name of Object.keys(clause)) {

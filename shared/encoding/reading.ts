@@ -38,7 +38,7 @@ export const PARTIAL_DIGEST_BYTES = 32;
 /** Largest canonical reading in bytes. */
 export const MAX_READING_BYTES = 54 + MAX_DEVICE_ID_BYTES + 6 * MAX_CHANNELS;
 /** Error code for canonical bytes that do not decode. */
-export const ERR_MALFORMED_READING = 'PROV_ERR_MALFORMED_READING';
+export const ERR_MALFORMED_READING = 'PROV_ERR_MALFORMED';
 
 const TWO_32 = 4294967296;
 const MAX_T = 9007199254740991; // 2^53 - 1
@@ -120,7 +120,7 @@ function malformed(message: string, field: string): ProvenantError {
 /**
  * Strict decoder: the inverse of encodeReading for exactly the bytes it produces. Truncated,
  * oversized, unknown-version and out-of-range input raise a ProvenantError
- * (PROV_ERR_MALFORMED_READING) whose message and `details.field` name the problem.
+ * (PROV_ERR_MALFORMED) whose message and `details.field` name the problem.
  */
 export function decodeReading(b: Uint8Array): Reading {
   if (!(b instanceof Uint8Array)) throw new TypeError('decodeReading: expected Uint8Array');

@@ -45,7 +45,7 @@ import {
 } from './messages.js';
 
 /** Error code of a frame whose payload does not decode, or whose type is unknown. */
-export const ERR_MALFORMED_FRAME = 'PROV_ERR_MALFORMED_FRAME';
+export const ERR_MALFORMED_FRAME = 'PROV_ERR_MALFORMED';
 
 /** Any wire message, tagged by `kind`. */
 export type WireMessage =
@@ -77,7 +77,7 @@ export const MESSAGE_NAMES: Readonly<Record<number, WireMessage['kind']>> = {
 };
 
 /**
- * Decodes a frame's payload by its type. Throws ProvenantError(PROV_ERR_MALFORMED_FRAME) with
+ * Decodes a frame's payload by its type. Throws ProvenantError(PROV_ERR_MALFORMED) with
  * details { type, cause } for an unknown type or a payload that fails its strict decoder.
  */
 export function decodeMessage(frame: Frame): WireMessage {

@@ -149,7 +149,7 @@ describe('auditor HTTP API over the embedded ledger', () => {
       headers: { ...auth, 'content-type': 'application/json' },
     });
     expect(notJson.statusCode).toBe(400);
-    expect(notJson.json().code).toBe('PROV_ERR_BAD_REQUEST');
+    expect(notJson.json().code).toBe('PROV_ERR_BAD_INPUT');
     const badHead = await post('/consistency', { savedHead: { height: 0, hash: 'zz' } });
     expect(badHead.statusCode).toBe(400);
     expect(badHead.json().message).toMatch(/savedHead/);
@@ -215,12 +215,12 @@ describe('auditor HTTP API over the embedded ledger', () => {
     expect(text).toMatch(/provenant_auditor_head_checks_total\{extends="false"\} 2/);
   });
 
-  it('an unreachable ledger is a 502 with PROV_ERR_LEDGER_UNAVAILABLE, not a verdict', async () => {
+  it('an unreachable ledger is a 503 with PROV_ERR_LEDGER_UNAVAILABLE, not a verdict', async () => {
     const dead = new HttpLedgerClient({ url: 'http://127.0.0.1:1', token: 'dead-ledger-token-0123456789', identity: 'auditor' });
     const down = await buildAuditorServer({ ledger: dead, tokens: [TOKEN] });
     try {
       const head = await down.inject({ method: 'GET', url: '/head', headers: auth });
-      expect(head.statusCode).toBe(502);
+      expect(head.statusCode).toBe(503);
       expect(head.json().code).toBe('PROV_ERR_LEDGER_UNAVAILABLE');
       const v = await down.inject({
         method: 'POST',
@@ -228,7 +228,7 @@ describe('auditor HTTP API over the embedded ledger', () => {
         headers: auth,
         payload: { deviceId: 'dev-x', seq: 1, data: (subs[0] as ReadingSubmission).canonical },
       });
-      expect(v.statusCode).toBe(502);
+      expect(v.statusCode).toBe(503);
     } finally {
       await down.close();
       await dead.close();

@@ -142,7 +142,7 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
 
   it('the DB refuses bytes that are not a canonical reading', () => {
     expect(() => db.putSubmissions([{ ...(subs[0] as ReadingSubmission), canonical: 'ff00' }])).toThrow(
-      /PROV_ERR_MALFORMED_READING|unknown version/,
+      /PROV_ERR_MALFORMED|unknown version/,
     );
   });
 });

@@ -80,7 +80,7 @@ describe('auditor over HTTP (provenant ledger start)', () => {
 
   it('the identity travels: an auditor cannot register devices', async () => {
     const p = client.submit({ contract: CONTRACTS.deviceRegistration, fn: 'revoke', args: ['dev-h', 'x'] });
-    expect(await errorCode(p)).toBe('PROV_ERR_UNAUTHORIZED');
+    expect(await errorCode(p)).toBe('PROV_ERR_FORBIDDEN');
   });
 
   it('connectLedger refuses a missing token and conflicting targets', async () => {

@@ -82,7 +82,7 @@ describe('ProvenanceDb', () => {
 
   it('names the file it cannot open', async () => {
     await expect(ProvenanceDb.open(join(dir, 'no', 'such', 'dir', 'x.db'))).rejects.toMatchObject({
-      code: 'PROV_ERR_PROVENANCE_DB',
+      code: 'PROV_ERR_STORAGE',
       message: expect.stringContaining(join('no', 'such', 'dir', 'x.db')),
     });
   });

@@ -41,17 +41,17 @@ describe('authority store', () => {
     initAuthority(a);
     initAuthority(b);
     writeFileSync(join(a, 'issuer.secret.json'), readFileSync(join(b, 'issuer.secret.json'), 'utf8'));
-    expect(code(() => loadAuthority(a))).toBe('PROV_ERR_AUTHORITY_INVALID');
+    expect(code(() => loadAuthority(a))).toBe('PROV_ERR_CONFIG');
   });
 
   it('rejects broken files with codes that name the problem, never echoing a key', () => {
     const dir = join(tmp, 'c');
     initAuthority(dir);
     writeFileSync(join(dir, 'issuer.public.json'), '{not json');
-    expect(code(() => loadIssuerPublic(dir))).toBe('PROV_ERR_AUTHORITY_INVALID');
+    expect(code(() => loadIssuerPublic(dir))).toBe('PROV_ERR_CONFIG');
     const bad = join(tmp, 'bad.device.json');
     writeFileSync(bad, JSON.stringify({ version: 1, deviceId: 'd', kIoT: 'abcd' }));
-    expect(code(() => readDeviceFile(bad))).toBe('PROV_ERR_DEVICE_FILE_INVALID');
+    expect(code(() => readDeviceFile(bad))).toBe('PROV_ERR_CONFIG');
     expect(code(() => readDeviceFile(join(tmp, 'missing.json')))).toBe('PROV_ERR_NOT_FOUND');
   });
 });

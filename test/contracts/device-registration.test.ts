@@ -53,11 +53,11 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
   it('only the authority registers, updates and revokes', async () => {
     const e = enrollDevice(w.issuer, attrs('dev-x'));
     const reg = w.edge.submit({ contract: DR, fn: 'register', args: [JSON.stringify(e.registration)], transient: { kIoT: e.device.kIoT } });
-    expect(await errorCode(reg)).toBe('PROV_ERR_UNAUTHORIZED');
+    expect(await errorCode(reg)).toBe('PROV_ERR_FORBIDDEN');
     expect(await errorCode(w.edge.submit({ contract: DR, fn: 'update', args: [JSON.stringify(e.registration)] }))).toBe(
-      'PROV_ERR_UNAUTHORIZED',
+      'PROV_ERR_FORBIDDEN',
     );
-    expect(await errorCode(w.edge.submit({ contract: DR, fn: 'revoke', args: ['dev-a', 'x'] }))).toBe('PROV_ERR_UNAUTHORIZED');
+    expect(await errorCode(w.edge.submit({ contract: DR, fn: 'revoke', args: ['dev-a', 'x'] }))).toBe('PROV_ERR_FORBIDDEN');
   });
 
   it('K_IoT must come in transient data, 32 bytes, and never appears in the result or the record', async () => {
@@ -138,9 +138,7 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
 
   it('setPolicies: authority only, policies validated against the schema', async () => {
     const pol = { id: 'any-temp', anyOf: [{ type: 'temperature' }] };
-    expect(await errorCode(w.edge.submit({ contract: DR, fn: 'setPolicies', args: [JSON.stringify([pol])] }))).toBe(
-      'PROV_ERR_UNAUTHORIZED',
-    );
+    expect(await errorCode(w.edge.submit({ contract: DR, fn: 'setPolicies', args: [JSON.stringify([pol])] }))).toBe('PROV_ERR_FORBIDDEN');
     expect(
       await errorCode(w.aa.submit({ contract: DR, fn: 'setPolicies', args: [JSON.stringify([{ id: 'x', anyOf: [{ colour: 'red' }] }])] })),
     ).toBe('PROV_ERR_BAD_INPUT');

@@ -39,22 +39,18 @@ describe('shared/records', () => {
 
   it('rejects malformed batches naming the field', () => {
     const ok = { version: 1, readings: [submission] };
-    expect(codeOf(() => parseReadingBatch('{nope'))).toBe('PROV_ERR_INVALID_RECORD:batch');
-    expect(codeOf(() => parseReadingBatch({ ...ok, version: 2 }))).toBe('PROV_ERR_INVALID_RECORD:version');
-    expect(codeOf(() => parseReadingBatch({ ...ok, readings: [] }))).toBe('PROV_ERR_INVALID_RECORD:readings');
-    expect(codeOf(() => parseReadingBatch({ ...ok, readings: [{ ...submission, tag: 'ab' }] }))).toBe(
-      'PROV_ERR_INVALID_RECORD:readings[0].tag',
-    );
+    expect(codeOf(() => parseReadingBatch('{nope'))).toBe('PROV_ERR_BAD_INPUT:batch');
+    expect(codeOf(() => parseReadingBatch({ ...ok, version: 2 }))).toBe('PROV_ERR_BAD_INPUT:version');
+    expect(codeOf(() => parseReadingBatch({ ...ok, readings: [] }))).toBe('PROV_ERR_BAD_INPUT:readings');
+    expect(codeOf(() => parseReadingBatch({ ...ok, readings: [{ ...submission, tag: 'ab' }] }))).toBe('PROV_ERR_BAD_INPUT:readings[0].tag');
     expect(codeOf(() => parseReadingBatch({ ...ok, readings: [{ ...submission, canonical: 'xyz' }] }))).toBe(
-      'PROV_ERR_INVALID_RECORD:readings[0].canonical',
+      'PROV_ERR_BAD_INPUT:readings[0].canonical',
     );
     expect(codeOf(() => parseReadingBatch({ ...ok, readings: [{ ...submission, receivedAt: -1 }] }))).toBe(
-      'PROV_ERR_INVALID_RECORD:readings[0].receivedAt',
+      'PROV_ERR_BAD_INPUT:readings[0].receivedAt',
     );
-    expect(codeOf(() => parseReadingBatch({ ...ok, readings: [{ ...submission, path: [] }] }))).toBe(
-      'PROV_ERR_INVALID_RECORD:readings[0].path',
-    );
-    expect(codeOf(() => parseReadingBatch({ ...ok, partials: {} }))).toBe('PROV_ERR_INVALID_RECORD:partials');
+    expect(codeOf(() => parseReadingBatch({ ...ok, readings: [{ ...submission, path: [] }] }))).toBe('PROV_ERR_BAD_INPUT:readings[0].path');
+    expect(codeOf(() => parseReadingBatch({ ...ok, partials: {} }))).toBe('PROV_ERR_BAD_INPUT:partials');
   });
 
   it('lower-cases hex so equal bytes compare equal', () => {
@@ -64,7 +60,7 @@ describe('shared/records', () => {
 
   it('parses results and records, refusing wrong shapes', () => {
     expect(parseBatchResult('{"txId":"t1","accepted":2,"rejected":[]}')).toEqual({ txId: 't1', accepted: 2, rejected: [] });
-    expect(codeOf(() => parseBatchResult({ txId: 't1', accepted: -1, rejected: [] }))).toBe('PROV_ERR_INVALID_RECORD:accepted');
+    expect(codeOf(() => parseBatchResult({ txId: 't1', accepted: -1, rejected: [] }))).toBe('PROV_ERR_BAD_INPUT:accepted');
     const record = {
       dataHash: 'aa'.repeat(32),
       deviceId: 'dev-1',
@@ -80,7 +76,7 @@ describe('shared/records', () => {
       txId: 'tx',
     };
     expect(parseProvenanceRecord(JSON.stringify(record))).toEqual(record);
-    expect(codeOf(() => parseProvenanceRecord({ ...record, status: 'rejected' }))).toBe('PROV_ERR_INVALID_RECORD:status');
-    expect(codeOf(() => parseProvenanceRecord({ ...record, dataHash: 'aa' }))).toBe('PROV_ERR_INVALID_RECORD:record.dataHash');
+    expect(codeOf(() => parseProvenanceRecord({ ...record, status: 'rejected' }))).toBe('PROV_ERR_BAD_INPUT:status');
+    expect(codeOf(() => parseProvenanceRecord({ ...record, dataHash: 'aa' }))).toBe('PROV_ERR_BAD_INPUT:record.dataHash');
   });
 });

@@ -44,7 +44,7 @@ describe('parsePolicy', () => {
   ])('rejects %s with a named field', (_name, input, field) => {
     const err = policyError(input);
     expect(err).toBeInstanceOf(ProvenantError);
-    expect(err.code).toBe('PROV_ERR_POLICY_INVALID');
+    expect(err.code).toBe('PROV_ERR_BAD_INPUT');
     expect(err.details.field).toBe(field);
   });
 });

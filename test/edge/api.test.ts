@@ -92,7 +92,7 @@ describe('edge API', () => {
     expect(missing.json()).toMatchObject({ code: 'PROV_ERR_DEVICE_NOT_FOUND' });
     const bad = await app.inject({ method: 'GET', url: '/devices/dev-0?readings=-1', headers: auth });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ code: 'PROV_ERR_BAD_REQUEST' });
+    expect(bad.json()).toMatchObject({ code: 'PROV_ERR_BAD_INPUT' });
   });
 
   it('shows a judged traffic profile once a window closes', async () => {

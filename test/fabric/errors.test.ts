@@ -4,16 +4,8 @@
  * caller untouched (so its outbox keeps the readings).
  */
 import { describe, expect, it } from 'vitest';
-import { ProvenantError } from '../../shared/errors.js';
-import {
-  commitError,
-  contractCodeOf,
-  GRPC,
-  retryByReendorsing,
-  retrySameCall,
-  toProvenantError,
-  TX_CODES,
-} from '../../ledger-bridge/fabric/errors.js';
+import { codeOf, ProvenantError, type ErrorCode } from '../../shared/errors.js';
+import { commitError, GRPC, retryByReendorsing, retrySameCall, toProvenantError, TX_CODES } from '../../ledger-bridge/fabric/errors.js';
 
 const gatewayError = (
   code: number,
@@ -24,10 +16,10 @@ const gatewayError = (
 
 describe('toProvenantError', () => {
   it.each([
-    [GRPC.UNAVAILABLE, 'endorse', 'PROV_ERR_UNAVAILABLE'],
+    [GRPC.UNAVAILABLE, 'endorse', 'PROV_ERR_LEDGER_UNAVAILABLE'],
     [GRPC.DEADLINE_EXCEEDED, 'submit', 'PROV_ERR_TIMEOUT'],
     [GRPC.CANCELLED, 'events', 'PROV_ERR_CANCELLED'],
-    [GRPC.PERMISSION_DENIED, 'evaluate', 'PROV_ERR_ACCESS_DENIED'],
+    [GRPC.PERMISSION_DENIED, 'evaluate', 'PROV_ERR_FORBIDDEN'],
     [GRPC.NOT_FOUND, 'endorse', 'PROV_ERR_CONFIG'],
     [GRPC.ABORTED, 'endorse', 'PROV_ERR_ENDORSEMENT'],
     [GRPC.FAILED_PRECONDITION, 'endorse', 'PROV_ERR_ENDORSEMENT'],
@@ -60,10 +52,8 @@ describe('toProvenantError', () => {
   });
 
   it('finds a contract code anywhere in a message', () => {
-    expect(contractCodeOf('chaincode response 500, PROV_ERR_RECORD_NOT_FOUND: could not locate the record')).toBe(
-      'PROV_ERR_RECORD_NOT_FOUND',
-    );
-    expect(contractCodeOf('plain failure')).toBeUndefined();
+    expect(codeOf('chaincode response 500, PROV_ERR_RECORD_NOT_FOUND: could not locate the record')).toBe('PROV_ERR_RECORD_NOT_FOUND');
+    expect(codeOf('plain failure')).toBeUndefined();
   });
 });
 
@@ -82,20 +72,20 @@ describe('commitError', () => {
 });
 
 describe('retry decisions', () => {
-  const at = (code: string, stage: string) => new ProvenantError(code, 'x', { stage });
+  const at = (code: ErrorCode, stage: string) => new ProvenantError(code, 'x', { stage });
   it('re-endorses conflicts and endorsement-stage outages only', () => {
     expect(retryByReendorsing(at('PROV_ERR_MVCC_READ_CONFLICT', 'commitStatus'))).toBe(true);
     expect(retryByReendorsing(at('PROV_ERR_PHANTOM_READ_CONFLICT', 'commitStatus'))).toBe(true);
-    expect(retryByReendorsing(at('PROV_ERR_UNAVAILABLE', 'endorse'))).toBe(true);
+    expect(retryByReendorsing(at('PROV_ERR_LEDGER_UNAVAILABLE', 'endorse'))).toBe(true);
     expect(retryByReendorsing(at('PROV_ERR_TIMEOUT', 'endorse'))).toBe(true);
     // Once submitted, a new endorsement could commit the same readings twice.
-    expect(retryByReendorsing(at('PROV_ERR_UNAVAILABLE', 'submit'))).toBe(false);
+    expect(retryByReendorsing(at('PROV_ERR_LEDGER_UNAVAILABLE', 'submit'))).toBe(false);
     expect(retryByReendorsing(at('PROV_ERR_TIMEOUT', 'commitStatus'))).toBe(false);
     expect(retryByReendorsing(at('PROV_ERR_ENDORSEMENT', 'endorse'))).toBe(false);
     expect(retryByReendorsing(at('PROV_ERR_ENDORSEMENT_POLICY_FAILURE', 'commitStatus'))).toBe(false);
   });
   it('repeats the same call only for outages and timeouts', () => {
-    expect(retrySameCall(at('PROV_ERR_UNAVAILABLE', 'submit'))).toBe(true);
+    expect(retrySameCall(at('PROV_ERR_LEDGER_UNAVAILABLE', 'submit'))).toBe(true);
     expect(retrySameCall(at('PROV_ERR_TIMEOUT', 'commitStatus'))).toBe(true);
     expect(retrySameCall(at('PROV_ERR_ENDORSEMENT', 'evaluate'))).toBe(false);
     expect(retrySameCall(at('PROV_ERR_CONFIG', 'endorse'))).toBe(false);

@@ -283,15 +283,17 @@ describe('FabricLedgerClient config and connectivity errors', () => {
     }
   });
 
-  it('reports an unreachable peer as PROV_ERR_UNAVAILABLE after its retries', async () => {
+  it('reports an unreachable peer as PROV_ERR_LEDGER_UNAVAILABLE after its retries', async () => {
     const c = await FabricLedgerClient.connect({ ...base, maxRetries: 1 }, { retryBackoffMs: 5 });
     try {
       await expect(c.submit({ contract: Counter, fn: 'add', args: ['a', '1'] })).rejects.toMatchObject({
-        code: 'PROV_ERR_UNAVAILABLE',
+        code: 'PROV_ERR_LEDGER_UNAVAILABLE',
         details: { stage: 'endorse' },
       });
-      await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['a'] })).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE' });
-      await expect(c.head()).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE' });
+      await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['a'] })).rejects.toMatchObject({
+        code: 'PROV_ERR_LEDGER_UNAVAILABLE',
+      });
+      await expect(c.head()).rejects.toMatchObject({ code: 'PROV_ERR_LEDGER_UNAVAILABLE' });
     } finally {
       await c.close();
     }
@@ -326,7 +328,9 @@ describe('FabricLedgerClient over TLS to the stand-in peer', () => {
       maxRetries: 0,
     });
     try {
-      await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['tls'] })).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE' });
+      await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['tls'] })).rejects.toMatchObject({
+        code: 'PROV_ERR_LEDGER_UNAVAILABLE',
+      });
     } finally {
       await c.close();
     }
@@ -335,7 +339,9 @@ describe('FabricLedgerClient over TLS to the stand-in peer', () => {
   it('refuses a plaintext client', async () => {
     const c = await FabricLedgerClient.connect({ ...net.config, maxRetries: 0 });
     try {
-      await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['tls'] })).rejects.toMatchObject({ code: 'PROV_ERR_UNAVAILABLE' });
+      await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['tls'] })).rejects.toMatchObject({
+        code: 'PROV_ERR_LEDGER_UNAVAILABLE',
+      });
     } finally {
       await c.close();
     }

@@ -68,9 +68,9 @@ export function ledgerClientSuite(backend: string, open: () => Promise<LedgerCli
       expect(out.bcId).toBeTruthy();
     });
 
-    it('rejects a registration by a non-authority with the contract code PROV_ERR_UNAUTHORIZED', async () => {
+    it('rejects a registration by a non-authority with the contract code PROV_ERR_FORBIDDEN', async () => {
       const err = await register(h.edge, enrollDevice(issuer, attrs('dev-s2'))).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'PROV_ERR_ENDORSEMENT', details: { contractCode: 'PROV_ERR_UNAUTHORIZED' } });
+      expect(err).toMatchObject({ code: 'PROV_ERR_ENDORSEMENT', details: { contractCode: 'PROV_ERR_FORBIDDEN' } });
       // The refusal names the identities, not only their organisation (issue #13 defect 6).
       expect((err as Error).message).toMatch(/only the attribute authority \(\S+ aa\S*\) may register[^;]*; caller is \S+ edge-1/);
     });

@@ -55,7 +55,7 @@ describe('provenant ledger start / verify', () => {
       const denied = await asEdge
         .submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: ['{}'] })
         .catch((e: unknown) => e);
-      expect((denied as Error).message).toMatch(/PROV_ERR_(UNAUTHORIZED|BAD_INPUT)/);
+      expect((denied as Error).message).toMatch(/PROV_ERR_(FORBIDDEN|BAD_INPUT)/);
     } finally {
       await client.close();
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

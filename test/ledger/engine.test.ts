@@ -83,7 +83,7 @@ describe('embedded ledger: simulate → order → validate → commit', () => {
   it('checks proposal shapes and identities', async () => {
     await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: [1 as unknown as string] })).rejects.toThrow(TypeError);
     await expect(ledger.submit('mallory', { contract: 'Counter', fn: 'put', args: ['a', 'b'] })).rejects.toMatchObject({
-      code: 'PROV_ERR_UNKNOWN_IDENTITY',
+      code: 'PROV_ERR_FORBIDDEN',
     });
   });
 
@@ -257,10 +257,10 @@ describe('storage failure on the commit worker', () => {
       const err = (await ledger
         .submit('edge-1', { contract: 'Counter', fn: 'put', args: ['b', '2'] })
         .catch((e: unknown) => e)) as ProvenantError;
-      expect(err.code).toBe('PROV_ERR_LEDGER_STORAGE');
+      expect(err.code).toBe('PROV_ERR_STORAGE');
       expect(err.message).toMatch(new RegExp(`block ${head.height}`));
       await expect(ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['c', '3'] })).rejects.toMatchObject({
-        code: 'PROV_ERR_LEDGER_STORAGE',
+        code: 'PROV_ERR_STORAGE',
       });
       expect(ledger.head()).toEqual(head);
       await ledger.close();
@@ -278,7 +278,7 @@ describe('a second writer on the same file', () => {
       const b = await openTestLedger(dir.dir);
       await a.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['x', 'from-a'] });
       await expect(b.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['x', 'from-b'] })).rejects.toMatchObject({
-        code: 'PROV_ERR_LEDGER_STORAGE',
+        code: 'PROV_ERR_STORAGE',
       });
       await a.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['y', 'from-a'] });
       await b.close();

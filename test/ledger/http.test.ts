@@ -96,7 +96,7 @@ describe('ledger HTTP API (fastify.inject)', () => {
       payload: { contract: 'Counter', fn: 'whoami', args: [] },
     });
     expect(unknown.statusCode).toBe(403);
-    expect(unknown.json().code).toBe('PROV_ERR_UNKNOWN_IDENTITY');
+    expect(unknown.json().code).toBe('PROV_ERR_FORBIDDEN');
   });
 
   it('answers bad input and contract failures with { code, message }', async () => {
@@ -107,7 +107,7 @@ describe('ledger HTTP API (fastify.inject)', () => {
       payload: { contract: 'Counter', fn: 'put', args: [{ not: 'a string' }] },
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().code).toBe('PROV_ERR_BAD_REQUEST');
+    expect(bad.json().code).toBe('PROV_ERR_BAD_INPUT');
     const extra = await app.inject({
       method: 'POST',
       url: '/v1/submit',

@@ -108,7 +108,7 @@ describe('strict decoder errors name the problem', () => {
     const b = good.slice();
     b[0] = 2;
     const e = err(b);
-    expect(e.code).toBe('PROV_ERR_MALFORMED_READING');
+    expect(e.code).toBe('PROV_ERR_MALFORMED');
     expect(e.message).toMatch(/unknown version 2/);
     expect(e.details.field).toBe('version');
   });

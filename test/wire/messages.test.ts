@@ -129,7 +129,7 @@ describe('wire messages', () => {
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ProvenantError);
-      expect((e as ProvenantError).code).toBe('PROV_ERR_MALFORMED_FRAME');
+      expect((e as ProvenantError).code).toBe('PROV_ERR_MALFORMED');
       expect((e as ProvenantError).details.type).toBe(0x7f);
     }
   });

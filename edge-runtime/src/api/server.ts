@@ -2,14 +2,14 @@
  * The edge's HTTP API (fastify 5): health, devices, one device with its last readings and traffic
  * status, a Device Provenance challenge on demand (Algorithm 2), Prometheus metrics and the
  * OpenAPI document. Every route but /health and /openapi.json needs `Authorization: Bearer
- * <token>`. Errors are `{ code: 'PROV_ERR_*', message }`.
+ * <token>`. Errors are `{ code: 'PROV_ERR_*', message }` (shared/http-errors.ts).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { CONTRACTS } from '../../../ledger-bridge/client.js';
-import { ProvenantError } from '../../../shared/errors.js';
+import { codeOf, ProvenantError } from '../../../shared/errors.js';
+import { errorPlugin, sendError } from '../../../shared/http-errors.js';
 import { toHex } from '../../../shared/encoding/hex.js';
-import { errorCodeOf } from '../log.js';
 import type { EdgeRuntime } from '../runtime.js';
 import * as S from './schemas.js';
 
@@ -22,20 +22,6 @@ export interface ApiOptions {
   /** Or a pino logger instance to log requests with (the edge's own, in `provenant edge`). */
   readonly loggerInstance?: FastifyBaseLogger;
 }
-
-/** HTTP status for our error codes (anything else is 500). */
-const STATUS: Readonly<Record<string, number>> = {
-  PROV_ERR_BAD_REQUEST: 400,
-  PROV_ERR_UNAUTHORIZED: 401,
-  PROV_ERR_DEVICE_NOT_FOUND: 404,
-  PROV_ERR_NOT_FOUND: 404,
-  PROV_ERR_NO_SESSION: 409,
-  PROV_ERR_DEVICE_SIGNATURE_MISMATCH: 422,
-  PROV_ERR_CHALLENGE_TIMEOUT: 504,
-  PROV_ERR_CHALLENGE_UNSUPPORTED: 501,
-  PROV_ERR_LINK_DOWN: 503,
-  PROV_ERR_LEDGER_UNAVAILABLE: 503,
-};
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -66,18 +52,7 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
     },
   });
 
-  app.setErrorHandler((err: Error & { code?: string; validation?: unknown; statusCode?: number }, _req, reply) => {
-    if (err.validation) return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
-    if (err instanceof ProvenantError) return reply.status(STATUS[err.code] ?? 500).send({ code: err.code, message: err.message });
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    return reply.status(status).send({
-      code: status === 500 ? 'PROV_ERR_INTERNAL' : 'PROV_ERR_BAD_REQUEST',
-      message: status === 500 ? 'internal error' : err.message,
-    });
-  });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ code: 'PROV_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }),
-  );
+  await app.register(errorPlugin);
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
@@ -85,10 +60,7 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
     const header = req.headers.authorization ?? '';
     const m = /^Bearer (.+)$/.exec(header);
     if (!m || !safeEqual(m[1] as string, options.token)) {
-      return reply
-        .status(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ code: 'PROV_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' });
+      return sendError(reply.header('www-authenticate', 'Bearer'), 'PROV_ERR_UNAUTHORIZED', 'missing or wrong bearer token');
     }
     return undefined;
   });
@@ -181,7 +153,7 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
         result = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        const code = errorCodeOf(err) ?? 'PROV_ERR_LEDGER_UNAVAILABLE';
+        const code = codeOf(err) ?? 'PROV_ERR_LEDGER_UNAVAILABLE';
         throw new ProvenantError(code, message, { deviceId: id, cause: err });
       }
       return {

@@ -132,7 +132,7 @@ export class Outbox {
     try {
       db = new Sqlite(options.path);
     } catch (err) {
-      throw new ProvenantError('PROV_ERR_OUTBOX', `cannot open outbox ${options.path}: ${(err as Error).message}`, { cause: err });
+      throw new ProvenantError('PROV_ERR_STORAGE', `cannot open outbox ${options.path}: ${(err as Error).message}`, { cause: err });
     }
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);

@@ -15,22 +15,10 @@
  */
 import { encodeFrame, FrameDecoder, type FrameStats } from '../../../shared/wire/frame.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../../shared/wire/union.js';
-import {
-  NACK_MALFORMED,
-  NACK_NO_PARTIAL,
-  NACK_NOT_STORED,
-  NACK_OUTBOX_FULL,
-  NACK_RATE,
-  NACK_REPLAY,
-  NACK_UNKNOWN_DEVICE,
-  nackIsRetryable,
-  STATUS_RING_FULL,
-  STATUS_RX_ERRORS,
-  type Hello,
-  type ReadingMessage,
-} from '../../../shared/wire/messages.js';
+import { nackIsRetryable, STATUS_RING_FULL, STATUS_RX_ERRORS, type Hello, type ReadingMessage } from '../../../shared/wire/messages.js';
 import { toHex } from '../../../shared/encoding/hex.js';
 import { ProvenantError } from '../../../shared/errors.js';
+import { EDGE_REASONS, nackFor, type EdgeReason } from '../../../shared/reasons.js';
 import { sha256 } from '../../../shared/crypto/sha256.js';
 import { toSubmission } from '../../../shared/records.js';
 import type { BoardLink, Unsubscribe } from '../links/link.js';
@@ -40,21 +28,8 @@ import { AckTracker } from './ack-tracker.js';
 import type { SessionHost } from './host.js';
 import { TokenBucket } from './token-bucket.js';
 
-/** Edge-side reason labels (metrics, logs, API); wire NACK codes are in shared/wire/messages.ts. */
-export const EDGE_REASONS = {
-  NO_SESSION: 'NO_SESSION',
-  WRONG_DEVICE: 'WRONG_DEVICE',
-  UNKNOWN_PARTIAL: 'UNKNOWN_PARTIAL',
-  WRONG_EPOCH: 'WRONG_EPOCH',
-  RATE: 'RATE',
-  REPLAY: 'REPLAY',
-  OUTBOX_FULL: 'OUTBOX_FULL',
-  BUSY: 'BUSY',
-  NOT_STORED: 'NOT_STORED',
-  MALFORMED: 'MALFORMED',
-  UNKNOWN_DEVICE: 'UNKNOWN_DEVICE',
-  BAD_CREDENTIAL: 'BAD_CREDENTIAL',
-} as const;
+/** Edge-side reason labels (metrics, logs, API); shared/reasons.ts maps each to its NACK code and ledger reason. */
+export { EDGE_REASONS };
 
 /** Quiet time after refusing a HELLO (ms). */
 export const REFUSAL_QUIET_MS = 2000;
@@ -251,7 +226,7 @@ export class DeviceSession {
       if (now - this.lastRefusalAt < REFUSAL_QUIET_MS) return;
       this.lastRefusalAt = now;
       this.log.warn({ deviceId: hello.deviceId, reason: lookup.problem, why: lookup.message }, 'refused HELLO');
-      await this.send({ kind: 'NACK', seq: hello.seq, reason: NACK_UNKNOWN_DEVICE });
+      await this.send({ kind: 'NACK', seq: hello.seq, reason: nackFor(lookup.problem) });
       return;
     }
     let issued;
@@ -261,7 +236,7 @@ export class DeviceSession {
       this.stateNow = 'refused';
       this.host.metrics.helloRefused.inc({ reason: EDGE_REASONS.BAD_CREDENTIAL });
       this.log.warn({ deviceId: hello.deviceId, err: errorMessage(err) }, 'refused HELLO: cannot sign a partial');
-      await this.send({ kind: 'NACK', seq: hello.seq, reason: NACK_UNKNOWN_DEVICE });
+      await this.send({ kind: 'NACK', seq: hello.seq, reason: nackFor(EDGE_REASONS.BAD_CREDENTIAL) });
       return;
     }
     const first = this.hello === undefined || this.device !== hello.deviceId;
@@ -315,25 +290,25 @@ export class DeviceSession {
     const r = m.reading;
     this.host.metrics.received.inc();
     if (this.stateNow !== 'ready' || !this.device || !this.ack || !this.bucket) {
-      return this.nack(r.seq, NACK_NO_PARTIAL, EDGE_REASONS.NO_SESSION, r.deviceId);
+      return this.nack(r.seq, EDGE_REASONS.NO_SESSION, r.deviceId);
     }
     if (r.deviceId !== this.device) {
-      return this.nack(r.seq, NACK_MALFORMED, EDGE_REASONS.WRONG_DEVICE, r.deviceId);
+      return this.nack(r.seq, EDGE_REASONS.WRONG_DEVICE, r.deviceId);
     }
     const digestHex = toHex(r.partialDigest);
     const issued = this.host.partials.lookup(digestHex);
     if (!issued || issued.deviceId !== r.deviceId) {
-      return this.nack(r.seq, NACK_NO_PARTIAL, EDGE_REASONS.UNKNOWN_PARTIAL, r.deviceId);
+      return this.nack(r.seq, EDGE_REASONS.UNKNOWN_PARTIAL, r.deviceId);
     }
     if (issued.epoch !== r.epoch) {
-      return this.nack(r.seq, NACK_NO_PARTIAL, EDGE_REASONS.WRONG_EPOCH, r.deviceId);
+      return this.nack(r.seq, EDGE_REASONS.WRONG_EPOCH, r.deviceId);
     }
     const now = this.host.clock();
     const dataHash = toHex(sha256(m.canonical));
     const seenBefore = this.host.outboxHas(r.deviceId, r.seq, dataHash);
     if (!seenBefore && !this.bucket.take(now)) {
       this.host.traffic.rateLimited(r.deviceId);
-      return this.nack(r.seq, NACK_RATE, EDGE_REASONS.RATE, r.deviceId);
+      return this.nack(r.seq, EDGE_REASONS.RATE, r.deviceId);
     }
     const submission = toSubmission({ reading: r, tag: m.tag }, this.host.edgeId, now, [
       `device:${r.deviceId}`,
@@ -344,7 +319,7 @@ export class DeviceSession {
       status = await this.host.store({ deviceId: r.deviceId, seq: r.seq, dataHash, partialDigest: digestHex, submission });
     } catch (err) {
       this.log.error({ deviceId: r.deviceId, seq: r.seq, err: errorMessage(err) }, 'outbox write failed');
-      return this.nack(r.seq, NACK_NOT_STORED, EDGE_REASONS.NOT_STORED, r.deviceId);
+      return this.nack(r.seq, EDGE_REASONS.NOT_STORED, r.deviceId);
     }
     switch (status) {
       case 'stored':
@@ -357,11 +332,11 @@ export class DeviceSession {
         return this.acknowledge(r.seq);
       case 'conflict':
       case 'stale':
-        return this.nack(r.seq, NACK_REPLAY, EDGE_REASONS.REPLAY, r.deviceId);
+        return this.nack(r.seq, EDGE_REASONS.REPLAY, r.deviceId);
       case 'busy':
-        return this.nack(r.seq, NACK_NOT_STORED, EDGE_REASONS.BUSY, r.deviceId);
+        return this.nack(r.seq, EDGE_REASONS.BUSY, r.deviceId);
       case 'full':
-        return this.nack(r.seq, NACK_OUTBOX_FULL, EDGE_REASONS.OUTBOX_FULL, r.deviceId);
+        return this.nack(r.seq, EDGE_REASONS.OUTBOX_FULL, r.deviceId);
     }
   }
 
@@ -376,7 +351,8 @@ export class DeviceSession {
     else if (before !== undefined && seq <= before) await this.send({ kind: 'ACK', seq: before }); // our earlier ACK was lost
   }
 
-  private async nack(seq: number, code: number, reason: string, deviceId: string): Promise<void> {
+  private async nack(seq: number, reason: EdgeReason, deviceId: string): Promise<void> {
+    const code = nackFor(reason);
     this.host.metrics.rejected.inc({ reason, stage: 'edge' });
     this.host.readingRefused(deviceId, seq, reason);
     this.log.warn({ deviceId, seq, reason }, 'NACK');

@@ -12,9 +12,10 @@ import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
 import { computeFeatures, type Arrival } from '../../../shared/traffic/features.js';
 import type { Thresholds } from '../../../shared/traffic/model.js';
 import type { Reading } from '../../../shared/types.js';
-import { errorCodeOf, errorMessage, type Log } from '../log.js';
+import { errorMessage, type Log } from '../log.js';
 import type { EdgeMetrics } from '../metrics.js';
 import type { TrafficSink } from '../session/host.js';
+import { codeOf, isRetryable } from '../../../shared/errors.js';
 
 /** What the API shows about a device's traffic. */
 export interface TrafficStatus {
@@ -33,15 +34,6 @@ interface Accumulator {
   frameErrors: number;
   rateLimited: number;
 }
-
-/** Contract errors that retrying cannot fix. */
-const FINAL_CODES = new Set([
-  'PROV_ERR_DEVICE_NOT_FOUND',
-  'PROV_ERR_DEVICE_REVOKED',
-  'PROV_ERR_BAD_INPUT',
-  'PROV_ERR_PROFILE_EXISTS',
-  'PROV_ERR_PROFILE_STALE',
-]);
 
 /** Settings. */
 export interface TrafficOptions {
@@ -210,8 +202,8 @@ export class TrafficMonitor implements TrafficSink {
         this.queue.shift();
         this.record(p, stored, commit.txId);
       } catch (err) {
-        const code = errorCodeOf(err);
-        if (code !== undefined && FINAL_CODES.has(code)) {
+        const code = codeOf(err);
+        if (!isRetryable(err)) {
           // The ledger will never take this one: drop it, say so.
           this.queue.shift();
           this.log.warn({ deviceId: p.deviceId, window: p.window, code, err: errorMessage(err) }, 'traffic profile refused by the ledger');

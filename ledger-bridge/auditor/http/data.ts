@@ -11,7 +11,7 @@ import type { Reading } from '../../../shared/types.js';
 const HEX = /^([0-9a-fA-F]{2})+$/;
 
 function bad(message: string, field: string): ProvenantError {
-  return new ProvenantError('PROV_ERR_BAD_REQUEST', message, { field });
+  return new ProvenantError('PROV_ERR_BAD_INPUT', message, { field });
 }
 
 /** The bytes to check, and the tag a submission carried (used when the request gives none). */

@@ -117,11 +117,11 @@ export async function checkSavedHead(ledger: LedgerClient, saved: ChainHead): Pr
 export function parseHeadValue(value: unknown, what: string): ChainHead {
   const v = value as { height?: unknown; hash?: unknown } | null;
   if (v === null || typeof v !== 'object')
-    throw new ProvenantError('PROV_ERR_BAD_REQUEST', `${what} must be an object {height, hash}`, { field: what });
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', `${what} must be an object {height, hash}`, { field: what });
   if (typeof v.height !== 'number' || !Number.isSafeInteger(v.height) || v.height < 1)
-    throw new ProvenantError('PROV_ERR_BAD_REQUEST', `${what}.height must be an integer ≥ 1`, { field: `${what}.height` });
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', `${what}.height must be an integer ≥ 1`, { field: `${what}.height` });
   if (typeof v.hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(v.hash))
-    throw new ProvenantError('PROV_ERR_BAD_REQUEST', `${what}.hash must be 64 hex digits`, { field: `${what}.hash` });
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', `${what}.hash must be 64 hex digits`, { field: `${what}.hash` });
   return { height: v.height, hash: v.hash.toLowerCase() };
 }
 
@@ -131,11 +131,11 @@ export function readHeadFile(path: string): ChainHead {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new ProvenantError('PROV_ERR_BAD_ARGS', `cannot read the saved head ${path}: ${(err as Error).message}`, { field: 'saved' });
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', `cannot read the saved head ${path}: ${(err as Error).message}`, { field: 'saved' });
   }
   try {
     return parseHeadValue(json, 'saved head');
   } catch (err) {
-    throw new ProvenantError('PROV_ERR_BAD_ARGS', `${path}: ${(err as Error).message}`, { field: 'saved' });
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', `${path}: ${(err as Error).message}`, { field: 'saved' });
   }
 }

@@ -4,14 +4,14 @@
  * POST /verify and gets Algorithm 3's verdict with the ledger evidence; the verdict is written to
  * the provenance database. POST /consistency is the transparency-log check of a saved head.
  * Every route but /health, /openapi.json and /docs needs `Authorization: Bearer <token>`.
- * Errors are `{ code, message }` with PROV_ERR_* codes.
+ * Errors are `{ code, message }` with PROV_ERR_* codes (shared/http-errors.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ChainHead, LedgerClient } from '../../client.js';
 import { CONTRACTS } from '../../client.js';
-import { codeOf } from '../../contracts/errors.js';
-import { ProvenantError } from '../../../shared/errors.js';
+import { codeOf, ProvenantError } from '../../../shared/errors.js';
+import { errorPlugin, sendError } from '../../../shared/http-errors.js';
 import { parseProvenanceRecord, type ProvenanceRecord } from '../../../shared/records.js';
 import { Auditor, type AuditLocator, type ProofChecker } from '../auditor.js';
 import type { ProvenanceDb } from '../provenance-db.js';
@@ -33,19 +33,6 @@ export interface AuditorServerOptions {
   /** fastify logger: pino options or instance (default off). */
   readonly logger?: FastifyServerOptions['logger'];
 }
-
-/** HTTP status of our codes (and the contracts' codes that reach us); anything else is 500. */
-const STATUS: Readonly<Record<string, number>> = {
-  PROV_ERR_BAD_REQUEST: 400,
-  PROV_ERR_BAD_INPUT: 400,
-  PROV_ERR_MALFORMED_READING: 400,
-  PROV_ERR_UNAUTHORIZED: 401,
-  PROV_ERR_NOT_FOUND: 404,
-  PROV_ERR_RECORD_NOT_FOUND: 404,
-  PROV_ERR_TX_NOT_FOUND: 404,
-  PROV_ERR_LEDGER_UNAVAILABLE: 502,
-  PROV_ERR_UNAVAILABLE: 502,
-};
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 const OPEN_PATHS = new Set(['/health', '/openapi.json', '/docs']);
@@ -102,27 +89,7 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
   const { default: swaggerUi } = await import('@fastify/swagger-ui');
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, req, reply) => {
-    if (err.validation) return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
-    const code = codeOf(err);
-    if (code !== undefined) {
-      const status = STATUS[code] ?? 500;
-      if (status === 500) req.log.error({ err }, 'request failed');
-      const details = err instanceof ProvenantError ? Object.fromEntries(Object.entries(err.details).filter(([k]) => k !== 'cause')) : {};
-      return reply.status(status).send({ code, message: err.message, details });
-    }
-    if (err instanceof TypeError || err instanceof RangeError)
-      return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) req.log.error({ err }, 'request failed');
-    return reply.status(status).send({
-      code: status === 500 ? 'PROV_ERR_INTERNAL' : 'PROV_ERR_BAD_REQUEST',
-      message: status === 500 ? 'internal error' : err.message,
-    });
-  });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ code: 'PROV_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }),
-  );
+  await app.register(errorPlugin);
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
@@ -130,10 +97,7 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     const presented = m ? digest(m[1] as string) : null;
     if (presented === null || !tokens.some((t) => timingSafeEqual(t, presented))) {
-      return reply
-        .status(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ code: 'PROV_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' });
+      return sendError(reply.header('www-authenticate', 'Bearer'), 'PROV_ERR_UNAUTHORIZED', 'missing or wrong bearer token');
     }
     return undefined;
   });
@@ -167,7 +131,7 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
       try {
         const b = req.body;
         if ((b.seq === undefined) === (b.timestamp === undefined))
-          throw new ProvenantError('PROV_ERR_BAD_REQUEST', 'body must have exactly one of seq or timestamp', { field: 'seq' });
+          throw new ProvenantError('PROV_ERR_BAD_INPUT', 'body must have exactly one of seq or timestamp', { field: 'seq' });
         const at: AuditLocator = b.seq !== undefined ? { seq: b.seq } : { t: b.timestamp as number };
         const data = parseData(b.data);
         const tag = b.tag !== undefined ? Buffer.from(b.tag, 'hex') : data.tag;

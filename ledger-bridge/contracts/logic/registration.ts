@@ -157,11 +157,11 @@ export function identityName(who: Identity): string {
   return `${who.mspId} ${cn ?? who.id}`;
 }
 
-/** Throws PROV_ERR_UNAUTHORIZED unless `caller` is the authority; the message names both identities. */
+/** Throws PROV_ERR_FORBIDDEN unless `caller` is the authority; the message names both identities. */
 export function assertAuthority(config: LedgerConfig, caller: Identity, action: string): void {
   if (!isAuthority(config, caller)) {
     throw contractError(
-      CONTRACT_ERRORS.UNAUTHORIZED,
+      CONTRACT_ERRORS.FORBIDDEN,
       `only the attribute authority (${identityName(config.authority)}) may ${action}; caller is ${identityName(caller)}`,
       {
         field: 'identity',

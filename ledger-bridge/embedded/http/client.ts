@@ -4,7 +4,7 @@
  * ProvenantError with the same code; events stream as NDJSON.
  */
 import type { ChainHead, CommitResult, InclusionProof, LedgerClient, LedgerEvent, Proposal } from '../../client.js';
-import { ProvenantError } from '../../../shared/errors.js';
+import { ProvenantError, toErrorCode } from '../../../shared/errors.js';
 import type { ConsistencyProof } from '../proofs.js';
 
 /** Where and as whom to connect. */
@@ -65,8 +65,9 @@ export class HttpLedgerClient implements LedgerClient {
     }
     if (!res.ok) {
       const e = (parsed ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
-      throw new ProvenantError(typeof e.code === 'string' ? e.code : 'PROV_ERR_LEDGER_UNAVAILABLE', e.message ?? `HTTP ${res.status}`, {
+      throw new ProvenantError(toErrorCode(e.code) ?? 'PROV_ERR_LEDGER_UNAVAILABLE', e.message ?? `HTTP ${res.status}`, {
         ...(e.details ?? {}),
+        ...(typeof e.code === 'string' && toErrorCode(e.code) !== e.code ? { remoteCode: e.code } : {}),
         status: res.status,
       });
     }
@@ -123,7 +124,7 @@ export class HttpLedgerClient implements LedgerClient {
     }
     if (!res.ok || !res.body) {
       const e = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
-      throw new ProvenantError(e.code ?? 'PROV_ERR_LEDGER_UNAVAILABLE', e.message ?? `HTTP ${res.status}`);
+      throw new ProvenantError(toErrorCode(e.code) ?? 'PROV_ERR_LEDGER_UNAVAILABLE', e.message ?? `HTTP ${res.status}`);
     }
     const decoder = new TextDecoder();
     let buffered = '';

@@ -2,12 +2,13 @@
  * `provenant ledger start`: the embedded ledger served over HTTP (fastify 5, pino logs, OpenAPI
  * at /docs/json, Prometheus at /metrics). Every route but /health and /docs needs
  * `Authorization: Bearer <token>`; a token maps to one identity, or to any identity (chosen by
- * the `x-provenant-identity` header) for a single-operator token. Errors are `{ code, message }`.
+ * the `x-provenant-identity` header) for a single-operator token. Errors are `{ code, message }` (shared/http-errors.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ProvenantError } from '../../../shared/errors.js';
+import { errorPlugin, sendError } from '../../../shared/http-errors.js';
 import { toHex } from '../../../shared/encoding/hex.js';
 import { validationCodeName } from '../codec.js';
 import type { EmbeddedLedger, EngineProposal } from '../ledger.js';
@@ -25,21 +26,6 @@ export interface LedgerServerOptions {
   /** fastify logger: pino options or instance (default off). */
   readonly logger?: FastifyServerOptions['logger'];
 }
-
-/** HTTP status of our error codes (anything else is 500). */
-const STATUS: Readonly<Record<string, number>> = {
-  PROV_ERR_BAD_REQUEST: 400,
-  PROV_ERR_ENDORSEMENT: 400,
-  PROV_ERR_UNAUTHORIZED: 401,
-  PROV_ERR_FORBIDDEN: 403,
-  PROV_ERR_UNKNOWN_IDENTITY: 403,
-  PROV_ERR_NOT_FOUND: 404,
-  PROV_ERR_TX_NOT_FOUND: 404,
-  PROV_ERR_MVCC_READ_CONFLICT: 409,
-  PROV_ERR_PHANTOM_READ_CONFLICT: 409,
-  PROV_ERR_DUPLICATE_TXID: 409,
-  PROV_ERR_LEDGER_CLOSED: 503,
-};
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -73,25 +59,7 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const metrics = await import('./metrics.js').then((m) => m.ledgerMetrics(ledger));
 
-  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, req, reply) => {
-    if (err.validation) return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
-    if (err instanceof ProvenantError) {
-      // The cause may hold internals (SQLite messages, stacks): the body carries our identifiers only.
-      const details = Object.fromEntries(Object.entries(err.details).filter(([k]) => k !== 'cause'));
-      return reply.status(STATUS[err.code] ?? 500).send({ code: err.code, message: err.message, details });
-    }
-    if (err instanceof TypeError || err instanceof RangeError)
-      return reply.status(400).send({ code: 'PROV_ERR_BAD_REQUEST', message: err.message });
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) req.log.error({ err }, 'request failed');
-    return reply.status(status).send({
-      code: status === 500 ? 'PROV_ERR_INTERNAL' : 'PROV_ERR_BAD_REQUEST',
-      message: status === 500 ? 'internal error' : err.message,
-    });
-  });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ code: 'PROV_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }),
-  );
+  await app.register(errorPlugin);
 
   app.decorateRequest('identity', '');
   app.addHook('onRequest', async (req, reply) => {
@@ -100,16 +68,12 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     const presented = m ? digest(m[1] as string) : null;
     const found = presented ? grants.find((g) => timingSafeEqual(g.digest, presented)) : undefined;
-    if (!found)
-      return reply
-        .status(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ code: 'PROV_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' });
+    if (!found) return sendError(reply.header('www-authenticate', 'Bearer'), 'PROV_ERR_UNAUTHORIZED', 'missing or wrong bearer token');
     const asked = req.headers['x-provenant-identity'];
     const wanted = typeof asked === 'string' && asked !== '' ? asked : null;
     if (found.grant === '*') (req as unknown as { identity: string }).identity = wanted ?? defaultIdentity;
     else if (wanted !== null && wanted !== found.grant)
-      return reply.status(403).send({ code: 'PROV_ERR_FORBIDDEN', message: `this token acts as '${found.grant}', not '${wanted}'` });
+      return sendError(reply, 'PROV_ERR_FORBIDDEN', `this token acts as '${found.grant}', not '${wanted}'`);
     else (req as unknown as { identity: string }).identity = found.grant;
     return undefined;
   });

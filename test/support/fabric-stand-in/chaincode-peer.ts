@@ -109,7 +109,7 @@ export class ChaincodePeerStandIn {
       );
       const onError = (e: Error): void => {
         clearTimeout(timer);
-        reject(new ProvenantError('PROV_ERR_UNAVAILABLE', `chaincode at ${address}: ${e.message}`, { cause: e }));
+        reject(new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', `chaincode at ${address}: ${e.message}`, { cause: e }));
       };
       stream.once('error', onError);
       stream.once('data', (m: peer.ChaincodeMessage) => {
