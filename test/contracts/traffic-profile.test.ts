@@ -104,7 +104,7 @@ describe('TrafficProfileProvenance (Alg. 4) on the embedded ledger', () => {
     expect(broke.flagged.map((f) => f.feature)).toContain('ch.0.jump');
     expect(await submit(w, 'dev-w', 13, { ...clean(13), ...moved })).toMatchObject({ trafficProven: false, faultSince: 12 });
     // Only the authority may acknowledge; the edge may not.
-    expect(await errorCode(w.edge.submit({ contract: TP, fn: 'acknowledgeChange', args: ['dev-w'] }))).toBe('PROV_ERR_UNAUTHORIZED');
+    expect(await errorCode(w.edge.submit({ contract: TP, fn: 'acknowledgeChange', args: ['dev-w'] }))).toBe('PROV_ERR_FORBIDDEN');
     expect(await errorCode(w.aa.submit({ contract: TP, fn: 'acknowledgeChange', args: ['nobody'] }))).toBe('PROV_ERR_DEVICE_NOT_FOUND');
     const ack = json<{ deviceId: string; reanchor: boolean }>(
       (await w.aa.submit({ contract: TP, fn: 'acknowledgeChange', args: ['dev-w'] })).result,

@@ -135,7 +135,7 @@ describe('Forwarder settles duplicates under the transaction that recorded them'
     const evaluate = ledger.evaluate.bind(ledger);
     let failEvaluate = 1;
     ledger.evaluate = (p) =>
-      failEvaluate-- > 0 ? Promise.reject(new ProvenantError('PROV_ERR_UNAVAILABLE', 'peer unavailable (test)')) : evaluate(p);
+      failEvaluate-- > 0 ? Promise.reject(new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', 'peer unavailable (test)')) : evaluate(p);
     await expect(fwd.drain()).rejects.toMatchObject({ code: 'PROV_ERR_LEDGER_UNAVAILABLE' });
     const byseq = new Map(outbox.lastReadings('dev-f2', 10).map((r) => [r.seq, r]));
     expect(byseq.get(2)?.state).toBe('committed');
@@ -175,7 +175,7 @@ describe('Forwarder retry delays', () => {
     const down: LedgerClient = {
       submit: () => {
         attempts.push(Date.now());
-        return Promise.reject(new ProvenantError('PROV_ERR_UNAVAILABLE', 'down (test)'));
+        return Promise.reject(new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', 'down (test)'));
       },
     } as unknown as LedgerClient;
     const fwd = new Forwarder(outbox, down, { maxWaitMs: 0, retryInitialMs: 10, retryMaxMs: 40 });
