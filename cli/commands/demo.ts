@@ -70,7 +70,7 @@ export function register(program: Command): void {
         policy?: string;
       }) => {
         const { ProvenantError } = await import('../../shared/errors.js');
-        const bad = (message: string, field: string) => new ProvenantError('PROV_ERR_BAD_ARGS', message, { field });
+        const bad = (message: string, field: string) => new ProvenantError('PROV_ERR_BAD_INPUT', message, { field });
         if (opts.ledger !== 'embedded' && opts.ledger !== 'fabric')
           throw bad(`--ledger must be embedded or fabric, got "${opts.ledger}"`, 'ledger');
         if (opts.ledger === 'fabric' && !opts.config)
