@@ -91,6 +91,15 @@ export function provisioningFor(opts: FlashPlanOptions, board: BoardProfile): Re
       field: 'link',
     });
   }
+  const pins = link === 'Serial1' ? board.pins.serial1 : link === 'Serial2' ? board.pins.serial2 : undefined;
+  if (link.startsWith('Serial') && !pins && !opts.serialPath) {
+    // The Linux build's serial ports are device files (firmware/boards/LINUX.json).
+    throw new ProvenantError(
+      'PROV_ERR_BAD_INPUT',
+      `${link} on ${board.name} is a device file: give --serial-path (e.g. the board's end of a pty pair)`,
+      { field: 'serialPath' },
+    );
+  }
   return {
     deviceId: opts.device.deviceId,
     key: Buffer.from(opts.device.kIoT).toString('base64'),
@@ -147,6 +156,23 @@ export async function planFlash(opts: FlashPlanOptions): Promise<FlashPlan> {
     if (out === undefined) throw new ProvenantError('PROV_ERR_FLASH', `espruino could not format ${what}`);
     return out.endsWith('\n') ? out : `${out}\n`;
   };
+  // Paced like the espruino tools (one Storage write, reset() or load() at a time), but by
+  // acknowledgement instead of a fixed delay: after each statement line the board prints a
+  // numbered PV_ACK, and the next line goes only when it has (docs/firmware.md, "Flashing").
+  let acks = 0;
+  const paced = (code: string): string => {
+    // Statement lines end at a newline not preceded by ESC (ESC LF continues a statement).
+    const lines: string[] = [];
+    for (const part of code.split('\n')) {
+      const prev = lines.length > 0 ? (lines[lines.length - 1] as string) : undefined;
+      if (prev !== undefined && prev.endsWith('\x1b')) lines[lines.length - 1] = `${prev}\n${part}`;
+      else lines.push(part);
+    }
+    return lines
+      .filter((l) => l.trim() !== '')
+      .map((l) => `${l}\n\x10print("PV_"+"ACK${++acks}")\n`)
+      .join('');
+  };
   const steps: FlashStep[] = [];
   if (opts.unlock) {
     const counter = opts.maintCounter ?? Math.floor(Date.now() / 1000);
@@ -159,17 +185,19 @@ export async function planFlash(opts: FlashPlanOptions): Promise<FlashPlan> {
     });
   }
   steps.push({ name: 'probe', bytes: Buffer.from(`\x03\x10print("PV_"+"READY")\n`, 'latin1'), expect: READY });
-  steps.push({ name: 'reset', bytes: Buffer.from('\x10reset();\n\x10print()\n', 'latin1') });
-  steps.push({ name: 'bundle', bytes: Buffer.from(format(wrapped, 'the bundle'), 'latin1') });
-  steps.push({ name: 'provisioning', bytes: Buffer.from(format(provLine, 'the provisioning'), 'latin1') });
-  const check = `PV_OK:${Buffer.byteLength(bundle, 'latin1')}:${Buffer.byteLength(JSON.stringify(provisioning), 'latin1')}`;
+  steps.push({ name: 'reset', bytes: Buffer.from(paced('\x10reset();'), 'latin1') });
+  steps.push({ name: 'bundle', bytes: Buffer.from(paced(format(wrapped, 'the bundle')), 'latin1') });
+  steps.push({ name: 'provisioning', bytes: Buffer.from(paced(format(provLine, 'the provisioning')), 'latin1') });
+  // Verify: SHA-256 of both files as stored, computed on the board, and its boot count so far.
+  const digest = (b: Buffer): string => Buffer.from(sha256(new Uint8Array(b))).toString('base64');
+  const provText = Buffer.from(JSON.stringify(provisioning), 'latin1');
   steps.push({
     name: 'verify',
     bytes: Buffer.from(
-      `\x10print("PV_OK:"+require("Storage").read(".bootcde").length+":"+require("Storage").read("provenant.json").length)\n`,
+      `\x10(function(S,h){print("PV_"+"OK:"+h(".bootcde")+":"+h("provenant.json")+":"+(S.read("pv.boot")||0))})(require("Storage"),function(n){var s=require("Storage").read(n);return s===undefined?"none":btoa(E.toString(require("crypto").SHA256(s)))})\n`,
       'latin1',
     ),
-    expect: check,
+    expect: `PV_OK:${digest(Buffer.from(bundle, 'latin1'))}:${digest(provText)}:`,
   });
   steps.push({ name: 'load', bytes: Buffer.from('\x10load()\n', 'latin1') });
   return { board, steps, bundleBytes: Buffer.byteLength(bundle, 'latin1'), provisioning };
@@ -188,13 +216,25 @@ export function writeDryRun(plan: FlashPlan, file: string): void {
 /** Result of a flash. */
 export interface FlashResult {
   readonly bytesSent: number;
-  /** The firmware's HELLO after boot (absent if it did not arrive in time). */
+  /** Upload attempts (a failed Storage check re-sends the files once). */
+  readonly attempts: number;
+  /** The firmware's HELLO after boot, when its data link is the port flashed through. */
   readonly hello?: ReturnType<typeof decodeHello>;
+  /** The boot count the board reported through its console after load(), when the data link is elsewhere. */
+  readonly bootCount?: number;
 }
 
+const ACK_LINE = /print\("PV_"\+"ACK(\d+)"\)\n$/;
+const XOFF = 0x13;
+const XON = 0x11;
+const OK_RE = /PV_OK:([^:\r\n]*):([^:\r\n]*):(\d+)/;
+
 /**
- * Sends a plan over the serial port at `path`. Missing port → PROV_ERR_PORT; no answer to the
- * probe → PROV_ERR_PORT_UNRESPONSIVE; a failed Storage check → PROV_ERR_FLASH.
+ * Sends a plan over the serial port at `path`. Each statement line waits for the board's
+ * PV_ACK before the next goes (and XOFF from the board pauses sending until XON), so the
+ * interpreter's input never overflows; the files are then checked by their SHA-256 computed on
+ * the board, and re-sent once if they differ. Missing port → PROV_ERR_PORT; no answer →
+ * PROV_ERR_PORT_UNRESPONSIVE; a Storage check that fails twice → PROV_ERR_FLASH.
  */
 export async function flash(
   plan: FlashPlan,
@@ -212,9 +252,17 @@ export async function flash(
   let text = '';
   let hello: ReturnType<typeof decodeHello> | undefined;
   let unlocked = false;
+  let repl = false; // true once the REPL answered: from then on XON/XOFF bytes are flow control
+  let paused = false;
   const frames = new FrameDecoder();
   port.on('data', (b: Buffer) => {
     text += b.toString('latin1');
+    if (repl) {
+      for (const c of b) {
+        if (c === XOFF) paused = true;
+        else if (c === XON) paused = false;
+      }
+    }
     for (const f of frames.push(b)) {
       try {
         if (f.type === MSG_HELLO) hello = decodeHello(f.payload);
@@ -228,23 +276,52 @@ export async function flash(
     const end = Date.now() + ms;
     while (!ok()) {
       if (Date.now() > end) return false;
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 5));
     }
     return true;
   };
-  const write = (b: Buffer) =>
-    new Promise<void>((resolve, reject) => port.write(b, (err) => (err ? reject(err) : port.drain(() => resolve()))));
+  const write = async (b: Buffer): Promise<void> => {
+    for (let off = 0; off < b.length; off += 128) {
+      if (paused && !(await waitFor(() => !paused, timeoutMs))) {
+        throw new ProvenantError('PROV_ERR_PORT_UNRESPONSIVE', `the board on ${path} sent XOFF and no XON within ${timeoutMs} ms`);
+      }
+      await new Promise<void>((resolve, reject) =>
+        port.write(b.subarray(off, off + 128), (err) => (err ? reject(err) : port.drain(() => resolve()))),
+      );
+    }
+  };
   const total = plan.steps.reduce((n, s) => n + s.bytes.length, 0);
   let sent = 0;
-  try {
-    for (const step of plan.steps) {
+  let attempts = 1;
+  const send = async (step: FlashStep): Promise<void> => {
+    // Line by line; after an ack line, wait for the board to print that ack.
+    const lines = step.bytes.toString('latin1').split(/(?<=\n)/);
+    for (const line of lines) {
       const mark = text.length;
-      for (let off = 0; off < step.bytes.length; off += 256) {
-        const chunk = step.bytes.subarray(off, off + 256);
-        await write(chunk);
-        sent += chunk.length;
-        opts.progress?.(sent, total, step.name);
+      await write(Buffer.from(line, 'latin1'));
+      sent += line.length;
+      opts.progress?.(Math.min(sent, total), total, step.name);
+      const ack = ACK_LINE.exec(line)?.[1];
+      if (ack !== undefined && !(await waitFor(() => text.includes(`PV_ACK${ack}\r`, mark), timeoutMs))) {
+        const said = text
+          .slice(mark)
+          .replace(/[^\x20-\x7e\r\n]/g, '')
+          .trim()
+          .slice(-200);
+        throw new ProvenantError(
+          'PROV_ERR_PORT_UNRESPONSIVE',
+          `the board did not confirm line ${ack} of the upload (step ${step.name}) within ${timeoutMs} ms${said ? `; it said: ${said}` : ''}`,
+        );
       }
+    }
+  };
+  try {
+    const verifyStep = plan.steps.find((s) => s.name === 'verify');
+    let bootsBefore = 0;
+    for (let i = 0; i < plan.steps.length; i++) {
+      const step = plan.steps[i] as FlashStep;
+      const mark = text.length;
+      await send(step);
       if (step.name === 'unlock') {
         if (!(await waitFor(() => unlocked, timeoutMs))) {
           throw new ProvenantError(
@@ -252,29 +329,51 @@ export async function flash(
             `no STATUS UNLOCKED from the board on ${path} within ${timeoutMs} ms (wrong device file, or the board is not running Provenant firmware)`,
           );
         }
-      } else if (step.expect) {
-        const expected = step.expect;
-        if (
-          !(await waitFor(
-            () => text.slice(mark).includes(expected) || (step.name === 'verify' && /PV_OK:\d+:\d+/.test(text.slice(mark))),
-            timeoutMs,
-          ))
-        ) {
+      } else if (step.name === 'probe') {
+        if (!(await waitFor(() => text.includes(READY, mark), timeoutMs))) {
           throw new ProvenantError(
             'PROV_ERR_PORT_UNRESPONSIVE',
-            step.name === 'probe'
-              ? `no Espruino REPL answered on ${path} within ${timeoutMs} ms (is it the right port? a production board needs --unlock)`
-              : `the board did not confirm step ${step.name} within ${timeoutMs} ms`,
+            `no Espruino REPL answered on ${path} within ${timeoutMs} ms (is it the right port? a production board needs --unlock)`,
           );
         }
-        if (step.name === 'verify' && !text.slice(mark).includes(expected)) {
-          const got = /PV_OK:\d+:\d+/.exec(text.slice(mark))?.[0];
-          throw new ProvenantError('PROV_ERR_FLASH', `Storage check failed: expected ${expected}, board says ${got ?? 'nothing'}`);
+        repl = true;
+      } else if (step === verifyStep) {
+        if (!(await waitFor(() => OK_RE.test(text.slice(mark)), timeoutMs))) {
+          throw new ProvenantError('PROV_ERR_PORT_UNRESPONSIVE', `the board did not confirm step verify within ${timeoutMs} ms`);
+        }
+        const got = OK_RE.exec(text.slice(mark)) as RegExpExecArray;
+        bootsBefore = Number(got[3]);
+        if (!got[0].startsWith(step.expect as string)) {
+          if (attempts >= 2) {
+            throw new ProvenantError(
+              'PROV_ERR_FLASH',
+              `Storage check failed twice: expected SHA-256 ${step.expect}, the board has ${got[0]} (.bootcde:provenant.json:boots)`,
+            );
+          }
+          // Send the files again, from the reset on.
+          attempts++;
+          i = plan.steps.findIndex((s) => s.name === 'reset') - 1;
         }
       }
     }
-    await waitFor(() => hello !== undefined, timeoutMs);
-    return { bytesSent: sent, ...(hello ? { hello } : {}) };
+    // The firmware boots. On the port's own link it says HELLO; otherwise its console stays
+    // here and the boot counter it keeps in Storage shows that it ran.
+    const link = String(plan.provisioning['link']);
+    if (!link.startsWith('Serial') || (await waitFor(() => hello !== undefined, Math.min(1000, timeoutMs)))) {
+      await waitFor(() => hello !== undefined, timeoutMs);
+      return { bytesSent: sent, attempts, ...(hello ? { hello } : {}) };
+    }
+    let bootCount: number | undefined;
+    const end = Date.now() + timeoutMs;
+    while (bootCount === undefined && hello === undefined && Date.now() < end) {
+      const mark = text.length;
+      await write(Buffer.from(`\x10print("PV_"+"BOOT:"+(require("Storage").read("pv.boot")||0))\n`, 'latin1'));
+      if (await waitFor(() => /PV_BOOT:(\d+)/.test(text.slice(mark)), 500)) {
+        const n = Number((/PV_BOOT:(\d+)/.exec(text.slice(mark)) as RegExpExecArray)[1]);
+        if (n > bootsBefore) bootCount = n;
+      }
+    }
+    return { bytesSent: sent, attempts, ...(hello ? { hello } : {}), ...(bootCount !== undefined ? { bootCount } : {}) };
   } finally {
     if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));
   }

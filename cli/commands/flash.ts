@@ -86,9 +86,14 @@ export function register(program: Command): void {
             }
           },
         });
-        if (result.hello) {
+        const verified = `SHA-256 of .bootcde and provenant.json verified on the board${result.attempts > 1 ? ` (upload sent ${result.attempts} times)` : ''}`;
+        if (result.bootCount !== undefined) {
           process.stdout.write(
-            `flashed ${device.deviceId} on ${port}: ${plan.board.name}, fw ${result.hello.fwVersion} ${Buffer.from(result.hello.fwHash).toString('hex').slice(0, 16)}…, next seq ${result.hello.seq}, boot ${result.hello.bootCount}\n`,
+            `flashed ${device.deviceId} on ${port}: ${plan.board.name}, ${verified}; booted (boot ${result.bootCount}), data link ${String(plan.provisioning['link'])}${plan.provisioning['path'] ? ` at ${String(plan.provisioning['path'])}` : ''}\n`,
+          );
+        } else if (result.hello) {
+          process.stdout.write(
+            `flashed ${device.deviceId} on ${port}: ${plan.board.name}, fw ${result.hello.fwVersion} ${Buffer.from(result.hello.fwHash).toString('hex').slice(0, 16)}…, next seq ${result.hello.seq}, boot ${result.hello.bootCount}; ${verified}\n`,
           );
         } else {
           process.stdout.write(

@@ -180,6 +180,8 @@ export function createContext(host: ShimHost): { ctx: vm.Context; serials: Map<s
       getTemperature: () => host.sensors.temperature(),
       getAnalogVRef: () => host.sensors.vref(),
       toUint8Array: (...items: unknown[]) => vmBytes(Buffer.concat(items.map(toBytes))),
+      // E.toString(data...): the bytes as a binary string (the flasher's Storage check uses it).
+      toString: (...items: unknown[]) => Buffer.concat(items.map(toBytes)).toString('latin1'),
       setConsole: (dev: string | null) => host.setConsole(dev === null || dev === undefined ? null : String(dev)),
       getConsole: () => host.getConsole(),
       setFlags: () => undefined,

@@ -8,8 +8,9 @@ describe('board profiles', () => {
   it('every profile validates and names its file', () => {
     for (const n of listBoards()) expect(loadBoard(n).name).toBe(n);
   });
-  it('LINUX defaults to USB (stdin/stdout of the host interpreter)', () => {
-    expect(loadBoard('LINUX').link.default).toBe('USB');
+  it('LINUX defaults to Serial1: its USB is the interpreter stdin, where a 0x04 byte ends the process', () => {
+    expect(loadBoard('LINUX').link.default).toBe('Serial1');
+    expect(loadBoard('LINUX').link.available).not.toContain('USB');
   });
   it('defaults the size budget to 8 KB when a profile names none', () => {
     const b = base();
