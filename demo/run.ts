@@ -114,7 +114,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const { startSimBoard, SimBinding } = await import('../hardware/sim/index.js');
   const { EmbeddedLedger, EmbeddedLedgerClient } = await import('../ledger-bridge/embedded/index.js');
   const { contracts } = await import('../ledger-bridge/contracts/index.js');
-  const { Auditor, ProvenanceDb } = await import('../ledger-bridge/auditor/index.js');
+  const { Auditor, ProvenanceDb, ProvenanceFollower, embeddedProofChecker } = await import('../ledger-bridge/auditor/index.js');
 
   // Ledger and authority.
   await ready();
@@ -199,7 +199,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   );
   say(`authority: enrolled and registered ${total} devices on ${ledgerName}`);
 
-  // Edge runtime, with the provenance database fed from every settled batch.
+  // Edge runtime; the provenance database is filled by a follower of the ledger (as in service).
   const intervalMs = Math.max(100, Math.round(1000 / o.rate));
   const windowMs = o.windowMs ?? 2000;
   const rt = await EdgeRuntime.start({
@@ -215,7 +215,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     log,
   });
   const db = await ProvenanceDb.open(join(dir, 'provenance.db'));
-  rt.forwarder.onSettled((s) => db.applyBatchResult(s.submissions, s.result, s.blockNumber));
+  const follower = new ProvenanceFollower({
+    ledger: auditorLedger,
+    db,
+    checkProof: checkProof ?? embeddedProofChecker,
+    name: 'demo',
+  });
+  follower.start();
 
   // Boards: the built firmware in node:vm, each on its own serial link.
   const cable = new UnpluggableBinding(SimBinding as never);
@@ -347,6 +353,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     rejected[reason] = (rejected[reason] ?? 0) + v.value;
   }
   const lost = Math.max(0, acknowledged - committed - counts.rejected);
+  // The follower stores what the ledger committed; wait until it has caught up with the outbox.
+  const followUntil = Date.now() + 15_000;
+  while ((await db.count()) < counts.committed + counts.rejected && Date.now() < followUntil) await sleep(100);
   const auditor = new Auditor({ ledger: auditorLedger, db, ...(checkProof ? { checkProof } : {}) });
   const sample = pickSample(
     rows.filter((r) => r.state === 'committed'),
@@ -354,7 +363,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   );
   let verified = 0;
   for (const r of sample) {
-    const stored = db.findBySeq(r.deviceId, r.seq)[0];
+    const stored = (await db.findBySeq(r.deviceId, r.seq))[0];
     if (!stored) continue;
     try {
       const result = await auditor.check({ deviceId: r.deviceId, at: { seq: r.seq }, data: stored.canonical, tag: fromHex(stored.tag) });
@@ -401,7 +410,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   await rt.stop();
   for (const b of boards) await b.stop();
-  db.close();
+  await follower.stop();
+  await db.close();
   await closeLedger();
   if (!o.dataDir) rmSync(dir, { recursive: true, force: true });
   say(summaryLine(summary));

@@ -73,6 +73,9 @@ export const ERRORS = {
   PROV_ERR_LEDGER_CORRUPT: { status: 500, retryable: false, message: 'the ledger files are inconsistent' },
   PROV_ERR_STORAGE: { status: 500, retryable: false, message: 'a database file cannot be opened or written' },
   PROV_ERR_AUDIT: { status: 502, retryable: false, message: "the ledger's answer contradicts the audited data" },
+  PROV_ERR_NO_PROVENANCE_DB: { status: 409, retryable: false, message: 'this auditor runs without a provenance database' },
+  PROV_ERR_NO_VALIDATOR: { status: 409, retryable: false, message: 'this edge has neither an auditor nor a provenance database' },
+  PROV_ERR_AUDITOR_UNAVAILABLE: { status: 503, retryable: true, message: 'the provenance auditor is unreachable' },
   PROV_ERR_INTERNAL: { status: 500, retryable: true, message: 'internal error' },
   // Edge and boards
   PROV_ERR_NO_SESSION: { status: 409, retryable: true, message: 'the device has no open session' },

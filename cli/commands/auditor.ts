@@ -84,43 +84,86 @@ export function register(program: Command): void {
       .description(
         'serve the auditor over HTTP: POST /verify, GET /records/:deviceId/:seq, GET /head, POST /consistency, /metrics, OpenAPI at /openapi.json',
       )
-      .option('--db <path>', 'the provenance database: GET /records reads it, POST /verify records verdicts in it')
+      .option(
+        '--db <path|url>',
+        'the provenance database (a SQLite file, or postgres://user:pass@host/db): filled from the ledger by the follower; verdicts are recorded in it',
+      )
+      .option('--no-follow', 'do not fill --db from the ledger (another process does)')
+      .option('--retain-days <n>', 'delete stored readings older than this many days (default: keep them)')
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--port <port>', 'port to listen on (0: any free port)', '7070')
       .option('--token-file <file>', 'bearer token clients must present (else env PROVENANT_AUDITOR_TOKEN)')
       .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug, trace, silent)', 'info'),
-  ).action(async (opts: LedgerOptions & { db?: string; host: string; port: string; tokenFile?: string; logLevel: string }) => {
-    const listenPort = port(opts.port);
-    const token = auditorToken(opts.tokenFile);
-    const ledger = await openLedger(opts);
-    const { ProvenanceDb } = await import('../../ledger-bridge/auditor/provenance-db.js');
-    const db = opts.db !== undefined ? await ProvenanceDb.open(opts.db) : undefined;
-    const checkProof =
-      opts.config !== undefined ? await (await import('../../ledger-bridge/auditor/connect.js')).fabricAwareChecker() : undefined;
-    const { buildAuditorServer } = await import('../../ledger-bridge/auditor/http/server.js');
-    const app = await buildAuditorServer({
-      ledger,
-      tokens: [token],
-      logger: { level: opts.logLevel },
-      ...(db ? { db } : {}),
-      ...(checkProof ? { checkProof } : {}),
-    });
-    const address = await app.listen({ host: opts.host, port: listenPort });
-    process.stdout.write(`auditor listening on ${address} (OpenAPI at ${address}/openapi.json)\n`);
-    let closing = false;
-    const stop = (): void => {
-      if (closing) return;
-      closing = true;
-      void (async () => {
-        await app.close();
-        db?.close();
-        await ledger.close();
-        process.exit(0);
-      })();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  ).action(
+    async (
+      opts: LedgerOptions & {
+        db?: string;
+        follow: boolean;
+        retainDays?: string;
+        host: string;
+        port: string;
+        tokenFile?: string;
+        logLevel: string;
+      },
+    ) => {
+      const listenPort = port(opts.port);
+      const token = auditorToken(opts.tokenFile);
+      const retainDays = opts.retainDays === undefined ? undefined : Number(opts.retainDays);
+      if (retainDays !== undefined && !(Number.isFinite(retainDays) && retainDays > 0))
+        throw bad(`--retain-days must be a number > 0, got '${opts.retainDays}'`, 'retain-days');
+      const ledger = await openLedger(opts);
+      const { default: pino } = await import('pino');
+      const log = pino({ level: opts.logLevel, base: { service: 'auditor' } });
+      const { ProvenanceDb, ProvenanceFollower } = await import('../../ledger-bridge/provenance/index.js');
+      const db = opts.db !== undefined ? await ProvenanceDb.open(opts.db) : undefined;
+      const { embeddedProofChecker } = await import('../../ledger-bridge/auditor/auditor.js');
+      const checkProof =
+        opts.config !== undefined ? await (await import('../../ledger-bridge/auditor/connect.js')).fabricAwareChecker() : undefined;
+      const follower =
+        db !== undefined && opts.follow
+          ? new ProvenanceFollower({ ledger, db, checkProof: checkProof ?? embeddedProofChecker, name: 'auditor', log })
+          : undefined;
+      follower?.start();
+      const retention =
+        db !== undefined && retainDays !== undefined
+          ? setInterval(() => {
+              void db.prune(Date.now() - retainDays * 86_400_000).then(
+                (n) => n > 0 && log.info({ pruned: n, retainDays }, 'provenance retention'),
+                (err: Error) => log.warn({ err: err.message }, 'provenance retention failed'),
+              );
+            }, 3_600_000)
+          : undefined;
+      retention?.unref();
+      const { buildAuditorServer } = await import('../../ledger-bridge/auditor/http/server.js');
+      const app = await buildAuditorServer({
+        ledger,
+        tokens: [token],
+        loggerInstance: log,
+        ...(db ? { db } : {}),
+        ...(follower ? { follower } : {}),
+        ...(checkProof ? { checkProof } : {}),
+      });
+      const address = await app.listen({ host: opts.host, port: listenPort });
+      process.stdout.write(
+        `auditor listening on ${address} (console at ${address}/console, OpenAPI at ${address}/docs)${db ? `, provenance database ${db.location}${follower ? ' (following the ledger)' : ''}` : ''}\n`,
+      );
+      let closing = false;
+      const stop = (): void => {
+        if (closing) return;
+        closing = true;
+        void (async () => {
+          if (retention) clearInterval(retention);
+          await app.close();
+          await follower?.stop();
+          await db?.close();
+          await ledger.close();
+          process.exit(0);
+        })();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+  );
 
   ledgerOptions(
     auditor

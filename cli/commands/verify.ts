@@ -10,7 +10,7 @@ import { ProvenantError } from '../../shared/errors.js';
 import type { AuditLocator, AuditResult } from '../../ledger-bridge/auditor/auditor.js';
 
 interface VerifyOptions {
-  device: string;
+  device?: string;
   seq?: string;
   timestamp?: string;
   data?: string;
@@ -129,6 +129,30 @@ function describe(r: AuditResult): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** `verify --bundle FILE`: the offline check of an evidence bundle; exit 0 only if every check passed. */
+async function verifyBundle(path: string, json: boolean): Promise<void> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw bad(`cannot read --bundle ${path}: ${(err as Error).message}`, 'bundle');
+  }
+  const { checkBundle, fabricAwareChecker } = await import('../../ledger-bridge/auditor/index.js');
+  const checkProof = await fabricAwareChecker();
+  const bundles = Array.isArray(parsed) ? parsed : [parsed];
+  const reports = [];
+  for (const b of bundles) reports.push(await checkBundle(b, checkProof));
+  if (json) process.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : reports)}\n`);
+  else
+    for (const r of reports) {
+      process.stdout.write(
+        `bundle: ${r.genuine ? 'GENUINE' : 'NOT GENUINE'}${r.head ? ` (proof up to head ${r.head.height}/${r.head.hash}: compare it with a head you trust)` : ''}\n`,
+      );
+      for (const c of r.checks) process.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}\n`);
+    }
+  process.exitCode = reports.every((r) => r.genuine) ? 0 : 1;
+}
+
 /** Registers `provenant verify`. */
 export function register(program: Command): void {
   program
@@ -136,7 +160,8 @@ export function register(program: Command): void {
     .description(
       "is this data a device's genuine reading? Alg. 3 verdict (TRUE, FALSE, not found, signature mismatch; UNPROVEN when the inclusion proof fails) with the ledger evidence; exit 0 only for TRUE",
     )
-    .requiredOption('--device <id>', 'deviceId')
+    .option('--device <id>', 'deviceId')
+    .option('--bundle <file>', 'check an evidence bundle (provenant export) offline: no ledger, no database')
     .option('--seq <n>', 'sequence number of the reading')
     .option('--timestamp <ms>', 'device timestamp of the reading (ms since 1970)')
     .option(
@@ -156,7 +181,9 @@ export function register(program: Command): void {
     )
     .option('--save-head <file>', 'write the head the evidence was checked against (JSON {height, hash}) for a later --trusted-head')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: VerifyOptions) => {
+    .action(async (opts: VerifyOptions & { bundle?: string }) => {
+      if (opts.bundle !== undefined) return verifyBundle(opts.bundle, opts.json === true);
+      if (opts.device === undefined) throw bad('give --device ID (or --bundle FILE)', 'device');
       const at = locatorOf(opts);
       if (opts.data === undefined && opts.provenanceDb === undefined)
         throw bad('give --data FILE, or --provenance-db PATH to check the copies stored there', 'data');
@@ -185,9 +212,9 @@ export function register(program: Command): void {
         let results: AuditResult[];
         if (input !== undefined) {
           const tag = opts.tag !== undefined ? Buffer.from(opts.tag, 'hex') : input.tag;
-          results = [await auditor.check({ deviceId: opts.device, at, data: input.data, ...(tag ? { tag } : {}) })];
+          results = [await auditor.check({ deviceId: opts.device, at, data: input.data, askedBy: 'cli', ...(tag ? { tag } : {}) })];
         } else {
-          results = await auditor.checkStored(opts.device, at);
+          results = await auditor.checkStored(opts.device, at, 'cli');
         }
         const checkedHead = results.find((r) => r.evidence !== undefined)?.evidence?.head;
         if (opts.saveHead !== undefined && checkedHead !== undefined) writeFileSync(opts.saveHead, `${JSON.stringify(checkedHead)}\n`);

@@ -44,6 +44,10 @@ export interface EdgeConfig {
     readonly tokenFile?: string;
   };
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' };
+  /** The edge's provenance database, filled from the ledger by a follower (docs/architecture.md). */
+  readonly provenance: { readonly enabled: boolean; readonly db: string; readonly retainDays: number };
+  /** A provenance auditor that validation requests are forwarded to (else the edge validates locally). */
+  readonly auditor?: { readonly url: string; readonly token?: string; readonly tokenFile?: string };
 }
 
 const ID = { type: 'string', pattern: '^[\\x21-\\x7e]{1,64}$' } as const;
@@ -196,6 +200,26 @@ export const CONFIG_SCHEMA = {
       default: {},
       properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: 'info' } },
     },
+    provenance: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        db: { type: 'string', minLength: 1, description: 'SQLite file or postgres:// URL (default: <dataDir>/provenance.db)' },
+        retainDays: { type: 'number', minimum: 0, default: 0, description: '0: keep every reading' },
+      },
+    },
+    auditor: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { type: 'string', pattern: '^https?://' },
+        token: { type: 'string', minLength: 16 },
+        tokenFile: { type: 'string', minLength: 1 },
+      },
+    },
   },
 } as const;
 
@@ -240,6 +264,8 @@ export async function validateConfig(input: unknown, baseDir: string, file?: str
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   if (c.api.enabled && !c.api.token && !c.api.tokenFile)
     throw configError('api.token or api.tokenFile is required while api.enabled', 'api.token', file);
+  if (c.auditor && !c.auditor.token && !c.auditor.tokenFile)
+    throw configError('auditor.token or auditor.tokenFile is required with an auditor section', 'auditor.token', file);
   if (c.ledger.type === 'http' && !('token' in c.ledger && c.ledger.token) && !('tokenFile' in c.ledger && c.ledger.tokenFile)) {
     throw configError('ledger.token or ledger.tokenFile is required for an http ledger', 'ledger.token', file);
   }
@@ -279,6 +305,16 @@ export async function validateConfig(input: unknown, baseDir: string, file?: str
     },
     ledger,
     api: { ...c.api, ...(c.api.tokenFile ? { tokenFile: abs(c.api.tokenFile) } : {}) },
+    provenance: {
+      ...c.provenance,
+      db:
+        (c.provenance as { db?: string }).db === undefined
+          ? resolve(abs(c.dataDir), 'provenance.db')
+          : /^postgres(ql)?:\/\//.test(c.provenance.db)
+            ? c.provenance.db
+            : abs(c.provenance.db),
+    },
+    ...(c.auditor ? { auditor: { ...c.auditor, ...(c.auditor.tokenFile ? { tokenFile: abs(c.auditor.tokenFile) } : {}) } } : {}),
   };
 }
 

@@ -22,6 +22,8 @@ import { errorMessage, type Log } from './log.js';
 import { EdgeRuntime } from './runtime.js';
 import { wireChallengeCodec } from './session/challenge-codec.js';
 import { CredentialStore } from './session/credentials.js';
+import type { ProvenanceDb, ProvenanceFollower } from '../../ledger-bridge/provenance/index.js';
+import type { Validator } from './validation/validator.js';
 
 /** A running edge. */
 export interface RunningEdge {
@@ -29,6 +31,8 @@ export interface RunningEdge {
   readonly api: FastifyInstance | undefined;
   /** http://host:port of the API, when enabled. */
   readonly url: string | undefined;
+  /** The edge's provenance database, when enabled. */
+  readonly provenance: ProvenanceDb | undefined;
   stop(): Promise<void>;
 }
 
@@ -112,11 +116,44 @@ export async function startEdge(
   });
   for (const board of config.boards) {
     try {
-      await runtime.attach(linkFor(board, log, options.binding));
+      await runtime.attach(linkFor(board, log, options.binding), board.name !== undefined ? { name: board.name } : {});
     } catch (err) {
       // A BLE board without a radio must not stop the serial boards.
       log.error({ board: board.name, err: errorMessage(err) }, 'board link unavailable');
     }
+  }
+  // The edge's provenance database, filled by a follower of the ledger (docs/architecture.md).
+  let provenance: { db: ProvenanceDb; follower: ProvenanceFollower; retention?: NodeJS.Timeout } | undefined;
+  if (config.provenance.enabled) {
+    const { ProvenanceDb, ProvenanceFollower } = await import('../../ledger-bridge/provenance/index.js');
+    const db = await ProvenanceDb.open(config.provenance.db);
+    const checkProof =
+      config.ledger.type === 'fabric'
+        ? await (await import('../../ledger-bridge/auditor/connect.js')).fabricAwareChecker()
+        : (await import('../../ledger-bridge/auditor/auditor.js')).embeddedProofChecker;
+    const follower = new ProvenanceFollower({ ledger, db, checkProof, name: `edge:${config.edgeId}`, log });
+    follower.start();
+    provenance = { db, follower };
+    const days = config.provenance.retainDays;
+    if (days > 0) {
+      provenance.retention = setInterval(() => {
+        void db.prune(Date.now() - days * 86_400_000).catch((err: Error) => log.warn({ err: err.message }, 'provenance retention failed'));
+      }, 3_600_000);
+      provenance.retention.unref();
+    }
+    log.info({ db: db.location }, 'provenance database: following the ledger');
+  }
+  let validator: (Validator & { via: 'auditor' | 'edge' }) | undefined;
+  if (config.auditor) {
+    const { RemoteValidator } = await import('./validation/validator.js');
+    validator = new RemoteValidator(
+      config.auditor.url,
+      secretFrom(config.auditor.token, config.auditor.tokenFile, 'auditor.token'),
+      config.edgeId,
+    );
+  } else if (provenance) {
+    const { LocalValidator } = await import('./validation/validator.js');
+    validator = new LocalValidator(ledger, provenance.db, config.edgeId);
   }
   let api: FastifyInstance | undefined;
   let url: string | undefined;
@@ -126,6 +163,10 @@ export async function startEdge(
     api = await buildApi(runtime, {
       token: secretFrom(config.api.token, config.api.tokenFile, 'api.token'),
       ...(pinoLike ? { loggerInstance: log as unknown as FastifyBaseLogger } : {}),
+      ...(validator ? { validator } : {}),
+      ...(provenance
+        ? { provenance: { db: provenance.db.location, status: () => (provenance as { follower: ProvenanceFollower }).follower.status() } }
+        : {}),
     });
     url = await api.listen({ host: config.api.host, port: config.api.port });
     log.info({ url }, 'edge API listening');
@@ -134,9 +175,15 @@ export async function startEdge(
     runtime,
     api,
     url,
+    provenance: provenance?.db,
     stop: async () => {
       await api?.close();
       await runtime.stop();
+      if (provenance) {
+        if (provenance.retention) clearInterval(provenance.retention);
+        await provenance.follower.stop();
+        await provenance.db.close();
+      }
       if (!options.ledger) await ledger.close();
     },
   };

@@ -19,7 +19,7 @@ import type { CredentialStore } from './session/credentials.js';
 import type { ChallengeCodec, SessionHost, SessionProfile, TrafficSink } from './session/host.js';
 import { PartialIssuer } from './session/partials.js';
 import { DeviceSession } from './session/session.js';
-import { TrafficMonitor } from './traffic/monitor.js';
+import { TrafficMonitor, type TrafficStatus } from './traffic/monitor.js';
 
 /** What the runtime needs to start. */
 export interface EdgeRuntimeOptions {
@@ -43,6 +43,8 @@ export interface EdgeRuntimeOptions {
 /** Per-device view kept in memory for the API. */
 export interface DeviceView {
   readonly deviceId: string;
+  /** The configured board name of the link it was last seen on (boards[].name), if any. */
+  name: string | null;
   link: string | null;
   linkState: string;
   sessionState: string;
@@ -56,6 +58,19 @@ export interface DeviceView {
   rejected: Record<string, number>;
   lastStatus: { code: number; value: number; text: string } | null;
 }
+
+/** A board whose HELLO this edge refused (unknown device, bad credential). */
+export interface RefusedBoard {
+  readonly deviceId: string;
+  readonly link: string;
+  readonly reason: string;
+  count: number;
+  readonly firstAt: number;
+  lastAt: number;
+}
+
+/** How many judged traffic windows the runtime keeps per device (for the console's chart). */
+export const TRAFFIC_HISTORY = 120;
 
 /** The running edge. */
 export class EdgeRuntime implements SessionHost {
@@ -75,6 +90,9 @@ export class EdgeRuntime implements SessionHost {
   private readonly intake: GroupCommit;
   private readonly sessions = new Map<string, DeviceSession>();
   private readonly devices = new Map<string, DeviceView>();
+  private readonly refused = new Map<string, RefusedBoard>();
+  private readonly linkNames = new Map<string, string>();
+  private readonly trafficWindows = new Map<string, TrafficStatus[]>();
   private pruneTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -107,6 +125,12 @@ export class EdgeRuntime implements SessionHost {
     if (options.traffic) {
       this.monitor = new TrafficMonitor(options.traffic, options.ledger, this.metrics, this.log, this.clock);
       this.traffic = this.monitor;
+      this.monitor.onJudged((deviceId, status) => {
+        const list = this.trafficWindows.get(deviceId) ?? [];
+        list.push(status);
+        if (list.length > TRAFFIC_HISTORY) list.splice(0, list.length - TRAFFIC_HISTORY);
+        this.trafficWindows.set(deviceId, list);
+      });
     } else {
       this.traffic = { arrival: () => undefined, duplicate: () => undefined, frameErrors: () => undefined, rateLimited: () => undefined };
     }
@@ -164,8 +188,9 @@ export class EdgeRuntime implements SessionHost {
     return rt;
   }
 
-  /** Attaches a board link: a session listens to it, and the link is opened (retrying in the background). */
-  async attach(link: BoardLink): Promise<DeviceSession> {
+  /** Attaches a board link (with its configured board name): a session listens to it, and the link is opened (retrying in the background). */
+  async attach(link: BoardLink, options: { name?: string } = {}): Promise<DeviceSession> {
+    if (options.name !== undefined) this.linkNames.set(link.id, options.name);
     const session = new DeviceSession(link, this);
     this.sessions.set(link.id, session);
     this.metrics.setLinkState(link.id, link.state);
@@ -211,6 +236,21 @@ export class EdgeRuntime implements SessionHost {
     return this.devices.get(deviceId);
   }
 
+  /** The configured board name of a link, if any. */
+  boardName(linkId: string): string | undefined {
+    return this.linkNames.get(linkId);
+  }
+
+  /** Boards whose HELLO was refused, newest first (one entry per device and link). */
+  refusedBoards(): RefusedBoard[] {
+    return [...this.refused.values()].sort((a, b) => b.lastAt - a.lastAt);
+  }
+
+  /** The last judged traffic windows of a device, oldest first (at most TRAFFIC_HISTORY). */
+  trafficHistory(deviceId: string): readonly TrafficStatus[] {
+    return this.trafficWindows.get(deviceId) ?? [];
+  }
+
   /** Stops sessions, links, the forwarder and the traffic monitor; closes the outbox. Idempotent. */
   async stop(options: { closeLinks?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
@@ -248,6 +288,7 @@ export class EdgeRuntime implements SessionHost {
     const id = session.deviceId as string;
     const v = this.viewOf(id);
     v.link = session.link.id;
+    v.name = this.linkNames.get(session.link.id) ?? v.name;
     v.linkState = session.link.state;
     v.sessionState = session.state;
     v.firmware = session.lastHello?.fwVersion ?? null;
@@ -280,11 +321,28 @@ export class EdgeRuntime implements SessionHost {
     if (deviceId) this.viewOf(deviceId).lastStatus = { code, value, text };
   }
 
+  helloRefused(deviceId: string, link: string, reason: string): void {
+    const key = `${deviceId}\u0000${link}`;
+    const now = this.clock();
+    const r = this.refused.get(key);
+    if (r) {
+      r.count += 1;
+      r.lastAt = now;
+    } else {
+      if (this.refused.size >= 1000) {
+        const oldest = this.refusedBoards().at(-1);
+        if (oldest) this.refused.delete(`${oldest.deviceId}\u0000${oldest.link}`);
+      }
+      this.refused.set(key, { deviceId, link, reason, count: 1, firstAt: now, lastAt: now });
+    }
+  }
+
   private viewOf(deviceId: string): DeviceView {
     let v = this.devices.get(deviceId);
     if (!v) {
       v = {
         deviceId,
+        name: null,
         link: null,
         linkState: 'unknown',
         sessionState: 'none',

@@ -12,7 +12,7 @@ import { CONTRACTS, type ChainHead, type InclusionProof, type LedgerClient } fro
 import { verifyConsistency, verifyInclusion, type ConsistencyProof, type ProofVerdict } from '../embedded/proofs.js';
 import { codeOf, ProvenantError } from '../../shared/errors.js';
 import { parseProvenanceRecord, type ProvenanceRecord } from '../../shared/records.js';
-import type { ProvenanceDb, ReadingStatus } from './provenance-db.js';
+import type { ProvenanceDb, ReadingStatus } from '../provenance/store.js';
 
 /**
  * The auditor's answers: Algorithm 3's two verdicts and two errors, and UNPROVEN — the contract
@@ -32,6 +32,8 @@ export interface AuditQuery {
   readonly data: Uint8Array;
   /** The tag presented with the data (Alg. 3's device.sig); omitted: the hash alone decides. */
   readonly tag?: Uint8Array;
+  /** Who asks (kept in the verdict history): 'api', 'console', 'cli', 'edge:<id>', 'job:<n>'. Default 'api'. */
+  readonly askedBy?: string;
 }
 
 /** The evidence behind a TRUE or FALSE. */
@@ -66,6 +68,12 @@ export interface AuditResult {
   readonly evidence?: AuditEvidence;
   /** Status written to the provenance database, if the data is stored there. */
   readonly dbStatus?: ReadingStatus;
+  /**
+   * How independently the verdict can be checked. 'ledger': it rests on the ledger's record and
+   * the inclusion proof against its head (what an auditor with ledger access checks). Later
+   * levels (readings publicly verifiable without the ledger) add their own value here.
+   */
+  readonly independence?: 'ledger';
 }
 
 /** Checks a backend's inclusion proof; returns 'unchecked' when it does not know the format. */
@@ -152,8 +160,9 @@ export class Auditor {
     } catch (err) {
       const code = codeOf(err);
       const message = err instanceof Error ? err.message : String(err);
-      if (code === 'PROV_ERR_RECORD_NOT_FOUND') return this.finish({ ...base, verdict: 'NOT_FOUND', genuine: false, message });
-      if (code === 'PROV_ERR_SIGNATURE_MISMATCH') return this.finish({ ...base, verdict: 'SIGNATURE_MISMATCH', genuine: false, message });
+      if (code === 'PROV_ERR_RECORD_NOT_FOUND') return this.finish({ ...base, verdict: 'NOT_FOUND', genuine: false, message }, query);
+      if (code === 'PROV_ERR_SIGNATURE_MISMATCH')
+        return this.finish({ ...base, verdict: 'SIGNATURE_MISMATCH', genuine: false, message }, query);
       throw err;
     }
     const answer = JSON.parse(decoder.decode(payload)) as { verdict: 'TRUE' | 'FALSE'; record: unknown; dataHash: string };
@@ -176,23 +185,23 @@ export class Auditor {
         : verdict === 'UNPROVEN'
           ? `record NOT proven: the ledger says ${where}, but its inclusion proof FAILED: ${check.ok === false ? check.reason : ''}`
           : `record NOT proven: the data hashes to ${dataHash}, the ledger recorded ${record.dataHash}`;
-    return this.finish({ ...base, verdict, genuine, message, evidence });
+    return this.finish({ ...base, verdict, genuine, message, evidence, independence: 'ledger' }, query);
   }
 
   /**
    * Checks what the provenance database holds for (deviceId, seq | t): every stored copy (a
    * tampered copy is a separate row) with its own tag. Throws PROV_ERR_NOT_FOUND if none.
    */
-  async checkStored(deviceId: string, at: AuditLocator): Promise<AuditResult[]> {
+  async checkStored(deviceId: string, at: AuditLocator, askedBy = 'api'): Promise<AuditResult[]> {
     const db = this.options.db;
     if (db === undefined) throw new ProvenantError('PROV_ERR_BAD_INPUT', 'checkStored needs a provenance database', { deviceId });
-    const rows = 'seq' in at ? db.findBySeq(deviceId, at.seq) : db.findByTime(deviceId, at.t);
+    const rows = 'seq' in at ? await db.findBySeq(deviceId, at.seq) : await db.findByTime(deviceId, at.t);
     if (rows.length === 0)
       throw new ProvenantError('PROV_ERR_NOT_FOUND', `the provenance database holds no reading of ${deviceId} at ${locatorText(at)}`, {
         deviceId,
       });
     const out: AuditResult[] = [];
-    for (const row of rows) out.push(await this.check({ deviceId, at, data: row.canonical, tag: Buffer.from(row.tag, 'hex') }));
+    for (const row of rows) out.push(await this.check({ deviceId, at, data: row.canonical, tag: Buffer.from(row.tag, 'hex'), askedBy }));
     return out;
   }
 
@@ -224,21 +233,32 @@ export class Auditor {
     }
   }
 
-  private finish(result: Omit<AuditResult, 'dbStatus'>): AuditResult {
+  /**
+   * The paper's last validation step: the status goes into the provenance database (when it
+   * holds the data) with the evidence, and the verdict joins the reading's history.
+   */
+  private async finish(result: Omit<AuditResult, 'dbStatus'>, query: AuditQuery): Promise<AuditResult> {
     const db = this.options.db;
     if (db === undefined) return result;
     const status = STATUS[result.verdict];
     const ev = result.evidence;
-    const written = db.setStatus(result.dataHash, status, {
+    const written = await db.setStatus(result.dataHash, status, {
       reason: result.message,
-      ...(ev
-        ? {
-            txId: ev.txId,
-            blockNumber: ev.blockNumber,
-            evidence: { head: ev.head, proofCheck: ev.proofCheck, txId: ev.txId, blockNumber: ev.blockNumber },
-          }
-        : {}),
+      ...(ev ? { evidence: { head: ev.head, proofCheck: ev.proofCheck, txId: ev.txId, blockNumber: ev.blockNumber } } : {}),
     });
+    if (written) {
+      await db.addVerdict({
+        dataHash: result.dataHash,
+        deviceId: result.deviceId,
+        locator: result.locator,
+        verdict: result.verdict,
+        genuine: result.genuine,
+        message: result.message,
+        headHeight: ev?.head.height ?? null,
+        headHash: ev?.head.hash ?? null,
+        askedBy: query.askedBy ?? 'api',
+      });
+    }
     return written ? { ...result, dbStatus: status } : result;
   }
 }

@@ -11,5 +11,7 @@ export {
   type AuditorOptions,
   type ProofChecker,
 } from './auditor.js';
-export { ProvenanceDb, type ReadingStatus, type StoredReading } from './provenance-db.js';
-export { connectLedger, type ConnectOptions } from './connect.js';
+export { ProvenanceDb, ProvenanceFollower, type ReadingStatus, type StoredReading } from '../provenance/index.js';
+export { Revalidator, type RevalidatorOptions } from './jobs.js';
+export { connectLedger, fabricAwareChecker, type ConnectOptions } from './connect.js';
+export { BUNDLE_FORMAT, checkBundle, exportReading, type BundleReport, type EvidenceBundle } from './export.js';

@@ -13,7 +13,8 @@ import { buildAuditorServer } from '../../ledger-bridge/auditor/http/index.js';
 import type { PartialSignatureJson } from '../../shared/crypto/credential.js';
 import type { Enrollment } from '../../shared/crypto/outsourced.js';
 import { decodeReading } from '../../shared/encoding/reading.js';
-import { parseBatchResult, type ReadingSubmission } from '../../shared/records.js';
+import type { ReadingSubmission } from '../../shared/records.js';
+import { fillFromLedger } from '../support/provenance.js';
 import { partialFor, readingOf, recordBatch, signed, T0, World } from '../contracts/fixture.js';
 
 const TOKEN = 'auditor-http-test-token-0123456789';
@@ -39,12 +40,12 @@ describe('auditor HTTP API over the embedded ledger', () => {
     subs = [1, 2, 3].map((s) => signed(dev.device.kIoT, readingOf('dev-x', s, p)));
     const r = await recordBatch(w, subs, [p]);
     expect(r.accepted).toBe(3);
-    db.applyBatchResult(subs, parseBatchResult(JSON.stringify(r)), r.blockNumber);
+    await fillFromLedger(w.ledger, w.auditor, db);
     app = await buildAuditorServer({ ledger: w.auditor, db, tokens: [TOKEN] });
   });
   afterAll(async () => {
     await app.close();
-    db.close();
+    await db.close();
     await w.close();
   });
 
@@ -59,7 +60,7 @@ describe('auditor HTTP API over the embedded ledger', () => {
     expect(body.evidence.proofCheck).toEqual({ ok: true });
     expect(body.evidence.proof.txId).toBe(body.evidence.txId);
     expect(body.evidence.head.height).toBeGreaterThan(body.evidence.blockNumber);
-    expect(db.get(body.dataHash)?.status).toBe('proven');
+    expect((await db.get(body.dataHash))?.status).toBe('proven');
   });
 
   it('TRUE by timestamp, with the data as a submission object or as the reading JSON', async () => {
@@ -75,20 +76,16 @@ describe('auditor HTTP API over the embedded ledger', () => {
 
   it('FALSE for tampered data (one value changed): both hashes in the evidence; the stored tampered copy → not_proven', async () => {
     const tampered = signed(dev.device.kIoT, readingOf('dev-x', 1, p, { channels: [{ id: 0, scale: -2, value: 9999 }] }));
-    db.putSubmissions([tampered]);
+    expect((await recordBatch(w, [tampered])).rejected[0]?.reason).toBe('REPLAY');
+    await fillFromLedger(w.ledger, w.auditor, db);
     const res = await post('/verify', { deviceId: 'dev-x', seq: 1, data: tampered.canonical });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ verdict: 'FALSE', genuine: false, dbStatus: 'not_proven' });
     expect(body.evidence.record.dataHash).not.toBe(body.dataHash);
-    expect(db.get(body.dataHash)?.status).toBe('not_proven');
+    expect((await db.get(body.dataHash))?.status).toBe('not_proven');
     // the original copy keeps its own status
-    expect(
-      db
-        .findBySeq('dev-x', 1)
-        .map((x) => x.status)
-        .sort(),
-    ).toEqual(['committed', 'not_proven']);
+    expect((await db.findBySeq('dev-x', 1)).map((x) => x.status).sort()).toEqual(['committed', 'not_proven']);
   });
 
   it('NOT_FOUND for a seq the ledger never recorded, and for an unknown device', async () => {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Auditor, ProvenanceDb } from '../../ledger-bridge/auditor/index.js';
 import type { PartialSignatureJson } from '../../shared/crypto/credential.js';
 import type { Enrollment } from '../../shared/crypto/outsourced.js';
-import { parseBatchResult, type ReadingSubmission } from '../../shared/records.js';
+import type { ReadingSubmission } from '../../shared/records.js';
+import { fillFromLedger } from '../support/provenance.js';
 import { partialFor, readingOf, recordBatch, signed, T0, World } from '../contracts/fixture.js';
 
 const bytes = (s: ReadingSubmission) => Buffer.from(s.canonical, 'hex');
@@ -26,19 +27,24 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
     const forged = signed(new Uint8Array(32).fill(1), readingOf('dev-a', 4, p));
     const all = [...subs, forged];
     const r = await recordBatch(w, all, [p]);
-    db.applyBatchResult(all, parseBatchResult(JSON.stringify(r)), r.blockNumber);
+    expect(r.rejected).toHaveLength(1);
+    await fillFromLedger(w.ledger, w.auditor, db);
   });
   afterAll(async () => {
-    db.close();
+    await db.close();
     await w.close();
   });
 
-  it('the DB holds the raw readings with the contract verdicts', () => {
-    expect(db.counts()).toEqual({ committed: 3, rejected: 1 });
-    const [forged] = db.findBySeq('dev-a', 4);
+  it('the DB holds the raw readings, decoded, with the contract verdicts, filled from the ledger', async () => {
+    expect(await db.counts()).toEqual({ committed: 3, rejected: 1 });
+    const [forged] = await db.findBySeq('dev-a', 4);
     expect(forged?.status).toBe('rejected');
     expect(forged?.reason).toMatch(/^BAD_TAG/);
-    expect(db.findBySeq('dev-a', 2)[0]?.txId).toMatch(/^[0-9a-f]{64}$/);
+    const [two] = await db.findBySeq('dev-a', 2);
+    expect(two?.txId).toMatch(/^[0-9a-f]{64}$/);
+    expect(two?.blockNumber).toBeGreaterThan(0);
+    expect(Buffer.from(two?.canonical ?? []).toString('hex')).toBe(subs[1]?.canonical);
+    expect(two?.values).toMatchObject({ batteryMv: expect.any(Number), channels: [expect.objectContaining({ id: expect.any(Number) })] });
   });
 
   it('TRUE: genuine data, with the ledger record, block, a checked inclusion proof and the head; DB → proven', async () => {
@@ -55,8 +61,10 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
     expect(r.evidence?.blockNumber).toBeGreaterThan(0);
     expect(r.evidence?.head.height).toBeGreaterThan(r.evidence?.blockNumber ?? Infinity);
     expect(r.dbStatus).toBe('proven');
-    expect(db.get(r.dataHash)?.status).toBe('proven');
-    expect(JSON.parse(db.get(r.dataHash)?.evidence ?? '{}')).toMatchObject({ txId: r.evidence?.txId });
+    expect((await db.get(r.dataHash))?.status).toBe('proven');
+    expect((await db.get(r.dataHash))?.evidence).toMatchObject({ txId: r.evidence?.txId });
+    const history = await db.verdicts({ dataHash: r.dataHash });
+    expect(history[0]).toMatchObject({ verdict: 'TRUE', genuine: true, askedBy: 'api', headHeight: r.evidence?.head.height });
   });
 
   it('by timestamp too', async () => {
@@ -64,21 +72,22 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
     expect(r).toMatchObject({ verdict: 'TRUE', locator: `t:${T0 + 3000}` });
   });
 
-  it('FALSE: tampered data (a stored copy with one value changed); DB → not_proven for that copy only', async () => {
+  it('FALSE: tampered data (a copy with one value changed, refused by the ledger as a replay); DB → not_proven for that copy only', async () => {
     const tampered = signed(dev.device.kIoT, readingOf('dev-a', 1, p, { channels: [{ id: 0, scale: -2, value: 9999 }] }));
-    db.putSubmissions([tampered]);
+    expect((await recordBatch(w, [tampered])).rejected[0]?.reason).toBe('REPLAY');
+    await fillFromLedger(w.ledger, w.auditor, db);
     const r = await auditor.check({ deviceId: 'dev-a', at: { seq: 1 }, data: bytes(tampered) });
     expect(r.verdict).toBe('FALSE');
     expect(r.genuine).toBe(false);
     expect(r.evidence?.record.dataHash).not.toBe(r.dataHash);
-    expect(db.get(r.dataHash)?.status).toBe('not_proven');
+    expect((await db.get(r.dataHash))?.status).toBe('not_proven');
     // checkStored audits every copy the DB holds for seq 1: the original and the tampered one
     const all = await auditor.checkStored('dev-a', { seq: 1 });
     expect(all.map((x) => x.verdict).sort()).toEqual(['SIGNATURE_MISMATCH', 'TRUE']);
   });
 
   it('NOT_FOUND: a rejected (forged) reading is not on the ledger; DB → unrecorded', async () => {
-    const [forged] = db.findBySeq('dev-a', 4);
+    const [forged] = await db.findBySeq('dev-a', 4);
     const r = await auditor.check({ deviceId: 'dev-a', at: { seq: 4 }, data: forged?.canonical ?? new Uint8Array() });
     expect(r).toMatchObject({ verdict: 'NOT_FOUND', genuine: false, dbStatus: 'unrecorded' });
     expect(r.message).toMatch(/could not locate the record/);
@@ -140,9 +149,9 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
     await expect(auditor.checkStored('dev-a', { seq: 99 })).rejects.toThrow(/holds no reading/);
   });
 
-  it('the DB refuses bytes that are not a canonical reading', () => {
-    expect(() => db.putSubmissions([{ ...(subs[0] as ReadingSubmission), canonical: 'ff00' }])).toThrow(
-      /PROV_ERR_MALFORMED|unknown version/,
-    );
+  it('checkStored records who asked in the verdict history', async () => {
+    await auditor.checkStored('dev-a', { seq: 3 }, 'edge:edge-1');
+    const [latest] = await db.verdicts({ deviceId: 'dev-a', limit: 1 });
+    expect(latest).toMatchObject({ locator: 'seq:3', verdict: 'TRUE', askedBy: 'edge:edge-1' });
   });
 });

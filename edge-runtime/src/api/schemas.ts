@@ -22,6 +22,7 @@ export const deviceSummary = {
   required: ['deviceId', 'link', 'linkState', 'sessionState', 'received', 'acked', 'committed', 'rejected'],
   properties: {
     deviceId: { type: 'string' },
+    name: { type: ['string', 'null'], description: 'the configured board name (boards[].name) of its link' },
     link: { type: ['string', 'null'] },
     linkState: { type: 'string' },
     sessionState: { type: 'string' },
@@ -58,6 +59,20 @@ export const trafficStatus = {
   },
 } as const;
 
+/** The decoded values of a reading (channels, battery, and any later-version fields such as boot count). */
+export const readingValues = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    t: { type: 'integer', description: 'device clock, ms since 1970' },
+    batteryMv: { type: 'integer' },
+    channels: {
+      type: 'array',
+      items: { type: 'object', properties: { id: { type: 'integer' }, scale: { type: 'integer' }, value: { type: 'integer' } } },
+    },
+  },
+} as const;
+
 /** GET /devices/:id */
 export const deviceDetail = {
   type: 'object',
@@ -71,6 +86,8 @@ export const deviceDetail = {
         properties: {
           seq: { type: 'integer' },
           dataHash: { type: 'string' },
+          canonical: { type: 'string', description: 'canonical reading bytes, hex' },
+          values: readingValues,
           receivedAt: { type: 'integer' },
           state: { type: 'string', enum: ['pending', 'committed', 'rejected'] },
           reason: { type: ['string', 'null'] },
@@ -113,6 +130,7 @@ export const challengeBody = {
     timeoutMs: { type: 'integer', minimum: 100, maximum: 60000, default: 5000 },
   },
   additionalProperties: false,
+  examples: [{ timeoutMs: 5000 }, { metadata: { attributes: { deviceId: 'plant3-t-0001', site: 'plant-3', type: 'temperature' } } }],
 } as const;
 
 /** POST /devices/:id/challenge response: Algorithm 2's verdict with the evidence. */
@@ -140,5 +158,71 @@ export const health = {
     outbox: { type: 'object', properties: { depth: { type: 'integer' }, capacity: { type: 'integer' } } },
     links: { type: 'object', properties: { open: { type: 'integer' }, total: { type: 'integer' } } },
     uptimeS: { type: 'number' },
+    provenance: {
+      type: ['object', 'null'],
+      description: "the edge's provenance database and the follower filling it",
+      properties: {
+        db: { type: 'string' },
+        running: { type: 'boolean' },
+        lastBlock: { type: ['integer', 'null'] },
+        committed: { type: 'integer' },
+        rejected: { type: 'integer' },
+        lastError: { type: ['string', 'null'] },
+      },
+    },
+    validation: { type: 'string', enum: ['auditor', 'edge', 'none'], description: 'where POST /devices/:id/validate goes' },
+  },
+} as const;
+
+/** GET /devices/:id/traffic: the last judged windows, oldest first. */
+export const trafficHistory = { type: 'array', items: trafficStatus } as const;
+
+/** GET /boards/refused */
+export const refusedBoards = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      deviceId: { type: 'string', description: 'the id the board claimed in its HELLO' },
+      link: { type: 'string' },
+      name: { type: ['string', 'null'] },
+      reason: { type: 'string' },
+      count: { type: 'integer' },
+      firstAt: { type: 'integer' },
+      lastAt: { type: 'integer' },
+    },
+  },
+} as const;
+
+/** POST /devices/:id/validate body. */
+export const validateBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    seq: { type: 'integer', minimum: 0, maximum: 0xffffffff, description: 'give seq or timestamp' },
+    timestamp: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'device time, ms (give seq or timestamp)' },
+  },
+  examples: [{ seq: 42 }],
+} as const;
+
+/** POST /devices/:id/validate answer. */
+export const validateResult = {
+  type: 'object',
+  required: ['deviceId', 'locator', 'via', 'results'],
+  properties: {
+    deviceId: { type: 'string' },
+    locator: { type: 'string' },
+    via: { type: 'string', enum: ['auditor', 'edge'] },
+    results: { type: 'array', items: { type: 'object', additionalProperties: true } },
+  },
+} as const;
+
+/** GET /devices/:id/readings query. */
+export const readingsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+    after: { type: 'integer', minimum: -1, description: 'only readings with a higher seq (live views poll with the last seq they have)' },
   },
 } as const;

@@ -10,7 +10,10 @@ import { CONTRACTS } from '../../../ledger-bridge/client.js';
 import { codeOf, ProvenantError } from '../../../shared/errors.js';
 import { errorPlugin, sendError } from '../../../shared/http-errors.js';
 import { toHex } from '../../../shared/encoding/hex.js';
+import { decodeReading } from '../../../shared/encoding/reading.js';
+import type { FollowerStatus } from '../../../ledger-bridge/provenance/follower.js';
 import type { EdgeRuntime } from '../runtime.js';
+import type { Validator } from '../validation/validator.js';
 import * as S from './schemas.js';
 
 /** API settings. */
@@ -21,6 +24,22 @@ export interface ApiOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Or a pino logger instance to log requests with (the edge's own, in `provenant edge`). */
   readonly loggerInstance?: FastifyBaseLogger;
+  /** Where POST /devices/:id/validate goes (a remote auditor, or this edge's own); none: 409. */
+  readonly validator?: Validator & { readonly via: 'auditor' | 'edge' };
+  /** The edge's provenance database and its follower, for /health. */
+  readonly provenance?: { readonly db: string; status(): FollowerStatus };
+}
+
+/** The decoded values of canonical hex (null when they do not decode). */
+export function valuesOf(canonicalHex: string): Record<string, unknown> | null {
+  try {
+    const r = decodeReading(Buffer.from(canonicalHex, 'hex'));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(r)) if (k !== 'deviceId' && k !== 'seq' && k !== 'epoch' && !(v instanceof Uint8Array)) out[k] = v;
+    return out;
+  } catch {
+    return null;
+  }
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -49,14 +68,21 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
+      tags: [
+        { name: 'devices', description: 'boards this edge serves, their readings and traffic' },
+        { name: 'validation', description: 'Device Provenance challenges and reading validation' },
+        { name: 'operations', description: 'health and metrics' },
+      ],
     },
   });
+  const { default: swaggerUi } = await import('@fastify/swagger-ui');
+  await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(errorPlugin);
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
-    if (path === '/health' || path === '/openapi.json') return;
+    if (path === '/health' || path === '/openapi.json' || path === '/docs' || path?.startsWith('/docs/')) return;
     const header = req.headers.authorization ?? '';
     const m = /^Bearer (.+)$/.exec(header);
     if (!m || !safeEqual(m[1] as string, options.token)) {
@@ -69,7 +95,15 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
 
   app.get(
     '/health',
-    { schema: { description: 'liveness and the state of ledger, outbox and links', security: [], response: { 200: S.health } } },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: ledger, outbox, links, provenance database',
+        description: 'liveness and the state of ledger, outbox and links',
+        security: [],
+        response: { 200: S.health },
+      },
+    },
     async () => {
       const f = rt.forwarder.status();
       const sessions = rt.allSessions();
@@ -82,6 +116,8 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
         outbox: { depth: rt.outbox.depth, capacity: rt.outbox.capacity },
         links: { open, total: sessions.length },
         uptimeS: (Date.now() - started) / 1000,
+        provenance: options.provenance ? { db: options.provenance.db, ...options.provenance.status() } : null,
+        validation: options.validator?.via ?? 'none',
       };
     },
   );
@@ -90,7 +126,10 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
     '/devices',
     {
       schema: {
-        description: 'every device this edge serves',
+        tags: ['devices'],
+        summary: 'Every device this edge serves',
+        description:
+          'every device this edge serves (by credential or seen on a link), with its board name, link and session state, counters and last traffic verdict',
         response: { 200: { type: 'array', items: S.deviceSummary }, ...S.errorResponses },
       },
     },
@@ -101,7 +140,9 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
     '/devices/:id',
     {
       schema: {
-        description: 'one device: session, last readings, traffic status',
+        tags: ['devices'],
+        summary: 'One device: session, last readings with decoded values, traffic status',
+        description: 'one device: session, last readings (with decoded values), traffic status',
         params: S.deviceParams,
         querystring: S.deviceQuery,
         response: { 200: S.deviceDetail, ...S.errorResponses },
@@ -116,7 +157,7 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
       const traffic = rt.monitor?.statusOf(view.deviceId) ?? null;
       return {
         device: { ...view, trafficProven: traffic?.trafficProven ?? null },
-        lastReadings: rt.outbox.lastReadings(view.deviceId, req.query.readings),
+        lastReadings: rt.outbox.lastReadings(view.deviceId, req.query.readings).map((r) => ({ ...r, values: valuesOf(r.canonical) })),
         traffic,
       };
     },
@@ -126,6 +167,8 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
     '/devices/:id/challenge',
     {
       schema: {
+        tags: ['validation'],
+        summary: 'Device Provenance challenge (Algorithm 2)',
         description:
           'Device Provenance (Algorithm 2): the edge sends a fresh challenge to the board, the board answers HMAC(K_IoT, challenge), the ledger judges',
         params: S.deviceParams,
@@ -168,13 +211,93 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
 
   app.get(
     '/metrics',
-    { schema: { description: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } },
+    { schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } },
     async (_req, reply) => {
       const f = rt.forwarder.status();
       rt.metrics.ledgerUp.set(f.ledgerUp ? 1 : 0);
       rt.metrics.outboxDepth.set(rt.outbox.depth);
       reply.header('content-type', rt.metrics.registry.contentType);
       return rt.metrics.render();
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { limit: number; after?: number } }>(
+    '/devices/:id/readings',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Live readings of a device with decoded values, newest first',
+        description:
+          'the newest readings the outbox holds for the device (received, pending, committed or refused by the ledger), with their decoded values; `after` returns only newer seqs, for live views',
+        params: S.deviceParams,
+        querystring: S.readingsQuery,
+        response: { 200: { type: 'array', items: S.deviceDetail.properties.lastReadings.items }, ...S.errorResponses },
+      },
+    },
+    async (req) => {
+      if (!rt.deviceView(req.params.id))
+        throw new ProvenantError('PROV_ERR_DEVICE_NOT_FOUND', `device ${req.params.id} is not served by this edge`, {
+          deviceId: req.params.id,
+        });
+      const after = req.query.after ?? -1;
+      return rt.outbox
+        .lastReadings(req.params.id, req.query.limit)
+        .filter((r) => r.seq > after)
+        .map((r) => ({ ...r, values: valuesOf(r.canonical) }));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/devices/:id/traffic',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: "A device's judged traffic windows (profile chart), oldest first",
+        params: S.deviceParams,
+        response: { 200: S.trafficHistory, ...S.errorResponses },
+      },
+    },
+    async (req) => {
+      if (!rt.deviceView(req.params.id))
+        throw new ProvenantError('PROV_ERR_DEVICE_NOT_FOUND', `device ${req.params.id} is not served by this edge`, {
+          deviceId: req.params.id,
+        });
+      return rt.trafficHistory(req.params.id);
+    },
+  );
+
+  app.get(
+    '/boards/refused',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Boards whose HELLO was refused (unknown device, bad credential)',
+        response: { 200: S.refusedBoards, ...S.errorResponses },
+      },
+    },
+    async () => rt.refusedBoards().map((b) => ({ ...b, name: rt.boardName(b.link) ?? null })),
+  );
+
+  app.post<{ Params: { id: string }; Body: { seq?: number; timestamp?: number } }>(
+    '/devices/:id/validate',
+    {
+      schema: {
+        tags: ['validation'],
+        summary: 'Validate a stored reading (forwarded to the provenance auditor)',
+        description:
+          "the paper's validation flow: the edge forwards the question to the provenance auditor (config `auditor:`), which checks the ledger, answers with the evidence and updates the reading's status in the provenance database; without an auditor section the edge checks its own provenance database against the ledger",
+        params: S.deviceParams,
+        body: S.validateBody,
+        response: { 200: S.validateResult, ...S.errorResponses, 502: S.errorBody },
+      },
+    },
+    async (req) => {
+      const v = options.validator;
+      if (!v) throw new ProvenantError('PROV_ERR_NO_VALIDATOR', 'this edge has neither an auditor section nor a provenance database');
+      const b = req.body ?? {};
+      if ((b.seq === undefined) === (b.timestamp === undefined))
+        throw new ProvenantError('PROV_ERR_BAD_INPUT', 'body must have exactly one of seq or timestamp', { field: 'seq' });
+      return v.validate(req.params.id, b.seq !== undefined ? { seq: b.seq } : { t: b.timestamp as number });
     },
   );
 

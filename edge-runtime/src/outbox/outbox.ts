@@ -72,6 +72,8 @@ export interface OutboxCounts {
 export interface StoredReading {
   readonly seq: number;
   readonly dataHash: string;
+  /** Hex of the canonical reading bytes (decode them for the values). */
+  readonly canonical: string;
   readonly receivedAt: number;
   readonly state: 'pending' | 'committed' | 'rejected';
   readonly reason: string | null;
@@ -168,7 +170,8 @@ export class Outbox {
       getPartial: db.prepare<[string]>('SELECT json, on_ledger FROM partials WHERE digest = ?'),
       partialOnLedger: db.prepare<[string]>('UPDATE partials SET on_ledger = 1 WHERE digest = ?'),
       lastReadings: db.prepare<[string, number]>(
-        `SELECT seq, data_hash, received_at, state, reason, tx_id FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT ?`,
+        `SELECT seq, data_hash, json_extract(submission, '$.canonical') AS canonical, received_at, state, reason, tx_id
+           FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT ?`,
       ),
       pruneFloor: db.prepare<[number]>(
         `INSERT INTO device_floor (device_id, pruned_through)
@@ -328,6 +331,7 @@ export class Outbox {
     const rows = this.stmts.lastReadings.all(deviceId, limit) as {
       seq: number;
       data_hash: string;
+      canonical: string;
       received_at: number;
       state: StoredReading['state'];
       reason: string | null;
@@ -336,6 +340,7 @@ export class Outbox {
     return rows.map((r) => ({
       seq: r.seq,
       dataHash: r.data_hash,
+      canonical: r.canonical,
       receivedAt: r.received_at,
       state: r.state,
       reason: r.reason,

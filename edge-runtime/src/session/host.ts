@@ -63,4 +63,6 @@ export interface SessionHost {
   readingAcked(deviceId: string, seq: number): void;
   readingRefused(deviceId: string, seq: number, reason: string): void;
   boardStatus(deviceId: string | undefined, code: number, value: number, text: string): void;
+  /** A board's HELLO was refused (unknown device, bad credential): the console lists such boards. */
+  helloRefused?(deviceId: string, link: string, reason: string): void;
 }

@@ -220,6 +220,7 @@ export class DeviceSession {
     if (!lookup.ok) {
       this.stateNow = 'refused';
       this.host.metrics.helloRefused.inc({ reason: lookup.problem });
+      this.host.helloRefused?.(hello.deviceId, this.link.id, lookup.problem);
       // A refused board says HELLO again at once; answering every time would be a busy loop on
       // the link and a flood in the log. Answer (and log) at most once per REFUSAL_QUIET_MS.
       const now = this.host.clock();
@@ -235,6 +236,7 @@ export class DeviceSession {
     } catch (err) {
       this.stateNow = 'refused';
       this.host.metrics.helloRefused.inc({ reason: EDGE_REASONS.BAD_CREDENTIAL });
+      this.host.helloRefused?.(hello.deviceId, this.link.id, EDGE_REASONS.BAD_CREDENTIAL);
       this.log.warn({ deviceId: hello.deviceId, err: errorMessage(err) }, 'refused HELLO: cannot sign a partial');
       await this.send({ kind: 'NACK', seq: hello.seq, reason: nackFor(EDGE_REASONS.BAD_CREDENTIAL) });
       return;

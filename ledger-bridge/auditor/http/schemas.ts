@@ -1,8 +1,23 @@
 /**
  * JSON schemas of the auditor HTTP API: fastify validates requests and serialises responses with
  * them, and @fastify/swagger turns them into the OpenAPI document (/openapi.json, /docs/json).
- * Hashes are lower-case hex; reading bytes are hex.
+ * Hashes are lower-case hex; reading bytes are hex. Request bodies carry examples that their own
+ * schema accepts (test/auditor/openapi-examples.test.ts checks every one).
  */
+import { encodeReading } from '../../../shared/encoding/reading.js';
+
+/** The reading the examples show (a temperature board of the demo). */
+const EXAMPLE_READING = {
+  deviceId: 'plant3-t-0001',
+  seq: 42,
+  t: 1767225600000,
+  epoch: 490896,
+  batteryMv: 3012,
+  channels: [{ id: 1, scale: 2, value: 2150 }],
+} as const;
+const EXAMPLE_CANONICAL = Buffer.from(
+  encodeReading({ ...EXAMPLE_READING, partialDigest: new Uint8Array(32), channels: [...EXAMPLE_READING.channels] }),
+).toString('hex');
 
 /** Error body of every failure: a stable code and a message naming the problem. */
 export const errorBody = {
@@ -82,6 +97,15 @@ export const verifyBody = {
     tag: { ...hex64, description: "the tag presented with the data (Alg. 3's device.sig); omitted: the hash alone decides" },
     trustedHead: { ...chainHead, description: 'a head saved earlier: the evidence must extend it' },
   },
+  examples: [
+    { deviceId: EXAMPLE_READING.deviceId, seq: EXAMPLE_READING.seq, data: EXAMPLE_CANONICAL },
+    { deviceId: EXAMPLE_READING.deviceId, timestamp: EXAMPLE_READING.t, data: { canonical: EXAMPLE_CANONICAL, tag: '5a'.repeat(32) } },
+    {
+      deviceId: EXAMPLE_READING.deviceId,
+      seq: EXAMPLE_READING.seq,
+      data: { ...EXAMPLE_READING, partialDigest: '00'.repeat(32), channels: [...EXAMPLE_READING.channels] },
+    },
+  ],
 } as const;
 
 const proofCheck = {
@@ -125,15 +149,26 @@ const storedReading = {
   type: 'object',
   properties: {
     dataHash: { type: 'string' },
-    canonical: { type: 'string', description: 'hex' },
-    tag: { type: 'string' },
+    deviceId: { type: 'string' },
+    seq: { type: 'integer' },
     t: { type: 'integer' },
+    epoch: { type: 'integer' },
+    canonical: { type: 'string', description: 'hex' },
+    values: { type: 'object', additionalProperties: true, description: 'decoded: channels, batteryMv and any later-version fields' },
+    tag: { type: 'string' },
     edgeId: { type: 'string' },
     receivedAt: { type: 'integer' },
-    status: { type: 'string' },
+    path: { type: 'array', items: { type: 'string' } },
+    status: {
+      type: 'string',
+      description: 'committed | rejected (the ledger), or the last audit: proven | not_proven | unrecorded | signature_mismatch',
+    },
     reason: { type: 'string' },
-    txId: { type: ['string', 'null'] },
+    outcome: { type: 'string', enum: ['committed', 'rejected'], description: "the ledger contract's decision, kept after audits" },
+    outcomeReason: { type: 'string', description: 'why the contract refused it (e.g. BAD_TAG: …)' },
+    txId: { type: ['string', 'null'], description: 'the transaction that recorded (or refused) it' },
     blockNumber: { type: ['integer', 'null'] },
+    recordedAt: { type: 'integer', description: 'when the provenance database learnt of it, ms' },
     updatedAt: { type: 'integer' },
     evidence: { description: 'the last audit evidence (JSON), null before any audit' },
   },
@@ -167,6 +202,7 @@ export const consistencyBody = {
   required: ['savedHead'],
   additionalProperties: false,
   properties: { savedHead: chainHead },
+  examples: [{ savedHead: { height: 12, hash: '3f'.repeat(32) } }],
 } as const;
 
 /** POST /consistency answer. */
@@ -180,4 +216,130 @@ export const consistencyResult = {
     method: { type: 'string', enum: ['consistency-proof', 'block-hash-chain', 'none'] },
     reason: { type: 'string' },
   },
+} as const;
+
+/** POST /validate body: check what the provenance database holds for (deviceId, seq | timestamp). */
+export const validateBody = {
+  type: 'object',
+  required: ['deviceId'],
+  additionalProperties: false,
+  properties: {
+    deviceId: { type: 'string', minLength: 1, maxLength: 64 },
+    seq: { type: 'integer', minimum: 0, maximum: 0xffffffff, description: 'sequence number (give seq or timestamp)' },
+    timestamp: {
+      type: 'integer',
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'device timestamp, ms (give seq or timestamp)',
+    },
+    askedBy: {
+      type: 'string',
+      pattern: '^[\\x21-\\x7e]{1,80}$',
+      description: "who asks, kept in the verdict history (an edge forwards 'edge:<edgeId>'); default 'api'",
+    },
+  },
+  examples: [{ deviceId: 'plant3-t-0001', seq: 42 }],
+} as const;
+
+/** POST /validate answer: one verdict per stored copy. */
+export const validateResult = {
+  type: 'object',
+  required: ['deviceId', 'locator', 'results'],
+  properties: {
+    deviceId: { type: 'string' },
+    locator: { type: 'string' },
+    results: { type: 'array', items: verifyResult },
+  },
+} as const;
+
+const jobSchema = {
+  type: 'object',
+  required: ['id', 'state', 'total', 'done', 'counts'],
+  properties: {
+    id: { type: 'integer' },
+    deviceId: { type: ['string', 'null'] },
+    fromT: { type: ['integer', 'null'] },
+    toT: { type: ['integer', 'null'] },
+    state: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'interrupted'] },
+    total: { type: 'integer' },
+    done: { type: 'integer' },
+    counts: { type: 'object', additionalProperties: { type: 'integer' }, description: 'verdict → readings so far' },
+    error: { type: ['string', 'null'] },
+    createdAt: { type: 'integer' },
+    updatedAt: { type: 'integer' },
+  },
+} as const;
+
+/** A re-validation job. */
+export const job = jobSchema;
+
+/** POST /jobs body: the range to re-validate. */
+export const jobBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    deviceId: { type: 'string', minLength: 1, maxLength: 64, description: 'one device (omitted: every device)' },
+    from: { type: 'integer', minimum: 0, description: 'device time window start, ms since 1970 (inclusive)' },
+    to: { type: 'integer', minimum: 0, description: 'device time window end, ms since 1970 (inclusive)' },
+  },
+  examples: [{ deviceId: 'plant3-t-0001', from: 1767225600000, to: 1767312000000 }],
+} as const;
+
+/** GET /jobs/:id params. */
+export const jobParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+
+/** GET /verdicts query. */
+export const verdictQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    deviceId: { type: 'string', minLength: 1, maxLength: 64 },
+    dataHash: hex64,
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+  },
+} as const;
+
+/** GET /verdicts answer. */
+export const verdictList = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      id: { type: 'integer' },
+      dataHash: { type: 'string' },
+      deviceId: { type: 'string' },
+      locator: { type: 'string' },
+      verdict: { type: 'string' },
+      genuine: { type: 'boolean' },
+      message: { type: 'string' },
+      headHeight: { type: ['integer', 'null'] },
+      headHash: { type: ['string', 'null'] },
+      askedBy: { type: 'string' },
+      at: { type: 'integer' },
+    },
+  },
+} as const;
+
+/** GET /readings query. */
+export const readingsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    deviceId: { type: 'string', minLength: 1, maxLength: 64 },
+    from: { type: 'integer', minimum: 0, description: 'device time, ms (inclusive)' },
+    to: { type: 'integer', minimum: 0, description: 'device time, ms (inclusive)' },
+    status: { type: 'string', enum: ['committed', 'rejected', 'proven', 'not_proven', 'unrecorded', 'signature_mismatch'] },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+  },
+} as const;
+
+/** A stored reading as the API shows it (decoded values included). */
+export const storedReadingOut = storedReading;
+
+/** GET /export/:deviceId/:seq answer: what an outside verifier needs (docs/auditor.md). */
+export const exportBundle = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['format', 'reading', 'verdict'],
+  properties: { format: { type: 'string' }, reading: { type: 'object', additionalProperties: true }, verdict: verifyResult },
 } as const;

@@ -1,0 +1,156 @@
+/**
+ * The provenance follower: fills the provenance database from the ledger, the way a transparency
+ * log's derived indexes are filled (STYLE.md: "derived data filled by followers of the log").
+ *
+ * It tails the ledger's `ReadingsRecorded` events from its cursor; for each, it fetches the
+ * transaction's inclusion proof, checks it, reads the readings the transaction carried (their
+ * canonical bytes and tags are in the committed transaction), and stores every one with the
+ * contract's outcome — committed, or rejected with the reason — and the transaction and block,
+ * moving its cursor in the same database transaction. Applying a block twice changes nothing, so
+ * after a crash it resumes at its cursor's block; a database lost or wiped is rebuilt from block 0.
+ * Ledger outages are retried with backoff; nothing is skipped.
+ */
+import type { LedgerClient, LedgerEvent } from '../client.js';
+import { ProvenantError } from '../../shared/errors.js';
+import { EVENTS, parseBatchResult } from '../../shared/records.js';
+import type { ProofChecker } from '../auditor/auditor.js';
+import type { IngestCounts, ProvenanceDb } from './store.js';
+import { callOf, readingsOf } from './tx-args.js';
+
+/** A log sink (pino-compatible subset). */
+interface FollowerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** Follower settings. */
+export interface FollowerOptions {
+  readonly ledger: LedgerClient;
+  readonly db: ProvenanceDb;
+  /** Checks each transaction's inclusion proof before its bytes are stored. */
+  readonly checkProof: ProofChecker;
+  /** Cursor name (several followers may share one database). Default 'provenance'. */
+  readonly name?: string;
+  readonly log?: FollowerLog;
+  /** First retry delay after a ledger or database error (doubling to 30 s). Default 500 ms. */
+  readonly retryMs?: number;
+}
+
+/** What the follower has done. */
+export interface FollowerStatus {
+  readonly running: boolean;
+  /** Last block whose reading events were applied (null before the first). */
+  readonly lastBlock: number | null;
+  readonly transactions: number;
+  readonly committed: number;
+  readonly rejected: number;
+  readonly lastError: string | null;
+}
+
+const quiet: FollowerLog = { info: () => undefined, warn: () => undefined };
+
+/** Tails the ledger into the provenance database. */
+export class ProvenanceFollower {
+  private readonly name: string;
+  private readonly log: FollowerLog;
+  private abort: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private lastBlock: number | null = null;
+  private transactions = 0;
+  private committed = 0;
+  private rejected = 0;
+  private lastError: string | null = null;
+  private readonly listeners = new Set<(tx: { txId: string; blockNumber: number; counts: IngestCounts }) => void>();
+
+  constructor(private readonly options: FollowerOptions) {
+    this.name = options.name ?? 'provenance';
+    this.log = options.log ?? quiet;
+  }
+
+  /** Starts tailing in the background (from the cursor, or block 0). */
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    this.loop = this.run(this.abort.signal);
+  }
+
+  /** Stops tailing; resolves when the transaction in hand is stored. */
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /** Called after each stored transaction. */
+  onIngested(fn: (tx: { txId: string; blockNumber: number; counts: IngestCounts }) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  status(): FollowerStatus {
+    return {
+      running: this.loop !== undefined,
+      lastBlock: this.lastBlock,
+      transactions: this.transactions,
+      committed: this.committed,
+      rejected: this.rejected,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Applies one ReadingsRecorded event (exposed for tests and for a one-shot catch-up). */
+  async apply(event: LedgerEvent): Promise<IngestCounts | undefined> {
+    if (event.name !== EVENTS.readingsRecorded) return undefined;
+    const result = parseBatchResult(new TextDecoder().decode(event.payload));
+    const proof = await this.options.ledger.inclusionProof(event.txId);
+    const check = this.options.checkProof(proof);
+    if (check.ok === false)
+      throw new ProvenantError('PROV_ERR_PROOF_INVALID', `transaction ${event.txId}: inclusion proof does not check: ${check.reason}`, {
+        txId: event.txId,
+      });
+    const readings = readingsOf(await callOf(proof));
+    const rejected = new Map(result.rejected.map((r) => [r.index, r]));
+    const counts = await this.options.db.ingest(this.name, { txId: event.txId, blockNumber: event.blockNumber, readings, rejected });
+    this.transactions++;
+    this.committed += counts.committed;
+    this.rejected += counts.rejected;
+    this.lastBlock = event.blockNumber;
+    for (const l of this.listeners) l({ txId: event.txId, blockNumber: event.blockNumber, counts });
+    return counts;
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    let delay = this.options.retryMs ?? 500;
+    while (!signal.aborted) {
+      try {
+        const cursor = await this.options.db.cursor(this.name);
+        if (cursor !== null) this.lastBlock = cursor;
+        this.log.info({ follower: this.name, from: cursor ?? 0 }, 'provenance follower tailing the ledger');
+        for await (const event of this.options.ledger.events({ startBlock: cursor ?? 0, signal })) {
+          if (signal.aborted) break;
+          await this.apply(event);
+          this.lastError = null;
+          delay = this.options.retryMs ?? 500;
+        }
+        if (signal.aborted) return;
+        throw new ProvenantError('PROV_ERR_LEDGER_UNAVAILABLE', 'the ledger ended its event stream');
+      } catch (err) {
+        if (signal.aborted) return;
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.log.warn({ follower: this.name, err: this.lastError, retryInMs: delay }, 'provenance follower: retrying');
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(t);
+              resolve();
+            },
+            { once: true },
+          );
+        });
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+}
