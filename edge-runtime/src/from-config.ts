@@ -22,7 +22,7 @@ import { errorMessage, type Log } from './log.js';
 import { EdgeRuntime } from './runtime.js';
 import { wireChallengeCodec } from './session/challenge-codec.js';
 import { CredentialStore } from './session/credentials.js';
-import type { ProvenanceDb, ProvenanceFollower } from '../../ledger-bridge/provenance/index.js';
+import type { FollowedProvenance } from '../../ledger-bridge/audit.js';
 import type { Validator } from './validation/validator.js';
 
 /** A running edge. */
@@ -31,8 +31,8 @@ export interface RunningEdge {
   readonly api: FastifyInstance | undefined;
   /** http://host:port of the API, when enabled. */
   readonly url: string | undefined;
-  /** The edge's provenance database, when enabled. */
-  readonly provenance: ProvenanceDb | undefined;
+  /** The edge's provenance database (followed from the ledger), when enabled. */
+  readonly provenance: FollowedProvenance | undefined;
   stop(): Promise<void>;
 }
 
@@ -123,25 +123,24 @@ export async function startEdge(
     }
   }
   // The edge's provenance database, filled by a follower of the ledger (docs/architecture.md).
-  let provenance: { db: ProvenanceDb; follower: ProvenanceFollower; retention?: NodeJS.Timeout } | undefined;
+  let provenance: FollowedProvenance | undefined;
+  let retention: NodeJS.Timeout | undefined;
   if (config.provenance.enabled) {
-    const { ProvenanceDb, ProvenanceFollower } = await import('../../ledger-bridge/provenance/index.js');
-    const db = await ProvenanceDb.open(config.provenance.db);
-    const checkProof =
-      config.ledger.type === 'fabric'
-        ? await (await import('../../ledger-bridge/auditor/connect.js')).fabricAwareChecker()
-        : (await import('../../ledger-bridge/auditor/auditor.js')).embeddedProofChecker;
-    const follower = new ProvenanceFollower({ ledger, db, checkProof, name: `edge:${config.edgeId}`, log });
-    follower.start();
-    provenance = { db, follower };
+    const { followProvenance } = await import('../../ledger-bridge/audit.js');
+    provenance = await followProvenance(ledger, config.provenance.db, {
+      name: `edge:${config.edgeId}`,
+      fabric: config.ledger.type === 'fabric',
+      log,
+    });
     const days = config.provenance.retainDays;
     if (days > 0) {
-      provenance.retention = setInterval(() => {
-        void db.prune(Date.now() - days * 86_400_000).catch((err: Error) => log.warn({ err: err.message }, 'provenance retention failed'));
+      const p = provenance;
+      retention = setInterval(() => {
+        void p.prune(Date.now() - days * 86_400_000).catch((err: Error) => log.warn({ err: err.message }, 'provenance retention failed'));
       }, 3_600_000);
-      provenance.retention.unref();
+      retention.unref();
     }
-    log.info({ db: db.location }, 'provenance database: following the ledger');
+    log.info({ db: provenance.location }, 'provenance database: following the ledger');
   }
   let validator: (Validator & { via: 'auditor' | 'edge' }) | undefined;
   if (config.auditor) {
@@ -153,7 +152,7 @@ export async function startEdge(
     );
   } else if (provenance) {
     const { LocalValidator } = await import('./validation/validator.js');
-    validator = new LocalValidator(ledger, provenance.db, config.edgeId);
+    validator = new LocalValidator(provenance, config.edgeId);
   }
   let api: FastifyInstance | undefined;
   let url: string | undefined;
@@ -164,9 +163,7 @@ export async function startEdge(
       token: secretFrom(config.api.token, config.api.tokenFile, 'api.token'),
       ...(pinoLike ? { loggerInstance: log as unknown as FastifyBaseLogger } : {}),
       ...(validator ? { validator } : {}),
-      ...(provenance
-        ? { provenance: { db: provenance.db.location, status: () => (provenance as { follower: ProvenanceFollower }).follower.status() } }
-        : {}),
+      ...(provenance ? { provenance: { db: provenance.location, status: provenance.status } } : {}),
     });
     url = await api.listen({ host: config.api.host, port: config.api.port });
     log.info({ url }, 'edge API listening');
@@ -175,15 +172,12 @@ export async function startEdge(
     runtime,
     api,
     url,
-    provenance: provenance?.db,
+    provenance,
     stop: async () => {
       await api?.close();
       await runtime.stop();
-      if (provenance) {
-        if (provenance.retention) clearInterval(provenance.retention);
-        await provenance.follower.stop();
-        await provenance.db.close();
-      }
+      if (retention) clearInterval(retention);
+      await provenance?.close();
       if (!options.ledger) await ledger.close();
     },
   };

@@ -11,7 +11,7 @@ import { codeOf, ProvenantError } from '../../../shared/errors.js';
 import { errorPlugin, sendError } from '../../../shared/http-errors.js';
 import { toHex } from '../../../shared/encoding/hex.js';
 import { decodeReading } from '../../../shared/encoding/reading.js';
-import type { FollowerStatus } from '../../../ledger-bridge/provenance/follower.js';
+import type { FollowerStatus } from '../../../ledger-bridge/audit.js';
 import type { EdgeRuntime } from '../runtime.js';
 import type { Validator } from '../validation/validator.js';
 import * as S from './schemas.js';

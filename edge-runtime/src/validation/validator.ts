@@ -5,10 +5,11 @@
  * the evidence and updates the status in its provenance database. Without an auditor section the
  * edge runs the same auditor logic itself, over its own ledger client and provenance database.
  */
-import { Auditor, locatorText, type AuditLocator, type AuditResult, type ProofChecker } from '../../../ledger-bridge/auditor/auditor.js';
-import type { LedgerClient } from '../../../ledger-bridge/client.js';
-import type { ProvenanceDb } from '../../../ledger-bridge/provenance/store.js';
+import type { AuditLocator, AuditResult, FollowedProvenance } from '../../../ledger-bridge/audit.js';
 import { ProvenantError, toErrorCode } from '../../../shared/errors.js';
+
+/** "seq:N" or "t:MS". */
+const locatorText = (at: AuditLocator): string => ('seq' in at ? `seq:${at.seq}` : `t:${at.t}`);
 
 /** The answer: one verdict per stored copy, and who gave it. */
 export interface ValidationAnswer {
@@ -64,15 +65,12 @@ export class RemoteValidator implements Validator {
 export class LocalValidator implements Validator {
   readonly via = 'edge' as const;
   constructor(
-    private readonly ledger: LedgerClient,
-    private readonly db: ProvenanceDb,
+    private readonly provenance: FollowedProvenance,
     private readonly edgeId: string,
-    private readonly checkProof?: ProofChecker,
   ) {}
 
   async validate(deviceId: string, at: AuditLocator): Promise<ValidationAnswer> {
-    const auditor = new Auditor({ ledger: this.ledger, db: this.db, ...(this.checkProof ? { checkProof: this.checkProof } : {}) });
-    const results = await auditor.checkStored(deviceId, at, `edge:${this.edgeId}`);
+    const results = await this.provenance.validate(deviceId, at, `edge:${this.edgeId}`);
     return { deviceId, locator: locatorText(at), via: 'edge', results };
   }
 }
