@@ -16,6 +16,7 @@ export const BOUNDARY_ELEMENTS = [
   folder('hardware'),
   folder('edge-runtime'),
   folder('ledger-bridge'),
+  folder('console'),
   folder('cli'),
   folder('cli', 'bin'),
   folder('demo'),
@@ -25,7 +26,7 @@ export const BOUNDARY_ELEMENTS = [
 ];
 export const BOUNDARY_FILES = [{ category: 'ledger-client', pattern: 'ledger-bridge/{client,connect,audit}.ts' }];
 
-const PRODUCT = ['shared', 'firmware', 'hardware', 'edge-runtime', 'ledger-bridge'];
+const PRODUCT = ['shared', 'firmware', 'hardware', 'edge-runtime', 'ledger-bridge', 'console'];
 const allow = (from, to) => ({ from: { element: { type: from } }, allow: { to: { element: { types: { anyOf: to } } } } });
 
 /** Who may import whom; everything else is an error. */
@@ -33,12 +34,14 @@ export const BOUNDARY_POLICIES = [
   allow('shared', ['shared']),
   allow('firmware', ['firmware', 'shared']),
   allow('hardware', ['hardware', 'firmware', 'shared']),
-  allow('edge-runtime', ['edge-runtime', 'shared']),
+  allow('edge-runtime', ['edge-runtime', 'shared', 'console']),
   {
     from: { element: { type: 'edge-runtime' } },
     allow: { to: { element: { type: 'ledger-bridge' }, file: { categories: 'ledger-client' } } },
   },
-  allow('ledger-bridge', ['ledger-bridge', 'shared']),
+  allow('ledger-bridge', ['ledger-bridge', 'shared', 'console']),
+  // The web console (edge and auditor roles) renders what its server's API answers: it imports nothing of theirs.
+  allow('console', ['console', 'shared']),
   allow('cli', ['cli', 'demo', 'bench', ...PRODUCT]),
   allow('demo', ['demo', ...PRODUCT]),
   // bench/ is measuring tooling run from a checkout (devDependencies, peers and doubles to compare
@@ -70,6 +73,7 @@ export default tseslint.config(
         'hardware/**',
         'edge-runtime/**',
         'ledger-bridge/**',
+        'console/**',
         'cli/**',
         'bin/**',
         'demo/**',

@@ -7,6 +7,7 @@
  * summary that verifies a sample of readings end to end through the auditor; the summary's last
  * line is one JSON object (summary.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,15 @@ export interface DemoOptions {
   readonly log?: Log;
   /** Run on a Fabric network instead of an embedded ledger (see DemoFabricLedger). */
   readonly ledger?: DemoFabricLedger;
+  /**
+   * The web consoles: the edge API + console and the auditor + console listen on these ports
+   * (default 8080 and 7070; a busy port falls back to a free one; 0: any free port), with one login
+   * token (default: random, printed). Omitted or `false`: no servers (`provenant demo` starts them).
+   */
+  readonly consoles?:
+    { readonly host?: string; readonly edgePort?: number; readonly auditorPort?: number; readonly token?: string } | false;
+  /** Called once the consoles listen (tests use it to open a browser). */
+  readonly onConsoles?: (c: { readonly edgeUrl: string; readonly auditorUrl: string; readonly token: string }) => void;
 }
 
 /**
@@ -66,6 +76,20 @@ export interface DemoFabricLedger {
   readonly config: string;
   readonly issuer?: Issuer;
   readonly policy?: Policy;
+}
+
+/** Listens on `port`, or on a free port when that one is taken. */
+async function listenNear(
+  app: { listen(o: { host: string; port: number }): Promise<string> },
+  host: string,
+  port: number,
+): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EADDRINUSE') throw err;
+    return app.listen({ host, port: 0 });
+  }
 }
 
 /** What the demo found, for the CLI and the tests. */
@@ -223,6 +247,35 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   });
   follower.start();
 
+  // The consoles: the edge API (+ console) and the auditor (+ console), one login token for both.
+  const closers: (() => Promise<void>)[] = [];
+  if (o.consoles) {
+    const c = o.consoles;
+    const host = c.host ?? '127.0.0.1';
+    const token = c.token ?? randomBytes(18).toString('base64url');
+    const { buildAuditorServer } = await import('../ledger-bridge/auditor/http/server.js');
+    const auditorApp = await buildAuditorServer({
+      ledger: auditorLedger,
+      db,
+      follower,
+      tokens: [token],
+      ...(checkProof ? { checkProof } : {}),
+    });
+    const auditorUrl = await listenNear(auditorApp, host, c.auditorPort ?? 7070);
+    closers.push(() => auditorApp.close());
+    const { buildApi } = await import('../edge-runtime/src/api/server.js');
+    const { RemoteValidator } = await import('../edge-runtime/src/validation/validator.js');
+    const edgeApp = await buildApi(rt, {
+      token,
+      validator: new RemoteValidator(auditorUrl, token, rt.edgeId),
+      provenance: { db: db.location, status: () => follower.status() },
+    });
+    const edgeUrl = await listenNear(edgeApp, host, c.edgePort ?? 8080);
+    closers.unshift(() => edgeApp.close());
+    say(`console: edge ${edgeUrl}/console · auditor ${auditorUrl}/console · login token ${token}`);
+    o.onConsoles?.({ edgeUrl, auditorUrl, token });
+  }
+
   // Boards: the built firmware in node:vm, each on its own serial link.
   const cable = new UnpluggableBinding(SimBinding as never);
   const boards: Awaited<ReturnType<typeof startSimBoard>>[] = [];
@@ -238,7 +291,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       new SerialLink({ path: sim.path, baudRate: 115200, binding: cable.binding, reconnectInitialMs: 200, reconnectMaxMs: 2000, log }),
     );
     taps.push(tap);
-    await rt.attach(tap);
+    await rt.attach(tap, { name: `line-${(i % 4) + 1} temp ${String(i + 1).padStart(2, '0')}` });
     // The board booted before its port was open and its first HELLO went nowhere: power-cycle it
     // now that the edge listens, rather than wait for its HELLO retry.
     sim.reboot();
@@ -408,6 +461,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   say(`auditor: ${verified} of ${sample.length} sampled readings proven end to end (provenance DB → ledger record → ${proofName})`);
   if (attack) say(`attack ${attack.name}: ${attack.detected ? 'DETECTED' : 'NOT DETECTED'} — ${attack.evidence}`);
 
+  for (const close of closers) await close();
   await rt.stop();
   for (const b of boards) await b.stop();
   await follower.stop();

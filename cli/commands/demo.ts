@@ -55,6 +55,9 @@ export function register(program: Command): void {
       'with --ledger fabric: `authority init` dir of the authority that configured the chaincode (else the demo configures it)',
     )
     .option('--policy <file>', 'with --authority: the policy JSON that authority configured (the edge signs partials under it)')
+    .option('--console-port <port>', 'the edge API + console port (busy: any free one)', '8080')
+    .option('--auditor-port <port>', 'the auditor + console port (busy: any free one)', '7070')
+    .option('--no-console', 'start no API or console')
     .action(
       async (opts: {
         devices: number;
@@ -68,7 +71,15 @@ export function register(program: Command): void {
         config?: string;
         authority?: string;
         policy?: string;
+        consolePort: string;
+        auditorPort: string;
+        console: boolean;
       }) => {
+        const port = (v: string, name: string): number => {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`${name} must be a port 0..65535`);
+          return n;
+        };
         const { ProvenantError } = await import('../../shared/errors.js');
         const bad = (message: string, field: string) => new ProvenantError('PROV_ERR_BAD_INPUT', message, { field });
         if (opts.ledger !== 'embedded' && opts.ledger !== 'fabric')
@@ -123,6 +134,9 @@ export function register(program: Command): void {
             ...(opts.attack ? { attack: opts.attack as 'forge' } : {}),
             ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
             windowMs: Math.round(opts.window * 1000),
+            consoles: opts.console
+              ? { edgePort: port(opts.consolePort, '--console-port'), auditorPort: port(opts.auditorPort, '--auditor-port') }
+              : false,
             out: (line) => process.stdout.write(`${line}\n`),
             progress: process.stdout.isTTY ? 'tty' : 'lines',
             signal: controller.signal,

@@ -14,6 +14,7 @@ import { decodeReading } from '../../../shared/encoding/reading.js';
 import type { FollowerStatus } from '../../../ledger-bridge/audit.js';
 import type { EdgeRuntime } from '../runtime.js';
 import type { Validator } from '../validation/validator.js';
+import { isConsolePath, registerConsole } from '../../../console/plugin.js';
 import * as S from './schemas.js';
 
 /** API settings. */
@@ -82,7 +83,8 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
-    if (path === '/health' || path === '/openapi.json' || path === '/docs' || path?.startsWith('/docs/')) return;
+    if (path === '/health' || path === '/openapi.json' || path === '/docs' || path?.startsWith('/docs/') || isConsolePath(path ?? ''))
+      return;
     const header = req.headers.authorization ?? '';
     const m = /^Bearer (.+)$/.exec(header);
     if (!m || !safeEqual(m[1] as string, options.token)) {
@@ -301,6 +303,7 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
     },
   );
 
+  registerConsole(app, { role: 'edge', service: rt.edgeId, tokens: [options.token] });
   await app.ready();
   return app;
 }

@@ -18,6 +18,7 @@ import type { ProvenanceDb, ReadingRange, StoredReading } from '../../provenance
 import type { ProvenanceFollower } from '../../provenance/follower.js';
 import { exportReading } from '../export.js';
 import { Revalidator } from '../jobs.js';
+import { isConsolePath, registerConsole } from '../../../console/plugin.js';
 import { parseData } from './data.js';
 import { checkSavedHead } from './head-check.js';
 import { auditorMetrics } from './metrics.js';
@@ -112,7 +113,7 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
-    if (OPEN_PATHS.has(path) || path.startsWith('/docs/')) return undefined;
+    if (OPEN_PATHS.has(path) || path.startsWith('/docs/') || isConsolePath(path)) return undefined;
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     const presented = m ? digest(m[1] as string) : null;
     if (presented === null || !tokens.some((t) => timingSafeEqual(t, presented))) {
@@ -244,6 +245,43 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
         metrics.observeVerify(codeOf(err) ?? 'error', (performance.now() - t0) / 1000);
         throw err;
       }
+    },
+  );
+
+  app.get(
+    '/stats',
+    {
+      schema: {
+        tags: ['provenance database'],
+        summary: 'What the provenance database holds: readings by status, per device, the follower',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              counts: { type: 'object', additionalProperties: { type: 'integer' } },
+              devices: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    deviceId: { type: 'string' },
+                    readings: { type: 'integer' },
+                    lastSeq: { type: 'integer' },
+                    lastT: { type: 'integer' },
+                  },
+                },
+              },
+              follower: { type: ['object', 'null'], additionalProperties: true },
+            },
+          },
+          ...S.errorResponses,
+          409: S.errorBody,
+        },
+      },
+    },
+    async () => {
+      const d = requireDb();
+      return { counts: await d.counts(), devices: await d.devices(), follower: options.follower?.status() ?? null };
     },
   );
 
@@ -427,6 +465,7 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
     },
   );
 
+  registerConsole(app, { role: 'auditor', service: 'auditor', tokens: options.tokens });
   return app;
 }
 

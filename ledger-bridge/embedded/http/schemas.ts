@@ -44,6 +44,7 @@ export const submitBody = {
       description: 'private inputs, base64; never written to a block',
     },
   },
+  examples: [{ contract: 'DeviceRegistration', fn: 'revoke', args: ['plant3-t-0001', 'board stolen'] }],
 } as const;
 
 /** POST /v1/evaluate body. */
@@ -52,6 +53,7 @@ export const evaluateBody = {
   required: ['contract', 'fn', 'args'],
   additionalProperties: false,
   properties: { contract: name, fn: name, args },
+  examples: [{ contract: 'DataProvenance', fn: 'get', args: ['plant3-t-0001', '42'] }],
 } as const;
 
 /** Committed transaction. */

@@ -53,6 +53,13 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
+      tags: [
+        { name: 'transactions', description: 'submit and evaluate contract functions' },
+        { name: 'chain', description: 'head and blocks' },
+        { name: 'proofs', description: 'inclusion and consistency proofs' },
+        { name: 'events', description: 'chaincode events' },
+        { name: 'operations', description: 'health and metrics' },
+      ],
     },
   });
   const { default: swaggerUi } = await import('@fastify/swagger-ui');
@@ -64,7 +71,7 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
   app.decorateRequest('identity', '');
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
-    if (path === '/health' || path === '/docs' || path.startsWith('/docs/')) return undefined;
+    if (path === '/' || path === '/health' || path === '/docs' || path.startsWith('/docs/')) return undefined;
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     const presented = m ? digest(m[1] as string) : null;
     const found = presented ? grants.find((g) => timingSafeEqual(g.digest, presented)) : undefined;
@@ -79,16 +86,38 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
   });
   const identityOf = (req: unknown): string => (req as { identity: string }).identity;
 
-  app.get('/health', { schema: { description: 'liveness and chain height', security: [], response: { 200: S.health } } }, async () => ({
-    status: 'ok',
-    height: ledger.head().height,
-    pending: ledger.pendingCount(),
-    uptimeS: (Date.now() - started) / 1000,
-  }));
+  // The ledger has no console: its front page is the API's Swagger UI.
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs', 302));
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness and chain height',
+        description: 'liveness and chain height',
+        security: [],
+        response: { 200: S.health },
+      },
+    },
+    async () => ({
+      status: 'ok',
+      height: ledger.head().height,
+      pending: ledger.pendingCount(),
+      uptimeS: (Date.now() - started) / 1000,
+    }),
+  );
 
   app.get(
     '/metrics',
-    { schema: { description: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics (text exposition format)',
+        description: 'Prometheus metrics (text exposition format)',
+        produces: ['text/plain'],
+      },
+    },
     async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
@@ -96,6 +125,8 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     '/v1/submit',
     {
       schema: {
+        tags: ['transactions'],
+        summary: 'Submit a transaction (endorse, order, commit)',
         description: 'endorse, order and commit a transaction; answers once its block is committed',
         body: S.submitBody,
         response: { 200: S.commitResult, ...S.errorResponses },
@@ -127,6 +158,8 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     '/v1/evaluate',
     {
       schema: {
+        tags: ['transactions'],
+        summary: 'Evaluate a read-only function',
         description: 'run a function against committed state (nothing is ordered)',
         body: S.evaluateBody,
         response: { 200: S.evaluateResult, ...S.errorResponses },
@@ -137,7 +170,14 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
 
   app.get(
     '/v1/head',
-    { schema: { description: 'the current chain head', response: { 200: S.chainHead, ...S.errorResponses } } },
+    {
+      schema: {
+        tags: ['chain'],
+        summary: 'The current chain head',
+        description: 'the current chain head',
+        response: { 200: S.chainHead, ...S.errorResponses },
+      },
+    },
     async () => ledger.head(),
   );
 
@@ -145,6 +185,8 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     '/v1/blocks/:n',
     {
       schema: {
+        tags: ['chain'],
+        summary: 'A block header and its transactions',
         description: 'a block header and its transactions',
         params: { type: 'object', properties: { n: { type: 'integer', minimum: 0 } } },
         response: { 200: S.block, ...S.errorResponses },
@@ -167,6 +209,8 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     '/v1/proofs/inclusion/:txId',
     {
       schema: {
+        tags: ['proofs'],
+        summary: 'Inclusion proof of a transaction',
         description: 'evidence that a transaction is in block N under the current head',
         params: { type: 'object', properties: { txId: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
         response: { 200: S.inclusionProof, ...S.errorResponses },
@@ -179,6 +223,8 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     '/v1/proofs/consistency',
     {
       schema: {
+        tags: ['proofs'],
+        summary: 'Consistency proof between two heights',
         description: 'evidence that the chain at height `to` (default: now) extends the chain at height `from`',
         querystring: {
           type: 'object',
@@ -195,6 +241,8 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     '/v1/events',
     {
       schema: {
+        tags: ['events'],
+        summary: 'Chaincode events (NDJSON stream)',
         description:
           'chaincode events as NDJSON, one {blockNumber, txId, contract, name, payload(base64)} per line: replayed from startBlock, then live until the client disconnects (follow=false: until caught up)',
         querystring: { type: 'object', properties: { startBlock: { type: 'integer', minimum: 0 }, follow: { type: 'boolean' } } },
