@@ -1,9 +1,10 @@
 /**
  * Prometheus metrics of one edge runtime (prom-client), on a registry of its own so several
  * runtimes (tests, the demo) never share counters. Names follow Prometheus conventions:
- * `provenant_edge_*`, `_total` for counters, seconds for durations.
+ * `provenant_edge_*`, `_total` for counters, seconds for durations; Node's process metrics under
+ * their standard names (`process_*`, `nodejs_*`) as on every Provenant service.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LINK_STATES, type LinkState } from './links/link.js';
 
 /** The edge's metrics. */
@@ -115,6 +116,10 @@ export class EdgeMetrics {
   });
   /** Sessions with a completed HELLO. */
   readonly sessions = new Gauge({ name: 'provenant_edge_sessions', help: 'device sessions past HELLO', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
 
   /** Records a link's new state (one-hot over LINK_STATES). */
   setLinkState(link: string, state: LinkState): void {

@@ -1,7 +1,9 @@
 /**
  * Prometheus metrics of the ledger server (prom-client, a registry of its own so several
  * servers in one process do not clash): submits by outcome, commit latency, chain height,
- * pending transactions, blocks and transactions by validity, plus Node's default metrics.
+ * pending transactions, blocks and transactions by validity, plus Node's process metrics under
+ * their standard names (`process_*`, `nodejs_*`), as on every Provenant service. Counters end in
+ * `_total`, durations are in seconds.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EmbeddedLedger } from '../ledger.js';
@@ -9,7 +11,7 @@ import type { EmbeddedLedger } from '../ledger.js';
 /** The server's registry and the one observation it makes per submit. */
 export function ledgerMetrics(ledger: EmbeddedLedger): { registry: Registry; observeSubmit(outcome: string, seconds: number): void } {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'provenant_ledger_' });
+  collectDefaultMetrics({ register: registry });
   const submits = new Counter({
     name: 'provenant_ledger_submits_total',
     help: 'submits over HTTP by outcome (committed or error code)',
@@ -31,37 +33,40 @@ export function ledgerMetrics(ledger: EmbeddedLedger): { registry: Registry; obs
     },
   });
   new Gauge({
-    name: 'provenant_ledger_pending_txs',
+    name: 'provenant_ledger_pending_transactions',
     help: 'endorsed transactions waiting for a block',
     registers: [registry],
     collect() {
       this.set(ledger.pendingCount());
     },
   });
-  new Gauge({
-    name: 'provenant_ledger_blocks_committed',
+  // Counters read from the engine's own tallies at scrape time (they only grow while it runs).
+  new Counter({
+    name: 'provenant_ledger_blocks_committed_total',
     help: 'blocks committed since start',
     registers: [registry],
     collect() {
-      this.set(ledger.stats.blocks);
+      this.reset();
+      this.inc(ledger.stats.blocks);
     },
   });
-  new Gauge({
-    name: 'provenant_ledger_txs_committed',
+  new Counter({
+    name: 'provenant_ledger_transactions_committed_total',
     help: 'transactions committed since start, by validity',
     labelNames: ['valid'],
     registers: [registry],
     collect() {
-      this.set({ valid: 'true' }, ledger.stats.txValid);
-      this.set({ valid: 'false' }, ledger.stats.txInvalid);
+      this.reset();
+      this.inc({ valid: 'true' }, ledger.stats.txValid);
+      this.inc({ valid: 'false' }, ledger.stats.txInvalid);
     },
   });
   new Gauge({
-    name: 'provenant_ledger_last_commit_ms',
-    help: 'validation + commit time of the last block, ms',
+    name: 'provenant_ledger_last_commit_seconds',
+    help: 'validation + commit time of the last block, seconds',
     registers: [registry],
     collect() {
-      this.set(ledger.stats.lastCommitMs);
+      this.set(ledger.stats.lastCommitMs / 1000);
     },
   });
   return {
