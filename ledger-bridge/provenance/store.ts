@@ -310,13 +310,9 @@ export class ProvenanceDb {
     } catch (err) {
       await sql.close();
       if (err instanceof ProvenantError) throw err;
-      throw new ProvenantError(
-        'PROV_ERR_STORAGE',
-        `cannot set up the provenance database ${db.location}: ${(err as Error).message}`,
-        {
-          field: 'provenance.db',
-        },
-      );
+      throw new ProvenantError('PROV_ERR_STORAGE', `cannot set up the provenance database ${db.location}: ${(err as Error).message}`, {
+        field: 'provenance.db',
+      });
     }
     return db;
   }

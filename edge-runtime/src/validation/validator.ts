@@ -54,9 +54,13 @@ export class RemoteValidator implements Validator {
     }
     const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string; results?: AuditResult[]; locator?: string };
     if (!res.ok)
-      throw new ProvenantError(toErrorCode(body.code) ?? 'PROV_ERR_AUDITOR_UNAVAILABLE', `auditor: ${body.message ?? `HTTP ${res.status}`}`, {
-        deviceId,
-      });
+      throw new ProvenantError(
+        toErrorCode(body.code) ?? 'PROV_ERR_AUDITOR_UNAVAILABLE',
+        `auditor: ${body.message ?? `HTTP ${res.status}`}`,
+        {
+          deviceId,
+        },
+      );
     return { deviceId, locator: body.locator ?? locatorText(at), via: 'auditor', results: body.results ?? [] };
   }
 }
