@@ -73,13 +73,17 @@ describe('provenant demo', () => {
     expect(r.stderr).toMatch(/--attack must be one of forge, replay, tamper, fast-sampling, injection, unplug/);
   });
 
-  it('the CLI run prints the summary JSON as its last line (stdin not a TTY)', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'provenant.js'), 'demo', '--devices', '2', '--rate', '4', '--duration', '8'], {
+  it('the CLI run prints the consoles (URLs and a login token) and the summary JSON as its last line (stdin not a TTY)', () => {
+    const args = ['demo', '--devices', '2', '--rate', '4', '--duration', '8', '--console-port', '0', '--auditor-port', '0'];
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'provenant.js'), ...args], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 60_000,
     });
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /console: edge http:\/\/127\.0\.0\.1:\d+\/console · auditor http:\/\/127\.0\.0\.1:\d+\/console · login token \S{20,}/,
+    );
     const last = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { lost: number; acknowledged: number };
     expect(last.lost).toBe(0);
     expect(last.acknowledged).toBeGreaterThan(0);
