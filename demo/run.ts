@@ -415,12 +415,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     o.verifySample ?? 20,
   );
   let verified = 0;
+  let proven: Row | undefined;
   for (const r of sample) {
     const stored = (await db.findBySeq(r.deviceId, r.seq))[0];
     if (!stored) continue;
     try {
       const result = await auditor.check({ deviceId: r.deviceId, at: { seq: r.seq }, data: stored.canonical, tag: fromHex(stored.tag) });
-      if (result.genuine) verified += 1;
+      if (result.genuine) {
+        verified += 1;
+        proven ??= r;
+      }
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'audit failed');
     }
@@ -460,6 +464,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   say(`traffic anomalies: ${anomalies} flagged profile(s); link drops: ${linkDrops}; duplicates re-acknowledged: ${duplicates}`);
   say(`auditor: ${verified} of ${sample.length} sampled readings proven end to end (provenance DB → ledger record → ${proofName})`);
   if (attack) say(`attack ${attack.name}: ${attack.detected ? 'DETECTED' : 'NOT DETECTED'} — ${attack.evidence}`);
+  if (o.dataDir && proven) {
+    const ledgerArgs = o.ledger?.type === 'fabric' ? `-c ${o.ledger.config}` : `--db ${join(dir, 'ledger.db')}`;
+    say(
+      `verify one yourself: node bin/provenant.js verify ${ledgerArgs} --device ${proven.deviceId} --seq ${proven.seq} --provenance-db ${join(dir, 'provenance.db')}`,
+    );
+  }
 
   for (const close of closers) await close();
   await rt.stop();

@@ -111,11 +111,18 @@ export function register(program: Command): void {
     .command('proof')
     .description('fetch and verify the block holding a transaction, chained to the current (or a saved) head')
     .requiredOption('-c, --config <file>', 'Fabric client config (YAML/JSON)')
-    .requiredOption('--tx <txId>', 'transaction id')
+    .option('--tx <txId>', 'transaction id')
+    .option('--device <deviceId>', 'with --seq: prove the transaction that recorded this reading (instead of --tx)')
+    .option('--seq <n>', 'with --device: the reading’s sequence number')
     .option('--head <file>', 'a head saved earlier (JSON {height, hash}); the proof must chain to it')
     .option('--save-head <file>', 'write the head the proof was checked against')
-    .action(async (opts: { config: string; tx: string; head?: string; saveHead?: string }) => {
+    .action(async (opts: { config: string; tx?: string; device?: string; seq?: string; head?: string; saveHead?: string }) => {
       const { readFileSync, writeFileSync } = await import('node:fs');
+      const bad = (message: string, field: string) => new ProvenantError('PROV_ERR_BAD_ARGS', message, { field });
+      if ((opts.tx === undefined) === (opts.device === undefined)) throw bad('give --tx TXID, or --device ID --seq N', 'tx');
+      if ((opts.device === undefined) !== (opts.seq === undefined)) throw bad('--device and --seq go together', 'seq');
+      if (opts.seq !== undefined && !/^(0|[1-9][0-9]{0,9})$/.test(opts.seq))
+        throw bad(`--seq must be an integer, got '${opts.seq}'`, 'seq');
       const { FabricLedgerClient } = await import('../../ledger-bridge/fabric/fabric-client.js');
       const { verifyFabricInclusion } = await import('../../ledger-bridge/fabric/block-proof.js');
       let saved: { height: number; hash: string } | undefined;
@@ -128,7 +135,17 @@ export function register(program: Command): void {
       }
       const client = await FabricLedgerClient.connect(opts.config);
       try {
-        const proof = await client.inclusionProof(opts.tx, saved ? { head: saved } : {});
+        let txId = opts.tx as string;
+        if (opts.device !== undefined) {
+          const record = JSON.parse(
+            Buffer.from(
+              await client.evaluate({ contract: 'DataProvenance', fn: 'get', args: [opts.device, opts.seq as string] }),
+            ).toString(),
+          ) as { txId: string };
+          txId = record.txId;
+          process.stdout.write(`reading ${opts.device} seq ${opts.seq} was recorded by transaction ${txId}\n`);
+        }
+        const proof = await client.inclusionProof(txId, saved ? { head: saved } : {});
         verifyFabricInclusion(proof, saved);
         if (opts.saveHead) writeFileSync(opts.saveHead, `${JSON.stringify(proof.head)}\n`);
         const headers = (proof.evidence as { headers: unknown[] }).headers.length;

@@ -96,7 +96,8 @@ export function register(program: Command): void {
           let policy;
           if (opts.authority && opts.policy) {
             const { loadAuthority } = await import('../authority-store.js');
-            const { parsePolicy } = await import('../../shared/crypto/index.js');
+            const { parsePolicy, ready } = await import('../../shared/crypto/index.js');
+            await ready();
             const { readFileSync } = await import('node:fs');
             issuer = loadAuthority(opts.authority);
             let text: string;

@@ -39,6 +39,8 @@ describe('test identities signed by an organisation CA', () => {
       expect(cert.subject).toContain(`CN=${name}@org1.example.com`);
       expect(id.subject).toBe(`/C=US/ST=California/L=San Francisco/OU=${role}/CN=${name}@org1.example.com`);
       expect(isLowS(certificateParts(cert.raw).signature)).toBe(true);
+      // Fabric validates the chain at leaf.notBefore + 1 s: the leaf never starts before its CA
+      expect(Date.parse(cert.validFrom)).toBeGreaterThanOrEqual(Date.parse(new X509Certificate(ca.certPem).validFrom));
       expect(statSync(id.keyPath).mode & 0o777).toBe(0o600);
       expect(statSync(join(tmp, name)).mode & 0o777).toBe(0o700);
       // the key on disk belongs to the certificate

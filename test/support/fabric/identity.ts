@@ -200,7 +200,10 @@ export function issueCertificate(req: CertificateRequest): string {
   const subject = name(req.subject);
   const spki = req.publicKey.export({ type: 'spki', format: 'der' });
   const now = Date.now();
-  const notBefore = new Date(now - 5 * 60_000); // a little clock skew between test processes is fine
+  // Fabric's MSP checks the chain at the time leaf.NotBefore + 1 s (msp getValidityOptsForCert), so
+  // the leaf must not start before its CA: a leaf back-dated past the CA's start is "not yet valid".
+  const caFrom = req.issuer ? Date.parse(new X509Certificate(req.issuer.certPem).validFrom) : -Infinity;
+  const notBefore = new Date(Math.max(Math.floor((now - 60_000) / 1000) * 1000, caFrom));
   const notAfter = new Date(now + (req.days ?? 365) * 86_400_000);
   const ext = (id: string, critical: boolean, value: Buffer): Buffer =>
     seq(oid(id), ...(critical ? [tlv(0x01, Buffer.from([0xff]))] : []), octets(value));
