@@ -118,7 +118,7 @@ export function register(program: Command): void {
     .option('--save-head <file>', 'write the head the proof was checked against')
     .action(async (opts: { config: string; tx?: string; device?: string; seq?: string; head?: string; saveHead?: string }) => {
       const { readFileSync, writeFileSync } = await import('node:fs');
-      const bad = (message: string, field: string) => new ProvenantError('PROV_ERR_BAD_ARGS', message, { field });
+      const bad = (message: string, field: string) => new ProvenantError('PROV_ERR_BAD_INPUT', message, { field });
       if ((opts.tx === undefined) === (opts.device === undefined)) throw bad('give --tx TXID, or --device ID --seq N', 'tx');
       if ((opts.device === undefined) !== (opts.seq === undefined)) throw bad('--device and --seq go together', 'seq');
       if (opts.seq !== undefined && !/^(0|[1-9][0-9]{0,9})$/.test(opts.seq))

@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 
 // fabric-shim brings its own @hyperledger/fabric-protos (0.2.x) next to fabric-gateway's (0.3.x).
 // Both register their message classes in google-protobuf's global `proto` namespace, so in a
-// process that loads both (tests, the stand-in bench) the first one loaded must be fabric-shim's,
+// process that loads both (a test that serves and calls in one process) the first one loaded must be fabric-shim's,
 // or its stream serializer rejects its own messages. Load it when this module loads.
 require('reflect-metadata');
 // fabric-shim logs every call at info level; keep an operator's choice, default to warnings.

@@ -271,11 +271,16 @@ export class FabricLedgerClient implements LedgerClient {
     return { height: Number(info.getHeight()), hash: toHex(info.getCurrentblockhash_asU8()) };
   }
 
+  /** The serialized common.Block number `n` (qscc GetBlockByNumber), as the peer stores it. */
+  block(n: number): Promise<Uint8Array> {
+    return this.qscc('GetBlockByNumber', String(n));
+  }
+
   /** The header of block `n` (qscc GetBlockByNumber, cached): what an auditor chains from a saved head. */
   async blockHeader(n: number): Promise<HeaderEvidence> {
     const cached = this.headers.get(n);
     if (cached) return cached;
-    const h = headerEvidence(decodeBlock(await this.qscc('GetBlockByNumber', String(n))));
+    const h = headerEvidence(decodeBlock(await this.block(n)));
     if (h.number !== n) throw new ProvenantError('PROV_ERR_PROOF_INVALID', `peer returned block ${h.number} for block ${n}`);
     this.headers.set(n, h);
     return h;

@@ -1,6 +1,6 @@
 /**
- * The Fabric backend's client-side surface. The chaincode server (chaincode-server.ts) and the
- * stand-in peer (stand-in/) are imported by path where needed: they load fabric-shim.
+ * The Fabric backend's client-side surface. The chaincode server (chaincode-server.ts) is imported
+ * by path where needed: it loads fabric-shim.
  */
 export { FabricLedgerClient, type FabricClientOptions, type FabricClientStats } from './fabric-client.js';
 export { FABRIC_CONFIG_SCHEMA, FABRIC_DEFAULTS, loadFabricConfig, validateFabricConfig, type FabricConfig } from './config.js';

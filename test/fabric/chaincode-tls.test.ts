@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { startChaincodeServer } from '../../ledger-bridge/fabric/chaincode-server.js';
-import { ChaincodePeerStandIn } from '../support/fabric-stand-in/chaincode-peer.js';
+import { ChaincodePeerDouble } from '../support/fabric/chaincode-peer-double.js';
 import { CounterContract } from './fixtures/test-contract.js';
 import { fixtures } from './helpers.js';
 
@@ -24,12 +24,12 @@ describe('chaincode server TLS', () => {
       tls: { keyPath: tls('server-key.pem'), certPath: tls('server-cert.pem') },
     });
     try {
-      const peer = await ChaincodePeerStandIn.connect(`127.0.0.1:${server.port}`, {
+      const peer = await ChaincodePeerDouble.connect(`127.0.0.1:${server.port}`, {
         credentials: grpc.credentials.createSsl(pem('ca-cert.pem')),
       });
       expect(peer.registeredId).toBe('provenant_1.0:tls');
       peer.close();
-      await expect(ChaincodePeerStandIn.connect(`127.0.0.1:${server.port}`, { timeoutMs: 3_000 })).rejects.toMatchObject({
+      await expect(ChaincodePeerDouble.connect(`127.0.0.1:${server.port}`, { timeoutMs: 3_000 })).rejects.toMatchObject({
         code: expect.stringMatching(/PROV_ERR_(UNAVAILABLE|TIMEOUT)/),
       });
     } finally {
@@ -46,12 +46,12 @@ describe('chaincode server TLS', () => {
     });
     try {
       const withCert = grpc.credentials.createSsl(pem('ca-cert.pem'), pem('client-key.pem'), pem('client-cert.pem'));
-      const peer = await ChaincodePeerStandIn.connect(`127.0.0.1:${server.port}`, { credentials: withCert });
+      const peer = await ChaincodePeerDouble.connect(`127.0.0.1:${server.port}`, { credentials: withCert });
       expect(peer.registeredId).toBe('provenant_1.0:mtls');
       peer.close();
       const noCert = grpc.credentials.createSsl(pem('ca-cert.pem'));
       await expect(
-        ChaincodePeerStandIn.connect(`127.0.0.1:${server.port}`, { credentials: noCert, timeoutMs: 3_000 }),
+        ChaincodePeerDouble.connect(`127.0.0.1:${server.port}`, { credentials: noCert, timeoutMs: 3_000 }),
       ).rejects.toBeInstanceOf(Error);
     } finally {
       await server.close();

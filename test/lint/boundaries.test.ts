@@ -41,7 +41,7 @@ const CASES: [string, string, boolean][] = [
   ['cli/x.ts', '../test/support/bbs-peer.js', false],
   ['demo/x.ts', '../test/support/edge-fixture.js', false],
   ['demo/x.ts', '../ledger-bridge/embedded/index.js', true],
-  ['ledger-bridge/fabric/x.ts', '../../test/support/fabric-stand-in/gateway-peer.js', false],
+  ['ledger-bridge/fabric/x.ts', '../../test/support/fabric/network.js', false],
   ['test/edge/x.test.ts', '../../edge-runtime/src/runtime.js', true],
 ];
 

@@ -484,6 +484,14 @@ export class FabricTestNetwork {
     await waitFor(`${node} (pid ${pid}) to exit`, () => !pidAlive(pid), 30_000, 50);
   }
 
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the orderer or the peer: a hung node, not a dead one. */
+  freezeNode(node: 'peer' | 'orderer', frozen: boolean): void {
+    this.assertOwned(`${frozen ? 'freeze' : 'thaw'} the ${node}`);
+    const pid = this.pidOf(node);
+    if (pid === undefined) throw new Error(`${node} is not running`);
+    process.kill(pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /**
    * Starts the orderer or the peer again with the settings up.sh gave it (config/<node>.env, under
    * `env -i` like up.sh) and waits until its /healthz answers.
