@@ -30,7 +30,7 @@ describe('chaincode server TLS', () => {
       expect(peer.registeredId).toBe('provenant_1.0:tls');
       peer.close();
       await expect(ChaincodePeerDouble.connect(`127.0.0.1:${server.port}`, { timeoutMs: 3_000 })).rejects.toMatchObject({
-        code: expect.stringMatching(/PROV_ERR_(UNAVAILABLE|TIMEOUT)/),
+        code: expect.stringMatching(/PROV_ERR_(LEDGER_UNAVAILABLE|TIMEOUT)/),
       });
     } finally {
       await server.close();

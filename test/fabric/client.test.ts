@@ -290,7 +290,9 @@ describe('FabricLedgerClient config and connectivity errors (no network needed)'
         code: 'PROV_ERR_LEDGER_UNAVAILABLE',
         details: { stage: 'endorse' },
       });
-      await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['a'] })).rejects.toMatchObject({ code: 'PROV_ERR_LEDGER_UNAVAILABLE' });
+      await expect(c.evaluate({ contract: Counter, fn: 'get', args: ['a'] })).rejects.toMatchObject({
+        code: 'PROV_ERR_LEDGER_UNAVAILABLE',
+      });
       await expect(c.head()).rejects.toMatchObject({ code: 'PROV_ERR_LEDGER_UNAVAILABLE' });
     } finally {
       await c.close();

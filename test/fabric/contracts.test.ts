@@ -68,7 +68,7 @@ describeFabric('the contracts through a real Fabric peer', () => {
         () => new Error('registered'),
         (e: unknown) => e as Error,
       );
-    expect(denied).toMatchObject({ details: { contractCode: 'PROV_ERR_UNAUTHORIZED' } });
+    expect(denied).toMatchObject({ details: { contractCode: 'PROV_ERR_FORBIDDEN' } });
     expect(denied.message).toMatch(
       /authority \(Org1MSP aa@org1\.example\.com\) may register devices; caller is Org1MSP edge-1@org1\.example\.com/,
     );
