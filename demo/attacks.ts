@@ -36,6 +36,8 @@ export function forge(tap: TapLink, count: number): number {
       partialDigest: p.partialDigest,
       batteryMv: 3300,
       channels: [{ id: 0, scale: -2, value: 9999 }],
+      bootCount: 1,
+      uptimeMs: 1000 + i,
     };
     const tag = globalThis.crypto.getRandomValues(new Uint8Array(32));
     tap.inject(encodeMessage({ kind: 'READING', canonical: encodeReading(reading), reading, tag }));

@@ -22,6 +22,7 @@ export type RogueMode = 'normal' | 'fast' | 'inject';
 export class RogueBoard {
   mode: RogueMode = 'normal';
   private seq = 1;
+  private readonly bootMs = Date.now();
   private epoch: number | undefined;
   private digest: Uint8Array | undefined;
   private intervalMs = 1000;
@@ -119,6 +120,8 @@ export class RogueBoard {
       partialDigest: this.digest,
       batteryMv: 3000 - Math.floor(this.n / 100),
       channels: [{ id: 0, scale: -2, value }],
+      bootCount: 1,
+      uptimeMs: Date.now() - this.bootMs,
     };
     const canonical = encodeReading(reading);
     const frame = encodeMessage({ kind: 'READING', canonical, reading, tag: complete(sha256, this.kIoT, reading) });

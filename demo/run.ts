@@ -16,7 +16,7 @@ import type { ProofChecker } from '../ledger-bridge/auditor/auditor.js';
 import { ProvenantError } from '../shared/errors.js';
 import type { Issuer, Policy } from '../shared/crypto/index.js';
 import { fromHex, toHex } from '../shared/encoding/hex.js';
-import { enrollDevice, parsePolicy, ready, setup } from '../shared/crypto/index.js';
+import { enrollDevice, ledgerKeys, parsePolicy, ready, setup, sha256 } from '../shared/crypto/index.js';
 import { defaultThresholds } from '../shared/traffic/model.js';
 import { SerialLink } from '../edge-runtime/src/links/serial-link.js';
 import { errorMessage, silentLog, type Log } from '../edge-runtime/src/log.js';
@@ -206,7 +206,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           contract: CONTRACTS.deviceRegistration,
           fn: 'register',
           args: [JSON.stringify(e.registration)],
-          transient: { kIoT: e.device.kIoT },
+          transient: { ...ledgerKeys(sha256, e.device.kIoT) },
         });
       } catch (err) {
         if (/PROV_ERR_DEVICE_EXISTS/.test(errorMessage(err)))

@@ -11,10 +11,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST_FIRMWARE, ensureFirmwareBuilt } from '../firmware/build.js';
 import { ProvenantError } from '../shared/errors.js';
-import { hmacSha256 } from '../shared/crypto/hmac.js';
 import { sha256 } from '../shared/crypto/sha256.js';
 import { FrameDecoder } from '../shared/wire/frame.js';
-import { MAINT_UNLOCK, MSG_HELLO, MSG_STATUS, STATUS_UNLOCKED, decodeHello, decodeStatus, maintMessage } from '../shared/wire/messages.js';
+import { MAINT_UNLOCK, MSG_HELLO, MSG_STATUS, STATUS_UNLOCKED, decodeHello, decodeStatus } from '../shared/wire/messages.js';
+import { maintTag, subkey, SUBKEY_MAINT } from '../shared/crypto/domains.js';
 import { encodeMessage } from '../shared/wire/union.js';
 import { loadBoard, type BoardProfile } from '../firmware/boards.js';
 import type { DeviceFile } from './device-file.js';
@@ -32,6 +32,8 @@ export interface FlashPlanOptions {
   readonly intervalMs?: number;
   /** Lowest seq the board may use (e.g. the ledger's last seq + 1 after a flash wipe). */
   readonly seqFloor?: number;
+  /** Earliest t the board may stamp, ms since the Unix epoch (default: now, the flash time; firmware/src/clock.ts). */
+  readonly notBefore?: number;
   /** Prepend a MAINT unlock frame (for a board running production firmware). */
   readonly unlock?: boolean;
   /** MAINT counter (default: Unix seconds, which only grows). */
@@ -108,6 +110,8 @@ export function provisioningFor(opts: FlashPlanOptions, board: BoardProfile): Re
     ...(opts.serialPath ? { path: opts.serialPath } : {}),
     ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
     ...(opts.seqFloor !== undefined ? { seqFloor: opts.seqFloor } : {}),
+    // The board's clock floor: no edge can make it date a reading before it was flashed.
+    notBefore: opts.notBefore ?? Date.now(),
     production: opts.production === true,
   };
 }
@@ -176,7 +180,8 @@ export async function planFlash(opts: FlashPlanOptions): Promise<FlashPlan> {
   const steps: FlashStep[] = [];
   if (opts.unlock) {
     const counter = opts.maintCounter ?? Math.floor(Date.now() / 1000);
-    const tag = hmacSha256(sha256, opts.device.kIoT, maintMessage(opts.device.deviceId, MAINT_UNLOCK, counter));
+    // K_maint: only the owner's device file (K_IoT) yields it; the ledger holds K_tag and K_chal only.
+    const tag = maintTag(sha256, subkey(sha256, opts.device.kIoT, SUBKEY_MAINT), opts.device.deviceId, MAINT_UNLOCK, counter);
     // A leading 0x00 flushes whatever half frame the board's decoder holds (e.g. REPL text).
     steps.push({
       name: 'unlock',

@@ -51,7 +51,7 @@ export const ERRORS = {
   PROV_ERR_DEVICE_REVOKED: { status: 409, retryable: false, message: 'the device is revoked' },
   PROV_ERR_PROFILE_EXISTS: { status: 409, retryable: false, message: 'a traffic profile for that device and window is already stored' },
   PROV_ERR_PROFILE_STALE: { status: 409, retryable: false, message: "the profile's window is not after the device's last accepted window" },
-  PROV_ERR_KIOT_MISSING: { status: 422, retryable: false, message: 'the K_IoT deposit is missing' },
+  PROV_ERR_KIOT_MISSING: { status: 422, retryable: false, message: "the device's key deposit (K_tag, K_chal) is missing" },
   PROV_ERR_DEVICE_SIGNATURE_MISMATCH: { status: 422, retryable: false, message: 'device signature mismatch' },
   PROV_ERR_SIGNATURE_MISMATCH: { status: 422, retryable: false, message: 'signature mismatch' },
   PROV_ERR_POLICY_UNSATISFIED: { status: 422, retryable: false, message: 'the device does not satisfy the policy' },

@@ -46,8 +46,13 @@ export const REFUSALS = {
   MALFORMED: row(NACK_MALFORMED, REASONS.MALFORMED, 'the payload does not decode'),
   UNKNOWN_DEVICE: row(NACK_UNKNOWN_DEVICE, REASONS.UNKNOWN_DEVICE, 'the device is not registered'),
   BAD_CREDENTIAL: row(NACK_UNKNOWN_DEVICE, undefined, 'the edge holds no usable credential for the device'),
+  SESSION_ELSEWHERE: row(
+    NACK_UNKNOWN_DEVICE,
+    undefined,
+    'a HELLO for a device that has a live session on another link: refused until that link drops (the board backs off)',
+  ),
   REVOKED: row(NACK_REVOKED, REASONS.REVOKED, 'the device is revoked'),
-  BAD_TAG: row(NACK_BAD_TAG, REASONS.BAD_TAG, 'the tag is not HMAC(K_IoT, reading): decided by the ledger, the edge has no K_IoT'),
+  BAD_TAG: row(NACK_BAD_TAG, REASONS.BAD_TAG, 'the tag is not HMAC(K_tag, reading): decided by the ledger, the edge has no device key'),
 } as const satisfies Record<string, Refusal>;
 
 /** An edge reason label. */
@@ -58,13 +63,16 @@ export const EDGE_REASONS = Object.fromEntries(Object.keys(REFUSALS).map((k) => 
 
 /**
  * Ledger reasons no edge label shares: they concern the edge's partial signature (BBS proof,
- * binding, policy), so the board cannot act on them and is never NACKed for them.
+ * binding, policy), or time, which the edge cannot judge (it does not know the commit time, and it
+ * must not be the one setting the board's clock), so the board is never NACKed for them.
  */
 export const LEDGER_ONLY_REASONS: readonly ReasonCode[] = [
   REASONS.BAD_PROOF,
   REASONS.PROOF_BINDING,
   REASONS.POLICY_UNSATISFIED,
   REASONS.UNDISCLOSED_ATTRIBUTE,
+  REASONS.CLOCK_AHEAD,
+  REASONS.CLOCK_BACKWARDS,
 ];
 
 /** The NACK code for an edge reason. */

@@ -66,6 +66,8 @@ export interface ReadingBatch {
 
 /** The provenance record the ledger stores per accepted reading (BRIEF §4). */
 export interface ProvenanceRecord {
+  /** Reading v2: the board's boot count (absent on records of version 1 readings). */
+  readonly bootCount?: number;
   readonly dataHash: string;
   readonly deviceId: string;
   readonly edgeId: string;
@@ -80,6 +82,8 @@ export interface ProvenanceRecord {
   readonly tag: string;
   /** The transaction that recorded it (for inclusion proofs). */
   readonly txId: string;
+  /** Reading v2: ms since that boot on the board's own clock (absent on records of version 1 readings). */
+  readonly uptimeMs?: number;
 }
 
 /** A reading the contract refused, with its reason (shared/crypto/verdict.ts REASONS). */
@@ -239,7 +243,9 @@ export function parseProvenanceRecord(input: unknown): ProvenanceRecord {
   const path = json['path'];
   if (!Array.isArray(path) || !path.every((h) => typeof h === 'string')) throw invalid('record.path must be a list of strings', 'path');
   if (json['status'] !== 'valid') throw invalid("record.status must be 'valid'", 'status');
+  const v2 = json['bootCount'] !== undefined || json['uptimeMs'] !== undefined;
   return {
+    ...(v2 ? { bootCount: int('bootCount') } : {}),
     dataHash: hexField(json['dataHash'], 'record.dataHash', 32),
     deviceId: str('deviceId'),
     edgeId: str('edgeId'),
@@ -252,5 +258,6 @@ export function parseProvenanceRecord(input: unknown): ProvenanceRecord {
     t: int('t'),
     tag: hexField(json['tag'], 'record.tag', 32),
     txId: str('txId'),
+    ...(v2 ? { uptimeMs: int('uptimeMs') } : {}),
   };
 }

@@ -28,12 +28,19 @@ export interface Reading {
   readonly batteryMv: number;
   /** 0..16 channel values. */
   readonly channels: readonly ChannelValue[];
+  /**
+   * Reading v2: the board's boot counter (u32). Absent only on a version 1 reading (before boot
+   * count and uptime were carried); shared/encoding/reading.ts encodes v2 when it is present.
+   */
+  readonly bootCount?: number;
+  /** Reading v2: ms since this boot on the board's own clock, which the edge cannot set (u40). */
+  readonly uptimeMs?: number;
 }
 
 /** A reading together with the device's tag over its canonical bytes. */
 export interface SignedReading {
   readonly reading: Reading;
-  /** HMAC-SHA256(K_IoT, canonical(reading)), 32 bytes. */
+  /** HMAC-SHA256(K_tag, "pv2:r" ‖ canonical(reading)), 32 bytes (v1: HMAC-SHA256(K_IoT, canonical)). */
   readonly tag: Uint8Array;
 }
 

@@ -13,6 +13,7 @@ import type { Policy } from '../../shared/crypto/policy.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { codeOf, ProvenantError } from '../../shared/errors.js';
 import { toSubmission, type ReadingSubmission } from '../../shared/records.js';
+import { ledgerKeys } from '../../shared/crypto/domains.js';
 
 const POLICY: Policy = { id: 'bench-plant', anyOf: [{ site: 'bench', type: 'temperature' }] };
 const EDGE_ID = 'bench-edge';
@@ -51,7 +52,7 @@ export async function prepare(client: LedgerClient, count: number, log: (m: stri
         contract: CONTRACTS.deviceRegistration,
         fn: 'register',
         args: [JSON.stringify({ version: 1, ...e.registration, gatewayId: EDGE_ID })],
-        transient: { kIoT: e.device.kIoT },
+        transient: { ...ledgerKeys(sha256, e.device.kIoT) },
       }),
     ),
   );
@@ -77,6 +78,8 @@ export function reading(d: Workload['devices'][number]): ReadingSubmission {
     partialDigest: Buffer.from(d.partial.partialDigest, 'hex'),
     batteryMv: 3300,
     channels: [{ id: 0, scale: -2, value: 2000 + (seq % 500) }],
+    bootCount: 1,
+    uptimeMs: seq * 1000,
   };
   return toSubmission({ reading: r, tag: complete(sha256, d.enrollment.device.kIoT, r) }, EDGE_ID, t + 5, [
     `device:${r.deviceId}`,

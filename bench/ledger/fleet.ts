@@ -15,6 +15,8 @@ import type { Policy } from '../../shared/crypto/policy.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import type { Reading } from '../../shared/types.js';
+import { DOMAIN_READING, ledgerKeys } from '../../shared/crypto/domains.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
 
 /** The policy every benchmark device satisfies. */
 export const POLICY: Policy = { id: 'bench-temp', anyOf: [{ site: 'plant-3', type: 'temperature' }] };
@@ -24,7 +26,8 @@ const EPOCH = 1;
 /** One enrolled device with its key and next sequence number. */
 interface Device {
   readonly id: string;
-  readonly kIoT: Uint8Array;
+  /** K_tag, the reading subkey of the device's K_IoT (what the board tags with). */
+  readonly kTag: Uint8Array;
   readonly partial: PartialSignatureJson;
   seq: number;
 }
@@ -53,11 +56,11 @@ export class Fleet {
           contract: CONTRACTS.deviceRegistration,
           fn: 'register',
           args: [JSON.stringify({ version: 1, ...e.registration, gatewayId: EDGE_ID })],
-          transient: { kIoT: e.device.kIoT },
+          transient: { ...ledgerKeys(sha256, e.device.kIoT) },
         }),
       );
       const partial = partialToJson(signPartial(e.credential, { epoch: EPOCH, edgeId: EDGE_ID, policy: POLICY }));
-      devices.push({ id, kIoT: e.device.kIoT, partial, seq: 1 });
+      devices.push({ id, kTag: ledgerKeys(sha256, e.device.kIoT).kTag, partial, seq: 1 });
     }
     await Promise.all(pending);
     progress(`enrolled ${n} devices (registration + K_IoT deposit through DeviceRegistration), ${n} partial signatures`);
@@ -88,9 +91,12 @@ export class Fleet {
         partialDigest: Buffer.from(d.partial.partialDigest, 'hex'),
         batteryMv: 3300 - (seq % 100),
         channels: [{ id: 0, scale: -2, value: 2000 + (seq % 500) }],
+        bootCount: 1,
+        uptimeMs: seq * 1000,
       };
       const canonical = encodeReading(reading);
-      const tag = createHmac('sha256', d.kIoT).update(canonical).digest('hex');
+      // The board's tag: HMAC(K_tag, "pv2:r" ‖ canonical), K_tag = HKDF-Expand(K_IoT, "pv2:kt").
+      const tag = createHmac('sha256', d.kTag).update(DOMAIN_READING, 'latin1').update(canonical).digest('hex');
       parts.push(
         JSON.stringify({
           canonical: Buffer.from(canonical).toString('hex'),

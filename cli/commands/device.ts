@@ -72,6 +72,17 @@ function print(opts: { json?: boolean }, human: string, result: unknown): void {
 
 const decode = (b: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(b)) as Record<string, unknown>;
 
+/**
+ * The ledger's deposit for a device: K_tag and K_chal derived from the K_IoT of its
+ * `<ID>.device.json` (shared/crypto/domains.ts). K_IoT itself never leaves this process, and
+ * K_maint (which unlocks the board) is never sent.
+ */
+async function depositOf(path: string, deviceId: string): Promise<{ kTag: Uint8Array; kChal: Uint8Array }> {
+  const { ledgerKeys } = await import('../../shared/crypto/domains.js');
+  const { sha256 } = await import('../../shared/crypto/sha256.js');
+  return ledgerKeys(sha256, await kIotOf(path, deviceId));
+}
+
 /** K_IoT from a `<ID>.device.json` file (provenant authority enroll), checked against deviceId. */
 async function kIotOf(path: string, deviceId: string): Promise<Uint8Array> {
   const { readDeviceFile } = await import('../authority-store.js');
@@ -123,17 +134,22 @@ export function register(program: Command): void {
   withLedgerOptions(
     device
       .command('register')
-      .description('register a new device (Alg. 1, new): prints txId and bcId; K_IoT goes to the private collection via transient data')
+      .description(
+        'register a new device (Alg. 1, new): prints txId and bcId; K_tag and K_chal (derived from K_IoT) go to the private collection via transient data',
+      )
       .requiredOption('--registration <file>', '<ID>.registration.json from provenant authority enroll')
-      .requiredOption('--device-file <file>', '<ID>.device.json holding K_IoT (sent as transient data only)')
+      .requiredOption(
+        '--device-file <file>',
+        '<ID>.device.json holding K_IoT (only its derived K_tag and K_chal are sent, as transient data)',
+      )
       .option('--gateway <edgeId>', 'the edge the device talks through')
       .option('--firmware-hash <hex>', 'SHA-256 of the firmware image'),
     'aa',
   ).action(async (opts: LedgerOpts & { registration: string; deviceFile: string; gateway?: string; firmwareHash?: string }) => {
     const reg = registrationOf(opts.registration, opts);
-    const kIoT = await kIotOf(opts.deviceFile, reg['deviceId'] as string);
+    const deposit = await depositOf(opts.deviceFile, reg['deviceId'] as string);
     const r = await withLedger(opts, (l) =>
-      l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'register', args: [JSON.stringify(reg)], transient: { kIoT } }),
+      l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'register', args: [JSON.stringify(reg)], transient: deposit }),
     );
     const result: Record<string, unknown> = { ...decode(r.result), blockNumber: r.blockNumber };
     print(
@@ -148,19 +164,19 @@ export function register(program: Command): void {
       .command('update')
       .description('update a registered device (Alg. 1, update; the previous version stays in the history)')
       .requiredOption('--registration <file>', 'registration JSON with the new attributes')
-      .option('--device-file <file>', 'a new K_IoT to rotate to (transient data)')
+      .option('--device-file <file>', 'a new K_IoT to rotate to (its K_tag and K_chal go as transient data)')
       .option('--gateway <edgeId>', 'the edge the device talks through')
       .option('--firmware-hash <hex>', 'SHA-256 of the firmware image'),
     'aa',
   ).action(async (opts: LedgerOpts & { registration: string; deviceFile?: string; gateway?: string; firmwareHash?: string }) => {
     const reg = registrationOf(opts.registration, opts);
-    const kIoT = opts.deviceFile !== undefined ? await kIotOf(opts.deviceFile, reg['deviceId'] as string) : undefined;
+    const deposit = opts.deviceFile !== undefined ? await depositOf(opts.deviceFile, reg['deviceId'] as string) : undefined;
     const r = await withLedger(opts, (l) =>
       l.submit({
         contract: CONTRACTS.deviceRegistration,
         fn: 'update',
         args: [JSON.stringify(reg)],
-        ...(kIoT ? { transient: { kIoT } } : {}),
+        ...(deposit ? { transient: deposit } : {}),
       }),
     );
     const result: Record<string, unknown> = { ...decode(r.result), blockNumber: r.blockNumber };

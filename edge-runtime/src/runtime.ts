@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LedgerClient } from '../../ledger-bridge/client.js';
+import { CONTRACTS, type LedgerClient } from '../../ledger-bridge/client.js';
 import { ready as bbsReady, parsePolicy, type Policy } from '../../shared/crypto/index.js';
 import type { Thresholds } from '../../shared/traffic/model.js';
 import type { BoardLink } from './links/link.js';
@@ -20,6 +20,9 @@ import type { ChallengeCodec, SessionHost, SessionProfile, TrafficSink } from '.
 import { PartialIssuer } from './session/partials.js';
 import { DeviceSession } from './session/session.js';
 import { TrafficMonitor, type TrafficStatus } from './traffic/monitor.js';
+
+/** Longest wait for the registry's answer at a HELLO (ms). */
+export const REVOCATION_CHECK_MS = 2000;
 
 /** What the runtime needs to start. */
 export interface EdgeRuntimeOptions {
@@ -93,6 +96,8 @@ export class EdgeRuntime implements SessionHost {
   private readonly refused = new Map<string, RefusedBoard>();
   private readonly linkNames = new Map<string, string>();
   private readonly trafficWindows = new Map<string, TrafficStatus[]>();
+  /** Devices known to be revoked: from the registry at HELLO, or the ledger refusing a reading REVOKED. */
+  private readonly revokedDevices = new Set<string>();
   private pruneTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -150,6 +155,7 @@ export class EdgeRuntime implements SessionHost {
         this.metrics.rejected.inc({ reason: r.reason, stage: 'ledger' });
         const v = this.devices.get(r.row.deviceId);
         if (v) v.rejected[r.reason] = (v.rejected[r.reason] ?? 0) + 1;
+        if (r.reason === 'REVOKED') this.markRevoked(r.row.deviceId, 'the ledger refused its reading: REVOKED');
       }
       this.metrics.outboxDepth.set(this.outbox.depth);
       this.metrics.ledgerUp.set(1);
@@ -226,6 +232,40 @@ export class EdgeRuntime implements SessionHost {
     return found;
   }
 
+  /**
+   * Marks a device revoked: its open sessions send NACK REVOKED (the board stops sampling), its
+   * HELLOs are answered NACK REVOKED and its readings are no longer taken. Idempotent.
+   */
+  markRevoked(deviceId: string, why: string): void {
+    if (this.revokedDevices.has(deviceId)) return;
+    this.revokedDevices.add(deviceId);
+    this.log.warn({ deviceId, why }, 'device revoked: its readings are refused from now on');
+    const v = this.devices.get(deviceId);
+    if (v) v.sessionState = 'revoked';
+    for (const s of this.sessions.values()) if (s.deviceId === deviceId) void s.revoked();
+  }
+
+  /**
+   * Asks the registry whether a device is revoked (at each HELLO), waiting at most
+   * REVOCATION_CHECK_MS: a ledger that cannot answer in time changes nothing (the ledger still
+   * refuses a revoked device's readings, and the edge learns it from that).
+   */
+  async checkRevocation(deviceId: string): Promise<void> {
+    if (this.revokedDevices.has(deviceId) || this.stopped) return;
+    let timer: NodeJS.Timeout | undefined;
+    const lookup = this.ledger
+      .evaluate({ contract: CONTRACTS.deviceRegistration, fn: 'get', args: [deviceId] })
+      .then((bytes) => {
+        const record = JSON.parse(new TextDecoder().decode(bytes)) as { status?: unknown };
+        if (record.status === 'revoked') this.markRevoked(deviceId, 'the registry lists it as revoked');
+      })
+      .catch((err: unknown) => {
+        this.log.debug({ deviceId, err: errorMessage(err) }, 'registry lookup failed; the ledger still refuses revoked readings');
+      });
+    await Promise.race([lookup, new Promise<void>((r) => (timer = setTimeout(r, REVOCATION_CHECK_MS)))]);
+    clearTimeout(timer);
+  }
+
   /** Devices known to this edge (credentials) or seen on a link, sorted. */
   deviceViews(): DeviceView[] {
     return [...this.devices.values()].sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
@@ -282,6 +322,17 @@ export class EdgeRuntime implements SessionHost {
 
   outboxHas(deviceId: string, seq: number, dataHash: string): boolean {
     return this.outbox.has(deviceId, seq, dataHash);
+  }
+
+  isRevoked(deviceId: string): boolean {
+    return this.revokedDevices.has(deviceId);
+  }
+
+  liveSessionElsewhere(deviceId: string, session: DeviceSession): DeviceSession | undefined {
+    for (const s of this.sessions.values()) {
+      if (s !== session && s.deviceId === deviceId && s.state === 'ready' && s.link.state === 'open') return s;
+    }
+    return undefined;
   }
 
   sessionReady(session: DeviceSession, firstHello: boolean): void {

@@ -18,9 +18,9 @@ const BOOT_FILE = 'pv.boot';
 let next = 0;
 let leaseEnd = 0;
 
+/** A number stored as text; 0 when the file is missing or not a positive number. */
 function readNumber(name: string): number {
-  const s = storage.read(name);
-  const n = s === undefined ? 0 : parseInt(s);
+  const n = +(storage.read(name) as string);
   return n > 0 ? n : 0;
 }
 

@@ -29,7 +29,6 @@ declare function atob(b64: string): string;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function setInterval(fn: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;
-declare function setTime(seconds: number): void;
 declare function analogRead(pin: unknown): number;
 declare function digitalRead(pin: unknown): number;
 declare const global: { [name: string]: unknown };
@@ -67,14 +66,12 @@ export function cancel(id: number): void {
   clearTimeout(id);
 }
 
-/** Board clock in whole ms since the Unix epoch. */
+/**
+ * Espruino's clock (getTime) in whole ms. The firmware never calls setTime, so this only runs
+ * forward: clock.ts measures uptime on it and keeps the wall-clock offset itself.
+ */
 export function nowMs(): number {
   return Math.floor(getTime() * 1000);
-}
-
-/** Sets the board clock (from the edge's PARTIAL). */
-export function setClockMs(ms: number): void {
-  setTime(ms / 1000);
 }
 
 /** Internal temperature in centi-degrees C. */

@@ -1,17 +1,21 @@
 /**
  * Provenant firmware entry point (docs/firmware.md). At boot: read provisioning, resume the
- * counter, reload the resend ring, take the data link, say HELLO. On PARTIAL: set the clock,
- * adopt the epoch and traffic profile, start sampling. Per sample: read the sensors as
- * fixed-point integers, encode the canonical reading, complete it (HMAC-SHA256 under K_IoT on
- * the native SHA256), frame it, keep it until ACKed. On CHALLENGE: answer the Device Provenance
- * RESPONSE. Refused by the edge (NACK UNKNOWN_DEVICE): HELLO again only after a doubling backoff.
+ * counter, derive the subkeys of K_IoT, reload the resend ring, take the data link, say HELLO.
+ * On PARTIAL: sync the clock within its rules (clock.ts: the edge cannot move it back or far
+ * ahead), adopt the epoch and traffic profile, start sampling. Per sample: read the sensors as
+ * fixed-point integers, encode the canonical reading v2 (with boot count and uptime), tag it
+ * (HMAC-SHA256 under K_tag with the reading label, on the native SHA256), frame it, keep it until
+ * ACKed. On CHALLENGE: answer the Device Provenance RESPONSE under K_chal. On MAINT: check it
+ * under K_maint, which only the owner holds. Refused by the edge (NACK UNKNOWN_DEVICE): HELLO
+ * again only after a doubling backoff. All timing runs on uptime, which nothing can set.
  *
  * State lives in module variables (one closure for the whole bundle) to stay within the
  * board's variable budget; every frame handler is wrapped so bad input is counted, never fatal.
  */
-import { encodeReading } from '../../shared/encoding/reading.js';
+import { encodeReadingAs } from '../../shared/encoding/reading.js';
 import { equalBytes } from '../../shared/encoding/bytes.js';
-import { hmacSha256 } from '../../shared/crypto/hmac.js';
+import { DOMAIN_MAINT, DOMAIN_READING, maintBody, SUBKEY_CHALLENGE, SUBKEY_MAINT, SUBKEY_TAG } from '../../shared/crypto/domains.js';
+import { hmacLabeled } from '../../shared/crypto/hmac.js';
 import type { ChannelValue } from '../../shared/types.js';
 import {
   MAINT_UNLOCK,
@@ -42,6 +46,7 @@ import {
 } from '../../shared/wire/messages.js';
 import { BATTERY, BUTTON, FW_HASH_B64, FW_VERSION, LINK, NAME, SERIAL1, SERIAL2 } from './board.js';
 import { countBoot, peekSeq, resumeSeq, seqExhausted, takeSeq } from './counter.js';
+import { clockBoot, clockSync, stamp, uptime } from './clock.js';
 import {
   after,
   analogTenThousandths,
@@ -53,9 +58,7 @@ import {
   dataBytes,
   every,
   linkObject,
-  nowMs,
   pinHigh,
-  setClockMs,
   sha256,
   storage,
   temperatureCenti,
@@ -67,7 +70,6 @@ import {
   challengeAnswer,
   frameBytes,
   helloPayload,
-  maintBytes,
   need,
   readMaint,
   readNack,
@@ -88,6 +90,9 @@ const MAX_WAIT_MS = 60000;
 const REFUSED_MS = 1000;
 
 let prov: Provisioning;
+/** K_tag and K_chal: subkeys of K_IoT derived once at boot (K_maint only when a MAINT arrives). */
+let kTag: Uint8Array;
+let kChal: Uint8Array;
 let link: EspSerial;
 let boots = 0;
 let locked = false;
@@ -124,7 +129,7 @@ function status(code: number, value: number, text?: string): void {
 }
 
 function hello(): void {
-  lastHello = nowMs();
+  lastHello = uptime();
   send(
     MSG_HELLO,
     helloPayload(
@@ -184,7 +189,7 @@ function sense(channels: ChannelValue[], id: number, scale: number, read: () => 
  * way, so a fault is reported at most once per sample period.
  */
 function sample(): void {
-  const now = nowMs();
+  const now = uptime();
   if (stopped || digest === null || now - lastSample < gap) return;
   lastSample = now;
   if (ringFull()) {
@@ -208,31 +213,35 @@ function sample(): void {
   }
   if (faults) status(STATUS_SENSOR_FAULT, faults);
   const seq = takeSeq();
-  const canonical = encodeReading({
-    deviceId: prov.deviceId,
-    seq: seq,
-    t: now,
-    epoch: epoch,
-    partialDigest: digest,
-    batteryMv: mv,
-    channels: channels,
-  });
+  const canonical = encodeReadingAs(
+    {
+      deviceId: prov.deviceId,
+      seq: seq,
+      t: stamp(),
+      epoch: epoch,
+      partialDigest: digest,
+      batteryMv: mv,
+      channels: channels,
+      bootCount: boots,
+      uptimeMs: now,
+    },
+    true,
+  );
   const payload = new Uint8Array(canonical.length + 32);
-  payload.set(canonical, 0);
-  // = completeBytes(sha256, K_IoT, canonical): its K_IoT length check ran at provisioning.
-  payload.set(hmacSha256(sha256, prov.key, canonical), canonical.length);
+  payload.set(canonical);
+  // = readingTag(sha256, kTag, canonical), written out: the wrapper costs bytes on the board.
+  payload.set(hmacLabeled(sha256, kTag, DOMAIN_READING, canonical), canonical.length);
   const wait = firstWait();
   ringAdd(seq, payload, now + wait, wait);
   send(MSG_READING, payload);
 }
 
-/** Resends ring entries that are due (or all), oldest first; `shift` moves their due times. */
-function resend(all: boolean, shift: number): void {
-  const now = nowMs();
+/** Resends ring entries that are due (or all), oldest first. */
+function resend(all: boolean): void {
+  const now = uptime();
   const es = entries;
   for (let i = 0; i < es.length; i++) {
     const e = es[i] as Entry;
-    e.due += shift;
     if (all || e.due <= now) {
       e.due = now + e.wait;
       send(MSG_READING, e.p);
@@ -246,12 +255,12 @@ function schedule(): void {
   sampler =
     stopped || digest === null
       ? undefined
-      : after(Math.max(1, lastSample + gap - nowMs()), function () {
+      : after(Math.max(1, lastSample + gap - uptime()), function () {
           sampler = undefined;
           try {
             sample();
           } catch {
-            // E.g. a clock the edge set past 2^53 ms: say so, and keep the loop alive.
+            // E.g. t past 2^53 ms (a first sync near it) or 34 years of uptime: say so, keep the loop alive.
             status(STATUS_SENSOR_FAULT, 255);
           }
           schedule();
@@ -262,15 +271,12 @@ function onPartial(p: Uint8Array): void {
   const m = readPartial(p);
   epoch = m.epoch;
   digest = m.partialDigest;
-  // Clock-based state moves with the clock, so a PARTIAL can never reset the rate guard.
-  const shift = m.edgeTimeMs - nowMs();
-  setClockMs(m.edgeTimeMs);
-  lastSample += shift;
-  lastHello += shift;
+  // The rate guard and every timer run on uptime, which a PARTIAL cannot touch; only t follows it.
+  clockSync(m.edgeTimeMs);
   backoff = 0;
   gap = Math.max(MIN_INTERVAL_MS, prov.intervalMs, m.intervalMs, m.maxPerMinute > 0 ? Math.ceil(60000 / m.maxPerMinute) : 0);
   if (stopped) return;
-  resend(true, shift);
+  resend(true);
   schedule();
 }
 
@@ -278,8 +284,9 @@ function onNack(p: Uint8Array): void {
   const n = readNack(p);
   const seq = n[0] as number;
   const reason = n[1] as number;
-  if (reason === NACK_REVOKED) return stop(STATUS_STOPPED, seq);
-  const now = nowMs();
+  // Revoked: stop, and drop that reading like any final NACK (a stopped board still resends its ring).
+  if (reason === NACK_REVOKED) stop(STATUS_STOPPED, seq);
+  const now = uptime();
   if (reason === NACK_NO_PARTIAL || reason === NACK_UNKNOWN_DEVICE) digest = null;
   if (reason === NACK_NO_PARTIAL) hello();
   // Refused: no HELLO at once (that was a busy loop on the link); tick() says HELLO after the
@@ -296,8 +303,14 @@ function onNack(p: Uint8Array): void {
 
 function onMaint(p: Uint8Array): void {
   const m = readMaint(p);
-  const expect = hmacSha256(sha256, prov.key, maintBytes(prov.deviceId, m.command, m.counter));
-  if (!equalBytes(expect, m.tag) || m.counter <= parseInt(storage.read('pv.maint') || '0') || m.command !== MAINT_UNLOCK) {
+  // K_maint is derived here, not kept: MAINT is rare, and only the owner's K_IoT yields it.
+  const expect = hmacLabeled(
+    sha256,
+    hmacLabeled(sha256, prov.key, SUBKEY_MAINT, [1]),
+    DOMAIN_MAINT,
+    maintBody(prov.deviceId, m.command, m.counter),
+  );
+  if (!equalBytes(expect, m.tag) || m.counter <= (+(storage.read('pv.maint') as string) || 0) || m.command !== MAINT_UNLOCK) {
     return status(STATUS_MAINT_REJECTED, m.counter);
   }
   storage.write('pv.maint', String(m.counter));
@@ -307,11 +320,11 @@ function onMaint(p: Uint8Array): void {
   consoleOn(prov.link);
 }
 
-/** Device Provenance (Algorithm 2): answers HMAC-SHA256(K_IoT, domain ‖ challenge), at most once per tick. */
+/** Device Provenance (Algorithm 2): answers HMAC-SHA256(K_chal, label ‖ challenge), at most once per tick. */
 function onChallenge(p: Uint8Array): void {
   need(p, 32); // a malformed CHALLENGE is counted even when the rate limit would skip it
   // Two SHA-256 runs each: an open link must not be able to burn the battery with challenges.
-  if (!answered++) send(MSG_RESPONSE, challengeAnswer(sha256, prov.key, p));
+  if (!answered++) send(MSG_RESPONSE, challengeAnswer(sha256, kChal, p));
 }
 
 function handle(t: number, p: Uint8Array): void {
@@ -333,8 +346,8 @@ function onData(data: string): void {
 
 function tick(): void {
   answered = 0;
-  if (!stopped && digest === null && nowMs() - lastHello >= (backoff || HELLO_MS)) hello();
-  resend(false, 0);
+  if (!stopped && digest === null && uptime() - lastHello >= (backoff || HELLO_MS)) hello();
+  resend(false);
   if (rx.drops !== rxDrops) status(STATUS_RX_ERRORS, (rxDrops = rx.drops));
   if (skipped !== reportedSkips) status(STATUS_RING_FULL, (reportedSkips = skipped));
 }
@@ -360,7 +373,12 @@ function boot(): void {
   }
   if (typeof p === 'string') return unprovisioned(STATUS_BAD_PROVISIONING, p);
   prov = p;
+  // = subkey(sha256, K_IoT, info) of shared/crypto/domains.ts (HKDF-Expand, T(1)), written out:
+  // fewer bytes on the board.
+  kTag = hmacLabeled(sha256, prov.key, SUBKEY_TAG, [1]);
+  kChal = hmacLabeled(sha256, prov.key, SUBKEY_CHALLENGE, [1]);
   boots = countBoot();
+  clockBoot(prov.notBefore);
   resumeSeq(prov.seqFloor);
   link = linkObject(prov.link);
   if (link.setup && prov.link.charAt(0) === 'S') {
@@ -380,7 +398,7 @@ function boot(): void {
   consoleOff(prov.link, prov.production);
   locked = true;
   gap = prov.intervalMs;
-  ringLoad(nowMs(), firstWait());
+  ringLoad(uptime(), firstWait());
   link.on('data', onData);
   link.write(new Uint8Array([0])); // flush a half frame the edge may hold from before the reboot
   hello();

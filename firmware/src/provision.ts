@@ -3,7 +3,8 @@
  *
  *   { "deviceId": "plant3-t-0001", "key": "<K_IoT, base64 of 32 bytes>", "link": "USB",
  *     "baud": 115200, "path": "/dev/pts/7", "intervalMs": 60000,
- *     "sensors": ["temperature", "analog"], "analogPin": "A5", "production": false, "seqFloor": 0 }
+ *     "sensors": ["temperature", "analog"], "analogPin": "A5", "production": false, "seqFloor": 0,
+ *     "notBefore": 1767225600000 }
  *
  * Only deviceId and key are required; the rest default from the board profile. The key is
  * base64 because the board decodes it with its built-in atob (no hex code in the bundle).
@@ -25,6 +26,8 @@ export interface Provisioning {
   readonly analogPin: string;
   readonly production: boolean;
   readonly seqFloor: number;
+  /** ms since the Unix epoch before which no reading may be dated (the flash time; clock.ts floor). */
+  readonly notBefore: number;
 }
 
 /** Fastest sampling interval any provisioning may ask for, in ms. */
@@ -37,7 +40,8 @@ export function parseProvisioning(j: { [k: string]: unknown }): Provisioning | s
   }
   function int(k: string, dflt: number, min: number, max: number): number {
     const v = get(k, dflt);
-    if (typeof v !== 'number' || v !== Math.floor(v) || v < min || v > max) throw k;
+    // v !== Math.floor(v) also refuses every non-number (Math.floor returns a number).
+    if (v !== Math.floor(v as number) || (v as number) < min || (v as number) > max) throw k;
     return v;
   }
   function str(k: string, dflt: string, ok?: (s: string) => boolean): string {
@@ -72,6 +76,7 @@ export function parseProvisioning(j: { [k: string]: unknown }): Provisioning | s
       analogPin: str('analogPin', ANALOG),
       production: get('production', false) === true,
       seqFloor: int('seqFloor', 0, 0, 0xffffffff),
+      notBefore: int('notBefore', 0, 0, 9e15),
     };
   } catch (e) {
     // Only the key's base64 decoding throws something other than a field name.

@@ -1,7 +1,7 @@
 /**
  * The board's own half of the wire protocol (docs/wire-protocol.md): it ENCODES only what the
- * board sends (HELLO, READING frames, PONG, STATUS, RESPONSE, the MAINT tag message) and DECODES only what it receives (PARTIAL, ACK, NACK, PING, MAINT,
- * CHALLENGE). shared/wire's layout-string codec serves every
+ * board sends (HELLO, READING frames, PONG, STATUS, RESPONSE) and DECODES only what it receives
+ * (PARTIAL, ACK, NACK, PING, MAINT, CHALLENGE); the MAC inputs are shared/crypto/domains.ts. shared/wire's layout-string codec serves every
  * message in both directions with field-named errors; on the board that generality cost about
  * 2.5 KB of the 8 KB budget, so the board writes fixed layouts directly instead.
  *
@@ -12,18 +12,13 @@
  */
 import { cobsDecode, cobsEncode } from '../../shared/wire/cobs.js';
 import { crc16 } from '../../shared/wire/crc16.js';
-import { put } from '../../shared/encoding/reading.js';
-import { hmacSha256 } from '../../shared/crypto/hmac.js';
+import { put, putStr } from '../../shared/encoding/reading.js';
+import { DOMAIN_CHALLENGE } from '../../shared/crypto/domains.js';
+import { hmacLabeled } from '../../shared/crypto/hmac.js';
 import type { Sha256 } from '../../shared/types.js';
 
 /** Largest COBS block the receiver holds (shared/wire MAX_ENCODED_FRAME: 260 raw bytes stuffed). */
 const MAX_BLOCK = 262;
-
-/** Appends a u8 length and the characters of `s` (the board only sends ASCII it validated). */
-export function putStr(a: number[], s: string): void {
-  a.push(s.length);
-  for (let i = 0; i < s.length; i++) a.push(s.charCodeAt(i));
-}
 
 /** Wire bytes of one frame: COBS(version 1, type, length, payload, CRC-16) and the 0x00 delimiter. */
 export function frameBytes(type: number, payload: ArrayLike<number>): Uint8Array {
@@ -79,32 +74,18 @@ export function u32Payload(v: number): number[] {
   return a;
 }
 
-/** The bytes a MAINT tag covers: "PVMAINT", deviceId (u8 length + ASCII), command u8, counter u32. */
-export function maintBytes(deviceId: string, command: number, counter: number): Uint8Array {
-  const a = [0x50, 0x56, 0x4d, 0x41, 0x49, 0x4e, 0x54];
-  putStr(a, deviceId);
-  a.push(command);
-  put(a, counter, 4);
-  return new Uint8Array(a);
-}
-
-/** Domain prefix of a challenge response (shared/crypto/outsourced.ts deviceChallengeResponse). */
-const CHALLENGE_DST = 'provenant/challenge/v1';
-
 /**
- * RESPONSE payload for a CHALLENGE payload: challenge ‖ HMAC-SHA256(K_IoT, "provenant/challenge/v1"
- * ‖ challenge), equal to shared/crypto's deviceChallengeResponse (what the DeviceProvenance
- * contract checks). Throws unless the challenge is exactly 32 bytes. One buffer holds
- * prefix ‖ challenge ‖ response: the HMAC covers its first 54 bytes, the payload is its last 64.
+ * RESPONSE payload for a CHALLENGE payload: challenge ‖ HMAC-SHA256(K_chal,
+ * "pv2:c" ‖ challenge), equal to shared/crypto's challengeResponse (what the
+ * DeviceProvenance contract checks with the K_chal it holds). Throws unless the challenge is
+ * exactly 32 bytes.
  */
-export function challengeAnswer(sha256: Sha256, key: Uint8Array, challenge: Uint8Array): Uint8Array {
+export function challengeAnswer(sha256: Sha256, kChal: Uint8Array, challenge: Uint8Array): Uint8Array {
   need(challenge, 32);
-  const n = CHALLENGE_DST.length;
-  const a = new Uint8Array(n + 64);
-  for (let i = 0; i < n; i++) a[i] = CHALLENGE_DST.charCodeAt(i);
-  a.set(challenge, n);
-  a.set(hmacSha256(sha256, key, a.subarray(0, n + 32)), n + 32);
-  return a.subarray(n);
+  const a = new Uint8Array(64);
+  a.set(challenge);
+  a.set(hmacLabeled(sha256, kChal, DOMAIN_CHALLENGE, challenge), 32); // = challengeResponse
+  return a;
 }
 
 /** Big-endian unsigned integer of p[o..o+n). */

@@ -29,7 +29,9 @@ import { PreparedMac } from './logic/mac.js';
 import { provenanceRecordJson } from './logic/record-json.js';
 import { dataHashOf, decideVerify, parseLocator } from './logic/verify.js';
 import type { DeviceRecord, LedgerConfig } from './logic/registration.js';
-import { getJson, loadConfig, loadDevice, loadKiot, parseBytes, scan } from './state.js';
+import { getJson, loadConfig, loadDevice, loadDeviceKeys, parseBytes, scan } from './state.js';
+import { clockSkewOf } from './logic/clock.js';
+import { DOMAIN_READING } from '../../shared/crypto/domains.js';
 
 /** Batch result with the partials the batch carried that were refused. */
 export interface RecordBatchResult extends BatchResult {
@@ -82,10 +84,16 @@ class BatchView implements ReadingLedgerView {
 
   async mac(deviceId: string): Promise<PreparedMac | undefined> {
     if (!this.macs.has(deviceId)) {
-      const kIoT = await loadKiot(this.ctx, deviceId);
-      this.macs.set(deviceId, kIoT === undefined ? undefined : new PreparedMac(kIoT));
+      const keys = await loadDeviceKeys(this.ctx, deviceId);
+      this.macs.set(deviceId, keys === undefined ? undefined : new PreparedMac(keys.kTag, DOMAIN_READING));
     }
     return this.macs.get(deviceId);
+  }
+
+  async clock(): Promise<{ readonly commitMs: number; readonly skewMs: number }> {
+    // The transaction's timestamp: the client's proposal time, which endorsers on Fabric check
+    // against their own clocks; on the embedded ledger the ledger's clock.
+    return { commitMs: this.ctx.stub.getDateTimestamp().getTime(), skewMs: clockSkewOf(await this.loadConfig()) };
   }
 
   async partial(digest: string): Promise<PartialOutcome | undefined> {

@@ -12,7 +12,7 @@ import { parseDeviceIdArg, parseHexArg } from './logic/args.js';
 import { canonicalJson } from './logic/canonical.js';
 import { decideProve, MAX_CHALLENGE_BYTES, MIN_CHALLENGE_BYTES } from './logic/device-proof.js';
 import { parseMetadata } from './logic/registration.js';
-import { loadConfig, loadDevice, loadKiot } from './state.js';
+import { loadConfig, loadDevice, loadDeviceKeys } from './state.js';
 
 /** The Device Provenance contract. */
 @Info({ title: 'DeviceProvenance', description: 'Device identity proofs by challenge-response (talk, Algorithm 2)' })
@@ -24,7 +24,7 @@ export class DeviceProvenanceContract extends Contract {
   /**
    * Alg. 2. metadataJson: { attributes, gatewayId?, firmwareHash? } as the caller believes them;
    * challengeHex: 16..64 random bytes the caller chose; responseHex: the device's
-   * HMAC(K_IoT, 'provenant/challenge/v1' ‖ challenge). Returns { verdict: 'TRUE' | 'FALSE', ... }.
+   * HMAC(K_chal, 'pv2:c' ‖ challenge). Returns { verdict: 'TRUE' | 'FALSE', ... }.
    */
   @StringParams('deviceId', 'metadataJson', 'challengeHex', 'responseHex')
   @Transaction(false)
@@ -41,7 +41,7 @@ export class DeviceProvenanceContract extends Contract {
     const config = await loadConfig(ctx);
     const presented = parseMetadata(metadataJson, config.schema);
     const record = await loadDevice(ctx, id);
-    const kIoT = record === undefined ? undefined : await loadKiot(ctx, id);
-    return canonicalJson(decideProve(id, record, kIoT, presented, challenge, response));
+    const keys = record === undefined ? undefined : await loadDeviceKeys(ctx, id);
+    return canonicalJson(decideProve(id, record, keys?.kChal, presented, challenge, response));
   }
 }

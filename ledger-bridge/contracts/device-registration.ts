@@ -1,8 +1,9 @@
 /**
  * Device Registration contract (talk, Algorithm 1): maps a deviceId to its ledger identity
  * (bcId), attributes, gateway and firmware; only the attribute authority registers, updates and
- * revokes; updates keep history (the key's history is every version). K_IoT arrives in transient
- * data and goes to a private data collection, never into a block.
+ * revokes; updates keep history (the key's history is every version). The device's ledger keys
+ * (K_tag and K_chal, derived from K_IoT by the authority: shared/crypto/domains.ts) arrive in
+ * transient data and go to a private data collection, never into a block. K_IoT itself is refused.
  */
 import { CONTRACTS } from '../client.js';
 import { EVENTS } from '../../shared/records.js';
@@ -10,7 +11,7 @@ import { EVENTS } from '../../shared/records.js';
 // eslint-disable-next-line @typescript-eslint/consistent-type-imports
 import { Contract, Info, Returns, StringParams, Transaction, Context } from './fabric.js';
 import { CONTRACT_ERRORS, contractError } from './errors.js';
-import { KIOT_TRANSIENT_KEY } from './keys.js';
+import { DEPOSIT_TRANSIENT_KEYS, KIOT_TRANSIENT_KEY } from './keys.js';
 import { canonicalBytes, canonicalJson } from './logic/canonical.js';
 import { parseDeviceIdArg, parseJsonArg } from './logic/args.js';
 import {
@@ -25,8 +26,8 @@ import {
   updateDevice,
   type DeviceRecord,
 } from './logic/registration.js';
-import { callerOf, configKey, deviceKey, drain, getJson, loadConfig, loadDevice, putJson, storeKiot } from './state.js';
-import { K_IOT_BYTES } from '../../shared/crypto/complete.js';
+import { callerOf, configKey, deviceKey, drain, getJson, loadConfig, loadDevice, putJson, storeDeviceKeys } from './state.js';
+import { DEVICE_KEY_BYTES, type LedgerKeys } from '../../shared/crypto/domains.js';
 
 /** What register, update and revoke return (Alg. 1: txId and bcId). */
 export interface RegistrationResult {
@@ -37,23 +38,40 @@ export interface RegistrationResult {
   readonly version: number;
 }
 
-function kIotFromTransient(ctx: Context, required: boolean, deviceId: string): Uint8Array | undefined {
+/**
+ * The deposit in transient data: K_tag and K_chal (32 bytes each), both or neither. A transient
+ * K_IoT is refused: the ledger must not hold the key that also unlocks boards (K_maint derives from it).
+ */
+function depositFromTransient(ctx: Context, required: boolean, deviceId: string): LedgerKeys | undefined {
   const transient = ctx.stub.getTransient();
-  const kIoT = transient.get(KIOT_TRANSIENT_KEY);
-  if (kIoT === undefined || kIoT.length === 0) {
+  if ((transient.get(KIOT_TRANSIENT_KEY)?.length ?? 0) > 0) {
+    throw contractError(
+      CONTRACT_ERRORS.BAD_INPUT,
+      `${deviceId}: transient "${KIOT_TRANSIENT_KEY}" is refused: deposit K_tag and K_chal ("${DEPOSIT_TRANSIENT_KEYS.kTag}", "${DEPOSIT_TRANSIENT_KEYS.kChal}", derived from K_IoT by provenant device register), never K_IoT`,
+      { deviceId, field: KIOT_TRANSIENT_KEY },
+    );
+  }
+  const kTag = transient.get(DEPOSIT_TRANSIENT_KEYS.kTag);
+  const kChal = transient.get(DEPOSIT_TRANSIENT_KEYS.kChal);
+  const none = (b: Uint8Array | undefined): boolean => b === undefined || b.length === 0;
+  if (none(kTag) && none(kChal)) {
     if (required)
-      throw contractError(CONTRACT_ERRORS.KIOT_MISSING, `register ${deviceId}: transient data must carry "${KIOT_TRANSIENT_KEY}"`, {
-        deviceId,
-      });
+      throw contractError(
+        CONTRACT_ERRORS.KIOT_MISSING,
+        `register ${deviceId}: transient data must carry "${DEPOSIT_TRANSIENT_KEYS.kTag}" and "${DEPOSIT_TRANSIENT_KEYS.kChal}"`,
+        { deviceId },
+      );
     return undefined;
   }
-  if (kIoT.length !== K_IOT_BYTES) {
-    throw contractError(CONTRACT_ERRORS.BAD_INPUT, `K_IoT of ${deviceId} must be ${K_IOT_BYTES} bytes`, {
-      deviceId,
-      field: KIOT_TRANSIENT_KEY,
-    });
+  for (const [field, b] of [
+    [DEPOSIT_TRANSIENT_KEYS.kTag, kTag],
+    [DEPOSIT_TRANSIENT_KEYS.kChal, kChal],
+  ] as const) {
+    if (b === undefined || b.length !== DEVICE_KEY_BYTES) {
+      throw contractError(CONTRACT_ERRORS.BAD_INPUT, `${field} of ${deviceId} must be ${DEVICE_KEY_BYTES} bytes`, { deviceId, field });
+    }
   }
-  return Uint8Array.from(kIoT);
+  return { kTag: Uint8Array.from(kTag as Uint8Array), kChal: Uint8Array.from(kChal as Uint8Array) };
 }
 
 /** Fabric's Timestamp: seconds may be a number or a Long. */
@@ -122,8 +140,8 @@ export class DeviceRegistrationContract extends Contract {
 
   /**
    * Alg. 1, reg_type = new. registrationJson: the authority's registration record
-   * { deviceId, attributes, schema?, issuerPk?, header?, gatewayId?, firmwareHash? }; K_IoT in
-   * transient data field "kIoT". Returns { txId, bcId, ... }.
+   * { deviceId, attributes, schema?, issuerPk?, header?, gatewayId?, firmwareHash? }; K_tag and
+   * K_chal in transient data fields "kTag" and "kChal". Returns { txId, bcId, ... }.
    */
   @StringParams('registrationJson')
   @Transaction()
@@ -133,18 +151,18 @@ export class DeviceRegistrationContract extends Contract {
     const caller = callerOf(ctx);
     assertAuthority(config, caller, 'register devices');
     const input = parseRegistration(registrationJson, config);
-    const kIoT = kIotFromTransient(ctx, true, input.deviceId) as Uint8Array;
+    const keys = depositFromTransient(ctx, true, input.deviceId) as LedgerKeys;
     const txId = ctx.stub.getTxID();
     const record = registerDevice(await loadDevice(ctx, input.deviceId), input, caller.mspId, txId);
     await putJson(ctx, deviceKey(ctx, input.deviceId), record);
-    await storeKiot(ctx, input.deviceId, kIoT);
+    await storeDeviceKeys(ctx, input.deviceId, keys);
     ctx.stub.setEvent(EVENTS.deviceRegistered, canonicalBytes({ bcId: record.bcId, deviceId: record.deviceId, txId }));
     return resultOf(record, txId);
   }
 
   /**
    * Alg. 1, reg_type = update: new attributes, gateway or firmware for a registered, active
-   * device; a K_IoT in transient data rotates the key. History is the key's history.
+   * device; K_tag and K_chal in transient data rotate the keys. History is the key's history.
    */
   @StringParams('registrationJson')
   @Transaction()
@@ -153,11 +171,11 @@ export class DeviceRegistrationContract extends Contract {
     const config = await loadConfig(ctx);
     assertAuthority(config, callerOf(ctx), 'update devices');
     const input = parseRegistration(registrationJson, config);
-    const kIoT = kIotFromTransient(ctx, false, input.deviceId);
+    const keys = depositFromTransient(ctx, false, input.deviceId);
     const txId = ctx.stub.getTxID();
     const record = updateDevice(await loadDevice(ctx, input.deviceId), input, txId);
     await putJson(ctx, deviceKey(ctx, input.deviceId), record);
-    if (kIoT !== undefined) await storeKiot(ctx, input.deviceId, kIoT);
+    if (keys !== undefined) await storeDeviceKeys(ctx, input.deviceId, keys);
     ctx.stub.setEvent(EVENTS.deviceUpdated, canonicalBytes({ deviceId: record.deviceId, txId, version: record.version }));
     return resultOf(record, txId);
   }

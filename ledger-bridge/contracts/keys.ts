@@ -6,7 +6,8 @@
  *
  *   config      ['authority']                       LedgerConfig (one-time)
  *   device      [deviceId]                          DeviceRecord (versions in key history)
- *   kiot        [deviceId]  in collection kIotDeposits  K_IoT, 32 raw bytes (private data)
+ *   devkeys     [deviceId]  in collection kIotDeposits  K_tag ‖ K_chal, 64 raw bytes (private data;
+ *                                                   never K_IoT or K_maint, shared/crypto/domains.ts)
  *   partial     [partialDigest hex]                 StoredPartial
  *   reading     [deviceId, seq padded to 10]        ProvenanceRecord
  *   readingAt   [deviceId, t padded to 16, seq pad 10]  seq (decimal), the by-timestamp index
@@ -16,16 +17,21 @@
  * Numbers are zero-padded so that keys sort numerically in range scans.
  */
 
-/** The private data collection holding K_IoT deposits (see deploy/fabric collections config). */
+/**
+ * The private data collection holding the devices' key deposits (see deploy/fabric collections
+ * config; the name is older than the subkeys: it holds K_tag ‖ K_chal, not K_IoT).
+ */
 export const KIOT_COLLECTION = 'kIotDeposits';
-/** The transient data field that carries a K_IoT deposit into register/update. */
+/** The transient data fields that carry a deposit into register/update: K_tag and K_chal, 32 bytes each. */
+export const DEPOSIT_TRANSIENT_KEYS = { kTag: 'kTag', kChal: 'kChal' } as const;
+/** The transient field that carried K_IoT itself before subkeys: refused with a clear error. */
 export const KIOT_TRANSIENT_KEY = 'kIoT';
 
 /** Object types of the composite keys. */
 export const KEY_TYPES = {
   config: 'config',
   device: 'device',
-  kIoT: 'kiot',
+  deviceKeys: 'devkeys',
   partial: 'partial',
   reading: 'reading',
   readingAt: 'readingAt',

@@ -9,6 +9,7 @@ import { CONTRACT_ERRORS, contractError } from './errors.js';
 import { KEY_TYPES, KIOT_COLLECTION } from './keys.js';
 import { canonicalBytes } from './logic/canonical.js';
 import type { DeviceRecord, Identity, LedgerConfig } from './logic/registration.js';
+import type { LedgerKeys } from '../../shared/crypto/domains.js';
 
 const decoder = new TextDecoder();
 
@@ -52,15 +53,19 @@ export async function loadDevice(ctx: Context, deviceId: string): Promise<Device
   return getJson<DeviceRecord>(ctx, deviceKey(ctx, deviceId));
 }
 
-/** The device's K_IoT deposit from the private collection, or undefined. */
-export async function loadKiot(ctx: Context, deviceId: string): Promise<Uint8Array | undefined> {
-  const bytes = await ctx.stub.getPrivateData(KIOT_COLLECTION, ctx.stub.createCompositeKey(KEY_TYPES.kIoT, [deviceId]));
-  return bytes === undefined || bytes === null || bytes.length === 0 ? undefined : bytes;
+/** The device's key deposit (K_tag and K_chal) from the private collection, or undefined. */
+export async function loadDeviceKeys(ctx: Context, deviceId: string): Promise<LedgerKeys | undefined> {
+  const bytes = await ctx.stub.getPrivateData(KIOT_COLLECTION, ctx.stub.createCompositeKey(KEY_TYPES.deviceKeys, [deviceId]));
+  if (bytes === undefined || bytes === null || bytes.length !== 64) return undefined;
+  return { kTag: Uint8Array.from(bytes.subarray(0, 32)), kChal: Uint8Array.from(bytes.subarray(32, 64)) };
 }
 
-/** Deposits K_IoT in the private collection. */
-export async function storeKiot(ctx: Context, deviceId: string, kIoT: Uint8Array): Promise<void> {
-  await ctx.stub.putPrivateData(KIOT_COLLECTION, ctx.stub.createCompositeKey(KEY_TYPES.kIoT, [deviceId]), kIoT);
+/** Deposits K_tag ‖ K_chal in the private collection. */
+export async function storeDeviceKeys(ctx: Context, deviceId: string, keys: LedgerKeys): Promise<void> {
+  const value = new Uint8Array(64);
+  value.set(keys.kTag, 0);
+  value.set(keys.kChal, 32);
+  await ctx.stub.putPrivateData(KIOT_COLLECTION, ctx.stub.createCompositeKey(KEY_TYPES.deviceKeys, [deviceId]), value);
 }
 
 /** One entry of a range or partial-composite-key scan. */

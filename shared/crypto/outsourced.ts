@@ -5,7 +5,7 @@
  *   Setup        (authority) setup()            issuer BBS key pair + attribute schema
  *   KeyGen       (authority) enrollDevice()     K_IoT, credential K_Fog, registration record
  *   SignPartial  (edge)      signPartial()      σp = BBS proof, once per device per epoch
- *   Complete     (device)    complete()         tag = HMAC(K_IoT, canonical reading) — see complete.ts
+ *   Complete     (device)    complete()         tag = HMAC(K_tag, label ‖ canonical reading) — see complete.ts
  *   Validate     (ledger)    validatePartial()  once per partialDigest (pairings: callers cache)
  *                            validateReading()  per reading (two SHA-256 runs)
  *
@@ -14,11 +14,13 @@
  * and BBS proof blinding.
  */
 import * as bbs from './bbs.js';
-import { asciiBytes, concatBytes, equalBytes } from '../encoding/bytes.js';
+import { equalBytes } from '../encoding/bytes.js';
 import { toHex } from '../encoding/hex.js';
 import { ProvenantError } from '../errors.js';
 import type { Sha256, SignedReading } from '../types.js';
-import { complete, K_IOT_BYTES } from './complete.js';
+import { K_IOT_BYTES } from './complete.js';
+import { challengeResponse, DEVICE_KEY_BYTES, readingTag, subkey, SUBKEY_CHALLENGE } from './domains.js';
+import { encodeReading, READING_VERSION } from '../encoding/reading.js';
 import {
   assertAttributes,
   assertSchema,
@@ -31,7 +33,6 @@ import {
   type Registration,
   type Schema,
 } from './credential.js';
-import { hmacSha256 } from './hmac.js';
 import { assertPolicyFitsSchema, checkDisclosure, parsePolicy, policyId, satisfiedClause, type Policy } from './policy.js';
 import { assertEpoch, assertIdentifier, encodePresentationHeader, partialDigest } from './presentation.js';
 import { sha256 } from './sha256.js';
@@ -288,13 +289,15 @@ export interface KnownPartial {
 
 /**
  * Validate, cheap half (per reading): the reading names a known, validated partial of the same
- * device and epoch, and its tag is HMAC-SHA256(K_IoT, canonical(reading)). `knownPartial` is the
- * validated partial found under the reading's partialDigest (`undefined` if none). Revocation
- * and replay are the ledger's state: see checkDevice and checkSeq / checkUnseen.
+ * device and epoch, and its tag is HMAC-SHA256(K_tag, "pv2:r" ‖ canonical(reading))
+ * under the device's K_tag (what the ledger holds; shared/crypto/domains.ts). `knownPartial` is
+ * the validated partial found under the reading's partialDigest (`undefined` if none). A version 1
+ * reading is MALFORMED here: its tag is under K_IoT, which validators no longer hold. Revocation,
+ * replay and time are the ledger's state: see checkDevice, checkSeq / checkUnseen, checkTime.
  */
 export function validateReading(
   sha256Fn: Sha256,
-  kIoT: Uint8Array,
+  kTag: Uint8Array,
   signed: SignedReading,
   knownPartial: KnownPartial | undefined,
 ): Verdict {
@@ -309,37 +312,43 @@ export function validateReading(
     return reject(REASONS.UNKNOWN_PARTIAL, `${who}: partialDigest does not match the partial of epoch ${knownPartial.epoch}`);
   }
   if (!(signed.tag instanceof Uint8Array) || signed.tag.length !== 32) return reject(REASONS.MALFORMED, `${who}: tag must be 32 bytes`);
+  if (!(kTag instanceof Uint8Array) || kTag.length !== DEVICE_KEY_BYTES) return reject(REASONS.MALFORMED, `${who}: K_tag must be 32 bytes`);
   let expectedTag: Uint8Array;
   try {
-    expectedTag = complete(sha256Fn, kIoT, r);
+    const bytes = encodeReading(r);
+    if (bytes[0] !== READING_VERSION)
+      return reject(
+        REASONS.MALFORMED,
+        `${who}: version ${String(bytes[0])} reading (its tag needs K_IoT; only version ${READING_VERSION} is accepted)`,
+      );
+    expectedTag = readingTag(sha256Fn, kTag, bytes);
   } catch (err) {
     return reject(REASONS.MALFORMED, `${who}: ${(err as Error).message}`);
   }
   return equalBytes(expectedTag, signed.tag) ? OK : reject(REASONS.BAD_TAG, `${who}: tag does not verify under the device key`);
 }
 
-const CHALLENGE_DST = asciiBytes('provenant/challenge/v1', 'challenge domain');
-
 /**
- * The device's answer to a Device Provenance challenge (Algorithm 2):
- * HMAC-SHA256(K_IoT, 'provenant/challenge/v1' ‖ challenge). The domain prefix keeps a response
- * from ever equalling a reading tag.
+ * The device's answer to a Device Provenance challenge (Algorithm 2), computed from K_IoT:
+ * HMAC-SHA256(K_chal, "pv2:c" ‖ challenge) with K_chal derived from K_IoT
+ * (shared/crypto/domains.ts; the ledger holds K_chal and uses `challengeResponse` directly). The
+ * label keeps a response from ever equalling a reading tag or a MAINT tag.
  */
 export function deviceChallengeResponse(sha256Fn: Sha256, kIoT: Uint8Array, challenge: Uint8Array): Uint8Array {
   if (!(kIoT instanceof Uint8Array) || kIoT.length !== K_IOT_BYTES) throw new RangeError(`K_IoT must be ${K_IOT_BYTES} bytes`);
   if (!(challenge instanceof Uint8Array)) throw new TypeError('challenge must be a Uint8Array');
-  return hmacSha256(sha256Fn, kIoT, concatBytes(CHALLENGE_DST, challenge));
+  return challengeResponse(sha256Fn, subkey(sha256Fn, kIoT, SUBKEY_CHALLENGE), challenge);
 }
 
-/** Checks a challenge response against K_IoT (constant-time): BAD_TAG on mismatch. */
+/** Checks a challenge response against the device's K_chal (constant-time): BAD_TAG on mismatch. */
 export function checkChallengeResponse(
   sha256Fn: Sha256,
-  kIoT: Uint8Array,
+  kChal: Uint8Array,
   deviceId: string,
   challenge: Uint8Array,
   response: Uint8Array,
 ): Verdict {
-  const expected = deviceChallengeResponse(sha256Fn, kIoT, challenge);
+  const expected = challengeResponse(sha256Fn, kChal, challenge);
   if (response instanceof Uint8Array && equalBytes(expected, response)) return OK;
   return reject(REASONS.BAD_TAG, `device ${deviceId}: challenge response does not verify under the device key`);
 }

@@ -17,7 +17,7 @@ export const REASONS = {
   POLICY_UNSATISFIED: 'POLICY_UNSATISFIED',
   /** The partial claims an attribute value that its proof does not disclose. */
   UNDISCLOSED_ATTRIBUTE: 'UNDISCLOSED_ATTRIBUTE',
-  /** The reading's tag is not HMAC-SHA256(K_IoT, canonical(reading)) under the device's key. */
+  /** The reading's tag is not HMAC-SHA256(K_tag, "pv2:r" ‖ canonical(reading)) under the device's key. */
   BAD_TAG: 'BAD_TAG',
   /** The reading references a partial signature the validator does not know (or of another digest). */
   UNKNOWN_PARTIAL: 'UNKNOWN_PARTIAL',
@@ -29,6 +29,10 @@ export const REASONS = {
   UNKNOWN_DEVICE: 'UNKNOWN_DEVICE',
   /** (deviceId, seq) was seen before, or seq does not advance. */
   REPLAY: 'REPLAY',
+  /** The reading's t is ahead of the ledger's commit time by more than the configured skew. */
+  CLOCK_AHEAD: 'CLOCK_AHEAD',
+  /** The reading's t is earlier than the t of a lower seq of the same device (or later than a higher seq's). */
+  CLOCK_BACKWARDS: 'CLOCK_BACKWARDS',
   /** The input is not well-formed (types, lengths, ranges, inconsistent fields). */
   MALFORMED: 'MALFORMED',
 } as const;

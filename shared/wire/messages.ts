@@ -27,13 +27,13 @@ export const MSG_PING = 0x06;
 export const MSG_PONG = 0x07;
 /** Device → edge: a condition the board reports (STATUS_* codes), e.g. provisioning missing. */
 export const MSG_STATUS = 0x08;
-/** Owner → device: maintenance command authenticated under K_IoT (e.g. unlock the console). */
+/** Owner → device: maintenance command authenticated under K_maint, the owner's subkey of K_IoT (e.g. unlock the console). */
 export const MSG_MAINT = 0x09;
 /** Edge → device: a fresh 32-byte Device Provenance challenge (Algorithm 2). */
 export const MSG_CHALLENGE = 0x0a;
 /**
  * Device → edge: the challenge echoed (so the edge matches it to its request) and the response
- * HMAC-SHA256(K_IoT, "provenant/challenge/v1" ‖ challenge), shared/crypto deviceChallengeResponse.
+ * HMAC-SHA256(K_chal, "pv2:c" ‖ challenge), shared/crypto challengeResponse.
  */
 export const MSG_RESPONSE = 0x0b;
 
@@ -151,7 +151,7 @@ export interface Status {
   readonly text: string;
 }
 
-/** MAINT: an owner command, tag = HMAC-SHA256(K_IoT, maintMessage(deviceId, command, counter)). */
+/** MAINT: an owner command, tag = HMAC-SHA256(K_maint, "pv2:m" ‖ maintMessage(deviceId, command, counter)). */
 export interface Maint {
   readonly command: number;
   /** Strictly increasing per device (the board persists the last one). */
@@ -163,7 +163,7 @@ export interface Maint {
 export interface ChallengeResponse {
   /** The challenge answered, echoed. */
   readonly challenge: Uint8Array;
-  /** HMAC-SHA256(K_IoT, "provenant/challenge/v1" ‖ challenge). */
+  /** HMAC-SHA256(K_chal, "pv2:c" ‖ challenge). */
   readonly response: Uint8Array;
 }
 
@@ -300,12 +300,12 @@ export function decodeChallengeResponse(p: Uint8Array): ChallengeResponse {
 }
 
 /**
- * The bytes a MAINT tag covers: ASCII "PVMAINT", deviceId length and bytes, command, counter.
- * Binding the deviceId stops a frame for one board unlocking another.
+ * The bytes a MAINT tag covers after its domain label: deviceId length and bytes, command,
+ * counter. The tag is HMAC-SHA256(K_maint, "pv2:m" ‖ these bytes)
+ * (shared/crypto/domains.ts maintTag). Binding the deviceId stops a frame for one board unlocking another.
  */
 export function maintMessage(deviceId: string, command: number, counter: number): Uint8Array {
-  return encodeFields('MAINT prefix:b7 deviceId:a1-64 command:1 counter:4', {
-    prefix: new Uint8Array([0x50, 0x56, 0x4d, 0x41, 0x49, 0x4e, 0x54]),
+  return encodeFields('MAINT deviceId:a1-64 command:1 counter:4', {
     deviceId: deviceId,
     command: command,
     counter: counter,

@@ -188,6 +188,8 @@ describe('provenant verify', { timeout: 180_000 }, () => {
       partialDigest: Buffer.from(partial.partialDigest, 'hex'),
       batteryMv: 3000,
       channels: [{ id: 0, scale: -1, value: 215 }],
+      bootCount: 1,
+      uptimeMs: 1000,
     };
     const sub = toSubmission({ reading, tag: complete(sha256, kIoT, reading) }, 'edge-1', reading.t + 3, ['device:dev-1', 'edge:edge-1']);
     const client = await EmbeddedLedgerClient.open({ path: ledgerDb, contracts, identity: 'edge-1' });

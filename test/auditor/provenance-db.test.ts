@@ -35,6 +35,8 @@ function sub(deviceId: string, seq: number, value = 100, t = 1000 + seq): Readin
     partialDigest: new Uint8Array(32),
     batteryMv: 3000,
     channels: [{ id: 1, scale: -2, value }],
+    bootCount: 1,
+    uptimeMs: t % 1_000_000,
   };
   return toSubmission({ reading, tag: complete(sha256, kIoT, reading) }, 'e1', t + 1, [`device:${deviceId}`, 'edge:e1']);
 }

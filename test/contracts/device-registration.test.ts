@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { enrollDevice } from '../../shared/crypto/outsourced.js';
 import { attrs, errorCode, json, World } from './fixture.js';
+import { ledgerKeys } from '../../shared/crypto/domains.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
 
 const DR = CONTRACTS.deviceRegistration;
 
@@ -16,7 +18,12 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
 
   it('refuses to register before configure', async () => {
     const e = enrollDevice(w.issuer, attrs('early'));
-    const p = w.aa.submit({ contract: DR, fn: 'register', args: [JSON.stringify(e.registration)], transient: { kIoT: e.device.kIoT } });
+    const p = w.aa.submit({
+      contract: DR,
+      fn: 'register',
+      args: [JSON.stringify(e.registration)],
+      transient: { ...ledgerKeys(sha256, e.device.kIoT) },
+    });
     expect(await errorCode(p)).toBe('PROV_ERR_NOT_CONFIGURED');
   });
 
@@ -46,13 +53,23 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
 
   it('new: a second registration of the same device is refused', async () => {
     const e = enrollDevice(w.issuer, attrs('dev-a'));
-    const p = w.aa.submit({ contract: DR, fn: 'register', args: [JSON.stringify(e.registration)], transient: { kIoT: e.device.kIoT } });
+    const p = w.aa.submit({
+      contract: DR,
+      fn: 'register',
+      args: [JSON.stringify(e.registration)],
+      transient: { ...ledgerKeys(sha256, e.device.kIoT) },
+    });
     expect(await errorCode(p)).toBe('PROV_ERR_DEVICE_EXISTS');
   });
 
   it('only the authority registers, updates and revokes', async () => {
     const e = enrollDevice(w.issuer, attrs('dev-x'));
-    const reg = w.edge.submit({ contract: DR, fn: 'register', args: [JSON.stringify(e.registration)], transient: { kIoT: e.device.kIoT } });
+    const reg = w.edge.submit({
+      contract: DR,
+      fn: 'register',
+      args: [JSON.stringify(e.registration)],
+      transient: { ...ledgerKeys(sha256, e.device.kIoT) },
+    });
     expect(await errorCode(reg)).toBe('PROV_ERR_FORBIDDEN');
     expect(await errorCode(w.edge.submit({ contract: DR, fn: 'update', args: [JSON.stringify(e.registration)] }))).toBe(
       'PROV_ERR_FORBIDDEN',
@@ -60,7 +77,7 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
     expect(await errorCode(w.edge.submit({ contract: DR, fn: 'revoke', args: ['dev-a', 'x'] }))).toBe('PROV_ERR_FORBIDDEN');
   });
 
-  it('K_IoT must come in transient data, 32 bytes, and never appears in the result or the record', async () => {
+  it('K_tag and K_chal must come in transient data, 32 bytes each; K_IoT itself is refused; no key appears in the result or the record', async () => {
     const e = enrollDevice(w.issuer, attrs('dev-k'));
     const noKey = w.aa.submit({ contract: DR, fn: 'register', args: [JSON.stringify(e.registration)] });
     expect(await errorCode(noKey)).toBe('PROV_ERR_KIOT_MISSING');
@@ -68,32 +85,54 @@ describe('DeviceRegistration (Alg. 1) on the embedded ledger', () => {
       contract: DR,
       fn: 'register',
       args: [JSON.stringify(e.registration)],
-      transient: { kIoT: new Uint8Array(16) },
+      transient: { kTag: new Uint8Array(16), kChal: new Uint8Array(32) },
     });
     expect(await errorCode(shortKey)).toBe('PROV_ERR_BAD_INPUT');
+    const tagOnly = w.aa.submit({
+      contract: DR,
+      fn: 'register',
+      args: [JSON.stringify(e.registration)],
+      transient: { kTag: new Uint8Array(32) },
+    });
+    expect(await errorCode(tagOnly)).toBe('PROV_ERR_BAD_INPUT');
+    // The ledger must never hold K_IoT (K_maint, which unlocks the board, derives from it).
+    const withKiot = w.aa.submit({
+      contract: DR,
+      fn: 'register',
+      args: [JSON.stringify(e.registration)],
+      transient: { ...ledgerKeys(sha256, e.device.kIoT), kIoT: e.device.kIoT },
+    });
+    expect(await errorCode(withKiot)).toBe('PROV_ERR_BAD_INPUT');
     const r = await w.aa.submit({
       contract: DR,
       fn: 'register',
       args: [JSON.stringify(e.registration)],
-      transient: { kIoT: e.device.kIoT },
+      transient: { ...ledgerKeys(sha256, e.device.kIoT) },
     });
-    const hex = Buffer.from(e.device.kIoT).toString('hex');
-    expect(Buffer.from(r.result).toString()).not.toContain(hex);
+    const keys = ledgerKeys(sha256, e.device.kIoT);
     const record = Buffer.from(await w.auditor.evaluate({ contract: DR, fn: 'get', args: ['dev-k'] })).toString();
-    expect(record).not.toContain(hex);
+    for (const k of [e.device.kIoT, keys.kTag, keys.kChal]) {
+      const hex = Buffer.from(k).toString('hex');
+      expect(Buffer.from(r.result).toString()).not.toContain(hex);
+      expect(record).not.toContain(hex);
+    }
   });
 
   it('refuses registrations under another schema, issuer or with bad attributes', async () => {
     const e = enrollDevice(w.issuer, attrs('dev-s'));
     const submit = (reg: unknown) =>
-      errorCode(w.aa.submit({ contract: DR, fn: 'register', args: [JSON.stringify(reg)], transient: { kIoT: e.device.kIoT } }));
+      errorCode(
+        w.aa.submit({ contract: DR, fn: 'register', args: [JSON.stringify(reg)], transient: { ...ledgerKeys(sha256, e.device.kIoT) } }),
+      );
     expect(await submit({ ...e.registration, schema: ['deviceId', 'site'] })).toBe('PROV_ERR_BAD_INPUT');
     expect(await submit({ ...e.registration, issuerPk: 'ab'.repeat(96) })).toBe('PROV_ERR_BAD_INPUT');
     expect(await submit({ ...e.registration, attributes: { deviceId: 'dev-s' } })).toBe('PROV_ERR_BAD_INPUT');
     expect(await submit({ ...e.registration, deviceId: 'other' })).toBe('PROV_ERR_BAD_INPUT');
-    expect(await errorCode(w.aa.submit({ contract: DR, fn: 'register', args: ['{not json'], transient: { kIoT: e.device.kIoT } }))).toBe(
-      'PROV_ERR_BAD_INPUT',
-    );
+    expect(
+      await errorCode(
+        w.aa.submit({ contract: DR, fn: 'register', args: ['{not json'], transient: { ...ledgerKeys(sha256, e.device.kIoT) } }),
+      ),
+    ).toBe('PROV_ERR_BAD_INPUT');
   });
 
   it('update: keeps bcId, bumps the version, keeps every version in history', async () => {

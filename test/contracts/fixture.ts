@@ -17,6 +17,7 @@ import type { Policy } from '../../shared/crypto/policy.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { toSubmission, type ReadingSubmission } from '../../shared/records.js';
 import type { Reading } from '../../shared/types.js';
+import { ledgerKeys } from '../../shared/crypto/domains.js';
 
 export const POLICY: Policy = { id: 'temp-plant-3', anyOf: [{ site: 'plant-3', type: 'temperature' }] };
 export const EDGE_ID = 'edge-1';
@@ -85,7 +86,7 @@ export class World {
       contract: CONTRACTS.deviceRegistration,
       fn: 'register',
       args: [JSON.stringify({ version: 1, ...enrollment.registration, gatewayId: EDGE_ID })],
-      transient: { kIoT: enrollment.device.kIoT },
+      transient: { ...ledgerKeys(sha256, enrollment.device.kIoT) },
     });
     return { enrollment, result: { ...json<{ txId: string; bcId: string; version: number }>(r.result), txId: r.txId } };
   }
@@ -106,6 +107,8 @@ export function readingOf(deviceId: string, seq: number, partial: PartialSignatu
     partialDigest: Buffer.from(partial.partialDigest, 'hex'),
     batteryMv: 3300,
     channels: [{ id: 0, scale: -2, value: 2000 + seq }],
+    bootCount: 1,
+    uptimeMs: seq * 1000,
     ...overrides,
   };
 }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { DOMAIN_READING, ledgerKeys, readingTag } from '../../shared/crypto/domains.js';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../ledger-bridge/contracts/logic/canonical.js';
 import { expectedResponse } from '../../ledger-bridge/contracts/logic/device-proof.js';
@@ -55,10 +56,18 @@ describe('hot-path MAC', () => {
     expect(sha256Hex(new Uint8Array([1, 2, 3]))).toBe(hex(sha256(new Uint8Array([1, 2, 3]))));
   });
 
-  it('the contract expects the challenge response H2 defines for the device', () => {
+  it('PreparedMac with a label equals HMAC over label ‖ message (the reading tag under K_tag)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 230 }), (key, msg) => {
+        expect(hex(new PreparedMac(key, DOMAIN_READING).mac(msg))).toBe(hex(readingTag(sha256, key, msg)));
+      }),
+    );
+  });
+
+  it('the contract expects the challenge response the device derives from K_IoT, and checks it with K_chal alone', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 16, maxLength: 64 }), (k, c) => {
-        expect(hex(expectedResponse(k, c))).toBe(hex(deviceChallengeResponse(sha256, k, c)));
+        expect(hex(expectedResponse(ledgerKeys(sha256, k).kChal, c))).toBe(hex(deviceChallengeResponse(sha256, k, c)));
       }),
     );
   });
@@ -117,8 +126,19 @@ describe('judgeReading (pure, over a test view)', () => {
     const { judgeReading } = await import('../../ledger-bridge/contracts/logic/readings.js');
     const { toSubmission } = await import('../../shared/records.js');
     const { complete } = await import('../../shared/crypto/complete.js');
+    const { ledgerKeys, DOMAIN_READING } = await import('../../shared/crypto/domains.js');
     const kIoT = new Uint8Array(32).fill(3);
-    const reading = { deviceId: 'd1', seq: 9, t: 1000, epoch: 2, partialDigest: new Uint8Array(32).fill(4), batteryMv: 3000, channels: [] };
+    const reading = {
+      deviceId: 'd1',
+      seq: 9,
+      t: 1000,
+      epoch: 2,
+      partialDigest: new Uint8Array(32).fill(4),
+      batteryMv: 3000,
+      channels: [],
+      bootCount: 3,
+      uptimeMs: 5000,
+    };
     const sub = toSubmission({ reading, tag: complete(sha256, kIoT, reading) }, 'e1', 1001, ['device:d1']);
     const partial = {
       deviceId: 'd1',
@@ -134,7 +154,8 @@ describe('judgeReading (pure, over a test view)', () => {
     };
     const view = {
       device: async () => ({ status: 'active' as const }) as never,
-      mac: async () => new PreparedMac(kIoT),
+      mac: async () => new PreparedMac(ledgerKeys(sha256, kIoT).kTag, DOMAIN_READING),
+      clock: async () => ({ commitMs: 2000, skewMs: 500 }),
       partial: async (d: string) => (d === '04'.repeat(32) ? { ok: true as const, partial } : undefined),
       recordedHash: async () => undefined,
       policyAccepted: async (id: string) => id === 'p',
@@ -143,6 +164,7 @@ describe('judgeReading (pure, over a test view)', () => {
     const out = await judgeReading(view, sub, 0, 'tx1', inBatch);
     expect(out.ok).toBe(true);
     if (out.ok) {
+      expect(out.record).toMatchObject({ bootCount: 3, uptimeMs: 5000, t: 1000 });
       expect(Object.keys(out.record)).toEqual(Object.keys(out.record).slice().sort());
       expect(JSON.stringify(out.record)).toBe(canonicalJson(out.record));
     }
@@ -157,6 +179,7 @@ describe('judgeReading never throws on hostile input', () => {
     const view = {
       device: async () => ({ status: 'active' as const }) as never,
       mac: async () => new PreparedMac(new Uint8Array(32)),
+      clock: async () => ({ commitMs: 0, skewMs: 0 }),
       partial: async () => undefined,
       recordedHash: async () => undefined,
       policyAccepted: async () => true,

@@ -2,6 +2,7 @@
  * The outsourced signature end to end on the real BBS (mcl-wasm): one test per threat of
  * BRIEF §3, plus the happy path, disjunctive policies, JSON round trips and malformed input.
  */
+import { ledgerKeys } from '../../shared/crypto/domains.js';
 import { createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as bbs from '../../shared/crypto/bbs.js';
@@ -55,7 +56,14 @@ function reading(deviceId: string, partial: { epoch: number; partialDigest: Uint
     partialDigest: partial.partialDigest,
     batteryMv: 3300,
     channels: [{ id: 0, scale: -2, value: 2315 + seq }],
+    bootCount: 1,
+    uptimeMs: seq * 1000,
   };
+}
+
+/** What the ledger holds to check a device's tags: K_tag, derived from K_IoT. */
+function kTag(kIoT: Uint8Array): Uint8Array {
+  return ledgerKeys(sha256, kIoT).kTag;
 }
 
 function signed(kIoT: Uint8Array, r: Reading): SignedReading {
@@ -127,7 +135,7 @@ describe('happy path (SignPartial, Complete, Validate)', () => {
     expect(p.policyId).toBe(policyId(policy));
     expect(validatePartial(issuer.pk, SCHEMA, p, policy, { deviceId: 'dev-1', epoch: EPOCH, edgeId: EDGE })).toEqual({ ok: true });
     for (let seq = 1; seq <= 3; seq++) {
-      expect(validateReading(sha256, dev1.device.kIoT, signed(dev1.device.kIoT, reading('dev-1', p, seq)), p)).toEqual({ ok: true });
+      expect(validateReading(sha256, kTag(dev1.device.kIoT), signed(dev1.device.kIoT, reading('dev-1', p, seq)), p)).toEqual({ ok: true });
     }
   });
 
@@ -161,15 +169,15 @@ describe('threats (BRIEF §3): each is rejected with its reason', () => {
     const s = signed(dev1.device.kIoT, reading('dev-1', p, 10));
     const flipped = s.tag.slice();
     flipped[0] = (flipped[0] as number) ^ 1;
-    expect(reason(validateReading(sha256, dev1.device.kIoT, { reading: s.reading, tag: flipped }, p))).toBe(REASONS.BAD_TAG);
+    expect(reason(validateReading(sha256, kTag(dev1.device.kIoT), { reading: s.reading, tag: flipped }, p))).toBe(REASONS.BAD_TAG);
     const modified = { ...s.reading, channels: [{ id: 0, scale: -2, value: 9999 }] };
-    expect(reason(validateReading(sha256, dev1.device.kIoT, { reading: modified, tag: s.tag }, p))).toBe(REASONS.BAD_TAG);
+    expect(reason(validateReading(sha256, kTag(dev1.device.kIoT), { reading: modified, tag: s.tag }, p))).toBe(REASONS.BAD_TAG);
   });
 
   it('wrong device key: a reading tagged with another device\u2019s K_IoT is BAD_TAG', () => {
     const p = signPartial(dev1.credential, { epoch: EPOCH, edgeId: EDGE, policy });
     const s = signed(dev2.device.kIoT, reading('dev-1', p, 11));
-    expect(reason(validateReading(sha256, dev1.device.kIoT, s, p))).toBe(REASONS.BAD_TAG);
+    expect(reason(validateReading(sha256, kTag(dev1.device.kIoT), s, p))).toBe(REASONS.BAD_TAG);
   });
 
   it('proof reused for another epoch: PROOF_BINDING as sent, BAD_PROOF when rebound', () => {
@@ -179,7 +187,7 @@ describe('threats (BRIEF §3): each is rejected with its reason', () => {
     expect(reason(validatePartial(issuer.pk, SCHEMA, rebind(p, { epoch: EPOCH + 1 }), policy, next))).toBe(REASONS.BAD_PROOF);
     // And a reading of the next epoch cannot ride on the old partial.
     const s = signed(dev1.device.kIoT, { ...reading('dev-1', p, 12), epoch: EPOCH + 1 });
-    expect(reason(validateReading(sha256, dev1.device.kIoT, s, p))).toBe(REASONS.WRONG_EPOCH);
+    expect(reason(validateReading(sha256, kTag(dev1.device.kIoT), s, p))).toBe(REASONS.WRONG_EPOCH);
   });
 
   it('proof reused for another device: PROOF_BINDING as sent, BAD_PROOF when rebound', () => {
@@ -189,7 +197,7 @@ describe('threats (BRIEF §3): each is rejected with its reason', () => {
     expect(reason(validatePartial(issuer.pk, SCHEMA, rebind(p, { deviceId: 'dev-2' }), policy, other))).toBe(REASONS.BAD_PROOF);
     // A dev-2 reading pointing at dev-1's partial.
     const s = signed(dev2.device.kIoT, reading('dev-2', p, 1));
-    expect(reason(validateReading(sha256, dev2.device.kIoT, s, p))).toBe(REASONS.PROOF_BINDING);
+    expect(reason(validateReading(sha256, kTag(dev2.device.kIoT), s, p))).toBe(REASONS.PROOF_BINDING);
   });
 
   it('proof reused by another edge: PROOF_BINDING as sent, BAD_PROOF when rebound', () => {
@@ -266,7 +274,7 @@ describe('threats (BRIEF §3): each is rejected with its reason', () => {
   it('revoked device: valid crypto, rejected by the registry check', () => {
     const p = signPartial(dev1.credential, { epoch: EPOCH, edgeId: EDGE, policy });
     const s = signed(dev1.device.kIoT, reading('dev-1', p, 20));
-    expect(validateReading(sha256, dev1.device.kIoT, s, p)).toEqual({ ok: true });
+    expect(validateReading(sha256, kTag(dev1.device.kIoT), s, p)).toEqual({ ok: true });
     expect(reason(checkDevice('dev-1', 'revoked'))).toBe(REASONS.REVOKED);
     expect(reason(checkDevice('dev-9', undefined))).toBe(REASONS.UNKNOWN_DEVICE);
   });
@@ -274,7 +282,7 @@ describe('threats (BRIEF §3): each is rejected with its reason', () => {
   it('replayed seq: the tag still verifies, so only the ledger\u2019s seq check rejects it', () => {
     const p = signPartial(dev1.credential, { epoch: EPOCH, edgeId: EDGE, policy });
     const s = signed(dev1.device.kIoT, reading('dev-1', p, 30));
-    expect(validateReading(sha256, dev1.device.kIoT, s, p)).toEqual({ ok: true });
+    expect(validateReading(sha256, kTag(dev1.device.kIoT), s, p)).toEqual({ ok: true });
     expect(checkSeq('dev-1', undefined, s.reading.seq)).toEqual({ ok: true });
     expect(reason(checkSeq('dev-1', s.reading.seq, s.reading.seq))).toBe(REASONS.REPLAY);
     expect(reason(checkUnseen('dev-1', true, s.reading.seq))).toBe(REASONS.REPLAY);
@@ -285,14 +293,14 @@ describe('malformed and unknown input', () => {
   it('a reading under an unknown partial digest is UNKNOWN_PARTIAL', () => {
     const p = signPartial(dev1.credential, { epoch: EPOCH, edgeId: EDGE, policy });
     const s = signed(dev1.device.kIoT, { ...reading('dev-1', p, 40), partialDigest: new Uint8Array(32).fill(1) });
-    expect(reason(validateReading(sha256, dev1.device.kIoT, s, p))).toBe(REASONS.UNKNOWN_PARTIAL);
-    expect(reason(validateReading(sha256, dev1.device.kIoT, s, undefined))).toBe(REASONS.UNKNOWN_PARTIAL);
+    expect(reason(validateReading(sha256, kTag(dev1.device.kIoT), s, p))).toBe(REASONS.UNKNOWN_PARTIAL);
+    expect(reason(validateReading(sha256, kTag(dev1.device.kIoT), s, undefined))).toBe(REASONS.UNKNOWN_PARTIAL);
   });
 
   it('a truncated tag is MALFORMED, not a crash', () => {
     const p = signPartial(dev1.credential, { epoch: EPOCH, edgeId: EDGE, policy });
     const s = signed(dev1.device.kIoT, reading('dev-1', p, 41));
-    expect(reason(validateReading(sha256, dev1.device.kIoT, { reading: s.reading, tag: s.tag.subarray(0, 16) }, p))).toBe(
+    expect(reason(validateReading(sha256, kTag(dev1.device.kIoT), { reading: s.reading, tag: s.tag.subarray(0, 16) }, p))).toBe(
       REASONS.MALFORMED,
     );
   });
@@ -327,15 +335,26 @@ describe('device challenge-response (Device Provenance)', () => {
   it('verifies under the right key only, and never equals a reading tag', () => {
     const challenge = new Uint8Array(16).fill(5);
     const response = deviceChallengeResponse(sha256, dev1.device.kIoT, challenge);
-    expect(checkChallengeResponse(sha256, dev1.device.kIoT, 'dev-1', challenge, response)).toEqual({ ok: true });
-    expect(reason(checkChallengeResponse(sha256, dev2.device.kIoT, 'dev-1', challenge, response))).toBe(REASONS.BAD_TAG);
+    const kChal = (kIoT: Uint8Array): Uint8Array => ledgerKeys(sha256, kIoT).kChal;
+    expect(checkChallengeResponse(sha256, kChal(dev1.device.kIoT), 'dev-1', challenge, response)).toEqual({ ok: true });
+    expect(reason(checkChallengeResponse(sha256, kChal(dev2.device.kIoT), 'dev-1', challenge, response))).toBe(REASONS.BAD_TAG);
+    // Under the same K_IoT, a response is not a reading tag of the same bytes (other subkey, other label).
+    expect(
+      Buffer.from(response).equals(
+        Buffer.from(complete(sha256, dev1.device.kIoT, reading('dev-1', { epoch: 1, partialDigest: new Uint8Array(32) }, 1))),
+      ),
+    ).toBe(false);
     const other = deviceChallengeResponse(sha256, dev1.device.kIoT, new Uint8Array(16).fill(6));
     expect(Buffer.from(other).equals(Buffer.from(response))).toBe(false);
   });
 
-  it('is HMAC-SHA256(K_IoT, "provenant/challenge/v1" ‖ challenge), as an independent HMAC (node:crypto) computes it', () => {
+  it('is HMAC-SHA256(K_chal, "pv2:c" ‖ challenge) with K_chal = HKDF-Expand(K_IoT, "pv2:kc"), as node:crypto computes it', () => {
     const challenge = new Uint8Array(32).map((_, i) => i * 7);
-    const independent = createHmac('sha256', dev2.device.kIoT).update('provenant/challenge/v1').update(challenge).digest();
+    const kChal = createHmac('sha256', dev2.device.kIoT)
+      .update('pv2:kc')
+      .update(Buffer.from([1]))
+      .digest();
+    const independent = createHmac('sha256', kChal).update('pv2:c').update(challenge).digest();
     expect(Buffer.from(deviceChallengeResponse(sha256, dev2.device.kIoT, challenge)).toString('hex')).toBe(independent.toString('hex'));
   });
 });

@@ -1,8 +1,9 @@
 /**
- * The vectors file (shared/encoding/vectors/readings.json) gives the same canonical bytes and
- * tags from the board's code as from Node: (1) every vector through the firmware build
- * pipeline's ES5 output in the board shim, (2) the real LINUX bundle, frozen clock, producing
- * the one vector its sensor layout can express, and (3) Node's own encodeReading/complete.
+ * The vectors file (shared/encoding/vectors/readings.json) gives the same canonical bytes, subkeys
+ * and tags from the board's code as from Node: (1) every vector through the firmware build
+ * pipeline's ES5 output in the board shim (readings v2, subkeys, challenge responses, MAINT
+ * tags), (2) the real LINUX bundle, frozen clock, producing the one vector its sensor layout can
+ * express, and (3) Node's own encodeReading/complete, v1 vectors included (old records).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { checkBundle } from '../../firmware/check.js';
 import { createContext } from '../../hardware/sim/shim.js';
 import { SimStorage, startSimBoard } from '../../hardware/sim/index.js';
 import { completeBytes } from '../../shared/crypto/complete.js';
+import { challengeResponse, deriveSubkeys, maintTag } from '../../shared/crypto/domains.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { fromHex, toHex } from '../../shared/encoding/hex.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
@@ -29,27 +31,39 @@ interface Vector {
     partialDigest: string;
     batteryMv: number;
     channels: { id: number; scale: number; value: number }[];
+    bootCount?: number;
+    uptimeMs?: number;
   };
   canonical: string;
   tag: string;
 }
 const file = JSON.parse(readFileSync(join(here, '../../shared/encoding/vectors/readings.json'), 'utf8')) as {
   key: string;
+  subkeys: { kTag: string; kChal: string; kMaint: string };
   vectors: Vector[];
+  v1: Vector[];
+  challenges: { challenge: string; response: string }[];
+  maints: { deviceId: string; command: number; counter: number; tag: string }[];
 };
-const keyB64 = Buffer.from(file.key, 'hex').toString('base64');
+const b64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
+const keyB64 = b64(file.key);
 
 beforeAll(async () => {
   await ensureFirmwareBuilt();
 });
 
 describe('reading vectors', () => {
-  it("Node produces the file's bytes and tags", () => {
-    for (const v of file.vectors) {
+  it("Node produces the file's bytes, subkeys and tags (v2 and v1)", () => {
+    expect(file.vectors.length).toBeGreaterThanOrEqual(5);
+    for (const v of [...file.vectors, ...file.v1]) {
       const canonical = encodeReading({ ...v.reading, partialDigest: fromHex(v.reading.partialDigest) });
       expect(toHex(canonical)).toBe(v.canonical);
       expect(toHex(completeBytes(sha256, fromHex(file.key), canonical))).toBe(v.tag);
     }
+    const k = deriveSubkeys(sha256, fromHex(file.key));
+    expect({ kTag: toHex(k.kTag), kChal: toHex(k.kChal), kMaint: toHex(k.kMaint) }).toEqual(file.subkeys);
+    for (const c of file.challenges) expect(toHex(challengeResponse(sha256, k.kChal, fromHex(c.challenge)))).toBe(c.response);
+    for (const m of file.maints) expect(toHex(maintTag(sha256, k.kMaint, m.deviceId, m.command, m.counter))).toBe(m.tag);
   });
 
   it("the firmware pipeline's ES5 code, on the board shim's SHA256, produces the same bytes and tags", async () => {
@@ -78,17 +92,27 @@ describe('reading vectors', () => {
       sensors: { temperature: () => 20, analog: () => 0, vref: () => 3.3, battery: () => 3, pin: () => 0 },
     });
     vm.runInContext(text, ctx);
-    const run = vm.runInContext('PV_TEST.run', ctx) as (json: string, key: string) => string[];
+    const t = vm.runInContext('PV_TEST', ctx) as {
+      run(json: string, kTag: string): string[];
+      subkeys(key: string): string[];
+      challenge(kChal: string, challenge: string): string;
+      maint(kMaint: string, deviceId: string, command: number, counter: number): string;
+    };
     for (const v of file.vectors) {
-      const [canonical, tag] = run(JSON.stringify(v.reading), keyB64);
+      const [canonical, tag] = t.run(JSON.stringify(v.reading), b64(file.subkeys.kTag));
       expect(canonical).toBe(v.canonical);
       expect(tag).toBe(v.tag);
     }
-    expect(hashed).toBe(2 * file.vectors.length); // HMAC = exactly two SHA-256 runs per reading
+    expect(hashed).toBe(2 * file.vectors.length); // a reading tag = exactly two SHA-256 runs (K_tag derived once, at boot)
+    expect(t.subkeys(keyB64)).toEqual([file.subkeys.kTag, file.subkeys.kChal, file.subkeys.kMaint]);
+    for (const c of file.challenges) expect(t.challenge(b64(file.subkeys.kChal), c.challenge)).toBe(c.challenge + c.response);
+    for (const m of file.maints) expect(t.maint(b64(file.subkeys.kMaint), m.deviceId, m.command, m.counter)).toBe(m.tag);
   });
 
   it('the built LINUX bundle, clock frozen, sends the vector its sensor layout can express', async () => {
+    // One reboot with a frozen clock: boot count 2, uptime 0; t = 0 (an unset clock takes the first PARTIAL's time).
     const v = file.vectors.find((x) => x.reading.channels.length === 0 && x.reading.batteryMv === 0 && x.reading.t === 0)!;
+    expect(v.reading).toMatchObject({ bootCount: 2, uptimeMs: 0 });
     expect(v).toBeDefined();
     const b = await startSimBoard({
       board: 'LINUX',

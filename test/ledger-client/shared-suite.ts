@@ -11,6 +11,8 @@ import { ready } from '../../shared/crypto/bbs.js';
 import { enrollDevice, setup, type Enrollment, type Issuer } from '../../shared/crypto/outsourced.js';
 import { EVENTS } from '../../shared/records.js';
 import { attrs, json, partialFor, POLICY, readingOf, signed } from '../contracts/fixture.js';
+import { ledgerKeys } from '../../shared/crypto/domains.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
 
 /** Three clients on one ledger, and how to tear it down. */
 export interface LedgerClientHarness {
@@ -49,7 +51,7 @@ export function ledgerClientSuite(backend: string, open: () => Promise<LedgerCli
         contract: CONTRACTS.deviceRegistration,
         fn: 'register',
         args: [JSON.stringify({ version: 1, ...e.registration, gatewayId: 'edge-1' })],
-        transient: { kIoT: e.device.kIoT },
+        transient: { ...ledgerKeys(sha256, e.device.kIoT) },
       });
 
     it('commits the authority configuration and returns the contract result', async () => {

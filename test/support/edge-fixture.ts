@@ -34,6 +34,7 @@ import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wir
 import { nackIsRetryable } from '../../shared/wire/messages.js';
 import { Listeners, type BoardLink, type LinkState, type Unsubscribe } from '../../edge-runtime/src/links/link.js';
 import { ProvenantError } from '../../shared/errors.js';
+import { ledgerKeys } from '../../shared/crypto/domains.js';
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'provenant-edge-'): { dir: string; cleanup: () => void } {
@@ -110,6 +111,7 @@ export interface TestDevice {
 export class ScriptedBoard {
   seq: number;
   bootCount = 1;
+  readonly bootedAt = Date.now();
   epoch: number | undefined;
   digest: Uint8Array | undefined;
   intervalMs = 0;
@@ -133,7 +135,7 @@ export class ScriptedBoard {
     this.unsub = link.onToBoard((bytes) => {
       for (const f of this.decoder.push(bytes)) {
         if (f.type === 0x0a) {
-          // CHALLENGE (0x0a, docs/wire-protocol.md): answer challenge ‖ HMAC(K_IoT, domain ‖ challenge).
+          // CHALLENGE (0x0a, docs/wire-protocol.md): answer challenge ‖ HMAC(K_chal, label ‖ challenge), K_chal from K_IoT.
           if (this.challengeKey) {
             const response = deviceChallengeResponse(sha256, this.challengeKey, f.payload);
             const payload = new Uint8Array(64);
@@ -181,6 +183,8 @@ export class ScriptedBoard {
       partialDigest: this.digest,
       batteryMv: 3000,
       channels: [{ id: 0, scale: -2, value: 2000 + (this.seq % 7) }],
+      bootCount: this.bootCount,
+      uptimeMs: Date.now() - this.bootedAt,
       ...overrides,
     };
     const canonical = encodeReading(reading);
@@ -267,7 +271,7 @@ export async function ledgerFixture(path: string, n: number, options: { unregist
         contract: CONTRACTS.deviceRegistration,
         fn: 'register',
         args: [JSON.stringify(e.registration)],
-        transient: { kIoT: e.device.kIoT },
+        transient: { ...ledgerKeys(sha256, e.device.kIoT) },
       });
     }
     devices.push({ deviceId: e.device.deviceId, kIoT: e.device.kIoT, credential: e.credential });

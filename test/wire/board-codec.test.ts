@@ -25,13 +25,12 @@ import {
   encodeU32,
   maintMessage,
 } from '../../shared/wire/messages.js';
-import { deviceChallengeResponse } from '../../shared/crypto/outsourced.js';
+import { challengeResponse, maintBody } from '../../shared/crypto/domains.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import {
   challengeAnswer,
   frameBytes,
   helloPayload,
-  maintBytes,
   readMaint,
   readNack,
   readPartial,
@@ -101,7 +100,8 @@ describe('board encoders = shared/wire encoders', () => {
         (code, value, text, deviceId, command) => {
           expect(hex(new Uint8Array(statusPayload(code, value, text)))).toBe(hex(encodeStatus({ code, value, text })));
           expect(hex(new Uint8Array(u32Payload(value)))).toBe(hex(encodeU32(value, 'PONG')));
-          expect(hex(maintBytes(deviceId, command, value))).toBe(hex(maintMessage(deviceId, command, value)));
+          // The bytes the board's MAINT tag covers after its label (shared/crypto/domains.ts) = shared/wire's.
+          expect(hex(new Uint8Array(maintBody(deviceId, command, value)))).toBe(hex(maintMessage(deviceId, command, value)));
         },
       ),
       { numRuns: 300 },
@@ -109,24 +109,24 @@ describe('board encoders = shared/wire encoders', () => {
   });
 });
 
-describe('board challenge answer = shared/wire RESPONSE of shared/crypto deviceChallengeResponse', () => {
+describe('board challenge answer = shared/wire RESPONSE of shared/crypto challengeResponse (under K_chal)', () => {
   it('same RESPONSE payload for every key and challenge; refused exactly when decodeChallenge refuses', () => {
     fc.assert(
       fc.property(bytes(32), fc.oneof(bytes(32), near(32)), (key, p) => {
         const want = outcome(() => {
           const challenge = decodeChallenge(p);
-          return hex(encodeChallengeResponse({ challenge, response: deviceChallengeResponse(sha256, key, challenge) }));
+          return hex(encodeChallengeResponse({ challenge, response: challengeResponse(sha256, key, challenge) }));
         });
         expect(outcome(() => hex(challengeAnswer(sha256, key, p)))).toEqual(want);
       }),
       { numRuns: 300 },
     );
-    // The payload the board frames is the last 64 bytes of its buffer: framed, it is still the wire frame.
+    // Framed, the board's payload is the wire frame.
     const key = new Uint8Array(32).fill(3);
     const c = new Uint8Array(32).map((_, i) => i);
     const answer = challengeAnswer(sha256, key, c);
     expect(hex(frameBytes(0x0b, answer))).toBe(
-      hex(encodeFrame(0x0b, encodeChallengeResponse({ challenge: c, response: deviceChallengeResponse(sha256, key, c) }))),
+      hex(encodeFrame(0x0b, encodeChallengeResponse({ challenge: c, response: challengeResponse(sha256, key, c) }))),
     );
   });
 });

@@ -19,6 +19,8 @@ const readingArb = fc.record({
   epoch: u32,
   partialDigest: bytes32,
   batteryMv: fc.integer({ min: 0, max: 0xffff }),
+  bootCount: u32,
+  uptimeMs: fc.integer({ min: 0, max: 1e12 }),
   channels: fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { maxLength: 16 }).chain((ids) =>
     fc.tuple(
       ...ids
@@ -86,9 +88,12 @@ describe('wire messages', () => {
       partialDigest: new Uint8Array(32),
       batteryMv: 1,
       channels: Array.from({ length: 16 }, (_, i) => ({ id: i, scale: -2, value: -1 })),
+      bootCount: 0xffffffff,
+      uptimeMs: 1e12,
     };
     const canonical = encodeReading(big);
-    expect(M.encodeReadingMessage(canonical, new Uint8Array(32)).length).toBeLessThanOrEqual(255);
+    expect(canonical[0]).toBe(2);
+    expect(M.encodeReadingMessage(canonical, new Uint8Array(32)).length).toBe(255); // reading v2 fills the payload exactly
     const hello = M.encodeHello({
       deviceId: 'x'.repeat(64),
       fwVersion: 'v'.repeat(32),
@@ -164,8 +169,8 @@ describe('wire messages', () => {
     expect(() => M.decodeChallengeResponse(new Uint8Array(65))).toThrow('RESPONSE.length: trailing bytes');
     expect(() => M.encodeChallenge(new Uint8Array(33))).toThrow('CHALLENGE.challenge');
   });
-  it('maintMessage binds prefix, deviceId, command and counter', () => {
-    expect([...M.maintMessage('ab', 1, 258)]).toEqual([0x50, 0x56, 0x4d, 0x41, 0x49, 0x4e, 0x54, 2, 0x61, 0x62, 1, 0, 0, 1, 2]);
+  it('maintMessage binds deviceId, command and counter (the tag adds its label, shared/crypto/domains.ts)', () => {
+    expect([...M.maintMessage('ab', 1, 258)]).toEqual([2, 0x61, 0x62, 1, 0, 0, 1, 2]);
   });
 });
 

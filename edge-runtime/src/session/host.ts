@@ -59,6 +59,15 @@ export interface SessionHost {
   /** Is this exact reading already in the outbox? (resends take no rate token) */
   outboxHas(deviceId: string, seq: number, dataHash: string): boolean;
   sessionReady(session: DeviceSession, firstHello: boolean): void;
+  /**
+   * The live session of `deviceId` on another link than `session`'s (ready, link open), if any: a
+   * second HELLO for that device is refused until that link drops.
+   */
+  liveSessionElsewhere(deviceId: string, session: DeviceSession): DeviceSession | undefined;
+  /** Is the device known to be revoked (registry, or the ledger refusing its readings REVOKED)? */
+  isRevoked(deviceId: string): boolean;
+  /** Asks the registry about the device (bounded wait; a ledger that cannot answer changes nothing). */
+  checkRevocation(deviceId: string): Promise<void>;
   readingStored(deviceId: string, seq: number, at: number): void;
   readingAcked(deviceId: string, seq: number): void;
   readingRefused(deviceId: string, seq: number, reason: string): void;

@@ -7,11 +7,17 @@
  *   frame CRC and shape       FrameDecoder / decodeMessage      dropped and counted (no seq to NACK)
  *   session                   HELLO done                         NACK NO_PARTIAL (board says HELLO)
  *   device                    reading.deviceId = session's       NACK MALFORMED
+ *   registry                  device not revoked                 NACK REVOKED (the board stops)
  *   partial                   digest issued by this edge to this device for reading.epoch
  *                                                                NACK NO_PARTIAL
  *   rate                      token bucket over new readings     NACK RATE (retryable)
  *   outbox                    duplicate → ACK again; replay → NACK REPLAY; full → NACK OUTBOX_FULL
  * The tag is NOT checked here: the edge has no K_IoT. The ledger checks it.
+ *
+ * HELLO is refused (NACK UNKNOWN_DEVICE, the board backs off) for a device without a usable
+ * credential, and for a device that has a live session on another link: a keyless HELLO must not
+ * take a device's session over (issue 11, attack 9); once that link drops, the board's next HELLO
+ * is accepted. A revoked device's HELLO is answered NACK REVOKED.
  */
 import { encodeFrame, FrameDecoder, type FrameStats } from '../../../shared/wire/frame.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../../shared/wire/union.js';
@@ -215,20 +221,50 @@ export class DeviceSession {
     }
   }
 
+  /**
+   * Refuses a HELLO: state 'refused', counted; answered (and logged) at most once per
+   * REFUSAL_QUIET_MS, since an older board says HELLO again at once and answering every time would
+   * be a busy loop on the link and a flood in the log.
+   */
+  private async refuseHello(hello: Hello, reason: EdgeReason, why: string): Promise<void> {
+    this.stateNow = 'refused';
+    this.host.metrics.helloRefused.inc({ reason });
+    this.host.helloRefused?.(hello.deviceId, this.link.id, reason);
+    const now = this.host.clock();
+    if (now - this.lastRefusalAt < REFUSAL_QUIET_MS) return;
+    this.lastRefusalAt = now;
+    this.log.warn({ deviceId: hello.deviceId, reason, why }, 'refused HELLO');
+    await this.send({ kind: 'NACK', seq: hello.seq, reason: nackFor(reason) });
+  }
+
+  /**
+   * Tells the board of a revoked device to stop (NACK REVOKED: it stops sampling and reports
+   * STATUS STOPPED) and takes no more of its readings. Called by the runtime when it learns of the
+   * revocation while this session is open.
+   */
+  async revoked(): Promise<void> {
+    if (this.device === undefined || this.stateNow !== 'ready') return;
+    this.stateNow = 'refused';
+    this.log.warn({ deviceId: this.device }, 'device revoked: told the board to stop');
+    await this.send({ kind: 'NACK', seq: this.hello?.seq ?? 0, reason: nackFor(EDGE_REASONS.REVOKED) });
+  }
+
   private async onHello(hello: Hello): Promise<void> {
     const lookup = this.host.credentials.lookup(hello.deviceId);
-    if (!lookup.ok) {
-      this.stateNow = 'refused';
-      this.host.metrics.helloRefused.inc({ reason: lookup.problem });
-      this.host.helloRefused?.(hello.deviceId, this.link.id, lookup.problem);
-      // A refused board says HELLO again at once; answering every time would be a busy loop on
-      // the link and a flood in the log. Answer (and log) at most once per REFUSAL_QUIET_MS.
-      const now = this.host.clock();
-      if (now - this.lastRefusalAt < REFUSAL_QUIET_MS) return;
-      this.lastRefusalAt = now;
-      this.log.warn({ deviceId: hello.deviceId, reason: lookup.problem, why: lookup.message }, 'refused HELLO');
-      await this.send({ kind: 'NACK', seq: hello.seq, reason: nackFor(lookup.problem) });
-      return;
+    if (!lookup.ok) return this.refuseHello(hello, lookup.problem, lookup.message);
+    await this.host.checkRevocation(hello.deviceId);
+    if (this.host.isRevoked(hello.deviceId)) {
+      this.lastRefusalAt = -Infinity; // a revoked board is always told: it stops at once
+      return this.refuseHello(hello, EDGE_REASONS.REVOKED, `device ${hello.deviceId} is revoked`);
+    }
+    const other = this.host.liveSessionElsewhere(hello.deviceId, this);
+    if (other) {
+      // A keyless HELLO proves nothing: it must not move the device off the link it is live on.
+      return this.refuseHello(
+        hello,
+        EDGE_REASONS.SESSION_ELSEWHERE,
+        `device ${hello.deviceId} has a live session on ${other.link.id}; refused until that link drops`,
+      );
     }
     let issued;
     try {
@@ -291,6 +327,11 @@ export class DeviceSession {
   private async onReading(m: ReadingMessage): Promise<void> {
     const r = m.reading;
     this.host.metrics.received.inc();
+    if (this.host.isRevoked(r.deviceId) && (r.deviceId === this.device || this.device === undefined)) {
+      // Not stored, not forwarded: the board drops it and stops (it may be resending its ring).
+      if (this.stateNow === 'ready') this.stateNow = 'refused';
+      return this.nack(r.seq, EDGE_REASONS.REVOKED, r.deviceId);
+    }
     if (this.stateNow !== 'ready' || !this.device || !this.ack || !this.bucket) {
       return this.nack(r.seq, EDGE_REASONS.NO_SESSION, r.deviceId);
     }

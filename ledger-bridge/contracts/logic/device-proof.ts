@@ -2,20 +2,22 @@
  * Device Provenance (talk, Algorithm 2) as a pure decision, in the algorithm's branch order:
  *
  *   no device under deviceId            → throw PROV_ERR_DEVICE_NOT_FOUND "could not find the device"
- *   response ≠ HMAC(K_IoT, 'provenant/challenge/v1' ‖ challenge)
+ *   response ≠ HMAC(K_chal, 'pv2:c' ‖ challenge)
  *                                        → throw PROV_ERR_DEVICE_SIGNATURE_MISMATCH "device signature mismatch"
  *   registered metadata = presented      → TRUE  (device identity proven)
  *   otherwise                            → FALSE (with the differing fields)
  *
  * A revoked device answers FALSE (reason REVOKED): its key may be right, its identity no longer
- * stands. The response format is H2's deviceChallengeResponse (shared/crypto/outsourced.ts).
+ * stands. The response format is shared/crypto/domains.ts challengeResponse (K_chal is the device's
+ * challenge subkey; the ledger holds it, not K_IoT), what the board's firmware answers.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DOMAIN_CHALLENGE } from '../../../shared/crypto/domains.js';
 import { CONTRACT_ERRORS, contractError } from '../errors.js';
 import { metadataDifferences, metadataOf, type DeviceMetadata, type DeviceRecord } from './registration.js';
 
-/** Domain prefix of challenge responses (must equal shared/crypto/outsourced.ts). */
-export const CHALLENGE_DOMAIN = 'provenant/challenge/v1';
+/** Domain label of challenge responses (shared/crypto/domains.ts). */
+export const CHALLENGE_DOMAIN = DOMAIN_CHALLENGE;
 /** Challenge length bounds in bytes: long enough to be unguessable, short enough for a frame. */
 export const MIN_CHALLENGE_BYTES = 16;
 export const MAX_CHALLENGE_BYTES = 64;
@@ -32,24 +34,26 @@ export interface ProveResult {
   readonly version: number;
 }
 
-/** HMAC-SHA256(K_IoT, domain ‖ challenge): what the device must answer. */
-export function expectedResponse(kIoT: Uint8Array, challenge: Uint8Array): Buffer {
-  return createHmac('sha256', kIoT).update(CHALLENGE_DOMAIN).update(challenge).digest();
+/** HMAC-SHA256(K_chal, label ‖ challenge): what the device must answer. */
+export function expectedResponse(kChal: Uint8Array, challenge: Uint8Array): Buffer {
+  return createHmac('sha256', kChal).update(CHALLENGE_DOMAIN, 'latin1').update(challenge).digest();
 }
 
-/** Decides Alg. 2. `kIoT` undefined means the deposit is not readable here (not in the collection). */
+/** Decides Alg. 2. `kChal` undefined means the deposit is not readable here (not in the collection). */
 export function decideProve(
   deviceId: string,
   record: DeviceRecord | undefined,
-  kIoT: Uint8Array | undefined,
+  kChal: Uint8Array | undefined,
   presented: DeviceMetadata,
   challenge: Uint8Array,
   response: Uint8Array,
 ): ProveResult {
   if (record === undefined) throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${deviceId}`, { deviceId });
-  if (kIoT === undefined)
-    throw contractError(CONTRACT_ERRORS.KIOT_MISSING, `no K_IoT deposit of device ${deviceId} is readable on this peer`, { deviceId });
-  const expected = expectedResponse(kIoT, challenge);
+  if (kChal === undefined)
+    throw contractError(CONTRACT_ERRORS.KIOT_MISSING, `no key deposit (K_chal) of device ${deviceId} is readable on this peer`, {
+      deviceId,
+    });
+  const expected = expectedResponse(kChal, challenge);
   if (response.length !== expected.length || !timingSafeEqual(Buffer.from(response), expected)) {
     throw contractError(CONTRACT_ERRORS.DEVICE_SIGNATURE_MISMATCH, `device signature mismatch (device ${deviceId})`, { deviceId });
   }

@@ -3,33 +3,39 @@
  * "Validate"), deterministic given what the ledger holds. Checks, in this order, the first
  * failure deciding the reason:
  *
- *   1. MALFORMED        submission or canonical bytes do not parse
- *   2. UNKNOWN_DEVICE / REVOKED   registry (and no K_IoT deposit counts as unknown)
+ *   1. MALFORMED        submission or canonical bytes do not parse; a version 1 reading (its tag
+ *                       is under K_IoT, which the ledger no longer holds)
+ *   2. UNKNOWN_DEVICE / REVOKED   registry (and no key deposit counts as unknown)
  *   3. UNKNOWN_PARTIAL  no validated partial under the reading's partialDigest
  *      (or the partial's own reason when the batch carried an invalid one)
  *   4. PROOF_BINDING    partial of another device or another edge than the submitter's
  *      WRONG_EPOCH      reading epoch ≠ partial epoch
  *      POLICY_UNSATISFIED  the partial's policy is no longer among the ledger's policies
- *   5. BAD_TAG          tag ≠ HMAC-SHA256(K_IoT, canonical bytes)
- *   6. REPLAY           (deviceId, seq) already on the ledger or earlier in the same batch;
+ *   5. BAD_TAG          tag ≠ HMAC-SHA256(K_tag, "pv2:r" ‖ canonical bytes)
+ *   6. CLOCK_AHEAD      t more than the configured skew ahead of the commit time (logic/clock.ts)
+ *   7. REPLAY           (deviceId, seq) already on the ledger or earlier in the same batch;
  *                       `duplicate` when it is exactly the recorded reading (an edge resend)
  *
- * Per reading: one getState (the reading key), one HMAC, one SHA-256; device, K_IoT and partial
- * lookups are cached per batch by the caller's view.
+ * Per reading: one getState (the reading key), one HMAC, one SHA-256; device, key deposit and
+ * partial lookups are cached per batch by the caller's view. An accepted record carries the
+ * reading's boot count and uptime.
  */
-import { decodeReading } from '../../../shared/encoding/reading.js';
+import { decodeReading, READING_VERSION } from '../../../shared/encoding/reading.js';
 import { checkDevice, REASONS, type ReasonCode } from '../../../shared/crypto/verdict.js';
 import type { ProvenanceRecord, ReadingSubmission, RejectedReading } from '../../../shared/records.js';
 import { decodeSubmission } from './submission.js';
 import type { DeviceRecord } from './registration.js';
 import type { PartialOutcome } from './partials.js';
 import { sha256Hex, type PreparedMac } from './mac.js';
+import { checkNotAhead } from './clock.js';
 
 /** What the validator needs to know from the ledger (the contract caches it per batch). */
 export interface ReadingLedgerView {
   device(deviceId: string): Promise<DeviceRecord | undefined>;
-  /** The device's K_IoT prepared for HMAC, undefined without a deposit. */
+  /** The device's K_tag prepared for reading tags (label included), undefined without a deposit. */
   mac(deviceId: string): Promise<PreparedMac | undefined>;
+  /** The commit time (transaction timestamp, ms) and the configured clock skew (ms). */
+  clock(): Promise<{ readonly commitMs: number; readonly skewMs: number }>;
   /** The partial stored (or judged in this batch) under a digest; undefined if unknown. */
   partial(partialDigest: string): Promise<PartialOutcome | undefined>;
   /** Does the ledger still accept partials under this policyId (setPolicies may have dropped it)? */
@@ -71,6 +77,15 @@ export async function judgeReading(
   }
   const { deviceId, seq, epoch } = reading;
   const who = `device ${deviceId} seq ${seq}`;
+  if (bytes[0] !== READING_VERSION) {
+    return reject(
+      index,
+      deviceId,
+      seq,
+      REASONS.MALFORMED,
+      `${who}: reading version ${String(bytes[0])} is no longer accepted (its tag is under K_IoT, which the ledger does not hold)`,
+    );
+  }
 
   const device = await view.device(deviceId);
   const status = checkDevice(deviceId, device?.status);
@@ -109,6 +124,10 @@ export async function judgeReading(
   if (!mac.verify(bytes, Buffer.from(sub.tag, 'hex')))
     return reject(index, deviceId, seq, REASONS.BAD_TAG, `${who}: tag does not verify under the device key`);
 
+  const { commitMs, skewMs } = await view.clock();
+  const time = checkNotAhead(deviceId, seq, reading.t, commitMs, skewMs);
+  if (!time.ok) return reject(index, deviceId, seq, time.reason, time.message);
+
   const dataHash = sha256Hex(bytes);
   const batchKey = `${deviceId}\u0000${seq}`;
   const earlier = inBatch.get(batchKey) ?? (await view.recordedHash(deviceId, seq));
@@ -126,6 +145,7 @@ export async function judgeReading(
   inBatch.set(batchKey, dataHash);
   // Keys in sorted order: JSON.stringify of this object is its canonical JSON.
   const record: ProvenanceRecord = {
+    bootCount: reading.bootCount as number,
     dataHash,
     deviceId,
     edgeId: sub.edgeId,
@@ -138,6 +158,7 @@ export async function judgeReading(
     t: reading.t,
     tag: sub.tag,
     txId,
+    uptimeMs: reading.uptimeMs as number,
   };
   return { ok: true, record };
 }

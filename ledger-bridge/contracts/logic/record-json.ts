@@ -15,8 +15,10 @@ const q = JSON.stringify;
 /** canonicalJson(record) for a record as judgeReading makes it (hex fields, safe integers). */
 export function provenanceRecordJson(r: ProvenanceRecord): string {
   return (
-    `{"dataHash":"${r.dataHash}","deviceId":${q(r.deviceId)},"edgeId":${q(r.edgeId)},"epoch":${r.epoch},` +
+    (r.bootCount === undefined ? '{' : `{"bootCount":${r.bootCount},`) +
+    `"dataHash":"${r.dataHash}","deviceId":${q(r.deviceId)},"edgeId":${q(r.edgeId)},"epoch":${r.epoch},` +
     `"partialDigest":"${r.partialDigest}","path":${q(r.path)},"receivedAt":${r.receivedAt},"seq":${r.seq},` +
-    `"status":"valid","t":${r.t},"tag":"${r.tag}","txId":${q(r.txId)}}`
+    `"status":"valid","t":${r.t},"tag":"${r.tag}","txId":${q(r.txId)}` +
+    (r.uptimeMs === undefined ? '}' : `,"uptimeMs":${r.uptimeMs}}`)
   );
 }

@@ -10,6 +10,7 @@ import { assertPolicyFitsSchema, parsePolicy, policyId, type Policy } from '../.
 import { assertIdentifier } from '../../../shared/crypto/presentation.js';
 import { CONTRACT_ERRORS, contractError } from '../errors.js';
 import { parseJsonArg, isPlainObject } from './args.js';
+import { DEFAULT_CLOCK_SKEW_MS, MAX_CLOCK_SKEW_MS } from './clock.js';
 
 /** An identity as Fabric's client identity gives it: MSP id and the X.509 subject/issuer id. */
 export interface Identity {
@@ -33,6 +34,11 @@ export interface LedgerConfig {
   /** Hex of the BBS header that binds the schema. */
   readonly header: string;
   readonly policies: readonly ConfiguredPolicy[];
+  /**
+   * How far a reading's t may be ahead of its commit time (ms; logic/clock.ts). Absent in configs
+   * written before it existed: DEFAULT_CLOCK_SKEW_MS then.
+   */
+  readonly clockSkewMs?: number;
   readonly txId: string;
 }
 
@@ -76,6 +82,7 @@ export interface ConfigureInput {
   readonly issuerPk: string;
   readonly schema: Schema;
   readonly policies: readonly Policy[];
+  readonly clockSkewMs: number;
 }
 
 function bad(message: string, field: string): Error {
@@ -95,7 +102,7 @@ function domainError(err: unknown, field: string): Error {
   return bad(err instanceof Error ? err.message : String(err), field);
 }
 
-/** Parses configure's JSON: { issuerPk, schema, policies }. */
+/** Parses configure's JSON: { issuerPk, schema, policies, clockSkewMs? }. */
 export function parseConfigureInput(json: string): ConfigureInput {
   const input = parseJsonArg(json, 'config');
   if (!isPlainObject(input)) throw bad('config must be an object { issuerPk, schema, policies }', 'config');
@@ -106,7 +113,10 @@ export function parseConfigureInput(json: string): ConfigureInput {
   } catch (err) {
     throw domainError(err, 'schema');
   }
-  return { issuerPk, schema: [...schema], policies: parsePolicies(input['policies'] ?? [], schema) };
+  const skew = input['clockSkewMs'] ?? DEFAULT_CLOCK_SKEW_MS;
+  if (typeof skew !== 'number' || !Number.isInteger(skew) || skew < 0 || skew > MAX_CLOCK_SKEW_MS)
+    throw bad(`clockSkewMs must be an integer 0..${MAX_CLOCK_SKEW_MS} (ms)`, 'clockSkewMs');
+  return { issuerPk, schema: [...schema], policies: parsePolicies(input['policies'] ?? [], schema), clockSkewMs: skew };
 }
 
 /** Parses a list of policies (shared/crypto/policy.ts), each naming only schema attributes. */
@@ -127,6 +137,7 @@ export function parsePolicies(raw: unknown, schema: Schema): Policy[] {
 export function newConfig(input: ConfigureInput, caller: Identity, txId: string): LedgerConfig {
   return {
     authority: { id: caller.id, mspId: caller.mspId },
+    clockSkewMs: input.clockSkewMs,
     header: toHex(schemaHeader(input.schema)),
     issuerPk: input.issuerPk,
     policies: configuredPolicies(input.policies),

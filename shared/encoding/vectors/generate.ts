@@ -1,9 +1,12 @@
 /**
- * Generates readings.json: readings → canonical hex → dataHash → tag under a fixed TEST key.
+ * Generates readings.json: readings → canonical hex → dataHash → tag under a fixed TEST key, for
+ * reading version 2 (`vectors`: tag = HMAC-SHA256(K_tag, "pv2:r" ‖ canonical), K_tag =
+ * HKDF-Expand(K_IoT, "pv2:kt", 32)) and the old version 1 (`v1`: tag = HMAC-SHA256(K_IoT,
+ * canonical)), plus the subkeys, challenge responses and MAINT tags (shared/crypto/domains.ts).
  *
  * The expected bytes come from a second, independent encoder written here with DataView and
- * Buffer, and the hashes and tags from node:crypto — not from shared/ — so the vectors check our
- * encoder, HMAC and the firmware's against another implementation. Run:
+ * Buffer, and the hashes, subkeys and tags from node:crypto — not from shared/ — so the vectors
+ * check our encoder, HMAC and the firmware's against another implementation. Run:
  *   node --import tsx shared/encoding/vectors/generate.ts > shared/encoding/vectors/readings.json
  */
 import { createHash, createHmac } from 'node:crypto';
@@ -19,14 +22,17 @@ interface VectorReading {
   partialDigest: string;
   batteryMv: number;
   channels: { id: number; scale: number; value: number }[];
+  bootCount?: number;
+  uptimeMs?: number;
 }
 
 function independentEncode(r: VectorReading): Buffer {
+  const v2 = r.bootCount !== undefined;
   const id = Buffer.from(r.deviceId, 'ascii');
-  const buf = Buffer.alloc(54 + id.length + 6 * r.channels.length);
+  const buf = Buffer.alloc((v2 ? 63 : 54) + id.length + 6 * r.channels.length);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let o = 0;
-  dv.setUint8(o++, 1);
+  dv.setUint8(o++, v2 ? 2 : 1);
   dv.setUint8(o++, id.length);
   id.copy(buf, o);
   o += id.length;
@@ -37,8 +43,16 @@ function independentEncode(r: VectorReading): Buffer {
   Buffer.from(r.partialDigest, 'hex').copy(buf, o + 17);
   o += 49;
   dv.setUint16(o, r.batteryMv);
-  dv.setUint8(o + 2, r.channels.length);
-  o += 3;
+  o += 2;
+  if (v2) {
+    dv.setUint32(o, r.bootCount as number);
+    // u40: the high byte, then the low 32 bits.
+    dv.setUint8(o + 4, Math.floor((r.uptimeMs as number) / 2 ** 32));
+    dv.setUint32(o + 5, (r.uptimeMs as number) % 2 ** 32);
+    o += 9;
+  }
+  dv.setUint8(o, r.channels.length);
+  o += 1;
   for (const c of r.channels) {
     dv.setUint8(o, c.id);
     dv.setInt8(o + 1, c.scale);
@@ -97,16 +111,80 @@ const readings: VectorReading[] = [
   },
 ];
 
-const vectors = readings.map((r) => {
+const hmac = (key: Buffer, ...parts: (string | Buffer)[]): Buffer => {
+  const h = createHmac('sha256', key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+/** HKDF-Expand(PRK, info, 32) = HMAC(PRK, info ‖ 0x01) (RFC 5869, one block). */
+const expand = (prk: Buffer, info: string): Buffer => hmac(prk, info, Buffer.from([1]));
+const kTag = expand(TEST_KEY, 'pv2:kt');
+const kChal = expand(TEST_KEY, 'pv2:kc');
+const kMaint = expand(TEST_KEY, 'pv2:km');
+
+// Version 2: the readings above with a boot count and an uptime (the first is what the built
+// LINUX bundle sends after one reboot with a frozen clock: boot 2, uptime 0).
+const uptimes: [number, number][] = [
+  [2, 0],
+  [1, 61_234],
+  [4_294_967_295, 1_000_000_000_000],
+  [17, 86_400_000],
+  [65_536, 4_294_967_296],
+];
+const v2Readings = readings.map((r, i) => ({ ...r, bootCount: (uptimes[i] as [number, number])[0], uptimeMs: (uptimes[i] as [number, number])[1] }));
+
+const vectors = v2Readings.map((r) => {
+  const bytes = independentEncode(r);
+  if (bytes.length > 223) throw new Error('a v2 vector exceeds 223 bytes');
+  return {
+    reading: r,
+    canonical: bytes.toString('hex'),
+    dataHash: createHash('sha256').update(bytes).digest('hex'),
+    tag: hmac(kTag, 'pv2:r', bytes).toString('hex'),
+  };
+});
+
+const v1 = readings.map((r) => {
   const bytes = independentEncode(r);
   return {
     reading: r,
     canonical: bytes.toString('hex'),
     dataHash: createHash('sha256').update(bytes).digest('hex'),
-    tag: createHmac('sha256', TEST_KEY).update(bytes).digest('hex'),
+    tag: hmac(TEST_KEY, bytes).toString('hex'),
   };
 });
 
+const challenges = [Buffer.alloc(32, 0), Buffer.from(digest('challenge-1'), 'hex')].map((c) => ({
+  challenge: c.toString('hex'),
+  response: hmac(kChal, 'pv2:c', c).toString('hex'),
+}));
+
+const maints = [
+  { deviceId: 'pico-0001', command: 1, counter: 1 },
+  { deviceId: 'X'.repeat(64), command: 1, counter: 4_294_967_295 },
+].map((m) => {
+  const id = Buffer.from(m.deviceId, 'ascii');
+  const body = Buffer.alloc(1 + id.length + 5);
+  body.writeUInt8(id.length, 0);
+  id.copy(body, 1);
+  body.writeUInt8(m.command, 1 + id.length);
+  body.writeUInt32BE(m.counter, 2 + id.length);
+  return { ...m, tag: hmac(kMaint, 'pv2:m', body).toString('hex') };
+});
+
 process.stdout.write(
-  `${JSON.stringify({ description: 'Provenant canonical reading vectors v1; tag = HMAC-SHA256(key, canonical); key is a TEST key', key: TEST_KEY.toString('hex'), vectors }, null, 2)}\n`,
+  `${JSON.stringify(
+    {
+      description:
+        'Provenant vectors. vectors: canonical reading v2, tag = HMAC-SHA256(K_tag, "pv2:r" || canonical); v1: canonical reading v1, tag = HMAC-SHA256(key, canonical); subkeys K_x = HMAC-SHA256(key, info || 0x01) for info pv2:kt, pv2:kc, pv2:km; challenges: HMAC-SHA256(K_chal, "pv2:c" || challenge); maints: HMAC-SHA256(K_maint, "pv2:m" || u8 len || deviceId || command || counter u32). key is a TEST key',
+      key: TEST_KEY.toString('hex'),
+      subkeys: { kTag: kTag.toString('hex'), kChal: kChal.toString('hex'), kMaint: kMaint.toString('hex') },
+      vectors,
+      v1,
+      challenges,
+      maints,
+    },
+    null,
+    2,
+  )}\n`,
 );
