@@ -154,7 +154,9 @@ export async function planFlash(opts: FlashPlanOptions): Promise<FlashPlan> {
     throw new ProvenantError('PROV_ERR_FLASH', 'the espruino pipeline did not produce a Storage upload of .bootcde');
   }
   const js = E.Core.Utils.toJSONishString;
-  const provLine = `require("Storage").write("provenant.json",${js(JSON.stringify(provisioning))});`;
+  // A re-flash starts the clock floor anew (pv.t, firmware/src/clock.ts): from notBefore, the
+  // flash time. It is how an owner recovers a board whose clock an edge pushed into the future.
+  const provLine = `require("Storage").erase("pv.t");require("Storage").write("provenant.json",${js(JSON.stringify(provisioning))});`;
   const format = (code: string, what: string): string => {
     const out = E.Core.CodeWriter.reformatCode(code);
     if (out === undefined) throw new ProvenantError('PROV_ERR_FLASH', `espruino could not format ${what}`);

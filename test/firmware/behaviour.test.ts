@@ -1,12 +1,12 @@
 /**
  * Board behaviour beyond the wire basics, on the built bundle in a simulated board: the rate
  * guard, provisioning errors, counter exhaustion, the full ring, the production lock and the
- * two ways back (MAINT under K_IoT, button held at boot).
+ * two ways back (MAINT under K_maint, the owner's subkey of K_IoT; button held at boot).
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
 import { startSimBoard, SimStorage } from '../../hardware/sim/index.js';
-import { hmacSha256 } from '../../shared/crypto/hmac.js';
+import { maintTag, subkey, SUBKEY_MAINT } from '../../shared/crypto/domains.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import {
   MAINT_UNLOCK,
@@ -17,7 +17,6 @@ import {
   STATUS_SENSOR_FAULT,
   STATUS_SEQ_EXHAUSTED,
   STATUS_UNLOCKED,
-  maintMessage,
 } from '../../shared/wire/messages.js';
 import { EdgeDouble } from '../support/edge-double.js';
 import { ESPRUINO_SKIP, noteSkip, startEspruinoBoard } from '../support/espruino-board.js';
@@ -177,10 +176,11 @@ describe('production lock and the way back', () => {
     kind: 'MAINT' as const,
     command: MAINT_UNLOCK,
     counter,
-    tag: tag ?? hmacSha256(sha256, key, maintMessage(deviceId, MAINT_UNLOCK, counter)),
+    // The owner's MAINT: under K_maint, derived from K_IoT (shared/crypto/domains.ts).
+    tag: tag ?? maintTag(sha256, subkey(sha256, key, SUBKEY_MAINT), deviceId, MAINT_UNLOCK, counter),
   });
 
-  it('production moves the console off every link; MAINT under K_IoT brings it back; replays are refused', async () => {
+  it('production moves the console off every link; MAINT under K_maint brings it back; replays are refused', async () => {
     const key = new Uint8Array(32).fill(3);
     const prov = { deviceId: 'prod-1', key: Buffer.from(key).toString('base64'), intervalMs: 100, production: true };
     r = await rig('mock', { key, provisioning: prov });

@@ -55,13 +55,26 @@ describe('fuzzing the board', () => {
 });
 
 describe('hostile PARTIALs', () => {
-  it('a clock set beyond what a reading can carry faults the sample, not the board', async () => {
+  it('a PARTIAL at the end of time does not move a running board: it samples on with its own time', async () => {
     r.edge.send({ kind: 'PARTIAL', ...PARTIAL, edgeTimeMs: Number.MAX_SAFE_INTEGER - 5 });
-    await r.edge.waitFor(() => r.edge.of('STATUS').some((s) => s.code === 4 && s.value === 255), 10_000, 'sample failed status');
-    expect(r.b.stats.uncaught).toEqual([]);
-    r.edge.send({ kind: 'PARTIAL', ...PARTIAL, edgeTimeMs: Date.now() });
     const n = r.edge.of('READING').length;
-    await r.edge.waitFor(() => r.edge.of('READING').length >= n + 2, 10_000, 'readings after a sane PARTIAL');
+    await r.edge.waitFor(() => r.edge.of('READING').length >= n + 3, 10_000, 'readings after the PARTIAL');
+    for (const m of r.edge.of('READING').slice(n)) expect(m.reading.t).toBeLessThan(r.b.board.nowMs() + 60_000);
+    expect(r.edge.of('STATUS').some((s) => s.code === 4 && s.value === 255)).toBe(false);
+    expect(r.b.stats.uncaught).toEqual([]);
+  });
+
+  it('a board without RTC whose first PARTIAL is beyond what a reading can carry faults the sample, not the board', async () => {
+    // startTimeMs 1: an unset clock takes its first PARTIAL's time (docs/firmware.md, "Clock").
+    const q = await rig('mock', { startTimeMs: 1, edge: { partial: { ...PARTIAL, edgeTimeMs: Number.MAX_SAFE_INTEGER - 5 } } });
+    try {
+      await q.edge.waitFor(() => q.edge.of('STATUS').some((s) => s.code === 4 && s.value === 255), 10_000, 'sample failed status');
+      q.edge.send({ kind: 'PING', nonce: 9 });
+      await q.edge.waitFor(() => q.edge.of('PONG').some((p) => p.nonce === 9), 5000, 'PONG');
+      expect(q.b.stats.uncaught).toEqual([]);
+    } finally {
+      await q.close();
+    }
   });
 });
 
