@@ -1,5 +1,5 @@
 /**
- * Issue 11, board side, on Espruino's own interpreter (2v29, Linux build, /work/shared/tools/espruino):
+ * Issue 11, board side, on Espruino's own interpreter (2v29, Linux build; hardware/linux-board.ts finds it):
  * the built LINUX bundle sends reading v2 (boot count, uptime) with tags under K_tag, keeps its
  * clock when a PARTIAL a year back arrives (attack 3), refuses a MAINT under a key the ledger
  * holds and accepts the owner's K_maint (attack 6). The data link is Serial1 on one end of a socat
@@ -14,6 +14,7 @@ import { SerialPort } from 'serialport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFirmwareBuilt, DIST_FIRMWARE } from '../../firmware/build.js';
 import { hasSocat } from '../../hardware/sim/index.js';
+import { espruinoPath, espruinoUnavailable } from '../../hardware/linux-board.js';
 import { completeBytes } from '../../shared/crypto/complete.js';
 import { ledgerKeys, maintTag, subkey, SUBKEY_MAINT } from '../../shared/crypto/domains.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
@@ -21,13 +22,8 @@ import { FrameDecoder } from '../../shared/wire/frame.js';
 import { MAINT_UNLOCK, STATUS_MAINT_REJECTED, STATUS_UNLOCKED } from '../../shared/wire/messages.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/union.js';
 
-const ESPRUINO = join(process.cwd(), '..', 'shared', 'tools', 'espruino', 'espruino');
-const INTERPRETER = existsSync(ESPRUINO) ? ESPRUINO : '/work/shared/tools/espruino/espruino';
-const why = !existsSync(INTERPRETER)
-  ? `the Espruino interpreter is not at ${INTERPRETER}`
-  : !hasSocat()
-    ? 'socat is not installed (apt-get install socat)'
-    : '';
+const INTERPRETER = espruinoPath();
+const why = espruinoUnavailable() ?? (!hasSocat() ? 'socat is not installed (apt-get install socat)' : '');
 if (why) console.log(`trust-espruino skipped: ${why}`);
 
 const YEAR = 365 * 86_400_000;
