@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { CONTRACTS, type ContractName } from '../../ledger-bridge/client.js';
 import { checkFabricInclusion, decodeBlock } from '../../ledger-bridge/fabric/block-proof.js';
 import { FabricLedgerClient } from '../../ledger-bridge/fabric/fabric-client.js';
+import { ledgerKeys } from '../../shared/crypto/domains.js';
 import { ready } from '../../shared/crypto/bbs.js';
 import { deviceChallengeResponse, enrollDevice, setup, type Enrollment, type Issuer } from '../../shared/crypto/outsourced.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
@@ -63,7 +64,12 @@ describeFabric('the contracts through a real Fabric peer', () => {
     dev = enrollDevice(issuer, attrs('dev-f'));
     // another Org1 client (same organisation, other certificate) may not register
     const denied = await edge
-      .submit({ contract: DR, fn: 'register', args: [JSON.stringify(dev.registration)], transient: { kIoT: dev.device.kIoT } })
+      .submit({
+        contract: DR,
+        fn: 'register',
+        args: [JSON.stringify(dev.registration)],
+        transient: { ...ledgerKeys(sha256, dev.device.kIoT) },
+      })
       .then(
         () => new Error('registered'),
         (e: unknown) => e as Error,
@@ -79,12 +85,17 @@ describeFabric('the contracts through a real Fabric peer', () => {
       contract: DR,
       fn: 'register',
       args: [JSON.stringify(dev.registration)],
-      transient: { kIoT: dev.device.kIoT },
+      transient: { ...ledgerKeys(sha256, dev.device.kIoT) },
     });
     expect(json(reg.result)).toMatchObject({ txId: reg.txId, version: 1 });
     expect(
       await errorCode(
-        aa.submit({ contract: DR, fn: 'register', args: [JSON.stringify(dev.registration)], transient: { kIoT: dev.device.kIoT } }),
+        aa.submit({
+          contract: DR,
+          fn: 'register',
+          args: [JSON.stringify(dev.registration)],
+          transient: { ...ledgerKeys(sha256, dev.device.kIoT) },
+        }),
       ),
     ).toBe('PROV_ERR_DEVICE_EXISTS');
     // register without the transient deposit is refused: K_IoT never travels as an argument
@@ -102,9 +113,16 @@ describeFabric('the contracts through a real Fabric peer', () => {
     expect(history.map((h) => h.record.version)).toEqual([1, 2]);
   });
 
-  it('K_IoT is in no block of the channel, in any encoding; the block holds only the private write-set hashes', async () => {
-    const k = Buffer.from(dev.device.kIoT);
-    const needles = [k, Buffer.from(k.toString('hex')), Buffer.from(k.toString('hex').toUpperCase()), Buffer.from(k.toString('base64'))];
+  it('no device key (K_IoT, nor the deposited K_tag and K_chal) is in any block of the channel, in any encoding; the block holds only the private write-set hashes', async () => {
+    const keys = [dev.device.kIoT, ledgerKeys(sha256, dev.device.kIoT).kTag, ledgerKeys(sha256, dev.device.kIoT).kChal].map((x) =>
+      Buffer.from(x),
+    );
+    const needles = keys.flatMap((k) => [
+      k,
+      Buffer.from(k.toString('hex')),
+      Buffer.from(k.toString('hex').toUpperCase()),
+      Buffer.from(k.toString('base64')),
+    ]);
     const head = await auditorClient.head();
     let withCollectionHashes = 0;
     for (let n = 0; n < head.height; n++) {

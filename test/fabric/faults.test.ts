@@ -22,6 +22,8 @@ import { SimBinding, startSimBoard, type SimBoardHandle } from '../../hardware/s
 import { SerialLink } from '../../edge-runtime/src/links/serial-link.js';
 import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
+import { ledgerKeys } from '../../shared/crypto/domains.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
 import { ready } from '../../shared/crypto/bbs.js';
 import { enrollDevice, setup, type Enrollment, type Issuer } from '../../shared/crypto/outsourced.js';
 import { EVENTS } from '../../shared/records.js';
@@ -68,7 +70,7 @@ describeFabric('faults on a real Fabric network, under load', () => {
         contract: CONTRACTS.deviceRegistration,
         fn: 'register',
         args: [JSON.stringify(e.registration)],
-        transient: { kIoT: e.device.kIoT },
+        transient: { ...ledgerKeys(sha256, e.device.kIoT) },
       });
       devices.push(e);
     }
@@ -208,7 +210,7 @@ describeFabric('faults on a real Fabric network, under load', () => {
       contract: CONTRACTS.deviceRegistration,
       fn: 'register',
       args: [JSON.stringify(marker.registration)],
-      transient: { kIoT: marker.device.kIoT },
+      transient: { ...ledgerKeys(sha256, marker.device.kIoT) },
     });
     let accepted = 0;
     const ac = new AbortController();
