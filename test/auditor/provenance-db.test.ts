@@ -71,7 +71,13 @@ describe.each(engines)('ProvenanceDb on %s', (engine, location) => {
     expect(await db.counts()).toEqual({ committed: 1, rejected: 1 });
     const [one] = await db.findBySeq('d1', 1);
     expect(one).toMatchObject({ status: 'committed', txId: 'tx1', blockNumber: 7, edgeId: 'e1', t: 1001, receivedAt: 1002, reason: '' });
-    expect(one?.values).toEqual({ partialDigest: '00'.repeat(32), batteryMv: 3000, channels: [{ id: 1, scale: -2, value: 100 }] });
+    expect(one?.values).toEqual({
+      partialDigest: '00'.repeat(32),
+      batteryMv: 3000,
+      bootCount: 1,
+      uptimeMs: 1001,
+      channels: [{ id: 1, scale: -2, value: 100 }],
+    });
     expect(one?.path).toEqual(['device:d1', 'edge:e1']);
     expect(Buffer.from(one?.canonical ?? []).toString('hex')).toBe(subs[0]?.canonical);
     expect((await db.findBySeq('d1', 2))[0]).toMatchObject({
