@@ -1,30 +1,27 @@
 /**
  * Epoch signatures (docs/crypto.md, "Epoch signatures"): what a board signs with its LMS key at
  * the close of an epoch segment, and what it signs when it moves to its next key set, and the
- * SIG body that carries either (docs/wire-protocol.md, SIG). ES5-safe: the board builds the
- * messages with these functions.
- *
- *   M_epoch  = SHA-256("pv2:e" ‖ u8 len ‖ deviceId ‖ epoch u32 ‖ partialDigest ‖ firstSeq u32 ‖
- *                      count u32 ‖ root)
- *   M_keyset = SHA-256("pv2:k" ‖ u8 len ‖ deviceId ‖ keySet u32 ‖ LMS public key of keySet)
+ * SIG body that carries either (docs/wire-protocol.md, SIG). ES5-safe: the board builds its
+ * messages with signedMessage.
  *
  * A segment is a run of consecutive seqs of one epoch and one partialDigest: readings firstSeq ..
  * firstSeq + count - 1, whose dataHashes are the leaves of `root` (accumulator.ts) in seq order.
  *
- * SIG body, big-endian:
+ * SIG body, big-endian: a header, then the LMS signature of M = SHA-256("pv2:s" ‖ u8 len ‖
+ * deviceId ‖ header). The header's first byte, its kind, keeps the two kinds apart:
  *   kind 1 (epoch):   1 | keySet u32 | epoch u32 | partialDigest 32 | firstSeq u32 | count u32 |
- *                     root 32 | LMS signature of M_epoch by key set keySet
- *   kind 2 (key set): 2 | keySet u32 (the new one, ≥ 1) | LMS public key of it |
- *                     LMS signature of M_keyset by key set keySet - 1
+ *                     root 32                                   — signed by key set keySet
+ *   kind 2 (key set): 2 | keySet u32 (the new one, ≥ 1) | LMS public key of it
+ *                                                               — signed by key set keySet - 1
+ * So an epoch's M binds exactly what the issue asks for (device, epoch, partialDigest, firstSeq,
+ * count, root) plus the key set that signs it.
  */
 import type { Sha256 } from '../types.js';
 import { put } from '../encoding/reading.js';
 import { getU32, lmotsParams, lmsParams, lmsSignatureLength, lmsVerify, parseLmsPublicKey } from './lms.js';
 
-/** Label of an epoch message. */
-export const EPOCH_LABEL = 'pv2:e';
-/** Label of a key-set message. */
-export const KEYSET_LABEL = 'pv2:k';
+/** Label of every message a board signs with LMS. */
+export const SIGNED_LABEL = 'pv2:s';
 /** SIG body kinds. */
 export const SIG_KIND_EPOCH = 1;
 export const SIG_KIND_KEYSET = 2;
@@ -61,35 +58,19 @@ export interface KeySetBody {
 /** Either SIG body. */
 export type SignatureBody = EpochSignatureBody | KeySetBody;
 
-function labelled(label: string, deviceId: string): number[] {
-  const a: number[] = [];
-  for (let i = 0; i < label.length; i++) a.push(label.charCodeAt(i));
-  a.push(deviceId.length);
-  for (let i = 0; i < deviceId.length; i++) a.push(deviceId.charCodeAt(i));
-  return a;
-}
-
 function pushBytes(a: number[], b: ArrayLike<number>): void {
   for (let i = 0; i < b.length; i++) a.push(b[i] as number);
 }
 
-/** M_epoch: the 32-byte message an epoch segment's LMS signature signs. */
-export function epochMessage(sha256: Sha256, deviceId: string, s: EpochSegment): Uint8Array {
-  const a = labelled(EPOCH_LABEL, deviceId);
-  put(a, s.epoch, 4);
-  pushBytes(a, s.partialDigest);
-  put(a, s.firstSeq, 4);
-  put(a, s.count, 4);
-  pushBytes(a, s.root);
-  return sha256(new Uint8Array(a));
-}
-
-/** M_keyset: the 32-byte message by which key set keySet - 1 vouches for key set keySet. */
-export function keySetMessage(sha256: Sha256, deviceId: string, keySet: number, publicKey: Uint8Array): Uint8Array {
-  const a = labelled(KEYSET_LABEL, deviceId);
-  put(a, keySet, 4);
-  pushBytes(a, publicKey);
-  return sha256(new Uint8Array(a));
+/** M = SHA-256("pv2:s" ‖ u8 len ‖ deviceId ‖ header): what the LMS signature of a SIG body signs. */
+export function signedMessage(sha256: Sha256, deviceId: string, header: Uint8Array): Uint8Array {
+  const n = SIGNED_LABEL.length;
+  const b = new Uint8Array(n + 1 + deviceId.length + header.length);
+  for (let i = 0; i < n; i++) b[i] = SIGNED_LABEL.charCodeAt(i);
+  b[n] = deviceId.length;
+  for (let i = 0; i < deviceId.length; i++) b[n + 1 + i] = deviceId.charCodeAt(i);
+  b.set(header, n + 1 + deviceId.length);
+  return sha256(b);
 }
 
 /** The header of a kind-1 body (everything before the LMS signature). */
@@ -179,7 +160,7 @@ export function decodeSignatureBody(b: Uint8Array): SignatureBody {
   const len = lmsSignatureLengthAt(sig);
   if (len < 0) throw new RangeError('SIG.signature: truncated or of an unsupported type');
   if (len !== sig.length) throw new RangeError('SIG.signature: ' + (sig.length - len) + ' bytes after the signature');
-  return body.kind === 'epoch' ? { ...body, signature: sig.slice() } : { ...body, signature: sig.slice() };
+  return { ...body, signature: sig.slice() };
 }
 
 /** The one-time key index q an LMS signature was made with. */
@@ -187,12 +168,17 @@ export function signatureLeaf(signature: Uint8Array): number {
   return getU32(signature, 0);
 }
 
+/** M of a body: signedMessage over its header. */
+export function bodyMessage(sha256: Sha256, deviceId: string, b: SignatureBody): Uint8Array {
+  return signedMessage(sha256, deviceId, b.kind === 'epoch' ? epochHeader(b.keySet, b.segment) : keySetHeader(b.keySet, b.publicKey));
+}
+
 /** True when an epoch body's signature verifies under its key set's public key. */
 export function verifyEpochBody(sha256: Sha256, publicKey: Uint8Array, deviceId: string, b: EpochSignatureBody): boolean {
-  return lmsVerify(sha256, publicKey, epochMessage(sha256, deviceId, b.segment), b.signature);
+  return lmsVerify(sha256, publicKey, bodyMessage(sha256, deviceId, b), b.signature);
 }
 
 /** True when a key-set body is signed by the previous key set's public key. */
 export function verifyKeySetBody(sha256: Sha256, previousKey: Uint8Array, deviceId: string, b: KeySetBody): boolean {
-  return lmsVerify(sha256, previousKey, keySetMessage(sha256, deviceId, b.keySet, b.publicKey), b.signature);
+  return lmsVerify(sha256, previousKey, bodyMessage(sha256, deviceId, b), b.signature);
 }

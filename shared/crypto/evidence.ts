@@ -8,8 +8,8 @@
  * Steps, the first failure deciding (`step` in the result):
  *   data       the bytes decode as a canonical reading of this device
  *   key        the registered key is the one the verifier trusts (when it gives one)
- *   chain      key sets 1..k each signed by the previous one (M_keyset), k = the epoch's key set
- *   signature  the epoch body's LMS signature of M_epoch verifies under key set k
+ *   chain      key sets 1..k each signed by the previous one (kind-2 bodies), k = the epoch's key set
+ *   signature  the epoch body's LMS signature of its M (epoch.ts signedMessage) verifies under key set k
  *   segment    the reading is of the segment's epoch and partialDigest, seq inside it, at its index
  *   path       SHA-256(data) and the path lead to the signed root
  */

@@ -199,9 +199,8 @@ export function lmotsKeyBuffer(ots: LmotsParams, I: Uint8Array, q: number): Uint
 }
 
 /**
- * An LM-OTS signature (RFC 8554 Algorithm 3): u32str(type) ‖ C ‖ y[0] ‖ ... ‖ y[p-1].
- * `write(offset, bytes)` receives it piece by piece when given (the board writes it straight to
- * flash instead of holding it in RAM); otherwise it is returned whole.
+ * An LM-OTS signature (RFC 8554 Algorithm 3): u32str(type) ‖ C ‖ y[0] ‖ ... ‖ y[p-1], written into
+ * `out` at `at` (the board signs straight into the buffer it stores, header first).
  */
 export function lmotsSign(
   sha256: Sha256,
@@ -211,27 +210,19 @@ export function lmotsSign(
   seed: Uint8Array,
   C: Uint8Array,
   message: Uint8Array,
-  write?: (offset: number, bytes: Uint8Array) => void,
-): Uint8Array | undefined {
+  out: Uint8Array,
+  at: number,
+): void {
   const n = ots.n;
-  const out = write ? undefined : new Uint8Array(4 + n + ots.p * n);
-  const put =
-    write ||
-    function (o: number, bytes: Uint8Array): void {
-      (out as Uint8Array).set(bytes, o);
-    };
-  const head = new Uint8Array(4 + n);
-  putU32(head, 0, ots.type);
-  head.set(C, 4);
-  put(0, head);
+  putU32(out, at, ots.type);
+  out.set(C, at + 4);
   const a = digits(ots, messageHash(sha256, I, q, C, message, n));
   const b = chainBuffer(I, q, n);
   for (let i = 0; i < ots.p; i++) {
     deriveX(sha256, b, i, seed, n);
     chain(sha256, b, 0, a[i] as number, n);
-    put(4 + n + i * n, b.subarray(23));
+    out.set(b.subarray(23), at + 4 + n + i * n);
   }
-  return out;
 }
 
 /**
@@ -333,9 +324,9 @@ export function lmsSignatureLength(lms: LmsParams, ots: LmotsParams): number {
 
 /**
  * An LMS signature by leaf q (RFC 8554 Algorithm 5) over `message`, with the leaf's
- * authentication path (lmsAuthPath). `write` as for lmotsSign: when given, the signature goes out
- * in pieces at their offsets and nothing is returned. `C` overrides the derived randomizer
- * (lmotsRandomizer): the RFC test vectors were signed with a random one.
+ * authentication path (lmsAuthPath). Returned, or written into `out` at `at` when given (the
+ * board signs into the buffer that already holds its SIG header). `C` overrides the derived
+ * randomizer (lmotsRandomizer): the RFC test vectors were signed with a random one.
  */
 export function lmsSign(
   sha256: Sha256,
@@ -346,28 +337,19 @@ export function lmsSign(
   q: number,
   message: Uint8Array,
   path: Uint8Array,
-  write?: (offset: number, bytes: Uint8Array) => void,
   C?: Uint8Array,
-): Uint8Array | undefined {
+  out?: Uint8Array,
+  at?: number,
+): Uint8Array {
   if (!(q >= 0 && q < 1 << lms.h)) throw new RangeError('LMS: leaf ' + q + ' outside the tree');
-  const out = write ? undefined : new Uint8Array(lmsSignatureLength(lms, ots));
-  const put =
-    write ||
-    function (o: number, bytes: Uint8Array): void {
-      (out as Uint8Array).set(bytes, o);
-    };
-  const head = new Uint8Array(4);
-  putU32(head, 0, q);
-  put(0, head);
-  lmotsSign(sha256, ots, I, q, seed, C || lmotsRandomizer(sha256, I, q, seed, ots.n), message, function (o, bytes) {
-    put(4 + o, bytes);
-  });
-  const at = 8 + ots.n * (ots.p + 1);
-  const tail = new Uint8Array(4 + path.length);
-  putU32(tail, 0, lms.type);
-  tail.set(path, 4);
-  put(at, tail);
-  return out;
+  const o = out || new Uint8Array(lmsSignatureLength(lms, ots));
+  const a = at || 0;
+  putU32(o, a, q);
+  lmotsSign(sha256, ots, I, q, seed, C || lmotsRandomizer(sha256, I, q, seed, ots.n), message, o, a + 4);
+  const t = a + 8 + ots.n * (ots.p + 1);
+  putU32(o, t, lms.type);
+  o.set(path, t + 4);
+  return o;
 }
 
 /** A decoded LMS public key, or undefined when its bytes are not one this code implements. */

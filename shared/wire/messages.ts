@@ -4,8 +4,8 @@
  * trailing or out-of-range input with a RangeError naming the message and field.
  *
  * ES5-safe: the firmware bundles the functions it uses (tree-shaken); the board only ever
- * encodes HELLO, READING, PONG, STATUS and RESPONSE and decodes PARTIAL, ACK, NACK, PING, MAINT
- * and CHALLENGE.
+ * encodes HELLO, READING, PONG, STATUS, RESPONSE and SIG and decodes PARTIAL, ACK, NACK, PING,
+ * MAINT, CHALLENGE and SIG_ACK.
  */
 import { decodeReading } from '../encoding/reading.js';
 import type { Reading } from '../types.js';
@@ -36,6 +36,19 @@ export const MSG_CHALLENGE = 0x0a;
  * HMAC-SHA256(K_chal, "pv2:c" ‖ challenge), shared/crypto challengeResponse.
  */
 export const MSG_RESPONSE = 0x0b;
+/**
+ * Device → edge: one fragment of a SIG body (an epoch segment's LMS signature, or the signature
+ * that vouches for the board's next key set; shared/crypto/epoch.ts): index u8, count u8, then up
+ * to SIG_CHUNK bytes of the body.
+ */
+export const MSG_SIG = 0x0c;
+/** Edge → device: the SIG body with this keySet field and one-time key index q is durably stored. */
+export const MSG_SIG_ACK = 0x0d;
+
+/** Most body bytes in one SIG fragment (payload limit 255 minus index and count). */
+export const SIG_CHUNK = 253;
+/** Most fragments of one SIG body (8 KB: any LMS parameter set of up to 2 KB signatures fits). */
+export const SIG_MAX_FRAGMENTS = 32;
 
 /** Length of a Device Provenance challenge and of its response. */
 export const CHALLENGE_BYTES = 32;
@@ -90,6 +103,10 @@ export const STATUS_RX_ERRORS = 8;
 export const STATUS_STOPPED = 9;
 /** A MAINT frame failed authentication or replayed a counter. */
 export const STATUS_MAINT_REJECTED = 10;
+/** Epoch segments the board closed but could not sign (one was already waiting); value = total so far. */
+export const STATUS_UNSIGNED = 11;
+/** The board's LMS key sets are spent without a successor: no more epoch signatures; value = key set. */
+export const STATUS_KEYS_EXHAUSTED = 12;
 
 /** MAINT commands. */
 export const MAINT_UNLOCK = 1;
@@ -167,6 +184,24 @@ export interface ChallengeResponse {
   readonly response: Uint8Array;
 }
 
+/** SIG: one fragment of a SIG body. */
+export interface SigFragment {
+  /** 0..count-1, sent in order. */
+  readonly index: number;
+  /** Fragments of the body, 1..SIG_MAX_FRAGMENTS. */
+  readonly count: number;
+  /** 1..SIG_CHUNK bytes; every fragment but the last is exactly SIG_CHUNK. */
+  readonly chunk: Uint8Array;
+}
+
+/** SIG_ACK: which signature the edge has stored. */
+export interface SigAck {
+  /** The SIG body's keySet field (the signing key set for an epoch body, the new one for a key-set body). */
+  readonly keySet: number;
+  /** The one-time key index of its LMS signature. */
+  readonly q: number;
+}
+
 /** Length of the tag in READING and MAINT. */
 export const TAG_BYTES = 32;
 
@@ -184,6 +219,9 @@ export const LAYOUT_MAINT = 'MAINT command:1 counter:4 tag:b32';
 export const LAYOUT_CHALLENGE = 'CHALLENGE challenge:b32';
 /** RESPONSE layout, 64 bytes. */
 export const LAYOUT_RESPONSE = 'RESPONSE challenge:b32 response:b32';
+
+/** SIG_ACK layout, 8 bytes. */
+export const LAYOUT_SIG_ACK = 'SIG_ACK keySet:4 q:4';
 
 /** Encodes HELLO. */
 export function encodeHello(h: Hello): Uint8Array {
@@ -297,6 +335,87 @@ export function encodeChallengeResponse(m: ChallengeResponse): Uint8Array {
 /** Decodes RESPONSE strictly. */
 export function decodeChallengeResponse(p: Uint8Array): ChallengeResponse {
   return decodeFields(LAYOUT_RESPONSE, p) as unknown as ChallengeResponse;
+}
+
+/** Encodes one SIG fragment. */
+export function encodeSigFragment(m: SigFragment): Uint8Array {
+  const out = new Uint8Array(2 + m.chunk.length);
+  out[0] = m.index;
+  out[1] = m.count;
+  out.set(m.chunk, 2);
+  return decodeSigFragment(out) && out;
+}
+
+/** Decodes one SIG fragment strictly (index < count ≤ SIG_MAX_FRAGMENTS, 1..SIG_CHUNK body bytes, full chunks but the last). */
+export function decodeSigFragment(p: Uint8Array): SigFragment {
+  if (p.length < 3) throw new RangeError('SIG.chunk: truncated (' + p.length + ' bytes)');
+  const index = p[0] as number;
+  const count = p[1] as number;
+  if (count < 1 || count > SIG_MAX_FRAGMENTS) throw new RangeError('SIG.count: must be 1..' + SIG_MAX_FRAGMENTS + ', got ' + count);
+  if (index >= count) throw new RangeError('SIG.index: ' + index + ' is not below count ' + count);
+  const n = p.length - 2;
+  if (n > SIG_CHUNK) throw new RangeError('SIG.chunk: more than ' + SIG_CHUNK + ' bytes');
+  if (index < count - 1 && n !== SIG_CHUNK) throw new RangeError('SIG.chunk: only the last fragment may be short');
+  return { index, count, chunk: new Uint8Array(p.subarray(2)) };
+}
+
+/** A SIG body cut into fragment payloads. */
+export function sigFragments(body: Uint8Array): Uint8Array[] {
+  const count = Math.ceil(body.length / SIG_CHUNK);
+  if (count < 1 || count > SIG_MAX_FRAGMENTS)
+    throw new RangeError('SIG: a body of ' + body.length + ' bytes does not fit ' + SIG_MAX_FRAGMENTS + ' fragments');
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++)
+    out.push(encodeSigFragment({ index: i, count, chunk: body.subarray(i * SIG_CHUNK, (i + 1) * SIG_CHUNK) }));
+  return out;
+}
+
+/**
+ * Puts a SIG body back together from its fragments as they arrive. A fragment that does not
+ * continue the body in progress (another index, another count) drops what was gathered; index 0
+ * always starts a new body. `push` returns the whole body when its last fragment arrives.
+ */
+export class SigReassembler {
+  private parts: Uint8Array[] = [];
+  private count = 0;
+  /** Fragments thrown away (out of order, or a body abandoned midway). */
+  discarded = 0;
+
+  push(f: SigFragment): Uint8Array | undefined {
+    if (f.index === 0) {
+      this.discarded += this.parts.length;
+      this.parts = [];
+      this.count = f.count;
+    } else if (f.count !== this.count || f.index !== this.parts.length) {
+      this.discarded += this.parts.length + 1;
+      this.parts = [];
+      this.count = 0;
+      return undefined;
+    }
+    this.parts.push(f.chunk);
+    if (this.parts.length < this.count) return undefined;
+    let len = 0;
+    for (const c of this.parts) len += c.length;
+    const body = new Uint8Array(len);
+    let at = 0;
+    for (const c of this.parts) {
+      body.set(c, at);
+      at += c.length;
+    }
+    this.parts = [];
+    this.count = 0;
+    return body;
+  }
+}
+
+/** Encodes SIG_ACK. */
+export function encodeSigAck(m: SigAck): Uint8Array {
+  return encodeFields(LAYOUT_SIG_ACK, m as unknown as Fields);
+}
+
+/** Decodes SIG_ACK strictly. */
+export function decodeSigAck(p: Uint8Array): SigAck {
+  return decodeFields(LAYOUT_SIG_ACK, p) as unknown as SigAck;
 }
 
 /**

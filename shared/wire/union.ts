@@ -16,6 +16,8 @@ import {
   MSG_PONG,
   MSG_READING,
   MSG_RESPONSE,
+  MSG_SIG,
+  MSG_SIG_ACK,
   MSG_STATUS,
   decodeChallenge,
   decodeChallengeResponse,
@@ -24,6 +26,8 @@ import {
   decodeNack,
   decodePartial,
   decodeReadingMessage,
+  decodeSigAck,
+  decodeSigFragment,
   decodeStatus,
   decodeU32,
   encodeChallenge,
@@ -33,6 +37,8 @@ import {
   encodeNack,
   encodePartial,
   encodeReadingMessage,
+  encodeSigAck,
+  encodeSigFragment,
   encodeStatus,
   encodeU32,
   type ChallengeResponse,
@@ -41,6 +47,8 @@ import {
   type Nack,
   type PartialMessage,
   type ReadingMessage,
+  type SigAck,
+  type SigFragment,
   type Status,
 } from './messages.js';
 
@@ -59,7 +67,9 @@ export type WireMessage =
   | ({ readonly kind: 'STATUS' } & Status)
   | ({ readonly kind: 'MAINT' } & Maint)
   | { readonly kind: 'CHALLENGE'; readonly challenge: Uint8Array }
-  | ({ readonly kind: 'RESPONSE' } & ChallengeResponse);
+  | ({ readonly kind: 'RESPONSE' } & ChallengeResponse)
+  | ({ readonly kind: 'SIG' } & SigFragment)
+  | ({ readonly kind: 'SIG_ACK' } & SigAck);
 
 /** Names of the frame types, by type byte. */
 export const MESSAGE_NAMES: Readonly<Record<number, WireMessage['kind']>> = {
@@ -74,6 +84,8 @@ export const MESSAGE_NAMES: Readonly<Record<number, WireMessage['kind']>> = {
   [MSG_MAINT]: 'MAINT',
   [MSG_CHALLENGE]: 'CHALLENGE',
   [MSG_RESPONSE]: 'RESPONSE',
+  [MSG_SIG]: 'SIG',
+  [MSG_SIG_ACK]: 'SIG_ACK',
 };
 
 /**
@@ -106,6 +118,10 @@ export function decodeMessage(frame: Frame): WireMessage {
         return { kind: 'CHALLENGE', challenge: decodeChallenge(p) };
       case MSG_RESPONSE:
         return { kind: 'RESPONSE', ...decodeChallengeResponse(p) };
+      case MSG_SIG:
+        return { kind: 'SIG', ...decodeSigFragment(p) };
+      case MSG_SIG_ACK:
+        return { kind: 'SIG_ACK', ...decodeSigAck(p) };
       default:
         break;
     }
@@ -141,6 +157,10 @@ export function encodePayload(m: WireMessage): { type: number; payload: Uint8Arr
       return { type: MSG_CHALLENGE, payload: encodeChallenge(m.challenge) };
     case 'RESPONSE':
       return { type: MSG_RESPONSE, payload: encodeChallengeResponse(m) };
+    case 'SIG':
+      return { type: MSG_SIG, payload: encodeSigFragment(m) };
+    case 'SIG_ACK':
+      return { type: MSG_SIG_ACK, payload: encodeSigAck(m) };
   }
 }
 

@@ -12,10 +12,11 @@ import { sha256 } from '../../shared/crypto/sha256.js';
 import { completeBytes } from '../../shared/crypto/complete.js';
 import { inclusionPath, merkleRoot } from '../../shared/crypto/accumulator.js';
 import {
+  bodyMessage,
   decodeSignatureBody,
   encodeSignatureBody,
-  epochMessage,
-  keySetMessage,
+  signedMessage,
+  epochHeader,
   verifyEpochBody,
   type EpochSegment,
   type SignatureBody,
@@ -47,8 +48,10 @@ function keySet(n: number): { I: Uint8Array; seed: Uint8Array; tree: Uint8Array;
 const sets = [keySet(0), keySet(1)];
 const sign = (k: number, q: number, M: Uint8Array): Uint8Array => {
   const s = sets[k]!;
-  return lmsSign(sha256, LMS, OTS, s.I, s.seed, q, M, lmsAuthPath(s.tree, LMS, q))!;
+  return lmsSign(sha256, LMS, OTS, s.I, s.seed, q, M, lmsAuthPath(s.tree, LMS, q));
 };
+/** A body signed by key set k's leaf q (its signature field is filled in). */
+const signed = (k: number, q: number, b: SignatureBody): SignatureBody => ({ ...b, signature: sign(k, q, bodyMessage(sha256, DEVICE, b)) });
 const DEVICE = 'plant3-t-0001';
 const kIoT = new Uint8Array(32).fill(7);
 const digest = new Uint8Array(32).fill(9);
@@ -82,13 +85,8 @@ function segmentOf(epoch: number, firstSeq: number, rs: Uint8Array[]): EpochSegm
 
 const rs = readings(5, 100, 13);
 const seg = segmentOf(5, 100, rs);
-const keySetBody: SignatureBody = {
-  kind: 'keyset',
-  keySet: 1,
-  publicKey: sets[1]!.pub,
-  signature: sign(0, 30, keySetMessage(sha256, DEVICE, 1, sets[1]!.pub)),
-};
-const epochBody: SignatureBody = { kind: 'epoch', keySet: 1, segment: seg, signature: sign(1, 4, epochMessage(sha256, DEVICE, seg)) };
+const keySetBody = signed(0, 30, { kind: 'keyset', keySet: 1, publicKey: sets[1]!.pub, signature: new Uint8Array(0) });
+const epochBody = signed(1, 4, { kind: 'epoch', keySet: 1, segment: seg, signature: new Uint8Array(0) });
 
 function evidenceFor(i: number, body: SignatureBody = epochBody, leaves = rs.map((r) => sha256(r))): SignatureEvidence {
   return {
@@ -103,6 +101,15 @@ function evidenceFor(i: number, body: SignatureBody = epochBody, leaves = rs.map
 }
 
 describe('SIG bodies', () => {
+  it('M = SHA-256("pv2:s" ‖ u8 len ‖ deviceId ‖ header)', () => {
+    const h = epochHeader(1, seg);
+    expect(h.length).toBe(81);
+    expect(toHex(bodyMessage(sha256, DEVICE, epochBody))).toBe(
+      toHex(sha256(new Uint8Array([...Buffer.from('pv2:s'), DEVICE.length, ...Buffer.from(DEVICE), ...h]))),
+    );
+    expect(toHex(signedMessage(sha256, DEVICE, h))).toBe(toHex(bodyMessage(sha256, DEVICE, epochBody)));
+  });
+
   it('round trip, with 81 + 1,380 bytes for an epoch and 53 + 1,380 for a key set', () => {
     const e = encodeSignatureBody(epochBody);
     const k = encodeSignatureBody(keySetBody);
@@ -179,7 +186,7 @@ describe('checkEvidence', () => {
     // Another device's registered key (the verifier's own copy disagrees with the evidence).
     expect(checkEvidence(sha256, ev, r, sets[1]!.pub)).toMatchObject({ ok: false, step: 'key' });
     // A key-set link signed by nobody registered: the chain breaks.
-    const rogueLink = { ...keySetBody, signature: sign(1, 30, keySetMessage(sha256, DEVICE, 1, sets[1]!.pub)) } as SignatureBody;
+    const rogueLink = signed(1, 30, keySetBody);
     expect(checkEvidence(sha256, { ...ev, keySets: [toHex(encodeSignatureBody(rogueLink))] }, r)).toMatchObject({
       ok: false,
       step: 'chain',

@@ -65,14 +65,31 @@ const messageArb: fc.Arbitrary<WireMessage> = fc.oneof(
   fc.record({ kind: fc.constant('MAINT' as const), command: fc.integer({ min: 0, max: 255 }), counter: u32, tag: bytes32 }),
   fc.record({ kind: fc.constant('CHALLENGE' as const), challenge: bytes32 }),
   fc.record({ kind: fc.constant('RESPONSE' as const), challenge: bytes32, response: bytes32 }),
+  fc.record({ kind: fc.constant('SIG_ACK' as const), keySet: u32, q: u32 }),
 );
+
+/** SIG fragments: a full chunk before the last fragment, 1..SIG_CHUNK bytes in it. */
+const sigArb = fc
+  .integer({ min: 1, max: M.SIG_MAX_FRAGMENTS })
+  .chain((count) => fc.tuple(fc.constant(count), fc.integer({ min: 0, max: count - 1 })))
+  .chain(([count, index]) =>
+    fc.record({
+      kind: fc.constant('SIG' as const),
+      index: fc.constant(index),
+      count: fc.constant(count),
+      chunk:
+        index < count - 1
+          ? fc.uint8Array({ minLength: M.SIG_CHUNK, maxLength: M.SIG_CHUNK })
+          : fc.uint8Array({ minLength: 1, maxLength: M.SIG_CHUNK }),
+    }),
+  );
 
 const norm = (m: unknown) => JSON.parse(JSON.stringify(m, (_k, v) => (v instanceof Uint8Array ? [...v] : v)));
 
 describe('wire messages', () => {
   it('round-trip through frames (every type, random fields)', () => {
     fc.assert(
-      fc.property(fc.array(messageArb, { minLength: 1, maxLength: 5 }), (msgs) => {
+      fc.property(fc.array(fc.oneof(messageArb, sigArb), { minLength: 1, maxLength: 5 }), (msgs) => {
         const dec = new FrameDecoder();
         const frames = msgs.flatMap((m) => dec.push(encodeMessage(m)));
         expect(frames.map((f) => norm(decodeMessage(f)))).toEqual(msgs.map(norm));
@@ -114,7 +131,7 @@ describe('wire messages', () => {
         expect(() => decodeMessage({ type, payload: short })).toThrow(ProvenantError);
         const long = new Uint8Array(payload.length + 1);
         long.set(payload);
-        expect(() => decodeMessage({ type, payload: long })).toThrow(/malformed frame: [A-Z]+\.\w+/);
+        expect(() => decodeMessage({ type, payload: long })).toThrow(/malformed frame: [A-Z_]+\.\w+/);
       }),
     );
   });
@@ -168,6 +185,50 @@ describe('wire messages', () => {
     expect(() => M.decodeChallenge(new Uint8Array(31))).toThrow('CHALLENGE.challenge: truncated');
     expect(() => M.decodeChallengeResponse(new Uint8Array(65))).toThrow('RESPONSE.length: trailing bytes');
     expect(() => M.encodeChallenge(new Uint8Array(33))).toThrow('CHALLENGE.challenge');
+  });
+  it('SIG fragments: a body cut by sigFragments comes back whole, in order only; bad fragments are refused by name', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: M.SIG_CHUNK * M.SIG_MAX_FRAGMENTS }), (body) => {
+        const parts = M.sigFragments(body);
+        expect(parts.length).toBe(Math.ceil(body.length / M.SIG_CHUNK));
+        const r = new M.SigReassembler();
+        const out = parts.map((p) => r.push(M.decodeSigFragment(decodeFrameOf({ kind: 'SIG', ...M.decodeSigFragment(p) }).payload)));
+        expect(out.slice(0, -1).every((b) => b === undefined)).toBe(true);
+        expect([...out[out.length - 1]!]).toEqual([...body]);
+        if (parts.length > 2) {
+          // A lost fragment: nothing comes out, and the next body starts clean.
+          const r2 = new M.SigReassembler();
+          const got = parts.filter((_, i) => i !== 1).map((p) => r2.push(M.decodeSigFragment(p)));
+          expect(got.every((b) => b === undefined)).toBe(true);
+          expect(r2.discarded).toBeGreaterThan(0);
+          const again = parts.map((p) => r2.push(M.decodeSigFragment(p)));
+          expect([...again[again.length - 1]!]).toEqual([...body]);
+        }
+      }),
+      { numRuns: 50 },
+    );
+    // A fragment of a second body restarting at index 0 abandons the first.
+    const r = new M.SigReassembler();
+    const a = M.sigFragments(new Uint8Array(600).fill(1));
+    const b = M.sigFragments(new Uint8Array(300).fill(2));
+    expect(r.push(M.decodeSigFragment(a[0]!))).toBeUndefined();
+    expect(r.push(M.decodeSigFragment(b[0]!))).toBeUndefined();
+    expect(r.discarded).toBe(1);
+    expect(r.push(M.decodeSigFragment(a[2]!))).toBeUndefined();
+    expect(r.push(M.decodeSigFragment(b[0]!))).toBeUndefined();
+    expect([...r.push(M.decodeSigFragment(b[1]!))!]).toEqual([...new Uint8Array(300).fill(2)]);
+    expect(() => M.decodeSigFragment(new Uint8Array([0, 1]))).toThrow('SIG.chunk: truncated');
+    expect(() => M.decodeSigFragment(new Uint8Array([0, 0, 1]))).toThrow('SIG.count');
+    expect(() => M.decodeSigFragment(new Uint8Array([0, M.SIG_MAX_FRAGMENTS + 1, 1]))).toThrow('SIG.count');
+    expect(() => M.decodeSigFragment(new Uint8Array([2, 2, 1]))).toThrow('SIG.index');
+    expect(() => M.decodeSigFragment(new Uint8Array([0, 2, 1]))).toThrow('SIG.chunk: only the last');
+    expect(() => M.decodeSigFragment(new Uint8Array(2 + M.SIG_CHUNK + 1).fill(0, 0, 1).fill(1, 1, 2))).toThrow('SIG.chunk: more than');
+    expect(() => M.sigFragments(new Uint8Array(0))).toThrow(RangeError);
+    expect(() => M.sigFragments(new Uint8Array(M.SIG_CHUNK * M.SIG_MAX_FRAGMENTS + 1))).toThrow('does not fit');
+    // Through the frame decoder a bad fragment is a MALFORMED frame naming SIG.
+    expect(() => decodeMessage({ type: M.MSG_SIG, payload: new Uint8Array([1, 1, 5]) })).toThrow(/malformed frame: SIG\.index/);
+    expect([...M.encodeSigAck({ keySet: 1, q: 258 })]).toEqual([0, 0, 0, 1, 0, 0, 1, 2]);
+    expect(() => M.decodeSigAck(new Uint8Array(7))).toThrow('SIG_ACK.q: truncated');
   });
   it('maintMessage binds deviceId, command and counter (the tag adds its label, shared/crypto/domains.ts)', () => {
     expect([...M.maintMessage('ab', 1, 258)]).toEqual([2, 0x61, 0x62, 1, 0, 0, 1, 2]);
