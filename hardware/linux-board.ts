@@ -290,13 +290,20 @@ export class LinuxBoard {
     return (m[1] === 'undefined' || m[1] === '' ? undefined : JSON.parse(m[1] as string)) as T;
   }
 
-  /** Runs statements on the REPL and waits until the board has done them. */
+  /**
+   * Runs statements on the REPL and waits until the board has done them; throws what they threw
+   * (not whatever else the board prints meanwhile, e.g. a running firmware's own errors).
+   */
   async run(code: string, timeoutMs = 10_000): Promise<void> {
+    const n = ++evalCounter;
     const mark = this.output.length;
-    await this.type(`\x10${code}\n`);
-    await this.eval('0', timeoutMs);
-    const err = /Uncaught [^\r\n]*/.exec(this.output.slice(mark));
-    if (err) throw new ProvenantError('PROV_ERR_FLASH', `the board refused ${code.slice(0, 80)}: ${err[0]}`);
+    await this.type(`\x10try{${code}}catch(e){print("PVX"+"${n}="+e)};print("PVA"+"${n}")\n`);
+    const done = new RegExp(`PVA${n}\\r\\n`);
+    await until(() => done.test(this.output.slice(mark)), timeoutMs, `the board to run ${code.slice(0, 60)}`).catch((e: Error) => {
+      throw new ProvenantError('PROV_ERR_PORT_UNRESPONSIVE', `${e.message}; console said: ${this.output.slice(mark).slice(-300)}`);
+    });
+    const err = new RegExp(`PVX${n}=([^\\r\\n]*)`).exec(this.output.slice(mark));
+    if (err) throw new ProvenantError('PROV_ERR_FLASH', `the board refused ${code.slice(0, 80)}: ${err[1]}`);
   }
 
   /** Writes a Storage file through the REPL, 768 bytes per line. */
