@@ -103,7 +103,7 @@ let exitHook = false;
  * Kills `pid` once this Node process is gone, however it went (a SIGKILLed test runner runs no
  * exit hook): a detached shell polling both every second. Ends by itself when `pid` ends first.
  */
-function watchdog(pid: number): void {
+export function watchdog(pid: number): void {
   spawn(
     'sh',
     ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${pid} 2>/dev/null; do sleep 1; done; kill -9 ${pid} 2>/dev/null`],

@@ -4,7 +4,7 @@
  * 1. As it is: the only errors allowed are the ones naming hardware this build lacks (the
  *    button pin BTN of PICO, Puck.js and MDBT42Q); any other error fails — a syntax the
  *    interpreter refuses, a built-in it lacks, a name the minifier broke.
- * 2. With stand-ins for that missing hardware (named below; test-only, in `.boot0`) the same
+ * 2. With stand-ins for that missing hardware (test/support/espruino-board.ts, in `.boot0`) the same
  *    bundle runs the protocol: HELLO with its own board name, PARTIAL, READINGs with valid tags
  *    and its profile's channels and battery, over a pty.
  */
@@ -15,7 +15,7 @@ import { DIST_FIRMWARE, ensureFirmwareBuilt } from '../../firmware/build.js';
 import { listBoards, loadBoard } from '../../firmware/boards.js';
 import { LinuxBoard } from '../../hardware/linux-board.js';
 import { EdgeDouble } from '../support/edge-double.js';
-import { ESPRUINO_SKIP, noteSkip, SENSOR_STAND_INS } from '../support/espruino-board.js';
+import { ESPRUINO_SKIP, hardwareStandIns, interpreterLink, noteSkip } from '../support/espruino-board.js';
 import { PARTIAL } from './rig.js';
 
 noteSkip('every-profile bundle test');
@@ -33,36 +33,6 @@ const EXPECTED: Record<string, RegExp[]> = {
   LINUX: [],
 };
 
-/** The data link each profile is provisioned with here: a serial port on the pty, or Bluetooth (stood in for below). */
-function provisioningFor(name: string, key: Uint8Array): Record<string, unknown> {
-  const b = loadBoard(name);
-  // PICO's default, USB, is this build's stdin (a 0x04 would end it): its Serial1 instead.
-  const link = b.link.default === 'USB' ? 'Serial1' : b.link.default;
-  return {
-    deviceId: `profile-${name.toLowerCase()}`,
-    key: Buffer.from(key).toString('base64'),
-    link,
-    intervalMs: 100,
-    // Relative to the interpreter's working directory: the board end of its Serial1 pty pair.
-    ...(link.startsWith('Serial') ? { path: 'serial1-board' } : {}),
-  };
-}
-
-/**
- * STAND-INS for hardware the Linux build lacks: the sensors, the button (a pin that reads low),
- * the supply reference, the Puck's battery, and the BLE UART (Serial1 on the pty, set up here
- * as the board's Bluetooth object would be).
- */
-function standIns(name: string): string {
-  const b = loadBoard(name);
-  let s = SENSOR_STAND_INS;
-  if (b.pins.button) s += `global.${b.pins.button}=D1;`;
-  if (b.battery === 'vref') s += 'E.getAnalogVRef=function(){return 3.3};';
-  if (b.battery === 'nrf') s += 'global.NRF={getBattery:function(){return 2.95}};';
-  if (b.link.default === 'Bluetooth') s += 'Serial1.setup(9600,{path:"serial1-board"});global.Bluetooth=Serial1;';
-  return s;
-}
-
 describe.skipIf(ESPRUINO_SKIP !== undefined)('every profile on the real interpreter', () => {
   let real: LinuxBoard | undefined;
   afterEach(async () => {
@@ -74,7 +44,12 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('every profile on the real interpre
     it(`${name}: loads with only missing-hardware errors, and with stand-ins for that hardware runs the protocol`, async () => {
       const key = new Uint8Array(32).fill(name.length);
       const files = {
-        'provenant.json': JSON.stringify(provisioningFor(name, key)),
+        'provenant.json': JSON.stringify({
+          deviceId: `profile-${name.toLowerCase()}`,
+          key: Buffer.from(key).toString('base64'),
+          intervalMs: 100,
+          ...interpreterLink(name),
+        }),
         '.bootcde': readFileSync(join(DIST_FIRMWARE, `${name}.js`)),
       };
       // 1. As it is.
@@ -98,7 +73,7 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('every profile on the real interpre
       await real.close();
 
       // 2. With stand-ins for the missing hardware.
-      real = await LinuxBoard.start({ files: { '.boot0': standIns(name), ...files } });
+      real = await LinuxBoard.start({ files: { '.boot0': hardwareStandIns(name), ...files } });
       await real.console();
       const edge = new EdgeDouble({ path: real.serial1, link: 'pty', key, partial: PARTIAL });
       await edge.open();

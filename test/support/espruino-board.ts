@@ -3,11 +3,13 @@
  * can run here, the stand-in sensors the Linux build lacks, and flash images with a bundle
  * already in Storage so each test starts a board in about a second.
  */
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST_FIRMWARE, ensureFirmwareBuilt } from '../../firmware/build.js';
-import { espruinoUnavailable, LinuxBoard } from '../../hardware/linux-board.js';
+import { loadBoard } from '../../firmware/boards.js';
+import { espruinoPath, espruinoUnavailable, LinuxBoard, watchdog } from '../../hardware/linux-board.js';
 
 /** Why the real-interpreter tests cannot run here (printed with the skip), or undefined. */
 export const ESPRUINO_SKIP = espruinoUnavailable();
@@ -73,4 +75,99 @@ export async function startEspruinoBoard(opts: {
     throw e;
   }
   return b;
+}
+
+/**
+ * STAND-INS for the hardware a profile has and the Linux build lacks, as `.boot0` code: the
+ * sensors, the button (a pin that reads low), the supply reference, the Puck's battery, and a
+ * BLE UART (Serial1 on the board's pty, set up as the board's Bluetooth object would be).
+ */
+export function hardwareStandIns(board: string): string {
+  const b = loadBoard(board);
+  let s = SENSOR_STAND_INS;
+  if (b.pins.button) s += `global.${b.pins.button}=D1;`;
+  if (b.battery === 'vref') s += 'E.getAnalogVRef=function(){return 3.3};';
+  if (b.battery === 'nrf') s += 'global.NRF={getBattery:function(){return 2.95}};';
+  if (b.link.default === 'Bluetooth') s += 'Serial1.setup(9600,{path:"serial1-board"});global.Bluetooth=Serial1;';
+  return s;
+}
+
+/** The data link a profile is provisioned with on the interpreter: its default, except USB (this build's stdin). */
+export function interpreterLink(board: string): { link: string; path?: string } {
+  const b = loadBoard(board);
+  const link = b.link.default === 'USB' ? 'Serial1' : b.link.default;
+  // Relative to the interpreter's working directory: the board end of its Serial1 pty pair.
+  return link.startsWith('Serial') ? { link, path: 'serial1-board' } : { link };
+}
+
+/** What a run under a variable limit printed and how it ended. */
+export interface LimitedRun {
+  /** The interpreter's own verdict line (PASS: `result` was set, nothing left allocated). */
+  readonly passed: boolean;
+  /** E.getErrorFlags() at the end (MEMORY when an allocation failed). */
+  readonly flags: string[];
+  /** process.memory() at the end. */
+  readonly memory?: { usage: number; total: number; blocksize: number };
+  readonly output: string;
+}
+
+/**
+ * Runs `board`'s bundle (stand-ins in front) under `espruino --test-mem-n FILE vars`, i.e. with
+ * the interpreter limited to `vars` variables, on a board directory provisioned with
+ * `provisioning` (its data link Serial1 on the pty `serial1` in `dir`). `drive` plays the edge
+ * while it runs (it gets the host end of the link); when it is done the run ends (through the
+ * interpreter's console, its stdin here) and reports E.getErrorFlags() and process.memory().
+ */
+export async function runUnderVariableLimit(opts: {
+  board: string;
+  vars: number;
+  provisioning: Record<string, unknown>;
+  /** Longest the run may take (then it is killed, and fails). */
+  maxMs: number;
+  drive: (hostPath: string) => Promise<void>;
+}): Promise<LimitedRun> {
+  const image = await flashImage(opts.board, false);
+  const dir = mkdtempSync(join(tmpdir(), 'provenant-limit-'));
+  const b = await LinuxBoard.start({ image, dir });
+  try {
+    await b.writeFile('provenant.json', JSON.stringify({ ...interpreterLink(opts.board), ...opts.provisioning }));
+    await b.powerCut();
+    writeFileSync(
+      join(dir, 'limited.js'),
+      `${hardwareStandIns(opts.board)}
+eval(require("Storage").read(".bootcde"));
+global.PV_END=function(){print("PV_LIMIT "+JSON.stringify({flags:E.getErrorFlags(),memory:process.memory()}));result=1;quit();};
+`,
+    );
+    const p = spawn(espruinoPath(), ['--test-mem-n', 'limited.js', String(opts.vars)], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    p.stdout.on('data', (c: Buffer) => (output += c.toString('latin1')));
+    p.stderr.on('data', (c: Buffer) => (output += c.toString('latin1')));
+    p.stdin.on('error', () => undefined);
+    if (p.pid !== undefined) watchdog(p.pid);
+    const exited = new Promise<void>((res) => p.once('exit', () => res()));
+    const killer = setTimeout(() => p.kill('SIGKILL'), opts.maxMs);
+    try {
+      await opts.drive(b.serial1);
+      // The console is stdin here: end the run, reporting flags and memory, once the drive is done.
+      p.stdin.write('\x10PV_END()\n');
+      await exited;
+    } finally {
+      clearTimeout(killer);
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    }
+    const line = /PV_LIMIT (\{.*\})/.exec(output);
+    const end = line
+      ? (JSON.parse(line[1] as string) as { flags: string[]; memory: { usage: number; total: number; blocksize: number } })
+      : undefined;
+    return {
+      passed: /PASS limited\.js/.test(output),
+      flags: end?.flags ?? ['(no report)'],
+      ...(end ? { memory: end.memory } : {}),
+      output,
+    };
+  } finally {
+    await b.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
