@@ -9,9 +9,11 @@
  *   conflicts re-endorse (new transaction); unavailable peers back off. A failure is thrown,
  *   never swallowed: the caller keeps the readings in its outbox until a submit resolves.
  * - transient data (K_IoT deposits) travels as the proposal's transientData, never as arguments.
- * - events: getChaincodeEvents with fabric-gateway's file checkpointer. An event is checkpointed
- *   when the consumer asks for the next one, so a restart resumes after the last event it
- *   finished; the one in hand at a stop or crash comes again (at-least-once, never lost).
+ * - events: getChaincodeEvents. An event is checkpointed when the consumer asks for the next one,
+ *   so a reconnect resumes after the last event it finished; the one in hand at a stop or crash
+ *   comes again (at-least-once, never lost). A caller that names its start block keeps its own
+ *   position (the provenance follower keeps it in its database); `checkpointPath`'s file is where
+ *   a caller that names none resumes after a restart.
  * - head / inclusionProof: qscc GetChainInfo / GetBlockByTxID / GetBlockByNumber (block-proof.ts).
  */
 import { createPrivateKey } from 'node:crypto';
@@ -323,16 +325,20 @@ export class FabricLedgerClient implements LedgerClient {
   }
 
   /**
-   * Chaincode events of valid transactions from `startBlock` (inclusive) on — or, when a
-   * checkpoint file is configured and holds a position, from just after the last event the
-   * consumer finished (at-least-once: the event in hand when the consumer stopped is delivered
-   * again). Reconnects with backoff while the peer is unavailable.
+   * Chaincode events of valid transactions from `startBlock` (inclusive) on. Without a start
+   * block: from just after the last event a consumer finished, when a checkpoint file is
+   * configured and holds a position (at-least-once: the event in hand when the consumer stopped
+   * is delivered again), else from the next block. A start block always wins over the file: the
+   * caller holds its own position (a provenance database wiped and rebuilt from block 0 must get
+   * block 0, not the file's position). The file is kept up to date either way. Reconnects with
+   * backoff while the peer is unavailable, resuming after the last event delivered.
    */
   async *events(options: { startBlock?: number; signal?: AbortSignal } = {}): AsyncIterable<LedgerEvent> {
     this.ensureOpen();
-    const checkpointer: Checkpointer = this.config.checkpointPath
+    const file: Checkpointer | undefined = this.config.checkpointPath
       ? await this.gw.checkpointers.file(this.config.checkpointPath)
-      : this.gw.checkpointers.inMemory();
+      : undefined;
+    const checkpointer: Checkpointer = file && options.startBlock === undefined ? file : this.gw.checkpointers.inMemory();
     const signal = options.signal;
     for (let attempt = 0; !signal?.aborted && !this.closed;) {
       let stream;
@@ -360,6 +366,7 @@ export class FabricLedgerClient implements LedgerClient {
             payload: ev.payload,
           };
           await checkpointer.checkpointChaincodeEvent(ev);
+          if (file && file !== checkpointer) await file.checkpointChaincodeEvent(ev);
         }
         // The gateway never ends this stream by itself: an end means the peer went away.
         if (signal?.aborted || this.closed) return;

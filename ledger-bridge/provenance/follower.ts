@@ -8,7 +8,7 @@
  * contract's outcome — committed, or rejected with the reason — and the transaction and block,
  * moving its cursor in the same database transaction. Applying a block twice changes nothing, so
  * after a crash it resumes at its cursor's block; a database lost or wiped is rebuilt from block 0.
- * Ledger outages are retried with backoff; nothing is skipped.
+ * Ledger outages are retried with backoff (500 ms doubling to 5 s); nothing is skipped.
  */
 import type { LedgerClient, LedgerEvent } from '../client.js';
 import { ProvenantError } from '../../shared/errors.js';
@@ -32,8 +32,13 @@ export interface FollowerOptions {
   /** Cursor name (several followers may share one database). Default 'provenance'. */
   readonly name?: string;
   readonly log?: FollowerLog;
-  /** First retry delay after a ledger or database error (doubling to 30 s). Default 500 ms. */
+  /** First retry delay after a ledger or database error (doubling up to `retryMaxMs`). Default 500 ms. */
   readonly retryMs?: number;
+  /**
+   * Longest retry delay. Default 5 s: a follower must not sleep long past the ledger's return
+   * (a peer restarted after a 20 s outage is followed again within 5 s, not 30).
+   */
+  readonly retryMaxMs?: number;
 }
 
 /** What the follower has done. */
@@ -149,7 +154,7 @@ export class ProvenanceFollower {
             { once: true },
           );
         });
-        delay = Math.min(delay * 2, 30_000);
+        delay = Math.min(delay * 2, this.options.retryMaxMs ?? 5_000);
       }
     }
   }
