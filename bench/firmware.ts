@@ -22,7 +22,7 @@ interface BoardFigures {
   wallUsPerReading: number;
 }
 
-async function measureBoard(
+export async function measureBoard(
   board: string,
   readings: number,
 ): Promise<Omit<BoardFigures, 'bundleBytes' | 'sizeBudget' | 'variablesAtRest' | 'variablesPeak'>> {

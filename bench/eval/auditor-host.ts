@@ -1,0 +1,136 @@
+/**
+ * Worker role `auditor`: the provenance authority. A ProvenanceFollower tails the ledger into
+ * its provenance database (SQLite), checking each transaction's inclusion proof, as the deployed
+ * auditor does; then, for each committed reading it stored (or every `sample`-th), the Auditor
+ * answers "is this reading genuine?" (Data Provenance `verify` on the ledger, the record's
+ * inclusion proof up to the head, checked; the verdict written to the database). The time that
+ * answer is ready is the end of the paper's response time.
+ */
+import { performance } from 'node:perf_hooks';
+import type { LedgerClient } from '../../ledger-bridge/client.js';
+import type { IngestTx, ProvenanceDb } from '../../ledger-bridge/provenance/store.js';
+import { fromHex } from '../../shared/encoding/hex.js';
+import { decodeReading } from '../../shared/encoding/reading.js';
+import { serveWorker } from './ipc.js';
+import { openEvalLedger, type EvalLedgerSpec } from './ledger-spec.js';
+
+/** What the orchestrator gives the auditor. */
+export interface AuditorInit {
+  readonly ledger: EvalLedgerSpec;
+  readonly dbPath: string;
+}
+
+/** What the auditor measured since the last collect. */
+export interface AuditorCollect {
+  /** [deviceId:seq, ms] the auditor's answer was ready. */
+  readonly answered: [string, number][];
+  readonly verdicts: Record<string, number>;
+  /** Committed readings ingested and not yet answered (sampled ones only). */
+  readonly backlog: number;
+  readonly ingested: number;
+  readonly cpuMs: number;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+/** Questions the auditor has in flight at once. */
+const CONCURRENCY = 8;
+
+export async function runAuditorHost(): Promise<void> {
+  let ledger: LedgerClient | undefined;
+  let db: ProvenanceDb | undefined;
+  let stopFollower: (() => Promise<void>) | undefined;
+  let answered: [string, number][] = [];
+  let verdicts: Record<string, number> = {};
+  let ingested = 0;
+  let sample = 1;
+  let counter = 0;
+  const queue: { deviceId: string; seq: number; data: Uint8Array; tag: Uint8Array }[] = [];
+  let inFlight = 0;
+  let cpu = process.cpuUsage();
+  let check:
+    | ((q: { deviceId: string; at: { seq: number }; data: Uint8Array; tag: Uint8Array; askedBy: string }) => Promise<{ verdict: string }>)
+    | undefined;
+
+  // Answers go out CONCURRENCY at a time (an auditor serving many clients), in ledger order.
+  const drain = (): void => {
+    while (check && inFlight < CONCURRENCY && queue.length > 0) {
+      const r = queue.shift() as (typeof queue)[number];
+      const ask = check;
+      inFlight++;
+      void ask({ deviceId: r.deviceId, at: { seq: r.seq }, data: r.data, tag: r.tag, askedBy: 'eval' })
+        .then(
+          (res) => {
+            verdicts[res.verdict] = (verdicts[res.verdict] ?? 0) + 1;
+          },
+          (err: unknown) => {
+            const k = `error: ${err instanceof Error ? err.message.slice(0, 80) : String(err)}`;
+            verdicts[k] = (verdicts[k] ?? 0) + 1;
+          },
+        )
+        .finally(() => {
+          answered.push([`${r.deviceId}:${r.seq}`, now()]);
+          inFlight--;
+          drain();
+        });
+    }
+  };
+
+  await serveWorker(
+    {
+      init: async (a: AuditorInit) => {
+        const { ProvenanceDb, ProvenanceFollower, Auditor, embeddedProofChecker } = await import('../../ledger-bridge/auditor/index.js');
+        ledger = await openEvalLedger(a.ledger, 'auditor');
+        let checkProof = embeddedProofChecker;
+        if (a.ledger.type === 'fabric') {
+          const { fabricAwareChecker } = await import('../../ledger-bridge/auditor/connect.js');
+          checkProof = await fabricAwareChecker();
+        }
+        const store = await ProvenanceDb.open(a.dbPath);
+        db = store;
+        // The follower stores each transaction; this wrapper also queues its committed readings
+        // for an answer, in ledger order.
+        const tapped = Object.create(store) as ProvenanceDb;
+        tapped.ingest = async (name: string, tx: IngestTx) => {
+          const counts = await store.ingest(name, tx);
+          tx.readings.forEach((r, i) => {
+            if (tx.rejected.has(i)) return;
+            ingested++;
+            if (counter++ % sample !== 0) return;
+            const data = fromHex(r.canonical);
+            const reading = decodeReading(data);
+            queue.push({ deviceId: reading.deviceId, seq: reading.seq, data, tag: fromHex(r.tag) });
+          });
+          drain();
+          return counts;
+        };
+        const auditor = new Auditor({ ledger, db: store, checkProof });
+        check = (q) => auditor.check(q);
+        const follower = new ProvenanceFollower({ ledger, db: tapped, checkProof, name: 'eval' });
+        follower.start();
+        stopFollower = () => follower.stop();
+        return { pid: process.pid };
+      },
+      /** Answer every `every`-th committed reading from now on (1: all). */
+      sample: (a: { every: number }) => {
+        sample = Math.max(1, Math.floor(a.every));
+        counter = 0;
+        return { sample };
+      },
+      collect: () => {
+        const c = process.cpuUsage(cpu);
+        cpu = process.cpuUsage();
+        const out: AuditorCollect = { answered, verdicts, backlog: queue.length, ingested, cpuMs: (c.user + c.system) / 1000 };
+        answered = [];
+        verdicts = {};
+        ingested = 0;
+        return out;
+      },
+      backlog: () => ({ backlog: queue.length + inFlight, ingested }),
+    },
+    async () => {
+      await stopFollower?.();
+      await db?.close();
+      await ledger?.close();
+    },
+  );
+}

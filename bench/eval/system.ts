@@ -1,0 +1,462 @@
+/**
+ * The whole system for the paper's experiments, one process per role (bench/eval/ipc.ts):
+ *
+ *   ledger    `provenant ledger start` — the embedded ledger with the four contracts over HTTP
+ *             (or, with a Fabric client config, no process here: the operator's Fabric network)
+ *   edge      edge runtime: sessions, outbox, forwarder (optionally pinned to one CPU with a
+ *             1 GiB heap: the Raspberry Pi stand-in)
+ *   auditor   provenance follower + database + auditor answering per committed reading
+ *   boards×K  simulated boards running the built firmware (the load generator)
+ *
+ * The orchestrator (this module) is the attribute authority: it configures the ledger, enrolls
+ * and registers every device (K_IoT deposited as transient data) and hands the edge the devices'
+ * credentials; then it starts and stops boards per experiment point and joins the timestamps the
+ * roles report into throughput and response-time figures.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { CONTRACTS, type LedgerClient } from '../../ledger-bridge/client.js';
+import { toHex } from '../../shared/encoding/hex.js';
+import type { AuditorCollect } from './auditor-host.js';
+import type { BoardCollect, BoardRun, HostedDevice } from './board-host.js';
+import type { EdgeCollect, EdgeInit } from './edge-host.js';
+import { WorkerProcess, type WorkerLimits } from './ipc.js';
+import { openEvalLedger, type EvalLedgerSpec } from './ledger-spec.js';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'provenant.js');
+const now = (): number => performance.timeOrigin + performance.now();
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The firmware's floor: a board samples at most every 100 ms (its own clock decides). */
+export const MIN_BOARD_INTERVAL_MS = 100;
+
+/**
+ * Boards that make up one of the paper's nodes at `rate` packets/s: a node above the firmware's
+ * 10 readings/s is that many boards, each at rate / k (≤ 10/s).
+ */
+export function boardsPerNode(rate: number): number {
+  return Math.max(1, Math.ceil((rate * MIN_BOARD_INTERVAL_MS) / 1000 - 1e-9));
+}
+
+/** How the system is set up. */
+export interface SystemOptions {
+  readonly dir: string;
+  /** Fabric client config; omitted: the embedded ledger. */
+  readonly fabricConfig?: string;
+  readonly devices: number;
+  readonly boardProcs: number;
+  readonly batchSize: number;
+  readonly maxWaitMs: number;
+  readonly log: (line: string) => void;
+}
+
+/** One experiment point. */
+export interface PointSpec {
+  /** The paper's nodes; each is boardsPerNode(rate) boards (ports 0..nodes×k-1). */
+  readonly nodes: number;
+  /** Packets (readings) per second per node. */
+  readonly rate: number;
+  readonly warmS: number;
+  readonly measureS: number;
+  /** The auditor answers every `auditEvery`-th committed reading. */
+  readonly auditEvery: number;
+  /** Longest wait for the edge and auditor to drain after the boards stop. */
+  readonly drainS: number;
+}
+
+/** Distribution of a latency (ms). */
+export interface Dist {
+  readonly n: number;
+  readonly mean: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** What one point measured. */
+export interface PointResult {
+  readonly nodes: number;
+  readonly ratePerNode: number;
+  /** Simulated boards running (nodes × boards per node). */
+  readonly boards: number;
+  readonly measureS: number;
+  readonly offeredPerS: number;
+  readonly committedPerS: number;
+  readonly txPerS: number;
+  readonly readingsPerTx: number;
+  readonly rejected: number;
+  readonly nacks: number;
+  /** Board wrote READING → edge outbox stored / → committed / → auditor answer; and per stage. */
+  readonly latency: {
+    readonly stored: Dist;
+    readonly committed: Dist;
+    readonly answered: Dist;
+    readonly stages: { readonly boardToStored: Dist; readonly storedToCommitted: Dist; readonly committedToAnswer: Dist };
+  };
+  /** Readings sent in the window that reached each stage. */
+  readonly reached: { readonly sent: number; readonly stored: number; readonly committed: number; readonly answered: number };
+  readonly verdicts: Record<string, number>;
+  /** CPU used by each role during the point (incl. warm-up and drain), as a share of one core. */
+  readonly cpuShare: { readonly edge: number; readonly ledger: number | null; readonly auditor: number; readonly boards: number };
+  /** Edge CPU time per committed reading (µs): the figure that carries to other hardware. */
+  readonly edgeCpuUsPerReading: number;
+  readonly edgeRssMiB: number;
+  readonly wallS: number;
+}
+
+/** The running system. */
+export class EvalSystem {
+  readonly spec: EvalLedgerSpec;
+  private ledgerProc: ChildProcess | undefined;
+  private edge: WorkerProcess | undefined;
+  /** An unrestricted edge process started early (modules loaded) for the first startEdge. */
+  private spareEdge: WorkerProcess | undefined;
+  private auditor: WorkerProcess | undefined;
+  private hosts: WorkerProcess[] = [];
+  private edgeCount = 0;
+  private aa: LedgerClient | undefined;
+  private issuerPk = '';
+  private policy: unknown;
+  private readonly credentialsDir: string;
+  devices: HostedDevice[] = [];
+
+  private constructor(
+    private readonly o: SystemOptions,
+    spec: EvalLedgerSpec,
+    ledgerProc: ChildProcess | undefined,
+  ) {
+    this.spec = spec;
+    this.ledgerProc = ledgerProc;
+    this.credentialsDir = join(o.dir, 'credentials');
+  }
+
+  /** Starts the ledger (embedded), enrolls the devices, starts the auditor and the board hosts. */
+  static async start(o: SystemOptions): Promise<EvalSystem> {
+    // A fresh ledger, outbox and provenance database for every run.
+    rmSync(o.dir, { recursive: true, force: true });
+    mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+    // The workers load their modules while the ledger starts.
+    const auditor = WorkerProcess.start('auditor');
+    const hosts = Array.from({ length: o.boardProcs }, () => WorkerProcess.start('boards'));
+    const spareEdge = WorkerProcess.start('edge');
+    let spec: EvalLedgerSpec;
+    let proc: ChildProcess | undefined;
+    if (o.fabricConfig) spec = { type: 'fabric', config: o.fabricConfig };
+    else {
+      const tokens = {
+        aa: randomBytes(16).toString('hex'),
+        edge: randomBytes(16).toString('hex'),
+        auditor: randomBytes(16).toString('hex'),
+      };
+      const tokenFile = join(o.dir, 'ledger-tokens.json');
+      writeFileSync(tokenFile, JSON.stringify({ [tokens.aa]: 'aa', [tokens.edge]: 'edge-1', [tokens.auditor]: 'auditor' }), {
+        mode: 0o600,
+      });
+      const started = await startLedgerProcess(join(o.dir, 'ledger.db'), tokenFile).catch(async (err: unknown) => {
+        await Promise.all([auditor, spareEdge, ...hosts].map((w) => w.stop()));
+        throw err;
+      });
+      proc = started.proc;
+      spec = { type: 'http', url: started.url, tokens };
+      o.log(`ledger: embedded, ${started.url} (pid ${String(proc.pid)})`);
+    }
+    const sys = new EvalSystem(o, spec, proc);
+    sys.auditor = auditor;
+    sys.hosts = hosts;
+    sys.spareEdge = spareEdge;
+    try {
+      await sys.enroll();
+      await auditor.call('init', { ledger: spec, dbPath: join(o.dir, 'provenance.db') });
+    } catch (err) {
+      await sys.stop();
+      throw err;
+    }
+    return sys;
+  }
+
+  private async enroll(): Promise<void> {
+    const { ready, setup, parsePolicy, enrollDevice, credentialToJson } = await import('../../shared/crypto/index.js');
+    await ready();
+    const aa = await openEvalLedger(this.spec, 'aa');
+    this.aa = aa;
+    const issuer = setup();
+    const policy = parsePolicy({ id: 'eval-sensors', anyOf: [{ site: 'eval-site' }] });
+    this.issuerPk = toHex(issuer.pk);
+    this.policy = policy;
+    await aa.submit({
+      contract: CONTRACTS.deviceRegistration,
+      fn: 'configure',
+      args: [JSON.stringify({ issuerPk: toHex(issuer.pk), schema: issuer.schema, policies: [policy] })],
+    });
+    mkdirSync(this.credentialsDir, { recursive: true, mode: 0o700 });
+    const t0 = Date.now();
+    const run = `${Date.now().toString(36)}`;
+    for (let i = 0; i < this.o.devices; i += 64) {
+      const chunk = Array.from({ length: Math.min(64, this.o.devices - i) }, (_, k) => i + k);
+      await Promise.all(
+        chunk.map(async (port) => {
+          const deviceId = `eval-${run}-${String(port).padStart(5, '0')}`;
+          const e = enrollDevice(issuer, {
+            deviceId,
+            site: 'eval-site',
+            line: `line-${port % 4}`,
+            type: 'temperature',
+            owner: 'eval',
+            fw: '0.1.0',
+          });
+          await aa.submit({
+            contract: CONTRACTS.deviceRegistration,
+            fn: 'register',
+            args: [JSON.stringify(e.registration)],
+            transient: { kIoT: e.device.kIoT },
+          });
+          const file = join(this.credentialsDir, `${deviceId}.credential.json`);
+          writeFileSync(file, JSON.stringify(credentialToJson(e.credential)), { mode: 0o600 });
+          this.devices[port] = { deviceId, key: Buffer.from(e.device.kIoT).toString('base64'), port };
+        }),
+      );
+    }
+    this.o.log(`authority: ${this.o.devices} devices enrolled and registered in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  /** (Re)starts the edge with `ports` board links, optionally limited; reconnects the board hosts to it. */
+  async startEdge(ports: number, limits: WorkerLimits = {}): Promise<void> {
+    await this.edge?.stop();
+    const n = ++this.edgeCount;
+    const socketPath = join(this.o.dir, `bus-${n}.sock`);
+    const spare = this.spareEdge;
+    this.spareEdge = undefined;
+    if (spare && limits.cpus === undefined && limits.heapMiB === undefined) this.edge = spare;
+    else {
+      await spare?.stop();
+      this.edge = WorkerProcess.start('edge', limits);
+    }
+    const init: EdgeInit = {
+      ledger: this.spec,
+      edgeId: 'edge-1',
+      issuerPk: this.issuerPk,
+      policy: this.policy,
+      credentialsDir: this.credentialsDir,
+      outboxPath: join(this.o.dir, `outbox-${n}.db`),
+      socketPath,
+      ports,
+      intervalMs: MIN_BOARD_INTERVAL_MS,
+      batchSize: this.o.batchSize,
+      maxWaitMs: this.o.maxWaitMs,
+      windowMs: 2000,
+    };
+    await this.edge.call('init', init, 300_000);
+    await Promise.all(
+      this.hosts.map((h, k) =>
+        h.call('init', { socketPath, devices: this.devices.slice(0, ports).filter((d) => d.port % this.hosts.length === k) }, 300_000),
+      ),
+    );
+  }
+
+  /** Runs one point: boards on, warm-up, measurement window, boards off, drain, join. */
+  async point(p: PointSpec): Promise<PointResult> {
+    const edge = this.edge;
+    const auditor = this.auditor as WorkerProcess;
+    if (!edge) throw new Error('startEdge first');
+    const k = boardsPerNode(p.rate);
+    const boards = p.nodes * k;
+    if (boards > this.devices.length) throw new Error(`point needs ${boards} boards, ${this.devices.length} enrolled`);
+    await auditor.call('sample', { every: p.auditEvery });
+    await this.collect(); // forget what happened before
+    const cpu0 = this.ledgerCpuMs();
+    const w0 = now();
+    const runOf = (port: number): BoardRun => ({ port, intervalMs: Math.round((1000 * k) / p.rate) });
+    const ports = Array.from({ length: boards }, (_, i) => i);
+    await Promise.all(
+      this.hosts.map((h, k) => h.call('start', { boards: ports.filter((i) => i % this.hosts.length === k).map(runOf) }, 300_000)),
+    );
+    // Every board's session up (HELLO → PARTIAL, a reading ACKed), then the warm-up proper.
+    const upBy = now() + 120_000;
+    for (;;) {
+      const up = (await Promise.all(this.hosts.map((h) => h.call<number>('live')))).reduce((a, b) => a + b, 0);
+      if (up >= boards) break;
+      if (now() > upBy) throw new Error(`only ${up} of ${boards} boards had a session after 120 s`);
+      await sleep(100);
+    }
+    await sleep(p.warmS * 1000);
+    const tA = now();
+    await sleep(p.measureS * 1000);
+    const tB = now();
+    await Promise.all(this.hosts.map((h) => h.call('stop')));
+    const drainUntil = now() + p.drainS * 1000;
+    // Drained: the outbox empty, the auditor has ingested every reading the edge committed
+    // (since the point began) and answered the ones it was asked to.
+    for (;;) {
+      const { depth, committed } = await edge.call<{ depth: number; committed: number }>('depth');
+      const { backlog, ingested } = await auditor.call<{ backlog: number; ingested: number }>('backlog');
+      if ((depth === 0 && ingested >= committed && backlog === 0) || now() > drainUntil) break;
+      await sleep(100);
+    }
+    const wall = (now() - w0) / 1000;
+    const c = await this.collect();
+    const cpuLedger = this.ledgerCpuMs();
+    return summarise(p, tA, tB, c, wall, cpu0 === null || cpuLedger === null ? null : cpuLedger - cpu0);
+  }
+
+  private async collect(): Promise<{ boards: BoardCollect[]; edge: EdgeCollect; auditor: AuditorCollect }> {
+    const [boards, edge, auditor] = await Promise.all([
+      Promise.all(this.hosts.map((h) => h.call<BoardCollect>('collect'))),
+      (this.edge as WorkerProcess).call<EdgeCollect>('collect'),
+      (this.auditor as WorkerProcess).call<AuditorCollect>('collect'),
+    ]);
+    return { boards, edge, auditor };
+  }
+
+  /** The ledger process's CPU time (ms) from /proc, or null (Fabric, or no /proc). */
+  private ledgerCpuMs(): number | null {
+    const pid = this.ledgerProc?.pid;
+    if (pid === undefined) return null;
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    } catch {
+      return null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.stop()));
+    await this.edge?.stop();
+    await this.spareEdge?.stop();
+    await this.auditor?.stop();
+    await this.aa?.close();
+    const p = this.ledgerProc;
+    if (p && p.exitCode === null) {
+      const gone = new Promise<void>((r) => p.once('exit', () => r()));
+      p.kill('SIGTERM');
+      const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(t);
+    }
+  }
+}
+
+/** Starts `provenant ledger start` on a free port; resolves with its URL once it listens. */
+async function startLedgerProcess(db: string, tokenFile: string): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'ledger', 'start', '--db', db, '--port', '0', '--token-file', tokenFile, '--log-level', 'warn'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`the ledger did not start within 120 s: ${err}`)), 120_000);
+    proc.stderr?.on('data', (b: Buffer) => {
+      err += b.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1] as string);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`the ledger exited (${String(code)}): ${err}`));
+    });
+  });
+  return { proc, url };
+}
+
+/** Latency distribution of `xs` (ms). */
+export function dist(xs: number[]): Dist {
+  if (xs.length === 0) return { n: 0, mean: NaN, p50: NaN, p99: NaN, max: NaN };
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (f: number): number => s[Math.min(s.length - 1, Math.floor(f * s.length))] as number;
+  const r = (v: number): number => Math.round(v * 100) / 100;
+  return {
+    n: s.length,
+    mean: r(s.reduce((a, b) => a + b, 0) / s.length),
+    p50: r(q(0.5)),
+    p99: r(q(0.99)),
+    max: r(s[s.length - 1] as number),
+  };
+}
+
+function summarise(
+  p: PointSpec,
+  tA: number,
+  tB: number,
+  c: { boards: BoardCollect[]; edge: EdgeCollect; auditor: AuditorCollect },
+  wall: number,
+  ledgerCpuMs: number | null,
+): PointResult {
+  const secs = (tB - tA) / 1000;
+  const inWin = (t: number): boolean => t >= tA && t < tB;
+  const sent = new Map<string, number>();
+  let nacks = 0;
+  let boardCpu = 0;
+  for (const b of c.boards) {
+    for (const [k, t] of b.sent) if (!sent.has(k)) sent.set(k, t);
+    nacks += b.nacks;
+    boardCpu += b.cpuMs;
+    if (b.uncaught.length > 0) throw new Error(`a board's firmware threw: ${b.uncaught[0]}`);
+  }
+  const stored = new Map(c.edge.stored);
+  const committed = new Map(c.edge.committed);
+  const answered = new Map(c.auditor.answered);
+  const s1: number[] = [];
+  const s2: number[] = [];
+  const s3: number[] = [];
+  const tStored: number[] = [];
+  const tCommitted: number[] = [];
+  const tAnswered: number[] = [];
+  let nSent = 0;
+  for (const [k, t0] of sent) {
+    if (!inWin(t0)) continue;
+    nSent++;
+    const t1 = stored.get(k);
+    const t2 = committed.get(k);
+    const t3 = answered.get(k);
+    if (t1 !== undefined) tStored.push(t1 - t0);
+    if (t2 !== undefined) tCommitted.push(t2 - t0);
+    if (t3 !== undefined) tAnswered.push(t3 - t0);
+    if (t1 !== undefined && t2 !== undefined && t3 !== undefined) {
+      s1.push(t1 - t0);
+      s2.push(Math.max(0, t2 - t1));
+      s3.push(Math.max(0, t3 - t2));
+    }
+  }
+  const committedInWin = c.edge.committed.filter(([, t]) => inWin(t)).length;
+  const txs = c.edge.txs.filter(([t]) => inWin(t));
+  const txReadings = txs.reduce((a, [, n]) => a + n, 0);
+  const totalCommitted = c.edge.committed.length;
+  const r1 = (v: number): number => Math.round(v * 10) / 10;
+  return {
+    nodes: p.nodes,
+    ratePerNode: p.rate,
+    boards: p.nodes * boardsPerNode(p.rate),
+    measureS: r1(secs),
+    offeredPerS: r1(nSent / secs),
+    committedPerS: r1(committedInWin / secs),
+    txPerS: r1(txs.length / secs),
+    readingsPerTx: txs.length === 0 ? 0 : r1(txReadings / txs.length),
+    rejected: c.edge.rejected,
+    nacks,
+    latency: {
+      stored: dist(tStored),
+      committed: dist(tCommitted),
+      answered: dist(tAnswered),
+      stages: { boardToStored: dist(s1), storedToCommitted: dist(s2), committedToAnswer: dist(s3) },
+    },
+    reached: { sent: nSent, stored: tStored.length, committed: tCommitted.length, answered: tAnswered.length },
+    verdicts: c.auditor.verdicts,
+    cpuShare: {
+      edge: Math.round((c.edge.cpuMs / 1000 / wall) * 1000) / 1000,
+      ledger: ledgerCpuMs === null ? null : Math.round((ledgerCpuMs / 1000 / wall) * 1000) / 1000,
+      auditor: Math.round((c.auditor.cpuMs / 1000 / wall) * 1000) / 1000,
+      boards: Math.round((boardCpu / 1000 / wall) * 1000) / 1000,
+    },
+    edgeCpuUsPerReading: totalCommitted === 0 ? NaN : r1((c.edge.cpuMs * 1000) / totalCommitted),
+    edgeRssMiB: r1(c.edge.rssMiB),
+    wallS: r1(wall),
+  };
+}
