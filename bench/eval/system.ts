@@ -9,7 +9,7 @@
  *   boards×K  simulated boards running the built firmware (the load generator)
  *
  * The orchestrator (this module) is the attribute authority: it configures the ledger, enrolls
- * and registers every device (K_IoT deposited as transient data) and hands the edge the devices'
+ * and registers every device (K_tag and K_chal deposited as transient data) and hands the edge the devices'
  * credentials; then it starts and stops boards per experiment point and joins the timestamps the
  * roles report into throughput and response-time figures.
  */
@@ -139,6 +139,9 @@ export class EvalSystem {
     // A fresh ledger, outbox and provenance database for every run.
     rmSync(o.dir, { recursive: true, force: true });
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+    // The firmware is built once here, not by each board host at once (concurrent builds race).
+    const { ensureFirmwareBuilt } = await import('../../firmware/build.js');
+    await ensureFirmwareBuilt();
     // The workers load their modules while the ledger starts.
     const auditor = WorkerProcess.start('auditor');
     const hosts = Array.from({ length: o.boardProcs }, () => WorkerProcess.start('boards'));
@@ -179,7 +182,7 @@ export class EvalSystem {
   }
 
   private async enroll(): Promise<void> {
-    const { ready, setup, parsePolicy, enrollDevice, credentialToJson } = await import('../../shared/crypto/index.js');
+    const { ready, setup, parsePolicy, enrollDevice, credentialToJson, ledgerKeys, sha256 } = await import('../../shared/crypto/index.js');
     await ready();
     const aa = await openEvalLedger(this.spec, 'aa');
     this.aa = aa;
@@ -212,7 +215,8 @@ export class EvalSystem {
             contract: CONTRACTS.deviceRegistration,
             fn: 'register',
             args: [JSON.stringify(e.registration)],
-            transient: { kIoT: e.device.kIoT },
+            // The ledger gets K_tag and K_chal (derived from K_IoT), never K_IoT.
+            transient: { ...ledgerKeys(sha256, e.device.kIoT) },
           });
           const file = join(this.credentialsDir, `${deviceId}.credential.json`);
           writeFileSync(file, JSON.stringify(credentialToJson(e.credential)), { mode: 0o600 });
