@@ -49,10 +49,11 @@ function withLedgerOptions(cmd: Command, identity: string): Command {
     .option('--json', 'print the contract result as JSON only');
 }
 
-async function withLedger<T>(opts: LedgerOpts, fn: (ledger: LedgerClient) => Promise<T>): Promise<T> {
+async function withLedger<T>(opts: LedgerOpts, fn: (ledger: LedgerClient) => Promise<T>, create = false): Promise<T> {
   const { connectLedger } = await import('../../ledger-bridge/auditor/connect.js');
   const ledger = await connectLedger({
     identity: opts.identity,
+    create,
     ...(opts.ledger ? { ledger: opts.ledger } : {}),
     ...(opts.db ? { db: opts.db } : {}),
     ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
@@ -121,8 +122,11 @@ export function register(program: Command): void {
     const issuer = loadIssuerPublic(opts.authority);
     const policies = (opts.policy ?? []).map((p) => readJsonFile(p, 'policy'));
     const config = { issuerPk: Buffer.from(issuer.pk).toString('hex'), schema: issuer.schema, policies };
-    const r = await withLedger(opts, (l) =>
-      l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: [JSON.stringify(config)] }),
+    // The one command that may start a new embedded ledger file.
+    const r = await withLedger(
+      opts,
+      (l) => l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: [JSON.stringify(config)] }),
+      true,
     );
     print(
       opts,

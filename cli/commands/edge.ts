@@ -10,12 +10,17 @@ export function register(program: Command): void {
     .command('edge')
     .description('run the edge runtime from a config file (YAML or JSON; see docs/edge.md)')
     .requiredOption('-c, --config <file>', 'config file (.yaml, .yml or .json)')
-    .option('--check', 'validate the config and exit')
+    .option('--check', 'validate the config and every file it names (credentials, keys, tokens, ledger, data dir), then exit')
     .action(async (opts: { config: string; check?: boolean }) => {
-      const { loadConfig } = await import('../../edge-runtime/src/config.js');
+      const { checkConfigFiles, loadConfig, problemsError } = await import('../../edge-runtime/src/config.js');
       const config = await loadConfig(opts.config);
       if (opts.check) {
-        process.stdout.write(`config ok: edge ${config.edgeId}, ${config.boards.length} board(s), ledger ${config.ledger.type}\n`);
+        const found = checkConfigFiles(config);
+        for (const w of found.warnings) process.stderr.write(`warning: ${w.field}: ${w.message}\n`);
+        if (found.errors.length > 0) throw problemsError(found.errors, opts.config);
+        process.stdout.write(
+          `config ok: edge ${config.edgeId}, ${config.boards.length} board(s), ${found.credentials} credential(s), ledger ${config.ledger.type}\n`,
+        );
         return;
       }
       const { default: pino } = await import('pino');

@@ -3,7 +3,7 @@
  * `provenant ledger start`) or an embedded ledger file opened in-process (`--db PATH`). Heavy
  * modules load here, lazily, so commands stay light until they act.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { LedgerClient } from '../client.js';
 import type { ProofChecker } from './auditor.js';
 import { ProvenantError } from '../../shared/errors.js';
@@ -20,6 +20,12 @@ export interface ConnectOptions {
   readonly tokenFile?: string;
   /** Identity name ('aa', 'edge-1', 'auditor', ...). */
   readonly identity: string;
+  /**
+   * May `db` name a file that does not exist yet (a new ledger)? Only the authority's first
+   * command does that; every other command refuses a missing file (`no ledger at PATH`) instead of
+   * answering from a fresh empty ledger.
+   */
+  readonly create?: boolean;
 }
 
 function tokenFrom(options: ConnectOptions): string {
@@ -57,6 +63,8 @@ export async function connectLedger(options: ConnectOptions): Promise<LedgerClie
     const { HttpLedgerClient } = await import('../embedded/http/client.js');
     return new HttpLedgerClient({ url: options.ledger, token: tokenFrom(options), identity: options.identity });
   }
+  if (options.create !== true && !existsSync(options.db as string))
+    throw new ProvenantError('PROV_ERR_NOT_FOUND', `no ledger at ${options.db as string}`, { field: 'db' });
   const { contracts } = await import('../contracts/index.js');
   const { EmbeddedLedgerClient } = await import('../embedded/index.js');
   return EmbeddedLedgerClient.open({ path: options.db as string, contracts, identity: options.identity });

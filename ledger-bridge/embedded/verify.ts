@@ -7,6 +7,8 @@
  * what the valid transactions wrote. SQLite's own integrity_check runs first, so a corrupted
  * page is reported as a failure too.
  */
+import { existsSync } from 'node:fs';
+import { ProvenantError } from '../../shared/errors.js';
 import { equalBytes } from '../../shared/encoding/bytes.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { ValidationCode, decodeEnvelope, decodeHeader, versionOf } from './codec.js';
@@ -43,6 +45,7 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
   let stateKeys = 0;
   let headHash: string | null = null;
   let db: Awaited<ReturnType<typeof openDatabase>> | null = null;
+  if (!existsSync(path)) throw new ProvenantError('PROV_ERR_NOT_FOUND', `no ledger at ${path}`, { field: 'db' });
   try {
     try {
       db = await openDatabase(path, { mustExist: true });

@@ -9,6 +9,8 @@ import { buildApi } from '../../edge-runtime/src/api/server.js';
 import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
 import { wireChallengeCodec } from '../../edge-runtime/src/session/challenge-codec.js';
+import { HttpLedgerClient } from '../../ledger-bridge/embedded/http/client.js';
+import { buildLedgerServer } from '../../ledger-bridge/embedded/http/server.js';
 import { ledgerFixture, MemoryLink, ScriptedBoard, tempDir, TEST_POLICY, type LedgerFixture } from '../support/edge-fixture.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -60,7 +62,36 @@ describe('edge API', () => {
       ledgerUp: true,
       outbox: { depth: 0 },
       links: { open: 1, total: 1 },
+      credentials: 2,
+      problems: [],
     });
+  });
+
+  it('GET /health is not ok with a wrong ledger token or no credentials, even while idle', async () => {
+    // A real ledger server; this edge presents a token it does not know, and holds no credential.
+    const server = await buildLedgerServer(fx.ledger, { tokens: new Map([['the-right-token-0123456789', '*']]) });
+    const ledgerUrl = await server.listen({ host: '127.0.0.1', port: 0 });
+    const wrong = new HttpLedgerClient({ url: ledgerUrl, token: 'a-wrong-token-0123456789' });
+    const idle = await EdgeRuntime.start({
+      edgeId: 'edge-9',
+      outboxPath: join(tmp.dir, 'outbox-health.db'),
+      ledger: wrong,
+      credentials: new CredentialStore(fx.issuer.pk),
+      policy: TEST_POLICY,
+      traffic: false,
+    });
+    const api = await buildApi(idle, { token: TOKEN });
+    try {
+      const h = (await api.inject({ method: 'GET', url: '/health' })).json() as { status: string; ledgerUp: boolean; problems: string[] };
+      expect(h).toMatchObject({ status: 'degraded', ledgerUp: false, credentials: 0 });
+      expect(h.problems.join('\n')).toMatch(/ledger: PROV_ERR_UNAUTHORIZED/);
+      expect(h.problems.join('\n')).toMatch(/no credentials loaded/);
+    } finally {
+      await api.close();
+      await idle.stop();
+      await wrong.close();
+      await server.close();
+    }
   });
 
   it('refuses a missing or wrong bearer token with 401 and a PROV_ERR code', async () => {

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, validateConfig } from '../../edge-runtime/src/config.js';
+import { checkConfigFiles, loadConfig, validateConfig } from '../../edge-runtime/src/config.js';
 import { tempDir } from '../support/edge-fixture.js';
 
 const tmp = tempDir('provenant-config-');
@@ -106,5 +106,46 @@ api: { enabled: false }
     const broken = join(tmp.dir, 'broken.json');
     writeFileSync(broken, '{ nope');
     await expect(loadConfig(broken)).rejects.toThrow(/not valid JSON/);
+  });
+
+  it('resolves ledger.tokenFile of an http ledger against the file, like every other path', async () => {
+    const c = await validateConfig(
+      { ...minimal, ledger: { type: 'http', url: 'http://10.0.0.2:7050', tokenFile: 'ledger.token' } },
+      '/etc/provenant',
+    );
+    expect(c.ledger).toMatchObject({ type: 'http', tokenFile: '/etc/provenant/ledger.token' });
+  });
+
+  it('fills the defaults ajv cannot fill inside oneOf (board baud rate, embedded identity)', async () => {
+    const c = await validateConfig({ ...minimal, boards: [{ serial: { path: '/dev/ttyACM0' } }] }, '/etc/provenant');
+    expect(c.boards[0]).toEqual({ serial: { path: '/dev/ttyACM0', baudRate: 115200 } });
+  });
+
+  it('reports every problem of a file at once, each with its field', async () => {
+    const err = (await validateConfig(
+      { ...minimal, edgeId: undefined, colour: 'blue', outbox: { maxPending: 0 }, ledger: { type: 'mainframe' } },
+      '/etc/provenant',
+    ).catch((e: unknown) => e)) as { message: string; details: { problems: { field: string; message: string }[] } };
+    expect(err.message).toMatch(/^4 problems:/);
+    expect(err.details.problems).toEqual(
+      expect.arrayContaining([
+        { field: 'edgeId', message: 'is required' },
+        { field: 'colour', message: 'is not a known field' },
+        expect.objectContaining({ field: 'outbox.maxPending' }),
+        { field: 'ledger.type', message: 'must be one of "embedded", "fabric", "http"' },
+      ]),
+    );
+  });
+
+  it('the example configs in deploy/ are valid, and --check finds only what a fresh machine lacks', async () => {
+    for (const example of ['deploy/edge/edge.yaml', 'deploy/fabric/config/edge.yaml']) {
+      const c = await loadConfig(join(import.meta.dirname, '..', '..', example));
+      expect(c.edgeId).toBe('edge-1');
+      const found = checkConfigFiles(c);
+      // Nothing is installed here: the credentials, keys and token files are reported, each by field.
+      expect(found.errors.map((e) => e.field)).toContain('credentials.dir');
+    }
+    const c = await loadConfig(join(import.meta.dirname, '..', '..', 'deploy', 'edge', 'edge.yaml'));
+    expect(c.ledger).toMatchObject({ type: 'http', tokenFile: join(import.meta.dirname, '..', '..', 'deploy', 'edge', 'ledger.token') });
   });
 });

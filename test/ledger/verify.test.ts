@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,7 +127,9 @@ describe('provenant ledger verify: walks the chain and finds any changed byte', 
     const p = join(dir.dir, 'not-a-db.db');
     writeFileSync(p, 'hello, not sqlite at all'.repeat(100));
     expect((await verifyLedger(p)).ok).toBe(false);
-    expect((await verifyLedger(join(dir.dir, 'missing.db'))).ok).toBe(false);
+    // A missing file is not a "BAD" ledger: there is none (and verifying creates none).
+    await expect(verifyLedger(join(dir.dir, 'missing.db'))).rejects.toMatchObject({ code: 'PROV_ERR_NOT_FOUND', message: /no ledger at/ });
+    expect(existsSync(join(dir.dir, 'missing.db'))).toBe(false);
   });
 });
 

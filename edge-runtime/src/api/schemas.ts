@@ -155,8 +155,10 @@ export const health = {
     edgeId: { type: 'string' },
     ledgerUp: { type: 'boolean' },
     lastLedgerError: { type: ['string', 'null'] },
+    credentials: { type: 'integer', description: 'device credentials loaded' },
     outbox: { type: 'object', properties: { depth: { type: 'integer' }, capacity: { type: 'integer' } } },
     links: { type: 'object', properties: { open: { type: 'integer' }, total: { type: 'integer' } } },
+    problems: { type: 'array', items: { type: 'string' }, description: 'why status is not ok (empty when ok)' },
     uptimeS: { type: 'number' },
     provenance: {
       type: ['object', 'null'],

@@ -17,6 +17,10 @@ import type { Validator } from '../validation/validator.js';
 import { isConsolePath, registerConsole } from '../../../console/plugin.js';
 import * as S from './schemas.js';
 
+/** /health re-asks the ledger at most this often (ms). */
+const HEALTH_PROBE_MS = 5000;
+const HEALTH_PROBE_TIMEOUT_MS = 2000;
+
 /** API settings. */
 export interface ApiOptions {
   /** Bearer token; required (generate one with `openssl rand -hex 32`). */
@@ -95,6 +99,32 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // /health asks the ledger itself (its head, with our credentials), at most every HEALTH_PROBE_MS:
+  // an idle edge with a wrong ledger token or an unreachable peer must not look healthy.
+  let probed: { at: number; problem: string | null } | undefined;
+  const probeLedger = async (): Promise<string | null> => {
+    if (probed && Date.now() - probed.at < HEALTH_PROBE_MS) return probed.problem;
+    let problem: string | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        rt.ledger.head(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ProvenantError('PROV_ERR_TIMEOUT', `no answer in ${HEALTH_PROBE_TIMEOUT_MS} ms`)),
+            HEALTH_PROBE_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } catch (err) {
+      problem = `${codeOf(err) ?? 'PROV_ERR_INTERNAL'}: ${err instanceof Error ? err.message : String(err)}`;
+    } finally {
+      clearTimeout(timer);
+    }
+    probed = { at: Date.now(), problem };
+    return problem;
+  };
+
   app.get(
     '/health',
     {
@@ -108,15 +138,24 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
     },
     async () => {
       const f = rt.forwarder.status();
+      const probe = await probeLedger();
       const sessions = rt.allSessions();
       const open = sessions.filter((s) => s.link.state === 'open').length;
+      const credentials = rt.credentials.deviceIds().length;
+      const ledgerUp = f.ledgerUp && probe === null;
+      const problems: string[] = [];
+      if (!ledgerUp) problems.push(`ledger: ${probe ?? f.lastError ?? 'submits failing'}`);
+      if (credentials === 0) problems.push('no credentials loaded: no board can say HELLO');
+      if (open < sessions.length) problems.push(`${sessions.length - open} of ${sessions.length} board links not open`);
       return {
-        status: f.ledgerUp && open === sessions.length ? 'ok' : 'degraded',
+        status: problems.length === 0 ? 'ok' : 'degraded',
         edgeId: rt.edgeId,
-        ledgerUp: f.ledgerUp,
-        lastLedgerError: f.lastError,
+        ledgerUp,
+        lastLedgerError: probe ?? f.lastError,
+        credentials,
         outbox: { depth: rt.outbox.depth, capacity: rt.outbox.capacity },
         links: { open, total: sessions.length },
+        problems,
         uptimeS: (Date.now() - started) / 1000,
         provenance: options.provenance ? { db: options.provenance.db, ...options.provenance.status() } : null,
         validation: options.validator?.via ?? 'none',
