@@ -337,6 +337,7 @@ export async function validateConfig(input: unknown, baseDir: string, file?: str
     }
   }
   if (problems.length > 0 || ledger === undefined) throw problemsError(problems, file);
+  const provenanceDb = c.provenance.db;
   return {
     ...c,
     boards,
@@ -351,11 +352,11 @@ export async function validateConfig(input: unknown, baseDir: string, file?: str
     provenance: {
       ...c.provenance,
       db:
-        (c.provenance as { db?: string }).db === undefined
+        provenanceDb === undefined
           ? resolve(abs(c.dataDir), 'provenance.db')
-          : /^postgres(ql)?:\/\//.test(c.provenance.db)
-            ? c.provenance.db
-            : abs(c.provenance.db),
+          : /^postgres(ql)?:\/\//.test(provenanceDb)
+            ? provenanceDb
+            : abs(provenanceDb),
     },
     ...(c.auditor ? { auditor: { ...c.auditor, ...(c.auditor.tokenFile ? { tokenFile: abs(c.auditor.tokenFile) } : {}) } } : {}),
   };

@@ -1,13 +1,13 @@
 /**
  * How a host reaches a simulated board: a serialport binding (MockBinding underneath, no
- * process, no file) or a real pty pair made by socat, so any program — the flasher, the
+ * process, no file) or a real pty pair (hardware/pty.ts), so any program — the flasher, the
  * monitor, the edge runtime, even a terminal — opens it like a USB serial port.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPortMock } from 'serialport';
+import { openPtyPair } from '../pty.js';
 import type { SimBoard } from './board.js';
 
 const attached = new Map<string, SimBoard>();
@@ -57,42 +57,33 @@ export function detachMock(path: string): void {
   attached.delete(path);
 }
 
-/** True when socat is on the PATH. */
-export function hasSocat(): boolean {
-  return spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
-}
-
 /** A pty pair: the host opens `hostPath`; the board side is wired to the simulated board. */
 export interface PtyLink {
   readonly hostPath: string;
   close(): Promise<void>;
 }
 
-/** Opens a socat pty pair and pumps bytes between its board side and `board`. */
-export async function attachPty(board: SimBoard): Promise<PtyLink> {
-  if (!hasSocat()) throw new Error('socat is not installed (apt-get install -y socat): a pty link needs it');
+/**
+ * Opens a pty pair (hardware/pty.ts) and pumps bytes between its board end and `board`.
+ * `hostPath`: where the host end appears (default: a temp path).
+ */
+export async function attachPty(board: SimBoard, hostPath?: string): Promise<PtyLink> {
   const dir = mkdtempSync(join(tmpdir(), 'provenant-sim-'));
-  const hostPath = join(dir, 'tty');
-  const boardPath = join(dir, 'board');
-  const socat: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${boardPath}`, `pty,raw,echo=0,link=${hostPath}`], { stdio: 'ignore' });
-  const deadline = Date.now() + 5000;
-  while (!(existsSync(hostPath) && existsSync(boardPath))) {
-    if (Date.now() > deadline || socat.exitCode !== null) throw new Error('socat did not create the pty pair');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const pair = await openPtyPair({ a: join(dir, 'board'), b: hostPath ?? join(dir, 'tty') });
   const { SerialPort } = await import('serialport');
-  const side = new SerialPort({ path: boardPath, baudRate: 115200, autoOpen: false });
+  const side = new SerialPort({ path: pair.a, baudRate: 115200, autoOpen: false });
   await new Promise<void>((resolve, reject) => side.open((err) => (err ? reject(err) : resolve())));
   side.on('data', (b: Buffer) => board.hostWrite(b));
   side.on('error', () => undefined);
-  board.onOutput((b) => {
+  const off = board.onOutput((b) => {
     if (side.isOpen) side.write(b);
   });
   return {
-    hostPath,
+    hostPath: pair.b,
     async close() {
+      off();
       if (side.isOpen) await new Promise<void>((r) => side.close(() => r()));
-      socat.kill('SIGTERM');
+      await pair.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

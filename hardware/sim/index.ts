@@ -6,7 +6,7 @@
  *   ...
  *   await b.stop();
  *
- * Each board is one vm context and a few timers — no process (a pty link adds one socat) — so
+ * Each board is one vm context and a few timers — no process (a pty link adds one relay) — so
  * a demo can run dozens. The bundle is the BUILT one from dist/firmware (build it first with
  * `npm run build:firmware`, or call ensureFirmwareBuilt()).
  */
@@ -19,7 +19,8 @@ import { attachMock, attachPty, detachMock, type PtyLink } from './endpoints.js'
 import { SimStorage } from './storage.js';
 
 export { SimBoard, type SimSensors, type SimStats } from './board.js';
-export { SimBinding, hasSocat } from './endpoints.js';
+export { SimBinding } from './endpoints.js';
+export { openPtyPair, ptyBackend, ptyUnavailableReason, type PtyPair } from '../pty.js';
 export { SimStorage } from './storage.js';
 
 /** provenant.json contents (firmware/src/provision.ts); `key` is base64 of K_IoT. */
@@ -41,9 +42,9 @@ export interface StartSimBoardOptions {
   readonly storageDir?: string;
   /** Share flash with another board object (e.g. to "replace" a board in-process). */
   readonly storage?: SimStorage;
-  /** 'mock' (default): a SimBinding port; 'pty': a socat pty pair. */
+  /** 'mock' (default): a SimBinding port; 'pty': a pty pair (hardware/pty.ts). */
   readonly link?: 'mock' | 'pty';
-  /** Mock port path (default /dev/provenant-sim-N). */
+  /** Mock port path (default /dev/provenant-sim-N); for 'pty', where the host end appears (default: a temp path). */
   readonly path?: string;
   readonly clockSpeedup?: number;
   readonly startTimeMs?: number;
@@ -105,7 +106,7 @@ export async function startSimBoard(opts: StartSimBoardOptions = {}): Promise<Si
   let path: string;
   let pty: PtyLink | undefined;
   if (link === 'pty') {
-    pty = await attachPty(board);
+    pty = await attachPty(board, opts.path);
     path = pty.hostPath;
   } else {
     path = opts.path ?? `/dev/provenant-sim-${++counter}`;

@@ -4,8 +4,8 @@
  *
  * The edge runs as a real child process (`provenant edge --config FILE`, embedded ledger
  * in-process). The boards (the built firmware in node:vm) live in this test process and reach
- * the edge over real ptys (socat with ignoreeof on the edge side, so the pty survives the edge
- * dying, like a USB adapter stays plugged in while the edge box reboots).
+ * the edge over real pty pairs (hardware/pty.ts: python3 or socat, whichever the machine has; the
+ * pty survives the edge dying, like a USB adapter stays plugged in while the edge box reboots).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,18 +20,16 @@ import { EmbeddedLedgerClient } from '../../ledger-bridge/embedded/index.js';
 import { credentialToJson } from '../../shared/crypto/index.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
-import { hasSocat, SimBinding, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
+import { openPtyPair, ptyUnavailableReason, SimBinding, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
 import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ROOT = join(import.meta.dirname, '..', '..');
 
-if (!hasSocat())
-  console.log(
-    'kill -9 test skipped: socat is not installed (apt-get install socat); the edge and the boards must be in different processes, joined by ptys',
-  );
+const noPty = ptyUnavailableReason();
+if (noPty) console.log(`kill -9 test skipped: ${noPty}; the edge and the boards must be in different processes, joined by ptys`);
 
-describe.skipIf(!hasSocat())('kill -9 of the edge process', () => {
+describe.skipIf(noPty !== undefined)('kill -9 of the edge process', () => {
   const tmp = tempDir('provenant-kill9-');
   const cleanups: (() => void | Promise<void>)[] = [];
   afterAll(async () => {
@@ -51,7 +49,7 @@ describe.skipIf(!hasSocat())('kill -9 of the edge process', () => {
     for (const d of fx.devices)
       writeFileSync(join(credDir, `${d.deviceId}.credential.json`), JSON.stringify(credentialToJson(d.credential)));
 
-    // Boards in this process, each behind a socat pty pair.
+    // Boards in this process, each behind a pty pair.
     const hostPaths: string[] = [];
     const sims: SimBoardHandle[] = [];
     for (let i = 0; i < N; i++) {
@@ -63,9 +61,8 @@ describe.skipIf(!hasSocat())('kill -9 of the edge process', () => {
       sims.push(sim);
       const boardSide = join(tmp.dir, `board-${i}`);
       const hostSide = join(tmp.dir, `edge-${i}`);
-      const socat = spawn('socat', [`pty,raw,echo=0,link=${boardSide}`, `pty,raw,echo=0,link=${hostSide},ignoreeof`], { stdio: 'ignore' });
-      cleanups.push(() => void socat.kill('SIGKILL'));
-      while (!existsSync(boardSide) || !existsSync(hostSide)) await sleep(20);
+      const pair = await openPtyPair({ a: boardSide, b: hostSide });
+      cleanups.push(() => pair.close());
       const pty = new SerialPort({ path: boardSide, baudRate: 115200 });
       const mock = new SerialPortStream({ binding: SimBinding, path: sim.path, baudRate: 115200 });
       await Promise.all([new Promise((r) => pty.once('open', r)), new Promise((r) => mock.once('open', r))]);

@@ -1,6 +1,6 @@
 /**
  * Acceptance: simulated boards running the BUILT firmware (H3's sim, node:vm) → a real pty
- * (socat) or the sim's serialport binding (MockBinding underneath) → SerialLink → edge runtime →
+ * (hardware/pty.ts) or the sim's serialport binding (MockBinding underneath) → SerialLink → edge runtime →
  * embedded ledger running the contracts. Every reading the edge acknowledged is on the ledger,
  * exactly once, with the same dataHash; and a ledger outage only grows the outbox, which drains
  * when the ledger is back.
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { CONTRACTS, type LedgerClient } from '../../ledger-bridge/client.js';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
-import { hasSocat, SimBinding, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
+import { ptyUnavailableReason, SimBinding, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
 import { SerialLink } from '../../edge-runtime/src/links/serial-link.js';
 import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
@@ -71,13 +71,14 @@ async function checkExactlyOnce(rt: EdgeRuntime): Promise<number> {
   return n;
 }
 
-if (!hasSocat()) console.log('pty part skipped: socat is not installed (apt-get install socat); the MockBinding part runs');
+const noPty = ptyUnavailableReason();
+if (noPty) console.log(`pty part skipped: ${noPty}; the MockBinding part runs`);
 
 describe('boards → link → edge → ledger', () => {
   it('every acknowledged reading is on the ledger exactly once (pty and MockBinding links)', async () => {
     const rt = await startEdge('pipeline', fx.edgeClient);
     const boards: SimBoardHandle[] = [];
-    const kinds: ('mock' | 'pty')[] = hasSocat() ? ['pty', 'pty', 'mock', 'mock'] : ['mock', 'mock', 'mock', 'mock'];
+    const kinds: ('mock' | 'pty')[] = noPty === undefined ? ['pty', 'pty', 'mock', 'mock'] : ['mock', 'mock', 'mock', 'mock'];
     for (let i = 0; i < kinds.length; i++) {
       const b = await boardFor(i, kinds[i]!);
       boards.push(b);

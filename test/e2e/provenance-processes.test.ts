@@ -2,7 +2,7 @@
  * Acceptance (issue 15): `provenant ledger start`, `provenant edge` and two `provenant auditor
  * serve` as separate processes, no demo. One auditor keeps its provenance database in SQLite, the
  * other in a real PostgreSQL server (a throwaway cluster). Boards (the built firmware in node:vm)
- * live in this test process and reach the edge over real ptys (socat).
+ * live in this test process and reach the edge over real pty pairs (hardware/pty.ts).
  *
  * Every reading the ledger committed ends up in both provenance databases with its status, filled
  * by the auditors' followers; `provenant verify`, the auditor API (validate, jobs, export) and the
@@ -17,7 +17,7 @@ import { SerialPort } from 'serialport';
 import { SerialPortStream } from '@serialport/stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
-import { hasSocat, SimBinding, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
+import { openPtyPair, ptyUnavailableReason, SimBinding, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
 import { credentialToJson } from '../../shared/crypto/index.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
@@ -30,9 +30,10 @@ const CLI = join(ROOT, 'bin', 'provenant.js');
 type Loose = any;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-if (!hasSocat()) console.log('separate-processes test skipped: socat is not installed (apt-get install socat)');
+const noPty = ptyUnavailableReason();
+if (noPty) console.log(`separate-processes test skipped: ${noPty}`);
 
-describe.skipIf(!hasSocat())('provenance database in a deployment of separate processes', () => {
+describe.skipIf(noPty !== undefined)('provenance database in a deployment of separate processes', () => {
   const tmp = tempDir('provenant-deploy-');
   const cleanups: (() => void | Promise<void>)[] = [];
   afterAll(async () => {
@@ -121,7 +122,7 @@ describe.skipIf(!hasSocat())('provenance database in a deployment of separate pr
     ]);
     const auditors = { sqlite: a1.match, postgres: a2.match };
 
-    // Boards behind socat pty pairs; the third is enrolled but not registered, and has no credential here.
+    // Boards behind pty pairs; the third is enrolled but not registered, and has no credential here.
     const hostPaths: string[] = [];
     const sims: SimBoardHandle[] = [];
     for (let i = 0; i < N + 1; i++) {
@@ -133,8 +134,8 @@ describe.skipIf(!hasSocat())('provenance database in a deployment of separate pr
       sims.push(sim);
       const boardSide = join(tmp.dir, `board-${i}`);
       const hostSide = join(tmp.dir, `edge-${i}`);
-      const socat = spawn('socat', [`pty,raw,echo=0,link=${boardSide}`, `pty,raw,echo=0,link=${hostSide},ignoreeof`], { stdio: 'ignore' });
-      cleanups.push(() => void socat.kill('SIGKILL'));
+      const pair = await openPtyPair({ a: boardSide, b: hostSide });
+      cleanups.push(() => pair.close());
       while (!existsSync(boardSide) || !existsSync(hostSide)) await sleep(20);
       const pty = new SerialPort({ path: boardSide, baudRate: 115200 });
       const mock = new SerialPortStream({ binding: SimBinding, path: sim.path, baudRate: 115200 });

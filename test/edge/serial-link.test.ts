@@ -1,15 +1,15 @@
 /**
  * SerialLink against @serialport/binding-mock (open, write, data, bad path, close) and against a
- * real pty pair from socat with the native binding (data both ways, unplug = socat killed,
- * replug = socat restarted on the same path: the link reconnects by itself).
+ * real pty pair (hardware/pty.ts) with the native binding (data both ways, unplug = the pair
+ * removed, replug = a new pair on the same path: the link reconnects by itself).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SerialPortMock } from 'serialport';
 import { SerialLink } from '../../edge-runtime/src/links/serial-link.js';
 import type { LinkState } from '../../edge-runtime/src/links/link.js';
+import { openPtyPair, ptyUnavailableReason, type PtyPair } from '../../hardware/pty.js';
 import { tempDir } from '../support/edge-fixture.js';
 
 /** @serialport/binding-mock, reached through serialport's typed re-export. */
@@ -68,35 +68,29 @@ describe('SerialLink on MockBinding', () => {
   });
 });
 
-const hasSocat = spawnSync('which', ['socat']).status === 0;
-if (!hasSocat) console.log('skipping the pty tests: socat is not installed (apt-get install socat)');
+const noPty = ptyUnavailableReason();
+if (noPty) console.log(`skipping the pty tests: ${noPty}`);
 
-describe.skipIf(!hasSocat)('SerialLink on a real pty (socat), native binding', () => {
+describe.skipIf(noPty !== undefined)('SerialLink on a real pty pair (hardware/pty.ts), native binding', () => {
   const tmp = tempDir('provenant-pty-');
   const boardPath = join(tmp.dir, 'board');
   const edgePath = join(tmp.dir, 'edge');
-  let socat: ChildProcess | undefined;
-  afterAll(() => {
-    socat?.kill('SIGKILL');
+  let pair: PtyPair | undefined;
+  afterAll(async () => {
+    await pair?.close();
     tmp.cleanup();
   });
 
-  async function startSocat(): Promise<void> {
-    socat = spawn('socat', [`pty,raw,echo=0,link=${boardPath}`, `pty,raw,echo=0,link=${edgePath}`], { stdio: 'ignore' });
-    await waitFor(() => existsSync(boardPath) && existsSync(edgePath));
+  async function plugIn(): Promise<void> {
+    pair = await openPtyPair({ a: boardPath, b: edgePath });
   }
-  async function stopSocat(): Promise<void> {
-    const p = socat;
-    if (!p) return;
-    await new Promise<void>((r) => {
-      p.once('exit', () => r());
-      p.kill('SIGKILL');
-    });
-    socat = undefined;
+  async function pullOut(): Promise<void> {
+    await pair?.close();
+    pair = undefined;
   }
 
   it('carries bytes both ways, survives an unplug and reconnects on replug', async () => {
-    await startSocat();
+    await plugIn();
     const link = new SerialLink({ path: edgePath, baudRate: 115200, reconnectInitialMs: 50, reconnectMaxMs: 200 });
     const states: LinkState[] = [];
     link.onState((s) => states.push(s));
@@ -119,9 +113,9 @@ describe.skipIf(!hasSocat)('SerialLink on a real pty (socat), native binding', (
     expect([...buf]).toEqual([4, 5]);
     closeSync(fd);
 
-    await stopSocat(); // unplug
+    await pullOut(); // unplug
     await waitFor(() => link.state === 'reconnecting');
-    await startSocat(); // replug on the same path
+    await plugIn(); // replug on the same path
     await waitFor(() => link.state === 'open');
     fd = openSync(boardPath, 'r+');
     writeSync(fd, Buffer.from([1]));
@@ -129,6 +123,6 @@ describe.skipIf(!hasSocat)('SerialLink on a real pty (socat), native binding', (
     closeSync(fd);
     expect(states.filter((s) => s === 'open').length).toBeGreaterThanOrEqual(2);
     await link.close();
-    await stopSocat();
+    await pullOut();
   });
 });

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureFirmwareBuilt, DIST_FIRMWARE } from '../../firmware/build.js';
-import { hasSocat, startSimBoard } from '../../hardware/sim/index.js';
+import { ptyUnavailableReason, startSimBoard } from '../../hardware/sim/index.js';
 import { cobsEncode } from '../../shared/wire/cobs.js';
 import { encodeFrame } from '../../shared/wire/frame.js';
 import { MSG_PARTIAL, NACK_BAD_TAG, NACK_OUTBOX_FULL, STATUS_RX_ERRORS } from '../../shared/wire/messages.js';
@@ -18,8 +18,8 @@ import { EdgeDouble } from '../support/edge-double.js';
 import { ESPRUINO_SKIP, noteSkip } from '../support/espruino-board.js';
 import { PARTIAL, targetRig, type Target, type TargetRig } from './rig.js';
 
-const socat = hasSocat();
-if (!socat) console.log('pty protocol suite skipped: socat is not installed (apt-get install -y socat)');
+const noPty = ptyUnavailableReason();
+if (noPty) console.log(`pty protocol suite skipped: ${noPty}`);
 noteSkip('protocol suite');
 
 beforeAll(async () => {
@@ -30,7 +30,7 @@ const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res
 
 describe.each([
   { target: 'sim-mock' as Target, skip: false },
-  { target: 'sim-pty' as Target, skip: !socat },
+  { target: 'sim-pty' as Target, skip: noPty !== undefined },
   { target: 'espruino' as Target, skip: ESPRUINO_SKIP !== undefined },
 ])('firmware protocol on $target', ({ target, skip }) => {
   // The interpreter runs in real time (100 ms sample interval, 2 s first resend, 5 s HELLO

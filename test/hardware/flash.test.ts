@@ -1,5 +1,5 @@
 /**
- * The flasher against a simulated board on a real pty (socat): the bytes it sends go through
+ * The flasher against a simulated board on a real pty (hardware/pty.ts): the bytes it sends go through
  * the board's REPL, land in Storage, and the firmware boots and says HELLO. Also: dry run
  * equals what is sent, a missing or silent port fails clearly, a production board needs --unlock.
  * The simulated board here is a PICO (console and data link both USB, on the pty); the LINUX
@@ -12,15 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DIST_FIRMWARE, ensureFirmwareBuilt } from '../../firmware/build.js';
-import { hasSocat, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
+import { ptyUnavailableReason, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
 import { LinuxBoard } from '../../hardware/linux-board.js';
 import { encodeMessage } from '../../shared/wire/union.js';
 import { EdgeDouble } from '../support/edge-double.js';
 import { ESPRUINO_SKIP, noteSkip, startEspruinoBoard } from '../support/espruino-board.js';
 
 const run = promisify(execFile);
-const socat = hasSocat();
-if (!socat) console.log('flasher pty tests skipped: socat is not installed (apt-get install -y socat)');
+const noPty = ptyUnavailableReason();
+if (noPty) console.log(`flasher pty tests skipped: ${noPty}`);
 noteSkip('flasher and monitor tests');
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-flash-'));
@@ -69,7 +69,7 @@ describe('provenant flash', () => {
     expect(b.stats.framesOut['HELLO']).toBeGreaterThanOrEqual(1); // load() booted the firmware
   });
 
-  it.skipIf(!socat)('flashes an empty board over a pty and the firmware says HELLO', async () => {
+  it.skipIf(noPty !== undefined)('flashes an empty board over a pty and the firmware says HELLO', async () => {
     b = await startSimBoard({ board: 'PICO', bundlePath: null, link: 'pty' });
     const r = await cli(['flash', '--board', 'PICO', '--port', b.path, '--device', deviceFile]);
     expect(r.stderr).toMatch(/100%/);
@@ -79,7 +79,7 @@ describe('provenant flash', () => {
     expect(b.board.console).toBeNull(); // the firmware took the link
   });
 
-  it.skipIf(!socat)('a production board is refused without --unlock and re-flashed with it', async () => {
+  it.skipIf(noPty !== undefined)('a production board is refused without --unlock and re-flashed with it', async () => {
     b = await startSimBoard({
       board: 'PICO',
       link: 'pty',
@@ -102,7 +102,7 @@ describe('provenant flash', () => {
     expect(r.stderr).toMatch(/cannot open serial port .*no-such-tty/);
   });
 
-  it.skipIf(!socat)('a port nobody answers on times out clearly', async () => {
+  it.skipIf(noPty !== undefined)('a port nobody answers on times out clearly', async () => {
     b = await startSimBoard({ board: 'PICO', bundlePath: null, link: 'pty' });
     b.powerOff(); // the pty is there, the board is dead
     const r = await cli(['flash', '--board', 'PICO', '--port', b.path, '--device', deviceFile, '--timeout', '500']);

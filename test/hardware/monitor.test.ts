@@ -5,12 +5,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
-import { hasSocat, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
+import { ptyUnavailableReason, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
 import { encodeMessage } from '../../shared/wire/union.js';
 import { renderMessage } from '../../hardware/monitor.js';
 
-const socat = hasSocat();
-if (!socat) console.log('monitor pty tests skipped: socat is not installed (apt-get install -y socat)');
+const noPty = ptyUnavailableReason();
+if (noPty) console.log(`monitor pty tests skipped: ${noPty}`);
 const dir = mkdtempSync(join(tmpdir(), 'provenant-mon-'));
 const key = Buffer.alloc(32, 0x21);
 const good = join(dir, 'good.device.json');
@@ -61,7 +61,7 @@ async function withPartials<T>(board: SimBoardHandle, run: Promise<T>): Promise<
   return run;
 }
 
-describe.skipIf(!socat)('provenant monitor', () => {
+describe.skipIf(noPty !== undefined)('provenant monitor', () => {
   it('prints one JSON object per frame and checks READING tags with the device file', async () => {
     b = await startSimBoard({
       board: 'LINUX',
