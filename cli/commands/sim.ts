@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .description('run simulated boards (the built firmware on a Node vm) behind pty pairs, and print their ports')
     .option('--boards <n>', 'start N empty boards, ready for `provenant flash` (default 1 without --device)')
     .option('--device <files...>', 'start one board per device file, already flashed and provisioned (no `flash` needed)')
-    .option('--board <name>', 'board profile of every board (firmware/boards/<name>.json)', 'LINUX')
+    .option('--board <name>', 'board profile of every board (firmware/boards/<name>.json)', 'PICO')
     .option(
       '--dir <dir>',
       "where the ports (DIR/sim-1 …) and the boards' flash (DIR/sim-1.flash/) live; a board on an existing flash keeps its firmware (default: a new temp dir)",

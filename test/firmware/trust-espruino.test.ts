@@ -2,18 +2,18 @@
  * Issue 11, board side, on Espruino's own interpreter (2v29, Linux build; hardware/linux-board.ts finds it):
  * the built LINUX bundle sends reading v2 (boot count, uptime) with tags under K_tag, keeps its
  * clock when a PARTIAL a year back arrives (attack 3), refuses a MAINT under a key the ledger
- * holds and accepts the owner's K_maint (attack 6). The data link is Serial1 on one end of a socat
- * pty pair (a 0x04 on the interpreter's stdin would end it, its README says). Skipped, saying why,
- * when the interpreter or socat is absent.
+ * holds and accepts the owner's K_maint (attack 6). The data link is Serial1 on one end of a pty pair
+ * (hardware/pty.ts; a 0x04 on the interpreter's stdin would end it, its README says). Skipped, saying
+ * why, when the interpreter is absent or no pty pair can be made.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFirmwareBuilt, DIST_FIRMWARE } from '../../firmware/build.js';
-import { hasSocat } from '../../hardware/sim/index.js';
+import { openPtyPair, ptyUnavailableReason, type PtyPair } from '../../hardware/pty.js';
 import { espruinoPath, espruinoUnavailable } from '../../hardware/linux-board.js';
 import { completeBytes } from '../../shared/crypto/complete.js';
 import { ledgerKeys, maintTag, subkey, SUBKEY_MAINT } from '../../shared/crypto/domains.js';
@@ -23,13 +23,13 @@ import { MAINT_UNLOCK, STATUS_MAINT_REJECTED, STATUS_UNLOCKED } from '../../shar
 import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/union.js';
 
 const INTERPRETER = espruinoPath();
-const why = espruinoUnavailable() ?? (!hasSocat() ? 'socat is not installed (apt-get install socat)' : '');
+const why = espruinoUnavailable() ?? ptyUnavailableReason() ?? '';
 if (why) console.log(`trust-espruino skipped: ${why}`);
 
 const YEAR = 365 * 86_400_000;
 const key = new Uint8Array(32).fill(7);
 let dir: string;
-let socat: ChildProcess | undefined;
+let pty: PtyPair | undefined;
 let esp: ChildProcess | undefined;
 let port: SerialPort | undefined;
 const got: WireMessage[] = [];
@@ -50,8 +50,7 @@ describe.skipIf(why !== '')('trust v2 on the real Espruino interpreter', () => {
   beforeAll(async () => {
     await ensureFirmwareBuilt();
     dir = mkdtempSync(join(tmpdir(), 'prov-espruino-trust-'));
-    socat = spawn('socat', [`pty,raw,echo=0,link=${dir}/board`, `pty,raw,echo=0,link=${dir}/edge`], { stdio: 'ignore' });
-    await until(() => existsSync(join(dir, 'board')) && existsSync(join(dir, 'edge')), 'the pty pair', 10_000);
+    pty = await openPtyPair({ a: join(dir, 'board'), b: join(dir, 'edge') });
     const prov = {
       deviceId: 'esp-real-1',
       key: Buffer.from(key).toString('base64'),
@@ -76,7 +75,7 @@ describe.skipIf(why !== '')('trust v2 on the real Espruino interpreter', () => {
   afterAll(async () => {
     esp?.kill('SIGKILL'); // it ignores SIGTERM
     if (port?.isOpen) await new Promise((r) => port?.close(r));
-    socat?.kill();
+    await pty?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

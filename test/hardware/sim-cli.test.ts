@@ -41,7 +41,7 @@ describe.skipIf(noPty !== undefined)('provenant sim + flash + monitor + edge (do
       });
       sim?.once('exit', (code) => reject(new Error(`provenant sim exited with ${code}: ${out}`)));
     });
-  });
+  }, 120_000); // a firmware build and a tsx start of the sim process: 10-40 s on the loaded machine
   afterAll(async () => {
     await edge?.stop();
     if (sim && sim.exitCode === null) {
@@ -63,7 +63,7 @@ describe.skipIf(noPty !== undefined)('provenant sim + flash + monitor + edge (do
     for (let i = 1; i <= 3; i++) {
       const id = `dev-${i}`;
       const attrs = ['site=plant-3', 'line=l1', 'type=temperature', 'owner=acme', 'fw=1'];
-      expect((await runCli('authority', 'enroll', '--dir', aa, '--device', id, '--attr', ...attrs, '--board', 'LINUX')).code).toBe(0);
+      expect((await runCli('authority', 'enroll', '--dir', aa, '--device', id, '--attr', ...attrs, '--board', 'PICO')).code).toBe(0);
       const reg = await runCli(
         'device',
         'register',
@@ -80,7 +80,7 @@ describe.skipIf(noPty !== undefined)('provenant sim + flash + monitor + edge (do
       const flashed = await runCli(
         'flash',
         '--board',
-        'LINUX',
+        'PICO',
         '--port',
         ports[i - 1]!.port,
         '--device',
