@@ -40,20 +40,8 @@ describeFabric('bench fabric on a real network', () => {
   it('--deploy: Provenant readings/s and the put chaincode tx/s from one run, every reading accepted', async () => {
     const config = join(tmp, 'bench.json');
     writeFileSync(config, JSON.stringify({ ledger: { type: 'fabric', ...net.clientConfig('unused', net.identity('bench')) } }));
-    const args = [
-      'bench',
-      'fabric',
-      '--config',
-      config,
-      '--deploy',
-      '--readings',
-      '120',
-      '--batch-size',
-      '40',
-      '--unbatched-readings',
-      '12',
-    ];
-    args.push('--raw-txs', '12', '--devices', '3', '--concurrency', '4');
+    const args = ['bench', 'fabric', '--config', config, '--deploy', '--readings', '80', '--batch-size', '40', '--unbatched-readings', '4'];
+    args.push('--raw-txs', '6', '--devices', '2', '--concurrency', '4');
     const r = await new Promise<{ code: number | null; out: string; err: string }>((res) => {
       const child = spawn(process.execPath, [join(REPO, 'bin', 'provenant.js'), ...args], {
         cwd: REPO,
@@ -78,9 +66,9 @@ describeFabric('bench fabric on a real network', () => {
       raw: { before: { txs: number }; after: { txs: number } };
     };
     expect(last.deployed).toBe(true);
-    expect(last.batched).toMatchObject({ readings: 120, accepted: 120, txs: 3 });
-    expect(last.unbatched).toMatchObject({ accepted: 12, txs: 12 });
-    expect(last.raw.before.txs).toBe(12);
+    expect(last.batched).toMatchObject({ readings: 80, accepted: 80, txs: 2 });
+    expect(last.unbatched).toMatchObject({ accepted: 4, txs: 4 });
+    expect(last.raw.before.txs).toBe(6);
     expect(last.readingsPerSecond).toBeGreaterThan(0);
     expect(last.rawTxPerSecond).toBeGreaterThan(0);
     // the kit's peer and orderer and the bench's chaincode server run here: their CPU is measured

@@ -200,13 +200,16 @@ describeFabric('docs/fabric.md, walked on a real network', () => {
     const steps = stepsOf(page);
     const sh = shell as Shell;
     let edited = false;
+    const took: { command: string; s: number }[] = [];
     for (const step of steps) {
+      const t0 = Date.now();
       if (step.section.startsWith('6.') && !edited) {
         editConfigs(section6);
         edited = true;
       }
       const timeout = /demo|up\.sh/.test(step.command) ? 300_000 : 120_000;
       const { code, out } = await sh.run(step.command, timeout);
+      took.push({ command: step.command.split('\n')[0] as string, s: (Date.now() - t0) / 1000 });
       // on failure, the logs the page's commands write are the useful part
       const logs = code === 0 ? '' : (await sh.run('tail -n 30 demo.log chaincode.log 2>/dev/null', 10_000)).out;
       const where = `docs/fabric.md §${step.section.split(' ')[0]}: ${step.command}\n--- output ---\n${out.slice(-4000)}${logs}`;
@@ -218,6 +221,10 @@ describeFabric('docs/fabric.md, walked on a real network', () => {
       }
     }
     expect(edited).toBe(true);
+    const slowest = [...took].sort((a, b) => b.s - a.s).slice(0, 6);
+    process.stderr.write(
+      `[docs walk] ${took.length} commands in ${took.reduce((a, t) => a + t.s, 0).toFixed(1)} s; slowest: ${slowest.map((t) => `${t.s.toFixed(1)} s ${t.command.slice(0, 60)}`).join(' | ')}\n`,
+    );
     // the package id the page installed is the one a second package.sh run gives (reproducible)
     const again = await sh.run(
       '(cd deploy/fabric/package && sh package.sh >/dev/null && peer lifecycle chaincode calculatepackageid provenant.tgz)',

@@ -147,7 +147,9 @@ describeFabric('faults on a real Fabric network, under load', () => {
       credentials: creds,
       policy: TEST_POLICY,
       profile: { intervalMs: 100 },
-      forwarder: { batchSize: 50, maxWaitMs: 50, retryInitialMs: 100, retryMaxMs: 1_000 },
+      // Short waits give many small transactions: the SIGSTOP case needs one in flight at any moment;
+      // the short run does with fewer (less CPU for the peer, the orderer and the follower).
+      forwarder: { batchSize: 50, maxWaitMs: FULL ? 50 : 250, retryInitialMs: 100, retryMaxMs: 1_000 },
       traffic: false,
     });
     rt.forwarder.onSettled((s) => traced.push(s.recordedBy.size));
