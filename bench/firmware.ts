@@ -123,52 +123,110 @@ async function measureCrypto(
   }
 }
 
+/** The sample path's pieces and the ES5 scalar multiplication in V8 and on Espruino's interpreter, printed. */
+async function measureInterpreters(opts: {
+  readings: number;
+  ecRuns: number;
+  cpuReadings: number;
+  espruino: boolean;
+}): Promise<{ v8Workload: unknown; espruino: unknown }> {
+  const { measureEspruino, measureV8 } = await import('./firmware/espruino.js');
+  const v8 = await measureV8({ readings: 2000, ecRuns: 5 });
+  type Row = {
+    reading: { encodeUs: number; hmacUs: number; frameUs: number; storeUs: number };
+    samplePathUs: number;
+    ecMs: number;
+    ecPerHmac: number;
+    ecPerSamplePath: number;
+  };
+  const row = (name: string, f: Row): string =>
+    `${name.padEnd(9)} ${f.reading.encodeUs.toFixed(1).padStart(9)} ${f.reading.hmacUs.toFixed(1).padStart(9)} ${f.reading.frameUs.toFixed(1).padStart(9)} ${f.samplePathUs.toFixed(1).padStart(11)} ${f.reading.storeUs.toFixed(1).padStart(10)}  ${f.ecMs.toFixed(1).padStart(10)}  ${f.ecPerHmac.toFixed(0).padStart(8)}× ${f.ecPerSamplePath.toFixed(0).padStart(8)}×\n`;
+  process.stdout.write(
+    `\nthe sample path's pieces (the firmware's code, bundled by its pipeline; ${v8.reading.canonicalBytes}-byte reading v2, ${v8.reading.sha256PerReading} SHA-256 runs over ${v8.reading.bytesHashedPerReading} bytes, ${v8.reading.frameBytes}-byte frame) vs one BLS12-381 G1 scalar multiplication k·G in ES5:\n` +
+      'engine     encode µs   HMAC µs  frame µs  path µs sum  Storage µs    k·G (ms)  k·G/HMAC  k·G/path\n' +
+      row('V8', v8),
+  );
+  const { point, ...v8Workload } = v8;
+  if (!opts.espruino) return { v8Workload, espruino: { skipped: '--no-espruino' } };
+  const es = await measureEspruino({ readings: opts.readings, ecRuns: opts.ecRuns, cpuReadings: opts.cpuReadings, point });
+  if ('unavailable' in es) {
+    process.stdout.write(`Espruino   (skipped: ${es.unavailable})\n`);
+    return { v8Workload, espruino: es };
+  }
+  process.stdout.write(
+    row('Espruino', es) +
+      `Espruino's wall times at load ${es.load.toFixed(1)} (2 cores); its CPU time from the OS, which load does not inflate: ${es.cpu.perReadingMs.toFixed(2)} ms per reading (encode, HMAC, frame), ${(es.cpu.ecMs / 1000).toFixed(1)} s per k·G → k·G = ${es.cpu.ecPerReading.toFixed(0)}× a reading\n` +
+      `Espruino / V8 (wall): sample path ${(es.samplePathUs / v8.samplePathUs).toFixed(0)}×, HMAC ${(es.reading.hmacUs / v8.reading.hmacUs).toFixed(0)}×, k·G ${(es.ecMs / v8.ecMs).toFixed(0)}×\n` +
+      '(a BBS signature needs several scalar multiplications, so one is a lower bound on signing each reading on the board: the edge does that part)\n',
+  );
+  return { v8Workload, espruino: es };
+}
+
 export function register(bench: Command): void {
   bench
     .command('firmware')
     .description('firmware bundle sizes and per-reading device work in the simulated board, vs signing on the device')
     .option('--readings <n>', 'readings measured per board', '200')
     .option('--peer-iterations <n>', 'interleaved rounds of BBS ProofGen vs SHA-256 for the peer figure', '20')
-    .action(async (opts: { readings: string; peerIterations: string }) => {
-      const readings = Math.max(10, Number(opts.readings) || 200);
-      const { buildFirmware } = await import('../firmware/build.js');
-      const built = await buildFirmware();
-      const boards: Record<string, BoardFigures> = {};
-      process.stdout.write(
-        'board     bundle  budget  vars rest/peak  SHA-256/reading  bytes hashed/reading  flash writes/reading  firmware wall time/reading (V8)\n',
-      );
-      for (const b of built) {
-        const m = await measureBoard(b.board, readings);
-        boards[b.board] = {
-          bundleBytes: b.bytes,
-          sizeBudget: b.sizeBudget,
-          variablesAtRest: b.variables.atRest,
-          variablesPeak: b.variables.peak,
-          ...m,
-        };
+    .option('--espruino-readings <n>', 'readings per burst on the interpreter (a burst before and after each scalar multiplication)', '50')
+    .option('--ec-runs <n>', 'ES5 scalar multiplications on the interpreter (each ~25 s of CPU on this machine)', '1')
+    .option('--cpu-readings <n>', 'readings of the interpreter run that measures CPU per reading', '200')
+    .option('--no-espruino', "skip Espruino's interpreter")
+    .action(
+      async (opts: {
+        readings: string;
+        peerIterations: string;
+        espruinoReadings: string;
+        ecRuns: string;
+        cpuReadings: string;
+        espruino: boolean;
+      }) => {
+        const readings = Math.max(10, Number(opts.readings) || 200);
+        const { buildFirmware } = await import('../firmware/build.js');
+        const built = await buildFirmware();
+        const boards: Record<string, BoardFigures> = {};
         process.stdout.write(
-          `${b.board.padEnd(8)} ${String(b.bytes).padStart(7)} ${String(b.sizeBudget).padStart(7)}  ${`${b.variables.atRest}/${b.variables.peak}`.padStart(14)}  ${m.sha256PerReading.toFixed(2).padStart(15)}  ${m.bytesHashedPerReading.toFixed(1).padStart(20)}  ${m.flashWritesPerReading.toFixed(2).padStart(20)}  ${m.wallUsPerReading.toFixed(1).padStart(12)} µs\n`,
+          'board     bundle  budget  vars rest/peak  SHA-256/reading  bytes hashed/reading  flash writes/reading  firmware wall time/reading (V8)\n',
         );
-      }
-      const ours = Object.values(boards);
-      const pathUs = ours.reduce((n, b) => n + b.wallUsPerReading, 0) / ours.length;
-      const hashedBytes = ours.reduce((n, b) => n + b.bytesHashedPerReading, 0) / ours.length;
-      const peer = await measureCrypto(Math.max(3, Number(opts.peerIterations) || 20), hashedBytes);
-      const cryptoUs = peer.cryptoUs;
-      let ratios: { crypto: number; path: number } | null = null;
-      if ('error' in peer) {
-        process.stdout.write(`peer (BBS ProofGen per reading on the device) unavailable: ${peer.error}\n`);
-      } else {
-        ratios = { crypto: peer.ratio, path: peer.proofGenUs / pathUs };
+        for (const b of built) {
+          const m = await measureBoard(b.board, readings);
+          boards[b.board] = {
+            bundleBytes: b.bytes,
+            sizeBudget: b.sizeBudget,
+            variablesAtRest: b.variables.atRest,
+            variablesPeak: b.variables.peak,
+            ...m,
+          };
+          process.stdout.write(
+            `${b.board.padEnd(8)} ${String(b.bytes).padStart(7)} ${String(b.sizeBudget).padStart(7)}  ${`${b.variables.atRest}/${b.variables.peak}`.padStart(14)}  ${m.sha256PerReading.toFixed(2).padStart(15)}  ${m.bytesHashedPerReading.toFixed(1).padStart(20)}  ${m.flashWritesPerReading.toFixed(2).padStart(20)}  ${m.wallUsPerReading.toFixed(1).padStart(12)} µs\n`,
+          );
+        }
+        const ours = Object.values(boards);
+        const pathUs = ours.reduce((n, b) => n + b.wallUsPerReading, 0) / ours.length;
+        const hashedBytes = ours.reduce((n, b) => n + b.bytesHashedPerReading, 0) / ours.length;
+        const peer = await measureCrypto(Math.max(3, Number(opts.peerIterations) || 20), hashedBytes);
+        const cryptoUs = peer.cryptoUs;
+        let ratios: { crypto: number; path: number } | null = null;
+        if ('error' in peer) {
+          process.stdout.write(`peer (BBS ProofGen per reading on the device) unavailable: ${peer.error}\n`);
+        } else {
+          ratios = { crypto: peer.ratio, path: peer.proofGenUs / pathUs };
+          process.stdout.write(
+            `peer  signing on the device: one BBS ProofGen per reading (${peer.messages} attributes, mcl-wasm, this machine): ${peer.proofGenUs.toFixed(0)} µs/reading (median)\n` +
+              `ours  crypto per reading: 2 native SHA-256 over ${hashedBytes.toFixed(0)} bytes in total: ${cryptoUs.toFixed(2)} µs (median)  → ${ratios.crypto.toFixed(0)}× less (median of interleaved rounds)\n` +
+              `ours  whole firmware path in the simulated board (encode, HMAC, frame, ring, flash): ${pathUs.toFixed(1)} µs  → ${ratios.path.toFixed(0)}× less\n` +
+              '      (on an Espruino board SHA256 stays native while ProofGen would run interpreted: the gap there is wider)\n',
+          );
+        }
+        const interp = await measureInterpreters({
+          readings: Math.max(5, Number(opts.espruinoReadings) || 50),
+          ecRuns: Math.max(1, Number(opts.ecRuns) || 1),
+          cpuReadings: Math.max(20, Number(opts.cpuReadings) || 200),
+          espruino: opts.espruino,
+        });
         process.stdout.write(
-          `peer  signing on the device: one BBS ProofGen per reading (${peer.messages} attributes, mcl-wasm, this machine): ${peer.proofGenUs.toFixed(0)} µs/reading (median)\n` +
-            `ours  crypto per reading: 2 native SHA-256 over ${hashedBytes.toFixed(0)} bytes in total: ${cryptoUs.toFixed(2)} µs (median)  → ${ratios.crypto.toFixed(0)}× less (median of interleaved rounds)\n` +
-            `ours  whole firmware path in the simulated board (encode, HMAC, frame, ring, flash): ${pathUs.toFixed(1)} µs  → ${ratios.path.toFixed(0)}× less\n` +
-            '      (on an Espruino board SHA256 stays native while ProofGen would run interpreted: the gap there is wider)\n',
+          `${JSON.stringify({ bench: 'firmware', readingsPerBoard: readings, boards, cryptoUsPerReading: cryptoUs, pathUsPerReading: pathUs, peer, ratios, ...interp })}\n`,
         );
-      }
-      process.stdout.write(
-        `${JSON.stringify({ bench: 'firmware', readingsPerBoard: readings, boards, cryptoUsPerReading: cryptoUs, pathUsPerReading: pathUs, peer, ratios })}\n`,
-      );
-    });
+      },
+    );
 }
