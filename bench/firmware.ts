@@ -165,7 +165,9 @@ async function measureInterpreters(opts: {
 export function register(bench: Command): void {
   bench
     .command('firmware')
-    .description('firmware bundle sizes and per-reading device work in the simulated board, vs signing on the device')
+    .description(
+      "firmware bundle sizes and per-reading device work in the simulated board and on Espruino's interpreter, vs signing on the device",
+    )
     .option('--readings <n>', 'readings measured per board', '200')
     .option('--peer-iterations <n>', 'interleaved rounds of BBS ProofGen vs SHA-256 for the peer figure', '20')
     .option('--espruino-readings <n>', 'readings per burst on the interpreter (a burst before and after each scalar multiplication)', '50')
