@@ -58,7 +58,7 @@ export function register(bench: Command): void {
       (v: string) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0 || n > 64)
-          throw new ProvenantError('PROV_ERR_BAD_ARGS', `--validation-threads must be an integer 0..64, got '${v}'`, {
+          throw new ProvenantError('PROV_ERR_BAD_INPUT', `--validation-threads must be an integer 0..64, got '${v}'`, {
             field: 'validationThreads',
           });
         return n;

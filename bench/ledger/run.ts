@@ -16,7 +16,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { contracts } from '../../ledger-bridge/contracts/index.js';
-import { codeOf } from '../../ledger-bridge/contracts/errors.js';
+import { codeOf } from '../../shared/errors.js';
 import { EmbeddedLedger } from '../../ledger-bridge/embedded/index.js';
 import { verifyLedger } from '../../ledger-bridge/embedded/verify.js';
 import type { LedgerBenchOptions } from '../ledger.js';

@@ -17,7 +17,7 @@
  *   P ×     partial: u32 length, PartialSignatureJson as UTF-8 JSON
  *
  * The decoder is strict about the frame (counts, lengths, no trailing bytes): a frame it cannot
- * walk is refused as a whole (PROV_ERR_INVALID_RECORD naming the field). What concerns one
+ * walk is refused as a whole (PROV_ERR_BAD_INPUT naming the field). What concerns one
  * reading only — a route index that names no route, a route whose edgeId or hops are not
  * printable — is reported per reading (`problem`), so the contract rejects that reading as
  * MALFORMED and keeps the others, as it does for the JSON form. It does not copy: readings are
@@ -34,7 +34,7 @@ export const MAX_PACKED_READING_BYTES = 1024;
 /** Tag length (HMAC-SHA256). */
 export const TAG_BYTES = 32;
 const MAX_T = Number.MAX_SAFE_INTEGER;
-const ERR = 'PROV_ERR_INVALID_RECORD';
+const ERR = 'PROV_ERR_BAD_INPUT';
 
 /** One reading as the edge packs it. */
 export interface PackableReading {

@@ -70,7 +70,7 @@ describe('packed batch', () => {
         err = e;
       }
       expect(err, `prefix of ${n} bytes`).toBeInstanceOf(ProvenantError);
-      expect((err as ProvenantError).code).toBe('PROV_ERR_INVALID_RECORD');
+      expect((err as ProvenantError).code).toBe('PROV_ERR_BAD_INPUT');
       expect((err as Error).message).toMatch(/^packed batch: (truncated|no routes|unknown format|0 readings)/);
     }
     expect(() => decodePackedBatch(Buffer.concat([bytes, Buffer.from([0])]))).toThrow(/1 trailing bytes/);

@@ -18,11 +18,10 @@
  * txId), never under the resubmission that recorded nothing for them.
  */
 import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
-import { codeOf } from '../../../ledger-bridge/contracts/errors.js';
 import { packedBatchArg, packReadingBatch } from '../../../shared/encoding/batch.js';
 import { encodeReadingBatch, parseBatchResult, BATCH_VERSION, type BatchResult } from '../../../shared/records.js';
 import type { PartialSignatureJson } from '../../../shared/crypto/credential.js';
-import { ProvenantError } from '../../../shared/errors.js';
+import { codeOf, ProvenantError } from '../../../shared/errors.js';
 import { backoffDelay } from '../links/link.js';
 import { errorMessage, silentLog, type Log } from '../log.js';
 import type { Outbox, PendingRow } from './outbox.js';

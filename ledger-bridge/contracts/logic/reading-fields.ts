@@ -68,7 +68,7 @@ const uptimeAt = (b: Uint8Array, o: number): number => (b[o] as number) * 0x1_00
 
 /**
  * The fields of the canonical reading at bytes[at, at + len). Throws decodeReading's
- * PROV_ERR_MALFORMED_READING error (naming the field) for bytes it refuses.
+ * PROV_ERR_MALFORMED error (naming the field) for bytes it refuses.
  */
 export function readingFields(bytes: Buffer, at: number, len: number): ReadingFields {
   const o = v2FieldsAt(bytes, at, len);
