@@ -24,7 +24,14 @@
  * offsets into the frame.
  */
 import { ProvenantError } from '../errors.js';
-import { MAX_BATCH_PARTIALS, MAX_BATCH_READINGS, MAX_PATH_HOPS, type ReadingBatch } from '../records.js';
+import {
+  MAX_BATCH_PARTIALS,
+  MAX_BATCH_READINGS,
+  MAX_PATH_HOPS,
+  parseReadingBatch,
+  parseReadingSubmission,
+  type ReadingBatch,
+} from '../records.js';
 import type { PartialSignatureJson } from '../crypto/credential.js';
 
 /** Format byte of the packed batch. */
@@ -280,4 +287,35 @@ export function packedReadingProblem(batch: PackedBatch, i: number): string | un
   const r = batch.routes[batch.route[i] as number];
   if (r === undefined) return `readings[${i}]: route ${String(batch.route[i])} is not in the batch's route table`;
   return r.problem === undefined ? undefined : `readings[${i}].${r.problem}`;
+}
+
+/**
+ * A recordBatch argument in either encoding — ReadingBatch JSON, or a packed batch in base64 —
+ * as a checked ReadingBatch (what reads a committed transaction back, e.g. the provenance
+ * follower, needs). Throws PROV_ERR_BAD_INPUT naming the field, as parseReadingBatch does.
+ */
+export function parseBatchArgument(arg: unknown): ReadingBatch {
+  if (typeof arg !== 'string' || /^\s*[{[]/.test(arg.slice(0, 64)) || arg.trim() === '') return parseReadingBatch(arg);
+  const bytes = packedBatchBytes(arg);
+  if (bytes === undefined) throw bad('neither ReadingBatch JSON nor base64 of a packed batch', 'batch');
+  const b = decodePackedBatch(bytes);
+  const readings = [];
+  for (let i = 0; i < b.count; i++) {
+    const at = b.canonicalAt[i] as number;
+    const len = b.canonicalLength[i] as number;
+    const route = b.routes[b.route[i] as number];
+    readings.push(
+      parseReadingSubmission(
+        {
+          canonical: b.bytes.toString('hex', at, at + len),
+          tag: b.bytes.toString('hex', at + len, at + len + TAG_BYTES),
+          edgeId: route?.edgeId,
+          receivedAt: b.receivedAt[i],
+          path: route?.path,
+        },
+        `readings[${i}]`,
+      ),
+    );
+  }
+  return parseReadingBatch({ version: 1, readings, partials: b.partials });
 }

@@ -13,6 +13,7 @@ import {
   packedBatchBytes,
   packedReadingProblem,
   packReadingBatch,
+  parseBatchArgument,
   type PackableReading,
 } from '../../shared/encoding/batch.js';
 import { ProvenantError } from '../../shared/errors.js';
@@ -98,6 +99,19 @@ describe('packed batch', () => {
     const idx = decoded.canonicalAt[1] as number;
     b[idx - 11] = 7;
     expect(packedReadingProblem(decodePackedBatch(b), 1)).toMatch(/route 7 is not in the batch's route table/);
+  });
+
+  it('reads back as the same ReadingBatch as its JSON form (what the provenance follower takes from a block)', () => {
+    const batch = {
+      version: 1 as const,
+      readings: [
+        { canonical: 'a1b2', tag: 'cd'.repeat(32), edgeId: 'e1', receivedAt: 5, path: ['device:d', 'edge:e1'] },
+        { canonical: '01', tag: 'ef'.repeat(32), edgeId: 'e2', receivedAt: 2 ** 40, path: ['x'] },
+      ],
+      partials: [{ partialDigest: 'ab' } as never],
+    };
+    expect(parseBatchArgument(packedBatchArg(packReadingBatch(batch)))).toEqual(parseBatchArgument(JSON.stringify(batch)));
+    expect(() => parseBatchArgument('not a batch')).toThrow(/neither ReadingBatch JSON nor base64/);
   });
 
   it('tells base64 from anything else', () => {
