@@ -30,6 +30,7 @@ import { CryptoPool } from '../../ledger-bridge/embedded/crypto-pool.js';
 import { leafHash, merkleRoot, verifyInclusionPath } from '../../ledger-bridge/embedded/merkle.js';
 import { encodePackedBatch, packedBatchArg } from '../../shared/encoding/batch.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
+import { DOMAIN_READING } from '../../shared/crypto/domains.js';
 
 describe('batch Merkle tree', () => {
   it('has RFC 9162 roots and audit paths, for every size and leaf', () => {
@@ -57,8 +58,11 @@ function batchOf(spec: { device: string; seq: number; t: number; key: Buffer; fo
       partialDigest: digest,
       batteryMv: 3000,
       channels: [{ id: 1, scale: 0, value: i }],
+      bootCount: 4,
+      uptimeMs: 60_000 + s.seq,
     });
     const tag = createHmac('sha256', s.forged ? Buffer.alloc(32) : s.key)
+      .update(DOMAIN_READING, 'latin1')
       .update(canonical)
       .digest();
     return { canonical, tag, edgeId: 'edge-1', receivedAt: s.t + 7, path: [`device:${s.device}`, 'edge:edge-1'] };
@@ -126,10 +130,29 @@ describe('batch record', () => {
         const proof = batchProof(record, g.firstLeaf + k);
         expect(proof.root).toBe(root.toString('hex'));
         const path = proof.path.map((h) => Buffer.from(h, 'hex'));
+        expect(rec).toMatchObject({ bootCount: 4, uptimeMs: 60_000 + r.seq });
         expect(verifyInclusionPath(recordLeafHash(rec), proof.leafIndex, proof.leaves, path, root)).toBe(true);
         // Any changed field moves the leaf off the path.
         expect(
           verifyInclusionPath(recordLeafHash({ ...rec, receivedAt: rec.receivedAt + 1 }), proof.leafIndex, proof.leaves, path, root),
+        ).toBe(false);
+        expect(
+          verifyInclusionPath(
+            recordLeafHash({ ...rec, uptimeMs: (rec.uptimeMs as number) + 1 }),
+            proof.leafIndex,
+            proof.leaves,
+            path,
+            root,
+          ),
+        ).toBe(false);
+        expect(
+          verifyInclusionPath(
+            recordLeafHash({ ...rec, bootCount: (rec.bootCount as number) + 1 }),
+            proof.leafIndex,
+            proof.leaves,
+            path,
+            root,
+          ),
         ).toBe(false);
         expect(verifyInclusionPath(recordLeafHash({ ...rec, path: [...rec.path, 'x'] }), proof.leafIndex, proof.leaves, path, root)).toBe(
           false,

@@ -10,7 +10,7 @@ import { readingColumns, readingFields } from '../../ledger-bridge/contracts/log
 import { decodeReading, encodeReading } from '../../shared/encoding/reading.js';
 import type { Reading } from '../../shared/types.js';
 
-const readingArb: fc.Arbitrary<Reading> = fc.record({
+const fieldsArb = fc.record({
   deviceId: fc.stringMatching(/^[\x21-\x7e]{1,64}$/),
   seq: fc.nat({ max: 0xffffffff }),
   t: fc.nat({ max: Number.MAX_SAFE_INTEGER }),
@@ -31,12 +31,25 @@ const readingArb: fc.Arbitrary<Reading> = fc.record({
     ),
   ),
 });
+/** Version 2 readings (boot count, uptime) mostly, version 1 sometimes. */
+const readingArb: fc.Arbitrary<Reading> = fc
+  .tuple(fieldsArb, fc.option(fc.record({ bootCount: fc.nat({ max: 0xffffffff }), uptimeMs: fc.nat({ max: 1e12 }) }), { freq: 4 }))
+  .map(([r, v2]) => (v2 === null ? r : { ...r, ...v2 }));
 
 /** decodeReading's answer in readingFields' shape, or its error message. */
 function reference(bytes: Uint8Array): unknown {
   try {
     const r = decodeReading(bytes);
-    return { deviceId: r.deviceId, seq: r.seq, t: r.t, epoch: r.epoch, partialDigest: Buffer.from(r.partialDigest).toString('hex') };
+    return {
+      version: bytes[0],
+      deviceId: r.deviceId,
+      seq: r.seq,
+      t: r.t,
+      epoch: r.epoch,
+      partialDigest: Buffer.from(r.partialDigest).toString('hex'),
+      bootCount: r.bootCount ?? 0,
+      uptimeMs: r.uptimeMs ?? 0,
+    };
   } catch (err) {
     return (err as Error).message;
   }
@@ -47,7 +60,16 @@ function fast(bytes: Uint8Array): unknown {
   const framed = Buffer.concat([Buffer.from([9, 9, 9]), Buffer.from(bytes), Buffer.from([7])]);
   try {
     const f = readingFields(framed, 3, bytes.length);
-    return { deviceId: f.deviceId, seq: f.seq, t: f.t, epoch: f.epoch, partialDigest: Buffer.from(f.partialDigest).toString('hex') };
+    return {
+      version: f.version,
+      deviceId: f.deviceId,
+      seq: f.seq,
+      t: f.t,
+      epoch: f.epoch,
+      partialDigest: Buffer.from(f.partialDigest).toString('hex'),
+      bootCount: f.bootCount,
+      uptimeMs: f.uptimeMs,
+    };
   } catch (err) {
     return (err as Error).message;
   }
@@ -104,15 +126,27 @@ describe('readingFields', () => {
               expect(c.problem[i]).toBe(ref);
               return;
             }
-            const f = ref as { deviceId: string; seq: number; t: number; epoch: number; partialDigest: string };
+            const f = ref as {
+              version: number;
+              deviceId: string;
+              seq: number;
+              t: number;
+              epoch: number;
+              partialDigest: string;
+              bootCount: number;
+              uptimeMs: number;
+            };
             if (!seen.includes(f.deviceId)) seen.push(f.deviceId);
             expect(c.devices[c.dev[i] as number]).toBe(f.deviceId);
-            expect([c.seq[i], c.t[i], c.epoch[i], c.digest.toString('hex', 32 * i, 32 * i + 32)]).toEqual([
-              f.seq,
-              f.t,
-              f.epoch,
-              f.partialDigest,
-            ]);
+            expect([
+              c.version[i],
+              c.seq[i],
+              c.t[i],
+              c.epoch[i],
+              c.digest.toString('hex', 32 * i, 32 * i + 32),
+              c.bootCount[i],
+              c.uptimeMs[i],
+            ]).toEqual([f.version, f.seq, f.t, f.epoch, f.partialDigest, f.bootCount, f.uptimeMs]);
           });
           expect(c.devices).toEqual(seen);
         },
