@@ -1,7 +1,8 @@
 /**
  * The two ceilings the ledger benchmark prints beside its figure, measured in the same run:
  *
- *   validation floor  HMAC-SHA256 (the tag check) + SHA-256 (dataHash) per reading on one core,
+ *   validation floor  HMAC-SHA256 (the tag check, under K_tag over "pv2:r" ‖ the reading v2
+ *                     bytes) + SHA-256 (dataHash) per reading on one core,
  *                     exactly as the contract computes them (logic/mac.ts), nothing else: no
  *                     ledger can validate faster on one thread;
  *   SQLite ceiling    the ledger's own block writer (embedded/writer.ts, same schema, pragmas and
@@ -14,6 +15,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { PreparedMac, sha256Into } from '../../ledger-bridge/contracts/logic/mac.js';
 import { blockWriter, configure, SCHEMA, type BlockWrite } from '../../ledger-bridge/embedded/writer.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
+import { DOMAIN_READING } from '../../shared/crypto/domains.js';
 import type { SyncMode } from '../../ledger-bridge/embedded/store.js';
 import type { Versioned } from '../../ledger-bridge/embedded/stub.js';
 
@@ -32,12 +34,14 @@ export function validationFloor(readings = 50_000, rounds = 3): { usPerReading: 
         partialDigest: new Uint8Array(32).fill(7),
         batteryMv: 3300,
         channels: [{ id: 0, scale: -2, value: 2000 + i }],
+        bootCount: 1,
+        uptimeMs: i * 1000,
       }),
     );
     msgs.push(canonical);
-    tags.push(createHmac('sha256', key).update(canonical).digest());
+    tags.push(createHmac('sha256', key).update(DOMAIN_READING, 'latin1').update(canonical).digest());
   }
-  const mac = new PreparedMac(key);
+  const mac = new PreparedMac(key, DOMAIN_READING);
   const out = Buffer.alloc(32);
   let best = Infinity;
   for (let r = 0; r < rounds; r++) {
