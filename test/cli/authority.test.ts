@@ -1,6 +1,8 @@
 /**
- * `provenant authority` through the real CLI (node bin/provenant.js in a child process), in a
- * temporary directory: the files it writes, their modes, and its refusals.
+ * `provenant authority` through the CLI, in a temporary directory: the files it writes, their
+ * modes, and its refusals. The first test runs the real program (node bin/provenant.js in a child
+ * process); the others run the same CLI in this process (test/cli/run-in-process.ts), which
+ * spares a 2-4 s TypeScript start-up per command.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
@@ -13,14 +15,22 @@ import { credentialFromJson } from '../../shared/crypto/credential.js';
 import { checkCredential } from '../../shared/crypto/outsourced.js';
 import { readCredentialFile, readDeviceFile } from '../../cli/authority-store.js';
 import { fromHex } from '../../shared/encoding/hex.js';
+import { runCli } from './run-in-process.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'provenant.js');
 let tmp: string;
 
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+/** The real program in a child process. */
+function spawnCli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The same CLI in this process. */
+async function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await runCli(...args);
+  return { code: r.code, stdout: r.out, stderr: r.err };
 }
 
 function mode(path: string): number {
@@ -42,7 +52,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('provenant authority init', { timeout: 120_000 }, () => {
   it('writes the issuer secret key (mode 0600) and the public key with the schema', () => {
     const dir = join(tmp, 'aa');
-    const r = cli('authority', 'init', '--dir', dir);
+    const r = spawnCli('authority', 'init', '--dir', dir);
     expect(r.code, r.stderr).toBe(0);
     const secret = join(dir, 'issuer.secret.json');
     const pub = json(join(dir, 'issuer.public.json'));
@@ -54,25 +64,25 @@ describe('provenant authority init', { timeout: 120_000 }, () => {
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ issuerPk: pub['pk'] });
   });
 
-  it('refuses to overwrite without --force, and replaces the key with it', () => {
+  it('refuses to overwrite without --force, and replaces the key with it', async () => {
     const dir = join(tmp, 'aa2');
-    expect(cli('authority', 'init', '--dir', dir).code).toBe(0);
+    expect((await cli('authority', 'init', '--dir', dir)).code).toBe(0);
     const before = json(join(dir, 'issuer.public.json'))['pk'];
-    const again = cli('authority', 'init', '--dir', dir);
+    const again = await cli('authority', 'init', '--dir', dir);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/already exists.*--force/);
     expect(json(join(dir, 'issuer.public.json'))['pk']).toBe(before);
-    const forced = cli('authority', 'init', '--dir', dir, '--force');
+    const forced = await cli('authority', 'init', '--dir', dir, '--force');
     expect(forced.code, forced.stderr).toBe(0);
     expect(json(join(dir, 'issuer.public.json'))['pk']).not.toBe(before);
     expect(mode(join(dir, 'issuer.secret.json'))).toBe(0o600);
   });
 
-  it('takes a custom schema and rejects one that does not start with deviceId', () => {
-    const ok = cli('authority', 'init', '--dir', join(tmp, 'custom'), '--schema', 'deviceId,room,kind');
+  it('takes a custom schema and rejects one that does not start with deviceId', async () => {
+    const ok = await cli('authority', 'init', '--dir', join(tmp, 'custom'), '--schema', 'deviceId,room,kind');
     expect(ok.code, ok.stderr).toBe(0);
     expect(json(join(tmp, 'custom', 'issuer.public.json'))['schema']).toEqual(['deviceId', 'room', 'kind']);
-    const bad = cli('authority', 'init', '--dir', join(tmp, 'bad'), '--schema', 'site,deviceId');
+    const bad = await cli('authority', 'init', '--dir', join(tmp, 'bad'), '--schema', 'site,deviceId');
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/schema must start with 'deviceId'/);
     expect(existsSync(join(tmp, 'bad', 'issuer.secret.json'))).toBe(false);
@@ -81,13 +91,13 @@ describe('provenant authority init', { timeout: 120_000 }, () => {
 
 describe('provenant authority enroll', { timeout: 120_000 }, () => {
   const dir = () => join(tmp, 'enroll-aa');
-  beforeAll(() => {
-    expect(cli('authority', 'init', '--dir', dir()).code).toBe(0);
+  beforeAll(async () => {
+    expect((await cli('authority', 'init', '--dir', dir())).code).toBe(0);
   }, 120_000);
 
-  it('writes the device file (mode 0600, K_IoT), the credential (no K_IoT) and the registration (no secrets)', () => {
+  it('writes the device file (mode 0600, K_IoT), the credential (no K_IoT) and the registration (no secrets)', async () => {
     const out = join(tmp, 'out');
-    const r = cli('authority', 'enroll', '--dir', dir(), '--device', 'pico-1', ...ATTRS, '--out', out, '--board', 'PICO');
+    const r = await cli('authority', 'enroll', '--dir', dir(), '--device', 'pico-1', ...ATTRS, '--out', out, '--board', 'PICO');
     expect(r.code, r.stderr).toBe(0);
     const devicePath = join(out, 'pico-1.device.json');
     const device = json(devicePath);
@@ -113,14 +123,14 @@ describe('provenant authority enroll', { timeout: 120_000 }, () => {
     expect(checkCredential(readCredentialFile(join(out, 'pico-1.credential.json')), pk)).toEqual({ ok: true });
   });
 
-  it('refuses to re-enroll a device without --force', () => {
-    expect(cli('authority', 'enroll', '--dir', dir(), '--device', 'dup-1', ...ATTRS).code).toBe(0);
+  it('refuses to re-enroll a device without --force', async () => {
+    expect((await cli('authority', 'enroll', '--dir', dir(), '--device', 'dup-1', ...ATTRS)).code).toBe(0);
     const first = json(join(dir(), 'dup-1.device.json'))['kIoT'];
-    const again = cli('authority', 'enroll', '--dir', dir(), '--device', 'dup-1', ...ATTRS);
+    const again = await cli('authority', 'enroll', '--dir', dir(), '--device', 'dup-1', ...ATTRS);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/dup-1 is enrolled/);
     expect(json(join(dir(), 'dup-1.device.json'))['kIoT']).toBe(first);
-    expect(cli('authority', 'enroll', '--dir', dir(), '--device', 'dup-1', ...ATTRS, '--force').code).toBe(0);
+    expect((await cli('authority', 'enroll', '--dir', dir(), '--device', 'dup-1', ...ATTRS, '--force')).code).toBe(0);
     expect(json(join(dir(), 'dup-1.device.json'))['kIoT']).not.toBe(first);
   });
 
@@ -131,27 +141,27 @@ describe('provenant authority enroll', { timeout: 120_000 }, () => {
     ['a deviceId that is no file name', ['--device', '../evil', ...ATTRS], /deviceId/],
     ['a contradicting deviceId attribute', ['--device', 'd-1', ...ATTRS, 'deviceId=d-2'], /contradicts/],
     ['no --device', [...ATTRS], /required option '--device/],
-  ])('rejects %s with a message and a non-zero exit, writing nothing', (_name, args, message) => {
+  ])('rejects %s with a message and a non-zero exit, writing nothing', async (_name, args, message) => {
     const out = join(tmp, `rejected-${Math.random().toString(36).slice(2)}`);
-    const r = cli('authority', 'enroll', '--dir', dir(), '--out', out, ...args);
+    const r = await cli('authority', 'enroll', '--dir', dir(), '--out', out, ...args);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('says to run init first when the authority directory is empty', () => {
-    const r = cli('authority', 'enroll', '--dir', join(tmp, 'nowhere'), '--device', 'd-1', ...ATTRS);
+  it('says to run init first when the authority directory is empty', async () => {
+    const r = await cli('authority', 'enroll', '--dir', join(tmp, 'nowhere'), '--device', 'd-1', ...ATTRS);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/authority init/);
   });
 
-  it('has --help on every command', () => {
+  it('has --help on every command', async () => {
     for (const args of [
       ['authority', '--help'],
       ['authority', 'init', '--help'],
       ['authority', 'enroll', '--help'],
     ]) {
-      const r = cli(...args);
+      const r = await cli(...args);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Usage: provenant authority/);
     }
