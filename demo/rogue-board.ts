@@ -103,10 +103,15 @@ export class RogueBoard {
   private sample(): void {
     if (this.epoch === undefined || !this.digest) return;
     if (this.ring.size >= 8) {
-      // Full ring: resend the oldest instead of sampling (like the firmware, nothing is dropped).
       const oldest = Math.min(...this.ring.keys());
-      this.end.send(this.ring.get(oldest) as Uint8Array);
-      return;
+      if (this.mode !== 'fast') {
+        // Full ring: resend the oldest instead of sampling (like the firmware, nothing is dropped).
+        this.end.send(this.ring.get(oldest) as Uint8Array);
+        return;
+      }
+      // Flooding, the attacker does not wait for acknowledgements: it forgets the oldest and
+      // samples on, so its rate does not depend on how fast the edge answers.
+      this.ring.delete(oldest);
     }
     this.n += 1;
     // A plausible temperature: 21.50 °C with a slow wobble; injected data is 15 °C too hot.

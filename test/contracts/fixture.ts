@@ -16,7 +16,6 @@ import { enrollDevice, setup, signPartial, type Enrollment, type Issuer } from '
 import type { Policy } from '../../shared/crypto/policy.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { toSubmission, type ReadingSubmission } from '../../shared/records.js';
-import { packedBatchArg, packReadingBatch } from '../../shared/encoding/batch.js';
 import type { Reading } from '../../shared/types.js';
 import { ledgerKeys } from '../../shared/crypto/domains.js';
 
@@ -123,28 +122,12 @@ export function signed(kIoT: Uint8Array, reading: Reading, edgeId = EDGE_ID): Re
   ]);
 }
 
-/** The recordBatch argument for readings: packed (what the edge sends) or ReadingBatch JSON. */
-export function batchArg(
-  readings: readonly ReadingSubmission[],
-  partials: readonly PartialSignatureJson[],
-  encoding: 'packed' | 'json',
-): string {
-  return encoding === 'json'
-    ? JSON.stringify({ version: 1, readings, partials })
-    : packedBatchArg(packReadingBatch({ readings, partials }));
-}
-
-/** Submits a batch through the edge's client (packed, unless `encoding` says json) and returns the parsed result. */
-export async function recordBatch(
-  world: World,
-  readings: readonly ReadingSubmission[],
-  partials: readonly PartialSignatureJson[] = [],
-  encoding: 'packed' | 'json' = 'packed',
-) {
+/** Submits a batch through the edge's client and returns the parsed result. */
+export async function recordBatch(world: World, readings: readonly ReadingSubmission[], partials: readonly PartialSignatureJson[] = []) {
   const r = await world.edge.submit({
     contract: CONTRACTS.dataProvenance,
     fn: 'recordBatch',
-    args: [batchArg(readings, partials, encoding)],
+    args: [JSON.stringify({ version: 1, readings, partials })],
   });
   return {
     txId: r.txId,
