@@ -26,7 +26,12 @@ export function register(bench: Command): void {
     .option('--devices <n>', 'simulated devices', positiveInt('--devices', 10_000), 50)
     .option('--batch <n>', 'readings per transaction (batch)', positiveInt('--batch', 10_000), 250)
     .option('--readings <n>', 'readings in the throughput phase', positiveInt('--readings', 5_000_000), 300_000)
-    .option('--inflight <n>', 'batches in flight in the throughput phase', positiveInt('--inflight', 10_000), 32)
+    .option(
+      '--inflight <n>',
+      'device-affine batches in flight (the devices are split into this many groups)',
+      positiveInt('--inflight', 10_000),
+      32,
+    )
     .option(
       '--latency-batch <n>',
       'readings per batch in the latency phase (default: --batch, so half load is half of what was measured)',
@@ -43,6 +48,19 @@ export function register(bench: Command): void {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0 || n > 64)
           throw new ProvenantError('PROV_ERR_BAD_INPUT', `--endorsers must be an integer 0..64, got '${v}'`, { field: 'endorsers' });
+        return n;
+      },
+      0,
+    )
+    .option(
+      '--validation-threads <n>',
+      'run the tag checks and hashing of each batch on this many threads (default 0: on the ledger thread)',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 64)
+          throw new ProvenantError('PROV_ERR_BAD_INPUT', `--validation-threads must be an integer 0..64, got '${v}'`, {
+            field: 'validationThreads',
+          });
         return n;
       },
       0,
@@ -71,4 +89,5 @@ export interface LedgerBenchOptions {
   verify?: boolean;
   commitWorker: boolean;
   endorsers: number;
+  validationThreads: number;
 }

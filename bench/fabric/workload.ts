@@ -12,6 +12,7 @@ import { enrollDevice, setup, signPartial, type Enrollment } from '../../shared/
 import type { Policy } from '../../shared/crypto/policy.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { codeOf, ProvenantError } from '../../shared/errors.js';
+import { packedBatchArg, packReadingBatch } from '../../shared/encoding/batch.js';
 import { toSubmission, type ReadingSubmission } from '../../shared/records.js';
 import { ledgerKeys } from '../../shared/crypto/domains.js';
 
@@ -88,16 +89,26 @@ export function reading(d: Workload['devices'][number]): ReadingSubmission {
   ]);
 }
 
-/** The recordBatch proposal for readings (and partials). */
+/** The recordBatch proposal for readings (and partials): the packed batch, as the edge sends it. */
 export function batchTx(readings: readonly ReadingSubmission[], partials: readonly PartialSignatureJson[] = []) {
-  return { contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args: [JSON.stringify({ version: 1, readings, partials })] };
+  return { contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args: [packedBatchArg(packReadingBatch({ readings, partials }))] };
 }
 
-/** `total` readings round-robin over the devices, cut into batches of `size`. */
-export function batches(w: Workload, total: number, size: number): ReadingSubmission[][] {
-  const all: ReadingSubmission[] = [];
-  for (let i = 0; i < total; i++) all.push(reading(w.devices[i % w.devices.length] as Workload['devices'][number]));
+/**
+ * `total` readings cut into batches of `size`, device-affine as the edge's forwarder makes them:
+ * the devices are split into `lanes` groups, batch i holds readings of group i mod lanes only
+ * (round-robin over its devices), so batches i and j of different groups never touch the same
+ * replay window and a lane's batches go one after the other.
+ */
+export function batches(w: Workload, total: number, size: number, lanes: number): ReadingSubmission[][] {
+  const groups: Workload['devices'][number][][] = Array.from({ length: Math.min(lanes, w.devices.length) }, () => []);
+  w.devices.forEach((d, i) => groups[i % groups.length]?.push(d));
   const out: ReadingSubmission[][] = [];
-  for (let i = 0; i < all.length; i += size) out.push(all.slice(i, i + size));
+  for (let made = 0, i = 0; made < total; i++) {
+    const group = groups[i % groups.length] as Workload['devices'][number][];
+    const n = Math.min(size, total - made);
+    out.push(Array.from({ length: n }, (_, k) => reading(group[k % group.length] as Workload['devices'][number])));
+    made += n;
+  }
   return out;
 }

@@ -1,9 +1,14 @@
 /**
  * The benchmark's fleet: the authority configures the ledger, enrolls and registers N devices
- * through the real DeviceRegistration contract (K_IoT deposited via transient data), the edge
- * signs one partial per device for the epoch, and the devices' signed readings are generated
- * ahead of time (HMAC-SHA256 under each K_IoT, exactly what the boards compute), so the timed
- * phases measure the ledger, not the load generator.
+ * through the real DeviceRegistration contract (K_tag and K_chal deposited via transient data),
+ * the edge signs one partial per device for the epoch, and the devices' signed readings are
+ * generated ahead of time (HMAC-SHA256 under each K_tag, exactly what the boards compute) and packed as
+ * the edge packs them (shared/encoding/batch.ts), so the timed phases measure the ledger, not
+ * the load generator.
+ *
+ * Batches are device-affine, as the edge's forwarder makes them: the devices are split into
+ * groups, a batch holds readings of one group only, and a group has one batch in flight at a
+ * time, so concurrent batches never touch the same replay-window key.
  */
 import { createHmac } from 'node:crypto';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
@@ -12,6 +17,7 @@ import { ready } from '../../shared/crypto/bbs.js';
 import { partialToJson, type PartialSignatureJson } from '../../shared/crypto/credential.js';
 import { enrollDevice, setup, signPartial } from '../../shared/crypto/outsourced.js';
 import type { Policy } from '../../shared/crypto/policy.js';
+import { encodePackedBatch, packedBatchArg, type PackableReading } from '../../shared/encoding/batch.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import type { Reading } from '../../shared/types.js';
@@ -24,7 +30,7 @@ const EDGE_ID = 'edge-1';
 const EPOCH = 1;
 
 /** One enrolled device with its key and next sequence number. */
-interface Device {
+export interface Device {
   readonly id: string;
   /** K_tag, the reading subkey of the device's K_IoT (what the board tags with). */
   readonly kTag: Uint8Array;
@@ -34,8 +40,7 @@ interface Device {
 
 /** The enrolled fleet and a generator of batch arguments. */
 export class Fleet {
-  private turn = 0;
-  private constructor(private readonly devices: Device[]) {}
+  private constructor(readonly devices: Device[]) {}
 
   /** Configures the ledger and enrolls `n` devices; `progress` gets stderr lines. */
   static async enroll(ledger: EmbeddedLedger, n: number, progress: (m: string) => void): Promise<Fleet> {
@@ -66,22 +71,34 @@ export class Fleet {
     progress(`enrolled ${n} devices (registration + K_IoT deposit through DeviceRegistration), ${n} partial signatures`);
     const fleet = new Fleet(devices);
     // One batch carries every partial once (BBS ProofVerify, cached on the ledger by digest).
-    const first = JSON.parse(fleet.nextBatch(n)) as { readings: unknown[] };
     const r = await ledger.submit('edge-1', {
       contract: CONTRACTS.dataProvenance,
       fn: 'recordBatch',
-      args: [JSON.stringify({ version: 1, readings: first.readings, partials: devices.map((d) => d.partial) })],
+      args: [
+        fleet.batch(
+          devices,
+          n,
+          devices.map((d) => d.partial),
+        ),
+      ],
     });
     const result = JSON.parse(Buffer.from(r.result).toString()) as { accepted: number; rejected: unknown[] };
     if (result.accepted !== n) throw new Error(`partials batch: ${JSON.stringify(result.rejected).slice(0, 300)}`);
     return fleet;
   }
 
-  /** The batch argument (ReadingBatch JSON) of the next `size` readings, round-robin over devices. */
-  nextBatch(size: number): string {
-    const parts: string[] = [];
+  /** The devices split into `n` groups (device i in group i mod n). */
+  groups(n: number): Device[][] {
+    const out: Device[][] = Array.from({ length: Math.min(n, this.devices.length) }, () => []);
+    this.devices.forEach((d, i) => out[i % out.length]?.push(d));
+    return out;
+  }
+
+  /** The recordBatch argument (packed batch, base64) of the next `size` readings, round-robin over `devices`. */
+  batch(devices: readonly Device[], size: number, partials: readonly PartialSignatureJson[] = []): string {
+    const readings: PackableReading[] = [];
     for (let i = 0; i < size; i++) {
-      const d = this.devices[this.turn++ % this.devices.length] as Device;
+      const d = devices[i % devices.length] as Device;
       const seq = d.seq++;
       const reading: Reading = {
         deviceId: d.id,
@@ -95,18 +112,15 @@ export class Fleet {
         uptimeMs: seq * 1000,
       };
       const canonical = encodeReading(reading);
-      // The board's tag: HMAC(K_tag, "pv2:r" ‖ canonical), K_tag = HKDF-Expand(K_IoT, "pv2:kt").
-      const tag = createHmac('sha256', d.kTag).update(DOMAIN_READING, 'latin1').update(canonical).digest('hex');
-      parts.push(
-        JSON.stringify({
-          canonical: Buffer.from(canonical).toString('hex'),
-          tag,
-          edgeId: EDGE_ID,
-          receivedAt: reading.t + 5,
-          path: [`device:${d.id}`, `edge:${EDGE_ID}`, 'bridge:bench'],
-        }),
-      );
+      readings.push({
+        canonical,
+        // The board's tag: HMAC(K_tag, "pv2:r" ‖ canonical), K_tag = HKDF-Expand(K_IoT, "pv2:kt").
+        tag: createHmac('sha256', d.kTag).update(DOMAIN_READING, 'latin1').update(canonical).digest(),
+        edgeId: EDGE_ID,
+        receivedAt: reading.t + 5,
+        path: [`device:${d.id}`, `edge:${EDGE_ID}`, 'bridge:bench'],
+      });
     }
-    return `{"version":1,"readings":[${parts.join(',')}],"partials":[]}`;
+    return packedBatchArg(encodePackedBatch(readings, partials));
   }
 }

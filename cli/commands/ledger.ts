@@ -1,6 +1,6 @@
 /**
- * `provenant ledger start|verify`: serve the embedded ledger over HTTP, or walk a ledger
- * database and report the first bad block. Heavy modules (SQLite, fastify, the contracts) load
+ * `provenant ledger start|verify|migrate`: serve the embedded ledger over HTTP, walk a ledger
+ * database and report the first bad block, or convert an older store format. Heavy modules (SQLite, fastify, the contracts) load
  * inside the actions.
  */
 import { readFileSync } from 'node:fs';
@@ -42,7 +42,7 @@ function syncOption(v: string): 'full' | 'normal' {
 
 /** Registers the `ledger` command group. */
 export function register(program: Command): void {
-  const ledger = program.command('ledger').description('the embedded ledger: serve it over HTTP, verify its chain');
+  const ledger = program.command('ledger').description('the embedded ledger: serve it over HTTP, verify its chain, migrate its store');
 
   ledger
     .command('start')
@@ -142,6 +142,44 @@ export function register(program: Command): void {
         });
       },
     );
+
+  ledger
+    .command('migrate')
+    .description(
+      'convert a ledger of store format 2 (one state key per reading) to format 3 (batch records): one on-chain migrateDevice transaction per device, then the format mark; rerunnable',
+    )
+    .requiredOption('--db <path>', 'SQLite ledger file (not held by a running ledger)')
+    .option('--identity <name>', 'identity that submits the migration transactions (any configured one may)', 'aa')
+    .option('--identities <file>', 'JSON array of identities { name, mspId, id, attrs? } the ledger was started with')
+    .option('--json', 'print only the JSON report')
+    .action(async (opts: { db: string; identity: string; identities?: string; json?: boolean }) => {
+      const { contracts } = await import('../../ledger-bridge/contracts/index.js');
+      const { parseIdentities } = await import('../../ledger-bridge/embedded/index.js');
+      const { migrateLedger } = await import('../../ledger-bridge/embedded/migrate.js');
+      let identities;
+      if (opts.identities) {
+        let text: string;
+        try {
+          text = readFileSync(opts.identities, 'utf8');
+        } catch (err) {
+          throw new ProvenantError('PROV_ERR_CONFIG', `cannot read --identities ${opts.identities}: ${(err as Error).message}`, {
+            field: 'identities',
+          });
+        }
+        identities = parseIdentities(text, opts.identities);
+      }
+      const report = await migrateLedger({ path: opts.db, contracts, ...(identities ? { identities } : {}) }, opts.identity, (line) => {
+        if (!opts.json) process.stderr.write(`  ${line}\n`);
+      });
+      if (!opts.json) {
+        process.stdout.write(
+          report.from === report.to
+            ? `ledger is already format ${report.to}: nothing to do (height ${report.height})\n`
+            : `ledger migrated from format ${report.from} to ${report.to}: ${report.migrated} devices (${report.readings} readings) got a replay window, ${report.skipped} already had one; height ${report.height}\n`,
+        );
+      }
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+    });
 
   ledger
     .command('verify')

@@ -124,6 +124,13 @@ function describe(r: AuditResult): string {
     lines.push(`  inclusion proof: ${check}; head height ${e.head.height}, hash ${e.head.hash}`);
     if (e.consistency)
       lines.push(`  extends the trusted head: ${e.consistency.ok ? 'yes (consistency proof checked)' : `NO: ${e.consistency.reason}`}`);
+    if (e.batch) {
+      const b = e.batch.check;
+      const how = b.ok === true ? 'checked OK' : b.ok === false ? `FAILED: ${b.reason}` : `unchecked: ${b.reason}`;
+      lines.push(
+        `  batch path: ${how}; leaf ${e.batch.leafIndex} of ${e.batch.leaves}, ${e.batch.path.length} hashes to root ${e.batch.root}`,
+      );
+    }
   }
   if (r.dbStatus) lines.push(`  provenance DB status → ${r.dbStatus}`);
   return `${lines.join('\n')}\n`;

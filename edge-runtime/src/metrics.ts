@@ -101,6 +101,12 @@ export class EdgeMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  /** recordBatch submits invalidated by an MVCC or phantom-read conflict and resubmitted. */
+  readonly ledgerConflicts = new Counter({
+    name: 'provenant_edge_ledger_conflicts_total',
+    help: 'batches invalidated by an MVCC or phantom-read conflict and resubmitted',
+    registers: [this.registry],
+  });
   /** Traffic profiles submitted, by outcome. */
   readonly profiles = new Counter({
     name: 'provenant_edge_traffic_profiles_total',

@@ -146,6 +146,7 @@ export class EdgeRuntime implements SessionHost {
       const now = this.clock();
       this.metrics.committed.inc(s.committed.length);
       this.metrics.submitLatency.observe(s.latencyMs / 1000);
+      if (s.conflicts > 0) this.metrics.ledgerConflicts.inc(s.conflicts);
       for (const row of s.committed) {
         this.metrics.commitLatency.observe(Math.max(0, now - row.submission.receivedAt) / 1000);
         const v = this.devices.get(row.deviceId);

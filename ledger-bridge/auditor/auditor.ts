@@ -13,11 +13,14 @@ import { verifyConsistency, verifyInclusion, type ConsistencyProof, type ProofVe
 import { codeOf, ProvenantError } from '../../shared/errors.js';
 import { parseProvenanceRecord, type ProvenanceRecord } from '../../shared/records.js';
 import type { ProvenanceDb, ReadingStatus } from '../provenance/store.js';
+import type { BatchProof } from '../contracts/logic/batch-layout.js';
+import { checkBatchPath, parseBatchProof, type BatchEvidence } from './batch-check.js';
 
 /**
  * The auditor's answers: Algorithm 3's two verdicts and two errors, and UNPROVEN — the contract
  * holds a record of exactly this data but its inclusion proof failed (e.g. against a trusted head
- * the chain does not pass through), so the data is not proven genuine.
+ * the chain does not pass through), or the record's path to its batch root did, so the data is
+ * not proven genuine.
  */
 export type AuditVerdict = 'TRUE' | 'FALSE' | 'NOT_FOUND' | 'SIGNATURE_MISMATCH' | 'UNPROVEN';
 
@@ -52,6 +55,12 @@ export interface AuditEvidence {
    * it (a consistency proof), so history up to the trusted head was not rewritten.
    */
   readonly consistency?: ProofVerdict;
+  /**
+   * For a record kept in a batch record (every record since the batch layout): the path from the
+   * record's leaf to the batch root, and the check that it leads there and that the proven
+   * transaction wrote that root (batch-check.ts). Absent for a record of the per-reading layout.
+   */
+  readonly batch?: BatchEvidence;
 }
 
 /** The answer with its evidence. */
@@ -165,25 +174,44 @@ export class Auditor {
         return this.finish({ ...base, verdict: 'SIGNATURE_MISMATCH', genuine: false, message }, query);
       throw err;
     }
-    const answer = JSON.parse(decoder.decode(payload)) as { verdict: 'TRUE' | 'FALSE'; record: unknown; dataHash: string };
+    const answer = JSON.parse(decoder.decode(payload)) as { verdict: 'TRUE' | 'FALSE'; record: unknown; dataHash: string; batch?: unknown };
     if (answer.dataHash !== dataHash) {
       throw new ProvenantError('PROV_ERR_AUDIT', `the ledger hashed the data to ${answer.dataHash}, the auditor to ${dataHash}`, {
         deviceId: query.deviceId,
       });
     }
     const record = parseProvenanceRecord(answer.record);
-    const evidence = await this.evidenceFor(record);
+    const batchProof = answer.batch === undefined ? undefined : parseBatchProof(answer.batch);
+    if (answer.batch !== undefined && batchProof === undefined)
+      throw new ProvenantError('PROV_ERR_AUDIT', 'the ledger answered with a malformed batch path', { deviceId: query.deviceId });
+    const evidence = await this.evidenceFor(record, batchProof);
     const recorded = answer.verdict === 'TRUE';
-    // An unchecked proof (a backend whose format we cannot check) does not refute; a failed one does.
+    // An unchecked proof (a backend whose format we cannot check) does not refute; a failed one
+    // does, and so does a record whose path to its batch root failed (batch-check.ts).
     const check = evidence.proofCheck;
-    const genuine = recorded && check.ok !== false;
+    const batchCheck = evidence.batch?.check;
+    const failure =
+      check.ok === false
+        ? `its inclusion proof FAILED: ${check.reason}`
+        : batchCheck?.ok === false
+          ? `its batch path FAILED: ${batchCheck.reason}`
+          : undefined;
+    const genuine = recorded && failure === undefined;
     const where = `${query.deviceId} ${locator} is in tx ${record.txId}, block ${evidence.blockNumber}`;
     const verdict: AuditVerdict = !recorded ? answer.verdict : genuine ? 'TRUE' : 'UNPROVEN';
+    const batchNote =
+      batchCheck === undefined
+        ? ''
+        : batchCheck.ok === true
+          ? `, batch path checked (leaf ${evidence.batch?.leafIndex} of ${evidence.batch?.leaves})`
+          : `, batch path unchecked (${batchCheck.reason})`;
     const message =
       verdict === 'TRUE'
-        ? `record proven: ${where}` + (check.ok === true ? ', inclusion proof checked' : `, inclusion proof unchecked (${check.reason})`)
+        ? `record proven: ${where}` +
+          (check.ok === true ? ', inclusion proof checked' : `, inclusion proof unchecked (${check.reason})`) +
+          batchNote
         : verdict === 'UNPROVEN'
-          ? `record NOT proven: the ledger says ${where}, but its inclusion proof FAILED: ${check.ok === false ? check.reason : ''}`
+          ? `record NOT proven: the ledger says ${where}, but ${failure ?? ''}`
           : `record NOT proven: the data hashes to ${dataHash}, the ledger recorded ${record.dataHash}`;
     return this.finish({ ...base, verdict, genuine, message, evidence, independence: 'ledger' }, query);
   }
@@ -205,10 +233,17 @@ export class Auditor {
     return out;
   }
 
-  private async evidenceFor(record: ProvenanceRecord): Promise<AuditEvidence> {
+  private async evidenceFor(record: ProvenanceRecord, batchProof: BatchProof | undefined): Promise<AuditEvidence> {
     const proof = await this.options.ledger.inclusionProof(record.txId);
     const head = proof.head;
-    const base = { record, txId: record.txId, blockNumber: proof.blockNumber, proof, head };
+    const base = {
+      record,
+      txId: record.txId,
+      blockNumber: proof.blockNumber,
+      proof,
+      head,
+      ...(batchProof === undefined ? {} : { batch: { ...batchProof, check: checkBatchPath(record, batchProof, proof) } }),
+    };
     const trusted = this.options.trustedHead;
     if (trusted === undefined || !isEmbeddedProof(proof) || (trusted.height === head.height && trusted.hash === head.hash)) {
       return { ...base, proofCheck: this.checkProof(proof, trusted) };
@@ -244,7 +279,19 @@ export class Auditor {
     const ev = result.evidence;
     const written = await db.setStatus(result.dataHash, status, {
       reason: result.message,
-      ...(ev ? { evidence: { head: ev.head, proofCheck: ev.proofCheck, txId: ev.txId, blockNumber: ev.blockNumber } } : {}),
+      ...(ev
+        ? {
+            evidence: {
+              head: ev.head,
+              proofCheck: ev.proofCheck,
+              txId: ev.txId,
+              blockNumber: ev.blockNumber,
+              ...(ev.batch
+                ? { batch: { root: ev.batch.root, leafIndex: ev.batch.leafIndex, leaves: ev.batch.leaves, check: ev.batch.check } }
+                : {}),
+            },
+          }
+        : {}),
     });
     if (written) {
       await db.addVerdict({

@@ -2,70 +2,165 @@
  * Data Provenance contract (talk, Algorithm 3): records batches of signed readings (one
  * transaction, many readings, a verdict per reading) and verifies data against the records.
  *
+ * State work grows with a batch's devices, not its readings (docs/contracts.md "State layout"):
+ * per device one replay-window key read and written, one or two index runs written; per batch
+ * one batch record holding every accepted reading under a Merkle root.
+ *
  * Rejected readings are NOT written to state: a forged reading must not occupy the (deviceId,
- * seq) key of the genuine one. They are returned in the result and carried in the transaction's
+ * seq) of the genuine one. They are returned in the result and carried in the transaction's
  * ReadingsRecorded event, so the block holds them as evidence.
  */
 import { CONTRACTS } from '../client.js';
 import { ready } from '../../shared/crypto/bbs.js';
-import {
-  EVENTS,
-  MAX_BATCH_PARTIALS,
-  MAX_BATCH_READINGS,
-  type BatchResult,
-  type ProvenanceRecord,
-  type RejectedReading,
-} from '../../shared/records.js';
+import { EVENTS, type BatchResult, type ProvenanceRecord } from '../../shared/records.js';
 // Context is a value import on purpose: decorator metadata must name the class (see fabric.ts).
 // eslint-disable-next-line @typescript-eslint/consistent-type-imports
 import { Contract, Info, Returns, StringParams, Transaction, Context } from './fabric.js';
 import { CONTRACT_ERRORS, contractError } from './errors.js';
-import { KEY_TYPES, readingAtAttrs, readingAttrs } from './keys.js';
+import { KEY_TYPES, readingAtAttrs, readingAttrs, seqIndexKey, seqIndexRange, timeIndexKey, timeIndexRange } from './keys.js';
 import { isPlainObject, parseDeviceIdArg, parseHexArg, parseIntArg, parseJsonArg } from './logic/args.js';
+import { inThreadCrypto, type BatchCrypto } from './logic/batch-crypto.js';
+import { parseBatchArg, type BatchInput } from './logic/batch-input.js';
+import {
+  batchProof,
+  decodeBatchRecord,
+  decodeIndexRun,
+  encodeBatchRecord,
+  encodeIndexRun,
+  indexRuns,
+  provenanceRecordOf,
+  runHasSeq,
+  SEQ_SPAN,
+  T_SPAN,
+  type BatchProof,
+  type BatchRecord,
+  type IndexedReading,
+  type StoredGroup,
+  type StoredReading,
+} from './logic/batch-layout.js';
 import { canonicalBytes, canonicalJson } from './logic/canonical.js';
 import { judgePartial, type PartialOutcome, type RejectedPartial, type StoredPartial } from './logic/partials.js';
-import { judgeReading, type ReadingLedgerView } from './logic/readings.js';
-import { PreparedMac } from './logic/mac.js';
-import { provenanceRecordJson } from './logic/record-json.js';
-import { dataHashOf, decideVerify, parseLocator } from './logic/verify.js';
+import { judgeBatch, type BatchJudgement, type ReadingLedgerView } from './logic/readings.js';
+import { ReplayWindow } from './logic/replay-window.js';
+import { dataHashOf, decideVerify, parseLocator, type VerifyResult } from './logic/verify.js';
 import type { DeviceRecord, LedgerConfig } from './logic/registration.js';
-import { getJson, loadConfig, loadDevice, loadDeviceKeys, parseBytes, scan } from './state.js';
+import { drain, getJson, loadConfig, loadDevice, loadDeviceKeys, parseBytes, scan, type KeyValue } from './state.js';
 import { clockSkewOf } from './logic/clock.js';
-import { DOMAIN_READING } from '../../shared/crypto/domains.js';
 
 /** Batch result with the partials the batch carried that were refused. */
 export interface RecordBatchResult extends BatchResult {
   readonly rejectedPartials: readonly RejectedPartial[];
 }
 
-function bad(message: string, field: string): Error {
-  return contractError(CONTRACT_ERRORS.BAD_INPUT, message, { field });
+/** verify's answer: Alg. 3's verdict, and for a batch record the path from its leaf to the batch root. */
+export interface VerifyAnswer extends VerifyResult {
+  readonly batch?: BatchProof;
 }
 
-function envelope(batchJson: string): { readings: unknown[]; partials: unknown[] } {
-  const json = parseJsonArg(batchJson, 'batch');
-  if (!isPlainObject(json)) throw bad('batch must be an object { version, readings, partials }', 'batch');
-  if (json['version'] !== 1) throw bad('batch.version must be 1', 'version');
-  const readings = json['readings'];
-  if (!Array.isArray(readings) || readings.length === 0) throw bad('batch.readings must be a non-empty list', 'readings');
-  if (readings.length > MAX_BATCH_READINGS) throw bad(`batch.readings: at most ${MAX_BATCH_READINGS}`, 'readings');
-  const partials = json['partials'] ?? [];
-  if (!Array.isArray(partials) || partials.length > MAX_BATCH_PARTIALS)
-    throw bad(`batch.partials must be a list of at most ${MAX_BATCH_PARTIALS}`, 'partials');
-  return { readings, partials };
+let defaultCrypto: BatchCrypto = inThreadCrypto;
+
+/**
+ * Where recordBatch runs its per-reading cryptography when the stub names none: this thread by
+ * default; a host with spare cores may install a worker pool (the result is the same bytes).
+ * Returns the previous setting.
+ */
+export function setDefaultBatchCrypto(crypto: BatchCrypto): BatchCrypto {
+  const before = defaultCrypto;
+  defaultCrypto = crypto;
+  return before;
+}
+
+/** The embedded ledger's stub may carry the ledger's own crypto pool (not a Fabric API). */
+function cryptoOf(ctx: Context): BatchCrypto {
+  return (ctx.stub as unknown as { batchCrypto?: BatchCrypto }).batchCrypto ?? defaultCrypto;
+}
+
+type Iter = Parameters<typeof drain<KeyValue>>[0];
+
+/** A record found on the ledger, with what is needed for its batch proof. */
+interface Found {
+  readonly record: ProvenanceRecord;
+  readonly batch?: { readonly record: BatchRecord; readonly leafIndex: number };
+}
+
+/** Lookups of recorded readings: batch records through the index runs, then layout-v1 keys. */
+class RecordLookup {
+  private readonly batches = new Map<string, BatchRecord | undefined>();
+
+  constructor(private readonly ctx: Context) {}
+
+  private async batch(txId: string): Promise<BatchRecord | undefined> {
+    if (!this.batches.has(txId)) {
+      const bytes = await this.ctx.stub.getState(this.ctx.stub.createCompositeKey(KEY_TYPES.batch, [txId]));
+      this.batches.set(txId, bytes === undefined || bytes === null || bytes.length === 0 ? undefined : decodeBatchRecord(bytes));
+    }
+    return this.batches.get(txId);
+  }
+
+  private async range(start: string, end: string): Promise<KeyValue[]> {
+    return drain((await this.ctx.stub.getStateByRange(start, end)) as unknown as Iter);
+  }
+
+  private async collect(deviceId: string, txId: string, pick: (r: StoredReading) => boolean, out: Found[]): Promise<void> {
+    const record = await this.batch(txId);
+    if (record === undefined) return;
+    record.groups.forEach((g: StoredGroup) => {
+      if (g.deviceId !== deviceId) return;
+      g.readings.forEach((r, i) => {
+        if (pick(r)) out.push({ record: provenanceRecordOf(record, g, r, txId), batch: { record, leafIndex: g.firstLeaf + i } });
+      });
+    });
+  }
+
+  /** The record of (deviceId, seq): none or one. */
+  async bySeq(deviceId: string, seq: number): Promise<Found[]> {
+    const out: Found[] = [];
+    const [start, end] = seqIndexRange(deviceId, seq, seq + SEQ_SPAN);
+    for (const { value } of await this.range(start, end)) {
+      const run = decodeIndexRun(value);
+      if (!runHasSeq(run, seq)) continue;
+      await this.collect(deviceId, run.txId, (r) => r.seq === seq, out);
+      if (out.length > 0) return out;
+    }
+    const legacy = await getJson<ProvenanceRecord>(
+      this.ctx,
+      this.ctx.stub.createCompositeKey(KEY_TYPES.reading, readingAttrs(deviceId, seq)),
+    );
+    return legacy === undefined ? out : [{ record: legacy }];
+  }
+
+  /** The records of deviceId stamped t, in seq order. */
+  async byTime(deviceId: string, t: number): Promise<Found[]> {
+    const out: Found[] = [];
+    const [start, end] = timeIndexRange(deviceId, t, t + T_SPAN);
+    for (const { value } of await this.range(start, end)) {
+      const run = decodeIndexRun(value);
+      if (run.tMin <= t && t <= run.tMax) await this.collect(deviceId, run.txId, (r) => r.t === t, out);
+    }
+    const index = await scan(this.ctx, KEY_TYPES.readingAt, readingAtAttrs(deviceId, t, 0).slice(0, 2), 64);
+    for (const entry of index) {
+      const seq = Number(new TextDecoder().decode(entry.value));
+      const record = await getJson<ProvenanceRecord>(
+        this.ctx,
+        this.ctx.stub.createCompositeKey(KEY_TYPES.reading, readingAttrs(deviceId, seq)),
+      );
+      if (record !== undefined) out.push({ record });
+    }
+    return out.sort((a, b) => a.record.seq - b.record.seq);
+  }
 }
 
 /** The per-transaction view over ctx.stub with per-batch caches (one lookup per device and digest). */
 class BatchView implements ReadingLedgerView {
   private readonly devices = new Map<string, DeviceRecord | undefined>();
-  private readonly macs = new Map<string, PreparedMac | undefined>();
+  private readonly keys = new Map<string, Uint8Array | undefined>();
   readonly partials = new Map<string, PartialOutcome | undefined>();
   private config: Promise<LedgerConfig> | undefined;
-  private lastKeyDevice = '';
-  private lastKeySeq = -1;
-  private lastKey = '';
+  private readonly lookup: RecordLookup;
 
-  constructor(private readonly ctx: Context) {}
+  constructor(private readonly ctx: Context) {
+    this.lookup = new RecordLookup(ctx);
+  }
 
   /** The ledger config, read once per batch (only when a reading gets that far). */
   loadConfig(): Promise<LedgerConfig> {
@@ -82,12 +177,9 @@ class BatchView implements ReadingLedgerView {
     return this.devices.get(deviceId);
   }
 
-  async mac(deviceId: string): Promise<PreparedMac | undefined> {
-    if (!this.macs.has(deviceId)) {
-      const keys = await loadDeviceKeys(this.ctx, deviceId);
-      this.macs.set(deviceId, keys === undefined ? undefined : new PreparedMac(keys.kTag, DOMAIN_READING));
-    }
-    return this.macs.get(deviceId);
+  async kTag(deviceId: string): Promise<Uint8Array | undefined> {
+    if (!this.keys.has(deviceId)) this.keys.set(deviceId, (await loadDeviceKeys(this.ctx, deviceId))?.kTag);
+    return this.keys.get(deviceId);
   }
 
   async clock(): Promise<{ readonly commitMs: number; readonly skewMs: number }> {
@@ -104,23 +196,48 @@ class BatchView implements ReadingLedgerView {
     return this.partials.get(digest);
   }
 
-  /**
-   * The reading key of (deviceId, seq). The replay check builds it and recordBatch writes under it
-   * right after, so the last one is kept and reused rather than built twice.
-   */
-  readingKey(deviceId: string, seq: number): string {
-    if (deviceId !== this.lastKeyDevice || seq !== this.lastKeySeq) {
-      this.lastKey = this.ctx.stub.createCompositeKey(KEY_TYPES.reading, readingAttrs(deviceId, seq));
-      this.lastKeyDevice = deviceId;
-      this.lastKeySeq = seq;
-    }
-    return this.lastKey;
+  async window(deviceId: string): Promise<ReplayWindow> {
+    const bytes = await this.ctx.stub.getState(windowKey(this.ctx, deviceId));
+    if (bytes !== undefined && bytes !== null && bytes.length > 0) return ReplayWindow.decode(bytes);
+    // No window yet: a device with readings in the per-reading layout must be migrated first, or
+    // a replay of one of them would not be recognised.
+    const legacy = await scan(this.ctx, KEY_TYPES.reading, [deviceId], 1);
+    if (legacy.length > 0)
+      throw contractError(
+        CONTRACT_ERRORS.NOT_MIGRATED,
+        `device ${deviceId} has readings in the per-reading state layout and no replay window yet; run DataProvenance:migrateDevice (embedded ledger: provenant ledger migrate --db FILE)`,
+        { deviceId },
+      );
+    return ReplayWindow.empty();
   }
 
   async recordedHash(deviceId: string, seq: number): Promise<string | undefined> {
-    const bytes = await this.ctx.stub.getState(this.readingKey(deviceId, seq));
-    if (bytes === undefined || bytes === null || bytes.length === 0) return undefined;
-    return parseBytes<ProvenanceRecord>(bytes).dataHash;
+    return (await this.lookup.bySeq(deviceId, seq))[0]?.record.dataHash;
+  }
+}
+
+function windowKey(ctx: Context, deviceId: string): string {
+  return ctx.stub.createCompositeKey(KEY_TYPES.window, [deviceId]);
+}
+
+/** Writes a batch's accepted readings: the batch record, the devices' windows, the index runs. */
+async function writeBatch(ctx: Context, txId: string, input: BatchInput, judged: BatchJudgement): Promise<void> {
+  await ctx.stub.putState(ctx.stub.createCompositeKey(KEY_TYPES.batch, [txId]), encodeBatchRecord(judged, input.routeBytes).value);
+  for (const [d, window] of judged.windows) await ctx.stub.putState(windowKey(ctx, judged.devices[d] as string), window.encode());
+  const byDevice = new Map<number, IndexedReading[]>();
+  for (const i of judged.accepted) {
+    const d = judged.dev[i] as number;
+    let list = byDevice.get(d);
+    if (list === undefined) byDevice.set(d, (list = []));
+    list.push({ seq: judged.seq[i] as number, t: judged.t[i] as number });
+  }
+  for (const [d, list] of byDevice) {
+    const deviceId = judged.devices[d] as string;
+    for (const run of indexRuns(list)) {
+      const { value, maxSeq, tMax } = encodeIndexRun(txId, run);
+      await ctx.stub.putState(seqIndexKey(deviceId, maxSeq), value);
+      await ctx.stub.putState(timeIndexKey(deviceId, tMax, maxSeq), value);
+    }
   }
 }
 
@@ -132,35 +249,21 @@ export class DataProvenanceContract extends Contract {
   }
 
   /**
-   * Records a batch (shared/records.ts ReadingBatch JSON): every reading validated on its own;
-   * the result lists the rejected ones with their reason, all others are recorded.
+   * Records a batch — the packed binary batch in base64 (shared/encoding/batch.ts, what the edge
+   * sends) or ReadingBatch JSON (shared/records.ts) — every reading validated on its own; the
+   * result lists the rejected ones with their reason, all others are recorded.
    */
-  @StringParams('batchJson')
+  @StringParams('batch')
   @Transaction()
   @Returns('string')
-  async recordBatch(ctx: Context, batchJson: string): Promise<string> {
-    const { readings, partials } = envelope(batchJson);
+  async recordBatch(ctx: Context, batch: string): Promise<string> {
+    const input = parseBatchArg(batch);
     const txId = ctx.stub.getTxID();
     const view = new BatchView(ctx);
-    const rejectedPartials = await this.storePartials(ctx, view, partials, txId);
-    const inBatch = new Map<string, string>();
-    const rejected: RejectedReading[] = [];
-    let accepted = 0;
-    for (let i = 0; i < readings.length; i++) {
-      const outcome = await judgeReading(view, readings[i], i, txId, inBatch);
-      if (!outcome.ok) {
-        rejected.push(outcome.rejected);
-        continue;
-      }
-      const r = outcome.record;
-      await ctx.stub.putState(view.readingKey(r.deviceId, r.seq), Buffer.from(provenanceRecordJson(r)));
-      await ctx.stub.putState(
-        ctx.stub.createCompositeKey(KEY_TYPES.readingAt, readingAtAttrs(r.deviceId, r.t, r.seq)),
-        Buffer.from(String(r.seq)),
-      );
-      accepted++;
-    }
-    const result: RecordBatchResult = { accepted, rejected, rejectedPartials, txId };
+    const rejectedPartials = await this.storePartials(ctx, view, input.partials, txId);
+    const judged = await judgeBatch(view, input, cryptoOf(ctx));
+    if (judged.accepted.length > 0) await writeBatch(ctx, txId, input, judged);
+    const result: RecordBatchResult = { accepted: judged.accepted.length, rejected: judged.rejected, rejectedPartials, txId };
     ctx.stub.setEvent(EVENTS.readingsRecorded, canonicalBytes(result));
     return canonicalJson(result);
   }
@@ -176,9 +279,44 @@ export class DataProvenanceContract extends Contract {
   }
 
   /**
+   * Builds the replay window of a device whose readings were recorded in the per-reading layout
+   * (one `reading` key each, before batch records), from those records: the highest seq, its
+   * time, and the seqs within the window below it. Derived from the ledger's own records only,
+   * so any identity may run it; a device that already has a window is left as it is.
+   */
+  @StringParams('deviceId')
+  @Transaction()
+  @Returns('string')
+  async migrateDevice(ctx: Context, deviceId: string): Promise<string> {
+    const id = parseDeviceIdArg(deviceId);
+    const key = windowKey(ctx, id);
+    const existing = await ctx.stub.getState(key);
+    if (existing !== undefined && existing !== null && existing.length > 0) {
+      const w = ReplayWindow.decode(existing);
+      return canonicalJson({ already: true, deviceId: id, highest: w.highest ?? null, marked: null, readings: null });
+    }
+    const legacy = await scan(ctx, KEY_TYPES.reading, [id]);
+    if (legacy.length === 0) return canonicalJson({ already: false, deviceId: id, highest: null, marked: 0, readings: 0 });
+    const records = legacy.map((e) => parseBytes<ProvenanceRecord>(e.value));
+    // Keys sort by zero-padded seq: the last is the highest.
+    const top = records[records.length - 1] as ProvenanceRecord;
+    const window = ReplayWindow.empty();
+    window.accept(top.seq, top.t);
+    let marked = 1;
+    for (const r of records) {
+      if (r.seq === top.seq || window.check(r.seq) !== 'new') continue;
+      window.accept(r.seq, r.t);
+      marked++;
+    }
+    await ctx.stub.putState(key, window.encode());
+    return canonicalJson({ already: false, deviceId: id, highest: top.seq, marked, readings: records.length });
+  }
+
+  /**
    * Alg. 3: verify(deviceId, "seq:N" | "t:MS" | N, hex of the canonical reading bytes, tag hex or
-   * ''). Returns { verdict: 'TRUE' | 'FALSE', dataHash, record }; throws "could not locate the
-   * record" or "signature mismatch".
+   * ''). Returns { verdict: 'TRUE' | 'FALSE', dataHash, record, batch? } — batch: the path from
+   * the record's leaf to the root of the batch record that holds it (absent for a record of the
+   * per-reading layout); throws "could not locate the record" or "signature mismatch".
    */
   @StringParams('deviceId', 'locator', 'dataHex', 'tagHex')
   @Transaction(false)
@@ -187,8 +325,18 @@ export class DataProvenanceContract extends Contract {
     const id = parseDeviceIdArg(deviceId);
     const where = parseLocator(locator);
     const dataHash = dataHashOf(dataHex);
-    const candidates = await this.recordsAt(ctx, id, where.by === 'seq' ? { seq: where.seq } : { t: where.t });
-    return canonicalJson(decideVerify(id, where, candidates, dataHash, tagHex ?? ''));
+    const lookup = new RecordLookup(ctx);
+    const found = where.by === 'seq' ? await lookup.bySeq(id, where.seq) : await lookup.byTime(id, where.t);
+    const decision = decideVerify(
+      id,
+      where,
+      found.map((f) => f.record),
+      dataHash,
+      tagHex ?? '',
+    );
+    const from = found.find((f) => f.record === decision.record)?.batch;
+    const answer: VerifyAnswer = from === undefined ? decision : { ...decision, batch: batchProof(from.record, from.leafIndex) };
+    return canonicalJson(answer);
   }
 
   /** The provenance record under (deviceId, seq); PROV_ERR_RECORD_NOT_FOUND if none. */
@@ -198,13 +346,13 @@ export class DataProvenanceContract extends Contract {
   async get(ctx: Context, deviceId: string, seq: string): Promise<string> {
     const id = parseDeviceIdArg(deviceId);
     const n = parseIntArg(seq, 'seq', 0, 0xffffffff);
-    const [record] = await this.recordsAt(ctx, id, { seq: n });
-    if (record === undefined)
+    const [found] = await new RecordLookup(ctx).bySeq(id, n);
+    if (found === undefined)
       throw contractError(CONTRACT_ERRORS.RECORD_NOT_FOUND, `could not locate the record of device ${id} at seq:${n}`, {
         deviceId: id,
         seq: n,
       });
-    return canonicalJson(record);
+    return canonicalJson(found.record);
   }
 
   /** The stored partial signature under a digest; PROV_ERR_RECORD_NOT_FOUND if none. */
@@ -218,23 +366,8 @@ export class DataProvenanceContract extends Contract {
     return canonicalJson(stored);
   }
 
-  private async recordsAt(ctx: Context, deviceId: string, at: { seq: number } | { t: number }): Promise<ProvenanceRecord[]> {
-    if ('seq' in at) {
-      const record = await getJson<ProvenanceRecord>(ctx, ctx.stub.createCompositeKey(KEY_TYPES.reading, readingAttrs(deviceId, at.seq)));
-      return record === undefined ? [] : [record];
-    }
-    const index = await scan(ctx, KEY_TYPES.readingAt, readingAtAttrs(deviceId, at.t, 0).slice(0, 2), 64);
-    const out: ProvenanceRecord[] = [];
-    for (const entry of index) {
-      const seq = Number(new TextDecoder().decode(entry.value));
-      const record = await getJson<ProvenanceRecord>(ctx, ctx.stub.createCompositeKey(KEY_TYPES.reading, readingAttrs(deviceId, seq)));
-      if (record !== undefined) out.push(record);
-    }
-    return out;
-  }
-
   /** Judges the batch's partials not yet on the ledger; stores the valid ones. */
-  private async storePartials(ctx: Context, view: BatchView, partials: unknown[], txId: string): Promise<RejectedPartial[]> {
+  private async storePartials(ctx: Context, view: BatchView, partials: readonly unknown[], txId: string): Promise<RejectedPartial[]> {
     const rejected: RejectedPartial[] = [];
     let config: LedgerConfig | undefined;
     for (const json of partials) {

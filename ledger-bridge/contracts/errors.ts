@@ -37,6 +37,11 @@ export const CONTRACT_ERRORS = {
   PROFILE_STALE: 'PROV_ERR_PROFILE_STALE',
   /** No profile for that device and window. */
   PROFILE_NOT_FOUND: 'PROV_ERR_PROFILE_NOT_FOUND',
+  /**
+   * The ledger holds a device's readings in the per-reading layout (before batch records) and
+   * its replay window was not built yet: DataProvenance:migrateDevice (provenant ledger migrate).
+   */
+  NOT_MIGRATED: 'PROV_ERR_NOT_MIGRATED',
 } as const;
 
 /** A contract error code. */

@@ -1,20 +1,26 @@
 /**
- * State layout: every key the contracts write, as Fabric composite keys
- * (ctx.stub.createCompositeKey). One key per reading and per profile, no shared counters, so
- * concurrent batches touch disjoint keys and MVCC conflicts only arise between transactions that
- * really race for the same (deviceId, seq).
+ * State layout: every key the contracts write (docs/contracts.md "State layout"). Composite keys
+ * (ctx.stub.createCompositeKey) unless said otherwise:
  *
  *   config      ['authority']                       LedgerConfig (one-time)
  *   device      [deviceId]                          DeviceRecord (versions in key history)
  *   devkeys     [deviceId]  in collection kIotDeposits  K_tag ‖ K_chal, 64 raw bytes (private data;
  *                                                   never K_IoT or K_maint, shared/crypto/domains.ts)
  *   partial     [partialDigest hex]                 StoredPartial
- *   reading     [deviceId, seq padded to 10]        ProvenanceRecord
- *   readingAt   [deviceId, t padded to 16, seq pad 10]  seq (decimal), the by-timestamp index
+ *   window      [deviceId]                          the device's replay window (logic/replay-window.ts)
+ *   batch       [txId]                              the batch record: a batch's accepted readings
+ *                                                   and their Merkle root (logic/batch-layout.ts)
+ *   seqIndex    simple key, see seqIndexKey         an index run of a batch: its seqs of a device
+ *   timeIndex   simple key, see timeIndexKey        the same run, by device time
+ *   reading     [deviceId, seq padded to 10]        ProvenanceRecord — layout v1 (before batch
+ *   readingAt   [deviceId, t padded to 16, seq pad 10]  records); read, never written now
  *   profile     [deviceId, window padded to 16]     StoredProfile
  *   profileModel [deviceId]                         ProfileModelState (last accepted profiles)
  *
- * Numbers are zero-padded so that keys sort numerically in range scans.
+ * The index keys are simple keys because Fabric allows range queries (getStateByRange) over
+ * simple keys only, and a lookup of seq s must scan the runs with maxSeq in [s, s + SEQ_SPAN).
+ * Their parts are separated by U+0001, which no deviceId contains (printable ASCII). Numbers are
+ * zero-padded so that keys sort numerically.
  */
 
 /**
@@ -35,6 +41,8 @@ export const KEY_TYPES = {
   partial: 'partial',
   reading: 'reading',
   readingAt: 'readingAt',
+  window: 'window',
+  batch: 'batch',
   profile: 'profile',
   profileModel: 'profileModel',
 } as const;
@@ -58,4 +66,27 @@ export function readingAtAttrs(deviceId: string, t: number, seq: number): string
 /** Attributes of a profile key. */
 export function profileAttrs(deviceId: string, window: number): string[] {
   return [deviceId, pad(window, 16)];
+}
+
+const SEP = '\u0001';
+
+/** Key of an index run by seq: seqIndex · deviceId · maxSeq (10 digits). */
+export function seqIndexKey(deviceId: string, maxSeq: number): string {
+  return `seqIndex${SEP}${deviceId}${SEP}${pad(maxSeq, 10)}`;
+}
+
+/** Key of an index run by device time: timeIndex · deviceId · tMax (16 digits) · maxSeq (10 digits). */
+export function timeIndexKey(deviceId: string, tMax: number, maxSeq: number): string {
+  return `timeIndex${SEP}${deviceId}${SEP}${pad(tMax, 16)}${SEP}${pad(maxSeq, 10)}`;
+}
+
+/** [start, end) of the seqIndex keys of `deviceId` with maxSeq in [from, to). */
+export function seqIndexRange(deviceId: string, from: number, to: number): [string, string] {
+  return [seqIndexKey(deviceId, from), seqIndexKey(deviceId, to)];
+}
+
+/** [start, end) of the timeIndex keys of `deviceId` with tMax in [from, to). */
+export function timeIndexRange(deviceId: string, from: number, to: number): [string, string] {
+  const prefix = `timeIndex${SEP}${deviceId}${SEP}`;
+  return [prefix + pad(from, 16), prefix + pad(to, 16)];
 }

@@ -34,6 +34,7 @@ import { EMPTY_ROOT, consistencyPath, inclusionPath, leafHash, merkleRoot, subtr
 import type { ConsistencyProof, EmbeddedInclusionEvidence } from './proofs.js';
 import { EmbeddedStub, type Simulation, type Versioned } from './stub.js';
 import { Committer } from './committer.js';
+import { CryptoPool } from './crypto-pool.js';
 import { type EndorserOptions, Endorsers } from './endorsers.js';
 import { type BlockWrite, LedgerStore, type StoredEvent, type SyncMode, openDatabase, sha256Native } from './store.js';
 
@@ -66,8 +67,15 @@ export interface EmbeddedLedgerOptions {
    * that a block not yet on disk changed. evaluate() always runs on the ledger thread.
    */
   readonly endorsers?: EndorserOptions;
+  /**
+   * Run DataProvenance's per-reading tag checks and hashing on this many validation threads
+   * (crypto-pool.ts) instead of the ledger thread (default 0: on the ledger thread).
+   */
+  readonly validationThreads?: number;
   /** Clock for tx and block timestamps (ms). */
   readonly clock?: () => number;
+  /** Open a format-2 file too (migrate.ts only: it converts it and then marks it format 3). */
+  readonly migrating?: boolean;
 }
 
 interface Endorsed {
@@ -162,6 +170,7 @@ export class EmbeddedLedger {
     options: EmbeddedLedgerOptions,
     private committer: Committer | null = null,
     private endorsers: Endorsers | null = null,
+    private cryptoPool: CryptoPool | null = null,
   ) {
     this.channelId = options.channelId ?? 'provenant';
     this.blockMaxTx = options.blockMaxTx ?? 500;
@@ -193,6 +202,7 @@ export class EmbeddedLedger {
     try {
       const store = new LedgerStore(db, {
         sync: options.sync ?? 'full',
+        migrating: options.migrating === true,
         ...(options.cacheEntries ? { cacheEntries: options.cacheEntries } : {}),
       });
       ledger = new EmbeddedLedger(store, host, options.identities ?? DEFAULT_IDENTITIES, options);
@@ -203,6 +213,7 @@ export class EmbeddedLedger {
     try {
       if (options.commitWorker !== false) ledger.committer = await Committer.start(options.path, options.sync ?? 'full');
       if (options.endorsers) ledger.endorsers = await Endorsers.start(options.path, ledger.channelId, options.endorsers);
+      if ((options.validationThreads ?? 0) > 0) ledger.cryptoPool = await CryptoPool.start(options.validationThreads as number);
     } catch (err) {
       await ledger.close();
       throw err;
@@ -266,6 +277,7 @@ export class EmbeddedLedger {
       args: [`${proposal.contract}:${proposal.fn}`, ...proposal.args],
       transient,
     });
+    if (this.cryptoPool !== null) stub.batchCrypto = this.cryptoPool;
     this.simulating++;
     let outcome;
     let simulation: Simulation = stub.simulation;
@@ -676,6 +688,7 @@ export class EmbeddedLedger {
     await this.lastWrite;
     await this.committer?.close();
     await this.endorsers?.close();
+    await this.cryptoPool?.close();
     for (const l of this.listeners) l(this.durableHeight, []);
     this.store.close();
   }

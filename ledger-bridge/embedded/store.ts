@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
+import { ProvenantError } from '../../shared/errors.js';
 import { type BlockHeader, decodeEnvelope, decodeHeader, splitVersion } from './codec.js';
 import { KeyFilter } from './keyfilter.js';
 import { compareKeys, inRange } from './keys.js';
@@ -38,8 +39,27 @@ export type { BlockWrite, StoredEvent, StoredTx, SyncMode, TreeNode } from './wr
 
 const ABSENT: Versioned = Object.freeze({ version: 0, value: null });
 
-/** Store format, kept in meta so a future change can refuse old files clearly. */
-export const STORE_FORMAT = '2';
+/**
+ * Store format, kept in meta so a change can refuse old files clearly. 3: the tables of format 2
+ * holding the batch-native Data Provenance layout (docs/contracts.md "State layout"); a format-2
+ * file holds readings one key each and is converted by `provenant ledger migrate` (migrate.ts).
+ */
+export const STORE_FORMAT = '3';
+/** The format `provenant ledger migrate` converts from. */
+export const MIGRATABLE_FORMAT = '2';
+
+/** The error for a ledger file this build does not open. */
+export function formatError(path: string, format: string): ProvenantError {
+  if (format === MIGRATABLE_FORMAT)
+    return new ProvenantError(
+      'PROV_ERR_LEDGER_FORMAT',
+      `ledger database has format ${format} (readings one state key each, before batch records); this build reads format ${STORE_FORMAT}: convert it with \`provenant ledger migrate --db ${path}\``,
+      { format },
+    );
+  return new ProvenantError('PROV_ERR_LEDGER_FORMAT', `ledger database has format ${format}; this build reads format ${STORE_FORMAT}`, {
+    format,
+  });
+}
 
 /** Opens an SQLite database handle for the ledger (lazy import keeps the CLI light). */
 export async function openDatabase(path: string, options: { mustExist?: boolean } = {}): Promise<BetterSqlite3.Database> {
@@ -94,7 +114,7 @@ export class LedgerStore {
 
   constructor(
     readonly db: BetterSqlite3.Database,
-    options: { sync: SyncMode; cacheEntries?: number; snapshotOnly?: boolean },
+    options: { sync: SyncMode; cacheEntries?: number; snapshotOnly?: boolean; migrating?: boolean },
   ) {
     this.cacheLimit = options.cacheEntries ?? 200_000;
     this.snapshotOnly = options.snapshotOnly ?? false;
@@ -102,7 +122,7 @@ export class LedgerStore {
     db.exec(SCHEMA);
     const format = db.prepare('SELECT v FROM meta WHERE k = ?').pluck().get('format') as string | undefined;
     if (format === undefined) db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)').run('format', STORE_FORMAT);
-    else if (format !== STORE_FORMAT) throw new RangeError(`ledger database has format ${format}; this build reads format ${STORE_FORMAT}`);
+    else if (format !== STORE_FORMAT && !(options.migrating === true && format === MIGRATABLE_FORMAT)) throw formatError(db.name, format);
     this.s = {
       getState: db.prepare('SELECT version, value FROM state WHERE key = ?'),
       rangeState: db.prepare('SELECT key, version, value FROM state WHERE key >= ? AND key < ? ORDER BY key'),
@@ -343,6 +363,11 @@ export class LedgerStore {
       const id = p.collection + '\u0000' + p.key;
       if (this.privateCache.has(id)) this.privateCache.set(id, p.value === null ? ABSENT : { version: p.version, value: p.value });
     }
+  }
+
+  /** Marks the file as holding this build's format (the last step of a migration). */
+  markCurrentFormat(): void {
+    this.db.prepare('UPDATE meta SET v = ? WHERE k = ?').run(STORE_FORMAT, 'format');
   }
 
   /** Checkpoints the WAL into the main file and closes the handle. */

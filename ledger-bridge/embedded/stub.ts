@@ -6,6 +6,7 @@
  * and the MVCC validator work on.
  */
 import { createHash } from 'node:crypto';
+import type { BatchCrypto } from '../contracts/logic/batch-crypto.js';
 import type { KeyVersion, RangeRead } from './codec.js';
 import type { EmbeddedIdentity } from './identity.js';
 import { EMPTY_KEY_SUBSTITUTE, MAX_RUNE, checkKey, checkSimpleKey, createCompositeKey, splitCompositeKey } from './keys.js';
@@ -136,6 +137,11 @@ export class EmbeddedStub {
     event: null,
   };
   private readonly transientMap: Map<string, Buffer>;
+  /**
+   * Not a Fabric API: where DataProvenance runs a batch's tag checks and hashing (the ledger's
+   * validation threads, when it has them). Absent: the contract's default, this thread.
+   */
+  batchCrypto?: BatchCrypto;
 
   constructor(
     private readonly state: StateReader,

@@ -13,7 +13,7 @@ import { equalBytes } from '../../shared/encoding/bytes.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { ValidationCode, decodeEnvelope, decodeHeader, versionOf } from './codec.js';
 import { EMPTY_ROOT, leafHash, merkleRoot, nodeHash } from './merkle.js';
-import { STORE_FORMAT, openDatabase, sha256Native } from './store.js';
+import { MIGRATABLE_FORMAT, STORE_FORMAT, openDatabase, sha256Native } from './store.js';
 
 /** What verify found. */
 export interface VerifyReport {
@@ -57,7 +57,9 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
       throw new Bad(null, `database cannot be read: ${(err as Error).message}`);
     }
     const format = (db.prepare("SELECT v FROM meta WHERE k = 'format'").pluck().get() as string | undefined) ?? null;
-    if (format !== STORE_FORMAT) throw new Bad(null, `store format ${format ?? 'missing'}; this build verifies format ${STORE_FORMAT}`);
+    // The chain of a format-2 file (before migration) is checked the same way: only the contracts' state layout differs.
+    if (format !== STORE_FORMAT && format !== MIGRATABLE_FORMAT)
+      throw new Bad(null, `store format ${format ?? 'missing'}; this build verifies formats ${MIGRATABLE_FORMAT} and ${STORE_FORMAT}`);
     // One read transaction: a ledger serving this file may commit meanwhile (WAL); the walk and the
     // row counts must all see the same snapshot.
     db.exec('BEGIN');

@@ -8,6 +8,7 @@
 import type { InclusionProof } from '../client.js';
 import { CONTRACTS } from '../client.js';
 import { ProvenantError } from '../../shared/errors.js';
+import { parseBatchArgument } from '../../shared/encoding/batch.js';
 import { parseReadingBatch, type ReadingSubmission } from '../../shared/records.js';
 
 /** Contract, function and string arguments of a transaction. */
@@ -63,11 +64,12 @@ export async function callOf(proof: InclusionProof): Promise<TxCall> {
 
 /**
  * The readings of a DataProvenance.recordBatch / record call, in submission order (the order the
- * contract's result indexes refer to). Any other call has none.
+ * contract's result indexes refer to), from either encoding of the batch (packed or JSON). Any
+ * other call has none.
  */
 export function readingsOf(call: TxCall): readonly ReadingSubmission[] {
   if (call.contract !== '' && call.contract !== CONTRACTS.dataProvenance) return [];
-  if (call.fn === 'recordBatch') return parseReadingBatch(call.args[0]).readings;
+  if (call.fn === 'recordBatch') return parseBatchArgument(call.args[0]).readings;
   if (call.fn === 'record') return parseReadingBatch({ version: 1, readings: [JSON.parse(call.args[0] ?? 'null')], partials: [] }).readings;
   return [];
 }

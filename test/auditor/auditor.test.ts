@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Auditor, ProvenanceDb } from '../../ledger-bridge/auditor/index.js';
 import type { PartialSignatureJson } from '../../shared/crypto/credential.js';
 import type { Enrollment } from '../../shared/crypto/outsourced.js';
-import type { ReadingSubmission } from '../../shared/records.js';
+import type { ProvenanceRecord, ReadingSubmission } from '../../shared/records.js';
+import { recordLeafHash } from '../../ledger-bridge/contracts/logic/batch-layout.js';
 import { fillFromLedger } from '../support/provenance.js';
 import { partialFor, readingOf, recordBatch, signed, T0, World } from '../contracts/fixture.js';
 
@@ -58,6 +59,9 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
     expect(r.genuine).toBe(true);
     expect(r.evidence?.record.seq).toBe(2);
     expect(r.evidence?.proofCheck).toEqual({ ok: true });
+    // The record is a leaf of its batch record: the path to the root the proven transaction wrote was checked.
+    expect(r.evidence?.batch).toMatchObject({ leafIndex: 1, leaves: 3, check: { ok: true } });
+    expect(r.message).toMatch(/batch path checked \(leaf 1 of 3\)/);
     expect(r.evidence?.blockNumber).toBeGreaterThan(0);
     expect(r.evidence?.head.height).toBeGreaterThan(r.evidence?.blockNumber ?? Infinity);
     expect(r.dbStatus).toBe('proven');
@@ -143,6 +147,56 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
     expect(r.verdict).toBe('UNPROVEN');
     expect(r.evidence?.proofCheck.ok).toBe(false);
     expect(r.genuine).toBe(false);
+  });
+
+  it("a ledger that answers with an altered record, or with another batch's root and path, is caught: not genuine", async () => {
+    const other = await recordBatch(w, [signed(dev.device.kIoT, readingOf('dev-a', 9, p))]);
+    const otherAnswer = JSON.parse(
+      Buffer.from(
+        await w.auditor.evaluate({
+          contract: 'DataProvenance',
+          fn: 'verify',
+          args: ['dev-a', 'seq:9', (subs[0] as ReadingSubmission).canonical, ''],
+        }),
+      ).toString(),
+    ) as { batch: unknown };
+    const lying = (alter: (answer: Record<string, unknown>) => void): Auditor =>
+      new Auditor({
+        ledger: {
+          ...w.auditor,
+          evaluate: async (proposal) => {
+            const answer = JSON.parse(Buffer.from(await w.auditor.evaluate(proposal)).toString()) as Record<string, unknown>;
+            alter(answer);
+            return Buffer.from(JSON.stringify(answer));
+          },
+          inclusionProof: (txId) => w.auditor.inclusionProof(txId),
+        },
+      });
+    const query = { deviceId: 'dev-a', at: { seq: 2 }, data: bytes(subs[1] as ReadingSubmission) };
+    // The record's receivedAt changed (the edge's timing rewritten): its leaf is no longer on the path.
+    const altered = await lying((a) => {
+      (a['record'] as Record<string, unknown>)['receivedAt'] = 1;
+    }).check(query);
+    expect(altered).toMatchObject({ verdict: 'UNPROVEN', genuine: false, evidence: { batch: { check: { ok: false } } } });
+    expect(altered.message).toMatch(/record NOT proven: .* but its batch path FAILED: the record is not leaf 1 of the batch/);
+    // A root made up to fit the altered record: the path holds, but it is not the root the proven transaction wrote.
+    const madeUp = await lying((a) => {
+      const record = a['record'] as ProvenanceRecord;
+      const forgedRecord = { ...record, receivedAt: 1 };
+      a['record'] = forgedRecord;
+      a['batch'] = { root: recordLeafHash(forgedRecord).toString('hex'), leafIndex: 0, leaves: 1, path: [] };
+    }).check(query);
+    expect(madeUp).toMatchObject({ verdict: 'UNPROVEN', genuine: false });
+    expect(madeUp.evidence?.batch?.check).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/differs from the one transaction [0-9a-f]{64} wrote/),
+    });
+    // Another batch's (genuine) root and path for this record: the path does not hold.
+    const swapped = await lying((a) => {
+      a['batch'] = otherAnswer.batch;
+    }).check(query);
+    expect(swapped.genuine).toBe(false);
+    expect(other.accepted).toBe(1);
   });
 
   it('checkStored refuses an empty locator', async () => {

@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { enrollDevice, type Enrollment } from '../../shared/crypto/outsourced.js';
 import type { PartialSignatureJson } from '../../shared/crypto/credential.js';
-import { attrs, EDGE_ID, errorCode, json, partialFor, readingOf, recordBatch, signed, T0, World } from './fixture.js';
+import { recordLeafHash, SEQ_SPAN, T_SPAN } from '../../ledger-bridge/contracts/logic/batch-layout.js';
+import { WINDOW_BITS } from '../../ledger-bridge/contracts/logic/replay-window.js';
+import { verifyInclusionPath } from '../../ledger-bridge/embedded/merkle.js';
+import { parseProvenanceRecord } from '../../shared/records.js';
+import { attrs, batchArg, EDGE_ID, errorCode, json, partialFor, readingOf, recordBatch, signed, T0, World } from './fixture.js';
 
 const DATA = CONTRACTS.dataProvenance;
 const EPOCH = 5;
@@ -75,7 +79,7 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
     const inBatchDup = signed(a.device.kIoT, readingOf('dev-a', 12, pa));
     const malformed = { ...good1, canonical: 'ff00' };
 
-    const r = await recordBatch(w, [
+    const mix = [
       forged,
       replayed,
       replayOther,
@@ -88,7 +92,19 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
       otherEdge,
       inBatchDup,
       malformed,
-    ]);
+    ];
+    // Both encodings of the batch get the same verdicts (simulated, not committed).
+    const simulated = await Promise.all(
+      (['json', 'packed'] as const).map(async (encoding) => {
+        const out = json<{ accepted: number; rejected: unknown[] }>(
+          await w.edge.evaluate({ contract: DATA, fn: 'recordBatch', args: [batchArg(mix, [], encoding)] }),
+        );
+        return { accepted: out.accepted, rejected: out.rejected };
+      }),
+    );
+    expect(simulated[0]).toEqual(simulated[1]);
+    const r = await recordBatch(w, mix);
+    expect({ accepted: r.accepted, rejected: r.rejected }).toEqual(simulated[1]);
     expect(r.accepted).toBe(2);
     const reasons = Object.fromEntries(r.rejected.map((x) => [x.index, x.reason]));
     expect(reasons).toEqual({
@@ -171,6 +187,106 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
     for (const bad of ['{', '{"version":2,"readings":[]}', '{"version":1,"readings":[]}', '[]']) {
       expect(await errorCode(w.edge.submit({ contract: DATA, fn: 'recordBatch', args: [bad] }))).toBe('PROV_ERR_BAD_INPUT');
     }
+  });
+
+  it('judges resends and replays exactly with one window key per device, also below the window', async () => {
+    const { enrollment: e } = await w.enroll('dev-e');
+    const pe = partialFor(e.credential, EPOCH);
+    const sub = (seq: number, overrides = {}) => signed(e.device.kIoT, readingOf('dev-e', seq, pe, overrides));
+    expect(
+      await recordBatch(
+        w,
+        [1, 2, 3, 4, 5].map((s) => sub(s)),
+        [pe],
+      ),
+    ).toMatchObject({ accepted: 5, rejected: [] });
+
+    // In the window: a resend (same bytes) is a duplicate, other data under a used seq a replay.
+    const high = 5 + WINDOW_BITS + 50;
+    const r2 = await recordBatch(w, [sub(3), sub(4, { batteryMv: 7 }), sub(high)]);
+    expect(r2.accepted).toBe(1);
+    expect(r2.rejected).toEqual([
+      expect.objectContaining({ index: 0, seq: 3, reason: 'REPLAY', duplicate: true }),
+      expect.not.objectContaining({ duplicate: true }),
+    ]);
+    expect(r2.rejected[1]).toMatchObject({ index: 1, seq: 4, reason: 'REPLAY', message: expect.stringMatching(/other data/) });
+
+    // Now 2 and 10 are below the window: 2 is found in the index (a resend), 10 was never
+    // recorded and is accepted, once.
+    const r3 = await recordBatch(w, [sub(2), sub(10), sub(10), sub(2, { batteryMv: 9 })]);
+    expect(r3.accepted).toBe(1);
+    expect(r3.rejected.map((x) => [x.index, x.reason, x.duplicate ?? false])).toEqual([
+      [0, 'REPLAY', true],
+      [2, 'REPLAY', true],
+      [3, 'REPLAY', false],
+    ]);
+    const r4 = await recordBatch(w, [sub(10)]);
+    expect(r4.rejected).toMatchObject([{ reason: 'REPLAY', duplicate: true }]);
+    for (const seq of [1, 10, high]) {
+      const got = json<{ seq: number; t: number }>(await w.auditor.evaluate({ contract: DATA, fn: 'get', args: ['dev-e', String(seq)] }));
+      expect(got).toMatchObject({ seq, t: T0 + seq * 1000 });
+      const v = json<{ verdict: string }>(
+        await w.auditor.evaluate({
+          contract: DATA,
+          fn: 'verify',
+          args: ['dev-e', `t:${T0 + seq * 1000}`, sub(seq).canonical, sub(seq).tag],
+        }),
+      );
+      expect(v.verdict).toBe('TRUE');
+    }
+  });
+
+  it("verify answers with the path from the record's leaf to its batch root", async () => {
+    const seqs = [31, 32, 33];
+    const readings = seqs.map((seq) => signed(b.device.kIoT, readingOf('dev-b', seq, pb)));
+    const r = await recordBatch(w, [...readings, signed(a.device.kIoT, readingOf('dev-a', 60, pa))]);
+    expect(r.accepted).toBe(4);
+    const roots = new Set<string>();
+    for (const [i, sub] of readings.entries()) {
+      const v = json<{ verdict: string; record: unknown; batch: { root: string; leafIndex: number; leaves: number; path: string[] } }>(
+        await w.auditor.evaluate({ contract: DATA, fn: 'verify', args: ['dev-b', `seq:${seqs[i]}`, sub.canonical, ''] }),
+      );
+      expect(v.verdict).toBe('TRUE');
+      expect(v.batch.leaves).toBe(4);
+      const record = parseProvenanceRecord(v.record);
+      expect(record.txId).toBe(r.txId);
+      const path = v.batch.path.map((h) => Buffer.from(h, 'hex'));
+      const root = Buffer.from(v.batch.root, 'hex');
+      expect(verifyInclusionPath(recordLeafHash(record), v.batch.leafIndex, v.batch.leaves, path, root)).toBe(true);
+      expect(verifyInclusionPath(recordLeafHash({ ...record, t: record.t + 1 }), v.batch.leafIndex, v.batch.leaves, path, root)).toBe(
+        false,
+      );
+      roots.add(v.batch.root);
+    }
+    expect(roots.size).toBe(1);
+  });
+
+  it('finds every reading of a device whose batch spreads over several index runs (by seq and by time)', async () => {
+    const { enrollment: f } = await w.enroll('dev-f');
+    const pf = partialFor(f.credential, EPOCH);
+    const spots = [
+      { seq: 1, t: T0 },
+      { seq: 2, t: T0 + T_SPAN + 5 },
+      { seq: 3 + SEQ_SPAN, t: T0 + T_SPAN + 6 },
+      { seq: 4 + SEQ_SPAN, t: T0 + T_SPAN + 6 },
+    ];
+    const subs = spots.map((x) => signed(f.device.kIoT, readingOf('dev-f', x.seq, pf, { t: x.t })));
+    expect(await recordBatch(w, subs, [pf])).toMatchObject({ accepted: 4, rejected: [] });
+    for (const [i, x] of spots.entries()) {
+      const sub = subs[i] as (typeof subs)[number];
+      const bySeq = json<{ verdict: string }>(
+        await w.auditor.evaluate({ contract: DATA, fn: 'verify', args: ['dev-f', `seq:${x.seq}`, sub.canonical, sub.tag] }),
+      );
+      expect(bySeq.verdict).toBe('TRUE');
+      const byTime = json<{ verdict: string; record: { seq: number } }>(
+        await w.auditor.evaluate({ contract: DATA, fn: 'verify', args: ['dev-f', `t:${x.t}`, sub.canonical, sub.tag] }),
+      );
+      expect(byTime).toMatchObject({ verdict: 'TRUE', record: { seq: x.seq } });
+    }
+    for (const missing of [0, 5, 2 + SEQ_SPAN, 5 + SEQ_SPAN])
+      expect(await errorCode(w.auditor.evaluate({ contract: DATA, fn: 'get', args: ['dev-f', String(missing)] }))).toBe(
+        'PROV_ERR_RECORD_NOT_FOUND',
+      );
   });
 
   describe('verify', () => {

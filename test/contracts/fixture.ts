@@ -16,6 +16,7 @@ import { enrollDevice, setup, signPartial, type Enrollment, type Issuer } from '
 import type { Policy } from '../../shared/crypto/policy.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { toSubmission, type ReadingSubmission } from '../../shared/records.js';
+import { packedBatchArg, packReadingBatch } from '../../shared/encoding/batch.js';
 import type { Reading } from '../../shared/types.js';
 import { ledgerKeys } from '../../shared/crypto/domains.js';
 
@@ -122,12 +123,28 @@ export function signed(kIoT: Uint8Array, reading: Reading, edgeId = EDGE_ID): Re
   ]);
 }
 
-/** Submits a batch through the edge's client and returns the parsed result. */
-export async function recordBatch(world: World, readings: readonly ReadingSubmission[], partials: readonly PartialSignatureJson[] = []) {
+/** The recordBatch argument for readings: packed (what the edge sends) or ReadingBatch JSON. */
+export function batchArg(
+  readings: readonly ReadingSubmission[],
+  partials: readonly PartialSignatureJson[],
+  encoding: 'packed' | 'json',
+): string {
+  return encoding === 'json'
+    ? JSON.stringify({ version: 1, readings, partials })
+    : packedBatchArg(packReadingBatch({ readings, partials }));
+}
+
+/** Submits a batch through the edge's client (packed, unless `encoding` says json) and returns the parsed result. */
+export async function recordBatch(
+  world: World,
+  readings: readonly ReadingSubmission[],
+  partials: readonly PartialSignatureJson[] = [],
+  encoding: 'packed' | 'json' = 'packed',
+) {
   const r = await world.edge.submit({
     contract: CONTRACTS.dataProvenance,
     fn: 'recordBatch',
-    args: [JSON.stringify({ version: 1, readings, partials })],
+    args: [batchArg(readings, partials, encoding)],
   });
   return {
     txId: r.txId,

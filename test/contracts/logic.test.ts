@@ -8,7 +8,14 @@ import { decideVerify, parseLocator } from '../../ledger-bridge/contracts/logic/
 import { hmacSha256 } from '../../shared/crypto/hmac.js';
 import { deviceChallengeResponse } from '../../shared/crypto/outsourced.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
-import type { ProvenanceRecord } from '../../shared/records.js';
+import { toSubmission, type ProvenanceRecord } from '../../shared/records.js';
+import { complete } from '../../shared/crypto/complete.js';
+import { packedBatchArg, packReadingBatch } from '../../shared/encoding/batch.js';
+import { inThreadCrypto } from '../../ledger-bridge/contracts/logic/batch-crypto.js';
+import { parseBatchArg } from '../../ledger-bridge/contracts/logic/batch-input.js';
+import { judgeBatch } from '../../ledger-bridge/contracts/logic/readings.js';
+import { ReplayWindow } from '../../ledger-bridge/contracts/logic/replay-window.js';
+import { encodeReading } from '../../shared/encoding/reading.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -121,69 +128,107 @@ describe('Alg. 3 decision (pure)', () => {
   });
 });
 
-describe('judgeReading (pure, over a test view)', () => {
-  it('builds the record in sorted key order (so JSON.stringify is canonical) and refuses a second use of the seq', async () => {
-    const { judgeReading } = await import('../../ledger-bridge/contracts/logic/readings.js');
-    const { toSubmission } = await import('../../shared/records.js');
-    const { complete } = await import('../../shared/crypto/complete.js');
-    const { ledgerKeys, DOMAIN_READING } = await import('../../shared/crypto/domains.js');
-    const kIoT = new Uint8Array(32).fill(3);
-    const reading = {
-      deviceId: 'd1',
-      seq: 9,
-      t: 1000,
-      epoch: 2,
-      partialDigest: new Uint8Array(32).fill(4),
-      batteryMv: 3000,
-      channels: [],
-      bootCount: 3,
-      uptimeMs: 5000,
-    };
-    const sub = toSubmission({ reading, tag: complete(sha256, kIoT, reading) }, 'e1', 1001, ['device:d1']);
-    const partial = {
-      deviceId: 'd1',
-      disclosed: {},
-      disclosedIndexes: [0],
-      edgeId: 'e1',
-      epoch: 2,
-      partialDigest: '04'.repeat(32),
-      ph: '',
-      policyId: 'p',
-      proof: '',
-      txId: 't0',
-    };
-    const view = {
-      device: async () => ({ status: 'active' as const }) as never,
-      mac: async () => new PreparedMac(ledgerKeys(sha256, kIoT).kTag, DOMAIN_READING),
-      clock: async () => ({ commitMs: 2000, skewMs: 500 }),
-      partial: async (d: string) => (d === '04'.repeat(32) ? { ok: true as const, partial } : undefined),
-      recordedHash: async () => undefined,
-      policyAccepted: async (id: string) => id === 'p',
-    };
-    const inBatch = new Map<string, string>();
-    const out = await judgeReading(view, sub, 0, 'tx1', inBatch);
-    expect(out.ok).toBe(true);
-    if (out.ok) {
-      expect(out.record).toMatchObject({ bootCount: 3, uptimeMs: 5000, t: 1000 });
-      expect(Object.keys(out.record)).toEqual(Object.keys(out.record).slice().sort());
-      expect(JSON.stringify(out.record)).toBe(canonicalJson(out.record));
+/**
+ * A test view: one active device with key `kIoT` (the ledger holds its K_tag), partial digest
+ * 04…04 of edge e1, no records on the ledger, commit time 1,000,000 with a 500 ms skew.
+ */
+function testView(kIoT: Uint8Array, recorded = new Map<string, string>()) {
+  const partial = {
+    deviceId: 'd1',
+    disclosed: {},
+    disclosedIndexes: [0],
+    edgeId: 'e1',
+    epoch: 2,
+    partialDigest: '04'.repeat(32),
+    ph: '',
+    policyId: 'p',
+    proof: '',
+    txId: 't0',
+  };
+  const windows = new Map<string, ReplayWindow>();
+  return {
+    device: async () => ({ status: 'active' as const }) as never,
+    kTag: async () => ledgerKeys(sha256, kIoT).kTag,
+    clock: async () => ({ commitMs: 1_000_000, skewMs: 500 }),
+    partial: async (d: string) => (d === '04'.repeat(32) ? { ok: true as const, partial } : undefined),
+    recordedHash: async (deviceId: string, seq: number) => recorded.get(`${deviceId}/${seq}`),
+    policyAccepted: async (id: string) => id === 'p',
+    window: async (deviceId: string) => {
+      if (!windows.has(deviceId)) windows.set(deviceId, ReplayWindow.empty());
+      return windows.get(deviceId) as ReplayWindow;
+    },
+  };
+}
+
+describe('judgeBatch (pure, over a test view)', () => {
+  const kIoT = new Uint8Array(32).fill(3);
+  const reading = (seq: number) => ({
+    deviceId: 'd1',
+    seq,
+    t: 1000 + seq,
+    epoch: 2,
+    partialDigest: new Uint8Array(32).fill(4),
+    batteryMv: 3000,
+    channels: [],
+    bootCount: 3,
+    uptimeMs: 5000 + seq,
+  });
+  const sub = (seq: number, overrides: Partial<ReturnType<typeof reading>> = {}) => {
+    const r = { ...reading(seq), ...overrides };
+    return toSubmission({ reading: r, tag: complete(sha256, kIoT, r) }, 'e1', 1001, ['device:d1']);
+  };
+
+  it('accepts new seqs and refuses a second use of one in the same batch (duplicate when identical), in both encodings', async () => {
+    const batch = { version: 1 as const, readings: [sub(9), sub(10), sub(9)], partials: [] };
+    for (const arg of [JSON.stringify(batch), packedBatchArg(packReadingBatch(batch))]) {
+      const out = await judgeBatch(testView(kIoT), parseBatchArg(arg), inThreadCrypto);
+      expect([...out.accepted].map((i) => out.seq[i])).toEqual([9, 10]);
+      expect(out.rejected).toMatchObject([{ index: 2, reason: 'REPLAY', duplicate: true }]);
+      expect(out.dataHash.toString('hex', 0, 32)).toBe(hex(sha256(Buffer.from(sub(9).canonical, 'hex'))));
+      expect([...out.accepted].map((i) => [out.bootCount[i], out.uptimeMs[i]])).toEqual([
+        [3, 5009],
+        [3, 5010],
+      ]);
     }
-    const again = await judgeReading(view, sub, 1, 'tx1', inBatch);
-    expect(again).toMatchObject({ ok: false, rejected: { reason: 'REPLAY', duplicate: true, index: 1 } });
+  });
+
+  it('refuses a version 1 reading (tag under K_IoT) as MALFORMED and a reading ahead of the commit time as CLOCK_AHEAD', async () => {
+    const v1 = { ...reading(5), bootCount: undefined, uptimeMs: undefined };
+    const v1Sub = toSubmission({ reading: v1, tag: hmacSha256(sha256, kIoT, encodeReading(v1)) }, 'e1', 1001, ['device:d1']);
+    const batch = {
+      version: 1 as const,
+      readings: [v1Sub, sub(6, { t: 1_000_500 }), sub(7, { t: 1_000_501 }), sub(8)],
+      partials: [],
+    };
+    const out = await judgeBatch(testView(kIoT), parseBatchArg(packedBatchArg(packReadingBatch(batch))), inThreadCrypto);
+    expect(out.rejected).toMatchObject([
+      { index: 0, deviceId: 'd1', seq: 5, reason: 'MALFORMED', message: expect.stringMatching(/reading version 1 is no longer accepted/) },
+      { index: 2, seq: 7, reason: 'CLOCK_AHEAD', message: expect.stringMatching(/501 ms ahead of the commit time/) },
+    ]);
+    expect([...out.accepted].map((i) => out.seq[i])).toEqual([6, 8]);
+  });
+
+  it('asks the ledger only for numbers the window has seen or that lie below it, and tells resends from replays', async () => {
+    const view = testView(kIoT, new Map([['d1/3', hex(sha256(Buffer.from(sub(3).canonical, 'hex')))]]));
+    const asked: number[] = [];
+    const counting = { ...view, recordedHash: async (d: string, s: number) => (asked.push(s), view.recordedHash(d, s)) };
+    const w = await view.window('d1');
+    w.accept(3, 1003);
+    w.accept(1000, 2000);
+    const out = await judgeBatch(
+      counting,
+      parseBatchArg(JSON.stringify({ version: 1, readings: [sub(1001), sub(3), sub(4)], partials: [] })),
+      inThreadCrypto,
+    );
+    // 1001 is above the window: no lookup; 3 is below it and recorded: a resend; 4 is below it and not recorded: accepted.
+    expect(asked).toEqual([3, 4]);
+    expect(out.rejected).toMatchObject([{ index: 1, reason: 'REPLAY', duplicate: true }]);
+    expect([...out.accepted].map((i) => out.seq[i])).toEqual([1001, 4]);
   });
 });
 
-describe('judgeReading never throws on hostile input', () => {
-  it('any JSON value, or a submission with random canonical bytes, gets a verdict, never an exception', async () => {
-    const { judgeReading } = await import('../../ledger-bridge/contracts/logic/readings.js');
-    const view = {
-      device: async () => ({ status: 'active' as const }) as never,
-      mac: async () => new PreparedMac(new Uint8Array(32)),
-      clock: async () => ({ commitMs: 0, skewMs: 0 }),
-      partial: async () => undefined,
-      recordedHash: async () => undefined,
-      policyAccepted: async () => true,
-    };
+describe('judgeBatch never throws on hostile input', () => {
+  it('any JSON value as a reading, or random canonical bytes, gets a verdict, never an exception', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
@@ -193,9 +238,14 @@ describe('judgeReading never throws on hostile input', () => {
             .map((b) => ({ canonical: hex(b) || '00', tag: '00'.repeat(32), edgeId: 'e', receivedAt: 1, path: ['x'] })),
         ),
         async (input) => {
-          const out = await judgeReading(view, input, 0, 'tx', new Map());
-          expect(out.ok).toBe(false);
-          if (!out.ok) expect(['MALFORMED', 'UNKNOWN_PARTIAL']).toContain(out.rejected.reason);
+          const view = { ...testView(new Uint8Array(32)), partial: async () => undefined };
+          const out = await judgeBatch(
+            view,
+            parseBatchArg(JSON.stringify({ version: 1, readings: [input], partials: [] })),
+            inThreadCrypto,
+          );
+          expect(out.accepted.length).toBe(0);
+          expect(['MALFORMED', 'UNKNOWN_PARTIAL']).toContain(out.rejected[0]?.reason);
         },
       ),
       { numRuns: 300 },

@@ -56,7 +56,9 @@ describeFabric('bench fabric on a real network', () => {
     });
     expect(r.err).toMatch(/deploying provbench-/);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/Provenant: \d+ readings\/s batched \(40 per transaction\); trivial put chaincode: [\d.]+ tx\/s/);
+    expect(r.out).toMatch(
+      /Provenant: \d+ readings\/s batched \(40 per transaction, packed, device-affine\); trivial put chaincode: [\d.]+ tx\/s/,
+    );
     const last = JSON.parse(r.out.trim().split('\n').at(-1) as string) as {
       readingsPerSecond: number;
       rawTxPerSecond: number;

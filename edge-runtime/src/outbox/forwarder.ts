@@ -1,7 +1,15 @@
 /**
  * Store-and-forward from the outbox to the ledger: batches by size and time, one Data Provenance
- * `recordBatch` transaction per batch, retries with exponential backoff while the ledger is away
- * (for hours if need be: the outbox holds the readings), and records each reading's verdict.
+ * `recordBatch` transaction per batch (the packed binary batch of shared/encoding/batch.ts),
+ * retries with exponential backoff while the ledger is away (for hours if need be: the outbox
+ * holds the readings), and records each reading's verdict.
+ *
+ * Device affinity: up to `maxInFlight` batches are in flight at once, and each device's readings
+ * are in at most one of them — a batch takes only readings of devices no in-flight batch has. A
+ * batch reads and writes its devices' replay-window keys (docs/contracts.md), so two in-flight
+ * batches of one device would be an MVCC conflict by construction; with affinity they never are.
+ * A conflict that still happens (a registration update racing a batch) invalidates the batch as a
+ * whole; it is resubmitted at once (up to `conflictRetries` times) and counted.
  *
  * At-least-once becomes exactly-once at the ledger: a batch whose commit status was lost (crash,
  * timeout) is submitted again, and the contract answers REPLAY with `duplicate: true` for every
@@ -10,9 +18,10 @@
  * txId), never under the resubmission that recorded nothing for them.
  */
 import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
+import { packedBatchArg, packReadingBatch } from '../../../shared/encoding/batch.js';
 import { encodeReadingBatch, parseBatchResult, BATCH_VERSION, type BatchResult } from '../../../shared/records.js';
 import type { PartialSignatureJson } from '../../../shared/crypto/credential.js';
-import { ProvenantError } from '../../../shared/errors.js';
+import { codeOf, ProvenantError } from '../../../shared/errors.js';
 import { backoffDelay } from '../links/link.js';
 import { errorMessage, silentLog, type Log } from '../log.js';
 import type { Outbox, PendingRow } from './outbox.js';
@@ -32,7 +41,15 @@ export interface ForwarderOptions {
   readonly retryMaxMs?: number;
   readonly log?: Log;
   readonly clock?: () => number;
+  /** Batches in flight at once, each with readings of devices no other in-flight batch has. Default 4. */
+  readonly maxInFlight?: number;
+  /** Resubmissions of a batch an MVCC or phantom-read conflict invalidated, before it counts as failed. Default 5. */
+  readonly conflictRetries?: number;
+  /** 'packed' (default) or 'json' (the ReadingBatch JSON, for a ledger whose chaincode predates the packed batch). */
+  readonly encoding?: 'packed' | 'json';
 }
+
+const CONFLICTS = new Set(['PROV_ERR_MVCC_READ_CONFLICT', 'PROV_ERR_PHANTOM_READ_CONFLICT']);
 
 /** What one settled batch did, for metrics and the device views. */
 export interface SettledBatch {
@@ -51,6 +68,8 @@ export interface SettledBatch {
   readonly blockNumber: number;
   /** The submissions in batch order (result.rejected indexes into this). */
   readonly submissions: readonly PendingRow['submission'][];
+  /** Times this batch was resubmitted after an MVCC or phantom-read conflict. */
+  readonly conflicts: number;
 }
 
 /** Forwarder state, for /health and metrics. */
@@ -60,20 +79,30 @@ export interface ForwarderStatus {
   readonly consecutiveFailures: number;
   readonly lastError: string | null;
   readonly batches: number;
+  /** Batches in flight now. */
+  readonly inFlight: number;
+  /** MVCC / phantom-read conflicts resubmitted so far. */
+  readonly conflicts: number;
 }
 
 /** Moves readings from the outbox to the ledger. */
 export class Forwarder {
   private running = false;
-  private lock: Promise<void> = Promise.resolve();
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private failures = 0;
   private lastError: string | null = null;
   private batches = 0;
+  private conflicts = 0;
+  /** No new batch before this time (backing off after a failed submit). */
+  private pausedUntil = 0;
+  /** Devices with a batch in flight (device affinity). */
+  private readonly busy = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly listeners = new Set<(s: SettledBatch) => void>();
   private readonly batchSize: number;
   private readonly maxWaitMs: number;
+  private readonly maxInFlight: number;
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
   private readonly log: Log;
@@ -82,10 +111,14 @@ export class Forwarder {
   constructor(
     private readonly outbox: Outbox,
     private readonly ledger: LedgerClient,
-    options: ForwarderOptions = {},
+    private readonly options: ForwarderOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.maxWaitMs = options.maxWaitMs ?? 200;
+    this.maxInFlight = options.maxInFlight ?? 4;
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1 || this.maxInFlight > 256) {
+      throw new RangeError(`forwarder.maxInFlight must be 1..256, got ${this.maxInFlight}`);
+    }
     this.retryInitialMs = options.retryInitialMs ?? 500;
     this.retryMaxMs = options.retryMaxMs ?? 5_000;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 10_000) {
@@ -119,11 +152,12 @@ export class Forwarder {
     if (this.failures === 0) this.wake?.();
   }
 
-  /** Stops after the batch in flight, if any, is settled. */
+  /** Stops after the batches in flight, if any, are settled. */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** Current state. */
@@ -134,66 +168,111 @@ export class Forwarder {
       consecutiveFailures: this.failures,
       lastError: this.lastError,
       batches: this.batches,
+      inFlight: this.inFlight.size,
+      conflicts: this.conflicts,
     };
   }
 
   /** Submits everything waiting, now, until the outbox is empty or a submit fails (tests, shutdown). */
   async drain(): Promise<void> {
-    while (this.outbox.depth > 0) {
-      await this.submitOnce();
+    for (;;) {
+      await Promise.allSettled([...this.inFlight]);
+      if (this.outbox.depth === 0) return;
+      const rows = this.outbox.takeBatch(this.batchSize, this.busy);
+      // Everything left belongs to devices a batch of the loop holds: wait for it.
+      if (rows.length === 0) continue;
+      await this.launch(rows);
     }
   }
 
   private async run(): Promise<void> {
     while (this.running) {
-      const depth = this.outbox.depth;
-      if (depth === 0) {
+      const now = this.clock();
+      if (now < this.pausedUntil) {
+        await this.sleep(this.pausedUntil - now);
+        continue;
+      }
+      if (this.inFlight.size >= this.maxInFlight) {
         await this.sleep(1000);
         continue;
       }
-      if (depth < this.batchSize) {
+      const { count, oldest } = this.outbox.pendingExcept(this.busy);
+      if (count === 0) {
+        await this.sleep(1000);
+        continue;
+      }
+      if (count < this.batchSize) {
         // Wait for the batch to fill or for its oldest reading to have waited maxWaitMs; kick()
-        // wakes us on every new reading, so re-evaluate after each wake.
-        const due = (this.outbox.oldestPendingAt() ?? this.clock()) + this.maxWaitMs - this.clock();
+        // wakes us on every new reading (and a settled batch frees its devices), so re-evaluate.
+        const due = (oldest ?? now) + this.maxWaitMs - now;
         if (due > 0) {
           await this.sleep(due);
           continue;
         }
       }
-      try {
-        await this.submitOnce();
-        this.failures = 0;
-        this.lastError = null;
-      } catch (err) {
-        this.lastError = errorMessage(err);
-        const delay = backoffDelay(this.failures, this.retryInitialMs, this.retryMaxMs);
-        this.failures += 1;
-        this.log.warn(
-          { err: this.lastError, failures: this.failures, retryInMs: delay, outboxDepth: this.outbox.depth },
-          'ledger submit failed; readings stay in the outbox',
-        );
-        await this.sleep(delay);
-      }
+      // Leave devices for the other batches that may go in flight: this one takes its share.
+      const share = Math.max(1, Math.ceil(this.outbox.pendingDevices(this.busy) / (this.maxInFlight - this.inFlight.size)));
+      const rows = this.outbox.takeBatch(this.batchSize, this.busy, share);
+      if (rows.length > 0) this.launch(rows).catch(() => undefined);
     }
   }
 
   /**
-   * One batch at a time: the loop and drain() share this lock, so a batch is never submitted
-   * twice concurrently (two transactions over the same keys would only MVCC-conflict).
+   * Starts a batch: its devices are busy until it settles or fails. A failure backs the loop off
+   * (the readings stay pending in the outbox); the returned promise rejects with it.
    */
-  private submitOnce(): Promise<void> {
-    const next = this.lock.then(() => this.submitBatch());
-    this.lock = next.catch(() => undefined);
-    return next;
+  private launch(rows: PendingRow[]): Promise<void> {
+    const devices = new Set(rows.map((r) => r.deviceId));
+    for (const d of devices) this.busy.add(d);
+    const done = this.submitWithRetries(rows).then(
+      () => {
+        this.failures = 0;
+        this.lastError = null;
+      },
+      (err: unknown) => {
+        this.lastError = errorMessage(err);
+        const delay = backoffDelay(this.failures, this.retryInitialMs, this.retryMaxMs);
+        this.failures += 1;
+        this.pausedUntil = this.clock() + delay;
+        this.log.warn(
+          { err: this.lastError, failures: this.failures, retryInMs: delay, outboxDepth: this.outbox.depth },
+          'ledger submit failed; readings stay in the outbox',
+        );
+        throw err;
+      },
+    );
+    const tracked = done.finally(() => {
+      for (const d of devices) this.busy.delete(d);
+      this.inFlight.delete(tracked);
+      this.wake?.();
+    });
+    this.inFlight.add(tracked);
+    return tracked;
+  }
+
+  /** Submits a batch, resubmitting it after an MVCC / phantom-read conflict (up to conflictRetries times). */
+  private async submitWithRetries(rows: PendingRow[]): Promise<void> {
+    const limit = this.options.conflictRetries ?? 5;
+    for (let conflicts = 0; ; conflicts++) {
+      try {
+        await this.submitBatch(rows, conflicts);
+        return;
+      } catch (err) {
+        if (conflicts >= limit || !CONFLICTS.has(codeOf(err) ?? '')) throw err;
+        this.conflicts += 1;
+        this.log.info(
+          { err: errorMessage(err), devices: new Set(rows.map((r) => r.deviceId)).size, conflicts: conflicts + 1 },
+          'batch invalidated by a conflict; resubmitting',
+        );
+      }
+    }
   }
 
   /**
    * Builds, submits and settles one batch. Throws when the ledger does not answer, or (after
    * settling the rest) when readings it answered as duplicates could not be traced.
    */
-  private async submitBatch(): Promise<void> {
-    const rows = this.outbox.takeBatch(this.batchSize);
-    if (rows.length === 0) return;
+  private async submitBatch(rows: PendingRow[], conflicts: number): Promise<void> {
     const partials: PartialSignatureJson[] = [];
     const seen = new Set<string>();
     for (const r of rows) {
@@ -202,7 +281,8 @@ export class Forwarder {
       const stored = this.outbox.getPartial(r.partialDigest);
       if (stored && !stored.onLedger) partials.push(stored.partial);
     }
-    const args = [encodeReadingBatch({ version: BATCH_VERSION, readings: rows.map((r) => r.submission), partials })];
+    const batch = { version: BATCH_VERSION as typeof BATCH_VERSION, readings: rows.map((r) => r.submission), partials };
+    const args = [this.options.encoding === 'json' ? encodeReadingBatch(batch) : packedBatchArg(packReadingBatch(batch))];
     const started = this.clock();
     const commit = await this.ledger.submit({ contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args });
     const result: BatchResult = parseBatchResult(new TextDecoder().decode(commit.result));
@@ -246,6 +326,7 @@ export class Forwarder {
       result,
       blockNumber: commit.blockNumber,
       submissions: rows.map((r) => r.submission),
+      conflicts,
     };
     for (const l of this.listeners) {
       try {

@@ -157,6 +157,16 @@ export class Outbox {
       takePending: db.prepare<[number]>(
         `SELECT id, device_id, seq, data_hash, partial_digest, submission FROM readings WHERE state = 'pending' ORDER BY id LIMIT ?`,
       ),
+      takePendingExcept: db.prepare<[string, number]>(
+        `SELECT id, device_id, seq, data_hash, partial_digest, submission FROM readings
+          WHERE state = 'pending' AND device_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?`,
+      ),
+      pendingDevicesExcept: db.prepare<[string]>(
+        `SELECT COUNT(DISTINCT device_id) AS n FROM readings WHERE state = 'pending' AND device_id NOT IN (SELECT value FROM json_each(?))`,
+      ),
+      countPendingExcept: db.prepare<[string]>(
+        `SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM readings WHERE state = 'pending' AND device_id NOT IN (SELECT value FROM json_each(?))`,
+      ),
       oldestPending: db.prepare(`SELECT received_at FROM readings WHERE state = 'pending' ORDER BY id LIMIT 1`),
       markCommitted: db.prepare<[string, number, number]>(
         `UPDATE readings SET state = 'committed', tx_id = ?, done_at = ? WHERE id = ? AND state = 'pending'`,
@@ -274,16 +284,28 @@ export class Outbox {
     })(digests);
   }
 
-  /** The oldest waiting readings, in arrival order (they stay pending until marked). */
-  takeBatch(max: number): PendingRow[] {
-    const rows = this.stmts.takePending.all(max) as {
-      id: number;
-      device_id: string;
-      seq: number;
-      data_hash: string;
-      partial_digest: string;
-      submission: string;
-    }[];
+  /**
+   * The oldest waiting readings, in arrival order (they stay pending until marked), of devices
+   * not in `except` (those that have a batch in flight: device affinity).
+   */
+  takeBatch(max: number, except: ReadonlySet<string> = new Set(), maxDevices = Infinity): PendingRow[] {
+    type Row = { id: number; device_id: string; seq: number; data_hash: string; partial_digest: string; submission: string };
+    // Rows of at most maxDevices devices: scan the oldest pending rows (a bounded window) and keep
+    // those of the first devices met, so that concurrent batches can take the other devices.
+    const window = maxDevices === Infinity ? max : max * 16;
+    const scanned = (
+      except.size === 0 ? this.stmts.takePending.all(window) : this.stmts.takePendingExcept.all(JSON.stringify([...except]), window)
+    ) as Row[];
+    const chosen = new Set<string>();
+    const rows: Row[] = [];
+    for (const r of scanned) {
+      if (!chosen.has(r.device_id)) {
+        if (chosen.size >= maxDevices) continue;
+        chosen.add(r.device_id);
+      }
+      rows.push(r);
+      if (rows.length === max) break;
+    }
     return rows.map((r) => ({
       id: r.id,
       deviceId: r.device_id,
@@ -292,6 +314,18 @@ export class Outbox {
       partialDigest: r.partial_digest,
       submission: JSON.parse(r.submission) as ReadingSubmission,
     }));
+  }
+
+  /** Devices with waiting readings, not counting those in `except`. */
+  pendingDevices(except: ReadonlySet<string>): number {
+    return (this.stmts.pendingDevicesExcept.get(JSON.stringify([...except])) as { n: number }).n;
+  }
+
+  /** Waiting readings of devices not in `except`, and the receive time of the oldest of them. */
+  pendingExcept(except: ReadonlySet<string>): { count: number; oldest: number | undefined } {
+    if (except.size === 0) return { count: this.pending, oldest: this.oldestPendingAt() };
+    const row = this.stmts.countPendingExcept.get(JSON.stringify([...except])) as { n: number; oldest: number | null };
+    return { count: row.n, oldest: row.oldest ?? undefined };
   }
 
   /** Receive time (edge ms) of the oldest waiting reading, if any. */

@@ -1,7 +1,7 @@
 /**
- * Data Provenance validation of one reading (talk, Algorithm 3, write side; BRIEF §3
- * "Validate"), deterministic given what the ledger holds. Checks, in this order, the first
- * failure deciding the reason:
+ * Data Provenance validation of a batch (talk, Algorithm 3, write side; BRIEF §3 "Validate"),
+ * deterministic given what the ledger holds. Each reading is checked, in this order, the first
+ * failure deciding its reason:
  *
  *   1. MALFORMED        submission or canonical bytes do not parse; a version 1 reading (its tag
  *                       is under K_IoT, which the ledger no longer holds)
@@ -16,149 +16,271 @@
  *   7. REPLAY           (deviceId, seq) already on the ledger or earlier in the same batch;
  *                       `duplicate` when it is exactly the recorded reading (an edge resend)
  *
- * Per reading: one getState (the reading key), one HMAC, one SHA-256; device, key deposit and
- * partial lookups are cached per batch by the caller's view. An accepted record carries the
- * reading's boot count and uptime.
+ * In three passes, so that the cryptography of step 5 runs as one job (batch-crypto.ts, possibly
+ * on other threads): (A) steps 1–4 for every reading, with registry and partial lookups cached
+ * per batch; (B) HMAC, SHA-256 and the record's Merkle leaf for the readings that passed; (C) in
+ * batch order, step 5's outcome, step 6 against the transaction's time and step 7 against the
+ * device's replay window (one ledger key per device, replay-window.ts), which the batch updates
+ * as it accepts readings. Only a number
+ * the window has seen, or one older than the window, needs a lookup of the recorded reading.
  */
-import { decodeReading, READING_VERSION } from '../../../shared/encoding/reading.js';
 import { checkDevice, REASONS, type ReasonCode } from '../../../shared/crypto/verdict.js';
-import type { ProvenanceRecord, ReadingSubmission, RejectedReading } from '../../../shared/records.js';
-import { decodeSubmission } from './submission.js';
+import { READING_VERSION } from '../../../shared/encoding/reading.js';
+import { checkNotAhead } from './clock.js';
+import type { RejectedReading } from '../../../shared/records.js';
+import { cryptoResult, type BatchCrypto } from './batch-crypto.js';
+import type { BatchInput } from './batch-input.js';
+import type { AcceptedColumns } from './batch-layout.js';
 import type { DeviceRecord } from './registration.js';
 import type { PartialOutcome } from './partials.js';
-import { sha256Hex, type PreparedMac } from './mac.js';
-import { checkNotAhead } from './clock.js';
+import { readingColumns } from './reading-fields.js';
+import type { ReplayWindow } from './replay-window.js';
 
 /** What the validator needs to know from the ledger (the contract caches it per batch). */
 export interface ReadingLedgerView {
   device(deviceId: string): Promise<DeviceRecord | undefined>;
-  /** The device's K_tag prepared for reading tags (label included), undefined without a deposit. */
-  mac(deviceId: string): Promise<PreparedMac | undefined>;
+  /** The device's K_tag (the reading subkey of its deposit), undefined without a deposit. */
+  kTag(deviceId: string): Promise<Uint8Array | undefined>;
   /** The commit time (transaction timestamp, ms) and the configured clock skew (ms). */
   clock(): Promise<{ readonly commitMs: number; readonly skewMs: number }>;
   /** The partial stored (or judged in this batch) under a digest; undefined if unknown. */
   partial(partialDigest: string): Promise<PartialOutcome | undefined>;
   /** Does the ledger still accept partials under this policyId (setPolicies may have dropped it)? */
   policyAccepted(policyId: string): Promise<boolean>;
-  /** dataHash of the record under (deviceId, seq), undefined if none. */
+  /** The device's replay window as the ledger holds it (empty if none); the batch updates this object. */
+  window(deviceId: string): Promise<ReplayWindow>;
+  /** dataHash (hex) of the reading recorded under (deviceId, seq) before this batch, undefined if none. */
   recordedHash(deviceId: string, seq: number): Promise<string | undefined>;
 }
 
-/** One reading's outcome. */
-export type ReadingOutcome =
-  { readonly ok: true; readonly record: ProvenanceRecord } | { readonly ok: false; readonly rejected: RejectedReading };
+/** What a batch's validation decided, in columns (no object per reading). */
+export interface BatchJudgement extends AcceptedColumns {
+  /** In batch order. */
+  readonly rejected: readonly RejectedReading[];
+  /** The windows of devices with accepted readings, updated, by device index (first-acceptance order). */
+  readonly windows: ReadonlyMap<number, ReplayWindow>;
+}
 
-function reject(index: number, deviceId: string, seq: number, reason: ReasonCode, message: string, duplicate = false): ReadingOutcome {
-  return {
-    ok: false,
-    rejected: duplicate ? { index, deviceId, seq, reason, message, duplicate: true } : { index, deviceId, seq, reason, message },
-  };
+function rejection(index: number, deviceId: string, seq: number, reason: ReasonCode, message: string, duplicate = false): RejectedReading {
+  return duplicate ? { index, deviceId, seq, reason, message, duplicate: true } : { index, deviceId, seq, reason, message };
+}
+
+/** Why a (device, partial, edge) combination is refused: the reason and the message after "device D seq S". */
+interface Refusal {
+  readonly reason: ReasonCode;
+  /** The message for reading `who` ("device D seq S"). */
+  readonly message: (who: string) => string;
 }
 
 /**
- * Judges the submission at `index`. `inBatch` maps "deviceId\u0000seq" → dataHash of readings
- * accepted earlier in the same transaction (Fabric reads do not see the transaction's own writes).
+ * Steps 2–4 for a reading of `deviceId` in `epoch` under the partial `digest`, submitted by edge
+ * `edgeId`: a refusal, or undefined when its readings go on to their tag check. Depends on the
+ * reading only through these four values, so the batch asks once per combination.
  */
-export async function judgeReading(
+export async function checkRegistryAndPartial(
   view: ReadingLedgerView,
-  input: unknown,
-  index: number,
-  txId: string,
-  inBatch: Map<string, string>,
-): Promise<ReadingOutcome> {
-  let sub: ReadingSubmission;
-  let bytes: Buffer;
-  let reading;
-  try {
-    ({ sub, bytes } = decodeSubmission(input, index));
-    reading = decodeReading(bytes);
-  } catch (err) {
-    return reject(index, '', -1, REASONS.MALFORMED, (err as Error).message);
-  }
-  const { deviceId, seq, epoch } = reading;
-  const who = `device ${deviceId} seq ${seq}`;
-  if (bytes[0] !== READING_VERSION) {
-    return reject(
-      index,
-      deviceId,
-      seq,
-      REASONS.MALFORMED,
-      `${who}: reading version ${String(bytes[0])} is no longer accepted (its tag is under K_IoT, which the ledger does not hold)`,
-    );
-  }
-
+  deviceId: string,
+  epoch: number,
+  edgeId: string,
+  digest: string,
+): Promise<Refusal | undefined> {
   const device = await view.device(deviceId);
   const status = checkDevice(deviceId, device?.status);
-  if (!status.ok) return reject(index, deviceId, seq, status.reason, status.message);
-  const mac = await view.mac(deviceId);
-  if (mac === undefined) return reject(index, deviceId, seq, REASONS.UNKNOWN_DEVICE, `${who}: no K_IoT deposit for the device`);
+  if (!status.ok) return { reason: status.reason, message: () => status.message };
+  if ((await view.kTag(deviceId)) === undefined)
+    return { reason: REASONS.UNKNOWN_DEVICE, message: (who) => `${who}: no key deposit for the device` };
 
-  const digest = Buffer.from(reading.partialDigest).toString('hex');
   const partial = await view.partial(digest);
   if (partial === undefined)
-    return reject(index, deviceId, seq, REASONS.UNKNOWN_PARTIAL, `${who}: no validated partial signature ${digest.slice(0, 16)}…`);
-  if (!partial.ok) return reject(index, deviceId, seq, partial.reason, `${who}: ${partial.message}`);
+    return { reason: REASONS.UNKNOWN_PARTIAL, message: (who) => `${who}: no validated partial signature ${digest.slice(0, 16)}…` };
+  if (!partial.ok) return { reason: partial.reason, message: (who) => `${who}: ${partial.message}` };
   const p = partial.partial;
   if (p.deviceId !== deviceId)
-    return reject(index, deviceId, seq, REASONS.PROOF_BINDING, `${who}: partial belongs to device ${p.deviceId}`);
+    return { reason: REASONS.PROOF_BINDING, message: (who) => `${who}: partial belongs to device ${p.deviceId}` };
   if (p.epoch !== epoch)
-    return reject(index, deviceId, seq, REASONS.WRONG_EPOCH, `${who}: reading epoch ${epoch}, partial epoch ${p.epoch}`);
-  if (p.edgeId !== sub.edgeId)
-    return reject(
-      index,
-      deviceId,
-      seq,
-      REASONS.PROOF_BINDING,
-      `${who}: partial was issued by edge ${p.edgeId}, submitted by ${sub.edgeId}`,
-    );
-  if (!(await view.policyAccepted(p.policyId))) {
-    return reject(
-      index,
-      deviceId,
-      seq,
-      REASONS.POLICY_UNSATISFIED,
-      `${who}: policy ${p.policyId} of its partial is no longer accepted by the ledger`,
-    );
+    return { reason: REASONS.WRONG_EPOCH, message: (who) => `${who}: reading epoch ${epoch}, partial epoch ${p.epoch}` };
+  if (p.edgeId !== edgeId)
+    return { reason: REASONS.PROOF_BINDING, message: (who) => `${who}: partial was issued by edge ${p.edgeId}, submitted by ${edgeId}` };
+  if (!(await view.policyAccepted(p.policyId)))
+    return {
+      reason: REASONS.POLICY_UNSATISFIED,
+      message: (who) => `${who}: policy ${p.policyId} of its partial is no longer accepted by the ledger`,
+    };
+  return undefined;
+}
+
+/** The last combination checked for a device, and its outcome. */
+interface Checked {
+  readonly at: number;
+  readonly epoch: number;
+  readonly route: number;
+  readonly refusal: Refusal | undefined;
+}
+
+/** Judges every reading of a batch (see the file comment). Never throws for a reading's content. */
+export async function judgeBatch(view: ReadingLedgerView, input: BatchInput, crypto: BatchCrypto): Promise<BatchJudgement> {
+  const n = input.count;
+  const cols = readingColumns(input.data, input.canonicalAt, input.canonicalLength, n, input.problem);
+  const { devices, dev, seq, t, epoch, digest } = cols;
+  const early: (RejectedReading | undefined)[] = new Array(n);
+  const items: number[] = [];
+  const itemKey: number[] = [];
+  const keyOf = new Int32Array(devices.length).fill(-1);
+  const keys: Uint8Array[] = [];
+  const checked: (Checked | undefined)[] = new Array(devices.length);
+  const who = (i: number): string => `device ${devices[dev[i] as number] as string} seq ${seq[i] as number}`;
+
+  // Pass A: steps 1–4, once per (device, partial, epoch, route) combination.
+  for (let i = 0; i < n; i++) {
+    const d = dev[i] as number;
+    if (d < 0) {
+      early[i] = rejection(i, '', -1, REASONS.MALFORMED, cols.problem[i] as string);
+      continue;
+    }
+    if (cols.version[i] !== READING_VERSION) {
+      early[i] = rejection(
+        i,
+        devices[d] as string,
+        seq[i] as number,
+        REASONS.MALFORMED,
+        `${who(i)}: reading version ${cols.version[i] as number} is no longer accepted (its tag is under K_IoT, which the ledger does not hold)`,
+      );
+      continue;
+    }
+    const route = input.route[i] as number;
+    let c = checked[d];
+    if (
+      c === undefined ||
+      c.epoch !== epoch[i] ||
+      c.route !== route ||
+      digest.compare(digest, c.at, c.at + 32, 32 * i, 32 * i + 32) !== 0
+    ) {
+      const edgeId = (input.routes[route] as { edgeId: string }).edgeId;
+      const refusal = await checkRegistryAndPartial(
+        view,
+        devices[d] as string,
+        epoch[i] as number,
+        edgeId,
+        digest.toString('hex', 32 * i, 32 * i + 32),
+      );
+      c = { at: 32 * i, epoch: epoch[i] as number, route, refusal };
+      checked[d] = c;
+    }
+    if (c.refusal !== undefined) {
+      early[i] = rejection(i, devices[d] as string, seq[i] as number, c.refusal.reason, c.refusal.message(who(i)));
+      continue;
+    }
+    if (keyOf[d] === -1) {
+      keyOf[d] = keys.length;
+      keys.push((await view.kTag(devices[d] as string)) as Uint8Array);
+    }
+    items.push(i);
+    itemKey.push(keyOf[d] as number);
   }
 
-  if (!mac.verify(bytes, Buffer.from(sub.tag, 'hex')))
-    return reject(index, deviceId, seq, REASONS.BAD_TAG, `${who}: tag does not verify under the device key`);
+  // Pass B: tag, dataHash and leaf of every candidate, as one job.
+  const result =
+    items.length === 0
+      ? cryptoResult(0)
+      : await crypto.run({
+          data: input.data,
+          canonicalAt: input.canonicalAt,
+          canonicalLength: input.canonicalLength,
+          tagAt: input.tagAt,
+          receivedAt: input.receivedAt,
+          route: input.route,
+          routes: input.routeBytes,
+          items: Uint32Array.from(items),
+          key: Uint16Array.from(itemKey),
+          keys,
+        });
 
+  // Pass C: in batch order, the tag verdict, the clock check and the replay check.
   const { commitMs, skewMs } = await view.clock();
-  const time = checkNotAhead(deviceId, seq, reading.t, commitMs, skewMs);
-  if (!time.ok) return reject(index, deviceId, seq, time.reason, time.message);
-
-  const dataHash = sha256Hex(bytes);
-  const batchKey = `${deviceId}\u0000${seq}`;
-  const earlier = inBatch.get(batchKey) ?? (await view.recordedHash(deviceId, seq));
-  if (earlier !== undefined) {
-    const same = earlier === dataHash;
-    return reject(
-      index,
-      deviceId,
-      seq,
-      REASONS.REPLAY,
-      same ? `${who} is already recorded (resent)` : `${who} was already recorded with other data`,
-      same,
-    );
-  }
-  inBatch.set(batchKey, dataHash);
-  // Keys in sorted order: JSON.stringify of this object is its canonical JSON.
-  const record: ProvenanceRecord = {
-    bootCount: reading.bootCount as number,
-    dataHash,
-    deviceId,
-    edgeId: sub.edgeId,
-    epoch,
-    partialDigest: digest,
-    path: sub.path,
-    receivedAt: sub.receivedAt,
-    seq,
-    status: 'valid',
-    t: reading.t,
-    tag: sub.tag,
-    txId,
-    uptimeMs: reading.uptimeMs as number,
+  const accepted = new Uint32Array(items.length);
+  const acceptedItem = new Uint32Array(items.length);
+  let count = 0;
+  const rejected: RejectedReading[] = [];
+  const windows = new Map<number, ReplayWindow>();
+  const loaded: (ReplayWindow | undefined)[] = new Array(devices.length);
+  // dataHash of readings accepted earlier in this batch, by "device\0seq": built only when a
+  // number the window has seen (or one below it) comes up, which a batch without resends never has.
+  let inBatch: Map<string, string> | undefined;
+  const earlierInBatch = (d: number, s: number): string | undefined => {
+    if (inBatch === undefined) {
+      inBatch = new Map();
+      for (let a = 0; a < count; a++) {
+        const x = accepted[a] as number;
+        const j = acceptedItem[a] as number;
+        inBatch.set(`${dev[x] as number}\u0000${seq[x] as number}`, result.dataHash.toString('hex', 32 * j, 32 * j + 32));
+      }
+    }
+    return inBatch.get(`${d}\u0000${s}`);
   };
-  return { ok: true, record };
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const refused = early[i];
+    if (refused !== undefined) {
+      rejected.push(refused);
+      continue;
+    }
+    const item = j++;
+    const d = dev[i] as number;
+    const s = seq[i] as number;
+    if (result.tagOk[item] !== 1) {
+      rejected.push(rejection(i, devices[d] as string, s, REASONS.BAD_TAG, `${who(i)}: tag does not verify under the device key`));
+      continue;
+    }
+    const time = checkNotAhead(devices[d] as string, s, t[i] as number, commitMs, skewMs);
+    if (!time.ok) {
+      rejected.push(rejection(i, devices[d] as string, s, time.reason, time.message));
+      continue;
+    }
+    let window = loaded[d];
+    if (window === undefined) loaded[d] = window = await view.window(devices[d] as string);
+    const answer = window.check(s);
+    if (answer !== 'new') {
+      const earlier = earlierInBatch(d, s) ?? (await view.recordedHash(devices[d] as string, s));
+      // 'seen' with no record found would be a window ahead of the records: still never a second record.
+      if (earlier !== undefined || answer === 'seen') {
+        const same = earlier === result.dataHash.toString('hex', 32 * item, 32 * item + 32);
+        const message = same ? `${who(i)} is already recorded (resent)` : `${who(i)} was already recorded with other data`;
+        rejected.push(rejection(i, devices[d] as string, s, REASONS.REPLAY, message, same));
+        continue;
+      }
+    }
+    window.accept(s, t[i] as number);
+    if (!windows.has(d)) windows.set(d, window);
+    accepted[count] = i;
+    acceptedItem[count] = item;
+    count++;
+    inBatch?.set(`${d}\u0000${s}`, result.dataHash.toString('hex', 32 * item, 32 * item + 32));
+  }
+  // dataHash and leaf of the accepted readings, in acceptance order.
+  const dataHash = Buffer.allocUnsafe(32 * count);
+  const leaf = Buffer.allocUnsafe(32 * count);
+  for (let a = 0; a < count; a++) {
+    const it = acceptedItem[a] as number;
+    result.dataHash.copy(dataHash, 32 * a, 32 * it, 32 * it + 32);
+    result.leaf.copy(leaf, 32 * a, 32 * it, 32 * it + 32);
+  }
+  return {
+    devices,
+    dev,
+    seq,
+    t,
+    epoch,
+    digest,
+    bootCount: cols.bootCount,
+    uptimeMs: cols.uptimeMs,
+    receivedAt: input.receivedAt,
+    route: input.route,
+    data: input.data,
+    tagAt: input.tagAt,
+    accepted: accepted.subarray(0, count),
+    dataHash,
+    leaf,
+    rejected,
+    windows,
+  };
 }
