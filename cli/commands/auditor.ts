@@ -144,7 +144,8 @@ export function register(program: Command): void {
         ...(checkProof ? { checkProof } : {}),
       });
       const address = await app.listen({ host: opts.host, port: listenPort });
-      process.stdout.write(
+      // stderr, like the ledger's: stdout carries only pino's JSON lines.
+      process.stderr.write(
         `auditor listening on ${address} (console at ${address}/console, OpenAPI at ${address}/docs)${db ? `, provenance database ${db.location}${follower ? ' (following the ledger)' : ''}` : ''}\n`,
       );
       let closing = false;

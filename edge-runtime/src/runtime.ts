@@ -188,10 +188,7 @@ export class EdgeRuntime implements SessionHost {
       Math.min(retain, 3_600_000),
     );
     rt.pruneTimer.unref?.();
-    rt.log.info(
-      { edgeId: rt.edgeId, outbox: options.outboxPath, pending: outbox.depth, devices: rt.credentials.deviceIds().length },
-      'edge runtime started',
-    );
+    rt.log.info({ outbox: options.outboxPath, pending: outbox.depth, devices: rt.credentials.deviceIds().length }, 'edge runtime started');
     return rt;
   }
 
@@ -202,21 +199,41 @@ export class EdgeRuntime implements SessionHost {
     this.sessions.set(link.id, session);
     this.metrics.setLinkState(link.id, link.state);
     let previous = link.state;
+    // One line per outage and one per recovery: a link that keeps failing to (re)open logs its
+    // retries at debug level, not a WARN every backoff step (each step is still in the metrics).
+    let down = false;
+    let opened = false;
     link.onState((state, detail) => {
       this.metrics.setLinkState(link.id, state);
       if (state === 'reconnecting' && previous === 'open') this.metrics.linkDrops.inc({ link: link.id });
+      const was = previous;
       previous = state;
       const id = session.deviceId;
       if (id) {
         const v = this.viewOf(id);
         v.linkState = state;
       }
-      if (state === 'reconnecting' || state === 'failed') this.log.warn({ link: link.id, state, detail }, 'board link lost');
+      const fields = { link: link.id, state, detail };
+      if (state === 'open') {
+        this.log.info(fields, down && opened ? 'board link back' : 'board link open');
+        down = false;
+        opened = true;
+      } else if (state === 'failed') {
+        this.log.error(fields, 'board link failed; not retrying');
+      } else if (state === 'closed') {
+        this.log.info(fields, 'board link closed');
+      } else if (state === 'reconnecting' && !down) {
+        down = true;
+        this.log.warn(fields, was === 'open' ? 'board link lost; reconnecting' : 'board link not available; retrying');
+      } else {
+        this.log.debug(fields, 'board link state');
+      }
     });
     try {
       await link.open();
     } catch (err) {
-      this.log.warn({ link: link.id, err: errorMessage(err) }, 'board link did not open; retrying in the background');
+      // Already logged once by the state listener above ('board link not available').
+      this.log.debug({ link: link.id, err: errorMessage(err) }, 'board link did not open; retrying in the background');
     }
     return session;
   }
@@ -306,7 +323,7 @@ export class EdgeRuntime implements SessionHost {
     await this.forwarder.stop();
     await this.monitor?.stop();
     this.outbox.close();
-    this.log.info({ edgeId: this.edgeId }, 'edge runtime stopped');
+    this.log.info({}, 'edge runtime stopped');
   }
 
   // ---- SessionHost

@@ -142,10 +142,12 @@ describe('provenant auditor (CLI)', { timeout: 180_000 }, () => {
       },
     );
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     try {
       const address = await new Promise<string>((res, rej) => {
         let out = '';
-        child.stdout.on('data', (d: Buffer) => {
+        child.stderr.on('data', (d: Buffer) => {
           out += d.toString();
           const m = /listening on (http:\/\/\S+)/.exec(out);
           if (m) res(m[1] as string);
@@ -167,5 +169,7 @@ describe('provenant auditor (CLI)', { timeout: 180_000 }, () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+    // stdout is pino's: JSON lines only (the 'listening on' line goes to stderr).
+    for (const line of stdout.split('\n').filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
   });
 });

@@ -95,7 +95,8 @@ export abstract class LinkBase {
   protected setState(state: LinkState, detail: string): void {
     if (state === this.currentState && state !== 'reconnecting') return;
     this.currentState = state;
-    this.log.info({ state, detail }, 'link state');
+    // debug: the edge runtime logs what an operator needs (one line per outage and recovery).
+    this.log.debug({ state, detail }, 'link state');
     this.states.emit((err) => this.log.error({ err: errorMessage(err) }, 'state listener threw'), state, detail);
   }
 }
