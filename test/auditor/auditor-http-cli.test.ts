@@ -1,38 +1,38 @@
 /**
- * `provenant auditor head|check|serve` through the real CLI (node bin/provenant.js in a child
- * process) against a running embedded ledger (H4b's HTTP server on an ephemeral port over a real
- * SQLite file, real contracts, enrolled devices and committed readings from the contract
- * fixture). The child processes are spawned asynchronously so this process keeps serving them.
+ * `provenant auditor head|check|serve` through the CLI against a running embedded ledger (H4b's
+ * HTTP server on an ephemeral port over a real SQLite file, real contracts, enrolled devices and
+ * committed readings from the contract fixture). `serve` runs as the real program (node
+ * bin/provenant.js in a child process, spawned asynchronously so this process keeps serving the
+ * ledger) and stops on SIGTERM; head and check run the same CLI in this process
+ * (test/cli/run-in-process.ts), sparing a 2-4 s TypeScript start-up per command.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLedgerServer } from '../../ledger-bridge/embedded/http/server.js';
 import type { PartialSignatureJson } from '../../shared/crypto/credential.js';
 import type { Enrollment } from '../../shared/crypto/outsourced.js';
 import { partialFor, readingOf, recordBatch, signed, World } from '../contracts/fixture.js';
+import { runCli } from '../cli/run-in-process.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'provenant.js');
 const LEDGER_TOKEN = 'auditor-cli-ledger-token-0123456789';
 const AUDITOR_TOKEN = 'auditor-cli-auditor-token-0123456789';
-const run = promisify(execFile);
 
+/** The CLI in this process, with the ledger token in its environment. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const before = process.env['PROVENANT_LEDGER_TOKEN'];
+  process.env['PROVENANT_LEDGER_TOKEN'] = LEDGER_TOKEN;
   try {
-    const r = await run(process.execPath, [bin, ...args], {
-      cwd: root,
-      env: { ...process.env, PROVENANT_LEDGER_TOKEN: LEDGER_TOKEN },
-      timeout: 90_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    const r = await runCli(...args);
+    return { code: r.code, stdout: r.out, stderr: r.err };
+  } finally {
+    if (before === undefined) delete process.env['PROVENANT_LEDGER_TOKEN'];
+    else process.env['PROVENANT_LEDGER_TOKEN'] = before;
   }
 }
 const lastJson = (s: string): Record<string, unknown> => JSON.parse(s.trim().split('\n').pop() as string) as Record<string, unknown>;
