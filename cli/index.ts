@@ -10,7 +10,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type Option } from 'commander';
 import { ProvenantError } from '../shared/errors.js';
 
 /** What a command module exports. */
@@ -36,12 +36,37 @@ export async function buildProgram(): Promise<Command> {
   }
   program.exitOverride();
   for (const cmd of program.commands) exitOverrideDeep(cmd);
+  configureHelpDeep(program);
   return program;
 }
 
 function exitOverrideDeep(cmd: Command): void {
   cmd.exitOverride();
   for (const sub of cmd.commands) exitOverrideDeep(sub);
+}
+
+/**
+ * An option's line in `--help`: mandatory options say `required`; a default shows as the user
+ * types it (`default: 7050`, `default: info`, not `"7050"`); flags show no `default: false`.
+ */
+export function optionHelp(option: Option): string {
+  const extra: string[] = [];
+  if (option.mandatory) extra.push('required');
+  if (option.argChoices) extra.push(`choices: ${option.argChoices.join(', ')}`);
+  const d: unknown = option.defaultValue;
+  if (d !== undefined && !option.isBoolean()) {
+    const shown =
+      option.defaultValueDescription ??
+      (typeof d === 'string' ? (d === '' ? '""' : d) : Array.isArray(d) ? d.join(' ') : JSON.stringify(d));
+    extra.push(`default: ${shown}`);
+  }
+  if (option.envVar !== undefined) extra.push(`env: ${option.envVar}`);
+  return extra.length > 0 ? `${option.description} (${extra.join(', ')})`.trim() : option.description;
+}
+
+function configureHelpDeep(cmd: Command): void {
+  cmd.configureHelp({ optionDescription: optionHelp });
+  for (const sub of cmd.commands) configureHelpDeep(sub);
 }
 
 /** Runs the CLI and resolves to the process exit code. */
