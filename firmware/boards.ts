@@ -47,6 +47,11 @@ export interface BoardProfile {
   readonly ringSize: number;
   /** Modules built into this board's Espruino (require() of these needs no upload). */
   readonly espruinoModules: readonly string[];
+  /**
+   * The board signs its epoch segments with LMS (firmware/src/epochs.ts, docs/firmware.md "Epoch
+   * signatures"); false or absent leaves that code out of the bundle.
+   */
+  readonly epochSignatures?: boolean;
 }
 
 const serialPins = {
@@ -92,6 +97,7 @@ export const BOARD_SCHEMA = {
     sizeBudget: { type: 'integer', minimum: 1024, maximum: 65536 },
     ringSize: { type: 'integer', minimum: 1, maximum: 32 },
     espruinoModules: { type: 'array', items: { type: 'string' }, contains: { const: 'Storage' } },
+    epochSignatures: { type: 'boolean' },
   },
 } as const;
 

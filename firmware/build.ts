@@ -64,6 +64,7 @@ export function boardDefines(b: BoardProfile): Record<string, string> {
     PV_RING: j(b.ringSize),
     PV_SERIAL1: j(b.pins.serial1 ?? null),
     PV_SERIAL2: j(b.pins.serial2 ?? null),
+    PV_EPOCH_SIGNATURES: j(b.epochSignatures === true),
   };
 }
 
@@ -213,7 +214,7 @@ export async function bundleEntry(entry: string, define: Record<string, string> 
  * `keep_quoted: 'strict'` leaves alone. A new field is simply not renamed until added here.
  */
 export const MANGLED_PROPS =
-  /^(deviceId|seq|t|epoch|partialDigest|batteryMv|channels|id|scale|value|key|link|baud|intervalMs|sensors|analogPin|production|seqFloor|notBefore|bootCount|uptimeMs|edgeTimeMs|maxPerMinute|command|counter|tag|slot|due|wait|drops)$/;
+  /^(deviceId|seq|t|epoch|partialDigest|batteryMv|channels|id|scale|value|key|link|baud|intervalMs|sensors|analogPin|production|seqFloor|notBefore|signGapMs|firstSeq|count|root|nodes|bootCount|uptimeMs|edgeTimeMs|maxPerMinute|command|counter|tag|slot|due|wait|drops)$/;
 
 /**
  * terser over esbuild's ES5 output: three compress passes inline the small one-use functions

@@ -23,6 +23,7 @@ declare const PV_SENSORS: readonly string[];
 declare const PV_RING: number;
 declare const PV_SERIAL1: SerialPins | null;
 declare const PV_SERIAL2: SerialPins | null;
+declare const PV_EPOCH_SIGNATURES: boolean;
 declare const PV_FW_VERSION: string;
 declare const PV_FW_HASH: string;
 
@@ -48,6 +49,8 @@ export const RING: number = PV_RING;
 export const SERIAL1: SerialPins | null = PV_SERIAL1;
 /** Serial2 pins, null when the profile names none. */
 export const SERIAL2: SerialPins | null = PV_SERIAL2;
+/** The board signs its epoch segments (epochs.ts); false leaves that code out of the bundle. */
+export const EPOCH_SIGNATURES: boolean = PV_EPOCH_SIGNATURES;
 /** Firmware version string. */
 export const FW_VERSION: string = PV_FW_VERSION;
 /** Base64 SHA-256 of this bundle with this very string zeroed (docs/firmware.md). */

@@ -10,7 +10,7 @@ import type { Sha256 } from '../../shared/types.js';
 export interface StorageLib {
   read(name: string): string | undefined;
   readArrayBuffer(name: string): ArrayBuffer | undefined;
-  write(name: string, data: string | Uint8Array): boolean;
+  write(name: string, data: string | Uint8Array, offset?: number, size?: number): boolean;
   erase(name: string): void;
 }
 
@@ -38,6 +38,7 @@ declare const E: {
   toUint8Array(data: string): Uint8Array;
   setConsole(device: string | null, options?: { force?: boolean }): void;
   getConsole(): string | null;
+  hwRand(): number;
 };
 declare const NRF: { getBattery(): number };
 
@@ -103,6 +104,11 @@ export function batteryMv(method: string): number {
 /** True when `pin` reads high (a button held at boot). */
 export function pinHigh(pin: string): boolean {
   return digitalRead(pinOf(pin)) === 1;
+}
+
+/** 32 bits of hardware noise (Espruino's E.hwRand: the voltage reference read several times, mixed). */
+export function hwRandom(): number {
+  return E.hwRand();
 }
 
 /** Bytes of a base64 string (the board's built-in atob); throws on bad base64. */

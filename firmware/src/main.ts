@@ -7,7 +7,9 @@
  * (HMAC-SHA256 under K_tag with the reading label, on the native SHA256), frame it, keep it until
  * ACKed. On CHALLENGE: answer the Device Provenance RESPONSE under K_chal. On MAINT: check it
  * under K_maint, which only the owner holds. Refused by the edge (NACK UNKNOWN_DEVICE): HELLO
- * again only after a doubling backoff. All timing runs on uptime, which nothing can set.
+ * again only after a doubling backoff. All timing runs on uptime, which nothing can set. Every
+ * reading's dataHash is folded into its epoch segment, which the board signs with a one-time LMS
+ * key when the segment closes (epochs.ts).
  *
  * State lives in module variables (one closure for the whole bundle) to stay within the
  * board's variable budget; every frame handler is wrapped so bad input is counted, never fatal.
@@ -29,6 +31,7 @@ import {
   MSG_PONG,
   MSG_READING,
   MSG_RESPONSE,
+  MSG_SIG_ACK,
   MSG_STATUS,
   NACK_NO_PARTIAL,
   NACK_REVOKED,
@@ -44,9 +47,10 @@ import {
   STATUS_UNLOCKED,
   nackIsRetryable,
 } from '../../shared/wire/messages.js';
-import { BATTERY, BUTTON, FW_HASH_B64, FW_VERSION, LINK, NAME, SERIAL1, SERIAL2 } from './board.js';
+import { BATTERY, BUTTON, EPOCH_SIGNATURES, FW_HASH_B64, FW_VERSION, LINK, NAME, SERIAL1, SERIAL2 } from './board.js';
 import { countBoot, peekSeq, resumeSeq, seqExhausted, takeSeq } from './counter.js';
 import { clockBoot, clockSync, stamp, uptime } from './clock.js';
+import { epochAck, epochBoot, epochPartial, epochReading, epochTick } from './epochs.js';
 import {
   after,
   analogTenThousandths,
@@ -234,6 +238,7 @@ function sample(): void {
   const wait = firstWait();
   ringAdd(seq, payload, now + wait, wait);
   send(MSG_READING, payload);
+  if (EPOCH_SIGNATURES) epochReading(epoch, digest, seq, canonical);
 }
 
 /** Resends ring entries that are due (or all), oldest first. */
@@ -269,6 +274,7 @@ function schedule(): void {
 
 function onPartial(p: Uint8Array): void {
   const m = readPartial(p);
+  if (EPOCH_SIGNATURES) epochPartial(m.epoch, m.partialDigest);
   epoch = m.epoch;
   digest = m.partialDigest;
   // The rate guard and every timer run on uptime, which a PARTIAL cannot touch; only t follows it.
@@ -338,6 +344,7 @@ function handle(t: number, p: Uint8Array): void {
   else if (t === MSG_PING) send(MSG_PONG, u32Payload(readU32(p)));
   else if (t === MSG_MAINT) onMaint(p);
   else if (t === MSG_CHALLENGE) onChallenge(p);
+  else if (EPOCH_SIGNATURES && t === MSG_SIG_ACK) epochAck(p);
 }
 
 function onData(data: string): void {
@@ -350,6 +357,7 @@ function tick(): void {
   resend(false);
   if (rx.drops !== rxDrops) status(STATUS_RX_ERRORS, (rxDrops = rx.drops));
   if (skipped !== reportedSkips) status(STATUS_RING_FULL, (reportedSkips = skipped));
+  if (EPOCH_SIGNATURES) epochTick(uptime());
 }
 
 /** Without valid provisioning the board keeps its console and says why, every HELLO_MS. */
@@ -380,6 +388,7 @@ function boot(): void {
   boots = countBoot();
   clockBoot(prov.notBefore);
   resumeSeq(prov.seqFloor);
+  if (EPOCH_SIGNATURES) epochBoot(prov.deviceId, send, prov.signGapMs as number);
   link = linkObject(prov.link);
   if (link.setup && prov.link.charAt(0) === 'S') {
     // Serial1 or Serial2 (USB and Bluetooth need no setup).

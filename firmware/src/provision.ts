@@ -4,14 +4,14 @@
  *   { "deviceId": "plant3-t-0001", "key": "<K_IoT, base64 of 32 bytes>", "link": "USB",
  *     "baud": 115200, "path": "/dev/pts/7", "intervalMs": 60000,
  *     "sensors": ["temperature", "analog"], "analogPin": "A5", "production": false, "seqFloor": 0,
- *     "notBefore": 1767225600000 }
+ *     "notBefore": 1767225600000, "signGapMs": 60000 }
  *
  * Only deviceId and key are required; the rest default from the board profile. The key is
  * base64 because the board decodes it with its built-in atob (no hex code in the bundle).
  * Validation returns the name of the first bad field (sent to the edge as the text of a STATUS
  * BAD_PROVISIONING frame; docs/firmware.md lists them).
  */
-import { ANALOG, BAUD, LINK, LINKS, SENSORS } from './board.js';
+import { ANALOG, BAUD, EPOCH_SIGNATURES, LINK, LINKS, SENSORS } from './board.js';
 import { base64Bytes } from './espruino.js';
 
 /** Validated provisioning. */
@@ -28,6 +28,8 @@ export interface Provisioning {
   readonly seqFloor: number;
   /** ms since the Unix epoch before which no reading may be dated (the flash time; clock.ts floor). */
   readonly notBefore: number;
+  /** Fewest ms between two epoch signatures (docs/firmware.md, "Epoch signatures"); only on a board that signs them. */
+  signGapMs?: number;
 }
 
 /** Fastest sampling interval any provisioning may ask for, in ms. */
@@ -56,7 +58,7 @@ export function parseProvisioning(j: { [k: string]: unknown }): Provisioning | s
     const sensors = get('sensors', SENSORS) as string[];
     if (!(sensors instanceof Array)) throw 'sensors';
     for (let i = 0; i < sensors.length; i++) if (SENSORS.indexOf(sensors[i] as string) < 0) throw 'sensors';
-    return {
+    const p: Provisioning = {
       // A loop, not a regex: Espruino's RegExp engine is minimal.
       deviceId: str('deviceId', '', function (s) {
         for (let i = 0; i < s.length; i++) {
@@ -78,6 +80,8 @@ export function parseProvisioning(j: { [k: string]: unknown }): Provisioning | s
       seqFloor: int('seqFloor', 0, 0, 0xffffffff),
       notBefore: int('notBefore', 0, 0, 9e15),
     };
+    if (EPOCH_SIGNATURES) p.signGapMs = int('signGapMs', 60000, 1000, 86400000);
+    return p;
   } catch (e) {
     // Only the key's base64 decoding throws something other than a field name.
     return typeof e === 'string' ? e : 'key';

@@ -4,7 +4,7 @@
  * and the REPL helpers the flasher's upload uses (reset, load, print). It is a stand-in for a
  * board, not an Espruino: it runs the same ES5 bundle, but with V8 and Node's SHA-256.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import vm from 'node:vm';
 import { toBytes, type SimStorage } from './storage.js';
@@ -185,6 +185,7 @@ export function createContext(host: ShimHost): { ctx: vm.Context; serials: Map<s
       setConsole: (dev: string | null) => host.setConsole(dev === null || dev === undefined ? null : String(dev)),
       getConsole: () => host.getConsole(),
       setFlags: () => undefined,
+      hwRand: () => randomInt(0, 2 ** 32),
       on: () => undefined,
     },
     NRF: { getBattery: () => host.sensors.battery() },

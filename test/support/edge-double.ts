@@ -9,7 +9,8 @@ import { sha256 } from '../../shared/crypto/sha256.js';
 import { completeBytes } from '../../shared/crypto/complete.js';
 import { equalBytes } from '../../shared/encoding/bytes.js';
 import { FrameDecoder } from '../../shared/wire/frame.js';
-import { NACK_UNKNOWN_DEVICE } from '../../shared/wire/messages.js';
+import { NACK_UNKNOWN_DEVICE, SigReassembler } from '../../shared/wire/messages.js';
+import { getU32 } from '../../shared/crypto/lms.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/union.js';
 import { SimBinding } from '../../hardware/sim/index.js';
 
@@ -25,6 +26,8 @@ export interface EdgeDoubleOptions {
   refuseHello?: boolean;
   /** The board's clock, to stamp each received message with `boardAt`. */
   clock?: () => number;
+  /** Answer each whole SIG body with SIG_ACK (default true; bodies land in `sigBodies` either way). */
+  sigAck?: boolean;
 }
 
 export type Received = WireMessage & { at: number; boardAt?: number; tagValid?: boolean };
@@ -35,10 +38,15 @@ export class EdgeDouble {
   private port!: SerialPortStream;
   autoAck: boolean;
   refuseHello: boolean;
+  sigAck: boolean;
+  /** SIG bodies put back together from the board's SIG frames, in arrival order. */
+  readonly sigBodies: Uint8Array[] = [];
+  private readonly sig = new SigReassembler();
 
   constructor(private readonly opts: EdgeDoubleOptions) {
     this.autoAck = opts.autoAck ?? true;
     this.refuseHello = opts.refuseHello ?? false;
+    this.sigAck = opts.sigAck ?? true;
   }
 
   async open(): Promise<void> {
@@ -93,6 +101,12 @@ export class EdgeDouble {
         });
       }
       if (m.kind === 'READING' && this.autoAck) this.send({ kind: 'ACK', seq: m.reading.seq });
+      const body = m.kind === 'SIG' ? this.sig.push(m) : undefined;
+      if (body) {
+        this.sigBodies.push(body);
+        // keySet at byte 1; the LMS signature (q first) after the 81-byte epoch or 53-byte key-set header.
+        if (this.sigAck) this.send({ kind: 'SIG_ACK', keySet: getU32(body, 1), q: getU32(body, body[0] === 1 ? 81 : 53) });
+      }
     }
   }
 }
