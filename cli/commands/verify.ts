@@ -160,6 +160,53 @@ async function verifyBundle(path: string, json: boolean): Promise<void> {
   process.exitCode = reports.every((r) => r.genuine) ? 0 : 1;
 }
 
+/**
+ * `verify --offline EVIDENCE --key KEY --data FILE`: is the reading independently verifiable? The
+ * board's own LMS signature over its epoch segment, checked with public data only — the device's
+ * registered public key (as the verifier obtained it from the authority), the key-set chain, the
+ * epoch signature, the Merkle path and the data (shared/crypto/evidence.ts). No ledger, no K_IoT,
+ * nobody trusted. Exit 0 only when every step passes.
+ */
+async function verifyOffline(
+  evidencePath: string,
+  keyText: string | undefined,
+  dataPath: string | undefined,
+  json: boolean,
+): Promise<void> {
+  if (keyText === undefined) throw bad("give --key: the device's registered LMS public key (hex, or a file holding it)", 'key');
+  if (dataPath === undefined) throw bad('give --data FILE: the canonical reading bytes (raw or hex) or a submission JSON', 'data');
+  let keyHex = keyText.trim();
+  if (!/^([0-9a-fA-F]{2})+$/.test(keyHex)) {
+    try {
+      keyHex = readFileSync(keyText, 'utf8').trim();
+    } catch (err) {
+      throw bad(`--key is neither hex nor a readable file: ${(err as Error).message}`, 'key');
+    }
+    if (!/^([0-9a-fA-F]{2})+$/.test(keyHex)) throw bad(`--key file ${keyText} does not hold hex`, 'key');
+  }
+  let evidence: unknown;
+  try {
+    evidence = JSON.parse(readFileSync(evidencePath, 'utf8'));
+  } catch (err) {
+    throw bad(`cannot read --offline ${evidencePath}: ${(err as Error).message}`, 'offline');
+  }
+  if (evidence === null || typeof evidence !== 'object' || Array.isArray(evidence))
+    throw bad(`--offline ${evidencePath} must hold one evidence object (docs/crypto.md, "Hash-based signatures")`, 'offline');
+  const { checkEvidence } = await import('../../shared/crypto/evidence.js');
+  const { sha256 } = await import('../../shared/crypto/sha256.js');
+  const { data } = readDataFile(dataPath);
+  const r = checkEvidence(sha256, evidence as Parameters<typeof checkEvidence>[1], data, Buffer.from(keyHex, 'hex'));
+  if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  else if (r.ok)
+    process.stdout.write(
+      `independently verifiable: YES — device ${r.deviceId} seq ${r.seq}, epoch ${r.epoch}, in segment ${r.segment.firstSeq}..${
+        r.segment.firstSeq + r.segment.count - 1
+      } signed by key set ${r.keySet} leaf ${r.leaf}; data hash ${r.dataHash}\n`,
+    );
+  else process.stdout.write(`independently verifiable: NO — ${r.step}: ${r.reason}\n`);
+  process.exitCode = r.ok ? 0 : 1;
+}
+
 /** Registers `provenant verify`. */
 export function register(program: Command): void {
   program
@@ -169,6 +216,11 @@ export function register(program: Command): void {
     )
     .option('--device <id>', 'deviceId')
     .option('--bundle <file>', 'check an evidence bundle (provenant export) offline: no ledger, no database')
+    .option(
+      '--offline <evidence>',
+      "check the board's own epoch signature over --data with public data only (an evidence JSON, the --key); no ledger, no K_IoT",
+    )
+    .option('--key <hex|file>', "with --offline: the device's registered LMS public key, as you obtained it from the authority")
     .option('--seq <n>', 'sequence number of the reading')
     .option('--timestamp <ms>', 'device timestamp of the reading (ms since 1970)')
     .option(
@@ -188,8 +240,9 @@ export function register(program: Command): void {
     )
     .option('--save-head <file>', 'write the head the evidence was checked against (JSON {height, hash}) for a later --trusted-head')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: VerifyOptions & { bundle?: string }) => {
+    .action(async (opts: VerifyOptions & { bundle?: string; offline?: string; key?: string }) => {
       if (opts.bundle !== undefined) return verifyBundle(opts.bundle, opts.json === true);
+      if (opts.offline !== undefined) return verifyOffline(opts.offline, opts.key, opts.data, opts.json === true);
       if (opts.device === undefined) throw bad('give --device ID (or --bundle FILE)', 'device');
       const at = locatorOf(opts);
       if (opts.data === undefined && opts.provenanceDb === undefined)
