@@ -12,6 +12,7 @@ import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { SerialLink } from '../../edge-runtime/src/links/serial-link.js';
 import { wireChallengeCodec } from '../../edge-runtime/src/session/challenge-codec.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
+import type { Log } from '../../edge-runtime/src/log.js';
 import type { LedgerClient } from '../../ledger-bridge/client.js';
 import { fromHex } from '../../shared/encoding/hex.js';
 import { parsePolicy } from '../../shared/crypto/index.js';
@@ -50,6 +51,8 @@ export interface EdgeCollect {
   readonly cpuMs: number;
   readonly rssMiB: number;
   readonly heapMiB: number;
+  /** Warnings and errors the edge logged, by message (with the last one's fields). */
+  readonly warnings: Record<string, { count: number; last: string }>;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -63,6 +66,17 @@ export async function runEdgeHost(): Promise<void> {
   let txs: [number, number][] = [];
   let rejected = 0;
   let cpu = process.cpuUsage();
+  let warnings: Record<string, { count: number; last: string }> = {};
+  const note =
+    (level: string) =>
+    (fields: Record<string, unknown>, message: string): void => {
+      const k = `${level}: ${message}`;
+      const w = (warnings[k] ??= { count: 0, last: '' });
+      w.count++;
+      w.last = JSON.stringify(fields).slice(0, 300);
+    };
+  const noop = (): void => undefined;
+  const log: Log = { debug: noop, info: noop, warn: note('warn'), error: note('error'), child: () => log };
 
   await serveWorker(
     {
@@ -83,6 +97,7 @@ export async function runEdgeHost(): Promise<void> {
           forwarder: { batchSize: a.batchSize, maxWaitMs: a.maxWaitMs },
           traffic: { windowMs: a.windowMs, thresholds: defaultThresholds() },
           challengeCodec: wireChallengeCodec,
+          log,
         });
         rt = runtime;
         const store = runtime.store.bind(runtime);
@@ -124,13 +139,17 @@ export async function runEdgeHost(): Promise<void> {
           cpuMs: (c.user + c.system) / 1000,
           rssMiB: m.rss / 2 ** 20,
           heapMiB: m.heapUsed / 2 ** 20,
+          warnings,
         };
+        warnings = {};
         stored = [];
         committed = [];
         txs = [];
         rejected = 0;
         return out;
       },
+      /** Devices with a reading committed since the last collect. */
+      committedDevices: () => new Set(committed.map(([k]) => k.slice(0, k.lastIndexOf(':')))).size,
       /** Outbox depth and readings committed since the last collect. */
       depth: () => ({ depth: rt?.outbox.depth ?? 0, committed: committed.length }),
     },

@@ -56,6 +56,8 @@ export class WorkerProcess {
       if (m.ok) w.resolve(m.value);
       else w.reject(new Error(`${role}: ${m.error ?? 'failed'}`));
     });
+    // A send to a worker that just exited: the request is rejected by the exit handler below.
+    child.on('error', () => undefined);
     child.on('exit', (code, signal) => {
       this.exited = `${role} worker exited (${signal ?? `code ${String(code)}`})`;
       for (const w of this.waiting.values()) w.reject(new Error(this.exited));
@@ -97,7 +99,7 @@ export class WorkerProcess {
       });
       // An exit before or after this rejects the request (the exit handler rejects every waiter).
       void this.ready.then(() => {
-        if (!this.exited) this.child.send({ id, op, args });
+        if (!this.exited && this.child.connected) this.child.send({ id, op, args }, (err) => err && this.waiting.get(id)?.reject(err));
       });
     });
   }
@@ -116,8 +118,9 @@ export class WorkerProcess {
 /** The worker side: answers the orchestrator's requests with `handlers` until 'exit'. */
 export function serveWorker(handlers: Record<string, (args: never) => unknown>, onExit: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
+    // The orchestrator may be gone (interrupted): a reply to nobody is dropped.
     const send = (r: Reply): void => {
-      process.send?.(r);
+      if (process.connected) process.send?.(r, undefined, undefined, () => undefined);
     };
     process.on('message', (m: { id: number; op: string; args: unknown }) => {
       if (m.op === 'exit') {

@@ -11,7 +11,7 @@
  * readings per ledger transaction, so both readings/s and transactions/s are reported.
  */
 import { cpus, loadavg } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lineChart, stackedBarChart } from '../plot/svg.js';
 import { writeFigure } from '../plot/png.js';
@@ -107,7 +107,7 @@ function plan(o: PaperOptions): Plan {
           piBoards: [100],
           warmS: 1.5,
           measureS: 3,
-          drainS: 20,
+          drainS: 60,
           fig9Packets: [1, 10, 100, 1000, 10000],
           fmulRuns: 10,
         }
@@ -129,7 +129,15 @@ function plan(o: PaperOptions): Plan {
         };
   return {
     ...base,
-    ...(o.nodes ? { nodeSweeps: base.nodeSweeps.map((w) => ({ ...w, nodes: o.nodes as number[] })), fig8Nodes: o.nodes } : {}),
+    // --nodes: the 2/s sweep at those counts; the other sweeps keep only those of their counts listed.
+    ...(o.nodes
+      ? {
+          nodeSweeps: base.nodeSweeps
+            .map((w, i) => ({ ...w, nodes: i === 0 ? (o.nodes as number[]) : w.nodes.filter((n) => (o.nodes as number[]).includes(n)) }))
+            .filter((w) => w.nodes.length > 0),
+          fig8Nodes: o.nodes,
+        }
+      : {}),
     ...(o.rates ? { rates: o.rates } : {}),
     ...(o.piBoards ? { piBoards: o.piBoards } : {}),
     ...(o.warm !== undefined ? { warmS: o.warm } : {}),
@@ -145,8 +153,6 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
   mkdirSync(outDir, { recursive: true });
   const started = Date.now();
   const load0 = loadavg();
-  const files: string[] = [];
-  const tables: string[] = [];
   const result: Record<string, unknown> = {
     eval: 'paper',
     mode: o.smallest ? 'smallest' : o.quick ? 'quick' : 'full',
@@ -170,12 +176,20 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
     const sys = await EvalSystem.start({
       dir: join(outDir, 'run'),
       ...(o.config ? { fabricConfig: o.config } : {}),
-      devices: Math.max(maxBoards, piMax),
+      // The Pi stand-in's boards come after the others: fresh boards that never had a session.
+      devices: maxBoards + piMax,
       boardProcs: Math.max(1, Math.floor(o.boardProcs)),
       batchSize: o.batch,
       maxWaitMs: o.maxWaitMs,
       log: say,
     });
+    // Interrupted: stop the ledger and the workers before leaving (nothing left running).
+    const onSignal = (sig: NodeJS.Signals): void => {
+      say(`${sig}: stopping the ledger and the workers`);
+      void sys.stop().finally(() => process.exit(130));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
       await sys.startEdge(maxBoards);
       say(`edge: unrestricted process, ${maxBoards} board links on the board bus; boards in ${o.boardProcs} processes`);
@@ -187,7 +201,8 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
         drainS: p.drainS,
         auditEvery,
       });
-      const sample = (nodes: number, rate: number): number => (o.smallest ? 1 : Math.max(1, Math.round((nodes * rate) / 100)));
+      // Fig. 7 asks the auditor about ~20 readings/s (it measures throughput); Fig. 8 about every one.
+      const sample = (nodes: number, rate: number): number => (o.smallest ? 1 : Math.max(1, Math.round((nodes * rate) / 20)));
       // A point asked for twice (Fig. 7 and Fig. 8 share some) runs once.
       const done = new Map<string, PointResult>();
       const runPoint = async (spec: PointSpec): Promise<PointResult> => {
@@ -200,7 +215,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
       };
       const show = (tag: string, r: PointResult): void =>
         say(
-          `  ${tag}: ${r.nodes} nodes × ${r.ratePerNode}/s (${r.boards} boards): offered ${r.offeredPerS}/s, committed ${r.committedPerS} readings/s, ${r.txPerS} tx/s (${r.readingsPerTx}/tx), answer p50 ${r.latency.answered.p50} ms p99 ${r.latency.answered.p99} ms; CPU edge ${r.cpuShare.edge} ledger ${String(r.cpuShare.ledger)} auditor ${r.cpuShare.auditor} boards ${r.cpuShare.boards}`,
+          `  ${tag}: ${r.nodes} nodes × ${r.ratePerNode}/s (${r.boards} boards): offered ${r.offeredPerS}/s, committed ${r.committedPerS} readings/s, ${r.txPerS} tx/s (${r.readingsPerTx}/tx), answer p50 ${r.latency.answered.p50} ms p99 ${r.latency.answered.p99} ms; CPU µs/reading edge ${r.cpuUsPerReading.edge} ledger ${String(r.cpuUsPerReading.ledger)} auditor ${r.cpuUsPerReading.auditor} boards ${r.cpuUsPerReading.boards}; load ${loadavg()[0]?.toFixed(1)}`,
         );
       if (needs7) {
         const byNodes: { rate: number; points: PointResult[] }[] = [];
@@ -233,7 +248,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
       if (needs7 && p.piBoards.length > 0) {
         const pinned = hasTaskset();
         const limits = pinned ? { cpus: '0', heapMiB: 1024 } : { heapMiB: 1024 };
-        await sys.startEdge(piMax, limits);
+        await sys.startEdge(maxBoards + piMax, limits);
         const label = pinned
           ? 'edge pinned to CPU 0 (taskset) with a 1 GiB V8 heap'
           : 'edge with a 1 GiB V8 heap (taskset missing: not pinned)';
@@ -241,7 +256,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
         const points: PointResult[] = [];
         let saturatedAt: number | null = null;
         for (const b of [...p.piBoards].sort((x, y) => x - y)) {
-          const r = await sys.point(at(b, o.piRate, sample(b, o.piRate)));
+          const r = await sys.point({ ...at(b, o.piRate, sample(b, o.piRate)), firstPort: maxBoards });
           show('fig7 pi', r);
           points.push(r);
           if (r.committedPerS < 0.9 * r.offeredPerS || r.cpuShare.edge >= 0.9 || r.latency.stored.p99 > 2000) {
@@ -261,6 +276,8 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
         };
       }
     } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       await sys.stop();
     }
   }
@@ -298,7 +315,35 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
     };
   }
 
-  // Plots and tables.
+  const { files, tables } = await renderPaper(result, outDir);
+  const tablePath = join(outDir, 'tables.md');
+  writeFileSync(tablePath, `${tables.join('\n')}\n`);
+  for (const line of tables) out(line);
+  result['paper'] = PAPER;
+  result['files'] = [...files.map((f) => f.replace(`${outDir}/`, '')), 'tables.md'];
+  result['outDir'] = outDir;
+  result['durationS'] = Math.round((Date.now() - started) / 100) / 10;
+  result['machine'] = { ...(result['machine'] as object), loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100) };
+  const json = JSON.stringify(result);
+  writeFileSync(join(outDir, 'paper.json'), `${json}\n`);
+  out(json);
+  return result;
+}
+
+/** Draws the plots (SVG + PNG) into `outDir` again from a saved paper.json; prints the tables. */
+export async function replotPaper(jsonPath: string, outDir: string): Promise<void> {
+  const result = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
+  mkdirSync(outDir, { recursive: true });
+  const { files, tables } = await renderPaper(result, resolve(outDir));
+  writeFileSync(join(outDir, 'tables.md'), `${tables.join('\n')}\n`);
+  for (const line of tables) out(line);
+  say(`replotted ${files.length} files into ${outDir}`);
+}
+
+/** The plots and tables of a result. */
+async function renderPaper(result: Record<string, unknown>, outDir: string): Promise<{ files: string[]; tables: string[] }> {
+  const files: string[] = [];
+  const tables: string[] = [];
   const fig7 = result['fig7'] as
     { nodes: { rate: number; points: PointResult[] }[]; rate: { nodes: number; points: PointResult[] } } | undefined;
   if (fig7) {
@@ -330,7 +375,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
           xLabel: 'IoT nodes (boards)',
           yLabel: 'per second',
           series,
-          width: 760,
+          width: 900,
         }),
       )),
     );
@@ -343,7 +388,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
           title: `Fig. 7 — throughput vs. packet rate, ${fig7.rate.nodes} nodes`,
           xLabel: 'packets/s per node',
           yLabel: 'per second',
-          width: 760,
+          width: 900,
           series: [
             {
               name: 'offered readings/s',
@@ -360,8 +405,8 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
     tables.push(
       '## Fig. 7 — throughput',
       '',
-      '| nodes | packets/s per node | offered readings/s | committed readings/s | ledger tx/s | readings per tx | paper |',
-      '|---:|---:|---:|---:|---:|---:|---|',
+      '| nodes | packets/s per node | boards | offered readings/s | committed readings/s | ledger tx/s | readings per tx | CPU µs per reading: edge / ledger / auditor / boards | load | paper |',
+      '|---:|---:|---:|---:|---:|---:|---:|---|---:|---|',
       ...fig7.nodes.flatMap(({ points }) => points.map((r) => row7(r))),
       ...fig7.rate.points.map((r) => row7(r)),
       '',
@@ -378,7 +423,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
           title: 'Beyond the paper — boards per edge (Raspberry Pi stand-in: 1 core, 1 GiB)',
           xLabel: 'boards on one edge',
           yLabel: 'readings per second',
-          width: 760,
+          width: 900,
           logX: true,
           series: [
             {
@@ -417,19 +462,21 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
           title: `Fig. 8 — response time vs. nodes at ${fig8.ratePerNode} packets/s per node (mean by stage; p50, p99)`,
           xLabel: 'IoT nodes (boards)',
           yLabel: 'ms',
-          width: 760,
+          width: 900,
           stacks: ['board → edge stored', 'stored → committed', 'committed → auditor answer'],
           groups: fig8.points.map((r) => ({
-            label: String(r.nodes),
+            label: r.reached.answered === 0 ? `${r.nodes} (no answer in time)` : String(r.nodes),
             values: [
               r.latency.stages.boardToStored.mean,
               r.latency.stages.storedToCommitted.mean,
               r.latency.stages.committedToAnswer.mean,
             ].map((v) => (Number.isFinite(v) ? v : 0)),
-            marks: [
-              { value: finite(r.latency.answered.p50), label: 'p50' },
-              { value: finite(r.latency.answered.p99), label: 'p99' },
-            ],
+            marks: Number.isFinite(r.latency.answered.p50)
+              ? [
+                  { value: r.latency.answered.p50, label: 'p50' },
+                  { value: r.latency.answered.p99, label: 'p99' },
+                ]
+              : [],
           })),
           refs: [{ y: PAPER.fig8.stated.latencyMs, label: 'paper: ~50 ms' }],
         }),
@@ -458,7 +505,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
           title: `Fig. 9 — board work vs. packets (timed: ${fig9.engine === 'espruino' ? 'Espruino interpreter' : 'V8, no Espruino here'})`,
           xLabel: 'packets signed by the board',
           yLabel: 'board time (ms, log)',
-          width: 760,
+          width: 900,
           logX: true,
           logY: true,
           xTicks: fig9.points.map((q) => q.packets),
@@ -491,18 +538,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
       '',
     );
   }
-  const tablePath = join(outDir, 'tables.md');
-  writeFileSync(tablePath, `${tables.join('\n')}\n`);
-  for (const line of tables) out(line);
-  result['paper'] = PAPER;
-  result['files'] = [...files.map((f) => f.replace(`${outDir}/`, '')), 'tables.md'];
-  result['outDir'] = outDir;
-  result['durationS'] = Math.round((Date.now() - started) / 100) / 10;
-  result['machine'] = { ...(result['machine'] as object), loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100) };
-  const json = JSON.stringify(result);
-  writeFileSync(join(outDir, 'paper.json'), `${json}\n`);
-  out(json);
-  return result;
+  return { files, tables };
 }
 
 async function fig(dir: string, name: string, svg: string): Promise<string[]> {
@@ -515,11 +551,11 @@ function row7(r: PointResult): string {
     r.nodes === PAPER.fig7.stated.nodes && r.ratePerNode === PAPER.fig7.stated.packetsPerSecondPerNode
       ? `**≈2,500 tx/s (text)**`
       : 'curve only';
-  return `| ${r.nodes} | ${r.ratePerNode} | ${r.offeredPerS} | ${r.committedPerS} | ${r.txPerS} | ${r.readingsPerTx} | ${paper} |`;
-}
-
-function finite(v: number): number {
-  return Number.isFinite(v) ? v : 0;
+  const c = r.cpuUsPerReading as PointResult['cpuUsPerReading'] | undefined;
+  const cpu = c
+    ? `${Math.round(c.edge)} / ${c.ledger === null ? '–' : Math.round(c.ledger)} / ${Math.round(c.auditor)} / ${Math.round(c.boards)}`
+    : '';
+  return `| ${r.nodes} | ${r.ratePerNode} | ${r.boards ?? ''} | ${r.offeredPerS} | ${r.committedPerS} | ${r.txPerS} | ${r.readingsPerTx} | ${cpu} | ${r.load ?? ''} | ${paper} |`;
 }
 
 function round3(v: number): number {

@@ -16,6 +16,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -56,8 +57,10 @@ export interface SystemOptions {
 
 /** One experiment point. */
 export interface PointSpec {
-  /** The paper's nodes; each is boardsPerNode(rate) boards (ports 0..nodes×k-1). */
+  /** The paper's nodes; each is boardsPerNode(rate) boards (ports firstPort.. firstPort+nodes×k-1). */
   readonly nodes: number;
+  /** First board port (default 0). */
+  readonly firstPort?: number;
   /** Packets (readings) per second per node. */
   readonly rate: number;
   readonly warmS: number;
@@ -104,8 +107,15 @@ export interface PointResult {
   readonly cpuShare: { readonly edge: number; readonly ledger: number | null; readonly auditor: number; readonly boards: number };
   /** Edge CPU time per committed reading (µs): the figure that carries to other hardware. */
   readonly edgeCpuUsPerReading: number;
+  /**
+   * CPU time per committed reading (µs) of each role over the whole point (warm-up and drain
+   * included): what carries to a quiet or bigger machine, whatever the load here.
+   */
+  readonly cpuUsPerReading: { readonly edge: number; readonly ledger: number | null; readonly auditor: number; readonly boards: number };
   readonly edgeRssMiB: number;
   readonly wallS: number;
+  /** The machine's 1-minute load average at the end of the point. */
+  readonly load: number;
 }
 
 /** The running system. */
@@ -251,7 +261,8 @@ export class EvalSystem {
       intervalMs: MIN_BOARD_INTERVAL_MS,
       batchSize: this.o.batchSize,
       maxWaitMs: this.o.maxWaitMs,
-      windowMs: 2000,
+      // The deployed default (edge config traffic.windowSeconds: 60): one profile per device per minute.
+      windowMs: 60_000,
     };
     await this.edge.call('init', init, 300_000);
     await Promise.all(
@@ -268,23 +279,25 @@ export class EvalSystem {
     if (!edge) throw new Error('startEdge first');
     const k = boardsPerNode(p.rate);
     const boards = p.nodes * k;
-    if (boards > this.devices.length) throw new Error(`point needs ${boards} boards, ${this.devices.length} enrolled`);
+    if ((p.firstPort ?? 0) + boards > this.devices.length) throw new Error(`point needs ${boards} boards, ${this.devices.length} enrolled`);
     await auditor.call('sample', { every: p.auditEvery });
     await this.collect(); // forget what happened before
     const cpu0 = this.ledgerCpuMs();
     const w0 = now();
     const runOf = (port: number): BoardRun => ({ port, intervalMs: Math.round((1000 * k) / p.rate) });
-    const ports = Array.from({ length: boards }, (_, i) => i);
+    const first = p.firstPort ?? 0;
+    const ports = Array.from({ length: boards }, (_, i) => first + i);
     await Promise.all(
       this.hosts.map((h, k) => h.call('start', { boards: ports.filter((i) => i % this.hosts.length === k).map(runOf) }, 300_000)),
     );
-    // Every board's session up (HELLO → PARTIAL, a reading ACKed), then the warm-up proper.
-    const upBy = now() + 120_000;
+    // Every board's session up and a reading of each committed (its partial signature verified
+    // and stored by the ledger: a one-off per device and epoch), then the warm-up proper.
+    const upBy = now() + 300_000;
     for (;;) {
-      const up = (await Promise.all(this.hosts.map((h) => h.call<number>('live')))).reduce((a, b) => a + b, 0);
+      const up = await edge.call<number>('committedDevices');
       if (up >= boards) break;
-      if (now() > upBy) throw new Error(`only ${up} of ${boards} boards had a session after 120 s`);
-      await sleep(100);
+      if (now() > upBy) throw new Error(`only ${up} of ${boards} boards had a reading committed after 300 s`);
+      await sleep(200);
     }
     await sleep(p.warmS * 1000);
     const tA = now();
@@ -302,6 +315,7 @@ export class EvalSystem {
     }
     const wall = (now() - w0) / 1000;
     const c = await this.collect();
+    for (const [m, w] of Object.entries(c.edge.warnings)) this.o.log(`  edge logged ${w.count}× ${m} ${w.last}`);
     const cpuLedger = this.ledgerCpuMs();
     return summarise(p, tA, tB, c, wall, cpu0 === null || cpuLedger === null ? null : cpuLedger - cpu0);
   }
@@ -348,7 +362,20 @@ export class EvalSystem {
 async function startLedgerProcess(db: string, tokenFile: string): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn(
     process.execPath,
-    [BIN, 'ledger', 'start', '--db', db, '--port', '0', '--token-file', tokenFile, '--log-level', 'warn'],
+    [
+      ...(process.env['PROVENANT_EVAL_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['PROVENANT_EVAL_PROFILE']}`] : []),
+      BIN,
+      'ledger',
+      'start',
+      '--db',
+      db,
+      '--port',
+      '0',
+      '--token-file',
+      tokenFile,
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
@@ -434,6 +461,7 @@ function summarise(
   const txReadings = txs.reduce((a, [, n]) => a + n, 0);
   const totalCommitted = c.edge.committed.length;
   const r1 = (v: number): number => Math.round(v * 10) / 10;
+  const perReading = (ms: number): number => (totalCommitted === 0 ? NaN : r1((ms * 1000) / totalCommitted));
   return {
     nodes: p.nodes,
     ratePerNode: p.rate,
@@ -460,7 +488,14 @@ function summarise(
       boards: Math.round((boardCpu / 1000 / wall) * 1000) / 1000,
     },
     edgeCpuUsPerReading: totalCommitted === 0 ? NaN : r1((c.edge.cpuMs * 1000) / totalCommitted),
+    cpuUsPerReading: {
+      edge: perReading(c.edge.cpuMs),
+      ledger: ledgerCpuMs === null ? null : perReading(ledgerCpuMs),
+      auditor: perReading(c.auditor.cpuMs),
+      boards: perReading(boardCpu),
+    },
     edgeRssMiB: r1(c.edge.rssMiB),
     wallS: r1(wall),
+    load: r1(loadavg()[0] ?? NaN),
   };
 }

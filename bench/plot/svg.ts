@@ -58,7 +58,8 @@ export function lineChart(c: LineChart): string {
   const W = c.width ?? 640;
   const H = c.height ?? 380;
   const L = 56;
-  const R = 150;
+  // The legend's column: wide enough for the longest series name (~6.2 px per character at 11 px).
+  const R = Math.max(150, 45 + Math.ceil(Math.max(0, ...c.series.map((q) => q.name.length)) * 6.2));
   const T = 34;
   const B = 46;
   const xs: number[] = [];
@@ -169,7 +170,7 @@ export function stackedBarChart(c: StackedBarChart): string {
   const W = c.width ?? 640;
   const H = c.height ?? 380;
   const L = 56;
-  const R = 150;
+  const R = Math.max(150, 45 + Math.ceil(Math.max(0, ...c.stacks.map((q) => q.length)) * 6.2));
   const T = 34;
   const B = 46;
   const tops = c.groups.flatMap((g) => [g.values.reduce((a, b) => a + b, 0), ...(g.marks ?? []).map((m) => m.value)]);

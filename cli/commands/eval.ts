@@ -36,9 +36,11 @@ export function register(program: Command): void {
     .option('--board-procs <n>', 'board-host processes', Number, 2)
     .option('--batch <n>', "edge forwarder's readings per transaction", Number, 500)
     .option('--max-wait-ms <ms>', "edge forwarder's longest wait for a batch to fill", Number, 5)
+    .option('--replot <paper.json>', 'no run: draw the plots and tables again from a saved paper.json into --out')
     .action(async (opts: Record<string, unknown>) => {
-      const { runPaperEval } = await import('../../bench/eval/paper.js');
-      await runPaperEval(opts as never);
+      const { runPaperEval, replotPaper } = await import('../../bench/eval/paper.js');
+      if (typeof opts['replot'] === 'string') await replotPaper(opts['replot'], opts['out'] as string);
+      else await runPaperEval(opts as never);
     });
   ev.command('worker <role>', { hidden: true })
     .description('a process of the evaluation (boards, edge, auditor), driven over IPC')

@@ -114,6 +114,12 @@ describe('provenant eval paper', () => {
     expect(tables).toContain(`| 1 | ${p8.offeredPerS} | ${p8.reached.answered}/${p8.reached.sent} | ${p8.latency.answered.mean} |`);
     expect(json['files']).toEqual(expect.arrayContaining(['fig7-nodes.svg', 'fig8.png', 'tables.md']));
     expect(existsSync(join(out, 'run', 'ledger.db'))).toBe(true);
+    // --replot draws the same tables (and the plots) again from the saved JSON, without a run.
+    const again = join(out, 'replot');
+    const rp = await run(['eval', 'paper', '--replot', join(out, 'paper.json'), '--out', again]);
+    expect(rp.code, rp.stderr).toBe(0);
+    expect(readFileSync(join(again, 'tables.md'), 'utf8')).toBe(tables);
+    expect(readFileSync(join(again, 'fig8.svg'), 'utf8')).toBe(readFileSync(join(out, 'fig8.svg'), 'utf8'));
   });
 
   it('refuses a bad list option with a clear error', async () => {
