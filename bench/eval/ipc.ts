@@ -126,7 +126,7 @@ export function serveWorker(handlers: Record<string, (args: never) => unknown>, 
       if (m.op === 'exit') {
         void onExit().finally(() => {
           send({ id: m.id, ok: true });
-          process.disconnect?.();
+          if (process.connected) process.disconnect?.();
           resolve();
         });
         return;
