@@ -30,7 +30,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const t = setTimeout(() => child.kill('SIGKILL'), 230_000);
+    const t = setTimeout(() => child.kill('SIGKILL'), 410_000);
     child.on('exit', (code) => {
       clearTimeout(t);
       resolve({ code, stdout, stderr });
@@ -58,7 +58,7 @@ interface Point {
 }
 
 describe('provenant eval paper', () => {
-  it('runs the smallest point end to end and writes consistent plots, tables and one JSON line', { timeout: 240_000 }, async () => {
+  it('runs the smallest point end to end and writes consistent plots, tables and one JSON line', { timeout: 420_000 }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'provenant-eval-'));
     dirs.push(out);
     const r = await run(['eval', 'paper', '--smallest', '--figures', '7,8', '--out', out]);
