@@ -7,8 +7,12 @@
  *
  * Enrolling a device writes, into an output directory:
  *   <ID>.device.json        { version, deviceId, kIoT, board? }  mode 0600 — for flashing the board
- *   <ID>.credential.json    the credential K_Fog (no K_IoT)       — for the edge
- *   <ID>.registration.json  the registration record (no secrets)  — for the Device Registration contract
+ *   <ID>.credential.json    the credential K_Fog (no K_IoT)       mode 0600 — for the edge (it makes partials)
+ *   <ID>.registration.json  the registration record (no secrets)  — for the Device Registration contract,
+ *                           with the Algorithm 2 metadata (gatewayId, firmwareHash) when given
+ *
+ * Every file is written atomically (temp name with its final mode, fsync, rename), directories
+ * created here are 0700, and errors about secret files never quote their content.
  *
  * readDeviceFile / readCredentialFile parse the first two strictly, for flashing, the K_IoT
  * deposit and the edge.
@@ -16,11 +20,12 @@
  * The demo and tests use these functions directly; `provenant authority` is a thin shell over them.
  * Call `await ready()` from shared/crypto first.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { equalBytes } from '../shared/encoding/bytes.js';
 import { fromHex, toHex } from '../shared/encoding/hex.js';
 import { ProvenantError } from '../shared/errors.js';
+import { ensurePrivateDir, jsonErrorWithoutContent, PUBLIC_FILE_MODE, SECRET_FILE_MODE, writeFileAtomic } from '../shared/secret-files.js';
 import * as bbs from '../shared/crypto/bbs.js';
 import { assertIdentifier } from '../shared/crypto/presentation.js';
 import {
@@ -45,12 +50,7 @@ export interface IssuerPublicJson {
 }
 
 function writeFileChecked(path: string, text: string, mode: number, force: boolean): void {
-  if (!force && existsSync(path)) {
-    throw new ProvenantError('PROV_ERR_EXISTS', `${path} already exists (use --force to overwrite)`, { field: path });
-  }
-  writeFileSync(path, text, { mode });
-  // writeFileSync's mode only applies to new files; an overwritten file keeps its old mode.
-  chmodSync(path, mode);
+  writeFileAtomic(path, text, { mode, overwrite: force });
 }
 
 function readJson(path: string, what: string): Record<string, unknown> {
@@ -60,15 +60,16 @@ function readJson(path: string, what: string): Record<string, unknown> {
   } catch {
     throw new ProvenantError('PROV_ERR_NOT_FOUND', `${what} not found: ${path} (run provenant authority init first?)`, { field: path });
   }
+  let json: unknown;
   try {
-    const json = JSON.parse(text) as unknown;
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not an object');
-    return json as Record<string, unknown>;
+    json = JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ProvenantError('PROV_ERR_CONFIG', `${what} ${path} is not a JSON object: ${(err as Error).message}`, {
-      field: path,
-    });
+    // Never JSON.parse's message: it quotes the text, and these files hold keys.
+    throw new ProvenantError('PROV_ERR_CONFIG', `${what} ${path} is ${jsonErrorWithoutContent(err)}`, { field: path });
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ProvenantError('PROV_ERR_CONFIG', `${what} ${path} is not a JSON object`, { field: path });
+  return json as Record<string, unknown>;
 }
 
 /**
@@ -91,15 +92,15 @@ export function initAuthority(
       if (existsSync(p)) throw new ProvenantError('PROV_ERR_EXISTS', `${p} already exists (use --force to overwrite)`, { field: p });
     }
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dir);
   const pub: IssuerPublicJson = {
     version: 1,
     pk: toHex(issuer.pk),
     schema: [...issuer.schema],
     header: toHex(schemaHeader(issuer.schema)),
   };
-  writeFileChecked(secretPath, `${JSON.stringify({ version: 1, sk: toHex(issuer.sk) }, null, 2)}\n`, 0o600, force);
-  writeFileChecked(publicPath, `${JSON.stringify(pub, null, 2)}\n`, 0o644, force);
+  writeFileChecked(secretPath, `${JSON.stringify({ version: 1, sk: toHex(issuer.sk) }, null, 2)}\n`, SECRET_FILE_MODE, force);
+  writeFileChecked(publicPath, `${JSON.stringify(pub, null, 2)}\n`, PUBLIC_FILE_MODE, force);
   return issuer;
 }
 
@@ -200,11 +201,12 @@ export function enrollToFiles(
     }
   }
   const enrollment = enrollDevice(issuer, attributes);
-  mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(outDir);
   const device = { version: 1, deviceId, kIoT: toHex(enrollment.device.kIoT), ...(options.board ? { board: options.board } : {}) };
-  writeFileChecked(files.device, `${JSON.stringify(device, null, 2)}\n`, 0o600, force);
-  writeFileChecked(files.credential, `${JSON.stringify(credentialToJson(enrollment.credential), null, 2)}\n`, 0o644, force);
-  writeFileChecked(files.registration, `${JSON.stringify({ version: 1, ...enrollment.registration }, null, 2)}\n`, 0o644, force);
+  writeFileChecked(files.device, `${JSON.stringify(device, null, 2)}\n`, SECRET_FILE_MODE, force);
+  // The credential lets its holder make partial signatures for the device: a secret of the edge.
+  writeFileChecked(files.credential, `${JSON.stringify(credentialToJson(enrollment.credential), null, 2)}\n`, SECRET_FILE_MODE, force);
+  writeFileChecked(files.registration, `${JSON.stringify({ version: 1, ...enrollment.registration }, null, 2)}\n`, PUBLIC_FILE_MODE, force);
   return { files, credential: enrollment.credential, registration: enrollment.registration };
 }
 

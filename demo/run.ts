@@ -186,6 +186,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       throw err;
     }
   }
+  // The edge registry: the edge's ledger identity acts as edge-1, the gateway of every board.
+  const edgeWho = JSON.parse(
+    new TextDecoder().decode(await edgeLedger.evaluate({ contract: CONTRACTS.deviceRegistration, fn: 'whoami', args: [] })),
+  ) as { mspId: string; id: string; edgeId: string };
+  if (edgeWho.edgeId !== 'edge-1')
+    await aa.submit({
+      contract: CONTRACTS.deviceRegistration,
+      fn: 'registerEdge',
+      args: [JSON.stringify({ edgeId: 'edge-1', mspId: edgeWho.mspId, id: edgeWho.id })],
+    });
   const rogueNeeded = o.attack === 'fast-sampling' || o.attack === 'injection';
   const total = o.devices + (rogueNeeded ? 1 : 0);
   const credentials = new CredentialStore(issuer.pk);
@@ -205,7 +215,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         await aa.submit({
           contract: CONTRACTS.deviceRegistration,
           fn: 'register',
-          args: [JSON.stringify(e.registration)],
+          args: [JSON.stringify({ ...e.registration, gatewayId: 'edge-1' })],
           transient: { ...ledgerKeys(sha256, e.device.kIoT) },
         });
       } catch (err) {

@@ -7,7 +7,8 @@
  * never is. `--dry-run` writes exactly the bytes that would be sent. Node-only.
  */
 import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeSecretFile } from '../shared/secret-files.js';
 import { join } from 'node:path';
 import { DIST_FIRMWARE, ensureFirmwareBuilt } from '../firmware/build.js';
 import { ProvenantError } from '../shared/errors.js';
@@ -215,9 +216,9 @@ export function planBytes(plan: FlashPlan): Buffer {
   return Buffer.concat(plan.steps.map((s) => s.bytes));
 }
 
-/** Writes the dry run file. */
+/** Writes the dry run file: mode 0600, atomically (it holds K_IoT in the provisioning step). */
 export function writeDryRun(plan: FlashPlan, file: string): void {
-  writeFileSync(file, planBytes(plan));
+  writeSecretFile(file, planBytes(plan), { overwrite: true });
 }
 
 /** Result of a flash. */

@@ -61,6 +61,8 @@ export const ERRORS = {
   PROV_ERR_SIGNATURE_MISMATCH: { status: 422, retryable: false, message: 'signature mismatch' },
   PROV_ERR_POLICY_UNSATISFIED: { status: 422, retryable: false, message: 'the device does not satisfy the policy' },
   PROV_ERR_PROOF_INVALID: { status: 422, retryable: false, message: 'the ledger evidence does not verify' },
+  PROV_ERR_EDGE_EXISTS: { status: 409, retryable: false, message: 'that identity already acts as another edge' },
+  PROV_ERR_EDGE_NOT_FOUND: { status: 404, retryable: false, message: 'no such (active) edge in the edge registry' },
   // Ledger transactions
   PROV_ERR_ENDORSEMENT: { status: 400, retryable: false, message: 'the contract refused the proposal' },
   PROV_ERR_ENDORSEMENT_POLICY_FAILURE: { status: 409, retryable: false, message: 'the transaction did not meet its endorsement policy' },
@@ -78,6 +80,7 @@ export const ERRORS = {
   PROV_ERR_LEDGER_CORRUPT: { status: 500, retryable: false, message: 'the ledger files are inconsistent' },
   PROV_ERR_STORAGE: { status: 500, retryable: false, message: 'a database file cannot be opened or written' },
   PROV_ERR_LEDGER_FORMAT: { status: 500, retryable: false, message: 'the ledger file has a store format this build does not open' },
+  PROV_ERR_DEPOSIT_KEY: { status: 500, retryable: false, message: "the deposit key is missing or does not open the ledger's deposits" },
   PROV_ERR_AUDIT: { status: 502, retryable: false, message: "the ledger's answer contradicts the audited data" },
   PROV_ERR_NO_PROVENANCE_DB: { status: 409, retryable: false, message: 'this auditor runs without a provenance database' },
   PROV_ERR_NO_VALIDATOR: { status: 409, retryable: false, message: 'this edge has neither an auditor nor a provenance database' },

@@ -32,6 +32,9 @@ export const EVENTS = {
   deviceRegistered: 'DeviceRegistered',
   deviceUpdated: 'DeviceUpdated',
   deviceRevoked: 'DeviceRevoked',
+  /** DeviceRegistration.registerEdge: an edge identity was bound to an edgeId. */
+  edgeRegistered: 'EdgeRegistered',
+  edgeRevoked: 'EdgeRevoked',
   /** DataProvenance.recordBatch / record: payload {@link ReadingsRecordedEvent}. */
   readingsRecorded: 'ReadingsRecorded',
   /** TrafficProfileProvenance.submitProfile, profile consistent with the model. */

@@ -42,6 +42,15 @@ export async function prepare(client: LedgerClient, count: number, log: (m: stri
     }
     throw e;
   }
+  // The edge registry: this client's identity (the authority's) also acts as EDGE_ID.
+  const me = JSON.parse(
+    new TextDecoder().decode(await client.evaluate({ contract: CONTRACTS.deviceRegistration, fn: 'whoami', args: [] })),
+  ) as { mspId: string; id: string };
+  await client.submit({
+    contract: CONTRACTS.deviceRegistration,
+    fn: 'registerEdge',
+    args: [JSON.stringify({ edgeId: EDGE_ID, mspId: me.mspId, id: me.id })],
+  });
   const runTag = Date.now().toString(36);
   log(`enrolling ${count} devices`);
   const enrollments = Array.from({ length: count }, (_, i) =>

@@ -51,6 +51,13 @@ export class Fleet {
       fn: 'configure',
       args: [JSON.stringify({ issuerPk: toHex(issuer.pk), schema: issuer.schema, policies: [POLICY] })],
     });
+    // The edge registry: identity edge-1 acts as EDGE_ID.
+    const edge = ledger.identities.find((i) => i.name === 'edge-1');
+    await ledger.submit('aa', {
+      contract: CONTRACTS.deviceRegistration,
+      fn: 'registerEdge',
+      args: [JSON.stringify({ edgeId: EDGE_ID, mspId: edge?.mspId, id: edge?.id })],
+    });
     const devices: Device[] = [];
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < n; i++) {

@@ -203,6 +203,65 @@ export function register(program: Command): void {
 
   withLedgerOptions(
     device
+      .command('whoami')
+      .description(
+        "the caller's ledger identity { mspId, id, edgeId } as the contracts see it (give it to the authority to be registered as an edge)",
+      ),
+    'edge-1',
+  ).action(async (opts: LedgerOpts) => {
+    const bytes = await withLedger(opts, (l) => l.evaluate({ contract: CONTRACTS.deviceRegistration, fn: 'whoami', args: [] }));
+    const result = decode(bytes);
+    print(
+      opts,
+      `${String(result['mspId'])} ${String(result['id'])}${result['edgeId'] ? ` acts as edge ${String(result['edgeId'])}` : ' (no registered edge)'}`,
+      result,
+    );
+  });
+
+  withLedgerOptions(
+    device
+      .command('register-edge')
+      .description(
+        'the edge registry (authority only): bind an edge identity (MSP id + client id) to an edgeId; again with a new identity re-binds it',
+      )
+      .requiredOption('--edge <edgeId>', 'the edgeId (what devices name as their gateway)')
+      .option('--whoami <file>', 'the JSON `provenant device whoami --json` printed on the edge')
+      .option('--msp-id <mspId>', "the edge identity's MSP id (instead of --whoami)")
+      .option('--client-id <id>', "the edge identity's client id, x509::<subject>::<issuer> (instead of --whoami)"),
+    'aa',
+  ).action(async (opts: LedgerOpts & { edge: string; whoami?: string; mspId?: string; clientId?: string }) => {
+    let mspId = opts.mspId;
+    let id = opts.clientId;
+    if (opts.whoami !== undefined) {
+      const who = readJsonFile(opts.whoami, 'whoami');
+      mspId = typeof who['mspId'] === 'string' ? who['mspId'] : undefined;
+      id = typeof who['id'] === 'string' ? who['id'] : undefined;
+    }
+    if (mspId === undefined || id === undefined)
+      throw bad('give --whoami FILE, or --msp-id and --client-id, naming the identity that acts as the edge', 'whoami');
+    const r = await withLedger(opts, (l) =>
+      l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'registerEdge', args: [JSON.stringify({ edgeId: opts.edge, mspId, id })] }),
+    );
+    const result: Record<string, unknown> = { ...decode(r.result), blockNumber: r.blockNumber };
+    print(opts, `edge ${opts.edge} is ${mspId} ${id} (version ${String(result['version'])}): txId ${r.txId}`, result);
+  });
+
+  withLedgerOptions(
+    device
+      .command('revoke-edge')
+      .description('revoke an edge (authority only): it can no longer record readings or traffic profiles')
+      .requiredOption('--edge <edgeId>', 'edgeId')
+      .option('--reason <text>', 'why (kept on the ledger)', ''),
+    'aa',
+  ).action(async (opts: LedgerOpts & { edge: string; reason: string }) => {
+    const r = await withLedger(opts, (l) =>
+      l.submit({ contract: CONTRACTS.deviceRegistration, fn: 'revokeEdge', args: [opts.edge, opts.reason] }),
+    );
+    print(opts, `revoked edge ${opts.edge}: txId ${r.txId}`, { ...decode(r.result), blockNumber: r.blockNumber });
+  });
+
+  withLedgerOptions(
+    device
       .command('show')
       .description("a device's registry record (with --history: every version)")
       .requiredOption('--device <id>', 'deviceId')

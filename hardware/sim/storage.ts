@@ -14,7 +14,8 @@ export class SimStorage {
 
   constructor(private readonly dir?: string) {
     if (dir) {
-      mkdirSync(dir, { recursive: true });
+      // The board's flash holds provenant.json with K_IoT: the mirror is private to its user.
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       for (const f of readdirSync(dir)) this.files.set(decodeURIComponent(f), readFileSync(join(dir, f)));
     }
   }
@@ -29,7 +30,7 @@ export class SimStorage {
     if (name.length === 0 || name.length > 28) throw new RangeError(`Storage: file name "${name}" must be 1..28 characters`);
     this.files.set(name, data);
     this.writes++;
-    if (this.dir) writeFileSync(join(this.dir, encodeURIComponent(name)), data);
+    if (this.dir) writeFileSync(join(this.dir, encodeURIComponent(name)), data, { mode: 0o600 });
   }
 
   /** Removes a file (no error when absent). */

@@ -18,7 +18,7 @@ export interface ConnectOptions {
   readonly fabricConfig?: string;
   /** File holding the bearer token for --ledger (else env PROVENANT_LEDGER_TOKEN). */
   readonly tokenFile?: string;
-  /** Identity name ('aa', 'edge-1', 'auditor', ...). */
+  /** Identity name ('aa', 'edge-1', 'auditor', ...) for an embedded file; over HTTP the token decides. */
   readonly identity: string;
   /**
    * May `db` name a file that does not exist yet (a new ledger)? Only the authority's first
@@ -61,7 +61,9 @@ export async function connectLedger(options: ConnectOptions): Promise<LedgerClie
   }
   if (options.ledger !== undefined) {
     const { HttpLedgerClient } = await import('../embedded/http/client.js');
-    return new HttpLedgerClient({ url: options.ledger, token: tokenFrom(options), identity: options.identity });
+    // Over HTTP the bearer token alone decides the identity (docs/ledger.md); --identity names one
+    // only for an embedded file opened in-process.
+    return new HttpLedgerClient({ url: options.ledger, token: tokenFrom(options) });
   }
   if (options.create !== true && !existsSync(options.db as string))
     throw new ProvenantError('PROV_ERR_NOT_FOUND', `no ledger at ${options.db as string}`, { field: 'db' });

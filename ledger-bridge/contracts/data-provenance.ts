@@ -44,8 +44,9 @@ import { judgeBatch, type BatchJudgement, type ReadingLedgerView } from './logic
 import { ReplayWindow } from './logic/replay-window.js';
 import { dataHashOf, decideVerify, parseLocator, type VerifyResult } from './logic/verify.js';
 import type { DeviceRecord, LedgerConfig } from './logic/registration.js';
-import { drain, getJson, loadConfig, loadDevice, loadDeviceKeys, parseBytes, scan, type KeyValue } from './state.js';
+import { callerOf, drain, edgeOfIdentity, getJson, loadConfig, loadDevice, loadDeviceKeys, parseBytes, scan, type KeyValue } from './state.js';
 import { clockSkewOf } from './logic/clock.js';
+import { callerEdgeId } from './logic/edges.js';
 
 /** Batch result with the partials the batch carried that were refused. */
 export interface RecordBatchResult extends BatchResult {
@@ -158,7 +159,10 @@ class BatchView implements ReadingLedgerView {
   private config: Promise<LedgerConfig> | undefined;
   private readonly lookup: RecordLookup;
 
-  constructor(private readonly ctx: Context) {
+  constructor(
+    private readonly ctx: Context,
+    readonly callerEdgeId: string,
+  ) {
     this.lookup = new RecordLookup(ctx);
   }
 
@@ -259,7 +263,8 @@ export class DataProvenanceContract extends Contract {
   async recordBatch(ctx: Context, batch: string): Promise<string> {
     const input = parseBatchArg(batch);
     const txId = ctx.stub.getTxID();
-    const view = new BatchView(ctx);
+    const caller = callerOf(ctx);
+    const view = new BatchView(ctx, callerEdgeId(await edgeOfIdentity(ctx, caller), caller, 'record readings'));
     const rejectedPartials = await this.storePartials(ctx, view, input.partials, txId);
     const judged = await judgeBatch(view, input, cryptoOf(ctx));
     if (judged.accepted.length > 0) await writeBatch(ctx, txId, input, judged);
@@ -378,7 +383,7 @@ export class DataProvenanceContract extends Contract {
         config = await view.loadConfig();
         await ready();
       }
-      const outcome = judgePartial(json, config, txId);
+      const outcome = judgePartial(json, config, txId, view.callerEdgeId);
       if (outcome.ok) {
         await ctx.stub.putState(
           ctx.stub.createCompositeKey(KEY_TYPES.partial, [outcome.partial.partialDigest]),

@@ -26,7 +26,22 @@ import {
   updateDevice,
   type DeviceRecord,
 } from './logic/registration.js';
-import { callerOf, configKey, deviceKey, drain, getJson, loadConfig, loadDevice, putJson, storeDeviceKeys } from './state.js';
+import {
+  callerOf,
+  configKey,
+  deviceKey,
+  drain,
+  edgeIdentityKey,
+  edgeIdOfIdentity,
+  edgeKey,
+  getJson,
+  loadConfig,
+  loadDevice,
+  loadEdge,
+  putJson,
+  storeDeviceKeys,
+} from './state.js';
+import { parseEdgeRegistration, registerEdge, revokeEdge } from './logic/edges.js';
 import { DEVICE_KEY_BYTES, type LedgerKeys } from '../../shared/crypto/domains.js';
 
 /** What register, update and revoke return (Alg. 1: txId and bcId). */
@@ -193,6 +208,65 @@ export class DeviceRegistrationContract extends Contract {
     await putJson(ctx, deviceKey(ctx, id), record);
     ctx.stub.setEvent(EVENTS.deviceRevoked, canonicalBytes({ deviceId: id, reason: record.revokedReason, txId }));
     return resultOf(record, txId);
+  }
+
+  /**
+   * The edge registry (authority only): edgeJson { edgeId, mspId, id } binds the ledger identity
+   * (MSP id + client id, see whoami) to an edgeId. Registering an existing edgeId again moves it to
+   * the new identity (a re-issued certificate); one identity acts as at most one edge.
+   */
+  @StringParams('edgeJson')
+  @Transaction()
+  @Returns('string')
+  async registerEdge(ctx: Context, edgeJson: string): Promise<string> {
+    const config = await loadConfig(ctx);
+    assertAuthority(config, callerOf(ctx), 'register edges');
+    const input = parseEdgeRegistration(edgeJson);
+    const existing = await loadEdge(ctx, input.edgeId);
+    const record = registerEdge(existing, await edgeIdOfIdentity(ctx, input), input, ctx.stub.getTxID());
+    if (existing !== undefined && existing.status === 'active' && (existing.mspId !== input.mspId || existing.id !== input.id))
+      await ctx.stub.deleteState(edgeIdentityKey(ctx, existing));
+    await putJson(ctx, edgeKey(ctx, record.edgeId), record);
+    await putJson(ctx, edgeIdentityKey(ctx, record), record.edgeId);
+    ctx.stub.setEvent(EVENTS.edgeRegistered, canonicalBytes({ edgeId: record.edgeId, txId: record.txId, version: record.version }));
+    return canonicalJson(record);
+  }
+
+  /** Revokes an edge (authority only): it can no longer record readings or traffic profiles. */
+  @StringParams('edgeId', 'reason')
+  @Transaction()
+  @Returns('string')
+  async revokeEdge(ctx: Context, edgeId: string, reason: string): Promise<string> {
+    const config = await loadConfig(ctx);
+    assertAuthority(config, callerOf(ctx), 'revoke edges');
+    const id = parseDeviceIdArg(edgeId);
+    const record = revokeEdge(await loadEdge(ctx, id), id, String(reason ?? ''), ctx.stub.getTxID());
+    await putJson(ctx, edgeKey(ctx, id), record);
+    await ctx.stub.deleteState(edgeIdentityKey(ctx, record));
+    ctx.stub.setEvent(EVENTS.edgeRevoked, canonicalBytes({ edgeId: id, reason: record.revokedReason, txId: record.txId }));
+    return canonicalJson(record);
+  }
+
+  /** An edge's registry entry; PROV_ERR_EDGE_NOT_FOUND if none. */
+  @StringParams('edgeId')
+  @Transaction(false)
+  @Returns('string')
+  async getEdge(ctx: Context, edgeId: string): Promise<string> {
+    const id = parseDeviceIdArg(edgeId);
+    const record = await loadEdge(ctx, id);
+    if (record === undefined) throw contractError(CONTRACT_ERRORS.EDGE_NOT_FOUND, `no edge ${id} is registered`, { field: 'edgeId' });
+    return canonicalJson(record);
+  }
+
+  /**
+   * Who is calling: { mspId, id, edgeId } as the contracts see the caller (edgeId '' when the
+   * identity is no registered edge). An edge operator sends this to the authority to be registered.
+   */
+  @Transaction(false)
+  @Returns('string')
+  async whoami(ctx: Context): Promise<string> {
+    const caller = callerOf(ctx);
+    return canonicalJson({ ...caller, edgeId: (await edgeIdOfIdentity(ctx, caller)) ?? '' });
   }
 
   /** The device record; PROV_ERR_DEVICE_NOT_FOUND if none. */

@@ -42,6 +42,10 @@ export const CONTRACT_ERRORS = {
    * its replay window was not built yet: DataProvenance:migrateDevice (provenant ledger migrate).
    */
   NOT_MIGRATED: 'PROV_ERR_NOT_MIGRATED',
+  /** registerEdge: the identity already acts as another edge. */
+  EDGE_EXISTS: 'PROV_ERR_EDGE_EXISTS',
+  /** No (active) edge under that edgeId. */
+  EDGE_NOT_FOUND: 'PROV_ERR_EDGE_NOT_FOUND',
 } as const;
 
 /** A contract error code. */

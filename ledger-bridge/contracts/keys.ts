@@ -16,6 +16,8 @@
  *   readingAt   [deviceId, t padded to 16, seq pad 10]  records); read, never written now
  *   profile     [deviceId, window padded to 16]     StoredProfile
  *   profileModel [deviceId]                         ProfileModelState (last accepted profiles)
+ *   edge        [edgeId]                            EdgeRecord (the edge registry, kept by the authority)
+ *   edgeIdentity [mspId, client id]                 edgeId (JSON string): which edge an identity acts as
  *
  * The index keys are simple keys because Fabric allows range queries (getStateByRange) over
  * simple keys only, and a lookup of seq s must scan the runs with maxSeq in [s, s + SEQ_SPAN).
@@ -45,6 +47,8 @@ export const KEY_TYPES = {
   batch: 'batch',
   profile: 'profile',
   profileModel: 'profileModel',
+  edge: 'edge',
+  edgeIdentity: 'edgeIdentity',
 } as const;
 
 /** Zero-pads a non-negative safe integer to `width` digits. */

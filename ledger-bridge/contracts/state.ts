@@ -10,6 +10,7 @@ import { KEY_TYPES, KIOT_COLLECTION } from './keys.js';
 import { canonicalBytes } from './logic/canonical.js';
 import type { DeviceRecord, Identity, LedgerConfig } from './logic/registration.js';
 import type { LedgerKeys } from '../../shared/crypto/domains.js';
+import type { EdgeRecord } from './logic/edges.js';
 
 const decoder = new TextDecoder();
 
@@ -66,6 +67,32 @@ export async function storeDeviceKeys(ctx: Context, deviceId: string, keys: Ledg
   value.set(keys.kTag, 0);
   value.set(keys.kChal, 32);
   await ctx.stub.putPrivateData(KIOT_COLLECTION, ctx.stub.createCompositeKey(KEY_TYPES.deviceKeys, [deviceId]), value);
+}
+
+/** The edge registry key of an edgeId. */
+export function edgeKey(ctx: Context, edgeId: string): string {
+  return ctx.stub.createCompositeKey(KEY_TYPES.edge, [edgeId]);
+}
+
+/** The key mapping an identity to the edgeId it acts as. */
+export function edgeIdentityKey(ctx: Context, identity: Identity): string {
+  return ctx.stub.createCompositeKey(KEY_TYPES.edgeIdentity, [identity.mspId, identity.id]);
+}
+
+/** An edge's registry entry, or undefined. */
+export async function loadEdge(ctx: Context, edgeId: string): Promise<EdgeRecord | undefined> {
+  return getJson<EdgeRecord>(ctx, edgeKey(ctx, edgeId));
+}
+
+/** The edgeId an identity acts as (undefined when it is no edge). */
+export async function edgeIdOfIdentity(ctx: Context, identity: Identity): Promise<string | undefined> {
+  return getJson<string>(ctx, edgeIdentityKey(ctx, identity));
+}
+
+/** The registry entry of the edge the identity acts as (undefined when it is no edge). */
+export async function edgeOfIdentity(ctx: Context, identity: Identity): Promise<EdgeRecord | undefined> {
+  const edgeId = await edgeIdOfIdentity(ctx, identity);
+  return edgeId === undefined ? undefined : loadEdge(ctx, edgeId);
 }
 
 /** One entry of a range or partial-composite-key scan. */

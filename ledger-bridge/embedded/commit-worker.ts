@@ -7,13 +7,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { type BlockMessage, type SyncMode, blockWriter, configure } from './writer.js';
+import { DepositCipher } from './deposit-key.js';
 
 type Message = { type: 'block'; block: BlockMessage } | { type: 'close' };
 
-const { path, sync } = workerData as { path: string; sync: SyncMode };
+const { path, sync, depositKey } = workerData as { path: string; sync: SyncMode; depositKey: Uint8Array };
 const db = new Database(path, { fileMustExist: true });
 configure(db, sync);
-const write = blockWriter(db);
+const cipher = new DepositCipher(depositKey);
+const write = blockWriter(db, (c, k, v, value) => cipher.seal(c, k, v, value));
 let failed: string | null = null;
 
 parentPort?.on('message', (m: Message) => {

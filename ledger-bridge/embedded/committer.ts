@@ -29,9 +29,12 @@ export class Committer {
     worker.on('exit', (code) => this.failAll(new Error(`commit worker exited (code ${code})`)));
   }
 
-  /** Starts a worker on the ledger file at `path` (which must exist: the ledger creates it). */
-  static async start(path: string, sync: SyncMode): Promise<Committer> {
-    return new Committer(await spawnWorker('commit-worker', { path, sync }));
+  /**
+   * Starts a worker on the ledger file at `path` (which must exist: the ledger creates it); it seals
+   * private values under `depositKey` (handed over in memory, never written).
+   */
+  static async start(path: string, sync: SyncMode, depositKey: Uint8Array): Promise<Committer> {
+    return new Committer(await spawnWorker('commit-worker', { path, sync, depositKey }));
   }
 
   private failAll(err: Error): void {

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { ContractHost, type ContractClass } from './host.js';
 import type { EmbeddedIdentity } from './identity.js';
 import { LedgerStore } from './store.js';
+import { DepositCipher } from './deposit-key.js';
 import { EmbeddedStub } from './stub.js';
 
 /** A simulation request from the ledger thread. */
@@ -25,12 +26,22 @@ export interface EndorseRequest {
   readonly transient: Readonly<Record<string, Uint8Array>>;
 }
 
-const { path, module, exportName, channelId } = workerData as { path: string; module: string; exportName: string; channelId: string };
+const { path, module, exportName, channelId, depositKey } = workerData as {
+  path: string;
+  module: string;
+  exportName: string;
+  channelId: string;
+  depositKey: Uint8Array;
+};
 const mod = (await import(module)) as Record<string, unknown>;
 const classes = mod[exportName];
 if (!Array.isArray(classes)) throw new TypeError(`${module} does not export an array '${exportName}' of contract classes`);
 const host = new ContractHost(classes as ContractClass[]);
-const store = new LedgerStore(new Database(path, { fileMustExist: true }), { sync: 'normal', snapshotOnly: true });
+const store = new LedgerStore(new Database(path, { fileMustExist: true }), {
+  sync: 'normal',
+  snapshotOnly: true,
+  cipher: new DepositCipher(depositKey),
+});
 const reader = store.reader();
 
 parentPort?.on('message', (r: EndorseRequest) => {

@@ -63,10 +63,11 @@ export class Endorsers {
   }
 
   /** Starts `count` endorsers on the ledger file. */
-  static async start(path: string, channelId: string, options: EndorserOptions): Promise<Endorsers> {
+  static async start(path: string, channelId: string, options: EndorserOptions, depositKey: Uint8Array): Promise<Endorsers> {
     if (!Number.isInteger(options.count) || options.count < 1 || options.count > 64)
       throw new RangeError(`endorsers.count must be 1..64, got ${options.count}`);
-    const data = { path, channelId, module: options.module, exportName: options.exportName ?? 'contracts' };
+    // The deposit key travels in memory: endorsements read private data (K_IoT) like Fabric's peers.
+    const data = { path, channelId, module: options.module, exportName: options.exportName ?? 'contracts', depositKey };
     const started = await Promise.allSettled(Array.from({ length: options.count }, () => spawnWorker('endorser-worker', data)));
     const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');

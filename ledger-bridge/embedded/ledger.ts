@@ -36,7 +36,9 @@ import { EmbeddedStub, type Simulation, type Versioned } from './stub.js';
 import { Committer } from './committer.js';
 import { CryptoPool } from './crypto-pool.js';
 import { type EndorserOptions, Endorsers } from './endorsers.js';
-import { type BlockWrite, LedgerStore, type StoredEvent, type SyncMode, openDatabase, sha256Native } from './store.js';
+import { type BlockWrite, LedgerStore, type StoredEvent, type SyncMode, openDatabase, protectLedgerFiles, sha256Native } from './store.js';
+import { SCHEMA } from './writer.js';
+import { DepositCipher, defaultDepositKeyFile, resolveDepositKey } from './deposit-key.js';
 
 /** Options of an embedded ledger. */
 export interface EmbeddedLedgerOptions {
@@ -76,6 +78,13 @@ export interface EmbeddedLedgerOptions {
   readonly clock?: () => number;
   /** Open a format-2 file too (migrate.ts only: it converts it and then marks it format 3). */
   readonly migrating?: boolean;
+  /**
+   * The key that seals private data (K_IoT deposits) at rest, 32 bytes; else env
+   * PROVENANT_DEPOSIT_KEY, else `depositKeyFile` (default `<path>.deposit-key`, created for a new
+   * ledger). See deposit-key.ts.
+   */
+  readonly depositKey?: Uint8Array;
+  readonly depositKeyFile?: string;
 }
 
 interface Endorsed {
@@ -199,20 +208,31 @@ export class EmbeddedLedger {
     const host = new ContractHost(options.contracts);
     const db = await openDatabase(options.path);
     let ledger: EmbeddedLedger;
+    let depositKey: Uint8Array;
     try {
+      // A key file may be created only while the database has sealed nothing under another key.
+      db.exec(SCHEMA);
+      const sealed = db.prepare("SELECT v FROM meta WHERE k = 'depositKeyCheck'").pluck().get() !== undefined;
+      depositKey = resolveDepositKey(options.path, options, !sealed);
       const store = new LedgerStore(db, {
         sync: options.sync ?? 'full',
         migrating: options.migrating === true,
+        cipher: new DepositCipher(depositKey),
+        name: options.path,
         ...(options.cacheEntries ? { cacheEntries: options.cacheEntries } : {}),
       });
+      protectLedgerFiles(
+        options.path,
+        options.depositKey === undefined ? [options.depositKeyFile ?? defaultDepositKeyFile(options.path)] : [],
+      );
       ledger = new EmbeddedLedger(store, host, options.identities ?? DEFAULT_IDENTITIES, options);
     } catch (err) {
       db.close();
       throw err;
     }
     try {
-      if (options.commitWorker !== false) ledger.committer = await Committer.start(options.path, options.sync ?? 'full');
-      if (options.endorsers) ledger.endorsers = await Endorsers.start(options.path, ledger.channelId, options.endorsers);
+      if (options.commitWorker !== false) ledger.committer = await Committer.start(options.path, options.sync ?? 'full', depositKey);
+      if (options.endorsers) ledger.endorsers = await Endorsers.start(options.path, ledger.channelId, options.endorsers, depositKey);
       if ((options.validationThreads ?? 0) > 0) ledger.cryptoPool = await CryptoPool.start(options.validationThreads as number);
     } catch (err) {
       await ledger.close();

@@ -17,8 +17,12 @@
  * Node-only (better-sqlite3, node:crypto).
  */
 import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ProvenantError } from '../../shared/errors.js';
+import { ensurePrivateDir } from '../../shared/secret-files.js';
+import type { DepositCipher } from './deposit-key.js';
 import { type BlockHeader, decodeEnvelope, decodeHeader, splitVersion } from './codec.js';
 import { KeyFilter } from './keyfilter.js';
 import { compareKeys, inRange } from './keys.js';
@@ -61,11 +65,60 @@ export function formatError(path: string, format: string): ProvenantError {
   });
 }
 
-/** Opens an SQLite database handle for the ledger (lazy import keeps the CLI light). */
+/**
+ * Checks (or sets up) the deposit key: a file whose private values were sealed carries the key's
+ * check value (meta depositKeyCheck) and must be opened with that key (PROV_ERR_DEPOSIT_KEY
+ * otherwise); a new file, or one written before deposits were sealed (private values in clear),
+ * gets its private values sealed under the key and the check value, in one transaction.
+ */
+function prepareDeposits(db: BetterSqlite3.Database, cipher: DepositCipher, name: string, readOnly: boolean): void {
+  const meta = (k: string): string | undefined => db.prepare('SELECT v FROM meta WHERE k = ?').pluck().get(k) as string | undefined;
+  const check = meta('depositKeyCheck');
+  if (check !== undefined) {
+    cipher.assertCheck(check, name);
+    return;
+  }
+  if (readOnly) throw new RangeError(`ledger database ${name} has no sealed deposits yet: open it with the ledger first`);
+  db.transaction(() => {
+    const rows = db.prepare('SELECT collection, key, version, value FROM private').all() as {
+      collection: string;
+      key: string;
+      version: number;
+      value: Uint8Array;
+    }[];
+    const update = db.prepare('UPDATE private SET value = ? WHERE collection = ? AND key = ?');
+    for (const r of rows) update.run(cipher.seal(r.collection, r.key, r.version, r.value), r.collection, r.key);
+    db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run('depositKeyCheck', cipher.check());
+  })();
+}
+
+/** Mode of the ledger's files (database, -wal, -shm) and of the directory created for them. */
+const LEDGER_FILE_MODE = 0o600;
+
+/**
+ * Opens an SQLite database handle for the ledger (lazy import keeps the CLI light). A new
+ * database file is created mode 0600 (its directory 0700 if missing) before SQLite opens it, so
+ * SQLite gives the -wal and -shm files the same mode.
+ */
 export async function openDatabase(path: string, options: { mustExist?: boolean } = {}): Promise<BetterSqlite3.Database> {
   const { default: Database } = await import('better-sqlite3');
+  if (!(options.mustExist ?? false) && path !== ':memory:' && !existsSync(path)) {
+    ensurePrivateDir(dirname(path));
+    closeSync(openSync(path, 'wx', LEDGER_FILE_MODE));
+  }
   // Never read-only: after a crash the WAL index needs recovery, which a read-only handle cannot do.
   return new Database(path, { fileMustExist: options.mustExist ?? false });
+}
+
+/** Puts the ledger's files (db, -wal, -shm, the deposit key file) to mode 0600 (older files were 0644). */
+export function protectLedgerFiles(path: string, extra: readonly string[] = []): void {
+  for (const p of [path, `${path}-wal`, `${path}-shm`, ...extra]) {
+    try {
+      if ((statSync(p).mode & 0o777) !== LEDGER_FILE_MODE) chmodSync(p, LEDGER_FILE_MODE);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
 }
 
 /** Merges committed rows of a range with in-flight writes (deletes remove, writes replace), in byte order. */
@@ -112,17 +165,28 @@ export class LedgerStore {
   private readonly writeSync: (b: BlockWrite) => void;
   private readonly s;
 
+  private readonly cipher: DepositCipher;
+
   constructor(
     readonly db: BetterSqlite3.Database,
-    options: { sync: SyncMode; cacheEntries?: number; snapshotOnly?: boolean; migrating?: boolean },
+    options: {
+      sync: SyncMode;
+      cipher: DepositCipher;
+      cacheEntries?: number;
+      snapshotOnly?: boolean;
+      migrating?: boolean;
+      name?: string;
+    },
   ) {
     this.cacheLimit = options.cacheEntries ?? 200_000;
     this.snapshotOnly = options.snapshotOnly ?? false;
+    this.cipher = options.cipher;
     configure(db, options.sync);
     db.exec(SCHEMA);
     const format = db.prepare('SELECT v FROM meta WHERE k = ?').pluck().get('format') as string | undefined;
     if (format === undefined) db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)').run('format', STORE_FORMAT);
     else if (format !== STORE_FORMAT && !(options.migrating === true && format === MIGRATABLE_FORMAT)) throw formatError(db.name, format);
+    prepareDeposits(db, options.cipher, options.name ?? db.name, this.snapshotOnly);
     this.s = {
       getState: db.prepare('SELECT version, value FROM state WHERE key = ?'),
       rangeState: db.prepare('SELECT key, version, value FROM state WHERE key >= ? AND key < ? ORDER BY key'),
@@ -148,7 +212,7 @@ export class LedgerStore {
     };
     if (!this.snapshotOnly)
       for (const key of db.prepare('SELECT key FROM state').pluck().iterate() as IterableIterator<string>) this.filter.add(key);
-    this.writeSync = blockWriter(db);
+    this.writeSync = blockWriter(db, (c, k, v, value) => this.cipher.seal(c, k, v, value));
   }
 
   /** The last block on disk, or null for an empty database. */
@@ -240,7 +304,7 @@ export class LedgerStore {
     const hit = this.privateCache.get(id);
     if (hit) return hit;
     const row = this.s.getPrivate.get(collection, key) as { version: number; value: Uint8Array } | undefined;
-    const v = row ? { version: row.version, value: row.value } : ABSENT;
+    const v = row ? { version: row.version, value: this.cipher.open(collection, key, row.version, row.value) } : ABSENT;
     if (!this.snapshotOnly) this.remember(this.privateCache, id, v);
     return v;
   }
@@ -248,8 +312,8 @@ export class LedgerStore {
   /** Private keys of a collection in [start, end). */
   rangePrivate(collection: string, start: string, end: string): VersionedKV[] {
     const rows = (
-      end === '' ? this.s.rangePrivateOpen.all(collection, start) : this.s.rangePrivate.all(collection, start, end)
-    ) as VersionedKV[];
+      (end === '' ? this.s.rangePrivateOpen.all(collection, start) : this.s.rangePrivate.all(collection, start, end)) as VersionedKV[]
+    ).map((r) => ({ key: r.key, version: r.version, value: this.cipher.open(collection, r.key, r.version, r.value as Uint8Array) }));
     const prefix = collection + '\u0000';
     return mergeRange(rows, this.inflightPrivate, start, end, (id) => (id.startsWith(prefix) ? id.slice(prefix.length) : null));
   }

@@ -14,6 +14,7 @@ import { toHex } from '../../shared/encoding/hex.js';
 import { ValidationCode, decodeEnvelope, decodeHeader, versionOf } from './codec.js';
 import { EMPTY_ROOT, leafHash, merkleRoot, nodeHash } from './merkle.js';
 import { MIGRATABLE_FORMAT, STORE_FORMAT, openDatabase, sha256Native } from './store.js';
+import { DepositCipher } from './deposit-key.js';
 
 /** What verify found. */
 export interface VerifyReport {
@@ -26,6 +27,11 @@ export interface VerifyReport {
   readonly badBlock: number | null;
   readonly reason: string | null;
   readonly headHash: string | null;
+  /**
+   * Private values (sealed under the deposit key) opened and checked against the hashes on the
+   * chain; false when no deposit key was given: then only their keys and versions were checked.
+   */
+  readonly privateValuesChecked: boolean;
 }
 
 class Bad extends Error {
@@ -38,7 +44,12 @@ class Bad extends Error {
 }
 
 /** Verifies the ledger database at `path`; never throws for a bad ledger, only reports it. */
-export async function verifyLedger(path: string, options: { onProgress?: (block: number) => void } = {}): Promise<VerifyReport> {
+export async function verifyLedger(
+  path: string,
+  options: { onProgress?: (block: number) => void; depositKey?: Uint8Array } = {},
+): Promise<VerifyReport> {
+  const cipher = options.depositKey === undefined ? undefined : new DepositCipher(options.depositKey);
+  const privateValuesChecked = cipher !== undefined;
   let height = 0;
   let transactions = 0;
   let valid = 0;
@@ -60,6 +71,14 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
     // The chain of a format-2 file (before migration) is checked the same way: only the contracts' state layout differs.
     if (format !== STORE_FORMAT && format !== MIGRATABLE_FORMAT)
       throw new Bad(null, `store format ${format ?? 'missing'}; this build verifies formats ${MIGRATABLE_FORMAT} and ${STORE_FORMAT}`);
+    if (cipher !== undefined) {
+      const check = db.prepare("SELECT v FROM meta WHERE k = 'depositKeyCheck'").pluck().get() as string | undefined;
+      try {
+        cipher.assertCheck(check ?? '', path);
+      } catch (err) {
+        throw new Bad(null, (err as Error).message);
+      }
+    }
     // One read transaction: a ledger serving this file may commit meanwhile (WAL); the walk and the
     // row counts must all see the same snapshot.
     db.exec('BEGIN');
@@ -199,11 +218,19 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
     }>) {
       privateRows++;
       const expected = privateLatest.get(`${p.collection}\u0000${toHex(sha256Native(p.key))}`);
+      let opened: Uint8Array | null = null;
+      if (cipher !== undefined) {
+        try {
+          opened = cipher.open(p.collection, p.key, p.version, p.value);
+        } catch {
+          opened = null;
+        }
+      }
       if (
         !expected ||
         expected.version !== p.version ||
         expected.valueHash === null ||
-        !equalBytes(expected.valueHash, sha256Native(p.value))
+        (cipher !== undefined && (opened === null || !equalBytes(expected.valueHash, sha256Native(opened))))
       ) {
         throw new Bad(
           Math.floor(p.version / 65_536),
@@ -213,10 +240,30 @@ export async function verifyLedger(path: string, options: { onProgress?: (block:
     }
     const livePrivate = [...privateLatest.values()].filter((v) => v.valueHash !== null).length;
     if (privateRows !== livePrivate) throw new Bad(null, `private store holds ${privateRows} values, the chain has ${livePrivate}`);
-    return { ok: true, height, transactions, validTransactions: valid, stateKeys, badBlock: null, reason: null, headHash };
+    return {
+      ok: true,
+      height,
+      transactions,
+      validTransactions: valid,
+      stateKeys,
+      badBlock: null,
+      reason: null,
+      headHash,
+      privateValuesChecked,
+    };
   } catch (err) {
     const bad = err instanceof Bad ? err : new Bad(height, `block ${height}: ${(err as Error).message}`);
-    return { ok: false, height, transactions, validTransactions: valid, stateKeys, badBlock: bad.block, reason: bad.message, headHash };
+    return {
+      ok: false,
+      height,
+      transactions,
+      validTransactions: valid,
+      stateKeys,
+      badBlock: bad.block,
+      reason: bad.message,
+      headHash,
+      privateValuesChecked,
+    };
   } finally {
     if (db?.inTransaction) db.exec('ROLLBACK');
     db?.close();

@@ -190,8 +190,15 @@ function insertRows<T>(
 const values = (width: number, n: number): string =>
   Array.from({ length: n }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
 
-/** A function that writes one block in one SQLite transaction (all or nothing). */
-export function blockWriter(db: BetterSqlite3.Database): (b: BlockWrite | BlockMessage) => void {
+/** Seals a private value for the table (deposit-key.ts DepositCipher.seal). */
+export type PrivateSealer = (collection: string, key: string, version: number, value: Uint8Array) => Uint8Array;
+
+/**
+ * A function that writes one block in one SQLite transaction (all or nothing). Private values go
+ * to the table sealed by `seal` (encrypted under the deposit key): they never reach the disk in
+ * clear.
+ */
+export function blockWriter(db: BetterSqlite3.Database, seal: PrivateSealer): (b: BlockWrite | BlockMessage) => void {
   const s = {
     putState: db.prepare('INSERT OR REPLACE INTO state (key, version, value) VALUES (?, ?, ?)'),
     putStates: db.prepare(`INSERT OR REPLACE INTO state (key, version, value) VALUES ${values(3, CHUNK)}`),
@@ -229,7 +236,7 @@ export function blockWriter(db: BetterSqlite3.Database): (b: BlockWrite | BlockM
     insertRows(b.superseded, 3, (h, out) => out.push(h.key, h.version, h.deleted ? 1 : 0), s.putHistory, s.putHistories);
     for (const p of b.privateWrites) {
       if (p.value === null) s.delPrivate.run(p.collection, p.key);
-      else s.putPrivate.run(p.collection, p.key, p.version, buf(p.value));
+      else s.putPrivate.run(p.collection, p.key, p.version, buf(seal(p.collection, p.key, p.version, p.value)));
     }
     for (const e of b.events) s.putEvent.run(e.block, e.index, e.txId, e.contract, e.name, buf(e.payload));
     for (const n of b.nodes) s.putNode.run(n.level, n.idx, buf(n.hash));

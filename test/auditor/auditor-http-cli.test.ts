@@ -55,7 +55,7 @@ describe('provenant auditor (CLI)', { timeout: 180_000 }, () => {
     dev = (await w.enroll('dev-c')).enrollment;
     p = partialFor(dev.credential, 1);
     await more();
-    server = await buildLedgerServer(w.ledger, { tokens: new Map([[LEDGER_TOKEN, '*']]), logger: false });
+    server = await buildLedgerServer(w.ledger, { tokens: new Map([[LEDGER_TOKEN, 'auditor']]), logger: false });
     url = await server.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {

@@ -92,6 +92,30 @@ describe('provenant device', { timeout: 180_000 }, () => {
     const kIoT = readDeviceFile(join(aa, 'dev-1.device.json')).kIoT;
     expect(reg.stdout + reg.stderr).not.toContain(Buffer.from(kIoT).toString('hex'));
 
+    // The edge registry: the edge prints who it is, the authority binds that identity to edge-1.
+    const who = await cli('device', 'whoami', '--db', ledgerDb, '--identity', 'edge-1', '--json');
+    expect(who.code, who.stderr).toBe(0);
+    expect(lastJson(who.stdout)).toEqual({ mspId: 'EdgeMSP', id: 'x509::/CN=edge-1::/CN=ca', edgeId: '' });
+    writeFileSync(join(tmp, 'edge-1.whoami.json'), who.stdout);
+    const edge = await cli('device', 'register-edge', '--db', ledgerDb, '--edge', 'edge-1', '--whoami', join(tmp, 'edge-1.whoami.json'));
+    expect(edge.code, edge.stderr).toBe(0);
+    expect(lastJson(edge.stdout)).toMatchObject({ edgeId: 'edge-1', mspId: 'EdgeMSP', status: 'active', version: 1 });
+    // Only the authority keeps the registry.
+    const self = await cli(
+      'device',
+      'register-edge',
+      '--db',
+      ledgerDb,
+      '--identity',
+      'edge-1',
+      '--edge',
+      'edge-2',
+      '--whoami',
+      join(tmp, 'edge-1.whoami.json'),
+    );
+    expect(self.code).toBe(1);
+    expect(self.stderr).toMatch(/PROV_ERR_FORBIDDEN/);
+
     const show = await cli('device', 'show', '--db', ledgerDb, '--device', 'dev-1', '--json');
     expect(lastJson(show.stdout)).toMatchObject({ deviceId: 'dev-1', status: 'active', gatewayId: 'edge-1' });
 

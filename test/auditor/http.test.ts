@@ -26,7 +26,7 @@ describe('auditor over HTTP (provenant ledger start)', () => {
     const p = partialFor(dev.credential, 1);
     sub = signed(dev.device.kIoT, readingOf('dev-h', 1, p));
     expect(await recordBatch(w, [sub], [p])).toMatchObject({ accepted: 1 });
-    app = await buildLedgerServer(w.ledger, { tokens: new Map([[TOKEN, '*']]), logger: false });
+    app = await buildLedgerServer(w.ledger, { tokens: new Map([[TOKEN, 'auditor']]), logger: false });
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     process.env['PROVENANT_LEDGER_TOKEN'] = TOKEN;
     client = await connectLedger({ ledger: address, identity: 'auditor' });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { CONTRACTS, type LedgerClient } from '../../ledger-bridge/client.js';
 import { contracts } from '../../ledger-bridge/contracts/index.js';
 import { EmbeddedLedger, EmbeddedLedgerClient } from '../../ledger-bridge/embedded/index.js';
+import { findIdentity } from '../../ledger-bridge/embedded/identity.js';
 import { ready } from '../../shared/crypto/bbs.js';
 import { complete } from '../../shared/crypto/complete.js';
 import { partialToJson, type Credential, type PartialSignatureJson } from '../../shared/crypto/credential.js';
@@ -60,7 +61,10 @@ export class World {
       new EmbeddedLedgerClient(ledger, 'auditor'),
       issuer,
     );
-    if (options.configure !== false) await world.configure();
+    if (options.configure !== false) {
+      await world.configure();
+      await world.registerEdge(EDGE_ID, 'edge-1');
+    }
     return world;
   }
 
@@ -75,6 +79,20 @@ export class World {
 
   async configure(client: LedgerClient = this.aa): Promise<Record<string, unknown>> {
     return json((await client.submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: [this.configJson()] })).result);
+  }
+
+  /** The authority binds the embedded identity `identityName` to `edgeId` in the edge registry. */
+  async registerEdge(edgeId: string, identityName: string): Promise<Record<string, unknown>> {
+    const who = findIdentity(this.ledger.identities, identityName);
+    return json(
+      (
+        await this.aa.submit({
+          contract: CONTRACTS.deviceRegistration,
+          fn: 'registerEdge',
+          args: [JSON.stringify({ edgeId, mspId: who.mspId, id: who.id })],
+        })
+      ).result,
+    );
   }
 
   /** Enrolls and registers a device; returns the enrollment and the registration result. */

@@ -147,7 +147,8 @@ function testView(kIoT: Uint8Array, recorded = new Map<string, string>()) {
   };
   const windows = new Map<string, ReplayWindow>();
   return {
-    device: async () => ({ status: 'active' as const }) as never,
+    callerEdgeId: 'e1',
+    device: async () => ({ status: 'active' as const, gatewayId: 'e1' }) as never,
     kTag: async () => ledgerKeys(sha256, kIoT).kTag,
     clock: async () => ({ commitMs: 1_000_000, skewMs: 500 }),
     partial: async (d: string) => (d === '04'.repeat(32) ? { ok: true as const, partial } : undefined),

@@ -19,7 +19,7 @@ function metadataOf(): Record<string, TxMeta[]> {
   return out;
 }
 
-const READS = ['getConfig', 'get', 'history', 'prove', 'verify', 'getPartial', 'getProfile', 'listProfiles'];
+const READS = ['getConfig', 'get', 'history', 'prove', 'verify', 'getPartial', 'getProfile', 'listProfiles', 'getEdge', 'whoami'];
 
 describe('contract metadata (what fabric-shim dispatches by)', () => {
   const meta = metadataOf();

@@ -61,6 +61,15 @@ export function ledgerClientSuite(backend: string, open: () => Promise<LedgerCli
       expect(r.blockNumber).toBeGreaterThanOrEqual(startHeight);
       expect(r.result.length).toBeGreaterThan(0);
       expect((await h.auditor.head()).height).toBeGreaterThan(r.blockNumber);
+      // The edge registry: the edge client's identity (as the contracts see it) acts as edge-1.
+      const me = json<{ mspId: string; id: string }>(
+        await h.edge.evaluate({ contract: CONTRACTS.deviceRegistration, fn: 'whoami', args: [] }),
+      );
+      await h.aa.submit({
+        contract: CONTRACTS.deviceRegistration,
+        fn: 'registerEdge',
+        args: [JSON.stringify({ edgeId: 'edge-1', mspId: me.mspId, id: me.id })],
+      });
     });
 
     it('registers a device with K_IoT as transient data', async () => {

@@ -12,6 +12,7 @@ import { tempDir } from './helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const TOKEN = 'cli-test-token-0123456789abcdef';
+const EDGE_TOKEN = 'cli-edge-token-0123456789abcdef';
 
 /** Runs the CLI in-process; returns exit code and stdout. */
 const run = runCli;
@@ -24,7 +25,7 @@ describe('provenant ledger start / verify', () => {
 
   it('serves the real contracts over HTTP, then stops cleanly on SIGTERM', async () => {
     const tokenFile = join(dir.dir, 'tokens.json');
-    writeFileSync(tokenFile, JSON.stringify({ [TOKEN]: '*' }));
+    writeFileSync(tokenFile, JSON.stringify({ [TOKEN]: 'aa', [EDGE_TOKEN]: 'edge-1' }));
     const child = spawn(
       process.execPath,
       [join(root, 'bin', 'provenant.js'), 'ledger', 'start', '--db', db, '--port', '0', '--token-file', tokenFile, '--log-level', 'warn'],
@@ -41,7 +42,7 @@ describe('provenant ledger start / verify', () => {
       });
       child.on('exit', (code) => reject(new Error(`ledger start exited ${code}: ${stderr}`)));
     });
-    const client = new HttpLedgerClient({ url, token: TOKEN, identity: 'aa' });
+    const client = new HttpLedgerClient({ url, token: TOKEN });
     try {
       expect((await client.head()).height).toBe(1);
       // The real DeviceProvenance contract answers Alg. 2's "could not find the device" branch.
@@ -51,7 +52,7 @@ describe('provenant ledger start / verify', () => {
       expect(err).toMatchObject({ code: 'PROV_ERR_ENDORSEMENT' });
       expect((err as Error).message).toMatch(/could not find the device|PROV_ERR_/);
       // A real submit through DeviceRegistration: only the authority may configure; edge-1 may not.
-      const asEdge = new HttpLedgerClient({ url, token: TOKEN, identity: 'edge-1' });
+      const asEdge = new HttpLedgerClient({ url, token: EDGE_TOKEN });
       const denied = await asEdge
         .submit({ contract: CONTRACTS.deviceRegistration, fn: 'configure', args: ['{}'] })
         .catch((e: unknown) => e);
@@ -64,14 +65,15 @@ describe('provenant ledger start / verify', () => {
     }
   }, 60_000);
 
-  it('refuses to start without a token', async () => {
-    const saved = process.env['PROVENANT_LEDGER_TOKEN'];
-    delete process.env['PROVENANT_LEDGER_TOKEN'];
+  it('refuses to start without tokens', async () => {
+    const saved = process.env['PROVENANT_LEDGER_TOKENS'];
+    delete process.env['PROVENANT_LEDGER_TOKENS'];
     try {
       const r = await run('ledger', 'start', '--db', join(dir.dir, 'x.db'), '--port', '0');
       expect(r.code).toBe(1);
+      expect(r.err).toMatch(/no bearer tokens/);
     } finally {
-      if (saved !== undefined) process.env['PROVENANT_LEDGER_TOKEN'] = saved;
+      if (saved !== undefined) process.env['PROVENANT_LEDGER_TOKENS'] = saved;
     }
   });
 
@@ -104,17 +106,28 @@ describe('provenant ledger start / verify', () => {
     expect((await run('ledger', 'verify', '--db', p)).code).toBe(1);
   });
 
-  it('parses token files: one token, or a JSON map', () => {
-    expect(parseTokens(' abc \n', 'f')).toEqual(new Map([['abc', '*']]));
-    expect(parseTokens('{"t1":"aa","t2":"*"}', 'f')).toEqual(
+  it('parses token files: a JSON map binding each token to one identity; a bare token or "*" is refused', () => {
+    expect(parseTokens('{"t1":"aa","t2":"edge-1","t3":"edge-1"}', 'f')).toEqual(
       new Map([
         ['t1', 'aa'],
-        ['t2', '*'],
+        ['t2', 'edge-1'],
+        ['t3', 'edge-1'],
       ]),
     );
+    expect(() => parseTokens(' abc \n', 'f')).toThrow(/one identity.*bare token would act as any identity/);
+    expect(() => parseTokens('{"t1":"*"}', 'f')).toThrow(/bind each token to one identity/);
     expect(() => parseTokens('', 'f')).toThrow(/empty/);
     expect(() => parseTokens('{"t1": 3}', 'f')).toThrow(/identity names/);
-    expect(() => parseTokens('{nope', 'f')).toThrow(/not valid JSON/);
+    // The file holds tokens: a parse error names the place, never the text.
+    const secret = '{"0123456789abcdef0123456789" x}';
+    let message = '';
+    try {
+      parseTokens(secret, 'f');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/not valid JSON/);
+    expect(message).not.toMatch(/0123456789/);
   });
 
   it('parses identity files and names the bad entry', () => {

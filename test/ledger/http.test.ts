@@ -8,6 +8,7 @@ import { ProvenantError } from '../../shared/errors.js';
 import { openTestLedger, tempDir, text } from './helpers.js';
 
 const OPERATOR = 'operator-token-0123456789abcdef';
+const AA = 'aa-token-0123456789abcdef012345';
 const EDGE = 'edge-token-0123456789abcdef0123';
 const counter = (fn: string, args: string[]): Proposal => ({ contract: 'Counter' as Proposal['contract'], fn, args });
 
@@ -21,7 +22,8 @@ describe('ledger HTTP API (fastify.inject)', () => {
     ledger = await openTestLedger(dir.dir);
     app = await buildLedgerServer(ledger, {
       tokens: new Map([
-        [OPERATOR, '*'],
+        [OPERATOR, 'edge-1'],
+        [AA, 'aa'],
         [EDGE, 'edge-1'],
       ]),
     });
@@ -66,37 +68,28 @@ describe('ledger HTTP API (fastify.inject)', () => {
     expect(block.json()).toMatchObject({ number: body.blockNumber, txs: [{ txId: body.txId, code: 0, validation: 'VALID' }] });
   });
 
-  it('acts as the identity a token grants, and refuses another', async () => {
-    const asAa = await app.inject({
-      method: 'POST',
-      url: '/v1/evaluate',
-      headers: { ...auth, 'x-provenant-identity': 'aa' },
-      payload: { contract: 'Counter', fn: 'whoami', args: [] },
-    });
-    expect(JSON.parse(Buffer.from(asAa.json<{ result: string }>().result, 'base64').toString())).toMatchObject({ mspId: 'AuthorityMSP' });
-    const edge = await app.inject({
-      method: 'POST',
-      url: '/v1/evaluate',
-      headers: { authorization: `Bearer ${EDGE}` },
-      payload: { contract: 'Counter', fn: 'whoami', args: [] },
-    });
-    expect(JSON.parse(Buffer.from(edge.json<{ result: string }>().result, 'base64').toString())).toMatchObject({ mspId: 'EdgeMSP' });
-    const forbidden = await app.inject({
-      method: 'POST',
-      url: '/v1/evaluate',
-      headers: { authorization: `Bearer ${EDGE}`, 'x-provenant-identity': 'aa' },
-      payload: { contract: 'Counter', fn: 'whoami', args: [] },
-    });
-    expect(forbidden.statusCode).toBe(403);
-    expect(forbidden.json().code).toBe('PROV_ERR_FORBIDDEN');
-    const unknown = await app.inject({
-      method: 'POST',
-      url: '/v1/evaluate',
-      headers: { ...auth, 'x-provenant-identity': 'mallory' },
-      payload: { contract: 'Counter', fn: 'whoami', args: [] },
-    });
-    expect(unknown.statusCode).toBe(403);
-    expect(unknown.json().code).toBe('PROV_ERR_FORBIDDEN');
+  it('acts as the one identity its token is bound to; no header picks another', async () => {
+    const whoami = async (token: string, identity?: string) => {
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/evaluate',
+        headers: { authorization: `Bearer ${token}`, ...(identity ? { 'x-provenant-identity': identity } : {}) },
+        payload: { contract: 'Counter', fn: 'whoami', args: [] },
+      });
+      return { status: r.statusCode, body: r.json<{ result?: string; code?: string }>() };
+    };
+    const asAa = await whoami(AA);
+    expect(JSON.parse(Buffer.from(asAa.body.result as string, 'base64').toString())).toMatchObject({ mspId: 'AuthorityMSP' });
+    const restated = await whoami(AA, 'aa');
+    expect(JSON.parse(Buffer.from(restated.body.result as string, 'base64').toString())).toMatchObject({ mspId: 'AuthorityMSP' });
+    const edge = await whoami(EDGE);
+    expect(JSON.parse(Buffer.from(edge.body.result as string, 'base64').toString())).toMatchObject({ mspId: 'EdgeMSP' });
+    // Issue 11 attack 1: the edge's token asking to act as the authority (or anyone else) is refused.
+    for (const other of ['aa', 'auditor', 'mallory']) {
+      const forbidden = await whoami(EDGE, other);
+      expect(forbidden.status, other).toBe(403);
+      expect(forbidden.body.code).toBe('PROV_ERR_FORBIDDEN');
+    }
   });
 
   it('answers bad input and contract failures with { code, message }', async () => {
@@ -139,7 +132,7 @@ describe('ledger HTTP API (fastify.inject)', () => {
     const r = await app.inject({
       method: 'POST',
       url: '/v1/submit',
-      headers: { ...auth, 'x-provenant-identity': 'aa' },
+      headers: { authorization: `Bearer ${AA}` },
       payload: {
         contract: 'Counter',
         fn: 'deposit',
@@ -204,7 +197,12 @@ describe('ledger HTTP API (fastify.inject)', () => {
 
   it('refuses to start without a usable token', async () => {
     await expect(buildLedgerServer(ledger, { tokens: new Map() })).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG' });
-    await expect(buildLedgerServer(ledger, { tokens: new Map([['short', '*']]) })).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG' });
+    await expect(buildLedgerServer(ledger, { tokens: new Map([['short', 'aa']]) })).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG' });
+    // A token that may act as any identity is refused outright.
+    await expect(buildLedgerServer(ledger, { tokens: new Map([[OPERATOR, '*']]) })).rejects.toMatchObject({
+      code: 'PROV_ERR_CONFIG',
+      message: expect.stringMatching(/bind each token to one identity/),
+    });
     await expect(buildLedgerServer(ledger, { tokens: new Map([[OPERATOR, 'nobody']]) })).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG' });
   });
 });
@@ -217,7 +215,7 @@ describe('HttpLedgerClient against a listening server', () => {
 
   beforeAll(async () => {
     ledger = await openTestLedger(dir.dir);
-    app = await buildLedgerServer(ledger, { tokens: new Map([[OPERATOR, '*']]) });
+    app = await buildLedgerServer(ledger, { tokens: new Map([[OPERATOR, 'edge-1']]) });
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     client = new HttpLedgerClient({ url: address, token: OPERATOR, identity: 'edge-1' });
   });

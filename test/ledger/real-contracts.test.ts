@@ -3,6 +3,7 @@
  * batches, proofs and events of a recordBatch transaction, K_IoT kept out of every block, and a
  * full verify of the resulting chain, also after reopening.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS, type LedgerEvent } from '../../ledger-bridge/client.js';
@@ -87,7 +88,7 @@ describe('embedded ledger with the real contracts', () => {
     expect(json(ev?.payload as Uint8Array)).toMatchObject({ accepted: 1, txId: r.txId });
   });
 
-  it('never writes a K_IoT into a block, keeps it in the private store, and the whole chain verifies after reopening', async () => {
+  it('never writes a K_IoT into a block or in clear to disk (sealed in the private store), and the whole chain verifies after reopening', async () => {
     const path = join(w.dir, 'ledger.db');
     await w.ledger.close();
     const Database = (await import('better-sqlite3')).default;
@@ -101,12 +102,21 @@ describe('embedded ledger with the real contracts', () => {
         envelopes.some((e) => e.includes(k)),
         `K_IoT of ${d.id} in a block`,
       ).toBe(false);
+      // Issue 11 attack 5: the deposits are sealed under a key outside the database file.
       expect(
         privateValues.some((v) => v.includes(k) || v.toString().includes(k.toString('hex')) || v.toString().includes(k.toString('base64'))),
-      ).toBe(true);
+        `K_IoT of ${d.id} in clear in the private table`,
+      ).toBe(false);
+      for (const file of [path, `${path}-wal`]) {
+        if (!existsSync(file)) continue;
+        const bytes = readFileSync(file);
+        expect(bytes.includes(k) || bytes.includes(Buffer.from(k.toString('hex'))), `K_IoT of ${d.id} in ${file}`).toBe(false);
+      }
     }
-    const report = await verifyLedger(path);
-    expect(report, report.reason ?? '').toMatchObject({ ok: true });
+    expect(privateValues.length).toBe(devices.length);
+    const depositKey = Buffer.from(readFileSync(`${path}.deposit-key`, 'utf8').trim(), 'hex');
+    const report = await verifyLedger(path, { depositKey });
+    expect(report, report.reason ?? '').toMatchObject({ ok: true, privateValuesChecked: true });
     // Reopen for the remaining teardown: the same head, ready for more.
     const reopened = await EmbeddedLedger.open({ path, contracts });
     expect(reopened.head().hash).toBe(report.headHash);

@@ -34,10 +34,12 @@ describe('provenant ledger verify: walks the chain and finds any changed byte', 
     await ledger.close();
   });
   afterAll(() => dir.cleanup());
+  /** The deposit key the ledger created beside its file (default key file). */
+  const depositKey = (): Uint8Array => Buffer.from(readFileSync(`${clean}.deposit-key`, 'utf8').trim(), 'hex');
 
   it('passes a clean ledger, including MVCC-invalidated transactions and deletes', async () => {
-    const report = await verifyLedger(clean);
-    expect(report).toMatchObject({ ok: true, badBlock: null, reason: null });
+    const report = await verifyLedger(clean, { depositKey: depositKey() });
+    expect(report).toMatchObject({ ok: true, badBlock: null, reason: null, privateValuesChecked: true });
     expect(report.transactions).toBeGreaterThan(report.validTransactions);
     expect(report.height).toBeGreaterThan(10);
   });
@@ -48,8 +50,16 @@ describe('provenant ledger verify: walks the chain and finds any changed byte', 
     const changed = db.prepare(sql).run(...params).changes;
     db.close();
     expect(changed, sql).toBeGreaterThan(0);
-    return verifyLedger(p);
+    return verifyLedger(p, { depositKey: depositKey() });
   };
+
+  it('private values are sealed at rest: the plaintext is nowhere in the file; without the key they are not opened, with another key the walk fails', async () => {
+    expect(readFileSync(clean).includes(Buffer.from('s3cret'))).toBe(false);
+    expect(await verifyLedger(clean)).toMatchObject({ ok: true, privateValuesChecked: false });
+    const wrong = await verifyLedger(clean, { depositKey: new Uint8Array(32).fill(1) });
+    expect(wrong.ok).toBe(false);
+    expect(wrong.reason).toMatch(/does not open the deposits/);
+  });
 
   it('finds one changed byte in a stored transaction envelope (raw SQLite UPDATE) and names its block', async () => {
     const db = new Database(clean, { readonly: true });

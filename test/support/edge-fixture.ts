@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { contracts } from '../../ledger-bridge/contracts/index.js';
 import { EmbeddedLedgerClient } from '../../ledger-bridge/embedded/index.js';
 import { EmbeddedLedger } from '../../ledger-bridge/embedded/ledger.js';
+import { findIdentity } from '../../ledger-bridge/embedded/identity.js';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { complete } from '../../shared/crypto/complete.js';
 import {
@@ -263,6 +264,13 @@ export async function ledgerFixture(path: string, n: number, options: { unregist
     fn: 'configure',
     args: [JSON.stringify({ issuerPk: Buffer.from(issuer.pk).toString('hex'), schema: issuer.schema, policies: [TEST_POLICY] })],
   });
+  // The edge registry: identity edge-1 acts as edge-1, the gateway every device is registered to.
+  const edgeIdentity = findIdentity(ledger.identities, 'edge-1');
+  await aaClient.submit({
+    contract: CONTRACTS.deviceRegistration,
+    fn: 'registerEdge',
+    args: [JSON.stringify({ edgeId: 'edge-1', mspId: edgeIdentity.mspId, id: edgeIdentity.id })],
+  });
   const devices: TestDevice[] = [];
   for (let i = 0; i < n + (options.unregistered ?? 0); i++) {
     const e = enrollDevice(issuer, { deviceId: `dev-${i}`, site: 'plant-3', line: 'l1', type: 'temperature', owner: 'acme', fw: '1' });
@@ -270,7 +278,7 @@ export async function ledgerFixture(path: string, n: number, options: { unregist
       await aaClient.submit({
         contract: CONTRACTS.deviceRegistration,
         fn: 'register',
-        args: [JSON.stringify(e.registration)],
+        args: [JSON.stringify({ ...e.registration, gatewayId: 'edge-1' })],
         transient: { ...ledgerKeys(sha256, e.device.kIoT) },
       });
     }

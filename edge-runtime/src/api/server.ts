@@ -226,7 +226,8 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
         throw new ProvenantError('PROV_ERR_NO_SESSION', `device ${id} has no open session (is the board connected?)`, { deviceId: id });
       const challenge = new Uint8Array(randomBytes(32));
       const response = await session.challenge(challenge, req.body?.timeoutMs ?? 5000);
-      const metadata = req.body?.metadata ?? { attributes: { ...lookup.credential.attributes } };
+      // This edge presents itself as the device's gateway (issue 19; one definition: shared/device-metadata.ts).
+      const metadata = req.body?.metadata ?? { attributes: { ...lookup.credential.attributes }, gatewayId: rt.edgeId };
       let result: Record<string, unknown>;
       try {
         const bytes = await rt.ledger.evaluate({

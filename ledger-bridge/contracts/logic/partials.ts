@@ -7,6 +7,7 @@ import { partialFromJson, type PartialSignatureJson } from '../../../shared/cryp
 import { validatePartial } from '../../../shared/crypto/outsourced.js';
 import { REASONS, type ReasonCode } from '../../../shared/crypto/verdict.js';
 import type { LedgerConfig } from './registration.js';
+import { checkPartialEdge } from './edges.js';
 
 /** A validated partial as stored under partial~digest (proof and ph kept so anyone can re-verify). */
 export interface StoredPartial {
@@ -38,10 +39,17 @@ function digestOf(json: unknown): string {
 }
 
 /**
- * Judges one partial from a batch against the ledger's issuer key, schema and policies.
- * Deterministic (BBS ProofVerify is); call `await ready()` from shared/crypto/bbs.ts first.
+ * Judges one partial from a batch against the ledger's issuer key, schema and policies, and the
+ * edge that submits it (`callerEdgeId`: a partial made for another edge is refused before any
+ * pairing is computed). Deterministic (BBS ProofVerify is); call `await ready()` from
+ * shared/crypto/bbs.ts first.
  */
-export function judgePartial(json: PartialSignatureJson | unknown, config: LedgerConfig, txId: string): PartialOutcome {
+export function judgePartial(
+  json: PartialSignatureJson | unknown,
+  config: LedgerConfig,
+  txId: string,
+  callerEdgeId: string,
+): PartialOutcome {
   const claimed = digestOf(json);
   let partial;
   try {
@@ -50,6 +58,8 @@ export function judgePartial(json: PartialSignatureJson | unknown, config: Ledge
     return { ok: false, partialDigest: claimed, reason: REASONS.MALFORMED, message: (err as Error).message };
   }
   const partialDigest = claimed;
+  const edge = checkPartialEdge(partial.deviceId, partial.edgeId, callerEdgeId);
+  if (!edge.ok) return { ok: false, partialDigest, reason: edge.reason, message: edge.message };
   const configured = config.policies.find((p) => p.policyId === partial.policyId);
   if (configured === undefined) {
     return {

@@ -6,9 +6,11 @@
  *   1. MALFORMED        submission or canonical bytes do not parse; a version 1 reading (its tag
  *                       is under K_IoT, which the ledger no longer holds)
  *   2. UNKNOWN_DEVICE / REVOKED   registry (and no key deposit counts as unknown)
+ *      PROOF_BINDING    the submission names another edge than the caller's, or the device's
+ *                       registered gateway is not the caller's edge (or it has none): logic/edges.ts
  *   3. UNKNOWN_PARTIAL  no validated partial under the reading's partialDigest
  *      (or the partial's own reason when the batch carried an invalid one)
- *   4. PROOF_BINDING    partial of another device or another edge than the submitter's
+ *   4. PROOF_BINDING    partial of another device, or made for another edge than the caller's
  *      WRONG_EPOCH      reading epoch ≠ partial epoch
  *      POLICY_UNSATISFIED  the partial's policy is no longer among the ledger's policies
  *   5. BAD_TAG          tag ≠ HMAC-SHA256(K_tag, "pv2:r" ‖ canonical bytes)
@@ -35,9 +37,12 @@ import type { DeviceRecord } from './registration.js';
 import type { PartialOutcome } from './partials.js';
 import { readingColumns } from './reading-fields.js';
 import type { ReplayWindow } from './replay-window.js';
+import { checkEdgeBinding, checkPartialEdge } from './edges.js';
 
 /** What the validator needs to know from the ledger (the contract caches it per batch). */
 export interface ReadingLedgerView {
+  /** The edgeId the caller acts as (the edge registry's answer for its identity). */
+  readonly callerEdgeId: string;
   device(deviceId: string): Promise<DeviceRecord | undefined>;
   /** The device's K_tag (the reading subkey of its deposit), undefined without a deposit. */
   kTag(deviceId: string): Promise<Uint8Array | undefined>;
@@ -89,6 +94,8 @@ export async function checkRegistryAndPartial(
   if (!status.ok) return { reason: status.reason, message: () => status.message };
   if ((await view.kTag(deviceId)) === undefined)
     return { reason: REASONS.UNKNOWN_DEVICE, message: (who) => `${who}: no key deposit for the device` };
+  const binding = checkEdgeBinding(deviceId, device?.gatewayId ?? '', view.callerEdgeId, edgeId);
+  if (!binding.ok) return { reason: binding.reason, message: (who) => `${who}: ${binding.message}` };
 
   const partial = await view.partial(digest);
   if (partial === undefined)
@@ -99,8 +106,8 @@ export async function checkRegistryAndPartial(
     return { reason: REASONS.PROOF_BINDING, message: (who) => `${who}: partial belongs to device ${p.deviceId}` };
   if (p.epoch !== epoch)
     return { reason: REASONS.WRONG_EPOCH, message: (who) => `${who}: reading epoch ${epoch}, partial epoch ${p.epoch}` };
-  if (p.edgeId !== edgeId)
-    return { reason: REASONS.PROOF_BINDING, message: (who) => `${who}: partial was issued by edge ${p.edgeId}, submitted by ${edgeId}` };
+  const partialEdge = checkPartialEdge(deviceId, p.edgeId, view.callerEdgeId);
+  if (!partialEdge.ok) return { reason: partialEdge.reason, message: (who) => `${who}: ${partialEdge.message}` };
   if (!(await view.policyAccepted(p.policyId)))
     return {
       reason: REASONS.POLICY_UNSATISFIED,

@@ -12,7 +12,10 @@ export interface HttpLedgerClientOptions {
   /** e.g. http://127.0.0.1:7050 */
   readonly url: string;
   readonly token: string;
-  /** Identity to act as, for a token that may act as any ('*'). */
+  /**
+   * The identity the token is bound to, sent as `x-provenant-identity`: the server refuses the
+   * request (403) if the token acts as another. Optional: the token alone decides.
+   */
   readonly identity?: string;
   /** Per-request timeout for everything but the event stream (default 30 s). */
   readonly timeoutMs?: number;

@@ -1,8 +1,9 @@
 /**
  * `provenant ledger start`: the embedded ledger served over HTTP (fastify 5, pino logs, OpenAPI
  * at /docs/json, Prometheus at /metrics). Every route but /health and /docs needs
- * `Authorization: Bearer <token>`; a token maps to one identity, or to any identity (chosen by
- * the `x-provenant-identity` header) for a single-operator token. Errors are `{ code, message }` (shared/http-errors.ts).
+ * `Authorization: Bearer <token>`; each token maps to exactly one identity (and so one role): no
+ * header chooses another (an `x-provenant-identity` header naming any other identity is refused
+ * with 403). Errors are `{ code, message }` (shared/http-errors.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -14,15 +15,13 @@ import { validationCodeName } from '../codec.js';
 import type { EmbeddedLedger, EngineProposal } from '../ledger.js';
 import * as S from './schemas.js';
 
-/** Identity a token may act as: a configured identity name, or '*' for any (header-selected). */
+/** The identity a token acts as: the name of a configured identity. */
 export type TokenGrant = string;
 
 /** Server settings. */
 export interface LedgerServerOptions {
-  /** token → identity name or '*'. At least one token; each at least 16 characters. */
+  /** token → identity name. At least one token; each at least 16 characters. */
   readonly tokens: ReadonlyMap<string, TokenGrant>;
-  /** Identity for '*' tokens when the request names none (default 'edge-1'). */
-  readonly defaultIdentity?: string;
   /** fastify logger: pino options or instance (default off). */
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -35,11 +34,16 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     throw new ProvenantError('PROV_ERR_CONFIG', 'the ledger server needs at least one bearer token', { field: 'token' });
   for (const [token, grant] of options.tokens) {
     if (token.length < 16) throw new ProvenantError('PROV_ERR_CONFIG', 'bearer tokens must be at least 16 characters', { field: 'token' });
-    if (grant !== '*' && !ledger.identities.some((i) => i.name === grant))
-      throw new ProvenantError('PROV_ERR_CONFIG', `token grants unknown identity '${grant}'`, { field: 'token' });
+    if (!ledger.identities.some((i) => i.name === grant))
+      throw new ProvenantError(
+        'PROV_ERR_CONFIG',
+        grant === '*'
+          ? 'a token may not act as any identity ("*"): bind each token to one identity'
+          : `token grants unknown identity '${grant}'`,
+        { field: 'token' },
+      );
   }
   const grants = [...options.tokens].map(([t, g]) => ({ digest: digest(t), grant: g }));
-  const defaultIdentity = options.defaultIdentity ?? 'edge-1';
   const started = Date.now();
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024 });
@@ -76,12 +80,12 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     const presented = m ? digest(m[1] as string) : null;
     const found = presented ? grants.find((g) => timingSafeEqual(g.digest, presented)) : undefined;
     if (!found) return sendError(reply.header('www-authenticate', 'Bearer'), 'PROV_ERR_UNAUTHORIZED', 'missing or wrong bearer token');
+    // The token alone decides the identity; a header may only restate it.
     const asked = req.headers['x-provenant-identity'];
     const wanted = typeof asked === 'string' && asked !== '' ? asked : null;
-    if (found.grant === '*') (req as unknown as { identity: string }).identity = wanted ?? defaultIdentity;
-    else if (wanted !== null && wanted !== found.grant)
+    if (wanted !== null && wanted !== found.grant)
       return sendError(reply, 'PROV_ERR_FORBIDDEN', `this token acts as '${found.grant}', not '${wanted}'`);
-    else (req as unknown as { identity: string }).identity = found.grant;
+    (req as unknown as { identity: string }).identity = found.grant;
     return undefined;
   });
   const identityOf = (req: unknown): string => (req as { identity: string }).identity;
