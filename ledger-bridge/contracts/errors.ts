@@ -46,6 +46,10 @@ export const CONTRACT_ERRORS = {
   EDGE_EXISTS: 'PROV_ERR_EDGE_EXISTS',
   /** No (active) edge under that edgeId. */
   EDGE_NOT_FOUND: 'PROV_ERR_EDGE_NOT_FOUND',
+  /** Alg. 2 freshness: no such challenge issued by the ledger for this device and caller (or already answered). */
+  CHALLENGE_UNKNOWN: 'PROV_ERR_CHALLENGE_UNKNOWN',
+  /** Alg. 2 freshness: the challenge's expiry (ledger time) has passed. */
+  CHALLENGE_EXPIRED: 'PROV_ERR_CHALLENGE_EXPIRED',
 } as const;
 
 /** A contract error code. */
