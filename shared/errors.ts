@@ -63,7 +63,11 @@ export const ERRORS = {
   PROV_ERR_PROOF_INVALID: { status: 422, retryable: false, message: 'the ledger evidence does not verify' },
   PROV_ERR_EDGE_EXISTS: { status: 409, retryable: false, message: 'that identity already acts as another edge' },
   PROV_ERR_EDGE_NOT_FOUND: { status: 404, retryable: false, message: 'no such (active) edge in the edge registry' },
-  PROV_ERR_CHALLENGE_UNKNOWN: { status: 409, retryable: false, message: 'the ledger issued no such challenge to this caller, or it was answered already' },
+  PROV_ERR_CHALLENGE_UNKNOWN: {
+    status: 409,
+    retryable: false,
+    message: 'the ledger issued no such challenge to this caller, or it was answered already',
+  },
   PROV_ERR_CHALLENGE_EXPIRED: { status: 409, retryable: false, message: 'the challenge expired: ask for a fresh one' },
   // Ledger transactions
   PROV_ERR_ENDORSEMENT: { status: 400, retryable: false, message: 'the contract refused the proposal' },
