@@ -150,6 +150,9 @@ describeFabric('the contracts through a real Fabric peer', () => {
   });
 
   it('Alg. 3: a batch with a forged reading; verify by seq and by timestamp; the auditor with a checked block proof', async () => {
+    // The edge registry: the authority binds the edge client's certificate identity to edge-1.
+    const me = json<{ mspId: string; id: string }>(await edge.evaluate({ contract: DR, fn: 'whoami', args: [] }));
+    await aa.submit({ contract: DR, fn: 'registerEdge', args: [JSON.stringify({ edgeId: 'edge-1', mspId: me.mspId, id: me.id })] });
     const p = partialFor(dev.credential, 1);
     const good = signed(dev.device.kIoT, readingOf('dev-f', 1, p));
     const forged = signed(new Uint8Array(32).fill(2), readingOf('dev-f', 2, p));

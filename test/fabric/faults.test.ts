@@ -78,6 +78,18 @@ describeFabric('faults on a real Fabric network, under load', () => {
       fn: 'configure',
       args: [JSON.stringify({ issuerPk: Buffer.from(issuer.pk).toString('hex'), schema: issuer.schema, policies: [TEST_POLICY] })],
     });
+    // The edge registry: the edge client's certificate identity acts as edge-1.
+    const me = JSON.parse(
+      Buffer.from(await edge.evaluate({ contract: CONTRACTS.deviceRegistration, fn: 'whoami', args: [] })).toString(),
+    ) as {
+      mspId: string;
+      id: string;
+    };
+    await aa.submit({
+      contract: CONTRACTS.deviceRegistration,
+      fn: 'registerEdge',
+      args: [JSON.stringify({ edgeId: 'edge-1', mspId: me.mspId, id: me.id })],
+    });
     for (let i = 0; i < BOARDS; i++) {
       const e = enrollDevice(issuer, { deviceId: `fault-${i}`, site: 'plant-3', line: 'l1', type: 'temperature', owner: 'acme', fw: '1' });
       await aa.submit({
