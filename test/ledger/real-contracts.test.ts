@@ -1,7 +1,7 @@
 /**
  * The embedded ledger running the real contracts (ledger-bridge/contracts): concurrency of
- * batches, proofs and events of a recordBatch transaction, K_IoT kept out of every block, and a
- * full verify of the resulting chain, also after reopening.
+ * batches, proofs and events of a recordBatch transaction, K_IoT and the deposited K_tag/K_chal kept
+ * out of every block and sealed at rest, and a full verify of the resulting chain, also after reopening.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,9 @@ import { CONTRACTS, type LedgerEvent } from '../../ledger-bridge/client.js';
 import { contracts } from '../../ledger-bridge/contracts/index.js';
 import { EmbeddedLedger, verifyConsistency, verifyInclusion } from '../../ledger-bridge/embedded/index.js';
 import { verifyLedger } from '../../ledger-bridge/embedded/verify.js';
+import { DepositCipher } from '../../ledger-bridge/embedded/deposit-key.js';
+import { ledgerKeys } from '../../shared/crypto/domains.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
 import type { PartialSignatureJson } from '../../shared/crypto/credential.js';
 import type { Enrollment } from '../../shared/crypto/outsourced.js';
 import { json, partialFor, readingOf, recordBatch, signed, World } from '../contracts/fixture.js';
@@ -88,33 +91,54 @@ describe('embedded ledger with the real contracts', () => {
     expect(json(ev?.payload as Uint8Array)).toMatchObject({ accepted: 1, txId: r.txId });
   });
 
-  it('never writes a K_IoT into a block or in clear to disk (sealed in the private store), and the whole chain verifies after reopening', async () => {
+  it('writes neither K_IoT nor the deposited K_tag/K_chal into a block or in clear to disk (sealed in the private store), and the whole chain verifies after reopening', async () => {
     const path = join(w.dir, 'ledger.db');
     await w.ledger.close();
     const Database = (await import('better-sqlite3')).default;
     const db = new Database(path, { readonly: true });
     const envelopes = db.prepare('SELECT envelope FROM txs').pluck().all() as Buffer[];
-    const privateValues = db.prepare('SELECT value FROM private').pluck().all() as Buffer[];
+    const rows = db.prepare('SELECT collection, key, version, value FROM private').all() as {
+      collection: string;
+      key: string;
+      version: number;
+      value: Buffer;
+    }[];
     db.close();
+    const depositKey = Buffer.from(readFileSync(`${path}.deposit-key`, 'utf8').trim(), 'hex');
+    const cipher = new DepositCipher(depositKey);
+    // What is really deposited: K_tag ‖ K_chal (the subkeys), one sealed row per device.
+    expect(rows.length).toBe(devices.length);
+    const opened = rows.map((r) => Buffer.from(cipher.open(r.collection, r.key, r.version, r.value)));
     for (const d of devices) {
-      const k = Buffer.from(d.e.device.kIoT);
+      const { kTag, kChal } = ledgerKeys(sha256, d.e.device.kIoT);
       expect(
-        envelopes.some((e) => e.includes(k)),
-        `K_IoT of ${d.id} in a block`,
-      ).toBe(false);
-      // Issue 11 attack 5: the deposits are sealed under a key outside the database file.
-      expect(
-        privateValues.some((v) => v.includes(k) || v.toString().includes(k.toString('hex')) || v.toString().includes(k.toString('base64'))),
-        `K_IoT of ${d.id} in clear in the private table`,
-      ).toBe(false);
-      for (const file of [path, `${path}-wal`]) {
-        if (!existsSync(file)) continue;
-        const bytes = readFileSync(file);
-        expect(bytes.includes(k) || bytes.includes(Buffer.from(k.toString('hex'))), `K_IoT of ${d.id} in ${file}`).toBe(false);
+        opened.some((o) => o.equals(Buffer.concat([kTag, kChal]))),
+        `the deposit of ${d.id} opens to K_tag ‖ K_chal`,
+      ).toBe(true);
+      const secrets: [string, Buffer][] = [
+        ['K_IoT', Buffer.from(d.e.device.kIoT)],
+        ['K_tag', Buffer.from(kTag)],
+        ['K_chal', Buffer.from(kChal)],
+      ];
+      for (const [name, k] of secrets) {
+        expect(
+          envelopes.some(
+            (e) => e.includes(k) || e.includes(Buffer.from(k.toString('hex'))) || e.includes(Buffer.from(k.toString('base64'))),
+          ),
+          `${name} of ${d.id} in a block`,
+        ).toBe(false);
+        // Issue 11 attack 5: the deposits are sealed under a key outside the database file.
+        expect(
+          rows.some((r) => r.value.includes(k) || r.value.includes(Buffer.from(k.toString('hex')))),
+          `${name} of ${d.id} in clear in the private table`,
+        ).toBe(false);
+        for (const file of [path, `${path}-wal`]) {
+          if (!existsSync(file)) continue;
+          const bytes = readFileSync(file);
+          expect(bytes.includes(k) || bytes.includes(Buffer.from(k.toString('hex'))), `${name} of ${d.id} in ${file}`).toBe(false);
+        }
       }
     }
-    expect(privateValues.length).toBe(devices.length);
-    const depositKey = Buffer.from(readFileSync(`${path}.deposit-key`, 'utf8').trim(), 'hex');
     const report = await verifyLedger(path, { depositKey });
     expect(report, report.reason ?? '').toMatchObject({ ok: true, privateValuesChecked: true });
     // Reopen for the remaining teardown: the same head, ready for more.
