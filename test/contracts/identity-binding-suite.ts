@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS, type LedgerClient } from '../../ledger-bridge/client.js';
 import { ready } from '../../shared/crypto/bbs.js';
 import { enrollDevice, setup, type Enrollment, type Issuer } from '../../shared/crypto/outsourced.js';
+import { ledgerKeys } from '../../shared/crypto/domains.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
 import { attrs, errorCode, json, partialFor, POLICY, readingOf, signed } from './fixture.js';
 
 /** Four identities on one fresh ledger: the authority, two edge boxes and an auditor. */
@@ -56,7 +58,7 @@ export function identityBindingSuite(backend: string, open: () => Promise<Bindin
         contract: DR,
         fn: 'register',
         args: [JSON.stringify({ version: 1, ...e.registration, ...(gatewayId ? { gatewayId } : {}) })],
-        transient: { kIoT: e.device.kIoT },
+        transient: { ...ledgerKeys(sha256, e.device.kIoT) },
       });
       devs[deviceId] = e;
     };
