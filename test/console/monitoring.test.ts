@@ -38,7 +38,7 @@ beforeAll(async () => {
   await rt.attach(new MemoryLink('board-1'));
   const apps: Record<string, FastifyInstance> = {
     edge: await buildApi(rt, { token: TOKEN }),
-    ledger: await buildLedgerServer(fx.ledger, { tokens: new Map([[TOKEN, '*']]) }),
+    ledger: await buildLedgerServer(fx.ledger, { tokens: new Map([[TOKEN, 'auditor']]) }),
     auditor: await buildAuditorServer({ ledger: fx.edgeClient, tokens: [TOKEN] }),
   };
   for (const [name, app] of Object.entries(apps)) {

@@ -35,7 +35,7 @@ beforeAll(async () => {
     traffic: false,
   });
   apps['edge'] = await buildApi(rt, { token: TOKEN });
-  apps['ledger'] = await buildLedgerServer(fx.ledger, { tokens: new Map([[TOKEN, '*']]) });
+  apps['ledger'] = await buildLedgerServer(fx.ledger, { tokens: new Map([[TOKEN, 'auditor']]) });
   apps['auditor'] = await buildAuditorServer({ ledger: fx.edgeClient, tokens: [TOKEN] });
 }, 60_000);
 afterAll(async () => {

@@ -55,6 +55,15 @@ beforeAll(async () => {
     fn: 'configure',
     args: [JSON.stringify({ issuerPk: Buffer.from(issuer.pk).toString('hex'), schema: issuer.schema, policies: [POLICY] })],
   });
+  // The edge registry (issue 11): the authority binds the edge-1 identity to EDGE_ID before it records.
+  const me = JSON.parse(
+    new TextDecoder().decode(await edge.evaluate({ contract: CONTRACTS.deviceRegistration, fn: 'whoami', args: [] })),
+  ) as { mspId: string; id: string };
+  await aa.submit({
+    contract: CONTRACTS.deviceRegistration,
+    fn: 'registerEdge',
+    args: [JSON.stringify({ edgeId: EDGE_ID, mspId: me.mspId, id: me.id })],
+  });
 }, 120_000);
 
 afterAll(async () => {

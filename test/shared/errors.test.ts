@@ -142,7 +142,7 @@ describe('the three servers answer the same code with the same status', () => {
     });
     apps['edge'] = await buildApi(rt, { token: TOKEN });
     apps['auditor'] = await buildAuditorServer({ ledger: dead, tokens: [TOKEN] });
-    apps['ledger'] = await buildLedgerServer(fx.ledger, { tokens: new Map([[TOKEN, '*']]) });
+    apps['ledger'] = await buildLedgerServer(fx.ledger, { tokens: new Map([[TOKEN, 'auditor']]) });
     // A route on the ledger and auditor servers that throws what the query names (the edge's app
     // is ready when built, so it is checked through its real routes below).
     for (const app of [apps['ledger'], apps['auditor']] as FastifyInstance[]) {
