@@ -205,6 +205,20 @@ export class EvalSystem {
       fn: 'configure',
       args: [JSON.stringify({ issuerPk: toHex(issuer.pk), schema: issuer.schema, policies: [policy] })],
     });
+    // The edge registry (issue 11): the identity the edge records with acts as edge-1.
+    const edgeClient = await openEvalLedger(this.spec, 'edge');
+    try {
+      const me = JSON.parse(
+        new TextDecoder().decode(await edgeClient.evaluate({ contract: CONTRACTS.deviceRegistration, fn: 'whoami', args: [] })),
+      ) as { mspId: string; id: string };
+      await aa.submit({
+        contract: CONTRACTS.deviceRegistration,
+        fn: 'registerEdge',
+        args: [JSON.stringify({ edgeId: 'edge-1', mspId: me.mspId, id: me.id })],
+      });
+    } finally {
+      await edgeClient.close();
+    }
     mkdirSync(this.credentialsDir, { recursive: true, mode: 0o700 });
     const t0 = Date.now();
     const run = `${Date.now().toString(36)}`;
