@@ -60,6 +60,13 @@ describe.skipIf(noPty !== undefined)('provenant sim + flash + monitor + edge (do
     writeFileSync(join(dir, 'policy.json'), JSON.stringify({ id: 'plant-3', anyOf: [{ site: 'plant-3' }] }));
     const ledger = join(dir, 'ledger.db');
     expect((await runCli('device', 'configure', '--db', ledger, '--authority', aa, '--policy', join(dir, 'policy.json'))).code).toBe(0);
+    // The edge registry (issue 11): the edge says who it is, the authority binds that identity to edge-1.
+    const who = await runCli('device', 'whoami', '--db', ledger, '--identity', 'edge-1', '--json');
+    expect(who.code, who.err).toBe(0);
+    writeFileSync(join(dir, 'edge-1.whoami.json'), who.out);
+    expect(
+      (await runCli('device', 'register-edge', '--db', ledger, '--edge', 'edge-1', '--whoami', join(dir, 'edge-1.whoami.json'))).code,
+    ).toBe(0);
     for (let i = 1; i <= 3; i++) {
       const id = `dev-${i}`;
       const attrs = ['site=plant-3', 'line=l1', 'type=temperature', 'owner=acme', 'fw=1'];
