@@ -205,7 +205,7 @@ export function register(program: Command): void {
         );
       }
       process.stdout.write(`${JSON.stringify(report)}\n`);
-      });
+    });
 
   ledger
     .command('tokens')

@@ -44,7 +44,18 @@ import { judgeBatch, type BatchJudgement, type ReadingLedgerView } from './logic
 import { ReplayWindow } from './logic/replay-window.js';
 import { dataHashOf, decideVerify, parseLocator, type VerifyResult } from './logic/verify.js';
 import type { DeviceRecord, LedgerConfig } from './logic/registration.js';
-import { callerOf, drain, edgeOfIdentity, getJson, loadConfig, loadDevice, loadDeviceKeys, parseBytes, scan, type KeyValue } from './state.js';
+import {
+  callerOf,
+  drain,
+  edgeOfIdentity,
+  getJson,
+  loadConfig,
+  loadDevice,
+  loadDeviceKeys,
+  parseBytes,
+  scan,
+  type KeyValue,
+} from './state.js';
 import { clockSkewOf } from './logic/clock.js';
 import { callerEdgeId } from './logic/edges.js';
 
