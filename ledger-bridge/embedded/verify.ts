@@ -49,7 +49,9 @@ export async function verifyLedger(
   options: { onProgress?: (block: number) => void; depositKey?: Uint8Array } = {},
 ): Promise<VerifyReport> {
   const cipher = options.depositKey === undefined ? undefined : new DepositCipher(options.depositKey);
-  const privateValuesChecked = cipher !== undefined;
+  let privateValuesChecked = cipher !== undefined;
+  // A file written before deposits were sealed (no depositKeyCheck) holds its private values in clear.
+  let clearDeposits = false;
   let height = 0;
   let transactions = 0;
   let valid = 0;
@@ -71,10 +73,13 @@ export async function verifyLedger(
     // The chain of a format-2 file (before migration) is checked the same way: only the contracts' state layout differs.
     if (format !== STORE_FORMAT && format !== MIGRATABLE_FORMAT)
       throw new Bad(null, `store format ${format ?? 'missing'}; this build verifies formats ${MIGRATABLE_FORMAT} and ${STORE_FORMAT}`);
-    if (cipher !== undefined) {
-      const check = db.prepare("SELECT v FROM meta WHERE k = 'depositKeyCheck'").pluck().get() as string | undefined;
+    const depositCheck = db.prepare("SELECT v FROM meta WHERE k = 'depositKeyCheck'").pluck().get() as string | undefined;
+    if (depositCheck === undefined) {
+      clearDeposits = true;
+      privateValuesChecked = true;
+    } else if (cipher !== undefined) {
       try {
-        cipher.assertCheck(check ?? '', path);
+        cipher.assertCheck(depositCheck, path);
       } catch (err) {
         throw new Bad(null, (err as Error).message);
       }
@@ -219,7 +224,8 @@ export async function verifyLedger(
       privateRows++;
       const expected = privateLatest.get(`${p.collection}\u0000${toHex(sha256Native(p.key))}`);
       let opened: Uint8Array | null = null;
-      if (cipher !== undefined) {
+      if (clearDeposits) opened = p.value;
+      else if (cipher !== undefined) {
         try {
           opened = cipher.open(p.collection, p.key, p.version, p.value);
         } catch {
@@ -230,7 +236,7 @@ export async function verifyLedger(
         !expected ||
         expected.version !== p.version ||
         expected.valueHash === null ||
-        (cipher !== undefined && (opened === null || !equalBytes(expected.valueHash, sha256Native(opened))))
+        (privateValuesChecked && (opened === null || !equalBytes(expected.valueHash, sha256Native(opened))))
       ) {
         throw new Bad(
           Math.floor(p.version / 65_536),

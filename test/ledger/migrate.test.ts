@@ -67,6 +67,16 @@ async function depositSubkeys(ledger: EmbeddedLedger): Promise<void> {
       transient: { ...ledgerKeys(sha256, Buffer.from(d.kIoT, 'hex')) },
     });
   }
+  // The edge registry (issue 11): identity edge-1 records as edge-1 (once per ledger file).
+  const me = JSON.parse(
+    new TextDecoder().decode(await ledger.evaluate('edge-1', { contract: CONTRACTS.deviceRegistration, fn: 'whoami', args: [] })),
+  ) as { mspId: string; id: string; edgeId: string };
+  if (me.edgeId === '')
+    await ledger.submit('aa', {
+      contract: CONTRACTS.deviceRegistration,
+      fn: 'registerEdge',
+      args: [JSON.stringify({ edgeId: 'edge-1', mspId: me.mspId, id: me.id })],
+    });
 }
 
 describe('ledger migrate: store format 2 (one key per reading) → 3 (batch records)', () => {
@@ -85,7 +95,7 @@ describe('ledger migrate: store format 2 (one key per reading) → 3 (batch reco
       `this build reads format 3: convert it with \`provenant ledger migrate --db ${db}\``,
     );
     const tokenFile = join(dir, 'token');
-    writeFileSync(tokenFile, 'a-test-token\n', { mode: 0o600 });
+    writeFileSync(tokenFile, JSON.stringify({ 'a-test-token-0123456789': 'aa' }), { mode: 0o600 });
     const start = await runCli('ledger', 'start', '--db', db, '--port', '0', '--token-file', tokenFile);
     expect(start.code).not.toBe(0);
     expect(start.err).toContain('provenant ledger migrate --db');
