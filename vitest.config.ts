@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/support/sequencer.js';
 
 // Tests live under test/ by part (shared, firmware, edge, ledger, fabric, traffic, e2e).
 // Crypto and kill -9 tests are slow on a 2-core box, hence the generous timeouts.
@@ -11,5 +12,7 @@ export default defineConfig({
     // One real Fabric network per run, started only when a test asks for it (test/support/fabric).
     globalSetup: ['test/support/fabric/global-setup.ts'],
     reporters: ['default'],
+    // The longest files start first so none is left running alone at the end (test/support/sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });
