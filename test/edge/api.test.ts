@@ -69,7 +69,7 @@ describe('edge API', () => {
 
   it('GET /health is not ok with a wrong ledger token or no credentials, even while idle', async () => {
     // A real ledger server; this edge presents a token it does not know, and holds no credential.
-    const server = await buildLedgerServer(fx.ledger, { tokens: new Map([['the-right-token-0123456789', '*']]) });
+    const server = await buildLedgerServer(fx.ledger, { tokens: new Map([['the-right-token-0123456789', 'edge-1']]) });
     const ledgerUrl = await server.listen({ host: '127.0.0.1', port: 0 });
     const wrong = new HttpLedgerClient({ url: ledgerUrl, token: 'a-wrong-token-0123456789' });
     const idle = await EdgeRuntime.start({
