@@ -156,6 +156,10 @@ export interface EnrollOptions {
   readonly board?: string;
   /** Overwrite an earlier enrollment of the same device (its old K_IoT is lost). */
   readonly force?: boolean;
+  /** Algorithm 2 metadata written into the registration file: the edge the device is pinned to. */
+  readonly gatewayId?: string;
+  /** Algorithm 2 metadata: SHA-256 of the firmware the device must report (64 hex digits). */
+  readonly firmwareHash?: string;
 }
 
 /**
@@ -185,6 +189,15 @@ export function enrollToFiles(
       field: 'deviceId',
     });
   }
+  if (options.gatewayId !== undefined) {
+    try {
+      assertIdentifier(options.gatewayId, 'gatewayId');
+    } catch (err) {
+      throw new ProvenantError('PROV_ERR_BAD_INPUT', (err as Error).message, { field: 'gateway' });
+    }
+  }
+  if (options.firmwareHash !== undefined && !/^[0-9a-fA-F]{64}$/.test(options.firmwareHash))
+    throw new ProvenantError('PROV_ERR_BAD_INPUT', '--firmware-hash must be 64 hex digits (SHA-256)', { field: 'firmware-hash' });
   const outDir = options.outDir ?? dir;
   const files: EnrollmentFiles = {
     device: join(outDir, `${deviceId}.device.json`),
@@ -206,7 +219,13 @@ export function enrollToFiles(
   writeFileChecked(files.device, `${JSON.stringify(device, null, 2)}\n`, SECRET_FILE_MODE, force);
   // The credential lets its holder make partial signatures for the device: a secret of the edge.
   writeFileChecked(files.credential, `${JSON.stringify(credentialToJson(enrollment.credential), null, 2)}\n`, SECRET_FILE_MODE, force);
-  writeFileChecked(files.registration, `${JSON.stringify({ version: 1, ...enrollment.registration }, null, 2)}\n`, PUBLIC_FILE_MODE, force);
+  const registration = {
+    version: 1,
+    ...enrollment.registration,
+    ...(options.gatewayId !== undefined ? { gatewayId: options.gatewayId } : {}),
+    ...(options.firmwareHash !== undefined ? { firmwareHash: options.firmwareHash.toLowerCase() } : {}),
+  };
+  writeFileChecked(files.registration, `${JSON.stringify(registration, null, 2)}\n`, PUBLIC_FILE_MODE, force);
   return { files, credential: enrollment.credential, registration: enrollment.registration };
 }
 

@@ -17,7 +17,6 @@ import { ProvenantError } from '../shared/errors.js';
 import type { Issuer, Policy } from '../shared/crypto/index.js';
 import { fromHex, toHex } from '../shared/encoding/hex.js';
 import { enrollDevice, ledgerKeys, parsePolicy, ready, setup, sha256 } from '../shared/crypto/index.js';
-import { defaultThresholds } from '../shared/traffic/model.js';
 import { SerialLink } from '../edge-runtime/src/links/serial-link.js';
 import { errorMessage, silentLog, type Log } from '../edge-runtime/src/log.js';
 import { EdgeRuntime } from '../edge-runtime/src/runtime.js';
@@ -244,7 +243,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     policy,
     profile: { intervalMs, burst: 16 },
     forwarder: { batchSize: 500, maxWaitMs: 100 },
-    traffic: { windowMs, thresholds: defaultThresholds() },
+    traffic: { windowMs },
     challengeCodec: wireChallengeCodec,
     log,
   });

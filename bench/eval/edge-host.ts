@@ -16,7 +16,6 @@ import type { Log } from '../../edge-runtime/src/log.js';
 import type { LedgerClient } from '../../ledger-bridge/client.js';
 import { fromHex } from '../../shared/encoding/hex.js';
 import { parsePolicy } from '../../shared/crypto/index.js';
-import { defaultThresholds } from '../../shared/traffic/model.js';
 import { EdgeBus, busPortPath } from './bus.js';
 import { serveWorker } from './ipc.js';
 import { openEvalLedger, type EvalLedgerSpec } from './ledger-spec.js';
@@ -95,7 +94,7 @@ export async function runEdgeHost(): Promise<void> {
           policy: parsePolicy(a.policy),
           profile: { intervalMs: a.intervalMs, burst: 64 },
           forwarder: { batchSize: a.batchSize, maxWaitMs: a.maxWaitMs },
-          traffic: { windowMs: a.windowMs, thresholds: defaultThresholds() },
+          traffic: { windowMs: a.windowMs },
           challengeCodec: wireChallengeCodec,
           log,
         });

@@ -66,24 +66,39 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where to write the three files (default: the authority directory)')
     .option('--board <name>', 'board profile recorded in the device file (e.g. PICO)')
     .option('--force', 're-enroll a device whose files exist (issues a new K_IoT)', false)
-    .action(async (opts: { dir: string; device: string; attr: string[]; out?: string; board?: string; force: boolean }) => {
-      const attributes = parseAttrs(opts.attr);
-      if (attributes['deviceId'] !== undefined && attributes['deviceId'] !== opts.device) {
-        throw argsError(`--attr deviceId=${attributes['deviceId']} contradicts --device ${opts.device}`, 'deviceId');
-      }
-      attributes['deviceId'] = opts.device;
-      const store = await loadCrypto();
-      const { files, registration } = store.enrollToFiles(opts.dir, attributes, {
-        ...(opts.out !== undefined ? { outDir: opts.out } : {}),
-        ...(opts.board !== undefined ? { board: opts.board } : {}),
-        force: opts.force,
-      });
-      process.stdout.write(
-        `enrolled ${registration.deviceId}\n` +
-          `  ${files.device}  deviceId + K_IoT for flashing (mode 0600)\n` +
-          `  ${files.credential}  credential for the edge\n` +
-          `  ${files.registration}  registration record for the ledger\n`,
-      );
-      process.stdout.write(`${JSON.stringify({ deviceId: registration.deviceId, files })}\n`);
-    });
+    .option('--gateway <edgeId>', 'pin the device to this edge: written into the registration file (Algorithm 2 compares it)')
+    .option('--firmware-hash <hex>', 'pin the firmware (SHA-256): written into the registration file (Algorithm 2 compares it)')
+    .action(
+      async (opts: {
+        dir: string;
+        device: string;
+        attr: string[];
+        out?: string;
+        board?: string;
+        force: boolean;
+        gateway?: string;
+        firmwareHash?: string;
+      }) => {
+        const attributes = parseAttrs(opts.attr);
+        if (attributes['deviceId'] !== undefined && attributes['deviceId'] !== opts.device) {
+          throw argsError(`--attr deviceId=${attributes['deviceId']} contradicts --device ${opts.device}`, 'deviceId');
+        }
+        attributes['deviceId'] = opts.device;
+        const store = await loadCrypto();
+        const { files, registration } = store.enrollToFiles(opts.dir, attributes, {
+          ...(opts.out !== undefined ? { outDir: opts.out } : {}),
+          ...(opts.board !== undefined ? { board: opts.board } : {}),
+          ...(opts.gateway !== undefined ? { gatewayId: opts.gateway } : {}),
+          ...(opts.firmwareHash !== undefined ? { firmwareHash: opts.firmwareHash } : {}),
+          force: opts.force,
+        });
+        process.stdout.write(
+          `enrolled ${registration.deviceId}\n` +
+            `  ${files.device}  deviceId + K_IoT for flashing (mode 0600)\n` +
+            `  ${files.credential}  credential for the edge\n` +
+            `  ${files.registration}  registration record for the ledger\n`,
+        );
+        process.stdout.write(`${JSON.stringify({ deviceId: registration.deviceId, files })}\n`);
+      },
+    );
 }

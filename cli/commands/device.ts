@@ -1,10 +1,9 @@
 /**
- * `provenant device configure|register|update|revoke|prove|show`: the Device Registration and
+ * `provenant device configure|register|update|revoke|challenge|prove|show`: the Device Registration and
  * Device Provenance contracts (Algorithms 1 and 2) from the command line. The authority's files
- * come from `provenant authority init|enroll`; K_IoT travels in transient data, never as an
+ * come from `provenant authority init|enroll`; K_tag and K_chal travel in transient data, never as an
  * argument. Exit code of `prove`: 0 only for TRUE.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CONTRACTS, type LedgerClient } from '../../ledger-bridge/client.js';
@@ -277,58 +276,108 @@ export function register(program: Command): void {
 
   withLedgerOptions(
     device
+      .command('challenge')
+      .description(
+        'a fresh Device Provenance challenge from the ledger (Alg. 2), issued to this identity, to be answered once before it expires',
+      )
+      .requiredOption('--device <id>', 'deviceId'),
+    'auditor',
+  ).action(async (opts: LedgerOpts & { device: string }) => {
+    const r = await withLedger(opts, (l) => l.submit({ contract: CONTRACTS.deviceProvenance, fn: 'issueChallenge', args: [opts.device] }));
+    const result = decode(r.result);
+    print(
+      opts,
+      `challenge ${String(result['challenge'])} for device ${opts.device}, expires ${new Date(Number(result['expiresAt'])).toISOString()}`,
+      result,
+    );
+  });
+
+  withLedgerOptions(
+    device
       .command('prove')
       .description(
         'device identity proof (Alg. 2): TRUE / FALSE, or "could not find the device" / "device signature mismatch"; exit 0 only for TRUE',
       )
       .requiredOption('--device <id>', 'deviceId')
-      .option('--metadata <file>', 'metadata to prove: JSON { attributes, gatewayId?, firmwareHash? } (a registration file works)')
-      .option('--challenge <hex>', 'the challenge the device answered (16..64 bytes); default: fresh random')
-      .option('--response <hex>', "the device's answer HMAC(K_IoT, 'provenant/challenge/v1' ‖ challenge)")
+      .option(
+        '--metadata <file>',
+        'metadata to prove: the <ID>.registration.json of `authority enroll`, or JSON { attributes, gatewayId?, firmwareHash? }',
+      )
+      .option('--gateway <edgeId>', "present this gatewayId instead of the file's")
+      .option('--firmware-hash <hex>', "present this firmwareHash instead of the file's")
+      .option('--port <path>', 'ask the board on this serial port to answer (USB, adapter, pty)')
       .option(
         '--device-file <file>',
         'answer the challenge here with the K_IoT of this device file (bench or test; a real device answers itself)',
-      ),
+      )
+      .option('--challenge <hex>', 'a challenge `device challenge` gave this identity (default: a fresh one from the ledger)')
+      .option('--response <hex>', "the device's answer HMAC(K_chal, 'pv2:c' ‖ challenge) to --challenge"),
     'auditor',
-  ).action(async (opts: LedgerOpts & { device: string; metadata?: string; challenge?: string; response?: string; deviceFile?: string }) => {
-    if (opts.metadata === undefined) throw bad('--metadata FILE is required: the metadata whose identity is to be proven', 'metadata');
-    const meta = readJsonFile(opts.metadata, 'metadata');
-    const metadata = {
-      attributes: meta['attributes'],
-      ...(meta['gatewayId'] !== undefined ? { gatewayId: meta['gatewayId'] } : {}),
-      ...(meta['firmwareHash'] !== undefined ? { firmwareHash: meta['firmwareHash'] } : {}),
-    };
-    if (opts.challenge !== undefined && !/^([0-9a-fA-F]{2}){16,64}$/.test(opts.challenge))
-      throw bad('--challenge must be 16..64 bytes of hex', 'challenge');
-    const challenge = opts.challenge !== undefined ? Buffer.from(opts.challenge, 'hex') : randomBytes(32);
-    let response: Uint8Array;
-    if (opts.response !== undefined) {
-      if (!/^[0-9a-fA-F]{64}$/.test(opts.response)) throw bad('--response must be 32 bytes of hex', 'response');
-      response = Buffer.from(opts.response, 'hex');
-    } else if (opts.deviceFile !== undefined) {
-      const { deviceChallengeResponse } = await import('../../shared/crypto/outsourced.js');
-      const { sha256 } = await import('../../shared/crypto/sha256.js');
-      response = deviceChallengeResponse(sha256, await kIotOf(opts.deviceFile, opts.device), challenge);
-    } else {
-      throw bad("give --response HEX (the device's answer to --challenge) or --device-file FILE", 'response');
-    }
-    const bytes = await withLedger(opts, (l) =>
-      l.evaluate({
-        contract: CONTRACTS.deviceProvenance,
-        fn: 'prove',
-        args: [opts.device, JSON.stringify(metadata), challenge.toString('hex'), Buffer.from(response).toString('hex')],
-      }),
-    );
-    const result = decode(bytes);
-    const diff =
-      Array.isArray(result['differences']) && result['differences'].length > 0
-        ? ` (differs: ${(result['differences'] as string[]).join(', ')})`
-        : '';
-    print(
-      opts,
-      `${String(result['verdict'])}${result['reason'] ? ` ${String(result['reason'])}` : ''}${diff}: device ${opts.device}, bcId ${String(result['bcId'])}`,
-      result,
-    );
-    process.exitCode = result['verdict'] === 'TRUE' ? 0 : 1;
-  });
+  ).action(
+    async (
+      opts: LedgerOpts & {
+        device: string;
+        metadata?: string;
+        gateway?: string;
+        firmwareHash?: string;
+        port?: string;
+        deviceFile?: string;
+        challenge?: string;
+        response?: string;
+      },
+    ) => {
+      if (opts.metadata === undefined) throw bad('--metadata FILE is required: the metadata whose identity is to be proven', 'metadata');
+      const { metadataArg, metadataFromRegistration } = await import('../../shared/device-metadata.js');
+      const metadata = metadataFromRegistration(
+        readJsonFile(opts.metadata, 'metadata'),
+        {
+          ...(opts.gateway !== undefined ? { gatewayId: opts.gateway } : {}),
+          ...(opts.firmwareHash !== undefined ? { firmwareHash: opts.firmwareHash } : {}),
+        },
+        opts.metadata,
+      );
+      if (opts.challenge !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.challenge))
+        throw bad('--challenge must be the 32 bytes of hex `device challenge` printed', 'challenge');
+      if ((opts.challenge === undefined) !== (opts.response === undefined))
+        throw bad('--challenge and --response go together (the answer to a challenge `device challenge` gave)', 'response');
+      if (opts.response !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.response))
+        throw bad('--response must be 32 bytes of hex', 'response');
+      if (opts.response === undefined && opts.deviceFile === undefined && opts.port === undefined)
+        throw bad('give --port PATH (the board answers), --device-file FILE, or --challenge HEX --response HEX', 'response');
+      const result = await withLedger(opts, async (l) => {
+        let challenge: Buffer;
+        if (opts.challenge !== undefined) challenge = Buffer.from(opts.challenge, 'hex');
+        else {
+          const issued = await l.submit({ contract: CONTRACTS.deviceProvenance, fn: 'issueChallenge', args: [opts.device] });
+          challenge = Buffer.from(String(decode(issued.result)['challenge']), 'hex');
+        }
+        let response: Uint8Array;
+        if (opts.response !== undefined) response = Buffer.from(opts.response, 'hex');
+        else if (opts.port !== undefined) {
+          const { askBoard } = await import('../../hardware/challenge.js');
+          response = await askBoard(opts.port, challenge);
+        } else {
+          const { deviceChallengeResponse } = await import('../../shared/crypto/outsourced.js');
+          const { sha256 } = await import('../../shared/crypto/sha256.js');
+          response = deviceChallengeResponse(sha256, await kIotOf(opts.deviceFile as string, opts.device), challenge);
+        }
+        const r = await l.submit({
+          contract: CONTRACTS.deviceProvenance,
+          fn: 'prove',
+          args: [opts.device, metadataArg(metadata), challenge.toString('hex'), Buffer.from(response).toString('hex')],
+        });
+        return decode(r.result);
+      });
+      const diff =
+        Array.isArray(result['differences']) && result['differences'].length > 0
+          ? ` (differs: ${(result['differences'] as string[]).join(', ')})`
+          : '';
+      print(
+        opts,
+        `${String(result['verdict'])}${result['reason'] ? ` ${String(result['reason'])}` : ''}${diff}: device ${opts.device}, bcId ${String(result['bcId'])}`,
+        result,
+      );
+      process.exitCode = result['verdict'] === 'TRUE' ? 0 : 1;
+    },
+  );
 }

@@ -144,7 +144,6 @@ export const CONFIG_SCHEMA = {
       properties: {
         enabled: { type: 'boolean', default: true },
         windowSeconds: { type: 'number', minimum: 0.1, default: 60 },
-        thresholds: { type: 'object', additionalProperties: { type: 'number', exclusiveMinimum: 0 }, default: { '*': 6, '*~*': 6 } },
       },
     },
     api: {

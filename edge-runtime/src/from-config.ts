@@ -108,9 +108,7 @@ export async function startEdge(
       retryInitialMs: config.outbox.retryInitialMs,
       retryMaxMs: config.outbox.retryMaxMs,
     },
-    traffic: config.traffic.enabled
-      ? { windowMs: Math.round(config.traffic.windowSeconds * 1000), thresholds: { ...config.traffic.thresholds } }
-      : false,
+    traffic: config.traffic.enabled ? { windowMs: Math.round(config.traffic.windowSeconds * 1000) } : false,
     challengeCodec: wireChallengeCodec,
     log,
   });

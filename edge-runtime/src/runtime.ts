@@ -8,7 +8,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CONTRACTS, type LedgerClient } from '../../ledger-bridge/client.js';
 import { ready as bbsReady, parsePolicy, type Policy } from '../../shared/crypto/index.js';
-import type { Thresholds } from '../../shared/traffic/model.js';
 import type { BoardLink } from './links/link.js';
 import { errorMessage, silentLog, type Log } from './log.js';
 import { EdgeMetrics } from './metrics.js';
@@ -37,7 +36,7 @@ export interface EdgeRuntimeOptions {
   readonly profile?: { intervalMs: number; maxPerMinute?: number; burst?: number; slack?: number };
   readonly outbox?: { maxPending?: number; synchronous?: 'FULL' | 'NORMAL'; retainCommittedMs?: number };
   readonly forwarder?: Omit<ForwarderOptions, 'log' | 'clock'>;
-  readonly traffic?: { windowMs: number; thresholds: Thresholds } | false;
+  readonly traffic?: { windowMs: number } | false;
   readonly challengeCodec?: ChallengeCodec;
   readonly log?: Log;
   readonly clock?: () => number;

@@ -18,6 +18,8 @@
  *   profileModel [deviceId]                         ProfileModelState (last accepted profiles)
  *   edge        [edgeId]                            EdgeRecord (the edge registry, kept by the authority)
  *   edgeIdentity [mspId, client id]                 edgeId (JSON string): which edge an identity acts as
+ *   challenge   [deviceId, challenge hex]           IssuedChallenge (Device Provenance; deleted when answered)
+ *   traffic     ['device' | 'class', name]          TrafficEntry: thresholds pinned by the authority
  *
  * The index keys are simple keys because Fabric allows range queries (getStateByRange) over
  * simple keys only, and a lookup of seq s must scan the runs with maxSeq in [s, s + SEQ_SPAN).
@@ -49,6 +51,8 @@ export const KEY_TYPES = {
   profileModel: 'profileModel',
   edge: 'edge',
   edgeIdentity: 'edgeIdentity',
+  challenge: 'challenge',
+  traffic: 'traffic',
 } as const;
 
 /** Zero-pads a non-negative safe integer to `width` digits. */

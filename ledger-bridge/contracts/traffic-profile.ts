@@ -18,11 +18,22 @@ import {
   decideProfile,
   EMPTY_MODEL,
   parseProfile,
-  parseThresholds,
   type ProfileModelState,
   type StoredProfile,
 } from './logic/traffic.js';
+import { effectiveTraffic, parseTrafficEntry, refuseSubmittedThresholds, type TrafficEntry } from './logic/traffic-registry.js';
 import { callerOf, getJson, loadConfig, loadDevice, parseBytes, putJson, scan } from './state.js';
+
+function trafficKey(ctx: Context, scope: 'device' | 'class', name: string): string {
+  return ctx.stub.createCompositeKey(KEY_TYPES.traffic, [scope, name]);
+}
+
+/** The registry's traffic settings for a device: its own entry, its class's, or the model's defaults. */
+async function trafficOf(ctx: Context, deviceId: string) {
+  const own = await getJson<TrafficEntry>(ctx, trafficKey(ctx, 'device', deviceId));
+  const cls = own?.deviceClass !== undefined ? await getJson<TrafficEntry>(ctx, trafficKey(ctx, 'class', own.deviceClass)) : undefined;
+  return effectiveTraffic(deviceId, own?.deviceClass ?? '', own, cls);
+}
 
 /** Most profiles listProfiles returns. */
 export const MAX_LIST = 1000;
@@ -35,15 +46,16 @@ export class TrafficProfileProvenanceContract extends Contract {
   }
 
   /**
-   * Alg. 4. profileJson: { deviceId, window, features }; thresholdsJson: { name: δ limit } or ''
-   * for the defaults. Returns the stored profile: { trafficProven, discrepancyStatus, flagged, ... }.
+   * Alg. 4. profileJson: { deviceId, window, features }; thresholdsJson must be '': the thresholds
+   * are pinned by the registry (setTraffic), the submitter has no say. Returns the stored profile:
+   * { trafficProven, discrepancyStatus, flagged, thresholds, thresholdsFrom, ... }.
    */
   @StringParams('profileJson', 'thresholdsJson')
   @Transaction()
   @Returns('string')
   async submitProfile(ctx: Context, profileJson: string, thresholdsJson: string): Promise<string> {
     const profile = parseProfile(profileJson);
-    const thresholds = parseThresholds(thresholdsJson ?? '');
+    refuseSubmittedThresholds(thresholdsJson);
     const device = await loadDevice(ctx, profile.deviceId);
     if (device === undefined)
       throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${profile.deviceId}`, {
@@ -53,7 +65,15 @@ export class TrafficProfileProvenanceContract extends Contract {
       throw contractError(CONTRACT_ERRORS.DEVICE_REVOKED, `device ${profile.deviceId} is revoked`, { deviceId: profile.deviceId });
     const modelKey = ctx.stub.createCompositeKey(KEY_TYPES.profileModel, [profile.deviceId]);
     const state = (await getJson<ProfileModelState>(ctx, modelKey)) ?? EMPTY_MODEL;
-    const { stored, next } = decideProfile(state, profile, thresholds, ctx.stub.getTxID());
+    const traffic = await trafficOf(ctx, profile.deviceId);
+    const { stored, next } = decideProfile(
+      state,
+      profile,
+      traffic.thresholds,
+      ctx.stub.getTxID(),
+      traffic.classProfile !== undefined ? { classProfile: traffic.classProfile } : {},
+      traffic.thresholdsFrom,
+    );
     await putJson(ctx, ctx.stub.createCompositeKey(KEY_TYPES.profile, profileAttrs(profile.deviceId, profile.window)), stored);
     await putJson(ctx, modelKey, next);
     ctx.stub.setEvent(
@@ -67,6 +87,31 @@ export class TrafficProfileProvenanceContract extends Contract {
       }),
     );
     return canonicalJson(stored);
+  }
+
+  /**
+   * The attribute authority pins traffic settings (issue 11: not the submitter): trafficJson is
+   * { deviceId, deviceClass?, thresholds? } for a device (deviceClass makes it a member of that
+   * class) or { deviceClass, thresholds?, classProfile? } for a class. Returns the stored entry.
+   */
+  @StringParams('trafficJson')
+  @Transaction()
+  @Returns('string')
+  async setTraffic(ctx: Context, trafficJson: string): Promise<string> {
+    assertAuthority(await loadConfig(ctx), callerOf(ctx), 'pin traffic thresholds');
+    const entry = parseTrafficEntry(trafficJson, ctx.stub.getTxID());
+    if (entry.scope === 'device' && (await loadDevice(ctx, entry.name)) === undefined)
+      throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${entry.name}`, { deviceId: entry.name });
+    await putJson(ctx, trafficKey(ctx, entry.scope, entry.name), entry);
+    return canonicalJson(entry);
+  }
+
+  /** The settings a device's profiles are judged with: { thresholds, thresholdsFrom, classProfile? }. */
+  @StringParams('deviceId')
+  @Transaction(false)
+  @Returns('string')
+  async getTraffic(ctx: Context, deviceId: string): Promise<string> {
+    return canonicalJson(await trafficOf(ctx, parseDeviceIdArg(deviceId)));
   }
 
   /**

@@ -153,6 +153,11 @@ describe('provenant device', { timeout: 180_000 }, () => {
     expect(wrongMeta.code).toBe(1);
     expect(wrongMeta.stdout).toMatch(/^FALSE METADATA_MISMATCH/);
 
+    // A challenge taken first (the ledger picks it), answered later with a wrong response.
+    const issued = await cli('device', 'challenge', '--db', ledgerDb, '--device', 'dev-1', '--json');
+    expect(issued.code, issued.stderr).toBe(0);
+    const challenge = lastJson(issued.stdout)['challenge'] as string;
+    expect(challenge).toMatch(/^[0-9a-f]{64}$/);
     const mismatch = await cli(
       'device',
       'prove',
@@ -163,7 +168,7 @@ describe('provenant device', { timeout: 180_000 }, () => {
       '--metadata',
       meta,
       '--challenge',
-      'ab'.repeat(16),
+      challenge,
       '--response',
       'cd'.repeat(32),
     );
@@ -179,10 +184,8 @@ describe('provenant device', { timeout: 180_000 }, () => {
       'nobody',
       '--metadata',
       meta,
-      '--challenge',
-      'ab'.repeat(16),
-      '--response',
-      'cd'.repeat(32),
+      '--device-file',
+      join(aa, 'dev-1.device.json'),
     );
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/could not find the device/);

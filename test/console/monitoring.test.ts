@@ -33,7 +33,7 @@ beforeAll(async () => {
     ledger: fx.edgeClient,
     credentials: creds,
     policy: TEST_POLICY,
-    traffic: { windowMs: 60_000, thresholds: { '*': 6 } },
+    traffic: { windowMs: 60_000 },
   });
   await rt.attach(new MemoryLink('board-1'));
   const apps: Record<string, FastifyInstance> = {

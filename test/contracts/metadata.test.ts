@@ -19,7 +19,8 @@ function metadataOf(): Record<string, TxMeta[]> {
   return out;
 }
 
-const READS = ['getConfig', 'get', 'history', 'prove', 'verify', 'getPartial', 'getProfile', 'listProfiles', 'getEdge', 'whoami'];
+// prove is a write: it consumes the challenge it answers (issue 11, attack 7).
+const READS = ['getConfig', 'get', 'history', 'verify', 'getPartial', 'getProfile', 'listProfiles', 'getEdge', 'whoami', 'getTraffic'];
 
 describe('contract metadata (what fabric-shim dispatches by)', () => {
   const meta = metadataOf();

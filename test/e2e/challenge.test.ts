@@ -1,11 +1,14 @@
 /**
  * Device Provenance (Algorithm 2) end to end, nothing stood in: `provenant edge`'s startEdge from a
- * config → its HTTP API (real socket) → POST /devices/:id/challenge → CHALLENGE frame → a simulated
- * board running the BUILT firmware (H3's sim, node:vm) → RESPONSE = HMAC-SHA256(K_IoT, domain ‖
- * challenge) → the DeviceProvenance contract on the embedded ledger. The registered metadata gives
- * TRUE; other metadata FALSE; a board provisioned with another key is refused as an impostor.
+ * config → its HTTP API (real socket) → POST /devices/:id/challenge → a fresh challenge from the
+ * ledger (DeviceProvenance:issueChallenge) → CHALLENGE frame → a simulated board running the BUILT
+ * firmware (H3's sim, node:vm) → RESPONSE = HMAC-SHA256(K_chal, "pv2:c" ‖ challenge) → the
+ * DeviceProvenance contract on the embedded ledger, with the metadata of shared/device-metadata.ts.
+ * The edge's own metadata gives TRUE; other metadata FALSE; a board provisioned with another key is
+ * refused as an impostor; the answered challenge cannot be presented again.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialToJson, deviceChallengeResponse } from '../../shared/crypto/index.js';
@@ -76,6 +79,18 @@ describe('Device Provenance challenge: API → built firmware in the sim → Dev
       const challenge = fromHex(ok.body['challenge'] as string);
       expect(ok.body['response']).toBe(toHex(deviceChallengeResponse(sha256, d0.kIoT, challenge)));
       expect(genuine.board.stats.framesOut['RESPONSE']).toBe(1);
+      // The ledger issued that challenge to this edge and consumed it: the pair proves nothing twice.
+      const again = fx.edgeClient.submit({
+        contract: CONTRACTS.deviceProvenance,
+        fn: 'prove',
+        args: [
+          d0.deviceId,
+          JSON.stringify({ attributes: d0.credential.attributes, gatewayId: 'edge-1' }),
+          ok.body['challenge'] as string,
+          ok.body['response'] as string,
+        ],
+      });
+      await expect(again).rejects.toThrow(/PROV_ERR_CHALLENGE_UNKNOWN/);
 
       // The board answers at most once a second: let a board second pass.
       await new Promise((r) => setTimeout(r, 1100));

@@ -33,7 +33,7 @@ beforeAll(async () => {
     policy: TEST_POLICY,
     profile: { intervalMs: 100 },
     forwarder: { maxWaitMs: 10 },
-    traffic: { windowMs: 60_000, thresholds: { '*': 6 } },
+    traffic: { windowMs: 60_000 },
   });
   app = await buildApi(rt, { token: TOKEN });
   const link = new MemoryLink('api');

@@ -135,18 +135,31 @@ describeFabric('the contracts through a real Fabric peer', () => {
     expect(head.height).toBeGreaterThan(3);
   });
 
-  it('Alg. 2: TRUE, and "device signature mismatch" carried as the error message', async () => {
-    const challenge = randomBytes(32);
+  it('Alg. 2: a ledger-issued challenge gives TRUE once; "device signature mismatch" carried as the error message', async () => {
     const meta = JSON.stringify({ attributes: attrs('dev-f'), gatewayId: 'edge-1' });
-    const prove = (response: string) =>
-      auditorClient.evaluate({
-        contract: CONTRACTS.deviceProvenance,
-        fn: 'prove',
-        args: ['dev-f', meta, challenge.toString('hex'), response],
-      });
-    const ok = json(await prove(Buffer.from(deviceChallengeResponse(sha256, dev.device.kIoT, challenge)).toString('hex')));
-    expect(ok['verdict']).toBe('TRUE');
-    expect(await errorCode(prove('ab'.repeat(32)))).toBe('PROV_ERR_DEVICE_SIGNATURE_MISMATCH');
+    const issue = async () =>
+      Buffer.from(
+        json<{ challenge: string }>(
+          (await auditorClient.submit({ contract: CONTRACTS.deviceProvenance, fn: 'issueChallenge', args: ['dev-f'] })).result,
+        ).challenge,
+        'hex',
+      );
+    const prove = async (challenge: Buffer, response: string) =>
+      json(
+        (
+          await auditorClient.submit({
+            contract: CONTRACTS.deviceProvenance,
+            fn: 'prove',
+            args: ['dev-f', meta, challenge.toString('hex'), response],
+          })
+        ).result,
+      );
+    const challenge = await issue();
+    const response = Buffer.from(deviceChallengeResponse(sha256, dev.device.kIoT, challenge)).toString('hex');
+    expect((await prove(challenge, response))['verdict']).toBe('TRUE');
+    expect(await errorCode(prove(challenge, response))).toBe('PROV_ERR_CHALLENGE_UNKNOWN');
+    expect(await errorCode(prove(await issue(), 'ab'.repeat(32)))).toBe('PROV_ERR_DEVICE_SIGNATURE_MISMATCH');
+    expect(await errorCode(prove(randomBytes(32), response))).toBe('PROV_ERR_CHALLENGE_UNKNOWN');
   });
 
   it('Alg. 3: a batch with a forged reading; verify by seq and by timestamp; the auditor with a checked block proof', async () => {

@@ -4,12 +4,13 @@
  * OpenAPI document. Every route but /health and /openapi.json needs `Authorization: Bearer
  * <token>`. Errors are `{ code: 'PROV_ERR_*', message }` (shared/http-errors.ts).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { CONTRACTS } from '../../../ledger-bridge/client.js';
 import { codeOf, ProvenantError } from '../../../shared/errors.js';
 import { errorPlugin, sendError } from '../../../shared/http-errors.js';
-import { toHex } from '../../../shared/encoding/hex.js';
+import { fromHex, toHex } from '../../../shared/encoding/hex.js';
+import { metadataArg, metadataAtEdge, metadataFromRegistration } from '../../../shared/device-metadata.js';
 import { decodeReading } from '../../../shared/encoding/reading.js';
 import type { FollowerStatus } from '../../../ledger-bridge/audit.js';
 import type { EdgeRuntime } from '../runtime.js';
@@ -211,7 +212,7 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
         tags: ['validation'],
         summary: 'Device Provenance challenge (Algorithm 2)',
         description:
-          'Device Provenance (Algorithm 2): the edge sends a fresh challenge to the board, the board answers HMAC(K_IoT, challenge), the ledger judges',
+          'Device Provenance (Algorithm 2): the edge asks the ledger for a fresh challenge (DeviceProvenance:issueChallenge), the board answers HMAC(K_chal, "pv2:c" ‖ challenge), the ledger judges it with the metadata of shared/device-metadata.ts (and consumes the challenge)',
         params: S.deviceParams,
         body: S.challengeBody,
         response: { 200: S.challengeResult, ...S.errorResponses, 422: S.errorBody, 501: S.errorBody, 504: S.errorBody },
@@ -224,23 +225,37 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
       const session = rt.sessionOf(id);
       if (!session)
         throw new ProvenantError('PROV_ERR_NO_SESSION', `device ${id} has no open session (is the board connected?)`, { deviceId: id });
-      const challenge = new Uint8Array(randomBytes(32));
+      const asLedger = async <T>(call: () => Promise<T>): Promise<T> => {
+        try {
+          return await call();
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          const code = codeOf(err) ?? 'PROV_ERR_LEDGER_UNAVAILABLE';
+          throw new ProvenantError(code, message, { deviceId: id, cause: err });
+        }
+      };
+      // The ledger picks the challenge (issue 11, attack 7): fresh, for this edge, answered once.
+      const issued = await asLedger(async () => {
+        const r = await rt.ledger.submit({ contract: CONTRACTS.deviceProvenance, fn: 'issueChallenge', args: [id] });
+        return JSON.parse(new TextDecoder().decode(r.result)) as { challenge: string };
+      });
+      const challenge = fromHex(issued.challenge);
       const response = await session.challenge(challenge, req.body?.timeoutMs ?? 5000);
-      // This edge presents itself as the device's gateway (issue 19; one definition: shared/device-metadata.ts).
-      const metadata = req.body?.metadata ?? { attributes: { ...lookup.credential.attributes }, gatewayId: rt.edgeId };
-      let result: Record<string, unknown>;
-      try {
-        const bytes = await rt.ledger.evaluate({
+      // What Algorithm 2 compares, defined once (shared/device-metadata.ts): the credential's
+      // attributes, this edge as the gateway, the firmware hash of the board's HELLO.
+      const fwHash = session.lastHello?.fwHash;
+      const metadata =
+        req.body?.metadata !== undefined
+          ? metadataFromRegistration(req.body.metadata, {}, 'metadata')
+          : metadataAtEdge(lookup.credential.attributes, rt.edgeId, fwHash === undefined ? undefined : toHex(fwHash));
+      const result = await asLedger(async () => {
+        const r = await rt.ledger.submit({
           contract: CONTRACTS.deviceProvenance,
           fn: 'prove',
-          args: [id, JSON.stringify(metadata), toHex(challenge), toHex(response)],
+          args: [id, metadataArg(metadata), toHex(challenge), toHex(response)],
         });
-        result = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        const code = codeOf(err) ?? 'PROV_ERR_LEDGER_UNAVAILABLE';
-        throw new ProvenantError(code, message, { deviceId: id, cause: err });
-      }
+        return JSON.parse(new TextDecoder().decode(r.result)) as Record<string, unknown>;
+      });
       return {
         deviceId: id,
         verdict: result['verdict'] === 'TRUE' ? ('TRUE' as const) : ('FALSE' as const),

@@ -1,8 +1,8 @@
 /**
  * Traffic profiles at the edge (BRIEF §9, Algorithm 4): per device and window, the features of
  * what the edge actually received (shared/traffic/features.ts), submitted to the Traffic Profile
- * Provenance contract with the configured thresholds. The contract judges them against the model
- * it learnt from the device's history; a discrepancy is logged, counted in the metrics and shown
+ * Provenance contract. The contract judges them against the model it learnt from the device's
+ * history, with the thresholds the registry pins for the device (never the submitter's); a discrepancy is logged, counted in the metrics and shown
  * in the API's device view.
  *
  * Profiles are derived data: while the ledger is away they wait in a bounded queue (oldest
@@ -10,7 +10,6 @@
  */
 import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
 import { computeFeatures, type Arrival } from '../../../shared/traffic/features.js';
-import type { Thresholds } from '../../../shared/traffic/model.js';
 import type { Reading } from '../../../shared/types.js';
 import { errorMessage, type Log } from '../log.js';
 import type { EdgeMetrics } from '../metrics.js';
@@ -38,7 +37,6 @@ interface Accumulator {
 /** Settings. */
 export interface TrafficOptions {
   readonly windowMs: number;
-  readonly thresholds: Thresholds;
   /** Profiles waiting for the ledger before the oldest is dropped. Default 1000. */
   readonly maxQueued?: number;
 }
@@ -192,7 +190,8 @@ export class TrafficMonitor implements TrafficSink {
         const commit = await this.ledger.submit({
           contract: CONTRACTS.trafficProfile,
           fn: 'submitProfile',
-          args: [JSON.stringify({ deviceId: p.deviceId, window: p.window, features: p.features }), JSON.stringify(this.options.thresholds)],
+          // '' : the thresholds are the registry's (TrafficProfileProvenance:setTraffic), never the submitter's.
+          args: [JSON.stringify({ deviceId: p.deviceId, window: p.window, features: p.features }), ''],
         });
         const stored = JSON.parse(new TextDecoder().decode(commit.result)) as {
           trafficProven: boolean;

@@ -3,6 +3,7 @@
  * configuration, the device record, and its transitions register (new) → update* → revoke.
  * The contract class looks state up, calls these, and writes what they return.
  */
+import { metadataDifferences as sharedDifferences } from '../../../shared/device-metadata.js';
 import { createHash } from 'node:crypto';
 import { fromHex, toHex } from '../../../shared/encoding/hex.js';
 import { assertAttributes, assertSchema, schemaHeader, type Attributes, type Schema } from '../../../shared/crypto/credential.js';
@@ -259,16 +260,12 @@ export function metadataOf(record: DeviceRecord): DeviceMetadata {
   return { attributes: record.attributes, firmwareHash: record.firmwareHash, gatewayId: record.gatewayId };
 }
 
-/** Names of the metadata fields that differ (attributes compared per name), sorted. */
+/**
+ * Names of the metadata fields that differ, sorted (Algorithm 2's comparison, defined once in
+ * shared/device-metadata.ts: attributes always, gatewayId and firmwareHash where registered).
+ */
 export function metadataDifferences(registered: DeviceMetadata, presented: DeviceMetadata): string[] {
-  const out: string[] = [];
-  const names = new Set([...Object.keys(registered.attributes), ...Object.keys(presented.attributes)]);
-  for (const name of [...names].sort()) {
-    if (registered.attributes[name] !== presented.attributes[name]) out.push(`attributes.${name}`);
-  }
-  if (registered.firmwareHash !== presented.firmwareHash) out.push('firmwareHash');
-  if (registered.gatewayId !== presented.gatewayId) out.push('gatewayId');
-  return out;
+  return sharedDifferences(registered, presented);
 }
 
 /**

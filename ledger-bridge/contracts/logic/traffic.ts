@@ -7,7 +7,7 @@
  * cannot teach the model that it is normal.
  */
 import { acknowledgeChange, advanceDevice, type DeviceOptions, type DeviceState } from '../../../shared/traffic/device-state.js';
-import { defaultThresholds, type Judgement, type Thresholds, type TrafficProfile } from '../../../shared/traffic/model.js';
+import { type Judgement, type Thresholds, type TrafficProfile } from '../../../shared/traffic/model.js';
 import { CONTRACT_ERRORS, contractError } from '../errors.js';
 import { isPlainObject, parseJsonArg } from './args.js';
 
@@ -28,6 +28,8 @@ export interface StoredProfile {
   /** Window the device's open fault began at ("fault persisting"), after judging this profile; absent when none. */
   readonly faultSince?: number;
   readonly thresholds: Thresholds;
+  /** Where the thresholds came from: 'device:<id>', 'class:<name>' or 'model' (the registry's setTraffic). */
+  readonly thresholdsFrom: string;
   readonly trafficProven: boolean;
   readonly txId: string;
   readonly window: number;
@@ -60,20 +62,6 @@ export function parseProfile(json: string): TrafficProfile {
   return { deviceId, features: sorted, window };
 }
 
-/** Parses the thresholds argument; '' means the model's defaults. */
-export function parseThresholds(json: string): Thresholds {
-  if (json === '') return defaultThresholds();
-  const input = parseJsonArg(json, 'thresholds');
-  if (!isPlainObject(input)) throw bad('thresholds must be an object of name → number', 'thresholds');
-  const out: Thresholds = {};
-  for (const name of Object.keys(input).sort()) {
-    const v = input[name];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`thresholds.${name} must be a finite number`, `thresholds.${name}`);
-    out[name] = v;
-  }
-  return out;
-}
-
 /**
  * Alg. 4: judges `profile` and returns what to store. Throws PROV_ERR_PROFILE_STALE when the
  * window is not after the device's last profiled window, PROV_ERR_BAD_INPUT when the model
@@ -85,6 +73,7 @@ export function decideProfile(
   thresholds: Thresholds,
   txId: string,
   options: DeviceOptions = {},
+  thresholdsFrom = 'model',
 ): { stored: StoredProfile; next: ProfileModelState } {
   if (profile.window <= state.lastWindow) {
     throw contractError(
@@ -110,6 +99,7 @@ export function decideProfile(
     flagged: judgement.flagged,
     ...(next.fault !== undefined ? { faultSince: next.fault.since } : {}),
     thresholds,
+    thresholdsFrom,
     trafficProven: judgement.trafficProven,
     txId,
     window: profile.window,
