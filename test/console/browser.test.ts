@@ -7,8 +7,9 @@
  * It logs in (a wrong token is refused), sees the devices by name, opens one and sees new values
  * arrive, validates a reading through the edge, looks a reading up at the auditor and sees TRUE
  * with its evidence, sees a tampered reading shown as rejected, checks uploaded tampered data
- * (FALSE), runs a re-validation job and a saved-head check. Each page's screenshot is written to
- * docs/img/console/ (docs/console.md shows them).
+ * (FALSE), runs a re-validation job and a saved-head check. Each page's screenshot goes to a temp
+ * dir; `npm run docs:screenshots` writes them to docs/img/console/ instead (docs/console.md shows
+ * them), so a test run never changes the checkout.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,10 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { runDemo, type DemoResult } from '../../demo/run.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const SHOTS = join(import.meta.dirname, '..', '..', 'docs', 'img', 'console');
+const SHOTS_TO_DOCS = process.env['PROVENANT_SCREENSHOTS'] === 'docs';
+const SHOTS = SHOTS_TO_DOCS
+  ? join(import.meta.dirname, '..', '..', 'docs', 'img', 'console')
+  : join(tmpdir(), `provenant-console-shots-${process.pid}`);
 const FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -44,6 +48,7 @@ describe('web console in headless Chromium, against a running demo', () => {
     await demo?.catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     rmSync(profile, { recursive: true, force: true });
+    if (!SHOTS_TO_DOCS) rmSync(SHOTS, { recursive: true, force: true });
   }, 120_000);
 
   it('log in, devices, live values, validate, TRUE with evidence, a tampered reading rejected, jobs, saved head', async () => {
