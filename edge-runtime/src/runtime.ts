@@ -13,7 +13,7 @@ import { errorMessage, silentLog, type Log } from './log.js';
 import { EdgeMetrics } from './metrics.js';
 import { Forwarder, type ForwarderOptions } from './outbox/forwarder.js';
 import { GroupCommit } from './outbox/group-commit.js';
-import { Outbox, type OutboxItem, type PutStatus } from './outbox/outbox.js';
+import { Outbox, type OutboxItem, type PutStatus, type SignatureItem, type SignaturePutStatus } from './outbox/outbox.js';
 import type { CredentialStore } from './session/credentials.js';
 import type { ChallengeCodec, SessionHost, SessionProfile, TrafficSink } from './session/host.js';
 import { PartialIssuer } from './session/partials.js';
@@ -335,6 +335,14 @@ export class EdgeRuntime implements SessionHost {
       }
       return status;
     });
+  }
+
+  storeSignature(item: SignatureItem): Promise<SignaturePutStatus> {
+    // Pending readings are committed first, so the body never overtakes the readings it signs.
+    this.intake.flush();
+    const status = this.outbox.putSignature(item, this.clock());
+    if (status === 'stored') this.forwarder.kick();
+    return Promise.resolve(status);
   }
 
   outboxHas(deviceId: string, seq: number, dataHash: string): boolean {

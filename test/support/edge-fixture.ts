@@ -121,6 +121,8 @@ export class ScriptedBoard {
   readonly nacks: { seq: number; reason: number }[] = [];
   highestAck = -1;
   partials = 0;
+  /** SIG_ACKs received (keySet, q). */
+  readonly sigAcks: { keySet: number; q: number }[] = [];
   private readonly decoder = new FrameDecoder();
   private readonly unsub: Unsubscribe;
   private readonly waiters: (() => void)[] = [];
@@ -234,6 +236,8 @@ export class ScriptedBoard {
       if (!nackIsRetryable(m.reason)) this.ring.delete(m.seq);
     } else if (m.kind === 'PING') {
       this.send({ kind: 'PONG', nonce: m.nonce });
+    } else if (m.kind === 'SIG_ACK') {
+      this.sigAcks.push({ keySet: m.keySet, q: m.q });
     }
     for (const w of this.waiters.splice(0)) w();
   }

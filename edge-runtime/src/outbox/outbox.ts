@@ -108,7 +108,54 @@ CREATE TABLE IF NOT EXISTS partials (
   on_ledger INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS signatures (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  key_set INTEGER NOT NULL,
+  q INTEGER NOT NULL,
+  first_seq INTEGER,
+  last_seq INTEGER,
+  body TEXT NOT NULL,
+  body_hash TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'recorded', 'rejected')),
+  reason TEXT,
+  tx_id TEXT,
+  done_at INTEGER,
+  UNIQUE (device_id, body_hash)
+);
+CREATE INDEX IF NOT EXISTS signatures_pending ON signatures (id) WHERE state = 'pending';
 `;
+
+/** What `putSignature` did: SIG_ACK on 'stored' and 'duplicate'; 'full': no SIG_ACK, the board sends it again later. */
+export type SignaturePutStatus = 'stored' | 'duplicate' | 'full';
+
+/** A SIG body to store (docs/wire-protocol.md SIG; shared/crypto/epoch.ts). */
+export interface SignatureItem {
+  readonly deviceId: string;
+  /** 1 epoch, 2 key set. */
+  readonly kind: number;
+  readonly keySet: number;
+  /** One-time key index of its LMS signature. */
+  readonly q: number;
+  /** An epoch body's seqs firstSeq..lastSeq (undefined for a key-set body). */
+  readonly firstSeq?: number;
+  readonly lastSeq?: number;
+  /** Hex of the whole SIG body. */
+  readonly body: string;
+  /** Hex SHA-256 of the body: a resend is the same body. */
+  readonly bodyHash: string;
+}
+
+/** A stored SIG body waiting for the ledger. */
+export interface PendingSignature extends SignatureItem {
+  readonly id: number;
+  readonly receivedAt: number;
+}
+
+/** Most SIG bodies of one device waiting for the ledger; beyond, the board is not answered SIG_ACK. */
+export const MAX_PENDING_SIGNATURES_PER_DEVICE = 64;
 
 /** The SQLite outbox. Synchronous API (better-sqlite3): when a call returns, its commit is done. */
 export class Outbox {
@@ -189,6 +236,27 @@ export class Outbox {
          ON CONFLICT (device_id) DO UPDATE SET pruned_through = MAX(pruned_through, excluded.pruned_through)`,
       ),
       pruneRows: db.prepare<[number]>(`DELETE FROM readings WHERE state != 'pending' AND done_at < ?`),
+      pruneSignatures: db.prepare<[number]>(`DELETE FROM signatures WHERE state != 'pending' AND done_at < ?`),
+      findSignature: db.prepare<[string, string]>('SELECT id FROM signatures WHERE device_id = ? AND body_hash = ?'),
+      countSignaturesPending: db.prepare<[string]>(`SELECT COUNT(*) AS n FROM signatures WHERE device_id = ? AND state = 'pending'`),
+      insertSignature: db.prepare(
+        `INSERT INTO signatures (device_id, kind, key_set, q, first_seq, last_seq, body, body_hash, received_at, state)
+         VALUES (@deviceId, @kind, @keySet, @q, @firstSeq, @lastSeq, @body, @bodyHash, @receivedAt, 'pending')`,
+      ),
+      pendingSignatures: db.prepare<[number]>(
+        `SELECT id, device_id, kind, key_set, q, first_seq, last_seq, body, body_hash, received_at FROM signatures
+          WHERE state = 'pending' ORDER BY id LIMIT ?`,
+      ),
+      settleSignature: db.prepare<[string, string | null, string | null, number, number]>(
+        `UPDATE signatures SET state = ?, reason = ?, tx_id = ?, done_at = ? WHERE id = ? AND state = 'pending'`,
+      ),
+      signatureCounts: db.prepare(`SELECT state, COUNT(*) AS n FROM signatures GROUP BY state`),
+      pendingInRange: db.prepare<[string, number, number]>(
+        `SELECT COUNT(*) AS n FROM readings WHERE device_id = ? AND state = 'pending' AND seq BETWEEN ? AND ?`,
+      ),
+      hashesInRange: db.prepare<[string, number, number]>(
+        `SELECT seq, data_hash, state FROM readings WHERE device_id = ? AND seq BETWEEN ? AND ?`,
+      ),
     };
   }
 
@@ -389,8 +457,89 @@ export class Outbox {
   prune(olderThan: number): number {
     return this.db.transaction(() => {
       this.stmts.pruneFloor.run(olderThan);
+      this.stmts.pruneSignatures.run(olderThan);
       return this.stmts.pruneRows.run(olderThan).changes;
     })();
+  }
+
+  /**
+   * Stores a SIG body durably (one transaction, on disk when this returns, like a reading before
+   * its ACK). The same body again is a duplicate; a device with MAX_PENDING_SIGNATURES_PER_DEVICE
+   * bodies already waiting gets 'full'.
+   */
+  putSignature(item: SignatureItem, receivedAt: number): SignaturePutStatus {
+    return this.db.transaction((): SignaturePutStatus => {
+      if (this.stmts.findSignature.get(item.deviceId, item.bodyHash) !== undefined) return 'duplicate';
+      const waiting = (this.stmts.countSignaturesPending.get(item.deviceId) as { n: number }).n;
+      if (waiting >= MAX_PENDING_SIGNATURES_PER_DEVICE) return 'full';
+      this.stmts.insertSignature.run({
+        deviceId: item.deviceId,
+        kind: item.kind,
+        keySet: item.keySet,
+        q: item.q,
+        firstSeq: item.firstSeq ?? null,
+        lastSeq: item.lastSeq ?? null,
+        body: item.body,
+        bodyHash: item.bodyHash,
+        receivedAt,
+      });
+      return 'stored';
+    })();
+  }
+
+  /** SIG bodies waiting for the ledger, in arrival order. */
+  pendingSignatures(limit = 64): PendingSignature[] {
+    type Row = {
+      id: number;
+      device_id: string;
+      kind: number;
+      key_set: number;
+      q: number;
+      first_seq: number | null;
+      last_seq: number | null;
+      body: string;
+      body_hash: string;
+      received_at: number;
+    };
+    return (this.stmts.pendingSignatures.all(limit) as Row[]).map((r) => ({
+      id: r.id,
+      deviceId: r.device_id,
+      kind: r.kind,
+      keySet: r.key_set,
+      q: r.q,
+      ...(r.first_seq !== null ? { firstSeq: r.first_seq } : {}),
+      ...(r.last_seq !== null ? { lastSeq: r.last_seq } : {}),
+      body: r.body,
+      bodyHash: r.body_hash,
+      receivedAt: r.received_at,
+    }));
+  }
+
+  /** Records the ledger's verdict on a SIG body. */
+  settleSignature(id: number, state: 'recorded' | 'rejected', reason: string | null, txId: string | null, at: number): void {
+    this.stmts.settleSignature.run(state, reason, txId, at, id);
+  }
+
+  /** SIG bodies by state. */
+  signatureCounts(): { pending: number; recorded: number; rejected: number } {
+    const out = { pending: 0, recorded: 0, rejected: 0 };
+    for (const r of this.stmts.signatureCounts.all() as { state: keyof typeof out; n: number }[]) out[r.state] = r.n;
+    return out;
+  }
+
+  /** Are readings of the device with seq in [from, to] still waiting for the ledger? */
+  hasPendingReadings(deviceId: string, from: number, to: number): boolean {
+    return (this.stmts.pendingInRange.get(deviceId, from, to) as { n: number }).n > 0;
+  }
+
+  /**
+   * The dataHashes this edge holds for the device's seqs in [from, to] (committed, rejected or
+   * pending: whatever the board sent), seq → hex.
+   */
+  dataHashes(deviceId: string, from: number, to: number): Map<number, string> {
+    const out = new Map<number, string>();
+    for (const r of this.stmts.hashesInRange.all(deviceId, from, to) as { seq: number; data_hash: string }[]) out.set(r.seq, r.data_hash);
+    return out;
   }
 
   /** Closes the database (checkpointing the WAL). */

@@ -7,7 +7,7 @@ import type { Reading } from '../../../shared/types.js';
 import type { Frame } from '../../../shared/wire/frame.js';
 import type { Log } from '../log.js';
 import type { EdgeMetrics } from '../metrics.js';
-import type { OutboxItem, PutStatus } from '../outbox/outbox.js';
+import type { OutboxItem, PutStatus, SignatureItem, SignaturePutStatus } from '../outbox/outbox.js';
 import type { CredentialStore } from './credentials.js';
 import type { PartialIssuer } from './partials.js';
 import type { DeviceSession } from './session.js';
@@ -56,6 +56,8 @@ export interface SessionHost {
   readonly challengeCodec: ChallengeCodec | undefined;
   /** Durable store; resolves after the commit. */
   store(item: OutboxItem): Promise<PutStatus>;
+  /** Durable store of a SIG body (an epoch signature or a key-set move); resolves after the commit. */
+  storeSignature(item: SignatureItem): Promise<SignaturePutStatus>;
   /** Is this exact reading already in the outbox? (resends take no rate token) */
   outboxHas(deviceId: string, seq: number, dataHash: string): boolean;
   sessionReady(session: DeviceSession, firstHello: boolean): void;

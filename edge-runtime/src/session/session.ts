@@ -21,7 +21,16 @@
  */
 import { encodeFrame, FrameDecoder, type FrameStats } from '../../../shared/wire/frame.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../../shared/wire/union.js';
-import { nackIsRetryable, STATUS_RING_FULL, STATUS_RX_ERRORS, type Hello, type ReadingMessage } from '../../../shared/wire/messages.js';
+import {
+  nackIsRetryable,
+  SigReassembler,
+  STATUS_RING_FULL,
+  STATUS_RX_ERRORS,
+  type Hello,
+  type ReadingMessage,
+  type SigFragment,
+} from '../../../shared/wire/messages.js';
+import { decodeSignatureBody, signatureLeaf, SIG_KIND_EPOCH, SIG_KIND_KEYSET, type SignatureBody } from '../../../shared/crypto/epoch.js';
 import { toHex } from '../../../shared/encoding/hex.js';
 import { ProvenantError } from '../../../shared/errors.js';
 import { EDGE_REASONS, nackFor, type EdgeReason } from '../../../shared/reasons.js';
@@ -29,7 +38,7 @@ import { sha256 } from '../../../shared/crypto/sha256.js';
 import { toSubmission } from '../../../shared/records.js';
 import type { BoardLink, Unsubscribe } from '../links/link.js';
 import { errorMessage, type Log } from '../log.js';
-import type { PutStatus } from '../outbox/outbox.js';
+import type { PutStatus, SignaturePutStatus } from '../outbox/outbox.js';
 import { AckTracker } from './ack-tracker.js';
 import type { SessionHost } from './host.js';
 import { TokenBucket } from './token-bucket.js';
@@ -63,6 +72,7 @@ export class DeviceSession {
   private readonly challenges: ChallengeWait[] = [];
   private readonly log: Log;
   private lastRefusalAt = -Infinity;
+  private readonly sig = new SigReassembler();
   /** Serialises frame handling so ACKs leave in order. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -216,6 +226,8 @@ export class DeviceSession {
       case 'STATUS':
         this.onStatus(msg.code, msg.value, msg.text);
         return;
+      case 'SIG':
+        return this.onSig(msg);
       default:
         this.log.debug({ kind: msg.kind }, 'ignored a frame the edge does not expect');
     }
@@ -381,6 +393,48 @@ export class DeviceSession {
       case 'full':
         return this.nack(r.seq, EDGE_REASONS.OUTBOX_FULL, r.deviceId);
     }
+  }
+
+  /**
+   * A SIG fragment: once its body is whole and decodes, the body is stored durably and only then
+   * answered SIG_ACK (keySet, q), as a reading is ACKed only after its commit. The LMS signature
+   * is not checked here (the edge does not need the device's public key): the ledger checks it.
+   */
+  private async onSig(f: SigFragment): Promise<void> {
+    if (this.stateNow !== 'ready' || !this.device) return; // the board sends it again after HELLO
+    const bytes = this.sig.push(f);
+    if (!bytes) return;
+    const deviceId = this.device;
+    let body: SignatureBody;
+    try {
+      body = decodeSignatureBody(bytes);
+    } catch (err) {
+      this.host.metrics.framesDropped.inc({ link: this.link.id, kind: 'sig' });
+      this.log.warn({ deviceId, err: errorMessage(err) }, 'dropped a SIG body that does not decode');
+      return;
+    }
+    const q = signatureLeaf(body.signature);
+    let status: SignaturePutStatus;
+    try {
+      status = await this.host.storeSignature({
+        deviceId,
+        kind: body.kind === 'epoch' ? SIG_KIND_EPOCH : SIG_KIND_KEYSET,
+        keySet: body.keySet,
+        q,
+        ...(body.kind === 'epoch' ? { firstSeq: body.segment.firstSeq, lastSeq: body.segment.firstSeq + body.segment.count - 1 } : {}),
+        body: toHex(bytes),
+        bodyHash: toHex(sha256(bytes)),
+      });
+    } catch (err) {
+      this.log.error({ deviceId, keySet: body.keySet, q, err: errorMessage(err) }, 'SIG body not stored');
+      return;
+    }
+    if (status === 'full') {
+      this.log.warn({ deviceId, keySet: body.keySet, q }, 'too many SIG bodies of this device wait for the ledger: no SIG_ACK');
+      return;
+    }
+    this.log.info({ deviceId, kind: body.kind, keySet: body.keySet, q, status }, 'SIG body stored');
+    await this.send({ kind: 'SIG_ACK', keySet: body.keySet, q });
   }
 
   private async acknowledge(seq: number): Promise<void> {
