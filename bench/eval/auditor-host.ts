@@ -32,10 +32,8 @@ export interface AuditorCollect {
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
-/** Questions the auditor has in flight at once. */
-const CONCURRENCY = 8;
-/** Transactions whose inclusion proof is kept. */
-const PROOF_CACHE = 256;
+/** Questions the auditor has in flight at once (clients asking concurrently; each waits on a ledger round trip). */
+const CONCURRENCY = 64;
 
 export async function runAuditorHost(): Promise<void> {
   let ledger: LedgerClient | undefined;
@@ -83,21 +81,9 @@ export async function runAuditorHost(): Promise<void> {
         const { ProvenanceDb, ProvenanceFollower, Auditor, embeddedProofChecker } = await import('../../ledger-bridge/auditor/index.js');
         const client = await openEvalLedger(a.ledger, 'auditor');
         ledger = client;
-        // A transaction's inclusion proof is fetched once (by the follower, when it stores the
-        // transaction) and reused for every question about a reading in it: the embedded ledger's
-        // proof carries the whole batch, so fetching it per reading costs O(batch) per answer.
-        const proofs = new Map<string, ReturnType<LedgerClient['inclusionProof']>>();
-        const cached = Object.create(client) as LedgerClient;
-        cached.inclusionProof = (txId: string) => {
-          let p = proofs.get(txId);
-          if (!p) {
-            p = client.inclusionProof(txId);
-            p.catch(() => proofs.delete(txId));
-            proofs.set(txId, p);
-            if (proofs.size > PROOF_CACHE) proofs.delete(proofs.keys().next().value as string);
-          }
-          return p;
-        };
+        // The follower and the Auditor share one inclusion proof (and its check) per transaction
+        // through the ledger client's proof cache (ledger-bridge/auditor/proof-cache.ts), as the
+        // deployed auditor does: an answer does not cost O(batch).
         let checkProof = embeddedProofChecker;
         if (a.ledger.type === 'fabric') {
           const { fabricAwareChecker } = await import('../../ledger-bridge/auditor/connect.js');
@@ -121,9 +107,9 @@ export async function runAuditorHost(): Promise<void> {
           drain();
           return counts;
         };
-        const auditor = new Auditor({ ledger: cached, db: store, checkProof });
+        const auditor = new Auditor({ ledger: client, db: store, checkProof });
         check = (q) => auditor.check(q);
-        const follower = new ProvenanceFollower({ ledger: cached, db: tapped, checkProof, name: 'eval' });
+        const follower = new ProvenanceFollower({ ledger: client, db: tapped, checkProof, name: 'eval' });
         follower.start();
         stopFollower = () => follower.stop();
         return { pid: process.pid };

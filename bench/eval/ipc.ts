@@ -72,7 +72,18 @@ export class WorkerProcess {
 
   /** Starts `provenant eval worker <role>`, optionally pinned and memory-limited. */
   static start(role: string, limits: WorkerLimits = {}): WorkerProcess {
-    const node = [...(limits.heapMiB ? [`--max-old-space-size=${limits.heapMiB}`] : []), BIN, 'eval', 'worker', role];
+    const prof = process.env['PROVENANT_EVAL_PROFILE'];
+    const node = [
+      ...(limits.heapMiB ? [`--max-old-space-size=${limits.heapMiB}`] : []),
+      // PROVENANT_EVAL_PROFILE=DIR: every role writes a V8 CPU profile there (as the ledger does).
+      ...(prof
+        ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${role}-${Date.now()}-${Math.floor(Math.random() * 1e6)}.cpuprofile`]
+        : []),
+      BIN,
+      'eval',
+      'worker',
+      role,
+    ];
     const [cmd, args] = limits.cpus ? ['taskset', ['-c', limits.cpus, process.execPath, ...node]] : [process.execPath, node];
     const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new WorkerProcess(role, child);

@@ -14,7 +14,8 @@ import { codeOf, ProvenantError } from '../../shared/errors.js';
 import { parseProvenanceRecord, type ProvenanceRecord } from '../../shared/records.js';
 import type { ProvenanceDb, ReadingStatus } from '../provenance/store.js';
 import type { BatchProof } from '../contracts/logic/batch-layout.js';
-import { checkBatchPath, parseBatchProof, type BatchEvidence } from './batch-check.js';
+import { checkBatchPath, parseBatchProof, writtenBatchRoot, type BatchEvidence } from './batch-check.js';
+import { ProofCache } from './proof-cache.js';
 
 /**
  * The auditor's answers: Algorithm 3's two verdicts and two errors, and UNPROVEN — the contract
@@ -128,6 +129,13 @@ export interface AuditorOptions {
    * `checkProof` (Fabric's checker chains block headers up to it).
    */
   readonly trustedHead?: ChainHead;
+  /**
+   * Where inclusion proofs come from: by default the cache shared by every user of `ledger`
+   * (ProofCache.for: one fetch and one check per transaction, however many of its readings are
+   * asked about; proof-cache.ts); `false`: fetched and checked again for every question. With a
+   * `trustedHead` the proof is always fetched fresh (the chain must extend that head now).
+   */
+  readonly proofCache?: ProofCache | false;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -149,9 +157,11 @@ const STATUS: Record<AuditVerdict, ReadingStatus> = {
 /** The provenance auditor. */
 export class Auditor {
   private readonly checkProof: ProofChecker;
+  private readonly proofs: ProofCache | undefined;
 
   constructor(private readonly options: AuditorOptions) {
     this.checkProof = options.checkProof ?? embeddedProofChecker;
+    this.proofs = options.proofCache === false ? undefined : (options.proofCache ?? ProofCache.for(options.ledger));
   }
 
   /** Is `query.data` the genuine reading of (deviceId, seq | t)? */
@@ -234,7 +244,13 @@ export class Auditor {
   }
 
   private async evidenceFor(record: ProvenanceRecord, batchProof: BatchProof | undefined): Promise<AuditEvidence> {
-    const proof = await this.options.ledger.inclusionProof(record.txId);
+    // Against a trusted head the question is whether the chain extends it NOW: a fresh proof, up
+    // to the current head. Otherwise a proof of this transaction shared with the other questions
+    // (at most the cache's maxAgeMs old).
+    const cache = this.options.trustedHead === undefined ? this.proofs : undefined;
+    const proof = cache ? await cache.get(record.txId) : await this.options.ledger.inclusionProof(record.txId);
+    // What depends on the proof alone is computed once per proof when it is shared (O(batch) each).
+    const once = <T>(key: string, compute: () => T): T => (cache ? cache.derive(proof, key, compute) : compute());
     const head = proof.head;
     const base = {
       record,
@@ -242,15 +258,29 @@ export class Auditor {
       blockNumber: proof.blockNumber,
       proof,
       head,
-      ...(batchProof === undefined ? {} : { batch: { ...batchProof, check: checkBatchPath(record, batchProof, proof) } }),
+      ...(batchProof === undefined
+        ? {}
+        : {
+            batch: {
+              ...batchProof,
+              check: checkBatchPath(
+                record,
+                batchProof,
+                proof,
+                once(`root:${record.txId}`, () => writtenBatchRoot(record.txId, proof)),
+              ),
+            },
+          }),
     };
     const trusted = this.options.trustedHead;
+    const check = (against?: ChainHead): ReturnType<ProofChecker> =>
+      cache ? cache.check(proof, this.checkProof, against) : this.checkProof(proof, against);
     if (trusted === undefined || !isEmbeddedProof(proof) || (trusted.height === head.height && trusted.hash === head.hash)) {
-      return { ...base, proofCheck: this.checkProof(proof, trusted) };
+      return { ...base, proofCheck: check(trusted) };
     }
-    const consistency = await this.consistency(trusted, head);
+    const consistency = await once(`consistency:${trusted.height}:${trusted.hash}`, () => this.consistency(trusted, head));
     const proofCheck = consistency.ok
-      ? this.checkProof(proof)
+      ? check()
       : { ok: false as const, reason: `the chain does not extend the trusted head: ${consistency.reason}` };
     return { ...base, proofCheck, consistency };
   }

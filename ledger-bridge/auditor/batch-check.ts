@@ -66,12 +66,17 @@ export function provenTxWrites(proof: InclusionProof): Map<string, Uint8Array> |
   return undefined;
 }
 
-/** Checks the record's path to its batch root, and that root against the proven transaction's write. */
-export function checkBatchPath(record: ProvenanceRecord, batch: BatchProof, proof: InclusionProof): BatchEvidence['check'] {
-  const root = Buffer.from(batch.root, 'hex');
-  const path = batch.path.map((h) => Buffer.from(h, 'hex'));
-  if (!verifyInclusionPath(recordLeafHash(record), batch.leafIndex, batch.leaves, path, root))
-    return { ok: false, reason: `the record is not leaf ${batch.leafIndex} of the batch: its path does not lead to root ${batch.root}` };
+/** The batch root a proven transaction wrote, or why it cannot be read (depends on the proof alone). */
+export type WrittenRoot =
+  | { readonly ok: true; readonly root: Uint8Array }
+  | { readonly ok: false; readonly reason: string }
+  | { readonly ok: 'unchecked'; readonly reason: string };
+
+/**
+ * The batch root transaction `txId` wrote, read from its write set in the inclusion proof's
+ * evidence. O(batch): the auditor computes it once per proof (proof-cache.ts), not per reading.
+ */
+export function writtenBatchRoot(txId: string, proof: InclusionProof): WrittenRoot {
   let writes: Map<string, Uint8Array> | undefined;
   try {
     writes = provenTxWrites(proof);
@@ -80,18 +85,34 @@ export function checkBatchPath(record: ProvenanceRecord, batch: BatchProof, proo
   }
   if (writes === undefined)
     return { ok: 'unchecked', reason: 'the inclusion proof is of a format whose write set the auditor does not read' };
-  const value = writes.get(createCompositeKey(KEY_TYPES.batch, [record.txId]));
-  if (value === undefined) return { ok: false, reason: `transaction ${record.txId} wrote no batch record` };
-  let written: Uint8Array;
+  const value = writes.get(createCompositeKey(KEY_TYPES.batch, [txId]));
+  if (value === undefined) return { ok: false, reason: `transaction ${txId} wrote no batch record` };
   try {
-    written = decodeBatchRecord(value).root;
+    return { ok: true, root: decodeBatchRecord(value).root };
   } catch (err) {
-    return { ok: false, reason: `the batch record transaction ${record.txId} wrote does not decode: ${(err as Error).message}` };
+    return { ok: false, reason: `the batch record transaction ${txId} wrote does not decode: ${(err as Error).message}` };
   }
-  if (!Buffer.from(written).equals(root))
+}
+
+/**
+ * Checks the record's path to its batch root, and that root against the proven transaction's
+ * write (`written`: writtenBatchRoot of the same proof, when the caller has it already).
+ */
+export function checkBatchPath(
+  record: ProvenanceRecord,
+  batch: BatchProof,
+  proof: InclusionProof,
+  written: WrittenRoot = writtenBatchRoot(record.txId, proof),
+): BatchEvidence['check'] {
+  const root = Buffer.from(batch.root, 'hex');
+  const path = batch.path.map((h) => Buffer.from(h, 'hex'));
+  if (!verifyInclusionPath(recordLeafHash(record), batch.leafIndex, batch.leaves, path, root))
+    return { ok: false, reason: `the record is not leaf ${batch.leafIndex} of the batch: its path does not lead to root ${batch.root}` };
+  if (written.ok !== true) return written;
+  if (!Buffer.from(written.root).equals(root))
     return {
       ok: false,
-      reason: `the batch root differs from the one transaction ${record.txId} wrote (${Buffer.from(written).toString('hex')})`,
+      reason: `the batch root differs from the one transaction ${record.txId} wrote (${Buffer.from(written.root).toString('hex')})`,
     };
   return { ok: true };
 }

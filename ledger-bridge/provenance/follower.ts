@@ -14,6 +14,7 @@ import type { LedgerClient, LedgerEvent } from '../client.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { EVENTS, parseBatchResult } from '../../shared/records.js';
 import type { ProofChecker } from '../auditor/auditor.js';
+import { ProofCache } from '../auditor/proof-cache.js';
 import type { IngestCounts, ProvenanceDb } from './store.js';
 import { callOf, readingsOf } from './tx-args.js';
 
@@ -107,8 +108,11 @@ export class ProvenanceFollower {
   async apply(event: LedgerEvent): Promise<IngestCounts | undefined> {
     if (event.name !== EVENTS.readingsRecorded) return undefined;
     const result = parseBatchResult(new TextDecoder().decode(event.payload));
-    const proof = await this.options.ledger.inclusionProof(event.txId);
-    const check = this.options.checkProof(proof);
+    // Fetched and checked through the cache the Auditor on this client shares (proof-cache.ts):
+    // a question about a reading right after it is stored costs no second fetch or check.
+    const proofs = ProofCache.for(this.options.ledger);
+    const proof = await proofs.get(event.txId);
+    const check = proofs.check(proof, this.options.checkProof);
     if (check.ok === false)
       throw new ProvenantError('PROV_ERR_PROOF_INVALID', `transaction ${event.txId}: inclusion proof does not check: ${check.reason}`, {
         txId: event.txId,
