@@ -14,7 +14,7 @@
  *    rate (or `targetFpr`), so their F1 is compared at the same cost in false alarms.
  */
 import { learnClassProfile, type ClassProfile } from '../../shared/traffic/class-profile.js';
-import { MIN_HISTORY, defaultThresholds, type Thresholds } from '../../shared/traffic/model.js';
+import { MIN_HISTORY, defaultThresholds, type Thresholds, type TrafficProfile } from '../../shared/traffic/model.js';
 import { loadDataset, resolveDataset, type MoteSeries } from './dataset.js';
 import { FAULT_TYPES, type FaultType } from './faults.js';
 import { add, score, summarise, zero, type Counts, type Summary } from './metrics.js';
@@ -53,6 +53,11 @@ export interface EvalOptions {
   readonly targetFpr?: number;
   /** Judge warm-up windows against a class profile learnt from the other motes (default true). */
   readonly classProfile?: boolean;
+  /**
+   * Judge each mote's levels against its peers (the other motes of its kind, indoor/outdoor, as
+   * recorded, in the windows their own model accepted; shared/traffic/peers.ts). Default true.
+   */
+  readonly peers?: boolean;
 }
 
 /** One detector's figures. */
@@ -77,6 +82,8 @@ export interface EvalResult {
   readonly magnitude: number;
   readonly episode: readonly [number, number];
   readonly fromStart: boolean;
+  /** Levels judged against the peers (EvalOptions.peers). */
+  readonly peers: boolean;
   readonly motes: number;
   readonly readings: number;
   readonly windowsJudged: number;
@@ -170,8 +177,29 @@ export function runEval(opts: EvalOptions): EvalResult {
     if (others.length === 0) return undefined;
     return learnClassProfile(others.map((c) => c.profiles.filter((_, i) => !c.run.windows[i]?.realEvent)));
   };
+  // Peers: the other motes of the same kind, their clean profiles in the windows their own
+  // (per-device) model accepted: one faulty device among honest, recorded peers.
+  const ownAccepted = cleanRuns.map((c) =>
+    opts.peers === false
+      ? []
+      : replay(c.profiles, modelDetector(thresholds, classOf(c.series.moteId))).map((j) => j.judgement.trafficProven),
+  );
+  const peersOf = (moteId: number, indoor: boolean): ((window: number) => TrafficProfile[]) | undefined => {
+    if (opts.peers === false) return undefined;
+    const idx = cleanRuns.map((c, i) => (c.series.moteId !== moteId && c.series.indoor === indoor ? i : -1)).filter((i) => i >= 0);
+    if (idx.length === 0) return undefined;
+    return (window) => {
+      const out: TrafficProfile[] = [];
+      for (const i of idx) {
+        const c = cleanRuns[i] as (typeof cleanRuns)[number];
+        const p = c.profiles[window];
+        if (p !== undefined && p.window === window && ownAccepted[i]?.[window] === true) out.push(p);
+      }
+      return out;
+    };
+  };
   const modelFor: Record<number, DetectorFactory> = {};
-  for (const s of data) modelFor[s.moteId] = modelDetector(thresholds, classOf(s.moteId));
+  for (const s of data) modelFor[s.moteId] = modelDetector(thresholds, classOf(s.moteId), peersOf(s.moteId, s.indoor));
   const cleanOf = cleanRuns.filter((c) => data.includes(c.series));
 
   // Model: clean run.
@@ -267,6 +295,7 @@ export function runEval(opts: EvalOptions): EvalResult {
     magnitude,
     episode: [episode[0], episode[1]],
     fromStart: opts.fromStart ?? false,
+    peers: opts.peers !== false,
     motes: data.length,
     readings: data.reduce((s, d) => s + d.rows.length, 0),
     windowsJudged,
@@ -325,7 +354,9 @@ export function formatReport(r: EvalResult): string {
     `traffic-profile evaluation: ${r.data} data, ${r.motes} motes, ${r.readings} real readings, window ${r.windowSec} s, seed ${r.seed}, magnitude ×${r.magnitude}, episodes ${r.episode[0]}–${r.episode[1]} windows${r.fromStart ? ', first episode from the first window' : ''}`,
   );
   lines.push(`data: ${r.source} (values and labels real; arrival times, losses, frame errors and battery synthesised)`);
-  lines.push(`model: shared/traffic (thresholds ${JSON.stringify(r.thresholds)})`);
+  lines.push(
+    `model: shared/traffic (thresholds ${JSON.stringify(r.thresholds)})${r.peers ? ", levels judged against the peers (the other motes of the mote's kind, as recorded)" : ', each mote alone (no peers)'}`,
+  );
   lines.push(
     `baselines, calibrated on the clean run to the model's clean FPR: ${names.map((n) => `${n} level ${(r.baselines[n]?.level ?? 0).toFixed(2)} (FPR ${pct(r.baselines[n]?.clean.fpr ?? null).trim()})`).join(', ')}`,
   );
@@ -390,6 +421,7 @@ export function jsonLine(r: EvalResult): string {
     magnitude: r.magnitude,
     episode: r.episode,
     fromStart: r.fromStart,
+    peers: r.peers,
     motes: r.motes,
     readings: r.readings,
     windowsJudged: r.windowsJudged,

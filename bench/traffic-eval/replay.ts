@@ -15,12 +15,22 @@ export type Detector = (profile: TrafficProfile) => Judgement;
 /** Makes a fresh detector for one device. */
 export type DetectorFactory = () => Detector;
 
-/** The contract's model: thresholds, and the device class's registered profile for the warm-up. */
-export function modelDetector(thresholds: Thresholds, classProfile?: ClassProfile): DetectorFactory {
+/**
+ * The contract's model: thresholds, the device class's registered profile for the warm-up, and
+ * (optional) the same-window profiles of the device's peers that their own model accepted.
+ */
+export function modelDetector(
+  thresholds: Thresholds,
+  classProfile?: ClassProfile,
+  peersAt?: (window: number) => readonly TrafficProfile[],
+): DetectorFactory {
   return () => {
     let state = emptyDeviceState();
     return (profile) => {
-      const { judgement, next } = advanceDevice(state, profile, thresholds, classProfile !== undefined ? { classProfile } : {});
+      const { judgement, next } = advanceDevice(state, profile, thresholds, {
+        ...(classProfile !== undefined ? { classProfile } : {}),
+        ...(peersAt !== undefined ? { peers: peersAt(profile.window) } : {}),
+      });
       state = next;
       return judgement;
     };

@@ -17,6 +17,7 @@
  */
 import { byCodeUnit } from './features.js';
 import { classDeltas, type ClassProfile } from './class-profile.js';
+import { advancePeerHistory, nextPeerSum, PEER_VOUCH, peerDeltas, type PeerDelta, type PeerRecord } from './peers.js';
 import {
   CONTINUITY_HORIZON,
   judgeProfile,
@@ -61,12 +62,22 @@ export interface DeviceState {
   readonly fault?: FaultState;
   /** The authority acknowledged a change of level: the next profile re-anchors the model. */
   readonly reanchor?: boolean;
+  /** Level differences to the device's peers over its last accepted windows (peers.ts), when peers are judged. */
+  readonly peerHistory?: readonly PeerRecord[];
+  /** Per channel, the run sum of the signed peer δ (peers.ts nextPeerSum). */
+  readonly peerSum?: Readonly<Record<string, number>>;
 }
 
 /** Settings of the state machine (registered with the device class; defaults in model.ts). */
 export interface DeviceOptions {
   readonly classProfile?: ClassProfile;
   readonly reanchorWindows?: number;
+  /**
+   * The same-window profiles of the other devices of the device's site and class that their own
+   * model accepted (peers.ts): the device's levels are judged against theirs (`ch.<id>.peer`), and
+   * a level break its own model flagged on a channel the peers vouch for is the environment.
+   */
+  readonly peers?: readonly TrafficProfile[];
 }
 
 /** The state of a device never profiled. */
@@ -109,6 +120,14 @@ export function advanceDevice(
       info,
     );
   }
+  let peerSum = state.peerSum;
+  if (options.peers !== undefined) {
+    const pd = peerDeltas(state.peerHistory ?? [], profile, options.peers);
+    const sums: Record<string, number> = {};
+    for (const d of pd) sums[d.channel] = nextPeerSum(state.peerSum?.[d.channel], d.signed);
+    peerSum = sums;
+    judgement = withPeers(judgement, pd, sums, thresholds);
+  }
   const last = state.history[state.history.length - 1];
   let nextFault: FaultState | undefined = fault;
   if (judgement.discrepancyStatus) {
@@ -144,13 +163,49 @@ export function advanceDevice(
     nextFault = over ? undefined : { ...fault, prev: profile };
   }
   const history = judgement.trafficProven ? [...state.history, profile].slice(-MODEL_HISTORY) : state.history;
+  const peerHistory =
+    options.peers !== undefined
+      ? advancePeerHistory(state.peerHistory ?? [], profile, options.peers, judgement.trafficProven)
+      : state.peerHistory;
   return {
     judgement,
-    next: { lastWindow: profile.window, history, ...(nextFault !== undefined ? { fault: nextFault } : {}) },
+    next: {
+      lastWindow: profile.window,
+      history,
+      ...(nextFault !== undefined ? { fault: nextFault } : {}),
+      ...(peerHistory !== undefined ? { peerHistory } : {}),
+      ...(peerSum !== undefined ? { peerSum } : {}),
+    },
   };
+}
+
+/**
+ * The device's own verdict combined with its peers' (peers.ts): a level break (jump, gap, shift)
+ * on a channel whose level the peers vouch for is dropped, and a channel whose level left the
+ * peers' is flagged (`ch.<id>.peer`).
+ */
+function withPeers(j: Judgement, pd: readonly PeerDelta[], sums: Readonly<Record<string, number>>, thresholds: Thresholds): Judgement {
+  const vouched: Record<string, true> = {};
+  const flagged: Judgement['flagged'] = [];
+  for (const { channel, delta } of pd) {
+    if (delta < PEER_VOUCH) vouched[channel] = true;
+    const feature = `ch.${channel}.peer`;
+    const t = thresholdFor(thresholds, feature);
+    if (delta > t) flagged.push({ feature, delta, threshold: t });
+    const run = Math.abs(sums[channel] ?? 0);
+    const ts = thresholdFor(thresholds, `ch.${channel}.peersum`);
+    if (run > ts) flagged.push({ feature: `ch.${channel}.peersum`, delta: run, threshold: ts });
+  }
+  for (const f of j.flagged) {
+    if (isLevelBreak(f.feature) && vouched[f.feature.slice(3, f.feature.lastIndexOf('.'))]) continue;
+    flagged.push(f);
+  }
+  flagged.sort((a, b) => byCodeUnit(a.feature, b.feature));
+  return { trafficProven: flagged.length === 0, discrepancyStatus: flagged.length > 0, flagged, basis: j.basis };
 }
 
 /** The authority's acknowledgement of a device's change (recorded on the ledger): close its fault, re-anchor on the next profile. */
 export function acknowledgeChange(state: DeviceState): DeviceState {
+  // The peers are re-learnt too: the acknowledged level is the device's new normal against them.
   return { lastWindow: state.lastWindow, history: state.history, reanchor: true };
 }

@@ -168,6 +168,8 @@ export function defaultThresholds(): Thresholds {
     'ch.*.flat': 10,
     'ch.*.gap': 10,
     'ch.*.jump': 16,
+    'ch.*.peer': 8,
+    'ch.*.peersum': 10,
     'ch.*.shift': 20,
     'ch.*.slope': 12,
     'ch.*.std': 25,

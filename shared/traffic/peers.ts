@@ -1,0 +1,167 @@
+/**
+ * Cross-device consistency ("peer check"): devices of one site and class (the two indoor motes of
+ * a room, the outdoor motes of a yard) see the same air, so the DIFFERENCE between a device's
+ * level and a peer's level in the same window is steady even when the weather moves both a lot.
+ * A per-device model cannot tell a steady offset, a slow ramp, a replay of genuine readings from
+ * elsewhere or a pinned level with genuine noise from a changed environment; the peers can: the
+ * forged level drifts away from what the peers see. Same determinism rules as model.ts.
+ *
+ * Per channel and peer, over the device's last PEER_HISTORY accepted windows (the ones the
+ * combined verdict accepted, so a fault never enters the reference it is judged by): the
+ * difference d = mean(device) − mean(peer), its median (centre) and trimmed robust spread (at
+ * least the spread of its window-to-window steps, and PEER_FLOOR_SHARE of the channel's usual
+ * within-window roughness). δ of a peer = |d − centre| / spread; a channel's δ is the median of its
+ * peers' δ (a minority of faulty peers cannot move it; with one peer it is that peer's), named
+ * `ch.<id>.peer`. A channel whose δ is below PEER_VOUCH is vouched for: its level agrees with
+ * what the peers see, so a level break the device's own model flagged (jump, gap, shift) was the
+ * environment, not a fault (the end of a long fault, a weather front).
+ *
+ * Peers are passed by the caller: the same-window profiles of the other devices of the class
+ * whose own (per-device) verdict accepted that window. A peer the device has no history with
+ * yet is skipped until PEER_MIN windows were seen together. With two devices per site a
+ * disagreement cannot be attributed: both are flagged (the evaluation judges one faulty device
+ * among recorded peers; docs/traffic-profiles.md).
+ */
+import { byCodeUnit } from './features.js';
+import { checkProfile, median, robustSpread, trimmedSpread } from './learn.js';
+import type { TrafficProfile } from './model.js';
+
+/** How many accepted windows of peer differences the device keeps. */
+export const PEER_HISTORY = 32;
+/** Fewest windows seen together before a peer judges. */
+export const PEER_MIN = 8;
+/** Below this δ a channel's level is vouched for by its peers. */
+export const PEER_VOUCH = 3;
+/** A reference older than this many windows is dropped (the device re-learns its peers). */
+export const PEER_REACH = 32;
+
+/** One accepted window: per peer, per channel, the level difference device − peer, and the peer's level. */
+export interface PeerRecord {
+  readonly window: number;
+  readonly d: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly level: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+/** The peer δ of one channel (signed: the device above its peers is positive), and how many peers judged it. */
+export interface PeerDelta {
+  readonly channel: string;
+  readonly delta: number;
+  readonly signed: number;
+  readonly peers: number;
+}
+
+function channelsOf(p: TrafficProfile): string[] {
+  const out: string[] = [];
+  for (const f of Object.keys(p.features).sort(byCodeUnit)) {
+    if (f.startsWith('ch.') && f.endsWith('.mean')) out.push(f.slice(3, f.length - 5));
+  }
+  return out;
+}
+
+/** The level differences of `profile` against each peer (peer deviceId → channel → d). */
+export function peerDifferences(profile: TrafficProfile, peers: readonly TrafficProfile[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  const chs = channelsOf(profile);
+  for (const peer of peers) {
+    if (peer.deviceId === profile.deviceId) continue;
+    const row: Record<string, number> = {};
+    for (const ch of chs) {
+      const a = profile.features[`ch.${ch}.mean`];
+      const b = peer.features[`ch.${ch}.mean`];
+      if (a !== undefined && b !== undefined) row[ch] = a - b;
+    }
+    out[peer.deviceId] = row;
+  }
+  return out;
+}
+
+/** The usable reference: records within PEER_REACH windows of `window`. */
+function reference(history: readonly PeerRecord[], window: number): readonly PeerRecord[] {
+  let i = history.length;
+  while (i > 0 && window - (history[i - 1] as PeerRecord).window <= PEER_REACH) i--;
+  return i === 0 ? history : history.slice(i);
+}
+
+/** δ per channel of `profile` against its peers (sorted by channel), from the device's peer history. */
+export function peerDeltas(history: readonly PeerRecord[], profile: TrafficProfile, peers: readonly TrafficProfile[]): PeerDelta[] {
+  checkProfile(profile, 'profile');
+  peers.forEach((p, i) => checkProfile(p, `peers[${i}]`));
+  const ref = reference(history, profile.window);
+  const now = peerDifferences(profile, peers);
+  const out: PeerDelta[] = [];
+  for (const ch of channelsOf(profile)) {
+    const rough = profile.features[`ch.${ch}.dmean`];
+    const ds: number[] = [];
+    for (const id of Object.keys(now).sort(byCodeUnit)) {
+      const x = (now[id] as Record<string, number>)[ch];
+      if (x === undefined) continue;
+      const xs: number[] = [];
+      const steps: number[] = [];
+      let prev: { w: number; v: number } | undefined;
+      let lastLevel: number | undefined;
+      for (const r of ref) {
+        const v = r.d[id]?.[ch];
+        if (v === undefined) continue;
+        xs.push(v);
+        if (prev !== undefined && r.window === prev.w + 1) steps.push(v - prev.v);
+        prev = { w: r.window, v };
+        lastLevel = r.level[id]?.[ch] ?? lastLevel;
+      }
+      if (xs.length < PEER_MIN) continue;
+      const c = median(xs);
+      const stepSpread = steps.length >= PEER_MIN / 2 ? robustSpread(steps, median(steps)) : 0;
+      const spread = Math.max(trimmedSpread(xs, c), stepSpread, PEER_FLOOR_SHARE * (rough ?? 0), 1e-6);
+      // Two sensors answer a change of the air with different speed and gain: the difference may
+      // move by a share of how far the peer moved since the device's last accepted window.
+      const pl = peers.find((p) => p.deviceId === id)?.features[`ch.${ch}.mean`];
+      const moved = pl !== undefined && lastLevel !== undefined ? Math.abs(pl - lastLevel) : 0;
+      ds.push((x - c) / (spread + PEER_GAIN * moved));
+    }
+    if (ds.length === 0) continue;
+    const signed = median(ds);
+    out.push({ channel: ch, delta: Math.abs(signed), signed, peers: ds.length });
+  }
+  return out;
+}
+
+/** Share of the peer's own level change since the device's last accepted window by which the difference may move. */
+export const PEER_GAIN = 0.5;
+/** Smallest spread of a peer difference, as a share of the channel's usual step between readings (its dmean). */
+export const PEER_FLOOR_SHARE = 1;
+
+/** The device's next peer history after judging `profile` (only accepted windows enter it). */
+export function advancePeerHistory(
+  history: readonly PeerRecord[],
+  profile: TrafficProfile,
+  peers: readonly TrafficProfile[],
+  accepted: boolean,
+): PeerRecord[] {
+  const ref = reference(history, profile.window);
+  if (!accepted) return ref.slice();
+  const d = peerDifferences(profile, peers);
+  if (Object.keys(d).length === 0) return ref.slice();
+  const level: Record<string, Record<string, number>> = {};
+  for (const p of peers) {
+    if (d[p.deviceId] === undefined) continue;
+    const row: Record<string, number> = {};
+    for (const ch of Object.keys(d[p.deviceId] as Record<string, number>)) row[ch] = p.features[`ch.${ch}.mean`] as number;
+    level[p.deviceId] = row;
+  }
+  return [...ref, { window: profile.window, d, level }].slice(-PEER_HISTORY);
+}
+
+/** A window's signed peer δ must exceed this for the run sum to grow (the CUSUM's slack). */
+export const PEER_SLACK = 3;
+
+/**
+ * The run sum of a channel's signed peer δ (a CUSUM that restarts as soon as a window is back
+ * within PEER_SLACK of its peers, or changes side): a ramp or a faint offset too small for any
+ * one window adds up window after window; the end of the fault ends the run at once, so the
+ * windows after it are not flagged for the sum to drain.
+ */
+export function nextPeerSum(prev: number | undefined, signed: number): number {
+  const p = prev ?? 0;
+  if (signed > PEER_SLACK) return (p > 0 ? p : 0) + signed - PEER_SLACK;
+  if (signed < -PEER_SLACK) return (p < 0 ? p : 0) + signed + PEER_SLACK;
+  return 0;
+}

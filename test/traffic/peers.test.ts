@@ -1,0 +1,96 @@
+/**
+ * The cross-device consistency check (shared/traffic/peers.ts, wired through device-state.ts):
+ * a device whose level leaves its co-located peers' is flagged even when its own history cannot
+ * tell (a slow ramp), a level step the peers took too is the environment (vouched), a flagged
+ * window never enters the reference, and the verdict does not depend on the peers' order.
+ */
+import { describe, expect, it } from 'vitest';
+import { computeFeatures } from '../../shared/traffic/features.js';
+import { advanceDevice, emptyDeviceState, type DeviceState } from '../../shared/traffic/device-state.js';
+import { defaultThresholds, type TrafficProfile } from '../../shared/traffic/model.js';
+import { nextPeerSum, PEER_MIN, PEER_SLACK, peerDeltas } from '../../shared/traffic/peers.js';
+import { steadyWindow } from './fixtures.js';
+
+const at = (deviceId: string, w: number, offset: number): TrafficProfile => ({
+  deviceId,
+  window: w,
+  features: computeFeatures(steadyWindow(w, { offset })),
+});
+
+/** Judges device A window by window, with peers B and C (or alone); returns flagged feature names per window and A's state. */
+function run(
+  levelA: (w: number) => number,
+  levelPeers: (w: number) => number,
+  windows: number,
+  withPeers: boolean,
+): { flags: string[][]; state: DeviceState } {
+  let state = emptyDeviceState();
+  const flags: string[][] = [];
+  for (let w = 0; w < windows; w++) {
+    const peers = [at('dev-c', w, levelPeers(w) + 0.3), at('dev-b', w, levelPeers(w) - 0.2)];
+    const { judgement, next } = advanceDevice(state, at('dev-a', w, levelA(w)), defaultThresholds(), withPeers ? { peers } : {});
+    state = next;
+    flags.push(judgement.flagged.map((f) => f.feature));
+  }
+  return { flags, state };
+}
+
+describe('peer check', () => {
+  it('a ramp too slow for the device’s own model leaves its peers’ level and is flagged', () => {
+    // A gains 0.02 °C a window from window 20 (its own windows stay continuous: each jump is one
+    // usual step); its peers stay where they were.
+    const ramp = (w: number): number => (w < 20 ? 0 : 0.02 * (w - 19));
+    const alone = run(ramp, () => 0, 40, false);
+    expect(alone.flags.flat()).toEqual([]);
+    const judged = run(ramp, () => 0, 40, true);
+    expect(judged.flags.slice(0, 20).flat()).toEqual([]);
+    const first = judged.flags.findIndex((f) => f.length > 0);
+    expect(first).toBeGreaterThan(20);
+    expect(first).toBeLessThan(32);
+    expect(judged.flags[first]!.some((f) => f === 'ch.temperature.peer' || f === 'ch.temperature.peersum')).toBe(true);
+    // Flagged windows never enter the reference: the ramp stays flagged to the end.
+    expect(judged.flags.slice(first).every((f) => f.length > 0)).toBe(true);
+  });
+
+  it('a level step the peers took in the same window is the environment, not a fault', () => {
+    const front = (w: number): number => (w < 20 ? 0 : 2);
+    const alone = run(front, front, 30, false);
+    expect(alone.flags[20]).toContain('ch.temperature.jump');
+    const judged = run(front, front, 30, true);
+    expect(judged.flags.flat()).toEqual([]);
+    // The same step taken alone is a jump and a peer discrepancy.
+    const lone = run(front, () => 0, 30, true);
+    expect(lone.flags[20]).toEqual(expect.arrayContaining(['ch.temperature.jump', 'ch.temperature.peer']));
+  });
+
+  it('judges only after PEER_MIN windows together, and the same whatever the peers’ order', () => {
+    let history: ReturnType<typeof advanceDevice>['next']['peerHistory'] = [];
+    let state = emptyDeviceState();
+    for (let w = 0; w < PEER_MIN + 4; w++) {
+      const peers = [at('dev-b', w, 0.1), at('dev-c', w, -0.1)];
+      const a = at('dev-a', w, 0.5);
+      if (w < PEER_MIN) expect(peerDeltas(state.peerHistory ?? [], a, peers)).toEqual([]);
+      state = advanceDevice(state, a, defaultThresholds(), { peers }).next;
+      history = state.peerHistory;
+    }
+    const w = PEER_MIN + 4;
+    const a = at('dev-a', w, 1.5);
+    const fwd = peerDeltas(history ?? [], a, [at('dev-b', w, 0.1), at('dev-c', w, -0.1)]);
+    const rev = peerDeltas(history ?? [], a, [at('dev-c', w, -0.1), at('dev-b', w, 0.1)]);
+    expect(JSON.stringify(fwd)).toBe(JSON.stringify(rev));
+    expect(fwd.find((d) => d.channel === 'temperature')!.signed).toBeGreaterThan(8);
+    // A profile that lists itself among its peers is not its own peer.
+    expect(peerDeltas(history ?? [], a, [a])).toEqual([]);
+    expect(() => peerDeltas(history ?? [], a, [{ ...a, deviceId: 'dev-b', features: { 'ch.temperature.mean': Number.NaN } }])).toThrow(
+      /peers\[0\]\.features\.ch\.temperature\.mean must be finite/,
+    );
+  });
+
+  it('the run sum grows with every window past the slack on one side and restarts when a window is back', () => {
+    let s = 0;
+    for (const z of [4, 5, 6]) s = nextPeerSum(s, z);
+    expect(s).toBeCloseTo(15 - 3 * PEER_SLACK, 12);
+    expect(nextPeerSum(s, 1)).toBe(0);
+    expect(nextPeerSum(s, -5)).toBe(-5 + PEER_SLACK);
+  });
+});
