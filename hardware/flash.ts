@@ -60,6 +60,18 @@ export interface FlashPlan {
 
 const READY = 'PV_READY';
 
+/**
+ * reset() and load() restart the interpreter: it drops its input line, so the start of a line
+ * that arrived while it restarted is lost and the rest is run on its own (seen under load: a
+ * `+"ACK1")` without its start). Both are sent after `global.PV_PRE=1`, and then this probe,
+ * again and again, until the board prints SETTLED: only a restarted board (PV_PRE gone) prints
+ * it. The probe holds no quote, so any tail of it is a finished line (a syntax error at worst),
+ * never an open string that would swallow the lines after it; the answer is computed, so no
+ * echo of a cut probe can match it.
+ */
+export const SETTLE_PROBE = '\x10print(global.PV_PRE?0:7919*7907)\n';
+const SETTLED = '62615533';
+
 interface EspruinoGlobal {
   Config: Record<string, unknown>;
   Core: {
@@ -193,7 +205,7 @@ export async function planFlash(opts: FlashPlanOptions): Promise<FlashPlan> {
     });
   }
   steps.push({ name: 'probe', bytes: Buffer.from(`\x03\x10print("PV_"+"READY")\n`, 'latin1'), expect: READY });
-  steps.push({ name: 'reset', bytes: Buffer.from(paced('\x10reset();'), 'latin1') });
+  steps.push({ name: 'reset', bytes: Buffer.from(`\x10global.PV_PRE=1;reset();\n${SETTLE_PROBE}`, 'latin1'), expect: SETTLED });
   steps.push({ name: 'bundle', bytes: Buffer.from(paced(format(wrapped, 'the bundle')), 'latin1') });
   steps.push({ name: 'provisioning', bytes: Buffer.from(paced(format(provLine, 'the provisioning')), 'latin1') });
   // Verify: SHA-256 of both files as stored, computed on the board, and its boot count so far.
@@ -207,7 +219,7 @@ export async function planFlash(opts: FlashPlanOptions): Promise<FlashPlan> {
     ),
     expect: `PV_OK:${digest(Buffer.from(bundle, 'latin1'))}:${digest(provText)}:`,
   });
-  steps.push({ name: 'load', bytes: Buffer.from('\x10load()\n', 'latin1') });
+  steps.push({ name: 'load', bytes: Buffer.from('\x10global.PV_PRE=1;load()\n', 'latin1') });
   return { board, steps, bundleBytes: Buffer.byteLength(bundle, 'latin1'), provisioning };
 }
 
@@ -301,13 +313,30 @@ export async function flash(
   const total = plan.steps.reduce((n, s) => n + s.bytes.length, 0);
   let sent = 0;
   let attempts = 1;
+  /** Sends SETTLE_PROBE until the board answers SETTLED after `from` (a restart is over), for up to `ms`. */
+  const settle = async (from: number, ms: number): Promise<boolean> => {
+    const end = Date.now() + ms;
+    do {
+      await write(Buffer.from(SETTLE_PROBE, 'latin1'));
+      if (await waitFor(() => text.includes(SETTLED, from), Math.min(1000, Math.max(0, end - Date.now())))) return true;
+    } while (Date.now() < end);
+    return false;
+  };
   const send = async (step: FlashStep): Promise<void> => {
     // Line by line; after an ack line, wait for the board to print that ack.
     const lines = step.bytes.toString('latin1').split(/(?<=\n)/);
+    const from = text.length;
     for (const line of lines) {
       const mark = text.length;
-      await write(Buffer.from(line, 'latin1'));
       sent += line.length;
+      if (line === SETTLE_PROBE) {
+        if (!(await settle(from, timeoutMs))) {
+          throw new ProvenantError('PROV_ERR_PORT_UNRESPONSIVE', `the board did not come back from ${step.name} within ${timeoutMs} ms`);
+        }
+        opts.progress?.(Math.min(sent, total), total, step.name);
+        continue;
+      }
+      await write(Buffer.from(line, 'latin1'));
       opts.progress?.(Math.min(sent, total), total, step.name);
       const ack = ACK_LINE.exec(line)?.[1];
       if (ack !== undefined && !(await waitFor(() => text.includes(`PV_ACK${ack}\r`, mark), timeoutMs))) {
@@ -326,9 +355,11 @@ export async function flash(
   try {
     const verifyStep = plan.steps.find((s) => s.name === 'verify');
     let bootsBefore = 0;
+    let loadMark = 0;
     for (let i = 0; i < plan.steps.length; i++) {
       const step = plan.steps[i] as FlashStep;
       const mark = text.length;
+      if (step.name === 'load') loadMark = mark;
       await send(step);
       if (step.name === 'unlock') {
         if (!(await waitFor(() => unlocked, timeoutMs))) {
@@ -372,8 +403,10 @@ export async function flash(
       return { bytesSent: sent, attempts, ...(hello ? { hello } : {}) };
     }
     let bootCount: number | undefined;
+    // load() restarted the interpreter: ask for the boot count once it is back (SETTLE_PROBE).
+    const settled = await settle(loadMark, timeoutMs);
     const end = Date.now() + timeoutMs;
-    while (bootCount === undefined && hello === undefined && Date.now() < end) {
+    while (settled && bootCount === undefined && hello === undefined && Date.now() < end) {
       const mark = text.length;
       await write(Buffer.from(`\x10print("PV_"+"BOOT:"+(require("Storage").read("pv.boot")||0))\n`, 'latin1'));
       if (await waitFor(() => /PV_BOOT:(\d+)/.test(text.slice(mark)), 500)) {

@@ -142,6 +142,8 @@ export class LinuxBoard {
   private socat: ChildProcess | undefined;
   private port: SerialPort | undefined;
   private stderr = '';
+  /** Whether the REPL has answered since this power-on (type() waits for it before the first line). */
+  private answered = false;
 
   private constructor(
     readonly dir: string,
@@ -212,6 +214,7 @@ export class LinuxBoard {
     await until(() => (existsSync(usb) && childOf() !== undefined) || socat.exitCode !== null, 10_000, 'the interpreter to start');
     if (socat.exitCode !== null) throw new ProvenantError('PROV_ERR_PORT', `the interpreter did not start: ${this.stderr.trim()}`);
     this.pid = childOf();
+    this.answered = false;
     if (this.pid !== undefined) {
       interpreters.add(this.pid);
       watchdog(this.pid);
@@ -265,9 +268,33 @@ export class LinuxBoard {
     if (port?.isOpen) await new Promise<void>((r) => port.close(() => r()));
   }
 
-  /** Sends raw bytes to the console, in blocks. */
+  /**
+   * Waits until the REPL answers after a power-on: a probe line, sent again every second until
+   * the board prints its (computed) answer. Lines typed while the interpreter is still starting
+   * are not all read as typed (the same console-path loss as a line typed into a reset(),
+   * hardware/flash.ts SETTLE_PROBE); the probe holds no quote, so a cut one ends as a finished
+   * line, never an open string that would swallow the lines after it.
+   */
+  private async replReady(port: SerialPort, timeoutMs = 30_000): Promise<void> {
+    const from = this.output.length;
+    const end = Date.now() + timeoutMs;
+    while (!this.output.includes('62615533', from)) {
+      if (Date.now() > end) {
+        throw new ProvenantError(
+          'PROV_ERR_PORT_UNRESPONSIVE',
+          `the interpreter's console did not answer within ${timeoutMs} ms of power-on; it said: ${this.output.slice(from).slice(-300)}`,
+        );
+      }
+      await new Promise<void>((res, rej) => port.write('\x10print(7919*7907)\n', (err) => (err ? rej(err) : port.drain(() => res()))));
+      await until(() => this.output.includes('62615533', from), 1000, 'the REPL').catch(() => undefined);
+    }
+    this.answered = true;
+  }
+
+  /** Sends raw bytes to the console, in blocks (once its REPL has answered since power-on). */
   async type(text: string | Uint8Array): Promise<void> {
     const port = await this.console();
+    if (!this.answered) await this.replReady(port);
     const bytes = typeof text === 'string' ? Buffer.from(text, 'latin1') : Buffer.from(text);
     for (let off = 0; off < bytes.length; off += 256) {
       await new Promise<void>((res, rej) =>

@@ -131,9 +131,7 @@ describe.skipIf(why !== '')('epoch signatures on the real Espruino interpreter',
     plain = readFileSync(join(DIST_FIRMWARE, 'LINUX.js'), 'latin1'); // the LINUX profile signs no epochs
   }, 120_000);
 
-  // retry: writing the key files through the interpreter's console has lost bytes under a concurrent
-  // test worker (a ReferenceError for a truncated atob(...) line); the same console-path flake as flash.test.ts.
-  it('makes its key set, signs segments that verify, and a reading checks offline; costs measured', { retry: 2 }, async () => {
+  it('makes its key set, signs segments that verify, and a reading checks offline; costs measured', async () => {
     const base = await start(plain);
     let plainPerReading: number;
     try {

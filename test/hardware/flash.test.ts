@@ -140,57 +140,52 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('provenant flash on the real interp
     real = undefined;
   });
 
-  // retry: under a concurrent test worker the interpreter's console has dropped the first bytes of a
-  // line typed right after reset() (seen 1 in ~5 full runs: '+"ACK1")' arrived without its start).
-  // Known flake of the console path, not of the flasher's verification, which catches it and says so.
-  it(
-    'uploads paced and verified, twice in a row; the board boots from Storage, says HELLO on Serial1, takes its PARTIAL, streams valid READINGs',
-    { retry: 2 },
-    async () => {
-      real = await LinuxBoard.start(); // empty flash: a bare REPL on its console
-      for (const attempt of [1, 2]) {
-        await real.releaseConsole();
-        const r = await cli([
-          'flash',
-          '--board',
-          'LINUX',
-          '--port',
-          real.usbPath,
-          '--device',
-          linuxDeviceFile,
-          '--serial-path',
-          real.serial1Board,
-          '--interval',
-          '200',
-        ]);
-        expect(r.code, r.stderr).toBe(0);
-        expect(r.stderr).toMatch(/100%/);
-        expect(r.stdout).toMatch(/^flashed dev-8 on .*: LINUX, SHA-256 of .bootcde and provenant.json verified on the board/);
-        expect(r.stdout).toContain(`booted (boot ${attempt}), data link Serial1 at ${real.serial1Board}`);
-      }
-      expect(await real.readFile('.bootcde')).toEqual(readFileSync(join(DIST_FIRMWARE, 'LINUX.js')));
-      // A power cycle: the interpreter boots the firmware from Storage by itself.
-      await real.reboot();
-      const edge = new EdgeDouble({
-        path: real.serial1,
-        link: 'pty',
-        key: new Uint8Array(key),
-        partial: { epoch: 2, partialDigest: new Uint8Array(32).fill(4), intervalMs: 200, maxPerMinute: 0 },
-      });
-      await edge.open();
-      try {
-        await edge.waitFor(() => edge.of('READING').length >= 3, 30_000, 'readings from the flashed board');
-        expect(edge.of('HELLO')[0]).toMatchObject({ deviceId: 'dev-8', board: 'LINUX', bootCount: 3 });
-        // No stand-in sensors here: the Linux build's temperature is NaN, reported as a fault;
-        // the reading goes out anyway.
-        expect(edge.of('READING').every((m) => m.tagValid && m.reading.deviceId === 'dev-8')).toBe(true);
-      } finally {
-        await edge.close();
-      }
-      await real.console();
-      expect(real.uncaught()).toEqual([]);
-    },
-  );
+  // No retry: the interpreter drops its input line when reset() or load() restarts it, and the
+  // flasher now waits for the restart to be over before it types on (hardware/flash.ts SETTLE_PROBE).
+  it('uploads paced and verified, twice in a row; the board boots from Storage, says HELLO on Serial1, takes its PARTIAL, streams valid READINGs', async () => {
+    real = await LinuxBoard.start(); // empty flash: a bare REPL on its console
+    for (const attempt of [1, 2]) {
+      await real.releaseConsole();
+      const r = await cli([
+        'flash',
+        '--board',
+        'LINUX',
+        '--port',
+        real.usbPath,
+        '--device',
+        linuxDeviceFile,
+        '--serial-path',
+        real.serial1Board,
+        '--interval',
+        '200',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/100%/);
+      expect(r.stdout).toMatch(/^flashed dev-8 on .*: LINUX, SHA-256 of .bootcde and provenant.json verified on the board/);
+      expect(r.stdout).toContain(`booted (boot ${attempt}), data link Serial1 at ${real.serial1Board}`);
+    }
+    expect(await real.readFile('.bootcde')).toEqual(readFileSync(join(DIST_FIRMWARE, 'LINUX.js')));
+    // A power cycle: the interpreter boots the firmware from Storage by itself.
+    await real.reboot();
+    const edge = new EdgeDouble({
+      path: real.serial1,
+      link: 'pty',
+      key: new Uint8Array(key),
+      partial: { epoch: 2, partialDigest: new Uint8Array(32).fill(4), intervalMs: 200, maxPerMinute: 0 },
+    });
+    await edge.open();
+    try {
+      await edge.waitFor(() => edge.of('READING').length >= 3, 30_000, 'readings from the flashed board');
+      expect(edge.of('HELLO')[0]).toMatchObject({ deviceId: 'dev-8', board: 'LINUX', bootCount: 3 });
+      // No stand-in sensors here: the Linux build's temperature is NaN, reported as a fault;
+      // the reading goes out anyway.
+      expect(edge.of('READING').every((m) => m.tagValid && m.reading.deviceId === 'dev-8')).toBe(true);
+    } finally {
+      await edge.close();
+    }
+    await real.console();
+    expect(real.uncaught()).toEqual([]);
+  });
 
   it('monitor --device on the Serial1 pty shows the READINGs with valid tags', async () => {
     real = await startEspruinoBoard({ provisioning: { deviceId: 'dev-8', key: key.toString('base64'), intervalMs: 100 } });
