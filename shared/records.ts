@@ -43,6 +43,8 @@ export const EVENTS = {
   trafficDiscrepancy: 'TrafficDiscrepancy',
   /** TrafficProfileProvenance.acknowledgeChange: the authority re-anchored a device's traffic model. */
   profileChangeAcknowledged: 'ProfileChangeAcknowledged',
+  /** DataProvenance.recordSignature: a board's epoch signature or key-set move was verified and stored (or refused: reason). */
+  signatureRecorded: 'SignatureRecorded',
 } as const;
 
 /** One signed reading as the edge forwards it. */

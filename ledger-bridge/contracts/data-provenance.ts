@@ -17,7 +17,18 @@ import { EVENTS, type BatchResult, type ProvenanceRecord } from '../../shared/re
 // eslint-disable-next-line @typescript-eslint/consistent-type-imports
 import { Contract, Info, Returns, StringParams, Transaction, Context } from './fabric.js';
 import { CONTRACT_ERRORS, contractError } from './errors.js';
-import { KEY_TYPES, readingAtAttrs, readingAttrs, seqIndexKey, seqIndexRange, timeIndexKey, timeIndexRange } from './keys.js';
+import {
+  epochSigKey,
+  epochSigRange,
+  KEY_TYPES,
+  pad,
+  readingAtAttrs,
+  readingAttrs,
+  seqIndexKey,
+  seqIndexRange,
+  timeIndexKey,
+  timeIndexRange,
+} from './keys.js';
 import { isPlainObject, parseDeviceIdArg, parseHexArg, parseIntArg, parseJsonArg } from './logic/args.js';
 import { inThreadCrypto, type BatchCrypto } from './logic/batch-crypto.js';
 import { parseBatchArg, type BatchInput } from './logic/batch-input.js';
@@ -53,10 +64,25 @@ import {
   loadDevice,
   loadDeviceKeys,
   parseBytes,
+  putJson,
   scan,
   type KeyValue,
 } from './state.js';
 import { clockSkewOf } from './logic/clock.js';
+import {
+  classifySegment,
+  epochRecord,
+  levelOf,
+  MAX_SEGMENT_READINGS,
+  parseLeavesArg,
+  resolveLeaves,
+  type RecordSignatureResult,
+  type StoredEpochSignature,
+  type StoredKeySet,
+} from './logic/epoch-signatures.js';
+import { decodeSignatureBody, signatureLeaf, verifyEpochBody, verifyKeySetBody, type SignatureBody } from '../../shared/crypto/epoch.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
+import { fromHex, toHex } from '../../shared/encoding/hex.js';
 import { callerEdgeId } from './logic/edges.js';
 
 /** Batch result with the partials the batch carried that were refused. */
@@ -139,6 +165,22 @@ class RecordLookup {
       this.ctx.stub.createCompositeKey(KEY_TYPES.reading, readingAttrs(deviceId, seq)),
     );
     return legacy === undefined ? out : [{ record: legacy }];
+  }
+
+  /** The recorded readings of deviceId with seq in [from, to]: seq → record. */
+  async inRange(deviceId: string, from: number, to: number): Promise<Map<number, ProvenanceRecord>> {
+    const found: Found[] = [];
+    const [start, end] = seqIndexRange(deviceId, from, to + SEQ_SPAN);
+    const seen = new Set<string>();
+    for (const { value } of await this.range(start, end)) {
+      const run = decodeIndexRun(value);
+      if (run.maxSeq < from || run.minSeq > to || seen.has(run.txId)) continue;
+      seen.add(run.txId);
+      await this.collect(deviceId, run.txId, (r) => r.seq >= from && r.seq <= to, found);
+    }
+    const out = new Map<number, ProvenanceRecord>();
+    for (const f of found) out.set(f.record.seq, f.record);
+    return out;
   }
 
   /** The records of deviceId stamped t, in seq order. */
@@ -229,6 +271,21 @@ class BatchView implements ReadingLedgerView {
   async recordedHash(deviceId: string, seq: number): Promise<string | undefined> {
     return (await this.lookup.bySeq(deviceId, seq))[0]?.record.dataHash;
   }
+}
+
+/** The LMS public key (hex) of the device's key set k: 0 from its registration, later ones vouched for by the board. */
+async function signingKeyOf(ctx: Context, device: DeviceRecord, k: number): Promise<string | undefined> {
+  if (k === 0) return device.signingKey;
+  return (await getJson<StoredKeySet>(ctx, ctx.stub.createCompositeKey(KEY_TYPES.sigKeySet, [device.deviceId, pad(k, 10)])))?.publicKey;
+}
+
+/** The signed segment covering (deviceId, seq), if any: the first with lastSeq >= seq, if it starts at or below seq. */
+async function coveringSegment(ctx: Context, deviceId: string, seq: number): Promise<StoredEpochSignature | undefined> {
+  const [start, end] = epochSigRange(deviceId, seq, 0x1_0000_0000);
+  const [first] = await drain((await ctx.stub.getStateByRange(start, end)) as unknown as Iter, 1);
+  if (first === undefined) return undefined;
+  const s = parseBytes<StoredEpochSignature>(first.value);
+  return s.firstSeq <= seq ? s : undefined;
 }
 
 function windowKey(ctx: Context, deviceId: string): string {
@@ -380,6 +437,203 @@ export class DataProvenanceContract extends Contract {
     const stored = await getJson<StoredPartial>(ctx, ctx.stub.createCompositeKey(KEY_TYPES.partial, [digest]));
     if (stored === undefined) throw contractError(CONTRACT_ERRORS.RECORD_NOT_FOUND, `could not locate the partial ${digest}`);
     return canonicalJson(stored);
+  }
+
+  /**
+   * Records a board's SIG body (issue 16; docs/contracts.md "Epoch signatures"): bodyHex a kind-1
+   * (epoch segment) or kind-2 (key-set move) body, leavesHex '' or the segment's count x 32-byte
+   * dataHashes as the submitter holds them (all-zero for one it lacks). Only a registered edge
+   * calls it. The LMS signature is checked under the device's registered key (key set 0) or the key
+   * set the board vouched for; a one-time key signs one body only. An epoch segment's leaves are
+   * kept when they lead to the signed root, and its seqs are classified against the readings the
+   * ledger holds: verified, missing (signed, never recorded) or contradicted (recorded, not what
+   * the board signed). Answers a RecordSignatureResult; 'refused' writes nothing.
+   */
+  @StringParams('deviceId', 'bodyHex', 'leavesHex')
+  @Transaction()
+  @Returns('string')
+  async recordSignature(ctx: Context, deviceId: string, bodyHex: string, leavesHex: string): Promise<string> {
+    const id = parseDeviceIdArg(deviceId);
+    const caller = callerOf(ctx);
+    callerEdgeId(await edgeOfIdentity(ctx, caller), caller, 'record epoch signatures');
+    let bytes: Uint8Array;
+    let body: SignatureBody;
+    try {
+      bytes = fromHex(String(bodyHex ?? ''));
+      body = decodeSignatureBody(bytes);
+    } catch (e) {
+      throw contractError(CONTRACT_ERRORS.BAD_INPUT, `body is not a SIG body: ${e instanceof Error ? e.message : String(e)}`, {
+        field: 'body',
+      });
+    }
+    if (body.kind === 'epoch' && body.segment.count > MAX_SEGMENT_READINGS)
+      throw contractError(CONTRACT_ERRORS.BAD_INPUT, `a segment of ${body.segment.count} readings is more than ${MAX_SEGMENT_READINGS}`, {
+        field: 'body',
+      });
+    const submitted = body.kind === 'epoch' ? parseLeavesArg(String(leavesHex ?? ''), body.segment.count) : [];
+    const device = await loadDevice(ctx, id);
+    if (device === undefined) throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${id}`, { deviceId: id });
+    const txId = ctx.stub.getTxID();
+    const q = signatureLeaf(body.signature);
+    const signerSet = body.kind === 'epoch' ? body.keySet : body.keySet - 1;
+    const base = { deviceId: id, kind: body.kind, keySet: body.keySet, q, txId };
+    const bodyHash = toHex(sha256(bytes));
+    const answer = (r: RecordSignatureResult): string => {
+      ctx.stub.setEvent(EVENTS.signatureRecorded, canonicalBytes(r));
+      return canonicalJson(r);
+    };
+    const key = await signingKeyOf(ctx, device, signerSet);
+    if (key === undefined)
+      return answer({
+        ...base,
+        status: 'refused',
+        reason: 'NO_SIGNING_KEY',
+        message: `device ${id} has no registered signing key for key set ${signerSet} yet`,
+      });
+    const ok = body.kind === 'epoch' ? verifyEpochBody(sha256, fromHex(key), id, body) : verifyKeySetBody(sha256, fromHex(key), id, body);
+    if (!ok)
+      return answer({
+        ...base,
+        status: 'refused',
+        reason: 'BAD_SIGNATURE',
+        message: `the LMS signature does not verify under key set ${signerSet} of ${id}`,
+      });
+    const leafKey = ctx.stub.createCompositeKey(KEY_TYPES.sigLeaf, [id, pad(signerSet, 10), pad(q, 10)]);
+    const spent = await getJson<string>(ctx, leafKey);
+    if (spent !== undefined && spent !== bodyHash)
+      return answer({
+        ...base,
+        status: 'refused',
+        reason: 'KEY_REUSED',
+        message: `one-time key ${q} of key set ${signerSet} of ${id} signed another body before: the board reused a one-time key`,
+      });
+    if (body.kind === 'keyset') {
+      if (spent === undefined) {
+        const stored: StoredKeySet = { deviceId: id, keySet: body.keySet, publicKey: toHex(body.publicKey), body: toHex(bytes), txId };
+        await putJson(ctx, ctx.stub.createCompositeKey(KEY_TYPES.sigKeySet, [id, pad(body.keySet, 10)]), stored);
+        await putJson(ctx, leafKey, bodyHash);
+      }
+      return answer({ ...base, status: spent === undefined ? 'recorded' : 'duplicate' });
+    }
+    const seg = body.segment;
+    const last = seg.firstSeq + seg.count - 1;
+    const records = await new RecordLookup(ctx).inRange(id, seg.firstSeq, last);
+    const recorded = new Map<number, string>();
+    for (const [seq, r] of records) recorded.set(seq, r.dataHash);
+    const sigKey = epochSigKey(id, last);
+    const existing = spent === undefined ? undefined : await getJson<StoredEpochSignature>(ctx, sigKey);
+    const leaves =
+      existing !== undefined && existing.status === 'complete'
+        ? (existing.leaves.match(/.{64}/g) ?? undefined)
+        : resolveLeaves(sha256, seg.root, submitted, recorded, seg.firstSeq);
+    const record = epochRecord(id, body, toHex(bytes), q, leaves, recorded, existing?.txId ?? txId);
+    // Written when new, or when a resubmission resolves leaves the first one could not.
+    const write = existing === undefined || (existing.status === 'unresolved' && record.status === 'complete');
+    if (write) {
+      await putJson(ctx, sigKey, record);
+      if (spent === undefined) await putJson(ctx, leafKey, bodyHash);
+    }
+    const c = classifySegment(leaves, recorded, seg.firstSeq, seg.count);
+    return answer({
+      ...base,
+      status: existing === undefined ? 'recorded' : 'duplicate',
+      segment: {
+        epoch: seg.epoch,
+        firstSeq: seg.firstSeq,
+        count: seg.count,
+        status: record.status,
+        verified: c.verified,
+        missing: c.missing,
+        contradicted: c.contradicted,
+      },
+    });
+  }
+
+  /**
+   * A recorded reading's level (issue 16): 'independently-verifiable' with the public evidence
+   * (registered key, key-set chain, epoch signature, Merkle path) that shared/crypto/evidence.ts
+   * checks, or 'ledger-attested' with the reason. PROV_ERR_RECORD_NOT_FOUND if no reading is
+   * recorded under (deviceId, seq).
+   */
+  @StringParams('deviceId', 'seq')
+  @Transaction(false)
+  @Returns('string')
+  async signatureLevel(ctx: Context, deviceId: string, seq: string): Promise<string> {
+    const id = parseDeviceIdArg(deviceId);
+    const n = parseIntArg(seq, 'seq', 0, 0xffffffff);
+    const [found] = await new RecordLookup(ctx).bySeq(id, n);
+    if (found === undefined)
+      throw contractError(CONTRACT_ERRORS.RECORD_NOT_FOUND, `could not locate the record of device ${id} at seq:${n}`, {
+        deviceId: id,
+        seq: n,
+      });
+    const signed = await coveringSegment(ctx, id, n);
+    const device = await loadDevice(ctx, id);
+    const chain: string[] = [];
+    for (let k = 1; signed !== undefined && k <= signed.keySet; k++) {
+      const ks = await getJson<StoredKeySet>(ctx, ctx.stub.createCompositeKey(KEY_TYPES.sigKeySet, [id, pad(k, 10)]));
+      if (ks === undefined) break;
+      chain.push(ks.body);
+    }
+    return canonicalJson(levelOf(sha256, found.record, signed, device?.signingKey, chain));
+  }
+
+  /**
+   * The device's epoch signatures and what they cover (issue 16): every signed segment with its
+   * status, missing and contradicted seqs (checked against the readings recorded now), and the
+   * recorded readings no signature covers, by epoch ("never signed" — or not yet).
+   */
+  @StringParams('deviceId')
+  @Transaction(false)
+  @Returns('string')
+  async signatureReport(ctx: Context, deviceId: string): Promise<string> {
+    const id = parseDeviceIdArg(deviceId);
+    const lookup = new RecordLookup(ctx);
+    const [start, end] = epochSigRange(id, 0, 0x1_0000_0000);
+    const segments: StoredEpochSignature[] = (await drain((await ctx.stub.getStateByRange(start, end)) as unknown as Iter)).map((kv) =>
+      parseBytes<StoredEpochSignature>(kv.value),
+    );
+    const [rs, re] = seqIndexRange(id, 0, 0x1_0000_0000);
+    let maxSeq = -1;
+    for (const { value } of await drain((await ctx.stub.getStateByRange(rs, re)) as unknown as Iter))
+      maxSeq = Math.max(maxSeq, decodeIndexRun(value).maxSeq);
+    const all = maxSeq < 0 ? new Map<number, ProvenanceRecord>() : await lookup.inRange(id, 0, maxSeq);
+    const covered = new Set<number>();
+    const signed = segments.map((s) => {
+      const recorded = new Map<number, string>();
+      for (let i = 0; i < s.count; i++) {
+        covered.add(s.firstSeq + i);
+        const r = all.get(s.firstSeq + i);
+        if (r !== undefined) recorded.set(r.seq, r.dataHash);
+      }
+      const c = classifySegment(s.status === 'complete' ? (s.leaves.match(/.{64}/g) ?? []) : undefined, recorded, s.firstSeq, s.count);
+      return {
+        epoch: s.epoch,
+        firstSeq: s.firstSeq,
+        count: s.count,
+        keySet: s.keySet,
+        q: s.q,
+        status: s.status,
+        txId: s.txId,
+        verified: c.verified,
+        missing: c.missing,
+        contradicted: c.contradicted,
+      };
+    });
+    const unsigned = new Map<number, number[]>();
+    for (const [seq, r] of [...all].sort((a, b) => a[0] - b[0])) {
+      if (covered.has(seq)) continue;
+      const list = unsigned.get(r.epoch) ?? [];
+      list.push(seq);
+      unsigned.set(r.epoch, list);
+    }
+    return canonicalJson({
+      deviceId: id,
+      signed,
+      unsigned: [...unsigned].map(([epoch, seqs]) => ({ epoch, count: seqs.length, seqs })),
+      verified: signed.reduce((a, s) => a + s.verified, 0),
+      recorded: all.size,
+    });
   }
 
   /** Judges the batch's partials not yet on the ledger; stores the valid ones. */

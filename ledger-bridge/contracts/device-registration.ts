@@ -23,6 +23,7 @@ import {
   parseRegistration,
   registerDevice,
   revokeDevice,
+  setSigningKey,
   updateDevice,
   type DeviceRecord,
 } from './logic/registration.js';
@@ -192,6 +193,25 @@ export class DeviceRegistrationContract extends Contract {
     await putJson(ctx, deviceKey(ctx, input.deviceId), record);
     if (keys !== undefined) await storeDeviceKeys(ctx, input.deviceId, keys);
     ctx.stub.setEvent(EVENTS.deviceUpdated, canonicalBytes({ deviceId: record.deviceId, txId, version: record.version }));
+    return resultOf(record, txId);
+  }
+
+  /**
+   * Registers the board's hash-based signing key (issue 16): the LMS public key of its key set 0,
+   * which the board made itself and the authority read from its Storage. Authority only, once per
+   * device; its epoch signatures make its readings independently verifiable (docs/contracts.md).
+   */
+  @StringParams('deviceId', 'publicKeyHex')
+  @Transaction()
+  @Returns('string')
+  async registerSigningKey(ctx: Context, deviceId: string, publicKeyHex: string): Promise<string> {
+    const config = await loadConfig(ctx);
+    assertAuthority(config, callerOf(ctx), 'register signing keys');
+    const id = parseDeviceIdArg(deviceId);
+    const txId = ctx.stub.getTxID();
+    const record = setSigningKey(await loadDevice(ctx, id), id, String(publicKeyHex ?? '').toLowerCase(), txId);
+    await putJson(ctx, deviceKey(ctx, id), record);
+    ctx.stub.setEvent(EVENTS.deviceUpdated, canonicalBytes({ deviceId: id, txId, version: record.version }));
     return resultOf(record, txId);
   }
 

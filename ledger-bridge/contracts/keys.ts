@@ -20,6 +20,9 @@
  *   edgeIdentity [mspId, client id]                 edgeId (JSON string): which edge an identity acts as
  *   challenge   [deviceId, challenge hex]           IssuedChallenge (Device Provenance; deleted when answered)
  *   traffic     ['device' | 'class', name]          TrafficEntry: thresholds pinned by the authority
+ *   sigKeySet   [deviceId, keySet padded to 10]     StoredKeySet: a board's key set >= 1 and the body vouching for it
+ *   sigLeaf     [deviceId, keySet pad 10, q pad 10] hex SHA-256 of the SIG body signed with that one-time key
+ *   epochSig    simple key, see epochSigKey         StoredEpochSignature: a signed epoch segment
  *
  * The index keys are simple keys because Fabric allows range queries (getStateByRange) over
  * simple keys only, and a lookup of seq s must scan the runs with maxSeq in [s, s + SEQ_SPAN).
@@ -53,6 +56,8 @@ export const KEY_TYPES = {
   edgeIdentity: 'edgeIdentity',
   challenge: 'challenge',
   traffic: 'traffic',
+  sigKeySet: 'sigKeySet',
+  sigLeaf: 'sigLeaf',
 } as const;
 
 /** Zero-pads a non-negative safe integer to `width` digits. */
@@ -97,4 +102,14 @@ export function seqIndexRange(deviceId: string, from: number, to: number): [stri
 export function timeIndexRange(deviceId: string, from: number, to: number): [string, string] {
   const prefix = `timeIndex${SEP}${deviceId}${SEP}`;
   return [prefix + pad(from, 16), prefix + pad(to, 16)];
+}
+
+/** Key of a signed epoch segment: epochSig · deviceId · lastSeq (10 digits), so a lookup of seq s scans from s up. */
+export function epochSigKey(deviceId: string, lastSeq: number): string {
+  return `epochSig${SEP}${deviceId}${SEP}${pad(lastSeq, 10)}`;
+}
+
+/** [start, end) of the epochSig keys of `deviceId` with lastSeq in [from, to). */
+export function epochSigRange(deviceId: string, from: number, to: number): [string, string] {
+  return [epochSigKey(deviceId, from), epochSigKey(deviceId, to)];
 }

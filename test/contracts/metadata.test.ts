@@ -20,7 +20,20 @@ function metadataOf(): Record<string, TxMeta[]> {
 }
 
 // prove is a write: it consumes the challenge it answers (issue 11, attack 7).
-const READS = ['getConfig', 'get', 'history', 'verify', 'getPartial', 'getProfile', 'listProfiles', 'getEdge', 'whoami', 'getTraffic'];
+const READS = [
+  'getConfig',
+  'get',
+  'history',
+  'verify',
+  'getPartial',
+  'getProfile',
+  'listProfiles',
+  'getEdge',
+  'whoami',
+  'getTraffic',
+  'signatureLevel',
+  'signatureReport',
+];
 
 describe('contract metadata (what fabric-shim dispatches by)', () => {
   const meta = metadataOf();

@@ -10,6 +10,8 @@ import { toHex } from '../../shared/encoding/hex.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
 import { FrameDecoder } from '../../shared/wire/frame.js';
 import { MSG_SIG_ACK } from '../../shared/wire/messages.js';
+import { CONTRACTS } from '../../ledger-bridge/client.js';
+import { checkEvidence, type SignatureEvidence } from '../../shared/crypto/evidence.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
 import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { Outbox } from '../../edge-runtime/src/outbox/outbox.js';
@@ -65,12 +67,41 @@ function sampleSegment(board: ScriptedBoard, n: number): Uint8Array[] {
 }
 
 describe('edge: SIG frames', () => {
+  it('forwards a SIG body once its readings are settled, with the dataHashes it holds; the readings become independently verifiable', async () => {
+    const rt = await startEdge('forward');
+    const link = new MemoryLink('forward');
+    await rt.attach(link);
+    const board = new ScriptedBoard(link, fx.devices[0]!, 100);
+    board.hello();
+    await board.until(() => board.partials > 0);
+    const canon = sampleSegment(board, 4);
+    await board.until(() => board.highestAck === 103);
+    for (const m of sigMessages(epochBody(keys, 'dev-0', 5, segmentOf(canon)))) board.send(m);
+    await board.until(() => board.sigAcks.length === 1);
+    // The ledger has no signing key for dev-0 yet: the body waits in the outbox.
+    await rt.forwarder.drain();
+    expect(rt.outbox.signatureCounts()).toMatchObject({ recorded: 0 });
+    await fx.aaClient.submit({ contract: CONTRACTS.deviceRegistration, fn: 'registerSigningKey', args: ['dev-0', toHex(keys.publicKey)] });
+    await new Promise((r) => setTimeout(r, 250)); // the forwarder's retryMaxMs
+    await rt.forwarder.drain();
+    expect(rt.outbox.signatureCounts().pending).toBe(0);
+    expect(rt.forwarder.status().signaturesRecorded).toBeGreaterThanOrEqual(1);
+    const level = JSON.parse(
+      new TextDecoder().decode(
+        await fx.edgeClient.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'signatureLevel', args: ['dev-0', '102'] }),
+      ),
+    ) as { level: string; evidence: SignatureEvidence };
+    expect(level.level).toBe('independently-verifiable');
+    expect(checkEvidence(sha256, level.evidence, canon[2]!, keys.publicKey).ok).toBe(true);
+    await rt.stop();
+  });
+
   it('stores a SIG body durably before SIG_ACK; a resend is acknowledged again without a second row', async () => {
     const rt = await startEdge('store');
-    const board = await connect(rt, 0, 'store');
+    const board = await connect(rt, 1, 'store'); // dev-1: no signing key on the ledger, so its body stays pending
     const canon = sampleSegment(board, 5);
     await board.until(() => board.highestAck === 5);
-    const body = epochBody(keys, 'dev-0', 0, segmentOf(canon));
+    const body = epochBody(keys, 'dev-1', 0, segmentOf(canon));
     // What the outbox holds at the moment each SIG_ACK leaves the edge.
     const storedAtAck: number[] = [];
     const watch = new FrameDecoder();
@@ -81,13 +112,13 @@ describe('edge: SIG frames', () => {
     await board.until(() => board.sigAcks.length === 1);
     expect(board.sigAcks[0]).toEqual({ keySet: 0, q: 0 });
     expect(storedAtAck).toEqual([1]);
-    const rows = rt.outbox.pendingSignatures().filter((s) => s.deviceId === 'dev-0');
+    const rows = rt.outbox.pendingSignatures().filter((s) => s.deviceId === 'dev-1');
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ kind: 1, keySet: 0, q: 0, firstSeq: 1, lastSeq: 5, body: toHex(body), bodyHash: toHex(sha256(body)) });
     // The board did not see the SIG_ACK (lost): it sends the body again.
     for (const m of sigMessages(body)) board.send(m);
     await board.until(() => board.sigAcks.length === 2);
-    expect(rt.outbox.pendingSignatures().filter((s) => s.deviceId === 'dev-0')).toHaveLength(1);
+    expect(rt.outbox.pendingSignatures().filter((s) => s.deviceId === 'dev-1')).toHaveLength(1);
     await rt.stop();
     // On disk: a new process finds it.
     const reopened = await Outbox.open({ path: join(tmp.dir, 'store.outbox.db') });

@@ -83,6 +83,8 @@ export interface ForwarderStatus {
   readonly inFlight: number;
   /** MVCC / phantom-read conflicts resubmitted so far. */
   readonly conflicts: number;
+  /** SIG bodies the ledger recorded (or already held) so far. */
+  readonly signaturesRecorded: number;
 }
 
 /** Moves readings from the outbox to the ledger. */
@@ -100,6 +102,12 @@ export class Forwarder {
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly listeners = new Set<(s: SettledBatch) => void>();
+  /** A pass over the waiting SIG bodies is running. */
+  private sigBusy = false;
+  private sigPass: Promise<void> = Promise.resolve();
+  /** SIG body row id → not before this time (the ledger had no key for it yet, or did not answer). */
+  private readonly sigRetryAt = new Map<number, number>();
+  private sigRecorded = 0;
   private readonly batchSize: number;
   private readonly maxWaitMs: number;
   private readonly maxInFlight: number;
@@ -158,6 +166,7 @@ export class Forwarder {
     this.wake?.();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
+    await this.sigPass;
   }
 
   /** Current state. */
@@ -170,14 +179,22 @@ export class Forwarder {
       batches: this.batches,
       inFlight: this.inFlight.size,
       conflicts: this.conflicts,
+      signaturesRecorded: this.sigRecorded,
     };
   }
 
-  /** Submits everything waiting, now, until the outbox is empty or a submit fails (tests, shutdown). */
+  /**
+   * Submits everything waiting, now, until the outbox is empty or a submit fails (tests,
+   * shutdown); then the SIG bodies whose readings are settled.
+   */
   async drain(): Promise<void> {
     for (;;) {
       await Promise.allSettled([...this.inFlight]);
-      if (this.outbox.depth === 0) return;
+      if (this.outbox.depth === 0) {
+        await this.sigPass;
+        await this.forwardSignatures();
+        return;
+      }
       const rows = this.outbox.takeBatch(this.batchSize, this.busy);
       // Everything left belongs to devices a batch of the loop holds: wait for it.
       if (rows.length === 0) continue;
@@ -196,6 +213,7 @@ export class Forwarder {
         await this.sleep(1000);
         continue;
       }
+      if (!this.sigBusy && this.outbox.hasPendingSignatures()) this.sigPass = this.forwardSignatures();
       const { count, oldest } = this.outbox.pendingExcept(this.busy);
       if (count === 0) {
         await this.sleep(1000);
@@ -380,6 +398,83 @@ export class Forwarder {
       );
     }
     return out;
+  }
+
+  /**
+   * One pass over the waiting SIG bodies (issue 16), oldest first: an epoch body goes once every
+   * reading of its segment the edge holds is settled (so the ledger can check the signed root
+   * against what it recorded), with the dataHashes this edge holds for the segment's seqs (the
+   * signed root authenticates them). A body goes when no batch of its device is in flight. The
+   * ledger's 'recorded' / 'duplicate' settle it; 'refused' NO_SIGNING_KEY (the authority has not
+   * registered the board's key yet) and a ledger that does not answer leave it waiting; any other
+   * refusal is final and logged.
+   */
+  private async forwardSignatures(): Promise<void> {
+    if (this.sigBusy) return;
+    this.sigBusy = true;
+    const zero = '0'.repeat(64);
+    try {
+      for (const s of this.outbox.pendingSignatures(64)) {
+        const now = this.clock();
+        if ((this.sigRetryAt.get(s.id) ?? 0) > now || this.busy.has(s.deviceId)) continue;
+        let leaves = '';
+        if (s.firstSeq !== undefined && s.lastSeq !== undefined) {
+          if (this.outbox.hasPendingReadings(s.deviceId, s.firstSeq, s.lastSeq)) continue;
+          const held = this.outbox.dataHashes(s.deviceId, s.firstSeq, s.lastSeq);
+          const parts: string[] = [];
+          for (let seq = s.firstSeq; seq <= s.lastSeq; seq++) parts.push(held.get(seq) ?? zero);
+          leaves = held.size > 0 ? parts.join('') : '';
+        }
+        this.busy.add(s.deviceId);
+        try {
+          const commit = await this.ledger.submit({
+            contract: CONTRACTS.dataProvenance,
+            fn: 'recordSignature',
+            args: [s.deviceId, s.body, leaves],
+          });
+          const r = JSON.parse(new TextDecoder().decode(commit.result)) as {
+            status?: string;
+            reason?: string;
+            message?: string;
+            segment?: unknown;
+          };
+          if (r.status === 'recorded' || r.status === 'duplicate') {
+            this.outbox.settleSignature(s.id, 'recorded', null, commit.txId, this.clock());
+            this.sigRetryAt.delete(s.id);
+            this.sigRecorded += 1;
+            this.log.info(
+              { deviceId: s.deviceId, keySet: s.keySet, q: s.q, status: r.status, segment: r.segment },
+              'epoch signature on the ledger',
+            );
+          } else if (r.reason === 'NO_SIGNING_KEY') {
+            this.sigRetryAt.set(s.id, this.clock() + this.retryMaxMs);
+            this.log.info(
+              { deviceId: s.deviceId, keySet: s.keySet, q: s.q },
+              'the ledger has no signing key for this SIG body yet; it waits',
+            );
+          } else {
+            this.outbox.settleSignature(s.id, 'rejected', String(r.reason ?? 'REFUSED'), commit.txId, this.clock());
+            this.sigRetryAt.delete(s.id);
+            this.log.warn(
+              { deviceId: s.deviceId, keySet: s.keySet, q: s.q, reason: r.reason, message: r.message },
+              'the ledger refused a SIG body',
+            );
+          }
+        } catch (err) {
+          if (codeOf(err) === 'PROV_ERR_BAD_INPUT') {
+            this.outbox.settleSignature(s.id, 'rejected', 'BAD_INPUT', null, this.clock());
+            this.log.warn({ deviceId: s.deviceId, err: errorMessage(err) }, 'the ledger refused a SIG body as malformed');
+          } else {
+            this.sigRetryAt.set(s.id, this.clock() + this.retryMaxMs);
+            this.log.warn({ deviceId: s.deviceId, err: errorMessage(err) }, 'SIG body not forwarded; it stays in the outbox');
+          }
+        } finally {
+          this.busy.delete(s.deviceId);
+        }
+      }
+    } finally {
+      this.sigBusy = false;
+    }
   }
 
   private sleep(ms: number): Promise<void> {

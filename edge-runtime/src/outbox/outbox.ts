@@ -251,6 +251,7 @@ export class Outbox {
         `UPDATE signatures SET state = ?, reason = ?, tx_id = ?, done_at = ? WHERE id = ? AND state = 'pending'`,
       ),
       signatureCounts: db.prepare(`SELECT state, COUNT(*) AS n FROM signatures GROUP BY state`),
+      anySignaturePending: db.prepare(`SELECT 1 AS one FROM signatures WHERE state = 'pending' LIMIT 1`),
       pendingInRange: db.prepare<[string, number, number]>(
         `SELECT COUNT(*) AS n FROM readings WHERE device_id = ? AND state = 'pending' AND seq BETWEEN ? AND ?`,
       ),
@@ -513,6 +514,11 @@ export class Outbox {
       bodyHash: r.body_hash,
       receivedAt: r.received_at,
     }));
+  }
+
+  /** Is any SIG body waiting for the ledger? */
+  hasPendingSignatures(): boolean {
+    return this.stmts.anySignaturePending.get() !== undefined;
   }
 
   /** Records the ledger's verdict on a SIG body. */

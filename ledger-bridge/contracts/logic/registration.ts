@@ -9,6 +9,7 @@ import { fromHex, toHex } from '../../../shared/encoding/hex.js';
 import { assertAttributes, assertSchema, schemaHeader, type Attributes, type Schema } from '../../../shared/crypto/credential.js';
 import { assertPolicyFitsSchema, parsePolicy, policyId, type Policy } from '../../../shared/crypto/policy.js';
 import { assertIdentifier } from '../../../shared/crypto/presentation.js';
+import { parseLmsPublicKey } from '../../../shared/crypto/lms.js';
 import { CONTRACT_ERRORS, contractError } from '../errors.js';
 import { parseJsonArg, isPlainObject } from './args.js';
 import { DEFAULT_CLOCK_SKEW_MS, MAX_CLOCK_SKEW_MS } from './clock.js';
@@ -64,6 +65,11 @@ export interface DeviceRecord {
   readonly txId: string;
   /** 1 at registration, +1 per update or revocation. */
   readonly version: number;
+  /**
+   * Hex LMS public key of the board's key set 0 (issue 16, docs/crypto.md "Hash-based
+   * signatures"), once the authority registered it (registerSigningKey); later key sets chain from it.
+   */
+  readonly signingKey?: string;
 }
 
 /** The metadata Algorithm 2 compares: what the registry says the device is. */
@@ -315,6 +321,28 @@ export function updateDevice(existing: DeviceRecord | undefined, input: Registra
     txId,
     version: prev.version + 1,
   };
+}
+
+/**
+ * The board's LMS public key of key set 0, read by the authority from the board's Storage: the
+ * next version of the record. Set once: later key sets are vouched for by the board itself
+ * (DataProvenance recordSignature, kind 2), so replacing it would let the authority disown them.
+ */
+export function setSigningKey(existing: DeviceRecord | undefined, deviceId: string, keyHex: string, txId: string): DeviceRecord {
+  const prev = assertActive(existing, deviceId);
+  if (prev.signingKey !== undefined)
+    throw bad(
+      `device ${deviceId} already has a signing key; a board's later key sets chain from it (re-enroll under another id to start over)`,
+      'signingKey',
+    );
+  let key: Uint8Array;
+  try {
+    key = fromHex(keyHex);
+  } catch {
+    throw bad('signingKey must be hex', 'signingKey');
+  }
+  if (!parseLmsPublicKey(key)) throw bad('signingKey is not an LMS public key of a parameter set this ledger implements', 'signingKey');
+  return { ...prev, signingKey: toHex(key), txId, version: prev.version + 1 };
 }
 
 /** Revocation: the device's readings are refused from this version on. */
