@@ -190,8 +190,12 @@ async function verifyOffline(
   } catch (err) {
     throw bad(`cannot read --offline ${evidencePath}: ${(err as Error).message}`, 'offline');
   }
+  evidence = evidenceIn(evidence);
   if (evidence === null || typeof evidence !== 'object' || Array.isArray(evidence))
-    throw bad(`--offline ${evidencePath} must hold one evidence object (docs/crypto.md, "Hash-based signatures")`, 'offline');
+    throw bad(
+      `--offline ${evidencePath} must hold one evidence object, or an auditor answer with signature.evidence (docs/auditor.md, "Independently verifiable")`,
+      'offline',
+    );
   const { checkEvidence } = await import('../../shared/crypto/evidence.js');
   const { sha256 } = await import('../../shared/crypto/sha256.js');
   const { data } = readDataFile(dataPath);
@@ -205,6 +209,32 @@ async function verifyOffline(
     );
   else process.stdout.write(`independently verifiable: NO — ${r.step}: ${r.reason}\n`);
   process.exitCode = r.ok ? 0 : 1;
+}
+
+/**
+ * The evidence in what --offline was given: a SignatureEvidence itself, or an auditor's answer
+ * (POST /verify, `provenant verify --json`) carrying it in `signature.evidence` (also the first
+ * result of POST /validate's `results`).
+ */
+function evidenceIn(v: unknown): unknown {
+  const obj = (x: unknown): Record<string, unknown> | undefined =>
+    x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : undefined;
+  const o = obj(v);
+  if (o === undefined || 'epochSignature' in o) return v;
+  const fromAnswer = obj(obj(o['signature'])?.['evidence']);
+  if (fromAnswer) return fromAnswer;
+  const results = o['results'];
+  const answer = Array.isArray(results) ? obj(results[0]) : o;
+  const first = obj(obj(answer?.['signature'])?.['evidence']);
+  if (first) return first;
+  if (answer !== undefined && 'verdict' in answer) {
+    const why = obj(answer['signature'])?.['reason'];
+    throw bad(
+      `the auditor's answer carries no signature evidence: the reading is ${String(answer['independence'] ?? 'not proven')}${typeof why === 'string' ? ` (${why})` : ''}`,
+      'offline',
+    );
+  }
+  return v;
 }
 
 /** Registers `provenant verify`. */

@@ -16,6 +16,9 @@ import type { ProvenanceDb, ReadingStatus } from '../provenance/store.js';
 import type { BatchProof } from '../contracts/logic/batch-layout.js';
 import { checkBatchPath, parseBatchProof, writtenBatchRoot, type BatchEvidence } from './batch-check.js';
 import { ProofCache } from './proof-cache.js';
+import type { LevelAnswer, SignatureLevel } from '../contracts/logic/epoch-signatures.js';
+import { checkEvidence, type EvidenceResult, type SignatureEvidence } from '../../shared/crypto/evidence.js';
+import { sha256 } from '../../shared/crypto/sha256.js';
 
 /**
  * The auditor's answers: Algorithm 3's two verdicts and two errors, and UNPROVEN — the contract
@@ -79,11 +82,26 @@ export interface AuditResult {
   /** Status written to the provenance database, if the data is stored there. */
   readonly dbStatus?: ReadingStatus;
   /**
-   * How independently the verdict can be checked. 'ledger': it rests on the ledger's record and
-   * the inclusion proof against its head (what an auditor with ledger access checks). Later
-   * levels (readings publicly verifiable without the ledger) add their own value here.
+   * How independently a TRUE can be checked (docs/crypto.md "Two levels of trust"):
+   * 'ledger-attested' — it rests on the ledger's record (HMAC tag checked by endorsers who hold
+   * K_tag) and the inclusion proof against its head; 'independently-verifiable' — the board's own
+   * epoch signature covers exactly these bytes, checked here, and `signature.evidence` lets anyone
+   * check it again with public data only (`provenant verify --offline`).
    */
-  readonly independence?: 'ledger';
+  readonly independence?: SignatureLevel;
+  /** The reading's level as the ledger answers it (signatureLevel), with the evidence when it has one. */
+  readonly signature?: SignatureAnswer;
+}
+
+/** The level part of an answer. */
+export interface SignatureAnswer {
+  readonly level: SignatureLevel;
+  /** Why not independently verifiable (or why the auditor's own check of the evidence failed). */
+  readonly reason?: string;
+  readonly segment?: LevelAnswer['segment'];
+  readonly evidence?: SignatureEvidence;
+  /** The auditor's own check of the evidence against the data (present with evidence). */
+  readonly check?: EvidenceResult;
 }
 
 /** Checks a backend's inclusion proof; returns 'unchecked' when it does not know the format. */
@@ -223,7 +241,50 @@ export class Auditor {
         : verdict === 'UNPROVEN'
           ? `record NOT proven: the ledger says ${where}, but ${failure ?? ''}`
           : `record NOT proven: the data hashes to ${dataHash}, the ledger recorded ${record.dataHash}`;
-    return this.finish({ ...base, verdict, genuine, message, evidence, independence: 'ledger' }, query);
+    const signature = genuine ? await this.signatureOf(query.deviceId, record.seq, query.data) : undefined;
+    const independence: SignatureLevel = signature?.level ?? 'ledger-attested';
+    const levelNote =
+      verdict !== 'TRUE'
+        ? ''
+        : independence === 'independently-verifiable'
+          ? '; independently verifiable: the board signed it (epoch signature checked)'
+          : `; ledger-attested only${signature?.reason !== undefined ? ` (${signature.reason})` : ''}`;
+    return this.finish(
+      { ...base, verdict, genuine, message: message + levelNote, evidence, independence, ...(signature ? { signature } : {}) },
+      query,
+    );
+  }
+
+  /**
+   * The reading's level from the ledger (DataProvenance signatureLevel), and when the ledger
+   * offers evidence, the auditor's own check of it against the data: a level the evidence does
+   * not back is reported ledger-attested. A ledger whose contracts predate epoch signatures
+   * answers nothing here (undefined).
+   */
+  private async signatureOf(deviceId: string, seq: number, data: Uint8Array): Promise<SignatureAnswer | undefined> {
+    let answer: LevelAnswer;
+    try {
+      answer = JSON.parse(
+        decoder.decode(
+          await this.options.ledger.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'signatureLevel', args: [deviceId, String(seq)] }),
+        ),
+      ) as LevelAnswer;
+    } catch {
+      return undefined;
+    }
+    const base = { ...(answer.segment ? { segment: answer.segment } : {}) };
+    if (answer.level !== 'independently-verifiable' || answer.evidence === undefined)
+      return { ...base, level: 'ledger-attested', ...(answer.reason !== undefined ? { reason: answer.reason } : {}) };
+    const check = checkEvidence(sha256, answer.evidence, data);
+    if (!check.ok)
+      return {
+        ...base,
+        level: 'ledger-attested',
+        reason: `the ledger's evidence does not check: ${check.step}: ${check.reason}`,
+        evidence: answer.evidence,
+        check,
+      };
+    return { ...base, level: 'independently-verifiable', evidence: answer.evidence, check };
   }
 
   /**

@@ -126,6 +126,18 @@ export const verifyResult = {
     dataHash: { type: 'string' },
     message: { type: 'string' },
     dbStatus: { type: 'string', description: 'status written to the provenance database, when it holds the data' },
+    independence: {
+      type: 'string',
+      enum: ['ledger-attested', 'independently-verifiable'],
+      description:
+        "ledger-attested (the ledger's record and its inclusion proof) or independently-verifiable (the board's epoch signature covers these bytes)",
+    },
+    signature: {
+      type: 'object',
+      additionalProperties: true,
+      description:
+        "the reading's level from the ledger: level, reason, segment, and when independently verifiable the evidence (registered LMS key, key-set bodies, epoch signature, Merkle path) for provenant verify --offline and the auditor's own check of it",
+    },
     evidence: {
       type: 'object',
       properties: {
