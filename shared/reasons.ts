@@ -17,6 +17,7 @@ import {
   NACK_RATE,
   NACK_REPLAY,
   NACK_REVOKED,
+  NACK_STALE_PARTIAL,
   NACK_UNKNOWN_DEVICE,
 } from './wire/messages.js';
 
@@ -38,6 +39,11 @@ export const REFUSALS = {
   WRONG_DEVICE: row(NACK_MALFORMED, undefined, "a READING for another device than the session's"),
   UNKNOWN_PARTIAL: row(NACK_NO_PARTIAL, REASONS.UNKNOWN_PARTIAL, 'the reading names a partial signature the edge did not issue'),
   WRONG_EPOCH: row(NACK_NO_PARTIAL, REASONS.WRONG_EPOCH, "the reading's epoch is not its partial signature's"),
+  STALE_PARTIAL: row(
+    NACK_STALE_PARTIAL,
+    undefined,
+    "a reading made before the board's current HELLO under a partial signature this edge did not issue (another edge, or this edge before its outbox was lost): it can never be forwarded here; the board drops it and keeps its PARTIAL",
+  ),
   RATE: row(NACK_RATE, undefined, 'faster than the traffic profile and its burst allow'),
   REPLAY: row(NACK_REPLAY, REASONS.REPLAY, '(deviceId, seq) was seen before with other content'),
   OUTBOX_FULL: row(NACK_OUTBOX_FULL, undefined, 'the outbox is at capacity (ledger outage): resend later'),

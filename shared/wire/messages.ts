@@ -71,6 +71,12 @@ export const NACK_NO_PARTIAL = 7;
 export const NACK_MALFORMED = 8;
 /** The device is revoked: the board stops sampling. */
 export const NACK_REVOKED = 9;
+/**
+ * The reading was made before the board's current session, under a partial signature this edge
+ * did not issue (another edge, or this edge before it lost its outbox): no resend can make it
+ * forwardable here (the tag covers the digest), so the board drops it and keeps its PARTIAL.
+ */
+export const NACK_STALE_PARTIAL = 10;
 
 /** True when the board should keep a NACKed reading in its ring and resend it later. */
 export function nackIsRetryable(reason: number): boolean {

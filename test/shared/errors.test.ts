@@ -227,7 +227,7 @@ describe('refusal table: NACK ↔ edge reason ↔ ledger reason', () => {
   });
 
   it('the board drops a reading for exactly these reasons and keeps it (to resend) for every other', () => {
-    const final = new Set(['WRONG_DEVICE', 'REPLAY', 'MALFORMED', 'REVOKED', 'BAD_TAG']);
+    const final = new Set(['WRONG_DEVICE', 'REPLAY', 'MALFORMED', 'REVOKED', 'BAD_TAG', 'STALE_PARTIAL']);
     for (const label of Object.keys(REFUSALS) as (keyof typeof REFUSALS)[]) {
       expect([label, messages.nackIsRetryable(nackFor(label))]).toEqual([label, !final.has(label)]);
     }

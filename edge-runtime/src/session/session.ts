@@ -9,7 +9,10 @@
  *   device                    reading.deviceId = session's       NACK MALFORMED
  *   registry                  device not revoked                 NACK REVOKED (the board stops)
  *   partial                   digest issued by this edge to this device for reading.epoch
- *                                                                NACK NO_PARTIAL
+ *                                                                NACK NO_PARTIAL; a reading made
+ *                                                                before the HELLO (seq < HELLO's)
+ *                                                                under a digest this edge never
+ *                                                                issued: NACK STALE_PARTIAL (final)
  *   rate                      token bucket over new readings     NACK RATE (retryable)
  *   outbox                    duplicate → ACK again; replay → NACK REPLAY; full → NACK OUTBOX_FULL
  * The tag is NOT checked here: the edge has no K_IoT. The ledger checks it.
@@ -353,6 +356,12 @@ export class DeviceSession {
     const digestHex = toHex(r.partialDigest);
     const issued = this.host.partials.lookup(digestHex);
     if (!issued || issued.deviceId !== r.deviceId) {
+      // Made before this session's HELLO (seq below the HELLO's next seq) under a partial this
+      // edge never issued — the board's resend ring after an edge lost its outbox, or a board
+      // moved here: no resend can make it forwardable (the tag covers the digest). NO_PARTIAL
+      // would make the board drop the PARTIAL it holds from us and HELLO again, for each such
+      // reading, after every PARTIAL (it resends its ring then): it never sampled again. It drops it.
+      if (!issued && this.hello !== undefined && r.seq < this.hello.seq) return this.nack(r.seq, EDGE_REASONS.STALE_PARTIAL, r.deviceId);
       return this.nack(r.seq, EDGE_REASONS.UNKNOWN_PARTIAL, r.deviceId);
     }
     if (issued.epoch !== r.epoch) {
