@@ -352,9 +352,9 @@ export class LinuxBoard {
     return b64 === null ? undefined : Buffer.from(b64, 'base64');
   }
 
-  /** `process.memory()` now (after a garbage collection, which it runs). */
-  memory(): Promise<{ free: number; usage: number; total: number; blocksize: number }> {
-    return this.eval('process.memory()');
+  /** `process.memory()` now (after a garbage collection, which it runs; a sampling board on a loaded machine can take seconds to get to it). */
+  memory(timeoutMs = 30_000): Promise<{ free: number; usage: number; total: number; blocksize: number }> {
+    return this.eval('process.memory()', timeoutMs);
   }
 
   /** This board's flash file (copy it while powered off to make an image). */

@@ -6,15 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildApi } from '../../edge-runtime/src/api/server.js';
-import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
-import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
-import { buildAuditorServer } from '../../ledger-bridge/auditor/http/server.js';
-import { buildLedgerServer } from '../../ledger-bridge/embedded/http/server.js';
-import { ledgerFixture, MemoryLink, tempDir, TEST_POLICY, type LedgerFixture } from '../support/edge-fixture.js';
+import type { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
+import { ledgerFixture, MemoryLink, tempDir, type LedgerFixture } from '../support/edge-fixture.js';
+import { serviceApps, startEdgeOnFixture } from '../support/services.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TOKEN = 'monitoring-test-token-0123456789ab';
@@ -25,22 +21,9 @@ const text: Record<string, string> = {};
 
 beforeAll(async () => {
   fx = await ledgerFixture(join(tmp.dir, 'ledger.db'), 1);
-  const creds = new CredentialStore(fx.issuer.pk);
-  for (const d of fx.devices) creds.add(d.credential);
-  rt = await EdgeRuntime.start({
-    edgeId: 'edge-1',
-    outboxPath: join(tmp.dir, 'outbox.db'),
-    ledger: fx.edgeClient,
-    credentials: creds,
-    policy: TEST_POLICY,
-    traffic: { windowMs: 60_000 },
-  });
+  rt = await startEdgeOnFixture(fx, tmp.dir, { traffic: { windowMs: 60_000 } });
   await rt.attach(new MemoryLink('board-1'));
-  const apps: Record<string, FastifyInstance> = {
-    edge: await buildApi(rt, { token: TOKEN }),
-    ledger: await buildLedgerServer(fx.ledger, { tokens: new Map([[TOKEN, 'auditor']]) }),
-    auditor: await buildAuditorServer({ ledger: fx.edgeClient, tokens: [TOKEN] }),
-  };
+  const apps = await serviceApps(fx, rt, TOKEN);
   for (const [name, app] of Object.entries(apps)) {
     const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.statusCode).toBe(200);

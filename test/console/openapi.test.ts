@@ -9,12 +9,9 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi } from '../../edge-runtime/src/api/server.js';
-import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
-import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
-import { buildAuditorServer } from '../../ledger-bridge/auditor/http/server.js';
-import { buildLedgerServer } from '../../ledger-bridge/embedded/http/server.js';
-import { ledgerFixture, tempDir, TEST_POLICY, type LedgerFixture } from '../support/edge-fixture.js';
+import type { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
+import { ledgerFixture, tempDir, type LedgerFixture } from '../support/edge-fixture.js';
+import { serviceApps, startEdgeOnFixture } from '../support/services.js';
 
 const TOKEN = 'openapi-test-token-0123456789abcdef';
 const tmp = tempDir('provenant-openapi-');
@@ -24,19 +21,8 @@ const apps: Record<string, FastifyInstance> = {};
 
 beforeAll(async () => {
   fx = await ledgerFixture(join(tmp.dir, 'ledger.db'), 1);
-  const creds = new CredentialStore(fx.issuer.pk);
-  for (const d of fx.devices) creds.add(d.credential);
-  rt = await EdgeRuntime.start({
-    edgeId: 'edge-1',
-    outboxPath: join(tmp.dir, 'outbox.db'),
-    ledger: fx.edgeClient,
-    credentials: creds,
-    policy: TEST_POLICY,
-    traffic: false,
-  });
-  apps['edge'] = await buildApi(rt, { token: TOKEN });
-  apps['ledger'] = await buildLedgerServer(fx.ledger, { tokens: new Map([[TOKEN, 'auditor']]) });
-  apps['auditor'] = await buildAuditorServer({ ledger: fx.edgeClient, tokens: [TOKEN] });
+  rt = await startEdgeOnFixture(fx, tmp.dir, { traffic: false });
+  Object.assign(apps, await serviceApps(fx, rt, TOKEN));
 }, 60_000);
 afterAll(async () => {
   for (const app of Object.values(apps)) await app.close();

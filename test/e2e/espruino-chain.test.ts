@@ -12,15 +12,15 @@
  * and refuses the same reading with one byte changed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
 import { LinuxBoard } from '../../hardware/linux-board.js';
 import { credentialToJson } from '../../shared/crypto/index.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
+import { readOutbox, type OutboxRow } from '../support/edge-process.js';
 import { ESPRUINO_SKIP, noteSkip } from '../support/espruino-board.js';
 import { until } from '../support/provenance.js';
 
@@ -28,15 +28,6 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'provenant.js');
 
 noteSkip('the end-to-end chain with a real-interpreter board');
-
-interface Row {
-  deviceId: string;
-  seq: number;
-  dataHash: string;
-  state: string;
-  reason: string | null;
-  submission: string;
-}
 
 describe.skipIf(ESPRUINO_SKIP !== undefined)('flash → Espruino interpreter → edge (serial) → embedded ledger → verify', () => {
   const tmp = tempDir('provenant-espruino-chain-');
@@ -117,21 +108,8 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('flash → Espruino interpreter →
     edge.stderr?.on('data', (b: Buffer) => logs.push(b.toString()));
 
     const outboxPath = join(dataDir, 'outbox.db');
-    const outbox = (): Row[] => {
-      if (!existsSync(outboxPath)) return [];
-      const db = new Database(outboxPath, { readonly: true, fileMustExist: true });
-      try {
-        db.pragma('busy_timeout = 2000');
-        return db
-          .prepare('SELECT device_id AS deviceId, seq, data_hash AS dataHash, state, reason, submission FROM readings ORDER BY seq')
-          .all() as Row[];
-      } catch {
-        return [];
-      } finally {
-        db.close();
-      }
-    };
-    const committed = (): Row[] => outbox().filter((r) => r.state === 'committed');
+    const outbox = (): OutboxRow[] => (readOutbox(outboxPath) ?? []).sort((x, y) => x.seq - y.seq);
+    const committed = (): OutboxRow[] => outbox().filter((r) => r.state === 'committed');
     const why = (): string => `\nedge log:\n${logs.join('').slice(-3000)}\nboard console:\n${board.output.slice(-1500)}`;
     await until(() => committed().length >= 3, 180_000, 'the edge to commit 3 readings of the Espruino board').catch((e: Error) => {
       throw new Error(e.message + why());

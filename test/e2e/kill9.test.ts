@@ -9,19 +9,17 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { SerialPort } from 'serialport';
-import { SerialPortStream } from '@serialport/stream';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { contracts } from '../../ledger-bridge/contracts/index.js';
 import { EmbeddedLedgerClient } from '../../ledger-bridge/embedded/index.js';
 import { credentialToJson } from '../../shared/crypto/index.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
-import { openPtyPair, ptyUnavailableReason, SimBinding, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
+import { ptyUnavailableReason } from '../../hardware/sim/index.js';
 import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
+import { readOutbox, simBoardsBehindPtys } from '../support/edge-process.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -50,31 +48,7 @@ describe.skipIf(noPty !== undefined)('kill -9 of the edge process', () => {
       writeFileSync(join(credDir, `${d.deviceId}.credential.json`), JSON.stringify(credentialToJson(d.credential)));
 
     // Boards in this process, each behind a pty pair.
-    const hostPaths: string[] = [];
-    const sims: SimBoardHandle[] = [];
-    for (let i = 0; i < N; i++) {
-      const d = fx.devices[i]!;
-      const sim = await startSimBoard({
-        provisioning: { deviceId: d.deviceId, key: Buffer.from(d.kIoT).toString('base64'), intervalMs: 200 },
-        link: 'mock',
-      });
-      sims.push(sim);
-      const boardSide = join(tmp.dir, `board-${i}`);
-      const hostSide = join(tmp.dir, `edge-${i}`);
-      const pair = await openPtyPair({ a: boardSide, b: hostSide });
-      cleanups.push(() => pair.close());
-      const pty = new SerialPort({ path: boardSide, baudRate: 115200 });
-      const mock = new SerialPortStream({ binding: SimBinding, path: sim.path, baudRate: 115200 });
-      await Promise.all([new Promise((r) => pty.once('open', r)), new Promise((r) => mock.once('open', r))]);
-      pty.on('data', (b: Buffer) => mock.write(b));
-      mock.on('data', (b: Buffer) => pty.write(b));
-      pty.on('error', () => undefined);
-      cleanups.push(async () => {
-        await new Promise<void>((r) => pty.close(() => r()));
-        await sim.stop();
-      });
-      hostPaths.push(hostSide);
-    }
+    const { hostPaths, sims } = await simBoardsBehindPtys({ dir: tmp.dir, devices: fx.devices, intervalMs: 200, cleanups });
 
     const dataDir = join(tmp.dir, 'edge-data');
     const configPath = join(tmp.dir, 'edge.json');
@@ -108,20 +82,8 @@ describe.skipIf(noPty !== undefined)('kill -9 of the edge process', () => {
     cleanups.push(() => void edge?.kill('SIGKILL'));
     // An outbox not there yet (or busy) counts as unknown, never as "nothing pending".
     const rows = (): { total: number; pending: number } => {
-      if (!existsSync(outboxPath)) return { total: 0, pending: Infinity };
-      const db = new Database(outboxPath, { readonly: true, fileMustExist: true });
-      try {
-        db.pragma('busy_timeout = 2000');
-        const r = db.prepare(`SELECT COUNT(*) AS total, SUM(state = 'pending') AS pending FROM readings`).get() as {
-          total: number;
-          pending: number | null;
-        };
-        return { total: r.total, pending: r.pending ?? 0 };
-      } catch {
-        return { total: 0, pending: Infinity };
-      } finally {
-        db.close();
-      }
+      const r = readOutbox(outboxPath);
+      return r ? { total: r.length, pending: r.filter((x) => x.state === 'pending').length } : { total: 0, pending: Infinity };
     };
     const waitRows = async (atLeast: number): Promise<void> => {
       const until = Date.now() + 45_000;
@@ -163,11 +125,8 @@ describe.skipIf(noPty !== undefined)('kill -9 of the edge process', () => {
     });
 
     // Every reading the edge stored (and so every one it acknowledged) is on the ledger once.
-    const db = new Database(outboxPath, { readonly: true });
-    const stored = db
-      .prepare('SELECT device_id AS deviceId, seq, data_hash AS dataHash, state FROM readings ORDER BY device_id, seq')
-      .all() as { deviceId: string; seq: number; dataHash: string; state: string }[];
-    db.close();
+    const stored = readOutbox(outboxPath) ?? [];
+    expect(stored.length).toBeGreaterThan(0);
     const client = await EmbeddedLedgerClient.open({ path: ledgerPath, contracts, identity: 'auditor' });
     try {
       for (const r of stored) {

@@ -10,17 +10,15 @@
  * exported bundle checks offline — no SQL by hand anywhere.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { SerialPort } from 'serialport';
-import { SerialPortStream } from '@serialport/stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
-import { openPtyPair, ptyUnavailableReason, SimBinding, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
+import { ptyUnavailableReason } from '../../hardware/sim/index.js';
 import { credentialToJson } from '../../shared/crypto/index.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
+import { readOutbox, simBoardsBehindPtys, type OutboxRow } from '../support/edge-process.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { until } from '../support/provenance.js';
 
@@ -28,7 +26,6 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'provenant.js');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the assertions walk loose JSON answers
 type Loose = any;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const noPty = ptyUnavailableReason();
 if (noPty) console.log(`separate-processes test skipped: ${noPty}`);
@@ -123,32 +120,7 @@ describe.skipIf(noPty !== undefined)('provenance database in a deployment of sep
     const auditors = { sqlite: a1.match, postgres: a2.match };
 
     // Boards behind pty pairs; the third is enrolled but not registered, and has no credential here.
-    const hostPaths: string[] = [];
-    const sims: SimBoardHandle[] = [];
-    for (let i = 0; i < N + 1; i++) {
-      const d = fx.devices[i]!;
-      const sim = await startSimBoard({
-        provisioning: { deviceId: d.deviceId, key: Buffer.from(d.kIoT).toString('base64'), intervalMs: 200 },
-        link: 'mock',
-      });
-      sims.push(sim);
-      const boardSide = join(tmp.dir, `board-${i}`);
-      const hostSide = join(tmp.dir, `edge-${i}`);
-      const pair = await openPtyPair({ a: boardSide, b: hostSide });
-      cleanups.push(() => pair.close());
-      while (!existsSync(boardSide) || !existsSync(hostSide)) await sleep(20);
-      const pty = new SerialPort({ path: boardSide, baudRate: 115200 });
-      const mock = new SerialPortStream({ binding: SimBinding, path: sim.path, baudRate: 115200 });
-      await Promise.all([new Promise((r) => pty.once('open', r)), new Promise((r) => mock.once('open', r))]);
-      pty.on('data', (b: Buffer) => mock.write(b));
-      mock.on('data', (b: Buffer) => pty.write(b));
-      pty.on('error', () => undefined);
-      cleanups.push(async () => {
-        await new Promise<void>((r) => pty.close(() => r()));
-        await sim.stop();
-      });
-      hostPaths.push(hostSide);
-    }
+    const { hostPaths, sims } = await simBoardsBehindPtys({ dir: tmp.dir, devices: fx.devices.slice(0, N + 1), intervalMs: 200, cleanups });
 
     const dataDir = join(tmp.dir, 'edge-data');
     const configPath = join(tmp.dir, 'edge.json');
@@ -173,18 +145,7 @@ describe.skipIf(noPty !== undefined)('provenance database in a deployment of sep
     const edgeUrl = edge.match;
 
     const outboxPath = join(dataDir, 'outbox.db');
-    const outbox = (): { deviceId: string; seq: number; dataHash: string; state: string; reason: string | null }[] => {
-      if (!existsSync(outboxPath)) return [];
-      const db = new Database(outboxPath, { readonly: true, fileMustExist: true });
-      try {
-        db.pragma('busy_timeout = 2000');
-        return db.prepare('SELECT device_id AS deviceId, seq, data_hash AS dataHash, state, reason FROM readings').all() as never;
-      } catch {
-        return [];
-      } finally {
-        db.close();
-      }
-    };
+    const outbox = (): OutboxRow[] => readOutbox(outboxPath) ?? [];
     await until(() => outbox().filter((r) => r.state === 'committed').length >= 20, 120_000, 'the edge to commit 20 readings');
     for (const s of sims) s.powerOff();
     await until(() => outbox().every((r) => r.state !== 'pending'), 30_000, 'the outbox to drain');

@@ -131,7 +131,8 @@ describe.skipIf(why !== '')('epoch signatures on the real Espruino interpreter',
     plain = readFileSync(join(DIST_FIRMWARE, 'LINUX.js'), 'latin1'); // the LINUX profile signs no epochs
   }, 120_000);
 
-  it('makes its key set, signs segments that verify, and a reading checks offline; costs measured', async () => {
+  // 25 s at load 20; over the default 60 s at load 25+ (two boards, 5 s windows, four epochs).
+  it('makes its key set, signs segments that verify, and a reading checks offline; costs measured', { timeout: 180_000 }, async () => {
     const base = await start(plain);
     let plainPerReading: number;
     try {

@@ -17,6 +17,7 @@ import { LinuxBoard } from '../../hardware/linux-board.js';
 import { encodeMessage } from '../../shared/wire/union.js';
 import { EdgeDouble } from '../support/edge-double.js';
 import { ESPRUINO_SKIP, noteSkip, startEspruinoBoard } from '../support/espruino-board.js';
+import { runCli } from '../cli/run-in-process.js';
 
 const run = promisify(execFile);
 const noPty = ptyUnavailableReason();
@@ -29,6 +30,15 @@ const deviceFile = join(dir, 'dev-7.device.json');
 writeFileSync(deviceFile, JSON.stringify({ version: 1, deviceId: 'dev-7', kIoT: key.toString('hex'), board: 'PICO' }));
 const linuxDeviceFile = join(dir, 'dev-8.device.json');
 writeFileSync(linuxDeviceFile, JSON.stringify({ version: 1, deviceId: 'dev-8', kIoT: key.toString('hex'), board: 'LINUX' }));
+
+/**
+ * The flasher in this process (test/cli/run-in-process.ts: no Node + tsx start-up per command,
+ * ~2-8 s on the loaded machine). The real-interpreter tests below run `node bin/provenant.js`.
+ */
+async function flashCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await runCli(...args);
+  return { code: r.code, stdout: r.out, stderr: r.err };
+}
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -53,7 +63,7 @@ afterEach(async () => {
 describe('provenant flash', () => {
   it('--dry-run writes the upload; replayed into an empty board it installs bundle and provisioning', async () => {
     const out = join(dir, 'upload.txt');
-    const r = await cli(['flash', '--board', 'PICO', '--device', deviceFile, '--dry-run', out, '--interval', '500']);
+    const r = await flashCli(['flash', '--board', 'PICO', '--device', deviceFile, '--dry-run', out, '--interval', '500']);
     expect(r.code).toBe(0);
     const bytes = readFileSync(out);
     expect(bytes.toString('latin1')).toContain('require("Storage").write(".bootcde"');
@@ -71,7 +81,7 @@ describe('provenant flash', () => {
 
   it.skipIf(noPty !== undefined)('flashes an empty board over a pty and the firmware says HELLO', async () => {
     b = await startSimBoard({ board: 'PICO', bundlePath: null, link: 'pty' });
-    const r = await cli(['flash', '--board', 'PICO', '--port', b.path, '--device', deviceFile]);
+    const r = await flashCli(['flash', '--board', 'PICO', '--port', b.path, '--device', deviceFile]);
     expect(r.stderr).toMatch(/100%/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/flashed dev-7 on .*PICO, fw 0\.1\.0 .* next seq 0, boot 1/);
@@ -87,17 +97,17 @@ describe('provenant flash', () => {
     });
     await new Promise((res) => setTimeout(res, 100));
     expect(b.board.console).toBeNull();
-    const refused = await cli(['flash', '--board', 'PICO', '--port', b.path, '--device', deviceFile, '--timeout', '800']);
+    const refused = await flashCli(['flash', '--board', 'PICO', '--port', b.path, '--device', deviceFile, '--timeout', '800']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/no Espruino REPL answered .*--unlock/);
-    const ok = await cli(['flash', '--board', 'PICO', '--port', b.path, '--device', deviceFile, '--unlock', '--interval', '700']);
+    const ok = await flashCli(['flash', '--board', 'PICO', '--port', b.path, '--device', deviceFile, '--unlock', '--interval', '700']);
     if (ok.code !== 0) console.log(ok.stderr, ok.stdout, b.stats);
     expect(ok.code).toBe(0);
     expect(JSON.parse(b.storage.get('provenant.json')!.toString('latin1')).intervalMs).toBe(700);
   });
 
   it('a missing port is a clear error', async () => {
-    const r = await cli(['flash', '--board', 'PICO', '--port', join(dir, 'no-such-tty'), '--device', deviceFile]);
+    const r = await flashCli(['flash', '--board', 'PICO', '--port', join(dir, 'no-such-tty'), '--device', deviceFile]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot open serial port .*no-such-tty/);
   });
@@ -105,29 +115,29 @@ describe('provenant flash', () => {
   it.skipIf(noPty !== undefined)('a port nobody answers on times out clearly', async () => {
     b = await startSimBoard({ board: 'PICO', bundlePath: null, link: 'pty' });
     b.powerOff(); // the pty is there, the board is dead
-    const r = await cli(['flash', '--board', 'PICO', '--port', b.path, '--device', deviceFile, '--timeout', '500']);
+    const r = await flashCli(['flash', '--board', 'PICO', '--port', b.path, '--device', deviceFile, '--timeout', '500']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no Espruino REPL answered/);
   });
 
   it('bad arguments and device files are refused before anything is sent', async () => {
-    expect((await cli(['flash', '--board', 'PICO', '--device', deviceFile])).stderr).toMatch(/--port PATH .* or --dry-run FILE/);
-    expect((await cli(['flash', '--board', 'NOPE', '--device', deviceFile, '--dry-run', join(dir, 'x')])).stderr).toMatch(
+    expect((await flashCli(['flash', '--board', 'PICO', '--device', deviceFile])).stderr).toMatch(/--port PATH .* or --dry-run FILE/);
+    expect((await flashCli(['flash', '--board', 'NOPE', '--device', deviceFile, '--dry-run', join(dir, 'x')])).stderr).toMatch(
       /unknown board "NOPE"/,
     );
-    expect((await cli(['flash', '--board', 'PICO', '--device', linuxDeviceFile, '--dry-run', join(dir, 'x')])).stderr).toMatch(
+    expect((await flashCli(['flash', '--board', 'PICO', '--device', linuxDeviceFile, '--dry-run', join(dir, 'x')])).stderr).toMatch(
       /for board LINUX, not PICO/,
     );
     // The Linux build's Serial1 is a device file: without --serial-path there is no data link.
-    expect((await cli(['flash', '--board', 'LINUX', '--device', linuxDeviceFile, '--dry-run', join(dir, 'x')])).stderr).toMatch(
+    expect((await flashCli(['flash', '--board', 'LINUX', '--device', linuxDeviceFile, '--dry-run', join(dir, 'x')])).stderr).toMatch(
       /Serial1 on LINUX is a device file: give --serial-path/,
     );
     expect(
-      (await cli(['flash', '--board', 'LINUX', '--device', linuxDeviceFile, '--link', 'USB', '--dry-run', join(dir, 'x')])).stderr,
+      (await flashCli(['flash', '--board', 'LINUX', '--device', linuxDeviceFile, '--link', 'USB', '--dry-run', join(dir, 'x')])).stderr,
     ).toMatch(/link USB is not available on LINUX/);
     const badFile = join(dir, 'bad.device.json');
     writeFileSync(badFile, JSON.stringify({ deviceId: 'x', kIoT: 'zz' }));
-    const r = await cli(['flash', '--board', 'PICO', '--device', badFile, '--dry-run', join(dir, 'x')]);
+    const r = await flashCli(['flash', '--board', 'PICO', '--device', badFile, '--dry-run', join(dir, 'x')]);
     expect(r.stderr).toMatch(/kIoT must be 64 hex digits/);
     expect(r.stderr).not.toMatch(/zz/);
   });
@@ -192,17 +202,22 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('provenant flash on the real interp
     // The monitor only listens: the test plays the edge's part, writing PARTIALs into the same pty.
     const fd = openSync(real.serial1, 'w');
     const partials = setInterval(() => {
-      writeSync(
-        fd,
-        encodeMessage({
-          kind: 'PARTIAL',
-          epoch: 3,
-          partialDigest: new Uint8Array(32).fill(1),
-          edgeTimeMs: Date.now(),
-          intervalMs: 100,
-          maxPerMinute: 0,
-        }),
-      );
+      // The pty may already be closed when a timed-out test is torn down: nothing to send then.
+      try {
+        writeSync(
+          fd,
+          encodeMessage({
+            kind: 'PARTIAL',
+            epoch: 3,
+            partialDigest: new Uint8Array(32).fill(1),
+            edgeTimeMs: Date.now(),
+            intervalMs: 100,
+            maxPerMinute: 0,
+          }),
+        );
+      } catch {
+        clearInterval(partials);
+      }
     }, 500);
     try {
       const r = await cli([
