@@ -106,7 +106,11 @@ export function initAuthority(
 
 /** Reads issuer.public.json: the issuer public key and schema (no secret needed). */
 export function loadIssuerPublic(dir: string): { pk: Uint8Array; schema: readonly string[] } {
-  const path = join(dir, AUTHORITY_FILES.public);
+  return loadIssuerPublicFile(join(dir, AUTHORITY_FILES.public));
+}
+
+/** Reads an issuer public key file (issuer.public.json, wherever it was copied to). */
+export function loadIssuerPublicFile(path: string): { pk: Uint8Array; schema: readonly string[] } {
   const json = readJson(path, 'issuer public key');
   const schema = json['schema'];
   try {

@@ -93,6 +93,10 @@ export function register(program: Command): void {
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--port <port>', 'port to listen on (0: any free port)', '7070')
       .option('--token-file <file>', 'bearer token clients must present (else env PROVENANT_AUDITOR_TOKEN)')
+      .option(
+        '--issuer-public <file>',
+        "the authority's issuer.public.json: partials are re-verified under its key (else the ledger config's)",
+      )
       .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug, trace, silent)', 'info'),
   ).action(
     async (
@@ -103,10 +107,13 @@ export function register(program: Command): void {
         host: string;
         port: string;
         tokenFile?: string;
+        issuerPublic?: string;
         logLevel: string;
       },
     ) => {
       const listenPort = port(opts.port);
+      const issuerPk =
+        opts.issuerPublic !== undefined ? (await import('../authority-store.js')).loadIssuerPublicFile(opts.issuerPublic).pk : undefined;
       const token = auditorToken(opts.tokenFile);
       const retainDays = opts.retainDays === undefined ? undefined : Number(opts.retainDays);
       if (retainDays !== undefined && !(Number.isFinite(retainDays) && retainDays > 0))
@@ -139,6 +146,7 @@ export function register(program: Command): void {
         ledger,
         tokens: [token],
         loggerInstance: log,
+        ...(issuerPk ? { issuerPk } : {}),
         ...(db ? { db } : {}),
         ...(follower ? { follower } : {}),
         ...(checkProof ? { checkProof } : {}),

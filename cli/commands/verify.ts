@@ -21,6 +21,7 @@ interface VerifyOptions {
   config?: string;
   identity: string;
   provenanceDb?: string;
+  issuerPublic?: string;
   trustedHead?: string;
   saveHead?: string;
   json?: boolean;
@@ -130,6 +131,12 @@ function describe(r: AuditResult): string {
       lines.push(
         `  batch path: ${how}; leaf ${e.batch.leafIndex} of ${e.batch.leaves}, ${e.batch.path.length} hashes to root ${e.batch.root}`,
       );
+    }
+    if (e.partial) {
+      const c = e.partial.check;
+      const how = c.ok === true ? 'BBS proof re-verified OK' : c.ok === false ? `FAILED: ${c.reason}` : `unchecked: ${c.reason}`;
+      const key = e.partial.keyFrom === 'pinned' ? 'the pinned issuer key' : "the ledger config's issuer key";
+      lines.push(`  partial signature ${e.partial.partialDigest}: ${how} (under ${key}; stored by tx ${e.partial.txId ?? '?'})`);
     }
   }
   if (r.dbStatus) lines.push(`  provenance DB status → ${r.dbStatus}`);
@@ -263,6 +270,10 @@ export function register(program: Command): void {
     .option('--token-file <file>', 'bearer token for --ledger (else env PROVENANT_LEDGER_TOKEN)')
     .option('-c, --config <file>', "a Fabric network: the auditor's client config (docs/fabric.md)")
     .option('--identity <name>', 'identity to act as (embedded ledger)', 'auditor')
+    .option(
+      '--issuer-public <file>',
+      "the authority's issuer.public.json: partials are re-verified under its key (else the ledger config's)",
+    )
     .option('--provenance-db <path>', 'provenance database: source of the data when --data is omitted; receives the verdict')
     .option(
       '--trusted-head <head>',
@@ -280,6 +291,8 @@ export function register(program: Command): void {
       if (opts.tag !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.tag)) throw bad('--tag must be 64 hex digits', 'tag');
       const trustedHead = opts.trustedHead !== undefined ? parseHead(opts.trustedHead) : undefined;
       const input = opts.data !== undefined ? readDataFile(opts.data) : undefined;
+      const issuerPk =
+        opts.issuerPublic !== undefined ? (await import('../authority-store.js')).loadIssuerPublicFile(opts.issuerPublic).pk : undefined;
       const { Auditor, ProvenanceDb, connectLedger } = await import('../../ledger-bridge/auditor/index.js');
       const ledger = await connectLedger({
         identity: opts.identity,
@@ -295,6 +308,7 @@ export function register(program: Command): void {
       try {
         const auditor = new Auditor({
           ledger,
+          ...(issuerPk ? { issuerPk } : {}),
           ...(db ? { db } : {}),
           ...(trustedHead ? { trustedHead } : {}),
           ...(checkProof ? { checkProof } : {}),

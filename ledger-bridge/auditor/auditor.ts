@@ -15,6 +15,7 @@ import { parseProvenanceRecord, type ProvenanceRecord } from '../../shared/recor
 import type { ProvenanceDb, ReadingStatus } from '../provenance/store.js';
 import type { BatchProof } from '../contracts/logic/batch-layout.js';
 import { checkBatchPath, parseBatchProof, writtenBatchRoot, type BatchEvidence } from './batch-check.js';
+import { checkRecordPartial, type PartialEvidence } from './partial-check.js';
 import { ProofCache } from './proof-cache.js';
 import type { LevelAnswer, SignatureLevel } from '../contracts/logic/epoch-signatures.js';
 import { checkEvidence, type EvidenceResult, type SignatureEvidence } from '../../shared/crypto/evidence.js';
@@ -65,12 +66,21 @@ export interface AuditEvidence {
    * transaction wrote that root (batch-check.ts). Absent for a record of the per-reading layout.
    */
   readonly batch?: BatchEvidence;
+  /**
+   * The partial signature the record rests on, checked by the auditor itself (partial-check.ts):
+   * bound to the record, its BBS proof verified under the authority's issuer key, and a proven
+   * write like the config it was checked under. Present when the ledger recorded the data.
+   */
+  readonly partial?: PartialEvidence;
 }
 
 /** The answer with its evidence. */
 export interface AuditResult {
   readonly verdict: AuditVerdict;
-  /** verdict TRUE: the contract said TRUE and the inclusion proof did not fail its check. */
+  /**
+   * verdict TRUE: the contract said TRUE, and neither the inclusion proof, nor the batch path, nor
+   * the auditor's own check of the partial signature (BBS re-verified) failed.
+   */
   readonly genuine: boolean;
   readonly deviceId: string;
   /** "seq:N" or "t:MS". */
@@ -154,6 +164,12 @@ export interface AuditorOptions {
    * `trustedHead` the proof is always fetched fresh (the chain must extend that head now).
    */
   readonly proofCache?: ProofCache | false;
+  /**
+   * The issuer public key the auditor trusts (the authority's issuer.public.json): partials are
+   * re-verified under it, and a ledger config naming another key fails the check. Without it, the
+   * key of the ledger config (itself a proven write) is used.
+   */
+  readonly issuerPk?: Uint8Array;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -212,18 +228,25 @@ export class Auditor {
     const batchProof = answer.batch === undefined ? undefined : parseBatchProof(answer.batch);
     if (answer.batch !== undefined && batchProof === undefined)
       throw new ProvenantError('PROV_ERR_AUDIT', 'the ledger answered with a malformed batch path', { deviceId: query.deviceId });
-    const evidence = await this.evidenceFor(record, batchProof);
     const recorded = answer.verdict === 'TRUE';
+    const proven = await this.evidenceFor(record, batchProof);
+    const evidence: AuditEvidence = recorded
+      ? { ...proven, partial: await checkRecordPartial(this.options.ledger, record, (p) => this.checkProof(p), this.options.issuerPk) }
+      : proven;
     // An unchecked proof (a backend whose format we cannot check) does not refute; a failed one
-    // does, and so does a record whose path to its batch root failed (batch-check.ts).
+    // does, and so does a record whose path to its batch root failed (batch-check.ts), or whose
+    // partial signature does not verify here (partial-check.ts).
     const check = evidence.proofCheck;
     const batchCheck = evidence.batch?.check;
+    const partialCheck = evidence.partial?.check;
     const failure =
       check.ok === false
         ? `its inclusion proof FAILED: ${check.reason}`
         : batchCheck?.ok === false
           ? `its batch path FAILED: ${batchCheck.reason}`
-          : undefined;
+          : partialCheck?.ok === false
+            ? `its partial signature FAILED the auditor's check: ${partialCheck.reason}`
+            : undefined;
     const genuine = recorded && failure === undefined;
     const where = `${query.deviceId} ${locator} is in tx ${record.txId}, block ${evidence.blockNumber}`;
     const verdict: AuditVerdict = !recorded ? answer.verdict : genuine ? 'TRUE' : 'UNPROVEN';
@@ -237,7 +260,12 @@ export class Auditor {
       verdict === 'TRUE'
         ? `record proven: ${where}` +
           (check.ok === true ? ', inclusion proof checked' : `, inclusion proof unchecked (${check.reason})`) +
-          batchNote
+          batchNote +
+          (partialCheck?.ok === true
+            ? `, partial signature re-verified (BBS, ${evidence.partial?.keyFrom === 'pinned' ? 'pinned issuer key' : "the ledger config's issuer key"})`
+            : partialCheck === undefined
+              ? ''
+              : `, partial signature unchecked (${partialCheck.reason})`)
         : verdict === 'UNPROVEN'
           ? `record NOT proven: the ledger says ${where}, but ${failure ?? ''}`
           : `record NOT proven: the data hashes to ${dataHash}, the ledger recorded ${record.dataHash}`;
@@ -380,6 +408,7 @@ export class Auditor {
               ...(ev.batch
                 ? { batch: { root: ev.batch.root, leafIndex: ev.batch.leafIndex, leaves: ev.batch.leaves, check: ev.batch.check } }
                 : {}),
+              ...(ev.partial ? { partial: ev.partial } : {}),
             },
           }
         : {}),

@@ -165,6 +165,8 @@ describe('Auditor + provenance DB over the embedded ledger', () => {
         ledger: {
           ...w.auditor,
           evaluate: async (proposal) => {
+            // It lies in verify's answer; the partial and config it answers as they are.
+            if (proposal.fn !== 'verify') return w.auditor.evaluate(proposal);
             const answer = JSON.parse(Buffer.from(await w.auditor.evaluate(proposal)).toString()) as Record<string, unknown>;
             alter(answer);
             return Buffer.from(JSON.stringify(answer));

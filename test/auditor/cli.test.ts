@@ -311,6 +311,43 @@ describe('provenant verify', { timeout: 180_000 }, () => {
     expect(human.stdout).not.toMatch(/verdict: TRUE/);
   });
 
+  it("--issuer-public: the partial is re-verified under the authority's key; another authority's key is UNPROVEN (exit 1)", async () => {
+    const pinned = await cli(
+      'verify',
+      '--db',
+      ledgerDb,
+      '--device',
+      'dev-1',
+      '--seq',
+      '1',
+      '--data',
+      good,
+      '--json',
+      '--issuer-public',
+      join(tmp, 'aa', 'issuer.public.json'),
+    );
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(lastJson(pinned.stdout)).toMatchObject({ verdict: 'TRUE', evidence: { partial: { keyFrom: 'pinned', check: { ok: true } } } });
+    const other = join(tmp, 'other-aa');
+    expect((await cli('authority', 'init', '--dir', other)).code).toBe(0);
+    const r = await cli(
+      'verify',
+      '--db',
+      ledgerDb,
+      '--device',
+      'dev-1',
+      '--seq',
+      '1',
+      '--data',
+      good,
+      '--json',
+      '--issuer-public',
+      join(other, 'issuer.public.json'),
+    );
+    expect(r.code).toBe(1);
+    expect(lastJson(r.stdout)).toMatchObject({ verdict: 'UNPROVEN', genuine: false, evidence: { partial: { check: { ok: false } } } });
+  });
+
   it('FALSE (exit 1) for tampered data, not found (exit 1) for an unknown seq', async () => {
     const f = await cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', tampered);
     expect(f.code).toBe(1);

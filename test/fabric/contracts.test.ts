@@ -192,6 +192,8 @@ describeFabric('the contracts through a real Fabric peer', () => {
       genuine: true,
       evidence: { txId: r.txId, blockNumber: r.blockNumber, proofCheck: { ok: true } },
     });
+    // The auditor re-verified the partial's BBS proof itself, a proven write in a Fabric block.
+    expect(audit.evidence?.partial).toMatchObject({ partialDigest: p.partialDigest, keyFrom: 'ledger-config', check: { ok: true } });
     const tampered = signed(dev.device.kIoT, readingOf('dev-f', 1, p, { batteryMv: 1 }));
     expect((await auditor.check({ deviceId: 'dev-f', at: { seq: 1 }, data: Buffer.from(tampered.canonical, 'hex') })).verdict).toBe(
       'FALSE',

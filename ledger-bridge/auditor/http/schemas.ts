@@ -152,6 +152,22 @@ export const verifyResult = {
           additionalProperties: true,
           description: 'the inclusion proof (embedded: Merkle paths; Fabric: the block and later headers)',
         },
+        batch: {
+          type: 'object',
+          additionalProperties: true,
+          description: "the record's path to its batch root, and the check that the proven transaction wrote that root",
+        },
+        partial: {
+          type: 'object',
+          properties: {
+            partialDigest: { type: 'string' },
+            txId: { type: 'string', description: 'the transaction that stored the partial signature' },
+            issuerPk: { type: 'string', description: 'hex of the issuer key the BBS proof was verified under' },
+            keyFrom: { type: 'string', enum: ['pinned', 'ledger-config'] },
+            check: proofCheck,
+          },
+          description: "the auditor's own check of the partial signature: bound to the record, BBS proof re-verified, a proven write",
+        },
       },
     },
   },

@@ -34,6 +34,8 @@ export interface AuditorServerOptions {
   readonly tokens: readonly string[];
   /** Inclusion-proof checker (default: the embedded ledger's Merkle proofs). */
   readonly checkProof?: ProofChecker;
+  /** The authority's issuer public key: partials are re-verified under it (Auditor's issuerPk). */
+  readonly issuerPk?: Uint8Array;
   /** fastify logger: pino options (default off)… */
   readonly logger?: FastifyServerOptions['logger'];
   /** …or a pino logger to log requests with (the CLI's own). */
@@ -132,6 +134,7 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
       ledger,
       ...(db ? { db } : {}),
       ...(options.checkProof ? { checkProof: options.checkProof } : {}),
+      ...(options.issuerPk ? { issuerPk: options.issuerPk } : {}),
       ...(trustedHead ? { trustedHead } : {}),
     });
   const revalidator = db ? new Revalidator({ db, auditor: () => auditorFor() }) : undefined;
