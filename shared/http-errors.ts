@@ -42,10 +42,11 @@ export function errorResponse(err: unknown): { status: number; body: ErrorBody }
       body: Object.keys(details).length ? { code: err.code, message: err.message, details } : { code: err.code, message: err.message },
     };
   }
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
+  // Before the RangeError rule: fastify's FST_ERR_CTP_BODY_TOO_LARGE is a RangeError with status 413.
+  if (status === 413) return { status, body: { code: 'PROV_ERR_TOO_LARGE', message: e?.message ?? ERRORS.PROV_ERR_TOO_LARGE.message } };
   if (err instanceof TypeError || err instanceof RangeError)
     return { status: 400, body: { code: 'PROV_ERR_BAD_INPUT', message: err.message } };
-  const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
-  if (status === 413) return { status, body: { code: 'PROV_ERR_TOO_LARGE', message: e?.message ?? ERRORS.PROV_ERR_TOO_LARGE.message } };
   if (status >= 400 && status < 500) {
     // fastify's own client errors (bad JSON, wrong content type...): one input code, one status.
     const code = isErrorCode(e?.code) && ERRORS[e.code].status === status ? e.code : 'PROV_ERR_BAD_INPUT';

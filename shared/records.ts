@@ -22,6 +22,8 @@ export const MAX_BATCH_READINGS = 10_000;
 export const MAX_BATCH_PARTIALS = 1_000;
 /** Most hops in a reading's path. */
 export const MAX_PATH_HOPS = 8;
+/** Longest hop of a path (printable ASCII characters). */
+export const MAX_HOP_LENGTH = 128;
 /** Error code of every parser here. */
 export const ERR_INVALID_RECORD = 'PROV_ERR_BAD_INPUT';
 
@@ -129,7 +131,7 @@ function isObject(x: unknown): x is Record<string, unknown> {
 }
 
 const HEX = /^(?:[0-9a-fA-F]{2})+$/;
-const HOP = /^[\x21-\x7e]{1,128}$/;
+const HOP = new RegExp(`^[\\x21-\\x7e]{1,${MAX_HOP_LENGTH}}$`);
 const IDENT = /^[\x21-\x7e]{1,64}$/;
 
 function fromJsonText(input: unknown, what: string): unknown {

@@ -8,8 +8,9 @@
  */
 import { ProvenantError, type ErrorCode } from '../errors.js';
 import { fromHex, toHex } from '../encoding/hex.js';
-import { ATTRIBUTE_NAME } from './policy.js';
-import { assertEpoch, assertIdentifier } from './presentation.js';
+import { G1_BYTES, SCALAR_BYTES } from './bbs-primitives.js';
+import { ATTRIBUTE_NAME, MAX_ATTRIBUTE_NAME_LENGTH, MAX_POLICY_ID_REF_LENGTH } from './policy.js';
+import { assertEpoch, assertIdentifier, MAX_IDENTIFIER_LENGTH } from './presentation.js';
 
 /** Ordered attribute names; the first is always 'deviceId'. */
 export type Schema = readonly string[];
@@ -62,8 +63,49 @@ export interface PartialSignature {
   readonly partialDigest: Uint8Array;
 }
 
-const MAX_ATTRIBUTES = 32;
-const MAX_VALUE_LENGTH = 256;
+/** Most attributes a schema names. */
+export const MAX_ATTRIBUTES = 32;
+/** Longest attribute value (characters, as JavaScript counts them). */
+export const MAX_VALUE_LENGTH = 256;
+/**
+ * All of a device's attribute values together, in UTF-8 bytes. With values free of control
+ * characters and lone surrogates (JSON then escapes only '"' and '\\', 2 bytes each), this bounds
+ * the JSON of a partial signature (MAX_PARTIAL_JSON_BYTES), and so a batch
+ * (shared/encoding/batch.ts MAX_PACKED_BATCH_BYTES) and the ledger's request body limit.
+ */
+export const MAX_ATTRIBUTE_BYTES = 1024;
+/** Control characters, or a UTF-16 surrogate without its pair: not allowed in attribute values. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Longest UTF-8 JSON text of a valid partial signature as `partialToJson` + JSON.stringify write
+ * it, every field at its maximum: identifiers and disclosed values escaped at 2 bytes per byte
+ * (the worst case), the disclosed attributes all of the credential's, and a proof with all but
+ * deviceId undisclosed (both maxima at once: an upper bound). Decoders refuse a longer partial.
+ */
+export const MAX_PARTIAL_JSON_BYTES = (() => {
+  const skeleton = JSON.stringify({
+    deviceId: '',
+    epoch: 0,
+    edgeId: '',
+    policyId: '',
+    disclosedIndexes: [],
+    disclosed: {},
+    proof: '',
+    ph: '',
+    partialDigest: '',
+  }).length;
+  const ids = 2 * (2 * MAX_IDENTIFIER_LENGTH); // deviceId, edgeId
+  const epoch = String(0xffffffff).length - 1; // the skeleton has '0'
+  const indexes = MAX_ATTRIBUTES * String(MAX_ATTRIBUTES - 1).length + (MAX_ATTRIBUTES - 1);
+  const disclosed = MAX_ATTRIBUTES * (MAX_ATTRIBUTE_NAME_LENGTH + '"":"",'.length) + 2 * MAX_ATTRIBUTE_BYTES;
+  const proof = 2 * (3 * G1_BYTES + 4 * SCALAR_BYTES + SCALAR_BYTES * (MAX_ATTRIBUTES - 1));
+  // ph: "PVPH" | version | epoch u32 | u16 + edgeId | u16 + deviceId | u16 + policyId (presentation.ts)
+  const ph = 2 * (4 + 1 + 4 + 2 + MAX_IDENTIFIER_LENGTH + 2 + MAX_IDENTIFIER_LENGTH + 2 + MAX_POLICY_ID_REF_LENGTH);
+  const digest = 2 * 32;
+  return skeleton + ids + epoch + MAX_POLICY_ID_REF_LENGTH + indexes + disclosed + proof + ph + digest;
+})();
 
 function bad(code: ErrorCode, message: string, field: string): ProvenantError {
   return new ProvenantError(code, message, { field });
@@ -87,7 +129,8 @@ export function assertSchema(schema: unknown): asserts schema is Schema {
 
 /**
  * Checks a device's attributes against the schema: every schema attribute present, no other,
- * values strings of 1..256 characters, deviceId an identifier. Throws PROV_ERR_BAD_INPUT
+ * values strings of 1..256 characters without control characters, MAX_ATTRIBUTE_BYTES in all,
+ * deviceId an identifier. Throws PROV_ERR_BAD_INPUT
  * naming the missing or unknown attribute.
  */
 export function assertAttributes(schema: Schema, attributes: unknown): asserts attributes is Attributes {
@@ -109,12 +152,18 @@ export function assertAttributes(schema: Schema, attributes: unknown): asserts a
       missing[0] as string,
     );
   }
+  let bytes = 0;
   for (const name of schema) {
     const value = record[name];
     if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
       throw bad('PROV_ERR_BAD_INPUT', `attribute "${name}" must be a string of 1..${MAX_VALUE_LENGTH} characters`, name);
     }
+    if (UNSAFE_TEXT.test(value))
+      throw bad('PROV_ERR_BAD_INPUT', `attribute "${name}" holds a control character or an unpaired surrogate`, name);
+    bytes += new TextEncoder().encode(value).length;
   }
+  if (bytes > MAX_ATTRIBUTE_BYTES)
+    throw bad('PROV_ERR_BAD_INPUT', `attribute values total ${bytes} bytes (UTF-8); at most ${MAX_ATTRIBUTE_BYTES}`, 'attributes');
   try {
     assertIdentifier(record['deviceId'], 'deviceId');
   } catch (err) {

@@ -25,10 +25,16 @@ export interface Policy {
   readonly anyOf: readonly Clause[];
 }
 
+/** Longest attribute name. */
+export const MAX_ATTRIBUTE_NAME_LENGTH = 32;
 /** Attribute names: a letter, then letters, digits or '_' (no ',' so the schema joins unambiguously). */
-export const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+export const ATTRIBUTE_NAME = new RegExp(`^[A-Za-z][A-Za-z0-9_]{0,${MAX_ATTRIBUTE_NAME_LENGTH - 1}}$`);
+/** Longest policy id (the name before '@' in a policyId). */
+export const MAX_POLICY_ID_LENGTH = 64;
+/** Longest policyId: the id, '@', 64 hex digits of SHA-256. */
+export const MAX_POLICY_ID_REF_LENGTH = MAX_POLICY_ID_LENGTH + 1 + 64;
 /** Policy ids: no '@', which separates the name from the hash in a policyId. */
-const POLICY_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+const POLICY_ID = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,${MAX_POLICY_ID_LENGTH - 1}}$`);
 const MAX_CLAUSES = 16;
 const MAX_VALUE_LENGTH = 256;
 

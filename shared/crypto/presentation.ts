@@ -27,12 +27,15 @@ export interface PresentationFields {
 
 const MAGIC = [0x50, 0x56, 0x50, 0x48]; // "PVPH"
 const VERSION = 1;
-const PRINTABLE_ID = /^[\x21-\x7e]{1,64}$/;
+/** Longest identifier (deviceId, edgeId): printable ASCII characters. */
+export const MAX_IDENTIFIER_LENGTH = 64;
+const PRINTABLE_ID = new RegExp(`^[\\x21-\\x7e]{1,${MAX_IDENTIFIER_LENGTH}}$`);
 
 /** Checks an identifier (deviceId, edgeId): printable ASCII without spaces, 1..64 characters. */
 export function assertIdentifier(value: unknown, field: string): asserts value is string {
   if (typeof value !== 'string') throw new TypeError(`${field} must be a string`);
-  if (!PRINTABLE_ID.test(value)) throw new RangeError(`${field} must be 1..64 printable ASCII characters without spaces`);
+  if (!PRINTABLE_ID.test(value))
+    throw new RangeError(`${field} must be 1..${MAX_IDENTIFIER_LENGTH} printable ASCII characters without spaces`);
 }
 
 /** Checks an epoch: an integer 0..2^32-1. */

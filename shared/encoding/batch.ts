@@ -27,12 +27,15 @@ import { ProvenantError } from '../errors.js';
 import {
   MAX_BATCH_PARTIALS,
   MAX_BATCH_READINGS,
+  MAX_HOP_LENGTH,
   MAX_PATH_HOPS,
   parseReadingBatch,
   parseReadingSubmission,
   type ReadingBatch,
 } from '../records.js';
-import type { PartialSignatureJson } from '../crypto/credential.js';
+import { MAX_PARTIAL_JSON_BYTES, type PartialSignatureJson } from '../crypto/credential.js';
+import { MAX_IDENTIFIER_LENGTH } from '../crypto/presentation.js';
+import { MAX_READING_BYTES } from './reading.js';
 
 /** Format byte of the packed batch. */
 export const PACKED_BATCH_FORMAT = 2;
@@ -40,6 +43,27 @@ export const PACKED_BATCH_FORMAT = 2;
 export const MAX_PACKED_READING_BYTES = 1024;
 /** Tag length (HMAC-SHA256). */
 export const TAG_BYTES = 32;
+/** Most routes in a frame (u8 count). */
+export const MAX_ROUTES = 255;
+
+/**
+ * The largest packed batch a valid batch needs: every part at its maximum — MAX_ROUTES routes of
+ * the longest edgeId and MAX_PATH_HOPS longest hops, MAX_BATCH_READINGS readings of
+ * MAX_READING_BYTES (a longer canonical reading is never valid), MAX_BATCH_PARTIALS partials of
+ * MAX_PARTIAL_JSON_BYTES. This is the one figure request body limits derive from (the ledger's
+ * HTTP server: ledger-bridge/embedded/http/server.ts); a new part of the batch adds its maximum here.
+ */
+export const MAX_PACKED_BATCH_BYTES =
+  1 + // format
+  1 + // route count
+  MAX_ROUTES * (1 + MAX_IDENTIFIER_LENGTH + 1 + MAX_PATH_HOPS * (1 + MAX_HOP_LENGTH)) +
+  4 + // reading count
+  MAX_BATCH_READINGS * (1 + 8 + 2 + MAX_READING_BYTES + TAG_BYTES) +
+  2 + // partial count
+  MAX_BATCH_PARTIALS * (4 + MAX_PARTIAL_JSON_BYTES);
+
+/** Characters of the recordBatch argument for the largest packed batch (its base64). */
+export const MAX_BATCH_ARGUMENT_CHARS = 4 * Math.ceil(MAX_PACKED_BATCH_BYTES / 3);
 const MAX_T = Number.MAX_SAFE_INTEGER;
 const ERR = 'PROV_ERR_BAD_INPUT';
 
@@ -269,6 +293,8 @@ export function decodePackedBatch(input: Uint8Array): PackedBatch {
     need(4, 'partials');
     const len = bytes.readUInt32BE(o);
     o += 4;
+    if (len > MAX_PARTIAL_JSON_BYTES)
+      throw bad(`partials[${p}] is ${len} bytes, longer than any valid partial (${MAX_PARTIAL_JSON_BYTES})`, 'partials');
     need(len, 'partials');
     const text = bytes.toString('utf8', o, o + len);
     o += len;

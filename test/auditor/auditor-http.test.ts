@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProvenanceDb } from '../../ledger-bridge/auditor/index.js';
 import { HttpLedgerClient } from '../../ledger-bridge/embedded/http/client.js';
 import { buildAuditorServer } from '../../ledger-bridge/auditor/http/index.js';
+import { AUDITOR_BODY_LIMIT } from '../../ledger-bridge/auditor/http/schemas.js';
 import type { PartialSignatureJson } from '../../shared/crypto/credential.js';
 import type { Enrollment } from '../../shared/crypto/outsourced.js';
 import { decodeReading } from '../../shared/encoding/reading.js';
@@ -47,6 +48,17 @@ describe('auditor HTTP API over the embedded ledger', () => {
     await app.close();
     await db.close();
     await w.close();
+  });
+
+  it('refuses a body larger than the largest valid /verify body (AUDITOR_BODY_LIMIT) with 413 PROV_ERR_TOO_LARGE', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/verify',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: JSON.stringify({ deviceId: 'dev-1', seq: 1, data: 'ab'.repeat(AUDITOR_BODY_LIMIT) }),
+    });
+    expect(r.statusCode).toBe(413);
+    expect(r.json()).toMatchObject({ code: 'PROV_ERR_TOO_LARGE' });
   });
 
   it('TRUE for genuine data (canonical hex + tag): the record, txId, block, a checked inclusion proof and the head; DB → proven', async () => {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { EDGE_API_BODY_LIMIT } from '../../edge-runtime/src/api/schemas.js';
 import { buildApi } from '../../edge-runtime/src/api/server.js';
 import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
@@ -92,6 +93,28 @@ describe('edge API', () => {
       await wrong.close();
       await server.close();
     }
+  });
+
+  it('takes bodies up to the largest valid challenge body (EDGE_API_BODY_LIMIT), and refuses a larger one with 413 PROV_ERR_TOO_LARGE', async () => {
+    const over = JSON.stringify({ timeoutMs: 5000, pad: ' '.repeat(EDGE_API_BODY_LIMIT) });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/devices/nope/challenge',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: over,
+    });
+    expect(r.statusCode).toBe(413);
+    expect(r.json()).toMatchObject({ code: 'PROV_ERR_TOO_LARGE' });
+    // Just under the limit: read, and judged on its content (an unknown field).
+    const under = JSON.stringify({ timeoutMs: 5000, pad: 'x' }).padEnd(EDGE_API_BODY_LIMIT - 1, ' ');
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/devices/nope/challenge',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: under,
+    });
+    expect(ok.statusCode).toBe(400);
+    expect(ok.json()).toMatchObject({ code: 'PROV_ERR_BAD_INPUT' });
   });
 
   it('refuses a missing or wrong bearer token with 401 and a PROV_ERR code', async () => {

@@ -3,6 +3,10 @@
  * validates requests and serialises responses with them, and @fastify/swagger turns them into
  * the OpenAPI document at /openapi.json.
  */
+import { MAX_ATTRIBUTE_BYTES, MAX_ATTRIBUTES } from '../../../shared/crypto/credential.js';
+import { MAX_ATTRIBUTE_NAME_LENGTH } from '../../../shared/crypto/policy.js';
+import { MAX_IDENTIFIER_LENGTH } from '../../../shared/crypto/presentation.js';
+import { formAwareBodyLimit } from '../../../shared/http-limits.js';
 
 /** Every error body: a stable code and a readable message. */
 export const errorBody = {
@@ -112,6 +116,26 @@ export const deviceQuery = {
   properties: { readings: { type: 'integer', minimum: 0, maximum: 1000, default: 20 } },
   additionalProperties: false,
 } as const;
+
+/**
+ * The edge API's request body limit: POST /devices/:id/challenge with the largest metadata a
+ * valid credential has (MAX_ATTRIBUTES names of the longest name, values together
+ * MAX_ATTRIBUTE_BYTES, all escaped by JSON; gateway and firmware hash), URL-encoded by the
+ * console's form at worst. The other bodies (validate: two integers) are smaller.
+ */
+export const EDGE_API_BODY_LIMIT = formAwareBodyLimit({
+  metadata: {
+    attributes: Object.fromEntries(
+      Array.from({ length: MAX_ATTRIBUTES }, (_, i) => [
+        `a${i}`.padEnd(MAX_ATTRIBUTE_NAME_LENGTH, '_'),
+        '"'.repeat(Math.ceil(MAX_ATTRIBUTE_BYTES / MAX_ATTRIBUTES)),
+      ]),
+    ),
+    gatewayId: '"'.repeat(MAX_IDENTIFIER_LENGTH),
+    firmwareHash: 'f'.repeat(64),
+  },
+  timeoutMs: 60000,
+});
 
 /** POST /devices/:id/challenge body (optional). */
 export const challengeBody = {

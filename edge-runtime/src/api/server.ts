@@ -60,9 +60,10 @@ export async function buildApi(rt: EdgeRuntime, options: ApiOptions): Promise<Fa
     throw new ProvenantError('PROV_ERR_CONFIG', 'api.token must be at least 16 characters', { field: 'api.token' });
   }
   const ajv = { customOptions: { removeAdditional: false, coerceTypes: 'array' as const } };
+  const bodyLimit = S.EDGE_API_BODY_LIMIT;
   const app = options.loggerInstance
-    ? (Fastify({ loggerInstance: options.loggerInstance, ajv }) as unknown as FastifyInstance)
-    : Fastify({ logger: options.logger ?? false, ajv });
+    ? (Fastify({ loggerInstance: options.loggerInstance, ajv, bodyLimit }) as unknown as FastifyInstance)
+    : Fastify({ logger: options.logger ?? false, ajv, bodyLimit });
   const started = Date.now();
   const { default: swagger } = await import('@fastify/swagger');
   await app.register(swagger, {

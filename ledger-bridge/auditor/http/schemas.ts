@@ -4,7 +4,9 @@
  * Hashes are lower-case hex; reading bytes are hex. Request bodies carry examples that their own
  * schema accepts (test/auditor/openapi-examples.test.ts checks every one).
  */
-import { encodeReading } from '../../../shared/encoding/reading.js';
+import { MAX_IDENTIFIER_LENGTH } from '../../../shared/crypto/presentation.js';
+import { encodeReading, MAX_CHANNELS, MAX_READING_BYTES } from '../../../shared/encoding/reading.js';
+import { formAwareBodyLimit } from '../../../shared/http-limits.js';
 
 /** The reading the examples show (a temperature board of the demo). */
 const EXAMPLE_READING = {
@@ -56,7 +58,7 @@ const readingObject = {
     batteryMv: { type: 'integer' },
     channels: {
       type: 'array',
-      maxItems: 16,
+      maxItems: MAX_CHANNELS,
       items: {
         type: 'object',
         required: ['id', 'scale', 'value'],
@@ -72,6 +74,44 @@ const submissionObject = {
   required: ['canonical'],
   properties: { canonical: { type: 'string', pattern: '^([0-9a-fA-F]{2})+$' }, tag: hex64 },
 } as const;
+
+const widest = Number.MIN_SAFE_INTEGER; // the longest integer text a valid field can have
+const longestHex64 = 'f'.repeat(64);
+/**
+ * The auditor's request body limit: POST /verify with every field at its widest (deviceId of
+ * MAX_IDENTIFIER_LENGTH characters that JSON escapes, data as whichever of its three forms is
+ * longest: hex of MAX_READING_BYTES, a submission, or the reading as JSON with MAX_CHANNELS
+ * channels), URL-encoded by the console's form at worst. Every other route's body is smaller.
+ */
+export const AUDITOR_BODY_LIMIT = (() => {
+  const id = '"'.repeat(MAX_IDENTIFIER_LENGTH);
+  const canonical = 'f'.repeat(2 * MAX_READING_BYTES);
+  const channel = { id: widest, scale: widest, value: widest };
+  const forms = [
+    canonical,
+    { canonical, tag: longestHex64 },
+    {
+      deviceId: id,
+      seq: widest,
+      t: widest,
+      epoch: widest,
+      partialDigest: longestHex64,
+      batteryMv: widest,
+      bootCount: widest,
+      uptimeMs: widest,
+      channels: Array.from({ length: MAX_CHANNELS }, () => channel),
+    },
+  ];
+  const data = forms.reduce((a, b) => (JSON.stringify(b).length > JSON.stringify(a).length ? b : a));
+  return formAwareBodyLimit({
+    deviceId: id,
+    seq: widest,
+    timestamp: widest,
+    data,
+    tag: longestHex64,
+    trustedHead: { height: widest, hash: longestHex64 },
+  });
+})();
 
 /** POST /verify body. */
 export const verifyBody = {

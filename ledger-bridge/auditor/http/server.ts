@@ -76,7 +76,7 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
 
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: S.AUDITOR_BODY_LIMIT,
     // Unknown fields are refused, not silently dropped (fastify's default), so a typo is a 400.
     ajv: { customOptions: { removeAdditional: false } },
     schemaErrorFormatter: (errors, dataVar) =>

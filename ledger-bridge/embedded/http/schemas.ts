@@ -26,8 +26,11 @@ export const errorResponses = {
   503: errorBody,
 } as const;
 
-const args = { type: 'array', items: { type: 'string' }, maxItems: 64 } as const;
-const name = { type: 'string', minLength: 1, maxLength: 128 } as const;
+/** Most arguments of a call, and the longest contract or function name. */
+export const MAX_ARGS = 64;
+export const MAX_NAME_LENGTH = 128;
+const args = { type: 'array', items: { type: 'string' }, maxItems: MAX_ARGS } as const;
+const name = { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH } as const;
 
 /** POST /v1/submit body. */
 export const submitBody = {

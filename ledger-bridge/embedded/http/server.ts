@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { ProvenantError } from '../../../shared/errors.js';
 import { errorPlugin, sendError } from '../../../shared/http-errors.js';
 import { toHex } from '../../../shared/encoding/hex.js';
+import { MAX_BATCH_ARGUMENT_CHARS, MAX_PACKED_BATCH_BYTES } from '../../../shared/encoding/batch.js';
 import { validationCodeName } from '../codec.js';
 import type { EmbeddedLedger, EngineProposal } from '../ledger.js';
 import * as S from './schemas.js';
@@ -27,6 +28,23 @@ export interface LedgerServerOptions {
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/**
+ * The largest request body the ledger takes (bytes): a recordBatch of the largest valid batch —
+ * the packed frame's maximum (shared/encoding/batch.ts MAX_PACKED_BATCH_BYTES) in base64 — in
+ * its JSON envelope with the longest contract and function names. Every other call is smaller;
+ * a ReadingBatch JSON argument must fit in the same body (the packed form is the compact one).
+ */
+export const LEDGER_BODY_LIMIT =
+  MAX_BATCH_ARGUMENT_CHARS +
+  JSON.stringify({ contract: 'c'.repeat(S.MAX_NAME_LENGTH), fn: 'f'.repeat(S.MAX_NAME_LENGTH), args: [''] }).length;
+
+const tooLarge = (bytes: number | string): ProvenantError =>
+  new ProvenantError(
+    'PROV_ERR_TOO_LARGE',
+    `request body of ${bytes} bytes exceeds the ledger's limit of ${LEDGER_BODY_LIMIT} bytes (a recordBatch of the largest valid batch: ${MAX_PACKED_BATCH_BYTES} bytes packed, in base64)`,
+    { field: 'body' },
+  );
 
 /** Builds the app (not listening: call listen(), or inject() in tests). */
 export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerServerOptions): Promise<FastifyInstance> {
@@ -46,7 +64,7 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
   const grants = [...options.tokens].map(([t, g]) => ({ digest: digest(t), grant: g }));
   const started = Date.now();
 
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024 });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: LEDGER_BODY_LIMIT });
   const { default: swagger } = await import('@fastify/swagger');
   await app.register(swagger, {
     openapi: {
@@ -86,7 +104,14 @@ export async function buildLedgerServer(ledger: EmbeddedLedger, options: LedgerS
     if (wanted !== null && wanted !== found.grant)
       return sendError(reply, 'PROV_ERR_FORBIDDEN', `this token acts as '${found.grant}', not '${wanted}'`);
     (req as unknown as { identity: string }).identity = found.grant;
+    // A declared length over the limit is refused before a byte of the body is read.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > LEDGER_BODY_LIMIT) throw tooLarge(declared);
     return undefined;
+  });
+  // A body sent without a length (chunked) is cut off at the limit by fastify: the same answer.
+  app.addHook('onError', async (_req, _reply, err) => {
+    if ((err as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') err.message = tooLarge(`over ${LEDGER_BODY_LIMIT}`).message;
   });
   const identityOf = (req: unknown): string => (req as { identity: string }).identity;
 
