@@ -231,7 +231,14 @@ export class Auditor {
     const recorded = answer.verdict === 'TRUE';
     const proven = await this.evidenceFor(record, batchProof);
     const evidence: AuditEvidence = recorded
-      ? { ...proven, partial: await checkRecordPartial(this.options.ledger, record, (p) => this.checkProof(p), this.options.issuerPk) }
+      ? {
+          ...proven,
+          partial: await checkRecordPartial(this.options.ledger, record, {
+            checkProof: this.checkProof,
+            ...(this.proofs ? { proofs: this.proofs } : {}),
+            ...(this.options.issuerPk ? { issuerPk: this.options.issuerPk } : {}),
+          }),
+        }
       : proven;
     // An unchecked proof (a backend whose format we cannot check) does not refute; a failed one
     // does, and so does a record whose path to its batch root failed (batch-check.ts), or whose

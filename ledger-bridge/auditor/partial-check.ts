@@ -31,6 +31,7 @@ import { fromHex } from '../../shared/encoding/hex.js';
 import { codeOf } from '../../shared/errors.js';
 import type { ProvenanceRecord } from '../../shared/records.js';
 import { provenTxWrites } from './batch-check.js';
+import type { ProofCache } from './proof-cache.js';
 
 /** A check's outcome: passed, failed with a reason, or not checkable with this proof format. */
 export type CheckOutcome = ProofVerdict | { ok: 'unchecked'; reason: string };
@@ -47,8 +48,18 @@ export interface PartialEvidence {
   readonly check: CheckOutcome;
 }
 
-/** Checks an inclusion proof (the auditor's ProofChecker, without a trusted head). */
+/** Checks an inclusion proof (the auditor's ProofChecker, used without a trusted head). */
 export type InclusionCheck = (proof: InclusionProof) => CheckOutcome;
+
+/** How the partial check gets and checks inclusion proofs (the auditor's). */
+export interface PartialCheckOptions {
+  /** The auditor's proof checker; a verdict is cached per checker. */
+  readonly checkProof: InclusionCheck;
+  /** The auditor's proof cache: the partial is usually stored by the record's own transaction. */
+  readonly proofs?: ProofCache;
+  /** The issuer key the auditor pins. */
+  readonly issuerPk?: Uint8Array;
+}
 
 interface Judged {
   readonly stored?: StoredPartial;
@@ -58,23 +69,31 @@ interface Judged {
 }
 
 const decoder = new TextDecoder();
-const cache = new WeakMap<LedgerClient, Map<string, Promise<Judged>>>();
+/** Verdicts per ledger client and proof checker, by partialDigest and pinned key. */
+const cache = new WeakMap<LedgerClient, WeakMap<InclusionCheck, Map<string, Promise<Judged>>>>();
 
 /** The record's partial, checked (1–3 of the module comment). */
 export async function checkRecordPartial(
   ledger: LedgerClient,
   record: ProvenanceRecord,
-  checkProof: InclusionCheck,
-  pinnedIssuerPk?: Uint8Array,
+  options: PartialCheckOptions,
 ): Promise<PartialEvidence> {
   const digest = record.partialDigest.toLowerCase();
+  const pinnedIssuerPk = options.issuerPk;
   const pinned = pinnedIssuerPk === undefined ? '' : Buffer.from(pinnedIssuerPk).toString('hex');
-  let perLedger = cache.get(ledger);
-  if (perLedger === undefined) cache.set(ledger, (perLedger = new Map()));
+  let perChecker = cache.get(ledger);
+  if (perChecker === undefined) cache.set(ledger, (perChecker = new WeakMap()));
+  let perLedger = perChecker.get(options.checkProof);
+  if (perLedger === undefined) perChecker.set(options.checkProof, (perLedger = new Map()));
   const cacheKey = `${digest}/${pinned}`;
   let judged = perLedger.get(cacheKey);
   if (judged === undefined) {
-    judged = judge(ledger, digest, checkProof, pinnedIssuerPk);
+    const proofs = options.proofs;
+    const prover: Prover = {
+      fetch: (txId) => (proofs ? proofs.get(txId) : ledger.inclusionProof(txId)),
+      check: (proof) => (proofs ? proofs.check(proof, options.checkProof) : options.checkProof(proof)),
+    };
+    judged = judge(ledger, digest, prover, pinnedIssuerPk);
     perLedger.set(cacheKey, judged);
     // A ledger that did not answer is asked again next time; a verdict is kept.
     judged.catch(() => perLedger.delete(cacheKey));
@@ -98,7 +117,12 @@ async function evaluateJson<T>(ledger: LedgerClient, contract: ContractName, fn:
   return JSON.parse(decoder.decode(await ledger.evaluate({ contract, fn, args }))) as T;
 }
 
-async function judge(ledger: LedgerClient, digest: string, checkProof: InclusionCheck, pinned?: Uint8Array): Promise<Judged> {
+interface Prover {
+  readonly fetch: (txId: string) => Promise<InclusionProof>;
+  readonly check: InclusionCheck;
+}
+
+async function judge(ledger: LedgerClient, digest: string, prover: Prover, pinned?: Uint8Array): Promise<Judged> {
   let stored: StoredPartial;
   try {
     stored = await evaluateJson<StoredPartial>(ledger, CONTRACTS.dataProvenance, 'getPartial', [digest]);
@@ -130,38 +154,17 @@ async function judge(ledger: LedgerClient, digest: string, checkProof: Inclusion
     return { ...out, check: { ok: false, reason: `the partial does not decode: ${(err as Error).message}` } };
   }
   // 3. Partial and config are what proven transactions wrote.
-  const partialWrite = await provenWrite(
-    ledger,
-    checkProof,
-    stored.txId,
-    createCompositeKey(KEY_TYPES.partial, [digest]),
-    stored,
-    'partial',
-  );
+  const partialWrite = await provenWrite(prover, stored.txId, createCompositeKey(KEY_TYPES.partial, [digest]), stored, 'partial');
   if (partialWrite.ok !== true) return { ...out, check: partialWrite };
-  const configWrite = await provenWrite(
-    ledger,
-    checkProof,
-    config.txId,
-    createCompositeKey(KEY_TYPES.config, ['authority']),
-    config,
-    'config',
-  );
+  const configWrite = await provenWrite(prover, config.txId, createCompositeKey(KEY_TYPES.config, ['authority']), config, 'config');
   return { ...out, check: configWrite };
 }
 
 /** Is `value` what transaction `txId` wrote under `key`, with an inclusion proof that checks? */
-async function provenWrite(
-  ledger: LedgerClient,
-  checkProof: InclusionCheck,
-  txId: string,
-  key: string,
-  value: unknown,
-  what: string,
-): Promise<CheckOutcome> {
+async function provenWrite(prover: Prover, txId: string, key: string, value: unknown, what: string): Promise<CheckOutcome> {
   if (typeof txId !== 'string' || !/^[0-9a-f]{64}$/.test(txId)) return { ok: false, reason: `the ${what} names no transaction` };
-  const proof = await ledger.inclusionProof(txId);
-  const check = checkProof(proof);
+  const proof = await prover.fetch(txId);
+  const check = prover.check(proof);
   if (check.ok === false) return { ok: false, reason: `the inclusion proof of the ${what}'s transaction ${txId} FAILED: ${check.reason}` };
   let writes: Map<string, Uint8Array> | undefined;
   try {
