@@ -68,7 +68,7 @@ import {
   scan,
   type KeyValue,
 } from './state.js';
-import { clockSkewOf } from './logic/clock.js';
+import { clockSkewOf, type TimedSeq } from './logic/clock.js';
 import {
   classifySegment,
   epochRecord,
@@ -183,6 +183,35 @@ class RecordLookup {
     return out;
   }
 
+  /**
+   * The device's recorded readings with the nearest seq below and above `seq` among those within
+   * SEQ_SPAN of it: one scan of the index runs that can hold such seqs (a run's seqs lie in
+   * (maxSeq − SEQ_SPAN, maxSeq]), then the batch records of the two runs that hold them.
+   */
+  async neighbours(deviceId: string, seq: number): Promise<{ below?: TimedSeq; above?: TimedSeq }> {
+    const [start, end] = seqIndexRange(deviceId, Math.max(0, seq - SEQ_SPAN), seq + 2 * SEQ_SPAN);
+    let below: { seq: number; txId: string } | undefined;
+    let above: { seq: number; txId: string } | undefined;
+    for (const { value } of await this.range(start, end)) {
+      const run = decodeIndexRun(value);
+      for (let q = run.minSeq; q <= run.maxSeq; q++) {
+        if (q === seq || !runHasSeq(run, q)) continue;
+        if (q < seq && q >= seq - SEQ_SPAN && (below === undefined || q > below.seq)) below = { seq: q, txId: run.txId };
+        if (q > seq && q <= seq + SEQ_SPAN && (above === undefined || q < above.seq)) above = { seq: q, txId: run.txId };
+      }
+    }
+    const timed = async (at: { seq: number; txId: string } | undefined): Promise<TimedSeq | undefined> => {
+      if (at === undefined) return undefined;
+      const out: Found[] = [];
+      await this.collect(deviceId, at.txId, (r) => r.seq === at.seq, out);
+      const record = out[0]?.record;
+      return record === undefined ? undefined : { seq: record.seq, t: record.t };
+    };
+    const b = await timed(below);
+    const a = await timed(above);
+    return { ...(b === undefined ? {} : { below: b }), ...(a === undefined ? {} : { above: a }) };
+  }
+
   /** The records of deviceId stamped t, in seq order. */
   async byTime(deviceId: string, t: number): Promise<Found[]> {
     const out: Found[] = [];
@@ -270,6 +299,10 @@ class BatchView implements ReadingLedgerView {
 
   async recordedHash(deviceId: string, seq: number): Promise<string | undefined> {
     return (await this.lookup.bySeq(deviceId, seq))[0]?.record.dataHash;
+  }
+
+  recordedNeighbours(deviceId: string, seq: number): Promise<{ below?: TimedSeq; above?: TimedSeq }> {
+    return this.lookup.neighbours(deviceId, seq);
   }
 }
 

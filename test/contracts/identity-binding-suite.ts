@@ -13,7 +13,7 @@ import { ready } from '../../shared/crypto/bbs.js';
 import { enrollDevice, setup, type Enrollment, type Issuer } from '../../shared/crypto/outsourced.js';
 import { ledgerKeys } from '../../shared/crypto/domains.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
-import { attrs, errorCode, json, partialFor, POLICY, readingOf, signed } from './fixture.js';
+import { attrs, errorCode, json, partialFor, POLICY, readingOf, signed, T0 } from './fixture.js';
 
 /** Four identities on one fresh ledger: the authority, two edge boxes and an auditor. */
 export interface BindingHarness {
@@ -157,6 +157,32 @@ export function identityBindingSuite(backend: string, open: () => Promise<Bindin
       expect((await submitBatch(h.edge2, [signed(dn.device.kIoT, readingOf('bind-none', 3, roam), 'edge-2')], [roam])).accepted).toBe(1);
       const mine = partialFor(d2.credential, 5, 'edge-2');
       expect((await submitBatch(h.edge2, [signed(d2.device.kIoT, readingOf('bind-2', 2, mine), 'edge-2')], [mine])).accepted).toBe(1);
+    });
+
+    it('CLOCK_BACKWARDS: t non-decreasing in seq per device — against the replay window for a new highest seq, against the recorded neighbours (index runs, batch records) for a late one', async () => {
+      const d1 = devs['bind-1']!;
+      const good = partialFor(d1.credential, 2, 'edge-1');
+      // bind-1 has seqs 10 and 15 recorded (t = T0 + seq·1000) by the test above.
+      const at = (seq: number, t?: number) =>
+        signed(d1.device.kIoT, readingOf('bind-1', seq, good, t === undefined ? {} : { t: T0 + t }));
+      const r = await submitBatch(h.edge1, [at(16, 14_999), at(16, 15_000), at(12, 9_000), at(12, 15_500), at(12)], [good]);
+      expect(r.rejected.map((x) => [x.index, x.reason])).toEqual([
+        [0, 'CLOCK_BACKWARDS'],
+        [2, 'CLOCK_BACKWARDS'],
+        [3, 'CLOCK_BACKWARDS'],
+      ]);
+      expect(r.rejected[0]!.message).toMatch(/bind-1 seq 16: t \d+ is earlier than t \d+ of seq 15/);
+      expect(r.rejected[1]!.message).toMatch(/seq 12: t \d+ is earlier than t \d+ of seq 10/);
+      expect(r.rejected[2]!.message).toMatch(/seq 12: t \d+ is later than t \d+ of seq 15/);
+      expect(r.accepted).toBe(2);
+      // A later batch: seq 12 is now a recorded neighbour, found through its index run.
+      const r2 = await submitBatch(h.edge1, [at(13, 11_000), at(13)], [good]);
+      expect(r2.rejected.map((x) => [x.index, x.reason])).toEqual([[0, 'CLOCK_BACKWARDS']]);
+      expect(r2.rejected[0]!.message).toMatch(/seq 13: t \d+ is earlier than t \d+ of seq 12/);
+      const rec = json<{ seq: number; t: number }>(
+        await h.auditor.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: ['bind-1', '13'] }),
+      );
+      expect(rec).toMatchObject({ seq: 13, t: T0 + 13_000 });
     });
 
     it('a revoked edge records nothing; re-binding an edge to a new identity drops the old one', async () => {

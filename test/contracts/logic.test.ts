@@ -153,6 +153,7 @@ function testView(kIoT: Uint8Array, recorded = new Map<string, string>()) {
     clock: async () => ({ commitMs: 1_000_000, skewMs: 500 }),
     partial: async (d: string) => (d === '04'.repeat(32) ? { ok: true as const, partial } : undefined),
     recordedHash: async (deviceId: string, seq: number) => recorded.get(`${deviceId}/${seq}`),
+    recordedNeighbours: async () => ({}),
     policyAccepted: async (id: string) => id === 'p',
     window: async (deviceId: string) => {
       if (!windows.has(deviceId)) windows.set(deviceId, ReplayWindow.empty());
@@ -198,7 +199,7 @@ describe('judgeBatch (pure, over a test view)', () => {
     const v1Sub = toSubmission({ reading: v1, tag: hmacSha256(sha256, kIoT, encodeReading(v1)) }, 'e1', 1001, ['device:d1']);
     const batch = {
       version: 1 as const,
-      readings: [v1Sub, sub(6, { t: 1_000_500 }), sub(7, { t: 1_000_501 }), sub(8)],
+      readings: [v1Sub, sub(6, { t: 1_000_500 }), sub(7, { t: 1_000_501 }), sub(8, { t: 1_000_500 })],
       partials: [],
     };
     const out = await judgeBatch(testView(kIoT), parseBatchArg(packedBatchArg(packReadingBatch(batch))), inThreadCrypto);
@@ -207,6 +208,55 @@ describe('judgeBatch (pure, over a test view)', () => {
       { index: 2, seq: 7, reason: 'CLOCK_AHEAD', message: expect.stringMatching(/501 ms ahead of the commit time/) },
     ]);
     expect([...out.accepted].map((i) => out.seq[i])).toEqual([6, 8]);
+  });
+
+  it('CLOCK_BACKWARDS: t non-decreasing in seq per device, against the window highest without a lookup, and against both neighbours for a late reading', async () => {
+    const view = testView(kIoT);
+    const asked: number[] = [];
+    const neighbours = new Map([[20, { below: { seq: 18, t: 1018 }, above: { seq: 22, t: 1022 } }]]);
+    const counting = {
+      ...view,
+      recordedNeighbours: async (_d: string, s: number) => (asked.push(s), neighbours.get(s) ?? {}),
+    };
+    const w = await view.window('d1');
+    w.accept(18, 1018);
+    w.accept(22, 1022);
+    w.accept(30, 1030);
+    const out = await judgeBatch(
+      counting,
+      parseBatchArg(
+        JSON.stringify({
+          version: 1,
+          readings: [
+            sub(31, { t: 1029 }), // 0 above H = 30 but earlier than its t
+            sub(31, { t: 1030 }), // 1 equal t is fine
+            sub(32), // 2 fine (t 1032)
+            sub(20, { t: 1017 }), // 3 late: earlier than recorded seq 18
+            sub(20, { t: 1023 }), // 4 late: later than recorded seq 22
+            sub(20), // 5 late, between its neighbours
+            sub(25, { t: 1033 }), // 6 late: later than seq 31, accepted earlier in this batch
+            sub(21, { t: 1019 }), // 7 late: seq 20 accepted in this batch (t 1020) is its nearer lower neighbour
+          ],
+          partials: [],
+        }),
+      ),
+      inThreadCrypto,
+    );
+    expect(out.rejected.map((r) => [r.index, r.reason])).toEqual([
+      [0, 'CLOCK_BACKWARDS'],
+      [3, 'CLOCK_BACKWARDS'],
+      [4, 'CLOCK_BACKWARDS'],
+      [6, 'CLOCK_BACKWARDS'],
+      [7, 'CLOCK_BACKWARDS'],
+    ]);
+    expect(out.rejected[0]!.message).toMatch(/d1 seq 31: t 1029 is earlier than t 1030 of seq 30/);
+    expect(out.rejected[1]!.message).toMatch(/t 1017 is earlier than t 1018 of seq 18/);
+    expect(out.rejected[2]!.message).toMatch(/t 1023 is later than t 1022 of seq 22/);
+    expect(out.rejected[3]!.message).toMatch(/t 1033 is later than t 1030 of seq 31/);
+    expect(out.rejected[4]!.message).toMatch(/t 1019 is earlier than t 1020 of seq 20/);
+    expect([...out.accepted].map((i) => out.seq[i])).toEqual([31, 32, 20]);
+    // Only late readings asked for their recorded neighbours.
+    expect(asked).toEqual([20, 20, 20, 25, 21]);
   });
 
   it('asks the ledger only for numbers the window has seen or that lie below it, and tells resends from replays', async () => {

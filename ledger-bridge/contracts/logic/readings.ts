@@ -17,6 +17,12 @@
  *   6. CLOCK_AHEAD      t more than the configured skew ahead of the commit time (logic/clock.ts)
  *   7. REPLAY           (deviceId, seq) already on the ledger or earlier in the same batch;
  *                       `duplicate` when it is exactly the recorded reading (an edge resend)
+ *   8. CLOCK_BACKWARDS  t earlier than the t of the device's nearest lower recorded seq, or later
+ *                       than the t of its nearest higher one (logic/clock.ts checkTimeOrder: t is
+ *                       non-decreasing in seq per device). A reading above the window's highest
+ *                       seq H — the steady state — is held against H's t, which the window keeps:
+ *                       no lookup. Only a late reading (seq below H) asks the ledger for its
+ *                       recorded neighbours within SEQ_SPAN (index runs), besides this batch's.
  *
  * In three passes, so that the cryptography of step 5 runs as one job (batch-crypto.ts, possibly
  * on other threads): (A) steps 1–4 for every reading, with registry and partial lookups cached
@@ -26,9 +32,9 @@
  * as it accepts readings. Only a number
  * the window has seen, or one older than the window, needs a lookup of the recorded reading.
  */
-import { checkDevice, REASONS, type ReasonCode } from '../../../shared/crypto/verdict.js';
+import { checkDevice, REASONS, type ReasonCode, type Verdict } from '../../../shared/crypto/verdict.js';
 import { READING_VERSION } from '../../../shared/encoding/reading.js';
-import { checkNotAhead } from './clock.js';
+import { checkNotAhead, checkTimeOrder, type TimedSeq } from './clock.js';
 import type { RejectedReading } from '../../../shared/records.js';
 import { cryptoResult, type BatchCrypto } from './batch-crypto.js';
 import type { BatchInput } from './batch-input.js';
@@ -56,6 +62,11 @@ export interface ReadingLedgerView {
   window(deviceId: string): Promise<ReplayWindow>;
   /** dataHash (hex) of the reading recorded under (deviceId, seq) before this batch, undefined if none. */
   recordedHash(deviceId: string, seq: number): Promise<string | undefined>;
+  /**
+   * The device's readings recorded before this batch with the nearest seq below and above `seq`
+   * (each undefined when there is none within SEQ_SPAN of it): only asked for a late reading.
+   */
+  recordedNeighbours(deviceId: string, seq: number): Promise<{ readonly below?: TimedSeq; readonly above?: TimedSeq }>;
 }
 
 /** What a batch's validation decided, in columns (no object per reading). */
@@ -253,6 +264,37 @@ export async function judgeBatch(view: ReadingLedgerView, input: BatchInput, cry
         const same = earlier === result.dataHash.toString('hex', 32 * item, 32 * item + 32);
         const message = same ? `${who(i)} is already recorded (resent)` : `${who(i)} was already recorded with other data`;
         rejected.push(rejection(i, devices[d] as string, s, REASONS.REPLAY, message, same));
+        continue;
+      }
+    }
+    // Step 8: t non-decreasing in seq. Above the window's highest H (the usual case) the nearest
+    // lower recorded reading is H itself, whose t the window keeps.
+    const high = window.highest;
+    if (high !== undefined) {
+      const ti = t[i] as number;
+      const highT = window.highestT as number;
+      let order: Verdict | undefined;
+      if (s > high) {
+        if (ti < highT) order = checkTimeOrder(devices[d] as string, s, ti, { seq: high, t: highT });
+      } else {
+        // A late reading: its neighbours recorded before this batch, and those accepted in it.
+        const near = await view.recordedNeighbours(devices[d] as string, s);
+        let below = near.below;
+        let above = near.above;
+        for (let a = 0; a < count; a++) {
+          const x = accepted[a] as number;
+          if (dev[x] !== d) continue;
+          const q = seq[x] as number;
+          if (q < s && (below === undefined || q > below.seq)) below = { seq: q, t: t[x] as number };
+          if (q > s && (above === undefined || q < above.seq)) above = { seq: q, t: t[x] as number };
+        }
+        // Nothing recorded within reach above: H (> s) still bounds t from above.
+        above ??= { seq: high, t: highT };
+        const v = checkTimeOrder(devices[d] as string, s, ti, below, above);
+        if (!v.ok) order = v;
+      }
+      if (order !== undefined && !order.ok) {
+        rejected.push(rejection(i, devices[d] as string, s, order.reason, order.message));
         continue;
       }
     }
