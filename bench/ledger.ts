@@ -37,9 +37,18 @@ export function register(bench: Command): void {
       'readings per batch in the latency phase (default: --batch, so half load is half of what was measured)',
       positiveInt('--latency-batch', 10_000),
     )
+    .option(
+      '--latency-rate <n>',
+      'readings/s offered in the latency phase (default: half the throughput just measured)',
+      positiveInt('--latency-rate', 10_000_000),
+    )
     .option('--latency-seconds <s>', 'length of the half-load latency phase', positiveInt('--latency-seconds', 600), 4)
     .option('--sync <mode>', "SQLite durability: 'full' (default) or 'normal'", 'full')
-    .option('--block-max-tx <n>', 'block size in transactions', positiveInt('--block-max-tx', 65_535), 50)
+    .option(
+      '--block-max-tx <n>',
+      'block size in transactions (default: half the batches in flight, so one half is simulated while the other is written)',
+      positiveInt('--block-max-tx', 65_535),
+    )
     .option('--block-timeout-ms <ms>', 'block cut timeout', positiveInt('--block-timeout-ms', 60_000), 2)
     .option(
       '--endorsers <n>',
@@ -83,8 +92,9 @@ export interface LedgerBenchOptions {
   inflight: number;
   latencySeconds: number;
   latencyBatch?: number;
+  latencyRate?: number;
   sync: 'full' | 'normal';
-  blockMaxTx: number;
+  blockMaxTx?: number;
   blockTimeoutMs: number;
   verify?: boolean;
   commitWorker: boolean;

@@ -163,8 +163,7 @@ export function identityBindingSuite(backend: string, open: () => Promise<Bindin
       const d1 = devs['bind-1']!;
       const good = partialFor(d1.credential, 2, 'edge-1');
       // bind-1 has seqs 10 and 15 recorded (t = T0 + seq·1000) by the test above.
-      const at = (seq: number, t?: number) =>
-        signed(d1.device.kIoT, readingOf('bind-1', seq, good, t === undefined ? {} : { t: T0 + t }));
+      const at = (seq: number, t?: number) => signed(d1.device.kIoT, readingOf('bind-1', seq, good, t === undefined ? {} : { t: T0 + t }));
       const r = await submitBatch(h.edge1, [at(16, 14_999), at(16, 15_000), at(12, 9_000), at(12, 15_500), at(12)], [good]);
       expect(r.rejected.map((x) => [x.index, x.reason])).toEqual([
         [0, 'CLOCK_BACKWARDS'],

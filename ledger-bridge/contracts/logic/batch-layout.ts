@@ -331,7 +331,7 @@ export function merkleLevels(leaves: Buffer, n: number): Buffer[] {
     const up = Buffer.allocUnsafe(32 * upSize);
     for (let k = 0; 2 * k + 1 < size; k++) {
       level.copy(NODE, 1, 64 * k, 64 * k + 64);
-      up.write(hash('sha256', NODE, 'hex'), 32 * k, 32, 'hex');
+      up.write(hash('sha256', NODE, 'binary'), 32 * k, 32, 'latin1');
     }
     if (size % 2 === 1) level.copy(up, 32 * (upSize - 1), 32 * (size - 1), 32 * size);
     levels.push(up);
