@@ -16,6 +16,7 @@
 import { hash } from 'node:crypto';
 import { DOMAIN_READING } from '../../../shared/crypto/domains.js';
 import { LeafHasher, LEAF_PREFIX } from './batch-layout.js';
+import { copyBytes, putDigest } from './bytes.js';
 import { readingFields, v2FieldsAt } from './reading-fields.js';
 
 /** The batch's readings to check, as offsets into one buffer (batch-input.ts BatchInput's arrays). */
@@ -53,13 +54,6 @@ const BLOCK = 64;
 const LABEL = Buffer.from(DOMAIN_READING, 'latin1');
 /** Bytes before the canonical reading in the inner hash's input: K ⊕ ipad, then the label. */
 const PREFIX = BLOCK + LABEL.length;
-
-/** Copies n bytes; a loop is faster than Buffer#copy's argument checks for the short runs here. */
-function put(src: Uint8Array, at: number, dst: Uint8Array, to: number, n: number): number {
-  if (n > 48) return (src as Buffer).copy(dst, to, at, at + n);
-  for (let k = 0; k < n; k++) dst[to + k] = src[at + k] as number;
-  return n;
-}
 
 /** A buffer with cached views [offset, offset + n) for each length n used. */
 class Scratch {
@@ -124,9 +118,9 @@ export function runCryptoRange(job: CryptoJob, from: number, to: number, out: Cr
       (innerPads[k] as Buffer).copy(msg.buf, 0);
       padOf = k;
     }
-    data.copy(msg.buf, PREFIX, at, at + len);
+    copyBytes(data, at, msg.buf, PREFIX, len);
     const outer = outers[k] as Buffer;
-    outer.write(hash('sha256', msg.view(len), 'binary'), BLOCK, 32, 'latin1');
+    putDigest(hash('sha256', msg.view(len), 'binary'), outer, BLOCK);
     const mac = hash('sha256', outer, 'binary');
     // Constant time in the tag's content.
     let diff = 0;
@@ -134,7 +128,7 @@ export function runCryptoRange(job: CryptoJob, from: number, to: number, out: Cr
     if (diff !== 0) continue;
     out.tagOk[j] = 1;
     const dataHash = hash('sha256', msg.tail(len), 'binary');
-    out.dataHash.write(dataHash, 32 * j, 32, 'latin1');
+    putDigest(dataHash, out.dataHash, 32 * j);
     const route = job.routes[job.route[i] as number] as Buffer;
     const receivedAt = job.receivedAt[i] as number;
     const o = v2FieldsAt(data, at, len);
@@ -176,14 +170,14 @@ export function runCryptoRange(job: CryptoJob, from: number, to: number, out: Cr
       leafBufs.set(slot, b);
     }
     let p = 2;
-    p += put(data, at + 1, b, p, head);
-    p += put(data, o + 17, b, p, 32);
-    p += put(data, o + 51, b, p, 9);
-    p += b.write(dataHash, p, 32, 'latin1');
-    p += put(data, tagAt, b, p, 32);
+    p += copyBytes(data, at + 1, b, p, head);
+    p += copyBytes(data, o + 17, b, p, 32);
+    p += copyBytes(data, o + 51, b, p, 9);
+    p += putDigest(dataHash, b, p);
+    p += copyBytes(data, tagAt, b, p, 32);
     b.writeUInt32BE(Math.floor(receivedAt / 0x1_0000_0000), p);
     b.writeUInt32BE(receivedAt >>> 0, p + 4);
-    out.leaf.write(hash('sha256', b, 'binary'), 32 * j, 32, 'latin1');
+    putDigest(hash('sha256', b, 'binary'), out.leaf, 32 * j);
   }
 }
 

@@ -32,6 +32,7 @@
  * Integers big-endian. Deterministic: the same accepted readings give the same bytes.
  */
 import { hash } from 'node:crypto';
+import { copyBytes, putDigest, sameBytes } from './bytes.js';
 import type { ProvenanceRecord } from '../../../shared/records.js';
 
 /** Seqs one index run may span (maxSeq - minSeq < SEQ_SPAN). */
@@ -146,8 +147,7 @@ class Writer {
   /** n bytes of `src` from `at`. */
   copy(src: Buffer, at: number, n: number): void {
     this.room(n);
-    src.copy(this.buf, this.o, at, at + n);
-    this.o += n;
+    this.o += copyBytes(src, at, this.buf, this.o, n);
   }
   str8(s: string): void {
     const n = Buffer.byteLength(s, 'latin1');
@@ -331,7 +331,7 @@ export function merkleLevels(leaves: Buffer, n: number): Buffer[] {
     const up = Buffer.allocUnsafe(32 * upSize);
     for (let k = 0; 2 * k + 1 < size; k++) {
       level.copy(NODE, 1, 64 * k, 64 * k + 64);
-      up.write(hash('sha256', NODE, 'binary'), 32 * k, 32, 'latin1');
+      putDigest(hash('sha256', NODE, 'binary'), up, 32 * k);
     }
     if (size % 2 === 1) level.copy(up, 32 * (upSize - 1), 32 * (size - 1), 32 * size);
     levels.push(up);
@@ -400,7 +400,7 @@ export function encodeBatchRecord(c: AcceptedColumns, routeBytes: readonly Buffe
     let g = -1;
     for (const cand of list) {
       const f = c.accepted[groupFirst[cand] as number] as number;
-      if (c.epoch[f] === c.epoch[i] && c.digest.compare(c.digest, 32 * f, 32 * f + 32, 32 * i, 32 * i + 32) === 0) {
+      if (c.epoch[f] === c.epoch[i] && sameBytes(c.digest, 32 * f, c.digest, 32 * i, 32)) {
         g = cand;
         break;
       }
@@ -425,7 +425,7 @@ export function encodeBatchRecord(c: AcceptedColumns, routeBytes: readonly Buffe
     fill[g] = (fill[g] as number) + 1;
   }
   const leaves = Buffer.allocUnsafe(32 * n);
-  for (let k = 0; k < n; k++) c.leaf.copy(leaves, 32 * k, 32 * (order[k] as number), 32 * (order[k] as number) + 32);
+  for (let k = 0; k < n; k++) copyBytes(c.leaf, 32 * (order[k] as number), leaves, 32 * k, 32);
   const levels = merkleLevels(leaves, n);
   const root = levels[levels.length - 1] as Buffer;
 

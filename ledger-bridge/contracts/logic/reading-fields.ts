@@ -7,6 +7,7 @@
  * (test/contracts/reading-fields.test.ts compares the two on valid, mutated and random bytes).
  */
 import { decodeReading } from '../../../shared/encoding/reading.js';
+import { copyBytes, sameBytes } from './bytes.js';
 
 /** What the contract reads from a reading. */
 export interface ReadingFields {
@@ -141,6 +142,10 @@ export function readingColumns(
   let lastAt = -1;
   let lastLen = 0;
   let lastDev = -1;
+  // And the one before it (batches often alternate between two devices).
+  let prevAt = -1;
+  let prevLen = 0;
+  let prevDev = -1;
   for (let i = 0; i < count; i++) {
     if (skip[i] !== undefined) {
       problem[i] = skip[i];
@@ -152,7 +157,8 @@ export function readingColumns(
     if (o >= 0) {
       const L = o - at - 2;
       let d = -1;
-      if (lastDev >= 0 && L === lastLen && data.compare(data, lastAt, lastAt + L, at + 2, o) === 0) d = lastDev;
+      if (lastDev >= 0 && L === lastLen && sameBytes(data, lastAt, data, at + 2, L)) d = lastDev;
+      else if (prevDev >= 0 && L === prevLen && sameBytes(data, prevAt, data, at + 2, L)) d = prevDev;
       else {
         const id = data.toString('latin1', at + 2, o);
         d = index.get(id) ?? -1;
@@ -162,6 +168,11 @@ export function readingColumns(
           index.set(id, d);
         }
       }
+      if (d !== lastDev) {
+        prevAt = lastAt;
+        prevLen = lastLen;
+        prevDev = lastDev;
+      }
       lastAt = at + 2;
       lastLen = L;
       lastDev = d;
@@ -169,7 +180,7 @@ export function readingColumns(
       seq[i] = u32(data, o);
       t[i] = u32(data, o + 4) * 0x1_0000_0000 + u32(data, o + 8);
       epoch[i] = u32(data, o + 12);
-      data.copy(digest, 32 * i, o + 17, o + 49);
+      copyBytes(data, o + 17, digest, 32 * i, 32);
       version[i] = V2;
       bootCount[i] = u32(data, o + 51);
       uptimeMs[i] = uptimeAt(data, o + 55);
@@ -189,6 +200,7 @@ export function readingColumns(
       index.set(f.deviceId, d);
     }
     lastDev = -1;
+    prevDev = -1;
     dev[i] = d;
     seq[i] = f.seq;
     t[i] = f.t;

@@ -44,6 +44,7 @@ import type { PartialOutcome } from './partials.js';
 import { readingColumns } from './reading-fields.js';
 import type { ReplayWindow } from './replay-window.js';
 import { checkEdgeBinding, checkPartialEdge } from './edges.js';
+import { copyBytes, sameBytes } from './bytes.js';
 
 /** What the validator needs to know from the ledger (the contract caches it per batch). */
 export interface ReadingLedgerView {
@@ -167,12 +168,7 @@ export async function judgeBatch(view: ReadingLedgerView, input: BatchInput, cry
     }
     const route = input.route[i] as number;
     let c = checked[d];
-    if (
-      c === undefined ||
-      c.epoch !== epoch[i] ||
-      c.route !== route ||
-      digest.compare(digest, c.at, c.at + 32, 32 * i, 32 * i + 32) !== 0
-    ) {
+    if (c === undefined || c.epoch !== epoch[i] || c.route !== route || !sameBytes(digest, c.at, digest, 32 * i, 32)) {
       const edgeId = (input.routes[route] as { edgeId: string }).edgeId;
       const refusal = await checkRegistryAndPartial(
         view,
@@ -305,13 +301,18 @@ export async function judgeBatch(view: ReadingLedgerView, input: BatchInput, cry
     count++;
     inBatch?.set(`${d}\u0000${s}`, result.dataHash.toString('hex', 32 * item, 32 * item + 32));
   }
-  // dataHash and leaf of the accepted readings, in acceptance order.
-  const dataHash = Buffer.allocUnsafe(32 * count);
-  const leaf = Buffer.allocUnsafe(32 * count);
-  for (let a = 0; a < count; a++) {
-    const it = acceptedItem[a] as number;
-    result.dataHash.copy(dataHash, 32 * a, 32 * it, 32 * it + 32);
-    result.leaf.copy(leaf, 32 * a, 32 * it, 32 * it + 32);
+  // dataHash and leaf of the accepted readings, in acceptance order: the job's own buffers when
+  // every item was accepted (the usual batch), else the accepted ones copied out.
+  let dataHash = result.dataHash;
+  let leaf = result.leaf;
+  if (count !== items.length) {
+    dataHash = Buffer.allocUnsafe(32 * count);
+    leaf = Buffer.allocUnsafe(32 * count);
+    for (let a = 0; a < count; a++) {
+      const it = acceptedItem[a] as number;
+      copyBytes(result.dataHash, 32 * it, dataHash, 32 * a, 32);
+      copyBytes(result.leaf, 32 * it, leaf, 32 * a, 32);
+    }
   }
   return {
     devices,

@@ -1,0 +1,28 @@
+/**
+ * Short byte-range helpers for the batch hot path (a few dozen bytes per call, hundreds of calls
+ * per batch): plain loops, which V8 compiles to less work than Buffer#compare / Buffer#copy spend
+ * checking their arguments and crossing into C++ for 32 bytes.
+ */
+
+/** Do a[ai, ai+n) and b[bi, bi+n) hold the same bytes? */
+export function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (a[ai + k] !== b[bi + k]) return false;
+  return true;
+}
+
+/** Copies src[at, at+n) to dst at `to`; returns n. Buffer#copy (memcpy) above 48 bytes. */
+export function copyBytes(src: Uint8Array, at: number, dst: Uint8Array, to: number, n: number): number {
+  if (n > 48) return (src as Buffer).copy(dst, to, at, at + n);
+  for (let k = 0; k < n; k++) dst[to + k] = src[at + k] as number;
+  return n;
+}
+
+/**
+ * Writes a digest given as a latin1 string (node:crypto's hash() with 'binary' output: one
+ * character per byte, no Buffer allocated) into dst at `to`.
+ */
+export function putDigest(digest: string, dst: Uint8Array, to: number): number {
+  const n = digest.length;
+  for (let k = 0; k < n; k++) dst[to + k] = digest.charCodeAt(k);
+  return n;
+}
