@@ -10,7 +10,8 @@
  *      for the group's previous one, as on the edge); scheduled time → committed.
  * Progress on stderr, human figures on stdout, last line one JSON object.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,31 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
+
+/** Clock ticks per second of /proc's CPU times (getconf CLK_TCK; 100 on Linux unless changed). */
+function clockTicks(): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}
+
+/**
+ * CPU seconds of this process's main thread — the ledger thread: simulation, validation, sealing
+ * — from /proc (Linux; undefined elsewhere). The rest of the process CPU is the commit worker's
+ * SQLite writes and V8's own background threads (garbage collection, compilation).
+ */
+function ledgerThreadCpuSeconds(ticks: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticks;
+  } catch {
+    return undefined;
+  }
+}
 const fmt = (x: number): string => Math.round(x).toLocaleString('en');
 const CONFLICTS = new Set(['PROV_ERR_MVCC_READ_CONFLICT', 'PROV_ERR_PHANTOM_READ_CONFLICT']);
 
@@ -106,7 +132,9 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     progress(`phase 2/3: throughput, ${batches} batches, ${lanes} in flight (one per device group)`);
     const blocksBefore = ledger.stats.blocks;
     const sealBefore = ledger.stats.sealMsTotal;
+    const ticks = clockTicks();
     const cpuBefore = process.cpuUsage();
+    const threadBefore = ledgerThreadCpuSeconds(ticks);
     const eluBefore = performance.eventLoopUtilization();
     let accepted = 0;
     let rejected = 0;
@@ -145,6 +173,9 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     const ledgerThreadBusy = performance.eventLoopUtilization(eluBefore).utilization;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const threadAfter = ledgerThreadCpuSeconds(ticks);
+    const ledgerThreadUs =
+      threadBefore === undefined || threadAfter === undefined || accepted === 0 ? null : (1e6 * (threadAfter - threadBefore)) / accepted;
     const sealSeconds = (ledger.stats.sealMsTotal - sealBefore) / 1000;
     const throughput = accepted / seconds;
     const blocks = ledger.stats.blocks - blocksBefore;
@@ -232,6 +263,10 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     out.write(
       `  ledger thread busy ...................... ${round(100 * ledgerThreadBusy)} % of the phase (the rest: waiting for blocks on disk, or for a core)\n`,
     );
+    if (ledgerThreadUs !== null)
+      out.write(
+        `  ledger thread CPU per reading ........... ${round(ledgerThreadUs, 2)} µs: with a core of its own it could take ${fmt(1e6 / ledgerThreadUs)} readings/s; the other ${round((1e6 * cpuSeconds) / accepted - ledgerThreadUs, 2)} µs are the commit worker and V8's background threads\n`,
+      );
     out.write(
       `  validation floor (one core) ............ ${fmt(floor.readingsPerSecond)} readings/s (${round(floor.usPerReading, 2)} µs HMAC-SHA256 + SHA-256 per reading); ledger at ${round((100 * throughput) / floor.readingsPerSecond)} % of it, floor ratio ${round(floor.readingsPerSecond / throughput, 2)} (target ≤ 2)\n`,
     );
@@ -273,6 +308,7 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
         readingsPerCpuSecond: Math.round(accepted / cpuSeconds),
         cpuUsPerReading: round((1e6 * cpuSeconds) / accepted, 2),
         ledgerThreadBusy: round(ledgerThreadBusy, 3),
+        ledgerThreadCpuUsPerReading: ledgerThreadUs === null ? null : round(ledgerThreadUs, 2),
         sealShare: round(sealSeconds / seconds, 3),
         validationFloorReadingsPerSecond: Math.round(floor.readingsPerSecond),
         validationFloorUsPerReading: round(floor.usPerReading, 3),
