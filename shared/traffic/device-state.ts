@@ -17,7 +17,7 @@
  */
 import { byCodeUnit } from './features.js';
 import { classDeltas, type ClassProfile } from './class-profile.js';
-import { advancePeerHistory, nextPeerSum, PEER_VOUCH, peerDeltas, type PeerDelta, type PeerRecord } from './peers.js';
+import { advancePeerHistory, nextPeerSum, PEER_LEARN, PEER_VOUCH, peerDeltas, type PeerDelta, type PeerRecord } from './peers.js';
 import {
   CONTINUITY_HORIZON,
   judgeProfile,
@@ -121,8 +121,10 @@ export function advanceDevice(
     );
   }
   let peerSum = state.peerSum;
+  let peerLearn = true;
   if (options.peers !== undefined) {
     const pd = peerDeltas(state.peerHistory ?? [], profile, options.peers);
+    for (const d of pd) if (d.delta > PEER_LEARN) peerLearn = false;
     const sums: Record<string, number> = {};
     for (const d of pd) sums[d.channel] = nextPeerSum(state.peerSum?.[d.channel], d.signed);
     peerSum = sums;
@@ -165,7 +167,7 @@ export function advanceDevice(
   const history = judgement.trafficProven ? [...state.history, profile].slice(-MODEL_HISTORY) : state.history;
   const peerHistory =
     options.peers !== undefined
-      ? advancePeerHistory(state.peerHistory ?? [], profile, options.peers, judgement.trafficProven)
+      ? advancePeerHistory(state.peerHistory ?? [], profile, options.peers, judgement.trafficProven && peerLearn)
       : state.peerHistory;
   return {
     judgement,

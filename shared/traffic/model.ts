@@ -169,7 +169,7 @@ export function defaultThresholds(): Thresholds {
     'ch.*.gap': 10,
     'ch.*.jump': 16,
     'ch.*.peer': 8,
-    'ch.*.peersum': 10,
+    'ch.*.peersum': 12,
     'ch.*.shift': 20,
     'ch.*.slope': 12,
     'ch.*.std': 25,
@@ -349,9 +349,13 @@ export function deltas(
   // A battery that falls faster than it did, window after window (a dying cell, a drain): the
   // level step per window since the last accepted one, one-sided (a swapped or charged cell
   // rises, which is not a fault).
+  // During an open fault the step is taken from the window judged just before (flagged or not):
+  // a drain that stopped (a raised rate back to normal) is not a drop because the level fell
+  // while the flagged windows lasted, and a cell still dying keeps falling from window to window.
   const bm = profile.features['battery.mean'];
+  const prevMean = context.offsets?.prev.window === profile.window - 1 ? context.offsets.prev.features['battery.mean'] : undefined;
   if (model.battery !== undefined && bm !== undefined && model.lastWindow >= 0) {
-    const step = (bm - model.battery.lastMean) / gap;
+    const step = prevMean !== undefined ? bm - prevMean : (bm - model.battery.lastMean) / gap;
     out.push({ feature: 'battery.drop', delta: Math.max(model.battery.centre - step, 0) / model.battery.spread });
   }
   for (const p of model.pairs) {

@@ -32,6 +32,11 @@ export const PEER_HISTORY = 32;
 export const PEER_MIN = 8;
 /** Below this δ a channel's level is vouched for by its peers. */
 export const PEER_VOUCH = 3;
+/**
+ * An accepted window enters the reference only if no channel's peer δ exceeds this: a faint
+ * offset that the thresholds let through must not become the peers' normal within a few windows.
+ */
+export const PEER_LEARN = 4;
 /** A reference older than this many windows is dropped (the device re-learns its peers). */
 export const PEER_REACH = 32;
 
@@ -99,22 +104,35 @@ export function peerDeltas(history: readonly PeerRecord[], profile: TrafficProfi
       const steps: number[] = [];
       let prev: { w: number; v: number } | undefined;
       let lastLevel: number | undefined;
+      let lastOwn: number | undefined;
       for (const r of ref) {
         const v = r.d[id]?.[ch];
         if (v === undefined) continue;
         xs.push(v);
         if (prev !== undefined && r.window === prev.w + 1) steps.push(v - prev.v);
         prev = { w: r.window, v };
-        lastLevel = r.level[id]?.[ch] ?? lastLevel;
+        const l = r.level[id]?.[ch];
+        if (l !== undefined) {
+          lastLevel = l;
+          lastOwn = l + v;
+        }
       }
       if (xs.length < PEER_MIN) continue;
       const c = median(xs);
       const stepSpread = steps.length >= PEER_MIN / 2 ? robustSpread(steps, median(steps)) : 0;
       const spread = Math.max(trimmedSpread(xs, c), stepSpread, PEER_FLOOR_SHARE * (rough ?? 0), 1e-6);
       // Two sensors answer a change of the air with different speed and gain: the difference may
-      // move by a share of how far the peer moved since the device's last accepted window.
+      // move by a share of how far BOTH moved, the same way, since the device's last accepted
+      // window (the smaller move counts). A device that stays put while its peers move (a pinned
+      // level) gets no such allowance.
       const pl = peers.find((p) => p.deviceId === id)?.features[`ch.${ch}.mean`];
-      const moved = pl !== undefined && lastLevel !== undefined ? Math.abs(pl - lastLevel) : 0;
+      const own = profile.features[`ch.${ch}.mean`];
+      let moved = 0;
+      if (pl !== undefined && lastLevel !== undefined && own !== undefined && lastOwn !== undefined) {
+        const mp = pl - lastLevel;
+        const mo = own - lastOwn;
+        if ((mp > 0 && mo > 0) || (mp < 0 && mo < 0)) moved = Math.min(Math.abs(mp), Math.abs(mo));
+      }
       ds.push((x - c) / (spread + PEER_GAIN * moved));
     }
     if (ds.length === 0) continue;

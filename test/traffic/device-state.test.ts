@@ -145,6 +145,36 @@ describe('battery.drop: a battery falling faster than it did', () => {
     );
     expect(swap.flagged.map((f) => f.feature)).not.toContain('battery.drop');
   });
+
+  it('after a drain that stopped (a raised rate back to normal), the level it left is not a drop; a cell still dying is', () => {
+    const warm = run(Array.from({ length: 20 }, (_, w) => withDrain(w, 1)));
+    // Six windows sampling three times as fast (flagged), the battery falling 10 mV a window meanwhile.
+    const fast = (w: number, mv: number): TrafficProfile => {
+      const p = withDrain(w, 1);
+      return {
+        ...p,
+        features: { ...p.features, count: 3 * (p.features.count as number), rate: 3 * (p.features.rate as number), 'battery.mean': mv },
+      };
+    };
+    const raised = run(
+      Array.from({ length: 6 }, (_, k) => fast(20 + k, 3000 - 20 - 10 * (k + 1))),
+      warm.state,
+    );
+    expect(raised.flags.every((f) => f.includes('count') || f.includes('rate'))).toBe(true);
+    // Back to the normal rate: the battery goes on from the lower level at 1 mV a window.
+    const level = (w: number): number => 3000 - 20 - 60 - (w - 25);
+    const back = run(
+      [26, 27, 28].map((w) => ({ ...withDrain(w, 1), features: { ...withDrain(w, 1).features, 'battery.mean': level(w) } })),
+      raised.state,
+    );
+    expect(back.flags).toEqual([[], [], []]);
+    // The same level, still falling 10 mV a window: a drop.
+    const dying = run(
+      [26, 27].map((w) => ({ ...withDrain(w, 1), features: { ...withDrain(w, 1).features, 'battery.mean': 3000 - 20 - 10 * (w - 19) } })),
+      raised.state,
+    );
+    expect(dying.flags.every((f) => f.includes('battery.drop'))).toBe(true);
+  });
 });
 
 describe('inter-arrival floor: a share of the sampling period', () => {

@@ -151,11 +151,20 @@ describe('judgeProfile: determinism', () => {
 
   it('two separate Node processes fed the same histories return identical JSON, equal to this process', () => {
     // Real data with injected faults and forgers, so the cases exercise flags, pairs, continuity,
-    // the fault state (memory, offsets) and the class profile's warm-up.
+    // the fault state (memory, offsets), the class profile's warm-up and the peer check (mote 4,
+    // the other outdoor mote, as recorded).
     const data = loadDataset();
     const mote = data.find((s) => s.moteId === 3);
     expect(mote).toBeDefined();
     const classProfile = learnClassProfile(data.filter((s) => s.moteId !== 3).map((s) => profilesOf(simulateMote(s, [], 150_000, 42))));
+    const peer = profilesOf(
+      simulateMote(
+        data.find((s) => s.moteId === 4)!,
+        [],
+        150_000,
+        42,
+      ),
+    );
     const cases: Case[] = [];
     for (const type of FAULT_TYPES) {
       const run = injectedRun(mote!, type, 150_000, 42, { donors: data, episode: type === 'modification' ? [8, 12] : [2, 6] });
@@ -166,7 +175,12 @@ describe('judgeProfile: determinism', () => {
         cases.push({ history: accepted.slice(-MODEL_HISTORY), profile: j.profile, thresholds: defaultThresholds() });
         if (j.judgement.trafficProven) accepted.push(j.profile);
       });
-      cases.push({ run: profiles, thresholds: defaultThresholds(), classProfile });
+      cases.push({
+        run: profiles,
+        thresholds: defaultThresholds(),
+        classProfile,
+        peers: profiles.map((p) => peer.filter((q) => q.window === p.window)),
+      });
     }
     const fromStart = injectedRun(mote!, 'stuck', 150_000, 42, { fromStart: true, donors: data });
     cases.push({ run: profilesOf(fromStart).slice(0, 40), thresholds: defaultThresholds(), classProfile });
@@ -192,6 +206,7 @@ describe('judgeProfile: determinism', () => {
     )[];
     const verdicts = results.flatMap((v) => ('verdicts' in v ? v.verdicts : [v]));
     expect(verdicts.some((v) => v.discrepancyStatus)).toBe(true);
+    expect(JSON.stringify(verdicts)).toMatch(/\.peer(sum)?"/);
     expect(verdicts.some((v) => !v.discrepancyStatus)).toBe(true);
     // The from-start stuck sensor is caught in its first windows by the class profile.
     const last = results[results.length - 1] as { verdicts: { discrepancyStatus: boolean }[] };

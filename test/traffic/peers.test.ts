@@ -63,6 +63,17 @@ describe('peer check', () => {
     expect(lone.flags[20]).toEqual(expect.arrayContaining(['ch.temperature.jump', 'ch.temperature.peer']));
   });
 
+  it('a level pinned while the peers move is flagged; both moving the same way by different amounts is not', () => {
+    // The peers warm by 0.5 °C a window from window 20; A pinned where it was (mimic), or A
+    // warming 1.6 times as fast (another sensor's gain).
+    const weather = (w: number): number => (w < 20 ? 0 : 0.5 * (w - 19));
+    const pinned = run(() => 0, weather, 26, true);
+    expect(pinned.flags.slice(0, 20).flat()).toEqual([]);
+    expect(pinned.flags.slice(21).every((f) => f.some((x) => x.startsWith('ch.temperature.peer')))).toBe(true);
+    const gain = run((w) => 1.6 * weather(w), weather, 26, true);
+    expect(gain.flags.flat().filter((f) => f.startsWith('ch.temperature.peer'))).toEqual([]);
+  });
+
   it('judges only after PEER_MIN windows together, and the same whatever the peers’ order', () => {
     let history: ReturnType<typeof advanceDevice>['next']['peerHistory'] = [];
     let state = emptyDeviceState();

@@ -1,7 +1,8 @@
 /**
  * One determinism case, computed the same way in the test process and in judge-child.ts: either
- * { history, profile, thresholds } (one judgement) or { run, thresholds, classProfile? } (a
- * device's whole run through the contract's state machine: every judgement and the final state).
+ * { history, profile, thresholds } (one judgement) or { run, thresholds, classProfile?, peers? } (a
+ * device's whole run through the contract's state machine: every judgement and the final state;
+ * `peers[i]` are the peers' profiles of run[i]'s window).
  */
 import { advanceDevice, emptyDeviceState, type ClassProfile } from '../../shared/traffic/device-state.js';
 import { judgeProfile, type Thresholds, type TrafficProfile } from '../../shared/traffic/model.js';
@@ -9,19 +10,17 @@ import { judgeProfile, type Thresholds, type TrafficProfile } from '../../shared
 /** A determinism case. */
 export type Case =
   | { history: TrafficProfile[]; profile: TrafficProfile; thresholds: Thresholds }
-  | { run: TrafficProfile[]; thresholds: Thresholds; classProfile?: ClassProfile };
+  | { run: TrafficProfile[]; thresholds: Thresholds; classProfile?: ClassProfile; peers?: TrafficProfile[][] };
 
 /** The case's result. */
 export function runCase(c: Case): unknown {
   if ('run' in c) {
     let state = emptyDeviceState();
-    const verdicts = c.run.map((p) => {
-      const { judgement, next } = advanceDevice(
-        state,
-        p,
-        c.thresholds,
-        c.classProfile !== undefined ? { classProfile: c.classProfile } : {},
-      );
+    const verdicts = c.run.map((p, i) => {
+      const { judgement, next } = advanceDevice(state, p, c.thresholds, {
+        ...(c.classProfile !== undefined ? { classProfile: c.classProfile } : {}),
+        ...(c.peers !== undefined ? { peers: c.peers[i] ?? [] } : {}),
+      });
       state = next;
       return judgement;
     });
