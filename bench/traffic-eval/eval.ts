@@ -178,12 +178,15 @@ export function runEval(opts: EvalOptions): EvalResult {
     return learnClassProfile(others.map((c) => c.profiles.filter((_, i) => !c.run.windows[i]?.realEvent)));
   };
   // Peers: the other motes of the same kind, their clean profiles in the windows their own
-  // (per-device) model accepted: one faulty device among honest, recorded peers.
-  const ownAccepted = cleanRuns.map((c) =>
-    opts.peers === false
-      ? []
-      : replay(c.profiles, modelDetector(thresholds, classOf(c.series.moteId))).map((j) => j.judgement.trafficProven),
-  );
+  // (per-device) model accepted (computed once per peer, when first needed): one faulty device
+  // among honest, recorded peers.
+  const ownAccepted: (boolean[] | undefined)[] = [];
+  const acceptedOf = (i: number): boolean[] => {
+    const c = cleanRuns[i] as (typeof cleanRuns)[number];
+    return (ownAccepted[i] ??= replay(c.profiles, modelDetector(thresholds, classOf(c.series.moteId))).map(
+      (j) => j.judgement.trafficProven,
+    ));
+  };
   const peersOf = (moteId: number, indoor: boolean): ((window: number) => TrafficProfile[]) | undefined => {
     if (opts.peers === false) return undefined;
     const idx = cleanRuns.map((c, i) => (c.series.moteId !== moteId && c.series.indoor === indoor ? i : -1)).filter((i) => i >= 0);
@@ -193,7 +196,7 @@ export function runEval(opts: EvalOptions): EvalResult {
       for (const i of idx) {
         const c = cleanRuns[i] as (typeof cleanRuns)[number];
         const p = c.profiles[window];
-        if (p !== undefined && p.window === window && ownAccepted[i]?.[window] === true) out.push(p);
+        if (p !== undefined && p.window === window && acceptedOf(i)[window] === true) out.push(p);
       }
       return out;
     };
