@@ -220,6 +220,27 @@ export function register(bench: Command): void {
               '      (on an Espruino board SHA256 stays native while ProofGen would run interpreted: the gap there is wider)\n',
           );
         }
+        // Epoch signatures (issue 16): each board's bundle built with them, in the simulated board.
+        const { measureLmsBoard, measureLmsInterpreter } = await import('./firmware-lms.js');
+        const lmsBoards: Record<string, Awaited<ReturnType<typeof measureLmsBoard>>> = {};
+        process.stdout.write(
+          '\nepoch signatures (bundle built with epochSignatures; simulated board, key sets made in Node in the board layout):\n' +
+            'board     bundle  budget  SHA-256/reading (plain)  SHA-256/signature  SIG frames/epoch  wire bytes/epoch  Storage bytes\n',
+        );
+        for (const b of built) {
+          const f = await measureLmsBoard(b.board, readings, boards[b.board]?.sha256PerReading ?? 0);
+          lmsBoards[b.board] = f;
+          process.stdout.write(
+            `${b.board.padEnd(8)} ${String(f.bundleBytes).padStart(7)} ${String(f.sizeBudget).padStart(7)}  ${`${f.sha256PerReading.toFixed(2)} (${f.sha256PerReadingPlain.toFixed(2)})`.padStart(23)}  ${String(f.sha256PerSignature).padStart(17)}  ${f.sigFramesPerEpoch.toFixed(0).padStart(16)}  ${f.wireBytesPerEpoch.toFixed(0).padStart(16)}  ${String(f.storageBytes).padStart(13)}\n`,
+          );
+        }
+        const lmsEspruino = opts.espruino ? await measureLmsInterpreter() : { unavailable: '--no-espruino' };
+        if ('unavailable' in lmsEspruino)
+          process.stdout.write(`epoch signatures on Espruino's interpreter: skipped (${lmsEspruino.unavailable})\n`);
+        else
+          process.stdout.write(
+            `epoch signatures on Espruino's interpreter (LINUX bundle, load ${lmsEspruino.load.toFixed(1)}): SHA-256 per reading ${lmsEspruino.sha256PerReading.toFixed(2)}; per signature ${lmsEspruino.sha256Calls.join(', ')} calls in ${lmsEspruino.ms.join(', ')} ms (wall)\n`,
+          );
         const interp = await measureInterpreters({
           readings: Math.max(5, Number(opts.espruinoReadings) || 50),
           ecRuns: Math.max(1, Number(opts.ecRuns) || 1),
@@ -227,7 +248,7 @@ export function register(bench: Command): void {
           espruino: opts.espruino,
         });
         process.stdout.write(
-          `${JSON.stringify({ bench: 'firmware', readingsPerBoard: readings, boards, cryptoUsPerReading: cryptoUs, pathUsPerReading: pathUs, peer, ratios, ...interp })}\n`,
+          `${JSON.stringify({ bench: 'firmware', readingsPerBoard: readings, boards, cryptoUsPerReading: cryptoUs, pathUsPerReading: pathUs, peer, ratios, epochSignatures: { boards: lmsBoards, espruino: lmsEspruino }, ...interp })}\n`,
         );
       },
     );

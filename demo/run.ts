@@ -8,7 +8,7 @@
  * line is one JSON object (summary.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTRACTS, type LedgerClient } from '../ledger-bridge/client.js';
@@ -42,6 +42,13 @@ export interface DemoOptions {
   readonly dataDir?: string;
   /** Traffic-profile window (ms). Default 2000. */
   readonly windowMs?: number;
+  /**
+   * Boards sign their epochs with LMS (issue 16): the firmware built with epochSignatures (its
+   * raised size budget: firmware/boards.ts EPOCH_SIGNATURES_SIZE_BUDGET), 4 s epochs, the
+   * authority registering each board's key set 0 once the board made it. Default: on without
+   * --attack, off with one.
+   */
+  readonly epochSignatures?: boolean;
   /** Readings the auditor verifies at the end. Default 20. */
   readonly verifySample?: number;
   /** Where human lines go (the CLI: stdout). */
@@ -135,6 +142,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   say('firmware: checking dist/firmware (building it if missing)…');
   await ensureFirmwareBuilt();
   const { startSimBoard, SimBinding } = await import('../hardware/sim/index.js');
+  // Off by default under an attack: the attacks' detection (e.g. the rate check) is judged with 1-hour epochs.
+  const signing = o.epochSignatures ?? o.attack === undefined;
+  let bundlePath: string | undefined;
+  if (signing) {
+    const { bundleBoard } = await import('../firmware/build.js');
+    const { checkBundle } = await import('../firmware/check.js');
+    const { EPOCH_SIGNATURES_SIZE_BUDGET, loadBoard } = await import('../firmware/boards.js');
+    const profile = { ...loadBoard('LINUX'), epochSignatures: true, sizeBudget: EPOCH_SIGNATURES_SIZE_BUDGET };
+    const { text } = await bundleBoard(profile);
+    const problems = checkBundle(text, profile).problems;
+    if (problems.length > 0) throw new ProvenantError('PROV_ERR_FIRMWARE_BUILD', `LINUX with epoch signatures: ${problems.join('; ')}`);
+    bundlePath = join(dir, 'LINUX-epochs.js');
+    writeFileSync(bundlePath, text, 'latin1');
+    say(`firmware: LINUX with epoch signatures (${text.length} bytes, budget ${EPOCH_SIGNATURES_SIZE_BUDGET})`);
+  }
   const { EmbeddedLedger, EmbeddedLedgerClient } = await import('../ledger-bridge/embedded/index.js');
   const { contracts } = await import('../ledger-bridge/contracts/index.js');
   const { Auditor, ProvenanceDb, ProvenanceFollower, embeddedProofChecker } = await import('../ledger-bridge/auditor/index.js');
@@ -243,6 +265,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     policy,
     profile: { intervalMs, burst: 16 },
     forwarder: { batchSize: 500, maxWaitMs: 100 },
+    // Short epochs when boards sign them: each new epoch closes a segment, which the board signs.
+    ...(signing ? { epochMs: 4_000 } : {}),
     traffic: { windowMs },
     challengeCodec: wireChallengeCodec,
     log,
@@ -292,8 +316,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   for (let i = 0; i < o.devices; i++) {
     const k = keys[i] as { deviceId: string; kIoT: Uint8Array };
     const sim = await startSimBoard({
-      provisioning: { deviceId: k.deviceId, key: Buffer.from(k.kIoT).toString('base64'), intervalMs },
+      provisioning: {
+        deviceId: k.deviceId,
+        key: Buffer.from(k.kIoT).toString('base64'),
+        intervalMs,
+        ...(signing ? { signGapMs: 1000 } : {}),
+      },
       link: 'mock',
+      ...(bundlePath !== undefined ? { bundlePath } : {}),
     });
     boards.push(sim);
     const tap = new TapLink(
@@ -317,6 +347,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     `edge: ${o.devices} simulated boards (firmware bundle LINUX) on serial links${rogue ? ' + 1 cloned board (attacker)' : ''}, ${o.rate} readings/s each, traffic window ${windowMs / 1000} s`,
   );
   if (o.durationS === undefined) say('running until interrupted (Ctrl-C for the summary)');
+
+  // The authority registers each board's LMS key (key set 0) once the board has made it from its
+  // own randomness: read from the board's Storage, as at a real enrollment.
+  const keyRegistration = signing ? registerSigningKeys(boards, keys, aa, say, log) : undefined;
 
   // The attack, scheduled into the run.
   const durationMs = o.durationS === undefined ? Infinity : o.durationS * 1000;
@@ -398,6 +432,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const drainUntil = Date.now() + 30_000;
   while (rt.outbox.depth > 0 && Date.now() < drainUntil) await sleep(100);
 
+  // The boards' last SIG bodies go after their readings.
+  keyRegistration?.stop();
+  await keyRegistration?.done;
+  if (signing) await rt.forwarder.drain().catch(() => undefined);
+
   // Count, check every acknowledged reading against the ledger, audit a sample end to end.
   const counts = rt.outbox.counts();
   const acknowledged = counts.pending + counts.committed + counts.rejected;
@@ -440,7 +479,25 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
   const sent = taps.reduce((n, t) => n + t.sentCount(), 0) + (rogue?.sent ?? 0);
   const durationS = Math.round((Date.now() - started) / 100) / 10;
-  const summary: DemoSummary = { sent, acknowledged, committed, rejected, lost, verified, durationS };
+  let independentlyVerifiable = 0;
+  if (signing) {
+    for (const k of keys.slice(0, o.devices)) {
+      try {
+        const report = JSON.parse(
+          new TextDecoder().decode(
+            await auditorLedger.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'signatureReport', args: [k.deviceId] }),
+          ),
+        ) as { verified: number };
+        independentlyVerifiable += report.verified;
+      } catch (err) {
+        log.warn({ deviceId: k.deviceId, err: errorMessage(err) }, 'no signature report');
+      }
+    }
+    say(
+      `epoch signatures: ${independentlyVerifiable} of ${committed} committed readings independently verifiable (board-signed, checkable with public data only)`,
+    );
+  }
+  const summary: DemoSummary = { sent, acknowledged, committed, rejected, lost, verified, independentlyVerifiable, durationS };
 
   const linkDrops = await counterValue(rt, 'provenant_edge_link_drops_total');
   const anomalies = await counterValue(rt, 'provenant_edge_traffic_profiles_total', { result: 'discrepancy' });
@@ -530,4 +587,48 @@ function pickSample<T>(xs: readonly T[], n: number): T[] {
     [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
   }
   return copy.slice(0, n);
+}
+
+/**
+ * Registers each board's key set 0 (DeviceRegistration:registerSigningKey) as soon as its
+ * simulated Storage holds it complete. Runs until every board is registered or `stop()`.
+ */
+function registerSigningKeys(
+  boards: readonly { readonly storage: { get(name: string): Buffer | undefined } }[],
+  keys: readonly { readonly deviceId: string }[],
+  aa: LedgerClient,
+  say: (line: string) => void,
+  log: Log,
+): { stop(): void; done: Promise<void> } {
+  let stopped = false;
+  const done = (async () => {
+    const { keyFileName, keyFilePublicKey } = await import('../firmware/src/keyfile.js');
+    const pending = new Set(boards.map((_, i) => i));
+    const started = Date.now();
+    while (!stopped && pending.size > 0) {
+      for (const i of [...pending]) {
+        const file = boards[i]?.storage.get(keyFileName(0));
+        const pub = file ? keyFilePublicKey(new Uint8Array(file)) : undefined;
+        if (pub === undefined) continue;
+        const deviceId = (keys[i] as { deviceId: string }).deviceId;
+        try {
+          await aa.submit({ contract: CONTRACTS.deviceRegistration, fn: 'registerSigningKey', args: [deviceId, toHex(pub)] });
+          pending.delete(i);
+        } catch (err) {
+          log.warn({ deviceId, err: errorMessage(err) }, 'could not register the signing key');
+        }
+      }
+      if (pending.size === 0)
+        say(
+          `authority: registered ${boards.length} boards' LMS keys (made on the boards) in ${Math.round((Date.now() - started) / 100) / 10} s`,
+        );
+      else await sleep(250);
+    }
+  })();
+  return {
+    stop: () => {
+      stopped = true;
+    },
+    done,
+  };
 }

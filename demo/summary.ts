@@ -18,6 +18,11 @@ export interface DemoSummary {
   readonly lost: number;
   /** Sampled readings the auditor proved end to end (provenance DB → ledger record → inclusion proof). */
   readonly verified: number;
+  /**
+   * Committed readings that reached "independently verifiable": the board's own epoch signature
+   * of their segment is on the ledger and has their dataHash (0 when boards do not sign epochs).
+   */
+  readonly independentlyVerifiable: number;
   /** Wall time of the whole demo, setup and final checks included (s). */
   readonly durationS: number;
 }
@@ -31,6 +36,7 @@ export function summaryLine(s: DemoSummary): string {
     rejected: s.rejected,
     lost: s.lost,
     verified: s.verified,
+    independentlyVerifiable: s.independentlyVerifiable,
     durationS: s.durationS,
   });
 }

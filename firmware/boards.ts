@@ -104,6 +104,15 @@ export const BOARD_SCHEMA = {
 /** Size budget of a profile that names none: the brief's 8 KB target. */
 export const DEFAULT_SIZE_BUDGET = 8192;
 
+/**
+ * The size budget of a bundle built with epoch signatures (bytes; the LINUX one is 14,038). The
+ * code runs from Storage (.bootcde), so its bytes cost flash, not variables; what it costs in
+ * variables is measured on Espruino's interpreter by test/firmware/epochs-memory-espruino.test.ts:
+ * under --test-mem-n 2000 it boots, signs and delivers two segments while it makes a key set,
+ * with 833 of its variables in use at the end (docs/firmware.md, "Epoch signatures").
+ */
+export const EPOCH_SIGNATURES_SIZE_BUDGET = 16_384;
+
 /** Folder of the profiles. */
 export const BOARDS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'boards');
 

@@ -125,11 +125,17 @@ export async function runUnderVariableLimit(opts: {
   /** Longest the run may take (then it is killed, and fails). */
   maxMs: number;
   drive: (hostPath: string) => Promise<void>;
+  /** Another bundle text instead of the profile's built one (e.g. built with epochSignatures). */
+  bundle?: string;
+  /** More Storage files, written before the run (e.g. key sets). */
+  files?: Record<string, string | Uint8Array>;
 }): Promise<LimitedRun> {
   const image = await flashImage(opts.board, false);
   const dir = mkdtempSync(join(tmpdir(), 'provenant-limit-'));
   const b = await LinuxBoard.start({ image, dir });
   try {
+    if (opts.bundle !== undefined) await b.writeFile('.bootcde', opts.bundle);
+    for (const [name, data] of Object.entries(opts.files ?? {})) await b.writeFile(name, data);
     await b.writeFile('provenant.json', JSON.stringify({ ...interpreterLink(opts.board), ...opts.provisioning }));
     await b.powerCut();
     writeFileSync(
