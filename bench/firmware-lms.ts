@@ -12,6 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type * as KeyFile from '../firmware/src/keyfile.js';
+import type * as Lms from '../shared/crypto/lms.js';
+
+type KeyFileModule = typeof KeyFile;
+type LmsModule = typeof Lms;
 
 /** What one board's epoch signatures cost. */
 export interface LmsFigures {
@@ -31,12 +36,7 @@ export interface LmsFigures {
   readonly storageBytes: number;
 }
 
-function keySetFile(
-  k: number,
-  m: typeof import('../firmware/src/keyfile.js'),
-  lms: typeof import('../shared/crypto/lms.js'),
-  sha: (b: Uint8Array) => Uint8Array,
-): Uint8Array {
+function keySetFile(k: number, m: KeyFileModule, lms: LmsModule, sha: (b: Uint8Array) => Uint8Array): Uint8Array {
   const I = new Uint8Array(randomBytes(16));
   const seed = new Uint8Array(randomBytes(24));
   const f = new Uint8Array(m.KEY_FILE_BYTES);
