@@ -58,6 +58,7 @@ export function register(program: Command): void {
     .option('--console-port <port>', 'the edge API + console port (busy: any free one)', '8080')
     .option('--auditor-port <port>', 'the auditor + console port (busy: any free one)', '7070')
     .option('--no-console', 'start no API or console')
+    .option('--no-epoch-signatures', 'boards do not sign their epochs (default: they do, without --attack; docs/edge.md)')
     .action(
       async (opts: {
         devices: number;
@@ -74,6 +75,7 @@ export function register(program: Command): void {
         consolePort: string;
         auditorPort: string;
         console: boolean;
+        epochSignatures: boolean;
       }) => {
         const port = (v: string, name: string): number => {
           const n = Number(v);
@@ -133,6 +135,7 @@ export function register(program: Command): void {
             rate: opts.rate,
             durationS,
             ...(opts.attack ? { attack: opts.attack as 'forge' } : {}),
+            ...(opts.epochSignatures === false ? { epochSignatures: false } : {}),
             ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
             windowMs: Math.round(opts.window * 1000),
             consoles: opts.console

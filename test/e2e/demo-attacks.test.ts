@@ -73,7 +73,21 @@ beforeAll(() => {
         attack,
         firstWave.then(() => demo(attack, durationS, extra)),
       );
-  const args = ['demo', '--devices', '2', '--rate', '4', '--duration', '8', '--console-port', '0', '--auditor-port', '0'];
+  // No epoch signatures: their key generation beside the timing wave would crowd its clocks.
+  const args = [
+    'demo',
+    '--devices',
+    '2',
+    '--rate',
+    '4',
+    '--duration',
+    '8',
+    '--console-port',
+    '0',
+    '--auditor-port',
+    '0',
+    '--no-epoch-signatures',
+  ];
   cliRun = firstWave
     .then(() => promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'provenant.js'), ...args], { cwd: ROOT, timeout: 380_000 }))
     .then(
@@ -139,9 +153,8 @@ describe('provenant demo', () => {
       independentlyVerifiable: number;
     };
     expect(last.lost).toBe(0);
-    // The CLI's boards sign epochs (an 8 s run may end before their key set exists: counted, maybe 0).
-    expect(r.stdout).toMatch(/firmware: LINUX with epoch signatures/);
-    expect(last.independentlyVerifiable).toBeGreaterThanOrEqual(0);
+    expect(r.stdout).not.toMatch(/firmware: LINUX with epoch signatures/);
+    expect(last.independentlyVerifiable).toBe(0);
     expect(last.acknowledged).toBeGreaterThan(0);
   }, 400_000);
 
