@@ -16,17 +16,14 @@
  * interpreter against V8's (test/firmware/ec-es5.test.ts checks V8's against a reference).
  */
 import { join } from 'node:path';
-import vm from 'node:vm';
 import { bundleEntry, ROOT } from '../../firmware/build.js';
 import { espruinoUnavailable } from '../../hardware/linux-board.js';
-import { createContext } from '../../hardware/sim/shim.js';
-import { SimStorage } from '../../hardware/sim/storage.js';
 import { DOMAIN_READING } from '../../shared/crypto/domains.js';
 import { hmacLabeled } from '../../shared/crypto/hmac.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { encodeReadingAs } from '../../shared/encoding/reading.js';
-import { runEspruinoScript } from '../../test/support/espruino-script.js';
+import { runEspruinoScript, runInBoardShim } from '../../test/support/espruino-script.js';
 import { BENCH_SCALAR, benchKey, benchReading } from './workload.js';
 
 /** Mean µs per reading of each piece, as PV_BENCH.reading returns them. */
@@ -149,35 +146,9 @@ async function bundle(): Promise<string> {
 /** The workload in the board shim (V8). */
 export async function measureV8(opts: { readings: number; ecRuns: number }): Promise<EngineFigures & { point: { x: string; y: string } }> {
   const code = await bundle();
-  const printed: string[] = [];
   const t0 = performance.now();
-  const { ctx } = createContext({
-    storage: new SimStorage(),
-    nowMs: () => performance.now() - t0,
-    setNowMs: () => undefined,
-    realDelay: (ms) => ms,
-    write: () => undefined,
-    setupSerial: () => undefined,
-    print: (s) => printed.push(s),
-    setConsole: () => undefined,
-    getConsole: () => null,
-    uncaught: (e) => {
-      throw e;
-    },
-    reset: () => undefined,
-    load: () => undefined,
-    busy: () => undefined,
-    hashed: () => undefined,
-    sensors: { temperature: () => 20, analog: () => 0, vref: () => 3.3, battery: () => 3, pin: () => 0 },
-  });
-  vm.runInContext(`${code}\n${driver(opts.readings, opts.ecRuns, 2000)}`, ctx);
-  const { bursts, ec, fieldMulUs } = parse(
-    printed
-      .join('')
-      .split(/\r?\n/)
-      .filter((l) => l.startsWith('PV:'))
-      .map((l) => JSON.parse(l.slice(3)) as unknown),
-  );
+  const { results } = runInBoardShim(`${code}\n${driver(opts.readings, opts.ecRuns, 2000)}`, { nowMs: () => performance.now() - t0 });
+  const { bursts, ec, fieldMulUs } = parse(results);
   checkBursts('V8', bursts, opts.readings);
   const p = ec[0];
   if (!p?.x || !p.y) throw new Error('V8: the scalar multiplication gave no point');

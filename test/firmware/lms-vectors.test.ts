@@ -11,14 +11,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleEntry } from '../../firmware/build.js';
 import { checkBundle } from '../../firmware/check.js';
-import { createContext } from '../../hardware/sim/shim.js';
-import { SimStorage } from '../../hardware/sim/storage.js';
 import { ESPRUINO_SKIP, noteSkip } from '../support/espruino-board.js';
-import { runEspruinoScript } from '../support/espruino-script.js';
+import { runEspruinoScript, runInBoardShim } from '../support/espruino-script.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const V = JSON.parse(readFileSync(join(here, '../../shared/crypto/vectors/lms/vectors.json'), 'utf8')) as Record<
@@ -63,34 +60,7 @@ describe('LMS vectors through the firmware pipeline', () => {
   });
 
   it('pass in the board shim (V8)', () => {
-    const printed: string[] = [];
-    const { ctx } = createContext({
-      storage: new SimStorage(),
-      nowMs: () => 0,
-      setNowMs: () => undefined,
-      realDelay: (ms) => ms,
-      write: () => undefined,
-      setupSerial: () => undefined,
-      print: (s) => printed.push(s),
-      setConsole: () => undefined,
-      getConsole: () => null,
-      uncaught: (e) => {
-        throw e;
-      },
-      reset: () => undefined,
-      load: () => undefined,
-      busy: () => undefined,
-      hashed: () => undefined,
-      sensors: { temperature: () => 20, analog: () => 0, vref: () => 3.3, battery: () => 3, pin: () => 0 },
-    });
-    vm.runInContext(`${bundle}\n${driver()}`, ctx);
-    expectVectors(
-      printed
-        .join('')
-        .split(/\r?\n/)
-        .filter((l) => l.startsWith('PV:'))
-        .map((l) => JSON.parse(l.slice(3)) as unknown),
-    );
+    expectVectors(runInBoardShim(`${bundle}\n${driver()}`).results);
   }, 120_000);
 
   noteSkip('LMS vectors');

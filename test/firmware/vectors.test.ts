@@ -12,14 +12,14 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { bundleEntry, ensureFirmwareBuilt } from '../../firmware/build.js';
 import { checkBundle } from '../../firmware/check.js';
-import { createContext } from '../../hardware/sim/shim.js';
-import { SimStorage, startSimBoard } from '../../hardware/sim/index.js';
+import { startSimBoard } from '../../hardware/sim/index.js';
 import { completeBytes } from '../../shared/crypto/complete.js';
 import { challengeResponse, deriveSubkeys, maintTag } from '../../shared/crypto/domains.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { fromHex, toHex } from '../../shared/encoding/hex.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
 import { EdgeDouble } from '../support/edge-double.js';
+import { runInBoardShim } from '../support/espruino-script.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 interface Vector {
@@ -70,28 +70,11 @@ describe('reading vectors', () => {
     const text = await bundleEntry(join(here, 'fixtures', 'vectors-entry.ts'));
     expect(checkBundle(text, { name: 'test', sizeBudget: 1 << 20, espruinoModules: ['Storage', 'crypto'] }).problems).toEqual([]);
     let hashed = 0;
-    const { ctx } = createContext({
-      storage: new SimStorage(),
-      nowMs: () => 0,
-      setNowMs: () => undefined,
-      realDelay: (ms) => ms,
-      write: () => undefined,
-      setupSerial: () => undefined,
-      print: () => undefined,
-      setConsole: () => undefined,
-      getConsole: () => null,
-      uncaught: (e) => {
-        throw e;
-      },
-      reset: () => undefined,
-      load: () => undefined,
-      busy: () => undefined,
+    const { ctx } = runInBoardShim(text, {
       hashed: () => {
         hashed++;
       },
-      sensors: { temperature: () => 20, analog: () => 0, vref: () => 3.3, battery: () => 3, pin: () => 0 },
     });
-    vm.runInContext(text, ctx);
     const t = vm.runInContext('PV_TEST', ctx) as {
       run(json: string, kTag: string): string[];
       subkeys(key: string): string[];

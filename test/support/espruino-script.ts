@@ -4,12 +4,60 @@
  * pipeline (firmware/build.ts bundleEntry) and a few lines calling it. The script runs in a fresh
  * temp directory (its own espruino.flash), with stdin closed so the interpreter exits when the
  * script is done; lines the script prints as `PV:<json>` come back parsed, in order.
+ * `runInBoardShim` runs the same kind of script in the simulated board's shim (V8) instead.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import vm from 'node:vm';
 import { espruinoPath } from '../../hardware/linux-board.js';
+import { createContext } from '../../hardware/sim/shim.js';
+import { SimStorage } from '../../hardware/sim/storage.js';
+
+/** The `PV:<json>` lines of a script's output, parsed, in order. */
+function pvResults(output: string): unknown[] {
+  return output
+    .split(/\r?\n/)
+    .filter((l) => l.startsWith('PV:'))
+    .map((l) => JSON.parse(l.slice(3)) as unknown);
+}
+
+/**
+ * Runs `code` in the simulated board's shim (hardware/sim/shim.ts, V8) on a quiet host: empty
+ * Storage, no links, fixed sensors; an uncaught error throws. Returns the PV: results it printed
+ * and the context (for globals the script left).
+ */
+export function runInBoardShim(
+  code: string,
+  opts: { nowMs?: () => number; hashed?: (bytes: number) => void } = {},
+): {
+  results: unknown[];
+  ctx: vm.Context;
+} {
+  const printed: string[] = [];
+  const { ctx } = createContext({
+    storage: new SimStorage(),
+    nowMs: opts.nowMs ?? (() => 0),
+    setNowMs: () => undefined,
+    realDelay: (ms) => ms,
+    write: () => undefined,
+    setupSerial: () => undefined,
+    print: (s) => printed.push(s),
+    setConsole: () => undefined,
+    getConsole: () => null,
+    uncaught: (e) => {
+      throw e;
+    },
+    reset: () => undefined,
+    load: () => undefined,
+    busy: () => undefined,
+    hashed: opts.hashed ?? (() => undefined),
+    sensors: { temperature: () => 20, analog: () => 0, vref: () => 3.3, battery: () => 3, pin: () => 0 },
+  });
+  vm.runInContext(code, ctx);
+  return { results: pvResults(printed.join('')), ctx };
+}
 
 /** What a script printed, and the interpreter's CPU time (user + system, from the OS). */
 export interface ScriptRun {
@@ -50,11 +98,7 @@ export async function runEspruinoScript(code: string, opts: { timeoutMs?: number
     if (exit !== 0) throw new Error(`the Espruino interpreter exited with ${String(exit)}:\n${output.slice(-2000)}`);
     const cpu = /PVCPU:([\d.]+):([\d.]+)/.exec(output);
     const cpuMs = cpu ? Math.round((Number(cpu[1]) + Number(cpu[2])) * 1000) : NaN;
-    const results = output
-      .split(/\r?\n/)
-      .filter((l) => l.startsWith('PV:'))
-      .map((l) => JSON.parse(l.slice(3)) as unknown);
-    return { results, output, cpuMs };
+    return { results: pvResults(output), output, cpuMs };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
