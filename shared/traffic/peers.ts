@@ -20,7 +20,8 @@
  * whose own (per-device) verdict accepted that window. A peer the device has no history with
  * yet is skipped until PEER_MIN windows were seen together. With two devices per site a
  * disagreement cannot be attributed: both are flagged (the evaluation judges one faulty device
- * among recorded peers; docs/traffic-profiles.md).
+ * among recorded peers; docs/traffic-profiles.md). From four devices (three peers each) the
+ * median attributes it; with three, an honest device's two peers split and their median is the mean.
  */
 import { byCodeUnit } from './features.js';
 import { checkProfile, median, robustSpread, trimmedSpread } from './learn.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { computeFeatures } from '../../shared/traffic/features.js';
-import { advanceDevice, emptyDeviceState, type DeviceState } from '../../shared/traffic/device-state.js';
+import { acknowledgeChange, advanceDevice, emptyDeviceState, type DeviceState } from '../../shared/traffic/device-state.js';
 import { defaultThresholds, type TrafficProfile } from '../../shared/traffic/model.js';
 import { nextPeerSum, PEER_MIN, PEER_SLACK, peerDeltas } from '../../shared/traffic/peers.js';
 import { steadyWindow } from './fixtures.js';
@@ -72,6 +72,49 @@ describe('peer check', () => {
     expect(pinned.flags.slice(21).every((f) => f.some((x) => x.startsWith('ch.temperature.peer')))).toBe(true);
     const gain = run((w) => 1.6 * weather(w), weather, 26, true);
     expect(gain.flags.flat().filter((f) => f.startsWith('ch.temperature.peer'))).toEqual([]);
+  });
+
+  it('with three peers the median attributes a disagreement: the faulty device is flagged, its honest peers are not', () => {
+    // Four devices of one site; dev-a offset by 1.5 °C from window 20.
+    const level: Record<string, (w: number) => number> = {
+      'dev-a': (w) => (w < 20 ? 0 : 1.5),
+      'dev-b': () => 0.2,
+      'dev-c': () => -0.1,
+      'dev-d': () => 0.4,
+    };
+    const ids = Object.keys(level);
+    const states: Record<string, DeviceState> = {};
+    const flagged: Record<string, string[]> = {};
+    for (const id of ids) {
+      states[id] = emptyDeviceState();
+      flagged[id] = [];
+    }
+    for (let w = 0; w < 26; w++) {
+      const all = ids.map((id) => at(id, w, level[id]!(w)));
+      for (const p of all) {
+        const peers = all.filter((q) => q.deviceId !== p.deviceId);
+        const { judgement, next } = advanceDevice(states[p.deviceId]!, p, defaultThresholds(), { peers });
+        states[p.deviceId] = next;
+        for (const f of judgement.flagged) if (f.feature.includes('.peer')) flagged[p.deviceId]!.push(`${w}:${f.feature}`);
+      }
+    }
+    expect(flagged['dev-a']).toContain('20:ch.temperature.peer');
+    expect([...flagged['dev-b']!, ...flagged['dev-c']!, ...flagged['dev-d']!]).toEqual([]);
+  });
+
+  it('the authority’s acknowledgement drops the peer reference: the new level is re-learnt against the peers', () => {
+    const lone = run(
+      (w) => (w < 20 ? 0 : 2),
+      () => 0,
+      22,
+      true,
+    );
+    expect(lone.flags[21]).toContain('ch.temperature.peer');
+    const acked = acknowledgeChange(lone.state);
+    expect(acked.peerHistory).toBeUndefined();
+    expect(acked.peerSum).toBeUndefined();
+    const peers = [at('dev-b', 22, -0.2), at('dev-c', 22, 0.3)];
+    expect(peerDeltas(acked.peerHistory ?? [], at('dev-a', 22, 2), peers)).toEqual([]);
   });
 
   it('judges only after PEER_MIN windows together, and the same whatever the peers’ order', () => {
