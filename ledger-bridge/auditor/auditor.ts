@@ -229,6 +229,10 @@ export class Auditor {
     if (answer.batch !== undefined && batchProof === undefined)
       throw new ProvenantError('PROV_ERR_AUDIT', 'the ledger answered with a malformed batch path', { deviceId: query.deviceId });
     const recorded = answer.verdict === 'TRUE';
+    // The reading's level is asked while the inclusion proof is fetched (two ledger round trips
+    // at once, not one after the other: the paper's response time); used only if it is genuine.
+    const level = recorded ? this.signatureOf(query.deviceId, record.seq, query.data) : undefined;
+    level?.catch(() => undefined); // awaited below; not an unhandled rejection if the proof fails first
     const proven = await this.evidenceFor(record, batchProof);
     const evidence: AuditEvidence = recorded
       ? {
@@ -276,7 +280,7 @@ export class Auditor {
         : verdict === 'UNPROVEN'
           ? `record NOT proven: the ledger says ${where}, but ${failure ?? ''}`
           : `record NOT proven: the data hashes to ${dataHash}, the ledger recorded ${record.dataHash}`;
-    const signature = genuine ? await this.signatureOf(query.deviceId, record.seq, query.data) : undefined;
+    const signature = genuine ? await level : undefined;
     const independence: SignatureLevel = signature?.level ?? 'ledger-attested';
     const levelNote =
       verdict !== 'TRUE'
