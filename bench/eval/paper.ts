@@ -259,7 +259,9 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
           const r = await sys.point({ ...at(b, o.piRate, sample(b, o.piRate)), firstPort: maxBoards });
           show('fig7 pi', r);
           points.push(r);
-          if (r.committedPerS < 0.9 * r.offeredPerS || r.cpuShare.edge >= 0.9 || r.latency.stored.p99 > 2000) {
+          // The EDGE saturates: its core busy, or readings wait > 2 s to be stored (its ACKs lag).
+          // Committed below offered alone is the ledger's or the auditor's limit, not the edge's.
+          if (r.cpuShare.edge >= 0.9 || r.latency.stored.p99 > 2000) {
             saturatedAt = b;
             break;
           }
