@@ -7,8 +7,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'shared/**/*.test.ts'],
     // 120 s: the machine CI runs on is shared; at load 30 on 2 cores a 20 s file took over 60 s.
+    // Hooks 300 s: at load 50 a beforeAll building the firmware bundles took over 120 s.
     testTimeout: 120_000,
-    hookTimeout: 120_000,
+    hookTimeout: 300_000,
     pool: 'forks',
     // Three workers on the 2-core CI machine: most test time is waiting (boards sampling every
     // 100-200 ms, processes starting, Fabric committing blocks), and two workers kept the cores
