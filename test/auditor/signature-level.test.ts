@@ -117,6 +117,14 @@ describe('auditor: the level a reading reached, and its evidence', () => {
     expect(offline.err + offline.out).toMatch(/carries no signature evidence: the reading is ledger-attested/);
   });
 
+  it('GET /signatures/:deviceId reports the signed segment (verified, contradicted) and the epochs never signed', async () => {
+    const res = await app.inject({ method: 'GET', url: '/signatures/dev-s', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body.signed).toEqual([expect.objectContaining({ firstSeq: 1, count: 4, verified: 3, missing: [], contradicted: [3] })]);
+    expect(body).toMatchObject({ deviceId: 'dev-s', verified: 3 });
+  });
+
   it('an unsigned reading (no epoch signature covers it) is ledger-attested, and says why', async () => {
     const p = partialFor(dev.credential, 4);
     const later = readingOf('dev-s', 9, p);
@@ -124,5 +132,7 @@ describe('auditor: the level a reading reached, and its evidence', () => {
     const r = await new Auditor({ ledger: w.auditor }).check({ deviceId: 'dev-s', at: { seq: 9 }, data: encodeReading(later) });
     expect(r).toMatchObject({ verdict: 'TRUE', independence: 'ledger-attested', signature: { level: 'ledger-attested' } });
     expect(r.signature?.reason).toMatch(/no epoch signature/);
+    const rep = (await app.inject({ method: 'GET', url: '/signatures/dev-s', headers: { authorization: `Bearer ${TOKEN}` } })).json();
+    expect(rep.unsigned).toEqual([{ epoch: 4, count: 1, seqs: [9] }]);
   });
 });

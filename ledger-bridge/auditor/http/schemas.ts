@@ -264,6 +264,34 @@ export const recordParams = {
   properties: { deviceId: { type: 'string', minLength: 1, maxLength: 64 }, seq: { type: 'integer', minimum: 0, maximum: 0xffffffff } },
 } as const;
 
+/** GET /signatures params. */
+export const signatureParams = {
+  type: 'object',
+  required: ['deviceId'],
+  properties: { deviceId: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+/** GET /signatures answer: DataProvenance signatureReport. */
+export const signatureReport = {
+  type: 'object',
+  required: ['deviceId', 'signed', 'unsigned', 'verified', 'recorded'],
+  properties: {
+    deviceId: { type: 'string' },
+    signed: {
+      type: 'array',
+      description: 'signed segments: epoch, firstSeq, count, keySet, q, status, txId, verified, missing and contradicted seqs',
+      items: { type: 'object', additionalProperties: true },
+    },
+    unsigned: {
+      type: 'array',
+      description: 'recorded readings no epoch signature covers, by epoch: epoch, count, seqs',
+      items: { type: 'object', additionalProperties: true },
+    },
+    verified: { type: 'integer', description: 'readings independently verifiable' },
+    recorded: { type: 'integer', description: 'readings recorded on the ledger' },
+  },
+} as const;
+
 /** POST /consistency body. */
 export const consistencyBody = {
   type: 'object',

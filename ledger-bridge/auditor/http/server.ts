@@ -324,6 +324,24 @@ export async function buildAuditorServer(options: AuditorServerOptions): Promise
     },
   );
 
+  app.get<{ Params: { deviceId: string } }>(
+    '/signatures/:deviceId',
+    {
+      schema: {
+        tags: ['verification'],
+        summary: "A device's epoch signatures: what they cover, what is missing, what was never signed",
+        description:
+          'the ledger\'s signatureReport (docs/contracts.md "Epoch signatures"): every signed segment with its verified, missing (signed, never recorded) and contradicted (recorded, not what the board signed) seqs, and the recorded readings no signature covers, by epoch',
+        params: S.signatureParams,
+        response: { 200: S.signatureReport, ...S.errorResponses },
+      },
+    },
+    async (req) =>
+      JSON.parse(
+        decoder.decode(await ledger.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'signatureReport', args: [req.params.deviceId] })),
+      ) as Record<string, unknown>,
+  );
+
   app.get<{ Querystring: { deviceId?: string; from?: number; to?: number; status?: string; limit: number } }>(
     '/readings',
     {
