@@ -8,7 +8,7 @@
  * line is one JSON object (summary.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTRACTS, type LedgerClient } from '../ledger-bridge/client.js';
@@ -136,6 +136,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const log = o.log ?? silentLog;
   const say = o.out;
   const dir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'provenant-demo-'));
+  // A --data-dir that does not exist yet is made here: the signing bundle is written into it first.
+  if (o.dataDir) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const started = Date.now();
 
   const { ensureFirmwareBuilt } = await import('../firmware/build.js');
