@@ -313,6 +313,23 @@ async function signingKeyOf(ctx: Context, device: DeviceRecord, k: number): Prom
 }
 
 /** The signed segment covering (deviceId, seq), if any: the first with lastSeq >= seq, if it starts at or below seq. */
+/** The reading recorded under the (deviceId, seq) arguments; PROV_ERR_RECORD_NOT_FOUND if none. */
+async function recordedAt(
+  ctx: Context,
+  deviceId: string,
+  seq: string,
+): Promise<{ id: string; n: number; found: NonNullable<Awaited<ReturnType<RecordLookup['bySeq']>>[number]> }> {
+  const id = parseDeviceIdArg(deviceId);
+  const n = parseIntArg(seq, 'seq', 0, 0xffffffff);
+  const [found] = await new RecordLookup(ctx).bySeq(id, n);
+  if (found === undefined)
+    throw contractError(CONTRACT_ERRORS.RECORD_NOT_FOUND, `could not locate the record of device ${id} at seq:${n}`, {
+      deviceId: id,
+      seq: n,
+    });
+  return { id, n, found };
+}
+
 async function coveringSegment(ctx: Context, deviceId: string, seq: number): Promise<StoredEpochSignature | undefined> {
   const [start, end] = epochSigRange(deviceId, seq, 0x1_0000_0000);
   const [first] = await drain((await ctx.stub.getStateByRange(start, end)) as unknown as Iter, 1);
@@ -450,15 +467,7 @@ export class DataProvenanceContract extends Contract {
   @Transaction(false)
   @Returns('string')
   async get(ctx: Context, deviceId: string, seq: string): Promise<string> {
-    const id = parseDeviceIdArg(deviceId);
-    const n = parseIntArg(seq, 'seq', 0, 0xffffffff);
-    const [found] = await new RecordLookup(ctx).bySeq(id, n);
-    if (found === undefined)
-      throw contractError(CONTRACT_ERRORS.RECORD_NOT_FOUND, `could not locate the record of device ${id} at seq:${n}`, {
-        deviceId: id,
-        seq: n,
-      });
-    return canonicalJson(found.record);
+    return canonicalJson((await recordedAt(ctx, deviceId, seq)).found.record);
   }
 
   /** The stored partial signature under a digest; PROV_ERR_RECORD_NOT_FOUND if none. */
@@ -592,14 +601,7 @@ export class DataProvenanceContract extends Contract {
   @Transaction(false)
   @Returns('string')
   async signatureLevel(ctx: Context, deviceId: string, seq: string): Promise<string> {
-    const id = parseDeviceIdArg(deviceId);
-    const n = parseIntArg(seq, 'seq', 0, 0xffffffff);
-    const [found] = await new RecordLookup(ctx).bySeq(id, n);
-    if (found === undefined)
-      throw contractError(CONTRACT_ERRORS.RECORD_NOT_FOUND, `could not locate the record of device ${id} at seq:${n}`, {
-        deviceId: id,
-        seq: n,
-      });
+    const { id, n, found } = await recordedAt(ctx, deviceId, seq);
     const signed = await coveringSegment(ctx, id, n);
     const device = await loadDevice(ctx, id);
     const chain: string[] = [];
