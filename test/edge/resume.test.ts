@@ -14,8 +14,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
-import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
+import type { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { SerialLink } from '../../edge-runtime/src/links/serial-link.js';
 import { SimBinding, startSimBoard, type SimBoardHandle } from '../../hardware/sim/index.js';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
@@ -23,7 +22,7 @@ import { FrameDecoder } from '../../shared/wire/frame.js';
 import { decodeMessage } from '../../shared/wire/union.js';
 import { MSG_HELLO, MSG_READING } from '../../shared/wire/messages.js';
 import { EDGE_REASONS } from '../../shared/reasons.js';
-import { ledgerFixture, tempDir, TEST_POLICY, type LedgerFixture } from '../support/edge-fixture.js';
+import { ledgerFixture, startFixtureEdge, tempDir, type LedgerFixture } from '../support/edge-fixture.js';
 
 const tmp = tempDir('provenant-resume-');
 let fx: LedgerFixture;
@@ -42,18 +41,7 @@ afterAll(async () => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function edgeOn(name: string, path: string): Promise<EdgeRuntime> {
-  const creds = new CredentialStore(fx.issuer.pk);
-  for (const d of fx.devices) creds.add(d.credential);
-  const rt = await EdgeRuntime.start({
-    edgeId: 'edge-1',
-    outboxPath: join(tmp.dir, `${name}.outbox.db`),
-    ledger: fx.edgeClient,
-    credentials: creds,
-    policy: TEST_POLICY,
-    profile: { intervalMs: 100, burst: 50 },
-    forwarder: { batchSize: 50, maxWaitMs: 20, retryInitialMs: 50, retryMaxMs: 200 },
-    traffic: false,
-  });
+  const rt = await startFixtureEdge(fx, tmp.dir, name);
   await rt.attach(new SerialLink({ path, baudRate: 115200, binding: SimBinding as never, reconnectInitialMs: 50, reconnectMaxMs: 200 }));
   return rt;
 }

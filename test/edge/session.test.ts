@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { NACK_NO_PARTIAL, NACK_OUTBOX_FULL, NACK_RATE, NACK_REPLAY, NACK_UNKNOWN_DEVICE } from '../../shared/wire/messages.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
-import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
-import { ledgerFixture, MemoryLink, ScriptedBoard, tempDir, TEST_POLICY, type LedgerFixture } from '../support/edge-fixture.js';
+import type { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
+import { ledgerFixture, MemoryLink, ScriptedBoard, startFixtureEdge, tempDir, type LedgerFixture } from '../support/edge-fixture.js';
 
 let fx: LedgerFixture;
 const tmp = tempDir();
@@ -22,20 +22,8 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-async function startEdge(name: string, extra: Partial<Parameters<typeof EdgeRuntime.start>[0]> = {}): Promise<EdgeRuntime> {
-  const creds = new CredentialStore(fx.issuer.pk);
-  for (const d of fx.devices) creds.add(d.credential);
-  return EdgeRuntime.start({
-    edgeId: 'edge-1',
-    outboxPath: join(tmp.dir, `${name}.outbox.db`),
-    ledger: fx.edgeClient,
-    credentials: creds,
-    policy: TEST_POLICY,
-    profile: { intervalMs: 100, burst: 50 },
-    forwarder: { batchSize: 50, maxWaitMs: 20, retryInitialMs: 50, retryMaxMs: 200 },
-    traffic: false,
-    ...extra,
-  });
+function startEdge(name: string, extra: Partial<Parameters<typeof EdgeRuntime.start>[0]> = {}): Promise<EdgeRuntime> {
+  return startFixtureEdge(fx, tmp.dir, name, extra);
 }
 
 async function onLedger(deviceId: string, seq: number): Promise<boolean> {

@@ -12,10 +12,9 @@ import { FrameDecoder } from '../../shared/wire/frame.js';
 import { MSG_SIG_ACK } from '../../shared/wire/messages.js';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { checkEvidence, type SignatureEvidence } from '../../shared/crypto/evidence.js';
-import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
-import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
+import type { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { Outbox } from '../../edge-runtime/src/outbox/outbox.js';
-import { ledgerFixture, MemoryLink, ScriptedBoard, tempDir, TEST_POLICY, type LedgerFixture } from '../support/edge-fixture.js';
+import { ledgerFixture, MemoryLink, ScriptedBoard, startFixtureEdge, tempDir, type LedgerFixture } from '../support/edge-fixture.js';
 import { epochBody, makeKeySet, segmentOf, sigMessages, type TestKeySet } from '../support/lms-signer.js';
 
 let fx: LedgerFixture;
@@ -32,18 +31,7 @@ afterAll(async () => {
 });
 
 async function startEdge(name: string): Promise<EdgeRuntime> {
-  const creds = new CredentialStore(fx.issuer.pk);
-  for (const d of fx.devices) creds.add(d.credential);
-  return EdgeRuntime.start({
-    edgeId: 'edge-1',
-    outboxPath: join(tmp.dir, `${name}.outbox.db`),
-    ledger: fx.edgeClient,
-    credentials: creds,
-    policy: TEST_POLICY,
-    profile: { intervalMs: 100, burst: 50 },
-    forwarder: { batchSize: 50, maxWaitMs: 20, retryInitialMs: 50, retryMaxMs: 200 },
-    traffic: false,
-  });
+  return startFixtureEdge(fx, tmp.dir, name);
 }
 
 async function connect(rt: EdgeRuntime, deviceIndex: number, name: string): Promise<ScriptedBoard> {

@@ -36,6 +36,8 @@ import { nackIsRetryable } from '../../shared/wire/messages.js';
 import { Listeners, type BoardLink, type LinkState, type Unsubscribe } from '../../edge-runtime/src/links/link.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { ledgerKeys } from '../../shared/crypto/domains.js';
+import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
+import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'provenant-edge-'): { dir: string; cleanup: () => void } {
@@ -296,4 +298,30 @@ export async function ledgerFixture(path: string, n: number, options: { unregist
     devices,
     close: () => ledger.close(),
   };
+}
+
+/**
+ * An edge runtime ('edge-1') on the fixture's ledger with every fixture device's credential, its
+ * outbox `<name>.outbox.db` in `dir`, short forwarder timings and no traffic profiles; `extra`
+ * overrides any option.
+ */
+export function startFixtureEdge(
+  fx: LedgerFixture,
+  dir: string,
+  name: string,
+  extra: Partial<Parameters<typeof EdgeRuntime.start>[0]> = {},
+): Promise<EdgeRuntime> {
+  const creds = new CredentialStore(fx.issuer.pk);
+  for (const d of fx.devices) creds.add(d.credential);
+  return EdgeRuntime.start({
+    edgeId: 'edge-1',
+    outboxPath: join(dir, `${name}.outbox.db`),
+    ledger: fx.edgeClient,
+    credentials: creds,
+    policy: TEST_POLICY,
+    profile: { intervalMs: 100, burst: 50 },
+    forwarder: { batchSize: 50, maxWaitMs: 20, retryInitialMs: 50, retryMaxMs: 200 },
+    traffic: false,
+    ...extra,
+  });
 }
