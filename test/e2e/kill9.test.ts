@@ -123,9 +123,17 @@ describe.skipIf(noPty !== undefined)('kill -9 of the edge process', () => {
     await waitRows(afterSecond + 15, 6);
 
     // Stop the boards, let the edge forward everything, stop it gracefully.
+    // A frame already on its way when the boards power off can still be stored after the outbox
+    // first drains, so wait until nothing is pending AND the total has not moved for a second.
     for (const s of sims) s.powerOff();
     const until = Date.now() + 30_000;
-    while (rows().pending > 0 && Date.now() < until) await sleep(200);
+    let last = { total: -1, at: Date.now() };
+    for (;;) {
+      const now = rows();
+      if (now.total !== last.total) last = { total: now.total, at: Date.now() };
+      if ((now.pending === 0 && Date.now() - last.at >= 1000) || Date.now() > until) break;
+      await sleep(200);
+    }
     expect(rows().pending, `edge log:\n${logs.join('').slice(-3000)}`).toBe(0);
     await new Promise<void>((r) => {
       (edge as ChildProcess).once('exit', () => r());
