@@ -13,6 +13,7 @@
  *    the same history rule, each calibrated on the clean run to the model's clean false-positive
  *    rate (or `targetFpr`), so their F1 is compared at the same cost in false alarms.
  */
+import { countCopies } from '../../shared/traffic/copies.js';
 import { learnClassProfile, type ClassProfile } from '../../shared/traffic/class-profile.js';
 import { MIN_HISTORY, defaultThresholds, type Thresholds, type TrafficProfile } from '../../shared/traffic/model.js';
 import { loadDataset, resolveDataset, type MoteSeries } from './dataset.js';
@@ -58,6 +59,11 @@ export interface EvalOptions {
    * recorded, in the windows their own model accepted; shared/traffic/peers.ts). Default true.
    */
   readonly peers?: boolean;
+  /**
+   * With peers: the site's copy check (shared/traffic/copies.ts) counts each window's marks that
+   * a device of its kind (or itself, earlier) sent before. Default true.
+   */
+  readonly copies?: boolean;
 }
 
 /** One detector's figures. */
@@ -124,8 +130,8 @@ export function injectedRun(
 
 /**
  * What a replaying forger sends: another mote's genuine readings (one of the same kind when the
- * data set has one), or, for a mote alone in the data set, its own readings from the other half
- * of the recording (another time).
+ * data set has one), or, for a mote alone in the data set, its own readings (another time); the
+ * forger replays a stretch recorded before the episode when there is one (faults.ts).
  */
 function donorReadings(
   series: MoteSeries,
@@ -135,10 +141,7 @@ function donorReadings(
   const others = (donors ?? []).filter((d) => d.moteId !== series.moteId);
   const same = others.filter((d) => d.indoor === series.indoor);
   const pool = same.length > 0 ? same : others;
-  if (pool.length === 0) {
-    const half = series.rows.length >> 1;
-    return [...series.rows.slice(half), ...series.rows.slice(0, half)];
-  }
+  if (pool.length === 0) return series.rows.map((r) => ({ humidity: r.humidity, temperature: r.temperature }));
   const d = pool[subSeed(seed, series.moteId, 11) % pool.length] as MoteSeries;
   return d.rows.map((r) => ({ humidity: r.humidity, temperature: r.temperature }));
 }
@@ -201,8 +204,37 @@ export function runEval(opts: EvalOptions): EvalResult {
       return out;
     };
   };
+  // The site's mark index: every mark the other motes of the kind sent (their clean runs), with
+  // the first window that sent it; the device's own earlier windows are added as it goes.
+  const copiesOf = (moteId: number, indoor: boolean): (() => (p: TrafficProfile) => number) | undefined => {
+    if (opts.peers === false || opts.copies === false) return undefined;
+    const site = new Map<number, number>();
+    for (const c of cleanRuns) {
+      if (c.series.moteId === moteId || c.series.indoor !== indoor) continue;
+      for (const p of c.profiles) {
+        for (const m of p.marks ?? []) {
+          const w = site.get(m);
+          if (w === undefined || p.window < w) site.set(m, p.window);
+        }
+      }
+    }
+    return () => {
+      const own = new Map<number, number>();
+      return (p) => {
+        const n = countCopies(p.window, p.marks ?? [], (m) => {
+          const w = site.get(m);
+          const o = own.get(m);
+          const first = w === undefined ? o : o === undefined ? w : Math.min(w, o);
+          return first !== undefined ? { deviceId: first === o ? p.deviceId : 'peer', window: first } : undefined;
+        });
+        for (const m of p.marks ?? []) if (!own.has(m)) own.set(m, p.window);
+        return n;
+      };
+    };
+  };
   const modelFor: Record<number, DetectorFactory> = {};
-  for (const s of data) modelFor[s.moteId] = modelDetector(thresholds, classOf(s.moteId), peersOf(s.moteId, s.indoor));
+  for (const s of data)
+    modelFor[s.moteId] = modelDetector(thresholds, classOf(s.moteId), peersOf(s.moteId, s.indoor), copiesOf(s.moteId, s.indoor));
   const cleanOf = cleanRuns.filter((c) => data.includes(c.series));
 
   // Model: clean run.

@@ -20,7 +20,7 @@
  *
  * | type         | what the forger does during the episode                                     |
  * |--------------|-----------------------------------------------------------------------------|
- * | replay       | sends genuine readings of both channels recorded by another device of the data set or by this device at another time, shifted to start at the current level (noise, steps and the channels' co-movement are all genuine) |
+ * | replay       | sends genuine readings of both channels recorded earlier by another device of the data set or by this device, shifted to start at the current level (noise, steps and the channels' co-movement are all genuine) |
  * | ramp         | one channel gains a slow ramp, 0.05–0.15 units/min (a drift too slow for any one window) |
  * | mimic        | one channel keeps its genuine noise but its level is pinned 0.5–1.5 units from where it was, hiding the real movement (value modification that keeps the variance) |
  *
@@ -186,8 +186,12 @@ export function applyDeviceFault(
       // Genuine readings from elsewhere, both channels, each shifted to start where this device was.
       const donor = ctx.donor;
       if (donor === undefined || donor.length === 0) throw new RangeError('a replay fault needs donor readings');
+      // A recording: a stretch that ended before the episode began (the donor's readings are on
+      // the same 5 s timeline), or, when there is none that long (an episode from the first
+      // window), any stretch: a replay of readings nobody had sent yet.
       const n = readings.filter(inEp).length;
-      const from = rng.int(0, Math.max(0, donor.length - n - 1));
+      const past = Math.min(first, donor.length) - n - 1;
+      const from = past >= 0 ? rng.int(0, past) : rng.int(0, Math.max(0, donor.length - n - 1));
       const d0 = donor[from] as { humidity: number; temperature: number };
       let j = from;
       return readings.map((r) => {

@@ -5,6 +5,7 @@
  * The baselines see the same features under the same history rule (flagged profiles are never
  * learnt from) and are calibrated to a clean false-positive rate (calibrate.ts).
  */
+import { computeMarks } from '../../shared/traffic/copies.js';
 import { computeFeatures } from '../../shared/traffic/features.js';
 import { MIN_HISTORY, MODEL_HISTORY, type Judgement, type Thresholds, type TrafficProfile } from '../../shared/traffic/model.js';
 import { advanceDevice, emptyDeviceState, type ClassProfile } from '../../shared/traffic/device-state.js';
@@ -23,13 +24,16 @@ export function modelDetector(
   thresholds: Thresholds,
   classProfile?: ClassProfile,
   peersAt?: (window: number) => readonly TrafficProfile[],
+  copies?: () => (profile: TrafficProfile) => number,
 ): DetectorFactory {
   return () => {
     let state = emptyDeviceState();
+    const copiesOf = copies?.();
     return (profile) => {
       const { judgement, next } = advanceDevice(state, profile, thresholds, {
         ...(classProfile !== undefined ? { classProfile } : {}),
         ...(peersAt !== undefined ? { peers: peersAt(profile.window) } : {}),
+        ...(copiesOf !== undefined ? { copies: copiesOf(profile) } : {}),
       });
       state = next;
       return judgement;
@@ -143,7 +147,12 @@ export interface JudgedWindow {
 
 /** Profiles of a run's windows (features computed once, shared by every detector). */
 export function profilesOf(run: SimRun): TrafficProfile[] {
-  return run.windows.map((w) => ({ deviceId: `mote-${run.moteId}`, window: w.index, features: computeFeatures(w.input) }));
+  return run.windows.map((w) => ({
+    deviceId: `mote-${run.moteId}`,
+    window: w.index,
+    features: computeFeatures(w.input),
+    marks: computeMarks(w.input),
+  }));
 }
 
 /** Judges every profile of one device in order with a fresh detector. */

@@ -1,7 +1,7 @@
 /**
  * `provenant traffic`: the traffic-profile model's evaluation, sweep and plot (docs/traffic-profiles.md).
  *   traffic eval [--data single-hop|multi-hop|FILE] [--magnitude X] [--episode LO[-HI]] [--from-start]
- *                [--fault TYPE ...] [--no-baselines] [--no-peers] [--seed N] [--window SEC] [--threshold NAME=T ...] [--json]
+ *                [--fault TYPE ...] [--no-baselines] [--no-peers] [--no-copies] [--seed N] [--window SEC] [--threshold NAME=T ...] [--json]
  *   traffic sweep [--data ...] [--out-dir DIR] [--seed N] [--json]
  *   traffic plot --out FILE [--mote ID] [--seed N] [--window SEC]
  * The evaluation code is loaded lazily so `provenant --help` stays light.
@@ -96,6 +96,7 @@ export function register(program: Command): void {
     .option('--fault <type>', `run only these rows (repeatable or comma-separated): ${ROW_NAMES.join(', ')}`, listArg('--fault', ROW_NAMES))
     .option('--no-baselines', 'skip the baselines (faster)')
     .option('--no-peers', "judge each device alone, without its peers' levels (the per-device model only)")
+    .option('--no-copies', "with peers, skip the site's copy check (replayed fine structure, shared/traffic/copies.ts)")
     .option('--seed <n>', 'seed of the synthetic arrivals and fault injection', intArg('--seed', 0, 2 ** 31), 1)
     .option('--window <seconds>', 'window length in seconds', intArg('--window', 10, 3600), 150)
     .option('--threshold <name=t>', "override a threshold (repeatable): '*', '*~*', 'ch.*.<stat>' or a feature name", thresholdArg)
@@ -103,6 +104,7 @@ export function register(program: Command): void {
     .action(
       async (o: {
         peers: boolean;
+        copies: boolean;
         data?: string;
         csv?: string;
         magnitude: number;
@@ -129,6 +131,7 @@ export function register(program: Command): void {
           fromStart: o.fromStart === true,
           baselines: o.baselines,
           peers: o.peers,
+          copies: o.copies,
           ...(o.fault !== undefined ? { rows: o.fault as never } : {}),
         });
         if (!o.json) process.stdout.write(`${formatReport(r)}\n`);

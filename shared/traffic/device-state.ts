@@ -78,6 +78,11 @@ export interface DeviceOptions {
    * a level break its own model flagged on a channel the peers vouch for is the environment.
    */
   readonly peers?: readonly TrafficProfile[];
+  /**
+   * How many of the profile's marks the site saw first in another window (copies.ts countCopies):
+   * above the `copy` threshold the window replays readings the site already sent.
+   */
+  readonly copies?: number;
 }
 
 /** The state of a device never profiled. */
@@ -130,6 +135,7 @@ export function advanceDevice(
     peerSum = sums;
     judgement = withPeers(judgement, pd, sums, thresholds);
   }
+  if (options.copies !== undefined) judgement = withCopies(judgement, options.copies, thresholds);
   const last = state.history[state.history.length - 1];
   let nextFault: FaultState | undefined = fault;
   if (judgement.discrepancyStatus) {
@@ -204,6 +210,16 @@ function withPeers(j: Judgement, pd: readonly PeerDelta[], sums: Readonly<Record
   }
   flagged.sort((a, b) => byCodeUnit(a.feature, b.feature));
   return { trafficProven: flagged.length === 0, discrepancyStatus: flagged.length > 0, flagged, basis: j.basis };
+}
+
+/** A window whose fine structure copies earlier ones (copies.ts) is flagged `copy`, δ = the marks seen before. */
+function withCopies(j: Judgement, copies: number, thresholds: Thresholds): Judgement {
+  if (!(Number.isInteger(copies) && copies >= 0)) throw new RangeError(`copies must be a non-negative integer, got ${String(copies)}`);
+  const t = thresholdFor(thresholds, 'copy');
+  if (!(copies > t)) return j;
+  const flagged = [...j.flagged, { feature: 'copy', delta: copies, threshold: t }];
+  flagged.sort((a, b) => byCodeUnit(a.feature, b.feature));
+  return { trafficProven: false, discrepancyStatus: true, flagged, basis: j.basis };
 }
 
 /** The authority's acknowledgement of a device's change (recorded on the ledger): close its fault, re-anchor on the next profile. */

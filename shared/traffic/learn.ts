@@ -4,6 +4,7 @@
  * pairs of features. Same determinism rules as the judge: +, -, *, /, Math.sqrt/abs/min/max and
  * comparisons only, sorted iteration, finite inputs.
  */
+import { checkMarks } from './copies.js';
 import { byCodeUnit } from './features.js';
 import type { TrafficProfile } from './model.js';
 
@@ -460,4 +461,5 @@ export function checkProfile(p: TrafficProfile, where: string): void {
     if (typeof v !== 'number') throw new TypeError(`${where}.features.${k} must be a number (device ${p.deviceId})`);
     if (!Number.isFinite(v)) throw new RangeError(`${where}.features.${k} must be finite, got ${String(v)} (device ${p.deviceId})`);
   }
+  if (p.marks !== undefined) checkMarks(p.marks, `${where}.marks`);
 }

@@ -75,6 +75,8 @@ export interface TrafficProfile {
   readonly window: number;
   /** Feature name → value (see features.ts). Finite numbers only. */
   readonly features: Readonly<Record<string, number>>;
+  /** The window's marks (copies.ts computeMarks): fingerprints of its fine structure, for the site's copy check. */
+  readonly marks?: readonly number[];
 }
 
 /** Threshold vector t: feature or pair name (or wildcard, see module doc) → δ limit. */
@@ -162,6 +164,7 @@ export function defaultThresholds(): Thresholds {
   return {
     '*': 6,
     '*~*': 10,
+    copy: 2,
     'rate~battery.slope': 6,
     'battery.slope': 8,
     'ch.*.dmean': 16,
