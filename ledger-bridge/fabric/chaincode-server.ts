@@ -152,6 +152,90 @@ function plainJsonSerializer(Base: new () => { toBuffer(result: unknown, schema?
   };
 }
 
+/** A transaction's parameter as fabric-contract-api's metadata describes it. */
+interface ParameterMetadata {
+  readonly schema?: Record<string, unknown>;
+}
+
+/** fabric-shim's DataMarshall.handleParameters (contract-spi/datamarshall.js). */
+type HandleParameters = (
+  fn: { parameters?: readonly ParameterMetadata[] },
+  parameters: readonly Buffer[],
+  loggerPrefix?: string,
+) => unknown[];
+
+const FAST_PARAMETERS = Symbol.for('provenant.fastStringParameters');
+
+/**
+ * The arguments of a transaction whose parameters are all plain strings (schema exactly
+ * `{ type: 'string' }`: every parameter of our contracts), decoded the way fabric-shim decodes
+ * them — UTF-8 — without what its generic path does per call on top: JSON.stringify of each
+ * argument for a schema validation that a string always passes, a second JSON.stringify for a
+ * debug line built even when debug is off, and an ajv compile. For a recordBatch of a few thousand
+ * readings the argument is hundreds of kilobytes, and that generic path was ~8 % of the chaincode
+ * server's CPU (bench fabric, --cpu-prof). Any other parameter (a `$ref`, a number, a string with
+ * a pattern), or a wrong count, takes fabric-shim's own path, with its errors.
+ */
+export function installFastStringParameters(): void {
+  const DataMarshall = require('fabric-shim/lib/contract-spi/datamarshall.js') as {
+    prototype: { handleParameters: HandleParameters & { [FAST_PARAMETERS]?: true } };
+  };
+  const original = DataMarshall.prototype.handleParameters;
+  if (original[FAST_PARAMETERS]) return;
+  const fast: HandleParameters & { [FAST_PARAMETERS]?: true } = function (this: unknown, fn, parameters, loggerPrefix) {
+    const expected = fn.parameters;
+    if (
+      expected !== undefined &&
+      expected.length === parameters.length &&
+      expected.every((p) => p.schema !== undefined && p.schema.type === 'string' && Object.keys(p.schema).length === 1)
+    )
+      return parameters.map((b) => b.toString('utf8'));
+    return original.call(this, fn, parameters, loggerPrefix);
+  };
+  fast[FAST_PARAMETERS] = true;
+  DataMarshall.prototype.handleParameters = fast;
+}
+
+const EARLY_LEVELS = Symbol.for('provenant.dropDisabledLevelsEarly');
+
+/**
+ * fabric-shim and fabric-contract-api call `logger.debug(…)` several times per transaction; winston
+ * runs every such message through the whole format pipeline (timestamp, metadata, colours,
+ * padding, printf) and only its transport then drops it, below the configured level — ~10 % of
+ * the chaincode server's CPU per recordBatch at level WARNING (bench fabric, --cpu-prof). Drop a
+ * message no transport would write before it enters the pipeline (`isLevelEnabled`, winston's own
+ * test, read at each call, so a level changed later still counts). What is written is unchanged.
+ */
+export function dropDisabledLogLevelsEarly(): void {
+  const shimRequire = createRequire(require.resolve('fabric-shim'));
+  const winston = shimRequire('winston') as {
+    Logger: {
+      prototype: {
+        write: ((this: WinstonLogger, info: unknown, ...rest: unknown[]) => boolean) & { [EARLY_LEVELS]?: true };
+      };
+    };
+  };
+  const proto = winston.Logger.prototype;
+  const original = proto.write;
+  if (original[EARLY_LEVELS]) return;
+  const LEVEL = Symbol.for('level');
+  const write: typeof original = function (this: WinstonLogger, info, ...rest) {
+    if (typeof info === 'object' && info !== null) {
+      const level = (info as Record<symbol, unknown>)[LEVEL];
+      if (typeof level === 'string' && this.levels?.[level] !== undefined && !this.isLevelEnabled(level)) return true;
+    }
+    return original.call(this, info, ...rest);
+  };
+  write[EARLY_LEVELS] = true;
+  proto.write = write;
+}
+
+/** The part of a winston Logger dropDisabledLogLevelsEarly uses. */
+interface WinstonLogger {
+  readonly levels?: Record<string, number>;
+  isLevelEnabled(level: string): boolean;
+}
+
 /** Wraps contract classes the way fabric-shim's bootstrap does (JSON serializer, introspected metadata). */
 export function chaincodeFromContracts(
   contracts: readonly ContractClass[],
@@ -172,6 +256,8 @@ export function chaincodeFromContracts(
     version: string,
   ) => { contractImplementations: Record<string, unknown> };
   completeParameterMetadata(contracts);
+  installFastStringParameters();
+  dropDisabledLogLevelsEarly();
   const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: plainJsonSerializer(JSONSerializer) } };
   // fabric-shim appends its system contract to the array it is given: hand it a copy.
   const chaincode = new ChaincodeFromContract([...contracts], serializers, {}, title, version);

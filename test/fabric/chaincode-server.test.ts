@@ -10,7 +10,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startChaincodeServer } from '../../ledger-bridge/fabric/chaincode-server.js';
+import { createRequire } from 'node:module';
+import { Writable } from 'node:stream';
+import type Winston from 'winston';
+import {
+  dropDisabledLogLevelsEarly,
+  installFastStringParameters,
+  startChaincodeServer,
+} from '../../ledger-bridge/fabric/chaincode-server.js';
 import { CounterContract } from './fixtures/test-contract.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -33,6 +40,66 @@ describe('chaincode server arguments', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('per-call overhead of fabric-shim, cut without changing what a call gets', () => {
+  const require = createRequire(import.meta.url);
+  type Handle = (fn: { parameters?: unknown[] }, parameters: Buffer[], prefix?: string) => unknown[];
+  const DataMarshall = require('fabric-shim/lib/contract-spi/datamarshall.js') as new (
+    name: string,
+    serializers: unknown,
+    schemas: unknown,
+  ) => { handleParameters: Handle };
+  const { JSONSerializer } = require('fabric-contract-api') as { JSONSerializer: new () => unknown };
+
+  it('string parameters arrive as the same UTF-8 strings; a wrong count and other types keep fabric-shim’s path and errors', () => {
+    installFastStringParameters();
+    const m = new DataMarshall('jsonSerializer', { jsonSerializer: JSONSerializer }, {});
+    const str = { name: 'a', description: '', schema: { type: 'string' } };
+    const text = 'AAEC/w==' + 'é'.repeat(3) + '{"x":1}';
+    expect(m.handleParameters({ parameters: [str, str] }, [Buffer.from(text), Buffer.from('')])).toEqual([text, '']);
+    expect(() => m.handleParameters({ parameters: [str] }, [Buffer.from('a'), Buffer.from('b')])).toThrow(
+      /Expected 1 parameters, but 2 have been supplied/,
+    );
+    // a number parameter is still converted and validated by fabric-shim
+    const num = { name: 'n', description: '', schema: { type: 'number' } };
+    expect(m.handleParameters({ parameters: [str, num] }, [Buffer.from('x'), Buffer.from('42')])).toEqual(['x', 42]);
+    expect(() => m.handleParameters({ parameters: [num] }, [Buffer.from('forty')])).toThrow(/could not convert data to number/);
+    // a string with a constraint is validated by fabric-shim (ajv)
+    const short = { name: 's', description: '', schema: { type: 'string', maxLength: 2 } };
+    expect(() => m.handleParameters({ parameters: [short] }, [Buffer.from('abc')])).toThrow(/Unable to validate parameter/);
+  });
+
+  it('a message below every transport’s level never reaches the format pipeline; one at the level is still written', () => {
+    dropDisabledLogLevelsEarly();
+    const winston = createRequire(require.resolve('fabric-shim'))('winston') as typeof Winston;
+    const formatted: string[] = [];
+    const written: string[] = [];
+    const sink = new winston.transports.Stream({
+      stream: new Writable({
+        objectMode: true,
+        write: (info: { message: string }, _enc, cb) => {
+          written.push(info.message);
+          cb();
+        },
+      }),
+    });
+    const logger = winston.createLogger({
+      level: 'warn',
+      format: winston.format((info) => {
+        formatted.push(String(info.message));
+        return info;
+      })(),
+      transports: [sink],
+    });
+    logger.debug('quiet');
+    logger.info('quiet too');
+    logger.warn('loud');
+    logger.level = 'debug';
+    logger.debug('now loud');
+    expect(formatted).toEqual(['loud', 'now loud']);
+    expect(written).toEqual(['loud', 'now loud']);
   });
 });
 
