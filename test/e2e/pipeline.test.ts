@@ -14,6 +14,7 @@ import { SerialLink } from '../../edge-runtime/src/links/serial-link.js';
 import { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
 import { ledgerFixture, tempDir, TEST_POLICY, type LedgerFixture } from '../support/edge-fixture.js';
+import { waitFor, waitQuiet } from '../support/wait.js';
 
 const tmp = tempDir('provenant-e2e-');
 let fx: LedgerFixture;
@@ -84,10 +85,21 @@ describe('boards → link → edge → ledger', () => {
       boards.push(b);
       await rt.attach(new SerialLink({ path: b.path, baudRate: 115200, ...(b.link === 'mock' ? { binding: SimBinding as never } : {}) }));
     }
-    const until = Date.now() + 30_000;
-    while (Date.now() < until && rt.deviceViews().filter((v) => v.acked >= 10).length < kinds.length) await sleep(200);
+    await waitFor(
+      'every board to have 10 readings acknowledged',
+      () => rt.deviceViews().filter((v) => v.acked >= 10).length === kinds.length,
+      {
+        timeoutMs: 60_000,
+        detail: () => `acked per board: ${JSON.stringify(rt.deviceViews().map((v) => [v.deviceId, v.acked]))}`,
+      },
+    );
     for (const b of boards) b.powerOff();
-    await sleep(300);
+    // A frame already on the line at power-off is stored after that: wait until nothing arrives.
+    await waitQuiet(
+      'the outbox to stop growing after the boards powered off',
+      () => rt.outbox.counts(),
+      () => true,
+    );
     await rt.forwarder.drain();
     const n = await checkExactlyOnce(rt);
     expect(n).toBeGreaterThanOrEqual(10 * kinds.length);
@@ -119,11 +131,23 @@ describe('boards → link → edge → ledger', () => {
     expect(rt.outbox.depth).toBeGreaterThanOrEqual(20);
     expect(rt.forwarder.status().ledgerUp).toBe(false);
     expect(rt.outbox.counts().committed).toBe(0);
+    // The boards keep sampling, so the outbox is seldom empty: wait for the backlog to commit.
+    const backlog = rt.outbox.counts().pending;
     down = false;
-    const drainUntil = Date.now() + 20_000;
-    while (Date.now() < drainUntil && rt.outbox.depth > 0) await sleep(100);
+    await waitFor(
+      `the ${backlog} readings stored during the outage to commit once the ledger is back`,
+      () => rt.outbox.counts().committed >= backlog,
+      {
+        timeoutMs: 60_000,
+        detail: () => `outbox ${JSON.stringify(rt.outbox.counts())}, forwarder ${JSON.stringify(rt.forwarder.status())}`,
+      },
+    );
     for (const b of boards) b.powerOff();
-    await sleep(300);
+    await waitQuiet(
+      'the outbox to stop growing after the boards powered off',
+      () => rt.outbox.counts(),
+      () => true,
+    );
     await rt.forwarder.drain();
     expect(rt.forwarder.status().ledgerUp).toBe(true);
     const n = await checkExactlyOnce(rt);
