@@ -16,6 +16,7 @@ import type { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { Outbox } from '../../edge-runtime/src/outbox/outbox.js';
 import { ledgerFixture, MemoryLink, ScriptedBoard, startFixtureEdge, tempDir, type LedgerFixture } from '../support/edge-fixture.js';
 import { epochBody, makeKeySet, segmentOf, sigMessages, type TestKeySet } from '../support/lms-signer.js';
+import { waitFor } from '../support/wait.js';
 
 let fx: LedgerFixture;
 let keys: TestKeySet;
@@ -70,9 +71,16 @@ describe('edge: SIG frames', () => {
     await rt.forwarder.drain();
     expect(rt.outbox.signatureCounts()).toMatchObject({ recorded: 0 });
     await fx.aaClient.submit({ contract: CONTRACTS.deviceRegistration, fn: 'registerSigningKey', args: ['dev-0', toHex(keys.publicKey)] });
-    await new Promise((r) => setTimeout(r, 250)); // the forwarder's retryMaxMs
-    await rt.forwarder.drain();
-    expect(rt.outbox.signatureCounts().pending).toBe(0);
+    // The forwarder tries the body again retryMaxMs after NO_SIGNING_KEY (from whenever its last
+    // try answered, which under load can be after the key was registered): drain until it is in.
+    await waitFor(
+      'the SIG body to be recorded once the signing key is registered',
+      async () => {
+        await rt.forwarder.drain();
+        return rt.outbox.signatureCounts().pending === 0;
+      },
+      { everyMs: 100, detail: () => `signatures ${JSON.stringify(rt.outbox.signatureCounts())}` },
+    );
     expect(rt.forwarder.status().signaturesRecorded).toBeGreaterThanOrEqual(1);
     const level = JSON.parse(
       new TextDecoder().decode(
