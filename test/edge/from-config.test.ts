@@ -13,6 +13,7 @@ import { silentLog } from '../../edge-runtime/src/log.js';
 import { SimBinding, startSimBoard } from '../../hardware/sim/index.js';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
 import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
+import { waitFor } from '../support/wait.js';
 
 const tmp = tempDir('provenant-from-config-');
 afterAll(() => tmp.cleanup());
@@ -47,8 +48,10 @@ describe('startEdge(config)', () => {
     sim.reboot();
     const sessions = edge.runtime.allSessions();
     expect(sessions.map((s) => s.link.id)).toEqual(['ble:c8:4f:12:34:56:78', `serial:${sim.path}`]);
-    const until = Date.now() + 20_000;
-    while (Date.now() < until && edge.runtime.outbox.counts().committed < 5) await new Promise((r) => setTimeout(r, 100));
+    await waitFor('5 readings committed from the serial board', () => edge.runtime.outbox.counts().committed >= 5, {
+      timeoutMs: 60_000,
+      detail: () => `outbox ${JSON.stringify(edge.runtime.outbox.counts())}`,
+    });
     expect(edge.runtime.outbox.counts().committed).toBeGreaterThanOrEqual(5);
     expect(sessions[0]?.link.state).not.toBe('open'); // 'failed' here: noble's native part is not built
     const health = (await (await fetch(`${edge.url}/health`)).json()) as { status: string; links: { open: number; total: number } };

@@ -18,10 +18,10 @@ const MockBinding = SerialPortMock.binding;
 const tmp = tempDir('provenant-linklogs-');
 afterAll(() => tmp.cleanup());
 
-const until = async (p: () => boolean, ms = 10_000): Promise<void> => {
+const until = async (p: () => boolean, ms = 30_000): Promise<void> => {
   const end = Date.now() + ms;
   while (!p()) {
-    if (Date.now() > end) throw new Error('timed out');
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${p.toString()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 };

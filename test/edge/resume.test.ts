@@ -80,17 +80,17 @@ describe('a board resumes on a fresh edge process', () => {
 
     const a = await edgeOn('a', board.path);
     board.reboot();
-    await until('edge A committed 3 readings', () => a.outbox.counts().committed >= 3, 20_000);
+    await until('edge A committed 3 readings', () => a.outbox.counts().committed >= 3, 60_000);
     // Edge A goes away; the board keeps sampling into its ring (8 entries) with nobody answering.
     await a.stop({ closeLinks: true });
     const before = sentSeqs.length;
-    await until('the board made 8 readings nobody acknowledged', () => sentSeqs.length >= before + 8, 10_000);
+    await until('the board made 8 readings nobody acknowledged', () => sentSeqs.length >= before + 8, 30_000);
     await sleep(300);
 
     // Edge B: a new process's runtime, a new outbox, the same edge id; nothing of A's partials.
     const b = await edgeOn('b', board.path);
     const hellosAtB = hellos;
-    await until('edge B committed 5 readings', () => b.outbox.counts().committed >= 5, 20_000);
+    await until('edge B committed 5 readings', () => b.outbox.counts().committed >= 5, 60_000);
     // The board resumed after a burst of HELLOs (each reading it sent before its first HELLO on
     // the new link is NACKed NO_PARTIAL: at most its ring and one more), not a HELLO per resend.
     expect(hellos - hellosAtB).toBeLessThanOrEqual(10);
@@ -102,8 +102,8 @@ describe('a board resumes on a fresh edge process', () => {
     expect(count(EDGE_REASONS.STALE_PARTIAL)).toBeGreaterThan(0);
     // And it keeps going: more readings commit, without more HELLOs.
     const n = b.outbox.counts().committed;
-    await until('edge B committed 5 more', () => b.outbox.counts().committed >= n + 5, 20_000);
+    await until('edge B committed 5 more', () => b.outbox.counts().committed >= n + 5, 60_000);
     expect(hellos).toBe(hellosResumed);
     await b.stop({ closeLinks: true });
-  }, 90_000);
+  }, 240_000);
 });

@@ -15,7 +15,7 @@ import { tempDir } from '../support/edge-fixture.js';
 /** @serialport/binding-mock, reached through serialport's typed re-export. */
 const MockBinding = SerialPortMock.binding;
 
-function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+function waitFor(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const tick = (): void => {

@@ -74,7 +74,7 @@ export class EdgeDouble {
     return this.received.filter((m) => m.kind === kind) as (Received & { kind: K })[];
   }
 
-  async waitFor(pred: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  async waitFor(pred: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (!pred()) {
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}; received ${JSON.stringify(this.received.map((m) => m.kind))}`);

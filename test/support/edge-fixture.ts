@@ -211,11 +211,17 @@ export class ScriptedBoard {
     for (const seq of [...this.ring.keys()].sort((a, b) => a - b)) this.link.fromBoard(this.ring.get(seq) as Uint8Array);
   }
 
-  /** Resolves when `cond` holds (checked after each frame from the edge), or rejects after timeoutMs. */
-  async until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  /**
+   * Resolves when `cond` holds (checked after each frame from the edge), or rejects after timeoutMs
+   * (30 s: a ledger commit on a loaded CI worker can take seconds).
+   */
+  async until(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
     const started = Date.now();
     while (!cond()) {
-      if (Date.now() - started > timeoutMs) throw new Error('timed out waiting for the edge');
+      if (Date.now() - started > timeoutMs)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for the edge (highest ACK ${this.highestAck}, ${this.nacks.length} NACKs, ${this.partials} PARTIALs)`,
+        );
       await new Promise<void>((r) => {
         this.waiters.push(r);
         setTimeout(r, 50);

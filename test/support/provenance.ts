@@ -17,7 +17,7 @@ export async function fillFromLedger(ledger: EmbeddedLedger, client: LedgerClien
 }
 
 /** Polls `fn` until it returns true (or throws after `timeoutMs`). */
-export async function until(fn: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function until(fn: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await fn())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
