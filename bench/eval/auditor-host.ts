@@ -11,7 +11,7 @@ import type { LedgerClient } from '../../ledger-bridge/client.js';
 import type { IngestTx, ProvenanceDb } from '../../ledger-bridge/provenance/store.js';
 import { fromHex } from '../../shared/encoding/hex.js';
 import { decodeReading } from '../../shared/encoding/reading.js';
-import { serveWorker } from './ipc.js';
+import { cpuMsNow, serveWorker } from './ipc.js';
 import { openEvalLedger, type EvalLedgerSpec } from './ledger-spec.js';
 
 /** What the orchestrator gives the auditor. */
@@ -129,6 +129,8 @@ export async function runAuditorHost(): Promise<void> {
         ingested = 0;
         return out;
       },
+      /** This process's CPU time so far (ms). */
+      cpu: () => cpuMsNow(),
       backlog: () => ({ backlog: queue.length + inFlight, ingested }),
     },
     async () => {

@@ -16,7 +16,7 @@ import { FrameDecoder } from '../../shared/wire/frame.js';
 import { MSG_ACK, MSG_READING } from '../../shared/wire/messages.js';
 import { decodeMessage } from '../../shared/wire/union.js';
 import { BusDecoder, busFrame } from './bus.js';
-import { serveWorker } from './ipc.js';
+import { cpuMsNow, serveWorker } from './ipc.js';
 
 /** A device this host may run: its identity, key and bus port. */
 export interface HostedDevice {
@@ -133,6 +133,8 @@ export async function runBoardHost(): Promise<void> {
         }
         return { running: running.size };
       },
+      /** This process's CPU time so far (ms). */
+      cpu: () => cpuMsNow(),
       /** Boards running whose session is up (a reading ACKed). */
       live: () => [...running.keys()].filter((p) => live.has(p)).length,
       stop: async () => {

@@ -17,7 +17,7 @@ import type { LedgerClient } from '../../ledger-bridge/client.js';
 import { fromHex } from '../../shared/encoding/hex.js';
 import { parsePolicy } from '../../shared/crypto/index.js';
 import { EdgeBus, busPortPath } from './bus.js';
-import { serveWorker } from './ipc.js';
+import { cpuMsNow, serveWorker } from './ipc.js';
 import { openEvalLedger, type EvalLedgerSpec } from './ledger-spec.js';
 
 /** What the orchestrator gives the edge. */
@@ -46,6 +46,8 @@ export interface EdgeCollect {
   /** [ms, readings] per committed transaction. */
   readonly txs: [number, number][];
   readonly rejected: number;
+  /** Readings the ledger rejected, by the contract's reason (docs/contracts.md). */
+  readonly rejectedBy: Record<string, number>;
   readonly depth: number;
   readonly cpuMs: number;
   readonly rssMiB: number;
@@ -64,6 +66,7 @@ export async function runEdgeHost(): Promise<void> {
   let committed: [string, number][] = [];
   let txs: [number, number][] = [];
   let rejected = 0;
+  let rejectedBy: Record<string, number> = {};
   let cpu = process.cpuUsage();
   let warnings: Record<string, { count: number; last: string }> = {};
   const note =
@@ -109,6 +112,7 @@ export async function runEdgeHost(): Promise<void> {
           const t = now();
           for (const row of s.committed) committed.push([`${row.deviceId}:${row.seq}`, t]);
           rejected += s.rejected.length;
+          for (const r of s.rejected) rejectedBy[r.reason] = (rejectedBy[r.reason] ?? 0) + 1;
           txs.push([t, s.committed.length + s.rejected.length]);
         });
         bus = new EdgeBus(a.ports);
@@ -134,6 +138,7 @@ export async function runEdgeHost(): Promise<void> {
           committed,
           txs,
           rejected,
+          rejectedBy,
           depth: rt?.outbox.depth ?? 0,
           cpuMs: (c.user + c.system) / 1000,
           rssMiB: m.rss / 2 ** 20,
@@ -145,8 +150,11 @@ export async function runEdgeHost(): Promise<void> {
         committed = [];
         txs = [];
         rejected = 0;
+        rejectedBy = {};
         return out;
       },
+      /** This process's CPU time so far (ms): sampled at the measurement window's edges. */
+      cpu: () => cpuMsNow(),
       /** Devices with a reading committed since the last collect. */
       committedDevices: () => new Set(committed.map(([k]) => k.slice(0, k.lastIndexOf(':')))).size,
       /** Outbox depth and readings committed since the last collect. */

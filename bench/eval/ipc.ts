@@ -126,6 +126,12 @@ export class WorkerProcess {
   }
 }
 
+/** CPU time (user + system) this process used so far, ms. */
+export function cpuMsNow(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+}
+
 /** The worker side: answers the orchestrator's requests with `handlers` until 'exit'. */
 export function serveWorker(handlers: Record<string, (args: never) => unknown>, onExit: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {

@@ -215,7 +215,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
       };
       const show = (tag: string, r: PointResult): void =>
         say(
-          `  ${tag}: ${r.nodes} nodes × ${r.ratePerNode}/s (${r.boards} boards): offered ${r.offeredPerS}/s, committed ${r.committedPerS} readings/s, ${r.txPerS} tx/s (${r.readingsPerTx}/tx), answer p50 ${r.latency.answered.p50} ms p99 ${r.latency.answered.p99} ms; CPU µs/reading edge ${r.cpuUsPerReading.edge} ledger ${String(r.cpuUsPerReading.ledger)} auditor ${r.cpuUsPerReading.auditor} boards ${r.cpuUsPerReading.boards}; load ${loadavg()[0]?.toFixed(1)}`,
+          `  ${tag}: ${r.nodes} nodes × ${r.ratePerNode}/s (${r.boards} boards): offered ${r.offeredPerS}/s, committed ${r.committedPerS} readings/s, ${r.txPerS} tx/s (${r.readingsPerTx}/tx), answer p50 ${r.latency.answered.p50} ms p99 ${r.latency.answered.p99} ms; CPU µs/reading edge ${r.cpuUsPerReading.edge} ledger ${String(r.cpuUsPerReading.ledger)} auditor ${r.cpuUsPerReading.auditor} boards ${r.cpuUsPerReading.boards}, in the window edge ${r.windowCpuUsPerReading.edge} ledger ${String(r.windowCpuUsPerReading.ledger)} auditor ${r.windowCpuUsPerReading.auditor} = system ${String(r.windowCpuUsPerReading.system)}, boards ${r.windowCpuUsPerReading.boards}; rejected ${r.rejected}${r.rejected > 0 ? ` ${JSON.stringify(r.rejectedBy)}` : ''}; load ${loadavg()[0]?.toFixed(1)}`,
         );
       if (needs7) {
         const byNodes: { rate: number; points: PointResult[] }[] = [];
@@ -407,8 +407,8 @@ async function renderPaper(result: Record<string, unknown>, outDir: string): Pro
     tables.push(
       '## Fig. 7 — throughput',
       '',
-      '| nodes | packets/s per node | boards | offered readings/s | committed readings/s | ledger tx/s | readings per tx | CPU µs per reading: edge / ledger / auditor / boards | load | paper |',
-      '|---:|---:|---:|---:|---:|---:|---:|---|---:|---|',
+      '| nodes | packets/s per node | boards | offered readings/s | committed readings/s | ledger tx/s | readings per tx | rejected (reason) | CPU µs per reading, whole point: edge / ledger / auditor / boards | in the window: edge / ledger / auditor = system; boards | load | paper |',
+      '|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|---|',
       ...fig7.nodes.flatMap(({ points }) => points.map((r) => row7(r))),
       ...fig7.rate.points.map((r) => row7(r)),
       '',
@@ -557,7 +557,17 @@ function row7(r: PointResult): string {
   const cpu = c
     ? `${Math.round(c.edge)} / ${c.ledger === null ? '–' : Math.round(c.ledger)} / ${Math.round(c.auditor)} / ${Math.round(c.boards)}`
     : '';
-  return `| ${r.nodes} | ${r.ratePerNode} | ${r.boards ?? ''} | ${r.offeredPerS} | ${r.committedPerS} | ${r.txPerS} | ${r.readingsPerTx} | ${cpu} | ${r.load ?? ''} | ${paper} |`;
+  const w = r.windowCpuUsPerReading as PointResult['windowCpuUsPerReading'] | undefined;
+  const n = (v: number | null): string => (v === null || !Number.isFinite(v) ? '–' : String(Math.round(v)));
+  const win = w ? `${n(w.edge)} / ${n(w.ledger)} / ${n(w.auditor)} = ${n(w.system)}; ${n(w.boards)}` : '';
+  const rej = `${r.rejected}${
+    r.rejectedBy && r.rejected > 0
+      ? ` (${Object.entries(r.rejectedBy)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`
+      : ''
+  }`;
+  return `| ${r.nodes} | ${r.ratePerNode} | ${r.boards ?? ''} | ${r.offeredPerS} | ${r.committedPerS} | ${r.txPerS} | ${r.readingsPerTx} | ${rej} | ${cpu} | ${win} | ${r.load ?? ''} | ${paper} |`;
 }
 
 function round3(v: number): number {

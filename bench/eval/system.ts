@@ -112,10 +112,33 @@ export interface PointResult {
    * included): what carries to a quiet or bigger machine, whatever the load here.
    */
   readonly cpuUsPerReading: { readonly edge: number; readonly ledger: number | null; readonly auditor: number; readonly boards: number };
+  /**
+   * CPU time per reading committed in the measurement window (µs), from each role's CPU spent in
+   * that window only: the steady state, without the boards' start (sessions, partial signatures
+   * validated once per device) or the drain. `system` is what the system under test (edge + ledger
+   * + auditor) spent; the boards are the load generator, apart.
+   */
+  readonly windowCpuUsPerReading: {
+    readonly edge: number;
+    readonly ledger: number | null;
+    readonly auditor: number;
+    readonly boards: number;
+    readonly system: number | null;
+  };
+  /** Readings the ledger rejected during the point, by the contract's reason. */
+  readonly rejectedBy: Record<string, number>;
   readonly edgeRssMiB: number;
   readonly wallS: number;
   /** The machine's 1-minute load average at the end of the point. */
   readonly load: number;
+}
+
+/** CPU time (ms) of each role: cumulative at an instant, or spent between two. */
+interface WindowCpu {
+  readonly edge: number;
+  readonly ledger: number | null;
+  readonly auditor: number;
+  readonly boards: number;
 }
 
 /** The running system. */
@@ -314,9 +337,11 @@ export class EvalSystem {
       await sleep(200);
     }
     await sleep(p.warmS * 1000);
+    const cpuA = await this.cpuNow();
     const tA = now();
     await sleep(p.measureS * 1000);
     const tB = now();
+    const cpuB = await this.cpuNow();
     await Promise.all(this.hosts.map((h) => h.call('stop')));
     const drainUntil = now() + p.drainS * 1000;
     // Drained: the outbox empty, the auditor has ingested every reading the edge committed
@@ -331,7 +356,22 @@ export class EvalSystem {
     const c = await this.collect();
     for (const [m, w] of Object.entries(c.edge.warnings)) this.o.log(`  edge logged ${w.count}× ${m} ${w.last}`);
     const cpuLedger = this.ledgerCpuMs();
-    return summarise(p, tA, tB, c, wall, cpu0 === null || cpuLedger === null ? null : cpuLedger - cpu0);
+    return summarise(p, tA, tB, c, wall, cpu0 === null || cpuLedger === null ? null : cpuLedger - cpu0, {
+      edge: cpuB.edge - cpuA.edge,
+      ledger: cpuA.ledger === null || cpuB.ledger === null ? null : cpuB.ledger - cpuA.ledger,
+      auditor: cpuB.auditor - cpuA.auditor,
+      boards: cpuB.boards - cpuA.boards,
+    });
+  }
+
+  /** Every role's CPU time so far (ms), sampled at once: the measurement window's edges. */
+  private async cpuNow(): Promise<WindowCpu> {
+    const [edge, auditor, boards] = await Promise.all([
+      (this.edge as WorkerProcess).call<number>('cpu'),
+      (this.auditor as WorkerProcess).call<number>('cpu'),
+      Promise.all(this.hosts.map((h) => h.call<number>('cpu'))),
+    ]);
+    return { edge, ledger: this.ledgerCpuMs(), auditor, boards: boards.reduce((a, b) => a + b, 0) };
   }
 
   private async collect(): Promise<{ boards: BoardCollect[]; edge: EdgeCollect; auditor: AuditorCollect }> {
@@ -433,6 +473,7 @@ function summarise(
   c: { boards: BoardCollect[]; edge: EdgeCollect; auditor: AuditorCollect },
   wall: number,
   ledgerCpuMs: number | null,
+  windowCpu: WindowCpu,
 ): PointResult {
   const secs = (tB - tA) / 1000;
   const inWin = (t: number): boolean => t >= tA && t < tB;
@@ -508,6 +549,17 @@ function summarise(
       auditor: perReading(c.auditor.cpuMs),
       boards: perReading(boardCpu),
     },
+    windowCpuUsPerReading: ((): PointResult['windowCpuUsPerReading'] => {
+      const per = (ms: number): number => (committedInWin === 0 ? NaN : r1((ms * 1000) / committedInWin));
+      return {
+        edge: per(windowCpu.edge),
+        ledger: windowCpu.ledger === null ? null : per(windowCpu.ledger),
+        auditor: per(windowCpu.auditor),
+        boards: per(windowCpu.boards),
+        system: windowCpu.ledger === null ? null : per(windowCpu.edge + windowCpu.ledger + windowCpu.auditor),
+      };
+    })(),
+    rejectedBy: c.edge.rejectedBy,
     edgeRssMiB: r1(c.edge.rssMiB),
     wallS: r1(wall),
     load: r1(loadavg()[0] ?? NaN),

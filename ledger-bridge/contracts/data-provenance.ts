@@ -33,8 +33,6 @@ import { isPlainObject, parseDeviceIdArg, parseHexArg, parseIntArg, parseJsonArg
 import { inThreadCrypto, type BatchCrypto } from './logic/batch-crypto.js';
 import { parseBatchArg, type BatchInput } from './logic/batch-input.js';
 import {
-  batchProof,
-  decodeBatchRecord,
   decodeIndexRun,
   encodeBatchRecord,
   encodeIndexRun,
@@ -49,6 +47,7 @@ import {
   type StoredGroup,
   type StoredReading,
 } from './logic/batch-layout.js';
+import { cachedBatchProof, cachedBatchRecord } from './logic/batch-cache.js';
 import { canonicalBytes, canonicalJson } from './logic/canonical.js';
 import { judgePartial, type PartialOutcome, type RejectedPartial, type StoredPartial } from './logic/partials.js';
 import { judgeBatch, type BatchJudgement, type ReadingLedgerView } from './logic/readings.js';
@@ -129,8 +128,11 @@ class RecordLookup {
 
   private async batch(txId: string): Promise<BatchRecord | undefined> {
     if (!this.batches.has(txId)) {
-      const bytes = await this.ctx.stub.getState(this.ctx.stub.createCompositeKey(KEY_TYPES.batch, [txId]));
-      this.batches.set(txId, bytes === undefined || bytes === null || bytes.length === 0 ? undefined : decodeBatchRecord(bytes));
+      const key = this.ctx.stub.createCompositeKey(KEY_TYPES.batch, [txId]);
+      const bytes = await this.ctx.stub.getState(key);
+      // Decoded once per process for the same bytes (logic/batch-cache.ts): auditors ask about
+      // every reading of a batch.
+      this.batches.set(txId, bytes === undefined || bytes === null || bytes.length === 0 ? undefined : cachedBatchRecord(key, bytes));
     }
     return this.batches.get(txId);
   }
@@ -458,7 +460,7 @@ export class DataProvenanceContract extends Contract {
       tagHex ?? '',
     );
     const from = found.find((f) => f.record === decision.record)?.batch;
-    const answer: VerifyAnswer = from === undefined ? decision : { ...decision, batch: batchProof(from.record, from.leafIndex) };
+    const answer: VerifyAnswer = from === undefined ? decision : { ...decision, batch: cachedBatchProof(from.record, from.leafIndex) };
     return canonicalJson(answer);
   }
 
