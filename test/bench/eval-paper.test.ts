@@ -47,6 +47,8 @@ interface Point {
   txPerS: number;
   readingsPerTx: number;
   rejected: number;
+  rejectedBy: Record<string, number>;
+  windowCpuUsPerReading: { edge: number; ledger: number | null; auditor: number; boards: number; system: number | null };
   reached: { sent: number; stored: number; committed: number; answered: number };
   verdicts: Record<string, number>;
   latency: {
@@ -83,6 +85,13 @@ describe('provenant eval paper', () => {
       expect(p.reached.committed).toBe(p.reached.sent);
       expect(p.reached.answered).toBeGreaterThan(0);
       expect(p.rejected).toBe(0);
+      expect(p.rejectedBy).toEqual({});
+      // CPU in the window: the system under test (edge + ledger + auditor) apart from the boards.
+      const w = p.windowCpuUsPerReading;
+      if (p.committedPerS > 0) {
+        expect(w.edge).toBeGreaterThanOrEqual(0);
+        expect(w.system).toBeCloseTo((w.edge + (w.ledger as number) + w.auditor) as number, -1);
+      }
       expect(Object.keys(p.verdicts)).toEqual(['TRUE']);
       // Rates in the window (a loaded machine may commit nothing inside 2 s: the reached counts
       // above say every reading got there).
