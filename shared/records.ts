@@ -43,6 +43,8 @@ export const EVENTS = {
   profileRecorded: 'TrafficProfileRecorded',
   /** TrafficProfileProvenance.submitProfile, at least one feature beyond its threshold. */
   trafficDiscrepancy: 'TrafficDiscrepancy',
+  /** TrafficProfileProvenance.judgeSite: the final verdicts of a site's (device class's) profiles of one window. */
+  trafficSiteJudged: 'TrafficSiteJudged',
   /** TrafficProfileProvenance.acknowledgeChange: the authority re-anchored a device's traffic model. */
   profileChangeAcknowledged: 'ProfileChangeAcknowledged',
   /** DataProvenance.recordSignature: a board's epoch signature or key-set move was verified and stored (or refused: reason). */

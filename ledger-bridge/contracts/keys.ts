@@ -20,6 +20,8 @@
  *   edgeIdentity [mspId, client id]                 edgeId (JSON string): which edge an identity acts as
  *   challenge   [deviceId, challenge hex]           IssuedChallenge (Device Provenance; deleted when answered)
  *   traffic     ['device' | 'class', name]          TrafficEntry: thresholds pinned by the authority
+ *   trafficMember [class, deviceId]                 deviceId: the devices of a class (the site's peers)
+ *   trafficMark [class, mark as 8 hex digits]       MarkOrigin: the first device and window that sent a mark
  *   sigKeySet   [deviceId, keySet padded to 10]     StoredKeySet: a board's key set >= 1 and the body vouching for it
  *   sigLeaf     [deviceId, keySet pad 10, q pad 10] hex SHA-256 of the SIG body signed with that one-time key
  *   epochSig    simple key, see epochSigKey         StoredEpochSignature: a signed epoch segment
@@ -56,6 +58,8 @@ export const KEY_TYPES = {
   edgeIdentity: 'edgeIdentity',
   challenge: 'challenge',
   traffic: 'traffic',
+  trafficMember: 'trafficMember',
+  trafficMark: 'trafficMark',
   sigKeySet: 'sigKeySet',
   sigLeaf: 'sigLeaf',
 } as const;

@@ -13,11 +13,15 @@ import { KEY_TYPES, profileAttrs } from './keys.js';
 import { parseDeviceIdArg, parseIntArg } from './logic/args.js';
 import { canonicalBytes, canonicalJson } from './logic/canonical.js';
 import { assertAuthority } from './logic/registration.js';
+import { assertIdentifier } from '../../shared/crypto/presentation.js';
+import { countCopies, type MarkOrigin } from '../../shared/traffic/copies.js';
 import {
   acknowledgeProfileChange,
   decideProfile,
   EMPTY_MODEL,
+  finalizeProfile,
   parseProfile,
+  provisionalProfile,
   type ProfileModelState,
   type StoredProfile,
 } from './logic/traffic.js';
@@ -33,6 +37,75 @@ async function trafficOf(ctx: Context, deviceId: string) {
   const own = await getJson<TrafficEntry>(ctx, trafficKey(ctx, 'device', deviceId));
   const cls = own?.deviceClass !== undefined ? await getJson<TrafficEntry>(ctx, trafficKey(ctx, 'class', own.deviceClass)) : undefined;
   return effectiveTraffic(deviceId, own?.deviceClass ?? '', own, cls);
+}
+
+/** The class (site) a device belongs to, if its registry entry names one. */
+async function classOf(ctx: Context, deviceId: string): Promise<string | undefined> {
+  return (await getJson<TrafficEntry>(ctx, trafficKey(ctx, 'device', deviceId)))?.deviceClass;
+}
+
+function modelKeyOf(ctx: Context, deviceId: string): string {
+  return ctx.stub.createCompositeKey(KEY_TYPES.profileModel, [deviceId]);
+}
+
+function profileKeyOf(ctx: Context, deviceId: string, window: number): string {
+  return ctx.stub.createCompositeKey(KEY_TYPES.profile, profileAttrs(deviceId, window));
+}
+
+function markKey(ctx: Context, deviceClass: string, mark: number): string {
+  return ctx.stub.createCompositeKey(KEY_TYPES.trafficMark, [deviceClass, pad(mark.toString(16), 8)]);
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : '0'.repeat(n - s.length) + s;
+}
+
+/** The devices of a class (sorted by id). */
+async function membersOf(ctx: Context, deviceClass: string): Promise<string[]> {
+  const entries = await scan(ctx, KEY_TYPES.trafficMember, [deviceClass]);
+  return entries.map((e) => parseBytes<string>(e.value)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * The site step for one device: its pending profile judged with its peers' profiles of the same
+ * window (the other members of its class whose own model accepted theirs) and the site's marks.
+ * Writes the final stored profile, the device's state and the marks the site had not seen.
+ */
+async function finalizePending(
+  ctx: Context,
+  deviceClass: string | undefined,
+  deviceId: string,
+  state: ProfileModelState,
+): Promise<{ stored: StoredProfile; next: ProfileModelState }> {
+  const pending = state.pending as NonNullable<ProfileModelState['pending']>;
+  const provisional = (await getJson<StoredProfile>(ctx, profileKeyOf(ctx, deviceId, pending.window))) as StoredProfile;
+  const peers: StoredProfile[] = [];
+  // (A device that left its class since is judged alone.)
+  for (const id of deviceClass !== undefined ? await membersOf(ctx, deviceClass) : []) {
+    if (id === deviceId) continue;
+    const p = await getJson<StoredProfile>(ctx, profileKeyOf(ctx, id, pending.window));
+    if (p !== undefined && (p.ownProven ?? p.trafficProven)) peers.push(p);
+  }
+  const marks = pending.marks ?? [];
+  const origins: (MarkOrigin | undefined)[] = [];
+  for (const m of marks) origins.push(deviceClass !== undefined ? await getJson<MarkOrigin>(ctx, markKey(ctx, deviceClass, m)) : undefined);
+  const copies = countCopies(pending.window, marks, (m) => origins[marks.indexOf(m)]);
+  const traffic = await trafficOf(ctx, deviceId);
+  const { stored, next } = finalizeProfile(
+    state,
+    provisional,
+    peers,
+    copies,
+    ctx.stub.getTxID(),
+    traffic.classProfile !== undefined ? { classProfile: traffic.classProfile } : {},
+  );
+  for (let i = 0; i < marks.length; i++) {
+    if (deviceClass !== undefined && origins[i] === undefined)
+      await putJson(ctx, markKey(ctx, deviceClass, marks[i] as number), { deviceId, window: pending.window });
+  }
+  await putJson(ctx, profileKeyOf(ctx, deviceId, pending.window), stored);
+  await putJson(ctx, modelKeyOf(ctx, deviceId), next);
+  return { stored, next };
 }
 
 /** Most profiles listProfiles returns. */
@@ -63,18 +136,24 @@ export class TrafficProfileProvenanceContract extends Contract {
       });
     if (device.status === 'revoked')
       throw contractError(CONTRACT_ERRORS.DEVICE_REVOKED, `device ${profile.deviceId} is revoked`, { deviceId: profile.deviceId });
-    const modelKey = ctx.stub.createCompositeKey(KEY_TYPES.profileModel, [profile.deviceId]);
-    const state = (await getJson<ProfileModelState>(ctx, modelKey)) ?? EMPTY_MODEL;
+    const modelKey = modelKeyOf(ctx, profile.deviceId);
+    let state = (await getJson<ProfileModelState>(ctx, modelKey)) ?? EMPTY_MODEL;
     const traffic = await trafficOf(ctx, profile.deviceId);
-    const { stored, next } = decideProfile(
+    const deviceClass = await classOf(ctx, profile.deviceId);
+    // A site's device: the window before, if still pending, is judged with its peers first (the
+    // site step need not have been called: skipping it does not skip the peers).
+    if (state.pending !== undefined && state.pending.window < profile.window)
+      state = (await finalizePending(ctx, deviceClass, profile.deviceId, state)).next;
+    const opts = traffic.classProfile !== undefined ? { classProfile: traffic.classProfile } : {};
+    const { stored, next } = (deviceClass !== undefined ? provisionalProfile : decideProfile)(
       state,
       profile,
       traffic.thresholds,
       ctx.stub.getTxID(),
-      traffic.classProfile !== undefined ? { classProfile: traffic.classProfile } : {},
+      opts,
       traffic.thresholdsFrom,
     );
-    await putJson(ctx, ctx.stub.createCompositeKey(KEY_TYPES.profile, profileAttrs(profile.deviceId, profile.window)), stored);
+    await putJson(ctx, profileKeyOf(ctx, profile.deviceId, profile.window), stored);
     await putJson(ctx, modelKey, next);
     ctx.stub.setEvent(
       stored.trafficProven ? EVENTS.profileRecorded : EVENTS.trafficDiscrepancy,
@@ -102,8 +181,58 @@ export class TrafficProfileProvenanceContract extends Contract {
     const entry = parseTrafficEntry(trafficJson, ctx.stub.getTxID());
     if (entry.scope === 'device' && (await loadDevice(ctx, entry.name)) === undefined)
       throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${entry.name}`, { deviceId: entry.name });
+    if (entry.scope === 'device') {
+      // The class index (the site's peers): leave the old class, join the new one.
+      const before = await classOf(ctx, entry.name);
+      if (before !== undefined && before !== entry.deviceClass)
+        await ctx.stub.deleteState(ctx.stub.createCompositeKey(KEY_TYPES.trafficMember, [before, entry.name]));
+      if (entry.deviceClass !== undefined)
+        await putJson(ctx, ctx.stub.createCompositeKey(KEY_TYPES.trafficMember, [entry.deviceClass, entry.name]), entry.name);
+    }
     await putJson(ctx, trafficKey(ctx, entry.scope, entry.name), entry);
     return canonicalJson(entry);
+  }
+
+  /**
+   * The site step (docs/traffic-profiles.md "Peers"): every device of `deviceClass` whose profile
+   * of `window` is still pending is judged with its peers' profiles of that window and the
+   * site's marks; its stored profile becomes final (`peers`, `copies`, `judgedTxId`). Anyone may
+   * call it (the edge does after submitting a window): the verdict follows from the stored
+   * profiles alone, and a device's next profile runs the same step for its pending window if
+   * nobody called it. Returns { deviceClass, window, judged: [{ deviceId, trafficProven, flagged, peers, copies }] }.
+   */
+  @StringParams('deviceClass', 'window')
+  @Transaction()
+  @Returns('string')
+  async judgeSite(ctx: Context, deviceClass: string, window: string): Promise<string> {
+    try {
+      assertIdentifier(deviceClass, 'deviceClass');
+    } catch (err) {
+      throw contractError(CONTRACT_ERRORS.BAD_INPUT, (err as Error).message, { field: 'deviceClass' });
+    }
+    const w = parseIntArg(window, 'window', 0, Number.MAX_SAFE_INTEGER);
+    const judged: {
+      deviceId: string;
+      trafficProven: boolean;
+      flagged: StoredProfile['flagged'];
+      peers: readonly string[];
+      copies: number;
+    }[] = [];
+    for (const id of await membersOf(ctx, deviceClass)) {
+      const state = await getJson<ProfileModelState>(ctx, modelKeyOf(ctx, id));
+      if (state?.pending?.window !== w) continue;
+      const { stored } = await finalizePending(ctx, deviceClass, id, state);
+      judged.push({
+        deviceId: id,
+        trafficProven: stored.trafficProven,
+        flagged: stored.flagged,
+        peers: stored.peers ?? [],
+        copies: stored.copies ?? 0,
+      });
+    }
+    const out = { deviceClass, window: w, judged };
+    ctx.stub.setEvent(EVENTS.trafficSiteJudged, canonicalBytes(out));
+    return canonicalJson(out);
   }
 
   /** The settings a device's profiles are judged with: { thresholds, thresholdsFrom, classProfile? }. */

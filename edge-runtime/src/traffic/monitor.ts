@@ -9,6 +9,7 @@
  * dropped first, counted and logged). Readings themselves are never dropped (the outbox).
  */
 import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
+import { computeMarks } from '../../../shared/traffic/copies.js';
 import { computeFeatures, type Arrival } from '../../../shared/traffic/features.js';
 import type { Reading } from '../../../shared/types.js';
 import { errorMessage, type Log } from '../log.js';
@@ -46,6 +47,8 @@ interface QueuedProfile {
   readonly window: number;
   readonly windowStart: number;
   readonly features: Record<string, number>;
+  /** The window's marks (shared/traffic/copies.ts): the site step's copy check. */
+  readonly marks: number[];
 }
 
 /** Collects arrivals per device and window and submits profiles. */
@@ -157,21 +160,24 @@ export class TrafficMonitor implements TrafficSink {
       this.acc.delete(deviceId);
       const lastSeqBefore = this.lastSeq.get(deviceId);
       let features: Record<string, number>;
+      let marks: number[];
       try {
-        features = computeFeatures({
+        const input = {
           windowStart,
           windowEnd,
           arrivals: a.arrivals,
           frameErrors: a.frameErrors,
           duplicates: a.duplicates,
           ...(lastSeqBefore !== undefined ? { lastSeqBefore } : {}),
-        });
+        };
+        features = computeFeatures(input);
+        marks = computeMarks(input);
       } catch (err) {
         this.log.error({ deviceId, err: errorMessage(err) }, 'cannot compute traffic features');
         continue;
       }
       for (const r of a.arrivals) this.lastSeq.set(deviceId, Math.max(this.lastSeq.get(deviceId) ?? 0, r.seq));
-      this.queue.push({ deviceId, window, windowStart, features });
+      this.queue.push({ deviceId, window, windowStart, features, marks });
     }
     const max = this.options.maxQueued ?? 1000;
     if (this.queue.length > max) {
@@ -191,7 +197,7 @@ export class TrafficMonitor implements TrafficSink {
           contract: CONTRACTS.trafficProfile,
           fn: 'submitProfile',
           // '' : the thresholds are the registry's (TrafficProfileProvenance:setTraffic), never the submitter's.
-          args: [JSON.stringify({ deviceId: p.deviceId, window: p.window, features: p.features }), ''],
+          args: [JSON.stringify({ deviceId: p.deviceId, window: p.window, features: p.features, marks: p.marks }), ''],
         });
         const stored = JSON.parse(new TextDecoder().decode(commit.result)) as {
           trafficProven: boolean;

@@ -8,6 +8,7 @@
  */
 import { acknowledgeChange, advanceDevice, type DeviceOptions, type DeviceState } from '../../../shared/traffic/device-state.js';
 import { type Judgement, type Thresholds, type TrafficProfile } from '../../../shared/traffic/model.js';
+import { checkMarks } from '../../../shared/traffic/copies.js';
 import { CONTRACT_ERRORS, contractError } from '../errors.js';
 import { isPlainObject, parseJsonArg } from './args.js';
 
@@ -16,7 +17,14 @@ import { isPlainObject, parseJsonArg } from './args.js';
  * open fault (since when, and the accepted normal from before it) and a pending re-anchor
  * acknowledged by the authority (device-state.ts).
  */
-export type ProfileModelState = DeviceState;
+export type ProfileModelState = DeviceState & {
+  /**
+   * A device of a site (a traffic class): its latest profile, judged by its own model
+   * (provisional) and waiting for the site step (judgeSite, or the device's next profile) to be
+   * judged against its peers and the site's marks. The state above does not include it yet.
+   */
+  readonly pending?: TrafficProfile;
+};
 
 /** A stored profile with its verdict (key profile~deviceId~window). */
 export interface StoredProfile {
@@ -33,6 +41,18 @@ export interface StoredProfile {
   readonly trafficProven: boolean;
   readonly txId: string;
   readonly window: number;
+  /** The window's marks (shared/traffic/copies.ts), when the edge sent them. */
+  readonly marks?: readonly number[];
+  /** A site's device: the verdict above is its own model's alone, the site step has not judged it yet. */
+  readonly pending?: true;
+  /** A site's device: its own model's verdict (what makes it a peer of the others in this window). */
+  readonly ownProven?: boolean;
+  /** After the site step: the peers whose profiles of this window judged it (sorted). */
+  readonly peers?: readonly string[];
+  /** After the site step: how many of its marks the site had seen in an earlier window. */
+  readonly copies?: number;
+  /** After the site step: the transaction that made the verdict final. */
+  readonly judgedTxId?: string;
 }
 
 /** The empty model state of a device never profiled. */
@@ -42,11 +62,11 @@ function bad(message: string, field: string): Error {
   return contractError(CONTRACT_ERRORS.BAD_INPUT, message, { field });
 }
 
-/** Parses the profile argument { deviceId, window, features }. */
+/** Parses the profile argument { deviceId, window, features, marks? }. */
 export function parseProfile(json: string): TrafficProfile {
   const input = parseJsonArg(json, 'profile');
   if (!isPlainObject(input)) throw bad('profile must be an object { deviceId, window, features }', 'profile');
-  const { deviceId, window, features } = input;
+  const { deviceId, window, features, marks } = input;
   if (typeof deviceId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(deviceId))
     throw bad('profile.deviceId must be 1..64 printable ASCII characters', 'deviceId');
   if (typeof window !== 'number' || !Number.isSafeInteger(window) || window < 0)
@@ -59,7 +79,14 @@ export function parseProfile(json: string): TrafficProfile {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`profile.features.${name} must be a finite number`, `features.${name}`);
     sorted[name] = v;
   }
-  return { deviceId, features: sorted, window };
+  if (marks !== undefined) {
+    try {
+      checkMarks(marks, 'profile.marks');
+    } catch (err) {
+      throw bad((err as Error).message, 'marks');
+    }
+  }
+  return { deviceId, features: sorted, window, ...(marks !== undefined ? { marks: marks as number[] } : {}) };
 }
 
 /**
@@ -75,15 +102,7 @@ export function decideProfile(
   options: DeviceOptions = {},
   thresholdsFrom = 'model',
 ): { stored: StoredProfile; next: ProfileModelState } {
-  if (profile.window <= state.lastWindow) {
-    throw contractError(
-      CONTRACT_ERRORS.PROFILE_STALE,
-      `profile window ${profile.window} of device ${profile.deviceId} is not after its last profiled window ${state.lastWindow}`,
-      {
-        deviceId: profile.deviceId,
-      },
-    );
-  }
+  assertAfter(state, profile);
   let judgement: Judgement;
   let next: ProfileModelState;
   try {
@@ -91,20 +110,115 @@ export function decideProfile(
   } catch (err) {
     throw bad((err as Error).message, 'profile');
   }
-  const stored: StoredProfile = {
+  return { next, stored: storedOf(profile, judgement, next, thresholds, thresholdsFrom, txId) };
+}
+
+function assertAfter(state: ProfileModelState, profile: TrafficProfile): void {
+  const last = Math.max(state.lastWindow, state.pending?.window ?? -1);
+  if (profile.window <= last) {
+    throw contractError(
+      CONTRACT_ERRORS.PROFILE_STALE,
+      `profile window ${profile.window} of device ${profile.deviceId} is not after its last profiled window ${last}`,
+      {
+        deviceId: profile.deviceId,
+      },
+    );
+  }
+}
+
+function storedOf(
+  profile: TrafficProfile,
+  judgement: Judgement,
+  next: DeviceState,
+  thresholds: Thresholds,
+  thresholdsFrom: string,
+  txId: string,
+): StoredProfile {
+  return {
     basis: judgement.basis,
     deviceId: profile.deviceId,
     discrepancyStatus: judgement.discrepancyStatus,
     features: profile.features,
     flagged: judgement.flagged,
     ...(next.fault !== undefined ? { faultSince: next.fault.since } : {}),
+    ...(profile.marks !== undefined ? { marks: profile.marks } : {}),
     thresholds,
     thresholdsFrom,
     trafficProven: judgement.trafficProven,
     txId,
     window: profile.window,
   };
-  return { next, stored };
+}
+
+/**
+ * A site's device (its registry entry names a traffic class): its own model judges the profile
+ * now (the provisional verdict, stored with `pending`), and the state keeps it as `pending` until
+ * the site step (`finalizeProfile`) judges it against its peers and the site's marks. A pending
+ * profile of an earlier window must have been finalised first (the contract does so).
+ */
+export function provisionalProfile(
+  state: ProfileModelState,
+  profile: TrafficProfile,
+  thresholds: Thresholds,
+  txId: string,
+  options: DeviceOptions = {},
+  thresholdsFrom = 'model',
+): { stored: StoredProfile; next: ProfileModelState } {
+  assertAfter(state, profile);
+  if (state.pending !== undefined) throw new Error(`device ${profile.deviceId} has window ${state.pending.window} pending`);
+  let judgement: Judgement;
+  let after: DeviceState;
+  try {
+    ({ judgement, next: after } = advanceDevice(state, profile, thresholds, {
+      ...(options.classProfile ? { classProfile: options.classProfile } : {}),
+    }));
+  } catch (err) {
+    throw bad((err as Error).message, 'profile');
+  }
+  const stored = {
+    ...storedOf(profile, judgement, after, thresholds, thresholdsFrom, txId),
+    ownProven: judgement.trafficProven,
+    pending: true as const,
+  };
+  return { stored, next: { ...state, pending: profile } };
+}
+
+/**
+ * The site step for one device's pending profile: judged by its own model together with its
+ * peers (the same-window profiles of the other devices of its class whose own model accepted
+ * them; shared/traffic/peers.ts) and the number of its marks the site saw in an earlier window
+ * (shared/traffic/copies.ts). Exactly `advanceDevice` with peers and copies, so anyone holding
+ * the stored profiles can recompute it. Returns the final stored profile and the next state.
+ */
+export function finalizeProfile(
+  state: ProfileModelState,
+  provisional: StoredProfile,
+  peers: readonly StoredProfile[],
+  copies: number,
+  txId: string,
+  options: DeviceOptions = {},
+): { stored: StoredProfile; next: ProfileModelState } {
+  const profile = state.pending;
+  if (profile === undefined || profile.window !== provisional.window)
+    throw new Error(`device ${provisional.deviceId} has no pending window ${provisional.window}`);
+  const base: DeviceState = { ...state };
+  delete (base as { pending?: TrafficProfile }).pending;
+  const used = peers
+    .filter((p) => p.deviceId !== profile.deviceId && p.window === profile.window && (p.ownProven ?? p.trafficProven))
+    .sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
+  const { judgement, next } = advanceDevice(base, profile, provisional.thresholds, {
+    ...(options.classProfile !== undefined ? { classProfile: options.classProfile } : {}),
+    peers: used.map((p) => ({ deviceId: p.deviceId, window: p.window, features: p.features })),
+    copies,
+  });
+  const stored: StoredProfile = {
+    ...storedOf(profile, judgement, next, provisional.thresholds, provisional.thresholdsFrom, provisional.txId),
+    ownProven: provisional.ownProven ?? provisional.trafficProven,
+    peers: used.map((p) => p.deviceId),
+    copies,
+    judgedTxId: txId,
+  };
+  return { stored, next };
 }
 
 /**
@@ -113,5 +227,6 @@ export function decideProfile(
  * continuity). Returns the next state.
  */
 export function acknowledgeProfileChange(state: ProfileModelState): ProfileModelState {
-  return acknowledgeChange(state);
+  // A pending profile stays pending: it is the next one the model judges, so it re-anchors.
+  return { ...acknowledgeChange(state), ...(state.pending !== undefined ? { pending: state.pending } : {}) };
 }
