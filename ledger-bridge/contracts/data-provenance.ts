@@ -35,15 +35,14 @@ import { parseBatchArg, type BatchInput } from './logic/batch-input.js';
 import {
   decodeIndexRun,
   encodeBatchRecord,
-  encodeIndexRun,
-  indexRuns,
+  encodeIndexRunOf,
+  indexRunsOf,
   provenanceRecordOf,
   runHasSeq,
   SEQ_SPAN,
   T_SPAN,
   type BatchProof,
   type BatchRecord,
-  type IndexedReading,
   type StoredGroup,
   type StoredReading,
 } from './logic/batch-layout.js';
@@ -348,17 +347,18 @@ function windowKey(ctx: Context, deviceId: string): string {
 async function writeBatch(ctx: Context, txId: string, input: BatchInput, judged: BatchJudgement): Promise<void> {
   await ctx.stub.putState(ctx.stub.createCompositeKey(KEY_TYPES.batch, [txId]), encodeBatchRecord(judged, input.routeBytes).value);
   for (const [d, window] of judged.windows) await ctx.stub.putState(windowKey(ctx, judged.devices[d] as string), window.encode());
-  const byDevice = new Map<number, IndexedReading[]>();
+  // Per device the indexes of its accepted readings (no object per reading).
+  const byDevice = new Map<number, number[]>();
   for (const i of judged.accepted) {
     const d = judged.dev[i] as number;
     let list = byDevice.get(d);
     if (list === undefined) byDevice.set(d, (list = []));
-    list.push({ seq: judged.seq[i] as number, t: judged.t[i] as number });
+    list.push(i);
   }
   for (const [d, list] of byDevice) {
     const deviceId = judged.devices[d] as string;
-    for (const run of indexRuns(list)) {
-      const { value, maxSeq, tMax } = encodeIndexRun(txId, run);
+    for (const run of indexRunsOf(list, judged.seq, judged.t)) {
+      const { value, maxSeq, tMax } = encodeIndexRunOf(txId, run, judged.seq, judged.t);
       await ctx.stub.putState(seqIndexKey(deviceId, maxSeq), value);
       await ctx.stub.putState(timeIndexKey(deviceId, tMax, maxSeq), value);
     }

@@ -587,41 +587,77 @@ export interface IndexedReading {
  * where the seq span would reach SEQ_SPAN or the time span T_SPAN.
  */
 export function indexRuns(readings: readonly IndexedReading[]): IndexedReading[][] {
-  const sorted = [...readings].sort((a, b) => a.seq - b.seq);
-  const runs: IndexedReading[][] = [];
-  let run: IndexedReading[] = [];
+  const seq = readings.map((r) => r.seq);
+  const t = readings.map((r) => r.t);
+  return indexRunsOf(
+    readings.map((_, i) => i),
+    seq,
+    t,
+  ).map((run) => run.map((i) => readings[i] as IndexedReading));
+}
+
+/**
+ * indexRuns over columns, with no object per reading (the batch hot path): `idx` are a device's
+ * readings as indexes into `seq` and `t`; sorted in place by seq (left alone when already in
+ * order, as an edge sends them), then cut into runs of indexes.
+ */
+export function indexRunsOf(idx: number[], seq: ArrayLike<number>, t: ArrayLike<number>): number[][] {
+  let ordered = true;
+  for (let k = 1; k < idx.length && ordered; k++) ordered = (seq[idx[k - 1] as number] as number) <= (seq[idx[k] as number] as number);
+  if (!ordered) idx.sort((a, b) => (seq[a] as number) - (seq[b] as number));
+  const runs: number[][] = [];
+  let start = 0;
   let tMin = 0;
   let tMax = 0;
-  for (const r of sorted) {
-    const first = run[0];
-    if (first !== undefined && (r.seq - first.seq >= SEQ_SPAN || Math.max(tMax, r.t) - Math.min(tMin, r.t) >= T_SPAN)) {
-      runs.push(run);
-      run = [];
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k] as number;
+    const ti = t[i] as number;
+    if (
+      k > start &&
+      ((seq[i] as number) - (seq[idx[start] as number] as number) >= SEQ_SPAN || Math.max(tMax, ti) - Math.min(tMin, ti) >= T_SPAN)
+    ) {
+      runs.push(idx.slice(start, k));
+      start = k;
     }
-    if (run.length === 0) {
-      tMin = r.t;
-      tMax = r.t;
+    if (k === start) {
+      tMin = ti;
+      tMax = ti;
     } else {
-      tMin = Math.min(tMin, r.t);
-      tMax = Math.max(tMax, r.t);
+      tMin = Math.min(tMin, ti);
+      tMax = Math.max(tMax, ti);
     }
-    run.push(r);
   }
-  if (run.length > 0) runs.push(run);
+  if (idx.length > start) runs.push(start === 0 ? idx : idx.slice(start));
   return runs;
 }
 
 /** The value of an index run (readings sorted by seq, as indexRuns gives them). */
 export function encodeIndexRun(txId: string, run: readonly IndexedReading[]): { value: Buffer; maxSeq: number; tMax: number } {
-  const minSeq = (run[0] as IndexedReading).seq;
-  const maxSeq = (run[run.length - 1] as IndexedReading).seq;
+  return encodeIndexRunOf(
+    txId,
+    run.map((_, i) => i),
+    run.map((r) => r.seq),
+    run.map((r) => r.t),
+  );
+}
+
+/** encodeIndexRun over columns: `run` are indexes into `seq` and `t`, sorted by seq (indexRunsOf). */
+export function encodeIndexRunOf(
+  txId: string,
+  run: readonly number[],
+  seq: ArrayLike<number>,
+  t: ArrayLike<number>,
+): { value: Buffer; maxSeq: number; tMax: number } {
+  const minSeq = seq[run[0] as number] as number;
+  const maxSeq = seq[run[run.length - 1] as number] as number;
   let tMin = Number.MAX_SAFE_INTEGER;
   let tMax = 0;
   const bitmap = Buffer.alloc((maxSeq - minSeq + 8) >> 3);
-  for (const r of run) {
-    tMin = Math.min(tMin, r.t);
-    tMax = Math.max(tMax, r.t);
-    const bit = r.seq - minSeq;
+  for (const i of run) {
+    const ti = t[i] as number;
+    tMin = Math.min(tMin, ti);
+    tMax = Math.max(tMax, ti);
+    const bit = (seq[i] as number) - minSeq;
     bitmap[bit >> 3] = (bitmap[bit >> 3] as number) | (1 << (bit & 7));
   }
   const w = new Writer(40 + txId.length + bitmap.length);
