@@ -407,26 +407,27 @@ export class Auditor {
     if (db === undefined) return result;
     const status = STATUS[result.verdict];
     const ev = result.evidence;
-    const written = await db.setStatus(result.dataHash, status, {
-      reason: result.message,
-      ...(ev
-        ? {
-            evidence: {
-              head: ev.head,
-              proofCheck: ev.proofCheck,
-              txId: ev.txId,
-              blockNumber: ev.blockNumber,
-              ...(ev.batch
-                ? { batch: { root: ev.batch.root, leafIndex: ev.batch.leafIndex, leaves: ev.batch.leaves, check: ev.batch.check } }
-                : {}),
-              ...(ev.partial ? { partial: ev.partial } : {}),
-            },
-          }
-        : {}),
-    });
-    if (written) {
-      await db.addVerdict({
-        dataHash: result.dataHash,
+    const written = await db.recordAudit(
+      result.dataHash,
+      status,
+      {
+        reason: result.message,
+        ...(ev
+          ? {
+              evidence: {
+                head: ev.head,
+                proofCheck: ev.proofCheck,
+                txId: ev.txId,
+                blockNumber: ev.blockNumber,
+                ...(ev.batch
+                  ? { batch: { root: ev.batch.root, leafIndex: ev.batch.leafIndex, leaves: ev.batch.leaves, check: ev.batch.check } }
+                  : {}),
+                ...(ev.partial ? { partial: ev.partial } : {}),
+              },
+            }
+          : {}),
+      },
+      {
         deviceId: result.deviceId,
         locator: result.locator,
         verdict: result.verdict,
@@ -435,8 +436,8 @@ export class Auditor {
         headHeight: ev?.head.height ?? null,
         headHash: ev?.head.hash ?? null,
         askedBy: query.askedBy ?? 'api',
-      });
-    }
+      },
+    );
     return written ? { ...result, dbStatus: status } : result;
   }
 }

@@ -123,6 +123,36 @@ describe.each(engines)('ProvenanceDb on %s', (engine, location) => {
     await db.close();
   });
 
+  it('audit outcomes given at once are committed together, each with its verdict; one for no stored reading writes nothing', async () => {
+    const db = await open(location());
+    const readings = [1, 2, 3, 4, 5].map((q) => sub('d7', q));
+    await db.ingest('f', tx('tx1', 2, readings));
+    clock = 4_000;
+    const v = (q: number) => ({
+      deviceId: 'd7',
+      locator: `seq:${q}`,
+      verdict: 'TRUE',
+      genuine: true,
+      message: 'ok',
+      headHeight: 2,
+      headHash: null,
+      askedBy: 'api',
+    });
+    const written = await Promise.all([
+      ...readings.map((r, i) => db.recordAudit(hashOf(r), 'proven', { reason: 'ok', evidence: { i } }, v(i + 1))),
+      db.recordAudit('ab'.repeat(32), 'proven', { reason: 'ok' }, { ...v(99), deviceId: 'd8' }),
+    ]);
+    expect(written).toEqual([true, true, true, true, true, false]);
+    for (const [i, r] of readings.entries()) {
+      expect(await db.get(hashOf(r))).toMatchObject({ status: 'proven', evidence: { i } });
+      expect((await db.verdicts({ dataHash: hashOf(r) })).map((x) => [x.locator, x.verdict, x.at])).toEqual([
+        [`seq:${i + 1}`, 'TRUE', 4000],
+      ]);
+    }
+    expect(await db.verdicts({ deviceId: 'd8' })).toEqual([]);
+    await db.close();
+  });
+
   it('verdict history, newest first, by reading and by device', async () => {
     const db = await open(location());
     const a = sub('d1', 1);
