@@ -28,6 +28,18 @@ beforeAll(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
+/**
+ * PING with `nonce`, then waits for its PONG: the board handles frames in order and writes its
+ * output in order, so everything received after the PONG was said after the frames sent before
+ * the PING were handled. Returns the index in `received` just after the PONG.
+ */
+async function barrier(r: TargetRig, nonce: number): Promise<number> {
+  r.edge.send({ kind: 'PING', nonce });
+  const pong = (): number => r.edge.received.findIndex((m) => m.kind === 'PONG' && m.nonce === nonce);
+  await r.edge.waitFor(() => pong() >= 0, 30_000, `PONG ${nonce} (the board took the frames sent before it)`);
+  return pong() + 1;
+}
+
 describe.each([
   { target: 'sim-mock' as Target, skip: false },
   { target: 'sim-pty' as Target, skip: noPty !== undefined },
@@ -100,17 +112,28 @@ describe.each([
     await r.edge.waitFor(() => r!.edge.of('READING').length >= 4, wait, '4 readings');
     const first = r.edge.of('READING').slice(0, 4);
     r.edge.send({ kind: 'ACK', seq: first[1]!.reading.seq }); // the first two are stored
+    // The board takes frames in order: its PONG says the ACK was taken (its ring files erased)
+    // before the power goes, however late a loaded machine delivers the ACK.
+    await barrier(r, 0xac4);
     await sleep(r.realMs(2000, 100));
     const sentBefore = r.edge.of('READING').map((m) => m.reading.seq);
     const maxBefore = Math.max(...sentBefore);
+    const m0 = r.edge.received.length;
     await r.board.reboot();
     r.edge.autoAck = true;
-    const n0 = r.edge.received.length;
+    // What the rebooted board says starts with its HELLO (the sim's HELLO can arrive before
+    // reboot() returns; a frame sent before the power went can arrive after it, before the HELLO).
+    const helloAt = (): number => {
+      const i = r!.edge.received.slice(m0).findIndex((m) => m.kind === 'HELLO');
+      return i < 0 ? -1 : m0 + i;
+    };
     await r.edge.waitFor(
-      () => r!.edge.received.slice(n0).filter((m) => m.kind === 'READING' && m.reading.seq > maxBefore).length >= 2,
+      () =>
+        helloAt() >= 0 && r!.edge.received.slice(helloAt()).filter((m) => m.kind === 'READING' && m.reading.seq > maxBefore).length >= 2,
       wait,
-      'new readings after reboot',
+      'the HELLO and new readings after reboot',
     );
+    const n0 = helloAt();
     const after = r.edge.received.slice(n0).filter((m) => m.kind === 'READING') as ReturnType<typeof r.edge.of<'READING'>>;
     const hello = r.edge.received.slice(n0).find((m) => m.kind === 'HELLO') as ReturnType<typeof r.edge.of<'HELLO'>>[number];
     expect(hello.bootCount).toBe(2);
@@ -179,7 +202,10 @@ describe.each([
     const [a, b] = r.edge.of('READING');
     r.edge.send({ kind: 'NACK', seq: a!.reading.seq, reason: NACK_BAD_TAG });
     r.edge.send({ kind: 'NACK', seq: b!.reading.seq, reason: NACK_OUTBOX_FULL });
-    const n0 = r.edge.received.length;
+    // Until the board has taken the NACKs it may still resend both (its first resend is due 2 s
+    // board time after sending: 100 ms real on the sped-up sim); what it says after its PONG, it
+    // says after the NACKs.
+    const n0 = await barrier(r, 0x7ac);
     // Resend delay starts at 2 s board time and doubles after the NACK.
     await r.edge.waitFor(
       () => r!.edge.received.slice(n0).some((m) => m.kind === 'READING' && m.reading.seq === b!.reading.seq),
