@@ -211,7 +211,7 @@ export class LinuxBoard {
         return undefined;
       }
     };
-    await until(() => (existsSync(usb) && childOf() !== undefined) || socat.exitCode !== null, 10_000, 'the interpreter to start');
+    await until(() => (existsSync(usb) && childOf() !== undefined) || socat.exitCode !== null, 30_000, 'the interpreter to start');
     if (socat.exitCode !== null) throw new ProvenantError('PROV_ERR_PORT', `the interpreter did not start: ${this.stderr.trim()}`);
     this.pid = childOf();
     this.answered = false;
@@ -303,8 +303,11 @@ export class LinuxBoard {
     }
   }
 
-  /** Evaluates an expression on the board's REPL and returns its JSON value. */
-  async eval<T = unknown>(expr: string, timeoutMs = 10_000): Promise<T> {
+  /**
+   * Evaluates an expression on the board's REPL and returns its JSON value. 30 s by default: an
+   * interpreter sharing a loaded machine took over 10 s for one Storage write.
+   */
+  async eval<T = unknown>(expr: string, timeoutMs = 30_000): Promise<T> {
     const tag = `PVE${++evalCounter}=`;
     const mark = this.output.length;
     // The tag is built on the board, so an echo of the line can never match it.
@@ -321,7 +324,7 @@ export class LinuxBoard {
    * Runs statements on the REPL and waits until the board has done them; throws what they threw
    * (not whatever else the board prints meanwhile, e.g. a running firmware's own errors).
    */
-  async run(code: string, timeoutMs = 10_000): Promise<void> {
+  async run(code: string, timeoutMs = 30_000): Promise<void> {
     const n = ++evalCounter;
     const mark = this.output.length;
     await this.type(`\x10try{${code}}catch(e){print("PVX"+"${n}="+e)};print("PVA"+"${n}")\n`);
