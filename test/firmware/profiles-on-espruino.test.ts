@@ -19,6 +19,7 @@ import { LinuxBoard } from '../../hardware/linux-board.js';
 import { EdgeDouble } from '../support/edge-double.js';
 import { ESPRUINO_SKIP, hardwareStandIns, interpreterLink, noteSkip } from '../support/espruino-board.js';
 import { FULL } from '../support/full.js';
+import { waitFor } from '../support/wait.js';
 import { PARTIAL } from './rig.js';
 
 noteSkip('every-profile bundle test');
@@ -61,8 +62,24 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('every profile on the real interpre
       await real.console();
       await real.reboot();
       await real.console();
+      const board = real;
+      const errorBlocks = (): string[] => board.output.split(/(?=Uncaught )/).filter((b) => b.startsWith('Uncaught '));
+      // The errors of its missing hardware come when the bundle gets to that hardware: wait for
+      // them (a loaded machine's interpreter can take seconds to boot), then watch 2.5 s more for
+      // any other error.
+      await waitFor(
+        `${name}: the errors of its missing hardware (${EXPECTED[name]!.join(', ')})`,
+        () => EXPECTED[name]!.every((re) => errorBlocks().some((b) => re.test(b))),
+        {
+          timeoutMs: 60_000,
+          everyMs: 100,
+          detail: () => `console said: ${board.output.slice(-600)}`,
+        },
+      );
+      // The REPL answers once the boot code has run; what it starts then has 2.5 s to fail.
+      expect(await board.eval<number>('7*6')).toBe(42);
       await new Promise((r) => setTimeout(r, 2500));
-      const blocks = real.output.split(/(?=Uncaught )/).filter((b) => b.startsWith('Uncaught '));
+      const blocks = errorBlocks();
       for (const block of blocks) {
         expect(
           EXPECTED[name]!.some((re) => re.test(block)),
