@@ -1,7 +1,7 @@
 /**
  * `provenant traffic`: the traffic-profile model's evaluation, sweep and plot (docs/traffic-profiles.md).
  *   traffic eval [--data single-hop|multi-hop|FILE] [--magnitude X] [--episode LO[-HI]] [--from-start]
- *                [--fault TYPE ...] [--no-baselines] [--no-peers] [--no-copies] [--seed N] [--window SEC] [--threshold NAME=T ...] [--json]
+ *                [--fault TYPE ...] [--no-baselines] [--no-peers] [--no-copies] [--peer-tolerance LIST|none] [--seed N] [--window SEC] [--threshold NAME=T ...] [--json]
  *   traffic sweep [--data ...] [--out-dir DIR] [--seed N] [--json]
  *   traffic plot --out FILE [--mote ID] [--seed N] [--window SEC]
  * The evaluation code is loaded lazily so `provenant --help` stays light.
@@ -26,6 +26,21 @@ function thresholdArg(v: string, prev: Record<string, number> | undefined): Reco
     throw new InvalidArgumentError(`threshold must look like NAME=T with T > 0 (e.g. '*=6', 'ch.*.repeat=4'), got "${v}"`);
   }
   return { ...(prev ?? {}), [name]: t };
+}
+
+function toleranceArg(v: string): Record<string, number> | null {
+  if (v === 'none') return null;
+  const out: Record<string, number> = {};
+  for (const part of v.split(',')) {
+    const eq = part.indexOf('=');
+    const t = Number(part.slice(eq + 1));
+    if (eq <= 0 || !Number.isFinite(t) || t <= 0)
+      throw new InvalidArgumentError(
+        `--peer-tolerance must be 'none' or CHANNEL=X,... with X > 0 (e.g. 'temperature=1,humidity=3'), got "${v}"`,
+      );
+    out[part.slice(0, eq)] = t;
+  }
+  return out;
 }
 
 function magnitudeArg(v: string): number {
@@ -97,6 +112,11 @@ export function register(program: Command): void {
     .option('--no-baselines', 'skip the baselines (faster)')
     .option('--no-peers', "judge each device alone, without its peers' levels (the per-device model only)")
     .option('--no-copies', "with peers, skip the site's copy check (replayed fine structure, shared/traffic/copies.ts)")
+    .option(
+      '--peer-tolerance <list>',
+      "the class's registered level tolerance between co-located devices, CHANNEL=X,... or 'none' (default temperature=1.5,humidity=4.5)",
+      toleranceArg,
+    )
     .option('--seed <n>', 'seed of the synthetic arrivals and fault injection', intArg('--seed', 0, 2 ** 31), 1)
     .option('--window <seconds>', 'window length in seconds', intArg('--window', 10, 3600), 150)
     .option('--threshold <name=t>', "override a threshold (repeatable): '*', '*~*', 'ch.*.<stat>' or a feature name", thresholdArg)
@@ -105,6 +125,7 @@ export function register(program: Command): void {
       async (o: {
         peers: boolean;
         copies: boolean;
+        peerTolerance?: Record<string, number> | null;
         data?: string;
         csv?: string;
         magnitude: number;
@@ -132,6 +153,7 @@ export function register(program: Command): void {
           baselines: o.baselines,
           peers: o.peers,
           copies: o.copies,
+          ...(o.peerTolerance !== undefined ? { peerTolerance: o.peerTolerance } : {}),
           ...(o.fault !== undefined ? { rows: o.fault as never } : {}),
         });
         if (!o.json) process.stdout.write(`${formatReport(r)}\n`);

@@ -25,6 +25,12 @@ export interface ClassProfile {
   readonly still: Readonly<Record<string, number>>;
   /** Windows the profile was learnt from. */
   readonly n: number;
+  /**
+   * Per channel: the largest level difference two co-located devices of the class may show
+   * (calibration and placement), registered by the authority. With peers, a device whose level
+   * differs from its peers' by more is flagged (`ch.<id>.peerlevel`), from its first window on.
+   */
+  readonly peerTolerance?: Readonly<Record<string, number>>;
 }
 
 /** Fewest windows a class profile must be learnt from. */
@@ -112,6 +118,13 @@ export function checkClassProfile(c: ClassProfile, where = 'classProfile'): void
     if (!(typeof v === 'number' && v >= 0 && v <= 1)) throw new RangeError(`${where}.still.${k} must be a share in [0, 1]`);
   }
   if (!(Number.isInteger(c.n) && c.n >= CLASS_MIN_WINDOWS)) throw new RangeError(`${where}.n must be an integer ≥ ${CLASS_MIN_WINDOWS}`);
+  if (c.peerTolerance !== undefined) {
+    if (typeof c.peerTolerance !== 'object' || c.peerTolerance === null) throw new TypeError(`${where}.peerTolerance must be an object`);
+    for (const [k, v] of Object.entries(c.peerTolerance)) {
+      if (!(typeof v === 'number' && Number.isFinite(v) && v > 0))
+        throw new RangeError(`${where}.peerTolerance.${k} must be finite and > 0`);
+    }
+  }
 }
 
 /**

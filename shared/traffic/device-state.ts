@@ -17,7 +17,16 @@
  */
 import { byCodeUnit } from './features.js';
 import { classDeltas, type ClassProfile } from './class-profile.js';
-import { advancePeerHistory, nextPeerSum, PEER_LEARN, PEER_VOUCH, peerDeltas, type PeerDelta, type PeerRecord } from './peers.js';
+import {
+  advancePeerHistory,
+  nextPeerSum,
+  PEER_LEARN,
+  PEER_VOUCH,
+  peerDeltas,
+  peerLevels,
+  type PeerDelta,
+  type PeerRecord,
+} from './peers.js';
 import {
   CONTINUITY_HORIZON,
   judgeProfile,
@@ -133,7 +142,24 @@ export function advanceDevice(
     const sums: Record<string, number> = {};
     for (const d of pd) sums[d.channel] = nextPeerSum(state.peerSum?.[d.channel], d.signed);
     peerSum = sums;
-    judgement = withPeers(judgement, pd, sums, thresholds);
+    // The class's registered tolerance: a level further from the peers' than two co-located
+    // devices of the class may differ is flagged whatever the device's reference learnt (a
+    // device offset from its first window), and never learnt.
+    const tolerated: Judgement['flagged'] = [];
+    const tol = options.classProfile?.peerTolerance;
+    if (tol !== undefined) {
+      const levels = peerLevels(profile, options.peers);
+      for (const ch of Object.keys(levels).sort(byCodeUnit)) {
+        const unit = tol[ch];
+        if (unit === undefined) continue;
+        const delta = Math.abs(levels[ch] as number) / unit;
+        if (delta > 1) peerLearn = false;
+        const feature = `ch.${ch}.peerlevel`;
+        const t = thresholdFor(thresholds, feature);
+        if (delta > t) tolerated.push({ feature, delta, threshold: t });
+      }
+    }
+    judgement = withPeers(judgement, pd, sums, thresholds, tolerated);
   }
   if (options.copies !== undefined) judgement = withCopies(judgement, options.copies, thresholds);
   const last = state.history[state.history.length - 1];
@@ -192,9 +218,15 @@ export function advanceDevice(
  * on a channel whose level the peers vouch for is dropped, and a channel whose level left the
  * peers' is flagged (`ch.<id>.peer`).
  */
-function withPeers(j: Judgement, pd: readonly PeerDelta[], sums: Readonly<Record<string, number>>, thresholds: Thresholds): Judgement {
+function withPeers(
+  j: Judgement,
+  pd: readonly PeerDelta[],
+  sums: Readonly<Record<string, number>>,
+  thresholds: Thresholds,
+  tolerated: Judgement['flagged'] = [],
+): Judgement {
   const vouched: Record<string, true> = {};
-  const flagged: Judgement['flagged'] = [];
+  const flagged: Judgement['flagged'] = [...tolerated];
   for (const { channel, delta } of pd) {
     if (delta < PEER_VOUCH) vouched[channel] = true;
     const feature = `ch.${channel}.peer`;
@@ -204,6 +236,8 @@ function withPeers(j: Judgement, pd: readonly PeerDelta[], sums: Readonly<Record
     const ts = thresholdFor(thresholds, `ch.${channel}.peersum`);
     if (run > ts) flagged.push({ feature: `ch.${channel}.peersum`, delta: run, threshold: ts });
   }
+  // A channel beyond the class's tolerance is not vouched for, however steady its difference.
+  for (const f of tolerated) delete vouched[f.feature.slice(3, f.feature.lastIndexOf('.'))];
   for (const f of j.flagged) {
     if (isLevelBreak(f.feature) && vouched[f.feature.slice(3, f.feature.lastIndexOf('.'))]) continue;
     flagged.push(f);

@@ -172,6 +172,7 @@ export function defaultThresholds(): Thresholds {
     'ch.*.gap': 10,
     'ch.*.jump': 16,
     'ch.*.peer': 8,
+    'ch.*.peerlevel': 1,
     'ch.*.peersum': 12,
     'ch.*.shift': 20,
     'ch.*.slope': 12,

@@ -143,6 +143,24 @@ export function peerDeltas(history: readonly PeerRecord[], profile: TrafficProfi
   return out;
 }
 
+/**
+ * Per channel, the median over the peers of the level difference device − peer in this window
+ * (no history needed): what the class's registered tolerance (ClassProfile.peerTolerance) judges.
+ */
+export function peerLevels(profile: TrafficProfile, peers: readonly TrafficProfile[]): Record<string, number> {
+  const now = peerDifferences(profile, peers);
+  const out: Record<string, number> = {};
+  for (const ch of channelsOf(profile)) {
+    const ds: number[] = [];
+    for (const id of Object.keys(now).sort(byCodeUnit)) {
+      const x = (now[id] as Record<string, number>)[ch];
+      if (x !== undefined) ds.push(x);
+    }
+    if (ds.length > 0) out[ch] = median(ds);
+  }
+  return out;
+}
+
 /** Share of the peer's own level change since the device's last accepted window by which the difference may move. */
 export const PEER_GAIN = 0.5;
 /** Smallest spread of a peer difference, as a share of the channel's usual step between readings (its dmean). */

@@ -5,6 +5,7 @@
  * window never enters the reference, and the verdict does not depend on the peers' order.
  */
 import { describe, expect, it } from 'vitest';
+import { checkClassProfile, learnClassProfile } from '../../shared/traffic/class-profile.js';
 import { computeFeatures } from '../../shared/traffic/features.js';
 import { acknowledgeChange, advanceDevice, emptyDeviceState, type DeviceState } from '../../shared/traffic/device-state.js';
 import { defaultThresholds, type TrafficProfile } from '../../shared/traffic/model.js';
@@ -137,6 +138,35 @@ describe('peer check', () => {
     expect(peerDeltas(history ?? [], a, [a])).toEqual([]);
     expect(() => peerDeltas(history ?? [], a, [{ ...a, deviceId: 'dev-b', features: { 'ch.temperature.mean': Number.NaN } }])).toThrow(
       /peers\[0\]\.features\.ch\.temperature\.mean must be finite/,
+    );
+  });
+
+  it("a device offset from its first window is flagged against the class's tolerance, never learnt, and its end is not flagged", () => {
+    // dev-a reads 2 °C above its peers for its first 6 windows (a modification from the start),
+    // then its true level; the class registers 1.5 °C as the most two of its devices may differ.
+    const cls = learnClassProfile([Array.from({ length: 20 }, (_, w) => at('dev-x', w, 0))]);
+    const judge = (peerTolerance?: Record<string, number>): string[][] => {
+      let state = emptyDeviceState();
+      const flags: string[][] = [];
+      for (let w = 0; w < 30; w++) {
+        const peers = [at('dev-c', w, 0.3), at('dev-b', w, -0.2)];
+        const classProfile = peerTolerance !== undefined ? { ...cls, peerTolerance } : cls;
+        const { judgement, next } = advanceDevice(state, at('dev-a', w, w < 6 ? 2 : 0), defaultThresholds(), { peers, classProfile });
+        state = next;
+        flags.push(judgement.flagged.map((f) => f.feature));
+      }
+      return flags;
+    };
+    const tol = judge({ temperature: 1.5 });
+    for (let w = 0; w < 6; w++) expect(tol[w]).toContain('ch.temperature.peerlevel');
+    expect(tol.slice(6).flat()).toEqual([]);
+    // Without the tolerance the offset is what the device was learnt at: its first six windows
+    // pass and its true level afterwards is the "discrepancy" (a level gap, window after window).
+    const none = judge();
+    expect(none.slice(0, 6).flat()).toEqual([]);
+    expect(none.slice(6).every((f) => f.length > 0)).toBe(true);
+    expect(() => checkClassProfile({ ...cls, peerTolerance: { temperature: 0 } })).toThrow(
+      /peerTolerance.temperature must be finite and > 0/,
     );
   });
 
