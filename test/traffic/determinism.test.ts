@@ -11,7 +11,7 @@ import { computeFeatures, type Arrival } from '../../shared/traffic/features.js'
 import { defaultThresholds, deltas, judgeProfile, learnModel, type TrafficProfile } from '../../shared/traffic/model.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'traffic');
-const SOURCES = ['features.ts', 'learn.ts', 'model.ts'];
+const SOURCES = ['features.ts', 'learn.ts', 'model.ts', 'copies.ts', 'peers.ts', 'device-state.ts', 'class-profile.ts'];
 
 describe('decision-path sources', () => {
   it.each(SOURCES)('%s uses no platform-dependent maths, randomness, clocks, Maps/Sets or node: modules', (file) => {

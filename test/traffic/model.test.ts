@@ -165,6 +165,10 @@ describe('judgeProfile: determinism', () => {
         42,
       ),
     );
+    // The site's marks: the peer's, first window per mark; and the class's registered tolerance.
+    const site: Record<string, number> = {};
+    for (const q of peer) for (const m of q.marks ?? []) if (!(String(m) in site)) site[String(m)] = q.window;
+    const tolerant = { ...classProfile, peerTolerance: { humidity: 4.5, temperature: 1.5 } };
     const cases: Case[] = [];
     for (const type of FAULT_TYPES) {
       const run = injectedRun(mote!, type, 150_000, 42, { donors: data, episode: type === 'modification' ? [8, 12] : [2, 6] });
@@ -178,10 +182,20 @@ describe('judgeProfile: determinism', () => {
       cases.push({
         run: profiles,
         thresholds: defaultThresholds(),
-        classProfile,
+        classProfile: tolerant,
         peers: profiles.map((p) => peer.filter((q) => q.window === p.window)),
+        site,
       });
     }
+    const fromStartMod = injectedRun(mote!, 'modification', 150_000, 42, { fromStart: true, donors: data });
+    const fsm = profilesOf(fromStartMod).slice(0, 30);
+    cases.push({
+      run: fsm,
+      thresholds: defaultThresholds(),
+      classProfile: tolerant,
+      peers: fsm.map((p) => peer.filter((q) => q.window === p.window)),
+      site,
+    });
     const fromStart = injectedRun(mote!, 'stuck', 150_000, 42, { fromStart: true, donors: data });
     cases.push({ run: profilesOf(fromStart).slice(0, 40), thresholds: defaultThresholds(), classProfile });
     const input = JSON.stringify(cases);
@@ -207,6 +221,8 @@ describe('judgeProfile: determinism', () => {
     const verdicts = results.flatMap((v) => ('verdicts' in v ? v.verdicts : [v]));
     expect(verdicts.some((v) => v.discrepancyStatus)).toBe(true);
     expect(JSON.stringify(verdicts)).toMatch(/\.peer(sum)?"/);
+    expect(JSON.stringify(verdicts)).toMatch(/"copy"/);
+    expect(JSON.stringify(verdicts)).toMatch(/\.peerlevel"/);
     expect(verdicts.some((v) => !v.discrepancyStatus)).toBe(true);
     // The from-start stuck sensor is caught in its first windows by the class profile.
     const last = results[results.length - 1] as { verdicts: { discrepancyStatus: boolean }[] };
