@@ -44,7 +44,7 @@ describe.skipIf(noPty !== undefined)('provenance database in a deployment of sep
     cleanups.push(() => void child.kill('SIGKILL'));
     let text = '';
     const match = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no '${pattern}' from ${args[0]}: ${text.slice(-2000)}`)), 90_000);
+      const t = setTimeout(() => reject(new Error(`no '${pattern}' from ${args[0]}: ${text.slice(-2000)}`)), 180_000);
       const on = (b: Buffer): void => {
         text += b.toString();
         logs.push(b.toString());
