@@ -30,6 +30,7 @@ import { EMPTY_ROOT, nodeHash, splitPoint, type SubtreeHash } from './merkle.js'
 import { type KeyModification, type StateReader, type Versioned, type VersionedKV, timestampOf } from './stub.js';
 import {
   type BlockWrite,
+  PAGE_SIZE,
   SCHEMA,
   type StoredEvent,
   type StoredTx,
@@ -107,7 +108,10 @@ export async function openDatabase(path: string, options: { mustExist?: boolean 
     closeSync(openSync(path, 'wx', LEDGER_FILE_MODE));
   }
   // Never read-only: after a crash the WAL index needs recovery, which a read-only handle cannot do.
-  return new Database(path, { fileMustExist: options.mustExist ?? false });
+  const db = new Database(path, { fileMustExist: options.mustExist ?? false });
+  // Before anything creates a table: a new file gets PAGE_SIZE pages, an existing one keeps its own.
+  db.pragma(`page_size = ${PAGE_SIZE}`);
+  return db;
 }
 
 /** Puts the ledger's files (db, -wal, -shm, the deposit key file) to mode 0600 (older files were 0644). */

@@ -151,8 +151,21 @@ CREATE TABLE IF NOT EXISTS events (block INTEGER NOT NULL, idx INTEGER NOT NULL,
 CREATE TABLE IF NOT EXISTS tree (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
 `;
 
-/** Pragmas of every ledger connection. */
+/**
+ * Page size of a new ledger file. Most of what a block writes is a few large blobs (a batch of 250
+ * readings: a ~70 kB envelope and a ~24 kB batch record), which SQLite keeps as chains of
+ * overflow pages, one WAL frame (header and checksum) per page and again at each checkpoint: at
+ * 16 KB instead of the default 4 KB, the same rows cost the commit thread 1.8 instead of
+ * 3.0–5.1 µs of CPU per reading (bench ledger's SQLite ceiling rows, alternated, load ~14).
+ */
+export const PAGE_SIZE = 16_384;
+
+/**
+ * Pragmas of every ledger connection. The page size takes effect only on a file that holds
+ * nothing yet (it must precede WAL mode); an existing ledger keeps the page size it has.
+ */
 export function configure(db: BetterSqlite3.Database, sync: SyncMode): void {
+  db.pragma(`page_size = ${PAGE_SIZE}`);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('cache_size = -65536');

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProvenantError } from '../../shared/errors.js';
 import { type EmbeddedLedger, createCompositeKey } from '../../ledger-bridge/embedded/index.js';
+import { PAGE_SIZE } from '../../ledger-bridge/embedded/writer.js';
 import { openTestLedger, tempDir, text } from './helpers.js';
 
 describe('embedded ledger: simulate → order → validate → commit', () => {
@@ -14,6 +16,37 @@ describe('embedded ledger: simulate → order → validate → commit', () => {
   afterEach(async () => {
     await ledger.close();
     dir.cleanup();
+  });
+
+  it('writes a new ledger file with 16 KB pages, and opens a ledger made with 4 KB pages as it is', async () => {
+    const pageSize = (path: string): number => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.pragma('page_size', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    expect(pageSize(join(dir.dir, 'ledger.db'))).toBe(PAGE_SIZE);
+    // A ledger created by an earlier build (SQLite's default 4 KB pages) keeps them and works.
+    const old = tempDir();
+    try {
+      const path = join(old.dir, 'ledger.db');
+      const db = new Database(path);
+      db.pragma('page_size = 4096');
+      db.pragma('journal_mode = WAL');
+      db.close();
+      const l = await openTestLedger(old.dir);
+      try {
+        const r = await l.submit('edge-1', { contract: 'Counter', fn: 'increment', args: ['p', '2'] });
+        expect(text(r.result)).toBe('2');
+        expect(pageSize(path)).toBe(4096);
+      } finally {
+        await l.close();
+      }
+    } finally {
+      old.cleanup();
+    }
   });
 
   it('starts with a genesis block and commits a transaction into block 1', async () => {
