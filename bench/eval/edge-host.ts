@@ -48,6 +48,8 @@ export interface EdgeCollect {
   readonly rejected: number;
   /** Readings the ledger rejected, by the contract's reason (docs/contracts.md). */
   readonly rejectedBy: Record<string, number>;
+  /** The contract's message of the first few rejections of each reason. */
+  readonly rejectedSamples: Record<string, string[]>;
   readonly depth: number;
   readonly cpuMs: number;
   readonly rssMiB: number;
@@ -67,6 +69,7 @@ export async function runEdgeHost(): Promise<void> {
   let txs: [number, number][] = [];
   let rejected = 0;
   let rejectedBy: Record<string, number> = {};
+  let rejectedSamples: Record<string, string[]> = {};
   let cpu = process.cpuUsage();
   let warnings: Record<string, { count: number; last: string }> = {};
   const note =
@@ -112,7 +115,11 @@ export async function runEdgeHost(): Promise<void> {
           const t = now();
           for (const row of s.committed) committed.push([`${row.deviceId}:${row.seq}`, t]);
           rejected += s.rejected.length;
-          for (const r of s.rejected) rejectedBy[r.reason] = (rejectedBy[r.reason] ?? 0) + 1;
+          for (const r of s.rejected) {
+            rejectedBy[r.reason] = (rejectedBy[r.reason] ?? 0) + 1;
+            const kept = (rejectedSamples[r.reason] ??= []);
+            if (kept.length < 3) kept.push(r.message.slice(0, 240));
+          }
           txs.push([t, s.committed.length + s.rejected.length]);
         });
         bus = new EdgeBus(a.ports);
@@ -139,6 +146,7 @@ export async function runEdgeHost(): Promise<void> {
           txs,
           rejected,
           rejectedBy,
+          rejectedSamples,
           depth: rt?.outbox.depth ?? 0,
           cpuMs: (c.user + c.system) / 1000,
           rssMiB: m.rss / 2 ** 20,
@@ -151,6 +159,7 @@ export async function runEdgeHost(): Promise<void> {
         txs = [];
         rejected = 0;
         rejectedBy = {};
+        rejectedSamples = {};
         return out;
       },
       /** This process's CPU time so far (ms): sampled at the measurement window's edges. */

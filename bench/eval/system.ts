@@ -355,6 +355,8 @@ export class EvalSystem {
     const wall = (now() - w0) / 1000;
     const c = await this.collect();
     for (const [m, w] of Object.entries(c.edge.warnings)) this.o.log(`  edge logged ${w.count}× ${m} ${w.last}`);
+    for (const [reason, messages] of Object.entries(c.edge.rejectedSamples))
+      this.o.log(`  ledger rejected ${c.edge.rejectedBy[reason] ?? 0}× ${reason}, e.g. ${messages.join(' | ')}`);
     const cpuLedger = this.ledgerCpuMs();
     return summarise(p, tA, tB, c, wall, cpu0 === null || cpuLedger === null ? null : cpuLedger - cpu0, {
       edge: cpuB.edge - cpuA.edge,
