@@ -48,11 +48,7 @@ export function uptime(): number {
 export function clockBoot(notBefore: number): void {
   bootRaw = offset = nowMs();
   // No t before this boot exceeded stored + FLOOR_MS; a missing or unreadable file is no floor.
-  // savedT is what the flash holds, not the floor: the first t of this boot (≥ the floor, so
-  // ≥ stored + FLOOR_MS) is written at once. Else a boot could hand out t up to the floor +
-  // FLOOR_MS unwritten, and the next boot would start at the same floor, below them.
-  savedT = +(storage.read(FLOOR_FILE) as string) || -FLOOR_MS;
-  lastT = Math.max(savedT + FLOOR_MS, notBefore);
+  lastT = savedT = Math.max((+(storage.read(FLOOR_FILE) as string) || -FLOOR_MS) + FLOOR_MS, notBefore);
   syncUp = bootRaw >= lastT && bootRaw >= PLAUSIBLE_MS ? 0 : -1 / 0;
 }
 
