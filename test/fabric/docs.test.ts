@@ -207,7 +207,7 @@ describeFabric('docs/fabric.md, walked on a real network', () => {
         editConfigs(section6);
         edited = true;
       }
-      const timeout = /demo|up\.sh/.test(step.command) ? 300_000 : 120_000;
+      const timeout = /demo|up\.sh/.test(step.command) ? 600_000 : 180_000; // a step timed out at 300 s at load ~25
       const { code, out } = await sh.run(step.command, timeout);
       took.push({ command: step.command.split('\n')[0] as string, s: (Date.now() - t0) / 1000 });
       // on failure, the logs the page's commands write are the useful part

@@ -29,5 +29,8 @@ if (FABRIC_SKIP) process.stderr.write(`[fabric] skipping the real-network Fabric
 /** `describe` that skips (with the printed reason) where the Fabric kit is absent. */
 export const describeFabric = describe.skipIf(FABRIC_SKIP !== undefined);
 
-/** Timeout for a beforeAll that starts or joins a network and deploys a chaincode. */
-export const FABRIC_SETUP_TIMEOUT = 240_000;
+/**
+ * Timeout for a beforeAll that starts or joins a network and deploys a chaincode: 480 s, as
+ * faults.test's own network took over 240 s to come up at load ~25.
+ */
+export const FABRIC_SETUP_TIMEOUT = 480_000;
