@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -291,7 +291,7 @@ export class EvalSystem {
       edgeId: 'edge-1',
       issuerPk: this.issuerPk,
       policy: this.policy,
-      credentialsDir: this.credentialsDir,
+      credentialsDir: this.edgeCredentials(n, ports),
       outboxPath: join(this.o.dir, `outbox-${n}.db`),
       socketPath,
       ports,
@@ -307,6 +307,23 @@ export class EvalSystem {
         h.call('init', { socketPath, devices: this.devices.slice(0, ports).filter((d) => d.port % this.hosts.length === k) }, 300_000),
       ),
     );
+  }
+
+  /**
+   * A credentials directory with only the devices on the edge's `ports` first ports, as a
+   * deployed edge holds only its own devices': the traffic monitor submits a profile per known
+   * device per window, so devices enrolled for another edge (the Pi stand-in's) would cost this
+   * one a profile transaction each per minute.
+   */
+  private edgeCredentials(n: number, ports: number): string {
+    const dir = join(this.o.dir, `credentials-edge-${n}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const d of this.devices.slice(0, ports)) {
+      const name = `${d.deviceId}.credential.json`;
+      copyFileSync(join(this.credentialsDir, name), join(dir, name));
+      chmodSync(join(dir, name), 0o600);
+    }
+    return dir;
   }
 
   /** Runs one point: boards on, warm-up, measurement window, boards off, drain, join. */
@@ -508,9 +525,14 @@ function summarise(
     if (t2 !== undefined) tCommitted.push(t2 - t0);
     if (t3 !== undefined) tAnswered.push(t3 - t0);
     if (t1 !== undefined && t2 !== undefined && t3 !== undefined) {
-      s1.push(t1 - t0);
-      s2.push(Math.max(0, t2 - t1));
-      s3.push(Math.max(0, t3 - t2));
+      // Each process notes its time after the fact (the edge's stored mark runs after the outbox
+      // resolves, which may be after the commit listener): a later stage's time bounds an
+      // earlier one's, so the stages are never negative and add up to the response time.
+      const c = Math.min(t2, t3);
+      const st = Math.min(t1, c);
+      s1.push(st - t0);
+      s2.push(c - st);
+      s3.push(t3 - c);
     }
   }
   const committedInWin = c.edge.committed.filter(([, t]) => inWin(t)).length;
