@@ -70,6 +70,9 @@ export async function startPostgres(): Promise<TestPostgres> {
         '-l',
         join(dir, 'server.log'),
         '-w',
+        // pg_ctl waits 60 s by default; a cluster starting on a loaded CI machine can take longer.
+        '-t',
+        '300',
         '-o',
         `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
         'start',
