@@ -120,19 +120,36 @@ describe.each([
     const maxBefore = Math.max(...sentBefore);
     const m0 = r.edge.received.length;
     await r.board.reboot();
-    r.edge.autoAck = true;
     // What the rebooted board says starts with its HELLO (the sim's HELLO can arrive before
     // reboot() returns; a frame sent before the power went can arrive after it, before the HELLO).
     const helloAt = (): number => {
       const i = r!.edge.received.slice(m0).findIndex((m) => m.kind === 'HELLO');
       return i < 0 ? -1 : m0 + i;
     };
-    await r.edge.waitFor(
-      () =>
-        helloAt() >= 0 && r!.edge.received.slice(helloAt()).filter((m) => m.kind === 'READING' && m.reading.seq > maxBefore).length >= 2,
-      wait,
-      'the HELLO and new readings after reboot',
-    );
+    const readingsAfterHello = (): number[] =>
+      helloAt() < 0 ? [] : r!.edge.received.slice(helloAt()).flatMap((m) => (m.kind === 'READING' ? [m.reading.seq] : []));
+    const explain = (e: Error): never => {
+      const before = r!.edge.received.slice(0, m0).map((m) => (m.kind === 'READING' ? String(m.reading.seq) : m.kind));
+      throw new Error(
+        `${e.message.split(';')[0]}; before the reboot ${before.join(',')}; after its HELLO ${readingsAfterHello().slice(0, 60).join(',')}`,
+      );
+    };
+    // No ACK until every unacknowledged reading came again: an ACK is cumulative, so acknowledging
+    // the first resend (or a new reading) would free the rest of the ring before its turn (the
+    // real edge holds its ACK below a gap; this double does not).
+    const unacked = sentBefore.filter((s) => s > first[1]!.reading.seq);
+    await r.edge
+      .waitFor(
+        () => unacked.every((s) => readingsAfterHello().includes(s)),
+        wait,
+        `the HELLO and the resends of ${unacked.join(',')} after reboot`,
+      )
+      .catch(explain);
+    r.edge.autoAck = true;
+    r.edge.send({ kind: 'ACK', seq: maxBefore });
+    await r.edge
+      .waitFor(() => readingsAfterHello().filter((s) => s > maxBefore).length >= 2, wait, 'new readings after reboot')
+      .catch(explain);
     const n0 = helloAt();
     const after = r.edge.received.slice(n0).filter((m) => m.kind === 'READING') as ReturnType<typeof r.edge.of<'READING'>>;
     const hello = r.edge.received.slice(n0).find((m) => m.kind === 'HELLO') as ReturnType<typeof r.edge.of<'HELLO'>>[number];
