@@ -6,6 +6,7 @@ import {
   decodeHeader,
   encodeEnvelope,
   encodeHeader,
+  envelopeSize,
   splitVersion,
   versionOf,
 } from '../../ledger-bridge/embedded/codec.js';
@@ -53,6 +54,46 @@ describe('block and envelope codec', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('sizes an envelope exactly up front when its text is ASCII, and never too large otherwise (property)', () => {
+    // Exact: ByteWriter.finish() then returns its buffer without a copy (the commit path's envelopes
+    // are ~95 kB). Non-ASCII text takes more bytes than characters, so the estimate is short, never over.
+    const size = (e: TxEnvelope): number =>
+      envelopeSize(
+        e,
+        e.reads.map((r): [string, number] => [r.key, r.version]),
+        e.writes.map((w): [string, Uint8Array | null] => [w.key, w.value]),
+      );
+    const ascii = (e: TxEnvelope): boolean =>
+      [
+        e.txId,
+        e.mspId,
+        e.creator,
+        e.contract,
+        e.fn,
+        ...e.args,
+        ...e.reads.map((r) => r.key),
+        ...e.ranges.flatMap((q) => [q.start, q.end, ...q.results.map((r) => r.key)]),
+        ...e.writes.map((w) => w.key),
+        ...e.privateReads.map((p) => p.collection),
+        ...e.privateWrites.map((p) => p.collection),
+        e.event?.name ?? '',
+      ].every((x) => Buffer.byteLength(x) === x.length);
+    let exact = 0;
+    fc.assert(
+      fc.property(envelope, fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }), (e, text) => {
+        const b = encodeEnvelope(e);
+        if (ascii(e)) {
+          expect(size(e)).toBe(b.length);
+          exact++;
+        } else expect(size(e)).toBeLessThanOrEqual(b.length);
+        const wide = { ...e, args: [...e.args, text] };
+        expect(size(wide)).toBeLessThanOrEqual(encodeEnvelope(wide).length);
+      }),
+      { numRuns: 200 },
+    );
+    expect(exact).toBeGreaterThan(100);
   });
 
   it('refuses truncated envelopes, trailing bytes and unknown versions', () => {
