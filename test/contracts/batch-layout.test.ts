@@ -5,7 +5,7 @@
  * the leaf an auditor recomputes from the provenance record, index runs keep their spans, and the
  * cryptography gives the same bytes on the calling thread and on validation threads.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cryptoResult, inThreadCrypto, runCryptoRange, type CryptoJob } from '../../ledger-bridge/contracts/logic/batch-crypto.js';
@@ -42,12 +42,16 @@ describe('batch Merkle tree', () => {
       expect(root.equals(Buffer.from(merkleRoot(leaves))), `n=${n}`).toBe(true);
       for (let i = 0; i < n; i++)
         expect(verifyInclusionPath(leaves[i] as Buffer, i, n, merklePath(levels, i), root), `n=${n} i=${i}`).toBe(true);
+      // Leaves at an offset that is not 4-byte aligned (the pairs are then copied bytewise): same tree.
+      const odd = Buffer.alloc(32 * n + 1).subarray(1);
+      Buffer.concat(leaves).copy(odd);
+      expect((merkleLevels(odd, n).at(-1) as Buffer).equals(root), `n=${n} unaligned`).toBe(true);
     }
   });
 });
 
 /** A batch of signed readings of a few devices (with their keys), packed, as the contract gets it. */
-function batchOf(spec: { device: string; seq: number; t: number; key: Buffer; forged?: boolean }[]) {
+function batchOf(spec: { device: string; seq: number; t: number; key: Buffer; forged?: boolean; channels?: number }[]) {
   const digest = new Uint8Array(32).fill(5);
   const readings = spec.map((s, i) => {
     const canonical = encodeReading({
@@ -57,7 +61,11 @@ function batchOf(spec: { device: string; seq: number; t: number; key: Buffer; fo
       epoch: 3,
       partialDigest: digest,
       batteryMv: 3000,
-      channels: [{ id: 1, scale: 0, value: i }],
+      channels: Array.from({ length: s.channels ?? 1 }, (_, c) => ({
+        id: c + 1,
+        scale: 0,
+        value: s.channels === undefined ? i : 2_000_000_000 + c,
+      })),
       bootCount: 4,
       uptimeMs: 60_000 + s.seq,
     });
@@ -163,6 +171,28 @@ describe('batch record', () => {
     tampered[tampered.length - 5] = (tampered[tampered.length - 5] as number) ^ 1;
     expect(() => batchProof(decodeBatchRecord(tampered), 0)).toThrow(/do not hash to its stored root/);
     expect(() => decodeBatchRecord(value.subarray(0, value.length - 1))).toThrow(/truncated/);
+  });
+
+  it('checks tags and hashes readings of every length, short and long mixed (copied 4 bytes a step, then the rest)', () => {
+    const mixed = Array.from({ length: 12 }, (_, i) => ({
+      ...(spec[i % spec.length] as (typeof spec)[number]),
+      seq: 500 + i,
+      forged: i === 7,
+      channels: i % 3 === 1 ? 16 : 1,
+    }));
+    const input = batchOf(mixed);
+    expect(new Set([...input.canonicalLength].map((n) => n % 4)).size).toBeGreaterThan(1);
+    expect(Math.max(...input.canonicalLength)).toBeGreaterThan(150);
+    const job = jobOf(input, keys, (d) => (d === 'dev-a' ? 0 : 1));
+    const out = cryptoResult(job.items.length);
+    runCryptoRange(job, 0, job.items.length, out);
+    expect([...out.tagOk]).toEqual(mixed.map((s) => (s.forged ? 0 : 1)));
+    mixed.forEach((s, i) => {
+      if (s.forged) return;
+      const at = input.canonicalAt[i] as number;
+      const canonical = input.data.subarray(at, at + (input.canonicalLength[i] as number));
+      expect(out.dataHash.subarray(32 * i, 32 * i + 32).equals(createHash('sha256').update(canonical).digest()), `reading ${i}`).toBe(true);
+    });
   });
 
   it('gives the same bytes on validation threads as on the calling thread', async () => {

@@ -26,3 +26,15 @@ export function putDigest(digest: string, dst: Uint8Array, to: number): number {
   for (let k = 0; k < n; k++) dst[to + k] = digest.charCodeAt(k);
   return n;
 }
+
+/**
+ * Copies src[at, at+n) to dst at `to` through DataViews (4 bytes a step, then the rest): no
+ * allocation, unlike Buffer#copy of a range (a Uint8Array view per call), at about its speed for
+ * the ~100-byte readings of a batch. Returns n.
+ */
+export function copyWords(src: DataView, at: number, dst: DataView, to: number, n: number): number {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) dst.setInt32(to + k, src.getInt32(at + k));
+  for (; k < n; k++) dst.setUint8(to + k, src.getUint8(at + k));
+  return n;
+}
