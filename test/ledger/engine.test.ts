@@ -165,6 +165,25 @@ describe('embedded ledger: simulate → order → validate → commit', () => {
     expect(JSON.parse(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'range', args: ['', 'k2'] })))).toEqual(['k1']);
   });
 
+  it('reads every write and delete of a key once its block is committed (read, rewritten and deleted across blocks)', async () => {
+    const get = async (key: string): Promise<string> =>
+      text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'get', args: [key] }));
+    // Each step reads the key (so the ledger caches it), then a later block rewrites or deletes it.
+    for (const step of ['a', 'b', null, 'c', null, null, 'd']) {
+      if (step === null) await ledger.submit('edge-1', { contract: 'Counter', fn: 'remove', args: ['cached'] });
+      else await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['cached', step] });
+      expect(await get('cached')).toBe(step ?? '');
+    }
+    for (let i = 1; i <= 5; i++) {
+      const r = await ledger.submit('edge-1', { contract: 'Counter', fn: 'increment', args: ['hot', '1'] });
+      expect(text(r.result)).toBe(String(i));
+    }
+    await ledger.close();
+    ledger = await openTestLedger(dir.dir);
+    expect(await get('cached')).toBe('d');
+    expect(text(await ledger.evaluate('auditor', { contract: 'Counter', fn: 'getCounter', args: ['hot'] }))).toBe('5');
+  });
+
   it('keeps key history, newest first, including deletes', async () => {
     const a = await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['h', 'one'] });
     const b = await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['h', 'two'] });
