@@ -106,9 +106,13 @@ describe('web console in headless Chromium, against a running demo', () => {
       .toBeGreaterThan(firstSeq + 2);
     expect(await page.textContent('#readings tbody tr[data-seq] td.values')).toMatch(/ch0 -?\d+\.\d+/);
     // Validate a committed reading through the edge (forwarded to the auditor).
-    const button = page.locator('#readings tbody tr:has(.badge:text-is("committed")) button:has-text("Validate")').nth(3);
-    const seq = await button.evaluate((b) => b.closest('tr')?.getAttribute('data-seq'));
-    await button.click();
+    const seq = await page
+      .locator('#readings tbody tr:has(.badge:text-is("committed")) button:has-text("Validate")')
+      .nth(3)
+      .evaluate((b) => b.closest('tr')?.getAttribute('data-seq'));
+    // Click that row's button: the table refreshes live, and an nth(3) locator resolved again at
+    // the click had moved on to a newer row (seq 31 validated, seq 29 expected).
+    await page.locator(`#readings tbody tr[data-seq="${seq}"] button:has-text("Validate")`).click();
     await expect
       .poll(() => page.textContent('#validation'), { timeout: 30_000 })
       .toMatch(new RegExp(`seq ${seq}: TRUE[\\s\\S]*via auditor`));
