@@ -6,20 +6,22 @@
  * PARTIALs under three rules:
  *
  *  1. t never decreases, also across reboots: every t handed out is at least the last one, and
- *     at least the floor. A reading whose t is FLOOR_MS past the stored floor writes its t
- *     (Storage pv.t), so no t ever handed out exceeds stored + FLOOR_MS; at boot the floor is
- *     therefore stored + FLOOR_MS (a board that reboots runs at most that far ahead, and slews
- *     back), or the provisioning's notBefore (the flasher writes the flash time) when larger.
+ *     at least the floor. The flash (Storage pv.t) holds a bound no t handed out exceeds: a
+ *     reading whose t would pass it first writes t + FLOOR_MS (a lease, like seq's), so at boot
+ *     the floor is the stored bound, or the provisioning's notBefore (the flasher erases pv.t and
+ *     writes the flash time) when larger.
  *  2. The first PARTIAL after a boot may set the clock (a board without a battery-backed RTC wakes
- *     at 1970 and has nothing better), but never below the floor. A board whose own clock at boot
- *     is already plausible (≥ the floor and ≥ September 2020: an RTC kept time) starts synced and
- *     skips this step.
+ *     at 1970 and has nothing better), but never more than FLOOR_MS below the floor, and t holds
+ *     at the floor until the clock reaches it: after a quick reboot (floor ahead of the true
+ *     time) t stays flat for at most FLOOR_MS instead of running ahead, so a crash loop neither
+ *     goes back in time nor drifts ahead. A board whose own clock at boot is already plausible
+ *     (≥ the floor and ≥ September 2020: an RTC kept time) starts synced and skips this step.
  *  3. Every later PARTIAL moves the offset by at most 1 % of the uptime since the previous sync,
  *     forward or backward (slew for crystal drift; t still never decreases).
  *
  * So one PARTIAL a year back moves the clock by at most 1 % of the time since the last one, and
  * a flood of PARTIALs cannot run it faster or slower than 1 % in total: the allowance grows with
- * uptime, not with the number of PARTIALs. Flash: the floor is written by a reading at most once
+ * uptime, not with the number of PARTIALs. Flash: the bound is written by a reading at most once
  * per FLOOR_MS of t (about as often as the seq lease), never by a PARTIAL. ES5, no Node.
  */
 import { nowMs, storage } from './espruino.js';
@@ -28,7 +30,7 @@ import { nowMs, storage } from './espruino.js';
 const PLAUSIBLE_MS = 16e11;
 /** Largest drift correction per ms of uptime since the last sync: 1/SLEW_DIV (1 %). */
 const SLEW_DIV = 100;
-/** The floor is persisted when t has moved this far past the stored one (ms); a reboot may lead by this much. */
+/** How far past a reading's t the stored bound is leased (ms): one flash write per FLOOR_MS of t. */
 const FLOOR_MS = 60000;
 const FLOOR_FILE = 'pv.t';
 
@@ -47,27 +49,32 @@ export function uptime(): number {
 /** At boot: reads the floor; a plausible clock (RTC) starts synced, any other waits for a PARTIAL. */
 export function clockBoot(notBefore: number): void {
   bootRaw = offset = nowMs();
-  // No t before this boot exceeded stored + FLOOR_MS; a missing or unreadable file is no floor.
-  lastT = savedT = Math.max((+(storage.read(FLOOR_FILE) as string) || -FLOOR_MS) + FLOOR_MS, notBefore);
+  // No t before this boot exceeded the stored bound; a missing or unreadable file is no floor.
+  lastT = savedT = Math.max(+(storage.read(FLOOR_FILE) as string) || 0, notBefore);
   syncUp = bootRaw >= lastT && bootRaw >= PLAUSIBLE_MS ? 0 : -1 / 0;
 }
 
 /**
  * A PARTIAL's edgeTimeMs: the offset moves toward it by at most 1/SLEW_DIV of the uptime since
  * the last sync (without limit at the first sync of an unsynced boot), and never so far that the
- * clock reads below the floor.
+ * clock reads more than FLOOR_MS below the stored bound.
  */
 export function clockSync(edgeMs: number): void {
   const up = uptime();
   const room = (up - syncUp) / SLEW_DIV;
   syncUp = up;
-  offset = Math.max(lastT - up, offset + Math.max(-room, Math.min(edgeMs - up - offset, room)));
+  // Never more than FLOOR_MS under the stored bound (at a boot's first sync: under the floor,
+  // where the last boot's last t may have been; an honest edge's time is at least that): from
+  // there t holds at the floor until the clock reaches it, instead of running ahead of the edge.
+  offset = Math.max(savedT - FLOOR_MS - up, offset + Math.max(-room, Math.min(edgeMs - up - offset, room)));
 }
 
 /** The t of a reading taken now: never below the last one or the floor. */
 export function stamp(): number {
   const t = Math.max(lastT, Math.floor(uptime() + offset));
   lastT = t;
-  if (t - savedT >= FLOOR_MS) storage.write(FLOOR_FILE, String((savedT = t)));
+  // Held at the floor, t writes nothing: boots in a crash loop neither hand out t past the bound
+  // (the next boot would start below them: CLOCK_BACKWARDS) nor push the bound ahead.
+  if (t > savedT) storage.write(FLOOR_FILE, String((savedT = t + FLOOR_MS)));
   return t;
 }

@@ -85,13 +85,14 @@ describe('HELLO backoff after NACK UNKNOWN_DEVICE', () => {
     const at = r.edge.of('HELLO').map((m) => m.boardAt!);
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     // Expected 1, 2, 4, 8, 16, 32, 60, 60 s. Never early (that is the property that protects the
-    // edge); late by up to a 1 s tick plus the host's timer jitter, which the 50× clock multiplies
-    // (60 ms of scheduling delay on a loaded CI worker is 3 board seconds), hence 20 % + 1.5 s. The
-    // bound still tells doubling from quadrupling, and gap 8 (128 s uncapped) proves the 60 s cap.
+    // edge); late by up to a 1 s tick plus the host's timer and delivery jitter, which the 50×
+    // clock multiplies (a 100 ms stall on a loaded CI worker is 5 board seconds), hence 50 % + 3 s.
+    // The bounds still refuse a wrong schedule: quadrupling fails gap 3 (16 s > 9 s), no cap fails
+    // gap 8 (128 s > 93 s).
     const want = [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000];
     gaps.slice(0, want.length).forEach((g, i) => {
       expect(g, `gap ${i + 1}`).toBeGreaterThanOrEqual(want[i]! - 100);
-      expect(g, `gap ${i + 1}`).toBeLessThanOrEqual(want[i]! * 1.2 + 1500);
+      expect(g, `gap ${i + 1}`).toBeLessThanOrEqual(want[i]! * 1.5 + 3000);
     });
     expect(r.edge.of('READING')).toHaveLength(0); // never accepted, never sampled
     // The edge learns the device: the next HELLO (at most 60 s later) gets its PARTIAL and sampling starts.

@@ -161,6 +161,58 @@ describe('attack 3: a PARTIAL cannot move the board clock (built firmware, simul
     }
   });
 
+  it('t never decreases across quick reboots: a boot leases its bound in flash before handing out any t past it', async () => {
+    // Found by the paper's evaluation (docs/evaluation.md): boards power-cycled every few seconds
+    // were refused CLOCK_BACKWARDS by the ledger — a boot started at the same stored floor + 60 s
+    // as the boot before it, which had handed out later t without writing any.
+    const r = await rig('mock', { clockSpeedup: 40 });
+    try {
+      // Boot 1 runs 90 s (its floor written at its first t and 60 s later); boot 2 starts 60 s
+      // past that and runs 50 s, handing out t beyond its floor but under the next step; boot 3
+      // must not start below them.
+      const runFor = [90_000, 50_000, 10_000];
+      for (const [k, ms] of runFor.entries()) {
+        const boot = k + 1;
+        await r.edge.waitFor(() => readings(r).some((x) => x.bootCount === boot), 30_000, `a reading of boot ${boot}`);
+        const until = r.b.board.nowMs() + ms;
+        await r.edge.waitFor(
+          () => r.b.board.nowMs() >= until && readings(r).some((x) => x.bootCount === boot && x.t >= until - 5_000),
+          30_000,
+          `boot ${boot} at +${ms / 1000} s`,
+        );
+        if (boot < runFor.length) r.b.reboot();
+      }
+      const all = readings(r);
+      expect(new Set(all.map((x) => x.bootCount))).toEqual(new Set([1, 2, 3]));
+      expectMonotonic(all);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a crash loop neither goes back in time nor drifts ahead: boots seconds apart hold t at the floor', async () => {
+    const r = await rig('mock', { clockSpeedup: 40 });
+    try {
+      // Six boots, each ~3 board seconds: every boot's floor is ahead of true time. Before, each
+      // boot started 60 s past the last written t (backwards after the second) or, with its first
+      // t written, 60 s further ahead per boot (CLOCK_AHEAD after five).
+      for (let boot = 1; boot <= 6; boot++) {
+        await r.edge.waitFor(() => readings(r).some((x) => x.bootCount === boot), 30_000, `a reading of boot ${boot}`);
+        const until = r.b.board.nowMs() + 3_000;
+        await r.edge.waitFor(() => r.b.board.nowMs() >= until, 30_000, `boot ${boot} at +3 s`);
+        if (boot < 6) r.b.reboot();
+      }
+      const all = readings(r);
+      expect(new Set(all.map((x) => x.bootCount))).toEqual(new Set([1, 2, 3, 4, 5, 6]));
+      expectMonotonic(all);
+      // Ahead of the board's true time by at most the one floor step, however many boots.
+      const ahead = Math.max(...all.map((x) => x.t - r.b.board.nowMs()));
+      expect(ahead).toBeLessThanOrEqual(61_000);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('after a reboot without an RTC, a PARTIAL a year back is held at the floor (the flash time, then the last t stored)', async () => {
     const now = Date.now();
     const key = new Uint8Array(32).fill(5);
