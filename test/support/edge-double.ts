@@ -36,6 +36,10 @@ export class EdgeDouble {
   readonly received: Received[] = [];
   readonly decoder = new FrameDecoder();
   private port!: SerialPortStream;
+  /** Set once close() starts: a write still in flight then fails (EBADF) and is no finding. */
+  private closing = false;
+  /** Port errors while open, surfaced by waitFor so a broken link fails the test by name. */
+  readonly portErrors: Error[] = [];
   autoAck: boolean;
   refuseHello: boolean;
   sigAck: boolean;
@@ -56,9 +60,15 @@ export class EdgeDouble {
         : (new SerialPort({ path: this.opts.path, baudRate: 115200, autoOpen: false }) as unknown as SerialPortStream);
     await new Promise<void>((resolve, reject) => this.port.open((err) => (err ? reject(err) : resolve())));
     this.port.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Without a listener a write that fails would be an uncaught exception of the whole test run
+    // (CI saw EBADF from an ACK in flight while the port closed).
+    this.port.on('error', (err: Error) => {
+      if (!this.closing) this.portErrors.push(err);
+    });
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (this.port?.isOpen) await new Promise<void>((r) => this.port.close(() => r()));
   }
 
@@ -77,6 +87,8 @@ export class EdgeDouble {
   async waitFor(pred: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (!pred()) {
+      if (this.portErrors.length > 0)
+        throw new Error(`the edge double's port failed while waiting for ${what}: ${this.portErrors[0]!.message}`);
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}; received ${JSON.stringify(this.received.map((m) => m.kind))}`);
       await new Promise((r) => setTimeout(r, 10));
     }
