@@ -68,11 +68,9 @@ export function register(program: Command): void {
           : {}),
         ...(contracts ? { contracts } : {}),
       });
-      // One parseable line so scripts (and tests) know when and where it listens.
-      process.stdout.write(
-        `chaincode server listening ${JSON.stringify({ address, port: server.port, id, tls: Boolean(tlsKey), contracts: server.contractNames })}\n`,
-      );
-      await new Promise<void>((done) => {
+      // The stop handlers go in before the line that says it listens: whoever reads that line may
+      // send SIGTERM at once (a CI run saw the process die of the signal, exit code null).
+      const stopped = new Promise<void>((done) => {
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
@@ -81,6 +79,11 @@ export function register(program: Command): void {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+      // One parseable line so scripts (and tests) know when and where it listens.
+      process.stdout.write(
+        `chaincode server listening ${JSON.stringify({ address, port: server.port, id, tls: Boolean(tlsKey), contracts: server.contractNames })}\n`,
+      );
+      await stopped;
     });
 
   chaincode
