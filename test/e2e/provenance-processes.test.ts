@@ -225,8 +225,12 @@ describe.skipIf(noPty !== undefined)('provenance database in a deployment of sep
     const edgeHealth = await api(edgeUrl, edgeToken, '/health');
     expect(edgeHealth.json.provenance.committed).toBeGreaterThanOrEqual(committed.length);
     expect(edgeHealth.json.validation).toBe('auditor');
-    const devices = await api(edgeUrl, edgeToken, '/devices');
-    expect(devices.json.map((d: { name: string | null }) => d.name).sort()).toEqual(['line-1-temp', 'line-2-temp']);
+    // A device's name comes from its board's link, so it shows once that board's session is up
+    // (a CI run caught one between sessions, name null): wait for both, then check exactly.
+    const names = async (): Promise<(string | null)[]> =>
+      ((await api(edgeUrl, edgeToken, '/devices')).json as { name: string | null }[]).map((d) => d.name).sort();
+    await until(async () => (await names()).every((n) => n !== null), 60_000, 'both boards named on /devices');
+    expect(await names()).toEqual(['line-1-temp', 'line-2-temp']);
     const refused = await api(edgeUrl, edgeToken, '/boards/refused');
     expect(refused.json).toEqual([expect.objectContaining({ deviceId: 'dev-2', reason: expect.any(String), name: 'line-3-temp' })]);
 
