@@ -43,6 +43,8 @@ export const EVENTS = {
   profileRecorded: 'TrafficProfileRecorded',
   /** TrafficProfileProvenance.submitProfile, at least one feature beyond its threshold. */
   trafficDiscrepancy: 'TrafficDiscrepancy',
+  /** TrafficProfileProvenance.submitProfiles: an edge's profiles of a window (count, rejections, the discrepancies). */
+  profilesRecorded: 'TrafficProfilesRecorded',
   /** TrafficProfileProvenance.judgeSite: the final verdicts of a site's (device class's) profiles of one window. */
   trafficSiteJudged: 'TrafficSiteJudged',
   /** TrafficProfileProvenance.acknowledgeChange: the authority re-anchored a device's traffic model. */

@@ -108,7 +108,9 @@ export async function startEdge(
       retryInitialMs: config.outbox.retryInitialMs,
       retryMaxMs: config.outbox.retryMaxMs,
     },
-    traffic: config.traffic.enabled ? { windowMs: Math.round(config.traffic.windowSeconds * 1000) } : false,
+    traffic: config.traffic.enabled
+      ? { windowMs: Math.round(config.traffic.windowSeconds * 1000), maxPerTransaction: config.traffic.maxProfilesPerTransaction }
+      : false,
     challengeCodec: wireChallengeCodec,
     log,
   });

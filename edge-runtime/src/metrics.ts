@@ -114,6 +114,13 @@ export class EdgeMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  /** Traffic-profile transactions committed: submitProfiles (one per window for all devices) and judgeSite (the site step). */
+  readonly profileTransactions = new Counter({
+    name: 'provenant_edge_traffic_transactions_total',
+    help: 'traffic-profile transactions committed, by contract function',
+    labelNames: ['fn'] as const,
+    registers: [this.registry],
+  });
   /** Devices whose last profile was flagged. */
   readonly devicesFlagged = new Gauge({
     name: 'provenant_edge_devices_flagged',

@@ -18,7 +18,7 @@ import type { CredentialStore } from './session/credentials.js';
 import type { ChallengeCodec, SessionHost, SessionProfile, TrafficSink } from './session/host.js';
 import { PartialIssuer } from './session/partials.js';
 import { DeviceSession } from './session/session.js';
-import { TrafficMonitor, type TrafficStatus } from './traffic/monitor.js';
+import { TrafficMonitor, type TrafficOptions, type TrafficStatus } from './traffic/monitor.js';
 
 /** Longest wait for the registry's answer at a HELLO (ms). */
 export const REVOCATION_CHECK_MS = 2000;
@@ -36,7 +36,7 @@ export interface EdgeRuntimeOptions {
   readonly profile?: { intervalMs: number; maxPerMinute?: number; burst?: number; slack?: number };
   readonly outbox?: { maxPending?: number; synchronous?: 'FULL' | 'NORMAL'; retainCommittedMs?: number };
   readonly forwarder?: Omit<ForwarderOptions, 'log' | 'clock'>;
-  readonly traffic?: { windowMs: number } | false;
+  readonly traffic?: TrafficOptions | false;
   readonly challengeCodec?: ChallengeCodec;
   readonly log?: Log;
   readonly clock?: () => number;
@@ -131,7 +131,11 @@ export class EdgeRuntime implements SessionHost {
       this.traffic = this.monitor;
       this.monitor.onJudged((deviceId, status) => {
         const list = this.trafficWindows.get(deviceId) ?? [];
-        list.push(status);
+        // A site device's window is judged twice (provisional, then final by the site step): the final replaces it.
+        let same = list.length - 1;
+        while (same >= 0 && (list[same] as TrafficStatus).window !== status.window) same--;
+        if (same >= 0) list[same] = status;
+        else list.push(status);
         if (list.length > TRAFFIC_HISTORY) list.splice(0, list.length - TRAFFIC_HISTORY);
         this.trafficWindows.set(deviceId, list);
       });

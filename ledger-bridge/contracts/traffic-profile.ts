@@ -8,9 +8,9 @@ import { EVENTS } from '../../shared/records.js';
 // Context is a value import on purpose: decorator metadata must name the class (see fabric.ts).
 // eslint-disable-next-line @typescript-eslint/consistent-type-imports
 import { Contract, Info, Returns, StringParams, Transaction, Context } from './fabric.js';
-import { CONTRACT_ERRORS, contractError } from './errors.js';
+import { CONTRACT_ERRORS, contractError, type ContractErrorCode } from './errors.js';
 import { KEY_TYPES, profileAttrs } from './keys.js';
-import { parseDeviceIdArg, parseIntArg } from './logic/args.js';
+import { isPlainObject, parseDeviceIdArg, parseIntArg } from './logic/args.js';
 import { canonicalBytes, canonicalJson } from './logic/canonical.js';
 import { assertAuthority } from './logic/registration.js';
 import { assertIdentifier } from '../../shared/crypto/presentation.js';
@@ -21,12 +21,17 @@ import {
   EMPTY_MODEL,
   finalizeProfile,
   parseProfile,
+  parseProfileBatch,
+  profileOf,
   provisionalProfile,
   type ProfileModelState,
   type StoredProfile,
 } from './logic/traffic.js';
 import { effectiveTraffic, parseTrafficEntry, refuseSubmittedThresholds, type TrafficEntry } from './logic/traffic-registry.js';
 import { callerOf, getJson, loadConfig, loadDevice, parseBytes, putJson, scan } from './state.js';
+import { flushStaged, mergeStaged, stagedContext, type StagedWrites } from './staged.js';
+import { ProvenantError } from '../../shared/errors.js';
+import type { TrafficProfile } from '../../shared/traffic/model.js';
 
 function trafficKey(ctx: Context, scope: 'device' | 'class', name: string): string {
   return ctx.stub.createCompositeKey(KEY_TYPES.traffic, [scope, name]);
@@ -108,6 +113,113 @@ async function finalizePending(
   return { stored, next };
 }
 
+/**
+ * Records one profile as submitProfile does (Alg. 4): the device must be registered and not
+ * revoked; a site device's pending window before it is judged with its peers first; the
+ * profile is judged (provisionally for a site device) and stored with the device's next state.
+ */
+async function recordProfile(
+  ctx: Context,
+  profile: TrafficProfile,
+): Promise<{ stored: StoredProfile; deviceClass: string | undefined; finalized?: StoredProfile }> {
+  const device = await loadDevice(ctx, profile.deviceId);
+  if (device === undefined)
+    throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${profile.deviceId}`, {
+      deviceId: profile.deviceId,
+    });
+  if (device.status === 'revoked')
+    throw contractError(CONTRACT_ERRORS.DEVICE_REVOKED, `device ${profile.deviceId} is revoked`, { deviceId: profile.deviceId });
+  const modelKey = modelKeyOf(ctx, profile.deviceId);
+  let state = (await getJson<ProfileModelState>(ctx, modelKey)) ?? EMPTY_MODEL;
+  const traffic = await trafficOf(ctx, profile.deviceId);
+  const deviceClass = await classOf(ctx, profile.deviceId);
+  // A site's device: the window before, if still pending, is judged with its peers first (the
+  // site step need not have been called: skipping it does not skip the peers).
+  let finalized: StoredProfile | undefined;
+  if (state.pending !== undefined && state.pending.window < profile.window)
+    ({ stored: finalized, next: state } = await finalizePending(ctx, deviceClass, profile.deviceId, state));
+  const opts = traffic.classProfile !== undefined ? { classProfile: traffic.classProfile } : {};
+  const { stored, next } = (deviceClass !== undefined ? provisionalProfile : decideProfile)(
+    state,
+    profile,
+    traffic.thresholds,
+    ctx.stub.getTxID(),
+    opts,
+    traffic.thresholdsFrom,
+  );
+  await putJson(ctx, profileKeyOf(ctx, profile.deviceId, profile.window), stored);
+  await putJson(ctx, modelKey, next);
+  return { stored, deviceClass, ...(finalized !== undefined ? { finalized } : {}) };
+}
+
+/** One recorded profile in submitProfiles' result (the stored profile without its features and thresholds: getProfile has them). */
+interface BatchVerdict {
+  readonly index: number;
+  readonly deviceId: string;
+  readonly window: number;
+  readonly trafficProven: boolean;
+  readonly discrepancyStatus: boolean;
+  readonly flagged: StoredProfile['flagged'];
+  readonly thresholdsFrom: string;
+  readonly faultSince?: number;
+  readonly pending?: true;
+  readonly ownProven?: boolean;
+}
+
+/** One profile submitProfiles refused: what submitProfile would have thrown, by code. */
+interface BatchRejection {
+  readonly index: number;
+  readonly deviceId: string | null;
+  readonly window: number | null;
+  readonly reason: string;
+  readonly message: string;
+}
+
+const CONTRACT_CODES: ReadonlySet<string> = new Set(Object.values(CONTRACT_ERRORS));
+
+/** An error the contract threw on purpose (a refusal with its code), not a failure of the ledger. */
+function isContractRefusal(err: unknown): err is ProvenantError & { code: ContractErrorCode } {
+  return err instanceof ProvenantError && CONTRACT_CODES.has(err.code);
+}
+
+/** A site device's earlier window made final by the site step inside submitProfiles (its next profile came). */
+interface JudgedVerdict {
+  readonly deviceId: string;
+  readonly window: number;
+  readonly trafficProven: boolean;
+  readonly discrepancyStatus: boolean;
+  readonly flagged: StoredProfile['flagged'];
+  readonly peers: readonly string[];
+  readonly copies: number;
+}
+
+function judgedOf(s: StoredProfile): JudgedVerdict {
+  return {
+    deviceId: s.deviceId,
+    window: s.window,
+    trafficProven: s.trafficProven,
+    discrepancyStatus: s.discrepancyStatus,
+    flagged: s.flagged,
+    peers: s.peers ?? [],
+    copies: s.copies ?? 0,
+  };
+}
+
+function verdictOf(index: number, s: StoredProfile): BatchVerdict {
+  return {
+    index,
+    deviceId: s.deviceId,
+    window: s.window,
+    trafficProven: s.trafficProven,
+    discrepancyStatus: s.discrepancyStatus,
+    flagged: s.flagged,
+    thresholdsFrom: s.thresholdsFrom,
+    ...(s.faultSince !== undefined ? { faultSince: s.faultSince } : {}),
+    ...(s.pending === true ? { pending: true as const } : {}),
+    ...(s.ownProven !== undefined ? { ownProven: s.ownProven } : {}),
+  };
+}
+
 /** Most profiles listProfiles returns. */
 export const MAX_LIST = 1000;
 
@@ -129,32 +241,7 @@ export class TrafficProfileProvenanceContract extends Contract {
   async submitProfile(ctx: Context, profileJson: string, thresholdsJson: string): Promise<string> {
     const profile = parseProfile(profileJson);
     refuseSubmittedThresholds(thresholdsJson);
-    const device = await loadDevice(ctx, profile.deviceId);
-    if (device === undefined)
-      throw contractError(CONTRACT_ERRORS.DEVICE_NOT_FOUND, `could not find the device ${profile.deviceId}`, {
-        deviceId: profile.deviceId,
-      });
-    if (device.status === 'revoked')
-      throw contractError(CONTRACT_ERRORS.DEVICE_REVOKED, `device ${profile.deviceId} is revoked`, { deviceId: profile.deviceId });
-    const modelKey = modelKeyOf(ctx, profile.deviceId);
-    let state = (await getJson<ProfileModelState>(ctx, modelKey)) ?? EMPTY_MODEL;
-    const traffic = await trafficOf(ctx, profile.deviceId);
-    const deviceClass = await classOf(ctx, profile.deviceId);
-    // A site's device: the window before, if still pending, is judged with its peers first (the
-    // site step need not have been called: skipping it does not skip the peers).
-    if (state.pending !== undefined && state.pending.window < profile.window)
-      state = (await finalizePending(ctx, deviceClass, profile.deviceId, state)).next;
-    const opts = traffic.classProfile !== undefined ? { classProfile: traffic.classProfile } : {};
-    const { stored, next } = (deviceClass !== undefined ? provisionalProfile : decideProfile)(
-      state,
-      profile,
-      traffic.thresholds,
-      ctx.stub.getTxID(),
-      opts,
-      traffic.thresholdsFrom,
-    );
-    await putJson(ctx, profileKeyOf(ctx, profile.deviceId, profile.window), stored);
-    await putJson(ctx, modelKey, next);
+    const { stored } = await recordProfile(ctx, profile);
     ctx.stub.setEvent(
       stored.trafficProven ? EVENTS.profileRecorded : EVENTS.trafficDiscrepancy,
       canonicalBytes({
@@ -166,6 +253,78 @@ export class TrafficProfileProvenanceContract extends Contract {
       }),
     );
     return canonicalJson(stored);
+  }
+
+  /**
+   * Alg. 4 for many devices in one transaction (an edge's window: one transaction instead of one
+   * per device). profilesJson: a JSON array of profiles as submitProfile takes them; thresholdsJson
+   * must be ''. Each profile is recorded exactly as its own submitProfile call would record it,
+   * in array order (a later profile sees what an earlier one wrote, as consecutive calls would);
+   * a profile submitProfile would refuse (bad input, unknown or revoked device, stale window) is
+   * rejected alone, with that error's code, and writes nothing. Returns
+   * { recorded, profiles: [{ index, deviceId, window, trafficProven, discrepancyStatus, flagged,
+   * thresholdsFrom, faultSince?, pending?, ownProven? }], rejected: [{ index, deviceId, window,
+   * reason, message }], sites: [{ deviceClass, window }], judged: [{ deviceId, window,
+   * trafficProven, discrepancyStatus, flagged, peers, copies }] } — sites: the classes whose
+   * profiles of that window wait for the site step (judgeSite); judged: the earlier pending
+   * windows this batch's profiles made final (the site step a device's next profile runs).
+   * Event TrafficProfilesRecorded.
+   */
+  @StringParams('profilesJson', 'thresholdsJson')
+  @Transaction()
+  @Returns('string')
+  async submitProfiles(ctx: Context, profilesJson: string, thresholdsJson: string): Promise<string> {
+    const inputs = parseProfileBatch(profilesJson);
+    refuseSubmittedThresholds(thresholdsJson);
+    const writes: StagedWrites = new Map();
+    const profiles: BatchVerdict[] = [];
+    const rejected: BatchRejection[] = [];
+    const judged: JudgedVerdict[] = [];
+    // The window each site device is left pending at, after the whole batch.
+    const pendingAt = new Map<string, { deviceClass: string; window: number }>();
+    for (const [index, input] of inputs.entries()) {
+      const step: StagedWrites = new Map();
+      try {
+        const profile = profileOf(input);
+        const { stored, deviceClass, finalized } = await recordProfile(stagedContext(ctx, [writes, step]), profile);
+        mergeStaged(writes, step);
+        profiles.push(verdictOf(index, stored));
+        if (finalized !== undefined) judged.push(judgedOf(finalized));
+        if (stored.pending === true && deviceClass !== undefined) pendingAt.set(stored.deviceId, { deviceClass, window: stored.window });
+        else pendingAt.delete(stored.deviceId);
+      } catch (err) {
+        // Only the contract's refusal of this profile is its rejection; anything else (the ledger
+        // failing) fails the transaction, as it would fail a single call.
+        if (!isContractRefusal(err)) throw err;
+        const reason = err.code;
+        const { deviceId, window } = (isPlainObject(input) ? input : {}) as { deviceId?: unknown; window?: unknown };
+        rejected.push({
+          index,
+          deviceId: typeof deviceId === 'string' ? deviceId : null,
+          window: typeof window === 'number' ? window : null,
+          reason,
+          message: (err as Error).message,
+        });
+      }
+    }
+    await flushStaged(ctx, writes);
+    const sites = [...new Set([...pendingAt.values()].map((p) => `${p.deviceClass}\u0000${p.window}`))].sort().map((k) => {
+      const [deviceClass, window] = k.split('\u0000') as [string, string];
+      return { deviceClass, window: Number(window) };
+    });
+    const out = { recorded: profiles.length, profiles, rejected, sites, judged };
+    ctx.stub.setEvent(
+      EVENTS.profilesRecorded,
+      canonicalBytes({
+        discrepancies: profiles
+          .filter((p) => !p.trafficProven)
+          .map((p) => ({ deviceId: p.deviceId, flagged: p.flagged, window: p.window })),
+        recorded: profiles.length,
+        rejected: rejected.length,
+        txId: ctx.stub.getTxID(),
+      }),
+    );
+    return canonicalJson(out);
   }
 
   /**

@@ -49,6 +49,9 @@ const EVENT_CONTRACT: Record<string, string> = {
   [EVENTS.readingsRecorded]: CONTRACTS.dataProvenance,
   [EVENTS.profileRecorded]: CONTRACTS.trafficProfile,
   [EVENTS.trafficDiscrepancy]: CONTRACTS.trafficProfile,
+  [EVENTS.profilesRecorded]: CONTRACTS.trafficProfile,
+  [EVENTS.trafficSiteJudged]: CONTRACTS.trafficProfile,
+  [EVENTS.profileChangeAcknowledged]: CONTRACTS.trafficProfile,
 };
 
 /** Counters for benchmarks and metrics. */

@@ -60,6 +60,10 @@ export const trafficStatus = {
     },
     features: { type: 'object', additionalProperties: { type: 'number' } },
     txId: { type: ['string', 'null'] },
+    pending: { type: 'boolean', description: "a site device's own-model verdict, until the site step judges the window with its peers" },
+    peers: { type: 'array', items: { type: 'string' }, description: 'after the site step: the peers whose profiles judged it' },
+    copies: { type: 'integer', description: "after the site step: how many of the window's marks the site had seen earlier" },
+    judgedTxId: { type: 'string', description: 'after the site step: the transaction that made the verdict final' },
   },
 } as const;
 

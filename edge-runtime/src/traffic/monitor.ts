@@ -26,6 +26,12 @@ export interface TrafficStatus {
   readonly flagged: readonly { feature: string; delta: number; threshold: number }[];
   readonly features: Readonly<Record<string, number>>;
   readonly txId: string | null;
+  /** A site device's provisional verdict (its own model's), until the site step judges the window with its peers. */
+  readonly pending?: true;
+  /** After the site step: the peers that judged it, its copied marks, and the transaction that made it final. */
+  readonly peers?: readonly string[];
+  readonly copies?: number;
+  readonly judgedTxId?: string;
 }
 
 interface Accumulator {
@@ -38,8 +44,44 @@ interface Accumulator {
 /** Settings. */
 export interface TrafficOptions {
   readonly windowMs: number;
-  /** Profiles waiting for the ledger before the oldest is dropped. Default 1000. */
+  /**
+   * Profiles waiting for the ledger before the oldest are dropped. Default: ten windows of the
+   * devices the edge profiles, at least 1000.
+   */
   readonly maxQueued?: number;
+  /** Most profiles in one submitProfiles transaction (default and at most the contract's MAX_PROFILES_PER_TRANSACTION). */
+  readonly maxPerTransaction?: number;
+}
+
+/** The contract's limit (ledger-bridge/contracts/logic/traffic.ts MAX_BATCH_PROFILES). */
+export const MAX_PROFILES_PER_TRANSACTION = 5000;
+
+/** One profile's verdict in submitProfiles' result. */
+interface BatchVerdict {
+  readonly index: number;
+  readonly trafficProven: boolean;
+  readonly discrepancyStatus: boolean;
+  readonly flagged: { feature: string; delta: number; threshold: number }[];
+  readonly pending?: true;
+}
+
+/** A site device's window made final by the site step. */
+interface JudgedVerdict {
+  readonly deviceId: string;
+  readonly window: number;
+  readonly trafficProven: boolean;
+  readonly discrepancyStatus: boolean;
+  readonly flagged: { feature: string; delta: number; threshold: number }[];
+  readonly peers: readonly string[];
+  readonly copies: number;
+}
+
+/** What TrafficProfileProvenance:submitProfiles answers (docs/contracts.md). */
+interface BatchResult {
+  readonly profiles: readonly BatchVerdict[];
+  readonly rejected: readonly { index: number; deviceId: string | null; window: number | null; reason: string; message: string }[];
+  readonly sites?: readonly { deviceClass: string; window: number }[];
+  readonly judged?: readonly JudgedVerdict[];
 }
 
 interface QueuedProfile {
@@ -74,6 +116,9 @@ export class TrafficMonitor implements TrafficSink {
   ) {
     if (!Number.isInteger(options.windowMs) || options.windowMs < 100)
       throw new RangeError(`traffic.windowMs must be an integer >= 100, got ${options.windowMs}`);
+    const perTx = options.maxPerTransaction;
+    if (perTx !== undefined && (!Number.isInteger(perTx) || perTx < 1 || perTx > MAX_PROFILES_PER_TRANSACTION))
+      throw new RangeError(`traffic.maxPerTransaction must be an integer in 1..${MAX_PROFILES_PER_TRANSACTION}, got ${perTx}`);
     this.log = log.child({ part: 'traffic' });
     this.currentWindow = Math.floor(clock() / options.windowMs);
   }
@@ -179,7 +224,7 @@ export class TrafficMonitor implements TrafficSink {
       for (const r of a.arrivals) this.lastSeq.set(deviceId, Math.max(this.lastSeq.get(deviceId) ?? 0, r.seq));
       this.queue.push({ deviceId, window, windowStart, features, marks });
     }
-    const max = this.options.maxQueued ?? 1000;
+    const max = this.options.maxQueued ?? Math.max(1000, 10 * devices.size);
     if (this.queue.length > max) {
       const dropped = this.queue.length - max;
       this.queue = this.queue.slice(dropped);
@@ -190,41 +235,91 @@ export class TrafficMonitor implements TrafficSink {
   }
 
   private async submitQueued(): Promise<void> {
+    const perTx = this.options.maxPerTransaction ?? MAX_PROFILES_PER_TRANSACTION;
     while (this.queue.length > 0) {
-      const p = this.queue[0] as QueuedProfile;
+      // All the queued profiles in one transaction (one window of every device the edge serves,
+      // or more windows after the ledger was away), split only past maxPerTransaction.
+      const chunk = this.queue.slice(0, perTx);
+      let result: BatchResult;
+      let txId: string;
       try {
         const commit = await this.ledger.submit({
           contract: CONTRACTS.trafficProfile,
-          fn: 'submitProfile',
+          fn: 'submitProfiles',
           // '' : the thresholds are the registry's (TrafficProfileProvenance:setTraffic), never the submitter's.
-          args: [JSON.stringify({ deviceId: p.deviceId, window: p.window, features: p.features, marks: p.marks }), ''],
+          args: [JSON.stringify(chunk.map((p) => ({ deviceId: p.deviceId, window: p.window, features: p.features, marks: p.marks }))), ''],
         });
-        const stored = JSON.parse(new TextDecoder().decode(commit.result)) as {
-          trafficProven: boolean;
-          discrepancyStatus: boolean;
-          flagged?: { feature: string; delta: number; threshold: number }[];
-        };
-        this.queue.shift();
-        this.record(p, stored, commit.txId);
+        result = JSON.parse(new TextDecoder().decode(commit.result)) as BatchResult;
+        txId = commit.txId;
       } catch (err) {
         const code = codeOf(err);
         if (!isRetryable(err)) {
-          // The ledger will never take this one: drop it, say so.
-          this.queue.shift();
-          this.log.warn({ deviceId: p.deviceId, window: p.window, code, err: errorMessage(err) }, 'traffic profile refused by the ledger');
+          // The ledger will never take this call: drop it, say so.
+          this.queue.splice(0, chunk.length);
+          this.log.warn({ profiles: chunk.length, code, err: errorMessage(err) }, 'traffic profiles refused by the ledger');
           continue;
         }
         this.log.warn({ err: errorMessage(err), queued: this.queue.length }, 'traffic profile submit failed; will retry next window');
         return;
       }
+      this.queue.splice(0, chunk.length);
+      this.metrics.profileTransactions.inc({ fn: 'submitProfiles' });
+      for (const j of result.judged ?? []) this.judged(j, txId);
+      for (const v of result.profiles) {
+        const p = chunk[v.index];
+        if (p !== undefined) this.record(p, v, txId);
+      }
+      for (const r of result.rejected) {
+        // The ledger will never take this one (a stale window, an unknown or revoked device): dropped.
+        this.log.warn({ deviceId: r.deviceId, window: r.window, code: r.reason, err: r.message }, 'traffic profile refused by the ledger');
+      }
+      // The site step for this window now (docs/contracts.md "The site step"): without it the
+      // verdicts of a site's devices became final only with their next profile, a window late.
+      for (const site of result.sites ?? []) await this.judgeSite(site.deviceClass, site.window);
     }
+  }
+
+  /** Runs TrafficProfileProvenance:judgeSite for one class and window and records the final verdicts. */
+  private async judgeSite(deviceClass: string, window: number): Promise<void> {
+    try {
+      const commit = await this.ledger.submit({ contract: CONTRACTS.trafficProfile, fn: 'judgeSite', args: [deviceClass, String(window)] });
+      this.metrics.profileTransactions.inc({ fn: 'judgeSite' });
+      const out = JSON.parse(new TextDecoder().decode(commit.result)) as { judged: Omit<JudgedVerdict, 'window' | 'discrepancyStatus'>[] };
+      for (const j of out.judged) this.judged({ ...j, window, discrepancyStatus: !j.trafficProven }, commit.txId);
+    } catch (err) {
+      // Not lost: the device's next profile runs the same step (the verdict is final a window later).
+      this.log.warn(
+        { deviceClass, window, code: codeOf(err), err: errorMessage(err) },
+        'site step (judgeSite) failed; the next profiles run it',
+      );
+    }
+  }
+
+  /** A site device's verdict made final by the site step: replaces the provisional status of that window. */
+  private judged(j: JudgedVerdict, txId: string): void {
+    const last = this.status.get(j.deviceId);
+    const features = last !== undefined && last.window === j.window ? last.features : {};
+    const windowStart = j.window * this.options.windowMs;
+    this.record(
+      { deviceId: j.deviceId, window: j.window, windowStart, features, marks: [] },
+      { trafficProven: j.trafficProven, discrepancyStatus: j.discrepancyStatus, flagged: j.flagged },
+      last !== undefined && last.window === j.window ? (last.txId ?? txId) : txId,
+      { peers: j.peers, copies: j.copies, judgedTxId: txId },
+    );
   }
 
   private record(
     p: QueuedProfile,
-    stored: { trafficProven: boolean; discrepancyStatus: boolean; flagged?: { feature: string; delta: number; threshold: number }[] },
+    stored: {
+      trafficProven: boolean;
+      discrepancyStatus: boolean;
+      flagged?: { feature: string; delta: number; threshold: number }[];
+      pending?: boolean;
+    },
     txId: string,
+    site?: { peers: readonly string[]; copies: number; judgedTxId: string },
   ): void {
+    const pending = stored.pending === true;
     const status: TrafficStatus = {
       window: p.window,
       windowStart: p.windowStart,
@@ -233,8 +328,15 @@ export class TrafficMonitor implements TrafficSink {
       flagged: stored.flagged ?? [],
       features: p.features,
       txId,
+      ...(pending ? { pending: true } : {}),
+      ...(site !== undefined ? { peers: [...site.peers], copies: site.copies, judgedTxId: site.judgedTxId } : {}),
     };
-    this.status.set(p.deviceId, status);
+    const last = this.status.get(p.deviceId);
+    // A final verdict for a window older than the status shown (the site step of the window
+    // before, run by this window's profile) is counted and logged but does not replace it.
+    if (last === undefined || last.window <= p.window) this.status.set(p.deviceId, status);
+    for (const l of this.listeners) l(p.deviceId, status);
+    if (pending) return; // counted and logged once final
     this.metrics.profiles.inc({ result: status.discrepancyStatus ? 'discrepancy' : 'proven' });
     this.metrics.devicesFlagged.set(this.flaggedDevices().length);
     if (status.discrepancyStatus) {
@@ -243,7 +345,6 @@ export class TrafficMonitor implements TrafficSink {
       this.flaggedEver.set(p.deviceId, set);
       this.log.warn({ deviceId: p.deviceId, window: p.window, flagged: status.flagged.slice(0, 8) }, 'traffic discrepancy');
     }
-    for (const l of this.listeners) l(p.deviceId, status);
   }
 
   private accFor(deviceId: string): Accumulator {

@@ -64,7 +64,26 @@ function bad(message: string, field: string): Error {
 
 /** Parses the profile argument { deviceId, window, features, marks? }. */
 export function parseProfile(json: string): TrafficProfile {
-  const input = parseJsonArg(json, 'profile');
+  return profileOf(parseJsonArg(json, 'profile'));
+}
+
+/** Most profiles one submitProfiles call takes (an edge with more sends several transactions). */
+export const MAX_BATCH_PROFILES = 5000;
+
+/**
+ * Parses submitProfiles' argument: a JSON array of 1..MAX_BATCH_PROFILES profiles. Only the
+ * array itself is checked here; each element is parsed on its own (`profileOf`), so one bad
+ * profile is that profile's rejection, not the batch's.
+ */
+export function parseProfileBatch(json: string): unknown[] {
+  const input = parseJsonArg(json, 'profiles');
+  if (!Array.isArray(input) || input.length === 0 || input.length > MAX_BATCH_PROFILES)
+    throw bad(`profiles must be a JSON array of 1..${MAX_BATCH_PROFILES} profiles { deviceId, window, features }`, 'profiles');
+  return input;
+}
+
+/** A parsed profile value { deviceId, window, features, marks? } (PROV_ERR_BAD_INPUT naming the field otherwise). */
+export function profileOf(input: unknown): TrafficProfile {
   if (!isPlainObject(input)) throw bad('profile must be an object { deviceId, window, features }', 'profile');
   const { deviceId, window, features, marks } = input;
   if (typeof deviceId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(deviceId))
