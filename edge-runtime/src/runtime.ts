@@ -45,7 +45,10 @@ export interface EdgeRuntimeOptions {
 /** Per-device view kept in memory for the API. */
 export interface DeviceView {
   readonly deviceId: string;
-  /** The configured board name of the link it was last seen on (boards[].name), if any. */
+  /**
+   * The configured board name of the link it was last seen on (boards[].name), if any; kept in the
+   * outbox (device_names) so it shows between sessions and after a restart while the board is away.
+   */
   name: string | null;
   link: string | null;
   linkState: string;
@@ -176,6 +179,12 @@ export class EdgeRuntime implements SessionHost {
     for (const id of rt.credentials.deviceIds()) {
       rt.viewOf(id);
       rt.monitor?.watch(id);
+    }
+    // Names (and links) of the boards seen before, so /devices names a device while its board is away.
+    for (const known of outbox.deviceNames()) {
+      const v = rt.viewOf(known.deviceId);
+      v.name = known.name;
+      v.link = known.link;
     }
     rt.forwarder.start();
     rt.monitor?.start();
@@ -367,8 +376,16 @@ export class EdgeRuntime implements SessionHost {
   sessionReady(session: DeviceSession, firstHello: boolean): void {
     const id = session.deviceId as string;
     const v = this.viewOf(id);
+    const name = this.linkNames.get(session.link.id);
+    if (name !== undefined && (name !== v.name || session.link.id !== v.link)) {
+      try {
+        this.outbox.putDeviceName({ deviceId: id, name, link: session.link.id, seenAt: this.clock() });
+      } catch (err) {
+        this.log.warn({ deviceId: id, err: errorMessage(err) }, 'cannot store the board name');
+      }
+    }
     v.link = session.link.id;
-    v.name = this.linkNames.get(session.link.id) ?? v.name;
+    v.name = name ?? v.name;
     v.linkState = session.link.state;
     v.sessionState = session.state;
     v.firmware = session.lastHello?.fwVersion ?? null;

@@ -126,7 +126,21 @@ CREATE TABLE IF NOT EXISTS signatures (
   UNIQUE (device_id, body_hash)
 );
 CREATE INDEX IF NOT EXISTS signatures_pending ON signatures (id) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS device_names (
+  device_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  link TEXT NOT NULL,
+  seen_at INTEGER NOT NULL
+);
 `;
+
+/** A device's last known board name: the configured name (boards[].name) of the link its last session was on. */
+export interface DeviceName {
+  readonly deviceId: string;
+  readonly name: string;
+  readonly link: string;
+  readonly seenAt: number;
+}
 
 /** What `putSignature` did: SIG_ACK on 'stored' and 'duplicate'; 'full': no SIG_ACK, the board sends it again later. */
 export type SignaturePutStatus = 'stored' | 'duplicate' | 'full';
@@ -237,6 +251,11 @@ export class Outbox {
       ),
       pruneRows: db.prepare<[number]>(`DELETE FROM readings WHERE state != 'pending' AND done_at < ?`),
       pruneSignatures: db.prepare<[number]>(`DELETE FROM signatures WHERE state != 'pending' AND done_at < ?`),
+      putDeviceName: db.prepare(
+        `INSERT INTO device_names (device_id, name, link, seen_at) VALUES (@deviceId, @name, @link, @seenAt)
+         ON CONFLICT (device_id) DO UPDATE SET name = excluded.name, link = excluded.link, seen_at = excluded.seen_at`,
+      ),
+      deviceNames: db.prepare(`SELECT device_id AS deviceId, name, link, seen_at AS seenAt FROM device_names ORDER BY device_id`),
       findSignature: db.prepare<[string, string]>('SELECT id FROM signatures WHERE device_id = ? AND body_hash = ?'),
       countSignaturesPending: db.prepare<[string]>(`SELECT COUNT(*) AS n FROM signatures WHERE device_id = ? AND state = 'pending'`),
       insertSignature: db.prepare(
@@ -549,6 +568,16 @@ export class Outbox {
   }
 
   /** Closes the database (checkpointing the WAL). */
+  /** Keeps a device's board name (and the link it was on) across sessions and restarts. */
+  putDeviceName(entry: DeviceName): void {
+    this.stmts.putDeviceName.run(entry);
+  }
+
+  /** Every device's last known board name, by deviceId. */
+  deviceNames(): DeviceName[] {
+    return this.stmts.deviceNames.all() as DeviceName[];
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
