@@ -14,11 +14,23 @@ export const CONTRACTS = {
 } as const;
 export type ContractName = (typeof CONTRACTS)[keyof typeof CONTRACTS];
 
-/** A transaction proposal: contract, function, string arguments, optional transient data. */
+/**
+ * A transaction proposal: contract, function, arguments, optional transient data. An argument is
+ * text, or bytes where the function takes them (DataProvenance.recordBatch: the packed batch);
+ * the embedded ledger stores bytes as they are, a backend that carries only text (Fabric's
+ * contract API, the ledger's HTTP API) sends them as base64, which the same functions accept.
+ */
+export type ProposalArg = string | Uint8Array;
+
+/** The arguments as text, a binary one as its base64 (for a backend that carries only text). */
+export function textArgs(args: readonly ProposalArg[]): string[] {
+  return args.map((a) => (typeof a === 'string' ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')));
+}
+
 export interface Proposal {
   readonly contract: ContractName;
   readonly fn: string;
-  readonly args: readonly string[];
+  readonly args: readonly ProposalArg[];
   /** Private inputs (e.g. K_IoT deposits) that must never be written into a block. */
   readonly transient?: Readonly<Record<string, Uint8Array>>;
 }

@@ -17,7 +17,7 @@ import { ready } from '../../shared/crypto/bbs.js';
 import { partialToJson, type PartialSignatureJson } from '../../shared/crypto/credential.js';
 import { enrollDevice, setup, signPartial } from '../../shared/crypto/outsourced.js';
 import type { Policy } from '../../shared/crypto/policy.js';
-import { encodePackedBatch, packedBatchArg, type PackableReading } from '../../shared/encoding/batch.js';
+import { encodePackedBatch, type PackableReading } from '../../shared/encoding/batch.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import type { Reading } from '../../shared/types.js';
@@ -101,8 +101,11 @@ export class Fleet {
     return out;
   }
 
-  /** The recordBatch argument (packed batch, base64) of the next `size` readings, round-robin over `devices`. */
-  batch(devices: readonly Device[], size: number, partials: readonly PartialSignatureJson[] = []): string {
+  /**
+   * The recordBatch argument of the next `size` readings, round-robin over `devices`: the packed
+   * batch as bytes, as the edge's forwarder sends it.
+   */
+  batch(devices: readonly Device[], size: number, partials: readonly PartialSignatureJson[] = []): Uint8Array {
     const readings: PackableReading[] = [];
     for (let i = 0; i < size; i++) {
       const d = devices[i % devices.length] as Device;
@@ -128,6 +131,6 @@ export class Fleet {
         path: [`device:${d.id}`, `edge:${EDGE_ID}`, 'bridge:bench'],
       });
     }
-    return packedBatchArg(encodePackedBatch(readings, partials));
+    return encodePackedBatch(readings, partials);
   }
 }

@@ -106,12 +106,12 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     progress(
       `generating ${batches} packed batches of ${opts.batch} signed readings, ${opts.devices} devices in ${lanes} device-affine groups`,
     );
-    const work: string[][] = groups.map(() => []);
+    const work: Uint8Array[][] = groups.map(() => []);
     for (let i = 0; i < batches; i++) {
       const g = i % lanes;
-      (work[g] as string[]).push(fleet.batch(groups[g] as Device[], opts.batch));
+      (work[g] as Uint8Array[]).push(fleet.batch(groups[g] as Device[], opts.batch));
     }
-    const sample = (work[0] as string[])[0] as string;
+    const sample = (work[0] as Uint8Array[])[0] as Uint8Array;
 
     progress(`  SQLite ceiling for the batch layout's rows (sync=${opts.sync}, ${opts.blockMaxTx} transactions per SQLite transaction)`);
     const recordBytes = 64 + opts.batch * 92;
@@ -140,7 +140,7 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     let rejected = 0;
     let conflicts = 0;
     let failed = 0;
-    const submit = async (arg: string): Promise<{ accepted: number; rejected: unknown[] } | undefined> => {
+    const submit = async (arg: Uint8Array): Promise<{ accepted: number; rejected: unknown[] } | undefined> => {
       for (;;) {
         try {
           const r = await ledger.submit('edge-1', { contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args: [arg] });
@@ -193,7 +193,7 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     progress(
       `phase 3/3: latency at half load: ${fmt(offered)} readings/s offered = ${round(batchesPerSecond, 1)} batches/s of ${opts.latencyBatch}, ${latencyBatches} batches`,
     );
-    const queued: string[] = [];
+    const queued: Uint8Array[] = [];
     for (let i = 0; i < latencyBatches; i++) queued.push(fleet.batch(groups[i % lanes] as Device[], opts.latencyBatch));
     const latencies: number[] = [];
     let latencyAccepted = 0;
@@ -211,7 +211,7 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
           const scheduled = start + i * interval;
           const g = i % lanes;
           inFlight[g] = (inFlight[g] as Promise<void>).then(async () => {
-            const res = await submit(queued[i] as string);
+            const res = await submit(queued[i] as Uint8Array);
             latencies.push(performance.now() - scheduled);
             latencyAccepted += res?.accepted ?? 0;
             if (++done === queued.length) resolve();

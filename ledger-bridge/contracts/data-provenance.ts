@@ -373,15 +373,18 @@ export class DataProvenanceContract extends Contract {
   }
 
   /**
-   * Records a batch — the packed binary batch in base64 (shared/encoding/batch.ts, what the edge
-   * sends) or ReadingBatch JSON (shared/records.ts) — every reading validated on its own; the
-   * result lists the rejected ones with their reason, all others are recorded.
+   * Records a batch — the packed binary batch (shared/encoding/batch.ts, what the edge sends) in
+   * base64, or as bytes where the host passes a binary argument (the embedded ledger), or
+   * ReadingBatch JSON (shared/records.ts) — every reading validated on its own; the result lists
+   * the rejected ones with their reason, all others are recorded.
    */
   @StringParams('batch')
   @Transaction()
   @Returns('string')
   async recordBatch(ctx: Context, batch: string): Promise<string> {
-    const input = parseBatchArg(batch);
+    // Declared string for the contract metadata (fabric-contract-api refuses a union type); the
+    // embedded host passes a binary argument as its bytes (embedded/host.ts marshalParameters).
+    const input = parseBatchArg(batch as string | Uint8Array);
     const txId = ctx.stub.getTxID();
     const caller = callerOf(ctx);
     const view = new BatchView(ctx, callerEdgeId(await edgeOfIdentity(ctx, caller), caller, 'record readings'));

@@ -7,8 +7,16 @@
  */
 import { ByteReader, ByteWriter } from './bytes.js';
 
-/** Format version byte of headers and envelopes. */
+/** Format version byte of headers, and of envelopes whose arguments are all text. */
 export const FORMAT_VERSION = 1;
+
+/**
+ * Format version of an envelope with a binary argument (recordBatch's packed batch, stored as
+ * its bytes instead of base64 text): each argument is a kind byte (0 text, 1 bytes) and its
+ * length-prefixed bytes. Envelopes whose arguments are all text keep version 1 byte for byte, so
+ * every earlier chain still decodes and verifies unchanged.
+ */
+export const ENVELOPE_BINARY_ARGS_VERSION = 2;
 
 /** Fabric's transaction validation codes, the subset this ledger produces. */
 export const ValidationCode = {
@@ -124,7 +132,8 @@ export interface TxEnvelope {
   readonly creator: string;
   readonly contract: string;
   readonly fn: string;
-  readonly args: readonly string[];
+  /** Text, or bytes (a binary argument: envelope version 2). */
+  readonly args: readonly (string | Uint8Array)[];
   readonly reads: readonly KeyVersion[];
   readonly ranges: readonly RangeRead[];
   readonly writes: readonly Write[];
@@ -176,7 +185,8 @@ export function envelopeSize(
   // Fixed part: version 1, txId/mspId/creator/contract/fn lengths 5 × 4, timestamp 8, the six
   // list counts 6 × 4, event flag 1, result length 4, validation code 1.
   let size = 59 + t.txId.length + t.mspId.length + t.creator.length + t.contract.length + t.fn.length + t.result.length;
-  for (const a of t.args) size += 4 + a.length;
+  const binary = hasBinaryArg(t.args);
+  for (const a of t.args) size += (binary ? 5 : 4) + a.length;
   for (const [key] of reads) size += 12 + key.length;
   for (const [key, value] of writes) size += 5 + key.length + (value === null ? 0 : 4 + value.length);
   for (const q of t.ranges) {
@@ -197,9 +207,15 @@ function encodeParts(
   writes: Iterable<readonly [string, Uint8Array | null]>,
 ): Uint8Array {
   const w = new ByteWriter(envelopeSize(t, reads, writes));
-  w.u8(FORMAT_VERSION).str(t.txId).u64(t.timestamp).str(t.mspId).str(t.creator).str(t.contract).str(t.fn);
+  const binary = hasBinaryArg(t.args);
+  w.u8(binary ? ENVELOPE_BINARY_ARGS_VERSION : FORMAT_VERSION);
+  w.str(t.txId).u64(t.timestamp).str(t.mspId).str(t.creator).str(t.contract).str(t.fn);
   w.u32(t.args.length);
-  for (const a of t.args) w.str(a);
+  for (const a of t.args) {
+    if (!binary) w.str(a as string);
+    else if (typeof a === 'string') w.u8(0).str(a);
+    else w.u8(1).bytes(a);
+  }
   w.u32(readCount);
   for (const [key, version] of reads) w.str(key).u64(version);
   w.u32(t.ranges.length);
@@ -231,14 +247,26 @@ function encodeParts(
 export function decodeEnvelope(b: Uint8Array): TxEnvelope {
   const r = new ByteReader(b);
   const version = r.u8();
-  if (version !== FORMAT_VERSION) throw new RangeError(`tx envelope: unknown format version ${version}`);
+  if (version !== FORMAT_VERSION && version !== ENVELOPE_BINARY_ARGS_VERSION)
+    throw new RangeError(`tx envelope: unknown format version ${version}`);
   const txId = r.str();
   const timestamp = r.u64();
   const mspId = r.str();
   const creator = r.str();
   const contract = r.str();
   const fn = r.str();
-  const args = times(r.u32(), () => r.str());
+  const args: (string | Uint8Array)[] =
+    version === FORMAT_VERSION
+      ? times(r.u32(), () => r.str())
+      : times(r.u32(), () => {
+          const kind = r.u8();
+          if (kind === 0) return r.str();
+          if (kind === 1) return r.bytes();
+          throw new RangeError(`tx envelope: unknown argument kind ${kind}`);
+        });
+  // Version 2 exists only for a binary argument: the same envelope with text only is version 1.
+  if (version === ENVELOPE_BINARY_ARGS_VERSION && !hasBinaryArg(args))
+    throw new RangeError('tx envelope: version 2 without a binary argument (it must be encoded as version 1)');
   const reads = times(r.u32(), () => ({ key: r.str(), version: r.u64() }));
   const ranges = times(r.u32(), () => ({
     start: r.str(),
@@ -260,6 +288,11 @@ export function decodeEnvelope(b: Uint8Array): TxEnvelope {
   const code = r.u8();
   r.end();
   return { txId, timestamp, mspId, creator, contract, fn, args, reads, ranges, writes, privateReads, privateWrites, event, result, code };
+}
+
+function hasBinaryArg(args: readonly (string | Uint8Array)[]): boolean {
+  for (const a of args) if (typeof a !== 'string') return true;
+  return false;
 }
 
 function times<T>(n: number, f: () => T): T[] {

@@ -22,7 +22,7 @@ export interface EndorseRequest {
   readonly identity: EmbeddedIdentity;
   readonly contract: string;
   readonly fn: string;
-  readonly args: readonly string[];
+  readonly args: readonly (string | Uint8Array)[];
   readonly transient: Readonly<Record<string, Uint8Array>>;
 }
 

@@ -69,13 +69,13 @@ export class ContractHost {
     return this.contracts.get(contract)?.transactions.get(fn)?.tag?.includes('EVALUATE') ?? false;
   }
 
-  /** Invokes `contract:fn` with string args against the stub, as `identity`. */
+  /** Invokes `contract:fn` with its arguments (text, or bytes where the function takes them) against the stub, as `identity`. */
   async invoke(
     stub: EmbeddedStub,
     identity: EmbeddedIdentity,
     contract: string,
     fn: string,
-    args: readonly string[],
+    args: readonly (string | Uint8Array)[],
   ): Promise<InvokeOutcome> {
     const registered = this.contracts.get(contract);
     if (!registered) return { ok: false, message: `Contract name is not known: ${contract}` };
@@ -130,16 +130,19 @@ function transactionsOf(instance: Contract, skip: Set<string>): Map<string, TxMe
  * fabric-shim's DataMarshall: typed parameters are converted by their JSON schema. When the
  * build emitted no parameter types (esbuild/tsx emit no design:paramtypes), the metadata lists
  * none, and the arguments pass through as strings, as fabric-shim does for plain JS contracts.
+ * A binary argument reaches a string parameter as its bytes (unlike fabric-shim, which would
+ * decode it as UTF-8): only functions that take bytes there (recordBatch) are sent any; every
+ * other type gets it decoded as UTF-8, as on Fabric.
  */
-function marshalParameters(meta: TxMeta, args: readonly string[]): unknown[] {
+function marshalParameters(meta: TxMeta, args: readonly (string | Uint8Array)[]): unknown[] {
   const expected = meta.parameters;
   if (!expected || expected.length === 0) return [...args];
   if (expected.length !== args.length) throw new Error(`Expected ${expected.length} parameters, but ${args.length} have been supplied`);
   return expected.map((p, i) => {
-    const s = args[i] as string;
+    const arg = args[i] as string | Uint8Array;
+    if (p.schema.type === 'string') return arg;
+    const s = typeof arg === 'string' ? arg : Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength).toString('utf8');
     switch (p.schema.type) {
-      case 'string':
-        return s;
       case 'number': {
         const n = Number(s);
         if (Number.isNaN(n)) throw new Error(`fromBuffer could not convert data to number: parameter ${p.name}`);

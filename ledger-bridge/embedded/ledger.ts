@@ -121,8 +121,8 @@ function checkProposal(p: EngineProposal): void {
   if (!p || typeof p !== 'object') throw new TypeError('proposal must be an object');
   if (typeof p.contract !== 'string' || p.contract === '') throw new TypeError('proposal.contract must be a non-empty string');
   if (typeof p.fn !== 'string' || p.fn === '') throw new TypeError('proposal.fn must be a non-empty string');
-  if (!Array.isArray(p.args) || !p.args.every((a) => typeof a === 'string'))
-    throw new TypeError('proposal.args must be an array of strings');
+  if (!Array.isArray(p.args) || !p.args.every((a) => typeof a === 'string' || a instanceof Uint8Array))
+    throw new TypeError('proposal.args must be an array of strings or Uint8Arrays');
   if (p.transient !== undefined) {
     if (typeof p.transient !== 'object' || p.transient === null)
       throw new TypeError('proposal.transient must be an object of Uint8Array values');
@@ -282,9 +282,14 @@ export class EmbeddedLedger {
     if (this.failure) throw this.failure;
   }
 
-  private async simulate(identityName: string, proposal: EngineProposal, onEndorser = false) {
+  private async simulate(identityName: string, submitted: EngineProposal, onEndorser = false) {
     this.ensureOpen();
-    checkProposal(proposal);
+    checkProposal(submitted);
+    // Binary arguments are copied once: the contract reads them in place and the block stores
+    // them after simulation, so a caller reusing its buffer cannot change what was endorsed.
+    const proposal = submitted.args.some((a) => typeof a !== 'string')
+      ? { ...submitted, args: submitted.args.map((a) => (typeof a === 'string' ? a : Buffer.from(a))) }
+      : submitted;
     const identity = findIdentity(this.identities, identityName);
     const timestamp = this.clock();
     const txId = createHash('sha256').update(randomBytes(24)).update(identity.id).digest('hex');
@@ -329,7 +334,7 @@ export class EmbeddedLedger {
         ...(outcome.contractCode ? { contractCode: outcome.contractCode } : {}),
       });
     }
-    return { txId, timestamp, identity, simulation, payload: outcome.payload };
+    return { txId, timestamp, identity, simulation, payload: outcome.payload, proposal };
   }
 
   /** Runs a function against committed state without ordering it (Fabric's evaluate). */
@@ -338,8 +343,9 @@ export class EmbeddedLedger {
   }
 
   /** Endorses, orders and commits; resolves after the block holding the transaction is on disk. */
-  async submit(identityName: string, proposal: EngineProposal): Promise<CommitResult> {
-    const sim = await this.simulate(identityName, proposal, true);
+  async submit(identityName: string, submitted: EngineProposal): Promise<CommitResult> {
+    const sim = await this.simulate(identityName, submitted, true);
+    const proposal = sim.proposal;
     this.ensureOpen();
     let bytes = sim.payload.length;
     for (const a of proposal.args) bytes += a.length;

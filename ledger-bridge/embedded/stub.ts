@@ -52,14 +52,18 @@ export interface Simulation {
   event: { name: string; payload: Uint8Array } | null;
 }
 
+function textOf(a: string | Uint8Array): string {
+  return typeof a === 'string' ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('utf8');
+}
+
 /** The fields of a proposal the stub exposes. */
 export interface StubInput {
   readonly txId: string;
   readonly channelId: string;
   readonly timestamp: number;
   readonly identity: EmbeddedIdentity;
-  /** 'Contract:fn' followed by the string arguments, as Fabric's getArgs() returns them. */
-  readonly args: readonly string[];
+  /** 'Contract:fn' followed by the arguments (text, or bytes: a binary argument). */
+  readonly args: readonly (string | Uint8Array)[];
   readonly transient: ReadonlyMap<string, Uint8Array>;
 }
 
@@ -150,20 +154,21 @@ export class EmbeddedStub {
     this.transientMap = new Map([...input.transient].map(([k, v]) => [k, toBuffer(v)]));
   }
 
+  /** The arguments as text (a binary one decoded as UTF-8, as fabric-shim does). */
   getArgs(): string[] {
-    return [...this.input.args];
+    return this.input.args.map(textOf);
   }
 
   getStringArgs(): string[] {
-    return [...this.input.args];
+    return this.getArgs();
   }
 
   getBufferArgs(): Buffer[] {
-    return this.input.args.map((a) => Buffer.from(a, 'utf8'));
+    return this.input.args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'utf8') : Buffer.from(a)));
   }
 
   getFunctionAndParameters(): { fcn: string; params: string[] } {
-    const [fcn = '', ...params] = this.input.args;
+    const [fcn = '', ...params] = this.getArgs();
     return { fcn, params };
   }
 

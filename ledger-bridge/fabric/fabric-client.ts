@@ -30,6 +30,7 @@ import {
   type LedgerClient,
   type LedgerEvent,
   type Proposal,
+  textArgs,
 } from '../client.js';
 import { EVENTS } from '../../shared/records.js';
 import { ProvenantError } from '../../shared/errors.js';
@@ -224,7 +225,8 @@ export class FabricLedgerClient implements LedgerClient {
   private async submitOnce(proposal: Proposal): Promise<CommitResult> {
     const hasTransient = proposal.transient !== undefined && Object.keys(proposal.transient).length > 0;
     const p = this.contract(proposal.contract).newProposal(proposal.fn, {
-      arguments: [...proposal.args],
+      // Fabric's contract API hands a chaincode its arguments as UTF-8 text: bytes go as base64.
+      arguments: textArgs(proposal.args),
       ...(hasTransient ? { transientData: { ...proposal.transient } } : {}),
       ...(hasTransient && this.config.transientEndorsingOrgs ? { endorsingOrganizations: [...this.config.transientEndorsingOrgs] } : {}),
     });
@@ -260,7 +262,7 @@ export class FabricLedgerClient implements LedgerClient {
   async evaluate(proposal: Omit<Proposal, 'transient'>): Promise<Uint8Array> {
     this.ensureOpen();
     return this.withRetry('evaluate', undefined, () =>
-      this.contract(proposal.contract).evaluate(proposal.fn, { arguments: [...proposal.args] }),
+      this.contract(proposal.contract).evaluate(proposal.fn, { arguments: textArgs(proposal.args) }),
     );
   }
 

@@ -11,11 +11,11 @@ import { ProvenantError } from '../../shared/errors.js';
 import { parseBatchArgument } from '../../shared/encoding/batch.js';
 import { parseReadingBatch, type ReadingSubmission } from '../../shared/records.js';
 
-/** Contract, function and string arguments of a transaction. */
+/** Contract, function and arguments of a transaction (bytes: a binary argument of an embedded envelope). */
 export interface TxCall {
   readonly contract: string;
   readonly fn: string;
-  readonly args: readonly string[];
+  readonly args: readonly (string | Uint8Array)[];
 }
 
 function bad(message: string, txId: string): ProvenantError {
@@ -70,6 +70,10 @@ export async function callOf(proof: InclusionProof): Promise<TxCall> {
 export function readingsOf(call: TxCall): readonly ReadingSubmission[] {
   if (call.contract !== '' && call.contract !== CONTRACTS.dataProvenance) return [];
   if (call.fn === 'recordBatch') return parseBatchArgument(call.args[0]).readings;
-  if (call.fn === 'record') return parseReadingBatch({ version: 1, readings: [JSON.parse(call.args[0] ?? 'null')], partials: [] }).readings;
+  if (call.fn === 'record') {
+    const arg = call.args[0];
+    const text = arg === undefined ? 'null' : typeof arg === 'string' ? arg : Buffer.from(arg).toString('utf8');
+    return parseReadingBatch({ version: 1, readings: [JSON.parse(text)], partials: [] }).readings;
+  }
   return [];
 }

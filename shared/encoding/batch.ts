@@ -316,13 +316,18 @@ export function packedReadingProblem(batch: PackedBatch, i: number): string | un
 }
 
 /**
- * A recordBatch argument in either encoding — ReadingBatch JSON, or a packed batch in base64 —
+ * A recordBatch argument in any of its encodings — ReadingBatch JSON, a packed batch in base64,
+ * or the packed batch's bytes (a binary argument on the embedded ledger) —
  * as a checked ReadingBatch (what reads a committed transaction back, e.g. the provenance
  * follower, needs). Throws PROV_ERR_BAD_INPUT naming the field, as parseReadingBatch does.
  */
 export function parseBatchArgument(arg: unknown): ReadingBatch {
-  if (typeof arg !== 'string' || /^\s*[{[]/.test(arg.slice(0, 64)) || arg.trim() === '') return parseReadingBatch(arg);
-  const bytes = packedBatchBytes(arg);
+  let bytes: Buffer | undefined;
+  if (arg instanceof Uint8Array) bytes = Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength);
+  else {
+    if (typeof arg !== 'string' || /^\s*[{[]/.test(arg.slice(0, 64)) || arg.trim() === '') return parseReadingBatch(arg);
+    bytes = packedBatchBytes(arg);
+  }
   if (bytes === undefined) throw bad('neither ReadingBatch JSON nor base64 of a packed batch', 'batch');
   const b = decodePackedBatch(bytes);
   const readings = [];

@@ -6,6 +6,7 @@ import { recordLeafHash, SEQ_SPAN, T_SPAN } from '../../ledger-bridge/contracts/
 import { WINDOW_BITS } from '../../ledger-bridge/contracts/logic/replay-window.js';
 import { verifyInclusionPath } from '../../ledger-bridge/embedded/merkle.js';
 import { parseProvenanceRecord } from '../../shared/records.js';
+import { callOf, readingsOf } from '../../ledger-bridge/provenance/tx-args.js';
 import { attrs, batchArg, EDGE_ID, errorCode, json, partialFor, readingOf, recordBatch, signed, T0, World } from './fixture.js';
 
 const DATA = CONTRACTS.dataProvenance;
@@ -51,6 +52,21 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
     expect(stored).toMatchObject({ deviceId: 'dev-a', epoch: EPOCH, edgeId: EDGE_ID });
   });
 
+  it('stores a packed batch sent as bytes once, as bytes, and reads its readings back from the proof', async () => {
+    const readings = [10, 11].map((s) => signed(b.device.kIoT, readingOf('dev-b', s, pb)));
+    const r = await recordBatch(w, readings, [], 'packed');
+    expect(r).toMatchObject({ accepted: 2, rejected: [] });
+    const proof = await w.auditor.inclusionProof(r.txId);
+    const envelope = Buffer.from((proof.evidence as { envelope: string }).envelope, 'hex');
+    expect(envelope[0]).toBe(2); // envelope version 2: a binary argument
+    const call = await callOf(proof);
+    expect(call.args[0]).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(call.args[0] as Uint8Array)).toEqual(Buffer.from(batchArg(readings, [], 'packed') as Uint8Array));
+    // The base64 text is nowhere in the envelope: the batch is stored once, as bytes.
+    expect(envelope.includes(Buffer.from(batchArg(readings, [], 'base64') as string))).toBe(false);
+    expect(readingsOf(call)).toEqual(readings);
+  });
+
   it('later batches use the cached partial without carrying it', async () => {
     const r = await recordBatch(w, [signed(a.device.kIoT, readingOf('dev-a', 4, pa))]);
     expect(r).toMatchObject({ accepted: 1, rejected: [] });
@@ -93,9 +109,9 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
       inBatchDup,
       malformed,
     ];
-    // Both encodings of the batch get the same verdicts (simulated, not committed).
+    // Every encoding of the batch gets the same verdicts (simulated, not committed).
     const simulated = await Promise.all(
-      (['json', 'packed'] as const).map(async (encoding) => {
+      (['json', 'base64', 'packed'] as const).map(async (encoding) => {
         const out = json<{ accepted: number; rejected: unknown[] }>(
           await w.edge.evaluate({ contract: DATA, fn: 'recordBatch', args: [batchArg(mix, [], encoding)] }),
         );
@@ -103,8 +119,9 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
       }),
     );
     expect(simulated[0]).toEqual(simulated[1]);
+    expect(simulated[2]).toEqual(simulated[1]);
     const r = await recordBatch(w, mix);
-    expect({ accepted: r.accepted, rejected: r.rejected }).toEqual(simulated[1]);
+    expect({ accepted: r.accepted, rejected: r.rejected }).toEqual(simulated[2]);
     expect(r.accepted).toBe(2);
     const reasons = Object.fromEntries(r.rejected.map((x) => [x.index, x.reason]));
     expect(reasons).toEqual({

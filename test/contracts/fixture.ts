@@ -141,15 +141,18 @@ export function signed(kIoT: Uint8Array, reading: Reading, edgeId = EDGE_ID): Re
   ]);
 }
 
-/** The recordBatch argument for readings: packed (what the edge sends) or ReadingBatch JSON. */
+/**
+ * The recordBatch argument for readings: the packed batch as bytes (what the edge sends), its
+ * base64 (what Fabric and the HTTP API carry), or ReadingBatch JSON.
+ */
 export function batchArg(
   readings: readonly ReadingSubmission[],
   partials: readonly PartialSignatureJson[],
-  encoding: 'packed' | 'json',
-): string {
-  return encoding === 'json'
-    ? JSON.stringify({ version: 1, readings, partials })
-    : packedBatchArg(packReadingBatch({ readings, partials }));
+  encoding: 'packed' | 'base64' | 'json',
+): string | Uint8Array {
+  if (encoding === 'json') return JSON.stringify({ version: 1, readings, partials });
+  const packed = packReadingBatch({ readings, partials });
+  return encoding === 'base64' ? packedBatchArg(packed) : packed;
 }
 
 /** Submits a batch through the edge's client (packed, unless `encoding` says json) and returns the parsed result. */
@@ -157,7 +160,7 @@ export async function recordBatch(
   world: World,
   readings: readonly ReadingSubmission[],
   partials: readonly PartialSignatureJson[] = [],
-  encoding: 'packed' | 'json' = 'packed',
+  encoding: 'packed' | 'base64' | 'json' = 'packed',
 ) {
   const r = await world.edge.submit({
     contract: CONTRACTS.dataProvenance,

@@ -22,7 +22,10 @@ const envelope: fc.Arbitrary<TxEnvelope> = fc.record({
   creator: fc.string({ maxLength: 60 }),
   contract: fc.string({ maxLength: 30 }),
   fn: fc.string({ maxLength: 30 }),
-  args: fc.array(fc.string({ maxLength: 200 }), { maxLength: 5 }),
+  // Text, and sometimes a binary argument (envelope version 2: recordBatch's packed batch as bytes).
+  args: fc.array(fc.oneof({ arbitrary: fc.string({ maxLength: 200 }), weight: 4 }, { arbitrary: bytes(0, 200), weight: 1 }), {
+    maxLength: 5,
+  }),
   reads: fc.array(kv, { maxLength: 5 }),
   ranges: fc.array(
     fc.record({ start: fc.string({ maxLength: 20 }), end: fc.string({ maxLength: 20 }), results: fc.array(kv, { maxLength: 3 }) }),
@@ -72,7 +75,7 @@ describe('block and envelope codec', () => {
         e.creator,
         e.contract,
         e.fn,
-        ...e.args,
+        ...e.args.filter((a): a is string => typeof a === 'string'),
         ...e.reads.map((r) => r.key),
         ...e.ranges.flatMap((q) => [q.start, q.end, ...q.results.map((r) => r.key)]),
         ...e.writes.map((w) => w.key),
@@ -94,6 +97,32 @@ describe('block and envelope codec', () => {
       { numRuns: 200 },
     );
     expect(exact).toBeGreaterThan(100);
+  });
+
+  it('writes version 1 while every argument is text (earlier chains unchanged) and version 2 with a binary one', () => {
+    fc.assert(
+      fc.property(envelope, (e) => {
+        const binary = e.args.some((a) => typeof a !== 'string');
+        const b = encodeEnvelope(e);
+        expect(b[0]).toBe(binary ? 2 : 1);
+        const d = decodeEnvelope(b);
+        d.args.forEach((a, i) => expect(typeof a).toBe(typeof e.args[i]));
+        if (!binary) return;
+        // The binary argument's bytes are stored as they are: the packed batch once, no base64.
+        const arg = e.args.find((a): a is Uint8Array => typeof a !== 'string') as Uint8Array;
+        const stored = Buffer.alloc(5 + arg.length);
+        stored[0] = 1; // kind: bytes
+        stored.writeUInt32BE(arg.length, 1);
+        stored.set(arg, 5);
+        expect(Buffer.from(b).indexOf(stored)).toBeGreaterThan(0);
+        // A version-2 envelope must carry a binary argument: the same bytes with text only are version 1's.
+        const text = encodeEnvelope({ ...e, args: e.args.map((a) => (typeof a === 'string' ? a : '')) });
+        const forged = new Uint8Array(text);
+        forged[0] = 2;
+        expect(() => decodeEnvelope(forged)).toThrow();
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('refuses truncated envelopes, trailing bytes and unknown versions', () => {

@@ -18,7 +18,7 @@
  * txId), never under the resubmission that recorded nothing for them.
  */
 import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
-import { packedBatchArg, packReadingBatch } from '../../../shared/encoding/batch.js';
+import { packReadingBatch } from '../../../shared/encoding/batch.js';
 import { encodeReadingBatch, parseBatchResult, BATCH_VERSION, type BatchResult } from '../../../shared/records.js';
 import type { PartialSignatureJson } from '../../../shared/crypto/credential.js';
 import { codeOf, ProvenantError } from '../../../shared/errors.js';
@@ -300,7 +300,9 @@ export class Forwarder {
       if (stored && !stored.onLedger) partials.push(stored.partial);
     }
     const batch = { version: BATCH_VERSION as typeof BATCH_VERSION, readings: rows.map((r) => r.submission), partials };
-    const args = [this.options.encoding === 'json' ? encodeReadingBatch(batch) : packedBatchArg(packReadingBatch(batch))];
+    // The packed batch goes as bytes: the embedded ledger stores them as they are; a client that
+    // carries only text (Fabric, the ledger's HTTP API) sends their base64 (client.ts textArgs).
+    const args = [this.options.encoding === 'json' ? encodeReadingBatch(batch) : packReadingBatch(batch)];
     const started = this.clock();
     const commit = await this.ledger.submit({ contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args });
     const result: BatchResult = parseBatchResult(new TextDecoder().decode(commit.result));

@@ -1,8 +1,9 @@
 /**
  * recordBatch's argument, in either of its two encodings, as one shape the validator works on:
  *
- *   - the packed batch (shared/encoding/batch.ts) in base64 — what the edge sends: readings are
- *     offsets into the decoded frame, nothing is copied or parsed per reading but its offsets;
+ *   - the packed batch (shared/encoding/batch.ts), as bytes (a binary argument, embedded ledger)
+ *     or in base64 (Fabric, HTTP) — what the edge sends: readings are offsets into the frame,
+ *     nothing is copied or parsed per reading but its offsets;
  *   - the ReadingBatch JSON of shared/records.ts (version 1), still accepted: each submission is
  *     parsed by logic/submission.ts and its bytes are copied into one buffer.
  *
@@ -10,7 +11,7 @@
  * transaction (PROV_ERR_BAD_INPUT); a reading that does not parse is marked with its message and
  * rejected as MALFORMED on its own.
  */
-import { decodePackedBatch, packedBatchBytes, packedReadingProblem } from '../../../shared/encoding/batch.js';
+import { decodePackedBatch, MAX_PACKED_BATCH_BYTES, packedBatchBytes, packedReadingProblem } from '../../../shared/encoding/batch.js';
 import { MAX_BATCH_PARTIALS, MAX_BATCH_READINGS } from '../../../shared/records.js';
 import { CONTRACT_ERRORS, contractError } from '../errors.js';
 import { isPlainObject, MAX_ARG_CHARS, parseJsonArg } from './args.js';
@@ -40,9 +41,17 @@ function bad(message: string, field: string): Error {
   return contractError(CONTRACT_ERRORS.BAD_INPUT, message, { field });
 }
 
-/** The batch argument of recordBatch: JSON (starts with '{', after blanks) or base64 of a packed batch. */
-export function parseBatchArg(arg: string): BatchInput {
-  if (typeof arg !== 'string') throw bad('batch must be a string', 'batch');
+/**
+ * The batch argument of recordBatch: JSON (starts with '{', after blanks), base64 of a packed
+ * batch, or the packed batch's bytes (a binary argument: the embedded ledger passes them as they
+ * are, read in place — no base64 to decode, and the block stores them once, as bytes).
+ */
+export function parseBatchArg(arg: string | Uint8Array): BatchInput {
+  if (arg instanceof Uint8Array) {
+    if (arg.length > MAX_PACKED_BATCH_BYTES) throw bad(`batch exceeds ${MAX_PACKED_BATCH_BYTES} bytes`, 'batch');
+    return fromPacked(Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength));
+  }
+  if (typeof arg !== 'string') throw bad('batch must be a string or bytes', 'batch');
   if (arg.length > MAX_ARG_CHARS) throw bad(`batch exceeds ${MAX_ARG_CHARS} characters`, 'batch');
   const first = /\S/.exec(arg.slice(0, 64))?.[0];
   if (first === '{' || first === '[' || first === undefined) return fromJson(arg);

@@ -6,7 +6,15 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { ChainHead, CommitResult, InclusionProof, LedgerClient, LedgerEvent, Proposal } from '../../client.js';
+import {
+  textArgs,
+  type ChainHead,
+  type CommitResult,
+  type InclusionProof,
+  type LedgerClient,
+  type LedgerEvent,
+  type Proposal,
+} from '../../client.js';
 import { ProvenantError, toErrorCode } from '../../../shared/errors.js';
 import type { ConsistencyProof } from '../proofs.js';
 
@@ -145,7 +153,8 @@ export class HttpLedgerClient implements LedgerClient {
     const r = await this.call<{ txId: string; blockNumber: number; result: string }>('POST', '/v1/submit', {
       contract: proposal.contract,
       fn: proposal.fn,
-      args: proposal.args,
+      // The HTTP API carries text arguments: bytes go as base64, which the functions taking bytes accept.
+      args: textArgs(proposal.args),
       ...(transient ? { transient } : {}),
     });
     return { txId: r.txId, blockNumber: r.blockNumber, result: unb64(r.result) };
@@ -155,7 +164,7 @@ export class HttpLedgerClient implements LedgerClient {
     const r = await this.call<{ result: string }>('POST', '/v1/evaluate', {
       contract: proposal.contract,
       fn: proposal.fn,
-      args: proposal.args,
+      args: textArgs(proposal.args),
     });
     return unb64(r.result);
   }
