@@ -19,12 +19,15 @@ import { byCodeUnit } from './features.js';
 import { classDeltas, type ClassProfile } from './class-profile.js';
 import {
   advancePeerHistory,
+  nextPeerRecent,
   nextPeerSum,
   PEER_LEARN,
+  peerRamp,
   PEER_VOUCH,
   peerDeltas,
   peerLevels,
   type PeerDelta,
+  type PeerRecent,
   type PeerRecord,
 } from './peers.js';
 import {
@@ -75,6 +78,8 @@ export interface DeviceState {
   readonly peerHistory?: readonly PeerRecord[];
   /** Per channel, the run sum of the signed peer δ (peers.ts nextPeerSum). */
   readonly peerSum?: Readonly<Record<string, number>>;
+  /** Per channel, the signed peer δ of the last consecutive judged windows (peers.ts peerRamp). */
+  readonly peerRecent?: Readonly<Record<string, readonly PeerRecent[]>>;
 }
 
 /** Settings of the state machine (registered with the device class; defaults in model.ts). */
@@ -135,6 +140,7 @@ export function advanceDevice(
     );
   }
   let peerSum = state.peerSum;
+  let peerRecent = state.peerRecent;
   let peerLearn = true;
   if (options.peers !== undefined) {
     const pd = peerDeltas(state.peerHistory ?? [], profile, options.peers);
@@ -142,6 +148,13 @@ export function advanceDevice(
     const sums: Record<string, number> = {};
     for (const d of pd) sums[d.channel] = nextPeerSum(state.peerSum?.[d.channel], d.signed);
     peerSum = sums;
+    const recent: Record<string, PeerRecent[]> = {};
+    const ramps: Record<string, number> = {};
+    for (const d of pd) {
+      recent[d.channel] = nextPeerRecent(state.peerRecent?.[d.channel], profile.window, d.signed, false);
+      ramps[d.channel] = peerRamp(recent[d.channel] as PeerRecent[]);
+    }
+    peerRecent = recent;
     // The class's registered tolerance: a level further from the peers' than two co-located
     // devices of the class may differ is flagged whatever the device's reference learnt (a
     // device offset from its first window), and never learnt.
@@ -159,7 +172,7 @@ export function advanceDevice(
         if (delta > t) tolerated.push({ feature, delta, threshold: t });
       }
     }
-    judgement = withPeers(judgement, pd, sums, thresholds, tolerated);
+    judgement = withPeers(judgement, pd, sums, ramps, thresholds, tolerated);
   }
   if (options.copies !== undefined) judgement = withCopies(judgement, options.copies, thresholds);
   const last = state.history[state.history.length - 1];
@@ -196,6 +209,16 @@ export function advanceDevice(
     const over = !fault.level || fault.memory === undefined || info.returned.length > 0 || (direct && judged);
     nextFault = over ? undefined : { ...fault, prev: profile };
   }
+  if (peerRecent !== undefined && judgement.trafficProven) {
+    // The window's record in the ramp series carries its final verdict (an anchor must be accepted).
+    const done: Record<string, PeerRecent[]> = {};
+    for (const ch of Object.keys(peerRecent)) {
+      const r = peerRecent[ch] as readonly PeerRecent[];
+      const last = r[r.length - 1] as PeerRecent;
+      done[ch] = [...r.slice(0, -1), { ...last, ok: true }];
+    }
+    peerRecent = done;
+  }
   const history = judgement.trafficProven ? [...state.history, profile].slice(-MODEL_HISTORY) : state.history;
   const peerHistory =
     options.peers !== undefined
@@ -209,6 +232,7 @@ export function advanceDevice(
       ...(nextFault !== undefined ? { fault: nextFault } : {}),
       ...(peerHistory !== undefined ? { peerHistory } : {}),
       ...(peerSum !== undefined ? { peerSum } : {}),
+      ...(peerRecent !== undefined ? { peerRecent } : {}),
     },
   };
 }
@@ -222,6 +246,7 @@ function withPeers(
   j: Judgement,
   pd: readonly PeerDelta[],
   sums: Readonly<Record<string, number>>,
+  ramps: Readonly<Record<string, number>>,
   thresholds: Thresholds,
   tolerated: Judgement['flagged'] = [],
 ): Judgement {
@@ -235,6 +260,13 @@ function withPeers(
     const run = Math.abs(sums[channel] ?? 0);
     const ts = thresholdFor(thresholds, `ch.${channel}.peersum`);
     if (run > ts) flagged.push({ feature: `ch.${channel}.peersum`, delta: run, threshold: ts });
+    // The weather moves every channel's difference at once (warm air is drier); a forged ramp
+    // moves one: the largest ramp of the other channels is taken off.
+    let others = 0;
+    for (const c of Object.keys(ramps)) if (c !== channel) others = Math.max(others, Math.abs(ramps[c] as number));
+    const ramp = Math.abs(ramps[channel] ?? 0) - others;
+    const tr = thresholdFor(thresholds, `ch.${channel}.peerramp`);
+    if (ramp > tr) flagged.push({ feature: `ch.${channel}.peerramp`, delta: ramp, threshold: tr });
   }
   // A channel beyond the class's tolerance is not vouched for, however steady its difference.
   for (const f of tolerated) delete vouched[f.feature.slice(3, f.feature.lastIndexOf('.'))];

@@ -173,6 +173,7 @@ export function defaultThresholds(): Thresholds {
     'ch.*.jump': 16,
     'ch.*.peer': 8,
     'ch.*.peerlevel': 1,
+    'ch.*.peerramp': 4,
     'ch.*.peersum': 12,
     'ch.*.shift': 20,
     'ch.*.slope': 12,

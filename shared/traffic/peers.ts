@@ -202,3 +202,79 @@ export function nextPeerSum(prev: number | undefined, signed: number): number {
   if (signed < -PEER_SLACK) return (p < 0 ? p : 0) + signed + PEER_SLACK;
   return 0;
 }
+
+/** How many consecutive judged windows the ramp test looks back over (peerRamp). */
+export const RAMP_WINDOWS = 10;
+
+/** One judged window's signed peer δ of a channel (any verdict), for the ramp test. */
+export interface PeerRecent {
+  readonly window: number;
+  readonly z: number;
+  /** The window's verdict accepted it (a ramp's anchor must be a window judged normal). */
+  readonly ok: boolean;
+}
+
+/** The channel's recent signed δ after this window: the last RAMP_WINDOWS consecutive windows ending at `window`. */
+export function nextPeerRecent(prev: readonly PeerRecent[] | undefined, window: number, z: number, ok: boolean): PeerRecent[] {
+  const last = prev?.[prev.length - 1];
+  const kept = last !== undefined && last.window === window - 1 ? (prev as readonly PeerRecent[]) : [];
+  return [...kept, { window, z, ok }].slice(-RAMP_WINDOWS);
+}
+
+/** Windows before a ramp's onset whose mean δ is the ramp's anchor (the level it left). */
+export const RAMP_ANCHOR = 2;
+
+/**
+ * The ramp test on a channel's recent signed peer δ (oldest first, consecutive, ending with this
+ * window). For every onset k windows back (k ≥ 2, with RAMP_ANCHOR accepted windows before it), the
+ * anchor a = mean δ of the windows just before the onset, and the least-squares slope through
+ * the anchor of y = δ − a against x = ½, 1½, …, k − ½, standardised: Σ x·y / √(Σx² + (Σx)²/m)
+ * (unit spread for δ noise of unit spread, the anchor's own noise included). A steady difference,
+ * however far from the reference's centre, scores about 0 (it is the peer check's and the run
+ * sum's); a ramp of slope β (δ per window) scores about β·k^1.5/√3, where its level grows like k.
+ * An onset counts only while this window is still at least half as far from the anchor as the
+ * fitted ramp says, and only away from the reference's centre (δ further out than the anchor,
+ * the same side as the slope): the end of a fault brings δ back and must not be flagged for the
+ * windows before it. Returns the signed statistic of largest magnitude.
+ */
+export function peerRamp(recent: readonly PeerRecent[]): number {
+  const n = recent.length;
+  const m = RAMP_ANCHOR;
+  let best = 0;
+  for (let k = 2; k + m <= n; k++) {
+    let a = 0;
+    let accepted = true;
+    for (let j = k; j < k + m; j++) {
+      a += (recent[n - 1 - j] as PeerRecent).z;
+      if (!(recent[n - 1 - j] as PeerRecent).ok) accepted = false;
+    }
+    if (!accepted) continue;
+    a /= m;
+    let sxy = 0;
+    let sxx = 0;
+    let sx = 0;
+    for (let j = 0; j < k; j++) {
+      const x = k - j - 0.5;
+      sxy += x * ((recent[n - 1 - j] as PeerRecent).z - a);
+      sxx += x * x;
+      sx += x;
+    }
+    const slope = sxy / sxx;
+    const z = (recent[n - 1] as PeerRecent).z;
+    const now = z - a;
+    // Away from the peers' centre (a way back to it is the end of a fault), and still at least
+    // half as far from the anchor as the fitted ramp says.
+    if (!(z * slope > 0 && Math.abs(z) > Math.abs(a) && Math.abs(now) * 2 >= Math.abs(slope * (k - 0.5)) && now * slope > 0)) continue;
+    // A ramp is a line: the δ's scatter about the fitted line (at least the unit spread of δ)
+    // widens the statistic's noise; the weather's wander zigzags where a forged ramp does not.
+    let rss = 0;
+    for (let j = 0; j < k; j++) {
+      const r = (recent[n - 1 - j] as PeerRecent).z - a - slope * (k - j - 0.5);
+      rss += r * r;
+    }
+    const scatter = Math.max(1, Math.sqrt(rss / (k - 1)));
+    const stat = sxy / (scatter * Math.sqrt(sxx + (sx * sx) / m));
+    if (Math.abs(stat) > Math.abs(best)) best = stat;
+  }
+  return best;
+}

@@ -9,7 +9,7 @@ import { checkClassProfile, learnClassProfile } from '../../shared/traffic/class
 import { computeFeatures } from '../../shared/traffic/features.js';
 import { acknowledgeChange, advanceDevice, emptyDeviceState, type DeviceState } from '../../shared/traffic/device-state.js';
 import { defaultThresholds, type TrafficProfile } from '../../shared/traffic/model.js';
-import { nextPeerSum, PEER_MIN, PEER_SLACK, peerDeltas } from '../../shared/traffic/peers.js';
+import { nextPeerRecent, nextPeerSum, PEER_MIN, PEER_SLACK, peerDeltas, peerRamp, type PeerRecent } from '../../shared/traffic/peers.js';
 import { steadyWindow } from './fixtures.js';
 
 const at = (deviceId: string, w: number, offset: number): TrafficProfile => ({
@@ -48,7 +48,9 @@ describe('peer check', () => {
     const first = judged.flags.findIndex((f) => f.length > 0);
     expect(first).toBeGreaterThan(20);
     expect(first).toBeLessThan(32);
-    expect(judged.flags[first]!.some((f) => f === 'ch.temperature.peer' || f === 'ch.temperature.peersum')).toBe(true);
+    expect(
+      judged.flags[first]!.some((f) => f === 'ch.temperature.peer' || f === 'ch.temperature.peersum' || f === 'ch.temperature.peerramp'),
+    ).toBe(true);
     // Flagged windows never enter the reference: the ramp stays flagged to the end.
     expect(judged.flags.slice(first).every((f) => f.length > 0)).toBe(true);
   });
@@ -176,5 +178,62 @@ describe('peer check', () => {
     expect(s).toBeCloseTo(15 - 3 * PEER_SLACK, 12);
     expect(nextPeerSum(s, 1)).toBe(0);
     expect(nextPeerSum(s, -5)).toBe(-5 + PEER_SLACK);
+  });
+
+  it('the ramp test scores a steady climb away from the anchor, not a steady offset, a zigzag or the way back', () => {
+    const series = (zs: readonly number[], ok = true): PeerRecent[] => {
+      let r: PeerRecent[] = [];
+      zs.forEach((z, w) => (r = nextPeerRecent(r, w, z, ok)));
+      return r;
+    };
+    // 2 δ a window from two accepted windows at the peers' level: too small for the peer check (8)
+    // or the run sum in its first windows, but a line.
+    expect(peerRamp(series([0, 0, 2, 4, 6]))).toBeGreaterThan(defaultThresholds()['ch.*.peerramp'] as number);
+    expect(peerRamp(series([0, 0, -2, -4, -6]))).toBeLessThan(-(defaultThresholds()['ch.*.peerramp'] as number));
+    // A steady difference (the peer check's and the run sum's business) is no ramp.
+    expect(Math.abs(peerRamp(series([5, 5, 5, 5, 5, 5])))).toBeLessThan(1);
+    // The weather's wander zigzags: its scatter about the fitted line widens the noise.
+    expect(Math.abs(peerRamp(series([0, 0, 3, -1, 4, 0, 5])))).toBeLessThan(defaultThresholds()['ch.*.peerramp'] as number);
+    // The end of a fault brings δ back towards the centre: not a ramp.
+    expect(peerRamp(series([0, 0, 3, 6, 9, 0]))).toBe(0);
+    expect(peerRamp(series([9, 9, 6, 3, 0]))).toBe(0);
+    // An anchor must be a window the verdict accepted.
+    expect(peerRamp(series([0, 0, 1.5, 3, 4.5], false))).toBe(0);
+    // A gap in the windows restarts the series.
+    const broken = nextPeerRecent(series([0, 0, 1.5, 3]), 9, 4.5, false);
+    expect(broken).toHaveLength(1);
+    expect(peerRamp(broken)).toBe(0);
+  });
+
+  it('a ramp of temperature alone is flagged peerramp; with the humidity difference climbing too (the weather moves both), temperature is not', () => {
+    const judge = (both: boolean): string[][] => {
+      let state = emptyDeviceState();
+      const flags: string[][] = [];
+      // The peers wander together by ±0.02 °C against A, so the difference has a spread; A climbs 0.04 °C a window from window 20.
+      for (let w = 0; w < 26; w++) {
+        const wobble = 0.02 * ((w * 5) % 3) - 0.02;
+        const climb = w < 20 ? 0 : 0.04 * (w - 19);
+        const mk = (id: string, off: number, hum: number): TrafficProfile => {
+          const input = steadyWindow(w, { offset: off });
+          return {
+            deviceId: id,
+            window: w,
+            features: computeFeatures({
+              ...input,
+              arrivals: input.arrivals.map((a) => ({ ...a, values: { ...a.values, humidity: (a.values['humidity'] as number) + hum } })),
+            }),
+          };
+        };
+        const peers = [mk('dev-b', wobble - 0.2, 0), mk('dev-c', wobble + 0.3, 0)];
+        const { judgement, next } = advanceDevice(state, mk('dev-a', climb, both ? -3 * climb * 5 : 0), defaultThresholds(), { peers });
+        state = next;
+        flags.push(judgement.flagged.map((f) => f.feature));
+      }
+      return flags;
+    };
+    const one = judge(false);
+    expect(one.slice(0, 20).flat()).toEqual([]);
+    expect(one.slice(20).flat()).toContain('ch.temperature.peerramp');
+    expect(judge(true).flat()).not.toContain('ch.temperature.peerramp');
   });
 });
