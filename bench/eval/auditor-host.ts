@@ -32,8 +32,18 @@ export interface AuditorCollect {
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
-/** Questions the auditor has in flight at once (clients asking concurrently; each waits on a ledger round trip). */
-const CONCURRENCY = 64;
+/**
+ * Questions the auditor has in flight at once (clients asking concurrently). Each waits on ledger
+ * round trips that it shares with the others in flight (LedgerReads: one verifyMany and one
+ * signatureLevelMany for all of them), so many in flight cost little more than one; with 64, at
+ * ~0.2 s per answer under load, the auditor could not answer more than ~320 a second (Little's law).
+ */
+const CONCURRENCY = 512;
+/**
+ * PROVENANT_EVAL_SINGLE_READS=1: the auditor as it was before coalescing — one `verify` and one
+ * `signatureLevel` request per question, 64 questions in flight — for A/B runs at the same load.
+ */
+const SINGLE_READS = process.env['PROVENANT_EVAL_SINGLE_READS'] === '1';
 
 export async function runAuditorHost(): Promise<void> {
   let ledger: LedgerClient | undefined;
@@ -53,7 +63,7 @@ export async function runAuditorHost(): Promise<void> {
 
   // Answers go out CONCURRENCY at a time (an auditor serving many clients), in ledger order.
   const drain = (): void => {
-    while (check && inFlight < CONCURRENCY && queue.length > 0) {
+    while (check && inFlight < (SINGLE_READS ? 64 : CONCURRENCY) && queue.length > 0) {
       const r = queue.shift() as (typeof queue)[number];
       const ask = check;
       inFlight++;
@@ -107,7 +117,7 @@ export async function runAuditorHost(): Promise<void> {
           drain();
           return counts;
         };
-        const auditor = new Auditor({ ledger: client, db: store, checkProof });
+        const auditor = new Auditor({ ledger: client, db: store, checkProof, ...(SINGLE_READS ? { reads: false as const } : {}) });
         check = (q) => auditor.check(q);
         const follower = new ProvenanceFollower({ ledger: client, db: tapped, checkProof, name: 'eval' });
         follower.start();

@@ -17,6 +17,7 @@ import type { BatchProof } from '../contracts/logic/batch-layout.js';
 import { checkBatchPath, parseBatchProof, writtenBatchRoot, type BatchEvidence } from './batch-check.js';
 import { checkRecordPartial, type PartialEvidence } from './partial-check.js';
 import { ProofCache } from './proof-cache.js';
+import { LedgerReads } from './coalesce.js';
 import type { LevelAnswer, SignatureLevel } from '../contracts/logic/epoch-signatures.js';
 import { checkEvidence, type EvidenceResult, type SignatureEvidence } from '../../shared/crypto/evidence.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
@@ -165,6 +166,12 @@ export interface AuditorOptions {
    */
   readonly proofCache?: ProofCache | false;
   /**
+   * How `verify` and `signatureLevel` are asked: by default coalesced with the other questions in
+   * flight on this ledger client into one `verifyMany` / `signatureLevelMany` read (LedgerReads.for,
+   * coalesce.ts; each answer is what the single function answers); `false`: one request per question.
+   */
+  readonly reads?: LedgerReads | false;
+  /**
    * The issuer public key the auditor trusts (the authority's issuer.public.json): partials are
    * re-verified under it, and a ledger config naming another key fails the check. Without it, the
    * key of the ledger config (itself a proven write) is used.
@@ -192,10 +199,22 @@ const STATUS: Record<AuditVerdict, ReadingStatus> = {
 export class Auditor {
   private readonly checkProof: ProofChecker;
   private readonly proofs: ProofCache | undefined;
+  private readonly reads: LedgerReads | undefined;
 
   constructor(private readonly options: AuditorOptions) {
     this.checkProof = options.checkProof ?? embeddedProofChecker;
     this.proofs = options.proofCache === false ? undefined : (options.proofCache ?? ProofCache.for(options.ledger));
+    this.reads = options.reads === false ? undefined : (options.reads ?? LedgerReads.for(options.ledger));
+  }
+
+  /** A read-only Data Provenance function's answer, parsed: coalesced (LedgerReads) or alone. */
+  private async read(fn: 'verify' | 'signatureLevel', args: readonly string[]): Promise<unknown> {
+    const reads = this.reads;
+    if (reads !== undefined)
+      return fn === 'verify'
+        ? reads.verify(args[0] as string, args[1] as string, args[2] as string, args[3] as string)
+        : reads.signatureLevel(args[0] as string, args[1] as string);
+    return JSON.parse(decoder.decode(await this.options.ledger.evaluate({ contract: CONTRACTS.dataProvenance, fn, args: [...args] })));
   }
 
   /** Is `query.data` the genuine reading of (deviceId, seq | t)? */
@@ -203,13 +222,9 @@ export class Auditor {
     const locator = locatorText(query.at);
     const dataHash = createHash('sha256').update(query.data).digest('hex');
     const base = { deviceId: query.deviceId, locator, dataHash };
-    let payload: Uint8Array;
+    let parsed: unknown;
     try {
-      payload = await this.options.ledger.evaluate({
-        contract: CONTRACTS.dataProvenance,
-        fn: 'verify',
-        args: [query.deviceId, locator, hex(query.data), query.tag === undefined ? '' : hex(query.tag)],
-      });
+      parsed = await this.read('verify', [query.deviceId, locator, hex(query.data), query.tag === undefined ? '' : hex(query.tag)]);
     } catch (err) {
       const code = codeOf(err);
       const message = err instanceof Error ? err.message : String(err);
@@ -218,7 +233,7 @@ export class Auditor {
         return this.finish({ ...base, verdict: 'SIGNATURE_MISMATCH', genuine: false, message }, query);
       throw err;
     }
-    const answer = JSON.parse(decoder.decode(payload)) as { verdict: 'TRUE' | 'FALSE'; record: unknown; dataHash: string; batch?: unknown };
+    const answer = parsed as { verdict: 'TRUE' | 'FALSE'; record: unknown; dataHash: string; batch?: unknown };
     if (answer.dataHash !== dataHash) {
       throw new ProvenantError('PROV_ERR_AUDIT', `the ledger hashed the data to ${answer.dataHash}, the auditor to ${dataHash}`, {
         deviceId: query.deviceId,
@@ -303,11 +318,7 @@ export class Auditor {
   private async signatureOf(deviceId: string, seq: number, data: Uint8Array): Promise<SignatureAnswer | undefined> {
     let answer: LevelAnswer;
     try {
-      answer = JSON.parse(
-        decoder.decode(
-          await this.options.ledger.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'signatureLevel', args: [deviceId, String(seq)] }),
-        ),
-      ) as LevelAnswer;
+      answer = (await this.read('signatureLevel', [deviceId, String(seq)])) as LevelAnswer;
     } catch {
       return undefined;
     }

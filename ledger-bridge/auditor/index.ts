@@ -11,6 +11,7 @@ export {
   type AuditorOptions,
   type ProofChecker,
 } from './auditor.js';
+export { Coalescer, LedgerReads, type CoalescerOptions, type Outcome } from './coalesce.js';
 export { ProvenanceDb, ProvenanceFollower, type ReadingStatus, type StoredReading } from '../provenance/index.js';
 export { Revalidator, type RevalidatorOptions } from './jobs.js';
 export { connectLedger, fabricAwareChecker, type ConnectOptions } from './connect.js';

@@ -74,6 +74,7 @@ import {
   MAX_SEGMENT_READINGS,
   parseLeavesArg,
   resolveLeaves,
+  type LevelAnswer,
   type RecordSignatureResult,
   type StoredEpochSignature,
   type StoredKeySet,
@@ -119,6 +120,11 @@ interface Found {
   readonly batch?: { readonly record: BatchRecord; readonly leafIndex: number };
 }
 
+/** The near part of a seq lookup's index scan (RecordLookup.bySeq); NEAR_SEQS < SEQ_SPAN. */
+const NEAR_SEQS = 16;
+/** The near part of the scan for the epoch segment covering a seq (coveringSegment). */
+const NEAR_SEGMENT_SEQS = 1024;
+
 /** Lookups of recorded readings: batch records through the index runs, then layout-v1 keys. */
 class RecordLookup {
   private readonly batches = new Map<string, BatchRecord | undefined>();
@@ -154,12 +160,21 @@ class RecordLookup {
   /** The record of (deviceId, seq): none or one. */
   async bySeq(deviceId: string, seq: number): Promise<Found[]> {
     const out: Found[] = [];
-    const [start, end] = seqIndexRange(deviceId, seq, seq + SEQ_SPAN);
-    for (const { value } of await this.range(start, end)) {
-      const run = decodeIndexRun(value);
-      if (!runHasSeq(run, seq)) continue;
-      await this.collect(deviceId, run.txId, (r) => r.seq === seq, out);
-      if (out.length > 0) return out;
+    // The runs with maxSeq in [seq, seq + SEQ_SPAN), in key order, the first holding seq wins. Read
+    // in two parts, the near one first: the run holding a reading usually ends within a few seqs
+    // of it, and a device with many small runs after seq (a reading asked about long after it was
+    // recorded) would otherwise have all of them read and decoded for every question.
+    for (const [from, to] of [
+      [seq, seq + NEAR_SEQS],
+      [seq + NEAR_SEQS, seq + SEQ_SPAN],
+    ] as const) {
+      const [start, end] = seqIndexRange(deviceId, from, to);
+      for (const { value } of await this.range(start, end)) {
+        const run = decodeIndexRun(value);
+        if (!runHasSeq(run, seq)) continue;
+        await this.collect(deviceId, run.txId, (r) => r.seq === seq, out);
+        if (out.length > 0) return out;
+      }
     }
     const legacy = await getJson<ProvenanceRecord>(
       this.ctx,
@@ -315,14 +330,67 @@ async function signingKeyOf(ctx: Context, device: DeviceRecord, k: number): Prom
 
 /** The signed segment covering (deviceId, seq), if any: the first with lastSeq >= seq, if it starts at or below seq. */
 /** The reading recorded under the (deviceId, seq) arguments; PROV_ERR_RECORD_NOT_FOUND if none. */
+/** Alg. 3's verify of one question (the body of `verify` and of each `verifyMany` entry). */
+async function verifyOne(lookup: RecordLookup, deviceId: string, locator: string, dataHex: string, tagHex: string): Promise<VerifyAnswer> {
+  const id = parseDeviceIdArg(deviceId);
+  const where = parseLocator(locator);
+  const dataHash = dataHashOf(dataHex);
+  const found = where.by === 'seq' ? await lookup.bySeq(id, where.seq) : await lookup.byTime(id, where.t);
+  const decision = decideVerify(
+    id,
+    where,
+    found.map((f) => f.record),
+    dataHash,
+    tagHex ?? '',
+  );
+  const from = found.find((f) => f.record === decision.record)?.batch;
+  return from === undefined ? decision : { ...decision, batch: cachedBatchProof(from.record, from.leafIndex) };
+}
+
+/** Most questions one `verifyMany` or `signatureLevelMany` read answers. */
+export const MAX_MANY = 1000;
+
+/** One answer of a `…Many` read: the single function's answer, or what it throws. */
+export type ManyEntry<T> = { readonly answer: T } | { readonly error: { readonly code: string | null; readonly message: string } };
+
+/** Parses a `…Many` argument: a JSON array of at most MAX_MANY arrays of `width` strings. */
+function parseManyArg(text: string, width: number): string[][] {
+  const qs = parseJsonArg(text, 'questions');
+  if (!Array.isArray(qs) || qs.length > MAX_MANY)
+    throw contractError(CONTRACT_ERRORS.BAD_INPUT, `questions must be a JSON array of at most ${MAX_MANY} questions`, {
+      field: 'questions',
+    });
+  qs.forEach((q, i) => {
+    if (!Array.isArray(q) || q.length !== width || !q.every((x) => typeof x === 'string'))
+      throw contractError(CONTRACT_ERRORS.BAD_INPUT, `questions[${i}] must be an array of ${width} strings`, { field: 'questions' });
+  });
+  return qs as string[][];
+}
+
+/** Runs one question of a `…Many` read: its answer, or the error it throws as data. */
+async function manyEntry<T>(run: () => Promise<T>): Promise<ManyEntry<T>> {
+  try {
+    return { answer: await run() };
+  } catch (err) {
+    const e = err as { message?: unknown; code?: unknown };
+    return {
+      error: {
+        code: typeof e?.code === 'string' && e.code.startsWith('PROV_ERR_') ? e.code : null,
+        message: typeof e?.message === 'string' ? e.message : String(err),
+      },
+    };
+  }
+}
+
 async function recordedAt(
   ctx: Context,
   deviceId: string,
   seq: string,
+  lookup = new RecordLookup(ctx),
 ): Promise<{ id: string; n: number; found: NonNullable<Awaited<ReturnType<RecordLookup['bySeq']>>[number]> }> {
   const id = parseDeviceIdArg(deviceId);
   const n = parseIntArg(seq, 'seq', 0, 0xffffffff);
-  const [found] = await new RecordLookup(ctx).bySeq(id, n);
+  const [found] = await lookup.bySeq(id, n);
   if (found === undefined)
     throw contractError(CONTRACT_ERRORS.RECORD_NOT_FOUND, `could not locate the record of device ${id} at seq:${n}`, {
       deviceId: id,
@@ -331,9 +399,32 @@ async function recordedAt(
   return { id, n, found };
 }
 
+/** A recorded reading's level (the body of `signatureLevel` and of each `signatureLevelMany` entry). */
+async function levelAt(ctx: Context, lookup: RecordLookup, deviceId: string, seq: string): Promise<LevelAnswer> {
+  const { id, n, found } = await recordedAt(ctx, deviceId, seq, lookup);
+  const signed = await coveringSegment(ctx, id, n);
+  const device = await loadDevice(ctx, id);
+  const chain: string[] = [];
+  for (let k = 1; signed !== undefined && k <= signed.keySet; k++) {
+    const ks = await getJson<StoredKeySet>(ctx, ctx.stub.createCompositeKey(KEY_TYPES.sigKeySet, [id, pad(k, 10)]));
+    if (ks === undefined) break;
+    chain.push(ks.body);
+  }
+  return levelOf(sha256, found.record, signed, device?.signingKey, chain);
+}
+
 async function coveringSegment(ctx: Context, deviceId: string, seq: number): Promise<StoredEpochSignature | undefined> {
-  const [start, end] = epochSigRange(deviceId, seq, 0x1_0000_0000);
-  const [first] = await drain((await ctx.stub.getStateByRange(start, end)) as unknown as Iter, 1);
+  // The first segment whose last seq is at or after seq (one that ends MAX_SEGMENT_READINGS or more
+  // after seq starts after it). Looked for near seq first: a range read returns every key in it.
+  let first: KeyValue | undefined;
+  for (const [from, to] of [
+    [seq, seq + NEAR_SEGMENT_SEQS],
+    [seq + NEAR_SEGMENT_SEQS, seq + MAX_SEGMENT_READINGS],
+  ] as const) {
+    const [start, end] = epochSigRange(deviceId, from, Math.min(to, 0x1_0000_0000));
+    [first] = await drain((await ctx.stub.getStateByRange(start, end)) as unknown as Iter, 1);
+    if (first !== undefined) break;
+  }
   if (first === undefined) return undefined;
   const s = parseBytes<StoredEpochSignature>(first.value);
   return s.firstSeq <= seq ? s : undefined;
@@ -450,21 +541,26 @@ export class DataProvenanceContract extends Contract {
   @Transaction(false)
   @Returns('string')
   async verify(ctx: Context, deviceId: string, locator: string, dataHex: string, tagHex: string): Promise<string> {
-    const id = parseDeviceIdArg(deviceId);
-    const where = parseLocator(locator);
-    const dataHash = dataHashOf(dataHex);
+    return canonicalJson(await verifyOne(new RecordLookup(ctx), deviceId, locator, dataHex, tagHex));
+  }
+
+  /**
+   * Many `verify` questions in one read (the auditor coalesces the questions it has in flight):
+   * questions is a JSON array of [deviceId, locator, dataHex, tagHex], at most MAX_MANY. Answers a
+   * JSON array, one entry per question in order: { answer } — exactly what `verify` answers — or
+   * { error: { code, message } } — what `verify` throws for it. Only a malformed `questions`
+   * throws.
+   */
+  @StringParams('questions')
+  @Transaction(false)
+  @Returns('string')
+  async verifyMany(ctx: Context, questions: string): Promise<string> {
+    const qs = parseManyArg(questions, 4);
     const lookup = new RecordLookup(ctx);
-    const found = where.by === 'seq' ? await lookup.bySeq(id, where.seq) : await lookup.byTime(id, where.t);
-    const decision = decideVerify(
-      id,
-      where,
-      found.map((f) => f.record),
-      dataHash,
-      tagHex ?? '',
-    );
-    const from = found.find((f) => f.record === decision.record)?.batch;
-    const answer: VerifyAnswer = from === undefined ? decision : { ...decision, batch: cachedBatchProof(from.record, from.leafIndex) };
-    return canonicalJson(answer);
+    const out: ManyEntry<VerifyAnswer>[] = [];
+    for (const [deviceId, locator, dataHex, tagHex] of qs)
+      out.push(await manyEntry(() => verifyOne(lookup, deviceId as string, locator as string, dataHex as string, tagHex as string)));
+    return canonicalJson(out);
   }
 
   /** The provenance record under (deviceId, seq); PROV_ERR_RECORD_NOT_FOUND if none. */
@@ -606,16 +702,23 @@ export class DataProvenanceContract extends Contract {
   @Transaction(false)
   @Returns('string')
   async signatureLevel(ctx: Context, deviceId: string, seq: string): Promise<string> {
-    const { id, n, found } = await recordedAt(ctx, deviceId, seq);
-    const signed = await coveringSegment(ctx, id, n);
-    const device = await loadDevice(ctx, id);
-    const chain: string[] = [];
-    for (let k = 1; signed !== undefined && k <= signed.keySet; k++) {
-      const ks = await getJson<StoredKeySet>(ctx, ctx.stub.createCompositeKey(KEY_TYPES.sigKeySet, [id, pad(k, 10)]));
-      if (ks === undefined) break;
-      chain.push(ks.body);
-    }
-    return canonicalJson(levelOf(sha256, found.record, signed, device?.signingKey, chain));
+    return canonicalJson(await levelAt(ctx, new RecordLookup(ctx), deviceId, seq));
+  }
+
+  /**
+   * Many `signatureLevel` questions in one read: questions is a JSON array of [deviceId, seq], at
+   * most MAX_MANY; answers one { answer } or { error: { code, message } } per question, in order,
+   * as `verifyMany` does.
+   */
+  @StringParams('questions')
+  @Transaction(false)
+  @Returns('string')
+  async signatureLevelMany(ctx: Context, questions: string): Promise<string> {
+    const qs = parseManyArg(questions, 2);
+    const lookup = new RecordLookup(ctx);
+    const out: ManyEntry<LevelAnswer>[] = [];
+    for (const [deviceId, seq] of qs) out.push(await manyEntry(() => levelAt(ctx, lookup, deviceId as string, seq as string)));
+    return canonicalJson(out);
   }
 
   /**

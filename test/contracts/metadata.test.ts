@@ -25,6 +25,7 @@ const READS = [
   'get',
   'history',
   'verify',
+  'verifyMany',
   'getPartial',
   'getProfile',
   'listProfiles',
@@ -32,6 +33,7 @@ const READS = [
   'whoami',
   'getTraffic',
   'signatureLevel',
+  'signatureLevelMany',
   'signatureReport',
 ];
 
