@@ -76,6 +76,10 @@ export function register(bench: Command): void {
     )
     .option('--no-commit-worker', 'write blocks on the ledger thread instead of the commit worker')
     .option('--verify', 'run provenant ledger verify over the result and report its time')
+    .option(
+      '--latency-out <file>',
+      "also write the latency phase's commit latencies (ms, sorted, JSON array) to this file (bench plots draws their CDF)",
+    )
     .action(async (opts: LedgerBenchOptions) => {
       if (opts.sync !== 'full' && opts.sync !== 'normal')
         throw new ProvenantError('PROV_ERR_BAD_INPUT', `--sync must be 'full' or 'normal', got '${opts.sync}'`, { field: 'sync' });
@@ -97,6 +101,7 @@ export interface LedgerBenchOptions {
   blockMaxTx?: number;
   blockTimeoutMs: number;
   verify?: boolean;
+  latencyOut?: string;
   commitWorker: boolean;
   endorsers: number;
   validationThreads: number;

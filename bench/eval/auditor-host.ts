@@ -38,7 +38,7 @@ const now = (): number => performance.timeOrigin + performance.now();
  * signatureLevelMany for all of them), so many in flight cost little more than one; with 64, at
  * ~0.2 s per answer under load, the auditor could not answer more than ~320 a second (Little's law).
  */
-const CONCURRENCY = 512;
+const CONCURRENCY = 256;
 /**
  * PROVENANT_EVAL_SINGLE_READS=1: the auditor as it was before coalescing — one `verify` and one
  * `signatureLevel` request per question, 64 questions in flight — for A/B runs at the same load.

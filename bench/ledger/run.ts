@@ -11,7 +11,7 @@
  * Progress on stderr, human figures on stdout, last line one JSON object.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -228,6 +228,7 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     // Open loop: if the ledger could not keep up, batches queued and the percentiles measure the queue.
     const saturated = achieved < 0.95 * offered;
     latencies.sort((a, b) => a - b);
+    if (opts.latencyOut !== undefined) writeFileSync(opts.latencyOut, JSON.stringify(latencies.map((l) => round(l, 2))));
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
     const max = latencies[latencies.length - 1] ?? NaN;

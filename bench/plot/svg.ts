@@ -223,6 +223,78 @@ export function stackedBarChart(c: StackedBarChart): string {
   return `${out.join('\n')}\n`;
 }
 
+/** Bars side by side: per category (x label) one bar per named series (the crypto benchmark's ours vs. the peer's). */
+export interface GroupedBarChart {
+  readonly title: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  /** Series names, one bar each per category. */
+  readonly series: readonly string[];
+  /** Categories with one value per series (null: no bar). */
+  readonly groups: readonly { readonly label: string; readonly values: readonly (number | null)[] }[];
+  /** Log-scale y axis (decades); every value must be > 0. */
+  readonly logY?: boolean;
+  /** Print each bar's value above it. */
+  readonly labels?: boolean;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+/** Renders a grouped bar chart as SVG text. */
+export function groupedBarChart(c: GroupedBarChart): string {
+  const W = c.width ?? 640;
+  const H = c.height ?? 380;
+  const L = 56;
+  const R = Math.max(150, 45 + Math.ceil(Math.max(0, ...c.series.map((q) => q.length)) * 6.2));
+  const T = 34;
+  const B = 46;
+  const vals = c.groups.flatMap((g) => g.values.filter((v): v is number => v !== null));
+  if (c.logY && vals.some((v) => !(v > 0))) throw new RangeError(`${c.title}: a log y axis needs every value > 0`);
+  const [y0, y1] = c.logY
+    ? [10 ** Math.floor(Math.log10(Math.min(...vals, 1))), 10 ** Math.ceil(Math.log10(Math.max(...vals, 1)))]
+    : [0, niceMax(Math.max(...vals, 1e-9))];
+  const fy = (v: number): number => (c.logY ? Math.log10(v) : v);
+  const sy = (v: number): number => T + (1 - (fy(v) - fy(y0)) / (fy(y1) - fy(y0) || 1)) * (H - T - B);
+  const slot = (W - L - R) / Math.max(1, c.groups.length);
+  const bw = Math.min(32, (slot * 0.8) / Math.max(1, c.series.length));
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+  );
+  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  out.push(`<text x="${L}" y="18" font-size="13" font-weight="bold">${esc(c.title)}</text>`);
+  const yTicks = c.logY
+    ? Array.from({ length: Math.round(Math.log10(y1 / y0)) + 1 }, (_, k) => y0 * 10 ** k)
+    : Array.from({ length: 6 }, (_, k) => (y1 * k) / 5);
+  for (const v of yTicks) {
+    out.push(`<line x1="${L}" x2="${W - R}" y1="${f(sy(v))}" y2="${f(sy(v))}" stroke="#eee"/>`);
+    out.push(`<text x="${L - 6}" y="${f(sy(v) + 4)}" text-anchor="end" fill="#333">${esc(trim(v))}</text>`);
+  }
+  out.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#999"/>`);
+  c.groups.forEach((g, i) => {
+    const cx = L + slot * (i + 0.5);
+    g.values.forEach((v, k) => {
+      if (v === null) return;
+      const x = cx - (bw * c.series.length) / 2 + k * bw;
+      out.push(
+        `<rect x="${f(x)}" y="${f(sy(v))}" width="${f(bw * 0.92)}" height="${f(Math.max(0, sy(y0) - sy(v)))}" fill="${PALETTE[k % PALETTE.length] as string}"/>`,
+      );
+      if (c.labels)
+        out.push(`<text x="${f(x + bw * 0.46)}" y="${f(sy(v) - 3)}" text-anchor="middle" font-size="9" fill="#222">${esc(trim(v))}</text>`);
+    });
+    out.push(`<text x="${f(cx)}" y="${H - B + 16}" text-anchor="middle" fill="#333">${esc(g.label)}</text>`);
+  });
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle" fill="#222">${esc(c.xLabel)}</text>`);
+  out.push(`<text transform="translate(14 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle" fill="#222">${esc(c.yLabel)}</text>`);
+  c.series.forEach((name, k) => {
+    const ly = T + 10 + k * 15;
+    out.push(`<rect x="${W - R + 10}" y="${ly - 5}" width="20" height="10" fill="${PALETTE[k % PALETTE.length] as string}"/>`);
+    out.push(`<text x="${W - R + 35}" y="${ly + 4}" fill="#222">${esc(name)}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
 /** The smallest 1, 2, 2.5 or 5 × 10^k at or above v (a round top for a linear axis). */
 export function niceMax(v: number): number {
   if (!(v > 0)) return 1;

@@ -27,7 +27,7 @@ export type Outcome<R> = { readonly ok: R } | { readonly err: unknown };
 
 /** Options of a coalescer. */
 export interface CoalescerOptions {
-  /** Most questions in one request (default 256). */
+  /** Most questions in one request (default 128: one request holds the ledger's thread for all of them). */
   readonly maxBatch?: number;
   /** Requests out at once (default 2). */
   readonly maxInFlight?: number;
@@ -53,7 +53,7 @@ export class Coalescer<Q, R> {
     private readonly send: (qs: readonly Q[]) => Promise<readonly Outcome<R>[]>,
     options: CoalescerOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 256;
+    this.maxBatch = options.maxBatch ?? 128;
     this.maxInFlight = options.maxInFlight ?? 2;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
       throw new RangeError(`maxBatch must be an integer >= 1, got ${this.maxBatch}`);

@@ -123,7 +123,7 @@ interface Found {
 /** The near part of a seq lookup's index scan (RecordLookup.bySeq); NEAR_SEQS < SEQ_SPAN. */
 const NEAR_SEQS = 16;
 /** The near part of the scan for the epoch segment covering a seq (coveringSegment). */
-const NEAR_SEGMENT_SEQS = 1024;
+const NEAR_SEGMENT_SEQS = 64;
 
 /** Lookups of recorded readings: batch records through the index runs, then layout-v1 keys. */
 class RecordLookup {
@@ -161,11 +161,12 @@ class RecordLookup {
   async bySeq(deviceId: string, seq: number): Promise<Found[]> {
     const out: Found[] = [];
     // The runs with maxSeq in [seq, seq + SEQ_SPAN), in key order, the first holding seq wins. Read
-    // in two parts, the near one first: the run holding a reading usually ends within a few seqs
+    // in parts, the nearest first: the run holding a reading usually ends at it or within a few seqs
     // of it, and a device with many small runs after seq (a reading asked about long after it was
     // recorded) would otherwise have all of them read and decoded for every question.
     for (const [from, to] of [
-      [seq, seq + NEAR_SEQS],
+      [seq, seq + 1],
+      [seq + 1, seq + NEAR_SEQS],
       [seq + NEAR_SEQS, seq + SEQ_SPAN],
     ] as const) {
       const [start, end] = seqIndexRange(deviceId, from, to);
@@ -419,7 +420,8 @@ async function coveringSegment(ctx: Context, deviceId: string, seq: number): Pro
   let first: KeyValue | undefined;
   for (const [from, to] of [
     [seq, seq + NEAR_SEGMENT_SEQS],
-    [seq + NEAR_SEGMENT_SEQS, seq + MAX_SEGMENT_READINGS],
+    [seq + NEAR_SEGMENT_SEQS, seq + 16 * NEAR_SEGMENT_SEQS],
+    [seq + 16 * NEAR_SEGMENT_SEQS, seq + MAX_SEGMENT_READINGS],
   ] as const) {
     const [start, end] = epochSigRange(deviceId, from, Math.min(to, 0x1_0000_0000));
     [first] = await drain((await ctx.stub.getStateByRange(start, end)) as unknown as Iter, 1);

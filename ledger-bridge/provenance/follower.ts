@@ -7,11 +7,11 @@
  * canonical bytes and tags are in the committed transaction), and stores every one with the
  * contract's outcome — committed, or rejected with the reason — and the transaction and block,
  * moving its cursor in the same database transaction. Transactions are stored one at a time in
- * ledger order; the proofs of up to 64 following ones are fetched meanwhile. Applying a block twice changes nothing, so
+ * ledger order; the proofs of up to 16 following ones are fetched meanwhile. Applying a block twice changes nothing, so
  * after a crash it resumes at its cursor's block; a database lost or wiped is rebuilt from block 0.
  * Ledger outages are retried with backoff (500 ms doubling to 5 s); nothing is skipped.
  */
-import type { LedgerClient, LedgerEvent } from '../client.js';
+import type { InclusionProof, LedgerClient, LedgerEvent } from '../client.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { EVENTS, parseBatchResult } from '../../shared/records.js';
 import type { ProofChecker } from '../auditor/auditor.js';
@@ -55,7 +55,7 @@ export interface FollowerStatus {
 }
 
 /** Transactions whose inclusion proofs are asked for ahead of the one being stored. */
-const PREFETCH = 64;
+const PREFETCH = 16;
 
 const quiet: FollowerLog = { info: () => undefined, warn: () => undefined };
 
@@ -109,13 +109,13 @@ export class ProvenanceFollower {
   }
 
   /** Applies one ReadingsRecorded event (exposed for tests and for a one-shot catch-up). */
-  async apply(event: LedgerEvent): Promise<IngestCounts | undefined> {
+  async apply(event: LedgerEvent, prefetched?: Promise<InclusionProof>): Promise<IngestCounts | undefined> {
     if (event.name !== EVENTS.readingsRecorded) return undefined;
     const result = parseBatchResult(new TextDecoder().decode(event.payload));
     // Fetched and checked through the cache the Auditor on this client shares (proof-cache.ts):
     // a question about a reading right after it is stored costs no second fetch or check.
     const proofs = ProofCache.for(this.options.ledger);
-    const proof = await proofs.get(event.txId);
+    const proof = await (prefetched ?? proofs.get(event.txId));
     const check = proofs.check(proof, this.options.checkProof);
     if (check.ok === false)
       throw new ProvenantError('PROV_ERR_PROOF_INVALID', `transaction ${event.txId}: inclusion proof does not check: ${check.reason}`, {
@@ -140,7 +140,7 @@ export class ProvenanceFollower {
         if (cursor !== null) this.lastBlock = cursor;
         this.log.info({ follower: this.name, from: cursor ?? 0 }, 'provenance follower tailing the ledger');
         // Applied one at a time in ledger order, but each transaction's inclusion proof is asked
-        // for as soon as its event arrives (up to PREFETCH ahead, through the shared proof cache):
+        // for as soon as its event arrives (up to PREFETCH ahead, kept with the event and put in the shared proof cache):
         // one round trip to a busy ledger per transaction, in series, made the follower fall
         // seconds behind the chain (docs/evaluation.md, Fig. 8).
         const proofs = ProofCache.for(this.options.ledger);
@@ -150,12 +150,14 @@ export class ProvenanceFollower {
         for await (const event of this.options.ledger.events({ startBlock: cursor ?? 0, signal })) {
           if (signal.aborted) break;
           if (failed) throw failed.err;
-          if (event.name === EVENTS.readingsRecorded) proofs.get(event.txId).catch(() => undefined);
+          // Kept here, not only in the cache: a proof fetched ahead is used however long it waited.
+          const prefetched = event.name === EVENTS.readingsRecorded ? proofs.get(event.txId) : undefined;
+          prefetched?.catch(() => undefined);
           queued++;
           chain = chain
             .then(async () => {
               if (failed || signal.aborted) return;
-              await this.apply(event);
+              await this.apply(event, prefetched);
               this.lastError = null;
               delay = this.options.retryMs ?? 500;
             })
