@@ -93,6 +93,11 @@ export interface PointResult {
   readonly readingsPerTx: number;
   readonly rejected: number;
   readonly nacks: number;
+  /**
+   * READING frames the boards sent again from their resend rings (no ACK within the firmware's
+   * resend delay, 2 s at 10/s), per second of the window: the sign of an edge that ACKs late.
+   */
+  readonly resentPerS: number;
   /** Board wrote READING → edge outbox stored / → committed / → auditor answer; and per stage. */
   readonly latency: {
     readonly stored: Dist;
@@ -499,8 +504,12 @@ function summarise(
   const sent = new Map<string, number>();
   let nacks = 0;
   let boardCpu = 0;
+  let framesInWin = 0;
   for (const b of c.boards) {
-    for (const [k, t] of b.sent) if (!sent.has(k)) sent.set(k, t);
+    for (const [k, t] of b.sent) {
+      if (!sent.has(k)) sent.set(k, t);
+      if (t >= tA && t < tB) framesInWin++;
+    }
     nacks += b.nacks;
     boardCpu += b.cpuMs;
     if (b.uncaught.length > 0) throw new Error(`a board's firmware threw: ${b.uncaught[0]}`);
@@ -552,6 +561,7 @@ function summarise(
     readingsPerTx: txs.length === 0 ? 0 : r1(txReadings / txs.length),
     rejected: c.edge.rejected,
     nacks,
+    resentPerS: r1((framesInWin - nSent) / secs),
     latency: {
       stored: dist(tStored),
       committed: dist(tCommitted),
