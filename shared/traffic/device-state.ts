@@ -16,6 +16,7 @@
  *   the ledger (`acknowledgeChange`); any other fault closes at the first accepted window.
  */
 import { byCodeUnit } from './features.js';
+import { median } from './learn.js';
 import { classDeltas, type ClassProfile } from './class-profile.js';
 import {
   advancePeerHistory,
@@ -62,6 +63,46 @@ export interface FaultState {
 /** A flag that says a channel's level broke away from the accepted normal. */
 function isLevelBreak(feature: string): boolean {
   return feature.endsWith('.jump') || feature.endsWith('.gap') || feature.endsWith('.shift');
+}
+
+/** Share of the class's registered tolerance by which the level difference to the peers may move in the warm-up and still be vouched for. */
+export const WARMUP_VOUCH_SHARE = 0.25;
+
+/**
+ * Warm-up only (no peer reference to judge by yet): the channels whose level break the peers
+ * vouch for. Against the device's last accepted window's peer record, a channel is vouched for
+ * when its level difference to the peers (median over the peers) moved by at most
+ * WARMUP_VOUCH_SHARE of the class's registered tolerance (the device moved with the air its peers
+ * see), or came at least halfway back to the peers (co-located devices of a class agree within
+ * that tolerance: a break towards the peers is the end of a fault present from the first windows,
+ * a pinned or shifted level accepted while nothing could judge it, not a new one). Without this,
+ * the warm-up's continuity held the device to the forged level for the rest of the warm-up: 62%
+ * of the windows after a mimic from the first window flagged on the tuning set.
+ */
+function vouchedInWarmup(
+  history: readonly PeerRecord[] | undefined,
+  profile: TrafficProfile,
+  peers: readonly TrafficProfile[],
+  tolerance: Readonly<Record<string, number>> | undefined,
+): Record<string, 'moved' | 'back'> {
+  const out: Record<string, 'moved' | 'back'> = {};
+  const last = history?.[history.length - 1];
+  if (last === undefined) return out;
+  const now = peerLevels(profile, peers);
+  for (const ch of Object.keys(now).sort(byCodeUnit)) {
+    const ds: number[] = [];
+    for (const id of Object.keys(last.d).sort(byCodeUnit)) {
+      const v = last.d[id]?.[ch];
+      if (v !== undefined) ds.push(v);
+    }
+    if (ds.length === 0) continue;
+    const before = median(ds);
+    const d = now[ch] as number;
+    const tol = tolerance?.[ch];
+    if (tol !== undefined && Math.abs(d - before) <= WARMUP_VOUCH_SHARE * tol) out[ch] = 'moved';
+    else if (Math.abs(d) * 2 <= Math.abs(before)) out[ch] = 'back';
+  }
+  return out;
 }
 
 /** What the contract keeps per device. */
@@ -115,12 +156,25 @@ export function advanceDevice(
   const fault = state.fault !== undefined && profile.window - state.fault.since <= reach ? state.fault : undefined;
   const info: JudgeInfo = { returned: [], breaks: {} };
   let judgement: Judgement;
+  let forgedBefore = false;
   if (state.history.length < MIN_HISTORY && options.classProfile !== undefined) {
     judgement = judgeProfile(state.history, profile, thresholds);
     const flagged: Judgement['flagged'] = [];
     const last = state.reanchor === true ? undefined : state.history[state.history.length - 1];
+    const back =
+      options.peers !== undefined ? vouchedInWarmup(state.peerHistory, profile, options.peers, options.classProfile.peerTolerance) : {};
+    // As in the model (CONTINUITY_HORIZON): after that many skipped windows the level is no longer
+    // held to the last accepted one's.
+    const held = last === undefined || profile.window - last.window - 1 <= CONTINUITY_HORIZON;
     for (const { feature, delta } of classDeltas(options.classProfile, last, profile)) {
       const t = thresholdFor(thresholds, feature);
+      const ch = feature.slice(3, feature.lastIndexOf('.'));
+      if (isLevelBreak(feature) && (!held || back[ch] !== undefined)) {
+        // A break back to the peers: the level before it was the fault, so the peer records
+        // learnt at it (unjudged: no reference yet) are dropped with it.
+        if (held && back[ch] === 'back' && delta > t) forgedBefore = true;
+        continue;
+      }
       if (delta > t) flagged.push({ feature, delta, threshold: t });
     }
     flagged.sort((a, b) => byCodeUnit(a.feature, b.feature));
@@ -222,7 +276,12 @@ export function advanceDevice(
   const history = judgement.trafficProven ? [...state.history, profile].slice(-MODEL_HISTORY) : state.history;
   const peerHistory =
     options.peers !== undefined
-      ? advancePeerHistory(state.peerHistory ?? [], profile, options.peers, judgement.trafficProven && peerLearn)
+      ? advancePeerHistory(
+          forgedBefore && judgement.trafficProven ? [] : (state.peerHistory ?? []),
+          profile,
+          options.peers,
+          judgement.trafficProven && peerLearn,
+        )
       : state.peerHistory;
   return {
     judgement,

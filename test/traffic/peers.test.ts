@@ -162,11 +162,12 @@ describe('peer check', () => {
     const tol = judge({ temperature: 1.5 });
     for (let w = 0; w < 6; w++) expect(tol[w]).toContain('ch.temperature.peerlevel');
     expect(tol.slice(6).flat()).toEqual([]);
-    // Without the tolerance the offset is what the device was learnt at: its first six windows
-    // pass and its true level afterwards is the "discrepancy" (a level gap, window after window).
+    // Without the tolerance the offset passes its first six windows (nothing can judge them), but
+    // the true level afterwards comes back to the peers' and is vouched for: not a discrepancy
+    // (before the warm-up vouching, a level gap window after window).
     const none = judge();
     expect(none.slice(0, 6).flat()).toEqual([]);
-    expect(none.slice(6).every((f) => f.length > 0)).toBe(true);
+    expect(none.slice(6).flat()).toEqual([]);
     expect(() => checkClassProfile({ ...cls, peerTolerance: { temperature: 0 } })).toThrow(
       /peerTolerance.temperature must be finite and > 0/,
     );
@@ -235,5 +236,43 @@ describe('peer check', () => {
     expect(one.slice(0, 20).flat()).toEqual([]);
     expect(one.slice(20).flat()).toContain('ch.temperature.peerramp');
     expect(judge(true).flat()).not.toContain('ch.temperature.peerramp');
+  });
+
+  it('in the warm-up a level break the peers vouch for is not flagged; one that leaves them is', () => {
+    // The class profile learnt from a steady device; dev-a's peers read its level ± 0.3 °C.
+    const cls = { ...learnClassProfile([Array.from({ length: 20 }, (_, w) => at('dev-x', w, 0))]), peerTolerance: { temperature: 1.5 } };
+    const judge = (level: (w: number) => number, peersAt: (w: number) => number): string[][] => {
+      let state = emptyDeviceState();
+      const flags: string[][] = [];
+      for (let w = 0; w < 8; w++) {
+        const peers = [at('dev-c', w, peersAt(w) + 0.3), at('dev-b', w, peersAt(w) - 0.2)];
+        const { judgement, next } = advanceDevice(state, at('dev-a', w, level(w)), defaultThresholds(), { peers, classProfile: cls });
+        state = next;
+        flags.push(judgement.flagged.map((f) => f.feature));
+      }
+      return flags;
+    };
+    // A pinned level 1 °C up (inside the tolerance) for three windows, then the true level: the
+    // break back to the peers is the fault's end, and the rest of the warm-up is not held to the
+    // forged level.
+    expect(
+      judge(
+        (w) => (w < 3 ? 1 : 0),
+        () => 0,
+      ).flat(),
+    ).toEqual([]);
+    // The air warms by 1 °C at once at every device: the break moved with the peers.
+    expect(
+      judge(
+        (w) => (w < 3 ? 0 : 1),
+        (w) => (w < 3 ? 0 : 1),
+      ).flat(),
+    ).toEqual([]);
+    // dev-a alone jumps 1 °C away from its peers in window 3: flagged as before.
+    const away = judge(
+      (w) => (w < 3 ? 0 : 1),
+      () => 0,
+    );
+    expect(away[3]).toContain('ch.temperature.jump');
   });
 });
