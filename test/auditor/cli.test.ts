@@ -29,16 +29,31 @@ const POLICY = { id: 'temp-plant-3', anyOf: [{ site: 'plant-3', type: 'temperatu
 let tmp: string;
 let ledgerDb: string;
 
+/** What a CLI run gave. */
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /** The real program in a child process. */
-function spawnCli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+function spawnCli(...args: string[]): CliResult {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 90_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The same CLI in this process. */
-async function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function cli(...args: string[]): Promise<CliResult> {
   const r = await runCli(...args);
   return { code: r.code, stdout: r.out, stderr: r.err };
+}
+/** `provenant device prove --db <the test ledger> --device ID …args` in this process. */
+function prove(deviceId: string, ...args: string[]): Promise<CliResult> {
+  return cli('device', 'prove', '--db', ledgerDb, '--device', deviceId, ...args);
+}
+/** `provenant verify --db <the test ledger> --device dev-1 …args` in this process. */
+function verifyDev1(...args: string[]): Promise<CliResult> {
+  return cli('verify', '--db', ledgerDb, '--device', 'dev-1', ...args);
 }
 const lastJson = (s: string): Record<string, unknown> => JSON.parse(s.trim().split('\n').pop() as string) as Record<string, unknown>;
 
@@ -122,34 +137,12 @@ describe('provenant device', { timeout: 180_000 }, () => {
     const meta = join(tmp, 'meta.json');
     const registration = JSON.parse(readFileSync(join(aa, 'dev-1.registration.json'), 'utf8')) as { attributes: Record<string, string> };
     writeFileSync(meta, JSON.stringify({ attributes: registration.attributes, gatewayId: 'edge-1' }));
-    const ok = await cli(
-      'device',
-      'prove',
-      '--db',
-      ledgerDb,
-      '--device',
-      'dev-1',
-      '--metadata',
-      meta,
-      '--device-file',
-      join(aa, 'dev-1.device.json'),
-    );
+    const ok = await prove('dev-1', '--metadata', meta, '--device-file', join(aa, 'dev-1.device.json'));
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^TRUE/);
 
     writeFileSync(meta, JSON.stringify({ attributes: { ...registration.attributes, site: 'elsewhere' }, gatewayId: 'edge-1' }));
-    const wrongMeta = await cli(
-      'device',
-      'prove',
-      '--db',
-      ledgerDb,
-      '--device',
-      'dev-1',
-      '--metadata',
-      meta,
-      '--device-file',
-      join(aa, 'dev-1.device.json'),
-    );
+    const wrongMeta = await prove('dev-1', '--metadata', meta, '--device-file', join(aa, 'dev-1.device.json'));
     expect(wrongMeta.code).toBe(1);
     expect(wrongMeta.stdout).toMatch(/^FALSE METADATA_MISMATCH/);
 
@@ -158,35 +151,11 @@ describe('provenant device', { timeout: 180_000 }, () => {
     expect(issued.code, issued.stderr).toBe(0);
     const challenge = lastJson(issued.stdout)['challenge'] as string;
     expect(challenge).toMatch(/^[0-9a-f]{64}$/);
-    const mismatch = await cli(
-      'device',
-      'prove',
-      '--db',
-      ledgerDb,
-      '--device',
-      'dev-1',
-      '--metadata',
-      meta,
-      '--challenge',
-      challenge,
-      '--response',
-      'cd'.repeat(32),
-    );
+    const mismatch = await prove('dev-1', '--metadata', meta, '--challenge', challenge, '--response', 'cd'.repeat(32));
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toMatch(/device signature mismatch/);
 
-    const missing = await cli(
-      'device',
-      'prove',
-      '--db',
-      ledgerDb,
-      '--device',
-      'nobody',
-      '--metadata',
-      meta,
-      '--device-file',
-      join(aa, 'dev-1.device.json'),
-    );
+    const missing = await prove('nobody', '--metadata', meta, '--device-file', join(aa, 'dev-1.device.json'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/could not find the device/);
   });
@@ -212,7 +181,7 @@ describe('provenant device', { timeout: 180_000 }, () => {
     const help = await cli('verify', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--timestamp <ms>/);
-    const noMeta = await cli('device', 'prove', '--db', ledgerDb, '--device', 'dev-1');
+    const noMeta = await prove('dev-1');
     expect(noMeta.code).not.toBe(0);
     expect(noMeta.stderr).toMatch(/--metadata/);
   });
@@ -262,107 +231,52 @@ describe('provenant verify', { timeout: 180_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^verdict: TRUE \(genuine\)/);
     expect(r.stdout).toMatch(/inclusion proof: checked OK; head height \d+/);
-    const j = await cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--timestamp', '1700000000000', '--data', good, '--json');
+    const j = await verifyDev1('--timestamp', '1700000000000', '--data', good, '--json');
     expect(j.code).toBe(0);
     expect(lastJson(j.stdout)).toMatchObject({ verdict: 'TRUE', genuine: true, evidence: { proofCheck: { ok: true } } });
   });
 
   it('--save-head then --trusted-head: a later check proves the chain extends the saved head', async () => {
     const headFile = join(tmp, 'head.json');
-    expect((await cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', good, '--save-head', headFile)).code).toBe(
-      0,
-    );
+    expect((await verifyDev1('--seq', '1', '--data', good, '--save-head', headFile)).code).toBe(0);
     const saved = JSON.parse(readFileSync(headFile, 'utf8')) as { height: number; hash: string };
     expect(saved.hash).toMatch(/^[0-9a-f]{64}$/);
-    const r = await cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', good, '--trusted-head', headFile);
+    const r = await verifyDev1('--seq', '1', '--data', good, '--trusted-head', headFile);
     expect(r.code, r.stderr).toBe(0);
-    const forged = await cli(
-      'verify',
-      '--db',
-      ledgerDb,
-      '--device',
-      'dev-1',
-      '--seq',
-      '1',
-      '--data',
-      good,
-      '--trusted-head',
-      `${saved.height}:${'ab'.repeat(32)}`,
-      '--json',
-    );
+    const forged = await verifyDev1('--seq', '1', '--data', good, '--trusted-head', `${saved.height}:${'ab'.repeat(32)}`, '--json');
     expect(forged.code).toBe(1);
     expect(lastJson(forged.stdout)).toMatchObject({ verdict: 'UNPROVEN', genuine: false });
     // the human headline says so too (issue #13, defect 2: it used to say "verdict: TRUE")
-    const human = await cli(
-      'verify',
-      '--db',
-      ledgerDb,
-      '--device',
-      'dev-1',
-      '--seq',
-      '1',
-      '--data',
-      good,
-      '--trusted-head',
-      `${saved.height}:${'ab'.repeat(32)}`,
-    );
+    const human = await verifyDev1('--seq', '1', '--data', good, '--trusted-head', `${saved.height}:${'ab'.repeat(32)}`);
     expect(human.code).toBe(1);
     expect(human.stdout).toMatch(/^verdict: UNPROVEN — record NOT proven: .*inclusion proof FAILED/);
     expect(human.stdout).not.toMatch(/verdict: TRUE/);
   });
 
   it("--issuer-public: the partial is re-verified under the authority's key; another authority's key is UNPROVEN (exit 1)", async () => {
-    const pinned = await cli(
-      'verify',
-      '--db',
-      ledgerDb,
-      '--device',
-      'dev-1',
-      '--seq',
-      '1',
-      '--data',
-      good,
-      '--json',
-      '--issuer-public',
-      join(tmp, 'aa', 'issuer.public.json'),
-    );
+    const pinned = await verifyDev1('--seq', '1', '--data', good, '--json', '--issuer-public', join(tmp, 'aa', 'issuer.public.json'));
     expect(pinned.code, pinned.stderr).toBe(0);
     expect(lastJson(pinned.stdout)).toMatchObject({ verdict: 'TRUE', evidence: { partial: { keyFrom: 'pinned', check: { ok: true } } } });
     const other = join(tmp, 'other-aa');
     expect((await cli('authority', 'init', '--dir', other)).code).toBe(0);
-    const r = await cli(
-      'verify',
-      '--db',
-      ledgerDb,
-      '--device',
-      'dev-1',
-      '--seq',
-      '1',
-      '--data',
-      good,
-      '--json',
-      '--issuer-public',
-      join(other, 'issuer.public.json'),
-    );
+    const r = await verifyDev1('--seq', '1', '--data', good, '--json', '--issuer-public', join(other, 'issuer.public.json'));
     expect(r.code).toBe(1);
     expect(lastJson(r.stdout)).toMatchObject({ verdict: 'UNPROVEN', genuine: false, evidence: { partial: { check: { ok: false } } } });
   });
 
   it('FALSE (exit 1) for tampered data, not found (exit 1) for an unknown seq', async () => {
-    const f = await cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', tampered);
+    const f = await verifyDev1('--seq', '1', '--data', tampered);
     expect(f.code).toBe(1);
     expect(f.stdout).toMatch(/^verdict: FALSE/);
-    const n = await cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '7', '--data', good, '--json');
+    const n = await verifyDev1('--seq', '7', '--data', good, '--json');
     expect(n.code).toBe(1);
     expect(lastJson(n.stdout)).toMatchObject({ verdict: 'NOT_FOUND' });
   });
 
   it('refuses bad arguments', async () => {
-    expect((await cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--data', good)).stderr).toMatch(
-      /exactly one of --seq N or --timestamp MS/,
-    );
-    expect((await cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1')).stderr).toMatch(/--data FILE, or --provenance-db/);
-    expect((await cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', 'x', '--data', good)).code).not.toBe(0);
+    expect((await verifyDev1('--data', good)).stderr).toMatch(/exactly one of --seq N or --timestamp MS/);
+    expect((await verifyDev1('--seq', '1')).stderr).toMatch(/--data FILE, or --provenance-db/);
+    expect((await verifyDev1('--seq', 'x', '--data', good)).code).not.toBe(0);
   });
 
   it('revoke, after which the record still verifies but the device is shown revoked', async () => {
@@ -372,6 +286,6 @@ describe('provenant verify', { timeout: 180_000 }, () => {
       status: 'revoked',
       revokedReason: 'lost',
     });
-    expect((await cli('verify', '--db', ledgerDb, '--device', 'dev-1', '--seq', '1', '--data', good)).code).toBe(0);
+    expect((await verifyDev1('--seq', '1', '--data', good)).code).toBe(0);
   });
 });

@@ -4,62 +4,24 @@
  * key are decoded afresh (a record whose readings do not hash to its root still fails), and
  * changing the caller's buffer afterwards does not change what the cache holds.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { inThreadCrypto } from '../../ledger-bridge/contracts/logic/batch-crypto.js';
 import { cachedBatchProof, cachedBatchRecord, clearBatchCache } from '../../ledger-bridge/contracts/logic/batch-cache.js';
-import { parseBatchArg } from '../../ledger-bridge/contracts/logic/batch-input.js';
-import { batchProof, decodeBatchRecord, encodeBatchRecord } from '../../ledger-bridge/contracts/logic/batch-layout.js';
-import { readingColumns } from '../../ledger-bridge/contracts/logic/reading-fields.js';
-import { encodePackedBatch, packedBatchArg } from '../../shared/encoding/batch.js';
-import { encodeReading } from '../../shared/encoding/reading.js';
-import { DOMAIN_READING } from '../../shared/crypto/domains.js';
+import { batchProof, decodeBatchRecord } from '../../ledger-bridge/contracts/logic/batch-layout.js';
+import { batchRecordOf, cryptoJobOf, signedBatch } from '../support/batch.js';
 
 /** A batch record of n readings of two devices, as recordBatch stores it. */
 async function batchRecordBytes(n: number): Promise<Buffer> {
   const key = randomBytes(32);
-  const readings = Array.from({ length: n }, (_, i) => {
-    const canonical = encodeReading({
-      deviceId: i % 2 === 0 ? 'dev-a' : 'dev-b',
-      seq: 10 + i,
-      t: 1_700_000_000_000 + i,
-      epoch: 1,
-      partialDigest: new Uint8Array(32).fill(7),
-      batteryMv: 3000,
-      channels: [{ id: 1, scale: 0, value: i }],
-      bootCount: 1,
-      uptimeMs: 1000 + i,
-    });
-    const tag = createHmac('sha256', key).update(DOMAIN_READING, 'latin1').update(canonical).digest();
-    return { canonical, tag, edgeId: 'edge-1', receivedAt: 1_700_000_000_500 + i, path: ['edge:edge-1'] };
-  });
-  const input = parseBatchArg(packedBatchArg(encodePackedBatch(readings)));
-  const cols = readingColumns(input.data, input.canonicalAt, input.canonicalLength, input.count, input.problem);
-  const result = await inThreadCrypto.run({
-    data: input.data,
-    canonicalAt: input.canonicalAt,
-    canonicalLength: input.canonicalLength,
-    tagAt: input.tagAt,
-    receivedAt: input.receivedAt,
-    route: input.route,
-    routes: input.routeBytes,
-    items: Uint32Array.from({ length: n }, (_, i) => i),
-    key: new Uint16Array(n),
-    keys: [key],
-  });
-  const accepted = Uint32Array.from({ length: n }, (_, i) => i);
-  return encodeBatchRecord(
-    {
-      ...cols,
-      receivedAt: input.receivedAt,
-      route: input.route,
-      data: input.data,
-      tagAt: input.tagAt,
-      accepted,
-      dataHash: result.dataHash,
-      leaf: result.leaf,
-    },
-    input.routeBytes,
+  const input = signedBatch(
+    Array.from({ length: n }, (_, i) => ({ device: i % 2 === 0 ? 'dev-a' : 'dev-b', seq: 10 + i, t: 1_700_000_000_000 + i, key })),
+  );
+  const result = await inThreadCrypto.run(cryptoJobOf(input, [key], () => 0));
+  return batchRecordOf(
+    input,
+    result,
+    Uint32Array.from({ length: n }, (_, i) => i),
   ).value;
 }
 

@@ -5,16 +5,14 @@
  * the leaf an auditor recomputes from the provenance record, index runs keep their spans, and the
  * cryptography gives the same bytes on the calling thread and on validation threads.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cryptoResult, inThreadCrypto, runCryptoRange, type CryptoJob } from '../../ledger-bridge/contracts/logic/batch-crypto.js';
-import { parseBatchArg } from '../../ledger-bridge/contracts/logic/batch-input.js';
+import { cryptoResult, inThreadCrypto, runCryptoRange } from '../../ledger-bridge/contracts/logic/batch-crypto.js';
 import {
   batchProof,
   decodeBatchRecord,
   decodeIndexRun,
-  encodeBatchRecord,
   encodeIndexRun,
   indexRuns,
   merkleLevels,
@@ -25,12 +23,9 @@ import {
   SEQ_SPAN,
   T_SPAN,
 } from '../../ledger-bridge/contracts/logic/batch-layout.js';
-import { readingColumns } from '../../ledger-bridge/contracts/logic/reading-fields.js';
 import { CryptoPool } from '../../ledger-bridge/embedded/crypto-pool.js';
 import { leafHash, merkleRoot, verifyInclusionPath } from '../../ledger-bridge/embedded/merkle.js';
-import { encodePackedBatch, packedBatchArg } from '../../shared/encoding/batch.js';
-import { encodeReading } from '../../shared/encoding/reading.js';
-import { DOMAIN_READING } from '../../shared/crypto/domains.js';
+import { batchRecordOf, cryptoJobOf, signedBatch } from '../support/batch.js';
 
 describe('batch Merkle tree', () => {
   it('has RFC 9162 roots and audit paths, for every size and leaf', () => {
@@ -50,50 +45,6 @@ describe('batch Merkle tree', () => {
   });
 });
 
-/** A batch of signed readings of a few devices (with their keys), packed, as the contract gets it. */
-function batchOf(spec: { device: string; seq: number; t: number; key: Buffer; forged?: boolean; channels?: number }[]) {
-  const digest = new Uint8Array(32).fill(5);
-  const readings = spec.map((s, i) => {
-    const canonical = encodeReading({
-      deviceId: s.device,
-      seq: s.seq,
-      t: s.t,
-      epoch: 3,
-      partialDigest: digest,
-      batteryMv: 3000,
-      channels: Array.from({ length: s.channels ?? 1 }, (_, c) => ({
-        id: c + 1,
-        scale: 0,
-        value: s.channels === undefined ? i : 2_000_000_000 + c,
-      })),
-      bootCount: 4,
-      uptimeMs: 60_000 + s.seq,
-    });
-    const tag = createHmac('sha256', s.forged ? Buffer.alloc(32) : s.key)
-      .update(DOMAIN_READING, 'latin1')
-      .update(canonical)
-      .digest();
-    return { canonical, tag, edgeId: 'edge-1', receivedAt: s.t + 7, path: [`device:${s.device}`, 'edge:edge-1'] };
-  });
-  return parseBatchArg(packedBatchArg(encodePackedBatch(readings)));
-}
-
-function jobOf(input: ReturnType<typeof batchOf>, keys: Buffer[], keyOfDevice: (d: string) => number): CryptoJob {
-  const cols = readingColumns(input.data, input.canonicalAt, input.canonicalLength, input.count, input.problem);
-  return {
-    data: input.data,
-    canonicalAt: input.canonicalAt,
-    canonicalLength: input.canonicalLength,
-    tagAt: input.tagAt,
-    receivedAt: input.receivedAt,
-    route: input.route,
-    routes: input.routeBytes,
-    items: Uint32Array.from({ length: input.count }, (_, i) => i),
-    key: Uint16Array.from({ length: input.count }, (_, i) => keyOfDevice(cols.devices[cols.dev[i] as number] as string)),
-    keys,
-  };
-}
-
 describe('batch record', () => {
   const keys = [randomBytes(32), randomBytes(32)];
   const spec = Array.from({ length: 23 }, (_, i) => ({
@@ -105,25 +56,12 @@ describe('batch record', () => {
   }));
 
   it('keeps every accepted reading under its root; each path leads from the leaf an auditor recomputes', async () => {
-    const input = batchOf(spec);
-    const job = jobOf(input, keys, (d) => (d === 'dev-a' ? 0 : 1));
+    const input = signedBatch(spec);
+    const job = cryptoJobOf(input, keys, (d) => (d === 'dev-a' ? 0 : 1));
     const result = await inThreadCrypto.run(job);
     expect([...result.tagOk]).toEqual(spec.map((s) => (s.forged ? 0 : 1)));
-    const cols = readingColumns(input.data, input.canonicalAt, input.canonicalLength, input.count, input.problem);
     const accepted = Uint32Array.from(spec.map((_, i) => i).filter((i) => result.tagOk[i] === 1));
-    const { value, root } = encodeBatchRecord(
-      {
-        ...cols,
-        receivedAt: input.receivedAt,
-        route: input.route,
-        data: input.data,
-        tagAt: input.tagAt,
-        accepted,
-        dataHash: Buffer.concat([...accepted].map((i) => result.dataHash.subarray(32 * i, 32 * i + 32))),
-        leaf: Buffer.concat([...accepted].map((i) => result.leaf.subarray(32 * i, 32 * i + 32))),
-      },
-      input.routeBytes,
-    );
+    const { value, root } = batchRecordOf(input, result, accepted);
     const record = decodeBatchRecord(value);
     expect(Buffer.from(record.root).equals(root)).toBe(true);
     expect(record.leaves).toBe(accepted.length);
@@ -180,10 +118,10 @@ describe('batch record', () => {
       forged: i === 7,
       channels: i % 3 === 1 ? 16 : 1,
     }));
-    const input = batchOf(mixed);
+    const input = signedBatch(mixed);
     expect(new Set([...input.canonicalLength].map((n) => n % 4)).size).toBeGreaterThan(1);
     expect(Math.max(...input.canonicalLength)).toBeGreaterThan(150);
-    const job = jobOf(input, keys, (d) => (d === 'dev-a' ? 0 : 1));
+    const job = cryptoJobOf(input, keys, (d) => (d === 'dev-a' ? 0 : 1));
     const out = cryptoResult(job.items.length);
     runCryptoRange(job, 0, job.items.length, out);
     expect([...out.tagOk]).toEqual(mixed.map((s) => (s.forged ? 0 : 1)));
@@ -201,8 +139,8 @@ describe('batch record', () => {
       seq: i,
       forged: i % 17 === 0,
     }));
-    const input = batchOf(big);
-    const job = jobOf(input, keys, (d) => (d === 'dev-a' ? 0 : 1));
+    const input = signedBatch(big);
+    const job = cryptoJobOf(input, keys, (d) => (d === 'dev-a' ? 0 : 1));
     const here = cryptoResult(job.items.length);
     runCryptoRange(job, 0, job.items.length, here);
     const pool = await CryptoPool.start(2);

@@ -9,9 +9,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { credentialToJson, deviceChallengeResponse } from '../../shared/crypto/index.js';
+import { deviceChallengeResponse } from '../../shared/crypto/index.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { fromHex, toHex } from '../../shared/encoding/hex.js';
 import { validateConfig } from '../../edge-runtime/src/config.js';
@@ -19,7 +18,8 @@ import { startEdge } from '../../edge-runtime/src/from-config.js';
 import { silentLog } from '../../edge-runtime/src/log.js';
 import { SimBinding, startSimBoard } from '../../hardware/sim/index.js';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
-import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
+import { ledgerFixture, tempDir } from '../support/edge-fixture.js';
+import { testEdgeConfig, writeCredentials } from '../support/edge-config.js';
 
 const tmp = tempDir('provenant-e2e-challenge-');
 afterAll(() => tmp.cleanup());
@@ -29,10 +29,7 @@ describe('Device Provenance challenge: API → built firmware in the sim → Dev
   it('TRUE for the registered metadata, FALSE for other metadata, refused for a board with another key', async () => {
     await ensureFirmwareBuilt();
     const fx = await ledgerFixture(join(tmp.dir, 'ledger.db'), 2);
-    const credDir = join(tmp.dir, 'creds');
-    mkdirSync(credDir);
-    for (const d of fx.devices)
-      writeFileSync(join(credDir, `${d.deviceId}.credential.json`), JSON.stringify(credentialToJson(d.credential)));
+    const credDir = writeCredentials(join(tmp.dir, 'creds'), fx.devices);
     const [d0, d1] = [fx.devices[0]!, fx.devices[1]!];
     const genuine = await startSimBoard({
       provisioning: { deviceId: d0.deviceId, key: Buffer.from(d0.kIoT).toString('base64'), intervalMs: 500 },
@@ -44,16 +41,14 @@ describe('Device Provenance challenge: API → built firmware in the sim → Dev
       link: 'mock',
     });
     const config = await validateConfig(
-      {
-        edgeId: 'edge-1',
-        dataDir: join(tmp.dir, 'data'),
-        credentials: { dir: credDir, issuerPk: toHex(fx.issuer.pk) },
-        policy: TEST_POLICY,
-        boards: [{ serial: { path: genuine.path, baudRate: 115200 } }, { serial: { path: clone.path, baudRate: 115200 } }],
-        ledger: { type: 'embedded', path: join(tmp.dir, 'unused.db') },
-        traffic: { enabled: false },
-        api: { enabled: true, port: 0, token: TOKEN },
-      },
+      testEdgeConfig(
+        { dataDir: join(tmp.dir, 'data'), credDir, issuerPk: fx.issuer.pk },
+        {
+          boards: [{ serial: { path: genuine.path, baudRate: 115200 } }, { serial: { path: clone.path, baudRate: 115200 } }],
+          ledger: { type: 'embedded', path: join(tmp.dir, 'unused.db') },
+          api: { enabled: true, port: 0, token: TOKEN },
+        },
+      ),
       tmp.dir,
     );
     const edge = await startEdge(config, { log: silentLog, binding: SimBinding as never, ledger: fx.edgeClient });

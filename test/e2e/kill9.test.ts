@@ -9,16 +9,14 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { contracts } from '../../ledger-bridge/contracts/index.js';
 import { EmbeddedLedgerClient } from '../../ledger-bridge/embedded/index.js';
-import { credentialToJson } from '../../shared/crypto/index.js';
-import { toHex } from '../../shared/encoding/hex.js';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
 import { ptyUnavailableReason } from '../../hardware/sim/index.js';
-import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
+import { ledgerFixture, tempDir } from '../support/edge-fixture.js';
+import { writeCredentials, writeEdgeConfig } from '../support/edge-config.js';
 import { readOutbox, simBoardsBehindPtys } from '../support/edge-process.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -42,31 +40,20 @@ describe.skipIf(noPty !== undefined)('kill -9 of the edge process', () => {
     const fx = await ledgerFixture(ledgerPath, N);
     await fx.close();
 
-    const credDir = join(tmp.dir, 'credentials');
-    mkdirSync(credDir);
-    for (const d of fx.devices)
-      writeFileSync(join(credDir, `${d.deviceId}.credential.json`), JSON.stringify(credentialToJson(d.credential)));
+    const credDir = writeCredentials(join(tmp.dir, 'credentials'), fx.devices);
 
     // Boards in this process, each behind a pty pair.
     const { hostPaths, sims } = await simBoardsBehindPtys({ dir: tmp.dir, devices: fx.devices, intervalMs: 200, cleanups });
 
-    const dataDir = join(tmp.dir, 'edge-data');
-    const configPath = join(tmp.dir, 'edge.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        edgeId: 'edge-1',
-        dataDir,
-        credentials: { dir: credDir, issuerPk: toHex(fx.issuer.pk) },
-        policy: TEST_POLICY,
-        profile: { intervalMs: 200 },
+    const { configPath, dataDir } = writeEdgeConfig(
+      tmp.dir,
+      { credDir, issuerPk: fx.issuer.pk, intervalMs: 200 },
+      {
         boards: hostPaths.map((path) => ({ serial: { path, baudRate: 115200 } })),
         ledger: { type: 'embedded', path: ledgerPath },
-        outbox: { maxWaitMs: 50 },
-        traffic: { enabled: false },
         api: { enabled: false },
         log: { level: 'warn' },
-      }),
+      },
     );
     const outboxPath = join(dataDir, 'outbox.db');
     let edge: ChildProcess | undefined;

@@ -10,14 +10,13 @@
  * exported bundle checks offline — no SQL by hand anywhere.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
 import { ptyUnavailableReason } from '../../hardware/sim/index.js';
-import { credentialToJson } from '../../shared/crypto/index.js';
-import { toHex } from '../../shared/encoding/hex.js';
-import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
+import { ledgerFixture, tempDir } from '../support/edge-fixture.js';
+import { writeCredentials, writeEdgeConfig } from '../support/edge-config.js';
 import { readOutbox, simBoardsBehindPtys, type OutboxRow } from '../support/edge-process.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { until } from '../support/provenance.js';
@@ -72,10 +71,7 @@ describe.skipIf(noPty !== undefined)('provenance database in a deployment of sep
     const ledgerPath = join(tmp.dir, 'ledger.db');
     const fx = await ledgerFixture(ledgerPath, N, { unregistered: 1 });
     await fx.close();
-    const credDir = join(tmp.dir, 'credentials');
-    mkdirSync(credDir);
-    for (const d of fx.devices.slice(0, N))
-      writeFileSync(join(credDir, `${d.deviceId}.credential.json`), JSON.stringify(credentialToJson(d.credential)));
+    const credDir = writeCredentials(join(tmp.dir, 'credentials'), fx.devices.slice(0, N));
 
     // Tokens: the ledger maps each to one identity; the auditors and the edge API have their own.
     const edgeLedgerToken = 'edge-ledger-token-0123456789abcdef';
@@ -122,24 +118,16 @@ describe.skipIf(noPty !== undefined)('provenance database in a deployment of sep
     // Boards behind pty pairs; the third is enrolled but not registered, and has no credential here.
     const { hostPaths, sims } = await simBoardsBehindPtys({ dir: tmp.dir, devices: fx.devices.slice(0, N + 1), intervalMs: 200, cleanups });
 
-    const dataDir = join(tmp.dir, 'edge-data');
-    const configPath = join(tmp.dir, 'edge.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        edgeId: 'edge-1',
-        dataDir,
-        credentials: { dir: credDir, issuerPk: toHex(fx.issuer.pk) },
-        policy: TEST_POLICY,
-        profile: { intervalMs: 200 },
+    const { configPath, dataDir } = writeEdgeConfig(
+      tmp.dir,
+      { credDir, issuerPk: fx.issuer.pk, intervalMs: 200 },
+      {
         boards: hostPaths.map((path, i) => ({ name: `line-${i + 1}-temp`, serial: { path, baudRate: 115200 } })),
         ledger: { type: 'http', url: ledgerUrl, tokenFile: join(tmp.dir, 'edge-ledger.token'), identity: 'edge-1' },
-        outbox: { maxWaitMs: 50 },
-        traffic: { enabled: false },
         api: { port: 0, token: edgeToken },
         auditor: { url: auditors.sqlite, tokenFile: join(tmp.dir, 'auditor.token') },
         log: { level: 'info' },
-      }),
+      },
     );
     const edge = await serve(['edge', '--config', configPath], /"url":"(http:\/\/[0-9.:]+)"[^\n]*edge API listening/, logs);
     const edgeUrl = edge.match;

@@ -3,16 +3,15 @@
  * stop the serial board, which runs end to end (MockBinding-backed board double → edge → ledger).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { credentialToJson } from '../../shared/crypto/index.js';
-import { toHex } from '../../shared/encoding/hex.js';
 import { validateConfig } from '../../edge-runtime/src/config.js';
 import { startEdge } from '../../edge-runtime/src/from-config.js';
 import { silentLog } from '../../edge-runtime/src/log.js';
 import { SimBinding, startSimBoard } from '../../hardware/sim/index.js';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
-import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
+import { ledgerFixture, tempDir } from '../support/edge-fixture.js';
+import { testEdgeConfig, writeCredentials } from '../support/edge-config.js';
 import { waitFor } from '../support/wait.js';
 
 const tmp = tempDir('provenant-from-config-');
@@ -22,26 +21,22 @@ describe('startEdge(config)', () => {
   it('runs the serial board while the BLE board reports "BLE unavailable"', async () => {
     await ensureFirmwareBuilt();
     const fx = await ledgerFixture(join(tmp.dir, 'ledger.db'), 1);
-    const credDir = join(tmp.dir, 'creds');
-    mkdirSync(credDir);
     const d = fx.devices[0]!;
-    writeFileSync(join(credDir, `${d.deviceId}.credential.json`), JSON.stringify(credentialToJson(d.credential)));
+    const credDir = writeCredentials(join(tmp.dir, 'creds'), [d]);
     writeFileSync(join(credDir, 'broken.credential.json'), '{"version":1}');
     const sim = await startSimBoard({
       provisioning: { deviceId: d.deviceId, key: Buffer.from(d.kIoT).toString('base64'), intervalMs: 200 },
       link: 'mock',
     });
     const config = await validateConfig(
-      {
-        edgeId: 'edge-1',
-        dataDir: join(tmp.dir, 'data'),
-        credentials: { dir: credDir, issuerPk: toHex(fx.issuer.pk) },
-        policy: TEST_POLICY,
-        boards: [{ ble: { address: 'c8:4f:12:34:56:78' } }, { serial: { path: sim.path, baudRate: 115200 } }],
-        ledger: { type: 'embedded', path: join(tmp.dir, 'unused.db') },
-        traffic: { enabled: false },
-        api: { enabled: true, port: 0, token: '0123456789abcdef0123' },
-      },
+      testEdgeConfig(
+        { dataDir: join(tmp.dir, 'data'), credDir, issuerPk: fx.issuer.pk },
+        {
+          boards: [{ ble: { address: 'c8:4f:12:34:56:78' } }, { serial: { path: sim.path, baudRate: 115200 } }],
+          ledger: { type: 'embedded', path: join(tmp.dir, 'unused.db') },
+          api: { enabled: true, port: 0, token: '0123456789abcdef0123' },
+        },
+      ),
       tmp.dir,
     );
     const edge = await startEdge(config, { log: silentLog, binding: SimBinding as never, ledger: fx.edgeClient });
