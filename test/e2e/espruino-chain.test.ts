@@ -11,16 +11,16 @@
  * seq moves on → `provenant verify` on the ledger file says TRUE for a reading the board tagged,
  * and refuses the same reading with one byte changed.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureFirmwareBuilt } from '../../firmware/build.js';
 import { LinuxBoard } from '../../hardware/linux-board.js';
-import { credentialToJson } from '../../shared/crypto/index.js';
 import { toHex } from '../../shared/encoding/hex.js';
-import { ledgerFixture, tempDir, TEST_POLICY } from '../support/edge-fixture.js';
-import { readOutbox, type OutboxRow } from '../support/edge-process.js';
+import { ledgerFixture, tempDir } from '../support/edge-fixture.js';
+import { writeCredentials, writeEdgeConfig } from '../support/edge-config.js';
+import { readOutbox, runNode, type NodeRun, type OutboxRow } from '../support/edge-process.js';
 import { ESPRUINO_SKIP, noteSkip } from '../support/espruino-board.js';
 import { until } from '../support/provenance.js';
 
@@ -44,9 +44,7 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('flash → Espruino interpreter →
     const fx = await ledgerFixture(ledgerPath, 1);
     await fx.close();
     const dev = fx.devices[0]!;
-    const credDir = join(tmp.dir, 'credentials');
-    mkdirSync(credDir);
-    writeFileSync(join(credDir, `${dev.deviceId}.credential.json`), JSON.stringify(credentialToJson(dev.credential)));
+    const credDir = writeCredentials(join(tmp.dir, 'credentials'), [dev]);
     const deviceFile = join(tmp.dir, `${dev.deviceId}.device.json`);
     writeFileSync(deviceFile, JSON.stringify({ version: 1, deviceId: dev.deviceId, kIoT: toHex(dev.kIoT), board: 'LINUX' }), {
       mode: 0o600,
@@ -56,8 +54,8 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('flash → Espruino interpreter →
     const board = await LinuxBoard.start();
     cleanups.push(() => board.close());
     await board.releaseConsole();
-    const flash = spawnSync(
-      process.execPath,
+    // Flashed by the CLI in a process of its own, awaited without blocking this event loop.
+    const flash = await runNode(
       [
         CLI,
         'flash',
@@ -72,30 +70,22 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('flash → Espruino interpreter →
         '--interval',
         '300',
       ],
-      { cwd: ROOT, encoding: 'utf8', timeout: 180_000 },
+      { cwd: ROOT, timeoutMs: 180_000 },
     );
     expect(flash.status, flash.stderr + flash.stdout).toBe(0);
     expect(flash.stdout).toMatch(/SHA-256 of .bootcde and provenant.json verified on the board/);
     expect(flash.stdout).toContain(`data link Serial1 at ${board.serial1Board}`);
 
     // The edge, a process of its own, on the host end of the Serial1 pty.
-    const dataDir = join(tmp.dir, 'edge-data');
-    const configPath = join(tmp.dir, 'edge.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        edgeId: 'edge-1',
-        dataDir,
-        credentials: { dir: credDir, issuerPk: toHex(fx.issuer.pk) },
-        policy: TEST_POLICY,
-        profile: { intervalMs: 300 },
+    const { configPath, dataDir } = writeEdgeConfig(
+      tmp.dir,
+      { credDir, issuerPk: fx.issuer.pk, intervalMs: 300 },
+      {
         boards: [{ name: 'espruino-linux', serial: { path: board.serial1, baudRate: 115200 } }],
         ledger: { type: 'embedded', path: ledgerPath, identity: 'edge-1' },
-        outbox: { maxWaitMs: 50 },
-        traffic: { enabled: false },
         api: { port: 0, token: 'edge-api-token-0123456789abcdef01' },
         log: { level: 'info' },
-      }),
+      },
     );
     const logs: string[] = [];
     const edge: ChildProcess = spawn(process.execPath, [CLI, 'edge', '--config', configPath], {
@@ -143,25 +133,20 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('flash → Espruino interpreter →
     const sub = JSON.parse(pick.submission) as { canonical: string; tag: string };
     const dataFile = join(tmp.dir, 'reading.json');
     writeFileSync(dataFile, JSON.stringify({ canonical: sub.canonical, tag: sub.tag }));
-    const verify = (file: string): ReturnType<typeof spawnSync> =>
-      spawnSync(
-        process.execPath,
-        [CLI, 'verify', '--db', ledgerPath, '--device', dev.deviceId, '--seq', String(pick.seq), '--data', file],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          timeout: 120_000,
-        },
-      );
-    const v = verify(dataFile);
-    expect(v.status, String(v.stderr) + String(v.stdout)).toBe(0);
-    expect(String(v.stdout)).toMatch(/verdict: TRUE \(genuine\)/);
+    const verify = (file: string): Promise<NodeRun> =>
+      runNode([CLI, 'verify', '--db', ledgerPath, '--device', dev.deviceId, '--seq', String(pick.seq), '--data', file], {
+        cwd: ROOT,
+        timeoutMs: 120_000,
+      });
+    const v = await verify(dataFile);
+    expect(v.status, v.stderr + v.stdout).toBe(0);
+    expect(v.stdout).toMatch(/verdict: TRUE \(genuine\)/);
     // …and not for the same reading with one byte of its values changed (the last byte before the end).
     const forged = sub.canonical.slice(0, -2) + ((parseInt(sub.canonical.slice(-2), 16) ^ 1) + 256).toString(16).slice(1);
     const forgedFile = join(tmp.dir, 'forged.json');
     writeFileSync(forgedFile, JSON.stringify({ canonical: forged, tag: sub.tag }));
-    const f = verify(forgedFile);
+    const f = await verify(forgedFile);
     expect(f.status).toBe(1);
-    expect(String(f.stdout)).not.toMatch(/verdict: TRUE/);
+    expect(f.stdout).not.toMatch(/verdict: TRUE/);
   });
 });

@@ -32,12 +32,17 @@ let dir: string;
 let pty: PtyPair | undefined;
 let esp: ChildProcess | undefined;
 let port: SerialPort | undefined;
+/** Set once afterAll starts closing the port: a write still in flight then fails (EBADF) and is no finding. */
+let closing = false;
+/** Port errors while open, surfaced by until() so a broken link fails the test by name. */
+const portErrors: Error[] = [];
 const got: WireMessage[] = [];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 async function until(p: () => boolean, what: string, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!p()) {
+    if (portErrors.length > 0) throw new Error(`the edge end's port failed while waiting for ${what}: ${portErrors[0]!.message}`);
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}; got ${got.map((m) => m.kind).join(',')}`);
     await sleep(50);
   }
@@ -68,11 +73,17 @@ describe.skipIf(why !== '')('trust v2 on the real Espruino interpreter', () => {
     port.on('data', (c: Buffer) => {
       for (const f of dec.push(c)) got.push(decodeMessage(f));
     });
+    // Without a listener a write that fails (an ACK in flight while the pty closes: EBADF) would be
+    // an uncaught exception of the whole test run, as test/support/edge-double.ts found in CI.
+    port.on('error', (err: Error) => {
+      if (!closing) portErrors.push(err);
+    });
     // Its Storage file (espruino.flash) lands in its working directory: one directory per board.
     esp = spawn(INTERPRETER, [join(dir, 'boot.js')], { cwd: dir, stdio: ['pipe', 'ignore', 'ignore'] });
   }, 120_000);
 
   afterAll(async () => {
+    closing = true;
     esp?.kill('SIGKILL'); // it ignores SIGTERM
     if (port?.isOpen) await new Promise((r) => port?.close(r));
     await pty?.close();

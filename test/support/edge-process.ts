@@ -2,8 +2,10 @@
  * What the end-to-end tests with a separate `provenant edge` process share: simulated boards
  * (the built firmware in node:vm) in the test process, each behind a real pty pair the edge
  * opens (the pty outlives the edge, as a USB adapter stays plugged in while the edge box
- * reboots), and the edge's outbox read from outside, as an operator would with sqlite3.
+ * reboots), the edge's outbox read from outside, as an operator would with sqlite3, and the CLI
+ * run as a child process without blocking the event loop (runNode).
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -83,4 +85,40 @@ export async function simBoardsBehindPtys(opts: {
     hostPaths.push(hostSide);
   }
   return { hostPaths, sims };
+}
+
+/** What a finished child process gave. */
+export interface NodeRun {
+  /** Exit code; null when it was killed (signal says by what). */
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `node ...args` as a child process and resolves when it exits, killing it (SIGKILL) after
+ * `timeoutMs`. Unlike spawnSync it leaves this process's event loop running meanwhile: the pty
+ * relays, simulated boards, servers and child-process pipes a test keeps in this process go on.
+ */
+export function runNode(args: readonly string[], opts: { cwd?: string; timeoutMs: number }): Promise<NodeRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      stderr += `\n(runNode: killed after ${opts.timeoutMs} ms)`;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
 }

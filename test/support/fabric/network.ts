@@ -394,8 +394,27 @@ export class FabricTestNetwork {
   /**
    * Deploys a chaincode under a unique label and serves it with `provenant chaincode serve` in a
    * child process (recorded under run/ so down.sh stops it too). Resolves once the server listens.
+   * The server's port is picked free (freePort) but bound only after the deploy, seconds later:
+   * a server that then finds it taken (EADDRINUSE) is deployed again on another port, up to three
+   * times.
    */
   async startChaincode(opts: ChaincodeOptions = {}): Promise<ChaincodeProcess> {
+    for (let attempt = 1; ; attempt++) {
+      const handle = await this.deployChaincode(opts);
+      try {
+        await handle.start();
+      } catch (err) {
+        const log = existsSync(handle.logPath) ? readFileSync(handle.logPath, 'utf8') : '';
+        if (attempt < 3 && /EADDRINUSE|address already in use/.test(log)) continue;
+        throw err;
+      }
+      this.servers.add(handle);
+      return handle;
+    }
+  }
+
+  /** Deploys a chaincode under a unique label, on a port picked free, and returns its (not yet started) server. */
+  private async deployChaincode(opts: ChaincodeOptions): Promise<ChaincodeProcess> {
     const label = `${(opts.name ?? 'prov').replace(/[^A-Za-z0-9]/g, '')}-${randomBytes(4).toString('hex')}`;
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
@@ -450,8 +469,6 @@ export class FabricTestNetwork {
         rmSync(pidFile, { force: true });
       },
     };
-    await handle.start();
-    this.servers.add(handle);
     return handle;
   }
 
