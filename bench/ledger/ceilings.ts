@@ -8,12 +8,15 @@
  *   SQLite ceiling    the ledger's own block writer (embedded/writer.ts, same schema, pragmas and
  *                     sync mode) committing blocks made of exactly the rows the batch layout
  *                     writes per transaction — the transaction's envelope (its packed batch and
- *                     its writes), the batch record, per device its replay window (replacing the
- *                     previous version) and two index runs, the event — with no validation.
+ *                     its writes, the batch record among them), the batch record's state row (a
+ *                     reference into the envelope: stored once), per device its replay window
+ *                     (replacing the previous version) and two index runs, the event — with no
+ *                     validation.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { PreparedMac, sha256Into } from '../../ledger-bridge/contracts/logic/mac.js';
 import { blockWriter, configure, SCHEMA, type BlockWrite } from '../../ledger-bridge/embedded/writer.js';
+import { stateRef } from '../../ledger-bridge/embedded/codec.js';
 import { encodeReading } from '../../shared/encoding/reading.js';
 import { DOMAIN_READING } from '../../shared/crypto/domains.js';
 import type { SyncMode } from '../../ledger-bridge/embedded/store.js';
@@ -94,6 +97,8 @@ export async function sqliteCeiling(
   const t0 = performance.now();
   for (let block = 1; tx < batches; block++) {
     const state = new Map<string, Versioned>();
+    // The batch record is stored once, in the envelope: its state row is a reference (stateRef).
+    const refs = new Map<string, number>();
     const replaced: string[] = [];
     const txs: BlockWrite['txs'][number][] = [];
     const events: BlockWrite['events'][number][] = [];
@@ -102,7 +107,9 @@ export async function sqliteCeiling(
       const txId = tx.toString(16).padStart(64, '0');
       txs.push({ block, index: i, txId, code: 0, envelope, hash: envelope.subarray(0, 32) });
       events.push({ block, index: i, txId, contract: 'DataProvenance', name: 'ReadingsRecorded', payload: event });
-      state.set(`\u0000batch\u0000${txId}\u0000`, { version, value: record });
+      const batchKey = `\u0000batch\u0000${txId}\u0000`;
+      state.set(batchKey, { version, value: record });
+      refs.set(batchKey, stateRef(shape.envelopeBytes - shape.recordBytes - 200, shape.recordBytes));
       for (let d = 0; d < shape.devicesPerBatch; d++) {
         const dev = `bench-${String((tx * shape.devicesPerBatch + d) % opts.devices).padStart(3, '0')}`;
         const wk = `\u0000window\u0000${dev}\u0000`;
@@ -123,6 +130,7 @@ export async function sqliteCeiling(
       hash: envelope.subarray(0, 32),
       txs,
       state,
+      refs,
       replaced: retired,
       superseded: [],
       privateWrites: [],

@@ -83,6 +83,11 @@ export class ByteWriter {
     return this;
   }
 
+  /** Bytes written so far (the offset of the next field). */
+  get length(): number {
+    return this.pos;
+  }
+
   /** The written bytes (a copy, so the writer can be reused). */
   finish(): Uint8Array {
     // An exactly sized buffer is handed out as is (no copy).

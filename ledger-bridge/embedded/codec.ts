@@ -166,9 +166,35 @@ export function encodeEnvelope(t: TxEnvelope): Uint8Array {
   );
 }
 
-/** The same bytes as encodeEnvelope, from the simulation's maps (the commit path). */
-export function encodeEnvelopeMaps(t: TxEnvelopeMaps): Uint8Array {
-  return encodeParts(t, t.reads.size, t.reads, t.writes.size, t.writes);
+/**
+ * The same bytes as encodeEnvelope, from the simulation's maps (the commit path). With
+ * `valueAt`, records for every written value of at least STATE_REF_MIN_BYTES where it lies in
+ * the envelope (key → stateRef), so the state row can refer to it instead of holding a copy.
+ */
+export function encodeEnvelopeMaps(t: TxEnvelopeMaps, valueAt?: Map<string, number>): Uint8Array {
+  return encodeParts(t, t.reads.size, t.reads, t.writes.size, t.writes, valueAt);
+}
+
+/**
+ * A written value stored once: large values (a batch record) are not copied into their state
+ * row, which holds instead where the value lies in the envelope of the transaction that wrote
+ * it (the row's version names the transaction): `stateRef` = offset · 2^24 + length, an integer
+ * in place of the blob (docs/ledger.md §3).
+ */
+export const STATE_REF_MIN_BYTES = 1024;
+const REF_LENGTH = 0x100_0000;
+
+/** The integer a state row holds for a value at [offset, offset + length) of its envelope. */
+export function stateRef(offset: number, length: number): number {
+  if (length >= REF_LENGTH || offset < 0 || offset * REF_LENGTH + length > Number.MAX_SAFE_INTEGER)
+    throw new RangeError(`state reference: value of ${length} bytes at ${offset} does not fit`);
+  return offset * REF_LENGTH + length;
+}
+
+/** Offset and length of a state reference. */
+export function splitStateRef(ref: number): { offset: number; length: number } {
+  if (!Number.isSafeInteger(ref) || ref < 0) throw new RangeError(`state reference ${ref} is not a non-negative integer`);
+  return { offset: Math.floor(ref / REF_LENGTH), length: ref % REF_LENGTH };
 }
 
 /**
@@ -205,6 +231,7 @@ function encodeParts(
   reads: Iterable<readonly [string, number]>,
   writeCount: number,
   writes: Iterable<readonly [string, Uint8Array | null]>,
+  valueAt?: Map<string, number>,
 ): Uint8Array {
   const w = new ByteWriter(envelopeSize(t, reads, writes));
   const binary = hasBinaryArg(t.args);
@@ -227,7 +254,11 @@ function encodeParts(
   for (const [key, value] of writes) {
     w.str(key);
     if (value === null) w.u8(0);
-    else w.u8(1).bytes(value);
+    else {
+      w.u8(1);
+      if (valueAt !== undefined && value.length >= STATE_REF_MIN_BYTES) valueAt.set(key, stateRef(w.length + 4, value.length));
+      w.bytes(value);
+    }
   }
   w.u32(t.privateReads.length);
   for (const p of t.privateReads) w.str(p.collection).raw(p.keyHash).u64(p.version);

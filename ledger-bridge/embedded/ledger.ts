@@ -434,6 +434,7 @@ export class EmbeddedLedger {
     const privateWrites: { collection: string; key: string; version: number; value: Uint8Array | null }[] = [];
     const events: StoredEvent[] = [];
     const txs: { block: number; index: number; txId: string; code: number; envelope: Uint8Array; hash: Uint8Array }[] = [];
+    const written: { version: number; valueAt: Map<string, number> }[] = [];
     const codes: number[] = [];
     batch.forEach((tx, index) => {
       const code = this.validate(tx, seen, state, privateOverlay);
@@ -486,9 +487,17 @@ export class EmbeddedLedger {
         result: tx.payload,
         code,
       };
-      const bytes = encodeEnvelopeMaps(envelope);
+      // A valid transaction's large values are stored once, in its envelope (refs below).
+      const valueAt = code === ValidationCode.VALID ? new Map<string, number>() : undefined;
+      const bytes = encodeEnvelopeMaps(envelope, valueAt);
+      if (valueAt !== undefined && valueAt.size > 0) written.push({ version, valueAt });
       txs.push({ block: number, index, txId: tx.txId, code, envelope: bytes, hash: sha256Native(bytes) });
     });
+    // State rows of large final values refer to the envelope that holds them (the row's version
+    // names that transaction) instead of holding a copy: a batch record is stored once.
+    const refs = new Map<string, number>();
+    for (const { version, valueAt } of written)
+      for (const [key, ref] of valueAt) if ((state.get(key) as Versioned).version === version) refs.set(key, ref);
     // Keys that may have a version from an earlier block: the writer moves it into history.
     const replaced: string[] = [];
     for (const key of state.keys()) if (this.store.mightExist(key)) replaced.push(key);
@@ -508,6 +517,7 @@ export class EmbeddedLedger {
       hash,
       txs,
       state,
+      refs,
       replaced,
       superseded,
       privateWrites,

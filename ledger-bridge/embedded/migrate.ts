@@ -13,7 +13,7 @@ import { CONTRACTS } from '../client.js';
 import { KEY_TYPES } from '../contracts/keys.js';
 import { createCompositeKey, splitCompositeKey } from './keys.js';
 import { EmbeddedLedger, type EmbeddedLedgerOptions } from './ledger.js';
-import { MIGRATABLE_FORMAT, STORE_FORMAT, openDatabase } from './store.js';
+import { MIGRATABLE_FORMAT, PREVIOUS_FORMAT, STORE_FORMAT, openDatabase } from './store.js';
 
 /** What a migration did. */
 export interface MigrationReport {
@@ -70,7 +70,8 @@ export async function migrateLedger(
   progress: (line: string) => void = () => undefined,
 ): Promise<MigrationReport> {
   const from = await formatOf(options.path);
-  if (from === STORE_FORMAT) {
+  // Format 3 needs no conversion: opening it for writing marks it format 4 (store.ts STORE_FORMAT).
+  if (from === STORE_FORMAT || from === PREVIOUS_FORMAT) {
     const ledger = await EmbeddedLedger.open(options);
     const height = ledger.head().height;
     await ledger.close();

@@ -23,7 +23,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { ProvenantError } from '../../shared/errors.js';
 import { ensurePrivateDir } from '../../shared/secret-files.js';
 import type { DepositCipher } from './deposit-key.js';
-import { type BlockHeader, decodeEnvelope, decodeHeader, splitVersion } from './codec.js';
+import { type BlockHeader, decodeEnvelope, decodeHeader, splitStateRef, splitVersion } from './codec.js';
 import { KeyFilter } from './keyfilter.js';
 import { compareKeys, inRange } from './keys.js';
 import { EMPTY_ROOT, nodeHash, splitPoint, type SubtreeHash } from './merkle.js';
@@ -48,8 +48,14 @@ const ABSENT: Versioned = Object.freeze({ version: 0, value: null });
  * Store format, kept in meta so a change can refuse old files clearly. 3: the tables of format 2
  * holding the batch-native Data Provenance layout (docs/contracts.md "State layout"); a format-2
  * file holds readings one key each and is converted by `provenant ledger migrate` (migrate.ts).
+ * 4: a state row may hold, instead of a large value's bytes, where they lie in the envelope of
+ * the transaction that wrote them (codec.ts stateRef), so a batch record is stored once. Every
+ * format-3 file is a valid format-4 file: this build marks it 4 when it opens it for writing
+ * (after which a format-3 build refuses it by its format instead of misreading a reference).
  */
-export const STORE_FORMAT = '3';
+export const STORE_FORMAT = '4';
+/** The format this build opens as it is, and marks STORE_FORMAT on opening it for writing. */
+export const PREVIOUS_FORMAT = '3';
 /** The format `provenant ledger migrate` converts from. */
 export const MIGRATABLE_FORMAT = '2';
 
@@ -189,10 +195,14 @@ export class LedgerStore {
     db.exec(SCHEMA);
     const format = db.prepare('SELECT v FROM meta WHERE k = ?').pluck().get('format') as string | undefined;
     if (format === undefined) db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)').run('format', STORE_FORMAT);
-    else if (format !== STORE_FORMAT && !(options.migrating === true && format === MIGRATABLE_FORMAT)) throw formatError(db.name, format);
+    else if (format === PREVIOUS_FORMAT) {
+      if (!this.snapshotOnly) db.prepare('UPDATE meta SET v = ? WHERE k = ?').run(STORE_FORMAT, 'format');
+    } else if (format !== STORE_FORMAT && !(options.migrating === true && format === MIGRATABLE_FORMAT)) throw formatError(db.name, format);
     prepareDeposits(db, options.cipher, options.name ?? db.name, this.snapshotOnly);
     this.s = {
       getState: db.prepare('SELECT version, value FROM state WHERE key = ?'),
+      // A value stored once in its writing transaction's envelope (state row = its reference).
+      valueAt: db.prepare('SELECT substr(envelope, ?, ?) FROM txs WHERE block = ? AND idx = ?').pluck(),
       rangeState: db.prepare('SELECT key, version, value FROM state WHERE key >= ? AND key < ? ORDER BY key'),
       rangeStateOpen: db.prepare('SELECT key, version, value FROM state WHERE key >= ? ORDER BY key'),
       // The current version lives in state only; history holds the earlier ones and deletes.
@@ -262,8 +272,8 @@ export class LedgerStore {
     if (hit) return hit;
     // Certainly absent: no SQLite lookup, and nothing cached (the key is about to be written).
     if (!this.snapshotOnly && !this.filter.mightHave(key)) return ABSENT;
-    const row = this.s.getState.get(key) as { version: number; value: Uint8Array } | undefined;
-    const v = row ? { version: row.version, value: row.value } : ABSENT;
+    const row = this.s.getState.get(key) as { version: number; value: Uint8Array | number } | undefined;
+    const v = row ? { version: row.version, value: this.valueOf(key, row.version, row.value) } : ABSENT;
     if (!this.snapshotOnly) this.remember(this.cache, key, v);
     return v;
   }
@@ -291,9 +301,30 @@ export class LedgerStore {
     cache.set(key, v);
   }
 
+  /**
+   * A state row's value: its bytes, or — a number — the reference to where they lie in the
+   * envelope of the transaction that wrote them (the row's version; writer.ts, codec.ts stateRef).
+   */
+  private valueOf(key: string, version: number, value: Uint8Array | number): Uint8Array {
+    if (typeof value !== 'number') return value;
+    const { offset, length } = splitStateRef(value);
+    const { block, txIndex } = splitVersion(version);
+    const bytes = this.s.valueAt.get(offset + 1, length, block, txIndex) as Uint8Array | undefined;
+    if (!(bytes instanceof Uint8Array) || bytes.length !== length)
+      throw new RangeError(`state of ${JSON.stringify(key)}: its value is not in the envelope of transaction (${block}, ${txIndex})`);
+    return bytes;
+  }
+
   /** Keys in [start, end) in byte order (end '' = unbounded), as of the last sealed block. */
   rangeState(start: string, end: string): VersionedKV[] {
-    const rows = (end === '' ? this.s.rangeStateOpen.all(start) : this.s.rangeState.all(start, end)) as VersionedKV[];
+    const raw = (end === '' ? this.s.rangeStateOpen.all(start) : this.s.rangeState.all(start, end)) as {
+      key: string;
+      version: number;
+      value: Uint8Array | number;
+    }[];
+    const rows: VersionedKV[] = raw.map((r) =>
+      typeof r.value === 'number' ? { key: r.key, version: r.version, value: this.valueOf(r.key, r.version, r.value) } : (r as VersionedKV),
+    );
     if (this.inflight.length === 0) return rows;
     const overlay =
       this.inflight.length === 1 ? (this.inflight[0] as ReadonlyMap<string, Versioned>) : new Map(this.inflight.flatMap((m) => [...m]));

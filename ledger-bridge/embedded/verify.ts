@@ -11,9 +11,9 @@ import { existsSync } from 'node:fs';
 import { ProvenantError } from '../../shared/errors.js';
 import { equalBytes } from '../../shared/encoding/bytes.js';
 import { toHex } from '../../shared/encoding/hex.js';
-import { ValidationCode, decodeEnvelope, decodeHeader, versionOf } from './codec.js';
+import { ValidationCode, decodeEnvelope, decodeHeader, splitStateRef, versionOf } from './codec.js';
 import { EMPTY_ROOT, leafHash, merkleRoot, nodeHash } from './merkle.js';
-import { MIGRATABLE_FORMAT, STORE_FORMAT, openDatabase, sha256Native } from './store.js';
+import { MIGRATABLE_FORMAT, PREVIOUS_FORMAT, STORE_FORMAT, openDatabase, sha256Native } from './store.js';
 import { DepositCipher } from './deposit-key.js';
 
 /** What verify found. */
@@ -32,6 +32,17 @@ export interface VerifyReport {
    * chain; false when no deposit key was given: then only their keys and versions were checked.
    */
   readonly privateValuesChecked: boolean;
+}
+
+/** The bytes a state reference (codec.ts stateRef) names in an envelope; undefined if out of range. */
+function referenced(envelope: Uint8Array, ref: number): Uint8Array | undefined {
+  let at;
+  try {
+    at = splitStateRef(ref);
+  } catch {
+    return undefined;
+  }
+  return at.offset + at.length <= envelope.length ? envelope.subarray(at.offset, at.offset + at.length) : undefined;
 }
 
 class Bad extends Error {
@@ -71,8 +82,11 @@ export async function verifyLedger(
     }
     const format = (db.prepare("SELECT v FROM meta WHERE k = 'format'").pluck().get() as string | undefined) ?? null;
     // The chain of a format-2 file (before migration) is checked the same way: only the contracts' state layout differs.
-    if (format !== STORE_FORMAT && format !== MIGRATABLE_FORMAT)
-      throw new Bad(null, `store format ${format ?? 'missing'}; this build verifies formats ${MIGRATABLE_FORMAT} and ${STORE_FORMAT}`);
+    if (format !== STORE_FORMAT && format !== PREVIOUS_FORMAT && format !== MIGRATABLE_FORMAT)
+      throw new Bad(
+        null,
+        `store format ${format ?? 'missing'}; this build verifies formats ${MIGRATABLE_FORMAT}, ${PREVIOUS_FORMAT} and ${STORE_FORMAT}`,
+      );
     const depositCheck = db.prepare("SELECT v FROM meta WHERE k = 'depositKeyCheck'").pluck().get() as string | undefined;
     if (depositCheck === undefined) {
       clearDeposits = true;
@@ -142,9 +156,11 @@ export async function verifyLedger(
         const version = versionOf(n, i);
         for (const w of env.writes) {
           // Each live key's current write is its state row; every other write is a history row.
-          const st = q.state.get(w.key) as { version: number; value: Uint8Array } | undefined;
+          const st = q.state.get(w.key) as { version: number; value: Uint8Array | number } | undefined;
           if (st && st.version === version) {
-            if (w.value === null || !equalBytes(st.value, w.value))
+            // A value stored once: the row refers to exactly this write's bytes in this envelope.
+            const stored = typeof st.value === 'number' ? referenced(tx.envelope, st.value) : st.value;
+            if (w.value === null || stored === undefined || !equalBytes(stored, w.value))
               throw new Bad(n, `block ${n} tx ${i}: state value of ${JSON.stringify(w.key)} differs from the write`);
             stateMatched++;
             continue;

@@ -47,6 +47,11 @@ export interface BlockWrite {
   /** Final state per key after the block's valid transactions (null value: deleted). */
   readonly state: ReadonlyMap<string, Versioned>;
   /**
+   * Keys of `state` whose value is stored once, in the envelope of the transaction that wrote it
+   * (its version): the state row holds this reference (codec.ts stateRef) instead of the bytes.
+   */
+  readonly refs?: ReadonlyMap<string, number>;
+  /**
    * Keys of `state` that may have a version from an earlier block (the others certainly have
    * none): that version moves from state into history before it is replaced or deleted.
    */
@@ -75,6 +80,8 @@ export interface StateColumns {
   readonly deleted: Uint8Array;
   readonly ends: Uint32Array;
   readonly values: Uint8Array;
+  /** Per key its state reference, or -1: the value is in `values` (not copied when it has one). */
+  readonly refs: Float64Array;
 }
 
 /** A BlockWrite as posted to the commit worker. */
@@ -87,22 +94,26 @@ export function toMessage(b: BlockWrite): { message: BlockMessage; transfer: Arr
   const versions = new Float64Array(n);
   const deleted = new Uint8Array(n);
   const ends = new Uint32Array(n);
+  const refs = new Float64Array(n).fill(-1);
+  const refOf = b.refs ?? new Map<string, number>();
   let total = 0;
-  for (const v of b.state.values()) if (v.value !== null) total += v.value.length;
+  for (const [key, v] of b.state) if (v.value !== null && !refOf.has(key)) total += v.value.length;
   const values = new Uint8Array(total);
   let i = 0;
   let at = 0;
   for (const [key, v] of b.state) {
     keys[i] = key;
     versions[i] = v.version;
+    const ref = refOf.get(key);
     if (v.value === null) deleted[i] = 1;
+    else if (ref !== undefined) refs[i] = ref;
     else {
       values.set(v.value, at);
       at += v.value.length;
     }
     ends[i++] = at;
   }
-  const transfer: ArrayBuffer[] = [versions.buffer, deleted.buffer, ends.buffer, values.buffer];
+  const transfer: ArrayBuffer[] = [versions.buffer, deleted.buffer, ends.buffer, values.buffer, refs.buffer];
   // Envelopes own their buffers (ByteWriter output) and the ledger thread no longer reads them.
   for (const t of b.txs) {
     const e = t.envelope;
@@ -115,21 +126,27 @@ export function toMessage(b: BlockWrite): { message: BlockMessage; transfer: Arr
     )
       transfer.push(e.buffer);
   }
-  return { message: { ...b, state: { keys, versions, deleted, ends, values } }, transfer };
+  return { message: { ...b, state: { keys, versions, deleted, ends, values, refs } }, transfer };
 }
 
+/** A state entry to write: key, version, and the value's bytes, its state reference (a number), or null (deleted). */
+type StateRow = readonly [string, number, Uint8Array | number | null];
+
 /** The state entries of a block, from the map (this thread) or the columns (commit worker). */
-function* stateEntries(state: ReadonlyMap<string, Versioned> | StateColumns): Generator<readonly [string, Versioned]> {
-  if (state instanceof Map) {
-    yield* state as ReadonlyMap<string, Versioned>;
+function* stateEntries(b: BlockWrite | BlockMessage): Generator<StateRow> {
+  if (b.state instanceof Map) {
+    const refs = (b as BlockWrite).refs;
+    for (const [key, v] of b.state as ReadonlyMap<string, Versioned>)
+      yield [key, v.version, v.value === null ? null : (refs?.get(key) ?? v.value)];
     return;
   }
-  const c = state as StateColumns;
+  const c = b.state as StateColumns;
   const values = Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength);
   let start = 0;
   for (let i = 0; i < c.keys.length; i++) {
     const end = c.ends[i] as number;
-    yield [c.keys[i] as string, { version: c.versions[i] as number, value: c.deleted[i] === 1 ? null : values.subarray(start, end) }];
+    const ref = c.refs[i] as number;
+    yield [c.keys[i] as string, c.versions[i] as number, c.deleted[i] === 1 ? null : ref >= 0 ? ref : values.subarray(start, end)];
     start = end;
   }
 }
@@ -232,16 +249,17 @@ export function blockWriter(db: BetterSqlite3.Database, seal: PrivateSealer): (b
     // An earlier block's version leaves state for history before it is replaced or deleted.
     for (const key of b.replaced) s.retire.run(key);
     // Deletes: no state row, a history row. A key is in the state map once, so order between keys does not matter.
-    for (const [key, v] of stateEntries(b.state)) {
-      if (v.value !== null) continue;
+    for (const [key, version, value] of stateEntries(b)) {
+      if (value !== null) continue;
       s.delState.run(key);
-      s.putHistory.run(key, v.version, 1);
+      s.putHistory.run(key, version, 1);
     }
+    // A value stored once in its envelope is written as its reference, an integer (stateRef).
     insertRows(
-      stateEntries(b.state),
+      stateEntries(b),
       3,
-      ([key, v], out) => {
-        if (v.value !== null) out.push(key, v.version, buf(v.value));
+      ([key, version, value], out) => {
+        if (value !== null) out.push(key, version, typeof value === 'number' ? BigInt(value) : buf(value));
       },
       s.putState,
       s.putStates,

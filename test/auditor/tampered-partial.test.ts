@@ -16,6 +16,7 @@ import { canonicalJson } from '../../ledger-bridge/contracts/logic/canonical.js'
 import { EmbeddedLedger, EmbeddedLedgerClient } from '../../ledger-bridge/embedded/index.js';
 import { setup } from '../../shared/crypto/outsourced.js';
 import { json, partialFor, readingOf, recordBatch, signed, World } from '../contracts/fixture.js';
+import { stateRows } from '../support/ledger-state.js';
 
 describe("the auditor re-verifies the partial's BBS proof itself", () => {
   let w: World;
@@ -72,7 +73,7 @@ describe("the auditor re-verifies the partial's BBS proof itself", () => {
     const path = join(w.dir, 'ledger.db');
     await w.ledger.close();
     const db = new Database(path);
-    const rows = (db.prepare('SELECT key, value FROM state').all() as { key: string; value: Buffer }[]).filter(
+    const rows = stateRows(db).filter(
       (r) => r.value.includes(Buffer.from(`"partialDigest":"${digest}"`)) && r.value.includes(Buffer.from('"proof":')),
     );
     expect(rows.length, 'one state row holds the partial').toBe(1);

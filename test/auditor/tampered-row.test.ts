@@ -17,6 +17,7 @@ import { recordLeafHash } from '../../ledger-bridge/contracts/logic/batch-layout
 import type { ProvenanceRecord } from '../../shared/records.js';
 import { EmbeddedLedger, EmbeddedLedgerClient } from '../../ledger-bridge/embedded/index.js';
 import { json, partialFor, readingOf, recordBatch, signed, World } from '../contracts/fixture.js';
+import { stateRows } from '../support/ledger-state.js';
 
 describe('issue 11 attack 4: the auditor does not certify an edited state row', () => {
   let w: World;
@@ -47,9 +48,7 @@ describe('issue 11 attack 4: the auditor does not certify an edited state row', 
     await w.ledger.close();
     const db = new Database(path);
     const was = createHash('sha256').update(genuine).digest();
-    const rows = (db.prepare('SELECT key, value FROM state').all() as { key: string; value: Buffer }[]).filter((r) =>
-      r.value.includes(was),
-    );
+    const rows = stateRows(db).filter((r) => r.value.includes(was));
     expect(rows.length, 'one state row holds the reading').toBe(1);
     const row = rows[0] as { key: string; value: Buffer };
     const edited = Buffer.from(row.value);

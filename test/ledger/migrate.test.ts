@@ -92,7 +92,7 @@ describe('ledger migrate: store format 2 (one key per reading) → 3 (batch reco
 
   it('refuses the old file, naming the command; ledger verify still checks its chain', async () => {
     await expect(EmbeddedLedger.open({ path: db, contracts })).rejects.toThrow(
-      `this build reads format 3: convert it with \`provenant ledger migrate --db ${db}\``,
+      `this build reads format 4: convert it with \`provenant ledger migrate --db ${db}\``,
     );
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, JSON.stringify({ 'a-test-token-0123456789': 'aa' }), { mode: 0o600 });
@@ -123,10 +123,10 @@ describe('ledger migrate: store format 2 (one key per reading) → 3 (batch reco
   it('migrates with one on-chain transaction per device, and is rerunnable', async () => {
     const run = await runCli('ledger', 'migrate', '--db', db);
     expect(run.code).toBe(0);
-    expect(run.out).toMatch(/migrated from format 2 to 3: 2 devices \(303 readings\) got a replay window, 0 already had one/);
+    expect(run.out).toMatch(/migrated from format 2 to 4: 2 devices \(303 readings\) got a replay window, 0 already had one/);
     expect(run.err).toMatch(/dev-old-1: 298 readings, replay window up to seq 299/);
     const again = await runCli('ledger', 'migrate', '--db', db, '--json');
-    expect(JSON.parse(again.out.trim())).toMatchObject({ from: '3', to: '3', migrated: 0 });
+    expect(JSON.parse(again.out.trim())).toMatchObject({ from: '4', to: '4', migrated: 0 });
     const verify = await runCli('ledger', 'verify', '--db', db, '--json');
     expect(JSON.parse(verify.out.trim().split('\n').pop() as string)).toMatchObject({ ok: true });
   });
@@ -190,6 +190,38 @@ describe('ledger migrate: store format 2 (one key per reading) → 3 (batch reco
       expect(fresh.batch).toBeDefined();
     } finally {
       await ledger.close();
+    }
+  });
+});
+
+describe('store format 3 (batch records copied into their state rows) → 4 (stored once)', () => {
+  it('opens a format-3 file as it is, marks it 4 when it opens it for writing, and `ledger migrate` says so', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const { migrateLedger } = await import('../../ledger-bridge/embedded/migrate.js');
+    const { verifyLedger } = await import('../../ledger-bridge/embedded/verify.js');
+    const dir = mkdtempSync(join(tmpdir(), 'prov-format3-'));
+    try {
+      const path = join(dir, 'ledger.db');
+      const format = (): string => {
+        const db = new Database(path, { readonly: true });
+        try {
+          return db.prepare("SELECT v FROM meta WHERE k = 'format'").pluck().get() as string;
+        } finally {
+          db.close();
+        }
+      };
+      await (await EmbeddedLedger.open({ path, contracts })).close();
+      expect(format()).toBe('4');
+      // A format-3 file holds every value in its state row, which format 4 reads as it is.
+      const db = new Database(path);
+      db.prepare("UPDATE meta SET v = '3' WHERE k = 'format'").run();
+      db.close();
+      expect((await verifyLedger(path)).ok).toBe(true);
+      expect(format()).toBe('3');
+      expect(await migrateLedger({ path, contracts }, 'aa')).toMatchObject({ from: '3', to: '4', migrated: 0 });
+      expect(format()).toBe('4');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../ledger-bridge/embedded/verify.js';
+import { splitStateRef } from '../../ledger-bridge/embedded/codec.js';
 import { openTestLedger, tempDir } from './helpers.js';
 
 const MARKER = 'MARKER-7f3a9c-provenant';
+const BIG = 'BIG-value-'.repeat(300);
 
 describe('provenant ledger verify: walks the chain and finds any changed byte', () => {
   const dir = tempDir();
@@ -28,6 +30,8 @@ describe('provenant ledger verify: walks the chain and finds any changed byte', 
       ]);
     }
     await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['marker', MARKER] });
+    // A large value (≥ STATE_REF_MIN_BYTES) is stored once: its state row refers to the envelope.
+    await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['big', BIG] });
     await ledger.submit('edge-1', { contract: 'Counter', fn: 'put', args: ['gone', 'x'] });
     await ledger.submit('edge-1', { contract: 'Counter', fn: 'remove', args: ['gone'] });
     await ledger.submit('aa', { contract: 'Counter', fn: 'deposit', args: ['dev'], transient: { secret: Buffer.from('s3cret') } });
@@ -59,6 +63,42 @@ describe('provenant ledger verify: walks the chain and finds any changed byte', 
     const wrong = await verifyLedger(clean, { depositKey: new Uint8Array(32).fill(1) });
     expect(wrong.ok).toBe(false);
     expect(wrong.reason).toMatch(/does not open the deposits/);
+  });
+
+  it('stores a large value once: its state row is a reference into the envelope, read back exactly, and checked by verify', async () => {
+    const db = new Database(clean, { readonly: true });
+    const row = db.prepare("SELECT version, value, typeof(value) AS type FROM state WHERE key = 'big'").get() as {
+      version: number;
+      value: number;
+      type: string;
+    };
+    const envelope = db
+      .prepare('SELECT envelope FROM txs WHERE block = ? AND idx = ?')
+      .pluck()
+      .get(Math.floor(row.version / 65536), row.version % 65536) as Buffer;
+    db.close();
+    expect(row.type).toBe('integer');
+    const { offset, length } = splitStateRef(row.value);
+    expect(envelope.subarray(offset, offset + length).toString()).toBe(BIG);
+    const ledger = await openTestLedger(dir.dir);
+    try {
+      expect(Buffer.from(await ledger.evaluate('edge-1', { contract: 'Counter', fn: 'get', args: ['big'] })).toString()).toBe(BIG);
+      expect(Buffer.from(await ledger.evaluate('edge-1', { contract: 'Counter', fn: 'range', args: ['big', 'bih'] })).toString()).toBe(
+        JSON.stringify(['big']),
+      );
+    } finally {
+      await ledger.close();
+    }
+    // A reference moved by one byte, or to another transaction, or replaced by other bytes, is found.
+    for (const [sql, what] of [
+      ["UPDATE state SET value = value + 16777216 WHERE key = 'big'", 'shifted reference'],
+      ["UPDATE state SET value = value - 1 WHERE key = 'big'", 'shortened reference'],
+      ["UPDATE state SET version = version - 1 WHERE key = 'big'", 'other transaction'],
+      ["UPDATE state SET value = CAST('x' AS BLOB) WHERE key = 'big'", 'inline bytes'],
+    ] as const) {
+      const report = await tamper(sql);
+      expect(report.ok, `${what}: ${report.reason}`).toBe(false);
+    }
   });
 
   it('finds one changed byte in a stored transaction envelope (raw SQLite UPDATE) and names its block', async () => {
