@@ -20,15 +20,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleBoard, DIST_FIRMWARE, ensureFirmwareBuilt } from '../../firmware/build.js';
 import { loadBoard } from '../../firmware/boards.js';
-import { keyFileName, keyFilePublicKey, KEY_FILE_BYTES, LMS, OTS, TREE_AT } from '../../firmware/src/keyfile.js';
+import { keyFileName, keyFilePublicKey, KEY_FILE_BYTES } from '../../firmware/src/keyfile.js';
 import { LinuxBoard } from '../../hardware/linux-board.js';
 import { inclusionPath } from '../../shared/crypto/accumulator.js';
 import { decodeSignatureBody, verifyEpochBody } from '../../shared/crypto/epoch.js';
-import { lmsTree, putU32 } from '../../shared/crypto/lms.js';
 import { checkEvidence } from '../../shared/crypto/evidence.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { EdgeDouble } from '../support/edge-double.js';
+import { keySetFile } from '../support/lms-signer.js';
 import { FULL } from '../support/full.js';
 import { ESPRUINO_SKIP, SENSOR_STAND_INS } from '../support/espruino-board.js';
 
@@ -50,18 +50,6 @@ const key = new Uint8Array(randomBytes(32));
 const deviceId = 'lms-esp-1';
 let lms: string;
 let plain: string;
-
-/** A complete key-set file as the board writes it (firmware/src/keyfile.ts), made in Node. */
-function keySetFile(k: number): Uint8Array {
-  const I = new Uint8Array(randomBytes(16));
-  const seed = new Uint8Array(randomBytes(24));
-  const f = new Uint8Array(KEY_FILE_BYTES);
-  putU32(f, 0, k);
-  f.set(I, 4);
-  f.set(seed, 20);
-  f.set(lmsTree(sha256, LMS, OTS, I, seed), TREE_AT);
-  return f;
-}
 
 async function start(
   bundle: string,

@@ -14,27 +14,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { bundleBoard } from '../../firmware/build.js';
 import { EPOCH_SIGNATURES_SIZE_BUDGET, loadBoard } from '../../firmware/boards.js';
-import { keyFileName, keyFilePublicKey, KEY_FILE_BYTES, LMS, OTS, TREE_AT } from '../../firmware/src/keyfile.js';
+import { keyFileName, keyFilePublicKey } from '../../firmware/src/keyfile.js';
 import { decodeSignatureBody, verifyEpochBody } from '../../shared/crypto/epoch.js';
-import { lmsTree, putU32 } from '../../shared/crypto/lms.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { EdgeDouble } from '../support/edge-double.js';
+import { keySetFile } from '../support/lms-signer.js';
 import { FULL } from '../support/full.js';
 import { ESPRUINO_SKIP, noteSkip, runUnderVariableLimit } from '../support/espruino-board.js';
 
 noteSkip('epoch-signature memory');
 if (!FULL) console.log('epochs-memory-espruino: runs under npm run test:full (~40 s of a real interpreter)');
-
-function keySetFile(k: number): Uint8Array {
-  const I = new Uint8Array(randomBytes(16));
-  const seed = new Uint8Array(randomBytes(24));
-  const f = new Uint8Array(KEY_FILE_BYTES);
-  putU32(f, 0, k);
-  f.set(I, 4);
-  f.set(seed, 20);
-  f.set(lmsTree(sha256, LMS, OTS, I, seed), TREE_AT);
-  return f;
-}
 
 describe.skipIf(ESPRUINO_SKIP !== undefined || !FULL)('epoch signatures under a variable limit on the real interpreter', () => {
   let bundle: string;

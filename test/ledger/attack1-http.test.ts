@@ -6,15 +6,14 @@
  * accepted. Now: 403 for the header, PROV_ERR_FORBIDDEN for the update, BAD_TAG for the readings —
  * and the genuine reading of the same batch is kept.
  */
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { HttpLedgerClient } from '../../ledger-bridge/embedded/http/client.js';
-import { buildLedgerServer } from '../../ledger-bridge/embedded/http/server.js';
 import { ledgerKeys } from '../../shared/crypto/domains.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
 import { batchArg, json, partialFor, readingOf, signed, World } from '../contracts/fixture.js';
+import { listenLedger } from '../support/services.js';
 
 const EDGE = 'edge-token-attack1-0123456789abcdef';
 const AUDITOR = 'auditor-token-attack1-0123456789ab';
@@ -26,14 +25,7 @@ describe('issue 11 attack 1: an edge token is the edge, over HTTP with the real 
 
   beforeAll(async () => {
     w = await World.open();
-    app = await buildLedgerServer(w.ledger, {
-      tokens: new Map([
-        [EDGE, 'edge-1'],
-        [AUDITOR, 'auditor'],
-      ]),
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    ({ app, url } = await listenLedger(w.ledger, { [EDGE]: 'edge-1', [AUDITOR]: 'auditor' }));
   });
   afterAll(async () => {
     await app?.close();

@@ -7,12 +7,11 @@
  * contracts on an embedded ledger file.
  */
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
 import { HttpLedgerClient } from '../../ledger-bridge/embedded/http/client.js';
-import { buildLedgerServer, LEDGER_BODY_LIMIT } from '../../ledger-bridge/embedded/http/server.js';
+import { LEDGER_BODY_LIMIT } from '../../ledger-bridge/embedded/http/server.js';
 import { ready } from '../../shared/crypto/bbs.js';
 import { MAX_ATTRIBUTE_BYTES, MAX_ATTRIBUTES, MAX_PARTIAL_JSON_BYTES, partialToJson } from '../../shared/crypto/credential.js';
 import { enrollDevice, setup, signPartial } from '../../shared/crypto/outsourced.js';
@@ -28,6 +27,7 @@ import {
 import { MAX_READING_BYTES } from '../../shared/encoding/reading.js';
 import { MAX_BATCH_PARTIALS, MAX_BATCH_READINGS, MAX_HOP_LENGTH, MAX_PATH_HOPS } from '../../shared/records.js';
 import { batchArg, json, partialFor, readingOf, signed, World } from '../contracts/fixture.js';
+import { listenLedger } from '../support/services.js';
 
 const EDGE = 'edge-token-0123456789abcdef0123';
 const AUDITOR = 'auditor-token-0123456789abcdef01';
@@ -77,14 +77,7 @@ describe('issue 11 attack 9: the ledger takes no body larger than the largest va
 
   beforeAll(async () => {
     w = await World.open();
-    app = await buildLedgerServer(w.ledger, {
-      tokens: new Map([
-        [EDGE, 'edge-1'],
-        [AUDITOR, 'auditor'],
-      ]),
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    ({ app, url } = await listenLedger(w.ledger, { [EDGE]: 'edge-1', [AUDITOR]: 'auditor' }));
     edge = new HttpLedgerClient({ url, token: EDGE });
     auditor = new HttpLedgerClient({ url, token: AUDITOR });
     const { enrollment } = await w.enroll('dev-big');

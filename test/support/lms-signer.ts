@@ -11,6 +11,8 @@ import { merkleRoot } from '../../shared/crypto/accumulator.js';
 import { epochHeader, keySetHeader, signedMessage, type EpochSegment } from '../../shared/crypto/epoch.js';
 import { lmotsParams, lmsAuthPath, lmsParams, lmsPublicKey, lmsSign, lmsTree } from '../../shared/crypto/lms.js';
 import { sha256 } from '../../shared/crypto/sha256.js';
+import { KEY_FILE_BYTES, LMS as FILE_LMS, OTS as FILE_OTS, TREE_AT } from '../../firmware/src/keyfile.js';
+import { putU32 } from '../../shared/crypto/lms.js';
 import { decodeReading } from '../../shared/encoding/reading.js';
 import { decodeSigFragment, sigFragments } from '../../shared/wire/messages.js';
 import type { WireMessage } from '../../shared/wire/union.js';
@@ -72,4 +74,20 @@ export function keySetBody(previous: TestKeySet, next: TestKeySet, deviceId: str
 /** The SIG frames of a body, as the board sends them. */
 export function sigMessages(body: Uint8Array): WireMessage[] {
   return sigFragments(body).map((p) => ({ kind: 'SIG' as const, ...decodeSigFragment(p) }));
+}
+
+/**
+ * A complete key-set file `k` as the board writes it (firmware/src/keyfile.ts: k, I, seed and the
+ * LMS tree under the firmware's parameters), made in Node: a board given it skips the minutes of
+ * building the tree on the interpreter.
+ */
+export function keySetFile(k: number): Uint8Array {
+  const I = new Uint8Array(randomBytes(16));
+  const seed = new Uint8Array(randomBytes(24));
+  const f = new Uint8Array(KEY_FILE_BYTES);
+  putU32(f, 0, k);
+  f.set(I, 4);
+  f.set(seed, 20);
+  f.set(lmsTree(sha256, FILE_LMS, FILE_OTS, I, seed), TREE_AT);
+  return f;
 }
