@@ -145,7 +145,7 @@ export const CONFIG_SCHEMA = {
         enabled: { type: 'boolean', default: true },
         windowSeconds: { type: 'number', minimum: 0.1, default: 60 },
         // One submitProfiles transaction per window holds every device's profile up to this many.
-        maxProfilesPerTransaction: { type: 'integer', minimum: 1, maximum: 5000, default: 5000 },
+        maxProfilesPerTransaction: { type: 'integer', minimum: 1, maximum: 5000, default: 200 },
       },
     },
     api: {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS, type LedgerClient, type Proposal } from '../../ledger-bridge/client.js';
 import { silentLog, type Log } from '../../edge-runtime/src/log.js';
 import { EdgeMetrics } from '../../edge-runtime/src/metrics.js';
-import { TrafficMonitor } from '../../edge-runtime/src/traffic/monitor.js';
+import { DEFAULT_PROFILES_PER_TRANSACTION, TrafficMonitor } from '../../edge-runtime/src/traffic/monitor.js';
 import { ProvenantError } from '../../shared/errors.js';
 import type { Reading } from '../../shared/types.js';
 import { json, World } from '../contracts/fixture.js';
@@ -137,6 +137,17 @@ describe('edge traffic monitor: one transaction per window for all devices, and 
       message: 'traffic profile refused by the ledger',
       fields: expect.objectContaining({ deviceId: 'never-enrolled', window: B + 10, code: 'PROV_ERR_DEVICE_NOT_FOUND' }),
     });
+    await m.stop();
+  });
+
+  it("unconfigured, a window's profiles are split every 200 (~6 MB of model state: a write set a 10 MB Fabric block holds)", async () => {
+    expect(DEFAULT_PROFILES_PER_TRANSACTION).toBe(200);
+    const { client, calls } = counting(w.edge);
+    // Unknown devices: each refused alone, but each counts in the transaction it went in.
+    const many = Array.from({ length: 201 }, (_, i) => `unknown-${i}`);
+    const { m, window } = monitorOf(client, many, 30);
+    await window(30);
+    expect(calls).toEqual(['submitProfiles', 'submitProfiles']);
     await m.stop();
   });
 

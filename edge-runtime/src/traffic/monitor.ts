@@ -49,12 +49,20 @@ export interface TrafficOptions {
    * devices the edge profiles, at least 1000.
    */
   readonly maxQueued?: number;
-  /** Most profiles in one submitProfiles transaction (default and at most the contract's MAX_PROFILES_PER_TRANSACTION). */
+  /** Most profiles in one submitProfiles transaction (default DEFAULT_PROFILES_PER_TRANSACTION, at most the contract's MAX_PROFILES_PER_TRANSACTION). */
   readonly maxPerTransaction?: number;
 }
 
 /** The contract's limit (ledger-bridge/contracts/logic/traffic.ts MAX_BATCH_PROFILES). */
 export const MAX_PROFILES_PER_TRANSACTION = 5000;
+
+/**
+ * Profiles per transaction unless configured. Each profile rewrites its device's model state
+ * (~29 KB for a two-channel board), so 200 keep a transaction's write set near 6 MB: under the
+ * 10 MB AbsoluteMaxBytes of Fabric's sample channel config, which an operator is likely to run.
+ * An edge with 2,500 devices then sends 13 transactions a window instead of 2,500.
+ */
+export const DEFAULT_PROFILES_PER_TRANSACTION = 200;
 
 /** One profile's verdict in submitProfiles' result. */
 interface BatchVerdict {
@@ -235,7 +243,7 @@ export class TrafficMonitor implements TrafficSink {
   }
 
   private async submitQueued(): Promise<void> {
-    const perTx = this.options.maxPerTransaction ?? MAX_PROFILES_PER_TRANSACTION;
+    const perTx = this.options.maxPerTransaction ?? DEFAULT_PROFILES_PER_TRANSACTION;
     while (this.queue.length > 0) {
       // All the queued profiles in one transaction (one window of every device the edge serves,
       // or more windows after the ledger was away), split only past maxPerTransaction.
