@@ -176,12 +176,13 @@ export function encodeEnvelopeMaps(t: TxEnvelopeMaps, valueAt?: Map<string, numb
 }
 
 /**
- * A written value stored once: large values (a batch record) are not copied into their state
- * row, which holds instead where the value lies in the envelope of the transaction that wrote
+ * A written value stored once: large values (a batch record of more than ~40 readings) are not
+ * copied into their state row (smaller ones, read often — a stored partial — stay there: a
+ * reference is resolved by reading its transaction's envelope), which holds instead where the value lies in the envelope of the transaction that wrote
  * it (the row's version names the transaction): `stateRef` = offset · 2^24 + length, an integer
  * in place of the blob (docs/ledger.md §3).
  */
-export const STATE_REF_MIN_BYTES = 1024;
+export const STATE_REF_MIN_BYTES = 4096;
 const REF_LENGTH = 0x100_0000;
 
 /** The integer a state row holds for a value at [offset, offset + length) of its envelope. */

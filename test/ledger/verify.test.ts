@@ -7,7 +7,7 @@ import { splitStateRef } from '../../ledger-bridge/embedded/codec.js';
 import { openTestLedger, tempDir } from './helpers.js';
 
 const MARKER = 'MARKER-7f3a9c-provenant';
-const BIG = 'BIG-value-'.repeat(300);
+const BIG = 'BIG-value-'.repeat(500);
 
 describe('provenant ledger verify: walks the chain and finds any changed byte', () => {
   const dir = tempDir();
