@@ -75,6 +75,18 @@ async function checkExactlyOnce(rt: EdgeRuntime): Promise<number> {
 const noPty = ptyUnavailableReason();
 if (noPty) console.log(`pty part skipped: ${noPty}; the MockBinding part runs`);
 
+/** Powers the boards off, waits until the outbox stops growing, and lets the forwarder send what it holds. */
+async function powerOffAndDrain(rt: EdgeRuntime, boards: readonly SimBoardHandle[]): Promise<void> {
+  for (const b of boards) b.powerOff();
+  // A frame already on the line at power-off is stored after that: wait until nothing arrives.
+  await waitQuiet(
+    'the outbox to stop growing after the boards powered off',
+    () => rt.outbox.counts(),
+    () => true,
+  );
+  await rt.forwarder.drain();
+}
+
 describe('boards → link → edge → ledger', () => {
   it('every acknowledged reading is on the ledger exactly once (pty and MockBinding links)', async () => {
     const rt = await startEdge('pipeline', fx.edgeClient);
@@ -93,14 +105,7 @@ describe('boards → link → edge → ledger', () => {
         detail: () => `acked per board: ${JSON.stringify(rt.deviceViews().map((v) => [v.deviceId, v.acked]))}`,
       },
     );
-    for (const b of boards) b.powerOff();
-    // A frame already on the line at power-off is stored after that: wait until nothing arrives.
-    await waitQuiet(
-      'the outbox to stop growing after the boards powered off',
-      () => rt.outbox.counts(),
-      () => true,
-    );
-    await rt.forwarder.drain();
+    await powerOffAndDrain(rt, boards);
     const n = await checkExactlyOnce(rt);
     expect(n).toBeGreaterThanOrEqual(10 * kinds.length);
     expect(rt.outbox.counts()).toMatchObject({ pending: 0, rejected: 0 });
@@ -142,13 +147,7 @@ describe('boards → link → edge → ledger', () => {
         detail: () => `outbox ${JSON.stringify(rt.outbox.counts())}, forwarder ${JSON.stringify(rt.forwarder.status())}`,
       },
     );
-    for (const b of boards) b.powerOff();
-    await waitQuiet(
-      'the outbox to stop growing after the boards powered off',
-      () => rt.outbox.counts(),
-      () => true,
-    );
-    await rt.forwarder.drain();
+    await powerOffAndDrain(rt, boards);
     expect(rt.forwarder.status().ledgerUp).toBe(true);
     const n = await checkExactlyOnce(rt);
     expect(n).toBeGreaterThanOrEqual(20);
