@@ -155,7 +155,7 @@ async function run(o: {
 
 /** Draws every figure `data` has into `dir`; returns the files written. */
 export async function drawPlots(data: PlotsData, dir: string): Promise<string[]> {
-  const { lineChart, groupedBarChart } = await import('./plot/svg.js');
+  const { lineChart, groupedBarChart, niceMax } = await import('./plot/svg.js');
   const { writeFigure } = await import('./plot/png.js');
   const files: string[] = [];
   const fig = async (name: string, svg: string): Promise<void> => {
@@ -182,8 +182,8 @@ export async function drawPlots(data: PlotsData, dir: string): Promise<string[]>
     await fig(
       'ledger-batch',
       lineChart({
-        title: `bench ledger — validated readings/s vs. batch size (32 in flight; ${load})`,
-        xLabel: 'readings per transaction (log scale)',
+        title: 'bench ledger — validated readings/s vs. batch size',
+        xLabel: `readings per transaction (log scale); 32 in flight; ${load}`,
         yLabel: 'readings/s',
         logX: true,
         series: rate(l.byBatch, (r) => r.batch),
@@ -192,24 +192,26 @@ export async function drawPlots(data: PlotsData, dir: string): Promise<string[]>
     await fig(
       'ledger-inflight',
       lineChart({
-        title: `bench ledger — validated readings/s vs. batches in flight (250 per batch; ${load})`,
-        xLabel: 'batches in flight (log scale)',
+        title: 'bench ledger — validated readings/s vs. batches in flight',
+        xLabel: `batches in flight (log scale); 250 readings each; ${load}`,
         yLabel: 'readings/s',
         logX: true,
         series: rate(l.byInflight, (r) => r.inflight),
       }),
     );
+    const top = niceMax(Math.max(1, ...l.cdf.flatMap((c) => c.points.map(([x]) => x))));
     await fig(
       'ledger-latency-cdf',
       lineChart({
-        title: `bench ledger — commit latency at half load, CDF (${load})`,
-        xLabel: 'scheduled → block on disk (ms)',
+        title: 'bench ledger — commit latency at half load (CDF)',
+        xLabel: `scheduled → block on disk (ms); ${load}`,
         yLabel: 'fraction of batches',
+        x: [0, top],
         y: [0, 1],
-        xTicks: [],
+        xTicks: Array.from({ length: 6 }, (_, k) => (top * k) / 5),
         series: l.cdf.map((c) => ({ name: `batch ${c.batch}`, points: c.points })),
         refs: [{ y: 0.99, label: 'p99' }],
-      }).replace(/<text x="[^"]*" y="[^"]*" text-anchor="middle" fill="#333"><\/text>/g, ''),
+      }),
     );
   }
   const c = data.crypto;
@@ -218,8 +220,8 @@ export async function drawPlots(data: PlotsData, dir: string): Promise<string[]>
     await fig(
       'crypto-bbs',
       groupedBarChart({
-        title: `bench crypto — BBS, ms per operation (log scale; ${load})`,
-        xLabel: 'operation (6 attributes, 3 disclosed)',
+        title: 'bench crypto — BBS, ms per operation (log scale)',
+        xLabel: `operation (6 attributes, 3 disclosed); ${load}`,
         yLabel: 'ms per operation',
         series: ['ours (mcl-wasm)', 'peer (@digitalbazaar, JS)'],
         groups: ops.map((op) => ({ label: op, values: [c.msPerOp.ours[op] ?? null, c.msPerOp.peer[op] ?? null] })),
@@ -231,8 +233,8 @@ export async function drawPlots(data: PlotsData, dir: string): Promise<string[]>
     await fig(
       'crypto-outsourced',
       groupedBarChart({
-        title: `bench crypto — the outsourced signature's phases, ms (log scale; ${load})`,
-        xLabel: 'phase (edge: signPartial; ledger: validate…; device: complete)',
+        title: "bench crypto — the outsourced signature's phases (log scale)",
+        xLabel: `edge: signPartial; ledger: validate…; device: complete; ${load}`,
         yLabel: 'ms per operation',
         series: ['ours'],
         groups: phases.map((p) => ({ label: p.replace('NativeSha256', ' (native)'), values: [c.msPerOp.ours[p] ?? null] })),

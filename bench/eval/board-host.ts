@@ -110,6 +110,10 @@ export async function runBoardHost(): Promise<void> {
             storage = new Storage();
             storages.set(r.port, storage);
           }
+          // Each point starts with an empty resend ring: a ring a collapsed point left full would be
+          // resent at this boot, and the board would not sample until it drained — one collapsed
+          // point spilled into every later one (docs/evaluation.md, "150 boards per edge").
+          for (const name of storage.list()) if (/^pv\.r\d+$/.test(name)) storage.erase(name);
           const h = await startSimBoard({
             storage,
             provisioning: { deviceId: d.deviceId, key: d.key, intervalMs: r.intervalMs },
