@@ -303,7 +303,8 @@ export class EvalSystem {
       intervalMs: MIN_BOARD_INTERVAL_MS,
       batchSize: this.o.batchSize,
       maxWaitMs: this.o.maxWaitMs,
-      // The deployed default (edge config traffic.windowSeconds: 60): one profile per device per minute.
+      // The deployed default (edge config traffic.windowSeconds: 60): each device profiled once a minute,
+      // all of an edge's profiles in one submitProfiles transaction per 200 devices.
       windowMs: 60_000,
     };
     await this.edge.call('init', init, 300_000);
@@ -316,9 +317,9 @@ export class EvalSystem {
 
   /**
    * A credentials directory with only the devices on the edge's `ports` first ports, as a
-   * deployed edge holds only its own devices': the traffic monitor submits a profile per known
-   * device per window, so devices enrolled for another edge (the Pi stand-in's) would cost this
-   * one a profile transaction each per minute.
+   * deployed edge holds only its own devices': the traffic monitor profiles every known device
+   * each window, so devices enrolled for another edge (the Pi stand-in's) would add ~29 KB of
+   * model state each to this one's profile transactions every minute.
    */
   private edgeCredentials(n: number, ports: number): string {
     const dir = join(this.o.dir, `credentials-edge-${n}`);
