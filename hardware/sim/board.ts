@@ -39,7 +39,15 @@ export interface SimStats {
   bytesOut: number;
   /** Frames the board sent, by message name. */
   framesOut: Record<string, number>;
+  /**
+   * Board clock (ms) when the board wrote each of the first SENT_AT_KEPT frames of each kind: the
+   * send time itself, which a receiver's stamp is not once the host delays delivery.
+   */
+  sentAtMs: Record<string, number[]>;
 }
+
+/** How many send times SimStats.sentAtMs keeps per message kind (the first ones). */
+export const SENT_AT_KEPT = 64;
 
 /** Options of a SimBoard. */
 export interface SimBoardOptions {
@@ -68,6 +76,7 @@ export class SimBoard {
     bytesIn: 0,
     bytesOut: 0,
     framesOut: {},
+    sentAtMs: {},
   };
   readonly storage: SimStorage;
   readonly hostLink: string;
@@ -256,6 +265,8 @@ export class SimBoard {
     for (const f of this.outFrames.push(bytes)) {
       const kind = MESSAGE_NAMES[f.type] ?? `0x${f.type.toString(16)}`;
       this.stats.framesOut[kind] = (this.stats.framesOut[kind] ?? 0) + 1;
+      const sent = (this.stats.sentAtMs[kind] ??= []);
+      if (sent.length < SENT_AT_KEPT) sent.push(this.nowMs());
     }
     for (const cb of this.outListeners) cb(Buffer.from(bytes));
   }

@@ -81,11 +81,20 @@ describe('HELLO backoff after NACK UNKNOWN_DEVICE', () => {
   it('waits 1 s, then doubles up to 60 s between refused HELLOs; a PARTIAL ends the backoff', async () => {
     // 50× clock: 60 board seconds take 1.2 s.
     r = await rig('mock', { clockSpeedup: 50, edge: { refuseHello: true } });
-    await r.edge.waitFor(() => r!.edge.of('HELLO').length >= 9, 30_000, '9 refused HELLOs');
-    const at = r.edge.of('HELLO').map((m) => m.boardAt!);
+    // The boot's HELLO went out before the edge double listened: it may have been lost (then the
+    // board waited its 5 s HELLO_MS for the next) or delivered late beside the next one. Boot
+    // again with the double listening, and time the HELLOs of that boot.
+    const sent = (): number[] => r!.b.board.stats.sentAtMs['HELLO'] ?? [];
+    const before = sent().length;
+    r.b.reboot();
+    await r.edge.waitFor(() => sent().length >= before + 9, 30_000, '9 refused HELLOs after the reboot');
+    // When the board sent each HELLO, by its own clock: the edge double's receive stamps are late
+    // by whatever delayed delivery (two HELLOs 1 board second apart, 20 ms here, once arrived
+    // 50 board ms apart in a CI run).
+    const at = sent().slice(before);
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     // Expected 1, 2, 4, 8, 16, 32, 60, 60 s. Never early (that is the property that protects the
-    // edge); late by up to a 1 s tick plus the host's timer and delivery jitter, which the 50×
+    // edge); late by up to a 1 s tick plus the host's timer and NACK delivery jitter, which the 50×
     // clock multiplies (a 100 ms stall on a loaded CI worker is 5 board seconds), hence 50 % + 3 s.
     // The bounds still refuse a wrong schedule: quadrupling fails gap 3 (16 s > 9 s), no cap fails
     // gap 8 (128 s > 93 s).
