@@ -4,7 +4,9 @@
  * site step (judgeSite) run by the edge in the same window so a site device's verdict is final
  * at once, one refused profile not losing the others, and a ledger outage catching up in one
  * transaction. The ledger client is the real one, wrapped to count (and, for the outage, refuse)
- * the calls the monitor makes.
+ * the calls the monitor makes. Last, an edge against a ledger whose deployed chaincode predates
+ * submitProfiles (the same contracts with that function removed from their metadata, as an older
+ * build lacks it): the monitor falls back to one submitProfile per profile, warning once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS, type LedgerClient, type Proposal } from '../../ledger-bridge/client.js';
@@ -14,6 +16,8 @@ import { DEFAULT_PROFILES_PER_TRANSACTION, TrafficMonitor } from '../../edge-run
 import { ProvenantError } from '../../shared/errors.js';
 import type { Reading } from '../../shared/types.js';
 import { json, World } from '../contracts/fixture.js';
+import { contracts, TrafficProfileProvenanceContract } from '../../ledger-bridge/contracts/index.js';
+import type { ContractClass } from '../../ledger-bridge/embedded/host.js';
 
 const TP = CONTRACTS.trafficProfile;
 const WINDOW_MS = 10_000;
@@ -171,6 +175,100 @@ describe('edge traffic monitor: one transaction per window for all devices, and 
         [21, false],
       ]);
     }
+    await m.stop();
+  });
+});
+
+/**
+ * The contract set of a deployment older than submitProfiles: this build's classes, with
+ * TrafficProfileProvenance's transaction metadata (what the host, like fabric-shim, dispatches by)
+ * lacking submitProfiles, so calling it reaches fabric-contract-api's unknownTransaction.
+ */
+function withoutSubmitProfiles(): ContractClass[] {
+  class OlderTrafficProfileProvenance extends TrafficProfileProvenanceContract {}
+  const R = Reflect as unknown as {
+    getMetadata(k: string, t: object): { name: string }[] | undefined;
+    defineMetadata(k: string, v: unknown, t: object): void;
+  };
+  const txs = R.getMetadata('fabric:transactions', TrafficProfileProvenanceContract.prototype) ?? [];
+  expect(txs.map((t) => t.name)).toContain('submitProfiles');
+  R.defineMetadata(
+    'fabric:transactions',
+    txs.filter((t) => t.name !== 'submitProfiles'),
+    OlderTrafficProfileProvenance.prototype,
+  );
+  return contracts.map((c) => (c === TrafficProfileProvenanceContract ? OlderTrafficProfileProvenance : c)) as ContractClass[];
+}
+
+describe('edge traffic monitor against chaincode without submitProfiles', () => {
+  let w: World;
+  const devices = ['old-a', 'old-b', 'old-c'];
+  beforeAll(async () => {
+    w = await World.open({ contracts: withoutSubmitProfiles() });
+    for (const d of devices) await w.enroll(d);
+  }, 120_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('falls back to one submitProfile per device (warned once), keeps the verdicts, and drops a refused profile alone', async () => {
+    // The deployment really lacks it: a direct call is the unknown-function error.
+    await expect(
+      w.edge.submit({
+        contract: TP,
+        fn: 'submitProfiles',
+        args: [JSON.stringify([{ deviceId: 'old-a', window: 1, features: { count: 1 } }]), ''],
+      }),
+    ).rejects.toThrow(/function that does not exist: (TrafficProfileProvenance:)?submitProfiles/);
+    const { client, calls, refuse } = counting(w.edge);
+    const clock = { now: T0 };
+    const { log, warnings } = warningsLog();
+    const metrics = new EdgeMetrics();
+    const m = new TrafficMonitor({ windowMs: WINDOW_MS }, client, metrics, log, () => clock.now);
+    const watched = [...devices, 'never-enrolled'];
+    for (const d of watched) m.watch(d);
+    let seq = 0;
+    const window = async (win: number): Promise<void> => {
+      const start = T0 + win * WINDOW_MS;
+      for (let k = 0; k < 5; k++) {
+        seq += 1;
+        for (const [i, d] of watched.entries()) m.arrival(reading(d, seq, start + k * 2000, 2300 + i + (k % 2)), start + k * 2000 + 30);
+      }
+      clock.now = start + WINDOW_MS + 1;
+      await m.closeWindow();
+    };
+    await window(0);
+    // One failed submitProfiles, then each profile alone (sorted by device id, as queued).
+    expect(calls).toEqual(['submitProfiles', 'submitProfile', 'submitProfile', 'submitProfile', 'submitProfile']);
+    for (const d of devices) expect(m.statusOf(d)).toMatchObject({ window: B, trafficProven: true, discrepancyStatus: false });
+    expect(m.statusOf('never-enrolled')).toBeUndefined();
+    expect(warnings).toContainEqual({
+      message: 'traffic profile refused by the ledger',
+      fields: expect.objectContaining({ deviceId: 'never-enrolled', window: B, code: 'PROV_ERR_DEVICE_NOT_FOUND' }),
+    });
+    calls.length = 0;
+    await window(1);
+    // The next window goes straight to submitProfile: no second try of submitProfiles, no second warning.
+    expect(calls).toEqual(['submitProfile', 'submitProfile', 'submitProfile', 'submitProfile']);
+    const fallbackWarnings = warnings.filter((x) => x.message.includes('has no submitProfiles'));
+    expect(fallbackWarnings).toHaveLength(1);
+    expect(fallbackWarnings[0]?.fields).toMatchObject({ code: 'PROV_ERR_ENDORSEMENT' });
+    // An outage in the middle of a window: the profiles not yet sent wait for the next window.
+    calls.length = 0;
+    refuse.next = 1;
+    await window(2);
+    expect(calls).toEqual(['submitProfile']);
+    calls.length = 0;
+    await window(3);
+    expect(calls).toHaveLength(8);
+    for (const d of devices) {
+      const list = json<{ window: number }[]>(await w.auditor.evaluate({ contract: TP, fn: 'listProfiles', args: [d] }));
+      expect(list.map((p) => p.window - B)).toEqual([0, 1, 2, 3]);
+      expect(m.statusOf(d)).toMatchObject({ window: B + 3 });
+    }
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/provenant_edge_traffic_transactions_total\{fn="submitProfile"\} 12/);
+    expect(text).not.toMatch(/fn="submitProfiles"/);
     await m.stop();
   });
 });

@@ -92,6 +92,22 @@ interface BatchResult {
   readonly judged?: readonly JudgedVerdict[];
 }
 
+/** What TrafficProfileProvenance:submitProfile answers (the stored profile; the fields the monitor uses). */
+interface StoredVerdict {
+  readonly trafficProven: boolean;
+  readonly discrepancyStatus: boolean;
+  readonly flagged: { feature: string; delta: number; threshold: number }[];
+  readonly pending?: true;
+  readonly txId?: string;
+}
+
+/** True when the ledger says the contract has no function `fn` (fabric-contract-api's unknownTransaction, on Fabric and the embedded ledger alike). */
+function lacksFunction(err: unknown, fn: string): boolean {
+  if (codeOf(err) !== 'PROV_ERR_ENDORSEMENT') return false;
+  const message = errorMessage(err);
+  return message.includes('function that does not exist') && message.includes(fn);
+}
+
 interface QueuedProfile {
   readonly deviceId: string;
   readonly window: number;
@@ -114,6 +130,11 @@ export class TrafficMonitor implements TrafficSink {
   private readonly listeners = new Set<(deviceId: string, s: TrafficStatus) => void>();
   private currentWindow: number;
   private readonly log: Log;
+  /**
+   * The ledger's chaincode predates submitProfiles (it answered "function that does not exist"):
+   * every profile goes in its own submitProfile transaction from then on (warned once).
+   */
+  private perDevice = false;
 
   constructor(
     private readonly options: TrafficOptions,
@@ -245,6 +266,10 @@ export class TrafficMonitor implements TrafficSink {
   private async submitQueued(): Promise<void> {
     const perTx = this.options.maxPerTransaction ?? DEFAULT_PROFILES_PER_TRANSACTION;
     while (this.queue.length > 0) {
+      if (this.perDevice) {
+        await this.submitEach();
+        return;
+      }
       // All the queued profiles in one transaction (one window of every device the edge serves,
       // or more windows after the ledger was away), split only past maxPerTransaction.
       const chunk = this.queue.slice(0, perTx);
@@ -261,6 +286,16 @@ export class TrafficMonitor implements TrafficSink {
         txId = commit.txId;
       } catch (err) {
         const code = codeOf(err);
+        if (lacksFunction(err, 'submitProfiles')) {
+          // A ledger whose deployed chaincode predates submitProfiles: one submitProfile per
+          // profile, as edges did before it (the verdicts are the same; only the transaction count differs).
+          this.perDevice = true;
+          this.log.warn(
+            { code, err: errorMessage(err) },
+            "the ledger's TrafficProfileProvenance has no submitProfiles (older chaincode): submitting one profile per transaction (submitProfile)",
+          );
+          continue;
+        }
         if (!isRetryable(err)) {
           // The ledger will never take this call: drop it, say so.
           this.queue.splice(0, chunk.length);
@@ -284,6 +319,43 @@ export class TrafficMonitor implements TrafficSink {
       // The site step for this window now (docs/contracts.md "The site step"): without it the
       // verdicts of a site's devices became final only with their next profile, a window late.
       for (const site of result.sites ?? []) await this.judgeSite(site.deviceClass, site.window);
+    }
+  }
+
+  /**
+   * The fallback for older chaincode: each queued profile in its own submitProfile transaction,
+   * oldest first. A profile the ledger refuses is dropped alone; an outage leaves the rest queued
+   * for the next window. A site device's verdict stays provisional until its next profile runs
+   * the site step (no judgeSite call: the edge does not know the device's class).
+   */
+  private async submitEach(): Promise<void> {
+    while (this.queue.length > 0) {
+      const p = this.queue[0] as QueuedProfile;
+      let stored: StoredVerdict;
+      let txId: string;
+      try {
+        const commit = await this.ledger.submit({
+          contract: CONTRACTS.trafficProfile,
+          fn: 'submitProfile',
+          args: [JSON.stringify({ deviceId: p.deviceId, window: p.window, features: p.features, marks: p.marks }), ''],
+        });
+        stored = JSON.parse(new TextDecoder().decode(commit.result)) as StoredVerdict;
+        txId = commit.txId;
+      } catch (err) {
+        if (!isRetryable(err)) {
+          this.queue.shift();
+          this.log.warn(
+            { deviceId: p.deviceId, window: p.window, code: codeOf(err), err: errorMessage(err) },
+            'traffic profile refused by the ledger',
+          );
+          continue;
+        }
+        this.log.warn({ err: errorMessage(err), queued: this.queue.length }, 'traffic profile submit failed; will retry next window');
+        return;
+      }
+      this.queue.shift();
+      this.metrics.profileTransactions.inc({ fn: 'submitProfile' });
+      this.record(p, stored, stored.txId ?? txId);
     }
   }
 
