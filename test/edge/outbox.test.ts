@@ -111,6 +111,86 @@ describe('Outbox', () => {
     normal.close();
   });
 
+  it('counts the readings and devices waiting outside the busy ones from memory, as the table says, across settles and a reopen', async () => {
+    const path = join(tmp.dir, 'g.db');
+    let ob = await Outbox.open({ path });
+    // What the table says (the SQL the in-memory counts replaced).
+    const fromTable = (except: string[]): { count: number; oldest: number | undefined; devices: number } => {
+      const db = new Database(path, { readonly: true });
+      try {
+        const r = db
+          .prepare(
+            `SELECT COUNT(*) AS n, MIN(received_at) AS oldest, COUNT(DISTINCT device_id) AS d FROM readings
+              WHERE state = 'pending' AND device_id NOT IN (SELECT value FROM json_each(?))`,
+          )
+          .get(JSON.stringify(except)) as { n: number; oldest: number | null; d: number };
+        return { count: r.n, oldest: r.oldest ?? undefined, devices: r.d };
+      } finally {
+        db.close();
+      }
+    };
+    const check = (except: string[]): void => {
+      const want = fromTable(except);
+      expect(ob.pendingExcept(new Set(except))).toEqual({ count: want.count, oldest: want.oldest });
+      expect(ob.pendingDevices(new Set(except))).toBe(want.devices);
+    };
+    const devices = ['a', 'b', 'c', 'd'];
+    let t = 100;
+    let seq = 0;
+    // Arrivals, settles (committed and rejected, oldest first and out of order), duplicates and
+    // refusals (which must not count), in a fixed pseudo-random order.
+    let x = 7;
+    const rnd = (n: number): number => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return x % n;
+    };
+    for (let round = 0; round < 60; round++) {
+      const batch = Array.from({ length: 1 + rnd(5) }, () => item(devices[rnd(4)] as string, ++seq));
+      ob.putMany(batch, (t += 1 + rnd(3)));
+      ob.putMany([batch[0] as OutboxItem], t); // a duplicate
+      if (round % 3 === 2) {
+        const except = new Set([devices[rnd(4)] as string]);
+        const rows = ob.takeBatch(1 + rnd(6), except);
+        const gone = rows.filter((_, i) => i % 2 === 0 || rnd(2) === 0);
+        ob.settle(
+          `tx${round}`,
+          gone.filter((_, i) => i % 3 !== 1).map((r) => r.id),
+          gone.filter((_, i) => i % 3 === 1).map((r) => ({ id: r.id, reason: 'BAD_TAG' })),
+          t,
+        );
+        ob.settle(
+          `again${round}`,
+          gone.map((r) => r.id),
+          [],
+          t,
+        ); // settling twice changes nothing
+      }
+      check([]);
+      check([devices[round % 4] as string]);
+      check(['a', 'c', 'zz']);
+    }
+    expect(ob.depth).toBe(fromTable([]).count);
+    ob.close();
+    ob = await Outbox.open({ path });
+    check([]);
+    check(['b']);
+    expect(ob.depth).toBe(fromTable([]).count);
+    // Drained: nothing waits, no device counted.
+    for (;;) {
+      const rows = ob.takeBatch(50);
+      if (rows.length === 0) break;
+      ob.settle(
+        'drain',
+        rows.map((r) => r.id),
+        [],
+        t,
+      );
+    }
+    expect(ob.pendingExcept(new Set())).toEqual({ count: 0, oldest: undefined });
+    expect(ob.pendingDevices(new Set())).toBe(0);
+    ob.close();
+  });
+
   it('rejects a bad bound', async () => {
     await expect(Outbox.open({ path: join(tmp.dir, 'f.db'), maxPending: 0 })).rejects.toThrow(RangeError);
   });

@@ -171,18 +171,71 @@ export interface PendingSignature extends SignatureItem {
 /** Most SIG bodies of one device waiting for the ledger; beyond, the board is not answered SIG_ACK. */
 export const MAX_PENDING_SIGNATURES_PER_DEVICE = 64;
 
+/**
+ * The pending readings of one device, in memory: the forwarder asks, for every arriving reading,
+ * how many readings and devices wait outside the devices it has in flight. Answering that with
+ * SQL scanned every pending row (O(backlog) per arrival: ~3,000 rows at 150 boards,
+ * docs/evaluation.md); these counts make it O(devices). `ids` holds the device's pending row
+ * ids in insertion (= id) order from `head` on; ids settled since are skipped lazily.
+ */
+interface DevicePending {
+  count: number;
+  ids: number[];
+  head: number;
+}
+
 /** The SQLite outbox. Synchronous API (better-sqlite3): when a call returns, its commit is done. */
 export class Outbox {
   private readonly db: Database.Database;
   private readonly maxPending: number;
   private pending: number;
   private readonly stmts: ReturnType<Outbox['prepare']>;
+  /**
+   * Every pending row: id → its device and receive time; and each device with pending rows.
+   * Kept in step with the table by putMany and settle (the only ways a row enters or leaves
+   * 'pending'), rebuilt from the table when the outbox opens: a mirror, never the record.
+   */
+  private readonly pendingRows = new Map<number, { readonly deviceId: string; readonly at: number }>();
+  private readonly byDevice = new Map<string, DevicePending>();
 
   private constructor(db: Database.Database, options: OutboxOptions) {
     this.db = db;
     this.maxPending = options.maxPending ?? 100_000;
     this.stmts = this.prepare();
-    this.pending = (this.stmts.countState.get('pending') as { n: number }).n;
+    for (const r of this.stmts.allPending.iterate() as Iterable<{ id: number; device_id: string; received_at: number }>) {
+      this.track(r.id, r.device_id, r.received_at);
+    }
+    this.pending = this.pendingRows.size;
+  }
+
+  private track(id: number, deviceId: string, at: number): void {
+    this.pendingRows.set(id, { deviceId, at });
+    let d = this.byDevice.get(deviceId);
+    if (!d) {
+      d = { count: 0, ids: [], head: 0 };
+      this.byDevice.set(deviceId, d);
+    }
+    d.count += 1;
+    d.ids.push(id);
+  }
+
+  private untrack(id: number): void {
+    const row = this.pendingRows.get(id);
+    if (!row) return;
+    this.pendingRows.delete(id);
+    const d = this.byDevice.get(row.deviceId) as DevicePending;
+    d.count -= 1;
+    if (d.count === 0) this.byDevice.delete(row.deviceId);
+  }
+
+  /** Receive time of the device's oldest pending row (the lowest id still pending). */
+  private oldestOf(d: DevicePending): number {
+    while (!this.pendingRows.has(d.ids[d.head] as number)) d.head += 1;
+    if (d.head > 64 && d.head * 2 > d.ids.length) {
+      d.ids = d.ids.slice(d.head);
+      d.head = 0;
+    }
+    return (this.pendingRows.get(d.ids[d.head] as number) as { at: number }).at;
   }
 
   /** Opens (or creates) the outbox file. */
@@ -208,6 +261,7 @@ export class Outbox {
     const db = this.db;
     return {
       countState: db.prepare<[string]>('SELECT COUNT(*) AS n FROM readings WHERE state = ?'),
+      allPending: db.prepare(`SELECT id, device_id, received_at FROM readings WHERE state = 'pending' ORDER BY id`),
       find: db.prepare<[string, number]>('SELECT data_hash, state FROM readings WHERE device_id = ? AND seq = ?'),
       deleteKey: db.prepare<[string, number]>(`DELETE FROM readings WHERE device_id = ? AND seq = ? AND state = 'rejected'`),
       floor: db.prepare<[string]>('SELECT pruned_through FROM device_floor WHERE device_id = ?'),
@@ -222,13 +276,6 @@ export class Outbox {
         `SELECT id, device_id, seq, data_hash, partial_digest, submission FROM readings
           WHERE state = 'pending' AND device_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?`,
       ),
-      pendingDevicesExcept: db.prepare<[string]>(
-        `SELECT COUNT(DISTINCT device_id) AS n FROM readings WHERE state = 'pending' AND device_id NOT IN (SELECT value FROM json_each(?))`,
-      ),
-      countPendingExcept: db.prepare<[string]>(
-        `SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM readings WHERE state = 'pending' AND device_id NOT IN (SELECT value FROM json_each(?))`,
-      ),
-      oldestPending: db.prepare(`SELECT received_at FROM readings WHERE state = 'pending' ORDER BY id LIMIT 1`),
       markCommitted: db.prepare<[string, number, number]>(
         `UPDATE readings SET state = 'committed', tx_id = ?, done_at = ? WHERE id = ? AND state = 'pending'`,
       ),
@@ -295,6 +342,7 @@ export class Outbox {
    * and returns each one's status, in order. When this returns, every 'stored' row is durable.
    */
   putMany(items: readonly OutboxItem[], receivedAt: number): PutStatus[] {
+    const inserted: { id: number; deviceId: string }[] = [];
     const run = this.db.transaction((batch: readonly OutboxItem[]) => {
       const out: PutStatus[] = [];
       let added = 0;
@@ -324,7 +372,7 @@ export class Outbox {
           continue;
         }
         if (existing) this.stmts.deleteKey.run(item.deviceId, item.seq);
-        this.stmts.insert.run({
+        const info = this.stmts.insert.run({
           deviceId: item.deviceId,
           seq: item.seq,
           dataHash: item.dataHash,
@@ -332,12 +380,15 @@ export class Outbox {
           submission: JSON.stringify(item.submission),
           receivedAt,
         });
+        inserted.push({ id: Number(info.lastInsertRowid), deviceId: item.deviceId });
         added += 1;
         out.push('stored');
       }
       return { out, added };
     });
+    // Mirrored only once the transaction committed (a throw rolls it back and mirrors nothing).
     const { out, added } = run(items);
+    for (const r of inserted) this.track(r.id, r.deviceId, receivedAt);
     this.pending += added;
     return out;
   }
@@ -404,22 +455,33 @@ export class Outbox {
     }));
   }
 
-  /** Devices with waiting readings, not counting those in `except`. */
+  /** Devices with waiting readings, not counting those in `except` (O(|except|), from memory). */
   pendingDevices(except: ReadonlySet<string>): number {
-    return (this.stmts.pendingDevicesExcept.get(JSON.stringify([...except])) as { n: number }).n;
+    let n = this.byDevice.size;
+    for (const d of except) if (this.byDevice.has(d)) n -= 1;
+    return n;
   }
 
-  /** Waiting readings of devices not in `except`, and the receive time of the oldest of them. */
+  /**
+   * Waiting readings of devices not in `except`, and the receive time of the oldest of them (that
+   * of each device's earliest stored pending reading). From memory: O(devices with waiting
+   * readings), whatever the backlog.
+   */
   pendingExcept(except: ReadonlySet<string>): { count: number; oldest: number | undefined } {
-    if (except.size === 0) return { count: this.pending, oldest: this.oldestPendingAt() };
-    const row = this.stmts.countPendingExcept.get(JSON.stringify([...except])) as { n: number; oldest: number | null };
-    return { count: row.n, oldest: row.oldest ?? undefined };
+    let count = 0;
+    let oldest: number | undefined;
+    for (const [deviceId, d] of this.byDevice) {
+      if (except.has(deviceId)) continue;
+      count += d.count;
+      const at = this.oldestOf(d);
+      if (oldest === undefined || at < oldest) oldest = at;
+    }
+    return { count, oldest };
   }
 
   /** Receive time (edge ms) of the oldest waiting reading, if any. */
   oldestPendingAt(): number | undefined {
-    const row = this.stmts.oldestPending.get() as { received_at: number } | undefined;
-    return row?.received_at;
+    return this.pendingExcept(new Set()).oldest;
   }
 
   /**
@@ -433,13 +495,14 @@ export class Outbox {
     at: number,
     recordedBy: ReadonlyMap<number, string> = new Map(),
   ): void {
+    const done: number[] = [];
     const run = this.db.transaction(() => {
-      let settled = 0;
-      for (const id of committedIds) settled += this.stmts.markCommitted.run(recordedBy.get(id) ?? txId, at, id).changes;
-      for (const r of rejected) settled += this.stmts.markRejected.run(r.reason, txId, at, r.id).changes;
-      return settled;
+      for (const id of committedIds) if (this.stmts.markCommitted.run(recordedBy.get(id) ?? txId, at, id).changes > 0) done.push(id);
+      for (const r of rejected) if (this.stmts.markRejected.run(r.reason, txId, at, r.id).changes > 0) done.push(r.id);
     });
-    this.pending -= run();
+    run();
+    for (const id of done) this.untrack(id);
+    this.pending -= done.length;
   }
 
   /** Counts by state (a full count query: for metrics scrapes and the API, not the hot path). */
