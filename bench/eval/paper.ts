@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { lineChart, stackedBarChart } from '../plot/svg.js';
 import { writeFigure } from '../plot/png.js';
 import { fig9Points, checkFmul, timeOps, FMUL_PER_INVERSION, FMUL_PER_SCALAR_MULT, type Fig9Point } from './fig9.js';
+import { fabnetPids } from '../fabric/cpu.js';
 import { hasTaskset } from './ipc.js';
 import { EvalSystem, boardsPerNode, type PointResult, type PointSpec } from './system.js';
 
@@ -25,6 +26,7 @@ export interface PaperOptions {
   readonly quick?: boolean;
   readonly smallest?: boolean;
   readonly config?: string;
+  readonly ledgerPids?: number[];
   readonly out: string;
   readonly nodes?: number[];
   readonly rates?: number[];
@@ -157,10 +159,13 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
   mkdirSync(outDir, { recursive: true });
   const started = Date.now();
   const load0 = loadavg();
+  // With Fabric the ledger is other processes: their CPU is measured where they are local.
+  const ledgerPids = o.config ? (o.ledgerPids ?? Object.values(fabnetPids(process.env['FABNET_DIR']))) : [];
   const result: Record<string, unknown> = {
     eval: 'paper',
     mode: o.smallest ? 'smallest' : o.quick ? 'quick' : 'full',
     ledger: o.config ? 'fabric' : 'embedded',
+    ledgerCpuOf: o.config ? ledgerPids.map((pid) => `pid ${pid}`) : ['the embedded ledger process'],
     machine: { cpus: cpus().length, node: process.version, loadAverageAtStart: load0.map((v) => Math.round(v * 100) / 100) },
   };
 
@@ -179,7 +184,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
     );
     const sys = await EvalSystem.start({
       dir: join(outDir, 'run'),
-      ...(o.config ? { fabricConfig: o.config } : {}),
+      ...(o.config ? { fabricConfig: o.config, ledgerPids } : {}),
       // The Pi stand-in's boards come after the others: fresh boards that never had a session.
       devices: maxBoards + piMax,
       boardProcs: Math.max(1, Math.floor(o.boardProcs)),

@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +25,7 @@ import { toHex } from '../../shared/encoding/hex.js';
 import type { AuditorCollect } from './auditor-host.js';
 import type { BoardCollect, BoardRun, HostedDevice } from './board-host.js';
 import type { EdgeCollect, EdgeInit } from './edge-host.js';
+import { cpuSeconds } from '../fabric/cpu.js';
 import { WorkerProcess, type WorkerLimits } from './ipc.js';
 import { openEvalLedger, type EvalLedgerSpec } from './ledger-spec.js';
 
@@ -48,6 +49,8 @@ export interface SystemOptions {
   readonly dir: string;
   /** Fabric client config; omitted: the embedded ledger. */
   readonly fabricConfig?: string;
+  /** With fabricConfig: local processes whose CPU is the ledger's (peer, orderer, chaincode server). */
+  readonly ledgerPids?: readonly number[];
   readonly devices: number;
   readonly boardProcs: number;
   readonly batchSize: number;
@@ -408,16 +411,19 @@ export class EvalSystem {
     return { boards, edge, auditor };
   }
 
-  /** The ledger process's CPU time (ms) from /proc, or null (Fabric, or no /proc). */
+  /**
+   * The ledger's CPU time (ms) from /proc: the embedded ledger's process, or with Fabric the
+   * local processes named by `ledgerPids` (peer, orderer, chaincode server); null when none can be read.
+   */
   private ledgerCpuMs(): number | null {
-    const pid = this.ledgerProc?.pid;
-    if (pid === undefined) return null;
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-    } catch {
-      return null;
+    const pids = this.ledgerProc?.pid !== undefined ? [this.ledgerProc.pid] : (this.o.ledgerPids ?? []);
+    let ms = 0;
+    for (const pid of pids) {
+      const s = cpuSeconds(pid);
+      if (s === undefined) return null;
+      ms += s * 1000;
     }
+    return pids.length === 0 ? null : ms;
   }
 
   async stop(): Promise<void> {

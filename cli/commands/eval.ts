@@ -26,6 +26,11 @@ export function register(program: Command): void {
     .option('--quick', 'fewer points and shorter windows (a few minutes)')
     .option('--smallest', 'only the smallest point of each experiment (the test)')
     .option('-c, --config <file>', 'run on a Fabric network (client config, docs/fabric.md) instead of the embedded ledger')
+    .option(
+      '--ledger-pids <list>',
+      "with --config: local processes whose CPU counts as the ledger's (peer, orderer, chaincode server; default: the kit network's peer and orderer from $FABNET_DIR)",
+      list('--ledger-pids'),
+    )
     .option('--out <dir>', 'where plots, tables and the JSON go', 'eval-out/paper')
     .option('--nodes <list>', 'Fig. 7/8 node counts', list('--nodes'))
     .option('--rates <list>', 'Fig. 7 per-node packet rates at 30 nodes', list('--rates'))
