@@ -1,11 +1,11 @@
 /**
  * Batches of signed readings for the batch-path tests (test/contracts/batch-*.test.ts): packed
  * and parsed as the contract gets them (parseBatchArg), the crypto job recordBatch runs on them
- * (the same fields as ledger-bridge/contracts/logic/readings.ts builds, Pass B), and the batch
+ * (built by the contract's own cryptoJobFor, as logic/readings.ts's pass B builds it), and the batch
  * record it stores.
  */
 import { createHmac } from 'node:crypto';
-import type { CryptoJob, CryptoResult } from '../../ledger-bridge/contracts/logic/batch-crypto.js';
+import { cryptoJobFor, type CryptoJob, type CryptoResult } from '../../ledger-bridge/contracts/logic/batch-crypto.js';
 import { parseBatchArg } from '../../ledger-bridge/contracts/logic/batch-input.js';
 import { encodeBatchRecord } from '../../ledger-bridge/contracts/logic/batch-layout.js';
 import { readingColumns } from '../../ledger-bridge/contracts/logic/reading-fields.js';
@@ -58,18 +58,12 @@ export function signedBatch(spec: readonly BatchReadingSpec[]): ParsedBatch {
 /** The crypto job of every reading of the batch, each under keys[keyOfDevice(its device)]. */
 export function cryptoJobOf(input: ParsedBatch, keys: readonly Uint8Array[], keyOfDevice: (deviceId: string) => number): CryptoJob {
   const cols = readingColumns(input.data, input.canonicalAt, input.canonicalLength, input.count, input.problem);
-  return {
-    data: input.data,
-    canonicalAt: input.canonicalAt,
-    canonicalLength: input.canonicalLength,
-    tagAt: input.tagAt,
-    receivedAt: input.receivedAt,
-    route: input.route,
-    routes: input.routeBytes,
-    items: Uint32Array.from({ length: input.count }, (_, i) => i),
-    key: Uint16Array.from({ length: input.count }, (_, i) => keyOfDevice(cols.devices[cols.dev[i] as number] as string)),
+  return cryptoJobFor(
+    input,
+    Uint32Array.from({ length: input.count }, (_, i) => i),
+    Uint16Array.from({ length: input.count }, (_, i) => keyOfDevice(cols.devices[cols.dev[i] as number] as string)),
     keys,
-  };
+  );
 }
 
 /** The batch record recordBatch stores for the `accepted` readings (indexes in batch order), with its root. */

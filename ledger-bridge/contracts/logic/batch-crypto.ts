@@ -18,6 +18,7 @@ import { DOMAIN_READING } from '../../../shared/crypto/domains.js';
 import { LeafHasher, LEAF_PREFIX } from './batch-layout.js';
 import { copyBytes, copyWords, putDigest } from './bytes.js';
 import { readingFields, v2FieldsAt } from './reading-fields.js';
+import type { BatchInput } from './batch-input.js';
 
 /** The batch's readings to check, as offsets into one buffer (batch-input.ts BatchInput's arrays). */
 export interface CryptoJob {
@@ -35,6 +36,27 @@ export interface CryptoJob {
   /** Per item, index into keys (the device's K_tag). */
   readonly key: Uint16Array;
   readonly keys: readonly Uint8Array[];
+}
+
+/**
+ * The crypto job of a parsed batch (recordBatch's pass B, logic/readings.ts): the readings
+ * `items` (indexes in batch order), item j under `keys[key[j]]`. The one place a job is built
+ * from a batch: the contract and the tests that check its bytes use it.
+ */
+export function cryptoJobFor(input: BatchInput, items: Uint32Array, key: Uint16Array, keys: readonly Uint8Array[]): CryptoJob {
+  if (key.length !== items.length) throw new RangeError(`crypto job: ${items.length} items but ${key.length} keys`);
+  return {
+    data: input.data,
+    canonicalAt: input.canonicalAt,
+    canonicalLength: input.canonicalLength,
+    tagAt: input.tagAt,
+    receivedAt: input.receivedAt,
+    route: input.route,
+    routes: input.routeBytes,
+    items,
+    key,
+    keys,
+  };
 }
 
 /** Per item: tag verified (1) or not (0), dataHash and leaf hash (32 bytes each, item j at 32·j). */

@@ -36,7 +36,7 @@ import { checkDevice, REASONS, type ReasonCode, type Verdict } from '../../../sh
 import { READING_VERSION } from '../../../shared/encoding/reading.js';
 import { checkNotAhead, checkTimeOrder, type TimedSeq } from './clock.js';
 import type { RejectedReading } from '../../../shared/records.js';
-import { cryptoResult, type BatchCrypto } from './batch-crypto.js';
+import { cryptoJobFor, cryptoResult, type BatchCrypto } from './batch-crypto.js';
 import type { BatchInput } from './batch-input.js';
 import type { AcceptedColumns } from './batch-layout.js';
 import type { DeviceRecord } from './registration.js';
@@ -194,20 +194,7 @@ export async function judgeBatch(view: ReadingLedgerView, input: BatchInput, cry
 
   // Pass B: tag, dataHash and leaf of every candidate, as one job.
   const result =
-    items.length === 0
-      ? cryptoResult(0)
-      : await crypto.run({
-          data: input.data,
-          canonicalAt: input.canonicalAt,
-          canonicalLength: input.canonicalLength,
-          tagAt: input.tagAt,
-          receivedAt: input.receivedAt,
-          route: input.route,
-          routes: input.routeBytes,
-          items: Uint32Array.from(items),
-          key: Uint16Array.from(itemKey),
-          keys,
-        });
+    items.length === 0 ? cryptoResult(0) : await crypto.run(cryptoJobFor(input, Uint32Array.from(items), Uint16Array.from(itemKey), keys));
 
   // Pass C: in batch order, the tag verdict, the clock check and the replay check.
   const { commitMs, skewMs } = await view.clock();
