@@ -27,6 +27,17 @@ export function register(bench: Command): void {
     .option('--batch <n>', 'readings per transaction (batch)', positiveInt('--batch', 10_000), 250)
     .option('--readings <n>', 'readings in the throughput phase', positiveInt('--readings', 5_000_000), 300_000)
     .option(
+      '--warmup <n>',
+      'readings submitted before the throughput phase, not timed (JIT, SQLite file and commit worker warmed, as the floor is)',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 5_000_000)
+          throw new ProvenantError('PROV_ERR_BAD_INPUT', `--warmup must be an integer 0..5000000, got '${v}'`, { field: 'warmup' });
+        return n;
+      },
+      50_000,
+    )
+    .option(
       '--inflight <n>',
       'device-affine batches in flight (the devices are split into this many groups)',
       positiveInt('--inflight', 10_000),
@@ -93,6 +104,7 @@ export interface LedgerBenchOptions {
   devices: number;
   batch: number;
   readings: number;
+  warmup: number;
   inflight: number;
   latencySeconds: number;
   latencyBatch?: number;

@@ -8,10 +8,14 @@
  *      MVCC conflict would be resubmitted and counted;
  *   3. latency: batches offered open-loop at half the measured throughput (a group's batch waits
  *      for the group's previous one, as on the edge); scheduled time → committed.
+ * Before phase 2, `--warmup` readings (default 50,000) go through the same path untimed, so the
+ * timed phase starts with the contract's code compiled, the commit worker running and the SQLite
+ * file grown, as the floor's best round does; CPU is also reported per thread (ledger thread, the
+ * ledger's worker threads, the rest of the process: V8's background threads, libuv).
  * Progress on stderr, human figures on stdout, last line one JSON object.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +63,34 @@ function ledgerThreadCpuSeconds(ticks: number): number | undefined {
     return undefined;
   }
 }
+
+/** CPU seconds of each thread of this process, by thread id (Linux; empty elsewhere). */
+function threadCpuSeconds(ticks: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / ticks);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** CPU seconds spent between two snapshots by the threads `pick` selects. */
+function cpuBetween(before: Map<number, number>, after: Map<number, number>, pick: (tid: number) => boolean): number {
+  let s = 0;
+  for (const [tid, v] of after) if (pick(tid)) s += v - (before.get(tid) ?? 0);
+  return s;
+}
 const fmt = (x: number): string => Math.round(x).toLocaleString('en');
 const CONFLICTS = new Set(['PROV_ERR_MVCC_READ_CONFLICT', 'PROV_ERR_PHANTOM_READ_CONFLICT']);
 
@@ -79,6 +111,8 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     const floorBefore = validationFloor();
     progress(`  ${round(floorBefore.usPerReading, 2)} µs per reading = ${fmt(floorBefore.readingsPerSecond)} readings/s`);
 
+    const ticks = clockTicks();
+    const threadsBeforeOpen = new Set(threadCpuSeconds(ticks).keys());
     const ledger = await EmbeddedLedger.open({
       path: join(dir, 'ledger.db'),
       contracts,
@@ -99,18 +133,27 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
           }
         : {}),
     });
+    // The threads the ledger started: its commit worker and validation threads (endorsers too).
+    const ledgerWorkers = new Set([...threadCpuSeconds(ticks).keys()].filter((tid) => !threadsBeforeOpen.has(tid)));
     const fleet = await Fleet.enroll(ledger, opts.devices, progress);
     const groups = fleet.groups(opts.inflight);
     const lanes = groups.length;
     const batches = Math.ceil(opts.readings / opts.batch);
+    const warmBatches = Math.ceil(opts.warmup / opts.batch);
     progress(
-      `generating ${batches} packed batches of ${opts.batch} signed readings, ${opts.devices} devices in ${lanes} device-affine groups`,
+      `generating ${warmBatches} + ${batches} packed batches of ${opts.batch} signed readings (warm-up + timed), ${opts.devices} devices in ${lanes} device-affine groups`,
     );
-    const work: Uint8Array[][] = groups.map(() => []);
-    for (let i = 0; i < batches; i++) {
-      const g = i % lanes;
-      (work[g] as Uint8Array[]).push(fleet.batch(groups[g] as Device[], opts.batch));
-    }
+    const lanesOf = (count: number): Uint8Array[][] => {
+      const out: Uint8Array[][] = groups.map(() => []);
+      for (let i = 0; i < count; i++) {
+        const g = i % lanes;
+        (out[g] as Uint8Array[]).push(fleet.batch(groups[g] as Device[], opts.batch));
+      }
+      return out;
+    };
+    // Warm-up batches first: each device's seqs keep rising from them into the timed ones.
+    const warm = lanesOf(warmBatches);
+    const work = lanesOf(batches);
     const sample = (work[0] as Uint8Array[])[0] as Uint8Array;
 
     progress(`  SQLite ceiling for the batch layout's rows (sync=${opts.sync}, ${opts.blockMaxTx} transactions per SQLite transaction)`);
@@ -129,13 +172,6 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
       `  ${fmt(ceiling.readingsPerSecond)} readings/s (${fmt(ceiling.rowsPerSecond)} rows/s, ${round(ceiling.rowsPerBatch)} rows per batch)`,
     );
 
-    progress(`phase 2/3: throughput, ${batches} batches, ${lanes} in flight (one per device group)`);
-    const blocksBefore = ledger.stats.blocks;
-    const sealBefore = ledger.stats.sealMsTotal;
-    const ticks = clockTicks();
-    const cpuBefore = process.cpuUsage();
-    const threadBefore = ledgerThreadCpuSeconds(ticks);
-    const eluBefore = performance.eventLoopUtilization();
     let accepted = 0;
     let rejected = 0;
     let conflicts = 0;
@@ -156,17 +192,37 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
         }
       }
     };
+    /** Submits every lane's batches in order, the lanes concurrently. */
+    const runLanes = (lanesWork: Uint8Array[][]): Promise<unknown> =>
+      Promise.all(
+        lanesWork.map(async (lane) => {
+          for (const arg of lane) {
+            const res = await submit(arg);
+            if (res === undefined) continue;
+            accepted += res.accepted;
+            rejected += res.rejected.length;
+          }
+        }),
+      );
+    if (warmBatches > 0) {
+      progress(`warm-up (not timed): ${warmBatches} batches, ${lanes} in flight`);
+      await runLanes(warm);
+      warm.length = 0;
+    }
+    const warmAccepted = accepted;
+    const warmRejected = rejected;
+    accepted = 0;
+    rejected = 0;
+
+    progress(`phase 2/3: throughput, ${batches} batches, ${lanes} in flight (one per device group)`);
+    const blocksBefore = ledger.stats.blocks;
+    const sealBefore = ledger.stats.sealMsTotal;
+    const cpuBefore = process.cpuUsage();
+    const threadBefore = ledgerThreadCpuSeconds(ticks);
+    const threadsBefore = threadCpuSeconds(ticks);
+    const eluBefore = performance.eventLoopUtilization();
     const t0 = performance.now();
-    await Promise.all(
-      work.map(async (lane) => {
-        for (const arg of lane) {
-          const res = await submit(arg);
-          if (res === undefined) continue;
-          accepted += res.accepted;
-          rejected += res.rejected.length;
-        }
-      }),
-    );
+    await runLanes(work);
     const seconds = (performance.now() - t0) / 1000;
     // Share of the phase the ledger thread was running callbacks (simulating, sealing): below 1,
     // the rest it waited — for blocks on disk, or (on a busy machine) for a core.
@@ -174,6 +230,14 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     const cpu = process.cpuUsage(cpuBefore);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const threadAfter = ledgerThreadCpuSeconds(ticks);
+    const threadsAfter = threadCpuSeconds(ticks);
+    const perReading = (sec: number): number | null =>
+      threadsAfter.size === 0 || accepted === 0 ? null : round((1e6 * sec) / accepted, 2);
+    const threadCpu = {
+      ledger: perReading(cpuBetween(threadsBefore, threadsAfter, (tid) => tid === process.pid)),
+      ledgerWorkers: perReading(cpuBetween(threadsBefore, threadsAfter, (tid) => ledgerWorkers.has(tid))),
+      rest: perReading(cpuBetween(threadsBefore, threadsAfter, (tid) => tid !== process.pid && !ledgerWorkers.has(tid))),
+    };
     const ledgerThreadUs =
       threadBefore === undefined || threadAfter === undefined || accepted === 0 ? null : (1e6 * (threadAfter - threadBefore)) / accepted;
     const sealSeconds = (ledger.stats.sealMsTotal - sealBefore) / 1000;
@@ -182,6 +246,7 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
     progress(
       `  ${fmt(throughput)} validated readings/s (${accepted} accepted, ${rejected} rejected, ${failed} failed, ${conflicts} MVCC conflicts resubmitted) in ${round(seconds, 2)} s, ${blocks} blocks`,
     );
+    if (warmBatches > 0) progress(`  (warm-up before it: ${warmAccepted} accepted, ${warmRejected} rejected)`);
     progress(
       `  process CPU ${round(cpuSeconds, 2)} s (${fmt(accepted / cpuSeconds)} readings per CPU-second, ${round((1e6 * cpuSeconds) / accepted, 2)} µs per reading); ledger thread busy ${round(100 * ledgerThreadBusy)} % of the phase`,
     );
@@ -301,6 +366,7 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
         validationThreads: opts.validationThreads,
         cores: availableParallelism(),
         loadAverage: [round(load0, 2), round(load1, 2)],
+        warmupReadings: warmAccepted,
         readings: accepted,
         rejected,
         failedBatches: failed,
@@ -310,6 +376,7 @@ export async function runLedgerBench(options: LedgerBenchOptions): Promise<void>
         cpuUsPerReading: round((1e6 * cpuSeconds) / accepted, 2),
         ledgerThreadBusy: round(ledgerThreadBusy, 3),
         ledgerThreadCpuUsPerReading: ledgerThreadUs === null ? null : round(ledgerThreadUs, 2),
+        threadCpuUsPerReading: threadCpu,
         sealShare: round(sealSeconds / seconds, 3),
         validationFloorReadingsPerSecond: Math.round(floor.readingsPerSecond),
         validationFloorUsPerReading: round(floor.usPerReading, 3),
