@@ -52,6 +52,7 @@ export async function runAuditorHost(): Promise<void> {
   let answered: [string, number][] = [];
   let verdicts: Record<string, number> = {};
   let ingested = 0;
+  let ingestedTotal = 0;
   let sample = 1;
   let counter = 0;
   const queue: { deviceId: string; seq: number; data: Uint8Array; tag: Uint8Array }[] = [];
@@ -109,6 +110,7 @@ export async function runAuditorHost(): Promise<void> {
           tx.readings.forEach((r, i) => {
             if (tx.rejected.has(i)) return;
             ingested++;
+            ingestedTotal++;
             if (counter++ % sample !== 0) return;
             const data = fromHex(r.canonical);
             const reading = decodeReading(data);
@@ -142,6 +144,17 @@ export async function runAuditorHost(): Promise<void> {
       /** This process's CPU time so far (ms). */
       cpu: () => cpuMsNow(),
       backlog: () => ({ backlog: queue.length + inFlight, ingested }),
+      /** Drops the questions not yet asked (an earlier point's: their answers are no longer collected). */
+      reset: () => {
+        queue.length = 0;
+        return { inFlight };
+      },
+      /** The ledger's height, readings stored so far, questions queued or in flight: is the follower caught up? */
+      progress: async () => ({
+        head: ledger ? (await ledger.head()).height : 0,
+        ingestedTotal,
+        backlog: queue.length + inFlight,
+      }),
     },
     async () => {
       await stopFollower?.();

@@ -87,6 +87,8 @@ export async function runBoardHost(): Promise<void> {
     {
       init: async (a: { socketPath: string; devices: HostedDevice[] }) => {
         for (const d of a.devices) devices.set(d.port, d);
+        // A new edge (each point has its own): the previous one's socket is gone with it.
+        socket?.destroy();
         const s = connect(a.socketPath);
         await new Promise<void>((resolve, reject) => {
           s.once('connect', resolve);

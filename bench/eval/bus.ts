@@ -56,8 +56,8 @@ export class EdgeBus {
   private server: Server | undefined;
   readonly binding: typeof MockBinding;
 
-  constructor(ports: number) {
-    for (let i = 0; i < ports; i++) MockBinding.createPort(busPortPath(i), { echo: false, record: false });
+  constructor(first: number, ports: number) {
+    for (let i = first; i < first + ports; i++) MockBinding.createPort(busPortPath(i), { echo: false, record: false });
     const portOf = (path: string): number => Number(/(\d+)$/.exec(path)?.[1] ?? NaN);
     this.binding = {
       ...MockBinding,

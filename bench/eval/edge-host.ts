@@ -29,6 +29,8 @@ export interface EdgeInit {
   readonly credentialsDir: string;
   readonly outboxPath: string;
   readonly socketPath: string;
+  /** The edge's board links: bus ports firstPort..firstPort+ports-1. */
+  readonly firstPort: number;
   readonly ports: number;
   /** The profile's interval: the fastest any board of the run samples at (ms, may be < 100). */
   readonly intervalMs: number;
@@ -122,9 +124,9 @@ export async function runEdgeHost(): Promise<void> {
           }
           txs.push([t, s.committed.length + s.rejected.length]);
         });
-        bus = new EdgeBus(a.ports);
+        bus = new EdgeBus(a.firstPort, a.ports);
         await bus.listen(a.socketPath);
-        for (let i = 0; i < a.ports; i++) {
+        for (let i = a.firstPort; i < a.firstPort + a.ports; i++) {
           const link = new SerialLink({
             path: busPortPath(i),
             baudRate: 115200,

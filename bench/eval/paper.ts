@@ -200,8 +200,9 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      await sys.startEdge(maxBoards);
-      say(`edge: unrestricted process, ${maxBoards} board links on the board bus; boards in ${o.boardProcs} processes`);
+      say(
+        `edge: a fresh unrestricted process per point with that point's board links on the board bus; boards in ${o.boardProcs} processes`,
+      );
       const at = (nodes: number, rate: number, auditEvery: number): PointSpec => ({
         nodes,
         rate,
@@ -257,7 +258,6 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
       if (needs7 && p.piBoards.length > 0) {
         const pinned = hasTaskset();
         const limits = pinned ? { cpus: '0', heapMiB: 1024 } : { heapMiB: 1024 };
-        await sys.startEdge(maxBoards + piMax, limits);
         const label = pinned
           ? 'edge pinned to CPU 0 (taskset) with a 1 GiB V8 heap'
           : 'edge with a 1 GiB V8 heap (taskset missing: not pinned)';
@@ -265,7 +265,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
         const points: PointResult[] = [];
         let saturatedAt: number | null = null;
         for (const b of [...p.piBoards].sort((x, y) => x - y)) {
-          const r = await sys.point({ ...at(b, o.piRate, sample(b, o.piRate)), firstPort: maxBoards });
+          const r = await sys.point({ ...at(b, o.piRate, sample(b, o.piRate)), firstPort: maxBoards, edgeLimits: limits });
           show('fig7 pi', r);
           points.push(r);
           // The EDGE saturates: its core busy, or readings wait > 2 s to be stored (its ACKs lag).

@@ -72,6 +72,8 @@ export interface PointSpec {
   readonly auditEvery: number;
   /** Longest wait for the edge and auditor to drain after the boards stop. */
   readonly drainS: number;
+  /** The point's edge process under these limits (the Raspberry Pi stand-in); default none. */
+  readonly edgeLimits?: WorkerLimits;
 }
 
 /** Distribution of a latency (ms). */
@@ -137,6 +139,11 @@ export interface PointResult {
   readonly rejectedBy: Record<string, number>;
   readonly edgeRssMiB: number;
   readonly wallS: number;
+  /**
+   * Seconds before the point's boards started: its fresh edge process up (sessions, outbox) and
+   * the auditor caught up with the ledger (not counted in wallS).
+   */
+  readonly startS?: number;
   /** The machine's 1-minute load average at the end of the point. */
   readonly load: number;
 }
@@ -282,9 +289,26 @@ export class EvalSystem {
     this.o.log(`authority: ${this.o.devices} devices enrolled and registered in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
-  /** (Re)starts the edge with `ports` board links, optionally limited; reconnects the board hosts to it. */
-  async startEdge(ports: number, limits: WorkerLimits = {}): Promise<void> {
+  /**
+   * A fresh edge process for the board ports first..first+ports-1 (each point has its own: a
+   * point that saturated leaves its backlog, sessions and resend storms behind with its edge,
+   * not in the next point), optionally limited; reconnects the board hosts to it. The previous
+   * edge is stopped and its outbox deleted.
+   */
+  private async startEdge(first: number, ports: number, limits: WorkerLimits = {}): Promise<void> {
     await this.edge?.stop();
+    this.edge = undefined;
+    const prev = this.edgeCount;
+    if (prev > 0) {
+      for (const f of [
+        `outbox-${prev}.db`,
+        `outbox-${prev}.db-wal`,
+        `outbox-${prev}.db-shm`,
+        `bus-${prev}.sock`,
+        `credentials-edge-${prev}`,
+      ])
+        rmSync(join(this.o.dir, f), { recursive: true, force: true });
+    }
     const n = ++this.edgeCount;
     const socketPath = join(this.o.dir, `bus-${n}.sock`);
     const spare = this.spareEdge;
@@ -299,9 +323,10 @@ export class EvalSystem {
       edgeId: 'edge-1',
       issuerPk: this.issuerPk,
       policy: this.policy,
-      credentialsDir: this.edgeCredentials(n, ports),
+      credentialsDir: this.edgeCredentials(n, first, ports),
       outboxPath: join(this.o.dir, `outbox-${n}.db`),
       socketPath,
+      firstPort: first,
       ports,
       intervalMs: MIN_BOARD_INTERVAL_MS,
       batchSize: this.o.batchSize,
@@ -311,23 +336,52 @@ export class EvalSystem {
       windowMs: 60_000,
     };
     await this.edge.call('init', init, 300_000);
+    const mine = this.devices.slice(first, first + ports);
     await Promise.all(
-      this.hosts.map((h, k) =>
-        h.call('init', { socketPath, devices: this.devices.slice(0, ports).filter((d) => d.port % this.hosts.length === k) }, 300_000),
-      ),
+      this.hosts.map((h, k) => h.call('init', { socketPath, devices: mine.filter((d) => d.port % this.hosts.length === k) }, 300_000)),
     );
   }
 
   /**
-   * A credentials directory with only the devices on the edge's `ports` first ports, as a
+   * Before a point: the auditor has answered or dropped every question of the points before and
+   * its follower has stored every transaction on the ledger (the head unchanged and nothing
+   * ingested for a second, no edge submitting): a point that saturated does not leave the auditor
+   * behind for the next one. At most `limitS`; then the point starts anyway, and says so.
+   */
+  private async auditorQuiet(limitS: number): Promise<void> {
+    const auditor = this.auditor as WorkerProcess;
+    await auditor.call('reset');
+    const until = now() + limitS * 1000;
+    let last = '';
+    let since = now();
+    for (;;) {
+      const s = await auditor.call<{ head: number; ingestedTotal: number; backlog: number }>('progress');
+      const key = `${s.head}/${s.ingestedTotal}`;
+      if (key !== last || s.backlog > 0) {
+        last = key;
+        since = now();
+      } else if (now() - since >= 1000) return;
+      if (now() > until) {
+        this.o.log(
+          `  auditor still catching up after ${limitS} s (ledger head ${s.head}, ${s.backlog} questions in flight): starting the point anyway`,
+        );
+        await auditor.call('reset');
+        return;
+      }
+      await sleep(200);
+    }
+  }
+
+  /**
+   * A credentials directory with only the devices on the edge's ports, as a
    * deployed edge holds only its own devices': the traffic monitor profiles every known device
    * each window, so devices enrolled for another edge (the Pi stand-in's) would add ~29 KB of
    * model state each to this one's profile transactions every minute.
    */
-  private edgeCredentials(n: number, ports: number): string {
+  private edgeCredentials(n: number, first: number, ports: number): string {
     const dir = join(this.o.dir, `credentials-edge-${n}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    for (const d of this.devices.slice(0, ports)) {
+    for (const d of this.devices.slice(first, first + ports)) {
       const name = `${d.deviceId}.credential.json`;
       copyFileSync(join(this.credentialsDir, name), join(dir, name));
       chmodSync(join(dir, name), 0o600);
@@ -337,12 +391,15 @@ export class EvalSystem {
 
   /** Runs one point: boards on, warm-up, measurement window, boards off, drain, join. */
   async point(p: PointSpec): Promise<PointResult> {
-    const edge = this.edge;
     const auditor = this.auditor as WorkerProcess;
-    if (!edge) throw new Error('startEdge first');
     const k = boardsPerNode(p.rate);
     const boards = p.nodes * k;
     if ((p.firstPort ?? 0) + boards > this.devices.length) throw new Error(`point needs ${boards} boards, ${this.devices.length} enrolled`);
+    const g0 = now();
+    await this.startEdge(p.firstPort ?? 0, boards, p.edgeLimits);
+    await this.auditorQuiet(120);
+    const edge = this.edge as WorkerProcess;
+    const gateS = (now() - g0) / 1000;
     await auditor.call('sample', { every: p.auditEvery });
     await this.collect(); // forget what happened before
     const cpu0 = this.ledgerCpuMs();
@@ -369,6 +426,8 @@ export class EvalSystem {
     const tB = now();
     const cpuB = await this.cpuNow();
     await Promise.all(this.hosts.map((h) => h.call('stop')));
+    // The next point's edge process loads its modules while this one drains.
+    this.spareEdge ??= WorkerProcess.start('edge');
     const drainUntil = now() + p.drainS * 1000;
     // Drained: the outbox empty, the auditor has ingested every reading the edge committed
     // (since the point began) and answered the ones it was asked to.
@@ -384,12 +443,13 @@ export class EvalSystem {
     for (const [reason, messages] of Object.entries(c.edge.rejectedSamples))
       this.o.log(`  ledger rejected ${c.edge.rejectedBy[reason] ?? 0}× ${reason}, e.g. ${messages.join(' | ')}`);
     const cpuLedger = this.ledgerCpuMs();
-    return summarise(p, tA, tB, c, wall, cpu0 === null || cpuLedger === null ? null : cpuLedger - cpu0, {
+    const r = summarise(p, tA, tB, c, wall, cpu0 === null || cpuLedger === null ? null : cpuLedger - cpu0, {
       edge: cpuB.edge - cpuA.edge,
       ledger: cpuA.ledger === null || cpuB.ledger === null ? null : cpuB.ledger - cpuA.ledger,
       auditor: cpuB.auditor - cpuA.auditor,
       boards: cpuB.boards - cpuA.boards,
     });
+    return { ...r, startS: Math.round(gateS * 10) / 10 };
   }
 
   /** Every role's CPU time so far (ms), sampled at once: the measurement window's edges. */
