@@ -594,21 +594,23 @@ function summarise(
   for (const [k, t0] of sent) {
     if (!inWin(t0)) continue;
     nSent++;
-    const t1 = stored.get(k);
-    const t2 = committed.get(k);
+    // Each process notes its time after the fact (the edge's stored mark runs after the outbox
+    // resolves, which may be after the commit listener; the edge notes a commit when the ledger's
+    // answer reaches it, which may be after the auditor, following the ledger's events, answered):
+    // a later stage's time bounds an earlier one's, so the times are ordered, the stages are never
+    // negative and add up to the response time.
     const t3 = answered.get(k);
+    const a2 = committed.get(k);
+    const t2 = a2 !== undefined && t3 !== undefined ? Math.min(a2, t3) : a2;
+    const a1 = stored.get(k);
+    const t1 = a1 !== undefined && t2 !== undefined ? Math.min(a1, t2) : a1;
     if (t1 !== undefined) tStored.push(t1 - t0);
     if (t2 !== undefined) tCommitted.push(t2 - t0);
     if (t3 !== undefined) tAnswered.push(t3 - t0);
     if (t1 !== undefined && t2 !== undefined && t3 !== undefined) {
-      // Each process notes its time after the fact (the edge's stored mark runs after the outbox
-      // resolves, which may be after the commit listener): a later stage's time bounds an
-      // earlier one's, so the stages are never negative and add up to the response time.
-      const c = Math.min(t2, t3);
-      const st = Math.min(t1, c);
-      s1.push(st - t0);
-      s2.push(c - st);
-      s3.push(t3 - c);
+      s1.push(t1 - t0);
+      s2.push(t2 - t1);
+      s3.push(t3 - t2);
     }
   }
   const committedInWin = c.edge.committed.filter(([, t]) => inWin(t)).length;

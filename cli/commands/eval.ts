@@ -10,9 +10,11 @@ import { ProvenantError } from '../../shared/errors.js';
 const list =
   (name: string) =>
   (v: string): number[] => {
+    // 'none': the sweep left out (e.g. `--rates none --pi-boards none` runs only the node sweeps).
+    if (v.trim() === 'none') return [];
     const xs = v.split(',').map((x) => Number(x.trim()));
     if (xs.length === 0 || xs.some((x) => !(Number.isFinite(x) && x > 0)))
-      throw new ProvenantError('PROV_ERR_BAD_INPUT', `${name} must be a comma-separated list of positive numbers, got '${v}'`, {
+      throw new ProvenantError('PROV_ERR_BAD_INPUT', `${name} must be a comma-separated list of positive numbers (or none), got '${v}'`, {
         field: name,
       });
     return xs;

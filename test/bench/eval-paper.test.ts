@@ -134,7 +134,7 @@ describe('provenant eval paper', () => {
   it('refuses a bad list option with a clear error', async () => {
     const r = await run(['eval', 'paper', '--nodes', '1,x']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain("--nodes must be a comma-separated list of positive numbers, got '1,x'");
+    expect(r.stderr).toContain("--nodes must be a comma-separated list of positive numbers (or none), got '1,x'");
   });
 });
 
