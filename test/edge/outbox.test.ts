@@ -94,6 +94,33 @@ describe('Outbox', () => {
     expect(ob.prune(101)).toBe(2);
     expect(ob.putMany([item('d', 2), item('d', 3)], 200)).toEqual(['stale', 'stored']);
     ob.close();
+    // Reopened (nothing remembered in memory): the floor and the stored rows still answer.
+    const again = await Outbox.open({ path: join(tmp.dir, 'd.db') });
+    expect(again.putMany([item('d', 1), item('d', 2), item('d', 3), item('d', 3, 'b')], 300)).toEqual([
+      'stale',
+      'stale',
+      'duplicate',
+      'busy',
+    ]);
+    expect(again.has('d', 3, item('d', 3).dataHash)).toBe(true);
+    expect(again.has('d', 3, item('d', 3, 'b').dataHash)).toBe(false);
+    expect(again.has('d', 4, item('d', 4).dataHash)).toBe(false);
+    again.close();
+  });
+
+  it('tells copies apart within one group commit, for a device never seen and one it knows', async () => {
+    const ob = await Outbox.open({ path: join(tmp.dir, 'h.db') });
+    expect(ob.putMany([item('x', 1), item('x', 1), item('x', 2), item('x', 2, 'b'), item('x', 0)], 1)).toEqual([
+      'stored',
+      'duplicate',
+      'stored',
+      'busy',
+      'stored',
+    ]);
+    expect(ob.has('x', 0, item('x', 0).dataHash)).toBe(true);
+    expect(ob.putMany([item('x', 3), item('x', 2), item('x', 3, 'b')], 2)).toEqual(['stored', 'duplicate', 'busy']);
+    expect(ob.depth).toBe(4);
+    ob.close();
   });
 
   it('runs in WAL mode with synchronous FULL by default, NORMAL when asked', async () => {

@@ -38,7 +38,7 @@ import { toHex } from '../../../shared/encoding/hex.js';
 import { ProvenantError } from '../../../shared/errors.js';
 import { EDGE_REASONS, nackFor, type EdgeReason } from '../../../shared/reasons.js';
 import { sha256 } from '../../../shared/crypto/sha256.js';
-import { toSubmission } from '../../../shared/records.js';
+import type { ReadingSubmission } from '../../../shared/records.js';
 import type { BoardLink, Unsubscribe } from '../links/link.js';
 import { errorMessage, type Log } from '../log.js';
 import type { PutStatus, SignaturePutStatus } from '../outbox/outbox.js';
@@ -374,10 +374,23 @@ export class DeviceSession {
       this.host.traffic.rateLimited(r.deviceId);
       return this.nack(r.seq, EDGE_REASONS.RATE, r.deviceId);
     }
-    const submission = toSubmission({ reading: r, tag: m.tag }, this.host.edgeId, now, [
-      `device:${r.deviceId}`,
-      `edge:${this.host.edgeId}`,
-    ]);
+    if (seenBefore) {
+      // A resend of a reading the outbox holds: the row `outboxHas` saw is committed (the outbox
+      // is synchronous: no transaction is open between calls), so it is durable and is ACKed
+      // again at once, as the group commit would answer 'duplicate' after a second lookup.
+      this.host.metrics.duplicates.inc();
+      this.host.traffic.duplicate(r.deviceId);
+      return this.acknowledge(r.seq);
+    }
+    // The board's canonical bytes as they came (the strict decoder accepted them, so they are
+    // what encodeReading gives for `r`, and what the tag and dataHash cover): not encoded again.
+    const submission: ReadingSubmission = {
+      canonical: toHex(m.canonical),
+      tag: toHex(m.tag),
+      edgeId: this.host.edgeId,
+      receivedAt: now,
+      path: [`device:${r.deviceId}`, `edge:${this.host.edgeId}`],
+    };
     let status: PutStatus;
     try {
       status = await this.host.store({ deviceId: r.deviceId, seq: r.seq, dataHash, partialDigest: digestHex, submission });
