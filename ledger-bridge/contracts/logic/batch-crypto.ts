@@ -16,7 +16,7 @@
 import { hash } from 'node:crypto';
 import { DOMAIN_READING } from '../../../shared/crypto/domains.js';
 import { LeafHasher, LEAF_PREFIX } from './batch-layout.js';
-import { copyBytes, copyWords, putDigest } from './bytes.js';
+import { copy32, copyWords, putDigest, viewOf } from './bytes.js';
 import { readingFields, v2FieldsAt } from './reading-fields.js';
 import type { BatchInput } from './batch-input.js';
 
@@ -125,30 +125,35 @@ export function runCryptoRange(job: CryptoJob, from: number, to: number, out: Cr
     innerPads.push(ipad);
     outers.push(opad);
   }
-  const msg = new Scratch(PREFIX + 256, PREFIX);
-  LABEL.copy(msg.buf, BLOCK);
+  // One message buffer per key, its padded key and label written once: the readings of a batch
+  // interleave devices, and a pad copy per reading cost more than the buffers.
+  const msgs: Scratch[] = [];
+  const msgViews: DataView[] = [];
+  const msgOf = (k: number): Scratch => {
+    let m = msgs[k];
+    if (m === undefined) {
+      m = msgs[k] = new Scratch(PREFIX + 256, PREFIX);
+      (innerPads[k] as Buffer).copy(m.buf, 0);
+      LABEL.copy(m.buf, BLOCK);
+      msgViews[k] = viewOf(m.buf);
+    }
+    return m;
+  };
   // The canonical bytes are copied through DataViews: Buffer#copy of a range allocates a view
   // per call (~95 bytes of garbage per reading).
-  const dataView = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let msgView = new DataView(msg.buf.buffer, msg.buf.byteOffset, msg.buf.byteLength);
-  const leafBufs = new Map<number, Buffer>();
+  const dataView = viewOf(data);
+  const dataHashView = viewOf(out.dataHash);
+  const leafBufs = new Map<number, { buf: Buffer; view: DataView }>();
   const generic = new LeafHasher();
-  let padOf = -1;
   for (let j = from; j < to; j++) {
     const i = job.items[j] as number;
     const k = job.key[j] as number;
     const at = job.canonicalAt[i] as number;
     const len = job.canonicalLength[i] as number;
     const tagAt = job.tagAt[i] as number;
-    if (msg.fit(len)) {
-      msgView = new DataView(msg.buf.buffer, msg.buf.byteOffset, msg.buf.byteLength);
-      padOf = -1;
-    }
-    if (padOf !== k) {
-      (innerPads[k] as Buffer).copy(msg.buf, 0);
-      padOf = k;
-    }
-    copyWords(dataView, at, msgView, PREFIX, len);
+    const msg = msgOf(k);
+    if (msg.fit(len)) msgViews[k] = viewOf(msg.buf);
+    copyWords(dataView, at, msgViews[k] as DataView, PREFIX, len);
     const outer = outers[k] as Buffer;
     putDigest(hash('sha256', msg.view(len), 'binary'), outer, BLOCK);
     const mac = hash('sha256', outer, 'binary');
@@ -191,23 +196,27 @@ export function runCryptoRange(job: CryptoJob, from: number, to: number, out: Cr
     const head = o + 16 - (at + 1);
     const r = job.route[i] as number;
     const slot = head * 65536 + r;
-    let b = leafBufs.get(slot);
-    if (b === undefined) {
-      b = Buffer.alloc(2 + head + 32 + 9 + 32 + 32 + 8 + route.length);
-      b[0] = LEAF_PREFIX[0] as number;
-      b[1] = LEAF_PREFIX[1] as number;
-      route.copy(b, b.length - route.length);
-      leafBufs.set(slot, b);
+    let lb = leafBufs.get(slot);
+    if (lb === undefined) {
+      const buf = Buffer.alloc(2 + head + 32 + 9 + 32 + 32 + 8 + route.length);
+      buf[0] = LEAF_PREFIX[0] as number;
+      buf[1] = LEAF_PREFIX[1] as number;
+      route.copy(buf, buf.length - route.length);
+      lb = { buf, view: viewOf(buf) };
+      leafBufs.set(slot, lb);
     }
+    const b = lb.view;
     let p = 2;
-    p += copyBytes(data, at + 1, b, p, head);
-    p += copyBytes(data, o + 17, b, p, 32);
-    p += copyBytes(data, o + 51, b, p, 9);
-    p += putDigest(dataHash, b, p);
-    p += copyBytes(data, tagAt, b, p, 32);
-    b.writeUInt32BE(Math.floor(receivedAt / 0x1_0000_0000), p);
-    b.writeUInt32BE(receivedAt >>> 0, p + 4);
-    putDigest(hash('sha256', b, 'binary'), out.leaf, 32 * j);
+    p += copyWords(dataView, at + 1, b, p, head);
+    copy32(dataView, o + 17, b, p);
+    p += 32;
+    p += copyWords(dataView, o + 51, b, p, 9);
+    copy32(dataHashView, 32 * j, b, p);
+    copy32(dataView, tagAt, b, p + 32);
+    p += 64;
+    b.setUint32(p, Math.floor(receivedAt / 0x1_0000_0000));
+    b.setUint32(p + 4, receivedAt >>> 0);
+    putDigest(hash('sha256', lb.buf, 'binary'), out.leaf, 32 * j);
   }
 }
 

@@ -32,7 +32,7 @@
  * Integers big-endian. Deterministic: the same accepted readings give the same bytes.
  */
 import { hash } from 'node:crypto';
-import { copyBytes, putDigest, sameBytes } from './bytes.js';
+import { copy32, putDigest, sameBytes, viewOf } from './bytes.js';
 import type { ProvenanceRecord } from '../../../shared/records.js';
 
 /** Seqs one index run may span (maxSeq - minSeq < SEQ_SPAN). */
@@ -40,6 +40,8 @@ export const SEQ_SPAN = 256;
 /** Device-time span of one index run in ms (tMax - tMin < T_SPAN): 2^20 ms ≈ 17.5 min. */
 export const T_SPAN = 2 ** 20;
 const RECORD_LAYOUT = 2;
+/** Bytes of one reading in a batch record: seq, t, bootCount, uptimeMs, dataHash, tag, receivedAt, route. */
+const READING_BYTES = 4 + 8 + 4 + 5 + 32 + 32 + 8 + 2;
 const VALUE_VERSION = 1;
 const HI = 0x1_0000_0000;
 
@@ -107,7 +109,8 @@ class Writer {
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(size);
   }
-  private room(n: number): void {
+  /** Makes room for n more bytes (then written straight into buf from o). */
+  room(n: number): void {
     if (this.o + n <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.o + n));
     this.buf.copy(next, 0, 0, this.o);
@@ -143,11 +146,6 @@ class Writer {
     this.room(b.length);
     this.buf.set(b, this.o);
     this.o += b.length;
-  }
-  /** n bytes of `src` from `at`. */
-  copy(src: Buffer, at: number, n: number): void {
-    this.room(n);
-    this.o += copyBytes(src, at, this.buf, this.o, n);
   }
   str8(s: string): void {
     const n = Buffer.byteLength(s, 'latin1');
@@ -440,7 +438,9 @@ export function encodeBatchRecord(c: AcceptedColumns, routeBytes: readonly Buffe
     fill[g] = (fill[g] as number) + 1;
   }
   const leaves = Buffer.allocUnsafe(32 * n);
-  for (let k = 0; k < n; k++) copyBytes(c.leaf, 32 * (order[k] as number), leaves, 32 * k, 32);
+  const leafIn = viewOf(c.leaf);
+  const leafOut = viewOf(leaves);
+  for (let k = 0; k < n; k++) copy32(leafIn, 32 * (order[k] as number), leafOut, 32 * k);
   const levels = merkleLevels(leaves, n);
   const root = levels[levels.length - 1] as Buffer;
 
@@ -460,6 +460,8 @@ export function encodeBatchRecord(c: AcceptedColumns, routeBytes: readonly Buffe
   w.u16(used.length);
   for (const r of used) w.bytes(r);
   w.u16(groupFirst.length);
+  const hashes = viewOf(c.dataHash);
+  const data = viewOf(c.data);
   for (let g = 0; g < groupFirst.length; g++) {
     const f = c.accepted[groupFirst[g] as number] as number;
     w.str8(c.devices[c.dev[f] as number] as string);
@@ -467,18 +469,31 @@ export function encodeBatchRecord(c: AcceptedColumns, routeBytes: readonly Buffe
     w.bytes(c.digest.subarray(32 * f, 32 * f + 32));
     const count = groupCount[g] as number;
     w.u32(count);
+    // The group's readings, READING_BYTES each, written straight into the buffer (every value
+    // is in range: u32 columns, t and receivedAt safe integers ≥ 0, uptimeMs ≤ 10^12).
+    w.room(count * READING_BYTES);
+    const out = viewOf(w.buf);
+    let o = w.o;
     for (let k = start[g] as number; k < (start[g] as number) + count; k++) {
       const a = order[k] as number;
       const i = c.accepted[a] as number;
-      w.u32(c.seq[i] as number);
-      w.u64(c.t[i] as number);
-      w.u32(c.bootCount[i] as number);
-      w.u40(c.uptimeMs[i] as number);
-      w.copy(c.dataHash, 32 * a, 32);
-      w.copy(c.data, c.tagAt[i] as number, 32);
-      w.u64(c.receivedAt[i] as number);
-      w.u16(routeMap[c.route[i] as number] as number);
+      const t = c.t[i] as number;
+      const up = c.uptimeMs[i] as number;
+      const at = c.receivedAt[i] as number;
+      out.setUint32(o, c.seq[i] as number);
+      out.setUint32(o + 4, Math.floor(t / HI));
+      out.setUint32(o + 8, t >>> 0);
+      out.setUint32(o + 12, c.bootCount[i] as number);
+      out.setUint8(o + 16, Math.floor(up / HI));
+      out.setUint32(o + 17, up >>> 0);
+      copy32(hashes, 32 * a, out, o + 21);
+      copy32(data, c.tagAt[i] as number, out, o + 53);
+      out.setUint32(o + 85, Math.floor(at / HI));
+      out.setUint32(o + 89, at >>> 0);
+      out.setUint16(o + 93, routeMap[c.route[i] as number] as number);
+      o += READING_BYTES;
     }
+    w.o = o;
   }
   return { value: w.done(), root: Buffer.from(root) };
 }

@@ -38,3 +38,20 @@ export function copyWords(src: DataView, at: number, dst: DataView, to: number, 
   for (; k < n; k++) dst.setUint8(to + k, src.getUint8(at + k));
   return n;
 }
+
+/** Copies the 32 bytes src[at, at+32) (a digest, a tag) to dst at `to`: 8 words through DataViews. */
+export function copy32(src: DataView, at: number, dst: DataView, to: number): void {
+  dst.setInt32(to, src.getInt32(at));
+  dst.setInt32(to + 4, src.getInt32(at + 4));
+  dst.setInt32(to + 8, src.getInt32(at + 8));
+  dst.setInt32(to + 12, src.getInt32(at + 12));
+  dst.setInt32(to + 16, src.getInt32(at + 16));
+  dst.setInt32(to + 20, src.getInt32(at + 20));
+  dst.setInt32(to + 24, src.getInt32(at + 24));
+  dst.setInt32(to + 28, src.getInt32(at + 28));
+}
+
+/** A DataView over exactly the bytes of `b`. */
+export function viewOf(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
