@@ -21,7 +21,22 @@ import { FAULT_TYPES, type FaultType } from './faults.js';
 import { add, score, summarise, zero, type Counts, type Summary } from './metrics.js';
 import { subSeed } from './prng.js';
 import { BASELINES, modelDetector, profilesOf, replay, type BaselineName, type DetectorFactory } from './replay.js';
-import { scheduleEpisodes, simulateMote, type SimRun } from './simulate.js';
+import { PERIOD_MS, scheduleEpisodes, simulateMote, type SimRun } from './simulate.js';
+import {
+  ORACLE_ROWS,
+  coMovement,
+  oracleEpisodes,
+  oracleRow,
+  peerDiff,
+  peerSeries,
+  valuesBySeq,
+  type OracleEpisode,
+  type OracleResult,
+  type PeerSeries,
+} from './oracle.js';
+
+/** The false-positive rate the oracle is also calibrated to beside the model's: the acceptance's clean-FPR limit. */
+export const ORACLE_FPR_LIMIT = 0.02;
 
 /** The rows of a report: every fault type, then several faults at once. */
 export const ROWS = [...FAULT_TYPES, 'combined'] as const;
@@ -69,6 +84,8 @@ export interface EvalOptions {
    * per channel; default PEER_TOLERANCE, null for none.
    */
   readonly peerTolerance?: Readonly<Record<string, number>> | null;
+  /** With peers: the oracle bound (oracle.ts) for the level-fault rows (default true). */
+  readonly oracle?: boolean;
 }
 
 /**
@@ -116,6 +133,11 @@ export interface EvalResult {
    * room or weather changing, i.e. environmental influence the data set does not label.
    */
   readonly cleanFlags: { readonly total: number; readonly shared: number };
+  /**
+   * The oracle bound per level-fault row (oracle.ts): at the model's clean FPR and at
+   * ORACLE_FPR_LIMIT. Absent without peers or with `oracle: false`.
+   */
+  readonly oracle: Partial<Record<Row, { readonly atModel: OracleResult; readonly atLimit: OracleResult }>>;
   readonly elapsedMs: number;
 }
 
@@ -286,6 +308,40 @@ export function runEval(opts: EvalOptions): EvalResult {
     base[name] = acc;
   }
 
+  // The oracle's clean peer-difference series (every mote with peers, every window, per channel).
+  const oracleOn = opts.oracle !== false && opts.peers !== false;
+  const peerRuns = (moteId: number, indoor: boolean): SimRun[] =>
+    cleanRuns.filter((c) => c.series.moteId !== moteId && c.series.indoor === indoor).map((c) => c.run);
+  const perWindow = Math.round(windowMs / PERIOD_MS);
+  const oracleClean: Record<string, PeerSeries[]> = {};
+  const oracleEps: Partial<Record<Row, OracleEpisode[]>> = {};
+  /** Per mote and channel, its clean series (β of the channel's peer difference on the other channel's, oracle.ts coMovement). */
+  const oracleMote: Record<number, Record<string, PeerSeries>> = {};
+  if (oracleOn) {
+    for (const c of cleanRuns) {
+      const peers = peerRuns(c.series.moteId, c.series.indoor);
+      if (peers.length === 0) continue;
+      const length = c.run.windows.length * perWindow + perWindow;
+      const events = c.run.windows.map((w) => w.realEvent);
+      const diff = (ch: string): Float64Array =>
+        peerDiff(
+          valuesBySeq(c.run, ch, length),
+          peers.map((p) => valuesBySeq(p, ch, length)),
+        );
+      const t = diff('temperature');
+      const h = diff('humidity');
+      const clean = events.map((e) => !e);
+      const beta = { temperature: coMovement(t, h, perWindow, clean), humidity: coMovement(h, t, perWindow, clean) };
+      const own = {
+        temperature: peerSeries(t, h, beta.temperature, perWindow, events),
+        humidity: peerSeries(h, t, beta.humidity, perWindow, events),
+      };
+      oracleMote[c.series.moteId] = own;
+      (oracleClean['temperature'] ??= []).push(own.temperature);
+      (oracleClean['humidity'] ??= []).push(own.humidity);
+    }
+  }
+
   // Injected runs.
   rows.forEach((row) => {
     const ti = ROWS.indexOf(row);
@@ -299,6 +355,14 @@ export function runEval(opts: EvalOptions): EvalResult {
         donors: all,
       });
       const profiles = profilesOf(run);
+      if (oracleOn && (ORACLE_ROWS as readonly string[]).includes(row)) {
+        const peers = peerRuns(series.moteId, series.indoor);
+        if (peers.length > 0) {
+          // The same run without the fault (same seed: the same arrivals, only the values differ).
+          const twin = simulateMote(series, [], windowMs, subSeed(opts.seed, ti + 1));
+          (oracleEps[row] ??= []).push(...oracleEpisodes(run, twin, peers, perWindow, oracleMote[series.moteId] ?? {}));
+        }
+      }
       const judged = replay(profiles, modelFor[series.moteId] as DetectorFactory);
       windowsJudged += judged.length;
       add(model.perRow[row] as Counts, score(run, judged, 'injected'));
@@ -336,6 +400,15 @@ export function runEval(opts: EvalOptions): EvalResult {
   }
   const baselines: Partial<Record<BaselineName, DetectorResult>> = {};
   for (const name of baselineNames) baselines[name] = result(base[name] as never, levels[name]);
+  const oracle: EvalResult['oracle'] = {};
+  for (const row of rows) {
+    const eps = oracleEps[row];
+    if (eps === undefined) continue;
+    const c = model.perRow[row] as Counts;
+    const negatives = c.fp + c.tn;
+    const [atModel, atLimit] = oracleRow(eps, oracleClean, negatives, [modelCleanFpr, ORACLE_FPR_LIMIT]) as [OracleResult, OracleResult];
+    oracle[row] = { atModel, atLimit };
+  }
   return {
     seed: opts.seed,
     windowSec: opts.windowSec,
@@ -353,6 +426,7 @@ export function runEval(opts: EvalOptions): EvalResult {
     model: result(model),
     baselines,
     cleanFlags: { total, shared },
+    oracle,
     elapsedMs: Math.round(performance.now() - started),
   };
 }
@@ -410,17 +484,19 @@ export function formatReport(r: EvalResult): string {
     `baselines, calibrated on the clean run to the model's clean FPR: ${names.map((n) => `${n} level ${(r.baselines[n]?.level ?? 0).toFixed(2)} (FPR ${pct(r.baselines[n]?.clean.fpr ?? null).trim()})`).join(', ')}`,
   );
   lines.push('');
-  const head = `${'fault'.padEnd(13)} ${'win+'.padStart(5)} ${'eps'.padStart(4)} | ${'P'.padStart(6)} ${'R'.padStart(6)} ${'F1'.padStart(6)} ${'FPR'.padStart(6)} ${'delay'.padStart(5)} ${'found'.padStart(7)} ${'after'.padStart(6)} | ${names.map((n) => `${n} F1`.padStart(14)).join(' ')}`;
+  const withOracle = Object.keys(r.oracle).length > 0;
+  const head = `${'fault'.padEnd(13)} ${'win+'.padStart(5)} ${'eps'.padStart(4)} | ${'P'.padStart(6)} ${'R'.padStart(6)} ${'F1'.padStart(6)} ${'FPR'.padStart(6)} ${'delay'.padStart(5)} ${'found'.padStart(7)} ${'after'.padStart(6)} |${withOracle ? ` ${'oracle F1'.padStart(9)} ${'@2%'.padStart(6)} |` : ''} ${names.map((n) => `${n} F1`.padStart(14)).join(' ')}`;
   lines.push(head);
   lines.push('-'.repeat(head.length));
-  const row = (label: string, m: Summary, b: (Summary | undefined)[]): string =>
-    `${label.padEnd(13)} ${String(m.windowsPositive).padStart(5)} ${String(m.episodes).padStart(4)} | ${pct(m.precision)} ${pct(m.recall)} ${pct(m.f1)} ${pct(m.fpr)} ${num(m.meanDelay)} ${`${m.detected}/${m.episodes}`.padStart(7)} ${pct(m.afterRate)} | ${b.map((s) => `${pct(s?.f1 ?? null)} d${num(s?.meanDelay ?? null)}`.padStart(14)).join(' ')}`;
+  const row = (label: string, m: Summary, b: (Summary | undefined)[], o?: { atModel: OracleResult; atLimit: OracleResult }): string =>
+    `${label.padEnd(13)} ${String(m.windowsPositive).padStart(5)} ${String(m.episodes).padStart(4)} | ${pct(m.precision)} ${pct(m.recall)} ${pct(m.f1)} ${pct(m.fpr)} ${num(m.meanDelay)} ${`${m.detected}/${m.episodes}`.padStart(7)} ${pct(m.afterRate)} |${withOracle ? ` ${pct(o?.atModel.f1 ?? null).padStart(9)} ${pct(o?.atLimit.f1 ?? null)} |` : ''} ${b.map((s) => `${pct(s?.f1 ?? null)} d${num(s?.meanDelay ?? null)}`.padStart(14)).join(' ')}`;
   for (const t of r.rows) {
     lines.push(
       row(
         t,
         r.model.perRow[t] as Summary,
         names.map((n) => r.baselines[n]?.perRow[t]),
+        r.oracle[t],
       ),
     );
   }
@@ -443,6 +519,10 @@ export function formatReport(r: EvalResult): string {
   lines.push(
     `delay: windows from an episode's first window to its first flag (× ${r.windowSec} s); after: share of the clean windows after an episode (up to 16) that were flagged`,
   );
+  if (withOracle)
+    lines.push(
+      `oracle: the best known-signal test of the faulted channel's readings against the peers', knowing the fault's shape, channel and onset (bench/traffic-eval/oracle.ts), calibrated on the clean runs to the model's clean FPR and to ${ORACLE_FPR_LIMIT * 100}%: an upper bound for any detector using those features (level faults only)`,
+    );
   lines.push(`clean windows (no injection, no labelled event): model FPR ${pct(r.model.clean.fpr)} of ${r.model.clean.windowsNegative}`);
   lines.push(
     `model flags on clean windows: ${r.cleanFlags.total}, of which ${r.cleanFlags.shared} within ±1 window of a flag on another mote of the same kind (indoor/outdoor): shared environment changes the data set does not label`,
@@ -477,5 +557,18 @@ export function jsonLine(r: EvalResult): string {
     elapsedMs: r.elapsedMs,
     model: { ...(slim(r.model) as object), cleanFlags: r.cleanFlags },
     baselines,
+    oracle: Object.fromEntries(
+      Object.entries(r.oracle).map(([row, o]) => [
+        row,
+        {
+          f1: o.atModel.f1,
+          fpr: o.atModel.fpr,
+          stat: o.atModel.stat,
+          f1AtLimit: o.atLimit.f1,
+          fprLimit: o.atLimit.fpr,
+          statAtLimit: o.atLimit.stat,
+        },
+      ]),
+    ),
   });
 }

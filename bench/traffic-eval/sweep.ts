@@ -62,6 +62,7 @@ export function runSweep(o: SweepOptions): SweepResult {
     windowSec: o.windowSec,
     rows,
     baselines: false,
+    oracle: false,
   };
   const byMagnitude = (o.magnitudes ?? DEFAULT_MAGNITUDES).map((m) => point(runEval({ ...base, magnitude: m })));
   const byLength = (o.lengths ?? DEFAULT_LENGTHS).map((l) => point(runEval({ ...base, episode: [l, l] })));

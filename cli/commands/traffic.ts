@@ -1,7 +1,7 @@
 /**
  * `provenant traffic`: the traffic-profile model's evaluation, sweep and plot (docs/traffic-profiles.md).
  *   traffic eval [--data single-hop|multi-hop|FILE] [--magnitude X] [--episode LO[-HI]] [--from-start]
- *                [--fault TYPE ...] [--no-baselines] [--no-peers] [--no-copies] [--peer-tolerance LIST|none] [--seed N] [--window SEC] [--threshold NAME=T ...] [--json]
+ *                [--fault TYPE ...] [--no-baselines] [--no-oracle] [--no-peers] [--no-copies] [--peer-tolerance LIST|none] [--seed N] [--window SEC] [--threshold NAME=T ...] [--json]
  *   traffic sweep [--data ...] [--out-dir DIR] [--seed N] [--json]
  *   traffic plot --out FILE [--mote ID] [--seed N] [--window SEC]
  * The evaluation code is loaded lazily so `provenant --help` stays light.
@@ -101,7 +101,7 @@ export function register(program: Command): void {
   traffic
     .command('eval')
     .description(
-      'replay a labelled sensor data set (plus seeded injected faults and forgers) through the feature and model code; print P/R/F1/FPR/time-to-detect per fault type beside the z-score, median/MAD and CUSUM baselines calibrated to the same clean false-positive rate, then one JSON line',
+      'replay a labelled sensor data set (plus seeded injected faults and forgers) through the feature and model code; print P/R/F1/FPR/time-to-detect per fault type beside the z-score, median/MAD and CUSUM baselines calibrated to the same clean false-positive rate and the oracle bound of the level faults, then one JSON line',
     )
     .option('--data <name|file>', "'single-hop' (the tuning set, default), 'multi-hop' (held out) or a CSV with the same columns")
     .option('--csv <file>', 'CSV with columns reading,mote_id,indoor,humidity,temperature,label (same as --data FILE)')
@@ -110,6 +110,7 @@ export function register(program: Command): void {
     .option('--from-start', "the first episode starts at the device's first window (judged by the class profile)")
     .option('--fault <type>', `run only these rows (repeatable or comma-separated): ${ROW_NAMES.join(', ')}`, listArg('--fault', ROW_NAMES))
     .option('--no-baselines', 'skip the baselines (faster)')
+    .option('--no-oracle', 'skip the oracle bound of the level faults (bench/traffic-eval/oracle.ts; faster)')
     .option('--no-peers', "judge each device alone, without its peers' levels (the per-device model only)")
     .option('--no-copies', "with peers, skip the site's copy check (replayed fine structure, shared/traffic/copies.ts)")
     .option(
@@ -133,6 +134,7 @@ export function register(program: Command): void {
         fromStart?: boolean;
         fault?: string[];
         baselines: boolean;
+        oracle: boolean;
         seed: number;
         window: number;
         threshold?: Record<string, number>;
@@ -151,6 +153,7 @@ export function register(program: Command): void {
           episode: o.episode,
           fromStart: o.fromStart === true,
           baselines: o.baselines,
+          oracle: o.oracle,
           peers: o.peers,
           copies: o.copies,
           ...(o.peerTolerance !== undefined ? { peerTolerance: o.peerTolerance } : {}),

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-in-process.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { defaultDatasetPath, loadDataset, multiHopDatasetPath, parseDataset } from '../../bench/traffic-eval/dataset.js';
-import { calibrate, jsonLine, ROWS, runEval } from '../../bench/traffic-eval/eval.js';
+import { calibrate, formatReport, jsonLine, ROWS, runEval } from '../../bench/traffic-eval/eval.js';
 import { DEVICE_FAULTS } from '../../bench/traffic-eval/faults.js';
 import { profilesOf } from '../../bench/traffic-eval/replay.js';
 import { simulateMote } from '../../bench/traffic-eval/simulate.js';
@@ -95,6 +95,26 @@ describe('runEval', () => {
     expect(start.fromStart).toBe(true);
     // A sensor stuck from its first window is flagged there: the class profile judges the warm-up.
     expect(start.model.perRow.stuck!.meanDelay).toBe(0);
+  });
+
+  it("the oracle bound: printed for the level faults only, at the model's FPR and at 2%; it sees a strong fault and not a faint one", () => {
+    const base = { seed: 5, windowSec: 150, motes: [2], rows: ['stuck', 'modification', 'ramp'] as const, baselines: false };
+    const strong = runEval({ ...base, magnitude: 2 });
+    expect(Object.keys(strong.oracle).sort()).toEqual(['modification', 'ramp']);
+    const mod = strong.oracle.modification!;
+    expect(mod.atModel.fpr).toBe(strong.model.clean.fpr);
+    expect(mod.atLimit.fpr).toBe(0.02);
+    expect(mod.atModel.stat).not.toBeNull();
+    // An offset of 3–8 units against the peers, its onset known: every window found.
+    expect(mod.atModel.recall!).toBeGreaterThan(0.95);
+    const faint = runEval({ ...base, magnitude: 0.05, rows: ['ramp'] });
+    // A ramp of 0.0025–0.0075 units/min hides in the peers' wander even for the oracle, at either rate.
+    expect(faint.oracle.ramp!.atModel.f1!).toBeLessThan(strong.oracle.ramp!.atModel.f1!);
+    expect(faint.oracle.ramp!.atLimit.recall!).toBeLessThan(0.5);
+    const line = JSON.parse(jsonLine(strong)) as { oracle: Record<string, { f1: number; f1AtLimit: number; fprLimit: number }> };
+    expect(line.oracle['ramp']).toMatchObject({ fprLimit: 0.02 });
+    expect(formatReport(strong)).toMatch(/oracle F1\s+@2%/);
+    expect(runEval({ ...base, peers: false }).oracle).toEqual({});
   });
 
   it('a baseline calibrates to the largest level whose clean FPR is at most the target', () => {
