@@ -214,7 +214,7 @@ export async function bundleEntry(entry: string, define: Record<string, string> 
  * `keep_quoted: 'strict'` leaves alone. A new field is simply not renamed until added here.
  */
 export const MANGLED_PROPS =
-  /^(deviceId|seq|t|epoch|partialDigest|batteryMv|channels|id|scale|value|key|link|baud|intervalMs|sensors|analogPin|production|seqFloor|notBefore|signGapMs|firstSeq|count|root|nodes|bootCount|uptimeMs|edgeTimeMs|maxPerMinute|command|counter|tag|slot|due|wait|drops)$/;
+  /^(deviceId|seq|t|epoch|partialDigest|batteryMv|channels|id|scale|value|key|link|baud|intervalMs|sensors|analogPin|production|seqFloor|notBefore|signGapMs|firstSeq|count|root|nodes|bootCount|uptimeMs|edgeTimeMs|maxPerMinute|command|counter|tag|slot|drops)$/;
 
 /**
  * terser over esbuild's ES5 output: three compress passes inline the small one-use functions

@@ -117,7 +117,7 @@ export function estimateVariables(text: string, board: Pick<BoardProfile, 'ringS
   const provisioning = obj(10) + str(64) + bytes(32) + str(12) + str(32) + str(4) + 1 + 2 * board.sensors.length;
   const profile = 2 * (1 + 2 * board.link.available.length) + 1 + 2 * board.sensors.length + 2 * obj(2);
   const state = 2 * s.topLevel + provisioning + profile + bytes(262) + obj(2) + 2 * 4; // rx buffer, rx object, two timers
-  const ringFull = 1 + board.ringSize * (obj(5) + bytes(payload));
+  const ringFull = 1 + board.ringSize * (obj(3) + bytes(payload)); // entry: seq, payload, slot
   const frame = (n: number) => bytes(n + 5) + 2 * bytes(n + 8); // raw, COBS, with delimiter
   const samplePath =
     channels * obj(3) +

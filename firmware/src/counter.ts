@@ -15,7 +15,8 @@ export const SEQ_LIMIT = 0xffff0000;
 const SEQ_FILE = 'pv.seq';
 const BOOT_FILE = 'pv.boot';
 
-let next = 0;
+/** The seq the next reading gets (not yet reserved); read-only outside this file (a live binding, not a getter: fewer bytes). */
+export let next = 0;
 let leaseEnd = 0;
 
 /** A number stored as text; 0 when the file is missing or not a positive number. */
@@ -36,11 +37,6 @@ export function resumeSeq(floor: number): number {
   const stored = readNumber(SEQ_FILE);
   next = stored > floor ? stored : floor;
   leaseEnd = next;
-  return next;
-}
-
-/** The seq the next reading gets (not yet reserved). */
-export function peekSeq(): number {
   return next;
 }
 

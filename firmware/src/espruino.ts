@@ -57,15 +57,11 @@ export function after(ms: number, fn: () => void): number {
   return setTimeout(fn, ms);
 }
 
-/** Runs `fn` every `ms`; returns a timer id. */
-export function every(ms: number, fn: () => void): number {
-  return setInterval(fn, ms);
-}
+/** Runs `fn` every `ms`; returns a timer id (an alias of setInterval, not a wrapper: fewer bytes). */
+export const every: (fn: () => void, ms: number) => number = setInterval;
 
-/** Cancels a timer from after() or every() (Espruino's clearTimeout and clearInterval are one). */
-export function cancel(id: number): void {
-  clearTimeout(id);
-}
+/** Cancels a timer from after() or every() (Espruino's clearTimeout and clearInterval are one); an alias, not a wrapper: fewer bytes. */
+export const cancel: (id: number) => void = clearTimeout;
 
 /**
  * Espruino's clock (getTime) in whole ms. The firmware never calls setTime, so this only runs
@@ -116,10 +112,8 @@ export function base64Bytes(b64: string): Uint8Array {
   return E.toUint8Array(atob(b64));
 }
 
-/** Bytes of a 'data' event (Espruino delivers binary strings). */
-export function dataBytes(data: string): Uint8Array {
-  return E.toUint8Array(data);
-}
+/** Bytes of a 'data' event (Espruino delivers binary strings); E.toUint8Array itself, which needs no `this`. */
+export const dataBytes: (data: string) => Uint8Array = E.toUint8Array;
 
 /** The serial object for a link name (USB, Serial1, Serial2, Bluetooth are Espruino globals). */
 export const linkObject = pinOf as (name: string) => EspSerial;

@@ -48,7 +48,7 @@ import {
   nackIsRetryable,
 } from '../../shared/wire/messages.js';
 import { BATTERY, BUTTON, EPOCH_SIGNATURES, FW_HASH_B64, FW_VERSION, LINK, NAME, SERIAL1, SERIAL2 } from './board.js';
-import { countBoot, peekSeq, resumeSeq, seqExhausted, takeSeq } from './counter.js';
+import { countBoot, next as nextSeq, resumeSeq, seqExhausted, takeSeq } from './counter.js';
 import { clockBoot, clockSync, stamp, uptime } from './clock.js';
 import { epochAck, epochBoot, epochPartial, epochReading, epochTick } from './epochs.js';
 import {
@@ -88,7 +88,7 @@ import {
 const TICK_MS = 1000;
 /** HELLO / STATUS repeat period while waiting (ms). */
 const HELLO_MS = 5000;
-/** Longest resend delay after repeated retryable NACKs, and longest HELLO backoff (ms). */
+/** Longest resend delay (rounds without progress double it), and longest HELLO backoff (ms). */
 const MAX_WAIT_MS = 60000;
 /** First HELLO retry after the edge refused the device (doubles per refusal up to MAX_WAIT_MS). */
 const REFUSED_MS = 1000;
@@ -113,6 +113,12 @@ let answered = 0;
 let skipped = 0;
 let rxDrops = 0;
 let reportedSkips = 0;
+/** Board ms when the next resend round is due (docs/firmware.md "Resend ring"). */
+let due = 0;
+/** Current resend delay: firstWait() after progress, doubled by each round without progress up to MAX_WAIT_MS. */
+let wait = 0;
+/** Rounds since the last progress: which entry the next round resends (oldest first, each in turn). */
+let turn = 0;
 let sampler: number | undefined;
 let ticker: number | undefined;
 const rx = receiver(function (type, payload) {
@@ -140,7 +146,7 @@ function hello(): void {
       prov.deviceId,
       FW_VERSION,
       base64Bytes(FW_HASH_B64),
-      peekSeq(),
+      nextSeq,
       boots,
       +prov.production | (locked ? 2 : 0),
       entries.length,
@@ -151,6 +157,12 @@ function hello(): void {
 
 function firstWait(): number {
   return Math.max(2 * gap, 2000);
+}
+
+/** Progress (an ACK freed entries, a PARTIAL resent them all, a reading into an empty ring): the next round is firstWait() away. */
+function rearm(): void {
+  turn = 0;
+  due = uptime() + (wait = firstWait());
 }
 
 /** Cancels a timer if armed; returns undefined to store back into the id variable. */
@@ -200,7 +212,7 @@ function sample(): void {
     skipped++; // reported by tick(), at most once a second: a full ring must not flood the link
     return;
   }
-  if (seqExhausted()) return stop(STATUS_SEQ_EXHAUSTED, peekSeq());
+  if (seqExhausted()) return stop(STATUS_SEQ_EXHAUSTED, nextSeq);
   const channels: ChannelValue[] = [];
   let faults = has('temperature') ? sense(channels, 0, -2, temperatureCenti) : 0;
   if (has('analog'))
@@ -235,23 +247,10 @@ function sample(): void {
   payload.set(canonical);
   // = readingTag(sha256, kTag, canonical), written out: the wrapper costs bytes on the board.
   payload.set(hmacLabeled(sha256, kTag, DOMAIN_READING, canonical), canonical.length);
-  const wait = firstWait();
-  ringAdd(seq, payload, now + wait, wait);
+  if (!entries.length) rearm();
+  ringAdd(seq, payload);
   send(MSG_READING, payload);
   if (EPOCH_SIGNATURES) epochReading(epoch, digest, seq, canonical);
-}
-
-/** Resends ring entries that are due (or all), oldest first. */
-function resend(all: boolean): void {
-  const now = uptime();
-  const es = entries;
-  for (let i = 0; i < es.length; i++) {
-    const e = es[i] as Entry;
-    if (all || e.due <= now) {
-      e.due = now + e.wait;
-      send(MSG_READING, e.p);
-    }
-  }
 }
 
 /** Arms the sampling timer for the earliest moment the rate guard allows (none while stopped or without a PARTIAL). */
@@ -282,7 +281,8 @@ function onPartial(p: Uint8Array): void {
   backoff = 0;
   gap = Math.max(MIN_INTERVAL_MS, prov.intervalMs, m.intervalMs, m.maxPerMinute > 0 ? Math.ceil(60000 / m.maxPerMinute) : 0);
   if (stopped) return;
-  resend(true);
+  for (let i = 0; i < entries.length; i++) send(MSG_READING, (entries[i] as Entry).p);
+  rearm();
   schedule();
 }
 
@@ -292,18 +292,15 @@ function onNack(p: Uint8Array): void {
   const reason = n[1] as number;
   // Revoked: stop, and drop that reading like any final NACK (a stopped board still resends its ring).
   if (reason === NACK_REVOKED) stop(STATUS_STOPPED, seq);
-  const now = uptime();
   if (reason === NACK_NO_PARTIAL || reason === NACK_UNKNOWN_DEVICE) digest = null;
   if (reason === NACK_NO_PARTIAL) hello();
   // Refused: no HELLO at once (that was a busy loop on the link); tick() says HELLO after the
   // backoff, doubled for each refused HELLO (the edge NACKs a HELLO with the HELLO's seq).
-  if (reason === NACK_UNKNOWN_DEVICE && seq === peekSeq()) backoff = Math.min(2 * backoff || REFUSED_MS, MAX_WAIT_MS);
+  if (reason === NACK_UNKNOWN_DEVICE && seq === nextSeq) backoff = Math.min(2 * backoff || REFUSED_MS, MAX_WAIT_MS);
+  // A retryable NACK keeps the reading: no progress, so the rounds go on doubling.
   const retry = nackIsRetryable(reason);
   ringRemove(function (e) {
-    if (e.s !== seq) return false;
-    e.wait = Math.min(e.wait * 2, MAX_WAIT_MS);
-    e.due = now + e.wait;
-    return !retry;
+    return e.s === seq && !retry;
   });
 }
 
@@ -337,9 +334,11 @@ function handle(t: number, p: Uint8Array): void {
   if (t === MSG_PARTIAL) onPartial(p);
   else if (t === MSG_ACK) {
     const upTo = readU32(p);
+    const n = entries.length;
     ringRemove(function (e) {
       return e.s <= upTo;
     });
+    if (entries.length < n) rearm();
   } else if (t === MSG_NACK) onNack(p);
   else if (t === MSG_PING) send(MSG_PONG, u32Payload(readU32(p)));
   else if (t === MSG_MAINT) onMaint(p);
@@ -354,7 +353,13 @@ function onData(data: string): void {
 function tick(): void {
   answered = 0;
   if (!stopped && digest === null && uptime() - lastHello >= (backoff || HELLO_MS)) hello();
-  resend(false);
+  // One resend round when due: a single entry, oldest first and the next one each round, so a
+  // late edge gets one duplicate per round instead of the whole ring; no progress doubles the delay.
+  const es = entries;
+  if (es.length && uptime() >= due) {
+    send(MSG_READING, (es[turn++ % es.length] as Entry).p);
+    due = uptime() + (wait = Math.min(2 * wait, MAX_WAIT_MS));
+  }
   if (rx.drops !== rxDrops) status(STATUS_RX_ERRORS, (rxDrops = rx.drops));
   if (skipped !== reportedSkips) status(STATUS_RING_FULL, (reportedSkips = skipped));
   if (EPOCH_SIGNATURES) epochTick(uptime());
@@ -367,7 +372,7 @@ function unprovisioned(code: number, why: string): void {
     status(code, 0, why);
   };
   report();
-  every(HELLO_MS, report);
+  every(report, HELLO_MS);
 }
 
 function boot(): void {
@@ -407,12 +412,13 @@ function boot(): void {
   consoleOff(prov.link, prov.production);
   locked = true;
   gap = prov.intervalMs;
-  ringLoad(uptime(), firstWait());
+  ringLoad();
+  rearm();
   link.on('data', onData);
   link.write(new Uint8Array([0])); // flush a half frame the edge may hold from before the reboot
   hello();
-  if (seqExhausted()) stop(STATUS_SEQ_EXHAUSTED, peekSeq());
-  ticker = every(TICK_MS, tick);
+  if (seqExhausted()) stop(STATUS_SEQ_EXHAUSTED, nextSeq);
+  ticker = every(tick, TICK_MS);
 }
 
 boot();

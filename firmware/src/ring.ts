@@ -15,10 +15,6 @@ export interface Entry {
   /** READING payload: canonical bytes + tag. */
   readonly p: Uint8Array;
   readonly slot: number;
-  /** When to resend (board ms). */
-  due: number;
-  /** Current resend delay (ms), doubled after each retryable NACK. */
-  wait: number;
 }
 
 /** The entries, oldest first (callers must not modify the array). */
@@ -33,8 +29,8 @@ export function payloadSeq(p: Uint8Array): number {
   return num(p, 2 + (p[1] as number), 4);
 }
 
-/** Loads the entries a previous boot left in Storage; they are due at once. */
-export function ringLoad(now: number, wait: number): void {
+/** Loads the entries a previous boot left in Storage (the next PARTIAL resends them). */
+export function ringLoad(): void {
   // Not `entries.length = 0`: on Espruino an Array's length is read-only ("Assignment to a constant").
   entries.splice(0, entries.length);
   for (let slot = 0; slot < RING; slot++) {
@@ -42,7 +38,7 @@ export function ringLoad(now: number, wait: number): void {
     if (ab === undefined || ab.byteLength < 60) continue;
     // Copy out of memory-mapped flash: a later Storage compaction may move the file.
     const p = new Uint8Array(new Uint8Array(ab));
-    entries.push({ s: payloadSeq(p), p: p, slot: slot, due: now, wait: wait });
+    entries.push({ s: payloadSeq(p), p: p, slot: slot });
   }
   entries.sort(function (a, b) {
     return a.s - b.s;
@@ -55,7 +51,7 @@ export function ringFull(): boolean {
 }
 
 /** Adds a just-sent reading (persisted first). */
-export function ringAdd(s: number, p: Uint8Array, due: number, wait: number): void {
+export function ringAdd(s: number, p: Uint8Array): void {
   let slot = 0;
   for (; slot < RING; slot++) {
     let used = false;
@@ -63,7 +59,7 @@ export function ringAdd(s: number, p: Uint8Array, due: number, wait: number): vo
     if (!used) break;
   }
   storage.write(fileOf(slot), p);
-  entries.push({ s: s, p: p, slot: slot, due: due, wait: wait });
+  entries.push({ s: s, p: p, slot: slot });
 }
 
 /** Removes the entries `drop(entry)` selects, erasing their files. */
