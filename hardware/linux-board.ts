@@ -194,7 +194,9 @@ export class LinuxBoard {
     if (this.pid !== undefined) return;
     const usb = this.usbPath;
     rmSync(usb, { force: true });
-    const socat = spawn('socat', [`PTY,link=${usb},raw,echo=0`, `EXEC:${this.bin},pty,raw,echo=0`], {
+    // -d -d: socat logs the interpreter's pid when it forks it and how it ended (exit status or
+    // signal) when it dies: the diagnosis when a console goes quiet (diagnose()).
+    const socat = spawn('socat', ['-d', '-d', `PTY,link=${usb},raw,echo=0`, `EXEC:${this.bin},pty,raw,echo=0`], {
       cwd: this.dir,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -219,6 +221,39 @@ export class LinuxBoard {
       interpreters.add(this.pid);
       watchdog(this.pid);
     }
+  }
+
+  /**
+   * What the processes behind this board are doing, for an error when its console goes quiet:
+   * the interpreter (alive or not, its scheduler state and CPU time from /proc), socat (running,
+   * or its exit code / signal), what socat logged (the interpreter's exit status or signal when
+   * it died) and the console's last bytes, control characters escaped.
+   */
+  diagnose(): string {
+    const parts: string[] = [];
+    const pid = this.pid;
+    if (pid === undefined) parts.push('interpreter: powered off');
+    else {
+      let what: string;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        // "pid (comm) state ppid ...": utime and stime are fields 14 and 15 (clock ticks).
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const names: Record<string, string> = { R: 'running', S: 'sleeping', D: 'in disk wait', T: 'stopped', Z: 'exited, not reaped' };
+        what = `alive, state ${f[0]} (${names[f[0] as string] ?? '?'}), ${Number(f[11]) + Number(f[12])} CPU ticks`;
+      } catch {
+        what = 'gone (no /proc entry)';
+      }
+      parts.push(`interpreter pid ${pid}: ${what}`);
+    }
+    const socat = this.socat;
+    if (!socat) parts.push('socat: not started');
+    else if (socat.exitCode === null && socat.signalCode === null) parts.push(`socat pid ${socat.pid}: running`);
+    else parts.push(`socat pid ${socat.pid}: exited (code ${socat.exitCode}, signal ${socat.signalCode})`);
+    const log = this.stderr.trim().split('\n').slice(-6).join(' | ');
+    if (log) parts.push(`socat's log ends: ${log}`);
+    parts.push(`console's last bytes: ${JSON.stringify(this.output.slice(-200))}`);
+    return parts.join('; ');
   }
 
   /** Power cut: SIGKILL (the interpreter ignores SIGTERM). RAM is lost, the flash file stays. */
@@ -282,7 +317,7 @@ export class LinuxBoard {
       if (Date.now() > end) {
         throw new ProvenantError(
           'PROV_ERR_PORT_UNRESPONSIVE',
-          `the interpreter's console did not answer within ${timeoutMs} ms of power-on; it said: ${this.output.slice(from).slice(-300)}`,
+          `the interpreter's console did not answer within ${timeoutMs} ms of power-on; it said: ${this.output.slice(from).slice(-300)}; ${this.diagnose()}`,
         );
       }
       await new Promise<void>((res, rej) => port.write('\x10print(7919*7907)\n', (err) => (err ? rej(err) : port.drain(() => res()))));
@@ -314,7 +349,10 @@ export class LinuxBoard {
     await this.type(`\x10print("PVE"+"${tag.slice(3)}"+JSON.stringify(${expr}))\n`);
     const re = new RegExp(`${tag}(.*)\\r\\n`);
     await until(() => re.test(this.output.slice(mark)), timeoutMs, `the board to evaluate ${expr.slice(0, 60)}`).catch((e: Error) => {
-      throw new ProvenantError('PROV_ERR_PORT_UNRESPONSIVE', `${e.message}; console said: ${this.output.slice(mark).slice(-300)}`);
+      throw new ProvenantError(
+        'PROV_ERR_PORT_UNRESPONSIVE',
+        `${e.message}; console said: ${this.output.slice(mark).slice(-300)}; ${this.diagnose()}`,
+      );
     });
     const m = re.exec(this.output.slice(mark)) as RegExpExecArray;
     return (m[1] === 'undefined' || m[1] === '' ? undefined : JSON.parse(m[1] as string)) as T;
@@ -330,7 +368,10 @@ export class LinuxBoard {
     await this.type(`\x10try{${code}}catch(e){print("PVX"+"${n}="+e)};print("PVA"+"${n}")\n`);
     const done = new RegExp(`PVA${n}\\r\\n`);
     await until(() => done.test(this.output.slice(mark)), timeoutMs, `the board to run ${code.slice(0, 60)}`).catch((e: Error) => {
-      throw new ProvenantError('PROV_ERR_PORT_UNRESPONSIVE', `${e.message}; console said: ${this.output.slice(mark).slice(-300)}`);
+      throw new ProvenantError(
+        'PROV_ERR_PORT_UNRESPONSIVE',
+        `${e.message}; console said: ${this.output.slice(mark).slice(-300)}; ${this.diagnose()}`,
+      );
     });
     const err = new RegExp(`PVX${n}=([^\\r\\n]*)`).exec(this.output.slice(mark));
     if (err) throw new ProvenantError('PROV_ERR_FLASH', `the board refused ${code.slice(0, 80)}: ${err[1]}`);

@@ -297,7 +297,9 @@ function onNack(p: Uint8Array): void {
   // Refused: no HELLO at once (that was a busy loop on the link); tick() says HELLO after the
   // backoff, doubled for each refused HELLO (the edge NACKs a HELLO with the HELLO's seq).
   if (reason === NACK_UNKNOWN_DEVICE && seq === nextSeq) backoff = Math.min(2 * backoff || REFUSED_MS, MAX_WAIT_MS);
-  // A retryable NACK keeps the reading: no progress, so the rounds go on doubling.
+  // A retryable NACK keeps the reading: no progress, so the rounds go on doubling; the next
+  // round starts again from the oldest entry, the one the edge's cumulative ACK waits for.
+  turn = 0;
   const retry = nackIsRetryable(reason);
   ringRemove(function (e) {
     return e.s === seq && !retry;

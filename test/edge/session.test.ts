@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { CONTRACTS } from '../../ledger-bridge/client.js';
-import { NACK_NO_PARTIAL, NACK_OUTBOX_FULL, NACK_RATE, NACK_REPLAY, NACK_UNKNOWN_DEVICE } from '../../shared/wire/messages.js';
+import {
+  NACK_NO_PARTIAL,
+  NACK_OUTBOX_FULL,
+  NACK_RATE,
+  NACK_REPLAY,
+  NACK_UNKNOWN_DEVICE,
+  STATUS_RING_FULL,
+} from '../../shared/wire/messages.js';
 import { CredentialStore } from '../../edge-runtime/src/session/credentials.js';
 import type { EdgeRuntime } from '../../edge-runtime/src/runtime.js';
 import { ledgerFixture, MemoryLink, ScriptedBoard, startFixtureEdge, tempDir, type LedgerFixture } from '../support/edge-fixture.js';
@@ -107,6 +114,21 @@ describe('device session', () => {
     silent.sample();
     await silent.until(() => silent.nacks.length > 0);
     expect(silent.nacks[0]?.reason).toBe(NACK_NO_PARTIAL);
+    // A board with a full ring on a link with no session (the edge restarted) sends no READING,
+    // only STATUS RING_FULL: it is asked for its HELLO (NACK NO_PARTIAL of no reading) rather
+    // than left until its next resend round, up to 60 s away. Not once the session is up.
+    const link3 = new MemoryLink('nopartial-3');
+    await rt.attach(link3);
+    const full = new ScriptedBoard(link3, fx.devices[2]!);
+    full.send({ kind: 'STATUS', code: STATUS_RING_FULL, value: 7, text: '' });
+    await full.until(() => full.nacks.length > 0);
+    expect(full.nacks).toEqual([{ seq: 0, reason: NACK_NO_PARTIAL }]);
+    full.hello();
+    await full.until(() => full.partials > 0);
+    full.send({ kind: 'STATUS', code: STATUS_RING_FULL, value: 8, text: '' });
+    full.send({ kind: 'PING', nonce: 0x51 });
+    await full.until(() => full.pongs.includes(0x51));
+    expect(full.nacks).toHaveLength(1);
     await rt.stop();
   });
 

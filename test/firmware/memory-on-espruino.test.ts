@@ -34,20 +34,27 @@ beforeAll(async () => {
 
 /**
  * Drives a board through readings, a full ring (no ACKs) and an epoch change; returns what it saw.
- * Each step may take 120 s: at load ~25 an interpreter made 5 readings in 60 s.
+ * Each step waits while the board makes progress (at load ~25 an interpreter made 5 readings in
+ * 60 s; at ~40 one had sent 68 frames when a fixed 120 s ran out before its ring was full): it
+ * fails after 60 s without a frame (a board that samples says something every second: a
+ * READING, a resend, a STATUS), or 240 s in all.
  */
 async function fillRingThenChangeEpoch(edge: EdgeDouble, at?: (point: string) => Promise<void>): Promise<void> {
-  await edge.waitFor(() => edge.of('READING').length >= 3, 120_000, 'readings');
+  const step = (what: string) => ({ quietMs: 60_000, maxMs: 240_000, what });
+  await edge.waitForProgress(() => edge.of('READING').length >= 3, step('readings'));
   await at?.('sampling');
-  await edge.waitFor(() => edge.of('STATUS').some((s) => s.code === STATUS_RING_FULL), 120_000, 'a full ring');
+  await edge.waitForProgress(() => edge.of('STATUS').some((s) => s.code === STATUS_RING_FULL), step('a full ring'));
   await at?.('ring full');
   const n = edge.of('READING').length;
   edge.send({ kind: 'PARTIAL', ...PARTIAL, epoch: PARTIAL.epoch + 1, partialDigest: new Uint8Array(32).fill(3), edgeTimeMs: Date.now() });
-  await edge.waitFor(() => edge.of('READING').length >= n + 8, 120_000, 'the whole ring resent after the epoch change');
+  await edge.waitForProgress(() => edge.of('READING').length >= n + 8, step('the whole ring resent after the epoch change'));
   await at?.('epoch change');
   edge.autoAck = true;
   edge.send({ kind: 'ACK', seq: Math.max(...edge.of('READING').map((m) => m.reading.seq)) });
-  await edge.waitFor(() => edge.of('READING').some((m) => m.reading.epoch === PARTIAL.epoch + 1), 120_000, 'a reading in the new epoch');
+  await edge.waitForProgress(
+    () => edge.of('READING').some((m) => m.reading.epoch === PARTIAL.epoch + 1),
+    step('a reading in the new epoch'),
+  );
 }
 
 describe.skipIf(ESPRUINO_SKIP !== undefined)('firmware memory on the real interpreter', () => {

@@ -94,6 +94,34 @@ export class EdgeDouble {
     }
   }
 
+  /**
+   * Waits for `pred` with a deadline that follows the board's progress: it fails only once no
+   * frame has come from the board for `quietMs`, or after `maxMs` in all. For a real interpreter
+   * on a loaded machine, which is slow rather than stuck (at load ~40 one sent 68 frames in the
+   * 120 s a fixed deadline gave it, and the test failed while it was still getting there).
+   */
+  async waitForProgress(pred: () => boolean, opts: { quietMs: number; maxMs: number; what: string }): Promise<void> {
+    const start = Date.now();
+    let seen = this.received.length;
+    let lastFrame = start;
+    while (!pred()) {
+      if (this.portErrors.length > 0)
+        throw new Error(`the edge double's port failed while waiting for ${opts.what}: ${this.portErrors[0]!.message}`);
+      const now = Date.now();
+      if (this.received.length !== seen) {
+        seen = this.received.length;
+        lastFrame = now;
+      }
+      if (now - lastFrame > opts.quietMs || now - start > opts.maxMs) {
+        const why = now - lastFrame > opts.quietMs ? `no frame from the board for ${opts.quietMs} ms` : `${opts.maxMs} ms in all`;
+        throw new Error(
+          `timed out waiting for ${opts.what} (${why}; ${this.received.length} frames in ${now - start} ms); received ${JSON.stringify(this.received.map((m) => m.kind))}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   private onData(chunk: Buffer): void {
     for (const f of this.decoder.push(chunk)) {
       const m = decodeMessage(f);

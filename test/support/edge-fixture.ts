@@ -125,6 +125,8 @@ export class ScriptedBoard {
   partials = 0;
   /** SIG_ACKs received (keySet, q). */
   readonly sigAcks: { keySet: number; q: number }[] = [];
+  /** Nonces of the PONGs the edge answered (the edge handles a link's frames in order: a barrier). */
+  readonly pongs: number[] = [];
   private readonly decoder = new FrameDecoder();
   private readonly unsub: Unsubscribe;
   private readonly waiters: (() => void)[] = [];
@@ -246,6 +248,8 @@ export class ScriptedBoard {
       this.send({ kind: 'PONG', nonce: m.nonce });
     } else if (m.kind === 'SIG_ACK') {
       this.sigAcks.push({ keySet: m.keySet, q: m.q });
+    } else if (m.kind === 'PONG') {
+      this.pongs.push(m.nonce);
     }
     for (const w of this.waiters.splice(0)) w();
   }

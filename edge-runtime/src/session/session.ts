@@ -25,6 +25,7 @@
 import { encodeFrame, FrameDecoder, type FrameStats } from '../../../shared/wire/frame.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../../shared/wire/union.js';
 import {
+  NACK_NO_PARTIAL,
   nackIsRetryable,
   SigReassembler,
   STATUS_RING_FULL,
@@ -487,6 +488,16 @@ export class DeviceSession {
 
   private onStatus(code: number, value: number, text: string): void {
     const fields = { deviceId: this.device, code, value, text };
+    if (code === STATUS_RING_FULL && this.stateNow === 'awaiting-hello') {
+      // A board that samples (only a board holding a PARTIAL reports RING_FULL) on a link with no
+      // session: this edge restarted, or the board was moved here. Its ring is full, so it sends
+      // no new READING, and its resend rounds back off up to 60 s (docs/firmware.md "Resend
+      // ring"): NACK NO_PARTIAL makes it say HELLO now. seq 0 is a retryable NACK of no reading
+      // the board drops; a board that took it stops sampling until its PARTIAL, so it says
+      // RING_FULL no more and this is answered once or twice.
+      this.log.info(fields, 'a board samples without a session here: NACK NO_PARTIAL asks for its HELLO');
+      void this.send({ kind: 'NACK', seq: 0, reason: NACK_NO_PARTIAL });
+    }
     if (code === STATUS_RING_FULL) this.log.warn(fields, 'board ring full: samples skipped');
     else if (code === STATUS_RX_ERRORS) this.log.info(fields, 'board reports receive errors');
     else this.log.info(fields, 'board status');
