@@ -28,14 +28,14 @@ export function register(bench: Command): void {
     .option('--readings <n>', 'readings in the throughput phase', positiveInt('--readings', 5_000_000), 300_000)
     .option(
       '--warmup <n>',
-      'readings submitted before the throughput phase, not timed (JIT, SQLite file and commit worker warmed, as the floor is)',
+      'readings submitted before the throughput phase, not timed (the JIT done compiling the per-batch code, the SQLite file grown, as the floor is warm)',
       (v: string) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0 || n > 5_000_000)
           throw new ProvenantError('PROV_ERR_BAD_INPUT', `--warmup must be an integer 0..5000000, got '${v}'`, { field: 'warmup' });
         return n;
       },
-      50_000,
+      200_000,
     )
     .option(
       '--inflight <n>',

@@ -8,7 +8,7 @@
  *      MVCC conflict would be resubmitted and counted;
  *   3. latency: batches offered open-loop at half the measured throughput (a group's batch waits
  *      for the group's previous one, as on the edge); scheduled time → committed.
- * Before phase 2, `--warmup` readings (default 50,000) go through the same path untimed, so the
+ * Before phase 2, `--warmup` readings (default 200,000) go through the same path untimed, so the
  * timed phase starts with the contract's code compiled, the commit worker running and the SQLite
  * file grown, as the floor's best round does; CPU is also reported per thread (ledger thread, the
  * ledger's worker threads, the rest of the process: V8's background threads, libuv).
