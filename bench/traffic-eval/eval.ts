@@ -521,7 +521,7 @@ export function formatReport(r: EvalResult): string {
   );
   if (withOracle)
     lines.push(
-      `oracle: the best known-signal test of the faulted channel's readings against the peers', knowing the fault's shape, channel and onset (bench/traffic-eval/oracle.ts), calibrated on the clean runs to the model's clean FPR and to ${ORACLE_FPR_LIMIT * 100}%: an upper bound for any detector using those features (level faults only)`,
+      `oracle: the best known-signal test of the faulted channel's readings against the peers', knowing the fault's shape, channel and onset (bench/traffic-eval/oracle.ts), calibrated on the clean runs to the model's clean FPR and to ${ORACLE_FPR_LIMIT * 100}%: what a detector of those readings could reach (level faults only; where the model beats it, not a bound: docs/traffic-profiles.md)`,
     );
   lines.push(`clean windows (no injection, no labelled event): model FPR ${pct(r.model.clean.fpr)} of ${r.model.clean.windowsNegative}`);
   lines.push(
