@@ -55,7 +55,11 @@ export class CryptoPool implements BatchCrypto {
       return out;
     }
     const per = Math.ceil(n / shares);
-    const posted = { ...job, data: new Uint8Array(job.data), routes: job.routes.map((r) => new Uint8Array(r)), keys: job.keys };
+    // The batch's bytes once, in shared memory: every share reads them in place (a plain copy
+    // would be cloned again for each worker).
+    const shared = new Uint8Array(new SharedArrayBuffer(job.data.length));
+    shared.set(job.data);
+    const posted = { ...job, data: shared, routes: job.routes.map((r) => new Uint8Array(r)), keys: job.keys };
     const parts: Promise<void>[] = [];
     for (let s = 0; s < shares; s++) {
       const from = s * per;

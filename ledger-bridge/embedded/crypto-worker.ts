@@ -25,6 +25,8 @@ parentPort?.on('message', (task: CryptoTask) => {
   const tagOk = out.tagOk;
   const dataHash = new Uint8Array(out.dataHash.buffer, out.dataHash.byteOffset, out.dataHash.byteLength);
   const leaf = new Uint8Array(out.leaf.buffer, out.leaf.byteOffset, out.leaf.byteLength);
-  parentPort?.postMessage({ id: task.id, tagOk, dataHash, leaf });
+  // Transferred, not cloned: the buffers are this share's own (cryptoResult allocates them whole).
+  const transfer = [tagOk.buffer, dataHash.buffer, leaf.buffer].filter((b, i, all) => all.indexOf(b) === i) as ArrayBuffer[];
+  parentPort?.postMessage({ id: task.id, tagOk, dataHash, leaf }, transfer);
 });
 parentPort?.postMessage({ type: 'ready' });
