@@ -59,6 +59,10 @@ export interface FlashPlan {
 }
 
 const READY = 'PV_READY';
+/** READY printed by the REPL (the debugger's print shows it quoted: ="PV_READY"). */
+const REPL_READY = /[^"]PV_READY\r/;
+/** Espruino's debugger prompt (docs/firmware.md, "Flashing"). */
+const DEBUG_PROMPT = 'debug>';
 
 /**
  * reset() and load() restart the interpreter: it drops its input line, so the start of a line
@@ -374,6 +378,20 @@ export async function flash(
             'PROV_ERR_PORT_UNRESPONSIVE',
             `no Espruino REPL answered on ${path} within ${timeoutMs} ms (is it the right port? a production board needs --unlock)`,
           );
+        }
+        // A Ctrl-C that lands while the running firmware executes (a timer callback) drops
+        // Espruino into its debugger ("debug>"), which reads every line as a debugger command: its
+        // `print` answers the probe as ="PV_READY", and each later line fails ("In debug mode:
+        // Expected a simple ID"; seen on the interpreter under load, and reproduced by Ctrl-C
+        // against a sampling board). `quit` leaves the debugger, stopping the interrupted code.
+        for (let tries = 0; text.includes(DEBUG_PROMPT, mark); tries++) {
+          const again = text.length;
+          await write(Buffer.from(`quit\n\x10print("PV_"+"READY")\n`, 'latin1'));
+          const back = (): boolean => REPL_READY.test(text.slice(again)) && !text.includes(DEBUG_PROMPT, again);
+          if (await waitFor(back, timeoutMs)) break;
+          if (tries >= 2) {
+            throw new ProvenantError('PROV_ERR_PORT_UNRESPONSIVE', `the board on ${path} stays in Espruino's debugger after \`quit\``);
+          }
         }
         repl = true;
       } else if (step === verifyStep) {

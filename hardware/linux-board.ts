@@ -229,22 +229,39 @@ export class LinuxBoard {
    * or its exit code / signal), what socat logged (the interpreter's exit status or signal when
    * it died) and the console's last bytes, control characters escaped.
    */
-  diagnose(): string {
+  async diagnose(): Promise<string> {
     const parts: string[] = [];
     const pid = this.pid;
+    /** [scheduler state, CPU ticks so far], or undefined once the process is gone. */
+    const stat = (): [string, number] | undefined => {
+      try {
+        const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        // "pid (comm) state ppid ...": utime and stime are fields 14 and 15 (clock ticks).
+        const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+        return [f[0] as string, Number(f[11]) + Number(f[12])];
+      } catch {
+        return undefined;
+      }
+    };
     if (pid === undefined) parts.push('interpreter: powered off');
     else {
-      let what: string;
+      // Two looks a second apart: busy (CPU ticks rising: working, or starved by a loaded machine)
+      // or idle (waiting for input that never came, e.g. a REPL holding an unfinished line).
+      const a = stat();
+      await new Promise((r) => setTimeout(r, 1000));
+      const b = stat();
+      const names: Record<string, string> = { R: 'running', S: 'sleeping', D: 'in disk wait', T: 'stopped', Z: 'exited, not reaped' };
+      let wchan = '';
       try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        // "pid (comm) state ppid ...": utime and stime are fields 14 and 15 (clock ticks).
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const names: Record<string, string> = { R: 'running', S: 'sleeping', D: 'in disk wait', T: 'stopped', Z: 'exited, not reaped' };
-        what = `alive, state ${f[0]} (${names[f[0] as string] ?? '?'}), ${Number(f[11]) + Number(f[12])} CPU ticks`;
+        wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8').trim();
       } catch {
-        what = 'gone (no /proc entry)';
+        // not readable here
       }
-      parts.push(`interpreter pid ${pid}: ${what}`);
+      parts.push(
+        a && b
+          ? `interpreter pid ${pid}: alive, state ${b[0]} (${names[b[0]] ?? '?'})${wchan && wchan !== '0' ? ` in ${wchan}` : ''}, ${b[1]} CPU ticks, ${b[1] - a[1]} of them in the last second`
+          : `interpreter pid ${pid}: gone (no /proc entry)`,
+      );
     }
     const socat = this.socat;
     if (!socat) parts.push('socat: not started');
@@ -317,7 +334,7 @@ export class LinuxBoard {
       if (Date.now() > end) {
         throw new ProvenantError(
           'PROV_ERR_PORT_UNRESPONSIVE',
-          `the interpreter's console did not answer within ${timeoutMs} ms of power-on; it said: ${this.output.slice(from).slice(-300)}; ${this.diagnose()}`,
+          `the interpreter's console did not answer within ${timeoutMs} ms of power-on; it said: ${this.output.slice(from).slice(-300)}; ${await this.diagnose()}`,
         );
       }
       await new Promise<void>((res, rej) => port.write('\x10print(7919*7907)\n', (err) => (err ? rej(err) : port.drain(() => res()))));
@@ -348,10 +365,10 @@ export class LinuxBoard {
     // The tag is built on the board, so an echo of the line can never match it.
     await this.type(`\x10print("PVE"+"${tag.slice(3)}"+JSON.stringify(${expr}))\n`);
     const re = new RegExp(`${tag}(.*)\\r\\n`);
-    await until(() => re.test(this.output.slice(mark)), timeoutMs, `the board to evaluate ${expr.slice(0, 60)}`).catch((e: Error) => {
+    await until(() => re.test(this.output.slice(mark)), timeoutMs, `the board to evaluate ${expr.slice(0, 60)}`).catch(async (e: Error) => {
       throw new ProvenantError(
         'PROV_ERR_PORT_UNRESPONSIVE',
-        `${e.message}; console said: ${this.output.slice(mark).slice(-300)}; ${this.diagnose()}`,
+        `${e.message}; console said: ${this.output.slice(mark).slice(-300)}; ${await this.diagnose()}`,
       );
     });
     const m = re.exec(this.output.slice(mark)) as RegExpExecArray;
@@ -367,10 +384,10 @@ export class LinuxBoard {
     const mark = this.output.length;
     await this.type(`\x10try{${code}}catch(e){print("PVX"+"${n}="+e)};print("PVA"+"${n}")\n`);
     const done = new RegExp(`PVA${n}\\r\\n`);
-    await until(() => done.test(this.output.slice(mark)), timeoutMs, `the board to run ${code.slice(0, 60)}`).catch((e: Error) => {
+    await until(() => done.test(this.output.slice(mark)), timeoutMs, `the board to run ${code.slice(0, 60)}`).catch(async (e: Error) => {
       throw new ProvenantError(
         'PROV_ERR_PORT_UNRESPONSIVE',
-        `${e.message}; console said: ${this.output.slice(mark).slice(-300)}; ${this.diagnose()}`,
+        `${e.message}; console said: ${this.output.slice(mark).slice(-300)}; ${await this.diagnose()}`,
       );
     });
     const err = new RegExp(`PVX${n}=([^\\r\\n]*)`).exec(this.output.slice(mark));

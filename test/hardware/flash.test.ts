@@ -197,6 +197,28 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('provenant flash on the real interp
     expect(real.uncaught()).toEqual([]);
   });
 
+  it("the probe's Ctrl-C lands in running code, which drops Espruino into its debugger: the flasher leaves it and flashes", async () => {
+    real = await LinuxBoard.start(); // empty flash: a bare REPL on its console
+    // Code running when the probe's Ctrl-C arrives (a firmware timer callback; here one that never
+    // ends, so the Ctrl-C always lands in it): the interpreter stops in its debugger ("debug>"),
+    // which takes lines as debugger commands. Reproduced with Ctrl-C against a sampling board too.
+    await real.run('setTimeout(function(){while(1);},10)');
+    await real.releaseConsole();
+    const r = await cli([
+      'flash',
+      '--board',
+      'LINUX',
+      '--port',
+      real.usbPath,
+      '--device',
+      linuxDeviceFile,
+      '--serial-path',
+      real.serial1Board,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/SHA-256 of .bootcde and provenant.json verified on the board/);
+  });
+
   it('monitor --device on the Serial1 pty shows the READINGs with valid tags', async () => {
     real = await startEspruinoBoard({ provisioning: { deviceId: 'dev-8', key: key.toString('base64'), intervalMs: 100 } });
     // The monitor only listens: the test plays the edge's part, writing PARTIALs into the same pty.
