@@ -199,10 +199,11 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('provenant flash on the real interp
 
   it("the probe's Ctrl-C lands in running code, which drops Espruino into its debugger: the flasher leaves it and flashes", async () => {
     real = await LinuxBoard.start(); // empty flash: a bare REPL on its console
-    // Code running when the probe's Ctrl-C arrives (a firmware timer callback; here one that never
-    // ends, so the Ctrl-C always lands in it): the interpreter stops in its debugger ("debug>"),
-    // which takes lines as debugger commands. Reproduced with Ctrl-C against a sampling board too.
-    await real.run('setTimeout(function(){while(1);},10)');
+    // Code running when the probe's Ctrl-C arrives (a firmware timer callback; here callbacks busy
+    // for 0.9 s of every second, so the Ctrl-C lands in one nine times in ten): the interpreter
+    // stops in its debugger ("debug>"), which takes lines as debugger commands. Reproduced with
+    // Ctrl-C against a sampling board too. `quit` leaves the debugger; the callback runs to its end.
+    await real.run('setInterval(function(){var t=getTime()+0.9;while(getTime()<t){}},1000)');
     await real.releaseConsole();
     const r = await cli([
       'flash',
@@ -214,6 +215,8 @@ describe.skipIf(ESPRUINO_SKIP !== undefined)('provenant flash on the real interp
       linuxDeviceFile,
       '--serial-path',
       real.serial1Board,
+      '--timeout',
+      '20000',
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/SHA-256 of .bootcde and provenant.json verified on the board/);
