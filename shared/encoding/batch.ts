@@ -117,6 +117,14 @@ function asciiOf(s: string, what: string, max: number): Buffer {
   return b;
 }
 
+/** Distinct (edgeId, path) routes one packed batch can carry: a reading names its route in one byte. */
+export const MAX_BATCH_ROUTES = 255;
+
+/** The key a packed batch tells routes apart by. */
+export function routeKey(r: { readonly edgeId: string; readonly path: readonly string[] }): string {
+  return r.edgeId + '\u0000' + r.path.join('\u0000');
+}
+
 /**
  * Packs readings and partials. Throws RangeError naming the field for anything the frame cannot
  * carry (the edge builds batches from readings it checked; this is not where verdicts come from).
@@ -131,10 +139,11 @@ export function encodePackedBatch(readings: readonly PackableReading[], partials
   let size = 2 + 4 + 2;
   for (let i = 0; i < readings.length; i++) {
     const r = readings[i] as PackableReading;
-    const id = r.edgeId + '\u0000' + r.path.join('\u0000');
+    const id = routeKey(r);
     let n = routeIds.get(id);
     if (n === undefined) {
-      if (routeIds.size === 255) throw new RangeError('packed batch: at most 255 distinct (edgeId, path) routes');
+      if (routeIds.size === MAX_BATCH_ROUTES)
+        throw new RangeError(`packed batch: at most ${MAX_BATCH_ROUTES} distinct (edgeId, path) routes`);
       if (r.path.length < 1 || r.path.length > MAX_PATH_HOPS) throw new RangeError(`readings[${i}].path: 1..${MAX_PATH_HOPS} hops`);
       const parts = [asciiOf(r.edgeId, `readings[${i}].edgeId`, 64)];
       for (const hop of r.path) parts.push(asciiOf(hop, `readings[${i}].path`, 128));

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient, Proposal } from '../../ledger-bridge/client.js';
-import { Forwarder, type SettledBatch } from '../../edge-runtime/src/outbox/forwarder.js';
+import { fitOneBatch, Forwarder, type SettledBatch } from '../../edge-runtime/src/outbox/forwarder.js';
 import { Outbox, type OutboxItem } from '../../edge-runtime/src/outbox/outbox.js';
 import { parseBatchArg } from '../../ledger-bridge/contracts/logic/batch-input.js';
 import { readingColumns } from '../../ledger-bridge/contracts/logic/reading-fields.js';
@@ -130,6 +130,43 @@ describe('Forwarder: device-affine batches in flight', () => {
     expect(watch.stats().maxConcurrent).toBe(1);
     expect(ob.counts()).toMatchObject({ pending: 0, committed: 30 });
     ob.close();
+  });
+
+  it('more routes than one packed batch carries (255): split into batches that fit, every reading committed', async () => {
+    // 300 readings of one device, each on its own path: 300 distinct (edgeId, path) routes, as
+    // an edge with 300 boards has. Before fitOneBatch the forwarder took all 300 in one batch,
+    // which no packed frame carries, and submitted it again after every back-off.
+    const d = devices[1] as (typeof devices)[number];
+    const ob = await Outbox.open({ path: join(w.dir, 'routes.db') });
+    ob.putPartial(d.p, 1);
+    const items: OutboxItem[] = [];
+    for (let i = 0; i < 300; i++) {
+      const seq = 1000 + i;
+      const base = signed(d.e.device.kIoT, readingOf(d.id, seq, d.p));
+      const submission = { ...base, path: [...base.path, `port:${i}`] };
+      const dataHash = createHash('sha256').update(Buffer.from(submission.canonical, 'hex')).digest('hex');
+      items.push({ deviceId: d.id, seq, dataHash, partialDigest: d.p.partialDigest, submission });
+    }
+    expect(ob.putMany(items, 1).every((s) => s === 'stored')).toBe(true);
+    const watch = watching(w.edge, new Set());
+    const f = new Forwarder(ob, watch.client, { batchSize: 500, maxWaitMs: 1, maxInFlight: 2 });
+    f.start();
+    await until(() => (ob.depth === 0 && f.status().inFlight === 0) || f.status().lastError !== null);
+    await f.stop();
+    expect(f.status().lastError).toBeNull();
+    expect(ob.counts()).toMatchObject({ pending: 0, committed: 300, rejected: 0 });
+    expect(watch.stats().submits).toBe(2);
+    ob.close();
+  });
+
+  it('fitOneBatch keeps the longest prefix within 255 routes and 1,000 partials', () => {
+    const row = (route: string, partial: string) => ({ partialDigest: partial, submission: { edgeId: 'e', path: [route] } });
+    const rows = Array.from({ length: 300 }, (_, i) => row(`r${i % 260}`, 'p'));
+    expect(fitOneBatch(rows)).toHaveLength(255);
+    const repeat = Array.from({ length: 600 }, (_, i) => row(`r${i % 100}`, 'p'));
+    expect(fitOneBatch(repeat)).toHaveLength(600);
+    const partials = Array.from({ length: 1200 }, (_, i) => row('r', `p${i}`));
+    expect(fitOneBatch(partials)).toHaveLength(1000);
   });
 
   it('a batch invalidated by a conflict is resubmitted at once and counted; drain() waits for what is in flight', async () => {

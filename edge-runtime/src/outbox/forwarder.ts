@@ -18,8 +18,8 @@
  * txId), never under the resubmission that recorded nothing for them.
  */
 import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
-import { packReadingBatch } from '../../../shared/encoding/batch.js';
-import { encodeReadingBatch, parseBatchResult, BATCH_VERSION, type BatchResult } from '../../../shared/records.js';
+import { MAX_BATCH_ROUTES, packReadingBatch, routeKey } from '../../../shared/encoding/batch.js';
+import { encodeReadingBatch, parseBatchResult, BATCH_VERSION, MAX_BATCH_PARTIALS, type BatchResult } from '../../../shared/records.js';
 import type { PartialSignatureJson } from '../../../shared/crypto/credential.js';
 import { codeOf, ProvenantError } from '../../../shared/errors.js';
 import { backoffDelay } from '../links/link.js';
@@ -195,7 +195,7 @@ export class Forwarder {
         await this.forwardSignatures();
         return;
       }
-      const rows = this.outbox.takeBatch(this.batchSize, this.busy);
+      const rows = fitOneBatch(this.outbox.takeBatch(this.batchSize, this.busy));
       // Everything left belongs to devices a batch of the loop holds: wait for it.
       if (rows.length === 0) continue;
       await this.launch(rows);
@@ -230,7 +230,7 @@ export class Forwarder {
       }
       // Leave devices for the other batches that may go in flight: this one takes its share.
       const share = Math.max(1, Math.ceil(this.outbox.pendingDevices(this.busy) / (this.maxInFlight - this.inFlight.size)));
-      const rows = this.outbox.takeBatch(this.batchSize, this.busy, share);
+      const rows = fitOneBatch(this.outbox.takeBatch(this.batchSize, this.busy, share));
       if (rows.length > 0) this.launch(rows).catch(() => undefined);
     }
   }
@@ -492,4 +492,26 @@ export class Forwarder {
       };
     });
   }
+}
+
+/**
+ * The longest prefix of `rows` one transaction can carry: at most MAX_BATCH_ROUTES distinct
+ * (edgeId, path) routes (the packed frame names a reading's route in one byte) and at most
+ * MAX_BATCH_PARTIALS partials (counted as distinct partial digests, an upper bound of those not
+ * yet on the ledger). The rows left out stay pending for the next batch. Without it, an edge with
+ * more than 255 boards could take a batch no frame carries, and submit it again after every
+ * back-off (the evaluation's 400-board point logged "at most 255 distinct (edgeId, path) routes").
+ */
+export function fitOneBatch<
+  R extends { readonly partialDigest: string; readonly submission: { readonly edgeId: string; readonly path: readonly string[] } },
+>(rows: R[]): R[] {
+  const routes = new Set<string>();
+  const partials = new Set<string>();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as R;
+    routes.add(routeKey(r.submission));
+    partials.add(r.partialDigest);
+    if (routes.size > MAX_BATCH_ROUTES || partials.size > MAX_BATCH_PARTIALS) return rows.slice(0, i);
+  }
+  return rows;
 }
