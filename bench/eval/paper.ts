@@ -34,9 +34,22 @@ export interface PaperOptions {
   readonly piRate: number;
   readonly warm?: number;
   readonly measure?: number;
-  readonly boardProcs: number;
+  /** Board-host processes; default: boardProcsFor(the largest point). */
+  readonly boardProcs?: number;
   readonly batch: number;
   readonly maxWaitMs: number;
+}
+
+/**
+ * Board-host processes for a run whose largest point has `boards` boards. The simulated boards are
+ * the load generator and share the 2 cores with the system under test: two processes starved
+ * first at 150 boards (docs/evaluation.md, "150 boards per edge"), but four cost the boards about
+ * twice the CPU per reading at 50 boards (~1,000 against ~500–600 µs, session 7's quiet A/B), CPU
+ * the system under test then lacks (Fig. 8 at 5 nodes: answer p50 247–280 ms with four, 92–108
+ * ms with two).
+ */
+export function boardProcsFor(boards: number): number {
+  return boards >= 150 ? 4 : 2;
 }
 
 /** The paper's own values: what its text states as a number, and what it only draws. */
@@ -182,12 +195,13 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
     say(
       `eval paper: ${String(result['mode'])} run, up to ${maxBoards} boards (a node above 10 packets/s is several boards at ≤ 10/s each), Pi stand-in up to ${piMax} boards, out ${outDir}`,
     );
+    const boardProcs = o.boardProcs === undefined ? boardProcsFor(Math.max(maxBoards, piMax)) : Math.max(1, Math.floor(o.boardProcs));
     const sys = await EvalSystem.start({
       dir: join(outDir, 'run'),
       ...(o.config ? { fabricConfig: o.config, ledgerPids } : {}),
       // The Pi stand-in's boards come after the others: fresh boards that never had a session.
       devices: maxBoards + piMax,
-      boardProcs: Math.max(1, Math.floor(o.boardProcs)),
+      boardProcs,
       batchSize: o.batch,
       maxWaitMs: o.maxWaitMs,
       log: say,
@@ -200,9 +214,7 @@ export async function runPaperEval(o: PaperOptions): Promise<Record<string, unkn
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      say(
-        `edge: a fresh unrestricted process per point with that point's board links on the board bus; boards in ${o.boardProcs} processes`,
-      );
+      say(`edge: a fresh unrestricted process per point with that point's board links on the board bus; boards in ${boardProcs} processes`);
       const at = (nodes: number, rate: number, auditEvery: number): PointSpec => ({
         nodes,
         rate,

@@ -40,7 +40,11 @@ export function register(program: Command): void {
     .option('--pi-rate <n>', 'readings/s per board on the Pi stand-in', Number, 2)
     .option('--warm <s>', 'warm-up seconds per point', Number)
     .option('--measure <s>', 'measurement window per point (s)', Number)
-    .option('--board-procs <n>', 'board-host processes (the load generator; 2 starve at 150+ boards)', Number, 4)
+    .option(
+      '--board-procs <n>',
+      'board-host processes (the load generator; default 2, or 4 when a point has 150+ boards: 2 starve there)',
+      Number,
+    )
     .option('--batch <n>', "edge forwarder's readings per transaction", Number, 500)
     .option('--max-wait-ms <ms>', "edge forwarder's longest wait for a batch to fill", Number, 5)
     .option('--replot <paper.json>', 'no run: draw the plots and tables again from a saved paper.json into --out')
