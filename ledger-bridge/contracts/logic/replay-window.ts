@@ -19,6 +19,7 @@
  * Value layout (big-endian): u8 version (1) · u32 H · u32 t high · u32 t low · u16 W · the ring,
  * W/32 + 1 u32 blocks (block b holds sequence numbers with ⌊s/32⌋ mod (W/32+1) = b).
  */
+import { viewOf } from './bytes.js';
 
 /** Sequence numbers tracked below and including the highest (a multiple of 32). */
 export const WINDOW_BITS = 256;
@@ -51,7 +52,7 @@ export class ReplayWindow {
   /** Decodes a stored window; throws RangeError naming what is wrong. */
   static decode(bytes: Uint8Array): ReplayWindow {
     if (bytes.length < HEADER) throw new RangeError(`replay window: ${bytes.length} bytes is shorter than its header`);
-    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const v = viewOf(bytes);
     if (v.getUint8(0) !== VERSION) throw new RangeError(`replay window: unknown version ${v.getUint8(0)}`);
     const high = v.getUint32(1);
     const tHi = v.getUint32(5);
