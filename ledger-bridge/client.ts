@@ -5,6 +5,8 @@
  * events) so both backends are thin, plus block-based proofs.
  */
 
+import { codeOf } from '../shared/errors.js';
+
 /** The four contracts, by their names on the ledger. */
 export const CONTRACTS = {
   deviceRegistration: 'DeviceRegistration',
@@ -81,4 +83,15 @@ export interface LedgerClient {
   /** Evidence that `txId` is committed, relative to the current head. */
   inclusionProof(txId: string): Promise<InclusionProof>;
   close(): Promise<void>;
+}
+
+/**
+ * True when the ledger says its contract has no function `fn` (fabric-contract-api's
+ * unknownTransaction, on Fabric and the embedded ledger alike): a chaincode deployed before `fn`
+ * was added. Callers fall back to what that chaincode offers.
+ */
+export function lacksFunction(err: unknown, fn: string): boolean {
+  if (codeOf(err) !== 'PROV_ERR_ENDORSEMENT') return false;
+  const message = err instanceof Error ? err.message : String(err);
+  return message.includes('function that does not exist') && message.includes(fn);
 }

@@ -348,7 +348,7 @@ async function verifyOne(lookup: RecordLookup, deviceId: string, locator: string
   return from === undefined ? decision : { ...decision, batch: cachedBatchProof(from.record, from.leafIndex) };
 }
 
-/** Most questions one `verifyMany` or `signatureLevelMany` read answers. */
+/** Most questions one `verifyMany`, `signatureLevelMany` or `getMany` read answers. */
 export const MAX_MANY = 1000;
 
 /** One answer of a `…Many` read: the single function's answer, or what it throws. */
@@ -571,6 +571,24 @@ export class DataProvenanceContract extends Contract {
   @Returns('string')
   async get(ctx: Context, deviceId: string, seq: string): Promise<string> {
     return canonicalJson((await recordedAt(ctx, deviceId, seq)).found.record);
+  }
+
+  /**
+   * Many `get` questions in one read (an edge tracing the readings a resubmitted batch found
+   * already recorded): questions is a JSON array of [deviceId, seq], at most MAX_MANY; answers one
+   * { answer } (the record `get` answers) or { error: { code, message } } per question, in order,
+   * as `verifyMany` does.
+   */
+  @StringParams('questions')
+  @Transaction(false)
+  @Returns('string')
+  async getMany(ctx: Context, questions: string): Promise<string> {
+    const qs = parseManyArg(questions, 2);
+    const lookup = new RecordLookup(ctx);
+    const out: ManyEntry<ProvenanceRecord>[] = [];
+    for (const [deviceId, seq] of qs)
+      out.push(await manyEntry(async () => (await recordedAt(ctx, deviceId as string, seq as string, lookup)).found.record));
+    return canonicalJson(out);
   }
 
   /** The stored partial signature under a digest; PROV_ERR_RECORD_NOT_FOUND if none. */

@@ -306,6 +306,29 @@ describe('DataProvenance (Alg. 3) on the embedded ledger', () => {
       );
   });
 
+  it('getMany answers what get answers or throws, per question in order; only a malformed argument throws', async () => {
+    const questions = [
+      ['dev-f', '1'],
+      ['dev-f', '5'],
+      ['dev-f', String(4 + SEQ_SPAN)],
+      ['nobody', '1'],
+      ['dev-f', 'x'],
+    ];
+    const many = json<unknown[]>(await w.auditor.evaluate({ contract: DATA, fn: 'getMany', args: [JSON.stringify(questions)] }));
+    expect(many).toHaveLength(questions.length);
+    for (const [i, [deviceId, seq]] of questions.entries()) {
+      const single = w.auditor.evaluate({ contract: DATA, fn: 'get', args: [deviceId as string, seq as string] });
+      const code = await errorCode(single);
+      if (code === 'no error') expect(many[i], `question ${i}`).toEqual({ answer: json(await single) });
+      else expect(many[i], `question ${i}`).toMatchObject({ error: { code } });
+    }
+    expect(many.filter((e) => 'answer' in (e as object))).toHaveLength(2);
+    for (const bad of ['{}', '[["dev-f"]]', '[["dev-f", 1]]', JSON.stringify(Array(1001).fill(['dev-f', '1']))])
+      expect(await errorCode(w.auditor.evaluate({ contract: DATA, fn: 'getMany', args: [bad] })), bad.slice(0, 20)).toBe(
+        'PROV_ERR_BAD_INPUT',
+      );
+  });
+
   describe('verify', () => {
     const verify = (deviceId: string, locator: string, data: string, tag = '') =>
       w.auditor.evaluate({ contract: DATA, fn: 'verify', args: [deviceId, locator, data, tag] });

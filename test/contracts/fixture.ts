@@ -193,3 +193,24 @@ export async function errorCode(p: Promise<unknown>): Promise<string> {
   }
   return 'no error';
 }
+
+/**
+ * The contract set of a deployment older than `fn`: this build's classes, with `contract`'s
+ * transaction metadata (what the host, like fabric-shim, dispatches by) lacking `fn`, so calling
+ * it reaches fabric-contract-api's unknownTransaction ("function that does not exist").
+ */
+export function contractsWithout(contract: ContractClass, fn: string): ContractClass[] {
+  class Older extends contract {}
+  const R = Reflect as unknown as {
+    getMetadata(k: string, t: object): { name: string }[] | undefined;
+    defineMetadata(k: string, v: unknown, t: object): void;
+  };
+  const txs = R.getMetadata('fabric:transactions', contract.prototype as object) ?? [];
+  if (!txs.some((t) => t.name === fn)) throw new Error(`${contract.name} has no transaction ${fn} to leave out`);
+  R.defineMetadata(
+    'fabric:transactions',
+    txs.filter((t) => t.name !== fn),
+    Older.prototype,
+  );
+  return contracts.map((c) => (c === contract ? Older : c)) as ContractClass[];
+}

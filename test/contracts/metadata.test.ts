@@ -23,6 +23,7 @@ function metadataOf(): Record<string, TxMeta[]> {
 const READS = [
   'getConfig',
   'get',
+  'getMany',
   'history',
   'verify',
   'verifyMany',

@@ -10,7 +10,8 @@ import { CONTRACTS, type CommitResult, type LedgerClient, type Proposal } from '
 import { Forwarder } from '../../edge-runtime/src/outbox/forwarder.js';
 import { Outbox, type OutboxItem } from '../../edge-runtime/src/outbox/outbox.js';
 import { ProvenantError } from '../../shared/errors.js';
-import { json, partialFor, readingOf, signed, World } from '../contracts/fixture.js';
+import { contractsWithout, json, partialFor, readingOf, signed, World } from '../contracts/fixture.js';
+import { DataProvenanceContract } from '../../ledger-bridge/contracts/index.js';
 import { tempDir } from '../support/edge-fixture.js';
 import { waitFor } from '../support/wait.js';
 import type { Log } from '../../edge-runtime/src/log.js';
@@ -22,6 +23,8 @@ afterAll(() => tmp.cleanup());
 class LosingStatus implements LedgerClient {
   lose = 0;
   readonly committed: CommitResult[] = [];
+  /** The functions evaluated, in order. */
+  readonly evaluated: string[] = [];
   constructor(private readonly inner: LedgerClient) {}
   async submit(p: Proposal): Promise<CommitResult> {
     const r = await this.inner.submit(p);
@@ -33,6 +36,7 @@ class LosingStatus implements LedgerClient {
     return r;
   }
   evaluate(p: Omit<Proposal, 'transient'>) {
+    this.evaluated.push(p.fn);
     return this.inner.evaluate(p);
   }
   events(o: Parameters<LedgerClient['events']>[0] = {}) {
@@ -98,6 +102,8 @@ describe('Forwarder settles duplicates under the transaction that recorded them'
     expect(second.txId).not.toBe(first.txId);
     expect(settled).toHaveLength(1);
     expect(settled[0]?.recordedBy.size).toBe(8);
+    // The 8 already-recorded readings were traced in one read.
+    expect(ledger.evaluated).toEqual(['getMany']);
 
     // Every row points at the transaction whose record holds it.
     const rows = outbox.lastReadings('dev-f1', 100);
@@ -146,6 +152,46 @@ describe('Forwarder settles duplicates under the transaction that recorded them'
     expect(outbox.lastReadings('dev-f2', 10).every((r) => r.state === 'committed')).toBe(true);
     expect(byseq.get(1)?.txId ?? null).toBe(null);
     expect(outbox.lastReadings('dev-f2', 10).find((r) => r.seq === 1)?.txId).toBe(ledger.committed[0]?.txId);
+    outbox.close();
+  });
+});
+
+describe('Forwarder against chaincode without getMany', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await World.open({ contracts: contractsWithout(DataProvenanceContract, 'getMany') });
+  });
+  afterAll(() => world?.close());
+
+  it('traces duplicates with one get each, warned once, and settles them under the recording transaction', async () => {
+    const { enrollment } = await world.enroll('dev-f3');
+    const partial = partialFor(enrollment.credential, 1);
+    const outbox = await Outbox.open({ path: `${tmp.dir}/outbox5.db` });
+    outbox.putPartial(partial, 1);
+    const items = [1, 2, 3].map((seq): OutboxItem => {
+      const s = signed(enrollment.device.kIoT, readingOf('dev-f3', seq, partial));
+      return {
+        deviceId: 'dev-f3',
+        seq,
+        dataHash: createHash('sha256').update(Buffer.from(s.canonical, 'hex')).digest('hex'),
+        partialDigest: partial.partialDigest,
+        submission: s,
+      };
+    });
+    outbox.putMany(items, 1);
+    const ledger = new LosingStatus(world.edge);
+    ledger.lose = 1;
+    const warnings: string[] = [];
+    const noop = (): void => undefined;
+    const log: Log = { debug: noop, info: noop, error: noop, warn: (_f, m) => warnings.push(String(m)), child: () => log };
+    const fwd = new Forwarder(outbox, ledger, { retryInitialMs: 1, retryMaxMs: 5, log });
+    await expect(fwd.drain()).rejects.toMatchObject({ code: 'PROV_ERR_TIMEOUT' });
+    // Resubmitted: all three are duplicates; getMany is refused, then one get each.
+    await fwd.drain();
+    expect(ledger.evaluated).toEqual(['getMany', 'get', 'get', 'get']);
+    expect(warnings.filter((m) => m.includes('has no getMany'))).toHaveLength(1);
+    const first = ledger.committed[0] as CommitResult;
+    expect(outbox.lastReadings('dev-f3', 10).map((r) => [r.state, r.txId])).toEqual(Array(3).fill(['committed', first.txId]));
     outbox.close();
   });
 });

@@ -15,9 +15,8 @@ import { EdgeMetrics } from '../../edge-runtime/src/metrics.js';
 import { DEFAULT_PROFILES_PER_TRANSACTION, TrafficMonitor } from '../../edge-runtime/src/traffic/monitor.js';
 import { ProvenantError } from '../../shared/errors.js';
 import type { Reading } from '../../shared/types.js';
-import { json, World } from '../contracts/fixture.js';
-import { contracts, TrafficProfileProvenanceContract } from '../../ledger-bridge/contracts/index.js';
-import type { ContractClass } from '../../ledger-bridge/embedded/host.js';
+import { contractsWithout, json, World } from '../contracts/fixture.js';
+import { TrafficProfileProvenanceContract } from '../../ledger-bridge/contracts/index.js';
 
 const TP = CONTRACTS.trafficProfile;
 const WINDOW_MS = 10_000;
@@ -179,32 +178,11 @@ describe('edge traffic monitor: one transaction per window for all devices, and 
   });
 });
 
-/**
- * The contract set of a deployment older than submitProfiles: this build's classes, with
- * TrafficProfileProvenance's transaction metadata (what the host, like fabric-shim, dispatches by)
- * lacking submitProfiles, so calling it reaches fabric-contract-api's unknownTransaction.
- */
-function withoutSubmitProfiles(): ContractClass[] {
-  class OlderTrafficProfileProvenance extends TrafficProfileProvenanceContract {}
-  const R = Reflect as unknown as {
-    getMetadata(k: string, t: object): { name: string }[] | undefined;
-    defineMetadata(k: string, v: unknown, t: object): void;
-  };
-  const txs = R.getMetadata('fabric:transactions', TrafficProfileProvenanceContract.prototype) ?? [];
-  expect(txs.map((t) => t.name)).toContain('submitProfiles');
-  R.defineMetadata(
-    'fabric:transactions',
-    txs.filter((t) => t.name !== 'submitProfiles'),
-    OlderTrafficProfileProvenance.prototype,
-  );
-  return contracts.map((c) => (c === TrafficProfileProvenanceContract ? OlderTrafficProfileProvenance : c)) as ContractClass[];
-}
-
 describe('edge traffic monitor against chaincode without submitProfiles', () => {
   let w: World;
   const devices = ['old-a', 'old-b', 'old-c'];
   beforeAll(async () => {
-    w = await World.open({ contracts: withoutSubmitProfiles() });
+    w = await World.open({ contracts: contractsWithout(TrafficProfileProvenanceContract, 'submitProfiles') });
     for (const d of devices) await w.enroll(d);
   }, 120_000);
   afterAll(async () => {

@@ -127,6 +127,20 @@ export function ledgerClientSuite(backend: string, open: () => Promise<LedgerCli
         .evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: ['dev-s1', '99'] })
         .catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'PROV_ERR_ENDORSEMENT', details: { contractCode: 'PROV_ERR_RECORD_NOT_FOUND' } });
+      // Many reads in one (the edge traces already-recorded readings so): each answer as data.
+      const many = json<{ answer?: { seq: number; dataHash: string }; error?: { code: string } }[]>(
+        await h.auditor.evaluate({
+          contract: CONTRACTS.dataProvenance,
+          fn: 'getMany',
+          args: [
+            JSON.stringify([
+              ['dev-s1', '1'],
+              ['dev-s1', '99'],
+            ]),
+          ],
+        }),
+      );
+      expect(many).toMatchObject([{ answer: { seq: 1 } }, { error: { code: 'PROV_ERR_RECORD_NOT_FOUND' } }]);
     });
 
     it('replays chaincode events from a start block, with contract, name and txId', async () => {

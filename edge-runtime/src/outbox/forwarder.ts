@@ -17,7 +17,7 @@
  * transaction that DID record them, which the forwarder reads back from the ledger (the record's
  * txId), never under the resubmission that recorded nothing for them.
  */
-import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
+import { CONTRACTS, lacksFunction, type LedgerClient } from '../../../ledger-bridge/client.js';
 import { MAX_BATCH_ROUTES, packReadingBatch, routeKey } from '../../../shared/encoding/batch.js';
 import { encodeReadingBatch, parseBatchResult, BATCH_VERSION, MAX_BATCH_PARTIALS, type BatchResult } from '../../../shared/records.js';
 import type { PartialSignatureJson } from '../../../shared/crypto/credential.js';
@@ -50,6 +50,9 @@ export interface ForwarderOptions {
 }
 
 const CONFLICTS = new Set(['PROV_ERR_MVCC_READ_CONFLICT', 'PROV_ERR_PHANTOM_READ_CONFLICT']);
+/** Readings traced per `getMany` read (the contract answers at most MAX_MANY, 1,000). */
+const TRACE_PER_READ = 500;
+const decoder = new TextDecoder();
 
 /** What one settled batch did, for metrics and the device views. */
 export interface SettledBatch {
@@ -104,6 +107,8 @@ export class Forwarder {
   private readonly listeners = new Set<(s: SettledBatch) => void>();
   /** A pass over the waiting SIG bodies is running. */
   private sigBusy = false;
+  /** The ledger's chaincode predates `getMany` (it said so): duplicates are traced with one `get` each (warned once). */
+  private noGetMany = false;
   private sigPass: Promise<void> = Promise.resolve();
   /** SIG body row id → not before this time (the ledger had no key for it yet, or did not answer). */
   private readonly sigRetryAt = new Map<number, number>();
@@ -305,7 +310,7 @@ export class Forwarder {
     const args = [this.options.encoding === 'json' ? encodeReadingBatch(batch) : packReadingBatch(batch)];
     const started = this.clock();
     const commit = await this.ledger.submit({ contract: CONTRACTS.dataProvenance, fn: 'recordBatch', args });
-    const result: BatchResult = parseBatchResult(new TextDecoder().decode(commit.result));
+    const result: BatchResult = parseBatchResult(decoder.decode(commit.result));
     const latencyMs = this.clock() - started;
     const rejectedAt = new Map(result.rejected.map((r) => [r.index, r]));
     const committed: PendingRow[] = [];
@@ -368,38 +373,86 @@ export class Forwarder {
 
   /**
    * For rows the ledger answered as duplicates: row id → id of the transaction whose record holds
-   * the reading (Data Provenance `get`), checked to be the same data. Rows whose record cannot be
-   * read now are left out (they stay pending).
+   * the reading (Data Provenance `getMany`, TRACE_PER_READ readings per read; one `get` each on a
+   * chaincode without it), checked to be the same data. Rows whose record cannot be read now are
+   * left out (they stay pending).
    */
   private async recordingTransactions(rows: readonly PendingRow[]): Promise<Map<number, string>> {
     const out = new Map<number, string>();
-    const decoder = new TextDecoder();
-    for (let i = 0; i < rows.length; i += 16) {
-      await Promise.all(
-        rows.slice(i, i + 16).map(async (row) => {
-          try {
-            const bytes = await this.ledger.evaluate({
-              contract: CONTRACTS.dataProvenance,
-              fn: 'get',
-              args: [row.deviceId, String(row.seq)],
-            });
-            const record = JSON.parse(decoder.decode(bytes)) as { txId?: unknown; dataHash?: unknown };
-            if (typeof record.txId === 'string' && record.dataHash === row.dataHash) out.set(row.id, record.txId);
-            else
-              this.log.error(
-                { deviceId: row.deviceId, seq: row.seq },
-                'the ledger called a reading a duplicate but holds other data under its key',
-              );
-          } catch (err) {
-            this.log.warn(
-              { deviceId: row.deviceId, seq: row.seq, err: errorMessage(err) },
-              'cannot read the record of a reading the ledger already holds; it stays pending',
-            );
-          }
-        }),
-      );
+    for (let i = 0; i < rows.length; i += TRACE_PER_READ) {
+      const chunk = rows.slice(i, i + TRACE_PER_READ);
+      if (chunk.length > 1 && !this.noGetMany && (await this.traceMany(chunk, out))) continue;
+      for (let j = 0; j < chunk.length; j += 16) await Promise.all(chunk.slice(j, j + 16).map((row) => this.traceOne(row, out)));
     }
     return out;
+  }
+
+  /** Traces `rows` with one `getMany` read; false when the chaincode has no `getMany` (trace them singly). */
+  private async traceMany(rows: readonly PendingRow[], out: Map<number, string>): Promise<boolean> {
+    let entries: unknown;
+    try {
+      const bytes = await this.ledger.evaluate({
+        contract: CONTRACTS.dataProvenance,
+        fn: 'getMany',
+        args: [JSON.stringify(rows.map((r) => [r.deviceId, String(r.seq)]))],
+      });
+      entries = JSON.parse(decoder.decode(bytes));
+    } catch (err) {
+      if (lacksFunction(err, 'getMany')) {
+        this.noGetMany = true;
+        this.log.warn(
+          { err: errorMessage(err) },
+          "the ledger's DataProvenance has no getMany (older chaincode): tracing already-recorded readings with one get each",
+        );
+        return false;
+      }
+      this.log.warn(
+        { readings: rows.length, err: errorMessage(err) },
+        'cannot read the records of readings the ledger already holds; they stay pending',
+      );
+      return true;
+    }
+    if (!Array.isArray(entries) || entries.length !== rows.length) {
+      this.log.error(
+        { readings: rows.length },
+        `the ledger's getMany answered no array of ${rows.length} entries; the readings stay pending`,
+      );
+      return true;
+    }
+    rows.forEach((row, i) => {
+      const entry = entries[i] as { answer?: unknown; error?: { message?: unknown } } | null;
+      if (entry !== null && typeof entry === 'object' && 'answer' in entry) this.checkRecord(row, entry.answer, out);
+      else
+        this.log.warn(
+          { deviceId: row.deviceId, seq: row.seq, err: String(entry?.error?.message ?? 'no answer') },
+          'cannot read the record of a reading the ledger already holds; it stays pending',
+        );
+    });
+    return true;
+  }
+
+  /** Traces one row with `get`. */
+  private async traceOne(row: PendingRow, out: Map<number, string>): Promise<void> {
+    try {
+      const bytes = await this.ledger.evaluate({ contract: CONTRACTS.dataProvenance, fn: 'get', args: [row.deviceId, String(row.seq)] });
+      this.checkRecord(row, JSON.parse(decoder.decode(bytes)), out);
+    } catch (err) {
+      this.log.warn(
+        { deviceId: row.deviceId, seq: row.seq, err: errorMessage(err) },
+        'cannot read the record of a reading the ledger already holds; it stays pending',
+      );
+    }
+  }
+
+  /** Settles `row` under the record's transaction when the record holds the row's data. */
+  private checkRecord(row: PendingRow, record: unknown, out: Map<number, string>): void {
+    const r = (record ?? {}) as { txId?: unknown; dataHash?: unknown };
+    if (typeof r.txId === 'string' && r.dataHash === row.dataHash) out.set(row.id, r.txId);
+    else
+      this.log.error(
+        { deviceId: row.deviceId, seq: row.seq },
+        'the ledger called a reading a duplicate but holds other data under its key',
+      );
   }
 
   /**
@@ -434,7 +487,7 @@ export class Forwarder {
             fn: 'recordSignature',
             args: [s.deviceId, s.body, leaves],
           });
-          const r = JSON.parse(new TextDecoder().decode(commit.result)) as {
+          const r = JSON.parse(decoder.decode(commit.result)) as {
             status?: string;
             reason?: string;
             message?: string;

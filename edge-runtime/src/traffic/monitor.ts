@@ -8,7 +8,7 @@
  * Profiles are derived data: while the ledger is away they wait in a bounded queue (oldest
  * dropped first, counted and logged). Readings themselves are never dropped (the outbox).
  */
-import { CONTRACTS, type LedgerClient } from '../../../ledger-bridge/client.js';
+import { CONTRACTS, lacksFunction, type LedgerClient } from '../../../ledger-bridge/client.js';
 import { computeMarks } from '../../../shared/traffic/copies.js';
 import { computeFeatures, type Arrival } from '../../../shared/traffic/features.js';
 import type { Reading } from '../../../shared/types.js';
@@ -99,13 +99,6 @@ interface StoredVerdict {
   readonly flagged: { feature: string; delta: number; threshold: number }[];
   readonly pending?: true;
   readonly txId?: string;
-}
-
-/** True when the ledger says the contract has no function `fn` (fabric-contract-api's unknownTransaction, on Fabric and the embedded ledger alike). */
-function lacksFunction(err: unknown, fn: string): boolean {
-  if (codeOf(err) !== 'PROV_ERR_ENDORSEMENT') return false;
-  const message = errorMessage(err);
-  return message.includes('function that does not exist') && message.includes(fn);
 }
 
 interface QueuedProfile {
