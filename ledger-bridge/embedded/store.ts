@@ -131,25 +131,28 @@ export function protectLedgerFiles(path: string, extra: readonly string[] = []):
   }
 }
 
-/** Merges committed rows of a range with in-flight writes (deletes remove, writes replace), in byte order. */
+/**
+ * Merges committed rows of a range with in-flight writes (deletes remove, writes replace), in byte
+ * order. `overlays` oldest first: a later block's write wins.
+ */
 function mergeRange(
   rows: VersionedKV[],
-  overlay: ReadonlyMap<string, Versioned>,
+  overlays: readonly ReadonlyMap<string, Versioned>[],
   start: string,
   end: string,
   keyOf: (id: string) => string | null,
 ): VersionedKV[] {
-  if (overlay.size === 0) return rows;
-  const merged = new Map(rows.map((r) => [r.key, r]));
-  let touched = false;
-  for (const [id, v] of overlay) {
-    const key = keyOf(id);
-    if (key === null || !inRange(key, start, end)) continue;
-    touched = true;
-    if (v.value === null) merged.delete(key);
-    else merged.set(key, { key, version: v.version, value: v.value });
+  let merged: Map<string, VersionedKV> | undefined;
+  for (const overlay of overlays) {
+    for (const [id, v] of overlay) {
+      const key = keyOf(id);
+      if (key === null || !inRange(key, start, end)) continue;
+      merged ??= new Map(rows.map((r) => [r.key, r]));
+      if (v.value === null) merged.delete(key);
+      else merged.set(key, { key, version: v.version, value: v.value });
+    }
   }
-  return touched ? [...merged.values()].sort((a, b) => compareKeys(a.key, b.key)) : rows;
+  return merged === undefined ? rows : [...merged.values()].sort((a, b) => compareKeys(a.key, b.key));
 }
 
 /** The ledger's tables over one database handle. */
@@ -325,10 +328,7 @@ export class LedgerStore {
     const rows: VersionedKV[] = raw.map((r) =>
       typeof r.value === 'number' ? { key: r.key, version: r.version, value: this.valueOf(r.key, r.version, r.value) } : (r as VersionedKV),
     );
-    if (this.inflight.length === 0) return rows;
-    const overlay =
-      this.inflight.length === 1 ? (this.inflight[0] as ReadonlyMap<string, Versioned>) : new Map(this.inflight.flatMap((m) => [...m]));
-    return mergeRange(rows, overlay, start, end, (k) => k);
+    return this.inflight.length === 0 ? rows : mergeRange(rows, this.inflight, start, end, (k) => k);
   }
 
   /** Private value as of the last sealed block. */
@@ -350,7 +350,7 @@ export class LedgerStore {
       (end === '' ? this.s.rangePrivateOpen.all(collection, start) : this.s.rangePrivate.all(collection, start, end)) as VersionedKV[]
     ).map((r) => ({ key: r.key, version: r.version, value: this.cipher.open(collection, r.key, r.version, r.value as Uint8Array) }));
     const prefix = collection + '\u0000';
-    return mergeRange(rows, this.inflightPrivate, start, end, (id) => (id.startsWith(prefix) ? id.slice(prefix.length) : null));
+    return mergeRange(rows, [this.inflightPrivate], start, end, (id) => (id.startsWith(prefix) ? id.slice(prefix.length) : null));
   }
 
   /** A key's history on disk, newest first (Fabric's order), values read back from the writing transactions. */
