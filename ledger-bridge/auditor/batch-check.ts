@@ -15,6 +15,7 @@ import { decodeBatchRecord, recordLeafHash, type BatchProof } from '../contracts
 import { decodeEnvelope } from '../embedded/codec.js';
 import { createCompositeKey } from '../embedded/keys.js';
 import { verifyInclusionPath } from '../embedded/merkle.js';
+import { checkedBlockOf } from '../fabric/block-proof.js';
 import type { ProofVerdict } from '../embedded/proofs.js';
 import type { ProvenanceRecord } from '../../shared/records.js';
 
@@ -44,8 +45,8 @@ export function provenTxWrites(proof: InclusionProof): Map<string, Uint8Array> |
     return out;
   }
   if (e.kind === 'fabric-block' && typeof e.block === 'string' && typeof e.txIndex === 'number') {
-    const block = common.Block.deserializeBinary(Buffer.from(e.block, 'base64'));
-    const data = block.getData()?.getDataList_asU8()[e.txIndex];
+    // The block decoded once for every transaction of it that is read or checked (block-proof.ts).
+    const data = checkedBlockOf(e.block).block.data[e.txIndex];
     if (data === undefined) return new Map();
     const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(data).getPayload_asU8());
     const tx = peer.Transaction.deserializeBinary(payload.getData_asU8());

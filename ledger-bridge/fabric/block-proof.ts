@@ -91,6 +91,42 @@ export function decodeBlock(bytes: Uint8Array): DecodedBlock {
   };
 }
 
+/** A decoded block with the outcome of the check that its header's data hash covers its data. */
+export interface CheckedBlock {
+  readonly block: DecodedBlock;
+  /** SHA-256 over the block's envelopes equals the header's data_hash. */
+  readonly dataHashOk: boolean;
+}
+
+/** Blocks whose evidence text was decoded lately (base64 text → decoded and checked); LRU. */
+const checkedBlocks = new Map<string, CheckedBlock>();
+/** How many decoded blocks `checkedBlockOf` keeps (blocks are up to a few MB of envelopes). */
+export const CHECKED_BLOCKS_KEPT = 32;
+
+/**
+ * The block in a proof's evidence (`FabricBlockEvidence.block`, base64), decoded and its data hash
+ * checked — once per block text, however many proofs of its transactions are checked or read
+ * (every reading of a block asks about the same text). Keyed by the whole text, so it is a pure
+ * function of the bytes: a block that differs in any byte is a different key, decoded and checked
+ * on its own. What it returns is shared: callers must not change it.
+ */
+export function checkedBlockOf(base64: string): CheckedBlock {
+  const hit = checkedBlocks.get(base64);
+  if (hit !== undefined) {
+    checkedBlocks.delete(base64);
+    checkedBlocks.set(base64, hit);
+    return hit;
+  }
+  const block = decodeBlock(Buffer.from(base64, 'base64'));
+  Object.freeze(block.txIds);
+  Object.freeze(block.channels);
+  Object.freeze(block.data);
+  const checked: CheckedBlock = Object.freeze({ block, dataHashOk: toHex(blockDataHash(block.data)) === toHex(block.dataHash) });
+  checkedBlocks.set(base64, checked);
+  while (checkedBlocks.size > CHECKED_BLOCKS_KEPT) checkedBlocks.delete(checkedBlocks.keys().next().value as string);
+  return checked;
+}
+
 /** The evidence headers of a decoded block. */
 export function headerEvidence(b: DecodedBlock): HeaderEvidence {
   return { number: b.number, previousHash: toHex(b.previousHash), dataHash: toHex(b.dataHash) };
@@ -107,11 +143,12 @@ export function headerEvidence(b: DecodedBlock): HeaderEvidence {
 export function verifyFabricInclusion(proof: InclusionProof, trustedHead?: ChainHead): void {
   const ev = proof.evidence as FabricBlockEvidence;
   if (!ev || ev.kind !== 'fabric-block') throw proofError('evidence is not a Fabric block proof');
-  const b = decodeBlock(Buffer.from(ev.block, 'base64'));
+  if (typeof ev.block !== 'string' || !Number.isSafeInteger(ev.txIndex) || !Array.isArray(ev.headers))
+    throw proofError('evidence is not a Fabric block proof');
+  const { block: b, dataHashOk } = checkedBlockOf(ev.block);
   const where = { txId: proof.txId, blockNumber: proof.blockNumber };
   if (b.number !== proof.blockNumber) throw proofError(`block is number ${b.number}, proof says ${proof.blockNumber}`, where);
-  if (toHex(blockDataHash(b.data)) !== toHex(b.dataHash))
-    throw proofError(`block ${b.number}: data hash does not match its transactions`, where);
+  if (!dataHashOk) throw proofError(`block ${b.number}: data hash does not match its transactions`, where);
   if (b.txIds[ev.txIndex] !== proof.txId)
     throw proofError(`block ${b.number}: transaction ${proof.txId} is not at index ${ev.txIndex}`, where);
   if (b.channels[ev.txIndex] !== ev.channel)

@@ -15,6 +15,12 @@
  *   position (the provenance follower keeps it in its database); `checkpointPath`'s file is where
  *   a caller that names none resumes after a restart.
  * - head / inclusionProof: qscc GetChainInfo / GetBlockByTxID / GetBlockByNumber (block-proof.ts).
+ *   One block fetch serves every transaction in it: blocks fetched by number are kept (the last
+ *   BLOCKS_KEPT, each decoded and its data hash checked once), with the VALID transaction ids they
+ *   hold and those the event stream named, so a proof of a transaction whose block is known costs
+ *   no GetBlockByTxID; headers are kept (the last HEADERS_KEPT); concurrent proofs share one
+ *   GetChainInfo. Every proof is still verified before it is returned, and a proof that fails
+ *   drops the blocks it was built from, so the next one fetches them again.
  */
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -35,7 +41,14 @@ import {
 import { EVENTS } from '../../shared/records.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { toHex } from './block-hash.js';
-import { decodeBlock, headerEvidence, verifyFabricInclusion, type FabricBlockEvidence, type HeaderEvidence } from './block-proof.js';
+import {
+  checkedBlockOf,
+  headerEvidence,
+  verifyFabricInclusion,
+  type DecodedBlock,
+  type FabricBlockEvidence,
+  type HeaderEvidence,
+} from './block-proof.js';
 import { loadFabricConfig, validateFabricConfig, type FabricConfig } from './config.js';
 import { commitError, retryByReendorsing, retrySameCall, toProvenantError, type Stage } from './errors.js';
 
@@ -64,6 +77,53 @@ export interface FabricClientStats {
   statusRetries: number;
   /** Event streams re-opened after the peer broke or ended them. */
   eventReconnects: number;
+  /** qscc reads by the proof path: GetChainInfo, GetBlockByNumber, GetBlockByTxID. */
+  headReads: number;
+  blockFetches: number;
+  txLookups: number;
+  /** Inclusion proofs built, and those whose block was already held (no block read for it). */
+  proofs: number;
+  proofsFromKeptBlock: number;
+}
+
+/** Blocks kept by number for proofs (each up to a few MB: a transaction of 2,000 readings is ~0.7 MB). */
+const BLOCKS_KEPT = 64;
+/** Block headers kept by number (~200 bytes each): the chain from a proof's block to the head. */
+const HEADERS_KEPT = 65_536;
+/** Transaction id → block number hints kept (from events and kept blocks). */
+const TX_HINTS_KEPT = 65_536;
+/** Header fetches in flight at once for one proof. */
+const HEADER_FETCHES = 8;
+
+/** A block fetched by number: decoded and its data hash checked once; its evidence text shared by its proofs. */
+interface KeptBlock {
+  readonly block: DecodedBlock;
+  readonly base64: string;
+}
+
+/** Least-recently-used map with a bound. */
+class Lru<K, V> {
+  private readonly m = new Map<K, V>();
+  constructor(private readonly max: number) {}
+  get(k: K): V | undefined {
+    const v = this.m.get(k);
+    if (v !== undefined) {
+      this.m.delete(k);
+      this.m.set(k, v);
+    }
+    return v;
+  }
+  set(k: K, v: V): void {
+    this.m.delete(k);
+    this.m.set(k, v);
+    while (this.m.size > this.max) this.m.delete(this.m.keys().next().value as K);
+  }
+  delete(k: K): void {
+    this.m.delete(k);
+  }
+  get size(): number {
+    return this.m.size;
+  }
 }
 
 /** Tuning that is not part of the deployment config. */
@@ -110,7 +170,19 @@ class Slots {
 /** LedgerClient over a Fabric gateway peer. */
 export class FabricLedgerClient implements LedgerClient {
   readonly config: ReturnType<typeof validateFabricConfig>;
-  readonly stats: FabricClientStats = { submitted: 0, committed: 0, reendorsed: 0, resubmitted: 0, statusRetries: 0, eventReconnects: 0 };
+  readonly stats: FabricClientStats = {
+    submitted: 0,
+    committed: 0,
+    reendorsed: 0,
+    resubmitted: 0,
+    statusRetries: 0,
+    eventReconnects: 0,
+    headReads: 0,
+    blockFetches: 0,
+    txLookups: 0,
+    proofs: 0,
+    proofsFromKeptBlock: 0,
+  };
   private readonly gw: Gw;
   private readonly grpcClient: grpc.Client;
   private readonly gateway: Gateway;
@@ -118,7 +190,10 @@ export class FabricLedgerClient implements LedgerClient {
   private readonly contracts = new Map<string, Contract>();
   private readonly slots: Slots;
   private readonly backoffMs: number;
-  private readonly headers = new Map<number, HeaderEvidence>();
+  private readonly headers = new Lru<number, HeaderEvidence>(HEADERS_KEPT);
+  private readonly blocks = new Lru<number, Promise<KeptBlock>>(BLOCKS_KEPT);
+  private readonly txBlocks = new Lru<string, number>(TX_HINTS_KEPT);
+  private headRead: Promise<ChainHead> | undefined;
   private closed = false;
 
   private constructor(gw: Gw, config: ReturnType<typeof validateFabricConfig>, options: FabricClientOptions) {
@@ -274,23 +349,118 @@ export class FabricLedgerClient implements LedgerClient {
   }
 
   async head(): Promise<ChainHead> {
+    this.stats.headReads++;
     const info = common.BlockchainInfo.deserializeBinary(await this.qscc('GetChainInfo'));
     return { height: Number(info.getHeight()), hash: toHex(info.getCurrentblockhash_asU8()) };
   }
 
-  /** The serialized common.Block number `n` (qscc GetBlockByNumber), as the peer stores it. */
-  block(n: number): Promise<Uint8Array> {
-    return this.qscc('GetBlockByNumber', String(n));
+  /**
+   * A head that covers block `n` (height > n): the GetChainInfo read in flight, shared with the
+   * proofs asked meanwhile, or a new one. Never one read before this call unless it is still in
+   * flight, so a proof's head is as fresh as a read of its own would be, within one round trip.
+   */
+  private async headCovering(n: number): Promise<ChainHead> {
+    for (let tries = 0; ; tries++) {
+      let read = this.headRead;
+      if (read === undefined) {
+        const p = this.head();
+        this.headRead = read = p;
+        const clear = (): void => {
+          if (this.headRead === p) this.headRead = undefined;
+        };
+        p.then(clear, clear);
+      }
+      const h = await read;
+      if (h.height > n || tries >= 1) return h;
+    }
   }
 
-  /** The header of block `n` (qscc GetBlockByNumber, cached): what an auditor chains from a saved head. */
+  /** The serialized common.Block number `n` (qscc GetBlockByNumber), as the peer stores it (a copy: the client keeps its own). */
+  async block(n: number): Promise<Uint8Array> {
+    return new Uint8Array(Buffer.from((await this.keptBlock(n)).base64, 'base64'));
+  }
+
+  /**
+   * Block `n`, fetched once while it is kept: decoded, its number and data hash checked, its
+   * header and VALID transaction ids noted. A fetch that fails (or a block that does not check)
+   * is not kept.
+   */
+  private keptBlock(n: number): Promise<KeptBlock> {
+    const hit = this.blocks.get(n);
+    if (hit !== undefined) return hit;
+    this.stats.blockFetches++;
+    const p = this.qscc('GetBlockByNumber', String(n)).then((bytes) => {
+      const kept = this.admit(bytes);
+      if (kept.block.number !== n)
+        throw new ProvenantError('PROV_ERR_PROOF_INVALID', `peer returned block ${kept.block.number} for block ${n}`, { blockNumber: n });
+      return kept;
+    });
+    this.blocks.set(n, p);
+    p.catch(() => this.forget(n, p));
+    return p;
+  }
+
+  /** Checks a block the peer sent and notes what it tells (header, VALID transactions); throws if its data hash does not match. */
+  private admit(bytes: Uint8Array): KeptBlock {
+    const base64 = Buffer.from(bytes).toString('base64');
+    const { block, dataHashOk } = checkedBlockOf(base64);
+    if (!dataHashOk)
+      throw new ProvenantError(
+        'PROV_ERR_PROOF_INVALID',
+        `peer sent block ${block.number} whose data hash does not match its transactions`,
+        {
+          blockNumber: block.number,
+        },
+      );
+    this.headers.set(block.number, headerEvidence(block));
+    block.txIds.forEach((id, i) => {
+      if (id !== '' && block.validation[i] === 0) this.txBlocks.set(id, block.number);
+    });
+    return { block, base64 };
+  }
+
+  /** Drops block `n` (and its header) from what is kept, if `only` is what is kept for it. */
+  private forget(n: number, only?: Promise<KeptBlock>): void {
+    if (only === undefined || this.blocks.get(n) === only) this.blocks.delete(n);
+    this.headers.delete(n);
+  }
+
+  /** The header of block `n` (from the block, kept): what an auditor chains from a saved head. */
   async blockHeader(n: number): Promise<HeaderEvidence> {
     const cached = this.headers.get(n);
     if (cached) return cached;
-    const h = headerEvidence(decodeBlock(await this.block(n)));
-    if (h.number !== n) throw new ProvenantError('PROV_ERR_PROOF_INVALID', `peer returned block ${h.number} for block ${n}`);
+    const h = headerEvidence((await this.keptBlock(n)).block);
     this.headers.set(n, h);
     return h;
+  }
+
+  /** The block holding VALID transaction `txId`: a kept block when its number is known, else qscc GetBlockByTxID. */
+  private async blockOf(txId: string): Promise<KeptBlock> {
+    const hinted = this.txBlocks.get(txId);
+    if (hinted !== undefined) {
+      try {
+        const kept = await this.keptBlock(hinted);
+        if (kept.block.txIds.includes(txId)) {
+          this.stats.proofsFromKeptBlock++;
+          return kept;
+        }
+      } catch {
+        // asked again by transaction id below
+      }
+    }
+    this.stats.txLookups++;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.qscc('GetBlockByTxID', txId);
+    } catch (err) {
+      const e = toProvenantError(err, 'qscc', txId);
+      if (e.code === 'PROV_ERR_ENDORSEMENT')
+        throw new ProvenantError('PROV_ERR_TX_NOT_FOUND', `transaction ${txId} is not on the chain: ${e.message}`, { txId, cause: e });
+      throw e;
+    }
+    const kept = this.admit(bytes);
+    if (this.blocks.get(kept.block.number) === undefined) this.blocks.set(kept.block.number, Promise.resolve(kept));
+    return kept;
   }
 
   /**
@@ -298,34 +468,38 @@ export class FabricLedgerClient implements LedgerClient {
    * head), verified before it is returned; see block-proof.ts for what is checked.
    */
   async inclusionProof(txId: string, options: { head?: ChainHead } = {}): Promise<InclusionProof> {
-    const head = options.head ?? (await this.head());
-    let blockBytes: Uint8Array;
-    try {
-      blockBytes = await this.qscc('GetBlockByTxID', txId);
-    } catch (err) {
-      const e = toProvenantError(err, 'qscc', txId);
-      if (e.code === 'PROV_ERR_ENDORSEMENT')
-        throw new ProvenantError('PROV_ERR_TX_NOT_FOUND', `transaction ${txId} is not on the chain: ${e.message}`, { txId, cause: e });
-      throw e;
-    }
-    const block = decodeBlock(blockBytes);
-    const txIndex = block.txIds.indexOf(txId);
+    this.ensureOpen();
+    this.stats.proofs++;
+    const kept = await this.blockOf(txId);
+    const block = kept.block;
+    const head = options.head ?? (await this.headCovering(block.number));
     if (block.number > head.height - 1) {
       throw new ProvenantError('PROV_ERR_PROOF_INVALID', `transaction ${txId} is in block ${block.number}, after head ${head.height - 1}`, {
         txId,
       });
     }
-    const headers: HeaderEvidence[] = [];
-    for (let n = block.number + 1; n < head.height; n++) headers.push(await this.blockHeader(n));
+    const numbers: number[] = [];
+    for (let n = block.number + 1; n < head.height; n++) numbers.push(n);
+    const headers: HeaderEvidence[] = new Array(numbers.length);
+    for (let i = 0; i < numbers.length; i += HEADER_FETCHES) {
+      const part = numbers.slice(i, i + HEADER_FETCHES);
+      (await Promise.all(part.map((n) => this.blockHeader(n)))).forEach((h, j) => (headers[i + j] = h));
+    }
     const evidence: FabricBlockEvidence = {
       kind: 'fabric-block',
       channel: this.config.channel,
-      block: Buffer.from(blockBytes).toString('base64'),
-      txIndex,
+      block: kept.base64,
+      txIndex: block.txIds.indexOf(txId),
       headers,
     };
     const proof: InclusionProof = { txId, blockNumber: block.number, evidence, head };
-    verifyFabricInclusion(proof);
+    try {
+      verifyFabricInclusion(proof);
+    } catch (err) {
+      // What it was built from is not kept: the next proof reads it from the peer again.
+      for (let n = block.number; n < head.height; n++) this.forget(n);
+      throw err;
+    }
     return proof;
   }
 
@@ -363,6 +537,8 @@ export class FabricLedgerClient implements LedgerClient {
       try {
         for await (const ev of stream as AsyncIterable<ChaincodeEvent>) {
           attempt = 0;
+          // Where its proof will look first (a hint only: the block is checked to hold it).
+          this.txBlocks.set(ev.transactionId, Number(ev.blockNumber));
           yield {
             blockNumber: Number(ev.blockNumber),
             txId: ev.transactionId,

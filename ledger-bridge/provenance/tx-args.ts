@@ -33,9 +33,9 @@ async function embeddedCall(proof: InclusionProof, envelopeHex: string): Promise
 /** The call recorded in a Fabric block: Envelope → Payload → Transaction → ChaincodeActionPayload → invocation spec. */
 async function fabricCall(proof: InclusionProof, blockB64: string, txIndex: number): Promise<TxCall> {
   const { common, peer } = await import('@hyperledger/fabric-protos');
-  const block = common.Block.deserializeBinary(new Uint8Array(Buffer.from(blockB64, 'base64')));
-  const data = block.getData()?.getDataList_asU8() ?? [];
-  const raw = data[txIndex];
+  // The block decoded once for every transaction of it that is read or checked (block-proof.ts).
+  const { checkedBlockOf } = await import('../fabric/block-proof.js');
+  const raw = checkedBlockOf(blockB64).block.data[txIndex];
   if (raw === undefined) throw bad(`the block has no transaction at index ${txIndex}`, proof.txId);
   const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(raw).getPayload_asU8());
   const channelHeader = common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array());

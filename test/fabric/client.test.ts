@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContractName, LedgerEvent } from '../../ledger-bridge/client.js';
-import { toHex } from '../../ledger-bridge/fabric/block-hash.js';
+import { blockDataHash as blockDataHashOf, toHex } from '../../ledger-bridge/fabric/block-hash.js';
 import {
   checkFabricInclusion,
   decodeBlock,
@@ -175,6 +175,81 @@ describeFabric('FabricLedgerClient ↔ a real Fabric peer', () => {
     expect(() => verifyFabricInclusion(proof, { height: proof.head.height + 5, hash: 'aa'.repeat(32) })).toThrow(/newer than the proof/);
     expect(() => verifyFabricInclusion({ ...proof, txId: 'f'.repeat(64) })).toThrow(/not at index/);
     await expect(client.inclusionProof('0'.repeat(64))).rejects.toMatchObject({ code: 'PROV_ERR_TX_NOT_FOUND' });
+  });
+
+  it('one block fetch serves the proofs of every transaction in it; a block the peer tampers with is refused and not kept', async () => {
+    const rs = await Promise.all(
+      ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'].map((n) => client.submit({ contract: Counter, fn: 'add', args: [n, '1'] })),
+    );
+    await client.submit({ contract: Counter, fn: 'add', args: ['k7', '1'] }); // a later block: a header to chain
+    const blocks = new Set(rs.map((r) => r.blockNumber));
+    expect(blocks.size).toBeLessThan(rs.length); // 6 concurrent submits share blocks (BatchTimeout 100 ms, 10 per block)
+
+    // Without hints: the first proof of a block looks it up by transaction id, the others use it.
+    const fresh = await FabricLedgerClient.connect(cfg, { retryBackoffMs: 50 });
+    try {
+      for (const r of rs) expect((await fresh.inclusionProof(r.txId)).blockNumber).toBe(r.blockNumber);
+      expect(fresh.stats.txLookups).toBe(blocks.size);
+      expect(fresh.stats.proofsFromKeptBlock).toBe(rs.length - blocks.size);
+    } finally {
+      await fresh.close();
+    }
+
+    // Following the events (as the provenance follower does): no lookup by transaction id, each
+    // block fetched once however many proofs ask for it at once, every proof checked.
+    const follower = await FabricLedgerClient.connect(cfg, { retryBackoffMs: 50 });
+    try {
+      const first = Math.min(...blocks);
+      const ac = new AbortController();
+      let n = 0;
+      for await (const ev of follower.events({ startBlock: first, signal: ac.signal })) {
+        if (rs.some((r) => r.txId === ev.txId) && ++n === rs.length) break;
+      }
+      const proofs = await Promise.all(rs.map((r) => follower.inclusionProof(r.txId)));
+      for (const p of proofs) expect(checkFabricInclusion(p)).toEqual({ ok: true });
+      expect(follower.stats.txLookups).toBe(0);
+      const head = proofs[0]!.head;
+      expect(follower.stats.blockFetches).toBeLessThanOrEqual(head.height - first); // each of first … head-1 once at most
+      expect(follower.stats.headReads).toBeLessThan(rs.length);
+
+      // The peer (or anyone between) changes a transaction in a block: its data hash no longer
+      // matches, the proof fails and the block is not kept.
+      const target = rs[0]!;
+      const realQscc = (follower as unknown as { qscc: (fn: string, ...a: string[]) => Promise<Uint8Array> }).qscc.bind(follower);
+      const forge = async (fixHeader: boolean): Promise<Uint8Array> => {
+        const block = common.Block.deserializeBinary(await realQscc('GetBlockByNumber', String(target.blockNumber)));
+        const data = block
+          .getData()!
+          .getDataList_asU8()
+          .map((d) => Uint8Array.from(d));
+        const env = data[0]!;
+        env[env.length - 10] = env[env.length - 10]! ^ 1;
+        block.getData()!.setDataList(data);
+        // A consistent forgery: the header's data hash recomputed over the changed transactions.
+        if (fixHeader) block.getHeader()!.setDataHash(blockDataHashOf(data));
+        return block.serializeBinary();
+      };
+      for (const fixHeader of [false, true]) {
+        const forged = await forge(fixHeader);
+        (follower as unknown as { qscc: unknown }).qscc = async (fn: string, ...a: string[]) =>
+          (fn === 'GetBlockByNumber' && a[0] === String(target.blockNumber)) || (fn === 'GetBlockByTxID' && a[0] === target.txId)
+            ? forged
+            : realQscc(fn, ...a);
+        // Not kept: drop what the follower holds so the forged block is what it fetches.
+        (follower as unknown as { forget: (n: number) => void }).forget(target.blockNumber);
+        await expect(follower.inclusionProof(target.txId), `fixHeader ${fixHeader}`).rejects.toMatchObject({
+          code: 'PROV_ERR_PROOF_INVALID',
+          message: fixHeader ? expect.stringMatching(/previous hash|head/) : expect.stringMatching(/data hash/),
+        });
+        // The peer honest again: the next proof fetches the block again and checks.
+        (follower as unknown as { qscc: unknown }).qscc = realQscc;
+        const before = follower.stats.blockFetches;
+        expect(checkFabricInclusion(await follower.inclusionProof(target.txId))).toEqual({ ok: true });
+        expect(follower.stats.blockFetches).toBeGreaterThan(before);
+      }
+    } finally {
+      await follower.close();
+    }
   });
 
   it('follows chaincode events and resumes across a restart without losing any (at-least-once)', async () => {
