@@ -400,36 +400,92 @@ async function recordedAt(
   return { id, n, found };
 }
 
+/**
+ * What one read learned about a device's signed segments and keys, for the other questions of the
+ * same `signatureLevelMany` read (state does not change within a read). The segment keys are
+ * epochSig · deviceId · lastSeq; a range read takes the first key only, so each read tells that
+ * [from, that key's lastSeq] holds exactly that key, or [from, to) none: `known` keeps those
+ * intervals (disjoint, in no order), and a later question walks them before reading the gaps.
+ * Answers are exactly what the question alone gets (test/contracts/signature-level-many.test.ts).
+ */
+/** A segment found by a range read, with the lastSeq its key names. */
+interface Segment {
+  readonly stored: StoredEpochSignature;
+  readonly lastSeq: number;
+}
+
+class LevelReads {
+  private readonly devices = new Map<string, Promise<DeviceRecord | undefined>>();
+  private readonly keySets = new Map<string, Promise<StoredKeySet | undefined>>();
+  private readonly known = new Map<string, { from: number; to: number; first?: Segment }[]>();
+
+  constructor(private readonly ctx: Context) {}
+
+  device(id: string): Promise<DeviceRecord | undefined> {
+    let d = this.devices.get(id);
+    if (d === undefined) this.devices.set(id, (d = loadDevice(this.ctx, id)));
+    return d;
+  }
+
+  keySet(id: string, k: number): Promise<StoredKeySet | undefined> {
+    const key = this.ctx.stub.createCompositeKey(KEY_TYPES.sigKeySet, [id, pad(k, 10)]);
+    let ks = this.keySets.get(key);
+    if (ks === undefined) this.keySets.set(key, (ks = getJson<StoredKeySet>(this.ctx, key)));
+    return ks;
+  }
+
+  /** The first segment key of `deviceId` with lastSeq in [from, to): from what is known, else one range read. */
+  private async firstIn(deviceId: string, from: number, to: number): Promise<{ next: number; first?: Segment }> {
+    let known = this.known.get(deviceId);
+    if (known === undefined) this.known.set(deviceId, (known = []));
+    const hit = known.find((k) => k.from <= from && from < k.to);
+    if (hit !== undefined) return hit.first !== undefined ? { next: hit.to, first: hit.first } : { next: hit.to };
+    // Read up to the next known interval at most (intervals stay disjoint).
+    const end = Math.min(to, ...known.filter((k) => k.from > from).map((k) => k.from));
+    const [start, stop] = epochSigRange(deviceId, from, end);
+    const [kv] = await drain((await this.ctx.stub.getStateByRange(start, stop)) as unknown as Iter, 1);
+    if (kv === undefined) {
+      known.push({ from, to: end });
+      return { next: end };
+    }
+    // The key ends with the segment's lastSeq (10 digits, epochSigKey).
+    const lastSeq = Number(kv.key.slice(-10));
+    const first: Segment = { stored: parseBytes<StoredEpochSignature>(kv.value), lastSeq };
+    known.push({ from, to: lastSeq + 1, first });
+    return { next: lastSeq + 1, first };
+  }
+
+  /**
+   * The first segment whose last seq is at or after seq (one that ends MAX_SEGMENT_READINGS or
+   * more after seq starts after it), if it starts at or below seq. Looked for near seq first: a
+   * range read returns every key in it.
+   */
+  async coveringSegment(deviceId: string, seq: number): Promise<StoredEpochSignature | undefined> {
+    const limit = Math.min(seq + MAX_SEGMENT_READINGS, 0x1_0000_0000);
+    const stages = [seq + NEAR_SEGMENT_SEQS, seq + 16 * NEAR_SEGMENT_SEQS, limit].map((x) => Math.min(x, limit));
+    let first: Segment | undefined;
+    for (let pos = seq; pos < limit && first === undefined;) {
+      const stageEnd = stages.find((x) => x > pos) ?? limit;
+      const r = await this.firstIn(deviceId, pos, stageEnd);
+      first = r.first;
+      pos = r.next;
+    }
+    return first !== undefined && first.lastSeq < limit && first.stored.firstSeq <= seq ? first.stored : undefined;
+  }
+}
+
 /** A recorded reading's level (the body of `signatureLevel` and of each `signatureLevelMany` entry). */
-async function levelAt(ctx: Context, lookup: RecordLookup, deviceId: string, seq: string): Promise<LevelAnswer> {
+async function levelAt(ctx: Context, lookup: RecordLookup, reads: LevelReads, deviceId: string, seq: string): Promise<LevelAnswer> {
   const { id, n, found } = await recordedAt(ctx, deviceId, seq, lookup);
-  const signed = await coveringSegment(ctx, id, n);
-  const device = await loadDevice(ctx, id);
+  const signed = await reads.coveringSegment(id, n);
+  const device = await reads.device(id);
   const chain: string[] = [];
   for (let k = 1; signed !== undefined && k <= signed.keySet; k++) {
-    const ks = await getJson<StoredKeySet>(ctx, ctx.stub.createCompositeKey(KEY_TYPES.sigKeySet, [id, pad(k, 10)]));
+    const ks = await reads.keySet(id, k);
     if (ks === undefined) break;
     chain.push(ks.body);
   }
   return levelOf(sha256, found.record, signed, device?.signingKey, chain);
-}
-
-async function coveringSegment(ctx: Context, deviceId: string, seq: number): Promise<StoredEpochSignature | undefined> {
-  // The first segment whose last seq is at or after seq (one that ends MAX_SEGMENT_READINGS or more
-  // after seq starts after it). Looked for near seq first: a range read returns every key in it.
-  let first: KeyValue | undefined;
-  for (const [from, to] of [
-    [seq, seq + NEAR_SEGMENT_SEQS],
-    [seq + NEAR_SEGMENT_SEQS, seq + 16 * NEAR_SEGMENT_SEQS],
-    [seq + 16 * NEAR_SEGMENT_SEQS, seq + MAX_SEGMENT_READINGS],
-  ] as const) {
-    const [start, end] = epochSigRange(deviceId, from, Math.min(to, 0x1_0000_0000));
-    [first] = await drain((await ctx.stub.getStateByRange(start, end)) as unknown as Iter, 1);
-    if (first !== undefined) break;
-  }
-  if (first === undefined) return undefined;
-  const s = parseBytes<StoredEpochSignature>(first.value);
-  return s.firstSeq <= seq ? s : undefined;
 }
 
 function windowKey(ctx: Context, deviceId: string): string {
@@ -722,7 +778,7 @@ export class DataProvenanceContract extends Contract {
   @Transaction(false)
   @Returns('string')
   async signatureLevel(ctx: Context, deviceId: string, seq: string): Promise<string> {
-    return canonicalJson(await levelAt(ctx, new RecordLookup(ctx), deviceId, seq));
+    return canonicalJson(await levelAt(ctx, new RecordLookup(ctx), new LevelReads(ctx), deviceId, seq));
   }
 
   /**
@@ -737,7 +793,8 @@ export class DataProvenanceContract extends Contract {
     const qs = parseManyArg(questions, 2);
     const lookup = new RecordLookup(ctx);
     const out: ManyEntry<LevelAnswer>[] = [];
-    for (const [deviceId, seq] of qs) out.push(await manyEntry(() => levelAt(ctx, lookup, deviceId as string, seq as string)));
+    const reads = new LevelReads(ctx);
+    for (const [deviceId, seq] of qs) out.push(await manyEntry(() => levelAt(ctx, lookup, reads, deviceId as string, seq as string)));
     return canonicalJson(out);
   }
 

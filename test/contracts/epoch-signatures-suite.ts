@@ -274,5 +274,30 @@ export function epochSignaturesSuite(backend: string, open: () => Promise<Signat
       expect(rep.unsigned).toEqual([{ epoch: 12, count: 2, seqs: [30, 31] }]);
       expect(rep.recorded).toBe(rep.signed.reduce((a, s) => a + s.count - s.missing.length, 0) + 2);
     });
+
+    it('signatureLevelMany answers each question exactly as signatureLevel does, in any order (what one question learns is reused by the next)', async () => {
+      // Signed segments with gaps between them, unsigned readings after them, seqs never recorded,
+      // asked out of order and twice: the read reuses its range reads across questions.
+      const seqs = [31, 16, 10, 30, 11, 12, 17, 13, 999, 14, 15, 1, 16, 30, 0, 4_000_000];
+      const questions = [...seqs.map((q) => ['sig-1', String(q)]), ['sig-nokey', '1'], ['nobody', '3']];
+      const many = json<({ answer: unknown } | { error: { code: string | null } })[]>(
+        await h.auditor.evaluate({ contract: DP, fn: 'signatureLevelMany', args: [JSON.stringify(questions)] }),
+      );
+      expect(many).toHaveLength(questions.length);
+      let independent = 0;
+      for (const [i, [deviceId, seq]] of questions.entries()) {
+        const single = h.auditor.evaluate({ contract: DP, fn: 'signatureLevel', args: [deviceId!, seq!] });
+        const one = await single.then(
+          (b) => ({ answer: json<unknown>(b) }),
+          () => errorCode(single).then((code) => ({ error: code })),
+        );
+        const entry = many[i]!;
+        if ('answer' in one) {
+          expect(entry, `${deviceId} ${seq}`).toEqual({ answer: one.answer });
+          if ((one.answer as Level).level === 'independently-verifiable') independent++;
+        } else expect('error' in entry && entry.error.code, `${deviceId} ${seq}`).toBe(one.error);
+      }
+      expect(independent).toBeGreaterThanOrEqual(6); // 10, 11, 13, 14 (segment 10..14) and 15, 16, 17 (key set 1)
+    });
   });
 }
