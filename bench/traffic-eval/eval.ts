@@ -20,7 +20,7 @@ import { loadDataset, resolveDataset, type MoteSeries } from './dataset.js';
 import { FAULT_TYPES, type FaultType } from './faults.js';
 import { add, score, summarise, zero, type Counts, type Summary } from './metrics.js';
 import { subSeed } from './prng.js';
-import { BASELINES, modelDetector, profilesOf, replay, type BaselineName, type DetectorFactory } from './replay.js';
+import { BASELINES, modelDetector, profilesOf, replay, type BaselineName, type DetectorFactory, type JudgedWindow } from './replay.js';
 import { PERIOD_MS, scheduleEpisodes, simulateMote, type SimRun } from './simulate.js';
 import {
   ORACLE_ROWS,
@@ -86,6 +86,8 @@ export interface EvalOptions {
   readonly peerTolerance?: Readonly<Record<string, number>> | null;
   /** With peers: the oracle bound (oracle.ts) for the level-fault rows (default true). */
   readonly oracle?: boolean;
+  /** Called with every injected run and the model's verdicts on it (diagnostics: which windows, which features). */
+  readonly trace?: (row: Row | 'clean', series: MoteSeries, run: SimRun, judged: readonly JudgedWindow[]) => void;
 }
 
 /**
@@ -279,6 +281,7 @@ export function runEval(opts: EvalOptions): EvalResult {
   for (const { series, run, profiles } of cleanOf) {
     const judged = replay(profiles, modelFor[series.moteId] as DetectorFactory);
     windowsJudged += judged.length;
+    opts.trace?.('clean', series, run, judged);
     const windows: Record<number, true> = {};
     judged.forEach((j, i) => {
       if (j.judgement.discrepancyStatus && !run.windows[i]?.realEvent) windows[i] = true;
@@ -365,6 +368,7 @@ export function runEval(opts: EvalOptions): EvalResult {
       }
       const judged = replay(profiles, modelFor[series.moteId] as DetectorFactory);
       windowsJudged += judged.length;
+      opts.trace?.(row, series, run, judged);
       add(model.perRow[row] as Counts, score(run, judged, 'injected'));
       for (const name of baselineNames) {
         const bj = replay(profiles, BASELINES[name](levels[name] as number));

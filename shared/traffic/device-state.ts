@@ -65,6 +65,32 @@ function isLevelBreak(feature: string): boolean {
   return feature.endsWith('.jump') || feature.endsWith('.gap') || feature.endsWith('.shift');
 }
 
+/**
+ * Right after the warm-up, while the device has fewer than this many accepted profiles, its own
+ * model's spreads are learnt from a handful of windows: a flag on a feature the class profile also
+ * judges stands only if the class profile flags it too, and the pair lines (`x~y`, a least-squares
+ * line through a few points) are left out. Level breaks (jump, gap, shift), the battery drop, the
+ * trend and a constant window (flat, still) stand as the own model judged them. Chosen on the
+ * tuning set (device faults from the first window lasting 8–16 windows: the device's first accepted
+ * windows come after the fault, and the next windows' ordinary slopes and slope pairs were flagged
+ * against those few: 7–14% of the windows after a later episode flagged).
+ */
+export const YOUNG_HISTORY = 12;
+
+/** The own model's verdict on a young device (fewer than YOUNG_HISTORY accepted profiles), checked by its class profile. */
+function youngJudgement(j: Judgement, cls: ClassProfile, profile: TrafficProfile): Judgement {
+  if (!j.discrepancyStatus) return j;
+  const byClass: Record<string, number> = {};
+  for (const { feature, delta } of classDeltas(cls, undefined, profile)) byClass[feature] = delta;
+  const flagged = j.flagged.filter((f) => {
+    if (isLevelBreak(f.feature) || f.feature.endsWith('.flat') || f.feature.endsWith('.still')) return true;
+    if (f.feature.includes('~')) return false;
+    const c = byClass[f.feature];
+    return c === undefined || c > f.threshold;
+  });
+  return { trafficProven: flagged.length === 0, discrepancyStatus: flagged.length > 0, flagged, basis: j.basis };
+}
+
 /** Share of the class's registered tolerance by which the level difference to the peers may move in the warm-up and still be vouched for. */
 export const WARMUP_VOUCH_SHARE = 0.25;
 
@@ -192,6 +218,8 @@ export function advanceDevice(
       },
       info,
     );
+    if (state.history.length < YOUNG_HISTORY && options.classProfile !== undefined)
+      judgement = youngJudgement(judgement, options.classProfile, profile);
   }
   let peerSum = state.peerSum;
   let peerRecent = state.peerRecent;

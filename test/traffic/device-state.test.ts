@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeFeatures, type WindowInput } from '../../shared/traffic/features.js';
 import { checkClassProfile, classDeltas, learnClassProfile } from '../../shared/traffic/class-profile.js';
-import { acknowledgeChange, advanceDevice, emptyDeviceState, type DeviceState } from '../../shared/traffic/device-state.js';
+import { acknowledgeChange, advanceDevice, emptyDeviceState, YOUNG_HISTORY, type DeviceState } from '../../shared/traffic/device-state.js';
 import { CONTINUITY_HORIZON, defaultThresholds, judgeProfile, MIN_HISTORY, type TrafficProfile } from '../../shared/traffic/model.js';
 import { steadyWindow } from './fixtures.js';
 
@@ -117,6 +117,37 @@ describe('warm-up against the class profile', () => {
     expect(good.flags.every((f) => f.length === 0)).toBe(true);
     // Without a class profile the stuck device teaches the model (the old warm-up).
     expect(run(Array.from({ length: MIN_HISTORY }, (_, w) => stuck(w))).flags.every((f) => f.length === 0)).toBe(true);
+  });
+
+  it('a young device (fewer than YOUNG_HISTORY accepted profiles) keeps its own flags only where the class profile agrees', () => {
+    // A window whose temperature climbs 0.29 °C: its slope and spread are far outside the steady
+    // history. With the class's slopes registered wide (a class whose devices see sun and wind),
+    // the young device's slope flag, learnt from nine windows, is dropped; the std flag the class
+    // confirms stands. From YOUNG_HISTORY accepted profiles on, the device's own model judges alone.
+    const sloped = (w: number): TrafficProfile => {
+      const input = steadyWindow(w);
+      return profile(w, {
+        ...input,
+        arrivals: input.arrivals.map((a, j) => ({
+          ...a,
+          values: { ...a.values, temperature: (a.values.temperature as number) + 0.01 * j },
+        })),
+      });
+    };
+    const wide = { ...classProfile, features: { ...classProfile.features, 'ch.temperature.slope': { centre: 0, spread: 1 } } };
+    const judged = (n: number, cls: typeof classProfile): string[] => {
+      const before = run(
+        Array.from({ length: n }, (_, w) => steady(w)),
+        emptyDeviceState(),
+        { classProfile: cls },
+      ).state;
+      expect(before.history).toHaveLength(n);
+      return advanceDevice(before, sloped(n), defaultThresholds(), { classProfile: cls }).judgement.flagged.map((f) => f.feature);
+    };
+    expect(YOUNG_HISTORY).toBeGreaterThan(MIN_HISTORY);
+    expect(judged(MIN_HISTORY + 1, wide)).toEqual(['ch.temperature.std']);
+    expect(judged(MIN_HISTORY + 1, classProfile)).toEqual(['ch.temperature.slope', 'ch.temperature.std']);
+    expect(judged(YOUNG_HISTORY, wide)).toEqual(['ch.temperature.slope', 'ch.temperature.std']);
   });
 
   it('judges the level step from the last accepted warm-up window', () => {
