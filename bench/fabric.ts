@@ -10,7 +10,10 @@
  *                readings, and more only queue — past the client's endorsement deadline on a busy
  *                machine);
  *  - unbatched:  recordBatch with one reading per transaction, at the same concurrency as raw, so
- *                its tx/s compares with raw tx/s (what the contract costs per transaction).
+ *                its tx/s compares with raw tx/s (what the contract costs per transaction);
+ *  - answers:    with `--answers N`, the auditor's answer path alone (bench/fabric/answers.ts): N
+ *                readings in transactions of `--answer-batch`, each asked about once; with
+ *                `--answers-only` the other runs are skipped and the JSON line is the answers'.
  *
  * The chaincodes: `--deploy` deploys a fresh Provenant chaincode and the put chaincode with the
  * peer CLI (the environment of docs/fabric.md §1) and serves them from this host; otherwise
@@ -36,6 +39,10 @@ interface Options {
   concurrency: string;
   batchConcurrency: string;
   devices: string;
+  answers: string;
+  answerBatch: string;
+  answerConcurrency: string;
+  answersOnly?: boolean;
 }
 
 interface RunResult {
@@ -156,6 +163,10 @@ export function register(bench: Command): void {
     .option('--concurrency <n>', 'transactions in flight in the raw and unbatched runs (maxInFlight)', '32')
     .option('--batch-concurrency <n>', 'batches in flight in the batched run (device-affine lanes)', '8')
     .option('--devices <n>', 'simulated devices', '50')
+    .option('--answers <n>', "readings the auditor's answer path is measured on (0: not measured)", '0')
+    .option('--answer-batch <n>', 'readings per transaction of those (Fig. 8 at 5 × 100/s: ~50)', '50')
+    .option('--answer-concurrency <n>', 'questions the auditor has in flight (as the eval auditor)', '256')
+    .option('--answers-only', 'only the answer path (needs --answers): no raw, batched or unbatched run')
     .action(async (opts: Options) => {
       if (!opts.config || (!opts.deploy && !opts.rawChaincode)) {
         process.stderr.write(
@@ -176,7 +187,11 @@ export function register(bench: Command): void {
         concurrency: positive('concurrency', opts.concurrency),
         batchConcurrency: positive('batch-concurrency', opts.batchConcurrency),
         devices: positive('devices', opts.devices),
+        answers: opts.answers === '0' ? 0 : positive('answers', opts.answers),
+        answerBatch: positive('answer-batch', opts.answerBatch),
+        answerConcurrency: positive('answer-concurrency', opts.answerConcurrency),
       };
+      if (opts.answersOnly && n.answers === 0) throw new RangeError('--answers-only needs --answers N');
       const log = (m: string): void => void process.stderr.write(`[bench fabric] ${m}\n`);
       const load0 = loadavg()[0] as number;
       const { loadFabricConfig } = await import('../ledger-bridge/fabric/config.js');
@@ -217,6 +232,34 @@ export function register(bench: Command): void {
 
         const { prepare, batches, batchTx } = await import('./fabric/workload.js');
         const w = await prepare(provenant, n.devices, log);
+        const provPids = { ...nodes, chaincode: provenantPid };
+        const answerPhase = async () => {
+          if (n.answers === 0) return undefined;
+          const { measureAnswers } = await import('./fabric/answers.js');
+          log(`answers: ${n.answers} readings in transactions of ${n.answerBatch}, ${n.answerConcurrency} questions in flight`);
+          // A client of its own: nothing the writer fetched is cached for it.
+          const auditorClient = await open(provenantName);
+          return measureAnswers({
+            writer: provenant,
+            auditorClient,
+            batches: batches(w, n.answers, n.answerBatch, n.batchConcurrency),
+            tx: (b) => batchTx(b),
+            lanes: n.batchConcurrency,
+            concurrency: n.answerConcurrency,
+            pids: provPids,
+            log,
+          });
+        };
+        if (opts.answersOnly) {
+          const answers = await answerPhase();
+          process.stdout.write(
+            `answers: ${answers?.answers} in ${answers?.seconds} s = ${answers?.answersPerSecond}/s (${answers?.blocks} blocks, ${answers?.readingsPerTx} readings/tx); p50 ${answers?.latencyMs.p50} ms; CPU ms per answer ${JSON.stringify(answers?.cpuMsPerAnswer)}; ledger reads per answer ${answers?.reads.perAnswer} ${JSON.stringify(answers?.reads)}; verdicts ${JSON.stringify(answers?.verdicts)}\n`,
+          );
+          process.stdout.write(
+            `${JSON.stringify({ bench: 'fabric-answers', target, devices: n.devices, loadAverage: [round(load0, 2), round(loadavg()[0] as number, 2)], deployed: Boolean(opts.deploy), ...answers })}\n`,
+          );
+          return;
+        }
         const tag = w.runTag;
         const putTx = (phase: string) => (i: number) => ({ contract: 'Put', fn: 'put', args: [`${tag}-${phase}-${i}`, String(i)] });
         const acceptedOf = (r: Uint8Array): number => (JSON.parse(Buffer.from(r).toString()) as { accepted: number }).accepted;
@@ -225,7 +268,6 @@ export function register(bench: Command): void {
 
         log(`raw: ${n.rawTxs} put transactions, ${n.concurrency} in flight`);
         const rawPids = { ...nodes, chaincode: rawPid };
-        const provPids = { ...nodes, chaincode: provenantPid };
         const rawBefore = await measure(raw, 'raw', n.rawTxs, n.concurrency, 1, putTx('a'), () => 0, rawPids);
         // Packed before the clock starts, like the readings themselves: the timed phases measure the
         // network and the contract, not this load generator (the edge packs as readings arrive).
@@ -256,6 +298,7 @@ export function register(bench: Command): void {
         log(`raw again: ${n.rawTxs} put transactions`);
         const rawAfter = await measure(raw, 'raw', n.rawTxs, n.concurrency, 1, putTx('b'), () => 0, rawPids);
 
+        const answers = await answerPhase();
         const rawTxPerSecond = round((rawBefore.txPerSecond + rawAfter.txPerSecond) / 2);
         const rows = [rawBefore, batched, unbatched, rawAfter];
         const out = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -313,6 +356,7 @@ export function register(bench: Command): void {
             raw: { before: rawBefore, after: rawAfter },
             batched,
             unbatched,
+            ...(answers ? { answers } : {}),
           }),
         );
       } finally {
