@@ -106,7 +106,20 @@ interface ResultIterator<T> {
   close(): Promise<void>;
 }
 
-/** Drains a Fabric state-query iterator into an array (and closes it). */
+/**
+ * Whether the peer already let go of the query behind `iterator`. A Fabric peer answers a range
+ * query with its first batch of results and `has_more`; when that is false it has reached the end
+ * and removed the query itself (core/chaincode/query_response.go: createQueryResponse calls
+ * CleanupQueryContext), so fabric-shim's close() would be one more chaincode ↔ peer round trip
+ * that finds nothing to close — for every range read, most of which fit in one batch. Read from
+ * fabric-shim's iterator (its `response`); any other iterator is closed as before.
+ */
+function peerClosed(iterator: unknown): boolean {
+  const response = (iterator as { response?: { getHasMore?: () => unknown } }).response;
+  return typeof response?.getHasMore === 'function' && response.getHasMore() === false;
+}
+
+/** Drains a Fabric state-query iterator into an array (and closes it, unless the peer already has). */
 export async function drain<T>(iterator: ResultIterator<T>, limit = Number.MAX_SAFE_INTEGER): Promise<T[]> {
   const out: T[] = [];
   try {
@@ -116,7 +129,7 @@ export async function drain<T>(iterator: ResultIterator<T>, limit = Number.MAX_S
       if (r.done === true || out.length >= limit) break;
     }
   } finally {
-    await iterator.close();
+    if (!peerClosed(iterator)) await iterator.close();
   }
   return out;
 }
