@@ -43,6 +43,7 @@ interface Options {
   answerBatch: string;
   answerConcurrency: string;
   answersOnly?: boolean;
+  answerReads?: string;
 }
 
 interface RunResult {
@@ -167,6 +168,7 @@ export function register(bench: Command): void {
     .option('--answer-batch <n>', 'readings per transaction of those (Fig. 8 at 5 × 100/s: ~50)', '50')
     .option('--answer-concurrency <n>', 'questions the auditor has in flight (as the eval auditor)', '256')
     .option('--answers-only', 'only the answer path (needs --answers): no raw, batched or unbatched run')
+    .option('--answer-reads <batch:inFlight>', "the auditor's coalesced reads: questions per read and reads in flight (default: its own)")
     .action(async (opts: Options) => {
       if (!opts.config || (!opts.deploy && !opts.rawChaincode)) {
         process.stderr.write(
@@ -246,6 +248,14 @@ export function register(bench: Command): void {
             tx: (b) => batchTx(b),
             lanes: n.batchConcurrency,
             concurrency: n.answerConcurrency,
+            ...(opts.answerReads
+              ? {
+                  reads: {
+                    maxBatch: positive('answer-reads batch', opts.answerReads.split(':')[0] ?? ''),
+                    maxInFlight: positive('answer-reads in flight', opts.answerReads.split(':')[1] ?? ''),
+                  },
+                }
+              : {}),
             pids: provPids,
             log,
           });

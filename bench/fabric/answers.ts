@@ -56,6 +56,8 @@ export async function measureAnswers(opts: {
   readonly tx: (b: readonly ReadingSubmission[]) => { contract: string; fn: string; args: string[] };
   readonly lanes: number;
   readonly concurrency: number;
+  /** The coalesced reads' questions per read and reads in flight (default: LedgerReads.for's). */
+  readonly reads?: { readonly maxBatch?: number; readonly maxInFlight?: number };
   readonly pids: Record<string, number | undefined>;
   readonly log: (m: string) => void;
 }): Promise<AnswersResult> {
@@ -87,7 +89,7 @@ export async function measureAnswers(opts: {
   const { Auditor } = await import('../../ledger-bridge/auditor/auditor.js');
   const { LedgerReads } = await import('../../ledger-bridge/auditor/coalesce.js');
   const { fabricAwareChecker } = await import('../../ledger-bridge/auditor/connect.js');
-  const reads = LedgerReads.for(client);
+  const reads = opts.reads ? new LedgerReads(client, opts.reads) : LedgerReads.for(client);
   const auditor = new Auditor({ ledger: client, checkProof: await fabricAwareChecker(), reads });
   const stats = client.stats as unknown as Record<string, number | undefined>;
   const counter = (k: string): number | undefined => stats[k];

@@ -17,7 +17,10 @@
  * sent with that request, with its error.
  *
  * `LedgerReads.for(ledger)` is one per ledger client, like the proof cache: every Auditor on a
- * client shares it.
+ * client shares it. A client may say how its reads are best coalesced (`readCoalescing`): a Fabric
+ * chaincode runs a read's questions one after the other, each state read a chaincode ↔ peer
+ * message, so there more, smaller reads in flight keep the peer and the chaincode server busy
+ * (FabricLedgerClient: 32 questions, 8 in flight; docs/fabric.md §10).
  */
 import { CONTRACTS, type LedgerClient } from '../client.js';
 import { codeOf, ProvenantError, toErrorCode } from '../../shared/errors.js';
@@ -124,6 +127,11 @@ const unreachable = (err: unknown): boolean => {
   return c === 'PROV_ERR_LEDGER_UNAVAILABLE' || c === 'PROV_ERR_LEDGER_CLOSED';
 };
 
+/** How a ledger client's reads are best coalesced, when it says (an optional property of the client). */
+export interface ReadCoalescing {
+  readonly readCoalescing?: CoalescerOptions;
+}
+
 /** `verify` and `signatureLevel` on the Data Provenance contract, coalesced (module comment). */
 export class LedgerReads {
   private readonly verifyQ: Coalescer<readonly string[], unknown>;
@@ -138,11 +146,11 @@ export class LedgerReads {
     this.levelQ = new Coalescer((qs) => this.many('signatureLevel', 'signatureLevelMany', qs), options);
   }
 
-  /** The reads every user of `ledger` shares (created on first use with the defaults). */
+  /** The reads every user of `ledger` shares (created on first use with the client's coalescing, or the defaults). */
   static for(ledger: LedgerClient): LedgerReads {
     let r = perClient.get(ledger);
     if (!r) {
-      r = new LedgerReads(ledger);
+      r = new LedgerReads(ledger, (ledger as LedgerClient & ReadCoalescing).readCoalescing ?? {});
       perClient.set(ledger, r);
     }
     return r;

@@ -194,6 +194,13 @@ export class FabricLedgerClient implements LedgerClient {
   private readonly blocks = new Lru<number, Promise<KeptBlock>>(BLOCKS_KEPT);
   private readonly txBlocks = new Lru<string, number>(TX_HINTS_KEPT);
   private headRead: Promise<ChainHead> | undefined;
+  /**
+   * How the auditor's `verifyMany`/`signatureLevelMany` reads on this client are coalesced
+   * (LedgerReads.for): the chaincode answers a read's questions one after the other, each state
+   * read a message to the peer, so 8 reads of 32 in flight answer more per second than 2 of 128
+   * (bench fabric --answers 2000 at load 6: 488 against 313–319 answers/s, the same CPU per answer).
+   */
+  readonly readCoalescing = { maxBatch: 32, maxInFlight: 8 } as const;
   private closed = false;
 
   private constructor(gw: Gw, config: ReturnType<typeof validateFabricConfig>, options: FabricClientOptions) {

@@ -93,6 +93,19 @@ describe('the Auditor coalesces the questions in flight (verifyMany, signatureLe
     expect(reads.stats.signatureLevel.questions).toBe(30);
   });
 
+  it("LedgerReads.for takes the client's own coalescing when it names one (a Fabric client: reads of 32, 8 in flight)", async () => {
+    const { client, calls } = counting(w.auditor);
+    (client as LedgerClient & { readCoalescing?: object }).readCoalescing = { maxBatch: 8, maxInFlight: 2 };
+    const reads = LedgerReads.for(client);
+    expect(LedgerReads.for(client)).toBe(reads);
+    const together = new Auditor({ ledger: client, reads });
+    const answers = await Promise.all(questions.map((q) => settle(together.check(q))));
+    expect(answers.filter((a) => typeof a !== 'string' && a.verdict === 'TRUE')).toHaveLength(30);
+    expect(reads.stats.verify.largest).toBe(8);
+    expect(reads.stats.verify.requests).toBe(Math.ceil(questions.length / 8));
+    expect(calls.filter((f) => f === 'verifyMany').length).toBeGreaterThanOrEqual(Math.floor(questions.length / 8));
+  });
+
   it('verifyMany answers each question as verify does, an error as data; a malformed argument is refused', async () => {
     const args = [
       ['dev-co', 'seq:3', (subs[2] as ReadingSubmission).canonical, (subs[2] as ReadingSubmission).tag],
