@@ -41,7 +41,7 @@ describeFabric('bench fabric on a real network', () => {
     const config = join(tmp, 'bench.json');
     writeFileSync(config, JSON.stringify({ ledger: { type: 'fabric', ...net.clientConfig('unused', net.identity('bench')) } }));
     const args = ['bench', 'fabric', '--config', config, '--deploy', '--readings', '80', '--batch-size', '40', '--unbatched-readings', '4'];
-    args.push('--raw-txs', '6', '--devices', '2', '--concurrency', '4');
+    args.push('--raw-txs', '6', '--devices', '2', '--concurrency', '4', '--answers', '20', '--answer-batch', '10');
     const r = await new Promise<{ code: number | null; out: string; err: string }>((res) => {
       const child = spawn(process.execPath, [join(REPO, 'bin', 'provenant.js'), ...args], {
         cwd: REPO,
@@ -66,11 +66,23 @@ describeFabric('bench fabric on a real network', () => {
       batched: { readings: number; accepted: number; txs: number; cpuMsPer: Record<string, number> };
       unbatched: { accepted: number; txs: number };
       raw: { before: { txs: number }; after: { txs: number } };
+      answers: {
+        answers: number;
+        txs: number;
+        verdicts: Record<string, number>;
+        reads: Record<string, number | null>;
+        cpuMsPerAnswer: object;
+      };
     };
     expect(last.deployed).toBe(true);
     expect(last.batched).toMatchObject({ readings: 80, accepted: 80, txs: 2 });
     expect(last.unbatched).toMatchObject({ accepted: 4, txs: 4 });
     expect(last.raw.before.txs).toBe(6);
+    // the answer path: every reading of 2 transactions answered TRUE, its proofs from the peer's blocks
+    expect(last.answers).toMatchObject({ answers: 20, txs: 2, verdicts: { TRUE: 20 } });
+    // at most one lookup by transaction id per transaction proven: the 2 records', the 2 partials' and the config's
+    expect(last.answers.reads.txLookups).toBeLessThanOrEqual(2 + 2 + 1);
+    expect(last.answers.reads.blockFetches).not.toBeNull();
     expect(last.readingsPerSecond).toBeGreaterThan(0);
     expect(last.rawTxPerSecond).toBeGreaterThan(0);
     // the kit's peer and orderer and the bench's chaincode server run here: their CPU is measured
