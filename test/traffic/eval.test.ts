@@ -91,6 +91,20 @@ describe('runEval', () => {
     const faint = runEval({ ...base, magnitude: 0.1 });
     const strong = runEval({ ...base, magnitude: 2 });
     expect(strong.model.perRow.modification!.recall!).toBeGreaterThan(faint.model.perRow.modification!.recall!);
+    // The trace sees every run's verdicts: the clean run, then each row's, one verdict per window.
+    const seen: string[] = [];
+    let flaggedInEpisodes = 0;
+    runEval({
+      ...base,
+      episode: [12, 12],
+      trace: (row, series, run, judged) => {
+        seen.push(`${row}:${series.moteId}`);
+        expect(judged).toHaveLength(run.windows.length);
+        if (row !== 'clean') flaggedInEpisodes += judged.filter((j, i) => j.judgement.discrepancyStatus && run.windows[i]!.faulty).length;
+      },
+    });
+    expect(seen).toEqual(['clean:4', 'modification:4']);
+    expect(flaggedInEpisodes).toBeCloseTo(long.model.perRow.modification!.recall! * long.model.perRow.modification!.windowsPositive, 6);
     const start = runEval({ ...base, rows: ['stuck'], fromStart: true });
     expect(start.fromStart).toBe(true);
     // A sensor stuck from its first window is flagged there: the class profile judges the warm-up.
