@@ -23,13 +23,19 @@ import {
   nextPeerRecent,
   nextPeerSum,
   PEER_LEARN,
+  PEER_MIN,
   peerRamp,
   PEER_VOUCH,
+  STEP_AWAY,
   peerDeltas,
   peerLevels,
+  peerSteps,
+  peerStepsRaw,
+  peerTails,
   type PeerDelta,
   type PeerRecent,
   type PeerRecord,
+  type PeerTails,
 } from './peers.js';
 import {
   CONTINUITY_HORIZON,
@@ -147,6 +153,22 @@ export interface DeviceState {
   readonly peerSum?: Readonly<Record<string, number>>;
   /** Per channel, the signed peer δ of the last consecutive judged windows (peers.ts peerRamp). */
   readonly peerRecent?: Readonly<Record<string, readonly PeerRecent[]>>;
+  /** The tail differences to the peers of the window judged last (peers.ts peerTails), for the next window's step test. */
+  readonly peerTails?: PeerTails;
+  /**
+   * Per channel, a break away from the peers that persists ("fault persisting" against the peers):
+   * the window it began in, the difference to the peers just before it and just after it.
+   */
+  readonly persist?: Readonly<Record<string, PersistState>>;
+}
+
+/** A level break away from the peers held open until the difference comes back (advanceDevice). */
+export interface PersistState {
+  readonly since: number;
+  readonly before: number;
+  readonly after: number;
+  /** Flagged while it persists (a break the peers did not vouch for); otherwise only remembered, so its end is not a new break. */
+  readonly held?: true;
 }
 
 /** Settings of the state machine (registered with the device class; defaults in model.ts). */
@@ -224,6 +246,9 @@ export function advanceDevice(
   let peerSum = state.peerSum;
   let peerRecent = state.peerRecent;
   let peerLearn = true;
+  let persist = state.persist;
+  let stepRaw: Record<string, Record<string, number>> | undefined;
+  let tails = state.peerTails;
   if (options.peers !== undefined) {
     const pd = peerDeltas(state.peerHistory ?? [], profile, options.peers);
     for (const d of pd) if (d.delta > PEER_LEARN) peerLearn = false;
@@ -254,7 +279,68 @@ export function advanceDevice(
         if (delta > t) tolerated.push({ feature, delta, threshold: t });
       }
     }
-    judgement = withPeers(judgement, pd, sums, ramps, thresholds, tolerated);
+    // The step test and the persisting break (peers.ts peerSteps): a level that steps away from
+    // the peers between two readings, strongly and where the peers do not vouch for it, is held
+    // open until the difference comes back at least halfway (or steps back by half the break).
+    const raw = peerStepsRaw(state.peerTails, profile, options.peers);
+    const steps = peerSteps(state.peerHistory ?? [], raw, state.peerTails, profile);
+    const levelsNow = peerLevels(profile, options.peers);
+    const persisting: Record<string, PersistState> = {};
+    // A channel no peer judged in this window keeps its open break as it was.
+    for (const ch of Object.keys(state.persist ?? {}).sort(byCodeUnit)) {
+      const open = (state.persist as Record<string, PersistState>)[ch] as PersistState;
+      if (levelsNow[ch] === undefined && profile.window - open.since <= reach) persisting[ch] = open;
+    }
+    const held: Judgement['flagged'] = [];
+    // A break is judged only from a reference that followed the device up to the window before:
+    // its last PEER_MIN windows were all accepted and learnt. After a long fault (nothing learnt
+    // for its length) the reference's centre and spread are those of before it, and an ordinary
+    // step of the air scores as a break.
+    const ph = state.peerHistory ?? [];
+    let fresh = ph.length >= PEER_MIN;
+    for (let k = 1; k <= PEER_MIN && fresh; k++) if (ph[ph.length - k]?.window !== profile.window - k) fresh = false;
+    for (const ch of Object.keys(levelsNow).sort(byCodeUnit)) {
+      const now = levelsNow[ch] as number;
+      const open = state.persist?.[ch];
+      const st = steps.find((x) => x.channel === ch);
+      if (open !== undefined && profile.window - open.since <= reach) {
+        const off = open.after - open.before;
+        const sign = off > 0 ? 1 : -1;
+        const delta = (2 * (now - open.before) * sign) / Math.abs(off);
+        const steppedBack = st !== undefined && st.step * sign * 2 <= -Math.abs(off);
+        const t = thresholdFor(thresholds, `ch.${ch}.persist`);
+        // A step back by half the break, or the level back where it was: the break is over, and
+        // this window's step is its end, not a new break.
+        if (steppedBack || !(delta > 0)) continue;
+        if (open.held === true && delta > t) {
+          held.push({ feature: `ch.${ch}.persist`, delta, threshold: t });
+          persisting[ch] = open;
+          continue;
+        }
+        // Back at least halfway (the air met the forged level, or the fault is fading): no longer
+        // flagged, but remembered until it is fully back, so the step back at its end is not
+        // taken for a new break.
+        persisting[ch] = { since: open.since, before: open.before, after: open.after };
+      }
+      // A strong step from an accepted window: held open when the peers do not vouch for the
+      // level it reached (and it stepped away from them); otherwise only remembered, so that the
+      // step back is recognised as its end rather than a new break.
+      if (st === undefined || !fresh || st.step === 0) continue;
+      const t = thresholdFor(thresholds, `ch.${ch}.peerstep`);
+      if (!(st.delta > t)) continue;
+      const z = pd.find((x) => x.channel === ch)?.signed ?? 0;
+      const zr = state.peerRecent?.[ch];
+      const zl = zr?.[zr.length - 1];
+      const zPrev = zl !== undefined && zl.window === profile.window - 1 ? zl.z : 0;
+      const sg = st.signed > 0 ? 1 : -1;
+      const hold = z * sg >= PEER_VOUCH && (z - zPrev) * sg >= STEP_AWAY;
+      if (hold) held.push({ feature: `ch.${ch}.peerstep`, delta: st.delta, threshold: t });
+      persisting[ch] = { since: profile.window, before: st.before, after: st.before + st.step, ...(hold ? { held: true as const } : {}) };
+    }
+    persist = persisting;
+    stepRaw = raw;
+    tails = peerTails(profile, options.peers);
+    judgement = withPeers(judgement, pd, sums, ramps, thresholds, tolerated, held);
   }
   if (options.copies !== undefined) judgement = withCopies(judgement, options.copies, thresholds);
   const last = state.history[state.history.length - 1];
@@ -309,6 +395,7 @@ export function advanceDevice(
           profile,
           options.peers,
           judgement.trafficProven && peerLearn,
+          stepRaw,
         )
       : state.peerHistory;
   return {
@@ -320,6 +407,8 @@ export function advanceDevice(
       ...(peerHistory !== undefined ? { peerHistory } : {}),
       ...(peerSum !== undefined ? { peerSum } : {}),
       ...(peerRecent !== undefined ? { peerRecent } : {}),
+      ...(tails !== undefined ? { peerTails: tails } : {}),
+      ...(persist !== undefined && Object.keys(persist).length > 0 ? { persist } : {}),
     },
   };
 }
@@ -336,9 +425,10 @@ function withPeers(
   ramps: Readonly<Record<string, number>>,
   thresholds: Thresholds,
   tolerated: Judgement['flagged'] = [],
+  held: Judgement['flagged'] = [],
 ): Judgement {
   const vouched: Record<string, true> = {};
-  const flagged: Judgement['flagged'] = [...tolerated];
+  const flagged: Judgement['flagged'] = [...tolerated, ...held];
   for (const { channel, delta } of pd) {
     if (delta < PEER_VOUCH) vouched[channel] = true;
     const feature = `ch.${channel}.peer`;

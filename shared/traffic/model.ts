@@ -175,6 +175,8 @@ export function defaultThresholds(): Thresholds {
     'ch.*.peerlevel': 1,
     'ch.*.peerramp': 4,
     'ch.*.peersum': 12,
+    'ch.*.peerstep': 6,
+    'ch.*.persist': 1,
     'ch.*.shift': 20,
     'ch.*.slope': 12,
     'ch.*.std': 25,

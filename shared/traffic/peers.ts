@@ -46,6 +46,12 @@ export interface PeerRecord {
   readonly window: number;
   readonly d: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly level: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * Per peer, per channel, the step of the difference across the window's start (peerStepsRaw),
+   * when the window judged just before was consecutive: what the step test (peerSteps) learns its
+   * spread from.
+   */
+  readonly s?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** The peer δ of one channel (signed: the device above its peers is positive), and how many peers judged it. */
@@ -172,6 +178,7 @@ export function advancePeerHistory(
   profile: TrafficProfile,
   peers: readonly TrafficProfile[],
   accepted: boolean,
+  steps?: Readonly<Record<string, Readonly<Record<string, number>>>>,
 ): PeerRecord[] {
   const ref = reference(history, profile.window);
   if (!accepted) return ref.slice();
@@ -184,7 +191,8 @@ export function advancePeerHistory(
     for (const ch of Object.keys(d[p.deviceId] as Record<string, number>)) row[ch] = p.features[`ch.${ch}.mean`] as number;
     level[p.deviceId] = row;
   }
-  return [...ref, { window: profile.window, d, level }].slice(-PEER_HISTORY);
+  const s = steps !== undefined && Object.keys(steps).length > 0 ? { s: steps } : {};
+  return [...ref, { window: profile.window, d, level, ...s }].slice(-PEER_HISTORY);
 }
 
 /** A window's signed peer δ must exceed this for the run sum to grow (the CUSUM's slack). */
@@ -277,4 +285,111 @@ export function peerRamp(recent: readonly PeerRecent[]): number {
     if (Math.abs(stat) > Math.abs(best)) best = stat;
   }
   return best;
+}
+
+
+/** The tail differences (device − peer, mean of the last three readings, per peer and channel) of the window judged last. */
+export interface PeerTails {
+  readonly window: number;
+  readonly t: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+/** This window's tail differences to each peer (what the next window's step starts from). */
+export function peerTails(profile: TrafficProfile, peers: readonly TrafficProfile[]): PeerTails {
+  return { window: profile.window, t: endDifferences(profile, peers, 'tail') };
+}
+
+function endDifferences(profile: TrafficProfile, peers: readonly TrafficProfile[], end: 'head' | 'tail'): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  const chs = channelsOf(profile);
+  for (const peer of peers) {
+    if (peer.deviceId === profile.deviceId) continue;
+    const row: Record<string, number> = {};
+    for (const ch of chs) {
+      const a = profile.features[`ch.${ch}.${end}`];
+      const b = peer.features[`ch.${ch}.${end}`];
+      if (a !== undefined && b !== undefined) row[ch] = a - b;
+    }
+    out[peer.deviceId] = row;
+  }
+  return out;
+}
+
+/**
+ * Per peer and channel, the step of the difference device − peer across this window's start: its
+ * head difference less the tail difference of the window judged just before (only when that one
+ * is the previous window). A level that breaks away from the peers (an offset, a pinned level)
+ * steps by the offset between two readings; the air moves both sides of the difference.
+ */
+export function peerStepsRaw(prev: PeerTails | undefined, profile: TrafficProfile, peers: readonly TrafficProfile[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  if (prev === undefined || prev.window !== profile.window - 1) return out;
+  const head = endDifferences(profile, peers, 'head');
+  for (const id of Object.keys(head).sort(byCodeUnit)) {
+    const before = prev.t[id];
+    if (before === undefined) continue;
+    const row: Record<string, number> = {};
+    for (const ch of Object.keys(head[id] as Record<string, number>).sort(byCodeUnit)) {
+      const b = before[ch];
+      if (b !== undefined) row[ch] = ((head[id] as Record<string, number>)[ch] as number) - b;
+    }
+    out[id] = row;
+  }
+  return out;
+}
+
+/**
+ * A step is held open (device-state.ts) only if the window's peer δ also moved by at least this
+ * much away from the peers since the window before (besides being at least PEER_VOUCH away):
+ * when a forged level was partly learnt by the reference, the true level coming back after it
+ * steps strongly, but its δ hardly moves away from the (shifted) centre; a break moves it at once.
+ */
+export const STEP_AWAY = 2;
+
+/** The step δ of one channel (signed, median over its peers), the step itself (median, in units) and the difference before it. */
+export interface PeerStep {
+  readonly channel: string;
+  readonly delta: number;
+  readonly signed: number;
+  /** Median over the peers of the step of the difference (units). */
+  readonly step: number;
+  /** Median over the peers of the difference just before the step (the previous window's tail). */
+  readonly before: number;
+}
+
+/**
+ * The step test: per channel and peer, the step of the difference across the window's start
+ * against the steps of the device's reference (accepted windows that followed a judged window),
+ * δ = (step − median) / max(robust spread, the channel's usual step between readings); the
+ * channel's δ is the median over its peers.
+ */
+export function peerSteps(history: readonly PeerRecord[], raw: Readonly<Record<string, Readonly<Record<string, number>>>>, prev: PeerTails | undefined, profile: TrafficProfile): PeerStep[] {
+  const ref = reference(history, profile.window);
+  const out: PeerStep[] = [];
+  for (const ch of channelsOf(profile)) {
+    const rough = profile.features[`ch.${ch}.dmean`] ?? 0;
+    const ds: number[] = [];
+    const st: number[] = [];
+    const bs: number[] = [];
+    for (const id of Object.keys(raw).sort(byCodeUnit)) {
+      const x = (raw[id] as Record<string, number>)[ch];
+      if (x === undefined) continue;
+      const xs: number[] = [];
+      for (const r of ref) {
+        const v = r.s?.[id]?.[ch];
+        if (v !== undefined) xs.push(v);
+      }
+      if (xs.length < PEER_MIN) continue;
+      const c = median(xs);
+      const spread = Math.max(robustSpread(xs, c), PEER_FLOOR_SHARE * rough, 1e-6);
+      ds.push((x - c) / spread);
+      st.push(x);
+      const b = prev?.t[id]?.[ch];
+      if (b !== undefined) bs.push(b);
+    }
+    if (ds.length === 0 || bs.length === 0) continue;
+    const signed = median(ds);
+    out.push({ channel: ch, delta: Math.abs(signed), signed, step: median(st), before: median(bs) });
+  }
+  return out;
 }
