@@ -287,7 +287,6 @@ export function peerRamp(recent: readonly PeerRecent[]): number {
   return best;
 }
 
-
 /** The tail differences (device − peer, mean of the last three readings, per peer and channel) of the window judged last. */
 export interface PeerTails {
   readonly window: number;
@@ -299,7 +298,11 @@ export function peerTails(profile: TrafficProfile, peers: readonly TrafficProfil
   return { window: profile.window, t: endDifferences(profile, peers, 'tail') };
 }
 
-function endDifferences(profile: TrafficProfile, peers: readonly TrafficProfile[], end: 'head' | 'tail'): Record<string, Record<string, number>> {
+function endDifferences(
+  profile: TrafficProfile,
+  peers: readonly TrafficProfile[],
+  end: 'head' | 'tail',
+): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   const chs = channelsOf(profile);
   for (const peer of peers) {
@@ -321,7 +324,11 @@ function endDifferences(profile: TrafficProfile, peers: readonly TrafficProfile[
  * is the previous window). A level that breaks away from the peers (an offset, a pinned level)
  * steps by the offset between two readings; the air moves both sides of the difference.
  */
-export function peerStepsRaw(prev: PeerTails | undefined, profile: TrafficProfile, peers: readonly TrafficProfile[]): Record<string, Record<string, number>> {
+export function peerStepsRaw(
+  prev: PeerTails | undefined,
+  profile: TrafficProfile,
+  peers: readonly TrafficProfile[],
+): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   if (prev === undefined || prev.window !== profile.window - 1) return out;
   const head = endDifferences(profile, peers, 'head');
@@ -363,7 +370,12 @@ export interface PeerStep {
  * δ = (step − median) / max(robust spread, the channel's usual step between readings); the
  * channel's δ is the median over its peers.
  */
-export function peerSteps(history: readonly PeerRecord[], raw: Readonly<Record<string, Readonly<Record<string, number>>>>, prev: PeerTails | undefined, profile: TrafficProfile): PeerStep[] {
+export function peerSteps(
+  history: readonly PeerRecord[],
+  raw: Readonly<Record<string, Readonly<Record<string, number>>>>,
+  prev: PeerTails | undefined,
+  profile: TrafficProfile,
+): PeerStep[] {
   const ref = reference(history, profile.window);
   const out: PeerStep[] = [];
   for (const ch of channelsOf(profile)) {

@@ -77,6 +77,36 @@ describe('peer check', () => {
     expect(gain.flags.flat().filter((f) => f.startsWith('ch.temperature.peer'))).toEqual([]);
   });
 
+  it('a level that steps away from its peers is held open until it comes back (peerstep, persist)', () => {
+    const offset = (w: number): number => (w >= 30 && w < 40 ? 0.3 : 0);
+    const judged = run(offset, () => 0, 50, true);
+    expect(judged.flags.slice(0, 30).flat()).toEqual([]);
+    expect(judged.flags[30]).toContain('ch.temperature.peerstep');
+    for (let w = 31; w < 40; w++) expect(judged.flags[w]).toContain('ch.temperature.persist');
+    // The step back ends it: nothing flagged after the fault, and no break left open.
+    expect(judged.flags.slice(41).flat()).toEqual([]);
+    expect(judged.state.persist).toBeUndefined();
+    // The same step taken by the peers too is the air: no step flag, nothing held.
+    const together = run(offset, offset, 50, true);
+    expect(together.flags.flat().filter((f) => f.endsWith('.peerstep') || f.endsWith('.persist'))).toEqual([]);
+  });
+
+  it('the persisting break survives a round trip of the stored state (JSON) and is dropped by an acknowledgement', () => {
+    const peersAt = (w: number): TrafficProfile[] => [at('dev-c', w, 0.3), at('dev-b', w, -0.2)];
+    let state = emptyDeviceState();
+    for (let w = 0; w < 33; w++)
+      state = advanceDevice(state, at('dev-a', w, w >= 30 ? 0.3 : 0), defaultThresholds(), { peers: peersAt(w) }).next;
+    expect(state.persist?.['temperature']).toMatchObject({ since: 30, held: true });
+    const copy = JSON.parse(JSON.stringify(state)) as DeviceState;
+    const a = advanceDevice(state, at('dev-a', 33, 0.3), defaultThresholds(), { peers: peersAt(33) });
+    const b = advanceDevice(copy, at('dev-a', 33, 0.3), defaultThresholds(), { peers: peersAt(33) });
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    expect(a.judgement.flagged.map((f) => f.feature)).toContain('ch.temperature.persist');
+    const acked = acknowledgeChange(a.next);
+    expect(acked.persist).toBeUndefined();
+    expect(acked.peerTails).toBeUndefined();
+  });
+
   it('with three peers the median attributes a disagreement: the faulty device is flagged, its honest peers are not', () => {
     // Four devices of one site; dev-a offset by 1.5 °C from window 20.
     const level: Record<string, (w: number) => number> = {
