@@ -22,6 +22,7 @@ import {
   advancePeerHistory,
   nextPeerRecent,
   nextPeerSum,
+  PEER_HISTORY,
   PEER_LEARN,
   PEER_MIN,
   peerRamp,
@@ -292,12 +293,12 @@ export function advanceDevice(
       if (levelsNow[ch] === undefined && profile.window - open.since <= reach) persisting[ch] = open;
     }
     const held: Judgement['flagged'] = [];
-    // A break is judged only from a reference that followed the device up to the window before:
-    // its last PEER_MIN windows were all accepted and learnt. After a long fault (nothing learnt
-    // for its length) the reference's centre and spread are those of before it, and an ordinary
-    // step of the air scores as a break.
+    // A break is judged only from a full reference that followed the device up to the window
+    // before: its last PEER_MIN windows all accepted and learnt, and at most PEER_MIN windows of its
+    // reach missing. After a long fault (nothing learnt for its length) the reference is thin and
+    // old, its spread narrow, and an ordinary step of the air scores as a break.
     const ph = state.peerHistory ?? [];
-    let fresh = ph.length >= PEER_MIN;
+    let fresh = ph.length >= PEER_HISTORY - PEER_MIN;
     for (let k = 1; k <= PEER_MIN && fresh; k++) if (ph[ph.length - k]?.window !== profile.window - k) fresh = false;
     for (const ch of Object.keys(levelsNow).sort(byCodeUnit)) {
       const now = levelsNow[ch] as number;
