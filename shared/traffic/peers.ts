@@ -72,14 +72,23 @@ function channelsOf(p: TrafficProfile): string[] {
 
 /** The level differences of `profile` against each peer (peer deviceId → channel → d). */
 export function peerDifferences(profile: TrafficProfile, peers: readonly TrafficProfile[]): Record<string, Record<string, number>> {
+  return differences(profile, peers, 'mean');
+}
+
+/** Per peer and channel, `profile`'s channel statistic `stat` less the peer's (mean: the level; head/tail: a window's ends). */
+function differences(
+  profile: TrafficProfile,
+  peers: readonly TrafficProfile[],
+  stat: 'mean' | 'head' | 'tail',
+): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   const chs = channelsOf(profile);
   for (const peer of peers) {
     if (peer.deviceId === profile.deviceId) continue;
     const row: Record<string, number> = {};
     for (const ch of chs) {
-      const a = profile.features[`ch.${ch}.mean`];
-      const b = peer.features[`ch.${ch}.mean`];
+      const a = profile.features[`ch.${ch}.${stat}`];
+      const b = peer.features[`ch.${ch}.${stat}`];
       if (a !== undefined && b !== undefined) row[ch] = a - b;
     }
     out[peer.deviceId] = row;
@@ -295,27 +304,7 @@ export interface PeerTails {
 
 /** This window's tail differences to each peer (what the next window's step starts from). */
 export function peerTails(profile: TrafficProfile, peers: readonly TrafficProfile[]): PeerTails {
-  return { window: profile.window, t: endDifferences(profile, peers, 'tail') };
-}
-
-function endDifferences(
-  profile: TrafficProfile,
-  peers: readonly TrafficProfile[],
-  end: 'head' | 'tail',
-): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
-  const chs = channelsOf(profile);
-  for (const peer of peers) {
-    if (peer.deviceId === profile.deviceId) continue;
-    const row: Record<string, number> = {};
-    for (const ch of chs) {
-      const a = profile.features[`ch.${ch}.${end}`];
-      const b = peer.features[`ch.${ch}.${end}`];
-      if (a !== undefined && b !== undefined) row[ch] = a - b;
-    }
-    out[peer.deviceId] = row;
-  }
-  return out;
+  return { window: profile.window, t: differences(profile, peers, 'tail') };
 }
 
 /**
@@ -331,7 +320,7 @@ export function peerStepsRaw(
 ): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   if (prev === undefined || prev.window !== profile.window - 1) return out;
-  const head = endDifferences(profile, peers, 'head');
+  const head = differences(profile, peers, 'head');
   for (const id of Object.keys(head).sort(byCodeUnit)) {
     const before = prev.t[id];
     if (before === undefined) continue;
