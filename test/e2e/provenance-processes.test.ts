@@ -134,12 +134,6 @@ describe.skipIf(noPty !== undefined)('provenance database in a deployment of sep
 
     const outboxPath = join(dataDir, 'outbox.db');
     const outbox = (): OutboxRow[] => readOutbox(outboxPath) ?? [];
-    await until(() => outbox().filter((r) => r.state === 'committed').length >= 20, 120_000, 'the edge to commit 20 readings');
-    for (const s of sims) s.powerOff();
-    await until(() => outbox().every((r) => r.state !== 'pending'), 30_000, 'the outbox to drain');
-    const committed = outbox().filter((r) => r.state === 'committed');
-    expect(committed.length).toBeGreaterThanOrEqual(20);
-
     const api = async (base: string, token: string, path: string, body?: unknown): Promise<{ status: number; json: Loose }> => {
       const res = await fetch(base + path, {
         method: body === undefined ? 'GET' : 'POST',
@@ -148,6 +142,20 @@ describe.skipIf(noPty !== undefined)('provenance database in a deployment of sep
       });
       return { status: res.status, json: await res.json() };
     };
+
+    await until(() => outbox().filter((r) => r.state === 'committed').length >= 20, 120_000, 'the edge to commit 20 readings');
+    // The unregistered board must have said HELLO and been refused before the boards go off: on a
+    // loaded machine the two registered boards committed 20 readings before it got that far (CI,
+    // 2026-12-07: /boards/refused empty), and its HELLOs back off to 60 s apart.
+    await until(
+      async () => ((await api(edgeUrl, edgeToken, '/boards/refused')).json as unknown[]).length > 0,
+      180_000,
+      'the unregistered board (line-3-temp) refused by the edge',
+    );
+    for (const s of sims) s.powerOff();
+    await until(() => outbox().every((r) => r.state !== 'pending'), 30_000, 'the outbox to drain');
+    const committed = outbox().filter((r) => r.state === 'committed');
+    expect(committed.length).toBeGreaterThanOrEqual(20);
 
     // Every committed reading is in both provenance databases, status committed, with decoded values.
     for (const [engine, base] of Object.entries(auditors)) {
