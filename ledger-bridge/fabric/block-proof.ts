@@ -10,6 +10,7 @@
 import { common } from '@hyperledger/fabric-protos';
 import type { ChainHead, InclusionProof } from '../client.js';
 import { ProvenantError } from '../../shared/errors.js';
+import { Lru } from '../../shared/lru.js';
 import { blockDataHash, blockHeaderHash, toHex } from './block-hash.js';
 
 /** A header as carried in the evidence (hex fields). */
@@ -98,10 +99,10 @@ export interface CheckedBlock {
   readonly dataHashOk: boolean;
 }
 
-/** Blocks whose evidence text was decoded lately (base64 text → decoded and checked); LRU. */
-const checkedBlocks = new Map<string, CheckedBlock>();
 /** How many decoded blocks `checkedBlockOf` keeps (blocks are up to a few MB of envelopes). */
 export const CHECKED_BLOCKS_KEPT = 32;
+/** Blocks whose evidence text was decoded lately (base64 text → decoded and checked). */
+const checkedBlocks = new Lru<string, CheckedBlock>(CHECKED_BLOCKS_KEPT);
 
 /**
  * The block in a proof's evidence (`FabricBlockEvidence.block`, base64), decoded and its data hash
@@ -112,18 +113,13 @@ export const CHECKED_BLOCKS_KEPT = 32;
  */
 export function checkedBlockOf(base64: string): CheckedBlock {
   const hit = checkedBlocks.get(base64);
-  if (hit !== undefined) {
-    checkedBlocks.delete(base64);
-    checkedBlocks.set(base64, hit);
-    return hit;
-  }
+  if (hit !== undefined) return hit;
   const block = decodeBlock(Buffer.from(base64, 'base64'));
   Object.freeze(block.txIds);
   Object.freeze(block.channels);
   Object.freeze(block.data);
   const checked: CheckedBlock = Object.freeze({ block, dataHashOk: toHex(blockDataHash(block.data)) === toHex(block.dataHash) });
   checkedBlocks.set(base64, checked);
-  while (checkedBlocks.size > CHECKED_BLOCKS_KEPT) checkedBlocks.delete(checkedBlocks.keys().next().value as string);
   return checked;
 }
 

@@ -39,6 +39,7 @@ import {
   textArgs,
 } from '../client.js';
 import { EVENTS } from '../../shared/records.js';
+import { Lru } from '../../shared/lru.js';
 import { ProvenantError } from '../../shared/errors.js';
 import { toHex } from './block-hash.js';
 import {
@@ -99,31 +100,6 @@ const HEADER_FETCHES = 8;
 interface KeptBlock {
   readonly block: DecodedBlock;
   readonly base64: string;
-}
-
-/** Least-recently-used map with a bound. */
-class Lru<K, V> {
-  private readonly m = new Map<K, V>();
-  constructor(private readonly max: number) {}
-  get(k: K): V | undefined {
-    const v = this.m.get(k);
-    if (v !== undefined) {
-      this.m.delete(k);
-      this.m.set(k, v);
-    }
-    return v;
-  }
-  set(k: K, v: V): void {
-    this.m.delete(k);
-    this.m.set(k, v);
-    while (this.m.size > this.max) this.m.delete(this.m.keys().next().value as K);
-  }
-  delete(k: K): void {
-    this.m.delete(k);
-  }
-  get size(): number {
-    return this.m.size;
-  }
 }
 
 /** Tuning that is not part of the deployment config. */
@@ -436,9 +412,8 @@ export class FabricLedgerClient implements LedgerClient {
   async blockHeader(n: number): Promise<HeaderEvidence> {
     const cached = this.headers.get(n);
     if (cached) return cached;
-    const h = headerEvidence((await this.keptBlock(n)).block);
-    this.headers.set(n, h);
-    return h;
+    // keptBlock notes the header of every block it admits.
+    return headerEvidence((await this.keptBlock(n)).block);
   }
 
   /** The block holding VALID transaction `txId`: a kept block when its number is known, else qscc GetBlockByTxID. */

@@ -9,6 +9,7 @@
  * record changed under its key (it never is: a batch key is written once) is decoded afresh. The
  * cache is a small LRU per process; a decoded record is never modified by its users.
  */
+import { Lru } from '../../../shared/lru.js';
 import { batchLeaves, decodeBatchRecord, merkleLevels, merklePath, type BatchProof, type BatchRecord } from './batch-layout.js';
 
 /** Batch records kept (recent batches are the ones asked about). */
@@ -21,7 +22,7 @@ interface Entry {
   levels?: Buffer[];
 }
 
-const entries = new Map<string, Entry>();
+const entries = new Lru<string, Entry>(CAPACITY);
 const byRecord = new WeakMap<BatchRecord, Entry>();
 
 const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -30,20 +31,14 @@ const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.fro
 export function cachedBatchRecord(key: string, bytes: Uint8Array): BatchRecord {
   const had = entries.get(key);
   const value = asBuffer(bytes);
-  if (had !== undefined && had.bytes.equals(value)) {
-    entries.delete(key); // most recently used last
-    entries.set(key, had);
-    return had.record;
-  }
+  if (had !== undefined && had.bytes.equals(value)) return had.record;
   // Decoded from a copy: the caller's buffer may be reused or changed after this returns, and the
   // record's fields may view the bytes they were decoded from.
   const copy = Buffer.from(value);
   const record = decodeBatchRecord(copy);
   const entry: Entry = { bytes: copy, record };
-  entries.delete(key);
   entries.set(key, entry);
   byRecord.set(record, entry);
-  while (entries.size > CAPACITY) entries.delete(entries.keys().next().value as string);
   return record;
 }
 
